@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# Checks sockplay against foreign programs: curl, netcat and socat talk to sockplay's real sockets.
+# Every check fails loudly; a missing tool is a failure, never a skip.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+for tool in curl nc socat python3; do
+    command -v "$tool" >/dev/null || { echo "interop: FAIL: $tool is not installed" >&2; exit 1; }
+done
+
+cargo build --release --quiet
+sockplay="$PWD/target/release/sockplay"
+work=$(mktemp -d)
+trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
+passed=0
+failed=0
+
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+pass() { echo "interop: ok: $1"; passed=$((passed + 1)); }
+fail() { echo "interop: FAIL: $1" >&2; failed=$((failed + 1)); }
+
+# 1. curl fetches a page that a sockplay script serves by hand.
+port=$(free_port)
+cat > "$work/serve.sock" <<SOCK
+socket tcp as srv
+bind srv 127.0.0.1:$port
+listen srv
+set timeout 20
+accept srv as conn
+recv conn
+expect output "GET /hello HTTP/1.1"
+send conn "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 20\r\nConnection: close\r\n\r\nhello from sockplay\n"
+close conn
+close srv
+SOCK
+"$sockplay" "$work/serve.sock" > "$work/serve.out" 2>&1 &
+server=$!
+body=$(curl --silent --show-error --max-time 20 --retry 20 --retry-delay 0 --retry-connrefused \
+    "http://127.0.0.1:$port/hello" 2>"$work/curl.err" || true)
+if wait "$server" && [ "$body" = "hello from sockplay" ]; then
+    pass "curl got the page a sockplay script served"
+else
+    fail "curl: got body '$body'"; cat "$work/serve.out" "$work/curl.err" >&2
+fi
+
+# 2. netcat receives what a sockplay client sends.
+port=$(free_port)
+nc -l 127.0.0.1 "$port" > "$work/nc.out" &
+listener=$!
+for _ in $(seq 1 50); do
+    ss -ltn "sport = :$port" | grep -q LISTEN && break
+    sleep 0.1
+done
+if "$sockplay" -c "socket tcp as c; connect c 127.0.0.1:$port; send c \"hello, netcat\\n\"; close c" > "$work/client.out" 2>&1 \
+    && wait "$listener" && [ "$(cat "$work/nc.out")" = "hello, netcat" ]; then
+    pass "netcat received what sockplay sent"
+else
+    fail "netcat: got '$(cat "$work/nc.out")'"; cat "$work/client.out" >&2
+fi
+
+# 3. socat as a client of a sockplay listener: bytes both ways, then EOF seen by sockplay.
+port=$(free_port)
+cat > "$work/echo.sock" <<SOCK
+socket tcp as srv
+bind srv 127.0.0.1:$port
+listen srv
+set timeout 20
+accept srv as conn
+recv conn
+expect data "ping\n"
+send conn "pong\n"
+recv conn
+expect eof
+expect state conn CLOSE_WAIT
+close conn
+SOCK
+"$sockplay" "$work/echo.sock" > "$work/echo.out" 2>&1 &
+server=$!
+for _ in $(seq 1 50); do
+    ss -ltn "sport = :$port" | grep -q LISTEN && break
+    sleep 0.1
+done
+reply=$(printf 'ping\n' | socat -t 2 - "TCP:127.0.0.1:$port" || true)
+if wait "$server" && [ "$reply" = "pong" ]; then
+    pass "socat talked to a sockplay listener, and sockplay saw its EOF"
+else
+    fail "socat: got '$reply'"; cat "$work/echo.out" >&2
+fi
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

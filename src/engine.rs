@@ -1,0 +1,185 @@
+//! The one engine under every front end: it executes a command in the session, takes the FD snapshot,
+//! diffs it against the previous one and prints the step — as text with the panel, or as JSON.
+
+use std::io::{self, Write};
+
+use crate::fdtable::{snapshot, Snapshot};
+use crate::help;
+use crate::lang::Command;
+use crate::render::{
+    diff, fds_json, panel_lines, side_by_side, Change, ErrorJson, PanelOptions, PanelPlacement,
+    StepJson,
+};
+use crate::session::{Outcome, Session};
+use crate::sys::{clear_interrupt, errno_name};
+
+/// The narrowest panel worth putting beside the output; narrower, it goes below.
+const MIN_PANEL_WIDTH: usize = 60;
+
+/// How steps are shown.
+#[derive(Debug, Clone, Copy)]
+pub struct View {
+    pub json: bool,
+    pub color: bool,
+    /// Echo each command before its output (script replay).
+    pub echo: bool,
+    /// Width to lay out in when the terminal's cannot be measured.
+    pub fallback_width: usize,
+}
+
+/// The session plus the last snapshot, so each step can say what changed.
+#[derive(Debug)]
+pub struct Engine {
+    pub session: Session,
+    previous: Snapshot,
+    pub view: View,
+}
+
+/// One executed command and what it did to the table.
+#[derive(Debug)]
+pub struct Step {
+    pub outcome: Outcome,
+    pub snapshot: Snapshot,
+    pub rows: Vec<(crate::fdtable::FdRow, Change)>,
+}
+
+impl Engine {
+    pub fn new(session: Session, view: View) -> Engine {
+        Engine {
+            session,
+            previous: snapshot(),
+            view,
+        }
+    }
+
+    /// Runs one command and returns what happened, without printing.
+    pub fn step(&mut self, command: &Command) -> Step {
+        clear_interrupt();
+        let mut outcome = self.session.execute(command);
+        if let Command::Help { topic } = command {
+            outcome.lines.extend(help::help_lines(topic.as_deref()));
+        }
+        let now = snapshot();
+        let rows = diff(&self.previous, &now);
+        self.previous = now.clone();
+        Step {
+            outcome,
+            snapshot: now,
+            rows,
+        }
+    }
+
+    /// Runs one command and prints it; `line` and `input` identify it in JSON and echoes.
+    pub fn run_and_print(
+        &mut self,
+        line: usize,
+        input: &str,
+        command: &Command,
+    ) -> io::Result<Step> {
+        let step = self.step(command);
+        let mut stdout = io::stdout().lock();
+        if self.view.json {
+            self.print_json(&mut stdout, line, input, &step)?;
+        } else {
+            self.print_text(&mut stdout, input, command, &step)?;
+        }
+        stdout.flush()?;
+        Ok(step)
+    }
+
+    fn width(&self) -> usize {
+        crate::render::terminal_width().unwrap_or(self.view.fallback_width)
+    }
+
+    fn print_text(
+        &self,
+        out: &mut impl Write,
+        input: &str,
+        command: &Command,
+        step: &Step,
+    ) -> io::Result<()> {
+        let mut left = Vec::new();
+        if self.view.echo {
+            left.push(format!("sockplay> {}", crate::render::sanitize_line(input)));
+        }
+        left.extend(step.outcome.text().lines().map(str::to_string));
+        let width = self.width();
+        let labels = self.session.labels();
+        let options = PanelOptions {
+            width,
+            color: self.view.color,
+        };
+        if let Command::Fds = command {
+            // `fds` prints the whole table as its output, wherever the panel goes.
+            let rows: Vec<_> = step
+                .snapshot
+                .rows
+                .iter()
+                .map(|r| (r.clone(), Change::Same))
+                .collect();
+            left.extend(panel_lines(&rows, &labels, &options));
+            return write_lines(out, &left);
+        }
+        let placement = self.session.settings.panel;
+        let lines = if command.shows_panel() && placement != PanelPlacement::Off {
+            // Beside the output when a useful panel fits there, else below it at full width.
+            let beside = width.saturating_sub(widest(&left) + 3);
+            let (placement, panel_width) =
+                if placement == PanelPlacement::Right && beside >= MIN_PANEL_WIDTH {
+                    (PanelPlacement::Right, beside)
+                } else {
+                    (PanelPlacement::Below, width)
+                };
+            let panel = panel_lines(
+                &step.rows,
+                &labels,
+                &PanelOptions {
+                    width: panel_width,
+                    ..options
+                },
+            );
+            side_by_side(&left, &panel, placement, width)
+        } else {
+            left
+        };
+        write_lines(out, &lines)
+    }
+
+    fn print_json(
+        &self,
+        out: &mut impl Write,
+        line: usize,
+        input: &str,
+        step: &Step,
+    ) -> io::Result<()> {
+        let failure = step.outcome.failure.as_ref();
+        let record = StepJson {
+            line,
+            input,
+            ok: failure.is_none(),
+            output: step.outcome.lines.join("\n"),
+            error: failure.map(|f| ErrorJson {
+                errno: f.errno.map(errno_name),
+                message: f.message.clone(),
+            }),
+            fds: fds_json(&step.snapshot.rows, &self.session.labels()),
+        };
+        let text = serde_json::to_string(&record).map_err(io::Error::other)?;
+        writeln!(out, "{text}")
+    }
+}
+
+fn widest(lines: &[String]) -> usize {
+    lines
+        .iter()
+        .map(|l| crate::render::display_width(l))
+        .max()
+        .unwrap_or(0)
+}
+
+fn write_lines(out: &mut impl Write, lines: &[String]) -> io::Result<()> {
+    for line in lines {
+        writeln!(out, "{line}")?;
+    }
+    Ok(())
+}

@@ -1,0 +1,741 @@
+//! Describing descriptors: [`inspect_fd`] turns one fd into an [`FdRow`] with a handful of per-fd
+//! syscalls (fstat, readlink of `/proc/self/fd/N`, and for sockets getsockname/getpeername,
+//! getsockopt, TCP_INFO and the queue ioctls), and [`snapshot`] does that for every open fd, even
+//! when the table is too full to open `/proc/self/fd`.
+
+use std::ffi::CStr;
+use std::fs::File;
+use std::io;
+use std::io::Write as _;
+use std::mem::MaybeUninit;
+use std::os::fd::{AsRawFd as _, BorrowedFd, RawFd};
+use std::os::unix::ffi::OsStrExt as _;
+
+use libc::c_int;
+use nix::sys::resource::{getrlimit, Resource};
+use socket2::{SockAddr, SockRef};
+
+use super::tcp_info::{tcp_info, tcp_state_name};
+use super::{FdRow, Kind, Snapshot};
+
+/// `SIOCINQ`, bytes waiting to be read. Linux gives it the number of `FIONREAD`, and libc only
+/// has that name.
+const SIOCINQ: libc::Ioctl = libc::FIONREAD;
+
+/// `SIOCOUTQ`, bytes sent but not yet acknowledged (TCP) or not yet consumed (others). Linux gives
+/// it the number of `TIOCOUTQ`, and libc only has that name.
+const SIOCOUTQ: libc::Ioctl = libc::TIOCOUTQ;
+
+/// `TCP_LISTEN` from the kernel's `include/net/tcp_states.h`.
+const TCP_LISTEN: u8 = 10;
+
+/// How far [`snapshot_by_probing`] looks at least (unless the hard limit is lower): fds opened before
+/// the soft limit was lowered stay open above it, and a "Too many open files" lesson does just that.
+const MIN_PROBE_LIMIT: libc::rlim_t = 65536;
+
+/// Describes the fd `fd` of this process, or returns None if it is not open.
+///
+/// The kind comes from `fstat`; non-sockets get their `/proc/self/fd/N` link as target, sockets
+/// their family, type, addresses, state and queues.
+pub fn inspect_fd(fd: i32) -> Option<FdRow> {
+    let stat = fstat(fd).ok()?;
+    // SAFETY: fstat just succeeded, so fd is open. The borrow ends with this call and serves only
+    // read-only queries; if another thread closes the fd meanwhile, they fail with EBADF (or describe
+    // whatever reuses the number), which corrupts neither memory nor the fd.
+    let borrowed = unsafe { BorrowedFd::borrow_raw(fd) };
+    // Widening on purpose: ino_t is narrower than u64 on some 32-bit targets.
+    let mut row = FdRow::blank(fd, stat.st_ino as u64);
+    row.kind = match stat.st_mode & libc::S_IFMT {
+        libc::S_IFSOCK => {
+            row.kind = Kind::Socket;
+            describe_socket(&mut row, borrowed);
+            return Some(row);
+        }
+        libc::S_IFIFO => Kind::Pipe,
+        libc::S_IFCHR if nix::unistd::isatty(borrowed).unwrap_or(false) => Kind::Tty,
+        libc::S_IFCHR | libc::S_IFREG | libc::S_IFDIR | libc::S_IFBLK | libc::S_IFLNK => Kind::File,
+        // Anonymous inodes (epoll, eventfd, timerfd, pidfd, …) carry no file type bits.
+        _ => Kind::Other,
+    };
+    row.target = fd_target(fd);
+    // Some kernels give anonymous inodes S_IFREG; their link still gives them away.
+    if row.kind == Kind::File
+        && row
+            .target
+            .as_deref()
+            .is_some_and(|t| t.starts_with("anon_inode:"))
+    {
+        row.kind = Kind::Other;
+    }
+    Some(row)
+}
+
+/// Describes every open fd of this process, sorted by fd.
+///
+/// Lists `/proc/self/fd`; if that cannot be opened (no /proc, or EMFILE because the table is full),
+/// falls back to [`snapshot_by_probing`], which needs no fd of its own.
+pub fn snapshot() -> Snapshot {
+    snapshot_from_proc().unwrap_or_else(|_| snapshot_by_probing())
+}
+
+/// Describes every open fd of this process by asking `fcntl(F_GETFD)` about each number from 0 up
+/// to the RLIMIT_NOFILE soft limit (at least 65536, unless the hard limit is lower).
+///
+/// Slower than [`snapshot`] for a high limit, but it opens nothing, so it works with a full table.
+pub fn snapshot_by_probing() -> Snapshot {
+    let rows = (0..probe_limit())
+        .filter(|&fd| is_open(fd))
+        .filter_map(inspect_fd)
+        .collect();
+    Snapshot { rows }
+}
+
+/// Lists `/proc/self/fd`, leaving out the fd of the directory handle the listing goes through.
+fn snapshot_from_proc() -> io::Result<Snapshot> {
+    let dir = File::open("/proc/self/fd")?;
+    let listing_fd = dir.as_raw_fd();
+    let mut rows = Vec::new();
+    // One buffer per snapshot: each read brings hundreds of names, none of them allocated.
+    let mut buf = [0u8; 16 * 1024];
+    loop {
+        let filled = getdents64(&dir, &mut buf)?;
+        if filled.is_empty() {
+            break;
+        }
+        for name in dirent_names(filled) {
+            // "." and ".." are the only names that are not numbers.
+            match parse_fd(name) {
+                Some(fd) if fd != listing_fd => rows.extend(inspect_fd(fd)),
+                _ => {}
+            }
+        }
+    }
+    rows.sort_unstable_by_key(|row| row.fd);
+    Ok(Snapshot { rows })
+}
+
+/// Reads the next batch of directory entries into `buf` and returns the filled part, empty at the
+/// end of the directory.
+fn getdents64<'b>(dir: &File, buf: &'b mut [u8]) -> io::Result<&'b [u8]> {
+    // SAFETY: `buf` is writable for `buf.len()` bytes, and getdents64 writes at most that many.
+    let n = unsafe {
+        libc::syscall(
+            libc::SYS_getdents64,
+            dir.as_raw_fd(),
+            buf.as_mut_ptr(),
+            buf.len(),
+        )
+    };
+    match usize::try_from(n) {
+        Ok(n) => Ok(buf.get(..n).unwrap_or(buf)),
+        Err(_) => Err(io::Error::last_os_error()),
+    }
+}
+
+/// The names in a getdents64 batch of `struct linux_dirent64` records, each `d_ino` (8 bytes),
+/// `d_off` (8), `d_reclen` (2), `d_type` (1), then the NUL-terminated name, padded to `d_reclen`.
+fn dirent_names(mut batch: &[u8]) -> impl Iterator<Item = &CStr> {
+    const NAME_OFFSET: usize = 19;
+    std::iter::from_fn(move || {
+        let reclen = usize::from(u16::from_ne_bytes([*batch.get(16)?, *batch.get(17)?]));
+        let record = batch.get(NAME_OFFSET..reclen)?;
+        batch = batch.get(reclen..)?;
+        CStr::from_bytes_until_nul(record).ok()
+    })
+}
+
+/// Parses a `/proc/self/fd` entry name as an fd number.
+fn parse_fd(name: &CStr) -> Option<RawFd> {
+    std::str::from_utf8(name.to_bytes()).ok()?.parse().ok()
+}
+
+/// The first fd number [`snapshot_by_probing`] does not ask about.
+fn probe_limit() -> RawFd {
+    let (soft, hard) =
+        getrlimit(Resource::RLIMIT_NOFILE).unwrap_or((MIN_PROBE_LIMIT, MIN_PROBE_LIMIT));
+    let limit = soft.max(MIN_PROBE_LIMIT.min(hard));
+    RawFd::try_from(limit).unwrap_or(RawFd::MAX)
+}
+
+/// Tells whether `fd` is open, without opening anything.
+fn is_open(fd: RawFd) -> bool {
+    // SAFETY: F_GETFD takes no argument and only reads the fd's flags; any number may be asked about.
+    unsafe { libc::fcntl(fd, libc::F_GETFD) != -1 }
+}
+
+/// Calls `fstat` on a raw fd number, which need not be open.
+fn fstat(fd: RawFd) -> io::Result<libc::stat> {
+    let mut stat = MaybeUninit::<libc::stat>::uninit();
+    // SAFETY: the pointer is valid for one `struct stat`, which fstat fills or leaves alone.
+    if unsafe { libc::fstat(fd, stat.as_mut_ptr()) } == 0 {
+        // SAFETY: fstat returned 0, so it filled the whole struct.
+        Ok(unsafe { stat.assume_init() })
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
+/// Reads the `/proc/self/fd/N` link (`/dev/pts/0`, `pipe:[1234]`, `anon_inode:[eventpoll]`), with
+/// unprintable bytes escaped; both buffers live on the stack, so only the result allocates.
+fn fd_target(fd: RawFd) -> Option<String> {
+    // "/proc/self/fd/" plus at most 11 characters of an i32 plus the NUL fits easily.
+    let mut path = [0u8; 32];
+    write!(&mut path[..], "/proc/self/fd/{fd}\0").ok()?;
+    let path = CStr::from_bytes_until_nul(&path).ok()?;
+    let mut link = [0u8; libc::PATH_MAX as usize];
+    // SAFETY: `path` is NUL-terminated, and readlink writes at most `link.len()` bytes into `link`.
+    let len = unsafe { libc::readlink(path.as_ptr(), link.as_mut_ptr().cast(), link.len()) };
+    let link = link.get(..usize::try_from(len).ok()?)?;
+    let mut target = String::with_capacity(link.len());
+    push_escaped(&mut target, link);
+    Some(target)
+}
+
+/// Fills in the socket half of `row`: family, type, addresses, state and queues.
+fn describe_socket(row: &mut FdRow, fd: BorrowedFd<'_>) {
+    let socket = SockRef::from(&fd);
+    let local = socket.local_addr().ok();
+    let peer = socket.peer_addr().ok();
+    // getsockname already told us the family; SO_DOMAIN costs a syscall only when it failed.
+    let family = match &local {
+        Some(addr) => Some(c_int::from(addr.family())),
+        None => socket.domain().ok().map(c_int::from),
+    };
+    let sock_type = socket.r#type().ok().map(c_int::from);
+    row.family = family.map(family_name);
+    row.sock_type = sock_type.map(type_name);
+    row.local = local.as_ref().and_then(format_local);
+    row.remote = peer.as_ref().and_then(format_address);
+
+    let is_inet = matches!(family, Some(libc::AF_INET | libc::AF_INET6));
+    if is_inet && sock_type == Some(libc::SOCK_STREAM) {
+        // MPTCP is an inet stream without TCP_INFO; it falls through to the generic queues.
+        if let Ok(info) = tcp_info(fd.as_raw_fd()) {
+            row.state = Some(tcp_state_name(info.tcpi_state).to_owned());
+            if info.tcpi_state == TCP_LISTEN {
+                // For a listener the kernel reuses these two fields for its accept queue (length
+                // and limit), which is what `ss` shows as Recv-Q and Send-Q; SIOCINQ would fail.
+                row.recv_q = Some(info.tcpi_unacked.into());
+                row.send_q = Some(info.tcpi_sacked.into());
+                return;
+            }
+        }
+    } else if is_inet || family == Some(libc::AF_UNIX) {
+        row.state = Some(connection_state(&socket, peer.is_some(), sock_type).to_owned());
+    }
+    row.recv_q = queue_len(fd, SIOCINQ);
+    row.send_q = queue_len(fd, SIOCOUTQ);
+}
+
+/// The UDP/Unix state: LISTEN, CONNECTED or UNCONNECTED.
+fn connection_state(
+    socket: &SockRef<'_>,
+    has_peer: bool,
+    sock_type: Option<c_int>,
+) -> &'static str {
+    if has_peer {
+        // A listener never has a peer, so SO_ACCEPTCONN need not be asked.
+        return "CONNECTED";
+    }
+    let can_listen = matches!(sock_type, Some(libc::SOCK_STREAM | libc::SOCK_SEQPACKET));
+    if can_listen && socket.is_listener().unwrap_or(false) {
+        "LISTEN"
+    } else {
+        "UNCONNECTED"
+    }
+}
+
+/// Asks a queue-length ioctl (SIOCINQ or SIOCOUTQ); None when the socket does not answer it
+/// (a Unix listener, a netlink socket, …).
+fn queue_len(fd: BorrowedFd<'_>, request: libc::Ioctl) -> Option<u64> {
+    let mut bytes: c_int = 0;
+    // SAFETY: both requests write one int through the pointer, which points at a live c_int.
+    let rc = unsafe { libc::ioctl(fd.as_raw_fd(), request, &raw mut bytes) };
+    if rc == 0 {
+        u64::try_from(bytes).ok()
+    } else {
+        None
+    }
+}
+
+/// Formats a bound address; an unbound inet socket (wildcard address, port 0) has none.
+fn format_local(addr: &SockAddr) -> Option<String> {
+    match addr.as_socket() {
+        Some(inet) if inet.ip().is_unspecified() && inet.port() == 0 => None,
+        _ => format_address(addr),
+    }
+}
+
+/// Formats an address as the panel shows it: `127.0.0.1:8080`, `[::1]:8080`, `/tmp/x.sock`,
+/// `@name`; None for an unnamed Unix address and for families without a text form here.
+fn format_address(addr: &SockAddr) -> Option<String> {
+    if let Some(inet) = addr.as_socket() {
+        return Some(inet.to_string());
+    }
+    if let Some(name) = addr.as_abstract_namespace() {
+        let mut text = String::with_capacity(name.len() + 1);
+        text.push('@');
+        push_escaped(&mut text, name);
+        return Some(text);
+    }
+    let path = addr.as_pathname()?.as_os_str().as_bytes();
+    let mut text = String::with_capacity(path.len());
+    push_escaped(&mut text, path);
+    Some(text)
+}
+
+/// Appends `bytes` to `out` so that it is safe to print and unambiguous: UTF-8 text stays as it is,
+/// a backslash becomes `\\`, and control characters and invalid UTF-8 become `\xHH` per byte.
+fn push_escaped(out: &mut String, bytes: &[u8]) {
+    for chunk in bytes.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            if c == '\\' {
+                out.push_str("\\\\");
+            } else if c.is_control() {
+                for &byte in c.encode_utf8(&mut [0; 4]).as_bytes() {
+                    push_hex_escape(out, byte);
+                }
+            } else {
+                out.push(c);
+            }
+        }
+        for &byte in chunk.invalid() {
+            push_hex_escape(out, byte);
+        }
+    }
+}
+
+/// Appends `\xHH` for one byte.
+fn push_hex_escape(out: &mut String, byte: u8) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    out.push_str("\\x");
+    out.push(char::from(HEX[usize::from(byte >> 4)]));
+    out.push(char::from(HEX[usize::from(byte & 0xf)]));
+}
+
+/// Names an address family: `inet`, `inet6`, `unix`, the lower-case AF_ name of a few others, or
+/// `af<N>`.
+fn family_name(family: c_int) -> String {
+    let name = match family {
+        libc::AF_INET => "inet",
+        libc::AF_INET6 => "inet6",
+        libc::AF_UNIX => "unix",
+        libc::AF_NETLINK => "netlink",
+        libc::AF_PACKET => "packet",
+        // The rest by number, from include/linux/socket.h, since libc lacks some on some targets.
+        15 => "key",
+        21 => "rds",
+        29 => "can",
+        30 => "tipc",
+        31 => "bluetooth",
+        38 => "alg",
+        40 => "vsock",
+        42 => "qipcrtr",
+        43 => "smc",
+        44 => "xdp",
+        45 => "mctp",
+        other => return format!("af{other}"),
+    };
+    name.to_owned()
+}
+
+/// Names a socket type: `stream`, `dgram`, `seqpacket`, `raw`, `rdm`, or `type<N>`.
+fn type_name(sock_type: c_int) -> String {
+    let name = match sock_type {
+        libc::SOCK_STREAM => "stream",
+        libc::SOCK_DGRAM => "dgram",
+        libc::SOCK_SEQPACKET => "seqpacket",
+        libc::SOCK_RAW => "raw",
+        libc::SOCK_RDM => "rdm",
+        other => return format!("type{other}"),
+    };
+    name.to_owned()
+}
+
+impl FdRow {
+    /// A row for `fd` with only the fields every fd has; the rest is filled in by kind.
+    fn blank(fd: RawFd, inode: u64) -> FdRow {
+        FdRow {
+            fd,
+            kind: Kind::Other,
+            inode,
+            family: None,
+            sock_type: None,
+            local: None,
+            remote: None,
+            state: None,
+            recv_q: None,
+            send_q: None,
+            target: None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Read as _;
+    use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
+    use std::os::fd::{AsRawFd, FromRawFd as _, OwnedFd};
+    use std::os::linux::net::SocketAddrExt as _;
+    use std::os::unix::net::{self as unix, UnixDatagram, UnixListener, UnixStream};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Mutex;
+    use std::time::{Duration, Instant};
+
+    use socket2::{Domain, Socket, Type};
+
+    /// Serializes the tests that take whole snapshots: a snapshot taken by one of them sees the
+    /// transient /proc directory fd of another running at the same time.
+    static SNAPSHOTS: Mutex<()> = Mutex::new(());
+
+    fn row(fd: &impl AsRawFd) -> FdRow {
+        inspect_fd(fd.as_raw_fd()).expect("the fd is open")
+    }
+
+    /// Polls `condition` for up to two seconds: loopback TCP moves on in softirq context, not
+    /// necessarily before the syscall that triggered it returns.
+    fn wait_until(what: &str, mut condition: impl FnMut() -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(2);
+        while !condition() {
+            assert!(Instant::now() < deadline, "timed out waiting until {what}");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
+    /// An abstract Unix name no parallel test (or other test run) uses.
+    fn unique_abstract_name(tag: &str) -> Vec<u8> {
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        format!("sockplay-fdtable-{}-{n}-{tag}", std::process::id()).into_bytes()
+    }
+
+    fn state(row: &FdRow) -> &str {
+        row.state.as_deref().unwrap_or("<none>")
+    }
+
+    #[test]
+    fn tcp_listener_shows_listen_and_its_accept_queue() {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let addr = listener.local_addr().expect("local_addr");
+        let before = row(&listener);
+        assert_eq!(before.kind, Kind::Socket);
+        assert_eq!(before.family.as_deref(), Some("inet"));
+        assert_eq!(before.sock_type.as_deref(), Some("stream"));
+        assert_eq!(state(&before), "LISTEN");
+        assert_eq!(before.local, Some(addr.to_string()));
+        assert_eq!(before.remote, None);
+        assert_eq!(before.recv_q, Some(0));
+        assert_eq!(
+            before.send_q,
+            Some(128),
+            "std listens with a backlog of 128"
+        );
+        assert_eq!(before.target, None);
+        assert_eq!(before.label(), "tcp");
+
+        let _client = TcpStream::connect(addr).expect("connect");
+        wait_until("the connection waits in the accept queue", || {
+            row(&listener).recv_q == Some(1)
+        });
+        assert_eq!(row(&listener).send_q, Some(128));
+    }
+
+    #[test]
+    fn tcp_listener_send_q_is_the_backlog_it_was_given() {
+        let socket = Socket::new(Domain::IPV4, Type::STREAM, None).expect("socket");
+        socket
+            .bind(&SocketAddr::from(([127, 0, 0, 1], 0)).into())
+            .expect("bind");
+        socket.listen(7).expect("listen");
+        let listener = row(&socket);
+        assert_eq!(state(&listener), "LISTEN");
+        assert_eq!((listener.recv_q, listener.send_q), (Some(0), Some(7)));
+    }
+
+    #[test]
+    fn tcp_connection_is_established_on_both_ends_then_close_wait() {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let client = TcpStream::connect(listener.local_addr().expect("addr")).expect("connect");
+        let (server, _) = listener.accept().expect("accept");
+        let (c, s) = (row(&client), row(&server));
+        assert_eq!(state(&c), "ESTABLISHED");
+        assert_eq!(state(&s), "ESTABLISHED");
+        assert!(c.local.is_some() && s.local.is_some());
+        assert_eq!(c.local, s.remote);
+        assert_eq!(c.remote, s.local);
+        assert_eq!(
+            s.local,
+            Some(listener.local_addr().expect("addr").to_string())
+        );
+        assert_eq!((s.recv_q, s.send_q), (Some(0), Some(0)));
+
+        drop(client);
+        wait_until("the server end sees the FIN", || {
+            state(&row(&server)) == "CLOSE_WAIT"
+        });
+        // The peer's fd is gone, but the connection's addresses are still the server's to show.
+        assert!(row(&server).remote.is_some());
+    }
+
+    #[test]
+    fn unread_bytes_show_in_the_receivers_recv_q() {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let mut client = TcpStream::connect(listener.local_addr().expect("addr")).expect("connect");
+        let (mut server, _) = listener.accept().expect("accept");
+        client.write_all(b"hello").expect("send");
+        wait_until("5 bytes wait at the server", || {
+            row(&server).recv_q == Some(5)
+        });
+        wait_until("loopback acknowledged them", || {
+            row(&client).send_q == Some(0)
+        });
+
+        let mut buf = [0; 5];
+        server.read_exact(&mut buf).expect("recv");
+        assert_eq!(row(&server).recv_q, Some(0));
+    }
+
+    #[test]
+    fn udp_unconnected_then_connected() {
+        let receiver = UdpSocket::bind("127.0.0.1:0").expect("bind");
+        let sender = UdpSocket::bind("127.0.0.1:0").expect("bind");
+        let r = row(&receiver);
+        assert_eq!(state(&r), "UNCONNECTED");
+        assert_eq!(
+            r.local,
+            Some(receiver.local_addr().expect("addr").to_string())
+        );
+        assert_eq!(r.remote, None);
+        assert_eq!(r.label(), "udp");
+
+        sender
+            .connect(receiver.local_addr().expect("addr"))
+            .expect("connect");
+        let s = row(&sender);
+        assert_eq!(state(&s), "CONNECTED");
+        assert_eq!(s.remote, r.local);
+
+        sender.send(b"abc").expect("send");
+        sender.send(b"defgh").expect("send");
+        // SIOCINQ on a datagram socket is the size of the next datagram, not the whole queue.
+        wait_until("the first datagram is queued", || {
+            row(&receiver).recv_q == Some(3)
+        });
+    }
+
+    #[test]
+    fn unbound_inet_socket_has_no_local_address() {
+        let tcp = Socket::new(Domain::IPV4, Type::STREAM, None).expect("socket");
+        let t = row(&tcp);
+        assert_eq!(t.local, None);
+        assert_eq!(t.remote, None);
+        assert_eq!(state(&t), "CLOSE");
+
+        let udp = Socket::new(Domain::IPV4, Type::DGRAM, None).expect("socket");
+        let u = row(&udp);
+        assert_eq!((u.local.as_deref(), state(&u)), (None, "UNCONNECTED"));
+    }
+
+    #[test]
+    fn tcp6_formats_with_brackets() {
+        // Some containers have no IPv6 loopback; there is nothing to check there.
+        let Ok(listener) = TcpListener::bind("[::1]:0") else {
+            return;
+        };
+        let r = row(&listener);
+        assert_eq!(r.family.as_deref(), Some("inet6"));
+        assert_eq!(r.label(), "tcp6");
+        let port = listener.local_addr().expect("addr").port();
+        assert_eq!(r.local, Some(format!("[::1]:{port}")));
+    }
+
+    #[test]
+    fn unix_abstract_listener_shows_at_name_and_listen() {
+        let name = unique_abstract_name("listener");
+        let addr = unix::SocketAddr::from_abstract_name(&name).expect("abstract address");
+        let listener = UnixListener::bind_addr(&addr).expect("bind");
+        let r = row(&listener);
+        assert_eq!(r.family.as_deref(), Some("unix"));
+        assert_eq!(r.sock_type.as_deref(), Some("stream"));
+        assert_eq!(r.label(), "unix/stream");
+        assert_eq!(state(&r), "LISTEN");
+        let expected = format!("@{}", String::from_utf8(name).expect("ascii"));
+        assert_eq!(r.local.as_deref(), Some(expected.as_str()));
+        assert_eq!(r.remote, None);
+
+        let client = UnixStream::connect_addr(&addr).expect("connect");
+        let c = row(&client);
+        assert_eq!(state(&c), "CONNECTED");
+        assert_eq!(c.local, None, "an unbound client has an unnamed address");
+        assert_eq!(c.remote.as_deref(), Some(expected.as_str()));
+    }
+
+    #[test]
+    fn unprintable_abstract_bytes_are_escaped() {
+        let mut name = unique_abstract_name("esc");
+        name.extend_from_slice(b"\x01\n\\\xff\x1b[2J");
+        let addr = unix::SocketAddr::from_abstract_name(&name).expect("abstract address");
+        let socket = UnixDatagram::bind_addr(&addr).expect("bind");
+        let local = row(&socket).local.expect("bound");
+        assert!(
+            local.ends_with(r"-esc\x01\x0a\\\xff\x1b[2J"),
+            "escaped as {local}"
+        );
+        assert_eq!(state(&row(&socket)), "UNCONNECTED");
+    }
+
+    #[test]
+    fn unix_path_socket_shows_its_path() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("panel.sock");
+        let listener = UnixListener::bind(&path).expect("bind");
+        assert_eq!(row(&listener).local, Some(path.display().to_string()));
+    }
+
+    #[test]
+    fn unix_stream_pair_is_connected_and_unnamed() {
+        let (mut a, b) = UnixStream::pair().expect("socketpair");
+        let r = row(&a);
+        assert_eq!(state(&r), "CONNECTED");
+        assert_eq!((r.local, r.remote), (None, None));
+        assert_ne!(r.inode, row(&b).inode);
+
+        a.write_all(b"ping").expect("send");
+        assert_eq!(row(&b).recv_q, Some(4));
+    }
+
+    #[test]
+    fn pipe_file_tty_and_epoll_kinds() {
+        let (reader, _writer) = std::io::pipe().expect("pipe");
+        let p = row(&reader);
+        assert_eq!(p.kind, Kind::Pipe);
+        assert_eq!(p.target, Some(format!("pipe:[{}]", p.inode)));
+        assert_eq!(p.label(), "pipe");
+
+        let file = tempfile::NamedTempFile::new().expect("tempfile");
+        let f = row(file.as_file());
+        assert_eq!(f.kind, Kind::File);
+        assert_eq!(f.target, Some(file.path().display().to_string()));
+        assert_eq!((f.family, f.state), (None, None));
+
+        let null = std::fs::File::open("/dev/null").expect("/dev/null");
+        assert_eq!(row(&null).kind, Kind::File);
+
+        let epoll =
+            nix::sys::epoll::Epoll::new(nix::sys::epoll::EpollCreateFlags::empty()).expect("epoll");
+        let e = row(&epoll.0);
+        assert_eq!(e.kind, Kind::Other);
+        assert_eq!(e.target.as_deref(), Some("anon_inode:[eventpoll]"));
+        assert_eq!(e.label(), "epoll");
+
+        // Containers without devpts cannot open a pseudo-terminal; the tty check needs one.
+        if let Ok(pty) = nix::pty::openpty(None, None) {
+            let t = row(&pty.slave);
+            assert_eq!(t.kind, Kind::Tty);
+            assert!(t
+                .target
+                .as_deref()
+                .is_some_and(|t| t.starts_with("/dev/pts/")));
+        }
+    }
+
+    #[test]
+    fn closed_fd_gives_none() {
+        assert_eq!(inspect_fd(-1), None);
+        // Far above the numbers parallel tests get, so nobody reuses it between close and check.
+        let (soft, _) = getrlimit(Resource::RLIMIT_NOFILE).expect("getrlimit");
+        let high = RawFd::try_from(soft / 2).expect("limit fits");
+        let file = std::fs::File::open("/dev/null").expect("/dev/null");
+        let fd = nix::fcntl::fcntl(&file, nix::fcntl::FcntlArg::F_DUPFD_CLOEXEC(high))
+            .expect("dup high");
+        assert!(fd >= high);
+        assert!(inspect_fd(fd).is_some());
+        // SAFETY: fcntl just created fd and nothing else owns it.
+        drop(unsafe { OwnedFd::from_raw_fd(fd) });
+        assert_eq!(inspect_fd(fd), None);
+    }
+
+    #[test]
+    fn snapshot_and_probing_agree_on_this_tests_fds() {
+        let _serial = SNAPSHOTS.lock().unwrap_or_else(|e| e.into_inner());
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let udp = UdpSocket::bind("127.0.0.1:0").expect("bind");
+        let (pair_a, pair_b) = UnixStream::pair().expect("socketpair");
+        let (reader, writer) = std::io::pipe().expect("pipe");
+        let file = tempfile::tempfile().expect("tempfile");
+        let mine = [
+            listener.as_raw_fd(),
+            udp.as_raw_fd(),
+            pair_a.as_raw_fd(),
+            pair_b.as_raw_fd(),
+            reader.as_raw_fd(),
+            writer.as_raw_fd(),
+            file.as_raw_fd(),
+        ];
+
+        let listed = snapshot();
+        let probed = snapshot_by_probing();
+        assert!(listed.rows.is_sorted_by_key(|r| r.fd));
+        assert!(probed.rows.is_sorted_by_key(|r| r.fd));
+        let only_mine = |s: &Snapshot| -> Vec<FdRow> {
+            s.rows
+                .iter()
+                .filter(|r| mine.contains(&r.fd))
+                .cloned()
+                .collect()
+        };
+        assert_eq!(only_mine(&listed).len(), mine.len());
+        assert_eq!(only_mine(&listed), only_mine(&probed));
+        assert_eq!(listed.get(listener.as_raw_fd()), Some(&row(&listener)));
+
+        let proc_fd_dir = format!("/proc/{}/fd", std::process::id());
+        assert!(
+            !listed
+                .rows
+                .iter()
+                .any(|r| r.target.as_deref() == Some(proc_fd_dir.as_str())),
+            "the listing's own directory fd must not appear"
+        );
+    }
+
+    /// Run with `cargo test --release -- --ignored snapshot_of_10k`: the budget is for release builds.
+    #[test]
+    #[ignore = "opens 10,000 sockets and times a release build"]
+    fn snapshot_of_10k_sockets_is_fast() {
+        let (soft, hard) = getrlimit(Resource::RLIMIT_NOFILE).expect("getrlimit");
+        if soft < 11_000 {
+            nix::sys::resource::setrlimit(Resource::RLIMIT_NOFILE, hard, hard)
+                .expect("raise the soft limit");
+        }
+        let mut keep: Vec<OwnedFd> = Vec::new();
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        for _ in 0..1000 {
+            keep.push(TcpStream::connect(addr).expect("connect").into());
+            keep.push(listener.accept().expect("accept").0.into());
+        }
+        for _ in 0..2000 {
+            keep.push(TcpListener::bind("127.0.0.1:0").expect("bind").into());
+            keep.push(UdpSocket::bind("127.0.0.1:0").expect("bind").into());
+        }
+        for _ in 0..2000 {
+            let (a, b) = UnixStream::pair().expect("pair");
+            keep.push(a.into());
+            keep.push(b.into());
+        }
+        let _serial = SNAPSHOTS.lock().unwrap_or_else(|e| e.into_inner());
+        let best = (0..5)
+            .map(|_| {
+                let start = Instant::now();
+                let s = snapshot();
+                let took = start.elapsed();
+                assert!(s.rows.len() >= 10_000);
+                took
+            })
+            .min()
+            .expect("five runs");
+        eprintln!("snapshot of {} sockets: {best:?}", keep.len());
+        assert!(best < Duration::from_millis(50), "took {best:?}");
+    }
+}

@@ -1,0 +1,86 @@
+//! The process's FD table as the kernel sees it: one [`FdRow`] per open descriptor, built from per-fd
+//! syscalls (fstat, getsockopt, getsockname/getpeername, ioctl), never from /proc/net text.
+
+mod inspect;
+mod tcp_info;
+
+pub use inspect::{inspect_fd, snapshot, snapshot_by_probing};
+
+use serde::Serialize;
+
+/// What kind of object an fd refers to, as the JSON output names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    Socket,
+    Tty,
+    Pipe,
+    File,
+    Other,
+}
+
+/// One open file descriptor of this process.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FdRow {
+    pub fd: i32,
+    pub kind: Kind,
+    /// The inode behind the fd (st_ino): two fds with the same inode are the same socket.
+    pub inode: u64,
+    /// `inet`, `inet6`, `unix`, or another AF_ name in lower case; sockets only.
+    pub family: Option<String>,
+    /// `stream`, `dgram`, `seqpacket`, `raw`; sockets only.
+    pub sock_type: Option<String>,
+    /// Bound address (`127.0.0.1:8080`, `/tmp/x.sock`, `@name`); None when unbound.
+    pub local: Option<String>,
+    /// Peer address; None when not connected.
+    pub remote: Option<String>,
+    /// TCP: the kernel's state name. UDP/Unix: UNCONNECTED, CONNECTED or LISTEN.
+    pub state: Option<String>,
+    /// Bytes waiting to be read, or for a listener the accept queue's length.
+    pub recv_q: Option<u64>,
+    /// Bytes not yet acknowledged / read by the peer, or for a listener the accept queue's limit.
+    pub send_q: Option<u64>,
+    /// For non-sockets: what the fd points at (`/dev/pts/0`, `pipe:[1234]`, `anon_inode:[eventpoll]`).
+    pub target: Option<String>,
+}
+
+impl FdRow {
+    /// The short kind shown in the panel: `tcp`, `udp6`, `unix/stream`, `tty`, `pipe`, `epoll`, …
+    pub fn label(&self) -> String {
+        match self.kind {
+            Kind::Socket => {
+                let family = self.family.as_deref().unwrap_or("?");
+                let ty = self.sock_type.as_deref().unwrap_or("?");
+                match (family, ty) {
+                    ("inet", "stream") => "tcp".into(),
+                    ("inet6", "stream") => "tcp6".into(),
+                    ("inet", "dgram") => "udp".into(),
+                    ("inet6", "dgram") => "udp6".into(),
+                    (family, ty) => format!("{family}/{ty}"),
+                }
+            }
+            Kind::Tty => "tty".into(),
+            Kind::Pipe => "pipe".into(),
+            Kind::File => "file".into(),
+            Kind::Other => match self.target.as_deref() {
+                Some(t) if t.contains("eventpoll") => "epoll".into(),
+                _ => "other".into(),
+            },
+        }
+    }
+}
+
+/// The whole table at one moment, sorted by fd.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Snapshot {
+    pub rows: Vec<FdRow>,
+}
+
+impl Snapshot {
+    pub fn get(&self, fd: i32) -> Option<&FdRow> {
+        self.rows
+            .binary_search_by_key(&fd, |row| row.fd)
+            .ok()
+            .map(|i| &self.rows[i])
+    }
+}

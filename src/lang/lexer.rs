@@ -1,0 +1,155 @@
+//! Splits a line into words with their columns, the way a POSIX shell groups words: blanks separate,
+//! `'…'` and `"…"` group. Backslashes are kept as typed so that DATA arguments can decode `\r\n`
+//! afterwards; inside double quotes `\"` does not end the string. Outside quotes `;` separates
+//! commands (for `-c`) and `#` at the start of a word begins a comment.
+
+use super::SyntaxError;
+
+/// One word of a command line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Token {
+    /// The word with its quotes removed and backslashes kept.
+    pub text: String,
+    /// 1-based column of the word's first character.
+    pub column: usize,
+}
+
+/// Splits `line` into commands (separated by `;` outside quotes), each a list of tokens.
+/// Blank commands and comments yield no entry.
+pub fn split_commands(line: &str) -> Result<Vec<Vec<Token>>, SyntaxError> {
+    let mut commands = Vec::new();
+    let mut current = Vec::new();
+    let mut chars = line.char_indices().peekable();
+    let column_of = |byte: usize| line[..byte].chars().count() + 1;
+
+    while let Some(&(start, c)) = chars.peek() {
+        if c.is_whitespace() {
+            chars.next();
+            continue;
+        }
+        if c == ';' {
+            chars.next();
+            if !current.is_empty() {
+                commands.push(std::mem::take(&mut current));
+            }
+            continue;
+        }
+        if c == '#' {
+            break;
+        }
+        let mut text = String::new();
+        while let Some(&(at, c)) = chars.peek() {
+            if c.is_whitespace() || c == ';' {
+                break;
+            }
+            chars.next();
+            match c {
+                '\'' | '"' => {
+                    let quote = c;
+                    let mut closed = false;
+                    while let Some((_, c)) = chars.next() {
+                        if c == quote {
+                            closed = true;
+                            break;
+                        }
+                        text.push(c);
+                        // Keep `\"` (and `\\`) whole so the quote does not end the string here;
+                        // the DATA decoder turns them into `"` and `\` later.
+                        if c == '\\' && quote == '"' {
+                            if let Some((_, next)) = chars.next() {
+                                text.push(next);
+                            }
+                        }
+                    }
+                    if !closed {
+                        return Err(SyntaxError::new(
+                            column_of(at),
+                            format!("unterminated {quote}…{quote} string: add the closing {quote}"),
+                        ));
+                    }
+                }
+                '\\' => {
+                    text.push(c);
+                    if let Some((_, next)) = chars.next() {
+                        text.push(next);
+                    }
+                }
+                _ => text.push(c),
+            }
+        }
+        current.push(Token {
+            text,
+            column: column_of(start),
+        });
+    }
+    if !current.is_empty() {
+        commands.push(current);
+    }
+    Ok(commands)
+}
+
+/// Splits one line that must hold at most one command.
+pub fn tokenize(line: &str) -> Result<Vec<Token>, SyntaxError> {
+    let mut commands = split_commands(line)?;
+    match commands.len() {
+        0 => Ok(Vec::new()),
+        1 => Ok(commands.remove(0)),
+        _ => {
+            let second = commands[1].first().map_or(1, |t| t.column);
+            Err(SyntaxError::new(
+                second,
+                "one command per line: `;` separates commands only with -c".to_string(),
+            ))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words(line: &str) -> Vec<String> {
+        tokenize(line)
+            .expect("tokenizes")
+            .into_iter()
+            .map(|t| t.text)
+            .collect()
+    }
+
+    #[test]
+    fn splits_on_blanks_and_groups_quotes() {
+        assert_eq!(words("send c 'a b'  \"c d\""), ["send", "c", "a b", "c d"]);
+        assert_eq!(words("send c ab'c d'e"), ["send", "c", "abc de"]);
+    }
+
+    #[test]
+    fn keeps_backslashes_for_the_data_decoder() {
+        assert_eq!(
+            words(r#"send c "GET /\r\n\"x\"""#),
+            ["send", "c", r#"GET /\r\n\"x\""#]
+        );
+        assert_eq!(words(r"send c a\ b"), ["send", "c", r"a\ b"]);
+    }
+
+    #[test]
+    fn columns_are_one_based_characters() {
+        let tokens = tokenize("  bind é 'x'").expect("tokenizes");
+        let columns: Vec<_> = tokens.iter().map(|t| t.column).collect();
+        assert_eq!(columns, [3, 8, 10]);
+    }
+
+    #[test]
+    fn comments_and_separators() {
+        assert!(tokenize("# just a comment").expect("ok").is_empty());
+        assert_eq!(words("fds # trailing"), ["fds"]);
+        let commands = split_commands("socket tcp; listen 3 ;; fds").expect("ok");
+        assert_eq!(commands.len(), 3);
+        assert!(tokenize("fds; fds").is_err());
+    }
+
+    #[test]
+    fn unterminated_quote_points_at_it() {
+        let err = tokenize("send c 'oops").expect_err("fails");
+        assert_eq!(err.column, 8);
+    }
+}

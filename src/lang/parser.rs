@@ -1,0 +1,575 @@
+//! Turns tokens into a [`Command`]. Each command's argument grammar is a small function named in the
+//! command table; they share the [`Args`] cursor, whose `expect_*` methods produce the user's errors.
+
+use std::time::Duration;
+
+use super::{
+    decode_data, find_command, suggest, tokenize, AddrSpec, Check, Command, CommandSpec, Family,
+    Setting, SockRef, SockType, SyntaxError, Token,
+};
+use crate::render::PanelPlacement;
+
+/// The largest MAX a `recv` may ask for, so a typo cannot allocate gigabytes.
+pub const RECV_MAX_LIMIT: usize = 16 * 1024 * 1024;
+
+/// States `expect state` accepts: the kernel's TCP names plus what UDP and Unix sockets show.
+pub const STATE_NAMES: &[&str] = &[
+    "LISTEN",
+    "SYN_SENT",
+    "SYN_RECV",
+    "ESTABLISHED",
+    "FIN_WAIT1",
+    "FIN_WAIT2",
+    "CLOSE_WAIT",
+    "LAST_ACK",
+    "CLOSING",
+    "TIME_WAIT",
+    "CLOSE",
+    "UNCONNECTED",
+    "CONNECTED",
+];
+
+/// Parses one line holding at most one command; `Ok(None)` for blank lines and comments.
+pub fn parse_line(line: &str) -> Result<Option<Command>, SyntaxError> {
+    let tokens = tokenize(line)?;
+    if tokens.is_empty() {
+        return Ok(None);
+    }
+    parse_tokens(&tokens).map(Some)
+}
+
+/// Parses the tokens of one command (at least one token).
+pub fn parse_tokens(tokens: &[Token]) -> Result<Command, SyntaxError> {
+    let Some((head, rest)) = tokens.split_first() else {
+        return Err(SyntaxError::new(1, "empty command".into()));
+    };
+    let Some(spec) = find_command(&head.text) else {
+        let mut message = format!(
+            "unknown command `{}`",
+            crate::render::escape_text(&head.text)
+        );
+        if let Some(near) = suggest(&head.text) {
+            message.push_str(&format!("; did you mean `{near}`?"));
+        } else {
+            message.push_str("; type `help` for the list");
+        }
+        return Err(SyntaxError::new(head.column, message));
+    };
+    let mut args = Args {
+        spec,
+        head,
+        rest,
+        next: 0,
+    };
+    let command = (spec.parse)(&mut args)?;
+    args.finish()?;
+    Ok(command)
+}
+
+/// A cursor over a command's arguments that knows the command's usage for its error messages.
+#[derive(Debug)]
+pub struct Args<'a> {
+    spec: &'static CommandSpec,
+    head: &'a Token,
+    rest: &'a [Token],
+    next: usize,
+}
+
+impl<'a> Args<'a> {
+    fn peek(&self) -> Option<&'a Token> {
+        self.rest.get(self.next)
+    }
+
+    fn take(&mut self) -> Option<&'a Token> {
+        let token = self.rest.get(self.next);
+        if token.is_some() {
+            self.next += 1;
+        }
+        token
+    }
+
+    /// Column just past the last token, where a missing argument would go.
+    fn end_column(&self) -> usize {
+        let last = self.rest.last().unwrap_or(self.head);
+        last.column + last.text.chars().count() + 1
+    }
+
+    fn usage_error(&self, column: usize, what: &str) -> SyntaxError {
+        SyntaxError::new(column, format!("{what}; usage: {}", self.spec.usage))
+    }
+
+    fn expect(&mut self, what: &str) -> Result<&'a Token, SyntaxError> {
+        match self.take() {
+            Some(token) => Ok(token),
+            None => Err(self.usage_error(self.end_column(), &format!("missing {what}"))),
+        }
+    }
+
+    /// A keyword out of a fixed set, case-insensitive; returns its index in `choices`.
+    pub fn expect_choice(&mut self, what: &str, choices: &[&str]) -> Result<usize, SyntaxError> {
+        let token = self.expect(what)?;
+        let lower = token.text.to_ascii_lowercase();
+        choices.iter().position(|c| *c == lower).ok_or_else(|| {
+            SyntaxError::new(
+                token.column,
+                format!(
+                    "`{}` is not a {what}: use {}",
+                    crate::render::escape_text(&token.text),
+                    choices.join(", ")
+                ),
+            )
+        })
+    }
+
+    /// An fd number or a socket name.
+    pub fn expect_sock(&mut self) -> Result<SockRef, SyntaxError> {
+        let token = self.expect("SOCK (an fd number or a name)")?;
+        parse_sock(token)
+    }
+
+    pub fn expect_addr(&mut self) -> Result<AddrSpec, SyntaxError> {
+        let token = self.expect("ADDR")?;
+        AddrSpec::parse(&token.text, token.column)
+    }
+
+    /// DATA: the rest of the arguments joined by single spaces, escapes decoded.
+    pub fn expect_data(&mut self) -> Result<Vec<u8>, SyntaxError> {
+        let first = self.expect("DATA")?;
+        let mut data = decode_data(&first.text, first.column)?;
+        while let Some(token) = self.take() {
+            data.push(b' ');
+            data.extend(decode_data(&token.text, token.column)?);
+        }
+        Ok(data)
+    }
+
+    /// A number in `range`, with `what` naming it in errors.
+    pub fn expect_number<T>(
+        &mut self,
+        what: &str,
+        range: std::ops::RangeInclusive<T>,
+    ) -> Result<T, SyntaxError>
+    where
+        T: std::str::FromStr + PartialOrd + std::fmt::Display + Copy,
+    {
+        let token = self.expect(what)?;
+        parse_number(token, what, range)
+    }
+
+    /// An optional trailing number.
+    pub fn optional_number<T>(
+        &mut self,
+        what: &str,
+        range: std::ops::RangeInclusive<T>,
+    ) -> Result<Option<T>, SyntaxError>
+    where
+        T: std::str::FromStr + PartialOrd + std::fmt::Display + Copy,
+    {
+        match self.peek() {
+            Some(token) if !token.text.eq_ignore_ascii_case("as") => {
+                self.next += 1;
+                parse_number(token, what, range).map(Some)
+            }
+            _ => Ok(None),
+        }
+    }
+
+    /// An optional `as NAME` at the end.
+    pub fn optional_name(&mut self) -> Result<Option<String>, SyntaxError> {
+        match self.peek() {
+            Some(token) if token.text.eq_ignore_ascii_case("as") => {
+                self.next += 1;
+                let name = self.expect("NAME after `as`")?;
+                if super::is_valid_name(&name.text) {
+                    Ok(Some(name.text.clone()))
+                } else {
+                    Err(SyntaxError::new(
+                        name.column,
+                        format!(
+                            "`{}` cannot be a name: start with a letter or `_`, then letters, digits, `_` or `-`",
+                            crate::render::escape_text(&name.text)
+                        ),
+                    ))
+                }
+            }
+            _ => Ok(None),
+        }
+    }
+
+    /// The rest of the line as one text (for `help` topics and `expect output`).
+    pub fn rest_text(&mut self) -> Option<String> {
+        let words: Vec<&str> = self.rest[self.next..]
+            .iter()
+            .map(|t| t.text.as_str())
+            .collect();
+        self.next = self.rest.len();
+        (!words.is_empty()).then(|| words.join(" "))
+    }
+
+    fn finish(&self) -> Result<(), SyntaxError> {
+        match self.peek() {
+            None => Ok(()),
+            Some(extra) => Err(self.usage_error(
+                extra.column,
+                &format!("unexpected `{}`", crate::render::escape_text(&extra.text)),
+            )),
+        }
+    }
+}
+
+fn parse_sock(token: &Token) -> Result<SockRef, SyntaxError> {
+    if token.text.bytes().all(|b| b.is_ascii_digit()) {
+        return token.text.parse::<i32>().map(SockRef::Fd).map_err(|_| {
+            SyntaxError::new(token.column, format!("fd `{}` is too large", token.text))
+        });
+    }
+    if super::is_valid_name(&token.text) {
+        return Ok(SockRef::Name(token.text.clone()));
+    }
+    Err(SyntaxError::new(
+        token.column,
+        format!(
+            "`{}` is not a socket: give its fd number (3) or the name from `as NAME`",
+            crate::render::escape_text(&token.text)
+        ),
+    ))
+}
+
+fn parse_number<T>(
+    token: &Token,
+    what: &str,
+    range: std::ops::RangeInclusive<T>,
+) -> Result<T, SyntaxError>
+where
+    T: std::str::FromStr + PartialOrd + std::fmt::Display + Copy,
+{
+    match token.text.parse::<T>() {
+        Ok(n) if range.contains(&n) => Ok(n),
+        _ => Err(SyntaxError::new(
+            token.column,
+            format!(
+                "`{}` is not a valid {what}: use a number from {} to {}",
+                crate::render::escape_text(&token.text),
+                range.start(),
+                range.end()
+            ),
+        )),
+    }
+}
+
+// ---- the argument grammar of each command, named in the command table ----
+
+pub(super) fn socket(args: &mut Args) -> Result<Command, SyntaxError> {
+    let family = args.expect_choice("FAMILY", &["inet", "inet6", "unix", "tcp", "udp"])?;
+    let (family, sock_type) = match family {
+        3 => (Family::Inet, SockType::Stream),
+        4 => (Family::Inet, SockType::Dgram),
+        _ => {
+            let family = [Family::Inet, Family::Inet6, Family::Unix][family];
+            let ty = args.expect_choice("TYPE", &["stream", "dgram", "seqpacket", "raw"])?;
+            let ty = [
+                SockType::Stream,
+                SockType::Dgram,
+                SockType::Seqpacket,
+                SockType::Raw,
+            ][ty];
+            (family, ty)
+        }
+    };
+    let name = args.optional_name()?;
+    Ok(Command::Socket {
+        family,
+        sock_type,
+        name,
+    })
+}
+
+pub(super) fn bind(args: &mut Args) -> Result<Command, SyntaxError> {
+    Ok(Command::Bind {
+        sock: args.expect_sock()?,
+        addr: args.expect_addr()?,
+    })
+}
+
+pub(super) fn listen(args: &mut Args) -> Result<Command, SyntaxError> {
+    let sock = args.expect_sock()?;
+    let backlog = args.optional_number("BACKLOG", 0..=65535)?.unwrap_or(128);
+    Ok(Command::Listen { sock, backlog })
+}
+
+pub(super) fn accept(args: &mut Args) -> Result<Command, SyntaxError> {
+    Ok(Command::Accept {
+        sock: args.expect_sock()?,
+        name: args.optional_name()?,
+    })
+}
+
+pub(super) fn connect(args: &mut Args) -> Result<Command, SyntaxError> {
+    Ok(Command::Connect {
+        sock: args.expect_sock()?,
+        addr: args.expect_addr()?,
+    })
+}
+
+pub(super) fn send(args: &mut Args) -> Result<Command, SyntaxError> {
+    Ok(Command::Send {
+        sock: args.expect_sock()?,
+        data: args.expect_data()?,
+    })
+}
+
+pub(super) fn recv(args: &mut Args) -> Result<Command, SyntaxError> {
+    let sock = args.expect_sock()?;
+    let max = args
+        .optional_number("MAX", 1..=RECV_MAX_LIMIT)?
+        .unwrap_or(4096);
+    Ok(Command::Recv { sock, max })
+}
+
+pub(super) fn fileno(args: &mut Args) -> Result<Command, SyntaxError> {
+    Ok(Command::Fileno {
+        sock: args.expect_sock()?,
+    })
+}
+
+pub(super) fn detach(args: &mut Args) -> Result<Command, SyntaxError> {
+    Ok(Command::Detach {
+        sock: args.expect_sock()?,
+    })
+}
+
+pub(super) fn close(args: &mut Args) -> Result<Command, SyntaxError> {
+    Ok(Command::Close {
+        sock: args.expect_sock()?,
+    })
+}
+
+pub(super) fn fds(_args: &mut Args) -> Result<Command, SyntaxError> {
+    Ok(Command::Fds)
+}
+
+pub(super) fn set(args: &mut Args) -> Result<Command, SyntaxError> {
+    let setting = match args.expect_choice("setting", &["timeout", "panel"])? {
+        0 => Setting::Timeout(expect_seconds(args)?),
+        _ => {
+            let place = args.expect_choice("panel place", &["right", "below", "off"])?;
+            Setting::Panel(
+                [
+                    PanelPlacement::Right,
+                    PanelPlacement::Below,
+                    PanelPlacement::Off,
+                ][place],
+            )
+        }
+    };
+    Ok(Command::Set(setting))
+}
+
+/// Seconds as a decimal number (`5`, `0.5`), at most a day.
+pub fn parse_seconds(text: &str) -> Option<Duration> {
+    let secs = text.parse::<f64>().ok()?;
+    (secs.is_finite() && (0.0..=86_400.0).contains(&secs)).then(|| Duration::from_secs_f64(secs))
+}
+
+fn expect_seconds(args: &mut Args) -> Result<Duration, SyntaxError> {
+    let token = args.expect("SECS")?;
+    parse_seconds(&token.text).ok_or_else(|| {
+        SyntaxError::new(
+            token.column,
+            format!(
+                "`{}` is not a number of seconds: use e.g. 5 or 0.5 (at most 86400)",
+                crate::render::escape_text(&token.text)
+            ),
+        )
+    })
+}
+
+pub(super) fn help(args: &mut Args) -> Result<Command, SyntaxError> {
+    Ok(Command::Help {
+        topic: args.rest_text(),
+    })
+}
+
+pub(super) fn sleep(args: &mut Args) -> Result<Command, SyntaxError> {
+    let ms: u64 = args.expect_number("MS", 0..=600_000)?;
+    Ok(Command::Sleep {
+        duration: Duration::from_millis(ms),
+    })
+}
+
+pub(super) fn quit(_args: &mut Args) -> Result<Command, SyntaxError> {
+    Ok(Command::Quit)
+}
+
+pub(super) fn expect(args: &mut Args) -> Result<Command, SyntaxError> {
+    let kinds = [
+        "state", "fd", "data", "eof", "error", "open", "closed", "output",
+    ];
+    let check = match args.expect_choice("check", &kinds)? {
+        0 => {
+            let sock = args.expect_sock()?;
+            let token = args.expect("STATE")?;
+            let state = token.text.to_ascii_uppercase();
+            if !STATE_NAMES.contains(&state.as_str()) {
+                let mut message = format!(
+                    "`{}` is not a socket state: use one of {}",
+                    crate::render::escape_text(&token.text),
+                    STATE_NAMES.join(" ")
+                );
+                if let Some(near) = closest(&state, STATE_NAMES) {
+                    message = format!("{message}; did you mean `{near}`?");
+                }
+                return Err(SyntaxError::new(token.column, message));
+            }
+            Check::State { sock, state }
+        }
+        1 => {
+            let sock = args.expect_sock()?;
+            let fd = args.expect_number("fd number", 0..=i32::MAX)?;
+            Check::Fd { sock, fd }
+        }
+        2 => Check::Data(args.expect_data()?),
+        3 => Check::Eof,
+        4 => {
+            let token = args.expect("ERRNO")?;
+            let name = token.text.to_ascii_uppercase();
+            if crate::sys::errno_from_name(&name).is_none() {
+                return Err(SyntaxError::new(
+                    token.column,
+                    format!(
+                        "`{}` is not an errno name: use e.g. ECONNREFUSED, EADDRINUSE, ETIMEDOUT",
+                        crate::render::escape_text(&token.text)
+                    ),
+                ));
+            }
+            Check::Error(name)
+        }
+        5 => Check::Open(args.expect_number("fd number", 0..=i32::MAX)?),
+        6 => Check::Closed(args.expect_number("fd number", 0..=i32::MAX)?),
+        _ => {
+            let bytes = args.expect_data()?;
+            Check::Output(String::from_utf8_lossy(&bytes).into_owned())
+        }
+    };
+    Ok(Command::Expect(check))
+}
+
+/// The closest of `choices` to `word`, if it is close enough to be a likely typo.
+pub fn closest<'c>(word: &str, choices: &[&'c str]) -> Option<&'c str> {
+    choices
+        .iter()
+        .map(|c| {
+            (
+                strsim::damerau_levenshtein(&word.to_ascii_lowercase(), &c.to_ascii_lowercase()),
+                *c,
+            )
+        })
+        .filter(|(distance, c)| *distance <= 2.max(c.len() / 3))
+        .min_by_key(|(distance, _)| *distance)
+        .map(|(_, c)| c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(line: &str) -> Command {
+        parse_line(line).expect("parses").expect("a command")
+    }
+
+    fn error(line: &str) -> SyntaxError {
+        parse_line(line).expect_err(line)
+    }
+
+    #[test]
+    fn core_commands_parse() {
+        assert_eq!(
+            parse("socket tcp as srv"),
+            Command::Socket {
+                family: Family::Inet,
+                sock_type: SockType::Stream,
+                name: Some("srv".into())
+            }
+        );
+        assert_eq!(
+            parse("SOCKET unix DGRAM"),
+            Command::Socket {
+                family: Family::Unix,
+                sock_type: SockType::Dgram,
+                name: None
+            }
+        );
+        assert_eq!(
+            parse("listen srv"),
+            Command::Listen {
+                sock: SockRef::Name("srv".into()),
+                backlog: 128
+            }
+        );
+        assert_eq!(
+            parse(r#"send 4 "GET / HTTP/1.1\r\n\r\n""#),
+            Command::Send {
+                sock: SockRef::Fd(4),
+                data: b"GET / HTTP/1.1\r\n\r\n".to_vec()
+            }
+        );
+        assert_eq!(
+            parse("send 4 hello world"),
+            Command::Send {
+                sock: SockRef::Fd(4),
+                data: b"hello world".to_vec()
+            }
+        );
+        assert_eq!(
+            parse("recv c"),
+            Command::Recv {
+                sock: SockRef::Name("c".into()),
+                max: 4096
+            }
+        );
+        assert_eq!(
+            parse("expect state 5 close_wait"),
+            Command::Expect(Check::State {
+                sock: SockRef::Fd(5),
+                state: "CLOSE_WAIT".into()
+            })
+        );
+        assert_eq!(parse("exit"), Command::Quit);
+        assert_eq!(
+            parse("set timeout 0.5"),
+            Command::Set(Setting::Timeout(Duration::from_millis(500)))
+        );
+    }
+
+    #[test]
+    fn errors_point_at_the_column_and_teach() {
+        let err = error("lisen 3");
+        assert_eq!(err.column, 1);
+        assert!(
+            err.message.contains("did you mean `listen`"),
+            "{}",
+            err.message
+        );
+        let err = error("bind 3");
+        assert!(err.message.contains("missing ADDR"), "{}", err.message);
+        assert!(
+            err.message.contains("usage: bind SOCK ADDR"),
+            "{}",
+            err.message
+        );
+        let err = error("listen 3 12 extra");
+        assert_eq!(err.column, 13);
+        let err = error("socket inet stream as 9x");
+        assert_eq!(err.column, 23);
+        let err = error("expect state 3 ESTABLISED");
+        assert!(
+            err.message.contains("did you mean `ESTABLISHED`"),
+            "{}",
+            err.message
+        );
+        let err = error("recv 3 999999999999");
+        assert!(err.message.contains("MAX"), "{}", err.message);
+        let err = error("socket bluetooth stream");
+        assert!(err.message.contains("inet, inet6, unix"), "{}", err.message);
+    }
+}

@@ -1,0 +1,3 @@
+fn main() {
+    std::process::exit(sockplay::run(std::env::args_os()));
+}

@@ -1,0 +1,209 @@
+//! The difference between two FD-table snapshots, as the marks the panel shows: new, changed (and
+//! which columns), closed, or unchanged.
+
+use crate::fdtable::{FdRow, Snapshot};
+
+/// How one row of the panel relates to the previous step's table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    /// The fd was there before with the same object and the same shown values.
+    Same,
+    /// The fd did not exist before, or now refers to a different object (another inode).
+    New,
+    /// The same object as before, with the named columns changed: any of `"local"`, `"remote"`,
+    /// `"state"`, `"recv_q"`, `"send_q"`, `"kind"`.
+    Changed(Vec<&'static str>),
+    /// The fd existed in the previous snapshot and is gone now; the row is the old one.
+    Closed,
+}
+
+/// Marks every row of `now` against `prev`, and adds each row of `prev` whose fd is gone as
+/// [`Change::Closed`], all in fd order.
+///
+/// A closed row is produced only by the step that closed it: the caller passes the latest
+/// snapshot as `prev` next time, where the fd no longer appears.
+pub fn diff(prev: &Snapshot, now: &Snapshot) -> Vec<(FdRow, Change)> {
+    let mut out: Vec<(FdRow, Change)> = now
+        .rows
+        .iter()
+        .map(|row| (row.clone(), change_of(prev_row(prev, row.fd), row)))
+        .collect();
+    out.extend(
+        prev.rows
+            .iter()
+            .filter(|old| !now.rows.iter().any(|row| row.fd == old.fd))
+            .map(|old| (old.clone(), Change::Closed)),
+    );
+    // A stable sort keeps input order for equal fds, though a snapshot never has duplicates.
+    out.sort_by_key(|(row, _)| row.fd);
+    out
+}
+
+/// Finds the previous row for an fd without relying on `prev` being sorted.
+fn prev_row(prev: &Snapshot, fd: i32) -> Option<&FdRow> {
+    prev.rows.iter().find(|row| row.fd == fd)
+}
+
+/// Classifies one current row given what the same fd held before, if anything.
+fn change_of(before: Option<&FdRow>, now: &FdRow) -> Change {
+    match before {
+        None => Change::New,
+        Some(before) if before.inode != now.inode => Change::New,
+        Some(before) => {
+            let columns = changed_columns(before, now);
+            if columns.is_empty() {
+                Change::Same
+            } else {
+                Change::Changed(columns)
+            }
+        }
+    }
+}
+
+/// Names the panel columns whose shown value differs between two rows of the same object.
+///
+/// LOCAL shows `target` for non-sockets, so a changed target counts as a changed `local`; KIND is
+/// compared as shown (the label), which also covers family and socket type.
+fn changed_columns(before: &FdRow, now: &FdRow) -> Vec<&'static str> {
+    let checks = [
+        (
+            "local",
+            before.local != now.local || before.target != now.target,
+        ),
+        ("remote", before.remote != now.remote),
+        ("state", before.state != now.state),
+        ("recv_q", before.recv_q != now.recv_q),
+        ("send_q", before.send_q != now.send_q),
+        (
+            "kind",
+            before.kind != now.kind || before.label() != now.label(),
+        ),
+    ];
+    checks
+        .into_iter()
+        .filter_map(|(name, changed)| changed.then_some(name))
+        .collect()
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::fdtable::Kind;
+
+    /// A TCP socket row with the given fd and inode and nothing else set.
+    pub(crate) fn tcp(fd: i32, inode: u64) -> FdRow {
+        FdRow {
+            fd,
+            kind: Kind::Socket,
+            inode,
+            family: Some("inet".into()),
+            sock_type: Some("stream".into()),
+            local: None,
+            remote: None,
+            state: Some("CLOSE".into()),
+            recv_q: Some(0),
+            send_q: Some(0),
+            target: None,
+        }
+    }
+
+    /// A tty row for fds 0–2.
+    pub(crate) fn tty(fd: i32) -> FdRow {
+        FdRow {
+            fd,
+            kind: Kind::Tty,
+            inode: 3,
+            family: None,
+            sock_type: None,
+            local: None,
+            remote: None,
+            state: None,
+            recv_q: None,
+            send_q: None,
+            target: Some("/dev/pts/0".into()),
+        }
+    }
+
+    fn snap(rows: Vec<FdRow>) -> Snapshot {
+        Snapshot { rows }
+    }
+
+    fn marks(d: &[(FdRow, Change)]) -> Vec<(i32, Change)> {
+        d.iter().map(|(row, c)| (row.fd, c.clone())).collect()
+    }
+
+    #[test]
+    fn identical_snapshots_are_same() {
+        let s = snap(vec![tty(0), tty(1), tcp(3, 100)]);
+        let d = diff(&s, &s);
+        assert!(d.iter().all(|(_, c)| *c == Change::Same));
+        assert_eq!(d.len(), 3);
+    }
+
+    #[test]
+    fn new_fd_and_reused_fd_are_new() {
+        let prev = snap(vec![tty(0), tcp(3, 100)]);
+        let now = snap(vec![tty(0), tcp(3, 101), tcp(4, 102)]);
+        assert_eq!(
+            marks(&diff(&prev, &now)),
+            vec![(0, Change::Same), (3, Change::New), (4, Change::New)]
+        );
+    }
+
+    #[test]
+    fn closed_rows_appear_in_fd_order_with_old_values() {
+        let mut listener = tcp(4, 200);
+        listener.state = Some("LISTEN".into());
+        let prev = snap(vec![tty(0), tcp(3, 100), listener.clone(), tcp(6, 300)]);
+        let now = snap(vec![tty(0), tcp(5, 400), tcp(6, 300)]);
+        let d = diff(&prev, &now);
+        assert_eq!(
+            marks(&d),
+            vec![
+                (0, Change::Same),
+                (3, Change::Closed),
+                (4, Change::Closed),
+                (5, Change::New),
+                (6, Change::Same),
+            ]
+        );
+        assert_eq!(d[2].0, listener);
+        // The next step diffs against `now`, so the closed rows are not shown again.
+        assert!(diff(&now, &now).iter().all(|(_, c)| *c == Change::Same));
+    }
+
+    #[test]
+    fn changed_columns_are_named() {
+        let prev = snap(vec![tcp(3, 100)]);
+        let mut after = tcp(3, 100);
+        after.local = Some("127.0.0.1:8080".into());
+        after.state = Some("LISTEN".into());
+        after.send_q = Some(128);
+        let d = diff(&prev, &snap(vec![after]));
+        assert_eq!(d[0].1, Change::Changed(vec!["local", "state", "send_q"]));
+    }
+
+    #[test]
+    fn remote_recv_q_and_kind_changes() {
+        let prev = snap(vec![tcp(3, 100), tty(7)]);
+        let mut sock = tcp(3, 100);
+        sock.remote = Some("127.0.0.1:9".into());
+        sock.recv_q = Some(5);
+        let mut other = tty(7);
+        other.kind = Kind::File;
+        other.target = Some("/tmp/x".into());
+        let d = diff(&prev, &snap(vec![sock, other]));
+        assert_eq!(d[0].1, Change::Changed(vec!["remote", "recv_q"]));
+        assert_eq!(d[1].1, Change::Changed(vec!["local", "kind"]));
+    }
+
+    #[test]
+    fn unsorted_input_is_still_in_fd_order() {
+        let prev = snap(vec![tcp(9, 1), tcp(2, 2)]);
+        let now = snap(vec![tcp(5, 3), tcp(2, 2)]);
+        assert_eq!(
+            marks(&diff(&prev, &now)),
+            vec![(2, Change::Same), (5, Change::New), (9, Change::Closed)]
+        );
+    }
+}

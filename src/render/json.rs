@@ -1,0 +1,275 @@
+//! The records of `--json` (SPEC §8): one [`StepJson`] per executed command, each carrying the FD
+//! table after the step as [`FdJson`] rows.
+//!
+//! Strings here are not escaped: JSON has its own escaping, and consumers want the real values.
+
+use super::Labels;
+use crate::fdtable::{FdRow, Kind};
+use serde::Serialize;
+
+/// One executed command and the FD table after it.
+#[derive(Debug, Clone, Serialize)]
+pub struct StepJson<'a> {
+    /// The 1-based line number of the command in its script or session.
+    pub line: usize,
+    /// The command as the user typed it.
+    pub input: &'a str,
+    /// Whether the command succeeded.
+    pub ok: bool,
+    /// What the command printed (empty when it printed nothing).
+    pub output: String,
+    /// Why the command failed; `null` when `ok` is true.
+    pub error: Option<ErrorJson>,
+    /// The FD table after the command, without sockplay's internal fds.
+    pub fds: Vec<FdJson>,
+}
+
+impl<'a> StepJson<'a> {
+    /// Builds the record of a command that succeeded.
+    pub fn success(line: usize, input: &'a str, output: String, fds: Vec<FdJson>) -> Self {
+        StepJson {
+            line,
+            input,
+            ok: true,
+            output,
+            error: None,
+            fds,
+        }
+    }
+
+    /// Builds the record of a command that failed with `error`.
+    pub fn failure(
+        line: usize,
+        input: &'a str,
+        output: String,
+        error: ErrorJson,
+        fds: Vec<FdJson>,
+    ) -> Self {
+        StepJson {
+            line,
+            input,
+            ok: false,
+            output,
+            error: Some(error),
+            fds,
+        }
+    }
+
+    /// Serializes the record as one line of JSON, without the trailing newline.
+    pub fn to_line(&self) -> Result<String, serde_json::Error> {
+        serde_json::to_string(self)
+    }
+}
+
+/// Why a command failed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ErrorJson {
+    /// The errno's symbolic name (`EADDRINUSE`), or `null` when the error is not an OS error
+    /// (a syntax error, an unknown name, an expectation that did not hold).
+    pub errno: Option<String>,
+    /// A human-readable description.
+    pub message: String,
+}
+
+impl ErrorJson {
+    /// Builds an error that came from a system call failing with `errno` (e.g. `"ECONNREFUSED"`).
+    pub fn os(errno: impl Into<String>, message: impl Into<String>) -> Self {
+        ErrorJson {
+            errno: Some(errno.into()),
+            message: message.into(),
+        }
+    }
+
+    /// Builds an error that is not an OS errno.
+    pub fn other(message: impl Into<String>) -> Self {
+        ErrorJson {
+            errno: None,
+            message: message.into(),
+        }
+    }
+}
+
+/// One fd of the table as `--json` shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FdJson {
+    /// The descriptor number.
+    pub fd: i32,
+    /// The name given with `as NAME`, if any.
+    pub name: Option<String>,
+    /// What the fd refers to: `socket`, `tty`, `pipe`, `file` or `other`.
+    pub kind: Kind,
+    /// `inet`, `inet6`, `unix`, …; `null` for non-sockets.
+    pub family: Option<String>,
+    /// `stream`, `dgram`, …; `null` for non-sockets.
+    #[serde(rename = "type")]
+    pub sock_type: Option<String>,
+    /// The bound address; `null` when unbound or not a socket.
+    pub local: Option<String>,
+    /// The peer address; `null` when not connected or not a socket.
+    pub remote: Option<String>,
+    /// The kernel's state name (`LISTEN`, `ESTABLISHED`, `UNCONNECTED`, …); `null` for non-sockets.
+    pub state: Option<String>,
+    /// Bytes waiting to be read, or a listener's accept-queue length.
+    pub recv_q: Option<u64>,
+    /// Bytes not yet acknowledged or read by the peer, or a listener's accept-queue limit.
+    pub send_q: Option<u64>,
+}
+
+impl FdJson {
+    /// Builds the JSON form of one row, with the name the session gave it.
+    pub fn new(row: &FdRow, name: Option<String>) -> Self {
+        FdJson {
+            fd: row.fd,
+            name,
+            kind: row.kind,
+            family: row.family.clone(),
+            sock_type: row.sock_type.clone(),
+            local: row.local.clone(),
+            remote: row.remote.clone(),
+            state: row.state.clone(),
+            recv_q: row.recv_q,
+            send_q: row.send_q,
+        }
+    }
+}
+
+/// Converts a table to its JSON rows, leaving out sockplay's internal fds and taking names from
+/// `labels`.
+pub fn fds_json(rows: &[FdRow], labels: &Labels) -> Vec<FdJson> {
+    rows.iter()
+        .filter(|row| !labels.internal.contains(&row.fd))
+        .map(|row| FdJson::new(row, labels.names.get(&row.fd).cloned()))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::{json, Value};
+
+    fn listener() -> FdRow {
+        FdRow {
+            fd: 3,
+            kind: Kind::Socket,
+            inode: 77,
+            family: Some("inet".into()),
+            sock_type: Some("stream".into()),
+            local: Some("127.0.0.1:8080".into()),
+            remote: None,
+            state: Some("LISTEN".into()),
+            recv_q: Some(0),
+            send_q: Some(0),
+            target: None,
+        }
+    }
+
+    fn tty(fd: i32) -> FdRow {
+        FdRow {
+            fd,
+            kind: Kind::Tty,
+            inode: 5,
+            family: None,
+            sock_type: None,
+            local: None,
+            remote: None,
+            state: None,
+            recv_q: None,
+            send_q: None,
+            target: Some("/dev/pts/0".into()),
+        }
+    }
+
+    #[test]
+    fn step_matches_spec_example() {
+        let mut labels = Labels::default();
+        labels.names.insert(3, "srv".into());
+        let fds = fds_json(&[listener()], &labels);
+        let step = StepJson::success(3, "listen srv", "listen(3, 128) = 0".into(), fds);
+        let got: Value =
+            serde_json::from_str(&step.to_line().expect("serializes")).expect("parses");
+        // SPEC §8's example, verbatim.
+        let want = json!({"line": 3, "input": "listen srv", "ok": true, "output": "listen(3, 128) = 0",
+         "error": null,
+         "fds": [{"fd": 3, "name": "srv", "kind": "socket", "family": "inet", "type": "stream",
+                  "local": "127.0.0.1:8080", "remote": null, "state": "LISTEN", "recv_q": 0, "send_q": 0}]});
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn exact_key_sets() {
+        let step = StepJson::success(
+            1,
+            "x",
+            String::new(),
+            fds_json(&[tty(0)], &Labels::default()),
+        );
+        let v: Value = serde_json::to_value(&step).expect("serializes");
+        let keys = |v: &Value| {
+            let mut k: Vec<String> = v.as_object().expect("an object").keys().cloned().collect();
+            k.sort();
+            k
+        };
+        assert_eq!(keys(&v), ["error", "fds", "input", "line", "ok", "output"]);
+        assert_eq!(
+            keys(&v["fds"][0]),
+            [
+                "family", "fd", "kind", "local", "name", "recv_q", "remote", "send_q", "state",
+                "type"
+            ]
+        );
+        // A tty has none of the socket fields, and they are present as null rather than absent.
+        let fd = &v["fds"][0];
+        assert_eq!(fd["kind"], "tty");
+        for key in [
+            "name", "family", "type", "local", "remote", "state", "recv_q", "send_q",
+        ] {
+            assert!(fd[key].is_null(), "{key} should be null");
+        }
+    }
+
+    #[test]
+    fn errors_with_and_without_errno() {
+        let err = StepJson::failure(
+            2,
+            "bind a 127.0.0.1:80",
+            String::new(),
+            ErrorJson::os("EADDRINUSE", "Address already in use"),
+            Vec::new(),
+        );
+        let v = serde_json::to_value(&err).expect("serializes");
+        assert_eq!(v["ok"], false);
+        assert_eq!(
+            v["error"],
+            json!({"errno": "EADDRINUSE", "message": "Address already in use"})
+        );
+        let err = StepJson::failure(
+            4,
+            "frob",
+            String::new(),
+            ErrorJson::other("unknown command"),
+            Vec::new(),
+        );
+        let v = serde_json::to_value(&err).expect("serializes");
+        assert_eq!(
+            v["error"],
+            json!({"errno": null, "message": "unknown command"})
+        );
+    }
+
+    #[test]
+    fn internal_fds_are_skipped_and_names_applied() {
+        let mut labels = Labels::default();
+        labels.internal.insert(0);
+        labels.names.insert(3, "srv".into());
+        let fds = fds_json(&[tty(0), tty(1), listener()], &labels);
+        let summary: Vec<(i32, Option<&str>)> =
+            fds.iter().map(|f| (f.fd, f.name.as_deref())).collect();
+        assert_eq!(summary, vec![(1, None), (3, Some("srv"))]);
+    }
+
+    #[test]
+    fn one_record_is_one_line() {
+        let step = StepJson::success(1, "send a \"x\ny\"", "sent\n2 bytes".into(), Vec::new());
+        assert!(!step.to_line().expect("serializes").contains('\n'));
+    }
+}

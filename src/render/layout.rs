@@ -1,0 +1,272 @@
+//! Placing the FD panel next to or below a step's output, and finding out how wide the terminal is.
+//!
+//! Widths are display widths (a CJK character takes two columns) of the text without ANSI styling,
+//! because the panel's lines may carry colour codes that take no room on screen.
+
+use super::PanelPlacement;
+use unicode_width::UnicodeWidthStr;
+
+/// What goes between the output column and the panel in [`PanelPlacement::Right`].
+const SEPARATOR: &str = " │ ";
+
+/// The separator's display width.
+const SEPARATOR_WIDTH: usize = 3;
+
+/// The share of the width, in percent, that the left side may take before the panel goes below.
+const MAX_LEFT_PERCENT: usize = 60;
+
+/// Returns the width of the terminal on stdout, or else the `COLUMNS` environment variable if it
+/// holds a positive number, or else `None`.
+pub fn terminal_width() -> Option<usize> {
+    let from_tty = terminal_size::terminal_size_of(std::io::stdout())
+        .map(|(terminal_size::Width(w), _)| usize::from(w))
+        // Some pseudo-terminals report 0×0 until a size is set; that is no width at all.
+        .filter(|&w| w > 0);
+    from_tty.or_else(columns_env)
+}
+
+/// Reads a positive width from `COLUMNS`.
+fn columns_env() -> Option<usize> {
+    parse_columns(&std::env::var("COLUMNS").ok()?)
+}
+
+/// Parses a `COLUMNS` value; zero and anything that is not a number mean "unknown".
+fn parse_columns(value: &str) -> Option<usize> {
+    value.trim().parse::<usize>().ok().filter(|&w| w > 0)
+}
+
+/// Composes a step's output (`left`) with the panel (`right`) according to `placement`.
+///
+/// `Off` gives the left lines only. `Below` gives the left lines, an empty line, then the right
+/// lines (without the empty line when either side is empty). `Right` pads every left line to the
+/// widest one, adds ` │ ` and the right line, row by row; where one side runs out the other
+/// continues alone (the panel keeps its indentation and separator). When the two sides do not fit
+/// in `width`, or the left side is wider than 60% of `width`, `Right` falls back to `Below`.
+pub fn side_by_side(
+    left: &[String],
+    right: &[String],
+    placement: PanelPlacement,
+    width: usize,
+) -> Vec<String> {
+    match placement {
+        PanelPlacement::Off => left.to_vec(),
+        PanelPlacement::Below => below(left, right),
+        PanelPlacement::Right => {
+            let left_width = max_width(left);
+            if left_width == 0 {
+                // Nothing to sit beside: a separator hanging at column 0 would only be noise.
+                right.to_vec()
+            } else if fits_beside(left_width, max_width(right), width) {
+                beside(left, right, left_width)
+            } else {
+                below(left, right)
+            }
+        }
+    }
+}
+
+/// Whether the two sides fit next to each other in `width` columns, with the left side narrow
+/// enough to leave the panel the larger share.
+fn fits_beside(left_width: usize, right_width: usize, width: usize) -> bool {
+    let total = left_width + SEPARATOR_WIDTH + right_width;
+    total <= width && left_width * 100 <= width * MAX_LEFT_PERCENT
+}
+
+/// Stacks the two sides with an empty line between them.
+fn below(left: &[String], right: &[String]) -> Vec<String> {
+    let mut out = left.to_vec();
+    if !left.is_empty() && !right.is_empty() {
+        out.push(String::new());
+    }
+    out.extend(right.iter().cloned());
+    out
+}
+
+/// Puts the right lines beside the left lines, the left column padded to `left_width`.
+fn beside(left: &[String], right: &[String], left_width: usize) -> Vec<String> {
+    let rows = left.len().max(right.len());
+    (0..rows)
+        .map(|i| match (left.get(i), right.get(i)) {
+            (Some(l), Some(r)) => format!("{}{SEPARATOR}{r}", pad(l, left_width)),
+            (None, Some(r)) => format!("{}{SEPARATOR}{r}", " ".repeat(left_width)),
+            (Some(l), None) => l.clone(),
+            (None, None) => String::new(),
+        })
+        .collect()
+}
+
+/// Pads a line with spaces to `width` display columns.
+fn pad(line: &str, width: usize) -> String {
+    let fill = width.saturating_sub(display_width(line));
+    format!("{line}{}", " ".repeat(fill))
+}
+
+/// The widest display width among `lines`.
+fn max_width(lines: &[String]) -> usize {
+    lines.iter().map(|l| display_width(l)).max().unwrap_or(0)
+}
+
+/// The number of terminal columns a line takes, ignoring ANSI escape sequences.
+pub fn display_width(line: &str) -> usize {
+    strip_ansi(line).width()
+}
+
+/// Removes ANSI escape sequences: CSI sequences (`ESC [` parameters, final byte 0x40–0x7e) as the
+/// panel's colours use, and any other two-byte `ESC x` sequence.
+pub(crate) fn strip_ansi(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        if c != '\u{1b}' {
+            out.push(c);
+            continue;
+        }
+        // Anything but `[` after ESC is a two-byte sequence, already consumed by `next`.
+        if chars.next() == Some('[') {
+            // Parameter and intermediate bytes run until the final byte.
+            for c in chars.by_ref() {
+                if ('\u{40}'..='\u{7e}').contains(&c) {
+                    break;
+                }
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lines(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn columns_values() {
+        assert_eq!(parse_columns("132"), Some(132));
+        assert_eq!(parse_columns(" 80\n"), Some(80));
+        assert_eq!(parse_columns("0"), None);
+        assert_eq!(parse_columns("wide"), None);
+        assert_eq!(parse_columns(""), None);
+    }
+
+    #[test]
+    fn off_gives_left_only() {
+        let out = side_by_side(&lines(&["a"]), &lines(&["p"]), PanelPlacement::Off, 80);
+        assert_eq!(out, lines(&["a"]));
+    }
+
+    #[test]
+    fn below_has_blank_line_between() {
+        let out = side_by_side(
+            &lines(&["a", "b"]),
+            &lines(&["p"]),
+            PanelPlacement::Below,
+            80,
+        );
+        assert_eq!(out, lines(&["a", "b", "", "p"]));
+        let out = side_by_side(&[], &lines(&["p"]), PanelPlacement::Below, 80);
+        assert_eq!(out, lines(&["p"]));
+    }
+
+    #[test]
+    fn right_pads_and_continues_taller_side() {
+        let out = side_by_side(
+            &lines(&["ab", "c"]),
+            &lines(&["p1", "p2", "p3"]),
+            PanelPlacement::Right,
+            80,
+        );
+        assert_eq!(out, lines(&["ab │ p1", "c  │ p2", "   │ p3"]));
+        let out = side_by_side(
+            &lines(&["a", "b", "c"]),
+            &lines(&["p"]),
+            PanelPlacement::Right,
+            80,
+        );
+        assert_eq!(out, lines(&["a │ p", "b", "c"]));
+    }
+
+    #[test]
+    fn right_with_empty_left_is_the_panel() {
+        let out = side_by_side(&[], &lines(&["p"]), PanelPlacement::Right, 80);
+        assert_eq!(out, lines(&["p"]));
+    }
+
+    #[test]
+    fn right_falls_back_when_too_wide() {
+        let left = lines(&["x".repeat(20).as_str()]);
+        let right = lines(&["y".repeat(40).as_str()]);
+        // 20 + 3 + 40 = 63 fits in 63 …
+        let out = side_by_side(&left, &right, PanelPlacement::Right, 63);
+        assert_eq!(out.len(), 1);
+        // … but not in 62.
+        let out = side_by_side(&left, &right, PanelPlacement::Right, 62);
+        assert_eq!(out, vec![left[0].clone(), String::new(), right[0].clone()]);
+    }
+
+    #[test]
+    fn long_left_lines_force_below() {
+        let left = lines(&["x".repeat(61).as_str()]);
+        let right = lines(&["p"]);
+        let out = side_by_side(&left, &right, PanelPlacement::Right, 100);
+        assert_eq!(out.len(), 3);
+        let left = lines(&["x".repeat(60).as_str()]);
+        let out = side_by_side(&left, &right, PanelPlacement::Right, 100);
+        assert_eq!(out.len(), 1);
+    }
+
+    #[test]
+    fn ansi_codes_do_not_count() {
+        let green = "\u{1b}[38;5;10mnew\u{1b}[39m";
+        assert_eq!(display_width(green), 3);
+        assert_eq!(strip_ansi(green), "new");
+        let right = lines(&[&"y".repeat(10), green]);
+        let left = lines(&[green, "ab"]);
+        // Plain widths: 3 + 3 + 10 = 16, although the byte lengths are far longer.
+        let out = side_by_side(&left, &right, PanelPlacement::Right, 16);
+        assert_eq!(out.len(), 2);
+        assert_eq!(strip_ansi(&out[0]), "new │ yyyyyyyyyy");
+        assert_eq!(strip_ansi(&out[1]), "ab  │ new");
+        assert!(out.iter().all(|l| display_width(l) <= 16));
+    }
+
+    #[test]
+    fn wide_characters_count_double() {
+        assert_eq!(display_width("日本"), 4);
+        let out = side_by_side(
+            &lines(&["日本", "a"]),
+            &lines(&["p", "q"]),
+            PanelPlacement::Right,
+            80,
+        );
+        assert_eq!(out, lines(&["日本 │ p", "a    │ q"]));
+    }
+
+    #[test]
+    fn composed_lines_never_exceed_width() {
+        for width in [40, 60, 80, 120] {
+            for left_w in [0, 5, 20, 30, 47, 70] {
+                for right_w in [1, 10, 30, 50, 77, 79] {
+                    let left = vec!["l".repeat(left_w); 3];
+                    let right = vec!["r".repeat(right_w); 5];
+                    if left_w > width || right_w > width {
+                        continue;
+                    }
+                    let out = side_by_side(&left, &right, PanelPlacement::Right, width);
+                    for line in &out {
+                        assert!(display_width(line) <= width, "{line:?} > {width}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn strip_ansi_handles_truncated_sequences() {
+        assert_eq!(strip_ansi("a\u{1b}"), "a");
+        assert_eq!(strip_ansi("a\u{1b}[1;2"), "a");
+        assert_eq!(strip_ansi("a\u{1b}7b"), "ab");
+    }
+}

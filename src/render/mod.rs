@@ -1,0 +1,33 @@
+//! Everything that turns a step's results into text: the FD panel, its diff marks, the side-by-side
+//! layout, safe display of bytes a peer controls, and the JSON records of `--json`.
+
+mod diff;
+mod json;
+mod layout;
+mod panel;
+mod safe;
+
+pub use diff::{diff, Change};
+pub use json::{fds_json, ErrorJson, FdJson, StepJson};
+pub use layout::{display_width, side_by_side, terminal_width};
+pub use panel::{panel_lines, PanelOptions, MIN_PANEL_WIDTH};
+pub use safe::{escape_bytes, escape_text, sanitize_line};
+
+use std::collections::{BTreeMap, BTreeSet};
+
+/// What the session knows about fds that the kernel does not: names given with `as NAME`, fds whose
+/// handle was detached, and fds that sockplay holds for its own work (never shown).
+#[derive(Debug, Clone, Default)]
+pub struct Labels {
+    pub names: BTreeMap<i32, String>,
+    pub detached: BTreeSet<i32>,
+    pub internal: BTreeSet<i32>,
+}
+
+/// Where the panel goes relative to the step output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PanelPlacement {
+    Right,
+    Below,
+    Off,
+}

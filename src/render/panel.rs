@@ -1,0 +1,615 @@
+//! The FD panel: a compact table of the process's fds after a step, with a mark per row saying what
+//! the step changed, pairing of the two ends of in-process connections, and optional colour.
+//!
+//! Everything the kernel or the user supplied (names, paths, addresses) is escaped with
+//! [`escape_text`] before it reaches the table, so a crafted socket path cannot control the
+//! terminal.
+
+use super::diff::Change;
+use super::safe::escape_text;
+use super::Labels;
+use crate::fdtable::{FdRow, Kind};
+use comfy_table::{
+    Attribute, Cell, CellAlignment, Color, ColumnConstraint, ContentArrangement, Table,
+    TableComponent,
+};
+
+/// How to draw the panel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PanelOptions {
+    /// The most display columns any line of the panel may take.
+    pub width: usize,
+    /// Whether to colour rows and cells with ANSI codes. Colour is used exactly when this is set,
+    /// regardless of whether stdout is a terminal or `NO_COLOR` is set: the caller decides.
+    pub color: bool,
+}
+
+/// The column headers, in order. The first column holds the change mark.
+const HEADERS: [&str; 9] = [
+    "", "FD", "NAME", "KIND", "LOCAL", "REMOTE", "STATE", "RECV-Q", "SEND-Q",
+];
+
+/// Column positions, for styling the cells that changed.
+const COL_MARK: usize = 0;
+const COL_FD: usize = 1;
+const COL_KIND: usize = 3;
+const COL_LOCAL: usize = 4;
+const COL_REMOTE: usize = 5;
+const COL_STATE: usize = 6;
+const COL_RECV_Q: usize = 7;
+const COL_SEND_Q: usize = 8;
+
+/// The short columns kept unwrapped while space allows, most important first.
+const KEEP_WHOLE: [usize; 6] = [
+    COL_MARK, COL_FD, COL_STATE, COL_RECV_Q, COL_SEND_Q, COL_KIND,
+];
+
+/// The columns that take whatever width is left: NAME, LOCAL and REMOTE.
+const FLEX_COLUMNS: usize = 3;
+
+/// The least width each flexible column should keep before short columns are allowed to wrap.
+const MIN_FLEX_WIDTH: usize = 8;
+
+/// The narrowest panel that can be drawn: one column per header plus the gaps between them.
+pub const MIN_PANEL_WIDTH: usize = 24;
+
+/// What an absent value looks like.
+const EMPTY: &str = "-";
+
+/// Renders the panel: a title line `open fds: N`, then the table, every line at most
+/// `opts.width` display columns wide (not counting colour codes) for any width from
+/// [`MIN_PANEL_WIDTH`] up; below that the nine columns cannot fit and lines are wider.
+///
+/// Rows of fds in `labels.internal` are left out; `N` counts the shown rows that are not closed.
+pub fn panel_lines(rows: &[(FdRow, Change)], labels: &Labels, opts: &PanelOptions) -> Vec<String> {
+    let shown: Vec<&(FdRow, Change)> = rows
+        .iter()
+        .filter(|(row, _)| !labels.internal.contains(&row.fd))
+        .collect();
+    let open = shown
+        .iter()
+        .filter(|(_, change)| *change != Change::Closed)
+        .count();
+
+    let mut table = new_table(opts);
+    for (i, (row, change)) in shown.iter().enumerate() {
+        let partners = partners_of(i, &shown);
+        let texts = cell_texts(row, change, labels, &partners);
+        table.add_row(styled_cells(texts, change, opts.color));
+    }
+    arrange_columns(&mut table, opts.width);
+
+    let mut lines = vec![format!("open fds: {open}")];
+    // Padding leaves trailing blanks; they would only widen the left side of a layout.
+    lines.extend(table.lines().map(|line| line.trim_end().to_string()));
+    lines
+}
+
+/// Sets up an empty table with the panel's style, headers, width and colour mode.
+fn new_table(opts: &PanelOptions) -> Table {
+    let mut table = Table::new();
+    // Never let comfy-table look at stdout: colour and width must depend on `opts` alone.
+    table.force_no_tty();
+    if opts.color {
+        table.enforce_styling();
+        // crossterm drops colours when NO_COLOR is set; the caller has already decided.
+        crossterm::style::force_color_output(true);
+    }
+    table
+        .load_preset(comfy_table::presets::NOTHING)
+        .set_style(TableComponent::HeaderLines, '─')
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_width(u16::try_from(opts.width).unwrap_or(u16::MAX))
+        .set_header(header_cells(opts.color));
+    table
+}
+
+/// The header row, bold when colour is on.
+fn header_cells(color: bool) -> Vec<Cell> {
+    HEADERS
+        .iter()
+        .map(|h| {
+            let cell = Cell::new(h);
+            if color {
+                cell.add_attribute(Attribute::Bold)
+            } else {
+                cell
+            }
+        })
+        .collect()
+}
+
+/// Right-aligns the numeric columns, sets the gaps between columns, and keeps the short columns
+/// whole as long as that leaves the long ones (NAME, LOCAL, REMOTE) room to wrap in.
+///
+/// comfy-table's dynamic arrangement shares space out evenly among the columns that do not fit,
+/// which splits `ESTABLISHED` and `RECV-Q` just as readily as a long path. Fixing the short columns
+/// to their content width first, most important first, makes the long columns absorb the wrapping.
+fn arrange_columns(table: &mut Table, width: usize) {
+    for index in [COL_FD, COL_RECV_Q, COL_SEND_Q] {
+        if let Some(column) = table.column_mut(index) {
+            column.set_cell_alignment(CellAlignment::Right);
+        }
+    }
+    let mut padding_total = 0;
+    for (index, column) in table.column_iter_mut().enumerate() {
+        let padding = column_padding(index);
+        padding_total += usize::from(padding.0 + padding.1);
+        column.set_padding(padding);
+    }
+
+    let content_widths = table.column_max_content_widths();
+    let content_width = |index: usize| content_widths.get(index).map_or(0, |w| usize::from(*w));
+    let budget = width.saturating_sub(padding_total);
+    let mut used = 0;
+    for index in KEEP_WHOLE {
+        let needed = used + content_width(index) + FLEX_COLUMNS * MIN_FLEX_WIDTH;
+        if needed > budget {
+            continue;
+        }
+        used += content_width(index);
+        if let Some(column) = table.column_mut(index) {
+            column.set_constraint(ColumnConstraint::ContentWidth);
+        }
+    }
+}
+
+/// The (left, right) padding of a column: two spaces between columns, one after the mark, and
+/// nothing after the last column so that no line ends in blanks.
+fn column_padding(index: usize) -> (u16, u16) {
+    match index {
+        COL_MARK => (0, 1),
+        COL_SEND_Q => (0, 0),
+        _ => (0, 2),
+    }
+}
+
+/// The fds of other shown rows that are the other end of row `i`'s connection.
+///
+/// Two open sockets of the same kind are paired when each one's local address is the other's
+/// remote address. Usually there is one partner; a `dup` of an end gives two.
+fn partners_of(i: usize, shown: &[&(FdRow, Change)]) -> Vec<i32> {
+    let (me, my_change) = shown[i];
+    if !is_open_socket(me, my_change) {
+        return Vec::new();
+    }
+    shown
+        .iter()
+        .enumerate()
+        .filter(|&(j, (other, change))| {
+            j != i && is_open_socket(other, change) && are_two_ends(me, other)
+        })
+        .map(|(_, (other, _))| other.fd)
+        .collect()
+}
+
+/// Whether a row is a socket whose fd is still open.
+fn is_open_socket(row: &FdRow, change: &Change) -> bool {
+    row.kind == Kind::Socket && *change != Change::Closed
+}
+
+/// Whether two sockets are the two ends of one connection.
+fn are_two_ends(a: &FdRow, b: &FdRow) -> bool {
+    let crossed = match (&a.local, &a.remote, &b.local, &b.remote) {
+        (Some(al), Some(ar), Some(bl), Some(br)) => al == br && ar == bl,
+        _ => false,
+    };
+    // The same addresses on TCP and UDP are unrelated sockets.
+    crossed && a.label() == b.label()
+}
+
+/// The text of each column for one row, escaped and with `-` for absent values.
+fn cell_texts(row: &FdRow, change: &Change, labels: &Labels, partners: &[i32]) -> [String; 9] {
+    let local = if row.kind == Kind::Socket {
+        &row.local
+    } else {
+        &row.target
+    };
+    let state = match change {
+        Change::Closed => "closed".to_string(),
+        _ => shown_or_empty(row.state.as_deref()),
+    };
+    // A closed fd has no queues any more, whatever the old row said.
+    let queue = |q: Option<u64>| match change {
+        Change::Closed => EMPTY.to_string(),
+        _ => q.map_or_else(|| EMPTY.to_string(), |n| n.to_string()),
+    };
+    [
+        mark(change).to_string(),
+        row.fd.to_string(),
+        name_text(row.fd, labels),
+        escape_text(&row.label()),
+        shown_or_empty(local.as_deref()),
+        remote_text(row.remote.as_deref(), partners),
+        state,
+        queue(row.recv_q),
+        queue(row.send_q),
+    ]
+}
+
+/// The one-character mark for a row's change.
+fn mark(change: &Change) -> &'static str {
+    match change {
+        Change::Same => " ",
+        Change::New => "+",
+        Change::Changed(_) => "~",
+        Change::Closed => "-",
+    }
+}
+
+/// Escapes a value, or shows `-` when it is absent or empty.
+fn shown_or_empty(value: Option<&str>) -> String {
+    match value {
+        Some(v) if !v.is_empty() => escape_text(v),
+        _ => EMPTY.to_string(),
+    }
+}
+
+/// The NAME column: the session's name for the fd, marked when its handle was detached.
+fn name_text(fd: i32, labels: &Labels) -> String {
+    let name = labels.names.get(&fd).map(|n| escape_text(n));
+    let detached = labels.detached.contains(&fd);
+    match (name, detached) {
+        (Some(name), true) => format!("{name} (detached)"),
+        (None, true) => "(detached)".to_string(),
+        (Some(name), false) => name,
+        (None, false) => EMPTY.to_string(),
+    }
+}
+
+/// The REMOTE column, followed by the fds of the other end when it lives in this process.
+fn remote_text(remote: Option<&str>, partners: &[i32]) -> String {
+    let mut text = shown_or_empty(remote);
+    if !partners.is_empty() {
+        let fds: Vec<String> = partners.iter().map(|fd| format!("fd {fd}")).collect();
+        text.push_str(" ↔ ");
+        text.push_str(&fds.join(", "));
+    }
+    text
+}
+
+/// Turns a row's texts into cells, coloured by what changed when `color` is set: new rows green,
+/// closed rows dim red, changed cells (and the mark) yellow.
+fn styled_cells(texts: [String; 9], change: &Change, color: bool) -> Vec<Cell> {
+    let changed = changed_columns(change);
+    texts
+        .into_iter()
+        .enumerate()
+        .map(|(col, text)| {
+            let cell = Cell::new(text);
+            if !color {
+                return cell;
+            }
+            match change {
+                Change::Same => cell,
+                Change::New => cell.fg(Color::Green),
+                Change::Closed => cell.fg(Color::Red).add_attribute(Attribute::Dim),
+                Change::Changed(_) if col == COL_MARK || changed.contains(&col) => {
+                    cell.fg(Color::Yellow)
+                }
+                Change::Changed(_) => cell,
+            }
+        })
+        .collect()
+}
+
+/// The column positions named by a [`Change::Changed`].
+fn changed_columns(change: &Change) -> Vec<usize> {
+    let Change::Changed(names) = change else {
+        return Vec::new();
+    };
+    names
+        .iter()
+        .filter_map(|name| match *name {
+            "local" => Some(COL_LOCAL),
+            "remote" => Some(COL_REMOTE),
+            "state" => Some(COL_STATE),
+            "recv_q" => Some(COL_RECV_Q),
+            "send_q" => Some(COL_SEND_Q),
+            "kind" => Some(COL_KIND),
+            _ => None,
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::render::diff::tests::{tcp, tty};
+    use crate::render::layout::{display_width, strip_ansi};
+
+    fn plain(width: usize) -> PanelOptions {
+        PanelOptions {
+            width,
+            color: false,
+        }
+    }
+
+    fn connected(fd: i32, inode: u64, local: &str, remote: &str) -> FdRow {
+        let mut row = tcp(fd, inode);
+        row.local = Some(local.into());
+        row.remote = Some(remote.into());
+        row.state = Some("ESTABLISHED".into());
+        row
+    }
+
+    fn unix(fd: i32, path: &str) -> FdRow {
+        let mut row = tcp(fd, 1000 + fd as u64);
+        row.family = Some("unix".into());
+        row.local = Some(path.into());
+        row.state = Some("LISTEN".into());
+        row.send_q = Some(128);
+        row
+    }
+
+    /// The first line of the table row for `fd`, without colour codes: a mark, then the fd
+    /// right-aligned, then a gap. Continuation lines of wrapped cells start with blanks instead.
+    fn find_line(lines: &[String], fd: i32) -> Option<String> {
+        let fd = format!("{fd}  ");
+        lines.iter().skip(1).map(|l| strip_ansi(l)).find(|l| {
+            let mut chars = l.chars();
+            let mark_ok = matches!(chars.next(), Some(' ' | '+' | '~' | '-'));
+            let rest = chars.as_str();
+            mark_ok && rest.starts_with(' ') && rest.trim_start().starts_with(&fd)
+        })
+    }
+
+    /// Like [`find_line`], for a row that must be there.
+    fn line_of(lines: &[String], fd: i32) -> String {
+        find_line(lines, fd).unwrap_or_else(|| panic!("no line for fd {fd} in {lines:#?}"))
+    }
+
+    fn sample() -> Vec<(FdRow, Change)> {
+        let mut listener = tcp(3, 10);
+        listener.local = Some("127.0.0.1:8080".into());
+        listener.state = Some("LISTEN".into());
+        listener.send_q = Some(128);
+        vec![
+            (tty(0), Change::Same),
+            (tty(1), Change::Same),
+            (tty(2), Change::Same),
+            (listener, Change::Changed(vec!["local", "state", "send_q"])),
+            (
+                connected(4, 11, "127.0.0.1:40000", "127.0.0.1:8080"),
+                Change::New,
+            ),
+            (
+                connected(5, 12, "127.0.0.1:8080", "127.0.0.1:40000"),
+                Change::New,
+            ),
+            (tcp(6, 13), Change::Closed),
+        ]
+    }
+
+    #[test]
+    fn title_header_and_marks() {
+        let lines = panel_lines(&sample(), &Labels::default(), &plain(120));
+        assert_eq!(lines[0], "open fds: 6");
+        for h in HEADERS.iter().filter(|h| !h.is_empty()) {
+            assert!(lines[1].contains(h), "header {h} missing in {:?}", lines[1]);
+        }
+        assert!(line_of(&lines, 3).starts_with("~  3  "));
+        assert!(line_of(&lines, 4).starts_with("+  4  "));
+        assert!(line_of(&lines, 6).starts_with("-  6  "));
+        assert!(line_of(&lines, 0).starts_with("   0  "));
+    }
+
+    #[test]
+    fn values_and_placeholders() {
+        let lines = panel_lines(&sample(), &Labels::default(), &plain(120));
+        let tty_line = line_of(&lines, 0);
+        assert!(tty_line.contains("/dev/pts/0"), "{tty_line}");
+        assert!(tty_line.contains("tty"));
+        let listener = line_of(&lines, 3);
+        for v in ["tcp", "127.0.0.1:8080", "LISTEN", "128"] {
+            assert!(listener.contains(v), "{v} missing in {listener}");
+        }
+        let closed = line_of(&lines, 6);
+        assert!(closed.contains("closed"), "{closed}");
+        assert!(!closed.contains("CLOSE "), "{closed}");
+    }
+
+    #[test]
+    fn pairs_two_ends() {
+        let lines = panel_lines(&sample(), &Labels::default(), &plain(120));
+        assert!(line_of(&lines, 4).contains("127.0.0.1:8080 ↔ fd 5"));
+        assert!(line_of(&lines, 5).contains("127.0.0.1:40000 ↔ fd 4"));
+        assert!(!line_of(&lines, 3).contains('↔'));
+    }
+
+    #[test]
+    fn no_pairing_across_kinds_or_with_closed_rows() {
+        let mut udp = connected(5, 12, "127.0.0.1:8080", "127.0.0.1:40000");
+        udp.sock_type = Some("dgram".into());
+        let rows = vec![
+            (
+                connected(4, 11, "127.0.0.1:40000", "127.0.0.1:8080"),
+                Change::Same,
+            ),
+            (udp, Change::Same),
+            (
+                connected(7, 13, "127.0.0.1:8080", "127.0.0.1:40000"),
+                Change::Closed,
+            ),
+        ];
+        let lines = panel_lines(&rows, &Labels::default(), &plain(120));
+        assert!(lines.iter().all(|l| !l.contains('↔')), "{lines:#?}");
+    }
+
+    #[test]
+    fn names_detached_and_internal() {
+        let mut labels = Labels::default();
+        labels.names.insert(3, "srv".into());
+        labels.names.insert(4, "cli".into());
+        labels.detached.insert(4);
+        labels.detached.insert(5);
+        labels.internal.insert(2);
+        labels.internal.insert(6);
+        let lines = panel_lines(&sample(), &labels, &plain(120));
+        assert!(line_of(&lines, 3).contains("srv"));
+        assert!(line_of(&lines, 4).contains("cli (detached)"));
+        assert!(line_of(&lines, 5).contains(" (detached)"));
+        let body = lines.join("\n");
+        assert!(
+            find_line(&lines, 2).is_none(),
+            "internal fd 2 shown:\n{body}"
+        );
+        assert!(
+            find_line(&lines, 6).is_none(),
+            "internal fd 6 shown:\n{body}"
+        );
+        assert!(
+            !body.contains("closed"),
+            "internal closed fd 6 shown:\n{body}"
+        );
+        assert_eq!(lines[0], "open fds: 5");
+    }
+
+    #[test]
+    fn untrusted_strings_are_escaped() {
+        let mut labels = Labels::default();
+        labels.names.insert(3, "evil\u{1b}[2J".into());
+        let rows = vec![(unix(3, "/tmp/\u{202e}x\n\u{7}.sock"), Change::New)];
+        for color in [false, true] {
+            let opts = PanelOptions { width: 120, color };
+            let lines = panel_lines(&rows, &labels, &opts);
+            let text = lines
+                .iter()
+                .map(|l| strip_ansi(l))
+                .collect::<Vec<_>>()
+                .join("\n");
+            assert!(text.contains(r"evil\x1b[2J"), "{text}");
+            assert!(text.contains(r"/tmp/\xe2\x80\xaex\n\x07.sock"), "{text}");
+            assert!(!text.contains('\u{202e}') && !text.contains('\u{7}'));
+            assert!(!text.contains("\u{1b}[2J"));
+        }
+    }
+
+    #[test]
+    fn no_colour_codes_without_colour() {
+        let lines = panel_lines(&sample(), &Labels::default(), &plain(120));
+        assert!(lines.iter().all(|l| !l.contains('\u{1b}')), "{lines:#?}");
+    }
+
+    #[test]
+    fn colour_when_asked() {
+        let opts = PanelOptions {
+            width: 120,
+            color: true,
+        };
+        let lines = panel_lines(&sample(), &Labels::default(), &opts);
+        let raw_line = |fd: i32| {
+            let wanted = line_of(&lines, fd);
+            lines
+                .iter()
+                .find(|l| strip_ansi(l) == wanted)
+                .cloned()
+                .unwrap_or_default()
+        };
+        // crossterm's codes: 38;5;10 is bright green, 38;5;9 red, 38;5;11 yellow, 2 dim.
+        assert!(raw_line(4).contains("\u{1b}[38;5;10m"), "{:?}", raw_line(4));
+        assert!(raw_line(6).contains("\u{1b}[38;5;9m"), "{:?}", raw_line(6));
+        assert!(raw_line(6).contains("\u{1b}[2m"), "{:?}", raw_line(6));
+        assert!(raw_line(3).contains("\u{1b}[38;5;11m"), "{:?}", raw_line(3));
+        assert!(!raw_line(0).contains("\u{1b}[38;5;"), "{:?}", raw_line(0));
+        // Colour does not change the text.
+        let plain_lines = panel_lines(&sample(), &Labels::default(), &plain(120));
+        let stripped: Vec<String> = lines.iter().map(|l| strip_ansi(l)).collect();
+        assert_eq!(stripped, plain_lines);
+    }
+
+    #[test]
+    fn changed_cells_only_are_yellow() {
+        let opts = PanelOptions {
+            width: 120,
+            color: true,
+        };
+        let rows = vec![(sample()[3].0.clone(), Change::Changed(vec!["state"]))];
+        let lines = panel_lines(&rows, &Labels::default(), &opts);
+        let line = &lines[3];
+        let yellow = "\u{1b}[38;5;11m";
+        // The mark and the STATE cell.
+        assert_eq!(line.matches(yellow).count(), 2, "{line:?}");
+        assert!(line.contains(&format!("{yellow}LISTEN")), "{line:?}");
+    }
+
+    #[test]
+    fn empty_table_has_title_and_header() {
+        let lines = panel_lines(&[], &Labels::default(), &plain(80));
+        assert_eq!(lines[0], "open fds: 0");
+        assert!(lines[1].contains("FD"));
+    }
+
+    fn long_rows() -> Vec<(FdRow, Change)> {
+        let mut peer = unix(
+            8,
+            "/run/user/1000/some/really/long/directory/name/for/sockets/peer.sock",
+        );
+        peer.remote =
+            Some("/var/lib/another/very/long/path/that/never/ends/at/all/server.sock".into());
+        peer.state = Some("CONNECTED".into());
+        let mut rows = sample();
+        rows.push((
+            unix(
+                7,
+                "/tmp/sockplay-test-directory-with-a-long-name-0123456789/listening-socket.sock",
+            ),
+            Change::New,
+        ));
+        rows.push((peer, Change::Changed(vec!["remote", "state"])));
+        rows.push((
+            unix(
+                9,
+                "@abstract\u{0}name\twith\u{1b}escapes-and-more-text-to-make-it-long",
+            ),
+            Change::Same,
+        ));
+        rows
+    }
+
+    #[test]
+    fn never_wider_than_width() {
+        let mut labels = Labels::default();
+        labels.names.insert(7, "a-rather-long-socket-name".into());
+        labels.names.insert(5, "日本語の名前".into());
+        labels.detached.insert(7);
+        for width in [60, 80, 120] {
+            for color in [false, true] {
+                let opts = PanelOptions { width, color };
+                let lines = panel_lines(&long_rows(), &labels, &opts);
+                for line in &lines {
+                    assert!(
+                        display_width(line) <= width,
+                        "width {width}: {} > {width}: {line:?}",
+                        display_width(line)
+                    );
+                }
+                // The marks survive wrapping.
+                let text = lines.iter().map(|l| strip_ansi(l)).collect::<Vec<_>>();
+                assert!(line_of(&text, 7).starts_with("+  7  "), "{text:#?}");
+            }
+        }
+    }
+
+    #[test]
+    fn never_wider_than_width_from_the_minimum_up() {
+        let rows = long_rows();
+        for width in (MIN_PANEL_WIDTH..=200).step_by(5) {
+            let lines = panel_lines(&rows, &Labels::default(), &plain(width));
+            let widest = lines.iter().map(|l| display_width(l)).max().unwrap_or(0);
+            assert!(
+                widest <= width,
+                "width {width}: {widest}\n{}",
+                lines.join("\n")
+            );
+        }
+    }
+
+    #[test]
+    fn tiny_widths_do_not_panic() {
+        for width in 0..MIN_PANEL_WIDTH {
+            let lines = panel_lines(&sample(), &Labels::default(), &plain(width));
+            assert_eq!(lines[0], "open fds: 6");
+        }
+    }
+}

@@ -1,0 +1,258 @@
+//! Safe display of bytes and text that a peer or the kernel controls.
+//!
+//! Everything sockplay prints that it did not write itself (received data, socket paths, names)
+//! passes through here first, so that a peer can never move the cursor, change colours, reorder
+//! text with bidi controls or hide characters. The output uses one small escape language —
+//! `\r \n \t \0 \\ \" \xHH` — so it can always be decoded back to the exact original bytes.
+
+use std::fmt::Write as _;
+
+/// Escapes bytes a peer controls for display on a terminal or in a log.
+///
+/// Printable ASCII and valid UTF-8 sequences of printable non-ASCII characters are kept as they
+/// are; `\r`, `\n`, `\t`, NUL, backslash and double quote get their short escapes; every other
+/// byte (controls, invalid UTF-8, and the UTF-8 bytes of invisible or bidi characters) is written
+/// as `\xHH`. The result never contains a byte below 0x20, DEL, or a C1 control character.
+pub fn escape_bytes(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len());
+    for chunk in bytes.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            push_char(&mut out, c);
+        }
+        for &b in chunk.invalid() {
+            push_hex(&mut out, b);
+        }
+    }
+    out
+}
+
+/// Escapes text that came from the kernel or the user (names, paths, addresses) in the same way as
+/// [`escape_bytes`].
+pub fn escape_text(s: &str) -> String {
+    escape_bytes(s.as_bytes())
+}
+
+/// Makes a line the user typed safe to echo: only what could disturb the terminal is escaped, so
+/// quotes and backslashes read exactly as typed.
+pub fn sanitize_line(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '\\' | '"' => out.push(c),
+            c => push_char(&mut out, c),
+        }
+    }
+    out
+}
+
+/// Writes one decoded character, either as itself or escaped.
+fn push_char(out: &mut String, c: char) {
+    match c {
+        '\r' => out.push_str("\\r"),
+        '\n' => out.push_str("\\n"),
+        '\t' => out.push_str("\\t"),
+        '\0' => out.push_str("\\0"),
+        '\\' => out.push_str("\\\\"),
+        '"' => out.push_str("\\\""),
+        c if is_shown_as_is(c) => out.push(c),
+        c => {
+            let mut buf = [0u8; 4];
+            for &b in c.encode_utf8(&mut buf).as_bytes() {
+                push_hex(out, b);
+            }
+        }
+    }
+}
+
+/// Writes one byte as `\xHH` with lower-case hex digits.
+fn push_hex(out: &mut String, b: u8) {
+    // Writing to a String cannot fail.
+    let _ = write!(out, "\\x{b:02x}");
+}
+
+/// Whether a character is safe to put on a terminal unchanged.
+///
+/// The test is a deny list rather than a full Unicode category table: controls (C0, DEL, C1) and
+/// the characters that are invisible or change how surrounding text is laid out (zero-width and
+/// bidi controls, the word joiner family, the BOM, interlinear annotation marks, line and paragraph
+/// separators, soft hyphen, Mongolian vowel separator, tags) are escaped. Those are exactly what a
+/// peer could use to make displayed text differ from the bytes that were sent.
+fn is_shown_as_is(c: char) -> bool {
+    if c.is_ascii() {
+        return c.is_ascii_graphic() || c == ' ';
+    }
+    !(c.is_control() || is_invisible_format(c))
+}
+
+/// Whether a non-ASCII character is a format or separator character that renders invisibly or
+/// alters the layout of other text.
+fn is_invisible_format(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}'                  // soft hyphen
+        | '\u{061C}'                // Arabic letter mark
+        | '\u{180E}'                // Mongolian vowel separator
+        | '\u{200B}'..='\u{200F}'   // zero-width space/joiners, LRM, RLM
+        | '\u{2028}'..='\u{202E}'   // line/paragraph separators, bidi embeddings and overrides
+        | '\u{2060}'..='\u{206F}'   // word joiner, invisible operators, bidi isolates, deprecated
+        | '\u{FEFF}'                // byte order mark / zero-width no-break space
+        | '\u{FFF9}'..='\u{FFFB}'   // interlinear annotation
+        | '\u{E0000}'..='\u{E007F}' // tags
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn sanitize_line_keeps_quotes_and_backslashes() {
+        let typed = "send c \"a\\r\"\u{1b}";
+        assert_eq!(super::sanitize_line(typed), "send c \"a\\r\"\\x1b");
+    }
+
+    use super::*;
+
+    /// Decodes the escape language back to bytes; the inverse of [`escape_bytes`].
+    fn decode(s: &str) -> Vec<u8> {
+        let mut out = Vec::new();
+        let mut rest = s;
+        while let Some(c) = rest.chars().next() {
+            rest = &rest[c.len_utf8()..];
+            if c != '\\' {
+                let mut buf = [0u8; 4];
+                out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+                continue;
+            }
+            let esc = rest.as_bytes()[0];
+            rest = &rest[1..];
+            match esc {
+                b'r' => out.push(b'\r'),
+                b'n' => out.push(b'\n'),
+                b't' => out.push(b'\t'),
+                b'0' => out.push(0),
+                b'\\' => out.push(b'\\'),
+                b'"' => out.push(b'"'),
+                b'x' => {
+                    out.push(u8::from_str_radix(&rest[..2], 16).expect("two hex digits"));
+                    rest = &rest[2..];
+                }
+                other => panic!("unknown escape \\{}", other as char),
+            }
+        }
+        out
+    }
+
+    /// Asserts that the output is safe for a terminal and decodes to the input.
+    fn check(bytes: &[u8]) {
+        let escaped = escape_bytes(bytes);
+        for c in escaped.chars() {
+            assert!(
+                c >= ' ' && c != '\u{7f}' && !('\u{80}'..='\u{9f}').contains(&c),
+                "unsafe char {c:?} in {escaped:?}"
+            );
+            assert!(!is_invisible_format(c), "invisible {c:?} in {escaped:?}");
+        }
+        assert_eq!(decode(&escaped), bytes, "round trip of {escaped:?}");
+    }
+
+    /// A small deterministic generator, so the test needs no extra crates and is reproducible.
+    struct XorShift(u64);
+
+    impl XorShift {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+    }
+
+    #[test]
+    fn short_escapes() {
+        assert_eq!(escape_bytes(b"a\r\n\t\0\\\"b"), r#"a\r\n\t\0\\\"b"#);
+        assert_eq!(escape_bytes(b"GET / HTTP/1.1"), "GET / HTTP/1.1");
+    }
+
+    #[test]
+    fn controls_become_hex() {
+        assert_eq!(escape_bytes(b"\x1b[2J\x07\x7f"), r"\x1b[2J\x07\x7f");
+        assert_eq!(escape_bytes(&[0xff, 0xfe]), r"\xff\xfe");
+    }
+
+    #[test]
+    fn printable_unicode_stays() {
+        assert_eq!(escape_text("café → 日本語"), "café → 日本語");
+    }
+
+    #[test]
+    fn invisible_unicode_becomes_hex() {
+        assert_eq!(escape_text("\u{85}"), r"\xc2\x85");
+        assert_eq!(escape_text("a\u{200B}b"), r"a\xe2\x80\x8bb");
+        assert_eq!(escape_text("\u{202E}txt"), r"\xe2\x80\xaetxt");
+        assert_eq!(escape_text("\u{2066}"), r"\xe2\x81\xa6");
+        assert_eq!(escape_text("\u{FEFF}"), r"\xef\xbb\xbf");
+    }
+
+    #[test]
+    fn invalid_utf8_is_escaped_per_byte() {
+        // A truncated 3-byte sequence followed by ASCII, and a lone continuation byte.
+        assert_eq!(escape_bytes(b"\xe2\x80x\x80"), r"\xe2\x80x\x80");
+        // An overlong encoding of '/' is invalid UTF-8 and must not turn into '/'.
+        assert_eq!(escape_bytes(b"\xc0\xaf"), r"\xc0\xaf");
+    }
+
+    #[test]
+    fn round_trip_single_bytes() {
+        for b in 0..=255u8 {
+            check(&[b]);
+        }
+    }
+
+    #[test]
+    fn round_trip_byte_pairs() {
+        for a in 0..=255u8 {
+            for b in [0u8, b'\\', b'x', 0x80, 0xc2, 0xe2, 0xff] {
+                check(&[a, b]);
+                check(&[b, a]);
+            }
+        }
+    }
+
+    #[test]
+    fn round_trip_tricky_strings() {
+        let cases: &[&[u8]] = &[
+            b"",
+            b"\\x41",
+            b"\\\\x",
+            b"\\",
+            "é→日\u{85}\u{200F}\u{2069}\u{FEFF}\u{E0041}".as_bytes(),
+            b"\xf0\x9f\x98",
+            b"\xf0\x9f\x98\x80",
+            b"\xed\xa0\x80", // an encoded surrogate: invalid UTF-8
+        ];
+        for case in cases {
+            check(case);
+        }
+    }
+
+    #[test]
+    fn round_trip_random() {
+        let mut rng = XorShift(0x9e37_79b9_7f4a_7c15);
+        for _ in 0..5000 {
+            let len = (rng.next() % 24) as usize;
+            let bytes: Vec<u8> = (0..len).map(|_| rng.next() as u8).collect();
+            check(&bytes);
+        }
+    }
+
+    #[test]
+    fn round_trip_random_unicode() {
+        let mut rng = XorShift(42);
+        for _ in 0..5000 {
+            let len = (rng.next() % 12) as usize;
+            let s: String = (0..len)
+                .filter_map(|_| char::from_u32((rng.next() % 0x3_0000) as u32))
+                .collect();
+            check(s.as_bytes());
+        }
+    }
+}

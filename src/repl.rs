@@ -1,0 +1,231 @@
+//! The interactive prompt: rustyline with history, Tab completion and hints taken from the command
+//! table. Ctrl-C at the prompt clears the line, during a blocking call it cuts the wait; Ctrl-D quits.
+
+use std::borrow::Cow;
+use std::path::PathBuf;
+
+use rustyline::completion::{Completer, FilenameCompleter, Pair};
+use rustyline::config::Config;
+use rustyline::error::ReadlineError;
+use rustyline::highlight::Highlighter;
+use rustyline::hint::Hinter;
+use rustyline::history::DefaultHistory;
+use rustyline::validate::Validator;
+use rustyline::{CompletionType, Context, Editor, Helper};
+
+use crate::engine::Engine;
+use crate::lang::{find_command, parse_line, Arg, COMMANDS};
+use crate::sys::reserve_low_fds_while;
+
+const PROMPT: &str = "sockplay> ";
+
+/// What completion offers besides the fixed words: the session's socket names and fds.
+#[derive(Default)]
+struct SockHelper {
+    names: Vec<String>,
+    fds: Vec<i32>,
+    files: FilenameCompleter,
+}
+
+impl SockHelper {
+    /// Candidates for the argument at `index` (0 = first argument) of `command`.
+    fn candidates(&self, command: &str, index: usize, previous: Option<&str>) -> Vec<String> {
+        let Some(spec) = find_command(command) else {
+            return Vec::new();
+        };
+        if previous.is_some_and(|p| p.eq_ignore_ascii_case("as")) {
+            return Vec::new();
+        }
+        let mut words = Vec::new();
+        // `socket tcp` takes no TYPE: its second word is `as`.
+        let shorthand =
+            spec.name == "socket" && index == 1 && matches!(previous, Some("tcp" | "udp"));
+        match spec.args.get(index) {
+            _ if shorthand => words.push("as".to_string()),
+            Some(Arg::Sock) => {
+                words.extend(self.names.iter().cloned());
+                words.extend(self.fds.iter().map(i32::to_string));
+            }
+            Some(Arg::Choice(choices)) => words.extend(choices.iter().map(|c| c.to_string())),
+            Some(Arg::CommandName) => words.extend(COMMANDS.iter().map(|c| c.name.to_string())),
+            Some(Arg::Addr) => {
+                words.extend(self.names.iter().map(|n| format!("${n}")));
+                words.extend([
+                    ":0".to_string(),
+                    "127.0.0.1:".to_string(),
+                    "[::1]:".to_string(),
+                    "@".to_string(),
+                ]);
+            }
+            Some(Arg::Number | Arg::Data | Arg::Text) => {}
+            None if matches!(spec.name, "socket" | "accept") => words.push("as".to_string()),
+            None => {}
+        }
+        words
+    }
+}
+
+impl Completer for SockHelper {
+    type Candidate = Pair;
+
+    fn complete(
+        &self,
+        line: &str,
+        pos: usize,
+        ctx: &Context<'_>,
+    ) -> rustyline::Result<(usize, Vec<Pair>)> {
+        let before = &line[..pos];
+        let start = before.rfind(char::is_whitespace).map_or(0, |i| i + 1);
+        let word = &before[start..];
+        let words: Vec<&str> = before[..start].split_whitespace().collect();
+        let pairs = |candidates: Vec<String>| -> Vec<Pair> {
+            candidates
+                .into_iter()
+                .filter(|c| {
+                    c.starts_with(word)
+                        || c.to_ascii_lowercase()
+                            .starts_with(&word.to_ascii_lowercase())
+                })
+                .map(|c| Pair {
+                    display: c.clone(),
+                    replacement: c,
+                })
+                .collect()
+        };
+        let Some((command, args)) = words.split_first() else {
+            let names = COMMANDS
+                .iter()
+                .flat_map(|c| std::iter::once(c.name).chain(c.aliases.iter().copied()));
+            return Ok((start, pairs(names.map(str::to_string).collect())));
+        };
+        // Unix paths complete from the file system.
+        if word.starts_with('/') || word.starts_with("./") || word.starts_with("../") {
+            return self.files.complete(line, pos, ctx);
+        }
+        let candidates = self.candidates(command, args.len(), args.last().copied());
+        Ok((start, pairs(candidates)))
+    }
+}
+
+impl Hinter for SockHelper {
+    type Hint = String;
+
+    /// After a command word and a space, the rest of its usage, dimmed.
+    fn hint(&self, line: &str, pos: usize, _ctx: &Context<'_>) -> Option<String> {
+        if pos < line.len() || !line.ends_with(' ') {
+            return None;
+        }
+        let words: Vec<&str> = line.split_whitespace().collect();
+        let spec = find_command(words.first()?)?;
+        let usage_words: Vec<&str> = spec.usage.split_whitespace().skip(1).collect();
+        let rest: Vec<&str> = usage_words.iter().skip(words.len() - 1).copied().collect();
+        (!rest.is_empty() && !spec.usage.contains('|')).then(|| rest.join(" "))
+    }
+}
+
+impl Highlighter for SockHelper {
+    fn highlight_hint<'h>(&self, hint: &'h str) -> Cow<'h, str> {
+        Cow::Owned(format!("\x1b[2m{hint}\x1b[0m"))
+    }
+}
+
+impl Validator for SockHelper {}
+impl Helper for SockHelper {}
+
+/// Where history lives: $XDG_STATE_HOME/sockplay/history, else ~/.local/state/sockplay/history.
+fn history_path() -> Option<PathBuf> {
+    let state = std::env::var_os("XDG_STATE_HOME")
+        .filter(|s| !s.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".local/state"))
+        })?;
+    Some(state.join("sockplay").join("history"))
+}
+
+/// Makes sure the history file exists with mode 0600 before the editor writes to it.
+fn prepare_history(path: &PathBuf) -> std::io::Result<()> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .mode(0o600)
+        .open(path)?;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+}
+
+/// Runs the prompt until quit or Ctrl-D; returns the exit status.
+pub fn run_repl(engine: &mut Engine) -> i32 {
+    let config = Config::builder()
+        .completion_type(CompletionType::List)
+        .history_ignore_space(true)
+        .history_ignore_dups(true)
+        .map(|b| b.auto_add_history(true).build());
+    let config = match config {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("sockplay: cannot configure the line editor: {e}");
+            return 1;
+        }
+    };
+    // The editor opens a SIGWINCH pipe for its whole life; keep it off the fds the user's sockets get.
+    let (editor, internal) =
+        reserve_low_fds_while(|| Editor::<SockHelper, DefaultHistory>::with_config(config));
+    engine.session.add_internal_fds(internal);
+    let mut editor = match editor {
+        Ok(editor) => editor,
+        Err(e) => {
+            eprintln!("sockplay: cannot start the line editor: {e}");
+            return 1;
+        }
+    };
+    editor.set_helper(Some(SockHelper::default()));
+    let history = history_path().filter(|p| prepare_history(p).is_ok());
+    if let Some(path) = &history {
+        let _ = editor.load_history(path);
+    }
+
+    println!(
+        "sockplay {} — real sockets, and this process's FD table after every step.",
+        env!("CARGO_PKG_VERSION")
+    );
+    println!("Type `help` for the commands, Tab to complete, Ctrl-D to quit.");
+    let _ = engine.run_and_print(0, "fds", &crate::lang::Command::Fds);
+
+    let mut number = 0;
+    loop {
+        if let Some(helper) = editor.helper_mut() {
+            helper.names = engine.session.names();
+            helper.fds = engine.session.handle_fds();
+        }
+        let line = match editor.readline(PROMPT) {
+            Ok(line) => line,
+            Err(ReadlineError::Interrupted) => continue,
+            Err(ReadlineError::Eof) => break,
+            Err(e) => {
+                eprintln!("sockplay: cannot read the line: {e}");
+                return 1;
+            }
+        };
+        number += 1;
+        if let Some(path) = &history {
+            let _ = editor.append_history(path);
+        }
+        match parse_line(&line) {
+            Ok(None) => {}
+            Ok(Some(command)) => {
+                let quit = matches!(command, crate::lang::Command::Quit);
+                if engine.run_and_print(number, &line, &command).is_err() || quit {
+                    break;
+                }
+            }
+            Err(error) => {
+                println!("error: {}", error.pointed(&line));
+            }
+        }
+    }
+    0
+}

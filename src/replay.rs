@@ -1,0 +1,129 @@
+//! Script replay (`sockplay FILE.sock`, `sockplay -`, piped stdin, `-c`): the whole script is parsed
+//! before anything runs, then each command is echoed, executed and shown; the first failure stops it.
+
+use std::fmt;
+
+use crate::engine::Engine;
+use crate::lang::{parse_tokens, split_commands, Check, Command, SyntaxError};
+use crate::sys::interrupted;
+
+/// One command of a script, with where it came from.
+#[derive(Debug, Clone)]
+pub struct ScriptLine {
+    /// 1-based line number (for `-c`, the command's position).
+    pub line: usize,
+    /// The command as written (for echo and JSON).
+    pub text: String,
+    pub command: Command,
+}
+
+/// A parsed script.
+#[derive(Debug, Clone)]
+pub struct Script {
+    /// How errors name the script: its path, `<stdin>` or `-c`.
+    pub source: String,
+    pub lines: Vec<ScriptLine>,
+}
+
+/// A syntax error in a script, located.
+#[derive(Debug)]
+pub struct ScriptError {
+    pub source: String,
+    pub line: usize,
+    pub text: String,
+    pub error: SyntaxError,
+}
+
+impl fmt::Display for ScriptError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}:{}:{}: error: {}",
+            self.source,
+            self.line,
+            self.error.column,
+            self.error.pointed(&self.text)
+        )
+    }
+}
+
+impl Script {
+    /// Parses a script file's text, one command per line.
+    pub fn parse(source: &str, text: &str) -> Result<Script, ScriptError> {
+        let mut lines = Vec::new();
+        for (index, raw) in text.lines().enumerate() {
+            let located = |error| ScriptError {
+                source: source.to_string(),
+                line: index + 1,
+                text: raw.to_string(),
+                error,
+            };
+            let tokens = crate::lang::tokenize(raw).map_err(located)?;
+            if tokens.is_empty() {
+                continue;
+            }
+            let command = parse_tokens(&tokens).map_err(located)?;
+            lines.push(ScriptLine {
+                line: index + 1,
+                text: raw.trim().to_string(),
+                command,
+            });
+        }
+        Ok(Script {
+            source: source.to_string(),
+            lines,
+        })
+    }
+
+    /// Parses `-c` text: commands separated by `;` outside quotes.
+    pub fn parse_commands(text: &str) -> Result<Script, ScriptError> {
+        let source = "-c".to_string();
+        let located = |line, error| ScriptError {
+            source: source.clone(),
+            line,
+            text: text.to_string(),
+            error,
+        };
+        let commands = split_commands(text).map_err(|e| located(1, e))?;
+        let mut lines = Vec::new();
+        for (index, tokens) in commands.iter().enumerate() {
+            let command = parse_tokens(tokens).map_err(|e| located(index + 1, e))?;
+            let words: Vec<&str> = tokens.iter().map(|t| t.text.as_str()).collect();
+            lines.push(ScriptLine {
+                line: index + 1,
+                text: words.join(" "),
+                command,
+            });
+        }
+        Ok(Script { source, lines })
+    }
+}
+
+/// Runs a parsed script; returns the exit status (0 all held, 1 a failure, 130 Ctrl-C).
+pub fn run_script(script: &Script, engine: &mut Engine) -> i32 {
+    for (index, line) in script.lines.iter().enumerate() {
+        if matches!(line.command, Command::Quit) {
+            return 0;
+        }
+        let step = match engine.run_and_print(line.line, &line.text, &line.command) {
+            Ok(step) => step,
+            // stdout is gone (e.g. piped into `head`): stop quietly.
+            Err(_) => return 0,
+        };
+        if let Some(failure) = &step.outcome.failure {
+            let excused = matches!(
+                script.lines.get(index + 1).map(|next| &next.command),
+                Some(Command::Expect(Check::Error(_)))
+            ) && !matches!(line.command, Command::Expect(_));
+            if !excused {
+                eprintln!("{}:{}: {}", script.source, line.line, failure.headline());
+                return 1;
+            }
+        }
+        if interrupted() && step.outcome.failure.is_none() {
+            eprintln!("{}:{}: interrupted by Ctrl-C", script.source, line.line);
+            return 130;
+        }
+    }
+    0
+}

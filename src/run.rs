@@ -1,0 +1,97 @@
+//! The one place that chooses the mode, prints top-level errors and picks the exit status.
+
+use std::ffi::OsString;
+use std::io::{IsTerminal, Read};
+
+use clap::Parser;
+
+use crate::cli::{Cli, ColorChoice};
+use crate::engine::{Engine, View};
+use crate::render::PanelPlacement;
+use crate::replay::{run_script, Script};
+use crate::session::{Session, Settings};
+
+/// Exit status for a usage or syntax error: nothing was run.
+const EXIT_USAGE: i32 = 2;
+
+/// Runs sockplay with these arguments and returns the process's exit status.
+pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(error) => {
+            let _ = error.print();
+            return if error.use_stderr() { EXIT_USAGE } else { 0 };
+        }
+    };
+    if let Err(e) = crate::sys::install_interrupt_handler() {
+        eprintln!("sockplay: cannot install the Ctrl-C handler: {e}");
+    }
+    let stdout_tty = std::io::stdout().is_terminal();
+    let stdin_tty = std::io::stdin().is_terminal();
+    let color = match cli.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            stdout_tty && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        }
+    } && !cli.json;
+    let panel = cli.panel.unwrap_or(if stdout_tty {
+        PanelPlacement::Right
+    } else {
+        PanelPlacement::Below
+    });
+    let settings = Settings {
+        timeout: cli.timeout,
+        panel,
+    };
+
+    // Decide the script (if any) before anything runs: a script is parsed whole first.
+    let script = if let Some(commands) = &cli.commands {
+        Some(Script::parse_commands(commands))
+    } else {
+        match cli.script.as_deref() {
+            Some(path) if path.as_os_str() != "-" => {
+                let text = match std::fs::read(path) {
+                    Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+                    Err(e) => {
+                        eprintln!("sockplay: cannot read {}: {e}", path.display());
+                        return EXIT_USAGE;
+                    }
+                };
+                Some(Script::parse(&path.display().to_string(), &text))
+            }
+            Some(_) => Some(read_stdin_script()),
+            None if !stdin_tty => Some(read_stdin_script()),
+            None => None,
+        }
+    };
+
+    let view = View {
+        json: cli.json,
+        color,
+        echo: script.is_some(),
+        fallback_width: 120,
+    };
+    match script {
+        Some(Ok(script)) => {
+            let mut engine = Engine::new(Session::new(settings), view);
+            run_script(&script, &mut engine)
+        }
+        Some(Err(error)) => {
+            eprintln!("{error}");
+            EXIT_USAGE
+        }
+        None => {
+            let mut engine = Engine::new(Session::new(settings), view);
+            crate::repl::run_repl(&mut engine)
+        }
+    }
+}
+
+fn read_stdin_script() -> Result<Script, crate::replay::ScriptError> {
+    let mut bytes = Vec::new();
+    if let Err(e) = std::io::stdin().read_to_end(&mut bytes) {
+        eprintln!("sockplay: cannot read stdin: {e}");
+    }
+    Script::parse("<stdin>", &String::from_utf8_lossy(&bytes))
+}

@@ -1,0 +1,115 @@
+//! Turning an ADDR as typed into the kernel address for one socket, and showing kernel addresses.
+
+use std::ffi::OsStr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, ToSocketAddrs};
+use std::os::unix::ffi::OsStrExt;
+
+use socket2::{Domain, SockAddr};
+
+use super::{Failure, Session};
+use crate::lang::AddrSpec;
+use crate::render::escape_bytes;
+
+impl Session {
+    /// Resolves `spec` into an address for a socket of `domain`.
+    pub(super) fn resolve_addr(
+        &self,
+        spec: &AddrSpec,
+        domain: Domain,
+    ) -> Result<SockAddr, Failure> {
+        match spec {
+            AddrSpec::Inet { host, port } => {
+                if domain == Domain::UNIX {
+                    return Err(Failure::usage(format!(
+                        "`{spec}` is an IP address, but this is a unix socket: give it a path (/tmp/play.sock) or @name"
+                    )));
+                }
+                let ip = match host {
+                    None if domain == Domain::IPV6 => IpAddr::V6(Ipv6Addr::LOCALHOST),
+                    None => IpAddr::V4(Ipv4Addr::LOCALHOST),
+                    Some(host) => resolve_host(host, *port, domain)?,
+                };
+                Ok(SockAddr::from(SocketAddr::new(ip, *port)))
+            }
+            AddrSpec::Path(path) => SockAddr::unix(path).map_err(|_| {
+                Failure::usage(format!(
+                    "the path `{}` is too long for a unix socket address (at most 107 bytes)",
+                    path.display()
+                ))
+            }),
+            AddrSpec::Abstract(name) => {
+                let mut bytes = vec![0u8];
+                bytes.extend_from_slice(name);
+                SockAddr::unix(OsStr::from_bytes(&bytes)).map_err(|_| {
+                    Failure::usage("the abstract name is too long (at most 107 bytes)".to_string())
+                })
+            }
+            AddrSpec::Ref(name) => {
+                let fd = self.resolve(&crate::lang::SockRef::Name(name.clone()))?;
+                let handle = self.handle(fd)?;
+                let local = handle.socket.local_addr().map_err(|e| {
+                    Failure::usage(format!("cannot read the address of `{name}`: {e}"))
+                })?;
+                if is_unbound(&local) {
+                    return Err(Failure::usage(format!(
+                        "`{name}` (fd {fd}) has no address yet: bind it first, e.g. `bind {name} :0`"
+                    )));
+                }
+                Ok(loopback_for_wildcard(local))
+            }
+        }
+    }
+}
+
+/// Looks up a host name, keeping the first address of the socket's family.
+fn resolve_host(host: &str, port: u16, domain: Domain) -> Result<IpAddr, Failure> {
+    if let Ok(ip) = host.parse::<IpAddr>() {
+        return Ok(ip);
+    }
+    let found = (host, port).to_socket_addrs().map_err(|e| {
+        Failure::usage(format!("cannot resolve `{host}`: {e}"))
+            .with_hint("use an IP address such as 127.0.0.1, or a name from /etc/hosts")
+    })?;
+    let want_v6 = domain == Domain::IPV6;
+    let mut found: Vec<SocketAddr> = found.collect();
+    found.sort_by_key(|addr| addr.is_ipv6() != want_v6);
+    found
+        .first()
+        .map(|addr| addr.ip())
+        .ok_or_else(|| Failure::usage(format!("`{host}` has no address")))
+}
+
+/// Whether a kernel address is the "not bound" one (0.0.0.0:0, [::]:0, or an unnamed unix socket).
+pub fn is_unbound(addr: &SockAddr) -> bool {
+    match addr.as_socket() {
+        Some(socket) => socket.port() == 0 && socket.ip().is_unspecified(),
+        None => addr.is_unnamed(),
+    }
+}
+
+/// Connecting to a socket bound to 0.0.0.0 or :: means connecting to this machine: use loopback.
+fn loopback_for_wildcard(addr: SockAddr) -> SockAddr {
+    match addr.as_socket() {
+        Some(SocketAddr::V4(v4)) if v4.ip().is_unspecified() => {
+            SockAddr::from(SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), v4.port()))
+        }
+        Some(SocketAddr::V6(v6)) if v6.ip().is_unspecified() => {
+            SockAddr::from(SocketAddr::new(IpAddr::V6(Ipv6Addr::LOCALHOST), v6.port()))
+        }
+        _ => addr,
+    }
+}
+
+/// A kernel address as sockplay shows it: `127.0.0.1:8080`, `[::1]:80`, `/tmp/x.sock`, `@name`.
+pub fn show_addr(addr: &SockAddr) -> String {
+    if let Some(socket) = addr.as_socket() {
+        return socket.to_string();
+    }
+    if let Some(path) = addr.as_pathname() {
+        return escape_bytes(path.as_os_str().as_bytes());
+    }
+    if let Some(name) = addr.as_abstract_namespace() {
+        return format!("@{}", escape_bytes(name));
+    }
+    "(unnamed)".to_string()
+}

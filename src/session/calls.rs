@@ -1,0 +1,554 @@
+//! The socket calls themselves. Each prints its strace-style line (`bind(3, 127.0.0.1:8080) = 0`) and
+//! makes the real syscall; calls that can block wait in poll(2), bounded by the session timeout.
+
+use std::io;
+use std::os::fd::{AsFd, AsRawFd, IntoRawFd};
+use std::time::{Duration, Instant};
+
+use nix::errno::Errno;
+use nix::fcntl::{fcntl, FcntlArg, OFlag};
+use nix::poll::PollFlags;
+use nix::sys::socket::MsgFlags;
+use socket2::{Domain, Protocol, Socket, Type};
+
+use super::address::show_addr;
+use super::outcome::failed_call;
+use super::{seconds, Failure, Outcome, Session};
+use crate::lang::{AddrSpec, Family, SockRef, SockType};
+use crate::render::escape_bytes;
+use crate::sys::{interrupted, wait_until, WaitError};
+
+/// How many bytes of DATA a call line shows before eliding the rest.
+const PREVIEW_BYTES: usize = 48;
+/// How many received bytes are shown before the rest is counted instead.
+const SHOW_RECEIVED: usize = 1024;
+
+fn errno_of(error: &io::Error) -> Errno {
+    Errno::from_raw(error.raw_os_error().unwrap_or(libc::EIO))
+}
+
+/// Whether the fd has O_NONBLOCK set (by `nonblock on`), so calls must not wait.
+fn is_nonblocking(socket: &Socket) -> bool {
+    fcntl(socket.as_fd(), FcntlArg::F_GETFL)
+        .map(|flags| OFlag::from_bits_truncate(flags).contains(OFlag::O_NONBLOCK))
+        .unwrap_or(false)
+}
+
+/// Bytes as a short quoted preview for a call line.
+fn preview(data: &[u8]) -> String {
+    if data.len() <= PREVIEW_BYTES {
+        format!("\"{}\"", escape_bytes(data))
+    } else {
+        format!("\"{}\"…", escape_bytes(&data[..PREVIEW_BYTES]))
+    }
+}
+
+/// The failure of a wait that stood in for a blocking call: the poll line, then why.
+fn wait_failure(
+    out: &mut Outcome,
+    fd: i32,
+    events: &str,
+    timeout: Duration,
+    error: WaitError,
+    waiting_for: &str,
+) -> Failure {
+    let poll = format!(
+        "poll([{{fd={fd}, events={events}}}], 1, {})",
+        timeout.as_millis()
+    );
+    match error {
+        WaitError::TimedOut => {
+            out.say(format!("{poll} = 0 (Timeout)"));
+            Failure::os(
+                Errno::ETIMEDOUT,
+                format!("{waiting_for} (waited {})", seconds(timeout)),
+            )
+            .with_hint("the socket is still open and usable; `set timeout SECS` to wait longer")
+        }
+        WaitError::Interrupted => {
+            out.say(format!("{poll} = {}", failed_call(Errno::EINTR)));
+            Failure::os(
+                Errno::EINTR,
+                format!("interrupted by Ctrl-C: {waiting_for}"),
+            )
+        }
+        WaitError::Os(errno) => {
+            out.say(format!("{poll} = {}", failed_call(errno)));
+            Failure::os(errno, format!("poll failed while {waiting_for}"))
+        }
+    }
+}
+
+impl Session {
+    fn deadline(&self) -> Instant {
+        Instant::now() + self.settings.timeout
+    }
+
+    pub(super) fn socket(
+        &mut self,
+        family: Family,
+        sock_type: SockType,
+        name: Option<&str>,
+        out: &mut Outcome,
+    ) -> Result<(), Failure> {
+        self.check_name_free(name)?;
+        let domain = match family {
+            Family::Inet => Domain::IPV4,
+            Family::Inet6 => Domain::IPV6,
+            Family::Unix => Domain::UNIX,
+        };
+        let (ty, protocol, protocol_name) = match (family, sock_type) {
+            (Family::Unix, SockType::Stream) => (Type::STREAM, None, "0"),
+            (Family::Unix, SockType::Dgram) => (Type::DGRAM, None, "0"),
+            (Family::Unix, SockType::Seqpacket) => (Type::SEQPACKET, None, "0"),
+            (Family::Unix, SockType::Raw) => (Type::RAW, None, "0"),
+            (_, SockType::Stream) => (Type::STREAM, Some(Protocol::TCP), "IPPROTO_TCP"),
+            (_, SockType::Dgram) => (Type::DGRAM, Some(Protocol::UDP), "IPPROTO_UDP"),
+            (_, SockType::Seqpacket) => (Type::SEQPACKET, Some(Protocol::SCTP), "IPPROTO_SCTP"),
+            (Family::Inet, SockType::Raw) => (Type::RAW, Some(Protocol::ICMPV4), "IPPROTO_ICMP"),
+            (_, SockType::Raw) => (Type::RAW, Some(Protocol::ICMPV6), "IPPROTO_ICMPV6"),
+        };
+        let call = format!(
+            "socket({}, {}, {protocol_name})",
+            family.constant(),
+            sock_type.constant()
+        );
+        match Socket::new(domain, ty, protocol) {
+            Ok(socket) => {
+                let fd = self.adopt(socket, name);
+                out.say(format!("{call} = {fd}"));
+                Ok(())
+            }
+            Err(e) => {
+                let errno = errno_of(&e);
+                out.say(format!("{call} = {}", failed_call(errno)));
+                let mut failure = Failure::os(errno, "the kernel would not create the socket");
+                if errno == Errno::EPROTONOSUPPORT && sock_type == SockType::Seqpacket {
+                    failure = failure.with_hint("seqpacket over IP needs SCTP, which this kernel lacks; `socket unix seqpacket` works everywhere");
+                }
+                Err(failure)
+            }
+        }
+    }
+
+    pub(super) fn bind(
+        &mut self,
+        sock: &SockRef,
+        addr: &AddrSpec,
+        out: &mut Outcome,
+    ) -> Result<(), Failure> {
+        let fd = self.resolve(sock)?;
+        let socket = &self.handle(fd)?.socket;
+        let domain = socket
+            .domain()
+            .map_err(|e| Failure::os(errno_of(&e), "SO_DOMAIN"))?;
+        let address = self.resolve_addr(addr, domain)?;
+        let shown = show_addr(&address);
+        let call = format!("bind({fd}, {shown})");
+        if let Err(e) = socket.bind(&address) {
+            let errno = errno_of(&e);
+            out.say(format!("{call} = {}", failed_call(errno)));
+            let failure = Failure::os(errno, format!("cannot bind fd {fd} to {shown}"));
+            return Err(match errno {
+                Errno::EADDRINUSE if address.is_unix() => failure.with_hint(format!(
+                    "the file {shown} already exists — often a stale socket file left by a server that exited; remove it (`!rm {shown}`) or pick another path"
+                )),
+                Errno::EADDRINUSE => failure.with_hint(format!(
+                    "{shown} is taken — another socket is bound there, or one sits in TIME_WAIT; pick another port, or :0 to let the kernel choose"
+                )),
+                Errno::EINVAL => failure.with_hint("a socket can be bound only once; make a new socket for another address"),
+                _ => failure,
+            });
+        }
+        out.say(format!("{call} = 0"));
+        if let Ok(local) = socket.local_addr() {
+            let bound = show_addr(&local);
+            if bound != shown {
+                out.say(format!("bound to {bound}"));
+            }
+        }
+        if let Some(path) = address.as_pathname() {
+            let path = path.to_path_buf();
+            if let Some(handle) = self.handles.get_mut(&fd) {
+                handle.bound_path = Some(path);
+            }
+        }
+        Ok(())
+    }
+
+    pub(super) fn listen(
+        &mut self,
+        sock: &SockRef,
+        backlog: i32,
+        out: &mut Outcome,
+    ) -> Result<(), Failure> {
+        let fd = self.resolve(sock)?;
+        let socket = &self.handle(fd)?.socket;
+        let call = format!("listen({fd}, {backlog})");
+        match socket.listen(backlog) {
+            Ok(()) => {
+                out.say(format!("{call} = 0"));
+                if let Ok(local) = socket.local_addr() {
+                    out.say(format!(
+                        "fd {fd} now waits for connections on {}; the kernel queues them until `accept`",
+                        show_addr(&local)
+                    ));
+                }
+                Ok(())
+            }
+            Err(e) => {
+                let errno = errno_of(&e);
+                out.say(format!("{call} = {}", failed_call(errno)));
+                Err(Failure::os(errno, format!("fd {fd} cannot listen")))
+            }
+        }
+    }
+
+    pub(super) fn accept(
+        &mut self,
+        sock: &SockRef,
+        name: Option<&str>,
+        out: &mut Outcome,
+    ) -> Result<(), Failure> {
+        self.check_name_free(name)?;
+        let fd = self.resolve(sock)?;
+        let timeout = self.settings.timeout;
+        let socket = &self.handle(fd)?.socket;
+        if !is_nonblocking(socket) && socket.is_listener().unwrap_or(false) {
+            if let Err(error) = wait_until(socket.as_fd(), PollFlags::POLLIN, self.deadline()) {
+                return Err(wait_failure(
+                    out,
+                    fd,
+                    "POLLIN",
+                    timeout,
+                    error,
+                    &format!("no connection is waiting in the backlog of fd {fd}"),
+                ));
+            }
+        }
+        let call = format!("accept({fd})");
+        match socket.accept() {
+            Ok((conn, peer)) => {
+                let new_fd = self.adopt(conn, name);
+                out.say(format!("{call} = {new_fd}  peer {}", show_addr(&peer)));
+                out.say(format!(
+                    "the connection left fd {fd}'s queue and is now fd {new_fd}; fd {fd} keeps listening"
+                ));
+                Ok(())
+            }
+            Err(e) => {
+                let errno = errno_of(&e);
+                out.say(format!("{call} = {}", failed_call(errno)));
+                let failure = Failure::os(errno, format!("nothing accepted on fd {fd}"));
+                Err(match errno {
+                    Errno::EINVAL => failure.with_hint(format!(
+                        "fd {fd} is not listening: `listen {fd}` first (and accept on the listener, not on a connection)"
+                    )),
+                    Errno::EAGAIN => failure.with_hint("the accept queue is empty and the socket is non-blocking; connect a client first"),
+                    _ => failure,
+                })
+            }
+        }
+    }
+
+    pub(super) fn connect(
+        &mut self,
+        sock: &SockRef,
+        addr: &AddrSpec,
+        out: &mut Outcome,
+    ) -> Result<(), Failure> {
+        let fd = self.resolve(sock)?;
+        let timeout = self.settings.timeout;
+        let deadline = self.deadline();
+        let socket = &self.handle(fd)?.socket;
+        let domain = socket
+            .domain()
+            .map_err(|e| Failure::os(errno_of(&e), "SO_DOMAIN"))?;
+        let address = self.resolve_addr(addr, domain)?;
+        let shown = show_addr(&address);
+        let call = format!("connect({fd}, {shown})");
+        let refused = |errno: Errno| {
+            let failure = Failure::os(errno, format!("fd {fd} cannot connect to {shown}"));
+            match errno {
+                Errno::ECONNREFUSED if address.is_unix() => failure.with_hint(format!(
+                    "the socket file {shown} exists but nothing listens on it (a stale file?)"
+                )),
+                Errno::ECONNREFUSED => failure.with_hint(format!(
+                    "nothing is listening on {shown}: start a listener there first (socket, bind, listen)"
+                )),
+                Errno::ENOENT => failure.with_hint(format!("there is no socket file at {shown}: is the server bound there?")),
+                _ => failure,
+            }
+        };
+        if is_nonblocking(socket) {
+            return match socket.connect(&address) {
+                Ok(()) => {
+                    out.say(format!("{call} = 0"));
+                    Ok(())
+                }
+                Err(e) => {
+                    let errno = errno_of(&e);
+                    out.say(format!("{call} = {}", failed_call(errno)));
+                    Err(refused(errno))
+                }
+            };
+        }
+        // A blocking connect, bounded: start it non-blocking, wait for writability, read SO_ERROR.
+        socket
+            .set_nonblocking(true)
+            .map_err(|e| Failure::os(errno_of(&e), "cannot prepare the connect"))?;
+        let result = connect_bounded(socket, &address, deadline);
+        let restored = socket.set_nonblocking(false);
+        match result {
+            Ok(()) => {
+                out.say(format!("{call} = 0"));
+                if let Ok(local) = socket.local_addr() {
+                    out.say(format!("connected from {}", show_addr(&local)));
+                }
+                restored.map_err(|e| Failure::os(errno_of(&e), "cannot restore blocking mode"))
+            }
+            Err(ConnectError::Os(errno)) => {
+                out.say(format!("{call} = {}", failed_call(errno)));
+                Err(refused(errno))
+            }
+            Err(ConnectError::Wait(error)) => {
+                out.say(format!(
+                    "{call} = {} (started)",
+                    failed_call(Errno::EINPROGRESS)
+                ));
+                Err(wait_failure(
+                    out,
+                    fd,
+                    "POLLOUT",
+                    timeout,
+                    error,
+                    &format!("no answer from {shown} yet; the handshake may still complete later"),
+                ))
+            }
+        }
+    }
+
+    pub(super) fn send(
+        &mut self,
+        sock: &SockRef,
+        data: &[u8],
+        out: &mut Outcome,
+    ) -> Result<(), Failure> {
+        let fd = self.resolve(sock)?;
+        let timeout = self.settings.timeout;
+        let deadline = self.deadline();
+        let socket = &self.handle(fd)?.socket;
+        let call = format!(
+            "send({fd}, {}, {}, MSG_NOSIGNAL)",
+            preview(data),
+            data.len()
+        );
+        let blocking = !is_nonblocking(socket);
+        let stream = socket.r#type().map(|t| t == Type::STREAM).unwrap_or(false);
+        let flags = MsgFlags::MSG_NOSIGNAL | MsgFlags::MSG_DONTWAIT;
+        let mut sent = 0;
+        loop {
+            match nix::sys::socket::send(socket.as_raw_fd(), &data[sent..], flags) {
+                Ok(n) => {
+                    sent += n;
+                    if sent == data.len() || !blocking || !stream {
+                        break;
+                    }
+                }
+                Err(Errno::EAGAIN) if blocking => {}
+                Err(errno) if sent == 0 => {
+                    out.say(format!("{call} = {}", failed_call(errno)));
+                    let failure = Failure::os(errno, format!("nothing sent on fd {fd}"));
+                    return Err(match errno {
+                        Errno::EPIPE => failure.with_hint("the peer closed the connection; there is no one left to receive: close this socket"),
+                        Errno::EAGAIN => failure.with_hint("the send buffer is full and the socket is non-blocking: wait until the peer reads (poll for POLLOUT)"),
+                        _ => failure,
+                    });
+                }
+                Err(_) => break,
+            }
+            // The buffer is full: wait for room, as a blocking send would.
+            if let Err(error) = wait_until(socket.as_fd(), PollFlags::POLLOUT, deadline) {
+                if sent == 0 {
+                    return Err(wait_failure(
+                        out,
+                        fd,
+                        "POLLOUT",
+                        timeout,
+                        error,
+                        &format!("the send buffer of fd {fd} is full and the peer is not reading"),
+                    ));
+                }
+                break;
+            }
+        }
+        out.say(format!("{call} = {sent}"));
+        if sent < data.len() {
+            out.say(format!(
+                "short send: {sent} of {} bytes went into the send buffer; the rest did not fit",
+                data.len()
+            ));
+        }
+        Ok(())
+    }
+
+    pub(super) fn recv(
+        &mut self,
+        sock: &SockRef,
+        max: usize,
+        out: &mut Outcome,
+    ) -> Result<(), Failure> {
+        let fd = self.resolve(sock)?;
+        let timeout = self.settings.timeout;
+        let socket = &self.handle(fd)?.socket;
+        if !is_nonblocking(socket) {
+            if let Err(error) = wait_until(socket.as_fd(), PollFlags::POLLIN, self.deadline()) {
+                return Err(wait_failure(
+                    out,
+                    fd,
+                    "POLLIN",
+                    timeout,
+                    error,
+                    &format!("no data arrived on fd {fd}"),
+                ));
+            }
+        }
+        let call = format!("recv({fd}, {max}, 0)");
+        let mut buffer = vec![0u8; max];
+        match nix::sys::socket::recv(socket.as_raw_fd(), &mut buffer, MsgFlags::MSG_DONTWAIT) {
+            Ok(0) if max > 0 => {
+                out.say(format!("{call} = 0"));
+                let state = crate::fdtable::inspect_fd(fd).and_then(|row| row.state);
+                out.say(match state.as_deref() {
+                    Some("CLOSE_WAIT") => format!(
+                        "EOF: the peer closed its side; fd {fd} sits in CLOSE_WAIT until you close it"
+                    ),
+                    Some("CLOSE") => format!(
+                        "EOF: the connection of fd {fd} is gone (closed, refused or reset); nothing more will arrive"
+                    ),
+                    _ => format!("EOF: the peer will send nothing more on fd {fd}"),
+                });
+                self.last.received = Some(Vec::new());
+                Ok(())
+            }
+            Ok(n) => {
+                buffer.truncate(n);
+                let shown = n.min(SHOW_RECEIVED);
+                let mut line = format!("{call} = {n}  \"{}\"", escape_bytes(&buffer[..shown]));
+                if n > shown {
+                    line.push_str(&format!("… ({} more bytes)", n - shown));
+                }
+                out.say(line);
+                self.last.received = Some(buffer);
+                Ok(())
+            }
+            Err(errno) => {
+                out.say(format!("{call} = {}", failed_call(errno)));
+                let failure = Failure::os(errno, format!("nothing received on fd {fd}"));
+                Err(match errno {
+                    Errno::ENOTCONN => failure.with_hint(format!(
+                        "fd {fd} is not connected; on a listener, `accept` first and recv on the new fd"
+                    )),
+                    _ => failure,
+                })
+            }
+        }
+    }
+
+    pub(super) fn detach(&mut self, sock: &SockRef, out: &mut Outcome) -> Result<(), Failure> {
+        let fd = self.resolve(sock)?;
+        let Some(handle) = self.handles.remove(&fd) else {
+            return Err(self.not_a_handle(fd));
+        };
+        // The fd stays open on purpose: nobody owns it now, exactly as after Python's detach().
+        let raw = handle.socket.into_raw_fd();
+        self.detached.insert(raw);
+        out.say(format!("detach({sock}) = {raw}"));
+        out.say(format!(
+            "the handle is gone; fd {raw} stays open with no owner (`close {raw}` closes it)"
+        ));
+        Ok(())
+    }
+
+    pub(super) fn close(&mut self, sock: &SockRef, out: &mut Outcome) -> Result<(), Failure> {
+        let fd = match sock {
+            SockRef::Fd(fd) if self.detached.contains(fd) => {
+                self.detached.remove(fd);
+                *fd
+            }
+            _ => {
+                let fd = self.resolve(sock)?;
+                let Some(handle) = self.handles.remove(&fd) else {
+                    return Err(self.not_a_handle(fd));
+                };
+                handle.socket.into_raw_fd()
+            }
+        };
+        let call = format!("close({fd})");
+        // SAFETY: the fd was just taken out of its handle (or was detached), so this is its only owner.
+        let owned = unsafe { <std::os::fd::OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd) };
+        match nix::unistd::close(owned) {
+            Ok(()) => {
+                out.say(format!("{call} = 0"));
+                Ok(())
+            }
+            Err(errno) => {
+                out.say(format!("{call} = {}", failed_call(errno)));
+                Err(Failure::os(errno, format!("closing fd {fd} failed")))
+            }
+        }
+    }
+}
+
+/// Why a bounded connect did not complete.
+enum ConnectError {
+    Os(Errno),
+    Wait(WaitError),
+}
+
+/// Connects a non-blocking socket, waiting for the handshake until `deadline`.
+fn connect_bounded(
+    socket: &Socket,
+    address: &socket2::SockAddr,
+    deadline: Instant,
+) -> Result<(), ConnectError> {
+    loop {
+        match socket.connect(address) {
+            Ok(()) => return Ok(()),
+            Err(e) => match errno_of(&e) {
+                Errno::EINPROGRESS => break,
+                // A unix listener with a full backlog: a blocking connect would wait for room.
+                Errno::EAGAIN => {
+                    if interrupted() {
+                        return Err(ConnectError::Wait(WaitError::Interrupted));
+                    }
+                    if Instant::now() >= deadline {
+                        return Err(ConnectError::Wait(WaitError::TimedOut));
+                    }
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                errno => return Err(ConnectError::Os(errno)),
+            },
+        }
+    }
+    wait_until(socket.as_fd(), PollFlags::POLLOUT, deadline).map_err(ConnectError::Wait)?;
+    match socket.take_error() {
+        Ok(None) => Ok(()),
+        Ok(Some(e)) => Err(ConnectError::Os(errno_of(&e))),
+        Err(e) => Err(ConnectError::Os(errno_of(&e))),
+    }
+}
+
+/// `sleep MS`: waits, cut short by Ctrl-C.
+pub(super) fn sleep(duration: Duration, out: &mut Outcome) -> Result<(), Failure> {
+    let deadline = Instant::now() + duration;
+    while Instant::now() < deadline {
+        if interrupted() {
+            out.say("sleep interrupted by Ctrl-C");
+            return Err(Failure::os(Errno::EINTR, "sleep interrupted by Ctrl-C"));
+        }
+        std::thread::sleep((deadline - Instant::now()).min(Duration::from_millis(50)));
+    }
+    out.say(format!("slept {} ms", duration.as_millis()));
+    Ok(())
+}

@@ -1,0 +1,290 @@
+//! The session: the socket handles the user made, their names, the settings, and the execution of
+//! each command against the kernel. Front ends hand it a [`Command`] and get an [`Outcome`] back.
+
+mod address;
+mod calls;
+mod checks;
+mod outcome;
+
+pub use outcome::{Failure, Outcome};
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::os::fd::AsRawFd;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use nix::errno::Errno;
+use socket2::Socket;
+
+use crate::lang::{Command, SockRef};
+use crate::render::{Labels, PanelPlacement};
+
+/// Settings the user can change with `set` or on the command line.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Settings {
+    /// How long a blocking call may wait.
+    pub timeout: Duration,
+    pub panel: PanelPlacement,
+}
+
+impl Default for Settings {
+    fn default() -> Settings {
+        Settings {
+            timeout: Duration::from_secs(5),
+            panel: PanelPlacement::Right,
+        }
+    }
+}
+
+/// A socket the user holds, like a Python socket object around its fd.
+#[derive(Debug)]
+struct Handle {
+    socket: Socket,
+    name: Option<String>,
+    /// The Unix socket file this handle's bind created, if any.
+    bound_path: Option<PathBuf>,
+}
+
+/// What the previous (non-check) command left behind, for the `expect` checks.
+#[derive(Debug, Default)]
+struct LastStep {
+    /// The name of the command, for messages (`connect succeeded`).
+    command: Option<&'static str>,
+    output: String,
+    failure: Option<Failure>,
+    /// The bytes of the most recent `recv`; empty means EOF.
+    received: Option<Vec<u8>>,
+}
+
+/// One user's playground: handles, names, settings and the memory that checks read.
+#[derive(Debug)]
+pub struct Session {
+    handles: BTreeMap<i32, Handle>,
+    /// fds whose handle let go of them (`detach`): still open, owned by nobody.
+    detached: BTreeSet<i32>,
+    /// fds sockplay holds for its own work; never shown, never touched by commands.
+    internal: BTreeSet<i32>,
+    pub settings: Settings,
+    last: LastStep,
+}
+
+impl Session {
+    pub fn new(settings: Settings) -> Session {
+        Session {
+            handles: BTreeMap::new(),
+            detached: BTreeSet::new(),
+            internal: BTreeSet::new(),
+            settings,
+            last: LastStep::default(),
+        }
+    }
+
+    /// Marks fds as sockplay's own (hidden from the panel, refused by commands).
+    pub fn add_internal_fds(&mut self, fds: impl IntoIterator<Item = i32>) {
+        self.internal.extend(fds);
+    }
+
+    /// Names, detached marks and internal fds, for the panel.
+    pub fn labels(&self) -> Labels {
+        Labels {
+            names: self
+                .handles
+                .iter()
+                .filter_map(|(fd, h)| h.name.clone().map(|n| (*fd, n)))
+                .collect(),
+            detached: self.detached.clone(),
+            internal: self.internal.clone(),
+        }
+    }
+
+    /// The socket names in use, for completion.
+    pub fn names(&self) -> Vec<String> {
+        self.handles
+            .values()
+            .filter_map(|h| h.name.clone())
+            .collect()
+    }
+
+    /// The fds of the open handles, for completion.
+    pub fn handle_fds(&self) -> Vec<i32> {
+        self.handles.keys().copied().collect()
+    }
+
+    /// Runs one command. Failures are reported in the outcome, never as a panic or an early exit.
+    pub fn execute(&mut self, command: &Command) -> Outcome {
+        let mut out = Outcome::default();
+        let result = match command {
+            Command::Expect(check) => self.check(check, &mut out),
+            _ => self.run(command, &mut out),
+        };
+        if let Err(failure) = result {
+            out.failure = Some(failure);
+        }
+        if !matches!(command, Command::Expect(_)) {
+            self.last.command = Some(command_name(command));
+            self.last.output = out.text();
+            self.last.failure = out.failure.clone();
+        }
+        out
+    }
+
+    fn run(&mut self, command: &Command, out: &mut Outcome) -> Result<(), Failure> {
+        match command {
+            Command::Socket {
+                family,
+                sock_type,
+                name,
+            } => self.socket(*family, *sock_type, name.as_deref(), out),
+            Command::Bind { sock, addr } => self.bind(sock, addr, out),
+            Command::Listen { sock, backlog } => self.listen(sock, *backlog, out),
+            Command::Accept { sock, name } => self.accept(sock, name.as_deref(), out),
+            Command::Connect { sock, addr } => self.connect(sock, addr, out),
+            Command::Send { sock, data } => self.send(sock, data, out),
+            Command::Recv { sock, max } => self.recv(sock, *max, out),
+            Command::Fileno { sock } => {
+                let fd = self.resolve(sock)?;
+                out.say(format!("fileno({sock}) = {fd}"));
+                Ok(())
+            }
+            Command::Detach { sock } => self.detach(sock, out),
+            Command::Close { sock } => self.close(sock, out),
+            Command::Sleep { duration } => calls::sleep(*duration, out),
+            // The front end prints the table, help and settings; nothing to do with sockets here.
+            Command::Fds | Command::Help { .. } | Command::Quit => {
+                out.quit = matches!(command, Command::Quit);
+                Ok(())
+            }
+            Command::Set(setting) => {
+                match setting {
+                    crate::lang::Setting::Timeout(timeout) => {
+                        self.settings.timeout = *timeout;
+                        out.say(format!("timeout is {}", seconds(*timeout)));
+                    }
+                    crate::lang::Setting::Panel(panel) => {
+                        self.settings.panel = *panel;
+                        out.say(format!("panel is {}", format!("{panel:?}").to_lowercase()));
+                    }
+                }
+                Ok(())
+            }
+            Command::Expect(check) => self.check(check, out),
+        }
+    }
+
+    /// The fd behind SOCK, which must be an open handle of this session.
+    fn resolve(&self, sock: &SockRef) -> Result<i32, Failure> {
+        match sock {
+            SockRef::Fd(fd) => {
+                if self.handles.contains_key(fd) {
+                    return Ok(*fd);
+                }
+                Err(self.not_a_handle(*fd))
+            }
+            SockRef::Name(name) => self
+                .handles
+                .iter()
+                .find(|(_, h)| h.name.as_deref() == Some(name.as_str()))
+                .map(|(fd, _)| *fd)
+                .ok_or_else(|| {
+                    let names = self.names();
+                    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+                    let mut message = format!("no socket is named `{name}`");
+                    if let Some(near) = crate::lang::closest_name(name, &names) {
+                        message.push_str(&format!("; did you mean `{near}`?"));
+                    } else if names.is_empty() {
+                        message.push_str("; name one with `as NAME`, e.g. `socket tcp as srv`");
+                    } else {
+                        message.push_str(&format!("; the names in use: {}", names.join(", ")));
+                    }
+                    Failure::usage(message)
+                }),
+        }
+    }
+
+    /// Explains why `fd` cannot be used as a socket handle.
+    fn not_a_handle(&self, fd: i32) -> Failure {
+        if self.detached.contains(&fd) {
+            return Failure::usage(format!(
+                "fd {fd} was detached: no handle owns it any more (`close {fd}` still closes the raw fd)"
+            ));
+        }
+        if self.internal.contains(&fd) {
+            return Failure::usage(format!(
+                "fd {fd} belongs to sockplay itself, not to a socket of yours"
+            ));
+        }
+        match crate::fdtable::inspect_fd(fd) {
+            None => Failure::os(Errno::EBADF, format!("fd {fd} is not open")),
+            Some(row) => Failure::usage(format!(
+                "fd {fd} is not a socket made in this session (it is {})",
+                row.label()
+            )),
+        }
+    }
+
+    fn handle(&self, fd: i32) -> Result<&Handle, Failure> {
+        self.handles.get(&fd).ok_or_else(|| self.not_a_handle(fd))
+    }
+
+    /// Refuses a name that an open socket already holds.
+    fn check_name_free(&self, name: Option<&str>) -> Result<(), Failure> {
+        let Some(name) = name else { return Ok(()) };
+        match self
+            .handles
+            .iter()
+            .find(|(_, h)| h.name.as_deref() == Some(name))
+        {
+            Some((fd, _)) => Err(Failure::usage(format!(
+                "the name `{name}` belongs to fd {fd}; close it first or choose another name"
+            ))),
+            None => Ok(()),
+        }
+    }
+
+    /// Takes ownership of a new socket under its fd and optional name.
+    fn adopt(&mut self, socket: Socket, name: Option<&str>) -> i32 {
+        let fd = socket.as_raw_fd();
+        self.detached.remove(&fd);
+        self.handles.insert(
+            fd,
+            Handle {
+                socket,
+                name: name.map(str::to_string),
+                bound_path: None,
+            },
+        );
+        fd
+    }
+}
+
+/// The command's name, for messages about the previous step.
+fn command_name(command: &Command) -> &'static str {
+    match command {
+        Command::Socket { .. } => "socket",
+        Command::Bind { .. } => "bind",
+        Command::Listen { .. } => "listen",
+        Command::Accept { .. } => "accept",
+        Command::Connect { .. } => "connect",
+        Command::Send { .. } => "send",
+        Command::Recv { .. } => "recv",
+        Command::Fileno { .. } => "fileno",
+        Command::Detach { .. } => "detach",
+        Command::Close { .. } => "close",
+        Command::Fds => "fds",
+        Command::Set(_) => "set",
+        Command::Help { .. } => "help",
+        Command::Sleep { .. } => "sleep",
+        Command::Expect(_) => "expect",
+        Command::Quit => "quit",
+    }
+}
+
+/// A duration as people say it: `5 s`, `0.5 s`.
+pub fn seconds(duration: Duration) -> String {
+    let secs = duration.as_secs_f64();
+    if secs.fract() == 0.0 {
+        format!("{secs:.0} s")
+    } else {
+        format!("{secs} s")
+    }
+}
