@@ -7,14 +7,14 @@ use crate::fdtable::{snapshot, Snapshot};
 use crate::help;
 use crate::lang::Command;
 use crate::render::{
-    diff, fds_json, panel_lines, side_by_side, Change, ErrorJson, PanelOptions, PanelPlacement,
-    StepJson,
+    diff, fds_json, panel_lines, side_by_side, Change, ErrorJson, Labels, PanelOptions,
+    PanelPlacement, StepJson,
 };
 use crate::session::{Outcome, Session};
 use crate::sys::{clear_interrupt, errno_name};
 
-/// The narrowest panel worth putting beside the output; narrower, it goes below.
-const MIN_PANEL_WIDTH: usize = 60;
+/// A width that never constrains the panel, to measure its natural width.
+const UNBOUNDED: usize = 10_000;
 
 /// How steps are shown.
 #[derive(Debug, Clone, Copy)]
@@ -41,6 +41,8 @@ pub struct Step {
     pub outcome: Outcome,
     pub snapshot: Snapshot,
     pub rows: Vec<(crate::fdtable::FdRow, Change)>,
+    /// The session's labels after the step, plus the names that fds closed by it had.
+    pub labels: Labels,
 }
 
 impl Engine {
@@ -55,6 +57,7 @@ impl Engine {
     /// Runs one command and returns what happened, without printing.
     pub fn step(&mut self, command: &Command) -> Step {
         clear_interrupt();
+        let before = self.session.labels();
         let mut outcome = self.session.execute(command);
         if let Command::Help { topic } = command {
             outcome.lines.extend(help::help_lines(topic.as_deref()));
@@ -62,10 +65,17 @@ impl Engine {
         let now = snapshot();
         let rows = diff(&self.previous, &now);
         self.previous = now.clone();
+        let mut labels = self.session.labels();
+        for (row, change) in &rows {
+            if let (Change::Closed, Some(name)) = (change, before.names.get(&row.fd)) {
+                labels.names.insert(row.fd, name.clone());
+            }
+        }
         Step {
             outcome,
             snapshot: now,
             rows,
+            labels,
         }
     }
 
@@ -104,7 +114,7 @@ impl Engine {
         }
         left.extend(step.outcome.text().lines().map(str::to_string));
         let width = self.width();
-        let labels = self.session.labels();
+        let labels = &step.labels;
         let options = PanelOptions {
             width,
             color: self.view.color,
@@ -117,28 +127,27 @@ impl Engine {
                 .iter()
                 .map(|r| (r.clone(), Change::Same))
                 .collect();
-            left.extend(panel_lines(&rows, &labels, &options));
+            left.extend(panel_lines(&rows, labels, &options));
             return write_lines(out, &left);
         }
         let placement = self.session.settings.panel;
         let lines = if command.shows_panel() && placement != PanelPlacement::Off {
-            // Beside the output when a useful panel fits there, else below it at full width.
-            let beside = width.saturating_sub(widest(&left) + 3);
-            let (placement, panel_width) =
-                if placement == PanelPlacement::Right && beside >= MIN_PANEL_WIDTH {
-                    (PanelPlacement::Right, beside)
-                } else {
-                    (PanelPlacement::Below, width)
-                };
-            let panel = panel_lines(
+            // Beside the output when the panel fits there unsqueezed, else below it at full width.
+            let natural = panel_lines(
                 &step.rows,
-                &labels,
+                labels,
                 &PanelOptions {
-                    width: panel_width,
+                    width: UNBOUNDED,
                     ..options
                 },
             );
-            side_by_side(&left, &panel, placement, width)
+            let beside = width.saturating_sub(widest(&left) + 3);
+            if placement == PanelPlacement::Right && widest(&natural) <= beside {
+                side_by_side(&left, &natural, PanelPlacement::Right, width)
+            } else {
+                let panel = panel_lines(&step.rows, labels, &options);
+                side_by_side(&left, &panel, PanelPlacement::Below, width)
+            }
         } else {
             left
         };
