@@ -3,11 +3,13 @@
 //! getsockopt, TCP_INFO and the queue ioctls), and [`snapshot`] does that for every open fd, even
 //! when the table is too full to open `/proc/self/fd`.
 
+use crate::render::escape_bytes;
 use std::ffi::CStr;
 use std::fs::File;
 use std::io;
 use std::io::Write as _;
 use std::mem::MaybeUninit;
+use std::num::NonZeroUsize;
 use std::os::fd::{AsRawFd as _, BorrowedFd, RawFd};
 use std::os::unix::ffi::OsStrExt as _;
 
@@ -29,6 +31,12 @@ const SIOCOUTQ: libc::Ioctl = libc::TIOCOUTQ;
 /// `TCP_LISTEN` from the kernel's `include/net/tcp_states.h`.
 const TCP_LISTEN: u8 = 10;
 
+/// Below this many fds, starting threads costs more than it saves.
+const PARALLEL_THRESHOLD: usize = 1024;
+
+/// More threads than this would only queue up on the kernel's locks and the CPUs of a small box.
+const MAX_WORKERS: usize = 4;
+
 /// How far [`snapshot_by_probing`] looks at least (unless the hard limit is lower): fds opened before
 /// the soft limit was lowered stay open above it, and a "Too many open files" lesson does just that.
 const MIN_PROBE_LIMIT: libc::rlim_t = 65536;
@@ -45,12 +53,13 @@ pub fn inspect_fd(fd: i32) -> Option<FdRow> {
     let borrowed = unsafe { BorrowedFd::borrow_raw(fd) };
     // Widening on purpose: ino_t is narrower than u64 on some 32-bit targets.
     let mut row = FdRow::blank(fd, stat.st_ino as u64);
-    row.kind = match stat.st_mode & libc::S_IFMT {
-        libc::S_IFSOCK => {
-            row.kind = Kind::Socket;
-            describe_socket(&mut row, borrowed);
-            return Some(row);
-        }
+    let file_type = stat.st_mode & libc::S_IFMT;
+    if file_type == libc::S_IFSOCK {
+        row.kind = Kind::Socket;
+        describe_socket(&mut row, borrowed);
+        return Some(row);
+    }
+    row.kind = match file_type {
         libc::S_IFIFO => Kind::Pipe,
         libc::S_IFCHR if nix::unistd::isatty(borrowed).unwrap_or(false) => Kind::Tty,
         libc::S_IFCHR | libc::S_IFREG | libc::S_IFDIR | libc::S_IFBLK | libc::S_IFLNK => Kind::File,
@@ -73,9 +82,10 @@ pub fn inspect_fd(fd: i32) -> Option<FdRow> {
 /// Describes every open fd of this process, sorted by fd.
 ///
 /// Lists `/proc/self/fd`; if that cannot be opened (no /proc, or EMFILE because the table is full),
-/// falls back to [`snapshot_by_probing`], which needs no fd of its own.
+/// falls back to probing like [`snapshot_by_probing`], which needs no fd of its own.
 pub fn snapshot() -> Snapshot {
-    snapshot_from_proc().unwrap_or_else(|_| snapshot_by_probing())
+    let fds = list_open_fds().unwrap_or_else(|_| probe_open_fds());
+    inspect_all(&fds)
 }
 
 /// Describes every open fd of this process by asking `fcntl(F_GETFD)` about each number from 0 up
@@ -83,35 +93,85 @@ pub fn snapshot() -> Snapshot {
 ///
 /// Slower than [`snapshot`] for a high limit, but it opens nothing, so it works with a full table.
 pub fn snapshot_by_probing() -> Snapshot {
-    let rows = (0..probe_limit())
-        .filter(|&fd| is_open(fd))
-        .filter_map(inspect_fd)
-        .collect();
+    inspect_all(&probe_open_fds())
+}
+
+/// Describes `fds`, sorted by fd, leaving out any that closed since they were listed.
+///
+/// A big table is split across the CPUs: almost all the time goes into the kernel, one socket
+/// at a time, and different sockets do not contend there.
+fn inspect_all(fds: &[RawFd]) -> Snapshot {
+    let workers = std::thread::available_parallelism()
+        .map_or(1, NonZeroUsize::get)
+        .min(MAX_WORKERS);
+    let mut rows = if workers < 2 || fds.len() < PARALLEL_THRESHOLD {
+        inspect_each(fds)
+    } else {
+        inspect_in_parallel(fds, workers)
+    };
+    rows.sort_unstable_by_key(|row| row.fd);
     Snapshot { rows }
 }
 
-/// Lists `/proc/self/fd`, leaving out the fd of the directory handle the listing goes through.
-fn snapshot_from_proc() -> io::Result<Snapshot> {
+/// Describes `fds` on this thread.
+fn inspect_each(fds: &[RawFd]) -> Vec<FdRow> {
+    fds.iter().filter_map(|&fd| inspect_fd(fd)).collect()
+}
+
+/// Describes `fds` in `workers` shares, one on this thread and the others on scoped threads; a
+/// share whose thread cannot be started is done here too.
+fn inspect_in_parallel(fds: &[RawFd], workers: usize) -> Vec<FdRow> {
+    let share = fds.len().div_ceil(workers);
+    let mut shares = fds.chunks(share);
+    let own = shares.next().unwrap_or_default();
+    std::thread::scope(|scope| {
+        let started: Vec<_> = shares
+            .map(|share| {
+                let thread = std::thread::Builder::new()
+                    .name("fdtable".into())
+                    .spawn_scoped(scope, move || inspect_each(share));
+                (share, thread)
+            })
+            .collect();
+        let mut rows = inspect_each(own);
+        for (share, thread) in started {
+            match thread {
+                Ok(thread) => match thread.join() {
+                    Ok(part) => rows.extend(part),
+                    Err(panic) => std::panic::resume_unwind(panic),
+                },
+                Err(_) => rows.extend(inspect_each(share)),
+            }
+        }
+        rows
+    })
+}
+
+/// Lists the fds in `/proc/self/fd`, leaving out the one of the directory handle the listing goes
+/// through, which is closed again before this returns.
+fn list_open_fds() -> io::Result<Vec<RawFd>> {
     let dir = File::open("/proc/self/fd")?;
     let listing_fd = dir.as_raw_fd();
-    let mut rows = Vec::new();
+    let mut fds = Vec::new();
     // One buffer per snapshot: each read brings hundreds of names, none of them allocated.
     let mut buf = [0u8; 16 * 1024];
     loop {
         let filled = getdents64(&dir, &mut buf)?;
         if filled.is_empty() {
-            break;
+            return Ok(fds);
         }
-        for name in dirent_names(filled) {
-            // "." and ".." are the only names that are not numbers.
-            match parse_fd(name) {
-                Some(fd) if fd != listing_fd => rows.extend(inspect_fd(fd)),
-                _ => {}
-            }
-        }
+        // "." and ".." are the only names that are not numbers.
+        fds.extend(
+            dirent_names(filled)
+                .filter_map(parse_fd)
+                .filter(|&fd| fd != listing_fd),
+        );
     }
-    rows.sort_unstable_by_key(|row| row.fd);
-    Ok(Snapshot { rows })
+}
+
+/// Finds the open fds by probing each number below [`probe_limit`], which opens nothing.
+fn probe_open_fds() -> Vec<RawFd> {
+    (0..probe_limit()).filter(|&fd| is_open(fd)).collect()
 }
 
 /// Reads the next batch of directory entries into `buf` and returns the filled part, empty at the
@@ -140,7 +200,8 @@ fn dirent_names(mut batch: &[u8]) -> impl Iterator<Item = &CStr> {
         let reclen = usize::from(u16::from_ne_bytes([*batch.get(16)?, *batch.get(17)?]));
         let record = batch.get(NAME_OFFSET..reclen)?;
         batch = batch.get(reclen..)?;
-        CStr::from_bytes_until_nul(record).ok()
+        // A malformed name becomes "", which parses as no fd, so the entries after it still count.
+        Some(CStr::from_bytes_until_nul(record).unwrap_or_default())
     })
 }
 
@@ -195,7 +256,6 @@ fn fd_target(fd: RawFd) -> Option<String> {
 fn describe_socket(row: &mut FdRow, fd: BorrowedFd<'_>) {
     let socket = SockRef::from(&fd);
     let local = socket.local_addr().ok();
-    let peer = socket.peer_addr().ok();
     // getsockname already told us the family; SO_DOMAIN costs a syscall only when it failed.
     let family = match &local {
         Some(addr) => Some(c_int::from(addr.family())),
@@ -205,23 +265,32 @@ fn describe_socket(row: &mut FdRow, fd: BorrowedFd<'_>) {
     row.family = family.map(family_name);
     row.sock_type = sock_type.map(type_name);
     row.local = local.as_ref().and_then(format_local);
-    row.remote = peer.as_ref().and_then(format_address);
 
     let is_inet = matches!(family, Some(libc::AF_INET | libc::AF_INET6));
     if is_inet && sock_type == Some(libc::SOCK_STREAM) {
-        // MPTCP is an inet stream without TCP_INFO; it falls through to the generic queues.
+        // MPTCP is an inet stream without TCP_INFO; it falls through to the generic state.
         if let Ok(info) = tcp_info(fd.as_raw_fd()) {
             row.state = Some(tcp_state_name(info.tcpi_state).to_owned());
             if info.tcpi_state == TCP_LISTEN {
                 // For a listener the kernel reuses these two fields for its accept queue (length
-                // and limit), which is what `ss` shows as Recv-Q and Send-Q; SIOCINQ would fail.
+                // and limit), which is what `ss` shows as Recv-Q and Send-Q; SIOCINQ would fail,
+                // and a listener has no peer, so there is nothing more to ask.
                 row.recv_q = Some(info.tcpi_unacked.into());
                 row.send_q = Some(info.tcpi_sacked.into());
                 return;
             }
         }
-    } else if is_inet || family == Some(libc::AF_UNIX) {
-        row.state = Some(connection_state(&socket, peer.is_some(), sock_type).to_owned());
+    }
+    let peer = socket.peer_addr().ok();
+    row.remote = peer.as_ref().and_then(format_address);
+    if row.state.is_none() && (is_inet || family == Some(libc::AF_UNIX)) {
+        let state = connection_state(&socket, peer.is_some(), sock_type);
+        row.state = Some(state.to_owned());
+        if state == "LISTEN" {
+            // A Unix listener answers SIOCINQ with EINVAL and SIOCOUTQ with 0, which would read
+            // as a backlog limit of 0; no numbers beat wrong ones.
+            return;
+        }
     }
     row.recv_q = queue_len(fd, SIOCINQ);
     row.send_q = queue_len(fd, SIOCOUTQ);
@@ -268,7 +337,7 @@ fn format_local(addr: &SockAddr) -> Option<String> {
 
 /// Formats an address as the panel shows it: `127.0.0.1:8080`, `[::1]:8080`, `/tmp/x.sock`,
 /// `@name`; None for an unnamed Unix address and for families without a text form here.
-fn format_address(addr: &SockAddr) -> Option<String> {
+pub fn format_address(addr: &SockAddr) -> Option<String> {
     if let Some(inet) = addr.as_socket() {
         return Some(inet.to_string());
     }
@@ -284,33 +353,10 @@ fn format_address(addr: &SockAddr) -> Option<String> {
     Some(text)
 }
 
-/// Appends `bytes` to `out` so that it is safe to print and unambiguous: UTF-8 text stays as it is,
-/// a backslash becomes `\\`, and control characters and invalid UTF-8 become `\xHH` per byte.
+/// Appends `bytes` to `out` in the project's one escape language (see [`escape_bytes`]), so paths
+/// and abstract names are safe to print and decode back to the exact bytes.
 fn push_escaped(out: &mut String, bytes: &[u8]) {
-    for chunk in bytes.utf8_chunks() {
-        for c in chunk.valid().chars() {
-            if c == '\\' {
-                out.push_str("\\\\");
-            } else if c.is_control() {
-                for &byte in c.encode_utf8(&mut [0; 4]).as_bytes() {
-                    push_hex_escape(out, byte);
-                }
-            } else {
-                out.push(c);
-            }
-        }
-        for &byte in chunk.invalid() {
-            push_hex_escape(out, byte);
-        }
-    }
-}
-
-/// Appends `\xHH` for one byte.
-fn push_hex_escape(out: &mut String, byte: u8) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    out.push_str("\\x");
-    out.push(char::from(HEX[usize::from(byte >> 4)]));
-    out.push(char::from(HEX[usize::from(byte & 0xf)]));
+    out.push_str(&escape_bytes(bytes));
 }
 
 /// Names an address family: `inet`, `inet6`, `unix`, the lower-case AF_ name of a few others, or
@@ -563,6 +609,7 @@ mod tests {
         let expected = format!("@{}", String::from_utf8(name).expect("ascii"));
         assert_eq!(r.local.as_deref(), Some(expected.as_str()));
         assert_eq!(r.remote, None);
+        assert_eq!((r.recv_q, r.send_q), (None, None));
 
         let client = UnixStream::connect_addr(&addr).expect("connect");
         let c = row(&client);
@@ -579,7 +626,7 @@ mod tests {
         let socket = UnixDatagram::bind_addr(&addr).expect("bind");
         let local = row(&socket).local.expect("bound");
         assert!(
-            local.ends_with(r"-esc\x01\x0a\\\xff\x1b[2J"),
+            local.ends_with(r"-esc\x01\n\\\xff\x1b[2J"),
             "escaped as {local}"
         );
         assert_eq!(state(&row(&socket)), "UNCONNECTED");
@@ -603,6 +650,8 @@ mod tests {
 
         a.write_all(b"ping").expect("send");
         assert_eq!(row(&b).recv_q, Some(4));
+        // The sender is charged the whole buffer (with its overhead) until the reader takes it.
+        assert!(row(&a).send_q.is_some_and(|q| q >= 4));
     }
 
     #[test]
@@ -697,6 +746,64 @@ mod tests {
                 .any(|r| r.target.as_deref() == Some(proc_fd_dir.as_str())),
             "the listing's own directory fd must not appear"
         );
+    }
+
+    /// Runs in a child process (this test binary again), since filling the fd table would make
+    /// the tests running alongside fail with EMFILE.
+    #[test]
+    fn snapshot_works_when_the_table_is_full() {
+        const CHILD: &str = "SOCKPLAY_FDTABLE_FULL_TABLE_CHILD";
+        if std::env::var_os(CHILD).is_none() {
+            let module = module_path!().split_once("::").expect("crate::module").1;
+            let name = format!("{module}::snapshot_works_when_the_table_is_full");
+            let status = std::process::Command::new(std::env::current_exe().expect("test binary"))
+                .args(["--exact", &name, "--test-threads=1", "--nocapture"])
+                .env(CHILD, "1")
+                .status()
+                .expect("run the child");
+            assert!(status.success(), "the full-table child failed: {status}");
+            return;
+        }
+
+        let (_, hard) = getrlimit(Resource::RLIMIT_NOFILE).expect("getrlimit");
+        nix::sys::resource::setrlimit(Resource::RLIMIT_NOFILE, 64, hard).expect("setrlimit");
+        let mut files = Vec::new();
+        let emfile = loop {
+            match std::fs::File::open("/dev/null") {
+                Ok(file) => files.push(file),
+                Err(err) => break err,
+            }
+        };
+        assert_eq!(emfile.raw_os_error(), Some(libc::EMFILE));
+        let err = std::fs::File::open("/proc/self/fd").expect_err("the table is full");
+        assert_eq!(err.raw_os_error(), Some(libc::EMFILE));
+
+        let full = snapshot();
+        for file in &files {
+            let row = full.get(file.as_raw_fd()).expect("every open fd is listed");
+            assert_eq!(row.target.as_deref(), Some("/dev/null"));
+        }
+        assert_eq!(full, snapshot_by_probing());
+    }
+
+    #[test]
+    fn parallel_inspection_matches_sequential() {
+        let listeners: Vec<_> = (0..5)
+            .map(|_| TcpListener::bind("127.0.0.1:0").expect("bind"))
+            .collect();
+        let pairs: Vec<_> = (0..5)
+            .map(|_| UnixStream::pair().expect("socketpair"))
+            .collect();
+        let mut fds: Vec<RawFd> = listeners.iter().map(AsRawFd::as_raw_fd).collect();
+        for (a, b) in &pairs {
+            fds.extend([a.as_raw_fd(), b.as_raw_fd()]);
+        }
+        let mut parallel = inspect_in_parallel(&fds, 3);
+        parallel.sort_unstable_by_key(|row| row.fd);
+        let mut sequential = inspect_each(&fds);
+        sequential.sort_unstable_by_key(|row| row.fd);
+        assert_eq!(parallel.len(), fds.len());
+        assert_eq!(parallel, sequential);
     }
 
     /// Run with `cargo test --release -- --ignored snapshot_of_10k`: the budget is for release builds.

@@ -4,7 +4,7 @@
 mod inspect;
 mod tcp_info;
 
-pub use inspect::{inspect_fd, snapshot, snapshot_by_probing};
+pub use inspect::{format_address, inspect_fd, snapshot, snapshot_by_probing};
 
 use serde::Serialize;
 
@@ -19,7 +19,8 @@ pub enum Kind {
     Other,
 }
 
-/// One open file descriptor of this process.
+/// One open file descriptor of this process. Every string in it is display-safe: bytes from the
+/// kernel (paths, abstract names, link targets) are escaped with [`crate::render::escape_bytes`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FdRow {
     pub fd: i32,

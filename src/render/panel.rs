@@ -2,11 +2,12 @@
 //! the step changed, pairing of the two ends of in-process connections, and optional colour.
 //!
 //! Everything the kernel or the user supplied (names, paths, addresses) is escaped with
-//! [`escape_text`] before it reaches the table, so a crafted socket path cannot control the
+//! [`sanitize_line`] before it reaches the table (rows come escaped already; this pass only makes sure),
+//! so a crafted socket path cannot control the
 //! terminal.
 
 use super::diff::Change;
-use super::safe::escape_text;
+use super::safe::sanitize_line;
 use super::Labels;
 use crate::fdtable::{FdRow, Kind};
 use comfy_table::{
@@ -218,7 +219,7 @@ fn cell_texts(row: &FdRow, change: &Change, labels: &Labels, partners: &[i32]) -
         mark(change).to_string(),
         row.fd.to_string(),
         name_text(row.fd, labels),
-        escape_text(&row.label()),
+        sanitize_line(&row.label()),
         shown_or_empty(local.as_deref()),
         remote_text(row.remote.as_deref(), partners),
         state,
@@ -240,14 +241,14 @@ fn mark(change: &Change) -> &'static str {
 /// Escapes a value, or shows `-` when it is absent or empty.
 fn shown_or_empty(value: Option<&str>) -> String {
     match value {
-        Some(v) if !v.is_empty() => escape_text(v),
+        Some(v) if !v.is_empty() => sanitize_line(v),
         _ => EMPTY.to_string(),
     }
 }
 
 /// The NAME column: the session's name for the fd, marked when its handle was detached.
 fn name_text(fd: i32, labels: &Labels) -> String {
-    let name = labels.names.get(&fd).map(|n| escape_text(n));
+    let name = labels.names.get(&fd).map(|n| sanitize_line(n));
     let detached = labels.detached.contains(&fd);
     match (name, detached) {
         (Some(name), true) => format!("{name} (detached)"),

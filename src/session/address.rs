@@ -8,7 +8,6 @@ use socket2::{Domain, SockAddr};
 
 use super::{Failure, Session};
 use crate::lang::AddrSpec;
-use crate::render::escape_bytes;
 
 impl Session {
     /// Resolves `spec` into an address for a socket of `domain`.
@@ -102,14 +101,5 @@ fn loopback_for_wildcard(addr: SockAddr) -> SockAddr {
 
 /// A kernel address as sockplay shows it: `127.0.0.1:8080`, `[::1]:80`, `/tmp/x.sock`, `@name`.
 pub fn show_addr(addr: &SockAddr) -> String {
-    if let Some(socket) = addr.as_socket() {
-        return socket.to_string();
-    }
-    if let Some(path) = addr.as_pathname() {
-        return escape_bytes(path.as_os_str().as_bytes());
-    }
-    if let Some(name) = addr.as_abstract_namespace() {
-        return format!("@{}", escape_bytes(name));
-    }
-    "(unnamed)".to_string()
+    crate::fdtable::format_address(addr).unwrap_or_else(|| "(unnamed)".to_string())
 }
