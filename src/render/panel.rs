@@ -1,10 +1,8 @@
 //! The FD panel: a compact table of the process's fds after a step, with a mark per row saying what
 //! the step changed, pairing of the two ends of in-process connections, and optional colour.
 //!
-//! Everything the kernel or the user supplied (names, paths, addresses) is escaped with
-//! [`sanitize_line`] before it reaches the table (rows come escaped already; this pass only makes sure),
-//! so a crafted socket path cannot control the
-//! terminal.
+//! Rows arrive with their kernel strings already escaped; every cell still passes through
+//! [`sanitize_line`], so no control byte can reach the terminal whatever a row holds.
 
 use super::diff::Change;
 use super::safe::sanitize_line;
