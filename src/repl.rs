@@ -57,7 +57,10 @@ impl SockHelper {
                     "@".to_string(),
                 ]);
             }
-            Some(Arg::Number | Arg::Data | Arg::Text) => {}
+            Some(Arg::Option) => {
+                words.extend(crate::lang::SOCK_OPTS.iter().map(|o| o.name.to_string()))
+            }
+            Some(Arg::Number | Arg::Data | Arg::Text | Arg::File | Arg::Path) => {}
             None if matches!(spec.name, "socket" | "accept") => words.push("as".to_string()),
             None => {}
         }

@@ -3,6 +3,9 @@
 use std::fmt;
 use std::time::Duration;
 
+use std::path::PathBuf;
+
+use super::sockopt::{OptValue, SockOpt};
 use super::AddrSpec;
 use crate::render::PanelPlacement;
 
@@ -62,6 +65,56 @@ impl SockType {
     }
 }
 
+/// What `send` sends: typed bytes, or N bytes of a pattern (`--bytes N`) to fill buffers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Payload {
+    Bytes(Vec<u8>),
+    Pattern(usize),
+}
+
+impl Payload {
+    /// The bytes to send; a pattern is the alphabet, repeated, so a peer can see where it is.
+    pub fn bytes(&self) -> std::borrow::Cow<'_, [u8]> {
+        match self {
+            Payload::Bytes(bytes) => std::borrow::Cow::Borrowed(bytes),
+            Payload::Pattern(n) => std::borrow::Cow::Owned(
+                b"abcdefghijklmnopqrstuvwxyz"
+                    .iter()
+                    .copied()
+                    .cycle()
+                    .take(*n)
+                    .collect(),
+            ),
+        }
+    }
+}
+
+/// Which direction `shutdown` closes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum How {
+    Read,
+    Write,
+    Both,
+}
+
+/// The events an epoll registration asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Interest {
+    pub read: bool,
+    pub write: bool,
+    pub rdhup: bool,
+}
+
+/// Which sockets `ss` lists (its -t -u -x -l -a flags).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SsFilter {
+    pub tcp: bool,
+    pub udp: bool,
+    pub unix: bool,
+    pub listening: bool,
+    pub all: bool,
+}
+
 /// A session setting changed with `set`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Setting {
@@ -116,7 +169,7 @@ pub enum Command {
     },
     Send {
         sock: SockRef,
-        data: Vec<u8>,
+        payload: Payload,
     },
     Recv {
         sock: SockRef,
@@ -131,6 +184,112 @@ pub enum Command {
     Close {
         sock: SockRef,
     },
+    Socketpair {
+        family: Family,
+        sock_type: SockType,
+        names: Option<(String, String)>,
+    },
+    SendTo {
+        sock: SockRef,
+        addr: AddrSpec,
+        data: Vec<u8>,
+    },
+    RecvFrom {
+        sock: SockRef,
+        max: usize,
+    },
+    Shutdown {
+        sock: SockRef,
+        how: How,
+    },
+    SetSockOpt {
+        sock: SockRef,
+        option: &'static SockOpt,
+        value: OptValue,
+    },
+    GetSockOpt {
+        sock: SockRef,
+        option: &'static SockOpt,
+    },
+    GetSockName {
+        sock: SockRef,
+    },
+    GetPeerName {
+        sock: SockRef,
+    },
+    Nonblock {
+        sock: SockRef,
+        on: bool,
+    },
+    Dup {
+        sock: SockRef,
+        name: Option<String>,
+    },
+    Makefile {
+        sock: SockRef,
+        name: Option<String>,
+    },
+    ReadLine {
+        file: String,
+    },
+    Read {
+        file: String,
+        max: Option<usize>,
+    },
+    Write {
+        file: String,
+        data: Vec<u8>,
+    },
+    Flush {
+        file: String,
+    },
+    Select {
+        read: Vec<SockRef>,
+        write: Vec<SockRef>,
+        timeout: Option<Duration>,
+    },
+    Poll {
+        socks: Vec<SockRef>,
+        timeout: Option<Duration>,
+    },
+    EpollCreate {
+        name: Option<String>,
+    },
+    EpollAdd {
+        epoll: SockRef,
+        sock: SockRef,
+        interest: Interest,
+    },
+    EpollDel {
+        epoll: SockRef,
+        sock: SockRef,
+    },
+    EpollWait {
+        epoll: SockRef,
+        timeout: Option<Duration>,
+    },
+    SendFd {
+        sock: SockRef,
+        fd: SockRef,
+    },
+    RecvFd {
+        sock: SockRef,
+        name: Option<String>,
+    },
+    Ulimit {
+        limit: Option<u64>,
+    },
+    Ss(SsFilter),
+    Source {
+        path: PathBuf,
+    },
+    Record {
+        /// None: `record stop`.
+        path: Option<PathBuf>,
+    },
+    Shell {
+        command: String,
+    },
     Fds,
     Set(Setting),
     Help {
@@ -144,6 +303,56 @@ pub enum Command {
 }
 
 impl Command {
+    /// The command's name, for messages about the previous step.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Command::Socket { .. } => "socket",
+            Command::Bind { .. } => "bind",
+            Command::Listen { .. } => "listen",
+            Command::Accept { .. } => "accept",
+            Command::Connect { .. } => "connect",
+            Command::Send { .. } => "send",
+            Command::Recv { .. } => "recv",
+            Command::Fileno { .. } => "fileno",
+            Command::Detach { .. } => "detach",
+            Command::Close { .. } => "close",
+            Command::Socketpair { .. } => "socketpair",
+            Command::SendTo { .. } => "sendto",
+            Command::RecvFrom { .. } => "recvfrom",
+            Command::Shutdown { .. } => "shutdown",
+            Command::SetSockOpt { .. } => "setsockopt",
+            Command::GetSockOpt { .. } => "getsockopt",
+            Command::GetSockName { .. } => "getsockname",
+            Command::GetPeerName { .. } => "getpeername",
+            Command::Nonblock { .. } => "nonblock",
+            Command::Dup { .. } => "dup",
+            Command::Makefile { .. } => "makefile",
+            Command::ReadLine { .. } => "readline",
+            Command::Read { .. } => "read",
+            Command::Write { .. } => "write",
+            Command::Flush { .. } => "flush",
+            Command::Select { .. } => "select",
+            Command::Poll { .. } => "poll",
+            Command::EpollCreate { .. }
+            | Command::EpollAdd { .. }
+            | Command::EpollDel { .. }
+            | Command::EpollWait { .. } => "epoll",
+            Command::SendFd { .. } => "sendfd",
+            Command::RecvFd { .. } => "recvfd",
+            Command::Ulimit { .. } => "ulimit",
+            Command::Ss(_) => "ss",
+            Command::Source { .. } => "source",
+            Command::Record { .. } => "record",
+            Command::Shell { .. } => "!",
+            Command::Fds => "fds",
+            Command::Set(_) => "set",
+            Command::Help { .. } => "help",
+            Command::Sleep { .. } => "sleep",
+            Command::Expect(_) => "expect",
+            Command::Quit => "quit",
+        }
+    }
+
     /// Whether the FD panel is worth showing after this command: only steps that can change the table.
     pub fn shows_panel(&self) -> bool {
         !matches!(
@@ -154,6 +363,13 @@ impl Command {
                 | Command::Expect(_)
                 | Command::Quit
                 | Command::Fileno { .. }
+                | Command::GetSockOpt { .. }
+                | Command::GetSockName { .. }
+                | Command::GetPeerName { .. }
+                | Command::Ulimit { limit: None }
+                | Command::Ss(_)
+                | Command::Source { .. }
+                | Command::Record { .. }
         )
     }
 }

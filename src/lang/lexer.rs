@@ -88,8 +88,25 @@ pub fn split_commands(line: &str) -> Result<Vec<Vec<Token>>, SyntaxError> {
     Ok(commands)
 }
 
-/// Splits one line that must hold at most one command.
+/// Splits one line that must hold at most one command. A line starting with `!` is a shell command:
+/// `!` and the rest of the line, untouched.
 pub fn tokenize(line: &str) -> Result<Vec<Token>, SyntaxError> {
+    let trimmed = line.trim_start();
+    if let Some(rest) = trimmed.strip_prefix('!') {
+        let column = line.chars().count() - trimmed.chars().count() + 1;
+        let mut tokens = vec![Token {
+            text: "!".to_string(),
+            column,
+        }];
+        let command = rest.trim();
+        if !command.is_empty() {
+            tokens.push(Token {
+                text: command.to_string(),
+                column: column + 1 + (rest.chars().count() - rest.trim_start().chars().count()),
+            });
+        }
+        return Ok(tokens);
+    }
     let mut commands = split_commands(line)?;
     match commands.len() {
         0 => Ok(Vec::new()),

@@ -6,14 +6,18 @@ mod command;
 mod escape;
 mod lexer;
 mod parser;
+mod sockopt;
 mod table;
 
 pub use address::AddrSpec;
-pub use command::{Check, Command, Family, Setting, SockRef, SockType};
+pub use command::{
+    Check, Command, Family, How, Interest, Payload, Setting, SockRef, SockType, SsFilter,
+};
 pub use escape::decode_data;
 pub use lexer::{split_commands, tokenize, Token};
 pub use parser::closest as closest_name;
 pub use parser::{parse_line, parse_seconds, parse_tokens};
+pub use sockopt::{find_sockopt, OptKind, OptValue, SockOpt, SOCK_OPTS};
 pub use table::{find_command, suggest, Arg, CommandSpec, Group, COMMANDS};
 
 use std::fmt;

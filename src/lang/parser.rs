@@ -3,9 +3,12 @@
 
 use std::time::Duration;
 
+use std::path::PathBuf;
+
+use super::sockopt::{find_sockopt, parse_opt_value, SockOpt, SOCK_OPTS};
 use super::{
     decode_data, find_command, suggest, tokenize, AddrSpec, Check, Command, CommandSpec, Family,
-    Setting, SockRef, SockType, SyntaxError, Token,
+    How, Interest, Payload, Setting, SockRef, SockType, SsFilter, SyntaxError, Token,
 };
 use crate::render::PanelPlacement;
 
@@ -260,22 +263,7 @@ where
 // ---- the argument grammar of each command, named in the command table ----
 
 pub(super) fn socket(args: &mut Args) -> Result<Command, SyntaxError> {
-    let family = args.expect_choice("FAMILY", &["inet", "inet6", "unix", "tcp", "udp"])?;
-    let (family, sock_type) = match family {
-        3 => (Family::Inet, SockType::Stream),
-        4 => (Family::Inet, SockType::Dgram),
-        _ => {
-            let family = [Family::Inet, Family::Inet6, Family::Unix][family];
-            let ty = args.expect_choice("TYPE", &["stream", "dgram", "seqpacket", "raw"])?;
-            let ty = [
-                SockType::Stream,
-                SockType::Dgram,
-                SockType::Seqpacket,
-                SockType::Raw,
-            ][ty];
-            (family, ty)
-        }
-    };
+    let (family, sock_type) = expect_family_type(args)?;
     let name = args.optional_name()?;
     Ok(Command::Socket {
         family,
@@ -312,11 +300,17 @@ pub(super) fn connect(args: &mut Args) -> Result<Command, SyntaxError> {
 }
 
 pub(super) fn send(args: &mut Args) -> Result<Command, SyntaxError> {
-    Ok(Command::Send {
-        sock: args.expect_sock()?,
-        data: args.expect_data()?,
-    })
+    let sock = args.expect_sock()?;
+    let payload = if eat_keyword(args, "--bytes") {
+        Payload::Pattern(args.expect_number("N (bytes)", 1..=SEND_PATTERN_LIMIT)?)
+    } else {
+        Payload::Bytes(args.expect_data()?)
+    };
+    Ok(Command::Send { sock, payload })
 }
+
+/// The most `send --bytes` may send in one command (64 MiB: enough to fill any socket buffer).
+pub const SEND_PATTERN_LIMIT: usize = 64 * 1024 * 1024;
 
 pub(super) fn recv(args: &mut Args) -> Result<Command, SyntaxError> {
     let sock = args.expect_sock()?;
@@ -510,14 +504,14 @@ mod tests {
             parse(r#"send 4 "GET / HTTP/1.1\r\n\r\n""#),
             Command::Send {
                 sock: SockRef::Fd(4),
-                data: b"GET / HTTP/1.1\r\n\r\n".to_vec()
+                payload: Payload::Bytes(b"GET / HTTP/1.1\r\n\r\n".to_vec())
             }
         );
         assert_eq!(
             parse("send 4 hello world"),
             Command::Send {
                 sock: SockRef::Fd(4),
-                data: b"hello world".to_vec()
+                payload: Payload::Bytes(b"hello world".to_vec())
             }
         );
         assert_eq!(
@@ -571,5 +565,373 @@ mod tests {
         assert!(err.message.contains("MAX"), "{}", err.message);
         let err = error("socket bluetooth stream");
         assert!(err.message.contains("inet, inet6, unix"), "{}", err.message);
+    }
+}
+
+// ---- the socket API beyond the core ----
+
+fn expect_family_type(args: &mut Args) -> Result<(Family, SockType), SyntaxError> {
+    let family = args.expect_choice("FAMILY", &["inet", "inet6", "unix", "tcp", "udp"])?;
+    Ok(match family {
+        3 => (Family::Inet, SockType::Stream),
+        4 => (Family::Inet, SockType::Dgram),
+        _ => {
+            let family = [Family::Inet, Family::Inet6, Family::Unix][family];
+            let ty = args.expect_choice("TYPE", &["stream", "dgram", "seqpacket", "raw"])?;
+            let ty = [
+                SockType::Stream,
+                SockType::Dgram,
+                SockType::Seqpacket,
+                SockType::Raw,
+            ][ty];
+            (family, ty)
+        }
+    })
+}
+
+pub(super) fn socketpair(args: &mut Args) -> Result<Command, SyntaxError> {
+    let (family, sock_type) = expect_family_type(args)?;
+    let names = match args.optional_name()? {
+        None => None,
+        Some(first) => {
+            let token = args.expect("a second NAME (socketpair makes two sockets)")?;
+            let second = expect_name_text(token)?;
+            if second == first {
+                return Err(SyntaxError::new(
+                    token.column,
+                    "the two ends need different names".into(),
+                ));
+            }
+            Some((first, second))
+        }
+    };
+    Ok(Command::Socketpair {
+        family,
+        sock_type,
+        names,
+    })
+}
+
+fn expect_name_text(token: &Token) -> Result<String, SyntaxError> {
+    if super::is_valid_name(&token.text) {
+        Ok(token.text.clone())
+    } else {
+        Err(SyntaxError::new(
+            token.column,
+            format!(
+                "`{}` cannot be a name: start with a letter or `_`, then letters, digits, `_` or `-`",
+                crate::render::escape_text(&token.text)
+            ),
+        ))
+    }
+}
+
+pub(super) fn sendto(args: &mut Args) -> Result<Command, SyntaxError> {
+    Ok(Command::SendTo {
+        sock: args.expect_sock()?,
+        addr: args.expect_addr()?,
+        data: args.expect_data()?,
+    })
+}
+
+pub(super) fn recvfrom(args: &mut Args) -> Result<Command, SyntaxError> {
+    let sock = args.expect_sock()?;
+    let max = args
+        .optional_number("MAX", 1..=RECV_MAX_LIMIT)?
+        .unwrap_or(4096);
+    Ok(Command::RecvFrom { sock, max })
+}
+
+pub(super) fn shutdown(args: &mut Args) -> Result<Command, SyntaxError> {
+    let sock = args.expect_sock()?;
+    let how = [How::Read, How::Write, How::Both]
+        [args.expect_choice("direction", &["rd", "wr", "rdwr"])?];
+    Ok(Command::Shutdown { sock, how })
+}
+
+fn expect_option(args: &mut Args) -> Result<&'static SockOpt, SyntaxError> {
+    let token = args.expect("OPTION")?;
+    find_sockopt(&token.text).ok_or_else(|| {
+        let names: Vec<&str> = SOCK_OPTS.iter().map(|o| o.name).collect();
+        let mut message = format!(
+            "unknown option `{}`",
+            crate::render::escape_text(&token.text)
+        );
+        match closest(&token.text.to_ascii_uppercase(), &names) {
+            Some(near) => message.push_str(&format!("; did you mean `{near}`?")),
+            None => message.push_str(&format!("; known: {}", names.join(" "))),
+        }
+        SyntaxError::new(token.column, message)
+    })
+}
+
+pub(super) fn setsockopt(args: &mut Args) -> Result<Command, SyntaxError> {
+    let sock = args.expect_sock()?;
+    let option = expect_option(args)?;
+    let token = args.expect("VALUE")?;
+    let value = parse_opt_value(option, &token.text, token.column)?;
+    Ok(Command::SetSockOpt {
+        sock,
+        option,
+        value,
+    })
+}
+
+pub(super) fn getsockopt(args: &mut Args) -> Result<Command, SyntaxError> {
+    Ok(Command::GetSockOpt {
+        sock: args.expect_sock()?,
+        option: expect_option(args)?,
+    })
+}
+
+pub(super) fn getsockname(args: &mut Args) -> Result<Command, SyntaxError> {
+    Ok(Command::GetSockName {
+        sock: args.expect_sock()?,
+    })
+}
+
+pub(super) fn getpeername(args: &mut Args) -> Result<Command, SyntaxError> {
+    Ok(Command::GetPeerName {
+        sock: args.expect_sock()?,
+    })
+}
+
+pub(super) fn nonblock(args: &mut Args) -> Result<Command, SyntaxError> {
+    let sock = args.expect_sock()?;
+    let on = args.expect_choice("on or off", &["on", "off"])? == 0;
+    Ok(Command::Nonblock { sock, on })
+}
+
+pub(super) fn dup(args: &mut Args) -> Result<Command, SyntaxError> {
+    Ok(Command::Dup {
+        sock: args.expect_sock()?,
+        name: args.optional_name()?,
+    })
+}
+
+pub(super) fn makefile(args: &mut Args) -> Result<Command, SyntaxError> {
+    Ok(Command::Makefile {
+        sock: args.expect_sock()?,
+        name: args.optional_name()?,
+    })
+}
+
+fn expect_file(args: &mut Args) -> Result<String, SyntaxError> {
+    let token = args.expect("NAME (of a file made with `makefile SOCK as NAME`)")?;
+    expect_name_text(token)
+}
+
+pub(super) fn readline(args: &mut Args) -> Result<Command, SyntaxError> {
+    Ok(Command::ReadLine {
+        file: expect_file(args)?,
+    })
+}
+
+pub(super) fn read(args: &mut Args) -> Result<Command, SyntaxError> {
+    let file = expect_file(args)?;
+    let max = args.optional_number("N", 1..=RECV_MAX_LIMIT)?;
+    Ok(Command::Read { file, max })
+}
+
+pub(super) fn write(args: &mut Args) -> Result<Command, SyntaxError> {
+    Ok(Command::Write {
+        file: expect_file(args)?,
+        data: args.expect_data()?,
+    })
+}
+
+pub(super) fn flush(args: &mut Args) -> Result<Command, SyntaxError> {
+    Ok(Command::Flush {
+        file: expect_file(args)?,
+    })
+}
+
+/// The longest wait a multiplexing call may ask for, in milliseconds (a day).
+const MAX_WAIT_MS: u64 = 86_400_000;
+
+fn expect_timeout_ms(args: &mut Args) -> Result<Duration, SyntaxError> {
+    let ms: u64 = args.expect_number("timeout in MS", 0..=MAX_WAIT_MS)?;
+    Ok(Duration::from_millis(ms))
+}
+
+/// Whether the next word is the keyword `word` (consumed if so).
+fn eat_keyword(args: &mut Args, word: &str) -> bool {
+    match args.peek() {
+        Some(token) if token.text.eq_ignore_ascii_case(word) => {
+            args.next += 1;
+            true
+        }
+        _ => false,
+    }
+}
+
+pub(super) fn select(args: &mut Args) -> Result<Command, SyntaxError> {
+    let (mut read, mut write, mut timeout) = (Vec::new(), Vec::new(), None);
+    let mut list: Option<bool> = None; // Some(true): read list, Some(false): write list
+    while let Some(token) = args.peek() {
+        if eat_keyword(args, "read") {
+            list = Some(true);
+        } else if eat_keyword(args, "write") {
+            list = Some(false);
+        } else if eat_keyword(args, "timeout") {
+            timeout = Some(expect_timeout_ms(args)?);
+        } else {
+            let sock = args.expect_sock()?;
+            match list {
+                Some(true) => read.push(sock),
+                Some(false) => write.push(sock),
+                None => {
+                    return Err(args.usage_error(
+                        token.column,
+                        "say which list the socket goes in: `read` or `write` first",
+                    ))
+                }
+            }
+        }
+    }
+    if read.is_empty() && write.is_empty() {
+        return Err(args.usage_error(args.end_column(), "select needs at least one socket"));
+    }
+    Ok(Command::Select {
+        read,
+        write,
+        timeout,
+    })
+}
+
+pub(super) fn poll(args: &mut Args) -> Result<Command, SyntaxError> {
+    let mut socks = Vec::new();
+    let mut timeout = None;
+    while args.peek().is_some() {
+        if eat_keyword(args, "timeout") {
+            timeout = Some(expect_timeout_ms(args)?);
+        } else {
+            socks.push(args.expect_sock()?);
+        }
+    }
+    if socks.is_empty() {
+        return Err(args.usage_error(args.end_column(), "poll needs at least one socket"));
+    }
+    Ok(Command::Poll { socks, timeout })
+}
+
+pub(super) fn epoll(args: &mut Args) -> Result<Command, SyntaxError> {
+    match args.expect_choice("epoll action", &["create", "add", "del", "wait"])? {
+        0 => Ok(Command::EpollCreate {
+            name: args.optional_name()?,
+        }),
+        1 => {
+            let epoll = args.expect_sock()?;
+            let sock = args.expect_sock()?;
+            let mut interest = Interest::default();
+            while args.peek().is_some() {
+                match args.expect_choice("event", &["in", "out", "rdhup"])? {
+                    0 => interest.read = true,
+                    1 => interest.write = true,
+                    _ => interest.rdhup = true,
+                }
+            }
+            if interest == Interest::default() {
+                interest.read = true;
+            }
+            Ok(Command::EpollAdd {
+                epoll,
+                sock,
+                interest,
+            })
+        }
+        2 => Ok(Command::EpollDel {
+            epoll: args.expect_sock()?,
+            sock: args.expect_sock()?,
+        }),
+        _ => {
+            let epoll = args.expect_sock()?;
+            let timeout = if eat_keyword(args, "timeout") {
+                Some(expect_timeout_ms(args)?)
+            } else {
+                None
+            };
+            Ok(Command::EpollWait { epoll, timeout })
+        }
+    }
+}
+
+pub(super) fn sendfd(args: &mut Args) -> Result<Command, SyntaxError> {
+    Ok(Command::SendFd {
+        sock: args.expect_sock()?,
+        fd: args.expect_sock()?,
+    })
+}
+
+pub(super) fn recvfd(args: &mut Args) -> Result<Command, SyntaxError> {
+    Ok(Command::RecvFd {
+        sock: args.expect_sock()?,
+        name: args.optional_name()?,
+    })
+}
+
+pub(super) fn ulimit(args: &mut Args) -> Result<Command, SyntaxError> {
+    args.expect_choice("resource", &["nofile"])?;
+    let limit = args.optional_number("N", 0..=u64::from(u32::MAX))?;
+    Ok(Command::Ulimit { limit })
+}
+
+pub(super) fn ss(args: &mut Args) -> Result<Command, SyntaxError> {
+    let mut filter = SsFilter::default();
+    while let Some(token) = args.take() {
+        let Some(letters) = token.text.strip_prefix('-').filter(|l| !l.is_empty()) else {
+            return Err(args.usage_error(
+                token.column,
+                &format!(
+                    "`{}` is not a flag",
+                    crate::render::escape_text(&token.text)
+                ),
+            ));
+        };
+        for letter in letters.chars() {
+            match letter {
+                't' => filter.tcp = true,
+                'u' => filter.udp = true,
+                'x' => filter.unix = true,
+                'l' => filter.listening = true,
+                'a' => filter.all = true,
+                // ss -n: numbers, not names; sockplay never resolves names anyway.
+                'n' => {}
+                other => {
+                    return Err(args.usage_error(
+                        token.column,
+                        &format!("unknown flag `-{other}`: use -t -u -x -l -a"),
+                    ))
+                }
+            }
+        }
+    }
+    Ok(Command::Ss(filter))
+}
+
+fn expect_path(args: &mut Args) -> Result<PathBuf, SyntaxError> {
+    let token = args.expect("FILE")?;
+    Ok(PathBuf::from(&token.text))
+}
+
+pub(super) fn source(args: &mut Args) -> Result<Command, SyntaxError> {
+    Ok(Command::Source {
+        path: expect_path(args)?,
+    })
+}
+
+pub(super) fn record(args: &mut Args) -> Result<Command, SyntaxError> {
+    if eat_keyword(args, "stop") {
+        return Ok(Command::Record { path: None });
+    }
+    Ok(Command::Record {
+        path: Some(expect_path(args)?),
+    })
+}
+
+pub(super) fn shell(args: &mut Args) -> Result<Command, SyntaxError> {
+    match args.rest_text() {
+        Some(command) => Ok(Command::Shell { command }),
+        None => Err(args.usage_error(args.end_column(), "missing the shell command after `!`")),
     }
 }

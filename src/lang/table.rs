@@ -21,6 +21,12 @@ pub enum Arg {
     Text,
     /// A command name (for `help`).
     CommandName,
+    /// A socket option name.
+    Option,
+    /// The name of a makefile file object.
+    File,
+    /// A file path.
+    Path,
 }
 
 /// How `help` groups commands.
@@ -29,15 +35,17 @@ pub enum Group {
     Sockets,
     Data,
     Handles,
+    Multiplexing,
     Session,
     Checks,
 }
 
 impl Group {
-    pub const ALL: [Group; 5] = [
+    pub const ALL: [Group; 6] = [
         Group::Sockets,
         Group::Data,
         Group::Handles,
+        Group::Multiplexing,
         Group::Session,
         Group::Checks,
     ];
@@ -46,7 +54,8 @@ impl Group {
         match self {
             Group::Sockets => "Making and connecting sockets",
             Group::Data => "Moving bytes",
-            Group::Handles => "The fd behind the handle",
+            Group::Handles => "The fd behind the handle, options, fd passing",
+            Group::Multiplexing => "Waiting on many sockets",
             Group::Session => "The session",
             Group::Checks => "Checks (for scripts)",
         }
@@ -166,7 +175,7 @@ Example:  connect cli 127.0.0.1:8080      connect cli $srv      connect u /tmp/p
         name: "send",
         aliases: &[],
         group: Group::Data,
-        usage: "send SOCK DATA",
+        usage: "send SOCK DATA | send SOCK --bytes N",
         summary: "send bytes (escapes: \\r \\n \\t \\0 \\\\ \\\" \\xHH)",
         details: "\
 send(2) copies DATA into the socket's send buffer; the kernel transmits it when it can. The count
@@ -237,6 +246,326 @@ connections still waiting in its queue.
 Example:  close conn",
         args: &[Arg::Sock],
         parse: parser::close,
+    },
+    CommandSpec {
+        name: "socketpair",
+        aliases: &[],
+        group: Group::Sockets,
+        usage: "socketpair FAMILY TYPE [as NAME NAME]",
+        summary: "two sockets already connected to each other (unix only)",
+        details: "\
+socketpair(2) makes two unix sockets connected to each other, with no address and no listener: what
+one sends the other receives. It is how a process talks to a child it forks, and each end is an fd
+of its own. Only the unix family supports it on Linux.
+Errors: EOPNOTSUPP (inet families), EMFILE.
+Example:  socketpair unix stream as left right",
+        args: &[Arg::Choice(FAMILIES), Arg::Choice(TYPES)],
+        parse: parser::socketpair,
+    },
+    CommandSpec {
+        name: "shutdown",
+        aliases: &[],
+        group: Group::Sockets,
+        usage: "shutdown SOCK rd|wr|rdwr",
+        summary: "half-close: stop sending (wr), receiving (rd) or both, keeping the fd",
+        details: "\
+shutdown(2) closes one direction of a connection without closing the fd. `shutdown c wr` sends FIN:
+the peer's recv returns EOF and the peer sits in CLOSE_WAIT, while this side (now in FIN_WAIT2) can
+still receive until the peer closes too. Unlike close, it acts on the connection itself, so it
+affects every fd that shares the socket (see dup).
+Errors: ENOTCONN (not connected).
+Example:  shutdown cli wr",
+        args: &[Arg::Sock, Arg::Choice(&["rd", "wr", "rdwr"])],
+        parse: parser::shutdown,
+    },
+    CommandSpec {
+        name: "sendto",
+        aliases: &[],
+        group: Group::Data,
+        usage: "sendto SOCK ADDR DATA",
+        summary: "send one datagram to ADDR (UDP, unix dgram)",
+        details: "\
+sendto(2) sends DATA to ADDR without a connection: each call is one datagram, delivered whole or not
+at all. An unbound UDP socket gets an ephemeral port on its first sendto.
+Errors: EMSGSIZE (too big for one datagram), EISCONN (a connected TCP socket), ECONNREFUSED (an
+earlier datagram was refused by the peer's host).
+Example:  sendto u 127.0.0.1:9999 \"hello\\x00\\xff\"",
+        args: &[Arg::Sock, Arg::Addr, Arg::Data],
+        parse: parser::sendto,
+    },
+    CommandSpec {
+        name: "recvfrom",
+        aliases: &[],
+        group: Group::Data,
+        usage: "recvfrom SOCK [MAX]",
+        summary: "receive one datagram and see who sent it",
+        details: "\
+recvfrom(2) takes the next datagram off the queue and reports the sender's address. A datagram
+longer than MAX is cut and the rest is lost (shown as truncated). Waits up to the session timeout.
+Errors: ETIMEDOUT, EAGAIN (non-blocking), ECONNREFUSED (ICMP told of an unreachable port).
+Example:  recvfrom u",
+        args: &[Arg::Sock, Arg::Number],
+        parse: parser::recvfrom,
+    },
+    CommandSpec {
+        name: "setsockopt",
+        aliases: &[],
+        group: Group::Handles,
+        usage: "setsockopt SOCK OPTION VALUE",
+        summary: "set a socket option by name (SO_REUSEADDR 1, SO_LINGER on:0, …)",
+        details: "\
+setsockopt(2) changes how the kernel treats the socket. Options by name: SO_REUSEADDR, SO_REUSEPORT,
+SO_KEEPALIVE, SO_RCVBUF, SO_SNDBUF, SO_RCVLOWAT, SO_BROADCAST, SO_LINGER (on:SECS or off),
+SO_OOBINLINE, TCP_NODELAY, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT, TCP_MAXSEG, TCP_QUICKACK,
+IPV6_V6ONLY. Flags take 1/0 or on/off.
+Errors: ENOPROTOOPT (the option does not apply to this socket), EINVAL.
+Example:  setsockopt srv SO_REUSEADDR 1      setsockopt c SO_LINGER on:0",
+        args: &[Arg::Sock, Arg::Option],
+        parse: parser::setsockopt,
+    },
+    CommandSpec {
+        name: "getsockopt",
+        aliases: &[],
+        group: Group::Handles,
+        usage: "getsockopt SOCK OPTION",
+        summary: "read a socket option by name, shown in human terms",
+        details: "\
+getsockopt(2) reads an option: the ones setsockopt takes, plus read-only SO_ERROR (the pending error,
+cleared by reading it), SO_TYPE, SO_DOMAIN and SO_ACCEPTCONN.
+Example:  getsockopt c SO_RCVBUF      getsockopt c SO_ERROR",
+        args: &[Arg::Sock, Arg::Option],
+        parse: parser::getsockopt,
+    },
+    CommandSpec {
+        name: "getsockname",
+        aliases: &[],
+        group: Group::Handles,
+        usage: "getsockname SOCK",
+        summary: "the socket's own address",
+        details: "getsockname(2) returns the local address: the one bound, or the ephemeral port connect chose.",
+        args: &[Arg::Sock],
+        parse: parser::getsockname,
+    },
+    CommandSpec {
+        name: "getpeername",
+        aliases: &[],
+        group: Group::Handles,
+        usage: "getpeername SOCK",
+        summary: "the address of the peer it is connected to",
+        details: "getpeername(2) returns the peer's address. Errors: ENOTCONN when not connected.",
+        args: &[Arg::Sock],
+        parse: parser::getpeername,
+    },
+    CommandSpec {
+        name: "nonblock",
+        aliases: &[],
+        group: Group::Handles,
+        usage: "nonblock SOCK on|off",
+        summary: "O_NONBLOCK: calls that would wait fail at once with EAGAIN",
+        details: "\
+Sets or clears O_NONBLOCK with fcntl(2). A non-blocking socket never waits: accept with an empty
+queue, recv with no data, or send on a full buffer fail at once with EAGAIN, and connect returns
+EINPROGRESS while the handshake goes on. Event loops (select, poll, epoll) use sockets this way.
+Example:  nonblock conn on",
+        args: &[Arg::Sock, Arg::Choice(&["on", "off"])],
+        parse: parser::nonblock,
+    },
+    CommandSpec {
+        name: "dup",
+        aliases: &[],
+        group: Group::Handles,
+        usage: "dup SOCK [as NAME]",
+        summary: "a second fd for the same socket (same inode in the panel)",
+        details: "\
+dup(2) makes a new fd that refers to the same open socket. Both numbers work; the socket itself
+closes only when the last fd for it is closed, so `close` on one of them sends no FIN.
+Example:  dup conn as conn2",
+        args: &[Arg::Sock],
+        parse: parser::dup,
+    },
+    CommandSpec {
+        name: "makefile",
+        aliases: &[],
+        group: Group::Handles,
+        usage: "makefile SOCK [as NAME]",
+        summary: "a buffered file-like wrapper over the socket's fd (no new fd)",
+        details: "\
+Like Python's socket.makefile('rwb'): a file object over the same fd, with its own buffers in this
+process. `readline NAME` pulls bytes from the socket into the read buffer and hands back one line;
+what was pulled but not returned stays buffered here, not in the kernel's RECV-Q. `write NAME DATA`
+only fills the write buffer; nothing reaches the socket until `flush NAME`.
+Example:  makefile conn as f",
+        args: &[Arg::Sock],
+        parse: parser::makefile,
+    },
+    CommandSpec {
+        name: "readline",
+        aliases: &[],
+        group: Group::Data,
+        usage: "readline NAME",
+        summary: "read one line through a makefile (buffered)",
+        details: "Returns bytes up to and including the next \\n, reading from the socket as needed.",
+        args: &[Arg::File],
+        parse: parser::readline,
+    },
+    CommandSpec {
+        name: "read",
+        aliases: &[],
+        group: Group::Data,
+        usage: "read NAME [N]",
+        summary: "read N bytes through a makefile (all until EOF without N)",
+        details: "Returns N bytes (fewer at EOF), from the buffer first, then the socket.",
+        args: &[Arg::File, Arg::Number],
+        parse: parser::read,
+    },
+    CommandSpec {
+        name: "write",
+        aliases: &[],
+        group: Group::Data,
+        usage: "write NAME DATA",
+        summary: "write into a makefile's buffer (sent on flush)",
+        details: "Appends DATA to the file's write buffer; the socket sees nothing until `flush NAME`.",
+        args: &[Arg::File, Arg::Data],
+        parse: parser::write,
+    },
+    CommandSpec {
+        name: "flush",
+        aliases: &[],
+        group: Group::Data,
+        usage: "flush NAME",
+        summary: "send what a makefile's buffer holds",
+        details: "Sends the whole write buffer with send(2).",
+        args: &[Arg::File],
+        parse: parser::flush,
+    },
+    CommandSpec {
+        name: "select",
+        aliases: &[],
+        group: Group::Multiplexing,
+        usage: "select [read SOCK…] [write SOCK…] [timeout MS]",
+        summary: "wait until some of the sockets are ready to read or write",
+        details: "\
+select(2) watches several fds at once and returns the ones ready: readable (data, EOF, or for a
+listener a connection waiting to be accepted) or writable (room in the send buffer). After it, a
+recv or accept on a ready fd does not block. Without `timeout` it waits up to the session timeout;
+`timeout 0` just looks. fds must be below FD_SETSIZE (1024): that limit is why poll and epoll exist.
+Example:  select read srv conn timeout 1000",
+        args: &[Arg::Choice(&["read", "write", "timeout"]), Arg::Sock, Arg::Sock, Arg::Sock],
+        parse: parser::select,
+    },
+    CommandSpec {
+        name: "poll",
+        aliases: &[],
+        group: Group::Multiplexing,
+        usage: "poll SOCK… [timeout MS]",
+        summary: "the events each socket has now (POLLIN, POLLOUT, POLLHUP, POLLRDHUP, POLLERR)",
+        details: "\
+poll(2) asks for POLLIN, POLLOUT and POLLRDHUP on each socket and shows what came back: POLLIN data
+or a pending connection, POLLOUT room to send, POLLRDHUP the peer shut its writing side, POLLHUP
+both directions are shut, POLLERR an error is pending (read it with getsockopt SO_ERROR).
+Example:  poll srv conn timeout 0",
+        args: &[Arg::Sock, Arg::Sock, Arg::Sock],
+        parse: parser::poll,
+    },
+    CommandSpec {
+        name: "epoll",
+        aliases: &[],
+        group: Group::Multiplexing,
+        usage: "epoll create [as NAME] | add EP SOCK [in] [out] [rdhup] | del EP SOCK | wait EP [timeout MS]",
+        summary: "an epoll instance: register sockets once, then wait for the ready ones",
+        details: "\
+epoll(7) keeps the interest list in the kernel: `epoll create` makes an epoll fd (it shows in the
+panel), `epoll add EP SOCK in` registers a socket for readability (out: writability, rdhup: the
+peer's half-close), `epoll wait EP` returns only the ready ones, however many are registered.
+Example:  epoll create as ep;  epoll add ep srv in;  epoll wait ep timeout 1000",
+        args: &[Arg::Choice(&["create", "add", "del", "wait"]), Arg::Sock, Arg::Sock, Arg::Choice(&["in", "out", "rdhup"])],
+        parse: parser::epoll,
+    },
+    CommandSpec {
+        name: "sendfd",
+        aliases: &[],
+        group: Group::Handles,
+        usage: "sendfd SOCK FD",
+        summary: "pass an open fd to the peer of a unix socket (SCM_RIGHTS)",
+        details: "\
+sendmsg(2) with an SCM_RIGHTS control message: the kernel gives the receiver its own fd for the
+same open file or socket. This is how a process hands a connection to another one.
+Example:  sendfd left conn",
+        args: &[Arg::Sock, Arg::Sock],
+        parse: parser::sendfd,
+    },
+    CommandSpec {
+        name: "recvfd",
+        aliases: &[],
+        group: Group::Handles,
+        usage: "recvfd SOCK [as NAME]",
+        summary: "receive an fd passed over a unix socket: it arrives under a new number",
+        details: "\
+recvmsg(2) taking an SCM_RIGHTS message: the passed socket arrives as a new fd (the lowest free
+number here), sharing the inode of the one sent.
+Example:  recvfd right as conn2",
+        args: &[Arg::Sock],
+        parse: parser::recvfd,
+    },
+    CommandSpec {
+        name: "ulimit",
+        aliases: &[],
+        group: Group::Session,
+        usage: "ulimit nofile [N]",
+        summary: "show or set the limit on open fds (\"Too many open files\")",
+        details: "\
+The soft RLIMIT_NOFILE caps fd numbers in this process: once every number below it is taken,
+socket and accept fail with EMFILE, the \"Too many open files\" of leaking servers. Lowering it
+does not close fds already open.
+Example:  ulimit nofile 12",
+        args: &[Arg::Choice(&["nofile"]), Arg::Number],
+        parse: parser::ulimit,
+    },
+    CommandSpec {
+        name: "ss",
+        aliases: &[],
+        group: Group::Session,
+        usage: "ss [-t] [-u] [-x] [-l] [-a]",
+        summary: "the whole system's sockets, like ss, with this process's marked by fd",
+        details: "\
+Lists sockets the way ss(8) does, from the kernel's sock_diag interface: -t TCP, -u UDP, -x unix,
+-l listening only, -a all states (default: connected ones). Rows of this process show their fd;
+connections waiting in an accept queue have no fd yet and are shown under their listener.
+Example:  ss -tl",
+        args: &[Arg::Choice(&["-t", "-u", "-x", "-l", "-a"])],
+        parse: parser::ss,
+    },
+    CommandSpec {
+        name: "source",
+        aliases: &[],
+        group: Group::Session,
+        usage: "source FILE.sock",
+        summary: "run a script's commands in this session",
+        details: "Parses the whole file first, then runs it here; its sockets stay open afterwards.",
+        args: &[Arg::Path],
+        parse: parser::source,
+    },
+    CommandSpec {
+        name: "record",
+        aliases: &[],
+        group: Group::Session,
+        usage: "record FILE.sock | record stop",
+        summary: "write the commands you run to a replayable script",
+        details: "\
+From `record FILE.sock` until `record stop`, every command that runs is appended to FILE.sock, as
+typed: port-0 binds and $NAME addresses keep it replayable on any machine.",
+        args: &[Arg::Path],
+        parse: parser::record,
+    },
+    CommandSpec {
+        name: "!",
+        aliases: &[],
+        group: Group::Session,
+        usage: "!COMMAND",
+        summary: "run a shell command (interactive; scripts need --allow-shell)",
+        details: "Runs COMMAND with sh -c, e.g. `!ss -tanp` or `!ls -l /tmp/play.sock`.",
+        args: &[Arg::Text],
+        parse: parser::shell,
     },
     CommandSpec {
         name: "fds",

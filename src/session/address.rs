@@ -45,8 +45,7 @@ impl Session {
             }
             AddrSpec::Ref(name) => {
                 let fd = self.resolve(&crate::lang::SockRef::Name(name.clone()))?;
-                let handle = self.handle(fd)?;
-                let local = handle.socket.local_addr().map_err(|e| {
+                let local = self.socket_at(fd)?.local_addr().map_err(|e| {
                     Failure::usage(format!("cannot read the address of `{name}`: {e}"))
                 })?;
                 if is_unbound(&local) {

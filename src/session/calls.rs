@@ -13,7 +13,7 @@ use socket2::{Domain, Protocol, Socket, Type};
 
 use super::address::show_addr;
 use super::outcome::failed_call;
-use super::{seconds, Failure, Outcome, Session};
+use super::{seconds, Failure, Object, Outcome, Session};
 use crate::lang::{AddrSpec, Family, SockRef, SockType};
 use crate::render::escape_bytes;
 use crate::sys::{interrupted, wait_until, WaitError};
@@ -115,7 +115,7 @@ impl Session {
         );
         match Socket::new(domain, ty, protocol) {
             Ok(socket) => {
-                let fd = self.adopt(socket, name);
+                let fd = self.adopt(Object::Socket(socket), name);
                 out.say(format!("{call} = {fd}"));
                 Ok(())
             }
@@ -138,7 +138,7 @@ impl Session {
         out: &mut Outcome,
     ) -> Result<(), Failure> {
         let fd = self.resolve(sock)?;
-        let socket = &self.handle(fd)?.socket;
+        let socket = self.socket_at(fd)?;
         let domain = socket
             .domain()
             .map_err(|e| Failure::os(errno_of(&e), "SO_DOMAIN"))?;
@@ -183,7 +183,7 @@ impl Session {
         out: &mut Outcome,
     ) -> Result<(), Failure> {
         let fd = self.resolve(sock)?;
-        let socket = &self.handle(fd)?.socket;
+        let socket = self.socket_at(fd)?;
         let call = format!("listen({fd}, {backlog})");
         match socket.listen(backlog) {
             Ok(()) => {
@@ -213,7 +213,7 @@ impl Session {
         self.check_name_free(name)?;
         let fd = self.resolve(sock)?;
         let timeout = self.settings.timeout;
-        let socket = &self.handle(fd)?.socket;
+        let socket = self.socket_at(fd)?;
         if !is_nonblocking(socket) && socket.is_listener().unwrap_or(false) {
             if let Err(error) = wait_until(socket.as_fd(), PollFlags::POLLIN, self.deadline()) {
                 return Err(wait_failure(
@@ -229,7 +229,7 @@ impl Session {
         let call = format!("accept({fd})");
         match socket.accept() {
             Ok((conn, peer)) => {
-                let new_fd = self.adopt(conn, name);
+                let new_fd = self.adopt(Object::Socket(conn), name);
                 out.say(format!("{call} = {new_fd}  peer {}", show_addr(&peer)));
                 out.say(format!(
                     "the connection left fd {fd}'s queue and is now fd {new_fd}; fd {fd} keeps listening"
@@ -260,7 +260,7 @@ impl Session {
         let fd = self.resolve(sock)?;
         let timeout = self.settings.timeout;
         let deadline = self.deadline();
-        let socket = &self.handle(fd)?.socket;
+        let socket = self.socket_at(fd)?;
         let domain = socket
             .domain()
             .map_err(|e| Failure::os(errno_of(&e), "SO_DOMAIN"))?;
@@ -337,7 +337,7 @@ impl Session {
         let fd = self.resolve(sock)?;
         let timeout = self.settings.timeout;
         let deadline = self.deadline();
-        let socket = &self.handle(fd)?.socket;
+        let socket = self.socket_at(fd)?;
         let call = format!(
             "send({fd}, {}, {}, MSG_NOSIGNAL)",
             preview(data),
@@ -400,7 +400,7 @@ impl Session {
     ) -> Result<(), Failure> {
         let fd = self.resolve(sock)?;
         let timeout = self.settings.timeout;
-        let socket = &self.handle(fd)?.socket;
+        let socket = self.socket_at(fd)?;
         if !is_nonblocking(socket) {
             if let Err(error) = wait_until(socket.as_fd(), PollFlags::POLLIN, self.deadline()) {
                 return Err(wait_failure(
@@ -461,7 +461,7 @@ impl Session {
             return Err(self.not_a_handle(fd));
         };
         // The fd stays open on purpose: nobody owns it now, exactly as after Python's detach().
-        let raw = handle.socket.into_raw_fd();
+        let raw = handle.object.into_fd().into_raw_fd();
         self.detached.insert(raw);
         out.say(format!("detach({sock}) = {raw}"));
         out.say(format!(
@@ -481,7 +481,7 @@ impl Session {
                 let Some(handle) = self.handles.remove(&fd) else {
                     return Err(self.not_a_handle(fd));
                 };
-                handle.socket.into_raw_fd()
+                handle.object.into_fd().into_raw_fd()
             }
         };
         let call = format!("close({fd})");

@@ -4,12 +4,18 @@
 mod address;
 mod calls;
 mod checks;
+mod datagram;
+mod descriptors;
+mod fdpass;
+mod files;
+mod multiplex;
+mod options;
 mod outcome;
 
 pub use outcome::{Failure, Outcome};
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::os::fd::AsRawFd;
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -36,10 +42,34 @@ impl Default for Settings {
     }
 }
 
-/// A socket the user holds, like a Python socket object around its fd.
+/// What a handle holds: a socket, or an epoll instance (an fd of its own, named like a socket).
+#[derive(Debug)]
+pub(super) enum Object {
+    Socket(Socket),
+    Epoll(nix::sys::epoll::Epoll),
+}
+
+impl Object {
+    /// The fd, owned: for closing or letting go of it.
+    fn into_fd(self) -> OwnedFd {
+        match self {
+            Object::Socket(socket) => OwnedFd::from(socket),
+            Object::Epoll(epoll) => epoll.0,
+        }
+    }
+
+    fn raw_fd(&self) -> i32 {
+        match self {
+            Object::Socket(socket) => socket.as_raw_fd(),
+            Object::Epoll(epoll) => epoll.0.as_raw_fd(),
+        }
+    }
+}
+
+/// A socket (or epoll instance) the user holds, like a Python socket object around its fd.
 #[derive(Debug)]
 struct Handle {
-    socket: Socket,
+    object: Object,
     name: Option<String>,
     /// The Unix socket file this handle's bind created, if any.
     bound_path: Option<PathBuf>,
@@ -120,12 +150,19 @@ impl Session {
         if let Err(failure) = result {
             out.failure = Some(failure);
         }
+        self.remember(command, &out);
+        out
+    }
+
+    /// Keeps what a command did for the `expect` checks that follow it (checks themselves are not
+    /// remembered, so several checks can look at one command). Front ends call it for the commands
+    /// they run themselves.
+    pub fn remember(&mut self, command: &Command, out: &Outcome) {
         if !matches!(command, Command::Expect(_)) {
-            self.last.command = Some(command_name(command));
+            self.last.command = Some(command.name());
             self.last.output = out.text();
             self.last.failure = out.failure.clone();
         }
-        out
     }
 
     fn run(&mut self, command: &Command, out: &mut Outcome) -> Result<(), Failure> {
@@ -139,7 +176,7 @@ impl Session {
             Command::Listen { sock, backlog } => self.listen(sock, *backlog, out),
             Command::Accept { sock, name } => self.accept(sock, name.as_deref(), out),
             Command::Connect { sock, addr } => self.connect(sock, addr, out),
-            Command::Send { sock, data } => self.send(sock, data, out),
+            Command::Send { sock, payload } => self.send(sock, &payload.bytes(), out),
             Command::Recv { sock, max } => self.recv(sock, *max, out),
             Command::Fileno { sock } => {
                 let fd = self.resolve(sock)?;
@@ -149,6 +186,51 @@ impl Session {
             Command::Detach { sock } => self.detach(sock, out),
             Command::Close { sock } => self.close(sock, out),
             Command::Sleep { duration } => calls::sleep(*duration, out),
+            Command::Socketpair {
+                family,
+                sock_type,
+                names,
+            } => self.socketpair(*family, *sock_type, names.as_ref(), out),
+            Command::SendTo { sock, addr, data } => self.sendto(sock, addr, data, out),
+            Command::RecvFrom { sock, max } => self.recvfrom(sock, *max, out),
+            Command::Shutdown { sock, how } => self.shutdown(sock, *how, out),
+            Command::SetSockOpt {
+                sock,
+                option,
+                value,
+            } => self.setsockopt(sock, option, *value, out),
+            Command::GetSockOpt { sock, option } => self.getsockopt(sock, option, out),
+            Command::GetSockName { sock } => self.getsockname(sock, out),
+            Command::GetPeerName { sock } => self.getpeername(sock, out),
+            Command::Nonblock { sock, on } => self.nonblock(sock, *on, out),
+            Command::Dup { sock, name } => self.dup(sock, name.as_deref(), out),
+            Command::Makefile { sock, name } => self.makefile(sock, name.as_deref(), out),
+            Command::ReadLine { file } => self.readline(file, out),
+            Command::Read { file, max } => self.read(file, *max, out),
+            Command::Write { file, data } => self.write(file, data, out),
+            Command::Flush { file } => self.flush(file, out),
+            Command::Select {
+                read,
+                write,
+                timeout,
+            } => self.select(read, write, *timeout, out),
+            Command::Poll { socks, timeout } => self.poll(socks, *timeout, out),
+            Command::EpollCreate { name } => self.epoll_create(name.as_deref(), out),
+            Command::EpollAdd {
+                epoll,
+                sock,
+                interest,
+            } => self.epoll_add(epoll, sock, *interest, out),
+            Command::EpollDel { epoll, sock } => self.epoll_del(epoll, sock, out),
+            Command::EpollWait { epoll, timeout } => self.epoll_wait(epoll, *timeout, out),
+            Command::SendFd { sock, fd } => self.sendfd(sock, fd, out),
+            Command::RecvFd { sock, name } => self.recvfd(sock, name.as_deref(), out),
+            Command::Ulimit { limit } => self.ulimit(*limit, out),
+            // The front ends run these: they print tables, run scripts and processes.
+            Command::Ss(_)
+            | Command::Source { .. }
+            | Command::Record { .. }
+            | Command::Shell { .. } => Ok(()),
             // The front end prints the table, help and settings; nothing to do with sockets here.
             Command::Fds | Command::Help { .. } | Command::Quit => {
                 out.quit = matches!(command, Command::Quit);
@@ -226,6 +308,26 @@ impl Session {
         self.handles.get(&fd).ok_or_else(|| self.not_a_handle(fd))
     }
 
+    /// The socket behind fd, which must be a socket handle (not an epoll instance).
+    fn socket_at(&self, fd: i32) -> Result<&Socket, Failure> {
+        match &self.handle(fd)?.object {
+            Object::Socket(socket) => Ok(socket),
+            Object::Epoll(_) => Err(Failure::usage(format!(
+                "fd {fd} is an epoll instance, not a socket: use `epoll add|del|wait` on it"
+            ))),
+        }
+    }
+
+    /// The epoll instance behind fd.
+    fn epoll_at(&self, fd: i32) -> Result<&nix::sys::epoll::Epoll, Failure> {
+        match &self.handle(fd)?.object {
+            Object::Epoll(epoll) => Ok(epoll),
+            Object::Socket(_) => Err(Failure::usage(format!(
+                "fd {fd} is a socket, not an epoll instance: make one with `epoll create as NAME`"
+            ))),
+        }
+    }
+
     /// Refuses a name that an open socket already holds.
     fn check_name_free(&self, name: Option<&str>) -> Result<(), Failure> {
         let Some(name) = name else { return Ok(()) };
@@ -241,41 +343,19 @@ impl Session {
         }
     }
 
-    /// Takes ownership of a new socket under its fd and optional name.
-    fn adopt(&mut self, socket: Socket, name: Option<&str>) -> i32 {
-        let fd = socket.as_raw_fd();
+    /// Takes ownership of a new socket or epoll instance under its fd and optional name.
+    fn adopt(&mut self, object: Object, name: Option<&str>) -> i32 {
+        let fd = object.raw_fd();
         self.detached.remove(&fd);
         self.handles.insert(
             fd,
             Handle {
-                socket,
+                object,
                 name: name.map(str::to_string),
                 bound_path: None,
             },
         );
         fd
-    }
-}
-
-/// The command's name, for messages about the previous step.
-fn command_name(command: &Command) -> &'static str {
-    match command {
-        Command::Socket { .. } => "socket",
-        Command::Bind { .. } => "bind",
-        Command::Listen { .. } => "listen",
-        Command::Accept { .. } => "accept",
-        Command::Connect { .. } => "connect",
-        Command::Send { .. } => "send",
-        Command::Recv { .. } => "recv",
-        Command::Fileno { .. } => "fileno",
-        Command::Detach { .. } => "detach",
-        Command::Close { .. } => "close",
-        Command::Fds => "fds",
-        Command::Set(_) => "set",
-        Command::Help { .. } => "help",
-        Command::Sleep { .. } => "sleep",
-        Command::Expect(_) => "expect",
-        Command::Quit => "quit",
     }
 }
 
