@@ -10,7 +10,7 @@ use crate::render::{
     diff, fds_json, panel_lines, side_by_side, Change, ErrorJson, Labels, PanelOptions,
     PanelPlacement, StepJson,
 };
-use crate::session::{Outcome, Session};
+use crate::session::{Failure, Outcome, Session};
 use crate::sys::{clear_interrupt, errno_name};
 
 /// A width that never constrains the panel, to measure its natural width.
@@ -59,10 +59,28 @@ impl Engine {
         clear_interrupt();
         let before = self.session.labels();
         let mut outcome = self.session.execute(command);
-        if let Command::Help { topic } = command {
-            outcome.lines.extend(help::help_lines(topic.as_deref()));
-        }
         let now = snapshot();
+        // Commands the front end answers: their text is part of the step's output, for checks too.
+        match command {
+            Command::Help { topic } => match help::help_lines(topic.as_deref()) {
+                Ok(lines) => outcome.lines.extend(lines),
+                Err(message) => outcome.failure = Some(Failure::usage(message)),
+            },
+            Command::Fds => {
+                let rows: Vec<_> = now.rows.iter().map(|r| (r.clone(), Change::Same)).collect();
+                let options = PanelOptions {
+                    width: self.width(),
+                    color: false,
+                };
+                outcome
+                    .lines
+                    .extend(panel_lines(&rows, &self.session.labels(), &options));
+            }
+            _ => {}
+        }
+        if matches!(command, Command::Help { .. } | Command::Fds) {
+            self.session.remember(command, &outcome);
+        }
         let rows = diff(&self.previous, &now);
         self.previous = now.clone();
         let mut labels = self.session.labels();
@@ -119,17 +137,6 @@ impl Engine {
             width,
             color: self.view.color,
         };
-        if let Command::Fds = command {
-            // `fds` prints the whole table as its output, wherever the panel goes.
-            let rows: Vec<_> = step
-                .snapshot
-                .rows
-                .iter()
-                .map(|r| (r.clone(), Change::Same))
-                .collect();
-            left.extend(panel_lines(&rows, labels, &options));
-            return write_lines(out, &left);
-        }
         let placement = self.session.settings.panel;
         let lines = if command.shows_panel() && placement != PanelPlacement::Off {
             // Beside the output when the panel fits there unsqueezed, else below it at full width.

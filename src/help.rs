@@ -2,10 +2,10 @@
 
 use crate::lang::{find_command, suggest, Group, COMMANDS};
 
-/// `help` (all commands by group) or `help COMMAND` (one in depth).
-pub fn help_lines(topic: Option<&str>) -> Vec<String> {
+/// `help` (all commands by group) or `help COMMAND` (one in depth); an unknown topic is an error.
+pub fn help_lines(topic: Option<&str>) -> Result<Vec<String>, String> {
     match topic {
-        None => overview(),
+        None => Ok(overview()),
         Some(topic) => match find_command(topic.split_whitespace().next().unwrap_or(topic)) {
             Some(spec) => {
                 let mut lines = vec![
@@ -15,14 +15,14 @@ pub fn help_lines(topic: Option<&str>) -> Vec<String> {
                     String::new(),
                 ];
                 lines.extend(spec.details.lines().map(str::to_string));
-                lines
+                Ok(lines)
             }
             None => {
                 let mut line = format!("no command `{}`", crate::render::escape_text(topic));
                 if let Some(near) = suggest(topic) {
                     line.push_str(&format!("; did you mean `{near}`?"));
                 }
-                vec![line]
+                Err(line)
             }
         },
     }

@@ -48,7 +48,37 @@ impl fmt::Display for ScriptError {
 }
 
 impl Script {
-    /// Parses a script file's text, one command per line.
+    /// Parses a script file's bytes, one command per line. A script is UTF-8 text: a byte sequence
+    /// that is not is refused where it stands (raw bytes are written as `\xHH` escapes), never
+    /// silently replaced. A leading byte-order mark is skipped.
+    pub fn parse_bytes(source: &str, bytes: &[u8]) -> Result<Script, ScriptError> {
+        let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
+        match std::str::from_utf8(bytes) {
+            Ok(text) => Script::parse(source, text),
+            Err(error) => {
+                let valid = &bytes[..error.valid_up_to()];
+                let line = valid.iter().filter(|&&b| b == b'\n').count() + 1;
+                let line_start = valid.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+                let before = String::from_utf8_lossy(&valid[line_start..]).into_owned();
+                let line_end = bytes[line_start..]
+                    .iter()
+                    .position(|&b| b == b'\n')
+                    .map_or(bytes.len(), |i| line_start + i);
+                let bad = bytes.get(error.valid_up_to()).copied().unwrap_or(0);
+                Err(ScriptError {
+                    source: source.to_string(),
+                    line,
+                    text: String::from_utf8_lossy(&bytes[line_start..line_end]).into_owned(),
+                    error: SyntaxError::new(
+                        before.chars().count() + 1,
+                        format!("invalid UTF-8 (byte 0x{bad:02x}): a script is text; write raw bytes as escapes, e.g. \\x{bad:02x}"),
+                    ),
+                })
+            }
+        }
+    }
+
+    /// Parses a script's text, one command per line.
     pub fn parse(source: &str, text: &str) -> Result<Script, ScriptError> {
         let mut lines = Vec::new();
         for (index, raw) in text.lines().enumerate() {
@@ -86,12 +116,11 @@ impl Script {
         };
         let commands = split_commands(text).map_err(|e| located(1, e))?;
         let mut lines = Vec::new();
-        for (index, tokens) in commands.iter().enumerate() {
-            let command = parse_tokens(tokens).map_err(|e| located(index + 1, e))?;
-            let words: Vec<&str> = tokens.iter().map(|t| t.text.as_str()).collect();
+        for (index, text) in commands.iter().enumerate() {
+            let command = parse_tokens(&text.tokens).map_err(|e| located(index + 1, e))?;
             lines.push(ScriptLine {
                 line: index + 1,
-                text: words.join(" "),
+                text: text.raw.clone(),
                 command,
             });
         }

@@ -51,14 +51,14 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
     } else {
         match cli.script.as_deref() {
             Some(path) if path.as_os_str() != "-" => {
-                let text = match std::fs::read(path) {
-                    Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+                let bytes = match std::fs::read(path) {
+                    Ok(bytes) => bytes,
                     Err(e) => {
                         eprintln!("sockplay: cannot read {}: {e}", path.display());
                         return EXIT_USAGE;
                     }
                 };
-                Some(Script::parse(&path.display().to_string(), &text))
+                Some(Script::parse_bytes(&path.display().to_string(), &bytes))
             }
             Some(_) => Some(read_stdin_script()),
             None if !stdin_tty => Some(read_stdin_script()),
@@ -93,5 +93,5 @@ fn read_stdin_script() -> Result<Script, crate::replay::ScriptError> {
     if let Err(e) = std::io::stdin().read_to_end(&mut bytes) {
         eprintln!("sockplay: cannot read stdin: {e}");
     }
-    Script::parse("<stdin>", &String::from_utf8_lossy(&bytes))
+    Script::parse_bytes("<stdin>", &bytes)
 }

@@ -1,11 +1,11 @@
 //! Decodes the escapes allowed in DATA arguments: `\r \n \t \0 \\ \" \xHH`. Anything else after a
 //! backslash is an error, so a typo never silently sends the wrong bytes.
 
-use super::SyntaxError;
+use super::{SyntaxError, Token};
 
-/// Decodes `text` (a DATA word as typed) into bytes. `column` is where the word starts, so an error can
-/// point at the offending backslash.
-pub fn decode_data(text: &str, column: usize) -> Result<Vec<u8>, SyntaxError> {
+/// Decodes a DATA word as typed into bytes; an error points at the offending backslash's column.
+pub fn decode_data(token: &Token) -> Result<Vec<u8>, SyntaxError> {
+    let text = token.text.as_str();
     let mut bytes = Vec::with_capacity(text.len());
     let mut chars = text.chars().enumerate();
     while let Some((offset, c)) = chars.next() {
@@ -14,7 +14,7 @@ pub fn decode_data(text: &str, column: usize) -> Result<Vec<u8>, SyntaxError> {
             bytes.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
             continue;
         }
-        let at = column + offset;
+        let at = token.column_at(offset);
         let escaped = match chars.next().map(|(_, c)| c) {
             Some('r') => b'\r',
             Some('n') => b'\n',
@@ -60,27 +60,33 @@ pub fn decode_data(text: &str, column: usize) -> Result<Vec<u8>, SyntaxError> {
 mod tests {
     use super::*;
 
+    /// Decodes `text` as if it were a word typed at `column`.
+    fn decode(text: &str, column: usize) -> Result<Vec<u8>, SyntaxError> {
+        decode_data(&Token {
+            text: text.to_string(),
+            column,
+            columns: (column..column + text.chars().count()).collect(),
+        })
+    }
+
     #[test]
     fn decodes_every_escape() {
-        let decoded = decode_data(r#"a\r\n\t\0\\\"\x41\x1b"#, 1).expect("decodes");
+        let decoded = decode(r#"a\r\n\t\0\\\"\x41\x1b"#, 1).expect("decodes");
         assert_eq!(decoded, b"a\r\n\t\0\\\"A\x1b");
     }
 
     #[test]
     fn keeps_unicode_as_utf8() {
-        assert_eq!(
-            decode_data("héllo", 1).expect("decodes"),
-            "héllo".as_bytes()
-        );
+        assert_eq!(decode("héllo", 1).expect("decodes"), "héllo".as_bytes());
     }
 
     #[test]
     fn unknown_escape_is_an_error_at_its_column() {
-        let err = decode_data(r"ab\q", 10).expect_err("fails");
+        let err = decode(r"ab\q", 10).expect_err("fails");
         assert_eq!(err.column, 12);
         assert!(err.message.contains("unknown escape"));
-        assert!(decode_data(r"\x4", 1).is_err());
-        assert!(decode_data(r"\xzz", 1).is_err());
-        assert!(decode_data("end\\", 1).is_err());
+        assert!(decode(r"\x4", 1).is_err());
+        assert!(decode(r"\xzz", 1).is_err());
+        assert!(decode("end\\", 1).is_err());
     }
 }

@@ -12,13 +12,44 @@ pub struct Token {
     pub text: String,
     /// 1-based column of the word's first character.
     pub column: usize,
+    /// The source column of each character of `text`, so errors inside quoted words point right.
+    pub columns: Vec<usize>,
 }
 
-/// Splits `line` into commands (separated by `;` outside quotes), each a list of tokens.
+impl Token {
+    /// The source column of the character at `index` in `text`.
+    pub fn column_at(&self, index: usize) -> usize {
+        self.columns
+            .get(index)
+            .copied()
+            .unwrap_or(self.column + index)
+    }
+}
+
+/// One command of a line: its text as written (quotes kept) and its tokens.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommandText {
+    pub raw: String,
+    pub tokens: Vec<Token>,
+}
+
+/// Splits `line` into commands (separated by `;` outside quotes), each with its raw text and tokens.
 /// Blank commands and comments yield no entry.
-pub fn split_commands(line: &str) -> Result<Vec<Vec<Token>>, SyntaxError> {
+pub fn split_commands(line: &str) -> Result<Vec<CommandText>, SyntaxError> {
     let mut commands = Vec::new();
     let mut current = Vec::new();
+    // Byte range of the current command's text: from its first token to the end of its last.
+    let mut span: Option<(usize, usize)> = None;
+    let finish = |current: &mut Vec<Token>,
+                  span: &mut Option<(usize, usize)>,
+                  commands: &mut Vec<CommandText>| {
+        if let Some((from, to)) = span.take() {
+            commands.push(CommandText {
+                raw: line[from..to].to_string(),
+                tokens: std::mem::take(current),
+            });
+        }
+    };
     let mut chars = line.char_indices().peekable();
     let column_of = |byte: usize| line[..byte].chars().count() + 1;
 
@@ -29,15 +60,14 @@ pub fn split_commands(line: &str) -> Result<Vec<Vec<Token>>, SyntaxError> {
         }
         if c == ';' {
             chars.next();
-            if !current.is_empty() {
-                commands.push(std::mem::take(&mut current));
-            }
+            finish(&mut current, &mut span, &mut commands);
             continue;
         }
         if c == '#' {
             break;
         }
         let mut text = String::new();
+        let mut columns = Vec::new();
         while let Some(&(at, c)) = chars.peek() {
             if c.is_whitespace() || c == ';' {
                 break;
@@ -47,17 +77,19 @@ pub fn split_commands(line: &str) -> Result<Vec<Vec<Token>>, SyntaxError> {
                 '\'' | '"' => {
                     let quote = c;
                     let mut closed = false;
-                    while let Some((_, c)) = chars.next() {
+                    while let Some((inner, c)) = chars.next() {
                         if c == quote {
                             closed = true;
                             break;
                         }
                         text.push(c);
+                        columns.push(column_of(inner));
                         // Keep `\"` (and `\\`) whole so the quote does not end the string here;
                         // the DATA decoder turns them into `"` and `\` later.
                         if c == '\\' && quote == '"' {
-                            if let Some((_, next)) = chars.next() {
+                            if let Some((next_at, next)) = chars.next() {
                                 text.push(next);
+                                columns.push(column_of(next_at));
                             }
                         }
                     }
@@ -70,21 +102,27 @@ pub fn split_commands(line: &str) -> Result<Vec<Vec<Token>>, SyntaxError> {
                 }
                 '\\' => {
                     text.push(c);
-                    if let Some((_, next)) = chars.next() {
+                    columns.push(column_of(at));
+                    if let Some((next_at, next)) = chars.next() {
                         text.push(next);
+                        columns.push(column_of(next_at));
                     }
                 }
-                _ => text.push(c),
+                _ => {
+                    text.push(c);
+                    columns.push(column_of(at));
+                }
             }
         }
+        let end = chars.peek().map_or(line.len(), |&(at, _)| at);
+        span = Some((span.map_or(start, |(from, _)| from), end));
         current.push(Token {
             text,
             column: column_of(start),
+            columns,
         });
     }
-    if !current.is_empty() {
-        commands.push(current);
-    }
+    finish(&mut current, &mut span, &mut commands);
     Ok(commands)
 }
 
@@ -97,12 +135,15 @@ pub fn tokenize(line: &str) -> Result<Vec<Token>, SyntaxError> {
         let mut tokens = vec![Token {
             text: "!".to_string(),
             column,
+            columns: vec![column],
         }];
         let command = rest.trim();
         if !command.is_empty() {
+            let start = column + 1 + (rest.chars().count() - rest.trim_start().chars().count());
             tokens.push(Token {
                 text: command.to_string(),
-                column: column + 1 + (rest.chars().count() - rest.trim_start().chars().count()),
+                column: start,
+                columns: (start..start + command.chars().count()).collect(),
             });
         }
         return Ok(tokens);
@@ -110,9 +151,9 @@ pub fn tokenize(line: &str) -> Result<Vec<Token>, SyntaxError> {
     let mut commands = split_commands(line)?;
     match commands.len() {
         0 => Ok(Vec::new()),
-        1 => Ok(commands.remove(0)),
+        1 => Ok(commands.remove(0).tokens),
         _ => {
-            let second = commands[1].first().map_or(1, |t| t.column);
+            let second = commands[1].tokens.first().map_or(1, |t| t.column);
             Err(SyntaxError::new(
                 second,
                 "one command per line: `;` separates commands only with -c".to_string(),
@@ -159,8 +200,9 @@ mod tests {
     fn comments_and_separators() {
         assert!(tokenize("# just a comment").expect("ok").is_empty());
         assert_eq!(words("fds # trailing"), ["fds"]);
-        let commands = split_commands("socket tcp; listen 3 ;; fds").expect("ok");
+        let commands = split_commands("socket tcp; send 3 \"a;b\" ;; fds").expect("ok");
         assert_eq!(commands.len(), 3);
+        assert_eq!(commands[1].raw, "send 3 \"a;b\"");
         assert!(tokenize("fds; fds").is_err());
     }
 

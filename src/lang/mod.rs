@@ -14,7 +14,7 @@ pub use command::{
     Check, Command, Family, How, Interest, Payload, Setting, SockRef, SockType, SsFilter,
 };
 pub use escape::decode_data;
-pub use lexer::{split_commands, tokenize, Token};
+pub use lexer::{split_commands, tokenize, CommandText, Token};
 pub use parser::closest as closest_name;
 pub use parser::{parse_line, parse_seconds, parse_tokens};
 pub use sockopt::{find_sockopt, OptKind, OptValue, SockOpt, SOCK_OPTS};
@@ -47,24 +47,42 @@ struct Pointed<'a> {
     line: &'a str,
 }
 
+/// How much of a long line an error shows around the column.
+const SHOWN_AROUND: usize = 60;
+
 impl fmt::Display for Pointed<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let shown = crate::render::sanitize_line(self.line);
-        let pad = self.column_in(&shown);
-        write!(f, "{}\n  | {shown}\n  | {:pad$}^", self.error.message, "")
+        // A huge line is shown as a window around the column, so errors stay one screen.
+        let chars: Vec<char> = self.line.chars().collect();
+        let column = self.error.column.saturating_sub(1).min(chars.len());
+        let from = column.saturating_sub(SHOWN_AROUND);
+        let to = (column + SHOWN_AROUND).min(chars.len());
+        let before: String = chars[from..column].iter().collect();
+        let after: String = chars[column..to].iter().collect();
+        let (lead, tail) = (
+            if from > 0 { "…" } else { "" },
+            if to < chars.len() { "…" } else { "" },
+        );
+        let shown_before = format!("{lead}{}", crate::render::sanitize_line(&before));
+        let pad = crate::render::display_width(&shown_before);
+        write!(
+            f,
+            "{}\n  | {shown_before}{}{tail}\n  | {:pad$}^",
+            self.error.message,
+            crate::render::sanitize_line(&after),
+            ""
+        )
     }
 }
 
-impl Pointed<'_> {
-    /// The caret's offset in the escaped line: escaping may lengthen what precedes the column.
-    fn column_in(&self, _shown: &str) -> usize {
-        let before: String = self
-            .line
-            .chars()
-            .take(self.error.column.saturating_sub(1))
-            .collect();
-        crate::render::sanitize_line(&before).chars().count()
+/// A word the user typed, made safe and short enough to quote in a message.
+pub fn quoted_word(word: &str) -> String {
+    const LONGEST: usize = 40;
+    if word.chars().count() <= LONGEST {
+        return crate::render::escape_text(word);
     }
+    let head: String = word.chars().take(LONGEST).collect();
+    format!("{}…", crate::render::escape_text(&head))
 }
 
 /// Whether `name` may name a socket: `[A-Za-z_][A-Za-z0-9_-]*`, so never a number.

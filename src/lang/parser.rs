@@ -47,10 +47,7 @@ pub fn parse_tokens(tokens: &[Token]) -> Result<Command, SyntaxError> {
         return Err(SyntaxError::new(1, "empty command".into()));
     };
     let Some(spec) = find_command(&head.text) else {
-        let mut message = format!(
-            "unknown command `{}`",
-            crate::render::escape_text(&head.text)
-        );
+        let mut message = format!("unknown command `{}`", super::quoted_word(&head.text));
         if let Some(near) = suggest(&head.text) {
             message.push_str(&format!("; did you mean `{near}`?"));
         } else {
@@ -117,7 +114,7 @@ impl<'a> Args<'a> {
                 token.column,
                 format!(
                     "`{}` is not a {what}: use {}",
-                    crate::render::escape_text(&token.text),
+                    super::quoted_word(&token.text),
                     choices.join(", ")
                 ),
             )
@@ -138,10 +135,10 @@ impl<'a> Args<'a> {
     /// DATA: the rest of the arguments joined by single spaces, escapes decoded.
     pub fn expect_data(&mut self) -> Result<Vec<u8>, SyntaxError> {
         let first = self.expect("DATA")?;
-        let mut data = decode_data(&first.text, first.column)?;
+        let mut data = decode_data(first)?;
         while let Some(token) = self.take() {
             data.push(b' ');
-            data.extend(decode_data(&token.text, token.column)?);
+            data.extend(decode_data(token)?);
         }
         Ok(data)
     }
@@ -190,7 +187,7 @@ impl<'a> Args<'a> {
                         name.column,
                         format!(
                             "`{}` cannot be a name: start with a letter or `_`, then letters, digits, `_` or `-`",
-                            crate::render::escape_text(&name.text)
+                            super::quoted_word(&name.text)
                         ),
                     ))
                 }
@@ -214,7 +211,7 @@ impl<'a> Args<'a> {
             None => Ok(()),
             Some(extra) => Err(self.usage_error(
                 extra.column,
-                &format!("unexpected `{}`", crate::render::escape_text(&extra.text)),
+                &format!("unexpected `{}`", super::quoted_word(&extra.text)),
             )),
         }
     }
@@ -233,7 +230,7 @@ fn parse_sock(token: &Token) -> Result<SockRef, SyntaxError> {
         token.column,
         format!(
             "`{}` is not a socket: give its fd number (3) or the name from `as NAME`",
-            crate::render::escape_text(&token.text)
+            super::quoted_word(&token.text)
         ),
     ))
 }
@@ -252,7 +249,7 @@ where
             token.column,
             format!(
                 "`{}` is not a valid {what}: use a number from {} to {}",
-                crate::render::escape_text(&token.text),
+                super::quoted_word(&token.text),
                 range.start(),
                 range.end()
             ),
@@ -372,7 +369,7 @@ fn expect_seconds(args: &mut Args) -> Result<Duration, SyntaxError> {
             token.column,
             format!(
                 "`{}` is not a number of seconds: use e.g. 5 or 0.5 (at most 86400)",
-                crate::render::escape_text(&token.text)
+                super::quoted_word(&token.text)
             ),
         )
     })
@@ -407,7 +404,7 @@ pub(super) fn expect(args: &mut Args) -> Result<Command, SyntaxError> {
             if !STATE_NAMES.contains(&state.as_str()) {
                 let mut message = format!(
                     "`{}` is not a socket state: use one of {}",
-                    crate::render::escape_text(&token.text),
+                    super::quoted_word(&token.text),
                     STATE_NAMES.join(" ")
                 );
                 if let Some(near) = closest(&state, STATE_NAMES) {
@@ -432,7 +429,7 @@ pub(super) fn expect(args: &mut Args) -> Result<Command, SyntaxError> {
                     token.column,
                     format!(
                         "`{}` is not an errno name: use e.g. ECONNREFUSED, EADDRINUSE, ETIMEDOUT",
-                        crate::render::escape_text(&token.text)
+                        super::quoted_word(&token.text)
                     ),
                 ));
             }
@@ -458,114 +455,10 @@ pub fn closest<'c>(word: &str, choices: &[&'c str]) -> Option<&'c str> {
                 *c,
             )
         })
-        .filter(|(distance, c)| *distance <= 2.max(c.len() / 3))
+        // Close enough to be a typo, and never a whole replacement of a short word (`k` is not `s`).
+        .filter(|(distance, c)| *distance <= (c.len() / 3).max(1) && *distance < c.len())
         .min_by_key(|(distance, _)| *distance)
         .map(|(_, c)| c)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn parse(line: &str) -> Command {
-        parse_line(line).expect("parses").expect("a command")
-    }
-
-    fn error(line: &str) -> SyntaxError {
-        parse_line(line).expect_err(line)
-    }
-
-    #[test]
-    fn core_commands_parse() {
-        assert_eq!(
-            parse("socket tcp as srv"),
-            Command::Socket {
-                family: Family::Inet,
-                sock_type: SockType::Stream,
-                name: Some("srv".into())
-            }
-        );
-        assert_eq!(
-            parse("SOCKET unix DGRAM"),
-            Command::Socket {
-                family: Family::Unix,
-                sock_type: SockType::Dgram,
-                name: None
-            }
-        );
-        assert_eq!(
-            parse("listen srv"),
-            Command::Listen {
-                sock: SockRef::Name("srv".into()),
-                backlog: 128
-            }
-        );
-        assert_eq!(
-            parse(r#"send 4 "GET / HTTP/1.1\r\n\r\n""#),
-            Command::Send {
-                sock: SockRef::Fd(4),
-                payload: Payload::Bytes(b"GET / HTTP/1.1\r\n\r\n".to_vec())
-            }
-        );
-        assert_eq!(
-            parse("send 4 hello world"),
-            Command::Send {
-                sock: SockRef::Fd(4),
-                payload: Payload::Bytes(b"hello world".to_vec())
-            }
-        );
-        assert_eq!(
-            parse("recv c"),
-            Command::Recv {
-                sock: SockRef::Name("c".into()),
-                max: 4096
-            }
-        );
-        assert_eq!(
-            parse("expect state 5 close_wait"),
-            Command::Expect(Check::State {
-                sock: SockRef::Fd(5),
-                state: "CLOSE_WAIT".into()
-            })
-        );
-        assert_eq!(parse("exit"), Command::Quit);
-        assert_eq!(
-            parse("set timeout 0.5"),
-            Command::Set(Setting::Timeout(Duration::from_millis(500)))
-        );
-    }
-
-    #[test]
-    fn errors_point_at_the_column_and_teach() {
-        let err = error("lisen 3");
-        assert_eq!(err.column, 1);
-        assert!(
-            err.message.contains("did you mean `listen`"),
-            "{}",
-            err.message
-        );
-        let err = error("bind 3");
-        assert!(err.message.contains("missing ADDR"), "{}", err.message);
-        assert!(
-            err.message.contains("usage: bind SOCK ADDR"),
-            "{}",
-            err.message
-        );
-        let err = error("listen 3 12 extra");
-        assert_eq!(err.column, 13);
-        let err = error("socket inet stream as 9x");
-        assert_eq!(err.column, 23);
-        let err = error("expect state 3 ESTABLISED");
-        assert!(
-            err.message.contains("did you mean `ESTABLISHED`"),
-            "{}",
-            err.message
-        );
-        let err = error("recv 3 999999999999");
-        assert!(err.message.contains("MAX"), "{}", err.message);
-        let err = error("socket bluetooth stream");
-        assert!(err.message.contains("inet, inet6, unix"), "{}", err.message);
-    }
 }
 
 // ---- the socket API beyond the core ----
@@ -620,7 +513,7 @@ fn expect_name_text(token: &Token) -> Result<String, SyntaxError> {
             token.column,
             format!(
                 "`{}` cannot be a name: start with a letter or `_`, then letters, digits, `_` or `-`",
-                crate::render::escape_text(&token.text)
+                super::quoted_word(&token.text)
             ),
         ))
     }
@@ -653,10 +546,7 @@ fn expect_option(args: &mut Args) -> Result<&'static SockOpt, SyntaxError> {
     let token = args.expect("OPTION")?;
     find_sockopt(&token.text).ok_or_else(|| {
         let names: Vec<&str> = SOCK_OPTS.iter().map(|o| o.name).collect();
-        let mut message = format!(
-            "unknown option `{}`",
-            crate::render::escape_text(&token.text)
-        );
+        let mut message = format!("unknown option `{}`", super::quoted_word(&token.text));
         match closest(&token.text.to_ascii_uppercase(), &names) {
             Some(near) => message.push_str(&format!("; did you mean `{near}`?")),
             None => message.push_str(&format!("; known: {}", names.join(" "))),
@@ -882,10 +772,7 @@ pub(super) fn ss(args: &mut Args) -> Result<Command, SyntaxError> {
         let Some(letters) = token.text.strip_prefix('-').filter(|l| !l.is_empty()) else {
             return Err(args.usage_error(
                 token.column,
-                &format!(
-                    "`{}` is not a flag",
-                    crate::render::escape_text(&token.text)
-                ),
+                &format!("`{}` is not a flag", super::quoted_word(&token.text)),
             ));
         };
         for letter in letters.chars() {
@@ -933,5 +820,110 @@ pub(super) fn shell(args: &mut Args) -> Result<Command, SyntaxError> {
     match args.rest_text() {
         Some(command) => Ok(Command::Shell { command }),
         None => Err(args.usage_error(args.end_column(), "missing the shell command after `!`")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(line: &str) -> Command {
+        parse_line(line).expect("parses").expect("a command")
+    }
+
+    fn error(line: &str) -> SyntaxError {
+        parse_line(line).expect_err(line)
+    }
+
+    #[test]
+    fn core_commands_parse() {
+        assert_eq!(
+            parse("socket tcp as srv"),
+            Command::Socket {
+                family: Family::Inet,
+                sock_type: SockType::Stream,
+                name: Some("srv".into())
+            }
+        );
+        assert_eq!(
+            parse("SOCKET unix DGRAM"),
+            Command::Socket {
+                family: Family::Unix,
+                sock_type: SockType::Dgram,
+                name: None
+            }
+        );
+        assert_eq!(
+            parse("listen srv"),
+            Command::Listen {
+                sock: SockRef::Name("srv".into()),
+                backlog: 128
+            }
+        );
+        assert_eq!(
+            parse(r#"send 4 "GET / HTTP/1.1\r\n\r\n""#),
+            Command::Send {
+                sock: SockRef::Fd(4),
+                payload: Payload::Bytes(b"GET / HTTP/1.1\r\n\r\n".to_vec())
+            }
+        );
+        assert_eq!(
+            parse("send 4 hello world"),
+            Command::Send {
+                sock: SockRef::Fd(4),
+                payload: Payload::Bytes(b"hello world".to_vec())
+            }
+        );
+        assert_eq!(
+            parse("recv c"),
+            Command::Recv {
+                sock: SockRef::Name("c".into()),
+                max: 4096
+            }
+        );
+        assert_eq!(
+            parse("expect state 5 close_wait"),
+            Command::Expect(Check::State {
+                sock: SockRef::Fd(5),
+                state: "CLOSE_WAIT".into()
+            })
+        );
+        assert_eq!(parse("exit"), Command::Quit);
+        assert_eq!(
+            parse("set timeout 0.5"),
+            Command::Set(Setting::Timeout(Duration::from_millis(500)))
+        );
+    }
+
+    #[test]
+    fn errors_point_at_the_column_and_teach() {
+        let err = error("lisen 3");
+        assert_eq!(err.column, 1);
+        assert!(
+            err.message.contains("did you mean `listen`"),
+            "{}",
+            err.message
+        );
+        let err = error("bind 3");
+        assert!(err.message.contains("missing ADDR"), "{}", err.message);
+        assert!(
+            err.message.contains("usage: bind SOCK ADDR"),
+            "{}",
+            err.message
+        );
+        let err = error("listen 3 12 extra");
+        assert_eq!(err.column, 13);
+        let err = error("socket inet stream as 9x");
+        assert_eq!(err.column, 23);
+        let err = error("expect state 3 ESTABLISED");
+        assert!(
+            err.message.contains("did you mean `ESTABLISHED`"),
+            "{}",
+            err.message
+        );
+        let err = error("recv 3 999999999999");
+        assert!(err.message.contains("MAX"), "{}", err.message);
+        let err = error("socket bluetooth stream");
+        assert!(err.message.contains("inet, inet6, unix"), "{}", err.message);
     }
 }

@@ -272,7 +272,7 @@ pub fn parse_opt_value(
             format!(
                 "{} takes {what}, not `{}`",
                 option.name,
-                crate::render::escape_text(text)
+                super::quoted_word(text)
             ),
         ))
     };

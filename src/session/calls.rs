@@ -23,19 +23,19 @@ const PREVIEW_BYTES: usize = 48;
 /// How many received bytes are shown before the rest is counted instead.
 const SHOW_RECEIVED: usize = 1024;
 
-fn errno_of(error: &io::Error) -> Errno {
+pub(super) fn errno_of(error: &io::Error) -> Errno {
     Errno::from_raw(error.raw_os_error().unwrap_or(libc::EIO))
 }
 
 /// Whether the fd has O_NONBLOCK set (by `nonblock on`), so calls must not wait.
-fn is_nonblocking(socket: &Socket) -> bool {
+pub(super) fn is_nonblocking(socket: &Socket) -> bool {
     fcntl(socket.as_fd(), FcntlArg::F_GETFL)
         .map(|flags| OFlag::from_bits_truncate(flags).contains(OFlag::O_NONBLOCK))
         .unwrap_or(false)
 }
 
 /// Bytes as a short quoted preview for a call line.
-fn preview(data: &[u8]) -> String {
+pub(super) fn preview(data: &[u8]) -> String {
     if data.len() <= PREVIEW_BYTES {
         format!("\"{}\"", escape_bytes(data))
     } else {
@@ -43,8 +43,18 @@ fn preview(data: &[u8]) -> String {
     }
 }
 
+/// Received bytes, quoted and escaped; past SHOW_RECEIVED bytes the rest is counted, not shown.
+pub(super) fn show_received(data: &[u8]) -> String {
+    let shown = data.len().min(SHOW_RECEIVED);
+    let mut text = format!("\"{}\"", escape_bytes(&data[..shown]));
+    if data.len() > shown {
+        text.push_str(&format!("… ({} more bytes)", data.len() - shown));
+    }
+    text
+}
+
 /// The failure of a wait that stood in for a blocking call: the poll line, then why.
-fn wait_failure(
+pub(super) fn wait_failure(
     out: &mut Outcome,
     fd: i32,
     events: &str,
@@ -80,7 +90,7 @@ fn wait_failure(
 }
 
 impl Session {
-    fn deadline(&self) -> Instant {
+    pub(super) fn deadline(&self) -> Instant {
         Instant::now() + self.settings.timeout
     }
 
@@ -123,7 +133,9 @@ impl Session {
                 let errno = errno_of(&e);
                 out.say(format!("{call} = {}", failed_call(errno)));
                 let mut failure = Failure::os(errno, "the kernel would not create the socket");
-                if errno == Errno::EPROTONOSUPPORT && sock_type == SockType::Seqpacket {
+                if matches!(errno, Errno::EPROTONOSUPPORT | Errno::ESOCKTNOSUPPORT)
+                    && sock_type == SockType::Seqpacket
+                {
                     failure = failure.with_hint("seqpacket over IP needs SCTP, which this kernel lacks; `socket unix seqpacket` works everywhere");
                 }
                 Err(failure)
@@ -328,12 +340,13 @@ impl Session {
         }
     }
 
+    /// Sends `data`, waiting for room like a blocking send; returns how many bytes went out.
     pub(super) fn send(
         &mut self,
         sock: &SockRef,
         data: &[u8],
         out: &mut Outcome,
-    ) -> Result<(), Failure> {
+    ) -> Result<usize, Failure> {
         let fd = self.resolve(sock)?;
         let timeout = self.settings.timeout;
         let deadline = self.deadline();
@@ -389,7 +402,7 @@ impl Session {
                 data.len()
             ));
         }
-        Ok(())
+        Ok(sent)
     }
 
     pub(super) fn recv(
@@ -433,12 +446,7 @@ impl Session {
             }
             Ok(n) => {
                 buffer.truncate(n);
-                let shown = n.min(SHOW_RECEIVED);
-                let mut line = format!("{call} = {n}  \"{}\"", escape_bytes(&buffer[..shown]));
-                if n > shown {
-                    line.push_str(&format!("… ({} more bytes)", n - shown));
-                }
-                out.say(line);
+                out.say(format!("{call} = {n}  {}", show_received(&buffer)));
                 self.last.received = Some(buffer);
                 Ok(())
             }
@@ -460,6 +468,7 @@ impl Session {
         let Some(handle) = self.handles.remove(&fd) else {
             return Err(self.not_a_handle(fd));
         };
+        self.drop_files_of(fd, out);
         // The fd stays open on purpose: nobody owns it now, exactly as after Python's detach().
         let raw = handle.object.into_fd().into_raw_fd();
         self.detached.insert(raw);
@@ -484,6 +493,7 @@ impl Session {
                 handle.object.into_fd().into_raw_fd()
             }
         };
+        self.drop_files_of(fd, out);
         let call = format!("close({fd})");
         // SAFETY: the fd was just taken out of its handle (or was detached), so this is its only owner.
         let owned = unsafe { <std::os::fd::OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd) };
@@ -544,8 +554,11 @@ pub(super) fn sleep(duration: Duration, out: &mut Outcome) -> Result<(), Failure
     let deadline = Instant::now() + duration;
     while Instant::now() < deadline {
         if interrupted() {
-            out.say("sleep interrupted by Ctrl-C");
-            return Err(Failure::os(Errno::EINTR, "sleep interrupted by Ctrl-C"));
+            return Err(Failure {
+                errno: Some(Errno::EINTR),
+                message: "sleep interrupted by Ctrl-C".to_string(),
+                hint: None,
+            });
         }
         std::thread::sleep((deadline - Instant::now()).min(Duration::from_millis(50)));
     }

@@ -67,7 +67,11 @@ impl Session {
                 }
             },
             Check::Error(name) => {
-                let command = self.last.command.unwrap_or("nothing");
+                let Some(command) = self.last.command else {
+                    return Err(check_failed(format!(
+                        "expected error {name}, but no command has run yet: put the check right after the command"
+                    )));
+                };
                 match self.last.failure.as_ref().map(|f| f.errno) {
                     Some(Some(errno)) if errno_name(errno) == *name => {
                         format!("{command} failed with {name}")

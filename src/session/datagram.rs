@@ -1,25 +1,138 @@
-//! Datagrams: sendto(2) and recvfrom(2).
+//! Datagrams: sendto(2) and recvfrom(2), one message each, with the sender's address shown.
 
+use std::mem::MaybeUninit;
+use std::os::fd::AsFd;
+use std::time::Duration;
+
+use nix::errno::Errno;
+use nix::poll::PollFlags;
+
+use super::address::show_addr;
+use super::calls::{errno_of, is_nonblocking, preview, show_received, wait_failure};
+use super::outcome::failed_call;
 use super::{Failure, Outcome, Session};
 use crate::lang::{AddrSpec, SockRef};
+use crate::sys::wait_until;
 
 impl Session {
     pub(super) fn sendto(
         &mut self,
-        _sock: &SockRef,
-        _addr: &AddrSpec,
-        _data: &[u8],
-        _out: &mut Outcome,
+        sock: &SockRef,
+        addr: &AddrSpec,
+        data: &[u8],
+        out: &mut Outcome,
     ) -> Result<(), Failure> {
-        Err(Failure::usage("sendto is not available in this build"))
+        let fd = self.resolve(sock)?;
+        let timeout = self.settings.timeout;
+        let deadline = self.deadline();
+        let socket = self.socket_at(fd)?;
+        let domain = socket
+            .domain()
+            .map_err(|e| Failure::os(errno_of(&e), "SO_DOMAIN"))?;
+        let address = self.resolve_addr(addr, domain)?;
+        let shown = show_addr(&address);
+        let call = format!(
+            "sendto({fd}, {}, {}, MSG_NOSIGNAL, {shown})",
+            preview(data),
+            data.len()
+        );
+        let flags = libc::MSG_NOSIGNAL | libc::MSG_DONTWAIT;
+        loop {
+            match socket.send_to_with_flags(data, &address, flags) {
+                Ok(n) => {
+                    out.say(format!("{call} = {n}"));
+                    if let Ok(local) = socket.local_addr() {
+                        out.say(format!(
+                            "one datagram left {} for {shown}",
+                            show_addr(&local)
+                        ));
+                    }
+                    return Ok(());
+                }
+                Err(e) if errno_of(&e) == Errno::EAGAIN && !is_nonblocking(socket) => {
+                    // A unix datagram receiver with a full queue: a blocking sendto waits for room.
+                    if let Err(error) = wait_until(socket.as_fd(), PollFlags::POLLOUT, deadline) {
+                        return Err(wait_failure(
+                            out,
+                            fd,
+                            "POLLOUT",
+                            timeout,
+                            error,
+                            &format!("the receiver at {shown} has no room for the datagram"),
+                        ));
+                    }
+                }
+                Err(e) => {
+                    let errno = errno_of(&e);
+                    out.say(format!("{call} = {}", failed_call(errno)));
+                    let failure = Failure::os(errno, format!("fd {fd} sent nothing to {shown}"));
+                    return Err(match errno {
+                        Errno::EISCONN => failure.with_hint(
+                            "a connected stream socket has its peer fixed: use send instead",
+                        ),
+                        Errno::ECONNREFUSED => failure.with_hint(
+                            "an earlier datagram from this socket found no receiver (ICMP port unreachable); the error is reported once",
+                        ),
+                        _ => failure,
+                    });
+                }
+            }
+        }
     }
 
     pub(super) fn recvfrom(
         &mut self,
-        _sock: &SockRef,
-        _max: usize,
-        _out: &mut Outcome,
+        sock: &SockRef,
+        max: usize,
+        out: &mut Outcome,
     ) -> Result<(), Failure> {
-        Err(Failure::usage("recvfrom is not available in this build"))
+        let fd = self.resolve(sock)?;
+        let timeout: Duration = self.settings.timeout;
+        let socket = self.socket_at(fd)?;
+        if !is_nonblocking(socket) {
+            if let Err(error) = wait_until(socket.as_fd(), PollFlags::POLLIN, self.deadline()) {
+                return Err(wait_failure(
+                    out,
+                    fd,
+                    "POLLIN",
+                    timeout,
+                    error,
+                    &format!("no datagram arrived on fd {fd}"),
+                ));
+            }
+        }
+        let call = format!("recvfrom({fd}, {max}, MSG_TRUNC)");
+        let mut buffer = vec![0u8; max];
+        // SAFETY: u8 and MaybeUninit<u8> have the same layout; the kernel only writes bytes into it.
+        let uninit =
+            unsafe { &mut *(buffer.as_mut_slice() as *mut [u8] as *mut [MaybeUninit<u8>]) };
+        // MSG_TRUNC makes the kernel report a datagram's full length even when it was cut.
+        match socket.recv_from_with_flags(uninit, libc::MSG_DONTWAIT | libc::MSG_TRUNC) {
+            Ok((length, sender)) => {
+                let kept = length.min(max);
+                buffer.truncate(kept);
+                out.say(format!(
+                    "{call} = {length}  from {}  {}",
+                    show_addr(&sender),
+                    show_received(&buffer)
+                ));
+                if length > max {
+                    out.say(format!(
+                        "the datagram had {length} bytes: {kept} fit in MAX, the other {} are lost",
+                        length - kept
+                    ));
+                }
+                self.last.received = Some(buffer);
+                Ok(())
+            }
+            Err(e) => {
+                let errno = errno_of(&e);
+                out.say(format!("{call} = {}", failed_call(errno)));
+                Err(Failure::os(
+                    errno,
+                    format!("no datagram received on fd {fd}"),
+                ))
+            }
+        }
     }
 }

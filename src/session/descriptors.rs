@@ -1,31 +1,140 @@
-//! fd-level calls: socketpair(2), dup(2), and the RLIMIT_NOFILE limit.
+//! fd-level calls: socketpair(2), dup(2), and the RLIMIT_NOFILE limit behind "Too many open files".
 
-use super::{Failure, Outcome, Session};
+use nix::errno::Errno;
+use nix::sys::resource::{getrlimit, setrlimit, Resource};
+use socket2::{Domain, Socket, Type};
+
+use super::calls::errno_of;
+use super::outcome::failed_call;
+use super::{Failure, Object, Outcome, Session};
 use crate::lang::{Family, SockRef, SockType};
 
 impl Session {
     pub(super) fn socketpair(
         &mut self,
-        _family: Family,
-        _sock_type: SockType,
-        _names: Option<&(String, String)>,
-        _out: &mut Outcome,
+        family: Family,
+        sock_type: SockType,
+        names: Option<&(String, String)>,
+        out: &mut Outcome,
     ) -> Result<(), Failure> {
-        Err(Failure::usage("socketpair is not available in this build"))
+        self.check_name_free(names.map(|(a, _)| a.as_str()))?;
+        self.check_name_free(names.map(|(_, b)| b.as_str()))?;
+        let domain = match family {
+            Family::Inet => Domain::IPV4,
+            Family::Inet6 => Domain::IPV6,
+            Family::Unix => Domain::UNIX,
+        };
+        let ty = match sock_type {
+            SockType::Stream => Type::STREAM,
+            SockType::Dgram => Type::DGRAM,
+            SockType::Seqpacket => Type::SEQPACKET,
+            SockType::Raw => Type::RAW,
+        };
+        let call = format!(
+            "socketpair({}, {}, 0)",
+            family.constant(),
+            sock_type.constant()
+        );
+        match Socket::pair(domain, ty, None) {
+            Ok((a, b)) => {
+                let a = self.adopt(Object::Socket(a), names.map(|(a, _)| a.as_str()));
+                let b = self.adopt(Object::Socket(b), names.map(|(_, b)| b.as_str()));
+                out.say(format!("{call} = 0  [{a}, {b}]"));
+                out.say(format!(
+                    "fd {a} and fd {b} are connected to each other: what one sends, the other receives"
+                ));
+                Ok(())
+            }
+            Err(e) => {
+                let errno = errno_of(&e);
+                out.say(format!("{call} = {}", failed_call(errno)));
+                let failure = Failure::os(errno, "the kernel would not make the pair");
+                Err(match errno {
+                    Errno::EOPNOTSUPP | Errno::EAFNOSUPPORT => failure.with_hint(
+                        "on Linux only unix sockets come in pairs: `socketpair unix stream`",
+                    ),
+                    _ => failure,
+                })
+            }
+        }
     }
+
     pub(super) fn dup(
         &mut self,
-        _sock: &SockRef,
-        _name: Option<&str>,
-        _out: &mut Outcome,
+        sock: &SockRef,
+        name: Option<&str>,
+        out: &mut Outcome,
     ) -> Result<(), Failure> {
-        Err(Failure::usage("dup is not available in this build"))
+        self.check_name_free(name)?;
+        let fd = self.resolve(sock)?;
+        let call = format!("dup({fd})");
+        // try_clone is fcntl(F_DUPFD_CLOEXEC, 0): the lowest free number, as dup(2) gives.
+        let copy = match &self.handle(fd)?.object {
+            Object::Socket(socket) => socket.try_clone().map(Object::Socket),
+            Object::Epoll(epoll) => epoll
+                .0
+                .try_clone()
+                .map(|fd| Object::Epoll(nix::sys::epoll::Epoll(fd))),
+        };
+        match copy {
+            Ok(copy) => {
+                let new_fd = self.adopt(copy, name);
+                out.say(format!("{call} = {new_fd}"));
+                out.say(format!(
+                    "fd {new_fd} and fd {fd} are one socket (same inode): it closes only when both are closed"
+                ));
+                Ok(())
+            }
+            Err(e) => {
+                let errno = errno_of(&e);
+                out.say(format!("{call} = {}", failed_call(errno)));
+                Err(Failure::os(errno, format!("no copy of fd {fd}")))
+            }
+        }
     }
-    pub(super) fn ulimit(
-        &mut self,
-        _limit: Option<u64>,
-        _out: &mut Outcome,
-    ) -> Result<(), Failure> {
-        Err(Failure::usage("ulimit is not available in this build"))
+
+    pub(super) fn ulimit(&mut self, limit: Option<u64>, out: &mut Outcome) -> Result<(), Failure> {
+        let (soft, hard) = getrlimit(Resource::RLIMIT_NOFILE)
+            .map_err(|errno| Failure::os(errno, "cannot read RLIMIT_NOFILE"))?;
+        let Some(limit) = limit else {
+            out.say(format!(
+                "getrlimit(RLIMIT_NOFILE) = 0  {{cur={soft}, max={hard}}}"
+            ));
+            out.say(format!(
+                "new fds must be below {soft}; {} are open now",
+                crate::fdtable::snapshot().rows.len()
+            ));
+            return Ok(());
+        };
+        let call = format!("setrlimit(RLIMIT_NOFILE, {{cur={limit}, max={hard}}})");
+        match setrlimit(Resource::RLIMIT_NOFILE, limit, hard) {
+            Ok(()) => {
+                out.say(format!("{call} = 0"));
+                let open = crate::fdtable::snapshot().rows;
+                let above = open.iter().filter(|row| row.fd as u64 >= limit).count();
+                let mut note = format!(
+                    "only fds 0 to {} can be made now; {} are open",
+                    limit.saturating_sub(1),
+                    open.len()
+                );
+                if above > 0 {
+                    note.push_str(&format!(
+                        " ({above} above the limit stay open: the limit only stops new ones)"
+                    ));
+                }
+                out.say(note);
+                Ok(())
+            }
+            Err(errno) => {
+                out.say(format!("{call} = {}", failed_call(errno)));
+                let failure = Failure::os(errno, "the limit was not changed");
+                Err(match errno {
+                    Errno::EINVAL => failure.with_hint(format!(
+                        "the soft limit cannot exceed the hard limit ({hard})"
+                    )),
+                    _ => failure,
+                })
+            }
+        }
     }
 }

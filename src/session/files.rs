@@ -1,37 +1,263 @@
-//! makefile: buffered file objects over a socket's fd, as Python's socket.makefile('rwb').
+//! makefile: buffered file objects over a socket's fd, as Python's socket.makefile('rwb') makes. No
+//! new fd: the buffers live in this process, which is the point — bytes a readline pulled in have left
+//! the kernel's RECV-Q, and bytes written sit here until flush.
 
+use std::os::fd::{AsRawFd, BorrowedFd};
+use std::time::Instant;
+
+use nix::poll::PollFlags;
+use nix::sys::socket::MsgFlags;
+
+use super::calls::{is_nonblocking, show_received, wait_failure};
+use super::outcome::failed_call;
 use super::{Failure, Outcome, Session};
 use crate::lang::SockRef;
+use crate::render::escape_bytes;
+use crate::sys::wait_until;
+
+/// How much one refill of a read buffer asks the kernel for (Python's default buffer size).
+const BUFFER_SIZE: usize = 8192;
+
+/// A buffered file object over a socket's fd.
+#[derive(Debug)]
+pub(super) struct FileObject {
+    pub(super) fd: i32,
+    /// Bytes taken from the socket but not yet handed to the user.
+    read_buffer: Vec<u8>,
+    /// Bytes written but not yet sent.
+    write_buffer: Vec<u8>,
+    /// The socket said EOF: no refill will bring more.
+    at_eof: bool,
+}
+
+/// What a read through a file object stops at.
+enum Until {
+    Line,
+    Count(usize),
+    Eof,
+}
 
 impl Session {
+    fn file(&self, name: &str) -> Result<&FileObject, Failure> {
+        self.files.get(name).ok_or_else(|| {
+            let mut message = format!("no file is named `{name}`");
+            if self
+                .handles
+                .values()
+                .any(|h| h.name.as_deref() == Some(name))
+            {
+                message.push_str(&format!(
+                    ": `{name}` is a socket; make a file over it with `makefile {name} as f`"
+                ));
+            } else {
+                message.push_str("; make one with `makefile SOCK as NAME`");
+            }
+            Failure::usage(message)
+        })
+    }
+
+    /// Drops the file objects over fd (it is being closed or detached), saying so.
+    pub(super) fn drop_files_of(&mut self, fd: i32, out: &mut Outcome) {
+        let names: Vec<String> = self
+            .files
+            .iter()
+            .filter(|(_, f)| f.fd == fd)
+            .map(|(n, _)| n.clone())
+            .collect();
+        for name in names {
+            if let Some(file) = self.files.remove(&name) {
+                let mut note = format!("file `{name}` over fd {fd} is closed with it");
+                if !file.write_buffer.is_empty() {
+                    note.push_str(&format!(
+                        " ({} unflushed bytes are lost)",
+                        file.write_buffer.len()
+                    ));
+                }
+                out.say(note);
+            }
+        }
+    }
+
     pub(super) fn makefile(
         &mut self,
-        _sock: &SockRef,
-        _name: Option<&str>,
-        _out: &mut Outcome,
+        sock: &SockRef,
+        name: Option<&str>,
+        out: &mut Outcome,
     ) -> Result<(), Failure> {
-        Err(Failure::usage("makefile is not available in this build"))
+        let fd = self.resolve(sock)?;
+        self.socket_at(fd)?;
+        let name = match name {
+            Some(name) => name.to_string(),
+            None => format!("file{fd}"),
+        };
+        self.check_name_free(Some(&name))?;
+        self.files.insert(
+            name.clone(),
+            FileObject {
+                fd,
+                read_buffer: Vec::new(),
+                write_buffer: Vec::new(),
+                at_eof: false,
+            },
+        );
+        out.say(format!("makefile({sock}, 'rwb') = {name}"));
+        out.say(format!(
+            "`{name}` reads and writes fd {fd} through buffers in this process; no new fd"
+        ));
+        Ok(())
     }
-    pub(super) fn readline(&mut self, _file: &str, _out: &mut Outcome) -> Result<(), Failure> {
-        Err(Failure::usage("readline is not available in this build"))
+
+    /// One recv into the file's read buffer, waiting until `deadline` unless the fd is non-blocking.
+    fn refill(
+        &mut self,
+        name: &str,
+        deadline: Instant,
+        out: &mut Outcome,
+    ) -> Result<usize, Failure> {
+        let fd = self.file(name)?.fd;
+        let timeout = self.settings.timeout;
+        let blocking = self
+            .socket_at(fd)
+            .map(|s| !is_nonblocking(s))
+            .unwrap_or(true);
+        // SAFETY: file objects are dropped when their fd is closed or detached, so fd is open here.
+        let borrowed = unsafe { BorrowedFd::borrow_raw(fd) };
+        if blocking {
+            if let Err(error) = wait_until(borrowed, PollFlags::POLLIN, deadline) {
+                return Err(wait_failure(
+                    out,
+                    fd,
+                    "POLLIN",
+                    timeout,
+                    error,
+                    &format!("no data arrived on fd {fd}"),
+                ));
+            }
+        }
+        let mut chunk = vec![0u8; BUFFER_SIZE];
+        let call = format!("recv({fd}, {BUFFER_SIZE}, 0)");
+        match nix::sys::socket::recv(borrowed.as_raw_fd(), &mut chunk, MsgFlags::MSG_DONTWAIT) {
+            Ok(n) => {
+                out.say(format!("{call} = {n}  (filling `{name}`'s buffer)"));
+                if let Some(file) = self.files.get_mut(name) {
+                    file.read_buffer.extend_from_slice(&chunk[..n]);
+                    file.at_eof = n == 0;
+                }
+                Ok(n)
+            }
+            Err(errno) => {
+                out.say(format!("{call} = {}", failed_call(errno)));
+                Err(Failure::os(
+                    errno,
+                    format!("reading fd {fd} for `{name}` failed"),
+                ))
+            }
+        }
     }
+
+    /// Hands back bytes from the file's buffer, refilling from the socket until `until` is met.
+    fn read_until(
+        &mut self,
+        name: &str,
+        until: Until,
+        label: &str,
+        out: &mut Outcome,
+    ) -> Result<(), Failure> {
+        let deadline = self.deadline();
+        loop {
+            let file = self.file(name)?;
+            let ready = match until {
+                Until::Line => file
+                    .read_buffer
+                    .iter()
+                    .position(|&b| b == b'\n')
+                    .map(|i| i + 1),
+                Until::Count(n) => (file.read_buffer.len() >= n).then_some(n),
+                Until::Eof => None,
+            };
+            let take = match ready {
+                Some(n) => n,
+                None if file.at_eof => file.read_buffer.len(),
+                None => {
+                    self.refill(name, deadline, out)?;
+                    continue;
+                }
+            };
+            let Some(file) = self.files.get_mut(name) else {
+                return Err(Failure::usage(format!("no file is named `{name}`")));
+            };
+            let data: Vec<u8> = file.read_buffer.drain(..take).collect();
+            let kept = file.read_buffer.len();
+            out.say(format!(
+                "{label}({name}) = {}  {}",
+                data.len(),
+                show_received(&data)
+            ));
+            if data.is_empty() {
+                out.say("EOF: the peer closed; nothing more will come".to_string());
+            }
+            if kept > 0 {
+                out.say(format!(
+                    "`{name}` still buffers {kept} bytes that left the kernel's RECV-Q: \"{}\"",
+                    escape_bytes(&file.read_buffer[..kept.min(48)])
+                ));
+            }
+            self.last.received = Some(data);
+            return Ok(());
+        }
+    }
+
+    pub(super) fn readline(&mut self, file: &str, out: &mut Outcome) -> Result<(), Failure> {
+        self.read_until(file, Until::Line, "readline", out)
+    }
+
     pub(super) fn read(
         &mut self,
-        _file: &str,
-        _max: Option<usize>,
-        _out: &mut Outcome,
+        file: &str,
+        max: Option<usize>,
+        out: &mut Outcome,
     ) -> Result<(), Failure> {
-        Err(Failure::usage("read is not available in this build"))
+        let until = max.map_or(Until::Eof, Until::Count);
+        self.read_until(file, until, "read", out)
     }
+
     pub(super) fn write(
         &mut self,
-        _file: &str,
-        _data: &[u8],
-        _out: &mut Outcome,
+        file: &str,
+        data: &[u8],
+        out: &mut Outcome,
     ) -> Result<(), Failure> {
-        Err(Failure::usage("write is not available in this build"))
+        self.file(file)?;
+        let Some(object) = self.files.get_mut(file) else {
+            return Err(Failure::usage(format!("no file is named `{file}`")));
+        };
+        object.write_buffer.extend_from_slice(data);
+        out.say(format!(
+            "write({file}, \"{}\") = {}",
+            escape_bytes(data),
+            data.len()
+        ));
+        out.say(format!(
+            "`{file}` buffers {} bytes; the socket sees nothing until `flush {file}`",
+            object.write_buffer.len()
+        ));
+        Ok(())
     }
-    pub(super) fn flush(&mut self, _file: &str, _out: &mut Outcome) -> Result<(), Failure> {
-        Err(Failure::usage("flush is not available in this build"))
+
+    pub(super) fn flush(&mut self, file: &str, out: &mut Outcome) -> Result<(), Failure> {
+        let object = self.file(file)?;
+        let (fd, pending) = (object.fd, object.write_buffer.clone());
+        if pending.is_empty() {
+            out.say(format!("flush({file}): nothing buffered"));
+            return Ok(());
+        }
+        // A short send leaves the rest buffered, as a file would keep it.
+        let sent = self.send(&SockRef::Fd(fd), &pending, out)?;
+        if let Some(object) = self.files.get_mut(file) {
+            object
+                .write_buffer
+                .drain(..sent.min(object.write_buffer.len()));
+        }
+        Ok(())
     }
 }

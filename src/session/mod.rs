@@ -94,6 +94,8 @@ pub struct Session {
     detached: BTreeSet<i32>,
     /// fds sockplay holds for its own work; never shown, never touched by commands.
     internal: BTreeSet<i32>,
+    /// Buffered file objects made with `makefile`, by name.
+    files: BTreeMap<String, files::FileObject>,
     pub settings: Settings,
     last: LastStep,
 }
@@ -104,6 +106,7 @@ impl Session {
             handles: BTreeMap::new(),
             detached: BTreeSet::new(),
             internal: BTreeSet::new(),
+            files: BTreeMap::new(),
             settings,
             last: LastStep::default(),
         }
@@ -114,14 +117,23 @@ impl Session {
         self.internal.extend(fds);
     }
 
-    /// Names, detached marks and internal fds, for the panel.
+    /// Names, detached marks and internal fds, for the panel. A socket with file objects over it
+    /// shows them after its name: `conn [f]`.
     pub fn labels(&self) -> Labels {
+        let mut names: BTreeMap<i32, String> = self
+            .handles
+            .iter()
+            .filter_map(|(fd, h)| h.name.clone().map(|n| (*fd, n)))
+            .collect();
+        for (file, object) in &self.files {
+            let name = names.entry(object.fd).or_default();
+            if !name.is_empty() {
+                name.push(' ');
+            }
+            name.push_str(&format!("[{file}]"));
+        }
         Labels {
-            names: self
-                .handles
-                .iter()
-                .filter_map(|(fd, h)| h.name.clone().map(|n| (*fd, n)))
-                .collect(),
+            names,
             detached: self.detached.clone(),
             internal: self.internal.clone(),
         }
@@ -143,6 +155,16 @@ impl Session {
     /// Runs one command. Failures are reported in the outcome, never as a panic or an early exit.
     pub fn execute(&mut self, command: &Command) -> Outcome {
         let mut out = Outcome::default();
+        // `expect data` and `expect eof` speak of the most recent receive, even when it failed.
+        if matches!(
+            command,
+            Command::Recv { .. }
+                | Command::RecvFrom { .. }
+                | Command::ReadLine { .. }
+                | Command::Read { .. }
+        ) {
+            self.last.received = None;
+        }
         let result = match command {
             Command::Expect(check) => self.check(check, &mut out),
             _ => self.run(command, &mut out),
@@ -176,7 +198,7 @@ impl Session {
             Command::Listen { sock, backlog } => self.listen(sock, *backlog, out),
             Command::Accept { sock, name } => self.accept(sock, name.as_deref(), out),
             Command::Connect { sock, addr } => self.connect(sock, addr, out),
-            Command::Send { sock, payload } => self.send(sock, &payload.bytes(), out),
+            Command::Send { sock, payload } => self.send(sock, &payload.bytes(), out).map(|_| ()),
             Command::Recv { sock, max } => self.recv(sock, *max, out),
             Command::Fileno { sock } => {
                 let fd = self.resolve(sock)?;
@@ -328,9 +350,15 @@ impl Session {
         }
     }
 
-    /// Refuses a name that an open socket already holds.
+    /// Refuses a name that an open socket or a file object already holds.
     fn check_name_free(&self, name: Option<&str>) -> Result<(), Failure> {
         let Some(name) = name else { return Ok(()) };
+        if let Some(file) = self.files.get(name) {
+            return Err(Failure::usage(format!(
+                "the name `{name}` belongs to a file over fd {}; choose another name",
+                file.fd
+            )));
+        }
         match self
             .handles
             .iter()

@@ -1,54 +1,336 @@
-//! Socket options and names: setsockopt/getsockopt, getsockname/getpeername, O_NONBLOCK, shutdown.
+//! Socket options and names: setsockopt/getsockopt by name, getsockname/getpeername, O_NONBLOCK via
+//! fcntl, and shutdown's half-close.
 
+use std::net::Shutdown;
+use std::os::fd::{AsFd, AsRawFd};
+
+use nix::errno::Errno;
+use nix::fcntl::{fcntl, FcntlArg, OFlag};
+
+use super::address::show_addr;
+use super::calls::errno_of;
+use super::outcome::failed_call;
 use super::{Failure, Outcome, Session};
-use crate::lang::{How, OptValue, SockOpt, SockRef};
+use crate::lang::{How, OptKind, OptValue, SockOpt, SockRef};
+use crate::sys::errno_name;
+
+/// The raw bytes of an option value, as getsockopt/setsockopt pass them.
+enum Raw {
+    Int(libc::c_int),
+    Linger(libc::linger),
+}
+
+fn set_raw(fd: i32, option: &SockOpt, value: &Raw) -> Result<(), Errno> {
+    let (pointer, length) = match value {
+        Raw::Int(n) => (
+            n as *const libc::c_int as *const libc::c_void,
+            size_of::<libc::c_int>(),
+        ),
+        Raw::Linger(l) => (
+            l as *const libc::linger as *const libc::c_void,
+            size_of::<libc::linger>(),
+        ),
+    };
+    // SAFETY: pointer and length describe a live value of the type the option expects.
+    let result = unsafe {
+        libc::setsockopt(
+            fd,
+            option.level,
+            option.number,
+            pointer,
+            length as libc::socklen_t,
+        )
+    };
+    if result == 0 {
+        Ok(())
+    } else {
+        Err(Errno::last())
+    }
+}
+
+fn get_raw(fd: i32, option: &SockOpt) -> Result<Raw, Errno> {
+    if option.kind == OptKind::Linger {
+        let mut linger = libc::linger {
+            l_onoff: 0,
+            l_linger: 0,
+        };
+        let mut length = size_of::<libc::linger>() as libc::socklen_t;
+        // SAFETY: the buffer is a linger struct and length says its size.
+        let result = unsafe {
+            libc::getsockopt(
+                fd,
+                option.level,
+                option.number,
+                &mut linger as *mut libc::linger as *mut libc::c_void,
+                &mut length,
+            )
+        };
+        return if result == 0 {
+            Ok(Raw::Linger(linger))
+        } else {
+            Err(Errno::last())
+        };
+    }
+    let mut value: libc::c_int = 0;
+    let mut length = size_of::<libc::c_int>() as libc::socklen_t;
+    // SAFETY: the buffer is a c_int and length says its size.
+    let result = unsafe {
+        libc::getsockopt(
+            fd,
+            option.level,
+            option.number,
+            &mut value as *mut libc::c_int as *mut libc::c_void,
+            &mut length,
+        )
+    };
+    if result == 0 {
+        Ok(Raw::Int(value))
+    } else {
+        Err(Errno::last())
+    }
+}
+
+/// An option's value in human terms: `1 (on)`, `212992 bytes`, `on:0 (close resets)`, `ECONNREFUSED`.
+fn describe(option: &SockOpt, raw: &Raw) -> String {
+    match (option.kind, raw) {
+        (_, Raw::Linger(l)) if l.l_onoff == 0 => {
+            "off (close returns at once; unsent data goes out in the background)".into()
+        }
+        (_, Raw::Linger(l)) if l.l_linger == 0 => {
+            "on:0 (close resets the connection with RST)".into()
+        }
+        (_, Raw::Linger(l)) => format!(
+            "on:{} (close waits up to {} s for unsent data)",
+            l.l_linger, l.l_linger
+        ),
+        (OptKind::Flag, Raw::Int(n)) => format!("{n} ({})", if *n != 0 { "on" } else { "off" }),
+        (OptKind::Errno, Raw::Int(0)) => "0 (no pending error)".into(),
+        (OptKind::Errno, Raw::Int(n)) => {
+            let errno = Errno::from_raw(*n);
+            format!("{} ({})", errno_name(errno), errno.desc())
+        }
+        (OptKind::SockType, Raw::Int(n)) => match *n {
+            libc::SOCK_STREAM => "SOCK_STREAM".into(),
+            libc::SOCK_DGRAM => "SOCK_DGRAM".into(),
+            libc::SOCK_SEQPACKET => "SOCK_SEQPACKET".into(),
+            libc::SOCK_RAW => "SOCK_RAW".into(),
+            n => n.to_string(),
+        },
+        (OptKind::Domain, Raw::Int(n)) => match *n {
+            libc::AF_INET => "AF_INET".into(),
+            libc::AF_INET6 => "AF_INET6".into(),
+            libc::AF_UNIX => "AF_UNIX".into(),
+            n => n.to_string(),
+        },
+        (_, Raw::Int(n)) if option.name.ends_with("BUF") => format!("{n} bytes"),
+        (_, Raw::Int(n)) => n.to_string(),
+    }
+}
+
+fn option_failure(errno: Errno, option: &SockOpt, fd: i32) -> Failure {
+    let failure = Failure::os(errno, format!("{} on fd {fd}", option.name));
+    match errno {
+        Errno::ENOPROTOOPT | Errno::EOPNOTSUPP => failure.with_hint(format!(
+            "{} ({}) does not apply to this kind of socket",
+            option.name, option.level_name
+        )),
+        _ => failure,
+    }
+}
 
 impl Session {
     pub(super) fn setsockopt(
         &mut self,
-        _sock: &SockRef,
-        _option: &SockOpt,
-        _value: OptValue,
-        _out: &mut Outcome,
+        sock: &SockRef,
+        option: &SockOpt,
+        value: OptValue,
+        out: &mut Outcome,
     ) -> Result<(), Failure> {
-        Err(Failure::usage("setsockopt is not available in this build"))
+        let fd = self.resolve(sock)?;
+        let raw_fd = self.socket_at(fd)?.as_raw_fd();
+        let (raw, shown) = match value {
+            OptValue::Int(n) => (Raw::Int(n), n.to_string()),
+            OptValue::Linger(None) => (
+                Raw::Linger(libc::linger {
+                    l_onoff: 0,
+                    l_linger: 0,
+                }),
+                "{l_onoff=0}".to_string(),
+            ),
+            OptValue::Linger(Some(secs)) => (
+                Raw::Linger(libc::linger {
+                    l_onoff: 1,
+                    l_linger: secs,
+                }),
+                format!("{{l_onoff=1, l_linger={secs}}}"),
+            ),
+        };
+        let call = format!(
+            "setsockopt({fd}, {}, {}, {shown})",
+            option.level_name, option.name
+        );
+        if let Err(errno) = set_raw(raw_fd, option, &raw) {
+            out.say(format!("{call} = {}", failed_call(errno)));
+            return Err(option_failure(errno, option, fd));
+        }
+        out.say(format!("{call} = 0"));
+        // Show what the kernel made of it: buffers come back doubled, for its bookkeeping.
+        if let Ok(now) = get_raw(raw_fd, option) {
+            let described = describe(option, &now);
+            let asked = matches!((&now, value), (Raw::Int(n), OptValue::Int(v)) if *n == v);
+            if !asked || option.kind == OptKind::Linger {
+                out.say(format!("{} is now {described}", option.name));
+            }
+        }
+        Ok(())
     }
+
     pub(super) fn getsockopt(
         &mut self,
-        _sock: &SockRef,
-        _option: &SockOpt,
-        _out: &mut Outcome,
+        sock: &SockRef,
+        option: &SockOpt,
+        out: &mut Outcome,
     ) -> Result<(), Failure> {
-        Err(Failure::usage("getsockopt is not available in this build"))
+        let fd = self.resolve(sock)?;
+        let raw_fd = self.socket_at(fd)?.as_raw_fd();
+        let call = format!("getsockopt({fd}, {}, {})", option.level_name, option.name);
+        match get_raw(raw_fd, option) {
+            Ok(raw) => {
+                out.say(format!("{call} = 0  {}", describe(option, &raw)));
+                Ok(())
+            }
+            Err(errno) => {
+                out.say(format!("{call} = {}", failed_call(errno)));
+                Err(option_failure(errno, option, fd))
+            }
+        }
     }
-    pub(super) fn getsockname(
-        &mut self,
-        _sock: &SockRef,
-        _out: &mut Outcome,
-    ) -> Result<(), Failure> {
-        Err(Failure::usage("getsockname is not available in this build"))
+
+    pub(super) fn getsockname(&mut self, sock: &SockRef, out: &mut Outcome) -> Result<(), Failure> {
+        let fd = self.resolve(sock)?;
+        let call = format!("getsockname({fd})");
+        match self.socket_at(fd)?.local_addr() {
+            Ok(addr) if super::address::is_unbound(&addr) => {
+                out.say(format!("{call} = 0  {}  (not bound yet)", show_addr(&addr)));
+                Ok(())
+            }
+            Ok(addr) => {
+                out.say(format!("{call} = 0  {}", show_addr(&addr)));
+                Ok(())
+            }
+            Err(e) => {
+                let errno = errno_of(&e);
+                out.say(format!("{call} = {}", failed_call(errno)));
+                Err(Failure::os(errno, format!("fd {fd} has no local address")))
+            }
+        }
     }
-    pub(super) fn getpeername(
-        &mut self,
-        _sock: &SockRef,
-        _out: &mut Outcome,
-    ) -> Result<(), Failure> {
-        Err(Failure::usage("getpeername is not available in this build"))
+
+    pub(super) fn getpeername(&mut self, sock: &SockRef, out: &mut Outcome) -> Result<(), Failure> {
+        let fd = self.resolve(sock)?;
+        let call = format!("getpeername({fd})");
+        match self.socket_at(fd)?.peer_addr() {
+            Ok(addr) => {
+                out.say(format!("{call} = 0  {}", show_addr(&addr)));
+                Ok(())
+            }
+            Err(e) => {
+                let errno = errno_of(&e);
+                out.say(format!("{call} = {}", failed_call(errno)));
+                Err(Failure::os(errno, format!("fd {fd} has no peer")))
+            }
+        }
     }
+
     pub(super) fn nonblock(
         &mut self,
-        _sock: &SockRef,
-        _on: bool,
-        _out: &mut Outcome,
+        sock: &SockRef,
+        on: bool,
+        out: &mut Outcome,
     ) -> Result<(), Failure> {
-        Err(Failure::usage("nonblock is not available in this build"))
+        let fd = self.resolve(sock)?;
+        let socket = self.socket_at(fd)?;
+        let flags = fcntl(socket.as_fd(), FcntlArg::F_GETFL)
+            .map(OFlag::from_bits_truncate)
+            .map_err(|errno| Failure::os(errno, format!("cannot read the flags of fd {fd}")))?;
+        let flags = if on {
+            flags | OFlag::O_NONBLOCK
+        } else {
+            flags - OFlag::O_NONBLOCK
+        };
+        let call = format!("fcntl({fd}, F_SETFL, {})", flag_names(flags));
+        match fcntl(socket.as_fd(), FcntlArg::F_SETFL(flags)) {
+            Ok(_) => {
+                out.say(format!("{call} = 0"));
+                out.say(if on {
+                    format!(
+                        "fd {fd} is non-blocking: calls that would wait fail at once with EAGAIN"
+                    )
+                } else {
+                    format!("fd {fd} is blocking again: calls wait (up to the session timeout)")
+                });
+                Ok(())
+            }
+            Err(errno) => {
+                out.say(format!("{call} = {}", failed_call(errno)));
+                Err(Failure::os(
+                    errno,
+                    format!("cannot change the flags of fd {fd}"),
+                ))
+            }
+        }
     }
+
     pub(super) fn shutdown(
         &mut self,
-        _sock: &SockRef,
-        _how: How,
-        _out: &mut Outcome,
+        sock: &SockRef,
+        how: How,
+        out: &mut Outcome,
     ) -> Result<(), Failure> {
-        Err(Failure::usage("shutdown is not available in this build"))
+        let fd = self.resolve(sock)?;
+        let socket = self.socket_at(fd)?;
+        let (std_how, name) = match how {
+            How::Read => (Shutdown::Read, "SHUT_RD"),
+            How::Write => (Shutdown::Write, "SHUT_WR"),
+            How::Both => (Shutdown::Both, "SHUT_RDWR"),
+        };
+        let call = format!("shutdown({fd}, {name})");
+        match socket.shutdown(std_how) {
+            Ok(()) => {
+                out.say(format!("{call} = 0"));
+                out.say(match how {
+                    How::Write => format!(
+                        "fd {fd} sent FIN: the peer reads EOF once it has the data; fd {fd} can still receive"
+                    ),
+                    How::Read => format!("fd {fd} takes no more data: recv returns EOF at once; the peer is not told"),
+                    How::Both => format!("fd {fd} neither sends nor receives any more, but the fd stays open until close"),
+                });
+                Ok(())
+            }
+            Err(e) => {
+                let errno = errno_of(&e);
+                out.say(format!("{call} = {}", failed_call(errno)));
+                let failure = Failure::os(errno, format!("fd {fd} cannot shut down"));
+                Err(match errno {
+                    Errno::ENOTCONN => failure
+                        .with_hint("shutdown acts on a connection: connect (or accept) first"),
+                    _ => failure,
+                })
+            }
+        }
+    }
+}
+
+/// O_ flags as strace shows them.
+fn flag_names(flags: OFlag) -> String {
+    let access = match flags & OFlag::O_ACCMODE {
+        f if f == OFlag::O_RDONLY => "O_RDONLY",
+        f if f == OFlag::O_WRONLY => "O_WRONLY",
+        _ => "O_RDWR",
+    };
+    if flags.contains(OFlag::O_NONBLOCK) {
+        format!("{access}|O_NONBLOCK")
+    } else {
+        access.to_string()
     }
 }

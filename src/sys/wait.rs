@@ -30,18 +30,20 @@ pub fn wait_until(
         if interrupted() {
             return Err(WaitError::Interrupted);
         }
-        let now = Instant::now();
-        if now >= deadline {
-            return Err(WaitError::TimedOut);
-        }
-        let slice = (deadline - now).min(SLICE);
+        // Always look at least once, so a zero timeout still finds an fd that is ready now.
+        let slice = deadline
+            .saturating_duration_since(Instant::now())
+            .min(SLICE);
         let timeout = PollTimeout::try_from(slice).unwrap_or(PollTimeout::MAX);
         let mut fds = [PollFd::new(fd, events)];
         match poll(&mut fds, timeout) {
-            Ok(0) => continue,
+            Ok(0) => {}
             Ok(_) => return Ok(fds[0].revents().unwrap_or(PollFlags::empty())),
-            Err(Errno::EINTR) => continue,
+            Err(Errno::EINTR) => {}
             Err(errno) => return Err(WaitError::Os(errno)),
+        }
+        if Instant::now() >= deadline {
+            return Err(WaitError::TimedOut);
         }
     }
 }

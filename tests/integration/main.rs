@@ -1,0 +1,11 @@
+//! sockplay's integration tests: the real binary, real kernel sockets, real peers. One module per
+//! feature; `support` holds the `Test` builder they all use.
+
+mod checks;
+mod commands;
+mod foreign;
+mod json;
+mod malformed;
+mod pty;
+mod replay;
+mod support;

@@ -1,0 +1,377 @@
+//! sockplay's interactive prompt in a real pseudo-terminal, driven the way a user drives it: keys
+//! go in, the screen's bytes come out. Every wait is bounded (rexpect's timeout, or a deadline
+//! below), and the child is killed when a test ends, so no test can hang.
+//!
+//! The terminal is made here rather than with `rexpect::spawn_command`: rexpect opens the pty
+//! master without O_CLOEXEC, so while one session is open every other process the test binary
+//! starts (another test's sockplay, in parallel) inherits it and its first socket is no longer
+//! fd 3. Here every fd is close-on-exec, and the child starts with exactly 0, 1, 2 on the pty,
+//! like a program started from a shell.
+
+use std::fs::File;
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::os::unix::process::CommandExt;
+use std::path::PathBuf;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+use nix::fcntl::OFlag;
+use nix::pty::{grantpt, posix_openpt, ptsname_r, unlockpt};
+use rexpect::session::StreamSession;
+use tempfile::TempDir;
+
+const PROMPT: &str = "sockplay> ";
+
+/// The longest any single expectation waits: generous, so only a real hang trips it.
+const EXPECT_TIMEOUT_MS: u64 = 10_000;
+
+/// The terminal's size, as a user's window would have one.
+const COLUMNS: u16 = 200;
+const ROWS: u16 = 50;
+
+/// The rexpect error type, for messages.
+type ExpectError = rexpect::error::Error;
+
+/// One interactive sockplay on its own pseudo-terminal, with its own history directory.
+struct Repl {
+    term: StreamSession<File>,
+    child: Child,
+    state: TempDir,
+}
+
+impl Repl {
+    /// Starts `sockplay` on a fresh pty and waits for its first prompt.
+    fn start() -> Repl {
+        let mut repl = Repl::spawn();
+        repl.expect(PROMPT);
+        repl
+    }
+
+    /// Starts `sockplay` on a fresh pty.
+    fn spawn() -> Repl {
+        let state = tempfile::tempdir().expect("temporary directory");
+        let (master, slave) = open_pty();
+        let mut command = Command::new(env!("CARGO_BIN_EXE_sockplay"));
+        command
+            .env("HOME", state.path())
+            .env("XDG_STATE_HOME", state.path())
+            .env("TERM", "xterm")
+            .env("NO_COLOR", "1")
+            .env_remove("COLUMNS")
+            .env_remove("LINES")
+            .stdin(Stdio::from(slave.try_clone().expect("dup the pty")))
+            .stdout(Stdio::from(slave.try_clone().expect("dup the pty")))
+            .stderr(Stdio::from(slave));
+        // SAFETY: between fork and exec the closure only makes async-signal-safe system calls and
+        // allocates nothing.
+        unsafe {
+            command.pre_exec(|| {
+                // A session of its own with the pty (now fd 0) as controlling terminal, so Ctrl-C
+                // becomes SIGINT for sockplay, as in a terminal emulator.
+                if libc::setsid() < 0 || libc::ioctl(0, libc::TIOCSCTTY, 0) < 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                // Whatever the test runner left open without close-on-exec stays out of the child.
+                if libc::syscall(
+                    libc::SYS_close_range,
+                    3,
+                    libc::c_uint::MAX,
+                    libc::CLOSE_RANGE_CLOEXEC,
+                ) < 0
+                {
+                    for fd in 3..1024 {
+                        libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC);
+                    }
+                }
+                Ok(())
+            });
+        }
+        let child = command.spawn().expect("start sockplay");
+        // `command` holds the last copies of the slave side: drop them, or EOF never comes.
+        drop(command);
+        let reader = File::from(master.try_clone().expect("dup the pty master"));
+        let writer = File::from(master);
+        let term = rexpect::spawn_stream(reader, writer, Some(EXPECT_TIMEOUT_MS));
+        Repl { term, child, state }
+    }
+
+    /// Types `keys` (no Enter).
+    fn type_keys(&mut self, keys: &str) {
+        self.term.send(keys).expect("write to the pty");
+        self.term.flush().expect("flush the pty");
+    }
+
+    /// Types `line` and presses Enter.
+    fn enter(&mut self, line: &str) {
+        self.type_keys(&format!("{line}\r"));
+    }
+
+    /// Presses Ctrl-`key`.
+    fn control(&mut self, key: char) {
+        self.term.send_control(key).expect("write to the pty");
+    }
+
+    /// Waits for `needle` on the screen; returns what came before it.
+    fn expect(&mut self, needle: &str) -> String {
+        match self.term.exp_string(&bytes_as_chars(needle)) {
+            Ok(before) => chars_as_utf8(&before),
+            Err(e) => self.fail(&format!("{needle:?}"), e),
+        }
+    }
+
+    /// Waits for `regex` (ASCII only) on the screen; returns the text it matched.
+    fn expect_regex(&mut self, regex: &str) -> String {
+        assert!(
+            regex.is_ascii(),
+            "rexpect matches bytes: keep {regex:?} ASCII"
+        );
+        match self.term.exp_regex(regex) {
+            Ok((_, matched)) => chars_as_utf8(&matched),
+            Err(e) => self.fail(&format!("/{regex}/"), e),
+        }
+    }
+
+    fn fail(&mut self, what: &str, error: ExpectError) -> ! {
+        let alive = matches!(self.child.try_wait(), Ok(None));
+        panic!("waiting for {what} (sockplay still running: {alive}): {error}")
+    }
+
+    /// Types `line`, presses Enter, waits for `needle` in its output and then for the next prompt.
+    /// Returns the output before `needle`.
+    fn run(&mut self, line: &str, needle: &str) -> String {
+        self.enter(line);
+        let before = self.expect(needle);
+        self.expect(PROMPT);
+        before
+    }
+
+    /// Waits at most `limit` for sockplay to exit.
+    fn exit_status(&mut self, limit: Duration) -> ExitStatus {
+        let deadline = Instant::now() + limit;
+        loop {
+            if let Some(status) = self.child.try_wait().expect("waitpid") {
+                return status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "sockplay did not exit within {limit:?}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Where sockplay keeps its history in this session.
+    fn history_path(&self) -> PathBuf {
+        self.state.path().join("sockplay").join("history")
+    }
+
+    /// A listening TCP socket, fd 3, named `srv`.
+    fn listener(&mut self) {
+        self.run("socket tcp as srv", ") = 3");
+        self.run("bind srv :0", "bound to 127.0.0.1:");
+        self.run("listen srv", "listen(3, 128) = 0");
+    }
+}
+
+impl Drop for Repl {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A new pty pair, both ends close-on-exec, with a window size set.
+fn open_pty() -> (OwnedFd, OwnedFd) {
+    let master =
+        posix_openpt(OFlag::O_RDWR | OFlag::O_NOCTTY | OFlag::O_CLOEXEC).expect("posix_openpt");
+    grantpt(&master).expect("grantpt");
+    unlockpt(&master).expect("unlockpt");
+    let size = libc::winsize {
+        ws_row: ROWS,
+        ws_col: COLUMNS,
+        ws_xpixel: 0,
+        ws_ypixel: 0,
+    };
+    // SAFETY: TIOCSWINSZ reads one `winsize` from the pointer, which is valid for the call.
+    let set = unsafe { libc::ioctl(master.as_raw_fd(), libc::TIOCSWINSZ, &size) };
+    assert_eq!(set, 0, "TIOCSWINSZ: {}", std::io::Error::last_os_error());
+    let name = ptsname_r(&master).expect("ptsname");
+    // std opens with O_CLOEXEC; O_NOCTTY so the test process does not take the terminal.
+    let slave = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .custom_flags(libc::O_NOCTTY)
+        .open(&name)
+        .unwrap_or_else(|e| panic!("open {name}: {e}"));
+    (OwnedFd::from(master), OwnedFd::from(slave))
+}
+
+/// rexpect turns every byte it reads into one char (Latin-1), so UTF-8 text on the screen is
+/// searched for as its bytes ...
+fn bytes_as_chars(text: &str) -> String {
+    text.bytes().map(char::from).collect()
+}
+
+/// ... and what it returns is turned back into the text the terminal shows.
+fn chars_as_utf8(read: &str) -> String {
+    let bytes: Vec<u8> = read.chars().map(|c| c as u8).collect();
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
+/// The fd number at the end of a `… = N` result.
+fn result_fd(text: &str) -> i32 {
+    let number = text.rsplit("= ").next().unwrap_or_default().trim();
+    number
+        .parse()
+        .unwrap_or_else(|_| panic!("no fd number in {text:?}"))
+}
+
+#[test]
+fn prompt_appears_after_the_welcome_line() {
+    let mut repl = Repl::spawn();
+    let before = repl.expect(PROMPT);
+    let welcome = format!(
+        "sockplay {} — real sockets, and this process's FD table after every step.",
+        env!("CARGO_PKG_VERSION")
+    );
+    assert!(before.contains(&welcome), "no welcome line in {before:?}");
+    assert!(before.contains("Ctrl-D to quit"), "{before:?}");
+    // The first panel: nothing but the terminal on 0, 1 and 2.
+    assert!(before.contains("open fds: 3"), "{before:?}");
+}
+
+#[test]
+fn sockets_get_fds_3_4_and_accept_gets_5() {
+    let mut repl = Repl::start();
+    let tcp = r"socket\(AF_INET, SOCK_STREAM, IPPROTO_TCP\) = \d+";
+
+    repl.enter("socket tcp as srv");
+    assert_eq!(result_fd(&repl.expect_regex(tcp)), 3, "first socket");
+    repl.expect(PROMPT);
+    repl.run("bind srv :0", "bound to 127.0.0.1:");
+    repl.run("listen srv", "listen(3, 128) = 0");
+
+    repl.enter("socket tcp as cli");
+    assert_eq!(result_fd(&repl.expect_regex(tcp)), 4, "second socket");
+    repl.expect(PROMPT);
+    repl.run("connect cli $srv", "connect(4, 127.0.0.1:");
+
+    repl.enter("accept srv");
+    let accepted = repl.expect_regex(r"accept\(3\) = \d+");
+    assert_eq!(result_fd(&accepted), 5, "accepted connection");
+    // The panel lists 0-5 and nothing else: the line editor's own fds (moved to 64 and up) are
+    // not the user's business.
+    let panel = repl.expect_regex(r"open fds: \d+");
+    assert_eq!(panel, "open fds: 6", "internal fds shown in the panel");
+    repl.expect(PROMPT);
+}
+
+#[test]
+fn ctrl_c_cuts_a_blocking_accept_and_the_session_goes_on() {
+    let mut repl = Repl::start();
+    repl.listener();
+    repl.run("set timeout 30", "timeout is 30 s");
+
+    repl.enter("accept srv");
+    // The editor ends the line when Enter is read; then accept blocks with nothing to show.
+    repl.expect("\n");
+    std::thread::sleep(Duration::from_millis(300));
+    let pressed = Instant::now();
+    repl.control('c');
+    let output = repl.expect("EINTR");
+    let rest = repl.expect(PROMPT);
+    let took = pressed.elapsed();
+    assert!(
+        took < Duration::from_secs(1),
+        "the prompt came back {took:?} after Ctrl-C"
+    );
+    let shown = format!("{output}EINTR{rest}");
+    assert!(
+        shown.contains("no connection is waiting in the backlog of fd 3"),
+        "the message does not say what was waited for: {shown:?}"
+    );
+
+    // The listener is still there and still listening.
+    repl.enter("fds");
+    repl.expect_regex(r"\b3\s+srv\s+tcp\s+127\.0\.0\.1:\d+\s+-\s+LISTEN\b");
+    repl.expect(PROMPT);
+}
+
+#[test]
+fn ctrl_c_at_the_prompt_drops_the_line_and_stays() {
+    let mut repl = Repl::start();
+    repl.type_keys("socket tc");
+    repl.expect("socket tc");
+    repl.control('c');
+    repl.expect(PROMPT);
+    // Still running, and the half-typed line was not run: no socket was made.
+    let shown = repl.run("fds", "open fds: 3");
+    assert!(
+        !shown.contains("socket("),
+        "the dropped line ran: {shown:?}"
+    );
+    assert!(matches!(repl.child.try_wait(), Ok(None)), "sockplay exited");
+}
+
+#[test]
+fn ctrl_d_at_an_empty_prompt_exits_with_status_0() {
+    let mut repl = Repl::start();
+    repl.control('d');
+    let status = repl.exit_status(Duration::from_secs(5));
+    assert_eq!(status.code(), Some(0), "{status:?}");
+}
+
+#[test]
+fn tab_completes_commands_and_socket_names() {
+    let mut repl = Repl::start();
+    repl.run("socket tcp as srv", ") = 3");
+    repl.run("bind srv :0", "bound to 127.0.0.1:");
+    // `lis` Tab gives `listen`, `s` Tab gives `srv`: the line run is `listen srv`.
+    repl.type_keys("lis\t");
+    repl.expect("listen");
+    repl.type_keys(" s\t");
+    repl.expect("srv");
+    repl.enter("");
+    repl.expect("listen(3, 128) = 0");
+    repl.expect(PROMPT);
+}
+
+#[test]
+fn usage_hint_follows_the_command_word() {
+    let mut repl = Repl::start();
+    repl.type_keys("bind ");
+    repl.expect("SOCK ADDR");
+    // The hint is only shown, not typed: the line holds just `bind `, so Enter gets a usage error.
+    let shown = repl.run("", "error");
+    assert!(!shown.contains("bind("), "the hint was run: {shown:?}");
+}
+
+#[test]
+fn history_is_private_skips_space_lines_and_repeats() {
+    let mut repl = Repl::start();
+    repl.run(" socket udp as secret", "SOCK_DGRAM");
+    repl.run("fds", "open fds:");
+    repl.run("fds", "open fds:");
+    repl.control('d');
+    assert_eq!(repl.exit_status(Duration::from_secs(5)).code(), Some(0));
+
+    let path = repl.history_path();
+    let meta = std::fs::metadata(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    assert_eq!(meta.permissions().mode() & 0o777, 0o600, "history mode");
+    let text = std::fs::read_to_string(&path).expect("read the history");
+    assert!(
+        !text.contains("secret"),
+        "a space-led line was kept: {text:?}"
+    );
+    let fds = text.lines().filter(|line| *line == "fds").count();
+    assert_eq!(fds, 1, "two identical lines in a row: {text:?}");
+}
+
+#[test]
+fn a_misspelt_command_gets_did_you_mean_and_the_session_goes_on() {
+    let mut repl = Repl::start();
+    let shown = repl.run("lisen 3", "did you mean");
+    assert!(shown.contains("lisen"), "{shown:?}");
+    repl.run("socket tcp", ") = 3");
+}
