@@ -57,6 +57,10 @@ pub struct Cli {
     #[arg(long, value_name = "SECS", default_value = "5", value_parser = parse_timeout)]
     pub timeout: std::time::Duration,
 
+    /// Let replayed scripts run `!COMMAND` shell lines (refused by default).
+    #[arg(long)]
+    pub allow_shell: bool,
+
     /// When to use colour.
     #[arg(long, value_enum, value_name = "WHEN", default_value = "auto")]
     pub color: ColorChoice,

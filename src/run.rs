@@ -71,6 +71,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
         color,
         echo: script.is_some(),
         fallback_width: 120,
+        allow_shell: cli.allow_shell || script.is_none(),
     };
     match script {
         Some(Ok(script)) => {

@@ -46,6 +46,15 @@ pub fn parse_tokens(tokens: &[Token]) -> Result<Command, SyntaxError> {
     let Some((head, rest)) = tokens.split_first() else {
         return Err(SyntaxError::new(1, "empty command".into()));
     };
+    // `!cmd args` inside `-c`, where the words were already split: the shell command is the words.
+    if let Some(first) = head.text.strip_prefix('!').filter(|w| !w.is_empty()) {
+        let words: Vec<&str> = std::iter::once(first)
+            .chain(rest.iter().map(|t| t.text.as_str()))
+            .collect();
+        return Ok(Command::Shell {
+            command: words.join(" "),
+        });
+    }
     let Some(spec) = find_command(&head.text) else {
         let mut message = format!("unknown command `{}`", super::quoted_word(&head.text));
         if let Some(near) = suggest(&head.text) {

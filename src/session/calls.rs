@@ -181,9 +181,7 @@ impl Session {
         }
         if let Some(path) = address.as_pathname() {
             let path = path.to_path_buf();
-            if let Some(handle) = self.handles.get_mut(&fd) {
-                handle.bound_path = Some(path);
-            }
+            self.note_socket_file(fd, &path);
         }
         Ok(())
     }
@@ -453,10 +451,14 @@ impl Session {
             Err(errno) => {
                 out.say(format!("{call} = {}", failed_call(errno)));
                 let failure = Failure::os(errno, format!("nothing received on fd {fd}"));
+                let datagram = socket.r#type().map(|t| t != Type::STREAM).unwrap_or(false);
                 Err(match errno {
                     Errno::ENOTCONN => failure.with_hint(format!(
                         "fd {fd} is not connected; on a listener, `accept` first and recv on the new fd"
                     )),
+                    Errno::ECONNREFUSED if datagram => failure.with_hint(
+                        "a datagram this connected socket sent found no receiver: the peer's host answered ICMP port unreachable, reported here once",
+                    ),
                     _ => failure,
                 })
             }
@@ -500,6 +502,7 @@ impl Session {
         match nix::unistd::close(owned) {
             Ok(()) => {
                 out.say(format!("{call} = 0"));
+                self.remove_orphaned_socket_files(out);
                 Ok(())
             }
             Err(errno) => {

@@ -11,12 +11,12 @@ mod files;
 mod multiplex;
 mod options;
 mod outcome;
+mod socket_files;
 
 pub use outcome::{Failure, Outcome};
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::os::fd::{AsRawFd, OwnedFd};
-use std::path::PathBuf;
 use std::time::Duration;
 
 use nix::errno::Errno;
@@ -71,8 +71,6 @@ impl Object {
 struct Handle {
     object: Object,
     name: Option<String>,
-    /// The Unix socket file this handle's bind created, if any.
-    bound_path: Option<PathBuf>,
 }
 
 /// What the previous (non-check) command left behind, for the `expect` checks.
@@ -94,6 +92,8 @@ pub struct Session {
     detached: BTreeSet<i32>,
     /// fds sockplay holds for its own work; never shown, never touched by commands.
     internal: BTreeSet<i32>,
+    /// Unix socket files made by this session's binds.
+    socket_files: Vec<socket_files::SocketFile>,
     /// Buffered file objects made with `makefile`, by name.
     files: BTreeMap<String, files::FileObject>,
     pub settings: Settings,
@@ -107,6 +107,7 @@ impl Session {
             detached: BTreeSet::new(),
             internal: BTreeSet::new(),
             files: BTreeMap::new(),
+            socket_files: Vec::new(),
             settings,
             last: LastStep::default(),
         }
@@ -308,9 +309,12 @@ impl Session {
     /// Explains why `fd` cannot be used as a socket handle.
     fn not_a_handle(&self, fd: i32) -> Failure {
         if self.detached.contains(&fd) {
-            return Failure::usage(format!(
-                "fd {fd} was detached: no handle owns it any more (`close {fd}` still closes the raw fd)"
-            ));
+            // As Python's socket object after detach(): its fd is gone from it, so EBADF.
+            return Failure::os(
+                Errno::EBADF,
+                format!("fd {fd} was detached: no handle owns it any more"),
+            )
+            .with_hint(format!("the fd is still open; `close {fd}` closes it"));
         }
         if self.internal.contains(&fd) {
             return Failure::usage(format!(
@@ -380,7 +384,6 @@ impl Session {
             Handle {
                 object,
                 name: name.map(str::to_string),
-                bound_path: None,
             },
         );
         fd

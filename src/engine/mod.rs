@@ -1,6 +1,8 @@
 //! The one engine under every front end: it executes a command in the session, takes the FD snapshot,
 //! diffs it against the previous one and prints the step — as text with the panel, or as JSON.
 
+mod front;
+
 use std::io::{self, Write};
 
 use crate::fdtable::{snapshot, Snapshot};
@@ -25,6 +27,8 @@ pub struct View {
     pub echo: bool,
     /// Width to lay out in when the terminal's cannot be measured.
     pub fallback_width: usize,
+    /// `!cmd` may run: at the interactive prompt, or with --allow-shell.
+    pub allow_shell: bool,
 }
 
 /// The session plus the last snapshot, so each step can say what changed.
@@ -33,6 +37,8 @@ pub struct Engine {
     pub session: Session,
     previous: Snapshot,
     pub view: View,
+    recording: front::Recording,
+    source_depth: usize,
 }
 
 /// One executed command and what it did to the table.
@@ -51,6 +57,8 @@ impl Engine {
             session,
             previous: snapshot(),
             view,
+            recording: None,
+            source_depth: 0,
         }
     }
 
@@ -58,7 +66,13 @@ impl Engine {
     pub fn step(&mut self, command: &Command) -> Step {
         clear_interrupt();
         let before = self.session.labels();
-        let mut outcome = self.session.execute(command);
+        let mut outcome = match self.run_front(command) {
+            Some(outcome) => {
+                self.session.remember(command, &outcome);
+                outcome
+            }
+            None => self.session.execute(command),
+        };
         let now = snapshot();
         // Commands the front end answers: their text is part of the step's output, for checks too.
         match command {
@@ -105,6 +119,7 @@ impl Engine {
         command: &Command,
     ) -> io::Result<Step> {
         let step = self.step(command);
+        self.record_line(input, command, step.outcome.failure.as_ref());
         let mut stdout = io::stdout().lock();
         if self.view.json {
             self.print_json(&mut stdout, line, input, &step)?;
