@@ -150,20 +150,41 @@ fn bind_a_unix_socket_to_a_path_creates_the_socket_file() {
     let test = quiet();
     let path = test.dir().join("play.sock");
     let output = test
+        .arg("--allow-shell")
         .script(format!(
             "socket unix stream as u\nbind u {path}\nlisten u\nsocket unix stream as c\nconnect c $u\naccept u as k\n\
-             socket unix dgram as rel\nbind rel ./rel.sock\n",
+             socket unix dgram as rel\nbind rel ./rel.sock\n\
+             !test -S {path} && test -S ./rel.sock && echo both-are-socket-files\n",
             path = path.display()
         ))
         .stdout_contains(format!("bind(3, {}) = 0", path.display()))
         .stdout_contains(format!("connect(4, {}) = 0", path.display()))
         .stdout_contains("accept(3) = 5  peer (unnamed)")
         .stdout_contains("bind(6, ./rel.sock) = 0")
+        .stdout_contains("both-are-socket-files")
         .run();
+    // sockplay made those files, so it removes them when it exits.
     for file in ["play.sock", "rel.sock"] {
-        let meta = std::fs::metadata(output.dir.path().join(file)).expect("the socket file exists");
-        assert!(meta.file_type().is_socket(), "{file} is a socket file");
+        assert!(
+            !output.dir.path().join(file).exists(),
+            "{file} is removed at exit\n{}",
+            output.report()
+        );
     }
+}
+
+#[test]
+fn closing_the_last_fd_removes_the_socket_file_sockplay_made_but_never_a_foreign_one() {
+    let test = quiet();
+    let path = test.dir().join("mine.sock");
+    let output = test
+        .script(format!(
+            "socket unix stream as u\nbind u {path}\ndup u as u2\nclose u\nexpect output \"close(3) = 0\"\n\
+             close u2\nexpect output unlink\n",
+            path = path.display()
+        ))
+        .run();
+    assert!(!path.exists(), "removed once no fd holds the socket\n{}", output.report());
 }
 
 #[test]
