@@ -6,6 +6,7 @@
 
 pub mod cli;
 pub mod engine;
+pub mod explain;
 pub mod fdtable;
 pub mod help;
 pub mod lang;

@@ -43,6 +43,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
     let settings = Settings {
         timeout: cli.timeout,
         panel,
+        explain: false,
     };
 
     // Decide the script (if any) before anything runs: a script is parsed whole first.

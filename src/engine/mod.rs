@@ -95,6 +95,11 @@ impl Engine {
         if matches!(command, Command::Help { .. } | Command::Fds) {
             self.session.remember(command, &outcome);
         }
+        if self.session.settings.explain {
+            if let Some(python) = crate::explain::python(command) {
+                outcome.lines.insert(0, format!(">>> {python}"));
+            }
+        }
         let rows = diff(&self.previous, &now);
         self.previous = now.clone();
         let mut labels = self.session.labels();

@@ -120,6 +120,8 @@ pub struct SsFilter {
 pub enum Setting {
     Timeout(Duration),
     Panel(PanelPlacement),
+    /// `set explain python|off`: show the Python equivalent of each command.
+    Explain(bool),
 }
 
 /// A check of a replayed script (`expect …`).

@@ -349,8 +349,9 @@ pub(super) fn fds(_args: &mut Args) -> Result<Command, SyntaxError> {
 }
 
 pub(super) fn set(args: &mut Args) -> Result<Command, SyntaxError> {
-    let setting = match args.expect_choice("setting", &["timeout", "panel"])? {
+    let setting = match args.expect_choice("setting", &["timeout", "panel", "explain"])? {
         0 => Setting::Timeout(expect_seconds(args)?),
+        2 => Setting::Explain(args.expect_choice("explain mode", &["python", "off"])? == 0),
         _ => {
             let place = args.expect_choice("panel place", &["right", "below", "off"])?;
             Setting::Panel(

@@ -82,7 +82,7 @@ const TYPES: &[&str] = &["stream", "dgram", "seqpacket", "raw"];
 const CHECKS: &[&str] = &[
     "state", "fd", "data", "eof", "error", "open", "closed", "output",
 ];
-const SETTINGS: &[&str] = &["timeout", "panel"];
+const SETTINGS: &[&str] = &["timeout", "panel", "explain"];
 
 /// Every command sockplay knows, in the order `help` lists them.
 pub static COMMANDS: &[CommandSpec] = &[
@@ -582,13 +582,14 @@ Prints every open fd of this process: what it is, its addresses, its TCP state a
         name: "set",
         aliases: &[],
         group: Group::Session,
-        usage: "set timeout SECS | set panel right|below|off",
-        summary: "session settings: how long blocking calls wait, where the panel goes",
+        usage: "set timeout SECS | set panel right|below|off | set explain python|off",
+        summary: "session settings: how long calls wait, where the panel goes, Python side by side",
         details: "\
 `set timeout SECS` bounds every blocking call (accept, connect, recv, send on a full buffer): past
 it the call fails with ETIMEDOUT and the socket stays usable. `set panel right|below|off` moves or
-hides the FD panel.
-Example:  set timeout 1.5     set panel below",
+hides the FD panel. `set explain python` shows, under each command, the Python line that makes the
+same call (`conn, addr = srv.accept()`).
+Example:  set timeout 1.5     set panel below     set explain python",
         args: &[Arg::Choice(SETTINGS), Arg::Text],
         parse: parser::set,
     },

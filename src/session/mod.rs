@@ -31,6 +31,8 @@ pub struct Settings {
     /// How long a blocking call may wait.
     pub timeout: Duration,
     pub panel: PanelPlacement,
+    /// Show the Python equivalent of each command.
+    pub explain: bool,
 }
 
 impl Default for Settings {
@@ -38,6 +40,7 @@ impl Default for Settings {
         Settings {
             timeout: Duration::from_secs(5),
             panel: PanelPlacement::Right,
+            explain: false,
         }
     }
 }
@@ -264,6 +267,14 @@ impl Session {
                     crate::lang::Setting::Timeout(timeout) => {
                         self.settings.timeout = *timeout;
                         out.say(format!("timeout is {}", seconds(*timeout)));
+                    }
+                    crate::lang::Setting::Explain(on) => {
+                        self.settings.explain = *on;
+                        out.say(if *on {
+                            "each command now shows the Python line that does the same"
+                        } else {
+                            "no more Python lines"
+                        });
                     }
                     crate::lang::Setting::Panel(panel) => {
                         self.settings.panel = *panel;

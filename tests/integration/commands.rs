@@ -184,7 +184,11 @@ fn closing_the_last_fd_removes_the_socket_file_sockplay_made_but_never_a_foreign
             path = path.display()
         ))
         .run();
-    assert!(!path.exists(), "removed once no fd holds the socket\n{}", output.report());
+    assert!(
+        !path.exists(),
+        "removed once no fd holds the socket\n{}",
+        output.report()
+    );
 }
 
 #[test]
