@@ -1,24 +1,299 @@
-//! Passing fds over unix sockets (SCM_RIGHTS).
+//! Passing fds over unix sockets (SCM_RIGHTS): `sendfd` puts a reference to an open socket in
+//! flight with one byte of data, `recvfd` takes it out as a new fd of this process.
 
-use super::{Failure, Outcome, Session};
+use std::io::{IoSlice, IoSliceMut};
+use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::time::Instant;
+
+use nix::errno::Errno;
+use nix::poll::PollFlags;
+use nix::sys::epoll::Epoll;
+use nix::sys::socket::{recvmsg, sendmsg, ControlMessage, ControlMessageOwned, MsgFlags};
+use nix::sys::stat::fstat;
+use socket2::{Domain, Socket};
+
+use super::calls::{is_nonblocking, preview, wait_failure};
+use super::outcome::failed_call;
+use super::{Failure, Object, Outcome, Session};
+use crate::fdtable::inspect_fd;
 use crate::lang::SockRef;
+use crate::sys::wait_until;
+
+/// The byte that carries the fds: SCM_RIGHTS must ride on at least one byte of data.
+const CARRIER: [u8; 1] = [0];
+
+/// The most bytes one `recvfd` takes: the data that came before the fds, on a stream socket, arrives
+/// with them (the kernel stops a read right after the message that carries fds).
+const RECV_DATA_MAX: usize = 4096;
+
+/// The most fds one SCM_RIGHTS message can carry (the kernel's SCM_MAX_FD). Room for all of them
+/// means the control data is never cut short, so no received fd is lost.
+const SCM_MAX_FD: usize = 253;
+
+/// The refusal for SCM_RIGHTS on a socket that is not AF_UNIX (the kernel would say EINVAL).
+fn needs_unix(fd: i32, label: &str, doing: &str) -> Failure {
+    let what = inspect_fd(fd).map_or_else(
+        || "not a unix socket".to_string(),
+        |row| format!("a {} socket", row.label()),
+    );
+    Failure::os(
+        Errno::EINVAL,
+        format!(
+            "{label} is {what}: {doing} needs an AF_UNIX socket (SCM_RIGHTS exists only there)"
+        ),
+    )
+    .with_hint(
+        "pass fds between two connected unix sockets, e.g. `socket unix stream` on each side",
+    )
+}
+
+/// Whether an fd is a socket, by its file type.
+fn is_socket(fd: &OwnedFd) -> bool {
+    fstat(fd).is_ok_and(|stat| stat.st_mode & libc::S_IFMT == libc::S_IFSOCK)
+}
 
 impl Session {
     pub(super) fn sendfd(
         &mut self,
-        _sock: &SockRef,
-        _fd: &SockRef,
-        _out: &mut Outcome,
+        sock: &SockRef,
+        fd: &SockRef,
+        out: &mut Outcome,
     ) -> Result<(), Failure> {
-        Err(Failure::usage("sendfd is not available in this build"))
+        let sock_fd = self.resolve(sock)?;
+        let passed = self.resolve(fd)?;
+        let timeout = self.settings.timeout;
+        let deadline = Instant::now() + timeout;
+        let socket = self.socket_at(sock_fd)?;
+        if socket.domain().ok() != Some(Domain::UNIX) {
+            return Err(needs_unix(sock_fd, &self.fd_label(sock_fd), "sendfd"));
+        }
+        let what = match self.handle(passed)?.object {
+            Object::Socket(_) => "socket",
+            Object::Epoll(_) => "epoll instance",
+        };
+        let call = format!(
+            "sendmsg({sock_fd}, {{data={}, SCM_RIGHTS=[{passed}]}}, MSG_NOSIGNAL)",
+            preview(&CARRIER)
+        );
+        let blocking = !is_nonblocking(socket);
+        let fds: [RawFd; 1] = [passed];
+        let control = [ControlMessage::ScmRights(&fds)];
+        let iov = [IoSlice::new(&CARRIER)];
+        // Never blocks in the kernel: a full buffer is waited out in poll, bounded and Ctrl-C-able.
+        let flags = MsgFlags::MSG_NOSIGNAL | MsgFlags::MSG_DONTWAIT;
+        loop {
+            match sendmsg::<()>(socket.as_raw_fd(), &iov, &control, flags, None) {
+                Ok(sent) => {
+                    out.say(format!("{call} = {sent}"));
+                    out.say(format!(
+                        "the kernel now holds a reference to fd {passed}'s {what} in flight, until the peer's recvmsg takes it; fd {passed} stays open here too"
+                    ));
+                    return Ok(());
+                }
+                Err(Errno::EAGAIN) if blocking => {
+                    if let Err(error) = wait_until(socket.as_fd(), PollFlags::POLLOUT, deadline) {
+                        return Err(wait_failure(
+                            out,
+                            sock_fd,
+                            "POLLOUT",
+                            timeout,
+                            error,
+                            &format!(
+                                "the send buffer of fd {sock_fd} is full and the peer is not reading"
+                            ),
+                        ));
+                    }
+                }
+                Err(errno) => {
+                    out.say(format!("{call} = {}", failed_call(errno)));
+                    let failure =
+                        Failure::os(errno, format!("fd {passed} was not sent over fd {sock_fd}"));
+                    return Err(match errno {
+                        Errno::ENOTCONN | Errno::EDESTADDRREQ => failure.with_hint(format!(
+                            "fd {sock_fd} is not connected: connect it to the receiving unix socket first (or send over the fd that `accept` returned)"
+                        )),
+                        Errno::ETOOMANYREFS => failure.with_hint(
+                            "too many fds are in flight already: let the peer `recvfd` them first",
+                        ),
+                        _ => failure,
+                    });
+                }
+            }
+        }
     }
 
     pub(super) fn recvfd(
         &mut self,
-        _sock: &SockRef,
-        _name: Option<&str>,
-        _out: &mut Outcome,
+        sock: &SockRef,
+        name: Option<&str>,
+        out: &mut Outcome,
     ) -> Result<(), Failure> {
-        Err(Failure::usage("recvfd is not available in this build"))
+        self.check_name_free(name)?;
+        let fd = self.resolve(sock)?;
+        let timeout = self.settings.timeout;
+        let deadline = Instant::now() + timeout;
+        let socket = self.socket_at(fd)?;
+        if socket.domain().ok() != Some(Domain::UNIX) {
+            return Err(needs_unix(fd, &self.fd_label(fd), "recvfd"));
+        }
+        if !is_nonblocking(socket) {
+            if let Err(error) = wait_until(socket.as_fd(), PollFlags::POLLIN, deadline) {
+                return Err(wait_failure(
+                    out,
+                    fd,
+                    "POLLIN",
+                    timeout,
+                    error,
+                    &format!("nothing arrived on fd {fd}"),
+                ));
+            }
+        }
+        let mut data = vec![0u8; RECV_DATA_MAX];
+        let mut control = nix::cmsg_space!([RawFd; SCM_MAX_FD]);
+        let flags = MsgFlags::MSG_CMSG_CLOEXEC | MsgFlags::MSG_DONTWAIT;
+        let (bytes, received, truncated) = {
+            let mut iov = [IoSliceMut::new(&mut data)];
+            match recvmsg::<()>(socket.as_raw_fd(), &mut iov, Some(&mut control), flags) {
+                Ok(message) => {
+                    let mut received = Vec::new();
+                    // With room for SCM_MAX_FD fds the control data is never cut; if it were,
+                    // nix could not list it safely and says so.
+                    let truncated = match message.cmsgs() {
+                        Ok(cmsgs) => {
+                            for cmsg in cmsgs {
+                                if let ControlMessageOwned::ScmRights(fds) = cmsg {
+                                    received.extend(fds);
+                                }
+                            }
+                            false
+                        }
+                        Err(_) => true,
+                    };
+                    (message.bytes, received, truncated)
+                }
+                Err(errno) => {
+                    let call = format!("recvmsg({fd}, {{…}}, MSG_CMSG_CLOEXEC)");
+                    out.say(format!("{call} = {}", failed_call(errno)));
+                    let failure = Failure::os(errno, format!("nothing received on fd {fd}"));
+                    return Err(match errno {
+                        Errno::ENOTCONN => failure.with_hint(format!(
+                            "fd {fd} is not connected; on a listener, `accept` first and recvfd on the new fd"
+                        )),
+                        _ => failure,
+                    });
+                }
+            }
+        };
+        // SAFETY: recvmsg just installed these fds in this process; nothing else knows them yet, so
+        // each OwnedFd is the only owner.
+        let received: Vec<OwnedFd> = received
+            .into_iter()
+            .map(|raw| unsafe { OwnedFd::from_raw_fd(raw) })
+            .collect();
+        let payload = data.get(..bytes).unwrap_or(&[]);
+        let mut call = format!(
+            "recvmsg({fd}, {{data={}}}, MSG_CMSG_CLOEXEC) = {bytes}",
+            preview(payload)
+        );
+        if !received.is_empty() {
+            let numbers: Vec<String> = received
+                .iter()
+                .map(|fd| fd.as_raw_fd().to_string())
+                .collect();
+            call.push_str(&format!("  SCM_RIGHTS [{}]", numbers.join(", ")));
+        }
+        out.say(call);
+        if truncated {
+            out.say("the control data was cut short (MSG_CTRUNC): the kernel closed the fds that did not fit");
+        }
+        if bytes == 0 && received.is_empty() {
+            return Err(Failure::os(
+                Errno::ENOMSG,
+                format!("EOF on fd {fd}: the peer closed, and no fd came"),
+            )
+            .with_hint("the sender is gone; nothing more will arrive on this socket"));
+        }
+        if received.is_empty() {
+            return Err(Failure::os(
+                Errno::ENOMSG,
+                format!("{bytes} bytes arrived on fd {fd} but no fd came with them (data only)"),
+            )
+            .with_hint(
+                "the sender must pass an fd with `sendfd`; plain `send` carries bytes only",
+            ));
+        }
+        self.adopt_received(received, name, out)
+    }
+
+    /// Takes the fds that arrived as handles: sockets and epoll instances; anything else is closed.
+    /// The first one adopted gets the name.
+    fn adopt_received(
+        &mut self,
+        received: Vec<OwnedFd>,
+        mut name: Option<&str>,
+        out: &mut Outcome,
+    ) -> Result<(), Failure> {
+        let mut adopted = 0;
+        let mut refused = Vec::new();
+        for owned in received {
+            let raw = owned.as_raw_fd();
+            let row = inspect_fd(raw);
+            let (object, what) = if is_socket(&owned) {
+                (Object::Socket(Socket::from(owned)), "socket")
+            } else if row.as_ref().is_some_and(|row| row.label() == "epoll") {
+                (Object::Epoll(Epoll(owned)), "epoll instance")
+            } else {
+                let kind = row.map_or_else(
+                    || "something sockplay cannot inspect".to_string(),
+                    |row| match &row.target {
+                        Some(target) => format!("{} ({target})", row.label()),
+                        None => row.label(),
+                    },
+                );
+                drop(owned);
+                out.say(format!(
+                    "fd {raw} arrived but it is {kind}: sockplay holds only sockets and epoll instances, so it closed fd {raw}"
+                ));
+                refused.push(raw);
+                continue;
+            };
+            // Every epoll instance shares one anonymous inode, so only sockets can be matched.
+            let inode = match object {
+                Object::Socket(_) => inspect_fd(raw).map(|row| row.inode),
+                Object::Epoll(_) => None,
+            };
+            let twin = inode.and_then(|inode| self.same_inode(raw, inode));
+            let new_fd = self.adopt(object, name.take());
+            adopted += 1;
+            let inode_text = inode.map_or_else(String::new, |i| format!(" {i}"));
+            out.say(match twin {
+                Some(sent) => format!(
+                    "fd {new_fd} is the same {what} as {}, the one sent (same inode{inode_text}); a new number for it",
+                    self.fd_label(sent)
+                ),
+                None if inode.is_some() => format!(
+                    "fd {new_fd} is the {what} the sender passed (inode{inode_text}), under a new number here"
+                ),
+                None => format!("fd {new_fd} is the {what} the sender passed, under a new number here"),
+            });
+        }
+        if adopted == 0 {
+            let numbers: Vec<String> = refused.iter().map(i32::to_string).collect();
+            return Err(Failure::usage(format!(
+                "no socket arrived on this recvfd (fd {} was closed)",
+                numbers.join(", fd ")
+            )));
+        }
+        Ok(())
+    }
+
+    /// Another open fd of this session (a handle or a detached fd) with this inode.
+    fn same_inode(&self, fd: i32, inode: u64) -> Option<i32> {
+        self.handles
+            .keys()
+            .chain(&self.detached)
+            .copied()
+            .filter(|other| *other != fd)
+            .find(|other| inspect_fd(*other).is_some_and(|row| row.inode == inode))
     }
 }

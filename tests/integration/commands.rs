@@ -146,7 +146,6 @@ fn bind_an_ipv6_address_in_brackets() {
 
 #[test]
 fn bind_a_unix_socket_to_a_path_creates_the_socket_file() {
-    use std::os::unix::fs::FileTypeExt;
     let test = quiet();
     let path = test.dir().join("play.sock");
     let output = test

@@ -6,6 +6,7 @@ mod commands;
 mod foreign;
 mod json;
 mod malformed;
+mod multiplex;
 mod pty;
 mod replay;
 mod support;
