@@ -98,7 +98,7 @@ pub fn python(command: &Command) -> Option<String> {
             sock,
             payload: Payload::Pattern(n),
         } => format!("{}.send(b\"x\" * {n})", var(sock)),
-        Command::Recv { sock, max } => format!("data = {}.recv({max})", var(sock)),
+        Command::Recv { sock, max, .. } => format!("data = {}.recv({max})", var(sock)),
         Command::Fileno { sock } => format!("{}.fileno()", var(sock)),
         Command::Detach { sock } => format!("fd = {}.detach()", var(sock)),
         Command::Close { sock } => format!("{}.close()", var(sock)),
@@ -117,7 +117,9 @@ pub fn python(command: &Command) -> Option<String> {
         Command::SendTo { sock, addr, data } => {
             format!("{}.sendto({}, {})", var(sock), bytes(data), address(addr))
         }
-        Command::RecvFrom { sock, max } => format!("data, addr = {}.recvfrom({max})", var(sock)),
+        Command::RecvFrom { sock, max, .. } => {
+            format!("data, addr = {}.recvfrom({max})", var(sock))
+        }
         Command::Shutdown { sock, how } => {
             let how = match how {
                 How::Read => "SHUT_RD",

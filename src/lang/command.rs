@@ -176,6 +176,8 @@ pub enum Command {
     Recv {
         sock: SockRef,
         max: usize,
+        /// Show a hexdump whatever the bytes look like.
+        hex: bool,
     },
     Fileno {
         sock: SockRef,
@@ -199,6 +201,7 @@ pub enum Command {
     RecvFrom {
         sock: SockRef,
         max: usize,
+        hex: bool,
     },
     Shutdown {
         sock: SockRef,

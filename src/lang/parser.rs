@@ -175,7 +175,10 @@ impl<'a> Args<'a> {
         T: std::str::FromStr + PartialOrd + std::fmt::Display + Copy,
     {
         match self.peek() {
-            Some(token) if !token.text.eq_ignore_ascii_case("as") => {
+            Some(token)
+                if !token.text.eq_ignore_ascii_case("as")
+                    && !token.text.eq_ignore_ascii_case("hex") =>
+            {
                 self.next += 1;
                 parse_number(token, what, range).map(Some)
             }
@@ -320,10 +323,12 @@ pub const SEND_PATTERN_LIMIT: usize = 64 * 1024 * 1024;
 
 pub(super) fn recv(args: &mut Args) -> Result<Command, SyntaxError> {
     let sock = args.expect_sock()?;
+    let hex = eat_keyword(args, "hex");
     let max = args
         .optional_number("MAX", 1..=RECV_MAX_LIMIT)?
         .unwrap_or(4096);
-    Ok(Command::Recv { sock, max })
+    let hex = hex || eat_keyword(args, "hex");
+    Ok(Command::Recv { sock, max, hex })
 }
 
 pub(super) fn fileno(args: &mut Args) -> Result<Command, SyntaxError> {
@@ -539,10 +544,12 @@ pub(super) fn sendto(args: &mut Args) -> Result<Command, SyntaxError> {
 
 pub(super) fn recvfrom(args: &mut Args) -> Result<Command, SyntaxError> {
     let sock = args.expect_sock()?;
+    let hex = eat_keyword(args, "hex");
     let max = args
         .optional_number("MAX", 1..=RECV_MAX_LIMIT)?
         .unwrap_or(4096);
-    Ok(Command::RecvFrom { sock, max })
+    let hex = hex || eat_keyword(args, "hex");
+    Ok(Command::RecvFrom { sock, max, hex })
 }
 
 pub(super) fn shutdown(args: &mut Args) -> Result<Command, SyntaxError> {
@@ -888,7 +895,8 @@ mod tests {
             parse("recv c"),
             Command::Recv {
                 sock: SockRef::Name("c".into()),
-                max: 4096
+                max: 4096,
+                hex: false
             }
         );
         assert_eq!(

@@ -192,16 +192,17 @@ Example:  send cli \"GET / HTTP/1.1\\r\\nHost: localhost\\r\\n\\r\\n\"",
         name: "recv",
         aliases: &[],
         group: Group::Data,
-        usage: "recv SOCK [MAX]",
+        usage: "recv SOCK [MAX] [hex]",
         summary: "receive up to MAX bytes (default 4096); 0 bytes means the peer closed",
         details: "\
 recv(2) takes up to MAX bytes out of the socket's receive queue (RECV-Q in the panel). With an empty
 queue it waits for data, here at most the session timeout. A return of 0 bytes is not an error:
 it is EOF, the peer has closed its side (sent FIN), and the connection sits in CLOSE_WAIT on this
-side until you close it. Received bytes are shown escaped, never raw.
+side until you close it. Received bytes are shown escaped, never raw; binary data (or any, with
+`hex`) also as a hexdump.
 Errors: ETIMEDOUT (nothing arrived in time), ECONNRESET (the peer reset), ENOTCONN, EAGAIN.
-Example:  recv conn        recv conn 10",
-        args: &[Arg::Sock, Arg::Number],
+Example:  recv conn        recv conn 10        recv conn hex",
+        args: &[Arg::Sock, Arg::Number, Arg::Choice(&["hex"])],
         parse: parser::recv,
     },
     CommandSpec {
@@ -297,14 +298,14 @@ Example:  sendto u 127.0.0.1:9999 \"hello\\x00\\xff\"",
         name: "recvfrom",
         aliases: &[],
         group: Group::Data,
-        usage: "recvfrom SOCK [MAX]",
+        usage: "recvfrom SOCK [MAX] [hex]",
         summary: "receive one datagram and see who sent it",
         details: "\
 recvfrom(2) takes the next datagram off the queue and reports the sender's address. A datagram
 longer than MAX is cut and the rest is lost (shown as truncated). Waits up to the session timeout.
 Errors: ETIMEDOUT, EAGAIN (non-blocking), ECONNREFUSED (ICMP told of an unreachable port).
 Example:  recvfrom u",
-        args: &[Arg::Sock, Arg::Number],
+        args: &[Arg::Sock, Arg::Number, Arg::Choice(&["hex"])],
         parse: parser::recvfrom,
     },
     CommandSpec {

@@ -2,12 +2,14 @@
 //! layout, safe display of bytes a peer controls, and the JSON records of `--json`.
 
 mod diff;
+mod hexdump;
 mod json;
 mod layout;
 mod panel;
 mod safe;
 
 pub use diff::{diff, Change};
+pub use hexdump::{hexdump, looks_binary};
 pub use json::{fds_json, ErrorJson, FdJson, StepJson};
 pub use layout::{display_width, side_by_side, terminal_width};
 pub use panel::{panel_lines, PanelOptions, MIN_PANEL_WIDTH};

@@ -43,6 +43,15 @@ pub(super) fn preview(data: &[u8]) -> String {
     }
 }
 
+/// Received bytes as hexdump lines, when they are binary or the user asked (`hex`).
+pub(super) fn dump_lines(data: &[u8], asked: bool, out: &mut Outcome) {
+    if asked || (data.len() > 16 && crate::render::looks_binary(data)) {
+        for line in crate::render::hexdump(data, SHOW_RECEIVED) {
+            out.say(format!("  {line}"));
+        }
+    }
+}
+
 /// Received bytes, quoted and escaped; past SHOW_RECEIVED bytes the rest is counted, not shown.
 pub(super) fn show_received(data: &[u8]) -> String {
     let shown = data.len().min(SHOW_RECEIVED);
@@ -407,6 +416,7 @@ impl Session {
         &mut self,
         sock: &SockRef,
         max: usize,
+        hex: bool,
         out: &mut Outcome,
     ) -> Result<(), Failure> {
         let fd = self.resolve(sock)?;
@@ -445,6 +455,7 @@ impl Session {
             Ok(n) => {
                 buffer.truncate(n);
                 out.say(format!("{call} = {n}  {}", show_received(&buffer)));
+                dump_lines(&buffer, hex, out);
                 self.last.received = Some(buffer);
                 Ok(())
             }

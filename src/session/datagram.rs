@@ -8,7 +8,7 @@ use nix::errno::Errno;
 use nix::poll::PollFlags;
 
 use super::address::show_addr;
-use super::calls::{errno_of, is_nonblocking, preview, show_received, wait_failure};
+use super::calls::{dump_lines, errno_of, is_nonblocking, preview, show_received, wait_failure};
 use super::outcome::failed_call;
 use super::{Failure, Outcome, Session};
 use crate::lang::{AddrSpec, SockRef};
@@ -84,6 +84,7 @@ impl Session {
         &mut self,
         sock: &SockRef,
         max: usize,
+        hex: bool,
         out: &mut Outcome,
     ) -> Result<(), Failure> {
         let fd = self.resolve(sock)?;
@@ -116,6 +117,7 @@ impl Session {
                     show_addr(&sender),
                     show_received(&buffer)
                 ));
+                dump_lines(&buffer, hex, out);
                 if length > max {
                     out.say(format!(
                         "the datagram had {length} bytes: {kept} fit in MAX, the other {} are lost",

@@ -203,7 +203,7 @@ impl Session {
             Command::Accept { sock, name } => self.accept(sock, name.as_deref(), out),
             Command::Connect { sock, addr } => self.connect(sock, addr, out),
             Command::Send { sock, payload } => self.send(sock, &payload.bytes(), out).map(|_| ()),
-            Command::Recv { sock, max } => self.recv(sock, *max, out),
+            Command::Recv { sock, max, hex } => self.recv(sock, *max, *hex, out),
             Command::Fileno { sock } => {
                 let fd = self.resolve(sock)?;
                 out.say(format!("fileno({sock}) = {fd}"));
@@ -218,7 +218,7 @@ impl Session {
                 names,
             } => self.socketpair(*family, *sock_type, names.as_ref(), out),
             Command::SendTo { sock, addr, data } => self.sendto(sock, addr, data, out),
-            Command::RecvFrom { sock, max } => self.recvfrom(sock, *max, out),
+            Command::RecvFrom { sock, max, hex } => self.recvfrom(sock, *max, *hex, out),
             Command::Shutdown { sock, how } => self.shutdown(sock, *how, out),
             Command::SetSockOpt {
                 sock,
