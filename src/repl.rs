@@ -23,9 +23,19 @@ const PROMPT: &str = "sockplay> ";
 #[derive(Default)]
 struct SockHelper {
     names: Vec<String>,
+    file_names: Vec<String>,
     fds: Vec<i32>,
     files: FilenameCompleter,
+    /// Colour the line and the hint (off with NO_COLOR or --color never).
+    color: bool,
 }
+
+/// ANSI colours for the parts of a line.
+const COMMAND_COLOR: &str = "\x1b[1;36m";
+const NAME_COLOR: &str = "\x1b[32m";
+const NUMBER_COLOR: &str = "\x1b[33m";
+const STRING_COLOR: &str = "\x1b[35m";
+const RESET: &str = "\x1b[0m";
 
 impl SockHelper {
     /// Candidates for the argument at `index` (0 = first argument) of `command`.
@@ -60,7 +70,8 @@ impl SockHelper {
             Some(Arg::Option) => {
                 words.extend(crate::lang::SOCK_OPTS.iter().map(|o| o.name.to_string()))
             }
-            Some(Arg::Number | Arg::Data | Arg::Text | Arg::File | Arg::Path) => {}
+            Some(Arg::File) => words.extend(self.file_names.iter().cloned()),
+            Some(Arg::Number | Arg::Data | Arg::Text | Arg::Path) => {}
             None if matches!(spec.name, "socket" | "accept") => words.push("as".to_string()),
             None => {}
         }
@@ -126,10 +137,83 @@ impl Hinter for SockHelper {
     }
 }
 
-impl Highlighter for SockHelper {
-    fn highlight_hint<'h>(&self, hint: &'h str) -> Cow<'h, str> {
-        Cow::Owned(format!("\x1b[2m{hint}\x1b[0m"))
+impl SockHelper {
+    /// The colour for one word of the line: the command, a known name, a number, a quoted string.
+    fn word_color(&self, index: usize, word: &str) -> Option<&'static str> {
+        if index == 0 {
+            return find_command(word).map(|_| COMMAND_COLOR);
+        }
+        if word.starts_with('"') || word.starts_with('\'') {
+            return Some(STRING_COLOR);
+        }
+        let bare = word.trim_start_matches('$');
+        if self.names.iter().chain(&self.file_names).any(|n| n == bare) {
+            return Some(NAME_COLOR);
+        }
+        word.bytes()
+            .all(|b| b.is_ascii_digit())
+            .then_some(NUMBER_COLOR)
     }
+}
+
+impl Highlighter for SockHelper {
+    fn highlight<'l>(&self, line: &'l str, _pos: usize) -> Cow<'l, str> {
+        if !self.color || line.trim_start().starts_with('!') {
+            return Cow::Borrowed(line);
+        }
+        // Colour word by word, keeping every byte of the line (spaces, quotes) as typed.
+        let mut out = String::with_capacity(line.len() * 2);
+        let mut index = 0;
+        let mut rest = line;
+        while !rest.is_empty() {
+            let blank = rest.len() - rest.trim_start().len();
+            out.push_str(&rest[..blank]);
+            rest = &rest[blank..];
+            if rest.is_empty() {
+                break;
+            }
+            let end = word_end(rest);
+            let word = &rest[..end];
+            match self.word_color(index, word) {
+                Some(color) => out.push_str(&format!("{color}{word}{RESET}")),
+                None => out.push_str(word),
+            }
+            rest = &rest[end..];
+            index += 1;
+        }
+        Cow::Owned(out)
+    }
+
+    fn highlight_char(
+        &self,
+        _line: &str,
+        _pos: usize,
+        _kind: rustyline::highlight::CmdKind,
+    ) -> bool {
+        self.color
+    }
+
+    fn highlight_hint<'h>(&self, hint: &'h str) -> Cow<'h, str> {
+        if self.color {
+            Cow::Owned(format!("\x1b[2m{hint}{RESET}"))
+        } else {
+            Cow::Borrowed(hint)
+        }
+    }
+}
+
+/// Where the word at the start of `text` ends: at a blank outside quotes, or at the end.
+fn word_end(text: &str) -> usize {
+    let mut quote = None;
+    for (at, c) in text.char_indices() {
+        match (quote, c) {
+            (None, '"' | '\'') => quote = Some(c),
+            (Some(q), c) if c == q => quote = None,
+            (None, c) if c.is_whitespace() => return at,
+            _ => {}
+        }
+    }
+    text.len()
 }
 
 impl Validator for SockHelper {}
@@ -162,6 +246,7 @@ fn prepare_history(path: &PathBuf) -> std::io::Result<()> {
 
 /// Runs the prompt until quit or Ctrl-D; returns the exit status.
 pub fn run_repl(engine: &mut Engine) -> i32 {
+    let color = engine.view.color;
     let config = Config::builder()
         .completion_type(CompletionType::List)
         .history_ignore_space(true)
@@ -185,7 +270,10 @@ pub fn run_repl(engine: &mut Engine) -> i32 {
             return 1;
         }
     };
-    editor.set_helper(Some(SockHelper::default()));
+    editor.set_helper(Some(SockHelper {
+        color,
+        ..SockHelper::default()
+    }));
     let history = history_path().filter(|p| prepare_history(p).is_ok());
     if let Some(path) = &history {
         let _ = editor.load_history(path);
@@ -202,6 +290,7 @@ pub fn run_repl(engine: &mut Engine) -> i32 {
     loop {
         if let Some(helper) = editor.helper_mut() {
             helper.names = engine.session.names();
+            helper.file_names = engine.session.file_names();
             helper.fds = engine.session.handle_fds();
         }
         let line = match editor.readline(PROMPT) {

@@ -151,6 +151,11 @@ impl Session {
             .collect()
     }
 
+    /// The file object names in use, for completion.
+    pub fn file_names(&self) -> Vec<String> {
+        self.files.keys().cloned().collect()
+    }
+
     /// The fds of the open handles, for completion.
     pub fn handle_fds(&self) -> Vec<i32> {
         self.handles.keys().copied().collect()
