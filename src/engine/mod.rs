@@ -2,6 +2,7 @@
 //! diffs it against the previous one and prints the step — as text with the panel, or as JSON.
 
 mod front;
+mod meaning;
 
 use std::io::{self, Write};
 
@@ -67,13 +68,11 @@ impl Engine {
         clear_interrupt();
         let before = self.session.labels();
         let mut outcome = match self.run_front(command) {
-            Some(outcome) => {
-                self.session.remember(command, &outcome);
-                outcome
-            }
+            Some(outcome) => outcome,
             None => self.session.execute(command),
         };
         let now = snapshot();
+        let rows = diff(&self.previous, &now);
         // Commands the front end answers: their text is part of the step's output, for checks too.
         match command {
             Command::Help { topic } => match help::help_lines(topic.as_deref()) {
@@ -92,15 +91,19 @@ impl Engine {
             }
             _ => {}
         }
-        if matches!(command, Command::Help { .. } | Command::Fds) {
-            self.session.remember(command, &outcome);
+        if command.shows_panel() {
+            let labels = self.session.labels();
+            outcome
+                .lines
+                .extend(meaning::notes(&rows, &self.previous.rows, &labels));
         }
+        // What the front end added (help, the table, the sentences) is part of what checks can see.
+        self.session.remember(command, &outcome);
         if self.session.settings.explain {
             if let Some(python) = crate::explain::python(command) {
                 outcome.lines.insert(0, format!(">>> {python}"));
             }
         }
-        let rows = diff(&self.previous, &now);
         self.previous = now.clone();
         let mut labels = self.session.labels();
         for (row, change) in &rows {

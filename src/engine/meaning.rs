@@ -1,0 +1,63 @@
+//! One plain sentence for what a step did that the call line alone does not say: a connection
+//! arriving in an accept queue, a peer closing, a connection reset. Read off the table's diff, so it
+//! says what the kernel did, whichever command made it happen.
+
+use crate::fdtable::FdRow;
+use crate::render::{Change, Labels};
+
+/// How a row is named in a sentence: `fd 5 (conn)`.
+fn who(row: &FdRow, labels: &Labels) -> String {
+    match labels.names.get(&row.fd) {
+        Some(name) => format!("fd {} ({name})", row.fd),
+        None => format!("fd {}", row.fd),
+    }
+}
+
+/// The sentences for a step's changed rows; `before` is the table the step started from.
+pub fn notes(rows: &[(FdRow, Change)], before: &[FdRow], labels: &Labels) -> Vec<String> {
+    let mut notes = Vec::new();
+    for (row, change) in rows {
+        let Change::Changed(fields) = change else {
+            continue;
+        };
+        let Some(old) = before.iter().find(|r| r.fd == row.fd) else {
+            continue;
+        };
+        let state = row.state.as_deref().unwrap_or("");
+        let old_state = old.state.as_deref().unwrap_or("");
+        if state == "LISTEN" && fields.contains(&"recv_q") {
+            let (now, was) = (row.recv_q.unwrap_or(0), old.recv_q.unwrap_or(0));
+            if now > was {
+                notes.push(format!(
+                    "the kernel finished a handshake for {}: the connection waits in its accept queue ({now} queued) until `accept`",
+                    who(row, labels)
+                ));
+            }
+            continue;
+        }
+        if state == old_state || !fields.contains(&"state") {
+            continue;
+        }
+        let sentence = match (old_state, state) {
+            (_, "CLOSE_WAIT") => format!(
+                "the peer of {} closed its side: fd {} is in CLOSE_WAIT until this program closes it",
+                who(row, labels),
+                row.fd
+            ),
+            (_, "FIN_WAIT2") => format!(
+                "the peer acknowledged the FIN of {}: it waits in FIN_WAIT2 for the peer to close too",
+                who(row, labels)
+            ),
+            ("ESTABLISHED" | "CLOSE_WAIT" | "FIN_WAIT1" | "FIN_WAIT2", "CLOSE") => format!(
+                "the connection of {} is over (closed or reset); the socket stays until the fd is closed",
+                who(row, labels)
+            ),
+            ("SYN_SENT", "ESTABLISHED") => {
+                format!("the handshake of {} completed: ESTABLISHED", who(row, labels))
+            }
+            _ => continue,
+        };
+        notes.push(sentence);
+    }
+    notes
+}
