@@ -6,12 +6,14 @@ mod meaning;
 
 use std::io::{self, Write};
 
-use crate::fdtable::{snapshot, Snapshot};
+use nix::errno::Errno;
+
+use crate::fdtable::{snapshot, PendingConn, Snapshot};
 use crate::help;
 use crate::lang::Command;
 use crate::render::{
-    diff, fds_json, panel_lines, side_by_side, Change, ErrorJson, Labels, PanelOptions,
-    PanelPlacement, StepJson,
+    diff, diff_pending, fds_json, panel_lines_with_pending, side_by_side, ss_lines, Change,
+    ErrorJson, Labels, PanelOptions, PanelPlacement, StepJson,
 };
 use crate::session::{Failure, Outcome, Session};
 use crate::sys::{clear_interrupt, errno_name};
@@ -48,6 +50,8 @@ pub struct Step {
     pub outcome: Outcome,
     pub snapshot: Snapshot,
     pub rows: Vec<(crate::fdtable::FdRow, Change)>,
+    /// The connections waiting in accept queues after the step, marked against the step before.
+    pub pending: Vec<(PendingConn, Change)>,
     /// The session's labels after the step, plus the names that fds closed by it had.
     pub labels: Labels,
 }
@@ -81,14 +85,30 @@ impl Engine {
             },
             Command::Fds => {
                 let rows: Vec<_> = now.rows.iter().map(|r| (r.clone(), Change::Same)).collect();
+                let pending: Vec<_> = now
+                    .pending
+                    .iter()
+                    .map(|p| (p.clone(), Change::Same))
+                    .collect();
                 let options = PanelOptions {
                     width: self.width(),
                     color: false,
                 };
-                outcome
-                    .lines
-                    .extend(panel_lines(&rows, &self.session.labels(), &options));
+                outcome.lines.extend(panel_lines_with_pending(
+                    &rows,
+                    &pending,
+                    &self.session.labels(),
+                    &options,
+                ));
             }
+            Command::Ss(filter) => match ss_lines(filter, &now, &self.session.labels()) {
+                Ok(lines) => outcome.lines.extend(lines),
+                Err(e) => {
+                    let errno = Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO));
+                    let message = format!("the kernel's socket list (sock_diag): {}", errno.desc());
+                    outcome.failure = Some(Failure::os(errno, message));
+                }
+            },
             _ => {}
         }
         if command.shows_panel() {
@@ -104,6 +124,7 @@ impl Engine {
                 outcome.lines.insert(0, format!(">>> {python}"));
             }
         }
+        let pending = diff_pending(&self.previous, &now);
         self.previous = now.clone();
         let mut labels = self.session.labels();
         for (row, change) in &rows {
@@ -115,6 +136,7 @@ impl Engine {
             outcome,
             snapshot: now,
             rows,
+            pending,
             labels,
         }
     }
@@ -163,8 +185,9 @@ impl Engine {
         let placement = self.session.settings.panel;
         let lines = if command.shows_panel() && placement != PanelPlacement::Off {
             // Beside the output when the panel fits there unsqueezed, else below it at full width.
-            let natural = panel_lines(
+            let natural = panel_lines_with_pending(
                 &step.rows,
+                &step.pending,
                 labels,
                 &PanelOptions {
                     width: UNBOUNDED,
@@ -175,7 +198,7 @@ impl Engine {
             if placement == PanelPlacement::Right && widest(&natural) <= beside {
                 side_by_side(&left, &natural, PanelPlacement::Right, width)
             } else {
-                let panel = panel_lines(&step.rows, labels, &options);
+                let panel = panel_lines_with_pending(&step.rows, &step.pending, labels, &options);
                 side_by_side(&left, &panel, PanelPlacement::Below, width)
             }
         } else {

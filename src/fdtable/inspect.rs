@@ -79,10 +79,13 @@ pub fn inspect_fd(fd: i32) -> Option<FdRow> {
     Some(row)
 }
 
-/// Describes every open fd of this process, sorted by fd.
+/// Describes every open fd of this process, sorted by fd, with what sock_diag adds (accept queues,
+/// Unix listener queues and peers) when the table has sockets it concerns.
 ///
 /// Lists `/proc/self/fd`; if that cannot be opened (no /proc, or EMFILE because the table is full),
-/// falls back to probing like [`snapshot_by_probing`], which needs no fd of its own.
+/// falls back to probing like [`snapshot_by_probing`], which needs no fd of its own. The netlink
+/// socket of sock_diag is opened only after the listing and closed before this returns, so it is
+/// never part of the table.
 pub fn snapshot() -> Snapshot {
     let fds = list_open_fds().unwrap_or_else(|_| probe_open_fds());
     inspect_all(&fds)
@@ -96,7 +99,8 @@ pub fn snapshot_by_probing() -> Snapshot {
     inspect_all(&probe_open_fds())
 }
 
-/// Describes `fds`, sorted by fd, leaving out any that closed since they were listed.
+/// Describes `fds`, sorted by fd, leaving out any that closed since they were listed, and adds the
+/// kernel's view of their accept queues and Unix peers.
 ///
 /// A big table is split across the CPUs: almost all the time goes into the kernel, one socket
 /// at a time, and different sockets do not contend there.
@@ -110,7 +114,12 @@ fn inspect_all(fds: &[RawFd]) -> Snapshot {
         inspect_in_parallel(fds, workers)
     };
     rows.sort_unstable_by_key(|row| row.fd);
-    Snapshot { rows }
+    let mut snapshot = Snapshot {
+        rows,
+        pending: Vec::new(),
+    };
+    super::kernel_view::add_kernel_view(&mut snapshot);
+    snapshot
 }
 
 /// Describes `fds` on this thread.
@@ -413,6 +422,7 @@ impl FdRow {
             recv_q: None,
             send_q: None,
             target: None,
+            peer_inode: None,
         }
     }
 }
@@ -426,14 +436,11 @@ mod tests {
     use std::os::linux::net::SocketAddrExt as _;
     use std::os::unix::net::{self as unix, UnixDatagram, UnixListener, UnixStream};
     use std::sync::atomic::{AtomicUsize, Ordering};
-    use std::sync::Mutex;
     use std::time::{Duration, Instant};
 
     use socket2::{Domain, Socket, Type};
 
-    /// Serializes the tests that take whole snapshots: a snapshot taken by one of them sees the
-    /// transient /proc directory fd of another running at the same time.
-    static SNAPSHOTS: Mutex<()> = Mutex::new(());
+    use super::super::SNAPSHOTS;
 
     fn row(fd: &impl AsRawFd) -> FdRow {
         inspect_fd(fd.as_raw_fd()).expect("the fd is open")

@@ -1,7 +1,11 @@
 //! The process's FD table as the kernel sees it: one [`FdRow`] per open descriptor, built from per-fd
-//! syscalls (fstat, getsockopt, getsockname/getpeername, ioctl), never from /proc/net text.
+//! syscalls (fstat, getsockopt, getsockname/getpeername, ioctl), never from /proc/net text; plus what
+//! only sock_diag knows ([`diag`]): the connections waiting in each listener's accept queue, a Unix
+//! listener's queue numbers, and which Unix sockets are each other's peer.
 
+pub mod diag;
 mod inspect;
+mod kernel_view;
 mod tcp_info;
 
 pub use inspect::{format_address, inspect_fd, snapshot, snapshot_by_probing};
@@ -43,6 +47,9 @@ pub struct FdRow {
     pub send_q: Option<u64>,
     /// For non-sockets: what the fd points at (`/dev/pts/0`, `pipe:[1234]`, `anon_inode:[eventpoll]`).
     pub target: Option<String>,
+    /// Unix sockets: the inode of the connected peer, from sock_diag, so the panel can pair the
+    /// two ends of a socketpair, which have no addresses to compare.
+    pub peer_inode: Option<u64>,
 }
 
 impl FdRow {
@@ -71,11 +78,42 @@ impl FdRow {
     }
 }
 
-/// The whole table at one moment, sorted by fd.
+/// A connection waiting in a listener's accept queue: a real kernel socket with no fd yet, shown
+/// under its listener until `accept` gives it one. Its strings are display-safe, like [`FdRow`]'s.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingConn {
+    /// The listener's fd (the lowest, if the listener was dup'ed).
+    pub listener_fd: i32,
+    /// The listener's KIND: `tcp`, `tcp6`, `unix/stream`, `unix/seqpacket`.
+    pub kind: String,
+    /// The address the client connected to.
+    pub local: Option<String>,
+    /// The client's address; None for an unnamed Unix client.
+    pub remote: Option<String>,
+    /// TCP: SYN_RECV, ESTABLISHED or CLOSE_WAIT (the client already closed). Unix: CONNECTED.
+    pub state: String,
+    /// Unix: the inode of the connecting client socket (the kernel lists pending Unix connections
+    /// by their client). TCP: None; the kernel keeps no such link.
+    pub peer_inode: Option<u64>,
+    /// TCP: bytes the client already sent, waiting for whoever accepts. Unix: None (the kernel
+    /// does not list the server end of a pending Unix connection).
+    pub recv_q: Option<u64>,
+    /// TCP: bytes this end sent and the client has not acknowledged. Unix: None.
+    pub send_q: Option<u64>,
+}
+
+/// The whole table at one moment, sorted by fd, with the connections waiting in the accept queues
+/// of its listeners, sorted by listener fd.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Snapshot {
     pub rows: Vec<FdRow>,
+    pub pending: Vec<PendingConn>,
 }
+
+/// Serializes the tests that take whole snapshots, in every module: a snapshot taken by one of
+/// them sees the transient /proc directory fd of another running at the same time.
+#[cfg(test)]
+pub(crate) static SNAPSHOTS: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 impl Snapshot {
     pub fn get(&self, fd: i32) -> Option<&FdRow> {

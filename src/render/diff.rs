@@ -1,7 +1,8 @@
 //! The difference between two FD-table snapshots, as the marks the panel shows: new, changed (and
-//! which columns), closed, or unchanged.
+//! which columns), closed, or unchanged — for the fds, and for the connections waiting in accept
+//! queues.
 
-use crate::fdtable::{FdRow, Snapshot};
+use crate::fdtable::{FdRow, PendingConn, Snapshot};
 
 /// How one row of the panel relates to the previous step's table.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,6 +38,51 @@ pub fn diff(prev: &Snapshot, now: &Snapshot) -> Vec<(FdRow, Change)> {
     // A stable sort keeps input order for equal fds, though a snapshot never has duplicates.
     out.sort_by_key(|(row, _)| row.fd);
     out
+}
+
+/// Marks every connection waiting in an accept queue in `now` against `prev`: new, changed (its
+/// `"state"`, SYN_RECV → ESTABLISHED → CLOSE_WAIT, or its `"recv_q"`/`"send_q"`), or the same; in
+/// `now`'s order.
+///
+/// A connection that left the queue is not reported: `accept` made it an fd, which [`diff`] shows
+/// as new, or the kernel dropped it.
+pub fn diff_pending(prev: &Snapshot, now: &Snapshot) -> Vec<(PendingConn, Change)> {
+    now.pending
+        .iter()
+        .map(|conn| {
+            let before = prev.pending.iter().find(|old| same_connection(old, conn));
+            let change = match before {
+                None => Change::New,
+                Some(old) => {
+                    let checks = [
+                        ("state", old.state != conn.state),
+                        ("recv_q", old.recv_q != conn.recv_q),
+                        ("send_q", old.send_q != conn.send_q),
+                    ];
+                    let columns: Vec<&'static str> = checks
+                        .into_iter()
+                        .filter_map(|(name, changed)| changed.then_some(name))
+                        .collect();
+                    if columns.is_empty() {
+                        Change::Same
+                    } else {
+                        Change::Changed(columns)
+                    }
+                }
+            };
+            (conn.clone(), change)
+        })
+        .collect()
+}
+
+/// Whether two pending entries are the same connection: the same queue and the same client (by
+/// address, or for unnamed Unix clients by inode).
+fn same_connection(a: &PendingConn, b: &PendingConn) -> bool {
+    a.listener_fd == b.listener_fd
+        && a.kind == b.kind
+        && a.local == b.local
+        && a.remote == b.remote
+        && a.peer_inode == b.peer_inode
 }
 
 /// Finds the previous row for an fd without relying on `prev` being sorted.
@@ -104,6 +150,7 @@ pub(crate) mod tests {
             recv_q: Some(0),
             send_q: Some(0),
             target: None,
+            peer_inode: None,
         }
     }
 
@@ -121,11 +168,15 @@ pub(crate) mod tests {
             recv_q: None,
             send_q: None,
             target: Some("/dev/pts/0".into()),
+            peer_inode: None,
         }
     }
 
     fn snap(rows: Vec<FdRow>) -> Snapshot {
-        Snapshot { rows }
+        Snapshot {
+            rows,
+            pending: Vec::new(),
+        }
     }
 
     fn marks(d: &[(FdRow, Change)]) -> Vec<(i32, Change)> {
@@ -195,6 +246,87 @@ pub(crate) mod tests {
         let d = diff(&prev, &snap(vec![sock, other]));
         assert_eq!(d[0].1, Change::Changed(vec!["remote", "recv_q"]));
         assert_eq!(d[1].1, Change::Changed(vec!["local", "kind"]));
+    }
+
+    /// A TCP connection queued on fd 3 from `client`, in `state`.
+    pub(crate) fn queued(client: &str, state: &str) -> PendingConn {
+        PendingConn {
+            listener_fd: 3,
+            kind: "tcp".into(),
+            local: Some("127.0.0.1:8080".into()),
+            remote: Some(client.into()),
+            state: state.into(),
+            peer_inode: None,
+            recv_q: Some(0),
+            send_q: Some(0),
+        }
+    }
+
+    #[test]
+    fn pending_connections_are_new_changed_or_same() {
+        let prev = Snapshot {
+            rows: Vec::new(),
+            pending: vec![
+                queued("127.0.0.1:40000", "ESTABLISHED"),
+                queued("127.0.0.1:40001", "SYN_RECV"),
+                queued("127.0.0.1:40002", "ESTABLISHED"),
+            ],
+        };
+        let mut with_data = queued("127.0.0.1:40002", "ESTABLISHED");
+        with_data.recv_q = Some(5);
+        let now = Snapshot {
+            rows: Vec::new(),
+            pending: vec![
+                queued("127.0.0.1:40001", "ESTABLISHED"),
+                with_data,
+                queued("127.0.0.1:40003", "ESTABLISHED"),
+            ],
+        };
+        let marks: Vec<(Option<String>, Change)> = diff_pending(&prev, &now)
+            .into_iter()
+            .map(|(p, c)| (p.remote, c))
+            .collect();
+        assert_eq!(
+            marks,
+            vec![
+                (
+                    Some("127.0.0.1:40001".into()),
+                    Change::Changed(vec!["state"])
+                ),
+                (
+                    Some("127.0.0.1:40002".into()),
+                    Change::Changed(vec!["recv_q"])
+                ),
+                (Some("127.0.0.1:40003".into()), Change::New),
+            ]
+        );
+    }
+
+    #[test]
+    fn unnamed_unix_clients_are_told_apart_by_inode() {
+        let client = |inode| PendingConn {
+            listener_fd: 3,
+            kind: "unix/stream".into(),
+            local: Some("@srv".into()),
+            remote: None,
+            state: "CONNECTED".into(),
+            peer_inode: Some(inode),
+            recv_q: None,
+            send_q: None,
+        };
+        let prev = Snapshot {
+            rows: Vec::new(),
+            pending: vec![client(10)],
+        };
+        let now = Snapshot {
+            rows: Vec::new(),
+            pending: vec![client(10), client(11)],
+        };
+        let changes: Vec<Change> = diff_pending(&prev, &now)
+            .into_iter()
+            .map(|(_, c)| c)
+            .collect();
+        assert_eq!(changes, vec![Change::Same, Change::New]);
     }
 
     #[test]

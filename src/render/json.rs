@@ -160,6 +160,7 @@ mod tests {
             recv_q: Some(0),
             send_q: Some(0),
             target: None,
+            peer_inode: None,
         }
     }
 
@@ -176,6 +177,7 @@ mod tests {
             recv_q: None,
             send_q: None,
             target: Some("/dev/pts/0".into()),
+            peer_inode: None,
         }
     }
 

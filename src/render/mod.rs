@@ -1,5 +1,6 @@
 //! Everything that turns a step's results into text: the FD panel, its diff marks, the side-by-side
-//! layout, safe display of bytes a peer controls, and the JSON records of `--json`.
+//! layout, safe display of bytes a peer controls, the JSON records of `--json`, and the `ss`
+//! listing.
 
 mod diff;
 mod hexdump;
@@ -7,13 +8,15 @@ mod json;
 mod layout;
 mod panel;
 mod safe;
+mod ss;
 
-pub use diff::{diff, Change};
+pub use diff::{diff, diff_pending, Change};
 pub use hexdump::{hexdump, looks_binary};
 pub use json::{fds_json, ErrorJson, FdJson, StepJson};
 pub use layout::{display_width, side_by_side, terminal_width};
-pub use panel::{panel_lines, PanelOptions, MIN_PANEL_WIDTH};
+pub use panel::{panel_lines, panel_lines_with_pending, PanelOptions, MIN_PANEL_WIDTH};
 pub use safe::{escape_bytes, escape_text, sanitize_line};
+pub use ss::ss_lines;
 
 use std::collections::{BTreeMap, BTreeSet};
 

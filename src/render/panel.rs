@@ -1,5 +1,6 @@
 //! The FD panel: a compact table of the process's fds after a step, with a mark per row saying what
-//! the step changed, pairing of the two ends of in-process connections, and optional colour.
+//! the step changed, the connections waiting in each listener's accept queue listed under it,
+//! pairing of the two ends of in-process connections, and optional colour.
 //!
 //! Rows arrive with their kernel strings already escaped; every cell still passes through
 //! [`sanitize_line`], so no control byte can reach the terminal whatever a row holds.
@@ -7,7 +8,7 @@
 use super::diff::Change;
 use super::safe::sanitize_line;
 use super::Labels;
-use crate::fdtable::{FdRow, Kind};
+use crate::fdtable::{FdRow, Kind, PendingConn};
 use comfy_table::{
     Attribute, Cell, CellAlignment, Color, ColumnConstraint, ContentArrangement, Table,
     TableComponent,
@@ -55,12 +56,28 @@ pub const MIN_PANEL_WIDTH: usize = 24;
 /// What an absent value looks like.
 const EMPTY: &str = "-";
 
+/// The FD and NAME cells of a connection waiting in an accept queue: it has no fd yet.
+const QUEUED_FD: &str = "·";
+const QUEUED_NAME: &str = "(queued)";
+
 /// Renders the panel: a title line `open fds: N`, then the table, every line at most
 /// `opts.width` display columns wide (not counting colour codes) for any width from
 /// [`MIN_PANEL_WIDTH`] up; below that the nine columns cannot fit and lines are wider.
 ///
 /// Rows of fds in `labels.internal` are left out; `N` counts the shown rows that are not closed.
 pub fn panel_lines(rows: &[(FdRow, Change)], labels: &Labels, opts: &PanelOptions) -> Vec<String> {
+    panel_lines_with_pending(rows, &[], labels, opts)
+}
+
+/// Renders the panel like [`panel_lines`], with the connections waiting in accept queues
+/// (`pending`) listed right under their listener's row: FD `·`, NAME `(queued)`, and the other
+/// end's fd in REMOTE when the client lives in this process. The title then also counts them.
+pub fn panel_lines_with_pending(
+    rows: &[(FdRow, Change)],
+    pending: &[(PendingConn, Change)],
+    labels: &Labels,
+    opts: &PanelOptions,
+) -> Vec<String> {
     let shown: Vec<&(FdRow, Change)> = rows
         .iter()
         .filter(|(row, _)| !labels.internal.contains(&row.fd))
@@ -71,14 +88,29 @@ pub fn panel_lines(rows: &[(FdRow, Change)], labels: &Labels, opts: &PanelOption
         .count();
 
     let mut table = new_table(opts);
+    let mut queued = 0;
     for (i, (row, change)) in shown.iter().enumerate() {
         let partners = partners_of(i, &shown);
         let texts = cell_texts(row, change, labels, &partners);
         table.add_row(styled_cells(texts, change, opts.color));
+        if *change == Change::Closed {
+            continue;
+        }
+        for (conn, conn_change) in pending.iter().filter(|(p, _)| p.listener_fd == row.fd) {
+            let partners = pending_partners(conn, &shown);
+            let texts = pending_texts(conn, conn_change, &partners);
+            table.add_row(pending_cells(texts, conn_change, opts.color));
+            queued += 1;
+        }
     }
     arrange_columns(&mut table, opts.width);
 
-    let mut lines = vec![format!("open fds: {open}")];
+    let title = if queued == 0 {
+        format!("open fds: {open}")
+    } else {
+        format!("open fds: {open}, queued connections: {queued}")
+    };
+    let mut lines = vec![title];
     // Padding leaves trailing blanks; they would only widen the left side of a layout.
     lines.extend(table.lines().map(|line| line.trim_end().to_string()));
     lines
@@ -187,14 +219,66 @@ fn is_open_socket(row: &FdRow, change: &Change) -> bool {
     row.kind == Kind::Socket && *change != Change::Closed
 }
 
-/// Whether two sockets are the two ends of one connection.
+/// Whether two sockets are the two ends of one connection: each one's local address is the
+/// other's remote address, or (for Unix sockets, which are often unnamed) the kernel says one is
+/// the other's peer.
 fn are_two_ends(a: &FdRow, b: &FdRow) -> bool {
     let crossed = match (&a.local, &a.remote, &b.local, &b.remote) {
         (Some(al), Some(ar), Some(bl), Some(br)) => al == br && ar == bl,
         _ => false,
     };
+    let peers = a.peer_inode == Some(b.inode) || b.peer_inode == Some(a.inode);
     // The same addresses on TCP and UDP are unrelated sockets.
-    crossed && a.label() == b.label()
+    (crossed || peers) && a.label() == b.label()
+}
+
+/// The fds of shown sockets that are the client end of a queued connection: by crossed addresses
+/// for TCP, by inode for Unix (the kernel names a pending Unix connection by its client).
+fn pending_partners(conn: &PendingConn, shown: &[&(FdRow, Change)]) -> Vec<i32> {
+    shown
+        .iter()
+        .filter(|(row, change)| is_open_socket(row, change))
+        .filter(|(row, _)| match conn.peer_inode {
+            Some(client) => row.inode == client,
+            None => {
+                row.label() == conn.kind
+                    && row.local.is_some()
+                    && row.local == conn.remote
+                    && row.remote == conn.local
+            }
+        })
+        .map(|(row, _)| row.fd)
+        .collect()
+}
+
+/// The text of each column for a queued connection: no fd yet, and for TCP the bytes already
+/// waiting in it.
+fn pending_texts(conn: &PendingConn, change: &Change, partners: &[i32]) -> [String; 9] {
+    let queue = |q: Option<u64>| q.map_or_else(|| EMPTY.to_string(), |n| n.to_string());
+    [
+        mark(change).to_string(),
+        QUEUED_FD.to_string(),
+        QUEUED_NAME.to_string(),
+        sanitize_line(&conn.kind),
+        shown_or_empty(conn.local.as_deref()),
+        remote_text(conn.remote.as_deref(), partners),
+        sanitize_line(&conn.state),
+        queue(conn.recv_q),
+        queue(conn.send_q),
+    ]
+}
+
+/// Styles a queued connection's cells like a row's, but dim while unchanged: it is not an fd.
+fn pending_cells(texts: [String; 9], change: &Change, color: bool) -> Vec<Cell> {
+    let cells = styled_cells(texts, change, color);
+    if color && *change == Change::Same {
+        cells
+            .into_iter()
+            .map(|cell| cell.add_attribute(Attribute::Dim))
+            .collect()
+    } else {
+        cells
+    }
 }
 
 /// The text of each column for one row, escaped and with `-` for absent values.
@@ -314,7 +398,7 @@ fn changed_columns(change: &Change) -> Vec<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::render::diff::tests::{tcp, tty};
+    use crate::render::diff::tests::{queued, tcp, tty};
     use crate::render::layout::{display_width, strip_ansi};
 
     fn plain(width: usize) -> PanelOptions {
@@ -482,6 +566,118 @@ mod tests {
             assert!(!text.contains('\u{202e}') && !text.contains('\u{7}'));
             assert!(!text.contains("\u{1b}[2J"));
         }
+    }
+
+    #[test]
+    fn queued_connections_sit_under_their_listener() {
+        let mut rows = sample();
+        // fd 4's client end made the queued connection; fds 5 and 6 are gone for this test.
+        rows.truncate(5);
+        let pending = vec![
+            (queued("127.0.0.1:40000", "ESTABLISHED"), Change::New),
+            (queued("127.0.0.1:40009", "SYN_RECV"), Change::Same),
+        ];
+        let lines = panel_lines_with_pending(&rows, &pending, &Labels::default(), &plain(120));
+        assert_eq!(lines[0], "open fds: 5, queued connections: 2");
+        let text: Vec<String> = lines.iter().map(|l| strip_ansi(l)).collect();
+        let listener = text
+            .iter()
+            .position(|l| l == &line_of(&lines, 3))
+            .expect("listener line");
+        let first = &text[listener + 1];
+        let second = &text[listener + 2];
+        assert!(first.starts_with("+  ·  (queued)  tcp"), "{first}");
+        for v in ["127.0.0.1:8080", "127.0.0.1:40000 ↔ fd 4", "ESTABLISHED"] {
+            assert!(first.contains(v), "{v} missing in {first}");
+        }
+        assert!(second.starts_with("   ·  (queued)"), "{second}");
+        assert!(
+            second.contains("SYN_RECV") && !second.contains('↔'),
+            "{second}"
+        );
+        assert!(
+            text[listener + 3].contains(" 4  "),
+            "fd 4 follows the queue"
+        );
+    }
+
+    #[test]
+    fn queued_connections_of_a_closed_or_hidden_listener_are_not_shown() {
+        let mut listener = tcp(3, 10);
+        listener.state = Some("LISTEN".into());
+        let pending = vec![(queued("127.0.0.1:40000", "ESTABLISHED"), Change::Same)];
+        let closed = vec![(listener.clone(), Change::Closed)];
+        let lines = panel_lines_with_pending(&closed, &pending, &Labels::default(), &plain(120));
+        assert!(lines.iter().all(|l| !l.contains("(queued)")), "{lines:#?}");
+        let mut labels = Labels::default();
+        labels.internal.insert(3);
+        let hidden = vec![(listener, Change::Same)];
+        let lines = panel_lines_with_pending(&hidden, &pending, &labels, &plain(120));
+        assert!(lines.iter().all(|l| !l.contains("(queued)")), "{lines:#?}");
+    }
+
+    #[test]
+    fn unix_ends_pair_by_peer_inode() {
+        let end = |fd: i32, inode: u64, peer: u64| {
+            let mut row = unix(fd, "");
+            row.inode = inode;
+            row.local = None;
+            row.state = Some("CONNECTED".into());
+            row.peer_inode = Some(peer);
+            (row, Change::Same)
+        };
+        let rows = vec![end(4, 100, 101), end(5, 101, 100), end(6, 102, 999)];
+        let lines = panel_lines(&rows, &Labels::default(), &plain(120));
+        assert!(line_of(&lines, 4).contains("- ↔ fd 5"), "{lines:#?}");
+        assert!(line_of(&lines, 5).contains("- ↔ fd 4"), "{lines:#?}");
+        assert!(!line_of(&lines, 6).contains('↔'), "{lines:#?}");
+    }
+
+    #[test]
+    fn queued_unix_connection_pairs_with_its_client_by_inode() {
+        let mut listener = unix(3, "@srv");
+        listener.inode = 50;
+        let mut client = unix(4, "");
+        client.inode = 51;
+        client.local = None;
+        client.remote = Some("@srv".into());
+        client.state = Some("CONNECTED".into());
+        let conn = PendingConn {
+            listener_fd: 3,
+            kind: "unix/stream".into(),
+            local: Some("@srv".into()),
+            remote: None,
+            state: "CONNECTED".into(),
+            peer_inode: Some(51),
+            recv_q: None,
+            send_q: None,
+        };
+        let rows = vec![(listener, Change::Same), (client, Change::Same)];
+        let pending = vec![(conn, Change::Same)];
+        let lines = panel_lines_with_pending(&rows, &pending, &Labels::default(), &plain(120));
+        let queued_line = lines
+            .iter()
+            .find(|l| l.contains("(queued)"))
+            .expect("queued line");
+        assert!(queued_line.contains("- ↔ fd 4"), "{queued_line}");
+    }
+
+    #[test]
+    fn queued_rows_are_dim_when_unchanged_and_green_when_new() {
+        let opts = PanelOptions {
+            width: 120,
+            color: true,
+        };
+        let rows = vec![sample()[3].clone()];
+        let pending = vec![
+            (queued("127.0.0.1:40000", "ESTABLISHED"), Change::Same),
+            (queued("127.0.0.1:40001", "ESTABLISHED"), Change::New),
+        ];
+        let lines = panel_lines_with_pending(&rows, &pending, &Labels::default(), &opts);
+        let same = lines.iter().find(|l| l.contains("40000")).expect("same");
+        let new = lines.iter().find(|l| l.contains("40001")).expect("new");
+        assert!(same.contains("\u{1b}[2m"), "{same:?}");
+        assert!(new.contains("\u{1b}[38;5;10m"), "{new:?}");
     }
 
     #[test]

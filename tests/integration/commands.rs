@@ -253,7 +253,6 @@ fn listen_with_a_backlog_shows_it_as_send_q_and_waiting_connections_as_recv_q() 
 }
 
 #[test]
-#[ignore = "bug: a unix listener shows recv_q null and send_q 0 instead of its accept queue length and backlog (SPEC §5)"]
 fn a_unix_listener_shows_its_accept_queue_like_ss() {
     let name = unique_name("unixq");
     let steps = json_steps(&format!(
@@ -268,7 +267,6 @@ fn a_unix_listener_shows_its_accept_queue_like_ss() {
 }
 
 #[test]
-#[ignore = "bug: connections waiting in the accept queue are not listed under their listener in the panel (SPEC §5)"]
 fn a_connection_waiting_in_the_accept_queue_is_listed_under_its_listener() {
     let output = Test::new()
         .args(["--panel", "below"])

@@ -9,4 +9,5 @@ mod malformed;
 mod multiplex;
 mod pty;
 mod replay;
+mod ss;
 mod support;
