@@ -6,7 +6,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command as Process, Stdio};
 
 use super::Engine;
-use crate::lang::Command;
+use std::os::fd::AsRawFd;
+
+use crate::lang::{Check, Command};
 use crate::replay::{run_script, Script};
 use crate::session::{Failure, Outcome};
 
@@ -39,7 +41,8 @@ impl Engine {
         }
         let bytes = std::fs::read(path).map_err(|e| {
             let errno = nix::errno::Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO));
-            Failure::os(errno, format!("cannot read {}", path.display()))
+            Failure::os(errno, format!("cannot read the script {}", path.display()))
+                .with_hint("check the path; it is taken relative to the directory sockplay runs in")
         })?;
         let script = Script::parse_bytes(&path.display().to_string(), &bytes)
             .map_err(|error| Failure::usage(error.to_string()))?;
@@ -55,8 +58,8 @@ impl Engine {
             )));
         }
         out.say(format!(
-            "ran {} commands from {}",
-            script.lines.len(),
+            "ran {} from {}",
+            plural(script.lines.len(), "command"),
             crate::render::escape_text(&path.display().to_string())
         ));
         Ok(())
@@ -64,25 +67,40 @@ impl Engine {
 
     fn record(&mut self, path: Option<&Path>, out: &mut Outcome) -> Result<(), Failure> {
         let Some(path) = path else {
-            return match self.recording.take() {
-                Some((path, count)) => {
-                    out.say(format!("recorded {count} commands in {}", path.display()));
-                    Ok(())
-                }
-                None => Err(Failure::usage(
+            let Some(mut recording) = self.recording.take() else {
+                return Err(Failure::usage(
                     "nothing is being recorded: start with `record FILE.sock`",
-                )),
+                ));
             };
+            recording.flush_pending();
+            self.session.forget_internal_fd(recording.file.as_raw_fd());
+            out.say(format!(
+                "recorded {} in {}",
+                plural(recording.count, "command"),
+                recording.path.display()
+            ));
+            return Ok(());
         };
-        std::fs::write(
-            path,
-            "# Recorded by sockplay. Replay it with: sockplay THIS_FILE.sock\n",
-        )
-        .map_err(|e| {
+        let mut file = std::fs::File::create(path).map_err(|e| {
             let errno = nix::errno::Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO));
             Failure::os(errno, format!("cannot write {}", path.display()))
+                .with_hint("check the directory exists and is writable")
         })?;
-        self.recording = Some((path.to_path_buf(), 0));
+        let _ = writeln!(
+            file,
+            "# Recorded by sockplay. Replay it with: sockplay {}",
+            path.display()
+        );
+        // Kept open for the whole recording, on a high fd: a full fd table later must not make the
+        // recording lose lines, and the user's sockets keep the low numbers.
+        let file = move_high(file);
+        self.session.add_internal_fds([file.as_raw_fd()]);
+        self.recording = Some(Recording {
+            path: path.to_path_buf(),
+            file,
+            count: 0,
+            pending_expect: None,
+        });
         out.say(format!(
             "recording to {}: every command from now on, until `record stop`",
             path.display()
@@ -91,43 +109,52 @@ impl Engine {
     }
 
     /// Appends a command that just ran to the recording, as it was typed. A command that failed with
-    /// an errno is followed by `expect error ERRNO`, so the recording replays; one that failed before
-    /// any syscall (a typo'd name) did nothing and is left out.
+    /// an errno is followed by `expect error ERRNO` (unless the next line typed is that check), so
+    /// the recording replays; one that failed before any syscall did nothing and is left out.
+    /// Commands run by a `source` are represented by the `source` line itself.
     pub(super) fn record_line(
         &mut self,
         input: &str,
         command: &Command,
         failure: Option<&Failure>,
     ) {
-        if matches!(
-            command,
-            Command::Record { .. } | Command::Help { .. } | Command::Quit
-        ) {
+        if self.source_depth > 0
+            || matches!(
+                command,
+                Command::Record { .. } | Command::Help { .. } | Command::Quit
+            )
+        {
             return;
         }
-        let Some((path, count)) = &mut self.recording else {
+        let Some(recording) = &mut self.recording else {
             return;
         };
-        let mut text = input.trim().to_string();
-        match failure {
-            None => {}
+        match command {
+            // The check the user typed replaces the one the recording would have added.
+            Command::Expect(Check::Error(_)) if recording.pending_expect.is_some() => {
+                recording.pending_expect = None;
+            }
+            _ => recording.flush_pending(),
+        }
+        let line = match (command, failure) {
+            (Command::Shell { .. }, _) => {
+                format!("# {}   (shell lines are not replayed)", input.trim())
+            }
+            (_, Some(Failure { errno: None, .. })) if !matches!(command, Command::Expect(_)) => {
+                return
+            }
+            _ => input.trim().to_string(),
+        };
+        recording.write(&line);
+        if let (
+            false,
             Some(Failure {
                 errno: Some(errno), ..
-            }) => {
-                text.push_str(&format!(
-                    "\nexpect error {}",
-                    crate::sys::errno_name(*errno)
-                ));
-            }
-            Some(_) => return,
-        }
-        // Opened per line, so the recording never holds an fd the user's sockets might want.
-        let written = std::fs::OpenOptions::new()
-            .append(true)
-            .open(&*path)
-            .and_then(|mut file| writeln!(file, "{text}"));
-        if written.is_ok() {
-            *count += 1;
+            }),
+        ) = (matches!(command, Command::Expect(_)), failure)
+        {
+            recording.pending_expect =
+                Some(format!("expect error {}", crate::sys::errno_name(*errno)));
         }
     }
 
@@ -167,5 +194,56 @@ impl Engine {
     }
 }
 
-/// Where a recording goes and how many commands it holds so far.
-pub(super) type Recording = Option<(PathBuf, usize)>;
+/// A recording in progress.
+#[derive(Debug)]
+pub(super) struct Recording {
+    path: PathBuf,
+    file: std::fs::File,
+    /// Commands written so far.
+    count: usize,
+    /// The `expect error` that follows the last command, unless the user types it next.
+    pending_expect: Option<String>,
+}
+
+impl Recording {
+    fn write(&mut self, line: &str) {
+        match writeln!(self.file, "{line}") {
+            Ok(()) => self.count += usize::from(!line.starts_with('#')),
+            Err(e) => eprintln!(
+                "sockplay: the recording {} lost a line: {e}",
+                self.path.display()
+            ),
+        }
+    }
+
+    fn flush_pending(&mut self) {
+        if let Some(line) = self.pending_expect.take() {
+            self.write(&line);
+        }
+    }
+}
+
+impl Drop for Recording {
+    /// A session that ends while recording still writes the check its last command needs.
+    fn drop(&mut self) {
+        self.flush_pending();
+    }
+}
+
+/// Moves a file to an fd of 64 or more when the limit allows (else it stays where it is).
+fn move_high(file: std::fs::File) -> std::fs::File {
+    match nix::fcntl::fcntl(&file, nix::fcntl::FcntlArg::F_DUPFD_CLOEXEC(64)) {
+        // SAFETY: fcntl just returned this new fd and nothing else owns it.
+        Ok(high) => unsafe { <std::fs::File as std::os::fd::FromRawFd>::from_raw_fd(high) },
+        Err(_) => file,
+    }
+}
+
+/// `1 command`, `2 commands`.
+pub fn plural(count: usize, noun: &str) -> String {
+    if count == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{count} {noun}s")
+    }
+}

@@ -4,6 +4,8 @@
 mod front;
 mod meaning;
 
+pub use front::plural;
+
 use std::io::{self, Write};
 
 use nix::errno::Errno;
@@ -40,7 +42,7 @@ pub struct Engine {
     pub session: Session,
     previous: Snapshot,
     pub view: View,
-    recording: front::Recording,
+    recording: Option<front::Recording>,
     source_depth: usize,
 }
 

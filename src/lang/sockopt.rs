@@ -265,6 +265,15 @@ pub fn parse_opt_value(
     text: &str,
     column: usize,
 ) -> Result<OptValue, SyntaxError> {
+    if option.read_only {
+        return Err(SyntaxError::new(
+            column,
+            format!(
+                "{} is read-only: use `getsockopt SOCK {}`",
+                option.name, option.name
+            ),
+        ));
+    }
     let lower = text.to_ascii_lowercase();
     let err = |what: &str| {
         Err(SyntaxError::new(

@@ -91,7 +91,8 @@ pub fn panel_lines_with_pending(
     let mut queued = 0;
     for (i, (row, change)) in shown.iter().enumerate() {
         let partners = partners_of(i, &shown);
-        let texts = cell_texts(row, change, labels, &partners);
+        let twins = twins_of(i, &shown);
+        let texts = cell_texts(row, change, labels, &partners, &twins);
         table.add_row(styled_cells(texts, change, opts.color));
         if *change == Change::Closed {
             continue;
@@ -214,6 +215,23 @@ fn partners_of(i: usize, shown: &[&(FdRow, Change)]) -> Vec<i32> {
         .collect()
 }
 
+/// The other open fds that are the very same socket as row `i` (same inode: `dup`, or an fd passed
+/// back to this process).
+fn twins_of(i: usize, shown: &[&(FdRow, Change)]) -> Vec<i32> {
+    let (me, my_change) = shown[i];
+    if !is_open_socket(me, my_change) {
+        return Vec::new();
+    }
+    shown
+        .iter()
+        .enumerate()
+        .filter(|&(j, (other, change))| {
+            j != i && is_open_socket(other, change) && other.inode == me.inode
+        })
+        .map(|(_, (other, _))| other.fd)
+        .collect()
+}
+
 /// Whether a row is a socket whose fd is still open.
 fn is_open_socket(row: &FdRow, change: &Change) -> bool {
     row.kind == Kind::Socket && *change != Change::Closed
@@ -282,7 +300,13 @@ fn pending_cells(texts: [String; 9], change: &Change, color: bool) -> Vec<Cell> 
 }
 
 /// The text of each column for one row, escaped and with `-` for absent values.
-fn cell_texts(row: &FdRow, change: &Change, labels: &Labels, partners: &[i32]) -> [String; 9] {
+fn cell_texts(
+    row: &FdRow,
+    change: &Change,
+    labels: &Labels,
+    partners: &[i32],
+    twins: &[i32],
+) -> [String; 9] {
     let local = if row.kind == Kind::Socket {
         &row.local
     } else {
@@ -300,7 +324,7 @@ fn cell_texts(row: &FdRow, change: &Change, labels: &Labels, partners: &[i32]) -
     [
         mark(change).to_string(),
         row.fd.to_string(),
-        name_text(row.fd, labels),
+        name_text(row.fd, labels, twins),
         sanitize_line(&row.label()),
         shown_or_empty(local.as_deref()),
         remote_text(row.remote.as_deref(), partners),
@@ -328,27 +352,42 @@ fn shown_or_empty(value: Option<&str>) -> String {
     }
 }
 
-/// The NAME column: the session's name for the fd, marked when its handle was detached.
-fn name_text(fd: i32, labels: &Labels) -> String {
+/// The NAME column: the session's name for the fd, marked when its handle was detached, and
+/// `≡ fd N` when other fds are the same socket.
+fn name_text(fd: i32, labels: &Labels, twins: &[i32]) -> String {
     let name = labels.names.get(&fd).map(|n| sanitize_line(n));
     let detached = labels.detached.contains(&fd);
-    match (name, detached) {
+    let mut text = match (name, detached) {
         (Some(name), true) => format!("{name} (detached)"),
         (None, true) => "(detached)".to_string(),
         (Some(name), false) => name,
-        (None, false) => EMPTY.to_string(),
+        (None, false) => String::new(),
+    };
+    if !twins.is_empty() {
+        let fds: Vec<String> = twins.iter().map(|fd| format!("fd {fd}")).collect();
+        if !text.is_empty() {
+            text.push(' ');
+        }
+        text.push_str(&format!("≡ {}", fds.join(", ")));
+    }
+    if text.is_empty() {
+        EMPTY.to_string()
+    } else {
+        text
     }
 }
 
 /// The REMOTE column, followed by the fds of the other end when it lives in this process.
 fn remote_text(remote: Option<&str>, partners: &[i32]) -> String {
-    let mut text = shown_or_empty(remote);
-    if !partners.is_empty() {
-        let fds: Vec<String> = partners.iter().map(|fd| format!("fd {fd}")).collect();
-        text.push_str(" ↔ ");
-        text.push_str(&fds.join(", "));
+    if partners.is_empty() {
+        return shown_or_empty(remote);
     }
-    text
+    let fds: Vec<String> = partners.iter().map(|fd| format!("fd {fd}")).collect();
+    match remote.filter(|r| !r.is_empty()) {
+        Some(remote) => format!("{} ↔ {}", sanitize_line(remote), fds.join(", ")),
+        // An unnamed unix peer has no address to show, only where it lives.
+        None => format!("↔ {}", fds.join(", ")),
+    }
 }
 
 /// Turns a row's texts into cells, coloured by what changed when `color` is set: new rows green,
@@ -628,8 +667,9 @@ mod tests {
         };
         let rows = vec![end(4, 100, 101), end(5, 101, 100), end(6, 102, 999)];
         let lines = panel_lines(&rows, &Labels::default(), &plain(120));
-        assert!(line_of(&lines, 4).contains("- ↔ fd 5"), "{lines:#?}");
-        assert!(line_of(&lines, 5).contains("- ↔ fd 4"), "{lines:#?}");
+        assert!(line_of(&lines, 4).contains(" ↔ fd 5"), "{lines:#?}");
+        assert!(!line_of(&lines, 4).contains("- ↔"), "no dash for an unnamed peer: {lines:#?}");
+        assert!(line_of(&lines, 5).contains(" ↔ fd 4"), "{lines:#?}");
         assert!(!line_of(&lines, 6).contains('↔'), "{lines:#?}");
     }
 
@@ -659,7 +699,7 @@ mod tests {
             .iter()
             .find(|l| l.contains("(queued)"))
             .expect("queued line");
-        assert!(queued_line.contains("- ↔ fd 4"), "{queued_line}");
+        assert!(queued_line.contains(" ↔ fd 4"), "{queued_line}");
     }
 
     #[test]

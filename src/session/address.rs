@@ -53,7 +53,7 @@ impl Session {
                         "`{name}` (fd {fd}) has no address yet: bind it first, e.g. `bind {name} :0`"
                     )));
                 }
-                Ok(loopback_for_wildcard(local))
+                Ok(reachable_from(local, domain))
             }
         }
     }
@@ -85,17 +85,33 @@ pub fn is_unbound(addr: &SockAddr) -> bool {
     }
 }
 
-/// Connecting to a socket bound to 0.0.0.0 or :: means connecting to this machine: use loopback.
-fn loopback_for_wildcard(addr: SockAddr) -> SockAddr {
-    match addr.as_socket() {
-        Some(SocketAddr::V4(v4)) if v4.ip().is_unspecified() => {
-            SockAddr::from(SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), v4.port()))
+/// The address a socket of `domain` uses to reach a socket bound at `addr`. A wildcard bind
+/// (0.0.0.0 or ::) means "this machine", so loopback; across families an IPv4 address is reached from
+/// inet6 as `::ffff:a.b.c.d` and a dual-stack `[::]` listener from inet as 127.0.0.1.
+fn reachable_from(addr: SockAddr, domain: Domain) -> SockAddr {
+    let Some(socket) = addr.as_socket() else {
+        return addr;
+    };
+    let port = socket.port();
+    let ip = match (socket.ip(), domain) {
+        (IpAddr::V6(v6), Domain::IPV4) if v6.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        (IpAddr::V6(v6), Domain::IPV4) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => IpAddr::V6(v6),
+        },
+        (IpAddr::V4(v4), Domain::IPV6) => {
+            let v4 = if v4.is_unspecified() {
+                Ipv4Addr::LOCALHOST
+            } else {
+                v4
+            };
+            IpAddr::V6(v4.to_ipv6_mapped())
         }
-        Some(SocketAddr::V6(v6)) if v6.ip().is_unspecified() => {
-            SockAddr::from(SocketAddr::new(IpAddr::V6(Ipv6Addr::LOCALHOST), v6.port()))
-        }
-        _ => addr,
-    }
+        (IpAddr::V4(v4), _) if v4.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        (IpAddr::V6(v6), _) if v6.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
+        (ip, _) => ip,
+    };
+    SockAddr::from(SocketAddr::new(ip, port))
 }
 
 /// A kernel address as sockplay shows it: `127.0.0.1:8080`, `[::1]:80`, `/tmp/x.sock`, `@name`.

@@ -380,7 +380,16 @@ impl Session {
                     out.say(format!("{call} = {}", failed_call(errno)));
                     let failure = Failure::os(errno, format!("nothing sent on fd {fd}"));
                     return Err(match errno {
-                        Errno::EPIPE => failure.with_hint("the peer closed the connection; there is no one left to receive: close this socket"),
+Errno::EPIPE => {
+                            // EPIPE means this side may not send: because the peer is gone, or
+                            // because this socket's own sending side was shut down.
+                            let state = crate::fdtable::inspect_fd(fd).and_then(|row| row.state);
+                            if matches!(state.as_deref(), Some("FIN_WAIT1" | "FIN_WAIT2" | "CLOSING")) {
+                                failure.with_hint(format!("fd {fd} shut down its own sending side (shutdown wr); it can still receive, not send"))
+                            } else {
+                                failure.with_hint("the peer closed the connection; there is no one left to receive: close this socket")
+                            }
+                        }
                         Errno::EAGAIN => failure.with_hint("the send buffer is full and the socket is non-blocking: wait until the peer reads (poll for POLLOUT)"),
                         _ => failure,
                     });
@@ -434,9 +443,24 @@ impl Session {
                 ));
             }
         }
-        let call = format!("recv({fd}, {max}, 0)");
+        // A message socket cuts a message longer than MAX; MSG_TRUNC makes the kernel say so.
+        let sock_type = socket.r#type().ok();
+        let message = sock_type.is_some_and(|t| t != Type::STREAM);
+        let (flags, shown_flags) = if message {
+            (MsgFlags::MSG_DONTWAIT | MsgFlags::MSG_TRUNC, "MSG_TRUNC")
+        } else {
+            (MsgFlags::MSG_DONTWAIT, "0")
+        };
+        let call = format!("recv({fd}, {max}, {shown_flags})");
         let mut buffer = vec![0u8; max];
-        match nix::sys::socket::recv(socket.as_raw_fd(), &mut buffer, MsgFlags::MSG_DONTWAIT) {
+        match nix::sys::socket::recv(socket.as_raw_fd(), &mut buffer, flags) {
+            Ok(0) if sock_type == Some(Type::DGRAM) => {
+                out.say(format!(
+                    "{call} = 0  an empty datagram (for datagrams, 0 bytes is not EOF)"
+                ));
+                self.last.received = Some(Vec::new());
+                Ok(())
+            }
             Ok(0) if max > 0 => {
                 out.say(format!("{call} = 0"));
                 let state = crate::fdtable::inspect_fd(fd).and_then(|row| row.state);
@@ -452,10 +476,14 @@ impl Session {
                 self.last.received = Some(Vec::new());
                 Ok(())
             }
-            Ok(n) => {
+            Ok(length) => {
+                let n = length.min(max);
                 buffer.truncate(n);
-                out.say(format!("{call} = {n}  {}", show_received(&buffer)));
+                out.say(format!("{call} = {length}  {}", show_received(&buffer)));
                 dump_lines(&buffer, hex, out);
+                if length > max {
+                    out.say(super::datagram::cut_message(length, n));
+                }
                 self.last.received = Some(buffer);
                 Ok(())
             }

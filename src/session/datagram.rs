@@ -14,6 +14,14 @@ use super::{Failure, Outcome, Session};
 use crate::lang::{AddrSpec, SockRef};
 use crate::sys::wait_until;
 
+/// What a message socket lost when MAX was smaller than the message.
+pub(super) fn cut_message(length: usize, kept: usize) -> String {
+    format!(
+        "the message had {length} bytes: {kept} fit in MAX, the other {} are lost",
+        length - kept
+    )
+}
+
 impl Session {
     pub(super) fn sendto(
         &mut self,
@@ -41,7 +49,8 @@ impl Session {
             match socket.send_to_with_flags(data, &address, flags) {
                 Ok(n) => {
                     out.say(format!("{call} = {n}"));
-                    if let Ok(local) = socket.local_addr() {
+                    let datagram = socket.r#type().is_ok_and(|t| t == socket2::Type::DGRAM);
+                    if let (true, Ok(local)) = (datagram, socket.local_addr()) {
                         out.say(format!(
                             "one datagram left {} for {shown}",
                             show_addr(&local)
@@ -102,27 +111,35 @@ impl Session {
                 ));
             }
         }
-        let call = format!("recvfrom({fd}, {max}, MSG_TRUNC)");
+        // On message sockets MSG_TRUNC makes the kernel report a message's full length even when
+        // it was cut; on a stream it would throw the bytes away instead, so it is not asked there.
+        let message = socket.r#type().is_ok_and(|t| t != socket2::Type::STREAM);
+        let (flags, shown_flags) = if message {
+            (libc::MSG_DONTWAIT | libc::MSG_TRUNC, "MSG_TRUNC")
+        } else {
+            (libc::MSG_DONTWAIT, "0")
+        };
+        let call = format!("recvfrom({fd}, {max}, {shown_flags})");
         let mut buffer = vec![0u8; max];
         // SAFETY: u8 and MaybeUninit<u8> have the same layout; the kernel only writes bytes into it.
         let uninit =
             unsafe { &mut *(buffer.as_mut_slice() as *mut [u8] as *mut [MaybeUninit<u8>]) };
-        // MSG_TRUNC makes the kernel report a datagram's full length even when it was cut.
-        match socket.recv_from_with_flags(uninit, libc::MSG_DONTWAIT | libc::MSG_TRUNC) {
+        match socket.recv_from_with_flags(uninit, flags) {
             Ok((length, sender)) => {
                 let kept = length.min(max);
                 buffer.truncate(kept);
+                let from = if sender.is_unnamed() || sender.family() == 0 {
+                    String::new()
+                } else {
+                    format!("  from {}", show_addr(&sender))
+                };
                 out.say(format!(
-                    "{call} = {length}  from {}  {}",
-                    show_addr(&sender),
+                    "{call} = {length}{from}  {}",
                     show_received(&buffer)
                 ));
                 dump_lines(&buffer, hex, out);
                 if length > max {
-                    out.say(format!(
-                        "the datagram had {length} bytes: {kept} fit in MAX, the other {} are lost",
-                        length - kept
-                    ));
+                    out.say(cut_message(length, kept));
                 }
                 self.last.received = Some(buffer);
                 Ok(())

@@ -112,11 +112,15 @@ impl Session {
                 out.say(format!("{call} = 0"));
                 let open = crate::fdtable::snapshot().rows;
                 let above = open.iter().filter(|row| row.fd as u64 >= limit).count();
-                let mut note = format!(
-                    "only fds 0 to {} can be made now; {} are open",
-                    limit.saturating_sub(1),
-                    open.len()
-                );
+                let mut note = if limit == 0 {
+                    format!("no new fd can be made at all now; {} are open", open.len())
+                } else {
+                    format!(
+                        "only fds 0 to {} can be made now; {} are open",
+                        limit - 1,
+                        open.len()
+                    )
+                };
                 if above > 0 {
                     note.push_str(&format!(
                         " ({above} above the limit stay open: the limit only stops new ones)"

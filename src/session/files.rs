@@ -198,7 +198,8 @@ impl Session {
             }
             if kept > 0 {
                 out.say(format!(
-                    "`{name}` still buffers {kept} bytes that left the kernel's RECV-Q: \"{}\"",
+                    "`{name}` still buffers {} that left the kernel's RECV-Q: \"{}\"",
+                    crate::engine::plural(kept, "byte"),
                     escape_bytes(&file.read_buffer[..kept.min(48)])
                 ));
             }
@@ -238,8 +239,8 @@ impl Session {
             data.len()
         ));
         out.say(format!(
-            "`{file}` buffers {} bytes; the socket sees nothing until `flush {file}`",
-            object.write_buffer.len()
+            "`{file}` buffers {}; the socket sees nothing until `flush {file}`",
+            crate::engine::plural(object.write_buffer.len(), "byte")
         ));
         Ok(())
     }

@@ -121,6 +121,11 @@ impl Session {
         self.internal.extend(fds);
     }
 
+    /// Forgets an internal fd that sockplay has closed.
+    pub fn forget_internal_fd(&mut self, fd: i32) {
+        self.internal.remove(&fd);
+    }
+
     /// Names, detached marks and internal fds, for the panel. A socket with file objects over it
     /// shows them after its name: `conn [f]`.
     pub fn labels(&self) -> Labels {

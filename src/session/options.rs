@@ -122,7 +122,16 @@ fn describe(option: &SockOpt, raw: &Raw) -> String {
             libc::AF_UNIX => "AF_UNIX".into(),
             n => n.to_string(),
         },
-        (_, Raw::Int(n)) if option.name.ends_with("BUF") => format!("{n} bytes"),
+        (_, Raw::Int(n))
+            if option.name.ends_with("BUF")
+                || option.name.ends_with("LOWAT")
+                || option.name == "TCP_MAXSEG" =>
+        {
+            format!("{n} bytes")
+        }
+        (_, Raw::Int(n)) if option.name == "TCP_KEEPIDLE" || option.name == "TCP_KEEPINTVL" => {
+            format!("{n} s")
+        }
         (_, Raw::Int(n)) => n.to_string(),
     }
 }

@@ -1,6 +1,7 @@
 //! sockplay's integration tests: the real binary, real kernel sockets, real peers. One module per
 //! feature; `support` holds the `Test` builder they all use.
 
+mod api;
 mod checks;
 mod commands;
 mod foreign;
