@@ -112,8 +112,11 @@ impl Completer for SockHelper {
                 .flat_map(|c| std::iter::once(c.name).chain(c.aliases.iter().copied()));
             return Ok((start, pairs(names.map(str::to_string).collect())));
         };
-        // Unix paths complete from the file system.
-        if word.starts_with('/') || word.starts_with("./") || word.starts_with("../") {
+        // Unix socket paths and script files complete from the file system.
+        let wants_path =
+            find_command(command).is_some_and(|spec| spec.args.get(args.len()) == Some(&Arg::Path));
+        if wants_path || word.starts_with('/') || word.starts_with("./") || word.starts_with("../")
+        {
             return self.files.complete(line, pos, ctx);
         }
         let candidates = self.candidates(command, args.len(), args.last().copied());

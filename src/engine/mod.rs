@@ -20,6 +20,9 @@ use crate::render::{
 use crate::session::{Failure, Outcome, Session};
 use crate::sys::{clear_interrupt, errno_name};
 
+/// The fewest panel rows shown however small the screen: a summary below this says little.
+const MIN_PANEL_ROWS: usize = 12;
+
 /// A width that never constrains the panel, to measure its natural width.
 const UNBOUNDED: usize = 10_000;
 
@@ -92,9 +95,11 @@ impl Engine {
                     .iter()
                     .map(|p| (p.clone(), Change::Same))
                     .collect();
+                // `fds` prints the whole table, however tall.
                 let options = PanelOptions {
                     width: self.width(),
                     color: false,
+                    max_rows: None,
                 };
                 outcome.lines.extend(panel_lines_with_pending(
                     &rows,
@@ -173,33 +178,51 @@ impl Engine {
         command: &Command,
         step: &Step,
     ) -> io::Result<()> {
+        let width = self.width();
         let mut left = Vec::new();
         if self.view.echo {
             left.push(format!("sockplay> {}", crate::render::sanitize_line(input)));
         }
         left.extend(step.outcome.text().lines().map(str::to_string));
-        let width = self.width();
+        // Long output lines wrap at the terminal's width, indented, so nothing runs past the edge.
+        let wrap = textwrap::Options::new(width.max(20)).subsequent_indent("    ");
+        let left: Vec<String> = left
+            .iter()
+            .flat_map(|line| {
+                textwrap::wrap(line, &wrap)
+                    .into_iter()
+                    .map(|l| l.into_owned())
+                    .collect::<Vec<_>>()
+            })
+            .collect();
         let labels = &step.labels;
-        let options = PanelOptions {
-            width,
-            color: self.view.color,
-        };
+        let height = crate::render::terminal_height();
         let placement = self.session.settings.panel;
         let lines = if command.shows_panel() && placement != PanelPlacement::Off {
-            // Beside the output when the panel fits there unsqueezed, else below it at full width.
+            // Beside the output when the panel fits there unsqueezed, else below it at full width;
+            // either way no taller than the screen (a summary says what it left out).
+            let beside_rows = height.map(|h| h.saturating_sub(2).max(MIN_PANEL_ROWS));
             let natural = panel_lines_with_pending(
                 &step.rows,
                 &step.pending,
                 labels,
                 &PanelOptions {
                     width: UNBOUNDED,
-                    ..options
+                    color: self.view.color,
+                    max_rows: beside_rows,
                 },
             );
             let beside = width.saturating_sub(widest(&left) + 3);
             if placement == PanelPlacement::Right && widest(&natural) <= beside {
                 side_by_side(&left, &natural, PanelPlacement::Right, width)
             } else {
+                let below_rows =
+                    height.map(|h| h.saturating_sub(left.len() + 2).max(MIN_PANEL_ROWS));
+                let options = PanelOptions {
+                    width,
+                    color: self.view.color,
+                    max_rows: below_rows,
+                };
                 let panel = panel_lines_with_pending(&step.rows, &step.pending, labels, &options);
                 side_by_side(&left, &panel, PanelPlacement::Below, width)
             }

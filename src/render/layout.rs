@@ -25,6 +25,14 @@ pub fn terminal_width() -> Option<usize> {
     from_tty.or_else(columns_env)
 }
 
+/// The height of stdout's terminal in rows; None when stdout is not a terminal (then nothing is
+/// cut for height: scripts and pipes get every row).
+pub fn terminal_height() -> Option<usize> {
+    terminal_size::terminal_size_of(std::io::stdout())
+        .map(|(_, terminal_size::Height(h))| usize::from(h))
+        .filter(|&h| h > 0)
+}
+
 /// Reads a positive width from `COLUMNS`.
 fn columns_env() -> Option<usize> {
     parse_columns(&std::env::var("COLUMNS").ok()?)

@@ -22,6 +22,9 @@ pub struct PanelOptions {
     /// Whether to colour rows and cells with ANSI codes. Colour is used exactly when this is set,
     /// regardless of whether stdout is a terminal or `NO_COLOR` is set: the caller decides.
     pub color: bool,
+    /// The most table rows to show (the screen's height); past it unchanged rows are summarised.
+    /// None shows every row.
+    pub max_rows: Option<usize>,
 }
 
 /// The column headers, in order. The first column holds the change mark.
@@ -87,9 +90,13 @@ pub fn panel_lines_with_pending(
         .filter(|(_, change)| *change != Change::Closed)
         .count();
 
+    let keep = rows_to_keep(&shown, pending, opts.max_rows);
     let mut table = new_table(opts);
     let mut queued = 0;
     for (i, (row, change)) in shown.iter().enumerate() {
+        if !keep[i] {
+            continue;
+        }
         let partners = partners_of(i, &shown);
         let twins = twins_of(i, &shown);
         let texts = cell_texts(row, change, labels, &partners, &twins);
@@ -114,7 +121,76 @@ pub fn panel_lines_with_pending(
     let mut lines = vec![title];
     // Padding leaves trailing blanks; they would only widen the left side of a layout.
     lines.extend(table.lines().map(|line| line.trim_end().to_string()));
+    let hidden: Vec<&FdRow> = shown
+        .iter()
+        .zip(&keep)
+        .filter(|(_, k)| !**k)
+        .map(|((row, _), _)| row)
+        .collect();
+    if !hidden.is_empty() {
+        lines.push(hidden_summary(&hidden));
+    }
     lines
+}
+
+/// Which rows fit when the table must stay within `max_rows`: every row the step changed, then
+/// unchanged ones in fd order, leaving a line for the summary of the rest.
+fn rows_to_keep(
+    shown: &[&(FdRow, Change)],
+    pending: &[(PendingConn, Change)],
+    max_rows: Option<usize>,
+) -> Vec<bool> {
+    let Some(max_rows) = max_rows else {
+        return vec![true; shown.len()];
+    };
+    // Title, header and its rule, queued rows: what the table costs besides fd rows.
+    let budget = max_rows.saturating_sub(3 + pending.len());
+    if shown.len() <= budget {
+        return vec![true; shown.len()];
+    }
+    let mut keep: Vec<bool> = shown
+        .iter()
+        .map(|(_, change)| *change != Change::Same)
+        .collect();
+    let mut room = budget.saturating_sub(1 + keep.iter().filter(|k| **k).count());
+    for k in keep.iter_mut().filter(|k| !**k) {
+        if room == 0 {
+            break;
+        }
+        *k = true;
+        room -= 1;
+    }
+    keep
+}
+
+/// `… 960 more, all LISTEN` or `… 960 more: 900 LISTEN, 60 ESTABLISHED` for rows left out.
+fn hidden_summary(hidden: &[&FdRow]) -> String {
+    let mut counts: Vec<(String, usize)> = Vec::new();
+    for row in hidden {
+        let what = row.state.clone().unwrap_or_else(|| row.label());
+        match counts.iter_mut().find(|(w, _)| *w == what) {
+            Some((_, n)) => *n += 1,
+            None => counts.push((what, 1)),
+        }
+    }
+    counts.sort_by(|a, b| b.1.cmp(&a.1));
+    match counts.as_slice() {
+        [(what, _)] => format!(
+            "… {} more, all {what} (`fds` shows every row)",
+            hidden.len()
+        ),
+        _ => {
+            let parts: Vec<String> = counts
+                .iter()
+                .map(|(what, n)| format!("{n} {what}"))
+                .collect();
+            format!(
+                "… {} more: {} (`fds` shows every row)",
+                hidden.len(),
+                parts.join(", ")
+            )
+        }
+    }
 }
 
 /// Sets up an empty table with the panel's style, headers, width and colour mode.
@@ -444,6 +520,7 @@ mod tests {
         PanelOptions {
             width,
             color: false,
+            max_rows: None,
         }
     }
 
@@ -593,7 +670,11 @@ mod tests {
         labels.names.insert(3, "evil\u{1b}[2J".into());
         let rows = vec![(unix(3, "/tmp/\u{202e}x\n\u{7}.sock"), Change::New)];
         for color in [false, true] {
-            let opts = PanelOptions { width: 120, color };
+            let opts = PanelOptions {
+                width: 120,
+                color,
+                max_rows: None,
+            };
             let lines = panel_lines(&rows, &labels, &opts);
             let text = lines
                 .iter()
@@ -668,7 +749,10 @@ mod tests {
         let rows = vec![end(4, 100, 101), end(5, 101, 100), end(6, 102, 999)];
         let lines = panel_lines(&rows, &Labels::default(), &plain(120));
         assert!(line_of(&lines, 4).contains(" ↔ fd 5"), "{lines:#?}");
-        assert!(!line_of(&lines, 4).contains("- ↔"), "no dash for an unnamed peer: {lines:#?}");
+        assert!(
+            !line_of(&lines, 4).contains("- ↔"),
+            "no dash for an unnamed peer: {lines:#?}"
+        );
         assert!(line_of(&lines, 5).contains(" ↔ fd 4"), "{lines:#?}");
         assert!(!line_of(&lines, 6).contains('↔'), "{lines:#?}");
     }
@@ -707,6 +791,7 @@ mod tests {
         let opts = PanelOptions {
             width: 120,
             color: true,
+            max_rows: None,
         };
         let rows = vec![sample()[3].clone()];
         let pending = vec![
@@ -731,6 +816,7 @@ mod tests {
         let opts = PanelOptions {
             width: 120,
             color: true,
+            max_rows: None,
         };
         let lines = panel_lines(&sample(), &Labels::default(), &opts);
         let raw_line = |fd: i32| {
@@ -758,6 +844,7 @@ mod tests {
         let opts = PanelOptions {
             width: 120,
             color: true,
+            max_rows: None,
         };
         let rows = vec![(sample()[3].0.clone(), Change::Changed(vec!["state"]))];
         let lines = panel_lines(&rows, &Labels::default(), &opts);
@@ -810,7 +897,11 @@ mod tests {
         labels.detached.insert(7);
         for width in [60, 80, 120] {
             for color in [false, true] {
-                let opts = PanelOptions { width, color };
+                let opts = PanelOptions {
+                    width,
+                    color,
+                    max_rows: None,
+                };
                 let lines = panel_lines(&long_rows(), &labels, &opts);
                 for line in &lines {
                     assert!(

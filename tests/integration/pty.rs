@@ -43,15 +43,25 @@ struct Repl {
 impl Repl {
     /// Starts `sockplay` on a fresh pty and waits for its first prompt.
     fn start() -> Repl {
-        let mut repl = Repl::spawn();
+        Repl::start_sized(COLUMNS, ROWS)
+    }
+
+    /// Starts `sockplay` on a fresh pty of the given size and waits for its first prompt.
+    fn start_sized(columns: u16, rows: u16) -> Repl {
+        let mut repl = Repl::spawn_sized(columns, rows);
         repl.expect(PROMPT);
         repl
     }
 
     /// Starts `sockplay` on a fresh pty.
     fn spawn() -> Repl {
+        Repl::spawn_sized(COLUMNS, ROWS)
+    }
+
+    /// Starts `sockplay` on a fresh pty of the given size.
+    fn spawn_sized(columns: u16, rows: u16) -> Repl {
         let state = tempfile::tempdir().expect("temporary directory");
-        let (master, slave) = open_pty();
+        let (master, slave) = open_pty(columns, rows);
         let mut command = Command::new(env!("CARGO_BIN_EXE_sockplay"));
         command
             .env("HOME", state.path())
@@ -146,6 +156,15 @@ impl Repl {
         before
     }
 
+    /// Enters `line` and returns everything shown until the next prompt, decoded. Waits for
+    /// `needle` first: while a hint is shown the line editor redraws the prompt as keys arrive.
+    fn step(&mut self, line: &str, needle: &str) -> String {
+        self.enter(line);
+        let before = self.expect(needle);
+        let after = self.expect(PROMPT);
+        decoded(&format!("{before}{needle}{after}"))
+    }
+
     /// Waits at most `limit` for sockplay to exit.
     fn exit_status(&mut self, limit: Duration) -> ExitStatus {
         let deadline = Instant::now() + limit;
@@ -182,14 +201,14 @@ impl Drop for Repl {
 }
 
 /// A new pty pair, both ends close-on-exec, with a window size set.
-fn open_pty() -> (OwnedFd, OwnedFd) {
+fn open_pty(columns: u16, rows: u16) -> (OwnedFd, OwnedFd) {
     let master =
         posix_openpt(OFlag::O_RDWR | OFlag::O_NOCTTY | OFlag::O_CLOEXEC).expect("posix_openpt");
     grantpt(&master).expect("grantpt");
     unlockpt(&master).expect("unlockpt");
     let size = libc::winsize {
-        ws_row: ROWS,
-        ws_col: COLUMNS,
+        ws_row: rows,
+        ws_col: columns,
         ws_xpixel: 0,
         ws_ypixel: 0,
     };
@@ -374,4 +393,91 @@ fn a_misspelt_command_gets_did_you_mean_and_the_session_goes_on() {
     let shown = repl.run("lisen 3", "did you mean");
     assert!(shown.contains("lisen"), "{shown:?}");
     repl.run("socket tcp", ") = 3");
+}
+
+/// What the terminal showed, as text: rexpect hands back either decoded text or one char per byte.
+fn decoded(read: &str) -> String {
+    if read.chars().all(|c| (c as u32) < 0x100) {
+        chars_as_utf8(read)
+    } else {
+        read.to_string()
+    }
+}
+
+/// The lines a terminal would show for raw output: escape sequences removed, and a carriage return
+/// starting over (the line editor redraws the line that way as keys arrive).
+fn screen_lines(raw: &str) -> Vec<String> {
+    let mut text = String::new();
+    let mut chars = raw.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            // CSI sequences (colours, cursor moves): ESC [ parameters final-byte.
+            '\x1b' if chars.peek() == Some(&'[') => {
+                chars.next();
+                for c in chars.by_ref() {
+                    if ('@'..='~').contains(&c) {
+                        break;
+                    }
+                }
+            }
+            '\x1b' => {
+                chars.next();
+            }
+            '\r' => text.push('\n'),
+            c => text.push(c),
+        }
+    }
+    text.lines().map(str::to_string).collect()
+}
+
+#[test]
+fn at_200_columns_the_panel_stands_beside_the_output() {
+    let mut repl = Repl::start_sized(200, 50);
+    let shown = repl.step("socket tcp as srv", "SEND-Q");
+    let screen = screen_lines(&shown);
+    let call = screen
+        .iter()
+        .find(|line| line.contains("socket(AF_INET, SOCK_STREAM, IPPROTO_TCP) = 3"))
+        .unwrap_or_else(|| panic!("the call line is on screen: {screen:#?}"));
+    assert!(
+        call.contains(" │ ") && call.contains("open fds"),
+        "the panel starts on the same line as the call, to its right: {call:?}"
+    );
+}
+
+#[test]
+fn at_80_columns_no_line_is_wider_than_80() {
+    let mut repl = Repl::start_sized(80, 40);
+    let mut raw = String::new();
+    for (line, needle) in [
+        ("socket tcp as srv", "= 3"),
+        ("bind srv 127.0.0.1:0", "bound to"),
+        ("listen srv", "LISTEN"),
+        ("socket tcp as other", "= 4"),
+        // A failure whose hint is a long sentence.
+        ("bind other $srv", "hint:"),
+        ("socket tcp as cli", "= 5"),
+        ("connect cli $srv", "ESTABLISHED"),
+        ("accept srv as conn", "peer"),
+        ("help accept", "Example:"),
+        ("fds", "SEND-Q"),
+    ] {
+        raw.push_str(&repl.step(line, needle));
+    }
+    let screen = screen_lines(&raw);
+    assert!(
+        screen.len() > 40,
+        "the session printed its steps: {screen:#?}"
+    );
+    for line in &screen {
+        assert!(
+            line.chars().count() <= 80,
+            "a line is wider than the 80-column terminal ({} columns): {line:?}",
+            line.chars().count()
+        );
+    }
+    assert!(
+        !screen.iter().any(|line| line.contains(" │ ")),
+        "at 80 columns the panel goes below the output"
+    );
 }
