@@ -173,7 +173,7 @@ fn hidden_summary(hidden: &[&FdRow]) -> String {
             None => counts.push((what, 1)),
         }
     }
-    counts.sort_by(|a, b| b.1.cmp(&a.1));
+    counts.sort_by_key(|(_, n)| std::cmp::Reverse(*n));
     match counts.as_slice() {
         [(what, _)] => format!(
             "… {} more, all {what} (`fds` shows every row)",
