@@ -541,6 +541,69 @@ mod tests {
         row
     }
 
+    #[test]
+    fn a_table_taller_than_the_screen_keeps_changed_rows_and_says_what_it_hid() {
+        let mut rows: Vec<(FdRow, Change)> = (3..1003)
+            .map(|fd| {
+                let mut row = tcp(fd, fd as u64);
+                row.state = Some("LISTEN".into());
+                (row, Change::Same)
+            })
+            .collect();
+        let mut fresh = tcp(1003, 5000);
+        fresh.state = Some("ESTABLISHED".into());
+        rows.push((fresh, Change::New));
+        let opts = PanelOptions {
+            max_rows: Some(20),
+            ..plain(120)
+        };
+        let lines = panel_lines(&rows, &Labels::default(), &opts);
+        assert!(lines.len() <= 20, "{} lines: {lines:#?}", lines.len());
+        assert!(
+            find_line(&lines, 1003).is_some(),
+            "the new row is kept: {lines:#?}"
+        );
+        let last = lines.last().expect("a summary");
+        assert!(last.starts_with("… "), "{last}");
+        assert!(last.contains("more, all LISTEN"), "{last}");
+        let shown = lines
+            .iter()
+            .filter(|l| l.contains("LISTEN") && !l.starts_with('…'))
+            .count();
+        let hidden: usize = last[4..]
+            .split(' ')
+            .next()
+            .and_then(|n| n.parse().ok())
+            .expect("a count");
+        assert_eq!(
+            shown + hidden,
+            1000,
+            "every LISTEN row is either shown or counted"
+        );
+
+        let mut mixed = rows.clone();
+        mixed[0].0.state = Some("CLOSE_WAIT".into());
+        let lines = panel_lines(
+            &mixed,
+            &Labels::default(),
+            &PanelOptions {
+                max_rows: Some(5),
+                ..plain(120)
+            },
+        );
+        let last = lines.last().expect("a summary");
+        assert!(
+            last.contains("LISTEN") && last.contains(':'),
+            "several states are counted each: {last}"
+        );
+        let all = panel_lines(&rows, &Labels::default(), &plain(120));
+        assert_eq!(
+            all.len(),
+            1003,
+            "without a limit every row shows (title, header, rule, 1001 rows)"
+        );
+    }
+
     /// The first line of the table row for `fd`, without colour codes: a mark, then the fd
     /// right-aligned, then a gap. Continuation lines of wrapped cells start with blanks instead.
     fn find_line(lines: &[String], fd: i32) -> Option<String> {
