@@ -599,7 +599,7 @@ mod tests {
         let all = panel_lines(&rows, &Labels::default(), &plain(120));
         assert_eq!(
             all.len(),
-            1003,
+            1004,
             "without a limit every row shows (title, header, rule, 1001 rows)"
         );
     }
