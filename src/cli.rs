@@ -33,6 +33,8 @@ Examples:
   sockplay scripts/examples/tcp-server-client.sock
   sockplay -c 'socket tcp as srv; bind srv :0; listen srv'
   sockplay --json script.sock                one JSON object per command
+  sockplay --tutorial                        list the tutorials
+  sockplay --tutorial tcp-server-client      walk through one
 
 Exit status: 0 success; 1 a command failed or a check did not hold; 2 usage or syntax error."
 )]
@@ -44,6 +46,14 @@ pub struct Cli {
     /// Run these commands (separated by `;` outside quotes) and exit.
     #[arg(short = 'c', value_name = "COMMANDS", conflicts_with = "script")]
     pub commands: Option<String>,
+
+    /// List the built-in tutorials, or walk through the one called NAME.
+    #[arg(long, value_name = "NAME", num_args = 0..=1, default_missing_value = "", conflicts_with_all = ["script", "commands"])]
+    pub tutorial: Option<String>,
+
+    /// With --tutorial NAME: run every step unattended; exit 0 if every check held.
+    #[arg(long, requires = "tutorial")]
+    pub auto: bool,
 
     /// Machine output: one JSON object per executed command on stdout.
     #[arg(long)]

@@ -16,5 +16,6 @@ pub mod replay;
 mod run;
 pub mod session;
 pub mod sys;
+pub mod tutorial;
 
 pub use run::run;

@@ -21,7 +21,7 @@ const PROMPT: &str = "sockplay> ";
 
 /// What completion offers besides the fixed words: the session's socket names and fds.
 #[derive(Default)]
-struct SockHelper {
+pub(crate) struct SockHelper {
     names: Vec<String>,
     file_names: Vec<String>,
     fds: Vec<i32>,
@@ -247,36 +247,46 @@ fn prepare_history(path: &PathBuf) -> std::io::Result<()> {
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
 }
 
-/// Runs the prompt until quit or Ctrl-D; returns the exit status.
-pub fn run_repl(engine: &mut Engine) -> i32 {
-    let color = engine.view.color;
+/// The line editor for a prompt, with completion and hints from the command table.
+pub(crate) type LineEditor = Editor<SockHelper, DefaultHistory>;
+
+/// Makes the line editor, its fds kept off the numbers the user's sockets get.
+pub(crate) fn new_editor(engine: &mut Engine) -> Result<LineEditor, String> {
     let config = Config::builder()
         .completion_type(CompletionType::List)
         .history_ignore_space(true)
         .history_ignore_dups(true)
-        .map(|b| b.auto_add_history(true).build());
-    let config = match config {
-        Ok(config) => config,
-        Err(e) => {
-            eprintln!("sockplay: cannot configure the line editor: {e}");
-            return 1;
-        }
-    };
+        .map(|b| b.auto_add_history(true).build())
+        .map_err(|e| format!("cannot configure the line editor: {e}"))?;
     // The editor opens a SIGWINCH pipe for its whole life; keep it off the fds the user's sockets get.
-    let (editor, internal) =
-        reserve_low_fds_while(|| Editor::<SockHelper, DefaultHistory>::with_config(config));
+    let (editor, internal) = reserve_low_fds_while(|| LineEditor::with_config(config));
     engine.session.add_internal_fds(internal);
-    let mut editor = match editor {
-        Ok(editor) => editor,
-        Err(e) => {
-            eprintln!("sockplay: cannot start the line editor: {e}");
-            return 1;
-        }
-    };
+    let mut editor = editor.map_err(|e| format!("cannot start the line editor: {e}"))?;
     editor.set_helper(Some(SockHelper {
-        color,
+        color: engine.view.color,
         ..SockHelper::default()
     }));
+    Ok(editor)
+}
+
+/// Tells completion about the session's current names and fds.
+pub(crate) fn refresh_completion(editor: &mut LineEditor, engine: &Engine) {
+    if let Some(helper) = editor.helper_mut() {
+        helper.names = engine.session.names();
+        helper.file_names = engine.session.file_names();
+        helper.fds = engine.session.handle_fds();
+    }
+}
+
+/// Runs the prompt until quit or Ctrl-D; returns the exit status.
+pub fn run_repl(engine: &mut Engine) -> i32 {
+    let mut editor = match new_editor(engine) {
+        Ok(editor) => editor,
+        Err(message) => {
+            eprintln!("sockplay: {message}");
+            return 1;
+        }
+    };
     let history = history_path().filter(|p| prepare_history(p).is_ok());
     if let Some(path) = &history {
         let _ = editor.load_history(path);
@@ -291,11 +301,7 @@ pub fn run_repl(engine: &mut Engine) -> i32 {
 
     let mut number = 0;
     loop {
-        if let Some(helper) = editor.helper_mut() {
-            helper.names = engine.session.names();
-            helper.file_names = engine.session.file_names();
-            helper.fds = engine.session.handle_fds();
-        }
+        refresh_completion(&mut editor, engine);
         let line = match editor.readline(PROMPT) {
             Ok(line) => line,
             Err(ReadlineError::Interrupted) => continue,

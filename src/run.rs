@@ -46,6 +46,24 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
         explain: false,
     };
 
+    if let Some(name) = &cli.tutorial {
+        if name.is_empty() {
+            for line in crate::tutorial::list_tutorials() {
+                println!("{line}");
+            }
+            return 0;
+        }
+        let view = View {
+            json: cli.json,
+            color,
+            echo: true,
+            fallback_width: 120,
+            allow_shell: false,
+        };
+        let mut engine = Engine::new(Session::new(settings), view);
+        return crate::tutorial::run_tutorial(name, cli.auto, &mut engine);
+    }
+
     // Decide the script (if any) before anything runs: a script is parsed whole first.
     let script = if let Some(commands) = &cli.commands {
         Some(Script::parse_commands(commands))

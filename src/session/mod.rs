@@ -156,6 +156,30 @@ impl Session {
             .collect()
     }
 
+    /// `text` with each `$NAME` of a bound socket replaced by its address (for tutorial narration).
+    pub fn expand_names(&self, text: &str) -> String {
+        let mut text = text.to_string();
+        let mut names = self.names();
+        // Longest first, so `$srv2` is not taken for `$srv` followed by `2`.
+        names.sort_by_key(|n| std::cmp::Reverse(n.len()));
+        for name in names {
+            let needle = format!("${name}");
+            if !text.contains(&needle) {
+                continue;
+            }
+            let addr = self.resolve(&SockRef::Name(name.clone())).and_then(|fd| {
+                self.socket_at(fd)
+                    .ok()
+                    .and_then(|s| s.local_addr().ok())
+                    .ok_or_else(|| Failure::usage(""))
+            });
+            if let Ok(addr) = addr {
+                text = text.replace(&needle, &address::show_addr(&addr));
+            }
+        }
+        text
+    }
+
     /// The file object names in use, for completion.
     pub fn file_names(&self) -> Vec<String> {
         self.files.keys().cloned().collect()

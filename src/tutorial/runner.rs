@@ -1,0 +1,258 @@
+//! Walking a tutorial: narration, the suggested command (Enter runs it, or the learner types a
+//! variant), the real call and the panel, then the step's checks decide whether to go on, with a hint
+//! when they do not. `--auto` runs every step unattended and fails on the first check that does not
+//! hold.
+
+use rustyline::error::ReadlineError;
+
+use super::{paragraphs, Step, Tutorial, TUTORIALS};
+use crate::engine::Engine;
+use crate::lang::{parse_line, Check, Command};
+use crate::repl::{new_editor, refresh_completion, LineEditor};
+
+/// Exit status when a check did not hold or a command failed.
+const EXIT_FAILED: i32 = 1;
+
+/// The list `sockplay --tutorial` prints.
+pub fn list_tutorials() -> Vec<String> {
+    let mut lines = vec![
+        "Tutorials (walk one with `sockplay --tutorial NAME`):".to_string(),
+        String::new(),
+    ];
+    let width = TUTORIALS
+        .iter()
+        .map(|(name, _)| name.len())
+        .max()
+        .unwrap_or(0);
+    for (name, text) in TUTORIALS {
+        let summary = Tutorial::parse(name, text)
+            .map(|t| t.summary)
+            .unwrap_or_default();
+        lines.push(format!("  {name:width$}  {summary}"));
+    }
+    lines.push(String::new());
+    lines.push(
+        "Each one runs real calls on real sockets: you type (or accept) each command and watch the"
+            .to_string(),
+    );
+    lines.push("FD table change. `--auto` runs a tutorial unattended.".to_string());
+    lines
+}
+
+/// Runs the tutorial called `name`, walked (at a prompt) or `auto`; returns the exit status.
+pub fn run_tutorial(name: &str, auto: bool, engine: &mut Engine) -> i32 {
+    let tutorial = match Tutorial::named(name) {
+        Some(Ok(tutorial)) => tutorial,
+        Some(Err(error)) => {
+            eprintln!("{error}");
+            return 2;
+        }
+        None => {
+            let names: Vec<&str> = TUTORIALS.iter().map(|(n, _)| *n).collect();
+            let mut message = format!(
+                "sockplay: no tutorial is called `{}`",
+                crate::lang::quoted_word(name)
+            );
+            if let Some(near) = crate::lang::closest_name(name, &names) {
+                message.push_str(&format!("; did you mean `{near}`?"));
+            }
+            eprintln!("{message}\n(`sockplay --tutorial` lists them)");
+            return 2;
+        }
+    };
+    let width = crate::render::terminal_width().unwrap_or(100).min(100);
+    println!("{}", tutorial.title);
+    println!("{}", "=".repeat(tutorial.title.chars().count()));
+    say(&[tutorial.summary.clone()], width);
+    if auto {
+        run_auto(&tutorial, engine, width)
+    } else {
+        walk(&tutorial, engine, width)
+    }
+}
+
+/// Prints narration paragraphs, wrapped, with `$NAME` replaced by that socket's address.
+fn say_step(step: &Step, engine: &Engine, width: usize) {
+    let lines: Vec<String> = step
+        .narration
+        .iter()
+        .map(|line| engine.session.expand_names(line))
+        .collect();
+    say(&paragraphs(&lines), width);
+}
+
+fn say(paragraphs: &[String], width: usize) {
+    for paragraph in paragraphs {
+        println!();
+        for line in textwrap::wrap(paragraph, width) {
+            println!("{line}");
+        }
+    }
+}
+
+/// Runs the step's checks; the first that does not hold is returned.
+fn run_checks(step: &Step, engine: &mut Engine) -> Result<(), (usize, String)> {
+    for (line, text, check) in &step.checks {
+        let done = engine
+            .run_and_print(*line, text, check)
+            .map_err(|e| (*line, e.to_string()))?;
+        if let Some(failure) = done.outcome.failure {
+            return Err((*line, failure.headline()));
+        }
+    }
+    Ok(())
+}
+
+/// Whether the step's first check expects the command to fail (`expect error …`).
+fn expects_failure(step: &Step) -> bool {
+    matches!(
+        step.checks.first(),
+        Some((_, _, Command::Expect(Check::Error(_))))
+    )
+}
+
+/// Every step, unattended: like replaying the script, with the narration shown.
+fn run_auto(tutorial: &Tutorial, engine: &mut Engine, width: usize) -> i32 {
+    let total = tutorial.steps.len();
+    for (index, step) in tutorial.steps.iter().enumerate() {
+        println!("\n── step {}/{total} ──", index + 1);
+        say_step(step, engine, width);
+        let done = match engine.run_and_print(step.line, &step.text, &step.command) {
+            Ok(done) => done,
+            Err(_) => return 0,
+        };
+        if let (Some(failure), false) = (&done.outcome.failure, expects_failure(step)) {
+            eprintln!(
+                "tutorial {}:{}: {}",
+                tutorial.name,
+                step.line,
+                failure.headline()
+            );
+            return EXIT_FAILED;
+        }
+        if let Err((line, message)) = run_checks(step, engine) {
+            eprintln!("tutorial {}:{line}: {message}", tutorial.name);
+            return EXIT_FAILED;
+        }
+    }
+    say(&paragraphs(&tutorial.outro), width);
+    println!("\nEvery check held: tutorial `{}` done.", tutorial.name);
+    0
+}
+
+/// What the learner asked for at a step's prompt.
+enum Answer {
+    Run(String),
+    Back,
+    Skip,
+    Quit,
+}
+
+fn ask(editor: &mut LineEditor, prompt: &str, suggestion: &str) -> Answer {
+    match editor.readline_with_initial(prompt, (suggestion, "")) {
+        Ok(line) => match line.trim() {
+            // A terminal pre-fills the suggestion; a plain Enter (or a pipe's empty line) takes it.
+            "" => Answer::Run(suggestion.to_string()),
+            "back" => Answer::Back,
+            "skip" => Answer::Skip,
+            "quit" | "exit" => Answer::Quit,
+            typed => Answer::Run(typed.to_string()),
+        },
+        Err(ReadlineError::Interrupted) => Answer::Run(String::new()),
+        Err(_) => Answer::Quit,
+    }
+}
+
+/// The walk at a prompt.
+fn walk(tutorial: &Tutorial, engine: &mut Engine, width: usize) -> i32 {
+    let mut editor = match new_editor(engine) {
+        Ok(editor) => editor,
+        Err(message) => {
+            eprintln!("sockplay: {message}");
+            return EXIT_FAILED;
+        }
+    };
+    println!("\nAt each step: Enter runs the suggested command, or type your own.");
+    println!(
+        "`back` shows the step before again, `skip` lets sockplay do the step, `quit` leaves."
+    );
+    let total = tutorial.steps.len();
+    let mut index = 0;
+    while let Some(step) = tutorial.steps.get(index) {
+        if step.standin {
+            // Something the learner does outside sockplay (curl, another terminal): not run here.
+            index += 1;
+            continue;
+        }
+        println!("\n── step {}/{total} ──", index + 1);
+        say_step(step, engine, width);
+        println!("\n  suggested: {}", step.text);
+        loop {
+            refresh_completion(&mut editor, engine);
+            let prompt = format!("[{}/{total}] sockplay> ", index + 1);
+            let input = match ask(&mut editor, &prompt, &step.text) {
+                Answer::Quit => {
+                    println!("Left the tutorial at step {}/{total}; the sockets close as sockplay exits.", index + 1);
+                    return 0;
+                }
+                Answer::Back => {
+                    index = previous_walked(tutorial, index);
+                    break;
+                }
+                Answer::Skip => {
+                    println!("(sockplay runs the step for you)");
+                    step.text.clone()
+                }
+                Answer::Run(input) if input.is_empty() => continue,
+                Answer::Run(input) => input,
+            };
+            let command = match parse_line(&input) {
+                Ok(Some(command)) => command,
+                Ok(None) => continue,
+                Err(error) => {
+                    println!("error: {}", error.pointed(&input));
+                    println!("hint: the suggested command is `{}`", step.text);
+                    continue;
+                }
+            };
+            if matches!(command, Command::Quit) {
+                return 0;
+            }
+            // The prompt already shows what was typed; the checks after it are echoed.
+            engine.view.echo = false;
+            let ran = engine.run_and_print(step.line, &input, &command);
+            engine.view.echo = true;
+            if ran.is_err() {
+                return 0;
+            }
+            match run_checks(step, engine) {
+                Ok(()) => {
+                    index += 1;
+                    break;
+                }
+                Err((_, message)) => {
+                    println!("\nnot yet: {message}");
+                    let hint = step
+                        .hint
+                        .clone()
+                        .unwrap_or_else(|| format!("try the suggested command: `{}`", step.text));
+                    println!("hint: {hint}");
+                }
+            }
+        }
+    }
+    say(&paragraphs(&tutorial.outro), width);
+    println!(
+        "\nTutorial `{}` done: every step's checks held.",
+        tutorial.name
+    );
+    0
+}
+
+/// The walked step before `index` (stand-in steps are not walked).
+fn previous_walked(tutorial: &Tutorial, index: usize) -> usize {
+    (0..index)
+        .rev()
+        .find(|&i| !tutorial.steps[i].standin)
+        .unwrap_or(index)
+}
