@@ -63,7 +63,7 @@ pub fn run_tutorial(name: &str, auto: bool, engine: &mut Engine) -> i32 {
     let width = crate::render::terminal_width().unwrap_or(100).min(100);
     println!("{}", tutorial.title);
     println!("{}", "=".repeat(tutorial.title.chars().count()));
-    say(&[tutorial.summary.clone()], width);
+    say(std::slice::from_ref(&tutorial.summary), width);
     if auto {
         run_auto(&tutorial, engine, width)
     } else {
