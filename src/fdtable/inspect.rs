@@ -4,6 +4,7 @@
 //! when the table is too full to open `/proc/self/fd`.
 
 use crate::render::escape_bytes;
+use std::collections::HashMap;
 use std::ffi::CStr;
 use std::fs::File;
 use std::io;
@@ -12,6 +13,7 @@ use std::mem::MaybeUninit;
 use std::num::NonZeroUsize;
 use std::os::fd::{AsRawFd as _, BorrowedFd, RawFd};
 use std::os::unix::ffi::OsStrExt as _;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use libc::c_int;
 use nix::sys::resource::{getrlimit, Resource};
@@ -28,8 +30,10 @@ const SIOCINQ: libc::Ioctl = libc::FIONREAD;
 /// it the number of `TIOCOUTQ`, and libc only has that name.
 const SIOCOUTQ: libc::Ioctl = libc::TIOCOUTQ;
 
-/// `TCP_LISTEN` from the kernel's `include/net/tcp_states.h`.
+/// `TCP_LISTEN`, `TCP_CLOSE` and `TCP_SYN_SENT` from the kernel's `include/net/tcp_states.h`.
 const TCP_LISTEN: u8 = 10;
+const TCP_CLOSE: u8 = 7;
+const TCP_SYN_SENT: u8 = 2;
 
 /// Below this many fds, starting threads costs more than it saves.
 const PARALLEL_THRESHOLD: usize = 1024;
@@ -46,6 +50,12 @@ const MIN_PROBE_LIMIT: libc::rlim_t = 65536;
 /// The kind comes from `fstat`; non-sockets get their `/proc/self/fd/N` link as target, sockets
 /// their family, type, addresses, state and queues.
 pub fn inspect_fd(fd: i32) -> Option<FdRow> {
+    inspect_fd_with(fd, None).map(|(row, _)| row)
+}
+
+/// Describes `fd`, reusing what `known` says cannot have changed when it is about the same open
+/// object (same device and inode); returns the row and what is fixed about it for the next time.
+fn inspect_fd_with(fd: i32, known: Option<&Fixed>) -> Option<(FdRow, Option<Fixed>)> {
     let stat = fstat(fd).ok()?;
     // SAFETY: fstat just succeeded, so fd is open. The borrow ends with this call and serves only
     // read-only queries; if another thread closes the fd meanwhile, they fail with EBADF (or describe
@@ -56,8 +66,18 @@ pub fn inspect_fd(fd: i32) -> Option<FdRow> {
     let file_type = stat.st_mode & libc::S_IFMT;
     if file_type == libc::S_IFSOCK {
         row.kind = Kind::Socket;
-        describe_socket(&mut row, borrowed);
-        return Some(row);
+        let identity = (stat.st_dev as u64, stat.st_ino as u64);
+        let known = known.filter(|k| (k.dev, k.ino) == identity);
+        let fixed = describe_socket(&mut row, borrowed, identity, known);
+        return Some((row, Some(fixed)));
+    }
+    let identity = (stat.st_dev as u64, stat.st_ino as u64);
+    // A pipe, a terminal or an anonymous inode keeps its kind and link for as long as the same
+    // inode sits on the fd; a regular file's path can change (rename), so it is read every time.
+    if let Some(known) = known.filter(|k| (k.dev, k.ino) == identity && k.kind.is_some()) {
+        row.kind = known.kind.unwrap_or(Kind::Other);
+        row.target = known.target.clone();
+        return Some((row, Some(known.clone())));
     }
     row.kind = match file_type {
         libc::S_IFIFO => Kind::Pipe,
@@ -76,7 +96,17 @@ pub fn inspect_fd(fd: i32) -> Option<FdRow> {
     {
         row.kind = Kind::Other;
     }
-    Some(row)
+    let lasting = file_type != libc::S_IFREG && file_type != libc::S_IFDIR;
+    let fixed = lasting.then(|| Fixed {
+        dev: identity.0,
+        ino: identity.1,
+        family: None,
+        sock_type: None,
+        addrs: None,
+        kind: Some(row.kind),
+        target: row.target.clone(),
+    });
+    Some((row, fixed))
 }
 
 /// Describes every open fd of this process, sorted by fd, with what sock_diag adds (accept queues,
@@ -87,9 +117,24 @@ pub fn inspect_fd(fd: i32) -> Option<FdRow> {
 /// socket of sock_diag is opened only after the listing and closed before this returns, so it is
 /// never part of the table.
 pub fn snapshot() -> Snapshot {
-    let fds = list_open_fds().unwrap_or_else(|_| probe_open_fds());
-    inspect_all(&fds)
+    // For a big table, probing every slot of the kernel's fd table is cheaper than reading
+    // /proc/self/fd, whose entries the kernel formats one by one; for a small one, the directory
+    // is cheaper than the status file that gives the table's size.
+    let big = LAST_SIZE.load(Ordering::Relaxed) >= PROBE_ABOVE;
+    let fds = match big.then(fd_table_size).flatten() {
+        Some(size) => probe_below(size),
+        None => list_open_fds().unwrap_or_else(|_| probe_open_fds()),
+    };
+    let snapshot = inspect_all(&fds);
+    LAST_SIZE.store(snapshot.rows.len(), Ordering::Relaxed);
+    snapshot
 }
+
+/// How many fds the last snapshot found, to choose how the next one lists them.
+static LAST_SIZE: AtomicUsize = AtomicUsize::new(0);
+
+/// From this many open fds on, probing the table's slots beats listing /proc/self/fd.
+const PROBE_ABOVE: usize = 512;
 
 /// Describes every open fd of this process by asking `fcntl(F_GETFD)` about each number from 0 up
 /// to the RLIMIT_NOFILE soft limit (at least 65536, unless the hard limit is lower).
@@ -105,14 +150,29 @@ pub fn snapshot_by_probing() -> Snapshot {
 /// A big table is split across the CPUs: almost all the time goes into the kernel, one socket
 /// at a time, and different sockets do not contend there.
 fn inspect_all(fds: &[RawFd]) -> Snapshot {
-    let workers = std::thread::available_parallelism()
-        .map_or(1, NonZeroUsize::get)
-        .min(MAX_WORKERS);
-    let mut rows = if workers < 2 || fds.len() < PARALLEL_THRESHOLD {
-        inspect_each(fds)
+    let mut cache = FIXED
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let workers = if fds.len() < PARALLEL_THRESHOLD {
+        1
     } else {
-        inspect_in_parallel(fds, workers)
+        workers()
     };
+    let described = if workers < 2 {
+        inspect_each(fds, &cache)
+    } else {
+        inspect_in_parallel(fds, workers, &cache)
+    };
+    // The cache keeps exactly the fds open now, so it never outgrows the table.
+    cache.clear();
+    let mut rows = Vec::with_capacity(described.len());
+    for (row, fixed) in described {
+        if let Some(fixed) = fixed {
+            cache.insert(row.fd, fixed);
+        }
+        rows.push(row);
+    }
+    drop(cache);
     rows.sort_unstable_by_key(|row| row.fd);
     let mut snapshot = Snapshot {
         rows,
@@ -122,14 +182,47 @@ fn inspect_all(fds: &[RawFd]) -> Snapshot {
     snapshot
 }
 
+/// How many threads a big table is split over. Asked once: the answer reads cgroup files.
+fn workers() -> usize {
+    static WORKERS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *WORKERS.get_or_init(|| {
+        std::thread::available_parallelism()
+            .map_or(1, NonZeroUsize::get)
+            .min(MAX_WORKERS)
+    })
+}
+
+/// What cannot change about a socket while the same (device, inode) sits on its fd: its family
+/// and type, and the addresses of a TCP socket that is listening or connected.
+#[derive(Debug, Clone)]
+struct Fixed {
+    dev: u64,
+    ino: u64,
+    family: Option<c_int>,
+    sock_type: Option<c_int>,
+    /// (local, remote) of a TCP socket past the handshake or listening.
+    addrs: Option<(Option<String>, Option<String>)>,
+    /// For a pipe, terminal or anonymous inode: its kind and link (None for sockets).
+    kind: Option<Kind>,
+    target: Option<String>,
+}
+
+/// What the last snapshot learnt, by fd, for the next one.
+static FIXED: std::sync::LazyLock<std::sync::Mutex<HashMap<RawFd, Fixed>>> =
+    std::sync::LazyLock::new(|| std::sync::Mutex::new(HashMap::new()));
+
+type Described = Vec<(FdRow, Option<Fixed>)>;
+
 /// Describes `fds` on this thread.
-fn inspect_each(fds: &[RawFd]) -> Vec<FdRow> {
-    fds.iter().filter_map(|&fd| inspect_fd(fd)).collect()
+fn inspect_each(fds: &[RawFd], known: &HashMap<RawFd, Fixed>) -> Described {
+    fds.iter()
+        .filter_map(|&fd| inspect_fd_with(fd, known.get(&fd)))
+        .collect()
 }
 
 /// Describes `fds` in `workers` shares, one on this thread and the others on scoped threads; a
 /// share whose thread cannot be started is done here too.
-fn inspect_in_parallel(fds: &[RawFd], workers: usize) -> Vec<FdRow> {
+fn inspect_in_parallel(fds: &[RawFd], workers: usize, known: &HashMap<RawFd, Fixed>) -> Described {
     let share = fds.len().div_ceil(workers);
     let mut shares = fds.chunks(share);
     let own = shares.next().unwrap_or_default();
@@ -138,18 +231,18 @@ fn inspect_in_parallel(fds: &[RawFd], workers: usize) -> Vec<FdRow> {
             .map(|share| {
                 let thread = std::thread::Builder::new()
                     .name("fdtable".into())
-                    .spawn_scoped(scope, move || inspect_each(share));
+                    .spawn_scoped(scope, move || inspect_each(share, known));
                 (share, thread)
             })
             .collect();
-        let mut rows = inspect_each(own);
+        let mut rows = inspect_each(own, known);
         for (share, thread) in started {
             match thread {
                 Ok(thread) => match thread.join() {
                     Ok(part) => rows.extend(part),
                     Err(panic) => std::panic::resume_unwind(panic),
                 },
-                Err(_) => rows.extend(inspect_each(share)),
+                Err(_) => rows.extend(inspect_each(share, known)),
             }
         }
         rows
@@ -180,7 +273,22 @@ fn list_open_fds() -> io::Result<Vec<RawFd>> {
 
 /// Finds the open fds by probing each number below [`probe_limit`], which opens nothing.
 fn probe_open_fds() -> Vec<RawFd> {
-    (0..probe_limit()).filter(|&fd| is_open(fd)).collect()
+    probe_below(probe_limit())
+}
+
+/// The open fds below `limit`, by asking about each number.
+fn probe_below(limit: RawFd) -> Vec<RawFd> {
+    (0..limit).filter(|&fd| is_open(fd)).collect()
+}
+
+/// The size of this process's fd table (`FDSize` in /proc/self/status): every open fd is below it.
+/// None when the file cannot be read (a full table, no /proc).
+fn fd_table_size() -> Option<RawFd> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("FDSize:"))
+        .and_then(|size| size.trim().parse().ok())
 }
 
 /// Reads the next batch of directory entries into `buf` and returns the filled part, empty at the
@@ -261,48 +369,99 @@ fn fd_target(fd: RawFd) -> Option<String> {
     Some(target)
 }
 
-/// Fills in the socket half of `row`: family, type, addresses, state and queues.
-fn describe_socket(row: &mut FdRow, fd: BorrowedFd<'_>) {
+/// Fills in the socket half of `row`: family, type, addresses, state and queues. What `known`
+/// says is fixed is not asked again; returns what is fixed now.
+fn describe_socket(
+    row: &mut FdRow,
+    fd: BorrowedFd<'_>,
+    (dev, ino): (u64, u64),
+    known: Option<&Fixed>,
+) -> Fixed {
     let socket = SockRef::from(&fd);
-    let local = socket.local_addr().ok();
-    // getsockname already told us the family; SO_DOMAIN costs a syscall only when it failed.
-    let family = match &local {
-        Some(addr) => Some(c_int::from(addr.family())),
-        None => socket.domain().ok().map(c_int::from),
+    // getsockname tells the family too; SO_DOMAIN costs a syscall only when it failed.
+    let mut local_asked: Option<Option<SockAddr>> = None;
+    let (family, sock_type) = match known {
+        Some(known) => (known.family, known.sock_type),
+        None => {
+            let local = socket.local_addr().ok();
+            let family = match &local {
+                Some(addr) => Some(c_int::from(addr.family())),
+                None => socket.domain().ok().map(c_int::from),
+            };
+            local_asked = Some(local);
+            (family, socket.r#type().ok().map(c_int::from))
+        }
     };
-    let sock_type = socket.r#type().ok().map(c_int::from);
+    let mut fixed = Fixed {
+        dev,
+        ino,
+        family,
+        sock_type,
+        addrs: None,
+        kind: None,
+        target: None,
+    };
     row.family = family.map(family_name);
     row.sock_type = sock_type.map(type_name);
-    row.local = local.as_ref().and_then(format_local);
+    let mut local = || {
+        local_asked
+            .take()
+            .unwrap_or_else(|| socket.local_addr().ok())
+            .as_ref()
+            .and_then(format_local)
+    };
 
     let is_inet = matches!(family, Some(libc::AF_INET | libc::AF_INET6));
     if is_inet && sock_type == Some(libc::SOCK_STREAM) {
         // MPTCP is an inet stream without TCP_INFO; it falls through to the generic state.
         if let Ok(info) = tcp_info(fd.as_raw_fd()) {
             row.state = Some(tcp_state_name(info.tcpi_state).to_owned());
+            // Past the handshake (or listening) a TCP socket's addresses are set for good; in CLOSE
+            // or SYN_SENT getpeername says ENOTCONN, so those are asked every time.
+            let settled = !matches!(info.tcpi_state, TCP_CLOSE | TCP_SYN_SENT);
+            let (local, remote) = match known.and_then(|k| k.addrs.clone()).filter(|_| settled) {
+                Some(addrs) => addrs,
+                None => {
+                    let remote = if info.tcpi_state == TCP_LISTEN {
+                        None
+                    } else {
+                        socket.peer_addr().ok().as_ref().and_then(format_address)
+                    };
+                    (local(), remote)
+                }
+            };
+            if settled {
+                fixed.addrs = Some((local.clone(), remote.clone()));
+            }
+            row.local = local;
+            row.remote = remote;
             if info.tcpi_state == TCP_LISTEN {
                 // For a listener the kernel reuses these two fields for its accept queue (length
-                // and limit), which is what `ss` shows as Recv-Q and Send-Q; SIOCINQ would fail,
-                // and a listener has no peer, so there is nothing more to ask.
+                // and limit), which is what `ss` shows as Recv-Q and Send-Q; SIOCINQ would fail.
                 row.recv_q = Some(info.tcpi_unacked.into());
                 row.send_q = Some(info.tcpi_sacked.into());
-                return;
+            } else {
+                row.recv_q = queue_len(fd, SIOCINQ);
+                row.send_q = queue_len(fd, SIOCOUTQ);
             }
+            return fixed;
         }
     }
+    row.local = local();
     let peer = socket.peer_addr().ok();
     row.remote = peer.as_ref().and_then(format_address);
-    if row.state.is_none() && (is_inet || family == Some(libc::AF_UNIX)) {
+    if is_inet || family == Some(libc::AF_UNIX) {
         let state = connection_state(&socket, peer.is_some(), sock_type);
         row.state = Some(state.to_owned());
         if state == "LISTEN" {
             // A Unix listener answers SIOCINQ with EINVAL and SIOCOUTQ with 0, which would read
             // as a backlog limit of 0; no numbers beat wrong ones.
-            return;
+            return fixed;
         }
     }
     row.recv_q = queue_len(fd, SIOCINQ);
     row.send_q = queue_len(fd, SIOCOUTQ);
+    fixed
 }
 
 /// The UDP/Unix state: LISTEN, CONNECTED or UNCONNECTED.
@@ -805,9 +964,16 @@ mod tests {
         for (a, b) in &pairs {
             fds.extend([a.as_raw_fd(), b.as_raw_fd()]);
         }
-        let mut parallel = inspect_in_parallel(&fds, 3);
+        let none = HashMap::new();
+        let mut parallel: Vec<FdRow> = inspect_in_parallel(&fds, 3, &none)
+            .into_iter()
+            .map(|(r, _)| r)
+            .collect();
         parallel.sort_unstable_by_key(|row| row.fd);
-        let mut sequential = inspect_each(&fds);
+        let mut sequential: Vec<FdRow> = inspect_each(&fds, &none)
+            .into_iter()
+            .map(|(r, _)| r)
+            .collect();
         sequential.sort_unstable_by_key(|row| row.fd);
         assert_eq!(parallel.len(), fds.len());
         assert_eq!(parallel, sequential);
