@@ -5,6 +5,8 @@
 //! Rows arrive with their kernel strings already escaped; every cell still passes through
 //! [`sanitize_line`], so no control byte can reach the terminal whatever a row holds.
 
+use std::collections::HashMap;
+
 use super::diff::Change;
 use super::safe::sanitize_line;
 use super::Labels;
@@ -91,21 +93,22 @@ pub fn panel_lines_with_pending(
         .count();
 
     let keep = rows_to_keep(&shown, pending, opts.max_rows);
+    let relations = Relations::of(&shown);
     let mut table = new_table(opts);
     let mut queued = 0;
     for (i, (row, change)) in shown.iter().enumerate() {
         if !keep[i] {
             continue;
         }
-        let partners = partners_of(i, &shown);
-        let twins = twins_of(i, &shown);
+        let partners = relations.partners_of(i, &shown);
+        let twins = relations.twins_of(i, &shown);
         let texts = cell_texts(row, change, labels, &partners, &twins);
         table.add_row(styled_cells(texts, change, opts.color));
         if *change == Change::Closed {
             continue;
         }
         for (conn, conn_change) in pending.iter().filter(|(p, _)| p.listener_fd == row.fd) {
-            let partners = pending_partners(conn, &shown);
+            let partners = relations.pending_partners(conn, &shown);
             let texts = pending_texts(conn, conn_change, &partners);
             table.add_row(pending_cells(texts, conn_change, opts.color));
             queued += 1;
@@ -167,10 +170,14 @@ fn rows_to_keep(
 fn hidden_summary(hidden: &[&FdRow]) -> String {
     let mut counts: Vec<(String, usize)> = Vec::new();
     for row in hidden {
-        let what = row.state.clone().unwrap_or_else(|| row.label());
-        match counts.iter_mut().find(|(w, _)| *w == what) {
+        // Sockets are counted by state, other fds by kind; only a new name allocates.
+        let what: std::borrow::Cow<'_, str> = match &row.state {
+            Some(state) => state.as_str().into(),
+            None => row.label().into(),
+        };
+        match counts.iter_mut().find(|(seen, _)| *seen == what) {
             Some((_, n)) => *n += 1,
-            None => counts.push((what, 1)),
+            None => counts.push((what.into_owned(), 1)),
         }
     }
     counts.sort_by_key(|(_, n)| std::cmp::Reverse(*n));
@@ -272,42 +279,6 @@ fn column_padding(index: usize) -> (u16, u16) {
     }
 }
 
-/// The fds of other shown rows that are the other end of row `i`'s connection.
-///
-/// Two open sockets of the same kind are paired when each one's local address is the other's
-/// remote address. Usually there is one partner; a `dup` of an end gives two.
-fn partners_of(i: usize, shown: &[&(FdRow, Change)]) -> Vec<i32> {
-    let (me, my_change) = shown[i];
-    if !is_open_socket(me, my_change) {
-        return Vec::new();
-    }
-    shown
-        .iter()
-        .enumerate()
-        .filter(|&(j, (other, change))| {
-            j != i && is_open_socket(other, change) && are_two_ends(me, other)
-        })
-        .map(|(_, (other, _))| other.fd)
-        .collect()
-}
-
-/// The other open fds that are the very same socket as row `i` (same inode: `dup`, or an fd passed
-/// back to this process).
-fn twins_of(i: usize, shown: &[&(FdRow, Change)]) -> Vec<i32> {
-    let (me, my_change) = shown[i];
-    if !is_open_socket(me, my_change) {
-        return Vec::new();
-    }
-    shown
-        .iter()
-        .enumerate()
-        .filter(|&(j, (other, change))| {
-            j != i && is_open_socket(other, change) && other.inode == me.inode
-        })
-        .map(|(_, (other, _))| other.fd)
-        .collect()
-}
-
 /// Whether a row is a socket whose fd is still open.
 fn is_open_socket(row: &FdRow, change: &Change) -> bool {
     row.kind == Kind::Socket && *change != Change::Closed
@@ -326,24 +297,103 @@ fn are_two_ends(a: &FdRow, b: &FdRow) -> bool {
     (crossed || peers) && a.label() == b.label()
 }
 
-/// The fds of shown sockets that are the client end of a queued connection: by crossed addresses
-/// for TCP, by inode for Unix (the kernel names a pending Unix connection by its client).
-fn pending_partners(conn: &PendingConn, shown: &[&(FdRow, Change)]) -> Vec<i32> {
-    shown
-        .iter()
-        .filter(|(row, change)| is_open_socket(row, change))
-        .filter(|(row, _)| match conn.peer_inode {
-            Some(client) => row.inode == client,
-            None => {
-                row.label() == conn.kind
-                    && row.local.is_some()
-                    && row.local == conn.remote
-                    && row.remote == conn.local
-            }
-        })
-        .map(|(row, _)| row.fd)
-        .collect()
+/// Which shown rows belong together, indexed once per render so that pairing stays linear in a
+/// table of thousands of sockets: open sockets by inode, by peer inode, and by (local, remote).
+struct Relations<'a> {
+    by_inode: HashMap<u64, Vec<usize>>,
+    by_peer_inode: HashMap<u64, Vec<usize>>,
+    by_ends: HashMap<(&'a str, &'a str), Vec<usize>>,
 }
+
+impl<'a> Relations<'a> {
+    fn of(shown: &[&'a (FdRow, Change)]) -> Relations<'a> {
+        let mut relations = Relations {
+            by_inode: HashMap::new(),
+            by_peer_inode: HashMap::new(),
+            by_ends: HashMap::new(),
+        };
+        for (i, (row, change)) in shown.iter().enumerate() {
+            if !is_open_socket(row, change) {
+                continue;
+            }
+            relations.by_inode.entry(row.inode).or_default().push(i);
+            if let Some(peer) = row.peer_inode {
+                relations.by_peer_inode.entry(peer).or_default().push(i);
+            }
+            if let (Some(local), Some(remote)) = (&row.local, &row.remote) {
+                relations
+                    .by_ends
+                    .entry((local.as_str(), remote.as_str()))
+                    .or_default()
+                    .push(i);
+            }
+        }
+        relations
+    }
+
+    /// The fds of other shown rows that are the other end of row `i`'s connection.
+    ///
+    /// Two open sockets of the same kind are paired when each one's local address is the other's
+    /// remote address, or the kernel names one the other's peer. Usually there is one partner; a
+    /// `dup` of an end gives two.
+    fn partners_of(&self, i: usize, shown: &[&(FdRow, Change)]) -> Vec<i32> {
+        let (me, my_change) = shown[i];
+        if !is_open_socket(me, my_change) {
+            return Vec::new();
+        }
+        let crossed = match (&me.local, &me.remote) {
+            (Some(local), Some(remote)) => self.by_ends.get(&(remote.as_str(), local.as_str())),
+            _ => None,
+        };
+        let peer = me.peer_inode.and_then(|p| self.by_inode.get(&p));
+        let named_me = self.by_peer_inode.get(&me.inode);
+        let mut candidates: Vec<usize> = [crossed, peer, named_me]
+            .into_iter()
+            .flatten()
+            .flatten()
+            .copied()
+            .filter(|&j| j != i && are_two_ends(me, &shown[j].0))
+            .collect();
+        candidates.sort_unstable();
+        candidates.dedup();
+        candidates.iter().map(|&j| shown[j].0.fd).collect()
+    }
+
+    /// The other open fds that are the very same socket as row `i` (same inode: `dup`, or an fd
+    /// passed back to this process).
+    fn twins_of(&self, i: usize, shown: &[&(FdRow, Change)]) -> Vec<i32> {
+        let (me, my_change) = shown[i];
+        if !is_open_socket(me, my_change) {
+            return Vec::new();
+        }
+        self.by_inode
+            .get(&me.inode)
+            .into_iter()
+            .flatten()
+            .filter(|&&j| j != i)
+            .map(|&j| shown[j].0.fd)
+            .collect()
+    }
+
+    /// The fds of shown sockets that are the client end of a queued connection: by crossed
+    /// addresses for TCP, by inode for Unix (the kernel names a pending Unix connection by its
+    /// client).
+    fn pending_partners(&self, conn: &PendingConn, shown: &[&(FdRow, Change)]) -> Vec<i32> {
+        let candidates = match (conn.peer_inode, &conn.local, &conn.remote) {
+            (Some(client), _, _) => self.by_inode.get(&client),
+            (None, Some(local), Some(remote)) => self.by_ends.get(&(remote.as_str(), local.as_str())),
+            _ => None,
+        };
+        candidates
+            .into_iter()
+            .flatten()
+            .map(|&j| &shown[j].0)
+            .filter(|row| conn.peer_inode.is_some() || row.label() == conn.kind)
+            .map(|row| row.fd)
+            .collect()
+    }
+}
+
 
 /// The text of each column for a queued connection: no fd yet, and for TCP the bytes already
 /// waiting in it.
