@@ -20,10 +20,25 @@ use crate::lang::{parse_line, Command};
 use crate::replay::ScriptError;
 
 /// Every built-in tutorial, in the order they are listed: (name, script text).
-pub static TUTORIALS: &[(&str, &str)] = &[(
-    "sockets-are-fds",
-    include_str!("../../scripts/tutorials/sockets-are-fds.sock"),
-)];
+pub static TUTORIALS: &[(&str, &str)] = &[
+    (
+        "sockets-are-fds",
+        include_str!("../../scripts/tutorials/sockets-are-fds.sock"),
+    ),
+    (
+        "tcp-server-client",
+        include_str!("../../scripts/tutorials/tcp-server-client.sock"),
+    ),
+    ("udp", include_str!("../../scripts/tutorials/udp.sock")),
+    (
+        "unix-sockets",
+        include_str!("../../scripts/tutorials/unix-sockets.sock"),
+    ),
+    (
+        "http-by-hand",
+        include_str!("../../scripts/tutorials/http-by-hand.sock"),
+    ),
+];
 
 /// One step: what to say, the command to suggest, and the checks that show it worked.
 #[derive(Debug, Clone)]

@@ -12,3 +12,4 @@ mod pty;
 mod replay;
 mod ss;
 mod support;
+mod tutorials;

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::support::{repo_path, Test};
+use crate::support::{fixed_addresses, repo_path, Test};
 
 /// Every `*.sock` file under `dir`, recursively, sorted.
 fn sock_files(dir: &Path) -> Vec<PathBuf> {
@@ -33,6 +33,7 @@ fn every_script_in_the_repository_replays_without_a_failure() {
         "the walk found the seeds' script: {scripts:?}"
     );
     for script in scripts {
+        let _addresses = fixed_addresses();
         let output = Test::new().arg(&script).run();
         assert!(
             output.stdout.contains("sockplay> "),

@@ -9,6 +9,7 @@ use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::sync::{Mutex, MutexGuard};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
@@ -523,4 +524,13 @@ pub fn unique_name(what: &str) -> String {
         std::process::id(),
         NEXT.fetch_add(1, Ordering::SeqCst)
     )
+}
+
+/// Held while a repository script runs: the tutorials bind fixed Unix addresses
+/// (`@sockplay-tutorial-…`, `/tmp/sockplay-tutorial-….sock`), so two runs of the same one (its
+/// replay and its `--auto` walk) must not overlap, or the second bind fails with EADDRINUSE.
+pub fn fixed_addresses() -> MutexGuard<'static, ()> {
+    static LOCK: Mutex<()> = Mutex::new(());
+    // A test that failed while holding the lock poisons it; the addresses are free again anyway.
+    LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }

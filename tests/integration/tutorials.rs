@@ -1,0 +1,224 @@
+//! The built-in tutorials: every one that `sockplay --tutorial` lists runs unattended with every
+//! check holding, and a walk at a prompt (driven here through piped stdin, where an empty line is
+//! Enter) takes suggestions, answers a wrong command with "not yet" and a hint, survives garbage,
+//! and serves a real HTTP client.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::Duration;
+
+use crate::support::{fixed_addresses, port_after, repo_path, Test};
+
+/// The tutorial names `sockplay --tutorial` lists, in its order.
+fn listed_tutorials() -> Vec<String> {
+    let output = Test::new().arg("--tutorial").run();
+    // Each tutorial is a line `  NAME  summary`; the header and the closing words are not indented.
+    let names: Vec<String> = output
+        .stdout
+        .lines()
+        .filter(|line| line.starts_with("  "))
+        .filter_map(|line| line.split_whitespace().next())
+        .map(str::to_string)
+        .collect();
+    assert!(!names.is_empty(), "no tutorial listed\n{}", output.report());
+    names
+}
+
+/// `count` empty lines: at a tutorial prompt each one is Enter, which runs the suggested command.
+fn enters(count: usize) -> String {
+    "\n".repeat(count)
+}
+
+#[test]
+fn every_listed_tutorial_runs_unattended_and_every_check_holds() {
+    for name in listed_tutorials() {
+        let _addresses = fixed_addresses();
+        let output = Test::new()
+            .args(["--tutorial", &name, "--auto"])
+            .stdout_contains("── step 1/")
+            .stdout_lacks("not yet")
+            .run();
+        let last = output
+            .stdout
+            .lines()
+            .rev()
+            .find(|line| !line.trim().is_empty())
+            .unwrap_or_default();
+        assert!(
+            last.contains(&format!("tutorial `{name}` done")),
+            "{name}: the last line should say the tutorial is done, not {last:?}\n{}",
+            output.report()
+        );
+    }
+}
+
+#[test]
+fn the_list_names_every_tutorial_in_the_repository() {
+    let listed = listed_tutorials();
+    let dir = repo_path("scripts/tutorials");
+    let files: Vec<String> = std::fs::read_dir(&dir)
+        .expect("read scripts/tutorials")
+        .map(|entry| entry.expect("directory entry").path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "sock"))
+        .filter_map(|path| path.file_stem().map(|s| s.to_string_lossy().into_owned()))
+        .collect();
+    assert!(
+        files.iter().any(|f| f == "tcp-server-client"),
+        "found the tutorials: {files:?}"
+    );
+    for file in files {
+        assert!(
+            listed.contains(&file),
+            "`sockplay --tutorial` lists {file}: {listed:?}"
+        );
+    }
+}
+
+#[test]
+fn an_unknown_tutorial_is_a_usage_error_that_suggests_the_nearest_name() {
+    Test::new()
+        .args(["--tutorial", "tcp-server-clint"])
+        .status(2)
+        .stderr_contains("no tutorial is called `tcp-server-clint`")
+        .stderr_contains("did you mean `tcp-server-client`?")
+        .run();
+}
+
+#[test]
+fn enter_at_every_step_walks_the_fds_tutorial_to_the_end() {
+    Test::new()
+        .args(["--tutorial", "sockets-are-fds"])
+        .stdin(enters(30))
+        .stdout_contains("Every process starts with three file descriptors")
+        .stdout_contains("── step 3/")
+        .stdout_contains("  suggested: close first")
+        .stdout_contains("socket(AF_INET, SOCK_STREAM, IPPROTO_TCP) = 3")
+        .stdout_contains("open fds:")
+        .stdout_contains("FD  NAME")
+        .stdout_contains("✓ third is fd 3")
+        .stdout_lacks("not yet")
+        .stdout_contains("Tutorial `sockets-are-fds` done")
+        .run();
+}
+
+#[test]
+fn enter_at_every_step_walks_the_tcp_tutorial_through_fds_3_4_5() {
+    Test::new()
+        .args(["--tutorial", "tcp-server-client"])
+        .stdin(enters(30))
+        .stdout_contains("A server and a client are not two kinds of socket.")
+        .stdout_contains("── step 3/")
+        .stdout_contains("(queued)")
+        .stdout_contains("accept(3) = 5  peer 127.0.0.1:")
+        .stdout_contains("✓ fd 5 is CLOSE_WAIT")
+        .stdout_contains("✓ the last recv returned EOF")
+        .stdout_contains("FD  NAME")
+        .stdout_lacks("not yet")
+        .stdout_contains("Tutorial `tcp-server-client` done")
+        .run();
+}
+
+#[test]
+fn a_wrong_command_is_not_yet_with_a_hint_and_the_right_one_goes_on() {
+    Test::new()
+        .args(["--tutorial", "sockets-are-fds"])
+        .stdin(format!("fds\n{}", enters(10)))
+        .stdout_contains("not yet: ")
+        .stdout_contains("hint: Run `socket tcp as first`")
+        .stdout_contains("✓ first is fd 3")
+        .stdout_contains("Tutorial `sockets-are-fds` done")
+        .run();
+}
+
+#[test]
+fn other_words_sent_in_the_tcp_tutorial_are_caught_and_the_walk_recovers() {
+    // Steps 1-6 set up the connection; at step 7 the learner sends their own words first.
+    Test::new()
+        .args(["--tutorial", "tcp-server-client"])
+        .stdin(format!("{}send conn \"hi\"\n{}", enters(6), enters(20)))
+        .stdout_contains("not yet: ")
+        .stdout_contains("hint: The server speaks on the accepted socket")
+        .stdout_contains("\"hiwelcome, client\"")
+        .stdout_contains("✓ the output contains \"welcome, client\"")
+        .stdout_contains("Tutorial `tcp-server-client` done")
+        .run();
+}
+
+#[test]
+fn quit_leaves_a_walked_tutorial_with_exit_0() {
+    Test::new()
+        .args(["--tutorial", "sockets-are-fds"])
+        .stdin("\nquit\n\n\n\n\n")
+        .stdout_contains("✓ first is fd 3")
+        .stdout_contains("Left the tutorial at step 2/")
+        .stdout_lacks("second is fd 4")
+        .stdout_lacks("Tutorial `sockets-are-fds` done")
+        .run();
+}
+
+#[test]
+fn garbage_at_a_tutorial_prompt_is_an_error_and_the_walk_goes_on() {
+    let mut stdin = b"frobnicate\nsend first \"abc\n\0\0\0\n".to_vec();
+    stdin.extend_from_slice(enters(10).as_bytes());
+    let output = Test::new()
+        .args(["--tutorial", "sockets-are-fds"])
+        .stdin(stdin)
+        .stdout_contains("error: unknown command `frobnicate`")
+        .stdout_contains("error: unterminated")
+        .stdout_contains("hint: the suggested command is `socket tcp as first`")
+        .stdout_contains("Tutorial `sockets-are-fds` done")
+        .run();
+    assert_eq!(
+        output.stdout.matches("error: ").count(),
+        3,
+        "one error per garbage line\n{}",
+        output.report()
+    );
+}
+
+#[test]
+fn a_line_that_is_not_utf8_at_a_tutorial_prompt_does_not_panic() {
+    Test::new()
+        .args(["--tutorial", "sockets-are-fds"])
+        .stdin(b"\xff\xfe\n\n\n\n\n\n\n".as_slice())
+        .run_unchecked();
+}
+
+#[test]
+fn walked_http_by_hand_answers_a_real_client() {
+    // A std::net client plays curl: it reads the address from the narration, as the learner does.
+    let mut sockplay = Test::new()
+        .args(["--tutorial", "http-by-hand"])
+        .stdin(enters(30))
+        .stdout_contains("── step 4/")
+        .stdout_contains("✓ the output contains \"GET / HTTP/1.1\"")
+        .stdout_lacks("as curl")
+        .stdout_lacks("not yet")
+        .stdout_contains("Tutorial `http-by-hand` done")
+        .spawn();
+    let port = port_after(&sockplay.wait_for_line("curl -v http://"), "http://");
+    let mut client = TcpStream::connect(("127.0.0.1", port)).expect("connect to the tutorial");
+    client
+        .set_read_timeout(Some(Duration::from_secs(15)))
+        .expect("read timeout");
+    let request = format!(
+        "GET / HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUser-Agent: sockplay-test/1\r\nAccept: */*\r\n\r\n"
+    );
+    client
+        .write_all(request.as_bytes())
+        .expect("send the request");
+    let mut response = Vec::new();
+    client
+        .read_to_end(&mut response)
+        .expect("read the response until the server closes");
+    let response = String::from_utf8_lossy(&response);
+    assert!(
+        response.starts_with("HTTP/1.1 200 OK\r\n"),
+        "status line: {response:?}"
+    );
+    assert!(
+        response.ends_with("\r\n\r\nhello from sockplay\n"),
+        "body after the headers: {response:?}"
+    );
+    sockplay.finish();
+}
