@@ -247,6 +247,18 @@ fn prepare_history(path: &PathBuf) -> std::io::Result<()> {
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
 }
 
+/// What is said about a line that is not UTF-8 text.
+pub(crate) const UNDECODABLE: &str =
+    "error: that line is not valid UTF-8; type text, and write raw bytes as escapes like \\xff";
+
+/// How many undecodable lines in a row are answered before the input is taken as broken.
+pub(crate) const MAX_UNDECODABLE: usize = 100;
+
+/// Whether a read failed only because the line was not valid UTF-8 (the session can go on).
+pub(crate) fn is_undecodable(error: &ReadlineError) -> bool {
+    matches!(error, ReadlineError::Io(e) if e.kind() == std::io::ErrorKind::InvalidData)
+}
+
 /// The line editor for a prompt, with completion and hints from the command table.
 pub(crate) type LineEditor = Editor<SockHelper, DefaultHistory>;
 
@@ -300,17 +312,24 @@ pub fn run_repl(engine: &mut Engine) -> i32 {
     let _ = engine.run_and_print(0, "fds", &crate::lang::Command::Fds);
 
     let mut number = 0;
+    let mut undecodable = 0;
     loop {
         refresh_completion(&mut editor, engine);
         let line = match editor.readline(PROMPT) {
             Ok(line) => line,
             Err(ReadlineError::Interrupted) => continue,
             Err(ReadlineError::Eof) => break,
+            Err(e) if is_undecodable(&e) && undecodable < MAX_UNDECODABLE => {
+                undecodable += 1;
+                println!("{UNDECODABLE}");
+                continue;
+            }
             Err(e) => {
                 eprintln!("sockplay: cannot read the line: {e}");
                 return 1;
             }
         };
+        undecodable = 0;
         number += 1;
         if let Some(path) = &history {
             let _ = editor.append_history(path);

@@ -74,6 +74,11 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
                     Ok(bytes) => bytes,
                     Err(e) => {
                         eprintln!("sockplay: cannot read {}: {e}", path.display());
+                        // `sockplay help` or `sockplay fds`: a command where a script file goes.
+                        let word = path.to_string_lossy();
+                        if crate::lang::find_command(&word).is_some() && !path.exists() {
+                            eprintln!("to run the command `{word}`, use: sockplay -c '{word}'");
+                        }
                         return EXIT_USAGE;
                     }
                 };

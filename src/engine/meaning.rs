@@ -28,9 +28,14 @@ pub fn notes(rows: &[(FdRow, Change)], before: &[FdRow], labels: &Labels) -> Vec
         if state == "LISTEN" && fields.contains(&"recv_q") {
             let (now, was) = (row.recv_q.unwrap_or(0), old.recv_q.unwrap_or(0));
             if now > was {
+                // Unix sockets have no handshake on the wire, but connect completes just the same.
+                let arrived = if row.family.as_deref() == Some("unix") {
+                    format!("a client connected to {}", who(row, labels))
+                } else {
+                    format!("the kernel finished a handshake for {}", who(row, labels))
+                };
                 notes.push(format!(
-                    "the kernel finished a handshake for {}: the connection waits in its accept queue ({now} queued) until `accept`",
-                    who(row, labels)
+                    "{arrived}: the connection waits in its accept queue ({now} queued) until `accept`"
                 ));
             }
             continue;

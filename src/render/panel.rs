@@ -381,7 +381,9 @@ impl<'a> Relations<'a> {
     fn pending_partners(&self, conn: &PendingConn, shown: &[&(FdRow, Change)]) -> Vec<i32> {
         let candidates = match (conn.peer_inode, &conn.local, &conn.remote) {
             (Some(client), _, _) => self.by_inode.get(&client),
-            (None, Some(local), Some(remote)) => self.by_ends.get(&(remote.as_str(), local.as_str())),
+            (None, Some(local), Some(remote)) => {
+                self.by_ends.get(&(remote.as_str(), local.as_str()))
+            }
             _ => None,
         };
         candidates
@@ -393,7 +395,6 @@ impl<'a> Relations<'a> {
             .collect()
     }
 }
-
 
 /// The text of each column for a queued connection: no fd yet, and for TCP the bytes already
 /// waiting in it.

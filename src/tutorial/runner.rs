@@ -8,7 +8,9 @@ use rustyline::error::ReadlineError;
 use super::{paragraphs, Step, Tutorial, TUTORIALS};
 use crate::engine::Engine;
 use crate::lang::{parse_line, Check, Command};
-use crate::repl::{new_editor, refresh_completion, LineEditor};
+use crate::repl::{
+    is_undecodable, new_editor, refresh_completion, LineEditor, MAX_UNDECODABLE, UNDECODABLE,
+};
 
 /// Exit status when a check did not hold or a command failed.
 const EXIT_FAILED: i32 = 1;
@@ -146,6 +148,8 @@ enum Answer {
     Back,
     Skip,
     Quit,
+    /// A line that was not UTF-8.
+    Undecodable,
 }
 
 fn ask(editor: &mut LineEditor, prompt: &str, suggestion: &str) -> Answer {
@@ -159,6 +163,7 @@ fn ask(editor: &mut LineEditor, prompt: &str, suggestion: &str) -> Answer {
             typed => Answer::Run(typed.to_string()),
         },
         Err(ReadlineError::Interrupted) => Answer::Run(String::new()),
+        Err(e) if is_undecodable(&e) => Answer::Undecodable,
         Err(_) => Answer::Quit,
     }
 }
@@ -176,23 +181,28 @@ fn walk(tutorial: &Tutorial, engine: &mut Engine, width: usize) -> i32 {
     println!(
         "`back` shows the step before again, `skip` lets sockplay do the step, `quit` leaves."
     );
-    let total = tutorial.steps.len();
+    // Stand-in steps (what the learner does outside sockplay) are not walked, nor counted.
+    let total = tutorial.steps.iter().filter(|s| !s.standin).count();
     let mut index = 0;
+    let mut undecodable = 0;
     while let Some(step) = tutorial.steps.get(index) {
         if step.standin {
-            // Something the learner does outside sockplay (curl, another terminal): not run here.
             index += 1;
             continue;
         }
-        println!("\n── step {}/{total} ──", index + 1);
+        let number = tutorial.steps[..=index]
+            .iter()
+            .filter(|s| !s.standin)
+            .count();
+        println!("\n── step {number}/{total} ──");
         say_step(step, engine, width);
         println!("\n  suggested: {}", step.text);
         loop {
             refresh_completion(&mut editor, engine);
-            let prompt = format!("[{}/{total}] sockplay> ", index + 1);
-            let input = match ask(&mut editor, &prompt, &step.text) {
+            let prompt = format!("[{number}/{total}] sockplay> ");
+            let (input, skipping) = match ask(&mut editor, &prompt, &step.text) {
                 Answer::Quit => {
-                    println!("Left the tutorial at step {}/{total}; the sockets close as sockplay exits.", index + 1);
+                    println!("Left the tutorial at step {number}/{total}; the sockets close as sockplay exits.");
                     return 0;
                 }
                 Answer::Back => {
@@ -200,12 +210,21 @@ fn walk(tutorial: &Tutorial, engine: &mut Engine, width: usize) -> i32 {
                     break;
                 }
                 Answer::Skip => {
-                    println!("(sockplay runs the step for you)");
-                    step.text.clone()
+                    println!(
+                        "(sockplay runs the step for you, and goes on whatever its checks say)"
+                    );
+                    (step.text.clone(), true)
                 }
+                Answer::Undecodable if undecodable < MAX_UNDECODABLE => {
+                    undecodable += 1;
+                    println!("{UNDECODABLE}");
+                    continue;
+                }
+                Answer::Undecodable => return EXIT_FAILED,
                 Answer::Run(input) if input.is_empty() => continue,
-                Answer::Run(input) => input,
+                Answer::Run(input) => (input, false),
             };
+            undecodable = 0;
             let command = match parse_line(&input) {
                 Ok(Some(command)) => command,
                 Ok(None) => continue,
@@ -230,8 +249,14 @@ fn walk(tutorial: &Tutorial, engine: &mut Engine, width: usize) -> i32 {
                     index += 1;
                     break;
                 }
-                Err((_, message)) => {
-                    println!("\nnot yet: {message}");
+                Err(_) if skipping => {
+                    println!("(the step's checks did not hold; going on anyway)");
+                    index += 1;
+                    break;
+                }
+                Err(_) => {
+                    // The check's own line above says what it expected and what it got.
+                    println!("\nnot yet.");
                     let hint = step
                         .hint
                         .clone()
