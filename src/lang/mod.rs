@@ -16,7 +16,7 @@ pub use command::{
 pub use escape::decode_data;
 pub use lexer::{split_commands, tokenize, CommandText, Token};
 pub use parser::closest as closest_name;
-pub use parser::{parse_line, parse_seconds, parse_tokens};
+pub use parser::{parse_line, parse_seconds, parse_tokens, RECV_MAX_LIMIT};
 pub use sockopt::{find_sockopt, OptKind, OptValue, SockOpt, SOCK_OPTS};
 pub use table::{find_command, suggest, Arg, CommandSpec, Group, COMMANDS};
 

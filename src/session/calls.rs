@@ -188,6 +188,11 @@ impl Session {
                 out.say(format!("bound to {bound}"));
             }
         }
+        if address.as_socket().is_some_and(|a| a.ip().is_unspecified()) {
+            out.say(format!(
+                "warning: {shown} is every address of this machine: other hosts on its networks can reach fd {fd}; bind 127.0.0.1 (or [::1]) to stay local"
+            ));
+        }
         if let Some(path) = address.as_pathname() {
             let path = path.to_path_buf();
             self.note_socket_file(fd, &path);

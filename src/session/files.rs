@@ -18,6 +18,9 @@ use crate::sys::wait_until;
 /// How much one refill of a read buffer asks the kernel for (Python's default buffer size).
 const BUFFER_SIZE: usize = 8192;
 
+/// The most a file object buffers for one read, whatever the peer sends.
+const MAX_BUFFERED: usize = crate::lang::RECV_MAX_LIMIT;
+
 /// A buffered file object over a socket's fd.
 #[derive(Debug)]
 pub(super) struct FileObject {
@@ -164,20 +167,34 @@ impl Session {
         out: &mut Outcome,
     ) -> Result<(), Failure> {
         let deadline = self.deadline();
+        // How far the buffer has been searched for a newline: each refill only adds to the end,
+        // so a long line costs one pass, not one pass per refill.
+        let mut searched = 0;
         loop {
             let file = self.file(name)?;
             let ready = match until {
-                Until::Line => file
-                    .read_buffer
-                    .iter()
-                    .position(|&b| b == b'\n')
-                    .map(|i| i + 1),
+                Until::Line => {
+                    let found = file.read_buffer[searched..]
+                        .iter()
+                        .position(|&b| b == b'\n');
+                    let end = found.map(|i| searched + i + 1);
+                    searched = file.read_buffer.len();
+                    end
+                }
                 Until::Count(n) => (file.read_buffer.len() >= n).then_some(n),
                 Until::Eof => None,
             };
             let take = match ready {
                 Some(n) => n,
                 None if file.at_eof => file.read_buffer.len(),
+                // A peer that floods without a newline (or never closes) must not fill memory:
+                // past the cap, hand back what is there, as a file object with a size limit would.
+                None if file.read_buffer.len() >= MAX_BUFFERED => {
+                    out.say(format!(
+                        "`{name}` stops at {MAX_BUFFERED} buffered bytes: the line (or stream) is longer"
+                    ));
+                    MAX_BUFFERED
+                }
                 None => {
                     self.refill(name, deadline, out)?;
                     continue;

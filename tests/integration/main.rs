@@ -10,6 +10,7 @@ mod malformed;
 mod multiplex;
 mod pty;
 mod replay;
+mod robustness;
 mod ss;
 mod support;
 mod tutorials;
