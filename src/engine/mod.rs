@@ -7,6 +7,7 @@ mod meaning;
 pub use front::plural;
 
 use std::io::{self, Write};
+use std::sync::Arc;
 
 use nix::errno::Errno;
 
@@ -43,7 +44,8 @@ pub struct View {
 #[derive(Debug)]
 pub struct Engine {
     pub session: Session,
-    previous: Snapshot,
+    /// The table after the last step, shared with that step's record rather than copied.
+    previous: Arc<Snapshot>,
     pub view: View,
     recording: Option<front::Recording>,
     source_depth: usize,
@@ -53,7 +55,7 @@ pub struct Engine {
 #[derive(Debug)]
 pub struct Step {
     pub outcome: Outcome,
-    pub snapshot: Snapshot,
+    pub snapshot: Arc<Snapshot>,
     pub rows: Vec<(crate::fdtable::FdRow, Change)>,
     /// The connections waiting in accept queues after the step, marked against the step before.
     pub pending: Vec<(PendingConn, Change)>,
@@ -65,7 +67,7 @@ impl Engine {
     pub fn new(session: Session, view: View) -> Engine {
         Engine {
             session,
-            previous: snapshot(),
+            previous: Arc::new(snapshot()),
             view,
             recording: None,
             source_depth: 0,
@@ -132,7 +134,8 @@ impl Engine {
             }
         }
         let pending = diff_pending(&self.previous, &now);
-        self.previous = now.clone();
+        let now = Arc::new(now);
+        self.previous = Arc::clone(&now);
         let mut labels = self.session.labels();
         for (row, change) in &rows {
             if let (Change::Closed, Some(name)) = (change, before.names.get(&row.fd)) {
