@@ -2,7 +2,7 @@
 //! makes the real syscall; calls that can block wait in poll(2), bounded by the session timeout.
 
 use std::io;
-use std::os::fd::{AsFd, AsRawFd, IntoRawFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, IntoRawFd};
 use std::time::{Duration, Instant};
 
 use nix::errno::Errno;
@@ -101,6 +101,36 @@ pub(super) fn wait_failure(
 impl Session {
     pub(super) fn deadline(&self) -> Instant {
         Instant::now() + self.settings.timeout
+    }
+
+    /// Waits as a blocking call would: until the socket reports `events`, the deadline passes, or
+    /// Ctrl-C. A wait that ends early fails with ETIMEDOUT or EINTR, after the poll line, saying what
+    /// it was `waiting_for`; the socket is untouched either way.
+    pub(super) fn wait_ready(
+        &self,
+        socket: BorrowedFd<'_>,
+        events: PollFlags,
+        deadline: Instant,
+        waiting_for: &str,
+        out: &mut Outcome,
+    ) -> Result<(), Failure> {
+        let names = if events.contains(PollFlags::POLLOUT) {
+            "POLLOUT"
+        } else {
+            "POLLIN"
+        };
+        wait_until(socket, events, deadline)
+            .map(|_| ())
+            .map_err(|error| {
+                wait_failure(
+                    out,
+                    socket.as_raw_fd(),
+                    names,
+                    self.settings.timeout,
+                    error,
+                    waiting_for,
+                )
+            })
     }
 
     pub(super) fn socket(
@@ -236,19 +266,15 @@ impl Session {
     ) -> Result<(), Failure> {
         self.check_name_free(name)?;
         let fd = self.resolve(sock)?;
-        let timeout = self.settings.timeout;
         let socket = self.socket_at(fd)?;
         if !is_nonblocking(socket) && socket.is_listener().unwrap_or(false) {
-            if let Err(error) = wait_until(socket.as_fd(), PollFlags::POLLIN, self.deadline()) {
-                return Err(wait_failure(
-                    out,
-                    fd,
-                    "POLLIN",
-                    timeout,
-                    error,
-                    &format!("no connection is waiting in the backlog of fd {fd}"),
-                ));
-            }
+            self.wait_ready(
+                socket.as_fd(),
+                PollFlags::POLLIN,
+                self.deadline(),
+                &format!("no connection is waiting in the backlog of fd {fd}"),
+                out,
+            )?;
         }
         let call = format!("accept({fd})");
         match socket.accept() {
@@ -360,7 +386,6 @@ impl Session {
         out: &mut Outcome,
     ) -> Result<usize, Failure> {
         let fd = self.resolve(sock)?;
-        let timeout = self.settings.timeout;
         let deadline = self.deadline();
         let socket = self.socket_at(fd)?;
         let call = format!(
@@ -401,19 +426,25 @@ Errno::EPIPE => {
                 }
                 Err(_) => break,
             }
-            // The buffer is full: wait for room, as a blocking send would.
-            if let Err(error) = wait_until(socket.as_fd(), PollFlags::POLLOUT, deadline) {
-                if sent == 0 {
-                    return Err(wait_failure(
-                        out,
-                        fd,
-                        "POLLOUT",
-                        timeout,
-                        error,
-                        &format!("the send buffer of fd {fd} is full and the peer is not reading"),
-                    ));
+            // The buffer is full: wait for room, as a blocking send would. Running out of time after
+            // some bytes went is a short send, not a failure.
+            let waiting_for =
+                format!("the send buffer of fd {fd} is full and the peer is not reading");
+            // The poll line belongs to the failure only: a short send is told by its own line.
+            let mut waited = Outcome::default();
+            match self.wait_ready(
+                socket.as_fd(),
+                PollFlags::POLLOUT,
+                deadline,
+                &waiting_for,
+                &mut waited,
+            ) {
+                Ok(()) => {}
+                Err(failure) if sent == 0 => {
+                    out.lines.append(&mut waited.lines);
+                    return Err(failure);
                 }
-                break;
+                Err(_) => break,
             }
         }
         out.say(format!("{call} = {sent}"));
@@ -434,19 +465,15 @@ Errno::EPIPE => {
         out: &mut Outcome,
     ) -> Result<(), Failure> {
         let fd = self.resolve(sock)?;
-        let timeout = self.settings.timeout;
         let socket = self.socket_at(fd)?;
         if !is_nonblocking(socket) {
-            if let Err(error) = wait_until(socket.as_fd(), PollFlags::POLLIN, self.deadline()) {
-                return Err(wait_failure(
-                    out,
-                    fd,
-                    "POLLIN",
-                    timeout,
-                    error,
-                    &format!("no data arrived on fd {fd}"),
-                ));
-            }
+            self.wait_ready(
+                socket.as_fd(),
+                PollFlags::POLLIN,
+                self.deadline(),
+                &format!("no data arrived on fd {fd}"),
+                out,
+            )?;
         }
         // A message socket cuts a message longer than MAX; MSG_TRUNC makes the kernel say so.
         let sock_type = socket.r#type().ok();

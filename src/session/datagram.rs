@@ -2,17 +2,15 @@
 
 use std::mem::MaybeUninit;
 use std::os::fd::AsFd;
-use std::time::Duration;
 
 use nix::errno::Errno;
 use nix::poll::PollFlags;
 
 use super::address::show_addr;
-use super::calls::{dump_lines, errno_of, is_nonblocking, preview, show_received, wait_failure};
+use super::calls::{dump_lines, errno_of, is_nonblocking, preview, show_received};
 use super::outcome::failed_call;
 use super::{Failure, Outcome, Session};
 use crate::lang::{AddrSpec, SockRef};
-use crate::sys::wait_until;
 
 /// What a message socket lost when MAX was smaller than the message.
 pub(super) fn cut_message(length: usize, kept: usize) -> String {
@@ -31,7 +29,6 @@ impl Session {
         out: &mut Outcome,
     ) -> Result<(), Failure> {
         let fd = self.resolve(sock)?;
-        let timeout = self.settings.timeout;
         let deadline = self.deadline();
         let socket = self.socket_at(fd)?;
         let domain = socket
@@ -60,16 +57,13 @@ impl Session {
                 }
                 Err(e) if errno_of(&e) == Errno::EAGAIN && !is_nonblocking(socket) => {
                     // A unix datagram receiver with a full queue: a blocking sendto waits for room.
-                    if let Err(error) = wait_until(socket.as_fd(), PollFlags::POLLOUT, deadline) {
-                        return Err(wait_failure(
-                            out,
-                            fd,
-                            "POLLOUT",
-                            timeout,
-                            error,
-                            &format!("the receiver at {shown} has no room for the datagram"),
-                        ));
-                    }
+                    self.wait_ready(
+                        socket.as_fd(),
+                        PollFlags::POLLOUT,
+                        deadline,
+                        &format!("the receiver at {shown} has no room for the datagram"),
+                        out,
+                    )?;
                 }
                 Err(e) => {
                     let errno = errno_of(&e);
@@ -97,19 +91,15 @@ impl Session {
         out: &mut Outcome,
     ) -> Result<(), Failure> {
         let fd = self.resolve(sock)?;
-        let timeout: Duration = self.settings.timeout;
         let socket = self.socket_at(fd)?;
         if !is_nonblocking(socket) {
-            if let Err(error) = wait_until(socket.as_fd(), PollFlags::POLLIN, self.deadline()) {
-                return Err(wait_failure(
-                    out,
-                    fd,
-                    "POLLIN",
-                    timeout,
-                    error,
-                    &format!("no datagram arrived on fd {fd}"),
-                ));
-            }
+            self.wait_ready(
+                socket.as_fd(),
+                PollFlags::POLLIN,
+                self.deadline(),
+                &format!("no datagram arrived on fd {fd}"),
+                out,
+            )?;
         }
         // On message sockets MSG_TRUNC makes the kernel report a message's full length even when
         // it was cut; on a stream it would throw the bytes away instead, so it is not asked there.

@@ -12,12 +12,11 @@ use nix::sys::socket::{recvmsg, sendmsg, ControlMessage, ControlMessageOwned, Ms
 use nix::sys::stat::fstat;
 use socket2::{Domain, Socket};
 
-use super::calls::{is_nonblocking, preview, wait_failure};
+use super::calls::{is_nonblocking, preview};
 use super::outcome::failed_call;
 use super::{Failure, Object, Outcome, Session};
 use crate::fdtable::inspect_fd;
 use crate::lang::SockRef;
-use crate::sys::wait_until;
 
 /// The byte that carries the fds: SCM_RIGHTS must ride on at least one byte of data.
 const CARRIER: [u8; 1] = [0];
@@ -91,18 +90,15 @@ impl Session {
                     return Ok(());
                 }
                 Err(Errno::EAGAIN) if blocking => {
-                    if let Err(error) = wait_until(socket.as_fd(), PollFlags::POLLOUT, deadline) {
-                        return Err(wait_failure(
-                            out,
-                            sock_fd,
-                            "POLLOUT",
-                            timeout,
-                            error,
-                            &format!(
-                                "the send buffer of fd {sock_fd} is full and the peer is not reading"
-                            ),
-                        ));
-                    }
+                    self.wait_ready(
+                        socket.as_fd(),
+                        PollFlags::POLLOUT,
+                        deadline,
+                        &format!(
+                            "the send buffer of fd {sock_fd} is full and the peer is not reading"
+                        ),
+                        out,
+                    )?;
                 }
                 Err(errno) => {
                     out.say(format!("{call} = {}", failed_call(errno)));
@@ -137,16 +133,13 @@ impl Session {
             return Err(needs_unix(fd, &self.fd_label(fd), "recvfd"));
         }
         if !is_nonblocking(socket) {
-            if let Err(error) = wait_until(socket.as_fd(), PollFlags::POLLIN, deadline) {
-                return Err(wait_failure(
-                    out,
-                    fd,
-                    "POLLIN",
-                    timeout,
-                    error,
-                    &format!("nothing arrived on fd {fd}"),
-                ));
-            }
+            self.wait_ready(
+                socket.as_fd(),
+                PollFlags::POLLIN,
+                deadline,
+                &format!("nothing arrived on fd {fd}"),
+                out,
+            )?;
         }
         let mut data = vec![0u8; RECV_DATA_MAX];
         let mut control = nix::cmsg_space!([RawFd; SCM_MAX_FD]);

@@ -8,12 +8,11 @@ use std::time::Instant;
 use nix::poll::PollFlags;
 use nix::sys::socket::MsgFlags;
 
-use super::calls::{is_nonblocking, show_received, wait_failure};
+use super::calls::{is_nonblocking, show_received};
 use super::outcome::failed_call;
 use super::{Failure, Outcome, Session};
 use crate::lang::SockRef;
 use crate::render::escape_bytes;
-use crate::sys::wait_until;
 
 /// How much one refill of a read buffer asks the kernel for (Python's default buffer size).
 const BUFFER_SIZE: usize = 8192;
@@ -118,7 +117,6 @@ impl Session {
         out: &mut Outcome,
     ) -> Result<usize, Failure> {
         let fd = self.file(name)?.fd;
-        let timeout = self.settings.timeout;
         let blocking = self
             .socket_at(fd)
             .map(|s| !is_nonblocking(s))
@@ -126,16 +124,13 @@ impl Session {
         // SAFETY: file objects are dropped when their fd is closed or detached, so fd is open here.
         let borrowed = unsafe { BorrowedFd::borrow_raw(fd) };
         if blocking {
-            if let Err(error) = wait_until(borrowed, PollFlags::POLLIN, deadline) {
-                return Err(wait_failure(
-                    out,
-                    fd,
-                    "POLLIN",
-                    timeout,
-                    error,
-                    &format!("no data arrived on fd {fd}"),
-                ));
-            }
+            self.wait_ready(
+                borrowed,
+                PollFlags::POLLIN,
+                deadline,
+                &format!("no data arrived on fd {fd}"),
+                out,
+            )?;
         }
         let mut chunk = vec![0u8; BUFFER_SIZE];
         let call = format!("recv({fd}, {BUFFER_SIZE}, 0)");
