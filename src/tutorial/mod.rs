@@ -20,10 +20,40 @@ use crate::lang::{parse_line, Command};
 use crate::replay::ScriptError;
 
 /// Every built-in tutorial, in the order they are listed: (name, script text).
-pub static TUTORIALS: &[(&str, &str)] = &[(
-    "sockets-are-fds",
-    include_str!("../../scripts/tutorials/sockets-are-fds.sock"),
-)];
+pub static TUTORIALS: &[(&str, &str)] = &[
+    (
+        "sockets-are-fds",
+        include_str!("../../scripts/tutorials/sockets-are-fds.sock"),
+    ),
+    (
+        "select-epoll",
+        include_str!("../../scripts/tutorials/select-epoll.sock"),
+    ),
+    (
+        "fileno-makefile-detach",
+        include_str!("../../scripts/tutorials/fileno-makefile-detach.sock"),
+    ),
+    (
+        "close-wait-emfile",
+        include_str!("../../scripts/tutorials/close-wait-emfile.sock"),
+    ),
+    (
+        "half-close",
+        include_str!("../../scripts/tutorials/half-close.sock"),
+    ),
+    (
+        "time-wait-reuseaddr",
+        include_str!("../../scripts/tutorials/time-wait-reuseaddr.sock"),
+    ),
+    (
+        "nonblocking-eagain",
+        include_str!("../../scripts/tutorials/nonblocking-eagain.sock"),
+    ),
+    (
+        "full-backlog",
+        include_str!("../../scripts/tutorials/full-backlog.sock"),
+    ),
+];
 
 /// One step: what to say, the command to suggest, and the checks that show it worked.
 #[derive(Debug, Clone)]
