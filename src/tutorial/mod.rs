@@ -38,6 +38,34 @@ pub static TUTORIALS: &[(&str, &str)] = &[
         "http-by-hand",
         include_str!("../../scripts/tutorials/http-by-hand.sock"),
     ),
+    (
+        "select-epoll",
+        include_str!("../../scripts/tutorials/select-epoll.sock"),
+    ),
+    (
+        "fileno-makefile-detach",
+        include_str!("../../scripts/tutorials/fileno-makefile-detach.sock"),
+    ),
+    (
+        "close-wait-emfile",
+        include_str!("../../scripts/tutorials/close-wait-emfile.sock"),
+    ),
+    (
+        "half-close",
+        include_str!("../../scripts/tutorials/half-close.sock"),
+    ),
+    (
+        "time-wait-reuseaddr",
+        include_str!("../../scripts/tutorials/time-wait-reuseaddr.sock"),
+    ),
+    (
+        "nonblocking-eagain",
+        include_str!("../../scripts/tutorials/nonblocking-eagain.sock"),
+    ),
+    (
+        "full-backlog",
+        include_str!("../../scripts/tutorials/full-backlog.sock"),
+    ),
 ];
 
 /// One step: what to say, the command to suggest, and the checks that show it worked.

@@ -36,7 +36,7 @@ fn every_listed_tutorial_runs_unattended_and_every_check_holds() {
         let output = Test::new()
             .args(["--tutorial", &name, "--auto"])
             .stdout_contains("── step 1/")
-            .stdout_lacks("not yet")
+            .stdout_lacks("\nnot yet.")
             .run();
         let last = output
             .stdout
@@ -96,7 +96,7 @@ fn enter_at_every_step_walks_the_fds_tutorial_to_the_end() {
         .stdout_contains("open fds:")
         .stdout_contains("FD  NAME")
         .stdout_contains("✓ third is fd 3")
-        .stdout_lacks("not yet")
+        .stdout_lacks("\nnot yet.")
         .stdout_contains("Tutorial `sockets-are-fds` done")
         .run();
 }
@@ -113,7 +113,7 @@ fn enter_at_every_step_walks_the_tcp_tutorial_through_fds_3_4_5() {
         .stdout_contains("✓ fd 5 is CLOSE_WAIT")
         .stdout_contains("✓ the last recv returned EOF")
         .stdout_contains("FD  NAME")
-        .stdout_lacks("not yet")
+        .stdout_lacks("\nnot yet.")
         .stdout_contains("Tutorial `tcp-server-client` done")
         .run();
 }
@@ -193,7 +193,7 @@ fn walked_http_by_hand_answers_a_real_client() {
         .stdout_contains("── step 4/")
         .stdout_contains("✓ the output contains \"GET / HTTP/1.1\"")
         .stdout_lacks("as curl")
-        .stdout_lacks("not yet")
+        .stdout_lacks("\nnot yet.")
         .stdout_contains("Tutorial `http-by-hand` done")
         .spawn();
     let port = port_after(&sockplay.wait_for_line("curl -v http://"), "http://");
