@@ -40,6 +40,14 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
     } else {
         PanelPlacement::Below
     });
+    // sockplay's own sock_diag socket, opened now on a high fd, keeps queued connections and `ss`
+    // working when a lesson fills the fd table ("Too many open files").
+    let reserved = crate::fdtable::diag::reserve();
+    let new_session = |settings: Settings| {
+        let mut session = Session::new(settings);
+        session.add_internal_fds(reserved);
+        session
+    };
     let settings = Settings {
         timeout: cli.timeout,
         panel,
@@ -60,7 +68,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
             fallback_width: 120,
             allow_shell: false,
         };
-        let mut engine = Engine::new(Session::new(settings), view);
+        let mut engine = Engine::new(new_session(settings), view);
         return crate::tutorial::run_tutorial(name, cli.auto, &mut engine);
     }
 
@@ -99,7 +107,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
     };
     match script {
         Some(Ok(script)) => {
-            let mut engine = Engine::new(Session::new(settings), view);
+            let mut engine = Engine::new(new_session(settings), view);
             run_script(&script, &mut engine)
         }
         Some(Err(error)) => {
@@ -107,7 +115,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
             EXIT_USAGE
         }
         None => {
-            let mut engine = Engine::new(Session::new(settings), view);
+            let mut engine = Engine::new(new_session(settings), view);
             crate::repl::run_repl(&mut engine)
         }
     }

@@ -46,18 +46,15 @@ pub(super) fn add_kernel_view(snapshot: &mut Snapshot) {
     if tcp_listeners.is_empty() && !wants_unix {
         return;
     }
-    // One netlink socket for this snapshot's queries, closed when it goes out of scope.
-    let Ok(mut diag) = SockDiag::open() else {
-        return;
-    };
     let mut pending = Vec::new();
+    // sockplay's reserved netlink socket when there is one, so this works with a full fd table.
     if !tcp_listeners.is_empty() {
-        if let Ok(queued) = tcp_pending(&mut diag, &tcp_listeners) {
+        if let Ok(queued) = diag::with_diag(|diag| tcp_pending(diag, &tcp_listeners)) {
             pending.extend(queued);
         }
     }
     if wants_unix {
-        if let Ok(sockets) = diag.unix(States::ALL) {
+        if let Ok(sockets) = diag::with_diag(|diag| diag.unix(States::ALL)) {
             pending.extend(add_unix_view(&mut snapshot.rows, &sockets));
         }
     }

@@ -12,7 +12,7 @@ use comfy_table::{CellAlignment, ContentArrangement, Table, TableComponent};
 
 use super::safe::sanitize_line;
 use super::Labels;
-use crate::fdtable::diag::{self, state, DiagSocket, Family, Netid, SockDiag, States};
+use crate::fdtable::diag::{self, state, DiagSocket, Family, Netid, States};
 use crate::fdtable::{Kind, Snapshot};
 use crate::lang::SsFilter;
 
@@ -62,49 +62,50 @@ pub fn ss_lines(
     };
     let ours = Ours { snapshot, labels };
     let mut listing = Listing::default();
-    // One netlink socket for the whole listing, closed when it goes out of scope.
-    let mut diag = SockDiag::open()?;
-    if filter.tcp || !any_protocol {
-        // Listeners and queued connections are always fetched: a queued connection is told
-        // apart (and put under its listener) only by comparing it with the listeners.
-        let fetch = wanted
-            .with(States::of(&[state::LISTEN]))
-            .with(States::of(&diag::QUEUED_STATES));
-        for family in [Family::Inet, Family::Inet6] {
-            let name = if family == Family::Inet {
-                "tcp"
-            } else {
-                "tcp6"
-            };
-            if let Some(sockets) =
-                listing.tolerate(name, diag.inet(family, Netid::Tcp, fetch, &[]))?
-            {
-                listing.add_tcp(&sockets, wanted, &ours);
-            }
-        }
-    }
-    if filter.udp || !any_protocol {
-        for family in [Family::Inet, Family::Inet6] {
-            let name = if family == Family::Inet {
-                "udp"
-            } else {
-                "udp6"
-            };
-            if let Some(sockets) =
-                listing.tolerate(name, diag.inet(family, Netid::Udp, wanted, &[]))?
-            {
-                for socket in sockets.iter().filter(|s| wanted.contains(s.state)) {
-                    listing.add(Line::of(socket, &ours));
+    // sockplay's reserved netlink socket when there is one, so `ss` works with a full fd table.
+    diag::with_diag(|diag| {
+        if filter.tcp || !any_protocol {
+            // Listeners and queued connections are always fetched: a queued connection is told
+            // apart (and put under its listener) only by comparing it with the listeners.
+            let fetch = wanted
+                .with(States::of(&[state::LISTEN]))
+                .with(States::of(&diag::QUEUED_STATES));
+            for family in [Family::Inet, Family::Inet6] {
+                let name = if family == Family::Inet {
+                    "tcp"
+                } else {
+                    "tcp6"
+                };
+                if let Some(sockets) =
+                    listing.tolerate(name, diag.inet(family, Netid::Tcp, fetch, &[]))?
+                {
+                    listing.add_tcp(&sockets, wanted, &ours);
                 }
             }
         }
-    }
-    if filter.unix || !any_protocol {
-        if let Some(sockets) = listing.tolerate("unix", diag.unix(States::ALL))? {
-            listing.add_unix(&sockets, wanted, &ours);
+        if filter.udp || !any_protocol {
+            for family in [Family::Inet, Family::Inet6] {
+                let name = if family == Family::Inet {
+                    "udp"
+                } else {
+                    "udp6"
+                };
+                if let Some(sockets) =
+                    listing.tolerate(name, diag.inet(family, Netid::Udp, wanted, &[]))?
+                {
+                    for socket in sockets.iter().filter(|s| wanted.contains(s.state)) {
+                        listing.add(Line::of(socket, &ours));
+                    }
+                }
+            }
         }
-    }
-    drop(diag);
+        if filter.unix || !any_protocol {
+            if let Some(sockets) = listing.tolerate("unix", diag.unix(States::ALL))? {
+                listing.add_unix(&sockets, wanted, &ours);
+            }
+        }
+        Ok(())
+    })?;
     Ok(listing.into_lines())
 }
 

@@ -600,7 +600,9 @@ fn connect_bounded(
         match socket.connect(address) {
             Ok(()) => return Ok(()),
             Err(e) => match errno_of(&e) {
-                Errno::EINPROGRESS => break,
+                // EALREADY: an earlier connect's handshake is still pending (it timed out here);
+                // a blocking connect simply waits for it again.
+                Errno::EINPROGRESS | Errno::EALREADY => break,
                 // A unix listener with a full backlog: a blocking connect would wait for room.
                 Errno::EAGAIN => {
                     if interrupted() {

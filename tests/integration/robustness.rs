@@ -231,3 +231,33 @@ fn escape_sequences_in_paths_and_names_never_reach_the_terminal() {
         output.report()
     );
 }
+
+#[test]
+fn a_full_fd_table_keeps_queued_rows_and_ss() {
+    Test::new()
+        .args(["--panel", "below"])
+        .script(
+            "ulimit nofile 6\nsocket tcp as srv\nbind srv 127.0.0.1:0\nlisten srv\n\
+             socket tcp as c\nconnect c $srv\naccept srv as s1\nclose c\n\
+             socket tcp as c\nconnect c $srv\nsocket tcp as x\nexpect error EMFILE\n\
+             fds\nexpect output \"(queued)\"\nss -tl\nexpect output \"1 connection waits in the accept queue\"\n",
+        )
+        .stdout_contains("EMFILE")
+        .run();
+}
+
+#[test]
+fn connecting_again_after_a_timed_out_connect_waits_again() {
+    // A listener whose queue is full drops new SYNs: the third client's handshake stays pending.
+    Test::new()
+        .args(["--panel", "off"])
+        .script(
+            "socket tcp as srv\nbind srv 127.0.0.1:0\nlisten srv 1\n\
+             socket tcp as c1\nconnect c1 $srv\nsocket tcp as c2\nconnect c2 $srv\n\
+             expect output \"connected\"\nset timeout 0.3\n\
+             socket tcp as c3\nconnect c3 $srv\nexpect error ETIMEDOUT\n\
+             connect c3 $srv\nexpect error ETIMEDOUT\n",
+        )
+        .stdout_lacks("EALREADY")
+        .run();
+}
