@@ -254,7 +254,7 @@ impl Engine {
             }),
             fds: fds_json(&step.snapshot.rows, &self.session.labels()),
         };
-        let text = serde_json::to_string(&record).map_err(io::Error::other)?;
+        let text = record.to_line().map_err(io::Error::other)?;
         writeln!(out, "{text}")
     }
 }

@@ -66,6 +66,7 @@ mod tests {
             text: text.to_string(),
             column,
             columns: (column..column + text.chars().count()).collect(),
+            quoted: false,
         })
     }
 

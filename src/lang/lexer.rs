@@ -14,9 +14,16 @@ pub struct Token {
     pub column: usize,
     /// The source column of each character of `text`, so errors inside quoted words point right.
     pub columns: Vec<usize>,
+    /// Some of the word was quoted: it is data, never a keyword (`send c "--bytes"` sends it).
+    pub quoted: bool,
 }
 
 impl Token {
+    /// Whether this word is the keyword `word` (case-insensitive); a quoted word never is.
+    pub fn is_keyword(&self, word: &str) -> bool {
+        !self.quoted && self.text.eq_ignore_ascii_case(word)
+    }
+
     /// The source column of the character at `index` in `text`.
     pub fn column_at(&self, index: usize) -> usize {
         self.columns
@@ -50,8 +57,15 @@ pub fn split_commands(line: &str) -> Result<Vec<CommandText>, SyntaxError> {
             });
         }
     };
+    // The column of every byte offset, computed once: counting from the line start for each
+    // character would make long lines quadratic.
+    let mut columns_by_byte = vec![0; line.len() + 1];
+    for (column, (byte, c)) in line.char_indices().enumerate() {
+        columns_by_byte[byte..byte + c.len_utf8()].fill(column + 1);
+    }
+    columns_by_byte[line.len()] = line.chars().count() + 1;
+    let column_of = |byte: usize| columns_by_byte[byte];
     let mut chars = line.char_indices().peekable();
-    let column_of = |byte: usize| line[..byte].chars().count() + 1;
 
     while let Some(&(start, c)) = chars.peek() {
         if c.is_whitespace() {
@@ -68,6 +82,7 @@ pub fn split_commands(line: &str) -> Result<Vec<CommandText>, SyntaxError> {
         }
         let mut text = String::new();
         let mut columns = Vec::new();
+        let mut quoted = false;
         while let Some(&(at, c)) = chars.peek() {
             if c.is_whitespace() || c == ';' {
                 break;
@@ -75,6 +90,7 @@ pub fn split_commands(line: &str) -> Result<Vec<CommandText>, SyntaxError> {
             chars.next();
             match c {
                 '\'' | '"' => {
+                    quoted = true;
                     let quote = c;
                     let mut closed = false;
                     while let Some((inner, c)) = chars.next() {
@@ -120,6 +136,7 @@ pub fn split_commands(line: &str) -> Result<Vec<CommandText>, SyntaxError> {
             text,
             column: column_of(start),
             columns,
+            quoted,
         });
     }
     finish(&mut current, &mut span, &mut commands);
@@ -136,6 +153,7 @@ pub fn tokenize(line: &str) -> Result<Vec<Token>, SyntaxError> {
             text: "!".to_string(),
             column,
             columns: vec![column],
+            quoted: false,
         }];
         let command = rest.trim();
         if !command.is_empty() {
@@ -144,6 +162,7 @@ pub fn tokenize(line: &str) -> Result<Vec<Token>, SyntaxError> {
                 text: command.to_string(),
                 column: start,
                 columns: (start..start + command.chars().count()).collect(),
+                quoted: false,
             });
         }
         return Ok(tokens);

@@ -175,10 +175,7 @@ impl<'a> Args<'a> {
         T: std::str::FromStr + PartialOrd + std::fmt::Display + Copy,
     {
         match self.peek() {
-            Some(token)
-                if !token.text.eq_ignore_ascii_case("as")
-                    && !token.text.eq_ignore_ascii_case("hex") =>
-            {
+            Some(token) if !token.is_keyword("as") && !token.is_keyword("hex") => {
                 self.next += 1;
                 parse_number(token, what, range).map(Some)
             }
@@ -189,7 +186,7 @@ impl<'a> Args<'a> {
     /// An optional `as NAME` at the end.
     pub fn optional_name(&mut self) -> Result<Option<String>, SyntaxError> {
         match self.peek() {
-            Some(token) if token.text.eq_ignore_ascii_case("as") => {
+            Some(token) if token.is_keyword("as") => {
                 self.next += 1;
                 let name = self.expect("NAME after `as`")?;
                 if super::is_valid_name(&name.text) {
@@ -664,7 +661,7 @@ fn expect_timeout_ms(args: &mut Args) -> Result<Duration, SyntaxError> {
 /// Whether the next word is the keyword `word` (consumed if so).
 fn eat_keyword(args: &mut Args, word: &str) -> bool {
     match args.peek() {
-        Some(token) if token.text.eq_ignore_ascii_case(word) => {
+        Some(token) if token.is_keyword(word) => {
             args.next += 1;
             true
         }

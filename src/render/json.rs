@@ -57,7 +57,7 @@ impl<'a> StepJson<'a> {
 
     /// Serializes the record as one line of JSON, without the trailing newline.
     pub fn to_line(&self) -> Result<String, serde_json::Error> {
-        serde_json::to_string(self)
+        to_json_line(self)
     }
 }
 
@@ -274,4 +274,36 @@ mod tests {
         let step = StepJson::success(1, "send a \"x\ny\"", "sent\n2 bytes".into(), Vec::new());
         assert!(!step.to_line().expect("serializes").contains('\n'));
     }
+}
+
+/// Writes JSON like serde_json's compact form, but with DEL and the C1 controls (U+0080–U+009F)
+/// escaped as well: JSON itself escapes only C0, and a terminal takes U+009B for CSI.
+#[derive(Debug, Default)]
+struct TerminalSafe;
+
+impl serde_json::ser::Formatter for TerminalSafe {
+    fn write_string_fragment<W: ?Sized + std::io::Write>(
+        &mut self,
+        writer: &mut W,
+        fragment: &str,
+    ) -> std::io::Result<()> {
+        let mut start = 0;
+        for (at, c) in fragment.char_indices() {
+            if c == '\u{7f}' || ('\u{80}'..='\u{9f}').contains(&c) {
+                writer.write_all(&fragment.as_bytes()[start..at])?;
+                write!(writer, "\\u{:04x}", u32::from(c))?;
+                start = at + c.len_utf8();
+            }
+        }
+        writer.write_all(&fragment.as_bytes()[start..])
+    }
+}
+
+/// One JSON value on one line, with no control character a terminal would act on.
+pub fn to_json_line<T: Serialize>(value: &T) -> serde_json::Result<String> {
+    let mut bytes = Vec::new();
+    let mut serializer = serde_json::Serializer::with_formatter(&mut bytes, TerminalSafe);
+    value.serialize(&mut serializer)?;
+    // The formatter writes only valid UTF-8: serde's own output plus ASCII escapes.
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
 }

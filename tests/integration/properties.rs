@@ -65,6 +65,7 @@ fn token(text: &str) -> Token {
         text: text.to_string(),
         column: 1,
         columns: (1..).take(text.chars().count()).collect(),
+        quoted: false,
     }
 }
 

@@ -585,13 +585,16 @@ fn assert_no_raw_control_bytes(stdout: &[u8], script: &str) {
     }
 }
 
-/// The checks of a `--json` run's stdout. JSON escapes C0 controls, so those must never appear raw;
-/// and no string sockplay rendered (anything but `input`, the script's own line echoed verbatim, which
-/// JSON leaves DEL and C1 controls raw in) may hold a control character other than a newline.
+/// The checks of a `--json` run's stdout. No control character a terminal acts on may appear raw
+/// (C0, DEL, C1: sockplay's JSON escapes all of them); and no string sockplay rendered (anything but
+/// `input`, the script's own line, whose decoded value is what was typed) may hold a control
+/// character other than a newline.
 fn assert_json_is_clean(records: &[serde_json::Value], stdout: &[u8], script: &str) {
     assert!(
-        !stdout.iter().any(|&b| b < 0x20 && b != b'\n'),
-        "a raw C0 control byte in --json output for the script:\n{script}"
+        !String::from_utf8_lossy(stdout)
+            .chars()
+            .any(|c| c != '\n' && c.is_control()),
+        "a raw control character in --json output for the script:\n{script}"
     );
     fn strings<'a>(value: &'a serde_json::Value, found: &mut Vec<&'a str>) {
         match value {
