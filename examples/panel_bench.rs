@@ -7,7 +7,7 @@ use std::process::{Command, Stdio};
 use std::time::Instant;
 
 use sockplay::fdtable::snapshot;
-use sockplay::render::{diff, diff_pending, panel_lines_with_pending, Labels, PanelOptions};
+use sockplay::render::{changes, diff_pending, panel_lines_of, Labels, PanelOptions};
 
 /// Runs of each measurement; the median is reported.
 const RUNS: usize = 15;
@@ -21,14 +21,15 @@ fn median_ms(mut samples: Vec<f64>) -> f64 {
 fn refresh(previous: &sockplay::fdtable::Snapshot, max_rows: Option<usize>) -> (f64, usize) {
     let start = Instant::now();
     let now = snapshot();
-    let rows = diff(previous, &now);
+    let changes = changes(previous, &now);
+    let rows = changes.rows(previous, &now);
     let pending = diff_pending(previous, &now);
     let options = PanelOptions {
         width: 160,
         color: false,
         max_rows,
     };
-    let lines = panel_lines_with_pending(&rows, &pending, &Labels::default(), &options);
+    let lines = panel_lines_of(&rows, &pending, &Labels::default(), &options);
     (start.elapsed().as_secs_f64() * 1000.0, lines.len())
 }
 

@@ -3,7 +3,7 @@
 //! says what the kernel did, whichever command made it happen.
 
 use crate::fdtable::FdRow;
-use crate::render::{Change, Labels};
+use crate::render::{Change, Labels, Row};
 
 /// How a row is named in a sentence: `fd 5 (conn)`.
 fn who(row: &FdRow, labels: &Labels) -> String {
@@ -14,9 +14,9 @@ fn who(row: &FdRow, labels: &Labels) -> String {
 }
 
 /// The sentences for a step's changed rows; `before` is the table the step started from.
-pub fn notes(rows: &[(FdRow, Change)], before: &[FdRow], labels: &Labels) -> Vec<String> {
+pub fn notes(rows: &[Row<'_>], before: &[FdRow], labels: &Labels) -> Vec<String> {
     let mut notes = Vec::new();
-    for (row, change) in rows {
+    for &(row, change) in rows {
         let Change::Changed(fields) = change else {
             continue;
         };

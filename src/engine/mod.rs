@@ -15,8 +15,8 @@ use crate::fdtable::{snapshot, PendingConn, Snapshot};
 use crate::help;
 use crate::lang::Command;
 use crate::render::{
-    diff, diff_pending, fds_json, panel_lines_with_pending, side_by_side, ss_lines, Change,
-    ErrorJson, Labels, PanelOptions, PanelPlacement, StepJson,
+    changes, diff_pending, fds_json, panel_lines_of, side_by_side, ss_lines, Change, Changes,
+    ErrorJson, Labels, PanelOptions, PanelPlacement, Row, StepJson,
 };
 use crate::session::{Failure, Outcome, Session};
 use crate::sys::{clear_interrupt, errno_name};
@@ -55,12 +55,22 @@ pub struct Engine {
 #[derive(Debug)]
 pub struct Step {
     pub outcome: Outcome,
+    /// The table after the step.
     pub snapshot: Arc<Snapshot>,
-    pub rows: Vec<(crate::fdtable::FdRow, Change)>,
-    /// The connections waiting in accept queues after the step, marked against the step before.
+    /// The table before it, for the rows that closed.
+    pub before: Arc<Snapshot>,
+    /// What changed, row by row, without copying either table.
+    pub changes: Changes,
     pub pending: Vec<(PendingConn, Change)>,
     /// The session's labels after the step, plus the names that fds closed by it had.
     pub labels: Labels,
+}
+
+impl Step {
+    /// Every row with its mark, in fd order, borrowed from the two tables.
+    pub fn rows(&self) -> Vec<Row<'_>> {
+        self.changes.rows(&self.before, &self.snapshot)
+    }
 }
 
 impl Engine {
@@ -77,13 +87,13 @@ impl Engine {
     /// Runs one command and returns what happened, without printing.
     pub fn step(&mut self, command: &Command) -> Step {
         clear_interrupt();
-        let before = self.session.labels();
+        let names_before = self.session.labels();
         let mut outcome = match self.run_front(command) {
             Some(outcome) => outcome,
             None => self.session.execute(command),
         };
         let now = snapshot();
-        let rows = diff(&self.previous, &now);
+        let changes = changes(&self.previous, &now);
         // Commands the front end answers: their text is part of the step's output, for checks too.
         match command {
             Command::Help { topic } => match help::help_lines(topic.as_deref()) {
@@ -91,7 +101,8 @@ impl Engine {
                 Err(message) => outcome.failure = Some(Failure::usage(message)),
             },
             Command::Fds => {
-                let rows: Vec<_> = now.rows.iter().map(|r| (r.clone(), Change::Same)).collect();
+                let same = Change::Same;
+                let rows: Vec<Row> = now.rows.iter().map(|r| (r, &same)).collect();
                 let pending: Vec<_> = now
                     .pending
                     .iter()
@@ -103,7 +114,7 @@ impl Engine {
                     color: false,
                     max_rows: None,
                 };
-                outcome.lines.extend(panel_lines_with_pending(
+                outcome.lines.extend(panel_lines_of(
                     &rows,
                     &pending,
                     &self.session.labels(),
@@ -122,9 +133,11 @@ impl Engine {
         }
         if command.shows_panel() {
             let labels = self.session.labels();
-            outcome
-                .lines
-                .extend(meaning::notes(&rows, &self.previous.rows, &labels));
+            outcome.lines.extend(meaning::notes(
+                &changes.rows(&self.previous, &now),
+                &self.previous.rows,
+                &labels,
+            ));
         }
         // What the front end added (help, the table, the sentences) is part of what checks can see.
         self.session.remember(command, &outcome);
@@ -135,17 +148,19 @@ impl Engine {
         }
         let pending = diff_pending(&self.previous, &now);
         let now = Arc::new(now);
-        self.previous = Arc::clone(&now);
+        let before = std::mem::replace(&mut self.previous, Arc::clone(&now));
         let mut labels = self.session.labels();
-        for (row, change) in &rows {
-            if let (Change::Closed, Some(name)) = (change, before.names.get(&row.fd)) {
-                labels.names.insert(row.fd, name.clone());
+        for &i in &changes.closed {
+            let fd = before.rows[i].fd;
+            if let Some(name) = names_before.names.get(&fd) {
+                labels.names.insert(fd, name.clone());
             }
         }
         Step {
             outcome,
             snapshot: now,
-            rows,
+            before,
+            changes,
             pending,
             labels,
         }
@@ -205,8 +220,9 @@ impl Engine {
             // Beside the output when the panel fits there unsqueezed, else below it at full width;
             // either way no taller than the screen (a summary says what it left out).
             let beside_rows = height.map(|h| h.saturating_sub(2).max(MIN_PANEL_ROWS));
-            let natural = panel_lines_with_pending(
-                &step.rows,
+            let rows = step.rows();
+            let natural = panel_lines_of(
+                &rows,
                 &step.pending,
                 labels,
                 &PanelOptions {
@@ -226,7 +242,7 @@ impl Engine {
                     color: self.view.color,
                     max_rows: below_rows,
                 };
-                let panel = panel_lines_with_pending(&step.rows, &step.pending, labels, &options);
+                let panel = panel_lines_of(&rows, &step.pending, labels, &options);
                 side_by_side(&left, &panel, PanelPlacement::Below, width)
             }
         } else {

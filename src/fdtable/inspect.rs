@@ -4,7 +4,8 @@
 //! when the table is too full to open `/proc/self/fd`.
 
 use crate::render::escape_bytes;
-use std::collections::HashMap;
+use std::borrow::Cow;
+
 use std::ffi::CStr;
 use std::fs::File;
 use std::io;
@@ -14,6 +15,7 @@ use std::num::NonZeroUsize;
 use std::os::fd::{AsRawFd as _, BorrowedFd, RawFd};
 use std::os::unix::ffi::OsStrExt as _;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 
 use libc::c_int;
 use nix::sys::resource::{getrlimit, Resource};
@@ -55,7 +57,7 @@ pub fn inspect_fd(fd: i32) -> Option<FdRow> {
 
 /// Describes `fd`, reusing what `known` says cannot have changed when it is about the same open
 /// object (same device and inode); returns the row and what is fixed about it for the next time.
-fn inspect_fd_with(fd: i32, known: Option<&Fixed>) -> Option<(FdRow, Option<Fixed>)> {
+fn inspect_fd_with(fd: i32, known: Option<&Arc<Fixed>>) -> Option<(FdRow, Option<Arc<Fixed>>)> {
     let stat = fstat(fd).ok()?;
     // SAFETY: fstat just succeeded, so fd is open. The borrow ends with this call and serves only
     // read-only queries; if another thread closes the fd meanwhile, they fail with EBADF (or describe
@@ -77,7 +79,7 @@ fn inspect_fd_with(fd: i32, known: Option<&Fixed>) -> Option<(FdRow, Option<Fixe
     if let Some(known) = known.filter(|k| (k.dev, k.ino) == identity && k.kind.is_some()) {
         row.kind = known.kind.unwrap_or(Kind::Other);
         row.target = known.target.clone();
-        return Some((row, Some(known.clone())));
+        return Some((row, Some(Arc::clone(known))));
     }
     row.kind = match file_type {
         libc::S_IFIFO => Kind::Pipe,
@@ -97,14 +99,16 @@ fn inspect_fd_with(fd: i32, known: Option<&Fixed>) -> Option<(FdRow, Option<Fixe
         row.kind = Kind::Other;
     }
     let lasting = file_type != libc::S_IFREG && file_type != libc::S_IFDIR;
-    let fixed = lasting.then(|| Fixed {
-        dev: identity.0,
-        ino: identity.1,
-        family: None,
-        sock_type: None,
-        addrs: None,
-        kind: Some(row.kind),
-        target: row.target.clone(),
+    let fixed = lasting.then(|| {
+        Arc::new(Fixed {
+            dev: identity.0,
+            ino: identity.1,
+            family: None,
+            sock_type: None,
+            addrs: None,
+            kind: Some(row.kind),
+            target: row.target.clone(),
+        })
     });
     Some((row, fixed))
 }
@@ -122,7 +126,9 @@ pub fn snapshot() -> Snapshot {
     // is cheaper than the status file that gives the table's size.
     let big = LAST_SIZE.load(Ordering::Relaxed) >= PROBE_ABOVE;
     let fds = match big.then(fd_table_size).flatten() {
-        Some(size) => probe_below(size),
+        // Every slot goes to the (parallel) inspection: its fstat both finds the open fds and
+        // describes them, one syscall per slot, and a closed slot is simply not described.
+        Some(size) => (0..size).collect(),
         None => list_open_fds().unwrap_or_else(|_| probe_open_fds()),
     };
     let snapshot = inspect_all(&fds);
@@ -163,12 +169,21 @@ fn inspect_all(fds: &[RawFd]) -> Snapshot {
     } else {
         inspect_in_parallel(fds, workers, &cache)
     };
-    // The cache keeps exactly the fds open now, so it never outgrows the table.
+    // The cache keeps exactly the fds open now, so it never outgrows the table; an unchanged entry
+    // is the same Arc again, copied nowhere.
+    let slots = described
+        .iter()
+        .map(|(row, _)| row.fd + 1)
+        .max()
+        .unwrap_or(0);
     cache.clear();
+    cache.resize_with(usize::try_from(slots).unwrap_or(0), || None);
     let mut rows = Vec::with_capacity(described.len());
     for (row, fixed) in described {
-        if let Some(fixed) = fixed {
-            cache.insert(row.fd, fixed);
+        if let (Some(fixed), Ok(slot)) = (fixed, usize::try_from(row.fd)) {
+            if let Some(entry) = cache.get_mut(slot) {
+                *entry = Some(fixed);
+            }
         }
         rows.push(row);
     }
@@ -208,21 +223,25 @@ struct Fixed {
 }
 
 /// What the last snapshot learnt, by fd, for the next one.
-static FIXED: std::sync::LazyLock<std::sync::Mutex<HashMap<RawFd, Fixed>>> =
-    std::sync::LazyLock::new(|| std::sync::Mutex::new(HashMap::new()));
+static FIXED: std::sync::Mutex<Vec<Option<Arc<Fixed>>>> = std::sync::Mutex::new(Vec::new());
 
-type Described = Vec<(FdRow, Option<Fixed>)>;
+/// What the cache knows about `fd`, if anything.
+fn known_about(known: &[Option<Arc<Fixed>>], fd: RawFd) -> Option<&Arc<Fixed>> {
+    known.get(usize::try_from(fd).ok()?)?.as_ref()
+}
+
+type Described = Vec<(FdRow, Option<Arc<Fixed>>)>;
 
 /// Describes `fds` on this thread.
-fn inspect_each(fds: &[RawFd], known: &HashMap<RawFd, Fixed>) -> Described {
+fn inspect_each(fds: &[RawFd], known: &[Option<Arc<Fixed>>]) -> Described {
     fds.iter()
-        .filter_map(|&fd| inspect_fd_with(fd, known.get(&fd)))
+        .filter_map(|&fd| inspect_fd_with(fd, known_about(known, fd)))
         .collect()
 }
 
 /// Describes `fds` in `workers` shares, one on this thread and the others on scoped threads; a
 /// share whose thread cannot be started is done here too.
-fn inspect_in_parallel(fds: &[RawFd], workers: usize, known: &HashMap<RawFd, Fixed>) -> Described {
+fn inspect_in_parallel(fds: &[RawFd], workers: usize, known: &[Option<Arc<Fixed>>]) -> Described {
     let share = fds.len().div_ceil(workers);
     let mut shares = fds.chunks(share);
     let own = shares.next().unwrap_or_default();
@@ -375,8 +394,8 @@ fn describe_socket(
     row: &mut FdRow,
     fd: BorrowedFd<'_>,
     (dev, ino): (u64, u64),
-    known: Option<&Fixed>,
-) -> Fixed {
+    known: Option<&Arc<Fixed>>,
+) -> Arc<Fixed> {
     let socket = SockRef::from(&fd);
     // getsockname tells the family too; SO_DOMAIN costs a syscall only when it failed.
     let mut local_asked: Option<Option<SockAddr>> = None;
@@ -415,26 +434,32 @@ fn describe_socket(
     if is_inet && sock_type == Some(libc::SOCK_STREAM) {
         // MPTCP is an inet stream without TCP_INFO; it falls through to the generic state.
         if let Ok(info) = tcp_info(fd.as_raw_fd()) {
-            row.state = Some(tcp_state_name(info.tcpi_state).to_owned());
+            row.state = Some(Cow::Borrowed(tcp_state_name(info.tcpi_state)));
             // Past the handshake (or listening) a TCP socket's addresses are set for good; in CLOSE
             // or SYN_SENT getpeername says ENOTCONN, so those are asked every time.
             let settled = !matches!(info.tcpi_state, TCP_CLOSE | TCP_SYN_SENT);
-            let (local, remote) = match known.and_then(|k| k.addrs.clone()).filter(|_| settled) {
-                Some(addrs) => addrs,
+            let cached = known.filter(|k| settled && k.addrs.is_some());
+            let fixed = match cached {
+                Some(known) => Arc::clone(known),
                 None => {
                     let remote = if info.tcpi_state == TCP_LISTEN {
                         None
                     } else {
                         socket.peer_addr().ok().as_ref().and_then(format_address)
                     };
-                    (local(), remote)
+                    if settled {
+                        fixed.addrs = Some((local(), remote));
+                    } else {
+                        row.local = local();
+                        row.remote = remote;
+                    }
+                    Arc::new(fixed)
                 }
             };
-            if settled {
-                fixed.addrs = Some((local.clone(), remote.clone()));
+            if let Some((local, remote)) = &fixed.addrs {
+                row.local.clone_from(local);
+                row.remote.clone_from(remote);
             }
-            row.local = local;
-            row.remote = remote;
             if info.tcpi_state == TCP_LISTEN {
                 // For a listener the kernel reuses these two fields for its accept queue (length
                 // and limit), which is what `ss` shows as Recv-Q and Send-Q; SIOCINQ would fail.
@@ -452,16 +477,17 @@ fn describe_socket(
     row.remote = peer.as_ref().and_then(format_address);
     if is_inet || family == Some(libc::AF_UNIX) {
         let state = connection_state(&socket, peer.is_some(), sock_type);
-        row.state = Some(state.to_owned());
+        row.state = Some(Cow::Borrowed(state));
         if state == "LISTEN" {
             // A Unix listener answers SIOCINQ with EINVAL and SIOCOUTQ with 0, which would read
             // as a backlog limit of 0; no numbers beat wrong ones.
-            return fixed;
+            return known.cloned().unwrap_or_else(|| Arc::new(fixed));
         }
     }
     row.recv_q = queue_len(fd, SIOCINQ);
     row.send_q = queue_len(fd, SIOCOUTQ);
-    fixed
+    // Only family and type are fixed here, and a known entry already says them.
+    known.cloned().unwrap_or_else(|| Arc::new(fixed))
 }
 
 /// The UDP/Unix state: LISTEN, CONNECTED or UNCONNECTED.
@@ -529,7 +555,7 @@ fn push_escaped(out: &mut String, bytes: &[u8]) {
 
 /// Names an address family: `inet`, `inet6`, `unix`, the lower-case AF_ name of a few others, or
 /// `af<N>`.
-fn family_name(family: c_int) -> String {
+fn family_name(family: c_int) -> Cow<'static, str> {
     let name = match family {
         libc::AF_INET => "inet",
         libc::AF_INET6 => "inet6",
@@ -548,22 +574,22 @@ fn family_name(family: c_int) -> String {
         43 => "smc",
         44 => "xdp",
         45 => "mctp",
-        other => return format!("af{other}"),
+        other => return Cow::Owned(format!("af{other}")),
     };
-    name.to_owned()
+    Cow::Borrowed(name)
 }
 
 /// Names a socket type: `stream`, `dgram`, `seqpacket`, `raw`, `rdm`, or `type<N>`.
-fn type_name(sock_type: c_int) -> String {
+fn type_name(sock_type: c_int) -> Cow<'static, str> {
     let name = match sock_type {
         libc::SOCK_STREAM => "stream",
         libc::SOCK_DGRAM => "dgram",
         libc::SOCK_SEQPACKET => "seqpacket",
         libc::SOCK_RAW => "raw",
         libc::SOCK_RDM => "rdm",
-        other => return format!("type{other}"),
+        other => return Cow::Owned(format!("type{other}")),
     };
-    name.to_owned()
+    Cow::Borrowed(name)
 }
 
 impl FdRow {
@@ -964,7 +990,7 @@ mod tests {
         for (a, b) in &pairs {
             fds.extend([a.as_raw_fd(), b.as_raw_fd()]);
         }
-        let none = HashMap::new();
+        let none: Vec<Option<Arc<Fixed>>> = Vec::new();
         let mut parallel: Vec<FdRow> = inspect_in_parallel(&fds, 3, &none)
             .into_iter()
             .map(|(r, _)| r)

@@ -10,6 +10,8 @@ mod tcp_info;
 
 pub use inspect::{format_address, inspect_fd, snapshot, snapshot_by_probing};
 
+use std::borrow::Cow;
+
 use serde::Serialize;
 
 /// What kind of object an fd refers to, as the JSON output names it.
@@ -31,16 +33,17 @@ pub struct FdRow {
     pub kind: Kind,
     /// The inode behind the fd (st_ino): two fds with the same inode are the same socket.
     pub inode: u64,
-    /// `inet`, `inet6`, `unix`, or another AF_ name in lower case; sockets only.
-    pub family: Option<String>,
+    /// `inet`, `inet6`, `unix`, or another AF_ name in lower case; sockets only. (The names are
+    /// static: a table of thousands of sockets allocates nothing for them.)
+    pub family: Option<Cow<'static, str>>,
     /// `stream`, `dgram`, `seqpacket`, `raw`; sockets only.
-    pub sock_type: Option<String>,
+    pub sock_type: Option<Cow<'static, str>>,
     /// Bound address (`127.0.0.1:8080`, `/tmp/x.sock`, `@name`); None when unbound.
     pub local: Option<String>,
     /// Peer address; None when not connected.
     pub remote: Option<String>,
     /// TCP: the kernel's state name. UDP/Unix: UNCONNECTED, CONNECTED or LISTEN.
-    pub state: Option<String>,
+    pub state: Option<Cow<'static, str>>,
     /// Bytes waiting to be read, or for a listener the accept queue's length.
     pub recv_q: Option<u64>,
     /// Bytes not yet acknowledged / read by the peer, or for a listener the accept queue's limit.

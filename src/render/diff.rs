@@ -20,29 +20,85 @@ pub enum Change {
     Closed,
 }
 
-/// Marks every row of `now` against `prev`, and adds each row of `prev` whose fd is gone as
-/// [`Change::Closed`], all in fd order.
-///
-/// A closed row is produced only by the step that closed it: the caller passes the latest
-/// snapshot as `prev` next time, where the fd no longer appears.
-pub fn diff(prev: &Snapshot, now: &Snapshot) -> Vec<(FdRow, Change)> {
-    // Keyed by fd, so a table of thousands of fds diffs in linear time.
-    let before: HashMap<i32, &FdRow> = prev.rows.iter().map(|row| (row.fd, row)).collect();
-    let open: HashSet<i32> = now.rows.iter().map(|row| row.fd).collect();
-    let mut out: Vec<(FdRow, Change)> = now
-        .rows
-        .iter()
-        .map(|row| (row.clone(), change_of(before.get(&row.fd).copied(), row)))
-        .collect();
-    out.extend(
-        prev.rows
+/// How the table changed between two snapshots, copying neither: a mark for each row of the new
+/// table (in its order), and which rows of the old table are gone.
+#[derive(Debug, Clone)]
+pub struct Changes {
+    /// `marks[i]` is the mark of `now.rows[i]`.
+    pub marks: Vec<Change>,
+    /// Indexes into `before.rows` of the fds that closed.
+    pub closed: Vec<usize>,
+    /// Shared by every closed row.
+    closed_mark: Change,
+}
+
+impl Changes {
+    /// The rows with their marks, in fd order: the new table's, and the closed ones from the old.
+    pub fn rows<'a>(
+        &'a self,
+        before: &'a Snapshot,
+        now: &'a Snapshot,
+    ) -> Vec<(&'a FdRow, &'a Change)> {
+        let mut rows: Vec<(&FdRow, &Change)> = now.rows.iter().zip(&self.marks).collect();
+        rows.extend(
+            self.closed
+                .iter()
+                .map(|&i| (&before.rows[i], &self.closed_mark)),
+        );
+        // Stable: a snapshot has each fd once, so only closed rows need moving into place.
+        if !self.closed.is_empty() {
+            rows.sort_by_key(|(row, _)| row.fd);
+        }
+        rows
+    }
+}
+
+/// Marks every row of `now` against `before`: New when the fd was absent before or holds another
+/// inode, Changed with the columns that differ, Same otherwise; and lists the fds that closed.
+pub fn changes(before: &Snapshot, now: &Snapshot) -> Changes {
+    let sorted = |rows: &[FdRow]| rows.windows(2).all(|w| w[0].fd < w[1].fd);
+    let (marks, closed) = if sorted(&before.rows) && sorted(&now.rows) {
+        // Both tables come sorted by fd from the snapshot: one merge walk, no lookups.
+        let mut marks = Vec::with_capacity(now.rows.len());
+        let mut closed = Vec::new();
+        let mut old = before.rows.iter().enumerate().peekable();
+        for row in &now.rows {
+            while let Some((i, _)) = old.next_if(|(_, r)| r.fd < row.fd) {
+                closed.push(i);
+            }
+            let previous = old.next_if(|(_, r)| r.fd == row.fd).map(|(_, r)| r);
+            marks.push(change_of(previous, row));
+        }
+        closed.extend(old.map(|(i, _)| i));
+        (marks, closed)
+    } else {
+        let by_fd: HashMap<i32, &FdRow> = before.rows.iter().map(|row| (row.fd, row)).collect();
+        let open: HashSet<i32> = now.rows.iter().map(|row| row.fd).collect();
+        let marks = now
+            .rows
             .iter()
-            .filter(|old| !open.contains(&old.fd))
-            .map(|old| (old.clone(), Change::Closed)),
-    );
-    // A stable sort keeps input order for equal fds, though a snapshot never has duplicates.
-    out.sort_by_key(|(row, _)| row.fd);
-    out
+            .map(|row| change_of(by_fd.get(&row.fd).copied(), row))
+            .collect();
+        let closed = (0..before.rows.len())
+            .filter(|&i| !open.contains(&before.rows[i].fd))
+            .collect();
+        (marks, closed)
+    };
+    Changes {
+        marks,
+        closed,
+        closed_mark: Change::Closed,
+    }
+}
+
+/// Every row of `now` with its mark, plus each row of `prev` whose fd is gone now as `Closed`
+/// (shown once), all in fd order; owned copies, for callers that keep them.
+pub fn diff(prev: &Snapshot, now: &Snapshot) -> Vec<(FdRow, Change)> {
+    changes(prev, now)
+        .rows(prev, now)
+        .into_iter()
+        .map(|(row, change)| (row.clone(), change.clone()))
+        .collect()
 }
 
 /// Marks every connection waiting in an accept queue in `now` against `prev`: new, changed (its

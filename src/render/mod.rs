@@ -10,11 +10,13 @@ mod panel;
 mod safe;
 mod ss;
 
-pub use diff::{diff, diff_pending, Change};
+pub use diff::{changes, diff, diff_pending, Change, Changes};
 pub use hexdump::{hexdump, looks_binary};
 pub use json::{fds_json, ErrorJson, FdJson, StepJson};
 pub use layout::{display_width, side_by_side, terminal_height, terminal_width};
-pub use panel::{panel_lines, panel_lines_with_pending, PanelOptions, MIN_PANEL_WIDTH};
+pub use panel::{
+    panel_lines, panel_lines_of, panel_lines_with_pending, PanelOptions, Row, MIN_PANEL_WIDTH,
+};
 pub use safe::{escape_bytes, escape_text, sanitize_line};
 pub use ss::ss_lines;
 

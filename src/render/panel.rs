@@ -83,20 +83,36 @@ pub fn panel_lines_with_pending(
     labels: &Labels,
     opts: &PanelOptions,
 ) -> Vec<String> {
-    let shown: Vec<&(FdRow, Change)> = rows
+    let rows: Vec<Row> = rows.iter().map(|(row, change)| (row, change)).collect();
+    panel_lines_of(&rows, pending, labels, opts)
+}
+
+/// One row of the panel, borrowed: the fd's row (from the current table, or the last one for a
+/// closed fd) and its mark.
+pub type Row<'a> = (&'a FdRow, &'a Change);
+
+/// Renders the panel from borrowed rows, so a refresh copies none of a big table.
+pub fn panel_lines_of(
+    rows: &[Row<'_>],
+    pending: &[(PendingConn, Change)],
+    labels: &Labels,
+    opts: &PanelOptions,
+) -> Vec<String> {
+    let shown: Vec<Row> = rows
         .iter()
+        .copied()
         .filter(|(row, _)| !labels.internal.contains(&row.fd))
         .collect();
     let open = shown
         .iter()
-        .filter(|(_, change)| *change != Change::Closed)
+        .filter(|(_, change)| **change != Change::Closed)
         .count();
 
     let keep = rows_to_keep(&shown, pending, opts.max_rows);
     let relations = Relations::of(&shown);
     let mut table = new_table(opts);
     let mut queued = 0;
-    for (i, (row, change)) in shown.iter().enumerate() {
+    for (i, (row, change)) in shown.iter().copied().enumerate() {
         if !keep[i] {
             continue;
         }
@@ -128,7 +144,7 @@ pub fn panel_lines_with_pending(
         .iter()
         .zip(&keep)
         .filter(|(_, k)| !**k)
-        .map(|((row, _), _)| row)
+        .map(|((row, _), _)| *row)
         .collect();
     if !hidden.is_empty() {
         lines.push(hidden_summary(&hidden));
@@ -139,7 +155,7 @@ pub fn panel_lines_with_pending(
 /// Which rows fit when the table must stay within `max_rows`: every row the step changed, then
 /// unchanged ones in fd order, leaving a line for the summary of the rest.
 fn rows_to_keep(
-    shown: &[&(FdRow, Change)],
+    shown: &[Row<'_>],
     pending: &[(PendingConn, Change)],
     max_rows: Option<usize>,
 ) -> Vec<bool> {
@@ -153,7 +169,7 @@ fn rows_to_keep(
     }
     let mut keep: Vec<bool> = shown
         .iter()
-        .map(|(_, change)| *change != Change::Same)
+        .map(|(_, change)| **change != Change::Same)
         .collect();
     let mut room = budget.saturating_sub(1 + keep.iter().filter(|k| **k).count());
     for k in keep.iter_mut().filter(|k| !**k) {
@@ -172,7 +188,7 @@ fn hidden_summary(hidden: &[&FdRow]) -> String {
     for row in hidden {
         // Sockets are counted by state, other fds by kind; only a new name allocates.
         let what: std::borrow::Cow<'_, str> = match &row.state {
-            Some(state) => state.as_str().into(),
+            Some(state) => state.as_ref().into(),
             None => row.label().into(),
         };
         match counts.iter_mut().find(|(seen, _)| *seen == what) {
@@ -306,7 +322,7 @@ struct Relations<'a> {
 }
 
 impl<'a> Relations<'a> {
-    fn of(shown: &[&'a (FdRow, Change)]) -> Relations<'a> {
+    fn of(shown: &[Row<'a>]) -> Relations<'a> {
         let mut relations = Relations {
             by_inode: HashMap::new(),
             by_peer_inode: HashMap::new(),
@@ -336,7 +352,7 @@ impl<'a> Relations<'a> {
     /// Two open sockets of the same kind are paired when each one's local address is the other's
     /// remote address, or the kernel names one the other's peer. Usually there is one partner; a
     /// `dup` of an end gives two.
-    fn partners_of(&self, i: usize, shown: &[&(FdRow, Change)]) -> Vec<i32> {
+    fn partners_of(&self, i: usize, shown: &[Row<'_>]) -> Vec<i32> {
         let (me, my_change) = shown[i];
         if !is_open_socket(me, my_change) {
             return Vec::new();
@@ -352,7 +368,7 @@ impl<'a> Relations<'a> {
             .flatten()
             .flatten()
             .copied()
-            .filter(|&j| j != i && are_two_ends(me, &shown[j].0))
+            .filter(|&j| j != i && are_two_ends(me, shown[j].0))
             .collect();
         candidates.sort_unstable();
         candidates.dedup();
@@ -361,7 +377,7 @@ impl<'a> Relations<'a> {
 
     /// The other open fds that are the very same socket as row `i` (same inode: `dup`, or an fd
     /// passed back to this process).
-    fn twins_of(&self, i: usize, shown: &[&(FdRow, Change)]) -> Vec<i32> {
+    fn twins_of(&self, i: usize, shown: &[Row<'_>]) -> Vec<i32> {
         let (me, my_change) = shown[i];
         if !is_open_socket(me, my_change) {
             return Vec::new();
@@ -378,7 +394,7 @@ impl<'a> Relations<'a> {
     /// The fds of shown sockets that are the client end of a queued connection: by crossed
     /// addresses for TCP, by inode for Unix (the kernel names a pending Unix connection by its
     /// client).
-    fn pending_partners(&self, conn: &PendingConn, shown: &[&(FdRow, Change)]) -> Vec<i32> {
+    fn pending_partners(&self, conn: &PendingConn, shown: &[Row<'_>]) -> Vec<i32> {
         let candidates = match (conn.peer_inode, &conn.local, &conn.remote) {
             (Some(client), _, _) => self.by_inode.get(&client),
             (None, Some(local), Some(remote)) => {

@@ -143,7 +143,9 @@ impl Session {
     fn wait_for_state(&self, fd: i32, state: &str) -> Option<String> {
         let deadline = Instant::now() + self.settings.timeout;
         loop {
-            let now = inspect_fd(fd).and_then(|row| row.state);
+            let now = inspect_fd(fd)
+                .and_then(|row| row.state)
+                .map(|s| s.into_owned());
             if now.as_deref() == Some(state) || Instant::now() >= deadline || interrupted() {
                 return now;
             }
