@@ -2,6 +2,7 @@
 # Checks sockplay against foreign programs: curl, netcat and socat talk to sockplay's real sockets.
 # Every check fails loudly; a missing tool is a failure, never a skip.
 set -euo pipefail
+trap 'echo "interop: FAIL: unexpected error at line $LINENO: $BASH_COMMAND" >&2' ERR
 cd "$(dirname "$0")/.."
 
 for tool in curl nc socat python3; do
@@ -87,6 +88,23 @@ if wait "$server" && [ "$reply" = "pong" ]; then
     pass "socat talked to a sockplay listener, and sockplay saw its EOF"
 else
     fail "socat: got '$reply'"; cat "$work/echo.out" >&2
+fi
+
+# 4. The http-by-hand tutorial, walked (Enter at every step), with a real curl as its client.
+( for _ in $(seq 1 60); do echo; done ) | "$sockplay" --tutorial http-by-hand --panel off > "$work/tutorial.out" 2>&1 &
+walker=$!
+url=""
+for _ in $(seq 1 100); do
+    url=$(grep -oE 'curl -v http://127\.0\.0\.1:[0-9]+/' "$work/tutorial.out" | head -1 | sed 's/^curl -v //' || true)
+    [ -n "$url" ] && break
+    sleep 0.1
+done
+page=$(curl --silent --show-error --max-time 30 "$url" 2>"$work/curl2.err" || true)
+if [ -n "$url" ] && wait "$walker" && grep -q "Tutorial \`http-by-hand\` done" "$work/tutorial.out" \
+    && [ -n "$page" ]; then
+    pass "curl was the client of the walked http-by-hand tutorial and got the page typed there"
+else
+    fail "http-by-hand walk: url '$url', page '$page'"; tail -20 "$work/tutorial.out" "$work/curl2.err" >&2
 fi
 
 echo "$passed passed, $failed failed"
