@@ -60,10 +60,16 @@ impl Repl {
 
     /// Starts `sockplay` on a fresh pty of the given size.
     fn spawn_sized(columns: u16, rows: u16) -> Repl {
+        Repl::spawn_with(columns, rows, &[])
+    }
+
+    /// Starts `sockplay ARGS…` on a fresh pty of the given size.
+    fn spawn_with(columns: u16, rows: u16, args: &[&str]) -> Repl {
         let state = tempfile::tempdir().expect("temporary directory");
         let (master, slave) = open_pty(columns, rows);
         let mut command = Command::new(env!("CARGO_BIN_EXE_sockplay"));
         command
+            .args(args)
             .env("HOME", state.path())
             .env("XDG_STATE_HOME", state.path())
             .env("TERM", "xterm")
@@ -480,4 +486,30 @@ fn at_80_columns_no_line_is_wider_than_80() {
         !screen.iter().any(|line| line.contains(" │ ")),
         "at 80 columns the panel goes below the output"
     );
+}
+
+#[test]
+fn a_tutorial_walked_at_a_terminal_runs_the_suggestion_on_enter_and_hints_on_a_wrong_command() {
+    let mut repl = Repl::spawn_with(200, 50, &["--tutorial", "sockets-are-fds"]);
+    // The suggestion is already on the line: Enter runs it.
+    repl.expect("[1/5] sockplay> ");
+    repl.expect("socket tcp as first");
+    repl.enter("");
+    repl.expect("= 3");
+    repl.expect("\u{2713} first is fd 3");
+    // A different command at step 2: wipe the suggestion (Ctrl-U) and type another.
+    repl.expect("[2/5] sockplay> ");
+    repl.control('u');
+    repl.enter("fds");
+    repl.expect("not yet.");
+    repl.expect("hint:");
+    // Still step 2; the suggestion runs, and the walk goes on.
+    repl.expect("[2/5] sockplay> ");
+    repl.enter("");
+    repl.expect("\u{2713} second is fd 4");
+    repl.expect("[3/5] sockplay> ");
+    repl.control('u');
+    repl.enter("quit");
+    let status = repl.exit_status(Duration::from_secs(5));
+    assert!(status.success(), "quit leaves with status 0: {status:?}");
 }
