@@ -28,7 +28,7 @@ pub(super) fn errno_of(error: &io::Error) -> Errno {
 }
 
 /// Whether the fd has O_NONBLOCK set (by `nonblock on`), so calls must not wait.
-pub(super) fn is_nonblocking(socket: &Socket) -> bool {
+pub(super) fn is_nonblocking(socket: impl AsFd) -> bool {
     fcntl(socket.as_fd(), FcntlArg::F_GETFL)
         .map(|flags| OFlag::from_bits_truncate(flags).contains(OFlag::O_NONBLOCK))
         .unwrap_or(false)
@@ -105,7 +105,8 @@ impl Session {
 
     /// Waits as a blocking call would: until the socket reports `events`, the deadline passes, or
     /// Ctrl-C. A wait that ends early fails with ETIMEDOUT or EINTR, after the poll line, saying what
-    /// it was `waiting_for`; the socket is untouched either way.
+    /// it was `waiting_for`; the socket is untouched either way. A non-blocking socket (`nonblock
+    /// on`) does not wait: the call that follows answers EAGAIN itself.
     pub(super) fn wait_ready(
         &self,
         socket: BorrowedFd<'_>,
@@ -114,6 +115,9 @@ impl Session {
         waiting_for: &str,
         out: &mut Outcome,
     ) -> Result<(), Failure> {
+        if is_nonblocking(socket) {
+            return Ok(());
+        }
         let names = if events.contains(PollFlags::POLLOUT) {
             "POLLOUT"
         } else {
@@ -267,7 +271,7 @@ impl Session {
         self.check_name_free(name)?;
         let fd = self.resolve(sock)?;
         let socket = self.socket_at(fd)?;
-        if !is_nonblocking(socket) && socket.is_listener().unwrap_or(false) {
+        if socket.is_listener().unwrap_or(false) {
             self.wait_ready(
                 socket.as_fd(),
                 PollFlags::POLLIN,
@@ -466,15 +470,13 @@ Errno::EPIPE => {
     ) -> Result<(), Failure> {
         let fd = self.resolve(sock)?;
         let socket = self.socket_at(fd)?;
-        if !is_nonblocking(socket) {
-            self.wait_ready(
-                socket.as_fd(),
-                PollFlags::POLLIN,
-                self.deadline(),
-                &format!("no data arrived on fd {fd}"),
-                out,
-            )?;
-        }
+        self.wait_ready(
+            socket.as_fd(),
+            PollFlags::POLLIN,
+            self.deadline(),
+            &format!("no data arrived on fd {fd}"),
+            out,
+        )?;
         // A message socket cuts a message longer than MAX; MSG_TRUNC makes the kernel say so.
         let sock_type = socket.r#type().ok();
         let message = sock_type.is_some_and(|t| t != Type::STREAM);

@@ -92,15 +92,13 @@ impl Session {
     ) -> Result<(), Failure> {
         let fd = self.resolve(sock)?;
         let socket = self.socket_at(fd)?;
-        if !is_nonblocking(socket) {
-            self.wait_ready(
-                socket.as_fd(),
-                PollFlags::POLLIN,
-                self.deadline(),
-                &format!("no datagram arrived on fd {fd}"),
-                out,
-            )?;
-        }
+        self.wait_ready(
+            socket.as_fd(),
+            PollFlags::POLLIN,
+            self.deadline(),
+            &format!("no datagram arrived on fd {fd}"),
+            out,
+        )?;
         // On message sockets MSG_TRUNC makes the kernel report a message's full length even when
         // it was cut; on a stream it would throw the bytes away instead, so it is not asked there.
         let message = socket.r#type().is_ok_and(|t| t != socket2::Type::STREAM);

@@ -132,15 +132,13 @@ impl Session {
         if socket.domain().ok() != Some(Domain::UNIX) {
             return Err(needs_unix(fd, &self.fd_label(fd), "recvfd"));
         }
-        if !is_nonblocking(socket) {
-            self.wait_ready(
-                socket.as_fd(),
-                PollFlags::POLLIN,
-                deadline,
-                &format!("nothing arrived on fd {fd}"),
-                out,
-            )?;
-        }
+        self.wait_ready(
+            socket.as_fd(),
+            PollFlags::POLLIN,
+            deadline,
+            &format!("nothing arrived on fd {fd}"),
+            out,
+        )?;
         let mut data = vec![0u8; RECV_DATA_MAX];
         let mut control = nix::cmsg_space!([RawFd; SCM_MAX_FD]);
         let flags = MsgFlags::MSG_CMSG_CLOEXEC | MsgFlags::MSG_DONTWAIT;

@@ -2,13 +2,13 @@
 //! new fd: the buffers live in this process, which is the point — bytes a readline pulled in have left
 //! the kernel's RECV-Q, and bytes written sit here until flush.
 
-use std::os::fd::{AsRawFd, BorrowedFd};
+use std::os::fd::{AsFd, AsRawFd};
 use std::time::Instant;
 
 use nix::poll::PollFlags;
 use nix::sys::socket::MsgFlags;
 
-use super::calls::{is_nonblocking, show_received};
+use super::calls::show_received;
 use super::outcome::failed_call;
 use super::{Failure, Outcome, Session};
 use crate::lang::SockRef;
@@ -117,24 +117,17 @@ impl Session {
         out: &mut Outcome,
     ) -> Result<usize, Failure> {
         let fd = self.file(name)?.fd;
-        let blocking = self
-            .socket_at(fd)
-            .map(|s| !is_nonblocking(s))
-            .unwrap_or(true);
-        // SAFETY: file objects are dropped when their fd is closed or detached, so fd is open here.
-        let borrowed = unsafe { BorrowedFd::borrow_raw(fd) };
-        if blocking {
-            self.wait_ready(
-                borrowed,
-                PollFlags::POLLIN,
-                deadline,
-                &format!("no data arrived on fd {fd}"),
-                out,
-            )?;
-        }
+        let socket = self.socket_at(fd)?;
+        self.wait_ready(
+            socket.as_fd(),
+            PollFlags::POLLIN,
+            deadline,
+            &format!("no data arrived on fd {fd}"),
+            out,
+        )?;
         let mut chunk = vec![0u8; BUFFER_SIZE];
         let call = format!("recv({fd}, {BUFFER_SIZE}, 0)");
-        match nix::sys::socket::recv(borrowed.as_raw_fd(), &mut chunk, MsgFlags::MSG_DONTWAIT) {
+        match nix::sys::socket::recv(socket.as_raw_fd(), &mut chunk, MsgFlags::MSG_DONTWAIT) {
             Ok(n) => {
                 out.say(format!("{call} = {n}  (filling `{name}`'s buffer)"));
                 if let Some(file) = self.files.get_mut(name) {

@@ -49,23 +49,19 @@ const EPOLL_NAMES: &[(EpollFlags, &str)] = &[
 
 /// `POLLIN|POLLOUT`, or `(none)`.
 fn poll_names(flags: PollFlags) -> String {
-    let names: Vec<&str> = POLL_NAMES
-        .iter()
-        .filter(|(flag, _)| flags.contains(*flag))
-        .map(|(_, name)| *name)
-        .collect();
-    if names.is_empty() {
-        "(none)".into()
-    } else {
-        names.join("|")
-    }
+    names_of(POLL_NAMES, |flag| flags.contains(flag))
 }
 
 /// `EPOLLIN|EPOLLRDHUP`, or `(none)`.
 fn epoll_names(flags: EpollFlags) -> String {
-    let names: Vec<&str> = EPOLL_NAMES
+    names_of(EPOLL_NAMES, |flag| flags.contains(flag))
+}
+
+/// The names of the flags in `table` that are set, joined with `|`, or `(none)`.
+fn names_of<F: Copy>(table: &[(F, &str)], is_set: impl Fn(F) -> bool) -> String {
+    let names: Vec<&str> = table
         .iter()
-        .filter(|(flag, _)| flags.contains(*flag))
+        .filter(|(flag, _)| is_set(*flag))
         .map(|(_, name)| *name)
         .collect();
     if names.is_empty() {
