@@ -11,48 +11,13 @@ use std::path::Path;
 use std::thread;
 use std::time::Duration;
 
-use serde_json::Value;
-
-use crate::support::{accept_within, closed_port, listener, port_after, unique_name, Test};
-
-/// A connected pair inside one sockplay: srv (3) listening, cli (4) and conn (5) its two ends.
-const PAIR: &str = "\
-socket tcp as srv
-bind srv 127.0.0.1:0
-listen srv
-socket tcp as cli
-connect cli $srv
-accept srv as conn
-";
+use crate::support::{
+    accept_within, closed_port, fd_row, json_steps, last_panel_row, listener, port_after, quiet,
+    step, unique_name, Test, PAIR,
+};
 
 /// The largest `send SOCK --bytes N` accepts.
 const MAX_BYTES: u64 = 64 * 1024 * 1024;
-
-fn quiet() -> Test {
-    Test::new().args(["--panel", "off"])
-}
-
-/// The records of a `--json` run of `script`, which must succeed.
-fn json_steps(script: &str) -> Vec<Value> {
-    Test::new().arg("--json").script(script).run().json()
-}
-
-/// The fd object for `fd` in one JSON step, if the fd is listed.
-fn fd_row(step: &Value, fd: i64) -> Option<&Value> {
-    step["fds"]
-        .as_array()
-        .expect("fds array")
-        .iter()
-        .find(|row| row["fd"] == fd)
-}
-
-/// The JSON step whose input is exactly `input` (the first one).
-fn step<'a>(steps: &'a [Value], input: &str) -> &'a Value {
-    steps
-        .iter()
-        .find(|s| s["input"] == input)
-        .unwrap_or_else(|| panic!("no step `{input}` in {steps:#?}"))
-}
 
 /// The text of the first stdout line that starts with `prefix`.
 fn line_starting<'a>(stdout: &'a str, prefix: &str) -> &'a str {
@@ -954,15 +919,7 @@ fn a_dup_is_the_same_socket_in_the_table_and_the_peer_lists_both_fds() {
         .args(["--panel", "below"])
         .script(format!("{PAIR}dup cli as cli2\n"))
         .run();
-    let panel = output
-        .stdout
-        .rsplit("open fds")
-        .next()
-        .expect("the last panel");
-    let row = panel
-        .lines()
-        .find(|l| l.trim_start_matches([' ', '+', '~', '-']).starts_with("5 "))
-        .unwrap_or_else(|| panic!("fd 5 in the panel\n{}", output.report()));
+    let row = last_panel_row(&output, 5);
     assert!(row.contains("fd 4, fd 6"), "{row}");
 }
 

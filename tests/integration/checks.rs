@@ -5,17 +5,7 @@ use std::io::{Read, Write};
 use std::thread;
 use std::time::Duration;
 
-use crate::support::{accept_within, listener, Test};
-
-/// A connected pair inside one sockplay: srv (3) listening, cli (4) and conn (5) its two ends.
-const PAIR: &str = "\
-socket tcp as srv
-bind srv 127.0.0.1:0
-listen srv
-socket tcp as cli
-connect cli $srv
-accept srv as conn
-";
+use crate::support::{accept_within, listener, Test, PAIR};
 
 /// Runs `PAIR` followed by `rest`, with the panel off.
 fn pair_then(rest: &str) -> Test {

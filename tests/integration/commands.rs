@@ -6,35 +6,10 @@ use std::net::TcpStream;
 use std::thread;
 use std::time::Duration;
 
-use crate::support::{accept_within, closed_port, listener, port_after, unique_name, Test};
-
-/// A connected pair inside one sockplay: srv (3) listening, cli (4) and conn (5) its two ends.
-const PAIR: &str = "\
-socket tcp as srv
-bind srv 127.0.0.1:0
-listen srv
-socket tcp as cli
-connect cli $srv
-accept srv as conn
-";
-
-fn quiet() -> Test {
-    Test::new().args(["--panel", "off"])
-}
-
-/// The records of a `--json` run of `script`, which must succeed.
-fn json_steps(script: &str) -> Vec<serde_json::Value> {
-    Test::new().arg("--json").script(script).run().json()
-}
-
-/// The fd object for `fd` in one JSON step, if the fd is listed.
-fn fd_row(step: &serde_json::Value, fd: i64) -> Option<&serde_json::Value> {
-    step["fds"]
-        .as_array()
-        .expect("fds array")
-        .iter()
-        .find(|row| row["fd"] == fd)
-}
+use crate::support::{
+    accept_within, closed_port, fd_row, json_steps, last_panel_row, listener, port_after, quiet,
+    unique_name, Test, PAIR,
+};
 
 // ---- socket ----
 
@@ -556,15 +531,7 @@ fn detach_shows_the_fd_as_detached_in_the_panel() {
         .args(["--panel", "below"])
         .script(format!("{PAIR}detach conn\n"))
         .run();
-    let panel = output
-        .stdout
-        .rsplit("open fds")
-        .next()
-        .expect("the last panel");
-    let row = panel
-        .lines()
-        .find(|l| l.trim_start_matches([' ', '+', '~', '-']).starts_with("5 "))
-        .unwrap_or_else(|| panic!("fd 5 in the panel\n{}", output.report()));
+    let row = last_panel_row(&output, 5);
     assert!(row.contains("(detached)"), "{row}");
     assert!(!row.contains("conn"), "{row}");
 }

@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 
 use serde_json::Value;
 
-use crate::support::{repo_path, Test};
+use crate::support::{fd_row, repo_path, Test};
 
 const STEP_KEYS: [&str; 6] = ["line", "input", "ok", "output", "error", "fds"];
 const FD_KEYS: [&str; 10] = [
@@ -53,14 +53,6 @@ fn assert_well_formed(steps: &[Value]) {
             }
         }
     }
-}
-
-fn fd_row(step: &Value, fd: i64) -> Option<&Value> {
-    step["fds"]
-        .as_array()
-        .expect("fds")
-        .iter()
-        .find(|row| row["fd"] == fd)
 }
 
 #[test]

@@ -534,3 +534,58 @@ pub fn fixed_addresses() -> MutexGuard<'static, ()> {
     // A test that failed while holding the lock poisons it; the addresses are free again anyway.
     LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
+
+/// A listener (fd 3, `srv`), a client (fd 4, `cli`) connected to it, and the accepted end (fd 5,
+/// `conn`): the start of many tests.
+pub const PAIR: &str = "\
+socket tcp as srv
+bind srv 127.0.0.1:0
+listen srv
+socket tcp as cli
+connect cli $srv
+accept srv as conn
+";
+
+/// A run with the panel off, for tests that look only at the calls' own lines.
+pub fn quiet() -> Test {
+    Test::new().args(["--panel", "off"])
+}
+
+/// The records of a `--json` run of `script`, which must succeed.
+pub fn json_steps(script: &str) -> Vec<serde_json::Value> {
+    Test::new().arg("--json").script(script).run().json()
+}
+
+/// The fd object for `fd` in one JSON step, if the fd is listed.
+pub fn fd_row(step: &serde_json::Value, fd: i64) -> Option<&serde_json::Value> {
+    step["fds"]
+        .as_array()
+        .expect("fds array")
+        .iter()
+        .find(|row| row["fd"] == fd)
+}
+
+/// The JSON step whose input is exactly `input` (the first one).
+pub fn step<'a>(steps: &'a [serde_json::Value], input: &str) -> &'a serde_json::Value {
+    steps
+        .iter()
+        .find(|s| s["input"] == input)
+        .unwrap_or_else(|| panic!("no step `{input}` in {steps:#?}"))
+}
+
+/// The row of `fd` in the last panel a text run printed.
+pub fn last_panel_row(output: &Output, fd: i32) -> String {
+    let panel = output
+        .stdout
+        .rsplit("open fds")
+        .next()
+        .expect("the last panel");
+    panel
+        .lines()
+        .find(|l| {
+            l.trim_start_matches([' ', '+', '~', '-'])
+                .starts_with(&format!("{fd} "))
+        })
+        .unwrap_or_else(|| panic!("fd {fd} in the panel\n{}", output.report()))
+        .to_string()
+}
