@@ -34,6 +34,25 @@ pub(super) fn is_nonblocking(socket: impl AsFd) -> bool {
         .unwrap_or(false)
 }
 
+/// The kernel's address family for a FAMILY word.
+pub(super) fn domain_of(family: Family) -> Domain {
+    match family {
+        Family::Inet => Domain::IPV4,
+        Family::Inet6 => Domain::IPV6,
+        Family::Unix => Domain::UNIX,
+    }
+}
+
+/// The kernel's socket type for a TYPE word.
+pub(super) fn type_of(sock_type: SockType) -> Type {
+    match sock_type {
+        SockType::Stream => Type::STREAM,
+        SockType::Dgram => Type::DGRAM,
+        SockType::Seqpacket => Type::SEQPACKET,
+        SockType::Raw => Type::RAW,
+    }
+}
+
 /// Bytes as a short quoted preview for a call line.
 pub(super) fn preview(data: &[u8]) -> String {
     if data.len() <= PREVIEW_BYTES {
@@ -145,21 +164,14 @@ impl Session {
         out: &mut Outcome,
     ) -> Result<(), Failure> {
         self.check_name_free(name)?;
-        let domain = match family {
-            Family::Inet => Domain::IPV4,
-            Family::Inet6 => Domain::IPV6,
-            Family::Unix => Domain::UNIX,
-        };
-        let (ty, protocol, protocol_name) = match (family, sock_type) {
-            (Family::Unix, SockType::Stream) => (Type::STREAM, None, "0"),
-            (Family::Unix, SockType::Dgram) => (Type::DGRAM, None, "0"),
-            (Family::Unix, SockType::Seqpacket) => (Type::SEQPACKET, None, "0"),
-            (Family::Unix, SockType::Raw) => (Type::RAW, None, "0"),
-            (_, SockType::Stream) => (Type::STREAM, Some(Protocol::TCP), "IPPROTO_TCP"),
-            (_, SockType::Dgram) => (Type::DGRAM, Some(Protocol::UDP), "IPPROTO_UDP"),
-            (_, SockType::Seqpacket) => (Type::SEQPACKET, Some(Protocol::SCTP), "IPPROTO_SCTP"),
-            (Family::Inet, SockType::Raw) => (Type::RAW, Some(Protocol::ICMPV4), "IPPROTO_ICMP"),
-            (_, SockType::Raw) => (Type::RAW, Some(Protocol::ICMPV6), "IPPROTO_ICMPV6"),
+        let (domain, ty) = (domain_of(family), type_of(sock_type));
+        let (protocol, protocol_name) = match (family, sock_type) {
+            (Family::Unix, _) => (None, "0"),
+            (_, SockType::Stream) => (Some(Protocol::TCP), "IPPROTO_TCP"),
+            (_, SockType::Dgram) => (Some(Protocol::UDP), "IPPROTO_UDP"),
+            (_, SockType::Seqpacket) => (Some(Protocol::SCTP), "IPPROTO_SCTP"),
+            (Family::Inet, SockType::Raw) => (Some(Protocol::ICMPV4), "IPPROTO_ICMP"),
+            (_, SockType::Raw) => (Some(Protocol::ICMPV6), "IPPROTO_ICMPV6"),
         };
         let call = format!(
             "socket({}, {}, {protocol_name})",

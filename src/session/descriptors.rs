@@ -2,9 +2,9 @@
 
 use nix::errno::Errno;
 use nix::sys::resource::{getrlimit, setrlimit, Resource};
-use socket2::{Domain, Socket, Type};
+use socket2::Socket;
 
-use super::calls::errno_of;
+use super::calls::{domain_of, errno_of, type_of};
 use super::outcome::failed_call;
 use super::{Failure, Object, Outcome, Session};
 use crate::lang::{Family, SockRef, SockType};
@@ -19,17 +19,7 @@ impl Session {
     ) -> Result<(), Failure> {
         self.check_name_free(names.map(|(a, _)| a.as_str()))?;
         self.check_name_free(names.map(|(_, b)| b.as_str()))?;
-        let domain = match family {
-            Family::Inet => Domain::IPV4,
-            Family::Inet6 => Domain::IPV6,
-            Family::Unix => Domain::UNIX,
-        };
-        let ty = match sock_type {
-            SockType::Stream => Type::STREAM,
-            SockType::Dgram => Type::DGRAM,
-            SockType::Seqpacket => Type::SEQPACKET,
-            SockType::Raw => Type::RAW,
-        };
+        let (domain, ty) = (domain_of(family), type_of(sock_type));
         let call = format!(
             "socketpair({}, {}, 0)",
             family.constant(),

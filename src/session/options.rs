@@ -54,37 +54,28 @@ fn get_raw(fd: i32, option: &SockOpt) -> Result<Raw, Errno> {
             l_onoff: 0,
             l_linger: 0,
         };
-        let mut length = size_of::<libc::linger>() as libc::socklen_t;
-        // SAFETY: the buffer is a linger struct and length says its size.
-        let result = unsafe {
-            libc::getsockopt(
-                fd,
-                option.level,
-                option.number,
-                &mut linger as *mut libc::linger as *mut libc::c_void,
-                &mut length,
-            )
-        };
-        return if result == 0 {
-            Ok(Raw::Linger(linger))
-        } else {
-            Err(Errno::last())
-        };
+        return read_into(fd, option, &mut linger).map(|()| Raw::Linger(linger));
     }
     let mut value: libc::c_int = 0;
-    let mut length = size_of::<libc::c_int>() as libc::socklen_t;
-    // SAFETY: the buffer is a c_int and length says its size.
+    read_into(fd, option, &mut value).map(|()| Raw::Int(value))
+}
+
+/// getsockopt(2) of `option` into `value`, a plain C value of the type the option has.
+fn read_into<T>(fd: i32, option: &SockOpt, value: &mut T) -> Result<(), Errno> {
+    let mut length = size_of::<T>() as libc::socklen_t;
+    // SAFETY: `value` is a live, writable T and `length` says its size; the kernel writes at most
+    // that many bytes.
     let result = unsafe {
         libc::getsockopt(
             fd,
             option.level,
             option.number,
-            &mut value as *mut libc::c_int as *mut libc::c_void,
+            (value as *mut T).cast::<libc::c_void>(),
             &mut length,
         )
     };
     if result == 0 {
-        Ok(Raw::Int(value))
+        Ok(())
     } else {
         Err(Errno::last())
     }
