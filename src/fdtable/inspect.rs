@@ -129,11 +129,16 @@ pub fn snapshot() -> Snapshot {
         // Every slot goes to the (parallel) inspection: its fstat both finds the open fds and
         // describes them, one syscall per slot, and a closed slot is simply not described.
         Some(size) => (0..size).collect(),
-        None => list_open_fds().unwrap_or_else(|_| probe_open_fds()),
+        None => open_fds(),
     };
     let snapshot = inspect_all(&fds);
     LAST_SIZE.store(snapshot.rows.len(), Ordering::Relaxed);
     snapshot
+}
+
+/// The numbers of the fds open now, without describing them (no fd of its own is left open).
+pub fn open_fds() -> Vec<RawFd> {
+    list_open_fds().unwrap_or_else(|_| probe_open_fds())
 }
 
 /// How many fds the last snapshot found, to choose how the next one lists them.

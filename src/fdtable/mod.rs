@@ -8,7 +8,7 @@ mod inspect;
 mod kernel_view;
 mod tcp_info;
 
-pub use inspect::{format_address, inspect_fd, snapshot, snapshot_by_probing};
+pub use inspect::{format_address, inspect_fd, open_fds, snapshot, snapshot_by_probing};
 
 use std::borrow::Cow;
 

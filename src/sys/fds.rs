@@ -1,18 +1,11 @@
-//! Which fds are open, and keeping the fds of libraries sockplay uses (the line editor's SIGWINCH
+//! Keeping the fds of libraries sockplay uses (the line editor's SIGWINCH
 //! pipe) off the low numbers that the user's sockets should get.
 
 use std::os::fd::{AsRawFd, OwnedFd};
 
 use nix::fcntl::{fcntl, FcntlArg};
 
-/// The fds open right now (from /proc/self/fd, by way of the FD table module).
-pub fn open_fds() -> Vec<i32> {
-    crate::fdtable::snapshot()
-        .rows
-        .iter()
-        .map(|row| row.fd)
-        .collect()
-}
+use crate::fdtable::open_fds;
 
 /// Fds below this are left to the user's sockets.
 const FIRST_INTERNAL_FD: i32 = 64;

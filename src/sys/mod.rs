@@ -9,7 +9,7 @@ mod ready;
 mod wait;
 
 pub use errno::{errno_from_name, errno_name, generic_hint};
-pub use fds::{open_fds, reserve_low_fds_while};
+pub use fds::reserve_low_fds_while;
 pub use interrupt::{clear_interrupt, install_interrupt_handler, interrupted};
 pub use ready::{
     epoll_wait_once, poll_once, select_until, wait_in_slices, ReadyError, ReadyEvent, Selected,
