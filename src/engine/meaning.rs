@@ -2,7 +2,7 @@
 //! arriving in an accept queue, a peer closing, a connection reset. Read off the table's diff, so it
 //! says what the kernel did, whichever command made it happen.
 
-use crate::fdtable::FdRow;
+use crate::fdtable::{FdRow, Snapshot};
 use crate::render::{Change, Labels, Row};
 
 /// How a row is named in a sentence: `fd 5 (conn)`.
@@ -14,13 +14,13 @@ fn who(row: &FdRow, labels: &Labels) -> String {
 }
 
 /// The sentences for a step's changed rows; `before` is the table the step started from.
-pub fn notes(rows: &[Row<'_>], before: &[FdRow], labels: &Labels) -> Vec<String> {
+pub fn notes(rows: &[Row<'_>], before: &Snapshot, labels: &Labels) -> Vec<String> {
     let mut notes = Vec::new();
     for &(row, change) in rows {
         let Change::Changed(fields) = change else {
             continue;
         };
-        let Some(old) = before.iter().find(|r| r.fd == row.fd) else {
+        let Some(old) = before.get(row.fd) else {
             continue;
         };
         let state = row.state.as_deref().unwrap_or("");

@@ -135,7 +135,7 @@ impl Engine {
             let labels = self.session.labels();
             outcome.lines.extend(meaning::notes(
                 &changes.rows(&self.previous, &now),
-                &self.previous.rows,
+                &self.previous,
                 &labels,
             ));
         }
