@@ -18,6 +18,7 @@ pub use layout::{display_width, side_by_side, terminal_height, terminal_width};
 pub use panel::{
     panel_lines, panel_lines_of, panel_lines_with_pending, PanelOptions, Row, MIN_PANEL_WIDTH,
 };
+pub(crate) use safe::is_shown_as_is;
 pub use safe::{escape_bytes, escape_text, safe_line, sanitize_line};
 pub use ss::ss_lines;
 
