@@ -22,7 +22,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
         // A usage error quotes the argument as given: printed plain and made safe. `--help` and
         // `--version` are clap's own text, styled by clap.
         Err(error) if error.use_stderr() => {
-            warn(error.render());
+            warn(error.render().to_string().trim_end());
             return EXIT_USAGE;
         }
         Err(error) => {

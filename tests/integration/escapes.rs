@@ -298,10 +298,13 @@ fn top_level_errors_quote_the_argument_escaped() {
         .status(2)
         .run();
     assert_output_safe(&output);
-    assert_line(
-        &output.stderr,
-        r"error: unexpected argument 'b\xc2\x9b\xe2\x80\xae' found",
-        &output,
+    assert_eq!(
+        output.stderr,
+        "error: unexpected argument 'b\\xc2\\x9b\\xe2\\x80\\xae' found\n\n\
+         Usage: sockplay [OPTIONS] [FILE.sock]\n\n\
+         For more information, try '--help'.\n",
+        "{}",
+        output.report()
     );
 
     let output = Test::new()
