@@ -2,6 +2,9 @@
 //! `ss -tan` listing the same sockets, in the same run. Used by scripts/bench.sh; prints one JSON
 //! object per N: `{"sockets": N, "refresh_ms": …, "full_table_ms": …, "ss_ms": …}`.
 
+// Prints only numbers it measured, for a script to read.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
 use std::net::TcpListener;
 use std::process::{Command, Stdio};
 use std::time::Instant;

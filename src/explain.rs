@@ -1,7 +1,10 @@
 //! `set explain python`: for each command, the line of Python that makes the same calls, since most
 //! learners meet sockets through Python's socket module first.
 
+use std::os::unix::ffi::OsStrExt;
+
 use crate::lang::{AddrSpec, Check, Command, Family, How, OptValue, Payload, SockRef, SockType};
+use crate::render::is_shown_as_is;
 
 /// A socket argument as a Python variable: its name, or `s3` for fd 3.
 fn var(sock: &SockRef) -> String {
@@ -34,6 +37,38 @@ fn bytes(data: &[u8]) -> String {
     text
 }
 
+/// Text as a Python string literal, escaped the way Python reads it back (`"\0name"`,
+/// `"a\x1b\u202e"`), so the line is valid Python and shows nothing a terminal would act on; bytes
+/// that are not UTF-8 make it a bytes literal, which the socket module takes as well.
+fn text(raw: &[u8]) -> String {
+    let Ok(text) = std::str::from_utf8(raw) else {
+        return bytes(raw);
+    };
+    let mut out = String::from("\"");
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\r' => out.push_str("\\r"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            // `\0` reads as an octal escape with the digits after it.
+            '\0' if !chars.peek().is_some_and(|next| ('0'..='7').contains(next)) => {
+                out.push_str("\\0")
+            }
+            c if is_shown_as_is(c) => out.push(c),
+            c => match u32::from(c) {
+                code @ 0..=0xff => out.push_str(&format!("\\x{code:02x}")),
+                code @ 0x100..=0xffff => out.push_str(&format!("\\u{code:04x}")),
+                code => out.push_str(&format!("\\U{code:08x}")),
+            },
+        }
+    }
+    out.push('"');
+    out
+}
+
 /// An address as Python passes it: `("127.0.0.1", 8080)`, `"/tmp/x.sock"`, `"\0name"`.
 fn address(addr: &AddrSpec) -> String {
     match addr {
@@ -42,8 +77,8 @@ fn address(addr: &AddrSpec) -> String {
             host: Some(host),
             port,
         } => format!("(\"{host}\", {port})"),
-        AddrSpec::Path(path) => format!("{:?}", path.display().to_string()),
-        AddrSpec::Abstract(name) => format!("\"\\0{}\"", String::from_utf8_lossy(name)),
+        AddrSpec::Path(path) => text(path.as_os_str().as_bytes()),
+        AddrSpec::Abstract(name) => text(&[b"\0", name.as_slice()].concat()),
         AddrSpec::Ref(name) => format!("{}.getsockname()", name.replace('-', "_")),
     }
 }
@@ -286,5 +321,22 @@ mod tests {
             explained("makefile conn as f"),
             "f = conn.makefile(\"rwb\")"
         );
+    }
+
+    #[test]
+    fn addresses_are_python_literals_with_controls_escaped() {
+        assert_eq!(explained("bind a @play"), r#"a.bind("\0play")"#);
+        assert_eq!(explained("bind a /tmp/x.sock"), r#"a.bind("/tmp/x.sock")"#);
+        assert_eq!(
+            explained("bind a \"@x\u{1b}]0;T\u{7}\0\u{7f}\u{9b}\u{202e}\u{e0041}\""),
+            r#"a.bind("\0x\x1b]0;T\x07\0\x7f\x9b\u202e\U000e0041")"#
+        );
+        assert_eq!(
+            explained("connect a \"/tmp/\\\"q\u{1b}\""),
+            r#"a.connect("/tmp/\\\"q\x1b")"#
+        );
+        // `\0` before an octal digit would read as one escape.
+        assert_eq!(text(b"\x001"), r#""\x001""#);
+        assert_eq!(text(b"\x00\xff"), r#"b"\x00\xff""#);
     }
 }

@@ -15,6 +15,7 @@ use rustyline::{CompletionType, Context, Editor, Helper};
 
 use crate::engine::Engine;
 use crate::lang::{find_command, parse_line, Arg, COMMANDS};
+use crate::render::terminal::{say, warn};
 use crate::sys::reserve_low_fds_while;
 
 const PROMPT: &str = "sockplay> ";
@@ -295,7 +296,7 @@ pub fn run_repl(engine: &mut Engine) -> i32 {
     let mut editor = match new_editor(engine) {
         Ok(editor) => editor,
         Err(message) => {
-            eprintln!("sockplay: {message}");
+            warn(format_args!("sockplay: {message}"));
             return 1;
         }
     };
@@ -304,11 +305,11 @@ pub fn run_repl(engine: &mut Engine) -> i32 {
         let _ = editor.load_history(path);
     }
 
-    println!(
+    say(format_args!(
         "sockplay {} — real sockets, and this process's FD table after every step.",
         env!("CARGO_PKG_VERSION")
-    );
-    println!("Type `help` for the commands, Tab to complete, Ctrl-D to quit.");
+    ));
+    say("Type `help` for the commands, Tab to complete, Ctrl-D to quit.");
     let _ = engine.run_and_print(0, "fds", &crate::lang::Command::Fds);
 
     let mut number = 0;
@@ -321,11 +322,11 @@ pub fn run_repl(engine: &mut Engine) -> i32 {
             Err(ReadlineError::Eof) => break,
             Err(e) if is_undecodable(&e) && undecodable < MAX_UNDECODABLE => {
                 undecodable += 1;
-                println!("{UNDECODABLE}");
+                say(UNDECODABLE);
                 continue;
             }
             Err(e) => {
-                eprintln!("sockplay: cannot read the line: {e}");
+                warn(format_args!("sockplay: cannot read the line: {e}"));
                 return 1;
             }
         };
@@ -343,7 +344,7 @@ pub fn run_repl(engine: &mut Engine) -> i32 {
                 }
             }
             Err(error) => {
-                println!("error: {}", error.pointed(&line));
+                say(format_args!("error: {}", error.pointed(&line)));
             }
         }
     }

@@ -5,6 +5,7 @@ use std::fmt;
 
 use crate::engine::Engine;
 use crate::lang::{parse_tokens, split_commands, Check, Command, SyntaxError};
+use crate::render::terminal::warn;
 use crate::sys::interrupted;
 
 /// One command of a script, with where it came from.
@@ -145,12 +146,20 @@ pub fn run_script(script: &Script, engine: &mut Engine) -> i32 {
                 Some(Command::Expect(Check::Error(_)))
             ) && !matches!(line.command, Command::Expect(_));
             if !excused {
-                eprintln!("{}:{}: {}", script.source, line.line, failure.headline());
+                warn(format_args!(
+                    "{}:{}: {}",
+                    script.source,
+                    line.line,
+                    failure.headline()
+                ));
                 return 1;
             }
         }
         if interrupted() && step.outcome.failure.is_none() {
-            eprintln!("{}:{}: interrupted by Ctrl-C", script.source, line.line);
+            warn(format_args!(
+                "{}:{}: interrupted by Ctrl-C",
+                script.source, line.line
+            ));
             return 130;
         }
     }

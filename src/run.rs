@@ -7,6 +7,7 @@ use clap::Parser;
 
 use crate::cli::{Cli, ColorChoice};
 use crate::engine::{Engine, View};
+use crate::render::terminal::{self, say, warn};
 use crate::render::PanelPlacement;
 use crate::replay::{run_script, Script};
 use crate::session::{Session, Settings};
@@ -18,15 +19,23 @@ const EXIT_USAGE: i32 = 2;
 pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
     let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
+        // A usage error quotes the argument as given: printed plain and made safe. `--help` and
+        // `--version` are clap's own text, styled by clap.
+        Err(error) if error.use_stderr() => {
+            warn(error.render().to_string().trim_end());
+            return EXIT_USAGE;
+        }
         Err(error) => {
             let _ = error.print();
-            return if error.use_stderr() { EXIT_USAGE } else { 0 };
+            return 0;
         }
     };
     if let Err(e) = crate::sys::install_interrupt_handler() {
-        eprintln!("sockplay: cannot install the Ctrl-C handler: {e}");
+        warn(format_args!(
+            "sockplay: cannot install the Ctrl-C handler: {e}"
+        ));
     }
-    let stdout_tty = std::io::stdout().is_terminal();
+    let stdout_tty = terminal::stdout_is_terminal();
     let stdin_tty = std::io::stdin().is_terminal();
     let color = match cli.color {
         ColorChoice::Always => true,
@@ -57,7 +66,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
     if let Some(name) = &cli.tutorial {
         if name.is_empty() {
             for line in crate::tutorial::list_tutorials() {
-                println!("{line}");
+                say(line);
             }
             return 0;
         }
@@ -81,11 +90,16 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
                 let bytes = match std::fs::read(path) {
                     Ok(bytes) => bytes,
                     Err(e) => {
-                        eprintln!("sockplay: cannot read {}: {e}", path.display());
+                        warn(format_args!(
+                            "sockplay: cannot read {}: {e}",
+                            path.display()
+                        ));
                         // `sockplay help` or `sockplay fds`: a command where a script file goes.
                         let word = path.to_string_lossy();
                         if crate::lang::find_command(&word).is_some() && !path.exists() {
-                            eprintln!("to run the command `{word}`, use: sockplay -c '{word}'");
+                            warn(format_args!(
+                                "to run the command `{word}`, use: sockplay -c '{word}'"
+                            ));
                         }
                         return EXIT_USAGE;
                     }
@@ -111,7 +125,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
             run_script(&script, &mut engine)
         }
         Some(Err(error)) => {
-            eprintln!("{error}");
+            warn(error);
             EXIT_USAGE
         }
         None => {
@@ -124,7 +138,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
 fn read_stdin_script() -> Result<Script, crate::replay::ScriptError> {
     let mut bytes = Vec::new();
     if let Err(e) = std::io::stdin().read_to_end(&mut bytes) {
-        eprintln!("sockplay: cannot read stdin: {e}");
+        warn(format_args!("sockplay: cannot read stdin: {e}"));
     }
     Script::parse_bytes("<stdin>", &bytes)
 }

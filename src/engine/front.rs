@@ -209,10 +209,10 @@ impl Recording {
     fn write(&mut self, line: &str) {
         match writeln!(self.file, "{line}") {
             Ok(()) => self.count += usize::from(!line.starts_with('#')),
-            Err(e) => eprintln!(
+            Err(e) => crate::render::terminal::warn(format_args!(
                 "sockplay: the recording {} lost a line: {e}",
                 self.path.display()
-            ),
+            )),
         }
     }
 

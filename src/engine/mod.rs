@@ -14,9 +14,10 @@ use nix::errno::Errno;
 use crate::fdtable::{snapshot, PendingConn, Snapshot};
 use crate::help;
 use crate::lang::Command;
+use crate::render::terminal::{self, Terminal};
 use crate::render::{
-    changes, diff_pending, fds_json, panel_lines_of, side_by_side, ss_lines, Change, Changes,
-    ErrorJson, Labels, PanelOptions, PanelPlacement, Row, StepJson,
+    changes, diff_pending, fds_json, panel_lines_of, safe_line, side_by_side, ss_lines, Change,
+    Changes, ErrorJson, Labels, PanelOptions, PanelPlacement, Row, StepJson,
 };
 use crate::session::{Failure, Outcome, Session};
 use crate::sys::{clear_interrupt, errno_name};
@@ -175,7 +176,7 @@ impl Engine {
     ) -> io::Result<Step> {
         let step = self.step(command);
         self.record_line(input, command, step.outcome.failure.as_ref());
-        let mut stdout = io::stdout().lock();
+        let mut stdout = terminal::stdout();
         if self.view.json {
             self.print_json(&mut stdout, line, input, &step)?;
         } else {
@@ -191,7 +192,7 @@ impl Engine {
 
     fn print_text(
         &self,
-        out: &mut impl Write,
+        out: &mut Terminal<impl Write>,
         input: &str,
         command: &Command,
         step: &Step,
@@ -199,9 +200,17 @@ impl Engine {
         let width = self.width();
         let mut left = Vec::new();
         if self.view.echo {
-            left.push(format!("sockplay> {}", crate::render::sanitize_line(input)));
+            left.push(format!("sockplay> {input}"));
         }
-        left.extend(step.outcome.text().lines().map(str::to_string));
+        left.extend(
+            step.outcome
+                .text()
+                .split_terminator('\n')
+                .map(str::to_string),
+        );
+        // Made safe before the layout measures them; the panel beside them is safe already, and its
+        // colours are the only escape sequences the laid-out lines may carry.
+        let left: Vec<String> = left.iter().map(|l| safe_line(l).into_owned()).collect();
         // Long output lines wrap at the terminal's width, indented, so nothing runs past the edge.
         let wrap = textwrap::Options::new(width.max(20)).subsequent_indent("    ");
         let left: Vec<String> = left
@@ -248,12 +257,12 @@ impl Engine {
         } else {
             left
         };
-        write_lines(out, &lines)
+        out.laid_out(&lines)
     }
 
     fn print_json(
         &self,
-        out: &mut impl Write,
+        out: &mut Terminal<impl Write>,
         line: usize,
         input: &str,
         step: &Step,
@@ -270,8 +279,9 @@ impl Engine {
             }),
             fds: fds_json(&step.snapshot.rows, &self.session.labels()),
         };
+        // The record escapes everything the terminal layer would, so this line passes unchanged.
         let text = record.to_line().map_err(io::Error::other)?;
-        writeln!(out, "{text}")
+        out.text(text)
     }
 }
 
@@ -281,11 +291,4 @@ fn widest(lines: &[String]) -> usize {
         .map(|l| crate::render::display_width(l))
         .max()
         .unwrap_or(0)
-}
-
-fn write_lines(out: &mut impl Write, lines: &[String]) -> io::Result<()> {
-    for line in lines {
-        writeln!(out, "{line}")?;
-    }
-    Ok(())
 }

@@ -3,6 +3,7 @@
 //!
 //! Strings here are not escaped: JSON has its own escaping, and consumers want the real values.
 
+use super::safe::is_shown_as_is;
 use super::Labels;
 use crate::fdtable::{FdRow, Kind};
 use serde::Serialize;
@@ -270,14 +271,32 @@ mod tests {
     }
 
     #[test]
+    fn del_c1_bidi_and_invisible_characters_are_json_escapes() {
+        let input = "a\u{1b}\u{7f}\u{9b}\u{202e}\u{2066}\u{200f}\u{61c}\u{feff}\u{e0041}é→";
+        let step = StepJson::success(1, input, String::new(), Vec::new());
+        let line = step.to_line().expect("serializes");
+        assert!(
+            line.contains(
+                r#""input":"a\u001b\u007f\u009b\u202e\u2066\u200f\u061c\ufeff\udb40\udc41é→""#
+            ),
+            "{line}"
+        );
+        let back: Value = serde_json::from_str(&line).expect("parses");
+        assert_eq!(back["input"], input);
+    }
+
+    #[test]
     fn one_record_is_one_line() {
         let step = StepJson::success(1, "send a \"x\ny\"", "sent\n2 bytes".into(), Vec::new());
         assert!(!step.to_line().expect("serializes").contains('\n'));
     }
 }
 
-/// Writes JSON like serde_json's compact form, but with DEL and the C1 controls (U+0080–U+009F)
-/// escaped as well: JSON itself escapes only C0, and a terminal takes U+009B for CSI.
+/// Writes JSON like serde_json's compact form, but with every character the terminal layer would
+/// escape written as a `\u` escape: JSON itself escapes only C0, while a terminal takes U+009B for
+/// CSI and U+202E reverses the text after it. DEL, C1, bidi controls and the invisible format
+/// characters ([`is_shown_as_is`]) are escaped, so a record reaches the terminal unchanged and still
+/// decodes to the real value.
 #[derive(Debug, Default)]
 struct TerminalSafe;
 
@@ -289,9 +308,12 @@ impl serde_json::ser::Formatter for TerminalSafe {
     ) -> std::io::Result<()> {
         let mut start = 0;
         for (at, c) in fragment.char_indices() {
-            if c == '\u{7f}' || ('\u{80}'..='\u{9f}').contains(&c) {
+            if !is_shown_as_is(c) {
                 writer.write_all(&fragment.as_bytes()[start..at])?;
-                write!(writer, "\\u{:04x}", u32::from(c))?;
+                // Past the BMP (the tag characters) as a surrogate pair, as JSON spells it.
+                for unit in c.encode_utf16(&mut [0; 2]) {
+                    write!(writer, "\\u{unit:04x}")?;
+                }
                 start = at + c.len_utf8();
             }
         }

@@ -1,6 +1,6 @@
 //! Everything that turns a step's results into text: the FD panel, its diff marks, the side-by-side
-//! layout, safe display of bytes a peer controls, the JSON records of `--json`, and the `ss`
-//! listing.
+//! layout, safe display of bytes a peer controls, the JSON records of `--json`, the `ss` listing,
+//! and the [`terminal`] every printed line goes through.
 
 mod diff;
 mod hexdump;
@@ -9,6 +9,7 @@ mod layout;
 mod panel;
 mod safe;
 mod ss;
+pub mod terminal;
 
 pub use diff::{changes, diff, diff_pending, Change, Changes};
 pub use hexdump::{hexdump, looks_binary};
@@ -17,7 +18,8 @@ pub use layout::{display_width, side_by_side, terminal_height, terminal_width};
 pub use panel::{
     panel_lines, panel_lines_of, panel_lines_with_pending, PanelOptions, Row, MIN_PANEL_WIDTH,
 };
-pub use safe::{escape_bytes, escape_text, sanitize_line};
+pub(crate) use safe::is_shown_as_is;
+pub use safe::{escape_bytes, escape_text, safe_line, sanitize_line};
 pub use ss::ss_lines;
 
 use std::collections::{BTreeMap, BTreeSet};

@@ -4,7 +4,11 @@
 //! passes through here first, so that a peer can never move the cursor, change colours, reorder
 //! text with bidi controls or hide characters. The output uses one small escape language —
 //! `\r \n \t \0 \\ \" \xHH` — so it can always be decoded back to the exact original bytes.
+//!
+//! [`safe_line`] is the last step before the terminal: [`super::terminal`] passes every line
+//! through it, so a message that forgot to escape a name or a path still shows it escaped.
 
+use std::borrow::Cow;
 use std::fmt::Write as _;
 
 /// Escapes bytes a peer controls for display on a terminal or in a log.
@@ -35,14 +39,66 @@ pub fn escape_text(s: &str) -> String {
 /// Makes a line the user typed safe to echo: only what could disturb the terminal is escaped, so
 /// quotes and backslashes read exactly as typed.
 pub fn sanitize_line(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '\\' | '"' => out.push(c),
-            c => push_char(&mut out, c),
+    safe_line(s).into_owned()
+}
+
+/// One line as it may reach a terminal: every character that is not [shown as is](is_shown_as_is)
+/// (C0 controls including `\t` and `\r`, DEL, C1, bidi and invisible format characters) is written
+/// in the escape language of [`escape_bytes`]; quotes and backslashes stay as they are, so text that
+/// is already escaped passes unchanged. Borrows when there is nothing to escape, the usual case.
+pub fn safe_line(line: &str) -> Cow<'_, str> {
+    match line.find(|c| !is_shown_as_is(c)) {
+        None => Cow::Borrowed(line),
+        Some(first) => {
+            let mut out = String::with_capacity(line.len() + 8);
+            out.push_str(&line[..first]);
+            for c in line[first..].chars() {
+                push_line_char(&mut out, c);
+            }
+            Cow::Owned(out)
         }
     }
+}
+
+/// Like [`safe_line`], but the SGR sequences (`ESC [` digits and `;`, then `m`) that sockplay's own
+/// colours are made of pass through: for lines sockplay laid out itself from parts that were made
+/// safe first. Any other escape sequence, and an ESC that starts none, is escaped.
+pub fn safe_styled_line(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut rest = line;
+    while let Some(c) = rest.chars().next() {
+        let len = match sgr_len(rest) {
+            Some(len) => {
+                out.push_str(&rest[..len]);
+                len
+            }
+            None => {
+                push_line_char(&mut out, c);
+                c.len_utf8()
+            }
+        };
+        rest = &rest[len..];
+    }
     out
+}
+
+/// The length of the SGR sequence `text` starts with (`ESC [ 1;32 m`), if it starts with one.
+fn sgr_len(text: &str) -> Option<usize> {
+    let params = text.strip_prefix("\u{1b}[")?;
+    let digits = params
+        .bytes()
+        .take_while(|b| b.is_ascii_digit() || *b == b';')
+        .count();
+    (params.as_bytes().get(digits) == Some(&b'm')).then_some(2 + digits + 1)
+}
+
+/// Writes a character of a line to be shown: quotes and backslashes as they are, anything else as
+/// [`push_char`] does.
+fn push_line_char(out: &mut String, c: char) {
+    match c {
+        '\\' | '"' => out.push(c),
+        c => push_char(out, c),
+    }
 }
 
 /// Writes one decoded character, either as itself or escaped.
@@ -77,7 +133,7 @@ fn push_hex(out: &mut String, b: u8) {
 /// bidi controls, the word joiner family, the BOM, interlinear annotation marks, line and paragraph
 /// separators, soft hyphen, Mongolian vowel separator, tags) are escaped. Those are exactly what a
 /// peer could use to make displayed text differ from the bytes that were sent.
-fn is_shown_as_is(c: char) -> bool {
+pub(crate) fn is_shown_as_is(c: char) -> bool {
     if c.is_ascii() {
         return c.is_ascii_graphic() || c == ' ';
     }
@@ -242,6 +298,36 @@ mod tests {
             let bytes: Vec<u8> = (0..len).map(|_| rng.next() as u8).collect();
             check(&bytes);
         }
+    }
+
+    #[test]
+    fn safe_lines_are_safe_and_making_them_safe_again_changes_nothing() {
+        let mut rng = XorShift(7);
+        for _ in 0..5000 {
+            let len = (rng.next() % 12) as usize;
+            let s: String = (0..len)
+                .filter_map(|_| match rng.next() % 3 {
+                    0 => char::from_u32((rng.next() % 0x100) as u32),
+                    1 => char::from_u32(0x2000 + (rng.next() % 0x80) as u32),
+                    _ => char::from_u32((rng.next() % 0x3_0000) as u32),
+                })
+                .collect();
+            let safe = safe_line(&s);
+            assert!(safe.chars().all(is_shown_as_is), "{s:?} gave {safe:?}");
+            assert_eq!(safe_line(&safe), safe);
+            // The styled form differs only in keeping SGR sequences.
+            let styled = safe_styled_line(&s);
+            let bare = crate::render::layout::strip_ansi(&styled);
+            assert!(bare.chars().all(is_shown_as_is), "{s:?} gave {styled:?}");
+        }
+    }
+
+    #[test]
+    fn styled_lines_keep_sgr_sequences_only() {
+        assert_eq!(
+            safe_styled_line("\u{1b}[1;32mok\u{1b}[0m \u{1b}[2J\u{1b}]0;T\u{7}\u{1b}[5"),
+            "\u{1b}[1;32mok\u{1b}[0m \\x1b[2J\\x1b]0;T\\x07\\x1b[5"
+        );
     }
 
     #[test]

@@ -8,6 +8,8 @@ use rustyline::error::ReadlineError;
 use super::{paragraphs, Step, Tutorial, TUTORIALS};
 use crate::engine::Engine;
 use crate::lang::{parse_line, Check, Command};
+use crate::render::safe_line;
+use crate::render::terminal::{say, warn};
 use crate::repl::{
     is_undecodable, new_editor, refresh_completion, LineEditor, MAX_UNDECODABLE, UNDECODABLE,
 };
@@ -46,7 +48,7 @@ pub fn run_tutorial(name: &str, auto: bool, engine: &mut Engine) -> i32 {
     let tutorial = match Tutorial::named(name) {
         Some(Ok(tutorial)) => tutorial,
         Some(Err(error)) => {
-            eprintln!("{error}");
+            warn(error);
             return 2;
         }
         None => {
@@ -58,14 +60,16 @@ pub fn run_tutorial(name: &str, auto: bool, engine: &mut Engine) -> i32 {
             if let Some(near) = crate::lang::closest_name(name, &names) {
                 message.push_str(&format!("; did you mean `{near}`?"));
             }
-            eprintln!("{message}\n(`sockplay --tutorial` lists them)");
+            warn(format_args!(
+                "{message}\n(`sockplay --tutorial` lists them)"
+            ));
             return 2;
         }
     };
     let width = crate::render::terminal_width().unwrap_or(100).min(100);
-    println!("{}", tutorial.title);
-    println!("{}", "=".repeat(tutorial.title.chars().count()));
-    say(std::slice::from_ref(&tutorial.summary), width);
+    say(&tutorial.title);
+    say("=".repeat(tutorial.title.chars().count()));
+    narrate(std::slice::from_ref(&tutorial.summary), width);
     if auto {
         run_auto(&tutorial, engine, width)
     } else {
@@ -80,14 +84,15 @@ fn say_step(step: &Step, engine: &Engine, width: usize) {
         .iter()
         .map(|line| engine.session.expand_names(line))
         .collect();
-    say(&paragraphs(&lines), width);
+    narrate(&paragraphs(&lines), width);
 }
 
-fn say(paragraphs: &[String], width: usize) {
+/// Prints paragraphs wrapped to `width`, each made safe before it is measured.
+fn narrate(paragraphs: &[String], width: usize) {
     for paragraph in paragraphs {
-        println!();
-        for line in textwrap::wrap(paragraph, width) {
-            println!("{line}");
+        say("");
+        for line in textwrap::wrap(&safe_line(paragraph), width) {
+            say(line);
         }
     }
 }
@@ -117,28 +122,31 @@ fn expects_failure(step: &Step) -> bool {
 fn run_auto(tutorial: &Tutorial, engine: &mut Engine, width: usize) -> i32 {
     let total = tutorial.steps.len();
     for (index, step) in tutorial.steps.iter().enumerate() {
-        println!("\n── step {}/{total} ──", index + 1);
+        say(format_args!("\n── step {}/{total} ──", index + 1));
         say_step(step, engine, width);
         let done = match engine.run_and_print(step.line, &step.text, &step.command) {
             Ok(done) => done,
             Err(_) => return 0,
         };
         if let (Some(failure), false) = (&done.outcome.failure, expects_failure(step)) {
-            eprintln!(
+            warn(format_args!(
                 "tutorial {}:{}: {}",
                 tutorial.name,
                 step.line,
                 failure.headline()
-            );
+            ));
             return EXIT_FAILED;
         }
         if let Err((line, message)) = run_checks(step, engine) {
-            eprintln!("tutorial {}:{line}: {message}", tutorial.name);
+            warn(format_args!("tutorial {}:{line}: {message}", tutorial.name));
             return EXIT_FAILED;
         }
     }
-    say(&paragraphs(&tutorial.outro), width);
-    println!("\nEvery check held: tutorial `{}` done.", tutorial.name);
+    narrate(&paragraphs(&tutorial.outro), width);
+    say(format_args!(
+        "\nEvery check held: tutorial `{}` done.",
+        tutorial.name
+    ));
     0
 }
 
@@ -173,14 +181,12 @@ fn walk(tutorial: &Tutorial, engine: &mut Engine, width: usize) -> i32 {
     let mut editor = match new_editor(engine) {
         Ok(editor) => editor,
         Err(message) => {
-            eprintln!("sockplay: {message}");
+            warn(format_args!("sockplay: {message}"));
             return EXIT_FAILED;
         }
     };
-    println!("\nAt each step: Enter runs the suggested command, or type your own.");
-    println!(
-        "`back` shows the step before again, `skip` lets sockplay do the step, `quit` leaves."
-    );
+    say("\nAt each step: Enter runs the suggested command, or type your own.");
+    say("`back` shows the step before again, `skip` lets sockplay do the step, `quit` leaves.");
     // Stand-in steps (what the learner does outside sockplay) are not walked, nor counted.
     let total = tutorial.steps.iter().filter(|s| !s.standin).count();
     let mut index = 0;
@@ -194,15 +200,15 @@ fn walk(tutorial: &Tutorial, engine: &mut Engine, width: usize) -> i32 {
             .iter()
             .filter(|s| !s.standin)
             .count();
-        println!("\n── step {number}/{total} ──");
+        say(format_args!("\n── step {number}/{total} ──"));
         say_step(step, engine, width);
-        println!("\n  suggested: {}", step.text);
+        say(format_args!("\n  suggested: {}", step.text));
         loop {
             refresh_completion(&mut editor, engine);
             let prompt = format!("[{number}/{total}] sockplay> ");
             let (input, skipping) = match ask(&mut editor, &prompt, &step.text) {
                 Answer::Quit => {
-                    println!("Left the tutorial at step {number}/{total}; the sockets close as sockplay exits.");
+                    say(format_args!("Left the tutorial at step {number}/{total}; the sockets close as sockplay exits."));
                     return 0;
                 }
                 Answer::Back => {
@@ -210,14 +216,12 @@ fn walk(tutorial: &Tutorial, engine: &mut Engine, width: usize) -> i32 {
                     break;
                 }
                 Answer::Skip => {
-                    println!(
-                        "(sockplay runs the step for you, and goes on whatever its checks say)"
-                    );
+                    say("(sockplay runs the step for you, and goes on whatever its checks say)");
                     (step.text.clone(), true)
                 }
                 Answer::Undecodable if undecodable < MAX_UNDECODABLE => {
                     undecodable += 1;
-                    println!("{UNDECODABLE}");
+                    say(UNDECODABLE);
                     continue;
                 }
                 Answer::Undecodable => return EXIT_FAILED,
@@ -229,8 +233,11 @@ fn walk(tutorial: &Tutorial, engine: &mut Engine, width: usize) -> i32 {
                 Ok(Some(command)) => command,
                 Ok(None) => continue,
                 Err(error) => {
-                    println!("error: {}", error.pointed(&input));
-                    println!("hint: the suggested command is `{}`", step.text);
+                    say(format_args!("error: {}", error.pointed(&input)));
+                    say(format_args!(
+                        "hint: the suggested command is `{}`",
+                        step.text
+                    ));
                     continue;
                 }
             };
@@ -250,27 +257,27 @@ fn walk(tutorial: &Tutorial, engine: &mut Engine, width: usize) -> i32 {
                     break;
                 }
                 Err(_) if skipping => {
-                    println!("(the step's checks did not hold; going on anyway)");
+                    say("(the step's checks did not hold; going on anyway)");
                     index += 1;
                     break;
                 }
                 Err(_) => {
                     // The check's own line above says what it expected and what it got.
-                    println!("\nnot yet.");
+                    say("\nnot yet.");
                     let hint = step
                         .hint
                         .clone()
                         .unwrap_or_else(|| format!("try the suggested command: `{}`", step.text));
-                    println!("hint: {hint}");
+                    say(format_args!("hint: {hint}"));
                 }
             }
         }
     }
-    say(&paragraphs(&tutorial.outro), width);
-    println!(
+    narrate(&paragraphs(&tutorial.outro), width);
+    say(format_args!(
         "\nTutorial `{}` done: every step's checks held.",
         tutorial.name
-    );
+    ));
     0
 }
 

@@ -4,6 +4,7 @@
 mod api;
 mod checks;
 mod commands;
+mod escapes;
 mod foreign;
 mod fuzz_regressions;
 mod json;

@@ -401,6 +401,15 @@ fn a_misspelt_command_gets_did_you_mean_and_the_session_goes_on() {
     repl.run("socket tcp", ") = 3");
 }
 
+#[test]
+fn a_bidi_override_typed_at_the_prompt_comes_back_escaped_in_the_error() {
+    let mut repl = Repl::start();
+    repl.enter("send 3 \"\\\u{202e}\"");
+    repl.expect(r"error: unknown escape `\\xe2\x80\xae`");
+    repl.expect(PROMPT);
+    repl.run("socket tcp", ") = 3");
+}
+
 /// What the terminal showed, as text: rexpect hands back either decoded text or one char per byte.
 fn decoded(read: &str) -> String {
     if read.chars().all(|c| (c as u32) < 0x100) {

@@ -45,6 +45,7 @@ pub struct Output {
     pub stdout: String,
     pub stdout_bytes: Vec<u8>,
     pub stderr: String,
+    pub stderr_bytes: Vec<u8>,
     pub status: ExitStatus,
     /// How long the run took, start to exit.
     pub elapsed: Duration,
@@ -357,7 +358,7 @@ impl Running {
             let _ = writer.join();
         }
         let stdout_bytes = join_bytes(self.stdout_reader.take());
-        let stderr = join_bytes(self.stderr_reader.take());
+        let stderr_bytes = join_bytes(self.stderr_reader.take());
         // The directory moves into the Output (tests inspect the files sockplay made there); the
         // builder keeps an empty stand-in because `Running` still owns it until dropped.
         let dir = std::mem::replace(
@@ -367,7 +368,8 @@ impl Running {
         Output {
             stdout: String::from_utf8_lossy(&stdout_bytes).into_owned(),
             stdout_bytes,
-            stderr: String::from_utf8_lossy(&stderr).into_owned(),
+            stderr: String::from_utf8_lossy(&stderr_bytes).into_owned(),
+            stderr_bytes,
             status,
             elapsed,
             dir,

@@ -1,0 +1,137 @@
+//! The one way sockplay writes to its stdout and stderr.
+//!
+//! Every line passes through [`safe_line`] on its way out, so no control character, bidi override
+//! or invisible character in a name, a path, an error message, a script line or tutorial text
+//! reaches the terminal raw, whichever message carries it. The colours sockplay adds itself pass
+//! only in lines it laid out from parts made safe first ([`Terminal::laid_out`]), and only as SGR
+//! sequences. The crate's lints deny `println!`, `eprintln!`, `std::io::stdout()` and
+//! `std::io::stderr()` everywhere else (Cargo.toml, clippy.toml), so a new message cannot go
+//! around this module.
+
+#![allow(
+    clippy::disallowed_methods,
+    reason = "this module is the one place that holds the standard streams"
+)]
+
+use std::fmt::Display;
+use std::io::{self, IsTerminal, Write};
+
+use super::safe::{safe_line, safe_styled_line};
+
+/// A stream that text reaches the terminal through, made safe line by line.
+#[derive(Debug)]
+pub struct Terminal<W: Write> {
+    out: W,
+}
+
+impl<W: Write> Terminal<W> {
+    pub fn new(out: W) -> Terminal<W> {
+        Terminal { out }
+    }
+
+    /// Writes `text` and a newline; each of its lines is made safe first.
+    pub fn text(&mut self, text: impl Display) -> io::Result<()> {
+        let text = text.to_string();
+        for line in text.split('\n') {
+            self.out.write_all(safe_line(line).as_bytes())?;
+            self.out.write_all(b"\n")?;
+        }
+        Ok(())
+    }
+
+    /// Writes lines that sockplay laid out itself (the panel with its colours, the step output
+    /// beside it) from parts already made safe: only SGR colour sequences pass as they are.
+    pub fn laid_out(&mut self, lines: &[String]) -> io::Result<()> {
+        for line in lines {
+            self.out.write_all(safe_styled_line(line).as_bytes())?;
+            self.out.write_all(b"\n")?;
+        }
+        Ok(())
+    }
+
+    pub fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+
+    /// The stream written to.
+    pub fn into_inner(self) -> W {
+        self.out
+    }
+}
+
+/// sockplay's stdout.
+pub fn stdout() -> Terminal<io::StdoutLock<'static>> {
+    Terminal::new(io::stdout().lock())
+}
+
+/// sockplay's stderr.
+pub fn stderr() -> Terminal<io::StderrLock<'static>> {
+    Terminal::new(io::stderr().lock())
+}
+
+/// Prints `text` on stdout, made safe. A closed stdout is not an error here: the engine notices it
+/// at the next step and stops.
+pub fn say(text: impl Display) {
+    let mut out = stdout();
+    let _ = out.text(text).and_then(|()| out.flush());
+}
+
+/// Prints `text` on stderr, made safe. Nothing is left to tell if stderr itself is closed.
+pub fn warn(text: impl Display) {
+    let _ = stderr().text(text);
+}
+
+/// Whether stdout is a terminal (colours and the panel's place depend on it).
+pub fn stdout_is_terminal() -> bool {
+    io::stdout().is_terminal()
+}
+
+/// The stdout handle, only to measure the terminal; it is never written to.
+pub(crate) fn stdout_to_measure() -> io::Stdout {
+    io::stdout()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(text: &str) -> String {
+        let mut terminal = Terminal::new(Vec::new());
+        terminal.text(text).expect("writes to a Vec");
+        String::from_utf8(terminal.into_inner()).expect("UTF-8")
+    }
+
+    fn laid_out(lines: &[&str]) -> String {
+        let mut terminal = Terminal::new(Vec::new());
+        let lines: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+        terminal.laid_out(&lines).expect("writes to a Vec");
+        String::from_utf8(terminal.into_inner()).expect("UTF-8")
+    }
+
+    #[test]
+    fn text_escapes_what_a_terminal_acts_on_and_keeps_the_line_breaks() {
+        assert_eq!(
+            text("cannot read /x/\u{1b}]0;T\u{7}\nhint: a\tb\r\u{7f}\u{9b}2J\u{202e}\0"),
+            "cannot read /x/\\x1b]0;T\\x07\nhint: a\\tb\\r\\x7f\\xc2\\x9b2J\\xe2\\x80\\xae\\0\n"
+        );
+    }
+
+    #[test]
+    fn text_leaves_escaped_text_and_printable_unicode_alone() {
+        let escaped = r#"send c "a\r\n" \x1b \\ café → 日本"#;
+        assert_eq!(text(escaped), format!("{escaped}\n"));
+        assert_eq!(text(""), "\n");
+    }
+
+    #[test]
+    fn laid_out_lines_keep_sgr_colours_and_nothing_else() {
+        assert_eq!(
+            laid_out(&["\u{1b}[32m3\u{1b}[0m │ \u{1b}[1;2m@a\u{1b}[39m"]),
+            "\u{1b}[32m3\u{1b}[0m │ \u{1b}[1;2m@a\u{1b}[39m\n"
+        );
+        assert_eq!(
+            laid_out(&["\u{1b}]0;T\u{7}", "\u{1b}[2J\u{1b}[", "\u{1b}[31"]),
+            "\\x1b]0;T\\x07\n\\x1b[2J\\x1b[\n\\x1b[31\n"
+        );
+    }
+}
