@@ -542,7 +542,10 @@ Example:  ss -tl",
         group: Group::Session,
         usage: "source FILE.sock",
         summary: "run a script's commands in this session",
-        details: "Parses the whole file first, then runs it here; its sockets stay open afterwards.",
+        details: "\
+Parses the whole file first, then runs it here; its sockets stay open afterwards. The file is a
+script whoever sources it: its `!` lines and `record FILE` are refused unless sockplay runs with
+--allow-shell. Only a regular file is read (not a FIFO or a device), at most 16 MiB.",
         args: &[Arg::Path],
         parse: parser::source,
     },
@@ -554,7 +557,9 @@ Example:  ss -tl",
         summary: "write the commands you run to a replayable script",
         details: "\
 From `record FILE.sock` until `record stop`, every command that runs is appended to FILE.sock, as
-typed: port-0 binds and $NAME addresses keep it replayable on any machine.",
+typed: port-0 binds and $NAME addresses keep it replayable on any machine. FILE.sock must be a new
+file: an existing file (or a symlink) is never truncated or followed. A script may record only
+when sockplay runs with --allow-shell.",
         args: &[Arg::Path],
         parse: parser::record,
     },
@@ -564,7 +569,10 @@ typed: port-0 binds and $NAME addresses keep it replayable on any machine.",
         group: Group::Session,
         usage: "!COMMAND",
         summary: "run a shell command (interactive; scripts need --allow-shell)",
-        details: "Runs COMMAND with sh -c, e.g. `!ss -tanp` or `!ls -l /tmp/play.sock`.",
+        details: "\
+Runs COMMAND with sh -c, e.g. `!ss -tanp` or `!ls -l /tmp/play.sock`. Like every command it is
+bounded: past the session timeout, past 1 MiB of output, or at Ctrl-C, sockplay kills it and its
+process group. A script runs `!` lines only with --allow-shell.",
         args: &[Arg::Text],
         parse: parser::shell,
     },
