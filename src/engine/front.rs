@@ -2,7 +2,8 @@
 //! session), `record` (writing what runs to a replayable script) and `!cmd` (a shell command).
 //! A script is shared and run unread, so these are where it could reach past its sockets: a line
 //! typed at the prompt may run `!cmd` and `record FILE`, a script (a file, stdin, `-c`, anything
-//! `source` reads) only with --allow-shell, and that is checked when it is parsed.
+//! `source` reads) only with --allow-shell, and that is checked when it is parsed; a script's
+//! `unlink` removes only the socket files it made.
 
 use std::fmt;
 use std::io::Write;
@@ -25,6 +26,9 @@ const SHELL_REFUSED: &str =
 /// Why `record FILE` is refused outside the prompt.
 const RECORD_REFUSED: &str =
     "`record FILE` writes a file: typed at the prompt it always may, a script only with --allow-shell";
+
+/// Why `unlink` of a file the session did not make is refused outside the prompt.
+const UNLINK_REFUSED: &str = "a script may unlink only the socket files it made; typed at the prompt, or with --allow-shell, `unlink` removes any socket file";
 
 /// A line a script may not run without --allow-shell (`!cmd`, `record FILE`), found when the
 /// script is parsed, before any of its lines ran.
@@ -86,6 +90,12 @@ impl Engine {
             Command::Source { path } => self.source(path, &mut out),
             Command::Record { path } => self.record(path.as_deref(), &mut out),
             Command::Shell { command } => self.shell(command, &mut out),
+            // A script removes only the socket files it made; the session does the rest.
+            Command::Unlink { path }
+                if !self.may_run_shell() && !self.session.made_socket_file(path) =>
+            {
+                Err(Failure::usage(UNLINK_REFUSED))
+            }
             _ => return None,
         };
         if let Err(failure) = result {

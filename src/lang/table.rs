@@ -249,6 +249,24 @@ Example:  close conn",
         parse: parser::close,
     },
     CommandSpec {
+        name: "unlink",
+        aliases: &[],
+        group: Group::Sockets,
+        usage: "unlink PATH",
+        summary: "remove a Unix socket file (and refuse anything that is not one)",
+        details: "\
+unlink(2) removes a name from the file system. A Unix socket bound to a path made a socket file
+there; closing the socket does not remove it, and the next bind to that path fails with
+EADDRINUSE until the file is gone. `unlink PATH` removes it, and only it: anything at PATH that is
+not a socket (a regular file, a directory, a symlink) is refused. A socket still bound there keeps
+working, but no new client can find it by the path. A script removes only the socket files its own
+binds made (typed at the prompt, or in a script run with --allow-shell, any socket file).
+Errors: ENOENT (nothing at PATH), EACCES/EPERM (the directory is not writable).
+Example:  unlink /tmp/play.sock      (Python: os.unlink(\"/tmp/play.sock\"))",
+        args: &[Arg::Path],
+        parse: parser::unlink,
+    },
+    CommandSpec {
         name: "socketpair",
         aliases: &[],
         group: Group::Sockets,

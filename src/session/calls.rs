@@ -217,12 +217,15 @@ impl Session {
             out.say(format!("{call} = {}", failed_call(errno)));
             let failure = Failure::os(errno, format!("cannot bind fd {fd} to {shown}"));
             return Err(match errno {
-                Errno::EADDRINUSE if address.is_unix() => failure.with_hint(format!(
-                    "the file {shown} already exists — often a stale socket file left by a server that exited; remove it (`!rm {shown}`) or pick another path"
-                )),
-                Errno::EADDRINUSE => failure.with_hint(format!(
-                    "{shown} is taken — another socket is bound there, or one sits in TIME_WAIT; pick another port, or :0 to let the kernel choose"
-                )),
+                Errno::EADDRINUSE => match address.as_pathname() {
+                    Some(path) => failure.with_hint(super::socket_files::path_in_use_hint(path)),
+                    None if address.is_unix() => failure.with_hint(format!(
+                        "another socket holds the abstract name {shown}; an abstract name is no file and goes away with its last socket: close that socket or pick another name"
+                    )),
+                    None => failure.with_hint(format!(
+                        "{shown} is taken — another socket is bound there, or one sits in TIME_WAIT; pick another port, or :0 to let the kernel choose"
+                    )),
+                },
                 Errno::EINVAL => failure.with_hint("a socket can be bound only once; make a new socket for another address"),
                 _ => failure,
             });

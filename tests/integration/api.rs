@@ -331,11 +331,14 @@ fn binding_an_existing_path_fails_with_eaddrinuse_and_the_file_is_left_alone() {
     std::fs::write(&path, b"not mine").expect("create a file in the way");
     let output = test
         .script(format!(
-            "socket unix stream as u\nbind u {}\nexpect error EADDRINUSE\nexpect output \"already exists\"\nclose u\n",
+            "socket unix stream as u\nbind u {}\nexpect error EADDRINUSE\nexpect output \"not a socket\"\nclose u\n",
             path.display()
         ))
         .stdout_contains(format!("bind(3, {}) = -1 EADDRINUSE", path.display()))
-        .stdout_contains(format!("hint: the file {} already exists", path.display()))
+        .stdout_contains(format!(
+            "hint: {} is a regular file, not a socket: bind will not replace it; pick another path",
+            path.display()
+        ))
         .stdout_lacks("unlink")
         .run();
     assert_eq!(
