@@ -258,14 +258,25 @@ impl Session {
         let fd = self.resolve(sock)?;
         let socket = self.socket_at(fd)?;
         let call = format!("listen({fd}, {backlog})");
+        // An inet socket with no port yet: listen binds it, to every address of the machine.
+        let unbound = socket
+            .local_addr()
+            .ok()
+            .and_then(|local| local.as_socket())
+            .is_some_and(|local| local.port() == 0);
         match socket.listen(backlog) {
             Ok(()) => {
                 out.say(format!("{call} = 0"));
                 if let Ok(local) = socket.local_addr() {
+                    let shown = show_addr(&local);
                     out.say(format!(
-                        "fd {fd} now waits for connections on {}; the kernel queues them until `accept`",
-                        show_addr(&local)
+                        "fd {fd} now waits for connections on {shown}; the kernel queues them until `accept`"
                     ));
+                    if unbound && local.as_socket().is_some_and(|a| a.ip().is_unspecified()) {
+                        out.say(format!(
+                            "warning: fd {fd} was not bound, so listen bound it to {shown}, every address of this machine: other hosts on its networks can reach fd {fd}; bind 127.0.0.1 (or [::1]) first to stay local"
+                        ));
+                    }
                 }
                 Ok(())
             }
