@@ -6,6 +6,7 @@ mod checks;
 mod commands;
 mod foreign;
 mod fuzz_regressions;
+mod hostile_files;
 mod json;
 mod malformed;
 mod multiplex;
