@@ -281,6 +281,7 @@ pub fn python(command: &Command) -> Option<String> {
         Command::Expect(Check::Data(data)) => format!("assert data == {}", bytes(data)),
         Command::Expect(Check::Eof) => "assert data == b\"\"".to_string(),
         Command::Shell { command } => format!("subprocess.run({command:?}, shell=True)"),
+        Command::Unlink { path } => format!("os.unlink({:?})", path.display().to_string()),
         _ => return None,
     })
 }

@@ -1,12 +1,12 @@
 //! The one place that chooses the mode, prints top-level errors and picks the exit status.
 
 use std::ffi::OsString;
-use std::io::{IsTerminal, Read};
+use std::io::IsTerminal;
 
 use clap::Parser;
 
 use crate::cli::{Cli, ColorChoice};
-use crate::engine::{Engine, View};
+use crate::engine::{check_script, read_capped, read_script, Engine, FileError, View};
 use crate::render::terminal::{self, say, warn};
 use crate::render::PanelPlacement;
 use crate::replay::{run_script, Script};
@@ -14,6 +14,8 @@ use crate::session::{Session, Settings};
 
 /// Exit status for a usage or syntax error: nothing was run.
 const EXIT_USAGE: i32 = 2;
+/// Exit status after Ctrl-C, as a shell reports a command that SIGINT ended.
+const EXIT_INTERRUPTED: i32 = 130;
 
 /// Runs sockplay with these arguments and returns the process's exit status.
 pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
@@ -76,69 +78,72 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
             echo: true,
             fallback_width: 120,
             allow_shell: false,
+            prompt: false,
         };
         let mut engine = Engine::new(new_session(settings), view);
         return crate::tutorial::run_tutorial(name, cli.auto, &mut engine);
     }
 
-    // Decide the script (if any) before anything runs: a script is parsed whole first.
+    // Decide the script (if any) before anything runs: a script is read and parsed whole first,
+    // and a line it may not run (`!cmd`, `record FILE` without --allow-shell) stops it here.
     let script = if let Some(commands) = &cli.commands {
         Some(Script::parse_commands(commands))
-    } else {
-        match cli.script.as_deref() {
-            Some(path) if path.as_os_str() != "-" => {
-                let bytes = match std::fs::read(path) {
-                    Ok(bytes) => bytes,
-                    Err(e) => {
-                        warn(format_args!(
-                            "sockplay: cannot read {}: {e}",
-                            path.display()
-                        ));
-                        // `sockplay help` or `sockplay fds`: a command where a script file goes.
-                        let word = path.to_string_lossy();
-                        if crate::lang::find_command(&word).is_some() && !path.exists() {
-                            warn(format_args!(
-                                "to run the command `{word}`, use: sockplay -c '{word}'"
-                            ));
-                        }
-                        return EXIT_USAGE;
-                    }
-                };
-                Some(Script::parse_bytes(&path.display().to_string(), &bytes))
+    } else if let Some(path) = cli.script.as_deref().filter(|p| p.as_os_str() != "-") {
+        match read_script(path) {
+            Ok(bytes) => Some(Script::parse_bytes(&path.display().to_string(), &bytes)),
+            Err(e) => {
+                warn(format_args!("sockplay: {e}"));
+                // `sockplay help` or `sockplay fds`: a command where a script file goes.
+                let word = path.to_string_lossy();
+                if crate::lang::find_command(&word).is_some() && !path.exists() {
+                    warn(format_args!(
+                        "to run the command `{word}`, use: sockplay -c '{word}'"
+                    ));
+                }
+                return EXIT_USAGE;
             }
-            Some(_) => Some(read_stdin_script()),
-            None if !stdin_tty => Some(read_stdin_script()),
-            None => None,
         }
+    } else if cli.script.is_some() || !stdin_tty {
+        // Stdin is a pipe, a file or a terminal: read it whole, up to the cap.
+        match read_capped(std::io::stdin().lock(), "<stdin>") {
+            Ok(bytes) => Some(Script::parse_bytes("<stdin>", &bytes)),
+            Err(e) => {
+                warn(format_args!("sockplay: {e}"));
+                return match e {
+                    FileError::Interrupted { .. } => EXIT_INTERRUPTED,
+                    _ => EXIT_USAGE,
+                };
+            }
+        }
+    } else {
+        None
     };
+    let script = match script {
+        Some(Ok(script)) => Some(script),
+        Some(Err(error)) => {
+            warn(error);
+            return EXIT_USAGE;
+        }
+        None => None,
+    };
+    if let (Some(script), false) = (&script, cli.allow_shell) {
+        if let Err(refusal) = check_script(script) {
+            warn(refusal);
+            return EXIT_USAGE;
+        }
+    }
 
     let view = View {
         json: cli.json,
         color,
         echo: script.is_some(),
         fallback_width: 120,
-        allow_shell: cli.allow_shell || script.is_none(),
+        allow_shell: cli.allow_shell,
+        prompt: script.is_none(),
     };
+    let mut engine = Engine::new(new_session(settings), view);
     match script {
-        Some(Ok(script)) => {
-            let mut engine = Engine::new(new_session(settings), view);
-            run_script(&script, &mut engine)
-        }
-        Some(Err(error)) => {
-            warn(error);
-            EXIT_USAGE
-        }
-        None => {
-            let mut engine = Engine::new(new_session(settings), view);
-            crate::repl::run_repl(&mut engine)
-        }
+        Some(script) => run_script(&script, &mut engine),
+        None => crate::repl::run_repl(&mut engine),
     }
-}
-
-fn read_stdin_script() -> Result<Script, crate::replay::ScriptError> {
-    let mut bytes = Vec::new();
-    if let Err(e) = std::io::stdin().read_to_end(&mut bytes) {
-        warn(format_args!("sockplay: cannot read stdin: {e}"));
-    }
-    Script::parse_bytes("<stdin>", &bytes)
 }

@@ -3,8 +3,11 @@
 
 mod front;
 mod meaning;
+mod script_files;
+mod shell;
 
-pub use front::plural;
+pub use front::{check_script, plural, Refusal};
+pub use script_files::{read_capped, read_script, FileError};
 
 use std::io::{self, Write};
 use std::sync::Arc;
@@ -37,8 +40,12 @@ pub struct View {
     pub echo: bool,
     /// Width to lay out in when the terminal's cannot be measured.
     pub fallback_width: usize,
-    /// `!cmd` may run: at the interactive prompt, or with --allow-shell.
+    /// --allow-shell: scripts (files, stdin, `-c`, whatever `source` reads) may run `!cmd` lines
+    /// and write files with `record`.
     pub allow_shell: bool,
+    /// Lines are typed by a person at the interactive prompt: `!cmd` and `record` are theirs to
+    /// run. A file they `source` is still a script.
+    pub prompt: bool,
 }
 
 /// The session plus the last snapshot, so each step can say what changed.

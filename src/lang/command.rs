@@ -295,6 +295,10 @@ pub enum Command {
     Shell {
         command: String,
     },
+    /// Remove a Unix socket file (and nothing else).
+    Unlink {
+        path: PathBuf,
+    },
     Fds,
     Set(Setting),
     Help {
@@ -349,6 +353,7 @@ impl Command {
             Command::Source { .. } => "source",
             Command::Record { .. } => "record",
             Command::Shell { .. } => "!",
+            Command::Unlink { .. } => "unlink",
             Command::Fds => "fds",
             Command::Set(_) => "set",
             Command::Help { .. } => "help",
@@ -375,6 +380,7 @@ impl Command {
                 | Command::Ss(_)
                 | Command::Source { .. }
                 | Command::Record { .. }
+                | Command::Unlink { .. }
         )
     }
 }

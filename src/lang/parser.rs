@@ -830,6 +830,13 @@ pub(super) fn record(args: &mut Args) -> Result<Command, SyntaxError> {
     })
 }
 
+pub(super) fn unlink(args: &mut Args) -> Result<Command, SyntaxError> {
+    let token = args.expect("PATH (a Unix socket file)")?;
+    Ok(Command::Unlink {
+        path: PathBuf::from(&token.text),
+    })
+}
+
 pub(super) fn shell(args: &mut Args) -> Result<Command, SyntaxError> {
     match args.rest_text() {
         Some(command) => Ok(Command::Shell { command }),

@@ -249,6 +249,24 @@ Example:  close conn",
         parse: parser::close,
     },
     CommandSpec {
+        name: "unlink",
+        aliases: &[],
+        group: Group::Sockets,
+        usage: "unlink PATH",
+        summary: "remove a Unix socket file (and refuse anything that is not one)",
+        details: "\
+unlink(2) removes a name from the file system. A Unix socket bound to a path made a socket file
+there; closing the socket does not remove it, and the next bind to that path fails with
+EADDRINUSE until the file is gone. `unlink PATH` removes it, and only it: anything at PATH that is
+not a socket (a regular file, a directory, a symlink) is refused. A socket still bound there keeps
+working, but no new client can find it by the path. A script removes only the socket files its own
+binds made (typed at the prompt, or in a script run with --allow-shell, any socket file).
+Errors: ENOENT (nothing at PATH), EACCES/EPERM (the directory is not writable).
+Example:  unlink /tmp/play.sock      (Python: os.unlink(\"/tmp/play.sock\"))",
+        args: &[Arg::Path],
+        parse: parser::unlink,
+    },
+    CommandSpec {
         name: "socketpair",
         aliases: &[],
         group: Group::Sockets,
@@ -542,7 +560,10 @@ Example:  ss -tl",
         group: Group::Session,
         usage: "source FILE.sock",
         summary: "run a script's commands in this session",
-        details: "Parses the whole file first, then runs it here; its sockets stay open afterwards.",
+        details: "\
+Parses the whole file first, then runs it here; its sockets stay open afterwards. The file is a
+script whoever sources it: its `!` lines and `record FILE` are refused unless sockplay runs with
+--allow-shell. Only a regular file is read (not a FIFO or a device), at most 16 MiB.",
         args: &[Arg::Path],
         parse: parser::source,
     },
@@ -554,7 +575,9 @@ Example:  ss -tl",
         summary: "write the commands you run to a replayable script",
         details: "\
 From `record FILE.sock` until `record stop`, every command that runs is appended to FILE.sock, as
-typed: port-0 binds and $NAME addresses keep it replayable on any machine.",
+typed: port-0 binds and $NAME addresses keep it replayable on any machine. FILE.sock must be a new
+file: an existing file (or a symlink) is never truncated or followed. A script may record only
+when sockplay runs with --allow-shell.",
         args: &[Arg::Path],
         parse: parser::record,
     },
@@ -564,7 +587,10 @@ typed: port-0 binds and $NAME addresses keep it replayable on any machine.",
         group: Group::Session,
         usage: "!COMMAND",
         summary: "run a shell command (interactive; scripts need --allow-shell)",
-        details: "Runs COMMAND with sh -c, e.g. `!ss -tanp` or `!ls -l /tmp/play.sock`.",
+        details: "\
+Runs COMMAND with sh -c, e.g. `!ss -tanp` or `!ls -l /tmp/play.sock`. Like every command it is
+bounded: past the session timeout, past 1 MiB of output, or at Ctrl-C, sockplay kills it and its
+process group. A script runs `!` lines only with --allow-shell.",
         args: &[Arg::Text],
         parse: parser::shell,
     },

@@ -217,12 +217,15 @@ impl Session {
             out.say(format!("{call} = {}", failed_call(errno)));
             let failure = Failure::os(errno, format!("cannot bind fd {fd} to {shown}"));
             return Err(match errno {
-                Errno::EADDRINUSE if address.is_unix() => failure.with_hint(format!(
-                    "the file {shown} already exists — often a stale socket file left by a server that exited; remove it (`!rm {shown}`) or pick another path"
-                )),
-                Errno::EADDRINUSE => failure.with_hint(format!(
-                    "{shown} is taken — another socket is bound there, or one sits in TIME_WAIT; pick another port, or :0 to let the kernel choose"
-                )),
+                Errno::EADDRINUSE => match address.as_pathname() {
+                    Some(path) => failure.with_hint(super::socket_files::path_in_use_hint(path)),
+                    None if address.is_unix() => failure.with_hint(format!(
+                        "another socket holds the abstract name {shown}; an abstract name is no file and goes away with its last socket: close that socket or pick another name"
+                    )),
+                    None => failure.with_hint(format!(
+                        "{shown} is taken — another socket is bound there, or one sits in TIME_WAIT; pick another port, or :0 to let the kernel choose"
+                    )),
+                },
                 Errno::EINVAL => failure.with_hint("a socket can be bound only once; make a new socket for another address"),
                 _ => failure,
             });
@@ -255,14 +258,25 @@ impl Session {
         let fd = self.resolve(sock)?;
         let socket = self.socket_at(fd)?;
         let call = format!("listen({fd}, {backlog})");
+        // An inet socket with no port yet: listen binds it, to every address of the machine.
+        let unbound = socket
+            .local_addr()
+            .ok()
+            .and_then(|local| local.as_socket())
+            .is_some_and(|local| local.port() == 0);
         match socket.listen(backlog) {
             Ok(()) => {
                 out.say(format!("{call} = 0"));
                 if let Ok(local) = socket.local_addr() {
+                    let shown = show_addr(&local);
                     out.say(format!(
-                        "fd {fd} now waits for connections on {}; the kernel queues them until `accept`",
-                        show_addr(&local)
+                        "fd {fd} now waits for connections on {shown}; the kernel queues them until `accept`"
                     ));
+                    if unbound && local.as_socket().is_some_and(|a| a.ip().is_unspecified()) {
+                        out.say(format!(
+                            "warning: fd {fd} was not bound, so listen bound it to {shown}, every address of this machine: other hosts on its networks can reach fd {fd}; bind 127.0.0.1 (or [::1]) first to stay local"
+                        ));
+                    }
                 }
                 Ok(())
             }

@@ -286,6 +286,7 @@ impl Session {
             Command::SendFd { sock, fd } => self.sendfd(sock, fd, out),
             Command::RecvFd { sock, name } => self.recvfd(sock, name.as_deref(), out),
             Command::Ulimit { limit } => self.ulimit(*limit, out),
+            Command::Unlink { path } => self.unlink(path, out),
             // The front ends run these: they print tables, run scripts and processes.
             Command::Ss(_)
             | Command::Source { .. }

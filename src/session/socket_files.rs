@@ -1,11 +1,73 @@
-//! Unix socket files this session created with `bind`. The kernel leaves the file behind when the
-//! socket closes (the "stale socket file" that makes the next bind fail); sockplay removes the files
-//! it made once no fd holds their socket any more, and at exit — never a file it did not create.
+//! Unix socket files: the ones this session created with `bind`, and `unlink`. The kernel leaves
+//! the file behind when the socket closes (the "stale socket file" that makes the next bind fail);
+//! sockplay removes the files it made once no fd holds their socket any more, and at exit — never a
+//! file it did not create. `unlink PATH` removes a socket file the user names, and nothing else.
 
-use std::os::unix::fs::MetadataExt;
+use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::path::{Path, PathBuf};
 
-use super::{Outcome, Session};
+use nix::errno::Errno;
+
+use super::calls::errno_of;
+use super::outcome::failed_call;
+use super::{Failure, Outcome, Session};
+use crate::lang::Command;
+
+/// A path made safe to show in a message.
+fn shown(path: &Path) -> String {
+    use std::os::unix::ffi::OsStrExt;
+    crate::render::escape_bytes(path.as_os_str().as_bytes())
+}
+
+/// What a file is, in words: `a regular file`, `a directory`.
+fn kind_of(file_type: std::fs::FileType) -> &'static str {
+    if file_type.is_socket() {
+        "a socket"
+    } else if file_type.is_file() {
+        "a regular file"
+    } else if file_type.is_dir() {
+        "a directory"
+    } else if file_type.is_symlink() {
+        "a symbolic link"
+    } else if file_type.is_fifo() {
+        "a fifo"
+    } else {
+        "a device"
+    }
+}
+
+/// `unlink PATH`, ready to paste at the prompt: offered only when sockplay reads it back as exactly
+/// this path and it shows on a terminal as it would be typed.
+fn unlink_command(path: &Path) -> Option<String> {
+    let text = path.to_str()?;
+    let command = format!("unlink {}", shlex::try_quote(text).ok()?);
+    let reads_back = matches!(
+        crate::lang::parse_line(&command),
+        Ok(Some(Command::Unlink { path: back })) if back == path
+    );
+    (reads_back && crate::render::sanitize_line(&command) == command).then_some(command)
+}
+
+/// The hint for a bind to a Unix path that failed with EADDRINUSE: what is in the way, and the
+/// way out that fits it. Removal is suggested only for a socket file, as sockplay's own `unlink`.
+pub(super) fn path_in_use_hint(path: &Path) -> String {
+    let name = shown(path);
+    match std::fs::symlink_metadata(path) {
+        Ok(file) if file.file_type().is_socket() => match unlink_command(path) {
+            Some(command) => format!(
+                "a socket file already exists at {name}: a socket is bound there, or one that closed left it behind; if nothing listens there, remove it with `{command}`, or pick another path"
+            ),
+            None => format!(
+                "a socket file already exists at {name}: a socket is bound there, or one that closed left it behind; if nothing listens there, remove it with sockplay's `unlink` command, or pick another path"
+            ),
+        },
+        Ok(file) => format!(
+            "{name} is {}, not a socket: bind will not replace it; pick another path",
+            kind_of(file.file_type())
+        ),
+        Err(_) => format!("something holds {name}; pick another path"),
+    }
+}
 
 /// A socket file made by a bind of this session.
 #[derive(Debug)]
@@ -28,6 +90,52 @@ impl SocketFile {
 }
 
 impl Session {
+    /// `unlink PATH`: removes the Unix socket file at PATH, and refuses anything else (the file is
+    /// looked at with lstat, so a symlink is refused too, never followed).
+    pub(super) fn unlink(&mut self, path: &Path, out: &mut Outcome) -> Result<(), Failure> {
+        let name = shown(path);
+        let file = std::fs::symlink_metadata(path).map_err(|e| {
+            let errno = errno_of(&e);
+            match errno {
+                Errno::ENOENT => Failure {
+                    errno: Some(errno),
+                    message: format!("there is no file at {name}"),
+                    hint: None,
+                },
+                _ => Failure::os(errno, format!("cannot look at {name}")),
+            }
+        })?;
+        if !file.file_type().is_socket() {
+            return Err(Failure::usage(format!(
+                "{name} is {}, not a socket: unlink removes only Unix socket files",
+                kind_of(file.file_type())
+            )));
+        }
+        let call = format!("unlink(\"{name}\")");
+        match nix::unistd::unlink(path) {
+            Ok(()) => {
+                out.say(format!("{call} = 0"));
+                // No longer this session's to remove.
+                self.socket_files.retain(|made| made.path != path);
+                Ok(())
+            }
+            Err(errno) => {
+                out.say(format!("{call} = {}", failed_call(errno)));
+                Err(Failure::os(errno, format!("cannot remove {name}")))
+            }
+        }
+    }
+
+    /// Whether the file at `path` is a socket file that a bind of this session made (the very
+    /// file: a path to it however written, not one that replaced it).
+    pub fn made_socket_file(&self, path: &Path) -> bool {
+        std::fs::symlink_metadata(path).is_ok_and(|file| {
+            self.socket_files
+                .iter()
+                .any(|made| made.dev == file.dev() && made.ino == file.ino())
+        })
+    }
+
     /// Notes that a bind of fd created the socket file at `path`.
     pub(super) fn note_socket_file(&mut self, fd: i32, path: &Path) {
         let (Ok(file), Some(row)) = (

@@ -58,8 +58,14 @@ fn assert_line(text: &str, line: &str, output: &Output) {
 /// Runs a script (control characters and all), checks the exit status and both streams, and returns what it
 /// printed.
 fn script(text: &str, status: i32) -> Output {
+    script_with(&[], text, status)
+}
+
+/// [`script`] with more arguments (`--allow-shell` for a script that records).
+fn script_with(args: &[&str], text: &str, status: i32) -> Output {
     let output = Test::new()
         .args(["--panel", "off"])
+        .args(args.iter().copied())
         .script(text)
         .status(status)
         .run();
@@ -74,7 +80,7 @@ fn source_of_a_missing_script_with_a_title_escape_in_its_path_is_escaped_and_exp
         output.stdout,
         format!(
             "sockplay> source \"/x/{TITLE_SHOWN}\"\n\
-             ENOENT: cannot read the script /x/{TITLE_SHOWN}\n\
+             ENOENT: cannot read the script /x/{TITLE_SHOWN} (No such file or directory)\n\
              hint: check the path; it is taken relative to the directory sockplay runs in\n\
              sockplay> expect error ENOENT\n\
              ✓ source failed with ENOENT\n"
@@ -143,7 +149,8 @@ fn a_sourced_script_with_a_syntax_error_quotes_its_name_and_line_escaped() {
 
 #[test]
 fn record_names_its_file_escaped_when_it_starts_stops_and_cannot_write() {
-    let output = script(
+    let output = script_with(
+        &["--allow-shell"],
         &format!(
             "record \"/x/{HOSTILE}\"\nexpect error ENOENT\n\
              record \"./r{HOSTILE}.sock\"\nsocket tcp as s\nrecord stop\n"
@@ -151,7 +158,7 @@ fn record_names_its_file_escaped_when_it_starts_stops_and_cannot_write() {
         0,
     );
     for line in [
-        format!("ENOENT: cannot write /x/{HOSTILE_SHOWN}"),
+        format!("ENOENT: cannot create /x/{HOSTILE_SHOWN} for the recording (No such file or directory)"),
         format!(
             "recording to ./r{HOSTILE_SHOWN}.sock: every command from now on, until `record stop`"
         ),
@@ -282,7 +289,7 @@ fn top_level_errors_quote_the_argument_escaped() {
     assert_eq!(
         output.stderr,
         format!(
-            "sockplay: cannot read nope{HOSTILE_SHOWN}.sock: No such file or directory (os error 2)\n"
+            "sockplay: ENOENT: cannot read the script nope{HOSTILE_SHOWN}.sock (No such file or directory)\n"
         )
     );
 
@@ -352,7 +359,7 @@ fn a_c_command_line_with_hostile_words_is_escaped_on_both_streams() {
     );
     assert_line(
         &output.stdout,
-        &format!("ENOENT: cannot read the script /x/{HOSTILE_SHOWN}"),
+        &format!("ENOENT: cannot read the script /x/{HOSTILE_SHOWN} (No such file or directory)"),
         &output,
     );
     assert!(
@@ -431,7 +438,7 @@ fn json_records_escape_del_c1_and_bidi_and_still_decode_to_the_real_text() {
     assert_eq!(records[0]["input"], format!("source \"/x/{HOSTILE}\""));
     assert_eq!(
         records[0]["error"]["message"],
-        format!("cannot read the script /x/{HOSTILE}")
+        format!("cannot read the script /x/{HOSTILE} (No such file or directory)")
     );
 }
 
@@ -453,7 +460,7 @@ fn a_tutorial_walk_shows_what_the_learner_typed_escaped() {
     );
     assert_line(
         &output.stdout,
-        &format!("ENOENT: cannot read the script /x/{HOSTILE_SHOWN}"),
+        &format!("ENOENT: cannot read the script /x/{HOSTILE_SHOWN} (No such file or directory)"),
         &output,
     );
 }
@@ -524,6 +531,8 @@ const TEMPLATES: &[&str] = &[
     "source \"{}\"",
     "source \"/x/{}\"",
     "record \"/x/{}\"",
+    "unlink \"{}\"",
+    "unlink \"/x/{}\"",
     "!{}",
     "fds {}",
     "set {} 1",

@@ -7,6 +7,7 @@ mod commands;
 mod escapes;
 mod foreign;
 mod fuzz_regressions;
+mod hostile_files;
 mod json;
 mod malformed;
 mod multiplex;

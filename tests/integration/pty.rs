@@ -21,7 +21,7 @@ use nix::pty::{grantpt, posix_openpt, ptsname_r, unlockpt};
 use rexpect::session::StreamSession;
 use tempfile::TempDir;
 
-const PROMPT: &str = "sockplay> ";
+pub(crate) const PROMPT: &str = "sockplay> ";
 
 /// The longest any single expectation waits: generous, so only a real hang trips it.
 const EXPECT_TIMEOUT_MS: u64 = 10_000;
@@ -34,7 +34,7 @@ const ROWS: u16 = 50;
 type ExpectError = rexpect::error::Error;
 
 /// One interactive sockplay on its own pseudo-terminal, with its own history directory.
-struct Repl {
+pub(crate) struct Repl {
     term: StreamSession<File>,
     child: Child,
     state: TempDir,
@@ -42,7 +42,7 @@ struct Repl {
 
 impl Repl {
     /// Starts `sockplay` on a fresh pty and waits for its first prompt.
-    fn start() -> Repl {
+    pub(crate) fn start() -> Repl {
         Repl::start_sized(COLUMNS, ROWS)
     }
 
@@ -119,17 +119,17 @@ impl Repl {
     }
 
     /// Types `line` and presses Enter.
-    fn enter(&mut self, line: &str) {
+    pub(crate) fn enter(&mut self, line: &str) {
         self.type_keys(&format!("{line}\r"));
     }
 
     /// Presses Ctrl-`key`.
-    fn control(&mut self, key: char) {
+    pub(crate) fn control(&mut self, key: char) {
         self.term.send_control(key).expect("write to the pty");
     }
 
     /// Waits for `needle` on the screen; returns what came before it.
-    fn expect(&mut self, needle: &str) -> String {
+    pub(crate) fn expect(&mut self, needle: &str) -> String {
         match self.term.exp_string(&bytes_as_chars(needle)) {
             Ok(before) => chars_as_utf8(&before),
             Err(e) => self.fail(&format!("{needle:?}"), e),
@@ -164,7 +164,7 @@ impl Repl {
 
     /// Enters `line` and returns everything shown until the next prompt, decoded. Waits for
     /// `needle` first: while a hint is shown the line editor redraws the prompt as keys arrive.
-    fn step(&mut self, line: &str, needle: &str) -> String {
+    pub(crate) fn step(&mut self, line: &str, needle: &str) -> String {
         self.enter(line);
         let before = self.expect(needle);
         let after = self.expect(PROMPT);

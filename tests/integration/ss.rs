@@ -450,6 +450,7 @@ fn ss_fails_with_emfile_when_the_fd_table_is_full() {
         echo: false,
         fallback_width: 120,
         allow_shell: false,
+        prompt: false,
     };
     let mut engine = Engine::new(Session::new(Settings::default()), view);
     let (_, hard) = nix::sys::resource::getrlimit(nix::sys::resource::Resource::RLIMIT_NOFILE)
