@@ -15,26 +15,8 @@ use std::mem;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV6};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 
-use super::tcp_info::tcp_state_name;
+use crate::net::{Family, SockType, TcpState, UNKNOWN_STATE};
 use crate::render::escape_bytes;
-
-/// The socket states, numbered as in the kernel's `include/net/tcp_states.h`. UDP and Unix
-/// sockets reuse them: ESTABLISHED for connected, CLOSE for unconnected, LISTEN for a listener.
-pub mod state {
-    pub const ESTABLISHED: u8 = 1;
-    pub const SYN_SENT: u8 = 2;
-    pub const SYN_RECV: u8 = 3;
-    pub const FIN_WAIT1: u8 = 4;
-    pub const FIN_WAIT2: u8 = 5;
-    pub const TIME_WAIT: u8 = 6;
-    pub const CLOSE: u8 = 7;
-    pub const CLOSE_WAIT: u8 = 8;
-    pub const LAST_ACK: u8 = 9;
-    pub const LISTEN: u8 = 10;
-    pub const CLOSING: u8 = 11;
-    /// A half-open connection held as a light request socket (shown as SYN_RECV).
-    pub const NEW_SYN_RECV: u8 = 12;
-}
 
 /// A set of socket states, as the bit mask the kernel filters a dump by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,17 +26,18 @@ impl States {
     /// Every state.
     pub const ALL: States = States(u32::MAX);
 
-    /// The set holding exactly `states`; numbers above 31 cannot be asked for and are left out.
-    pub fn of(states: &[u8]) -> States {
+    /// The set holding exactly `states`.
+    pub fn of(states: &[TcpState]) -> States {
         States(
             states
                 .iter()
-                .filter_map(|&s| 1u32.checked_shl(u32::from(s)))
+                .filter_map(|s| 1u32.checked_shl(u32::from(s.number())))
                 .fold(0, |mask, bit| mask | bit),
         )
     }
 
-    /// Whether `state` is in the set.
+    /// Whether the state numbered `state` (as a dump reports it) is in the set; numbers above 31
+    /// never are.
     pub fn contains(self, state: u8) -> bool {
         1u32.checked_shl(u32::from(state))
             .is_some_and(|bit| self.0 & bit != 0)
@@ -73,31 +56,17 @@ impl States {
 
 /// The states a connection can be in while it waits in a TCP listener's accept queue: half open,
 /// complete, or complete and already closed by the client (accept still returns it).
-pub const QUEUED_STATES: [u8; 4] = [
-    state::SYN_RECV,
-    state::NEW_SYN_RECV,
-    state::ESTABLISHED,
-    state::CLOSE_WAIT,
+pub const QUEUED_STATES: [TcpState; 4] = [
+    TcpState::SynRecv,
+    TcpState::NewSynRecv,
+    TcpState::Established,
+    TcpState::CloseWait,
 ];
 
-/// An address family sock_diag can list.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Family {
-    Inet,
-    Inet6,
-    Unix,
-}
-
-impl Family {
-    /// The AF_ number, as the one byte the requests carry.
-    fn number(self) -> u8 {
-        // AF_INET (2), AF_INET6 (10) and AF_UNIX (1) all fit in the request's one byte.
-        match self {
-            Family::Inet => 2,
-            Family::Inet6 => 10,
-            Family::Unix => 1,
-        }
-    }
+/// The one byte a request or reply carries for an address family (AF_INET, AF_INET6 and AF_UNIX
+/// all fit in it).
+fn family_byte(family: Family) -> u8 {
+    u8::try_from(family.number()).unwrap_or(0)
 }
 
 /// The protocol, or for Unix sockets the type, in the words `ss` uses for its Netid column.
@@ -136,10 +105,10 @@ impl Netid {
 
     /// The Netid of a Unix socket type number (SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET).
     fn of_unix_type(ty: u8) -> Netid {
-        match i32::from(ty) {
-            libc::SOCK_STREAM => Netid::UnixStream,
-            libc::SOCK_DGRAM => Netid::UnixDgram,
-            libc::SOCK_SEQPACKET => Netid::UnixSeqpacket,
+        match SockType::from_number(i32::from(ty)) {
+            SockType::Stream => Netid::UnixStream,
+            SockType::Dgram => Netid::UnixDgram,
+            SockType::Seqpacket => Netid::UnixSeqpacket,
             _ => Netid::Unix(ty),
         }
     }
@@ -150,7 +119,7 @@ impl Netid {
 pub struct DiagSocket {
     pub family: Family,
     pub netid: Netid,
-    /// The state number (see [`state`]); [`DiagSocket::state_name`] names it.
+    /// The state number, as in [`TcpState::number`]; [`DiagSocket::state_name`] names it.
     pub state: u8,
     /// The bound address, formatted and escaped as the panel formats it
     /// ([`crate::fdtable::format_address`]); None when unbound or unnamed.
@@ -181,14 +150,18 @@ impl DiagSocket {
     /// The state as sockplay shows it: TCP with the kernel's names (`ESTABLISHED`, `SYN_RECV`),
     /// UDP and Unix sockets as `ss` shows them (`UNCONN`, `ESTAB`, `LISTEN`).
     pub fn state_name(&self) -> &'static str {
-        if self.netid == Netid::Tcp {
-            return tcp_state_name(self.state);
+        let Some(state) = TcpState::from_number(self.state) else {
+            return UNKNOWN_STATE;
+        };
+        match state {
+            TcpState::Close | TcpState::Established if self.netid != Netid::Tcp => state.ss_name(),
+            state => state.name(),
         }
-        match self.state {
-            state::CLOSE => "UNCONN",
-            state::ESTABLISHED => "ESTAB",
-            other => tcp_state_name(other),
-        }
+    }
+
+    /// Whether the socket is in `state`.
+    pub fn is_in(&self, state: TcpState) -> bool {
+        self.state == state.number()
     }
 
     /// Whether this is a TCP connection waiting in `listener`'s accept queue: it has no fd yet
@@ -200,9 +173,9 @@ impl DiagSocket {
         };
         self.netid == Netid::Tcp
             && listener.netid == Netid::Tcp
-            && listener.state == state::LISTEN
+            && listener.is_in(TcpState::Listen)
             && self.inode == 0
-            && QUEUED_STATES.contains(&self.state)
+            && QUEUED_STATES.iter().any(|&state| self.is_in(state))
             // An IPv4 listener never gets IPv6 connections; an IPv6 one gets both.
             && !(listener.family == Family::Inet && self.family != Family::Inet)
             && mine.port() == theirs.port()
@@ -595,7 +568,7 @@ fn inet_request(
     };
     let len = NLMSG_HDRLEN + INET_DIAG_REQ_LEN + attribute;
     let mut bytes = request_header(len, seq);
-    bytes.extend_from_slice(&[family.number(), protocol, 0, 0]);
+    bytes.extend_from_slice(&[family_byte(family), protocol, 0, 0]);
     bytes.extend_from_slice(&states.0.to_ne_bytes());
     // The socket id selects one socket in a non-dump request; a dump ignores it.
     bytes.extend_from_slice(&[0; 48]);
@@ -641,7 +614,7 @@ fn unix_request(seq: u32, states: States) -> Vec<u8> {
     let show =
         UDIAG_SHOW_NAME | UDIAG_SHOW_PEER | UDIAG_SHOW_ICONS | UDIAG_SHOW_RQLEN | UDIAG_SHOW_UID;
     let mut bytes = request_header(len, seq);
-    bytes.extend_from_slice(&[Family::Unix.number(), 0, 0, 0]);
+    bytes.extend_from_slice(&[family_byte(Family::Unix), 0, 0, 0]);
     bytes.extend_from_slice(&states.0.to_ne_bytes());
     // Inode 0: all sockets.
     bytes.extend_from_slice(&0u32.to_ne_bytes());
@@ -655,11 +628,10 @@ fn unix_request(seq: u32, states: States) -> Vec<u8> {
 /// for.
 fn parse_inet(payload: &[u8], netid: Netid) -> Option<DiagSocket> {
     let msg = payload.get(..INET_DIAG_MSG_LEN)?;
-    let family = match *msg.first()? {
-        2 => Family::Inet,
-        10 => Family::Inet6,
-        _ => return None,
-    };
+    let family = Family::from_number(i32::from(*msg.first()?));
+    if !family.is_inet() {
+        return None;
+    }
     let state = *msg.get(1)?;
     // The sockid: ports in network byte order, then 16 bytes per address, then the interface.
     let sport = u16::from_be_bytes([*msg.get(4)?, *msg.get(5)?]);
@@ -699,7 +671,7 @@ fn inet_addr(family: Family, bytes: &[u8], port: u16, interface: u32) -> Option<
             let scope = if link_local { interface } else { 0 };
             Some(SocketAddr::V6(SocketAddrV6::new(ip, port, 0, scope)))
         }
-        Family::Unix => None,
+        _ => None,
     }
 }
 
@@ -716,7 +688,7 @@ fn shown_inet(addr: SocketAddr) -> Option<String> {
 /// Reads one `unix_diag_msg` and its attributes; None when it is too short or not AF_UNIX.
 fn parse_unix(payload: &[u8]) -> Option<DiagSocket> {
     let msg = payload.get(..UNIX_DIAG_MSG_LEN)?;
-    if *msg.first()? != Family::Unix.number() {
+    if *msg.first()? != family_byte(Family::Unix) {
         return None;
     }
     let mut socket = DiagSocket {
@@ -873,7 +845,7 @@ mod tests {
             |found| {
                 found
                     .iter()
-                    .any(|s| s.state == state::LISTEN && s.recv_q == 1)
+                    .any(|s| s.is_in(TcpState::Listen) && s.recv_q == 1)
             },
         );
         let found_listener = sockets
@@ -927,7 +899,7 @@ mod tests {
             .inet(
                 Family::Inet,
                 Netid::Tcp,
-                States::of(&[state::LISTEN]),
+                States::of(&[TcpState::Listen]),
                 &[port(&a), port(&c)],
             )
             .expect("dump");
@@ -935,7 +907,7 @@ mod tests {
         assert!(inodes.contains(&inode_of(&a)));
         assert!(inodes.contains(&inode_of(&c)));
         assert!(!inodes.contains(&inode_of(&b)));
-        assert!(found.iter().all(|s| s.state == state::LISTEN));
+        assert!(found.iter().all(|s| s.is_in(TcpState::Listen)));
     }
 
     #[test]
@@ -1057,7 +1029,7 @@ mod tests {
     }
 
     fn unix_msg(inode: u32) -> Vec<u8> {
-        let mut bytes = vec![1, libc::SOCK_STREAM as u8, state::LISTEN, 0];
+        let mut bytes = vec![1, libc::SOCK_STREAM as u8, TcpState::Listen.number(), 0];
         bytes.extend_from_slice(&inode.to_ne_bytes());
         bytes.extend_from_slice(&[0; 8]);
         bytes
@@ -1098,7 +1070,7 @@ mod tests {
     #[test]
     fn short_or_odd_diag_messages_never_panic() {
         // Every truncation of a real-looking inet message gives None or a socket, never a panic.
-        let mut inet = vec![2, state::LISTEN, 0, 0];
+        let mut inet = vec![2, TcpState::Listen.number(), 0, 0];
         inet.extend_from_slice(&8080u16.to_be_bytes());
         inet.extend_from_slice(&[0, 0]);
         inet.extend_from_slice(&[127, 0, 0, 1]);
@@ -1160,12 +1132,12 @@ mod tests {
 
     #[test]
     fn states_sets() {
-        let s = States::of(&[state::LISTEN, state::CLOSE, 40]);
-        assert!(s.contains(state::LISTEN) && s.contains(state::CLOSE));
-        assert!(!s.contains(state::ESTABLISHED) && !s.contains(40));
+        let s = States::of(&[TcpState::Listen, TcpState::Close]);
+        assert!(s.contains(TcpState::Listen.number()) && s.contains(TcpState::Close.number()));
+        assert!(!s.contains(TcpState::Established.number()) && !s.contains(40));
         assert!(!s
-            .without(States::of(&[state::LISTEN]))
-            .contains(state::LISTEN));
-        assert!(States::ALL.contains(state::NEW_SYN_RECV));
+            .without(States::of(&[TcpState::Listen]))
+            .contains(TcpState::Listen.number()));
+        assert!(States::ALL.contains(TcpState::NewSynRecv.number()));
     }
 }

@@ -21,8 +21,9 @@ use libc::c_int;
 use nix::sys::resource::{getrlimit, Resource};
 use socket2::{SockAddr, SockRef};
 
-use super::tcp_info::{tcp_info, tcp_state_name};
+use super::tcp_info::tcp_info;
 use super::{FdRow, Kind, Snapshot};
+use crate::net::{TcpState, UNKNOWN_STATE};
 
 /// `SIOCINQ`, bytes waiting to be read. Linux gives it the number of `FIONREAD`, and libc only
 /// has that name.
@@ -439,7 +440,9 @@ fn describe_socket(
     if is_inet && sock_type == Some(libc::SOCK_STREAM) {
         // MPTCP is an inet stream without TCP_INFO; it falls through to the generic state.
         if let Ok(info) = tcp_info(fd.as_raw_fd()) {
-            row.state = Some(Cow::Borrowed(tcp_state_name(info.tcpi_state)));
+            row.state = Some(Cow::Borrowed(
+                TcpState::from_number(info.tcpi_state).map_or(UNKNOWN_STATE, TcpState::name),
+            ));
             // Past the handshake (or listening) a TCP socket's addresses are set for good; in CLOSE
             // or SYN_SENT getpeername says ENOTCONN, so those are asked every time.
             let settled = !matches!(info.tcpi_state, TCP_CLOSE | TCP_SYN_SENT);

@@ -10,9 +10,9 @@
 use std::collections::HashMap;
 use std::net::SocketAddr;
 
-use super::diag::{self, DiagSocket, Family, Netid, SockDiag, States};
-use super::tcp_info::tcp_state_name;
+use super::diag::{self, DiagSocket, Netid, SockDiag, States};
 use super::{FdRow, Kind, PendingConn, Snapshot};
+use crate::net::{Family, TcpState};
 
 /// The state a pending Unix connection is shown in: the kernel has connected it to its client.
 const UNIX_PENDING_STATE: &str = "CONNECTED";
@@ -82,7 +82,7 @@ fn tcp_pending(diag: &mut SockDiag, listeners: &[&FdRow]) -> std::io::Result<Vec
         .filter_map(|r| r.local.as_deref()?.parse::<SocketAddr>().ok())
         .map(|a| a.port())
         .collect();
-    let states = States::of(&diag::QUEUED_STATES).with(States::of(&[diag::state::LISTEN]));
+    let states = States::of(&diag::QUEUED_STATES).with(States::of(&[TcpState::Listen]));
     let mut sockets = diag.inet(Family::Inet, Netid::Tcp, states, &ports)?;
     // An IPv6 listener's connections from IPv4 clients may be listed under either family.
     if listeners
@@ -93,7 +93,7 @@ fn tcp_pending(diag: &mut SockDiag, listeners: &[&FdRow]) -> std::io::Result<Vec
     }
     let by_inode: HashMap<u64, &DiagSocket> = sockets
         .iter()
-        .filter(|s| s.state == diag::state::LISTEN && s.inode != 0)
+        .filter(|s| s.is_in(TcpState::Listen) && s.inode != 0)
         .map(|s| (s.inode, s))
         .collect();
     let mut pending = Vec::new();
@@ -111,7 +111,7 @@ fn tcp_pending(diag: &mut SockDiag, listeners: &[&FdRow]) -> std::io::Result<Vec
             kind: listener.label(),
             local: socket.local.clone(),
             remote: socket.remote.clone(),
-            state: tcp_state_name(socket.state).to_owned(),
+            state: socket.state_name().to_owned(),
             peer_inode: None,
             recv_q: Some(socket.recv_q),
             send_q: Some(socket.send_q),
@@ -136,7 +136,7 @@ fn add_unix_view(rows: &mut [FdRow], sockets: &[DiagSocket]) -> Vec<PendingConn>
             continue;
         };
         row.peer_inode = socket.peer_inode;
-        if socket.state != diag::state::LISTEN {
+        if !socket.is_in(TcpState::Listen) {
             continue;
         }
         // For a listener the kernel reports the accept queue here, as `ss` shows it.

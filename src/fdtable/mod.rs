@@ -12,18 +12,7 @@ pub use inspect::{format_address, inspect_fd, open_fds, snapshot, snapshot_by_pr
 
 use std::borrow::Cow;
 
-use serde::Serialize;
-
-/// What kind of object an fd refers to, as the JSON output names it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Kind {
-    Socket,
-    Tty,
-    Pipe,
-    File,
-    Other,
-}
+pub use crate::net::Kind;
 
 /// One open file descriptor of this process. Every string in it is display-safe: bytes from the
 /// kernel (paths, abstract names, link targets) are escaped with [`crate::render::escape_bytes`].

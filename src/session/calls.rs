@@ -40,6 +40,7 @@ pub(super) fn domain_of(family: Family) -> Domain {
         Family::Inet => Domain::IPV4,
         Family::Inet6 => Domain::IPV6,
         Family::Unix => Domain::UNIX,
+        Family::Other(number) => Domain::from(number),
     }
 }
 
@@ -50,6 +51,7 @@ pub(super) fn type_of(sock_type: SockType) -> Type {
         SockType::Dgram => Type::DGRAM,
         SockType::Seqpacket => Type::SEQPACKET,
         SockType::Raw => Type::RAW,
+        SockType::Other(number) => Type::from(number),
     }
 }
 
@@ -172,6 +174,7 @@ impl Session {
             (_, SockType::Seqpacket) => (Some(Protocol::SCTP), "IPPROTO_SCTP"),
             (Family::Inet, SockType::Raw) => (Some(Protocol::ICMPV4), "IPPROTO_ICMP"),
             (_, SockType::Raw) => (Some(Protocol::ICMPV6), "IPPROTO_ICMPV6"),
+            (_, SockType::Other(_)) => (None, "0"),
         };
         let call = format!(
             "socket({}, {}, {protocol_name})",
