@@ -15,8 +15,7 @@ use std::mem;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV6};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 
-use crate::net::{Family, SockType, TcpState, UNKNOWN_STATE};
-use crate::render::escape_bytes;
+use crate::net::{Endpoint, Family, SockType, TcpState, UNKNOWN_STATE};
 
 /// A set of socket states, as the bit mask the kernel filters a dump by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -103,6 +102,16 @@ impl Netid {
         }
     }
 
+    /// The socket type: a stream for TCP, a datagram socket for UDP, a Unix socket's own type.
+    pub fn sock_type(self) -> SockType {
+        match self {
+            Netid::Tcp | Netid::UnixStream => SockType::Stream,
+            Netid::Udp | Netid::UnixDgram => SockType::Dgram,
+            Netid::UnixSeqpacket => SockType::Seqpacket,
+            Netid::Unix(ty) => SockType::from_number(i32::from(ty)),
+        }
+    }
+
     /// The Netid of a Unix socket type number (SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET).
     fn of_unix_type(ty: u8) -> Netid {
         match SockType::from_number(i32::from(ty)) {
@@ -121,13 +130,12 @@ pub struct DiagSocket {
     pub netid: Netid,
     /// The state number, as in [`TcpState::number`]; [`DiagSocket::state_name`] names it.
     pub state: u8,
-    /// The bound address, formatted and escaped as the panel formats it
-    /// ([`crate::fdtable::format_address`]); None when unbound or unnamed.
-    pub local: Option<String>,
-    /// The peer's address, formatted the same way; None when not connected. For a Unix socket it
-    /// is the peer's name, found in the same dump; None when the peer is unnamed or not listed (a
-    /// connection still in an accept queue is not).
-    pub remote: Option<String>,
+    /// The bound address; None when unbound or unnamed.
+    pub local: Option<Endpoint>,
+    /// The peer's address; None when not connected. For a Unix socket it is the peer's name, found
+    /// in the same dump; None when the peer is unnamed or not listed (a connection still in an
+    /// accept queue is not).
+    pub remote: Option<Endpoint>,
     /// The bound inet address itself (wildcard and port 0 included); None for Unix sockets.
     pub local_addr: Option<SocketAddr>,
     /// Bytes waiting to be read; for a listener, the accept queue's length.
@@ -150,13 +158,18 @@ impl DiagSocket {
     /// The state as sockplay shows it: TCP with the kernel's names (`ESTABLISHED`, `SYN_RECV`),
     /// UDP and Unix sockets as `ss` shows them (`UNCONN`, `ESTAB`, `LISTEN`).
     pub fn state_name(&self) -> &'static str {
-        let Some(state) = TcpState::from_number(self.state) else {
+        let Some(state) = self.tcp_state() else {
             return UNKNOWN_STATE;
         };
         match state {
             TcpState::Close | TcpState::Established if self.netid != Netid::Tcp => state.ss_name(),
             state => state.name(),
         }
+    }
+
+    /// The state, unless the kernel sent a number sockplay does not know.
+    pub fn tcp_state(&self) -> Option<TcpState> {
+        TcpState::from_number(self.state)
     }
 
     /// Whether the socket is in `state`.
@@ -643,8 +656,8 @@ fn parse_inet(payload: &[u8], netid: Netid) -> Option<DiagSocket> {
         family,
         netid,
         state,
-        local: shown_inet(src),
-        remote: shown_inet(dst),
+        local: Endpoint::inet_if_set(src),
+        remote: Endpoint::inet_if_set(dst),
         local_addr: Some(src),
         recv_q: u64::from(u32_at(msg, 56)?),
         send_q: u64::from(u32_at(msg, 60)?),
@@ -672,16 +685,6 @@ fn inet_addr(family: Family, bytes: &[u8], port: u16, interface: u32) -> Option<
             Some(SocketAddr::V6(SocketAddrV6::new(ip, port, 0, scope)))
         }
         _ => None,
-    }
-}
-
-/// An inet address as the panel shows it; None for the wildcard address with port 0, which is
-/// what an unbound or unconnected socket reports.
-fn shown_inet(addr: SocketAddr) -> Option<String> {
-    if addr.ip().is_unspecified() && addr.port() == 0 {
-        None
-    } else {
-        Some(addr.to_string())
     }
 }
 
@@ -731,22 +734,14 @@ fn parse_unix(payload: &[u8]) -> Option<DiagSocket> {
     Some(socket)
 }
 
-/// A Unix socket name as the panel shows it: `@name` for an abstract name (the leading NUL), the
-/// path otherwise (the kernel keeps its terminating NUL); None when unnamed.
-fn unix_name(bytes: &[u8]) -> Option<String> {
-    match bytes.split_first() {
-        None => None,
-        Some((0, name)) => Some(format!("@{}", escape_bytes(name))),
-        Some(_) => {
-            let path = bytes.split(|&b| b == 0).next().unwrap_or_default();
-            Some(escape_bytes(path))
-        }
-    }
+/// A Unix socket's name from its UNIX_DIAG_NAME attribute; None when unnamed.
+fn unix_name(bytes: &[u8]) -> Option<Endpoint> {
+    Endpoint::unix(bytes).named()
 }
 
 /// Fills in each Unix socket's remote address with its peer's name, from the same dump.
 fn name_unix_peers(sockets: &mut [DiagSocket]) {
-    let names: std::collections::HashMap<u64, Option<String>> =
+    let names: std::collections::HashMap<u64, Option<Endpoint>> =
         sockets.iter().map(|s| (s.inode, s.local.clone())).collect();
     for socket in sockets {
         if let Some(peer) = socket.peer_inode {
@@ -793,6 +788,7 @@ fn i32_at(bytes: &[u8], at: usize) -> Option<i32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fdtable::shown;
     use std::net::{TcpListener, TcpStream};
     use std::os::linux::net::SocketAddrExt as _;
     use std::os::unix::net::{self as unix, UnixListener, UnixStream};
@@ -854,7 +850,7 @@ mod tests {
             .expect("the listener is listed");
         assert_eq!(found_listener.state_name(), "LISTEN");
         assert_eq!((found_listener.recv_q, found_listener.send_q), (1, 128));
-        assert_eq!(found_listener.local, Some(addr.to_string()));
+        assert_eq!(shown(&found_listener.local), Some(addr.to_string()));
         assert_eq!(found_listener.remote, None);
         assert_eq!(found_listener.family, Family::Inet);
         assert_eq!(found_listener.netid, Netid::Tcp);
@@ -871,8 +867,8 @@ mod tests {
             matches!(queued.state_name(), "SYN_RECV" | "ESTABLISHED"),
             "{queued:?}"
         );
-        assert_eq!(queued.local, Some(addr.to_string()));
-        assert_eq!(queued.remote, Some(client_addr.to_string()));
+        assert_eq!(shown(&queued.local), Some(addr.to_string()));
+        assert_eq!(shown(&queued.remote), Some(client_addr.to_string()));
         assert_eq!(queued.inode, 0, "no fd refers to it yet");
 
         // The client end is on the listener's port only as its peer: the port filter leaves it out.
@@ -960,7 +956,7 @@ mod tests {
             .find(|s| s.inode == inode_of(&listener))
             .expect("the listener is listed");
         let expected = format!("@{}", String::from_utf8(name).expect("ascii"));
-        assert_eq!(found.local.as_deref(), Some(expected.as_str()));
+        assert_eq!(shown(&found.local).as_deref(), Some(expected.as_str()));
         assert_eq!(found.state_name(), "LISTEN");
         assert_eq!(found.netid, Netid::UnixStream);
         assert_eq!(found.netid.name(), "u_str");
@@ -988,7 +984,7 @@ mod tests {
         assert_eq!(find(inode_of(&a)).peer_inode, Some(inode_of(&b)));
         assert_eq!(find(inode_of(&b)).peer_inode, Some(inode_of(&a)));
         let d = find(inode_of(&bound));
-        assert_eq!(d.local, Some(path.display().to_string()));
+        assert_eq!(shown(&d.local), Some(path.display().to_string()));
         assert_eq!((d.netid, d.state_name()), (Netid::UnixDgram, "UNCONN"));
     }
 
@@ -1079,7 +1075,7 @@ mod tests {
             assert_eq!(parse_inet(&inet[..cut], Netid::Tcp), None);
         }
         let parsed = parse_inet(&inet, Netid::Tcp).expect("whole message");
-        assert_eq!(parsed.local.as_deref(), Some("127.0.0.1:8080"));
+        assert_eq!(shown(&parsed.local).as_deref(), Some("127.0.0.1:8080"));
         assert_eq!(parsed.remote, None);
         let mut other_family = inet.clone();
         other_family[0] = 44;
@@ -1093,7 +1089,7 @@ mod tests {
         unix.extend(attribute(UNIX_DIAG_PEER, &[]));
         let parsed = parse_unix(&unix).expect("parses");
         assert_eq!(parsed.inode, 42);
-        assert_eq!(parsed.local.as_deref(), Some(r"@play\x1b[2J"));
+        assert_eq!(shown(&parsed.local).as_deref(), Some(r"@play\x1b[2J"));
         assert_eq!(
             parsed.pending.len(),
             2,
@@ -1124,10 +1120,16 @@ mod tests {
     #[test]
     fn unix_names_abstract_path_and_unnamed() {
         assert_eq!(unix_name(b""), None);
-        assert_eq!(unix_name(b"\0a\0b").as_deref(), Some(r"@a\0b"));
-        assert_eq!(unix_name(b"/tmp/x.sock\0").as_deref(), Some("/tmp/x.sock"));
-        assert_eq!(unix_name(b"/tmp/x.sock").as_deref(), Some("/tmp/x.sock"));
-        assert_eq!(unix_name(b"/tmp/\n").as_deref(), Some(r"/tmp/\n"));
+        assert_eq!(shown(&unix_name(b"\0a\0b")).as_deref(), Some(r"@a\0b"));
+        assert_eq!(
+            shown(&unix_name(b"/tmp/x.sock\0")).as_deref(),
+            Some("/tmp/x.sock")
+        );
+        assert_eq!(
+            shown(&unix_name(b"/tmp/x.sock")).as_deref(),
+            Some("/tmp/x.sock")
+        );
+        assert_eq!(shown(&unix_name(b"/tmp/\n")).as_deref(), Some(r"/tmp/\n"));
     }
 
     #[test]

@@ -90,7 +90,10 @@ pub enum Setting {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Check {
     /// The socket is in this state (waits up to the timeout for it).
-    State { sock: SockRef, state: String },
+    State {
+        sock: SockRef,
+        state: crate::net::SockState,
+    },
     /// The socket is this fd.
     Fd { sock: SockRef, fd: i32 },
     /// The last `recv` returned exactly these bytes.

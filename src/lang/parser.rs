@@ -429,10 +429,7 @@ pub(super) fn expect(args: &mut Args) -> Result<Command, SyntaxError> {
                 }
                 return Err(SyntaxError::new(token.column, message));
             };
-            Check::State {
-                sock,
-                state: state.name().to_string(),
-            }
+            Check::State { sock, state }
         }
         1 => {
             let sock = args.expect_sock()?;
@@ -902,7 +899,7 @@ mod tests {
             parse("expect state 5 close_wait"),
             Command::Expect(Check::State {
                 sock: SockRef::Fd(5),
-                state: "CLOSE_WAIT".into()
+                state: SockState::Tcp(crate::net::TcpState::CloseWait)
             })
         );
         assert_eq!(parse("exit"), Command::Quit);

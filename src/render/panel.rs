@@ -5,12 +5,14 @@
 //! Rows arrive with their kernel strings already escaped; every cell still passes through
 //! [`sanitize_line`], so no control byte can reach the terminal whatever a row holds.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use super::diff::Change;
 use super::safe::sanitize_line;
 use super::Labels;
 use crate::fdtable::{FdRow, Kind, PendingConn};
+use crate::net::{Endpoint, SockState};
 use comfy_table::{
     Attribute, Cell, CellAlignment, Color, ColumnConstraint, ContentArrangement, Table,
     TableComponent,
@@ -187,9 +189,9 @@ fn hidden_summary(hidden: &[&FdRow]) -> String {
     let mut counts: Vec<(String, usize)> = Vec::new();
     for row in hidden {
         // Sockets are counted by state, other fds by kind; only a new name allocates.
-        let what: std::borrow::Cow<'_, str> = match &row.state {
-            Some(state) => state.as_ref().into(),
-            None => row.label().into(),
+        let what: Cow<'static, str> = match row.state {
+            Some(state) => state.name().into(),
+            None => row.label(),
         };
         match counts.iter_mut().find(|(seen, _)| *seen == what) {
             Some((_, n)) => *n += 1,
@@ -310,7 +312,7 @@ fn are_two_ends(a: &FdRow, b: &FdRow) -> bool {
     };
     let peers = a.peer_inode == Some(b.inode) || b.peer_inode == Some(a.inode);
     // The same addresses on TCP and UDP are unrelated sockets.
-    (crossed || peers) && a.label() == b.label()
+    (crossed || peers) && (a.family, a.sock_type) == (b.family, b.sock_type)
 }
 
 /// Which shown rows belong together, indexed once per render so that pairing stays linear in a
@@ -318,7 +320,7 @@ fn are_two_ends(a: &FdRow, b: &FdRow) -> bool {
 struct Relations<'a> {
     by_inode: HashMap<u64, Vec<usize>>,
     by_peer_inode: HashMap<u64, Vec<usize>>,
-    by_ends: HashMap<(&'a str, &'a str), Vec<usize>>,
+    by_ends: HashMap<(&'a Endpoint, &'a Endpoint), Vec<usize>>,
 }
 
 impl<'a> Relations<'a> {
@@ -339,7 +341,7 @@ impl<'a> Relations<'a> {
             if let (Some(local), Some(remote)) = (&row.local, &row.remote) {
                 relations
                     .by_ends
-                    .entry((local.as_str(), remote.as_str()))
+                    .entry((local, remote))
                     .or_default()
                     .push(i);
             }
@@ -358,7 +360,7 @@ impl<'a> Relations<'a> {
             return Vec::new();
         }
         let crossed = match (&me.local, &me.remote) {
-            (Some(local), Some(remote)) => self.by_ends.get(&(remote.as_str(), local.as_str())),
+            (Some(local), Some(remote)) => self.by_ends.get(&(remote, local)),
             _ => None,
         };
         let peer = me.peer_inode.and_then(|p| self.by_inode.get(&p));
@@ -397,16 +399,17 @@ impl<'a> Relations<'a> {
     fn pending_partners(&self, conn: &PendingConn, shown: &[Row<'_>]) -> Vec<i32> {
         let candidates = match (conn.peer_inode, &conn.local, &conn.remote) {
             (Some(client), _, _) => self.by_inode.get(&client),
-            (None, Some(local), Some(remote)) => {
-                self.by_ends.get(&(remote.as_str(), local.as_str()))
-            }
+            (None, Some(local), Some(remote)) => self.by_ends.get(&(remote, local)),
             _ => None,
         };
         candidates
             .into_iter()
             .flatten()
             .map(|&j| &shown[j].0)
-            .filter(|row| conn.peer_inode.is_some() || row.label() == conn.kind)
+            .filter(|row| {
+                conn.peer_inode.is_some()
+                    || (row.family, row.sock_type) == (Some(conn.family), Some(conn.sock_type))
+            })
             .map(|row| row.fd)
             .collect()
     }
@@ -420,10 +423,10 @@ fn pending_texts(conn: &PendingConn, change: &Change, partners: &[i32]) -> [Stri
         mark(change).to_string(),
         QUEUED_FD.to_string(),
         QUEUED_NAME.to_string(),
-        sanitize_line(&conn.kind),
-        shown_or_empty(conn.local.as_deref()),
-        remote_text(conn.remote.as_deref(), partners),
-        sanitize_line(&conn.state),
+        sanitize_line(&conn.label()),
+        endpoint_text(conn.local.as_ref()),
+        remote_text(conn.remote.as_ref(), partners),
+        sanitize_line(conn.state.name()),
         queue(conn.recv_q),
         queue(conn.send_q),
     ]
@@ -451,13 +454,13 @@ fn cell_texts(
     twins: &[i32],
 ) -> [String; 9] {
     let local = if row.kind == Kind::Socket {
-        &row.local
+        endpoint_text(row.local.as_ref())
     } else {
-        &row.target
+        shown_or_empty(row.target.as_deref())
     };
     let state = match change {
         Change::Closed => "closed".to_string(),
-        _ => shown_or_empty(row.state.as_deref()),
+        _ => shown_or_empty(row.state.map(SockState::name)),
     };
     // A closed fd has no queues any more, whatever the old row said.
     let queue = |q: Option<u64>| match change {
@@ -469,8 +472,8 @@ fn cell_texts(
         row.fd.to_string(),
         name_text(row.fd, labels, twins),
         sanitize_line(&row.label()),
-        shown_or_empty(local.as_deref()),
-        remote_text(row.remote.as_deref(), partners),
+        local,
+        remote_text(row.remote.as_ref(), partners),
         state,
         queue(row.recv_q),
         queue(row.send_q),
@@ -493,6 +496,11 @@ fn shown_or_empty(value: Option<&str>) -> String {
         Some(v) if !v.is_empty() => sanitize_line(v),
         _ => EMPTY.to_string(),
     }
+}
+
+/// An address as a cell, or `-` when there is none.
+fn endpoint_text(endpoint: Option<&Endpoint>) -> String {
+    shown_or_empty(endpoint.map(ToString::to_string).as_deref())
 }
 
 /// The NAME column: the session's name for the fd, marked when its handle was detached, and
@@ -521,13 +529,14 @@ fn name_text(fd: i32, labels: &Labels, twins: &[i32]) -> String {
 }
 
 /// The REMOTE column, followed by the fds of the other end when it lives in this process.
-fn remote_text(remote: Option<&str>, partners: &[i32]) -> String {
+fn remote_text(remote: Option<&Endpoint>, partners: &[i32]) -> String {
+    let remote = remote.map(ToString::to_string);
     if partners.is_empty() {
-        return shown_or_empty(remote);
+        return shown_or_empty(remote.as_deref());
     }
     let fds: Vec<String> = partners.iter().map(|fd| format!("fd {fd}")).collect();
     match remote.filter(|r| !r.is_empty()) {
-        Some(remote) => format!("{} ↔ {}", sanitize_line(remote), fds.join(", ")),
+        Some(remote) => format!("{} ↔ {}", sanitize_line(&remote), fds.join(", ")),
         // An unnamed unix peer has no address to show, only where it lives.
         None => format!("↔ {}", fds.join(", ")),
     }
@@ -580,6 +589,8 @@ fn changed_columns(change: &Change) -> Vec<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::net::{Family, SockType};
+    use crate::render::diff::tests::{at, in_state};
     use crate::render::diff::tests::{queued, tcp, tty};
     use crate::render::layout::{display_width, strip_ansi};
 
@@ -593,17 +604,17 @@ mod tests {
 
     fn connected(fd: i32, inode: u64, local: &str, remote: &str) -> FdRow {
         let mut row = tcp(fd, inode);
-        row.local = Some(local.into());
-        row.remote = Some(remote.into());
-        row.state = Some("ESTABLISHED".into());
+        row.local = Some(at(local));
+        row.remote = Some(at(remote));
+        row.state = in_state("ESTABLISHED");
         row
     }
 
     fn unix(fd: i32, path: &str) -> FdRow {
         let mut row = tcp(fd, 1000 + fd as u64);
-        row.family = Some("unix".into());
-        row.local = Some(path.into());
-        row.state = Some("LISTEN".into());
+        row.family = Some(Family::Unix);
+        row.local = Some(at(path));
+        row.state = in_state("LISTEN");
         row.send_q = Some(128);
         row
     }
@@ -613,12 +624,12 @@ mod tests {
         let mut rows: Vec<(FdRow, Change)> = (3..1003)
             .map(|fd| {
                 let mut row = tcp(fd, fd as u64);
-                row.state = Some("LISTEN".into());
+                row.state = in_state("LISTEN");
                 (row, Change::Same)
             })
             .collect();
         let mut fresh = tcp(1003, 5000);
-        fresh.state = Some("ESTABLISHED".into());
+        fresh.state = in_state("ESTABLISHED");
         rows.push((fresh, Change::New));
         let opts = PanelOptions {
             max_rows: Some(20),
@@ -649,7 +660,7 @@ mod tests {
         );
 
         let mut mixed = rows.clone();
-        mixed[0].0.state = Some("CLOSE_WAIT".into());
+        mixed[0].0.state = in_state("CLOSE_WAIT");
         let lines = panel_lines(
             &mixed,
             &Labels::default(),
@@ -690,8 +701,8 @@ mod tests {
 
     fn sample() -> Vec<(FdRow, Change)> {
         let mut listener = tcp(3, 10);
-        listener.local = Some("127.0.0.1:8080".into());
-        listener.state = Some("LISTEN".into());
+        listener.local = Some(at("127.0.0.1:8080"));
+        listener.state = in_state("LISTEN");
         listener.send_q = Some(128);
         vec![
             (tty(0), Change::Same),
@@ -749,7 +760,7 @@ mod tests {
     #[test]
     fn no_pairing_across_kinds_or_with_closed_rows() {
         let mut udp = connected(5, 12, "127.0.0.1:8080", "127.0.0.1:40000");
-        udp.sock_type = Some("dgram".into());
+        udp.sock_type = Some(SockType::Dgram);
         let rows = vec![
             (
                 connected(4, 11, "127.0.0.1:40000", "127.0.0.1:8080"),
@@ -854,7 +865,7 @@ mod tests {
     #[test]
     fn queued_connections_of_a_closed_or_hidden_listener_are_not_shown() {
         let mut listener = tcp(3, 10);
-        listener.state = Some("LISTEN".into());
+        listener.state = in_state("LISTEN");
         let pending = vec![(queued("127.0.0.1:40000", "ESTABLISHED"), Change::Same)];
         let closed = vec![(listener.clone(), Change::Closed)];
         let lines = panel_lines_with_pending(&closed, &pending, &Labels::default(), &plain(120));
@@ -872,7 +883,7 @@ mod tests {
             let mut row = unix(fd, "");
             row.inode = inode;
             row.local = None;
-            row.state = Some("CONNECTED".into());
+            row.state = in_state("CONNECTED");
             row.peer_inode = Some(peer);
             (row, Change::Same)
         };
@@ -894,14 +905,15 @@ mod tests {
         let mut client = unix(4, "");
         client.inode = 51;
         client.local = None;
-        client.remote = Some("@srv".into());
-        client.state = Some("CONNECTED".into());
+        client.remote = Some(at("@srv"));
+        client.state = in_state("CONNECTED");
         let conn = PendingConn {
             listener_fd: 3,
-            kind: "unix/stream".into(),
-            local: Some("@srv".into()),
+            family: Family::Unix,
+            sock_type: SockType::Stream,
+            local: Some(at("@srv")),
             remote: None,
-            state: "CONNECTED".into(),
+            state: SockState::Connected,
             peer_inode: Some(51),
             recv_q: None,
             send_q: None,
@@ -997,9 +1009,10 @@ mod tests {
             8,
             "/run/user/1000/some/really/long/directory/name/for/sockets/peer.sock",
         );
-        peer.remote =
-            Some("/var/lib/another/very/long/path/that/never/ends/at/all/server.sock".into());
-        peer.state = Some("CONNECTED".into());
+        peer.remote = Some(at(
+            "/var/lib/another/very/long/path/that/never/ends/at/all/server.sock",
+        ));
+        peer.state = in_state("CONNECTED");
         let mut rows = sample();
         rows.push((
             unix(

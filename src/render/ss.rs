@@ -15,7 +15,7 @@ use super::Labels;
 use crate::fdtable::diag::{self, DiagSocket, Netid, States};
 use crate::fdtable::{Kind, Snapshot};
 use crate::lang::SsFilter;
-use crate::net::{Family, TcpState};
+use crate::net::{Endpoint, Family, TcpState};
 
 /// The column headers, in order.
 const HEADERS: [&str; 7] = ["Netid", "State", "Recv-Q", "Send-Q", "Local", "Peer", "FD"];
@@ -194,15 +194,8 @@ impl Line {
 /// for Unix sockets the name (or `*`) and the inode.
 fn local_text(socket: &DiagSocket) -> String {
     match socket.family {
-        Family::Unix => format!(
-            "{} {}",
-            socket.local.as_deref().unwrap_or("*"),
-            socket.inode
-        ),
-        family => socket
-            .local
-            .clone()
-            .unwrap_or_else(|| wildcard(family).into()),
+        Family::Unix => format!("{} {}", name_or_star(socket.local.as_ref()), socket.inode),
+        family => address_or_wildcard(socket.local.as_ref(), family),
     }
 }
 
@@ -212,14 +205,21 @@ fn peer_text(socket: &DiagSocket) -> String {
     match socket.family {
         Family::Unix => format!(
             "{} {}",
-            socket.remote.as_deref().unwrap_or("*"),
+            name_or_star(socket.remote.as_ref()),
             socket.peer_inode.unwrap_or(0)
         ),
-        family => socket
-            .remote
-            .clone()
-            .unwrap_or_else(|| wildcard(family).into()),
+        family => address_or_wildcard(socket.remote.as_ref(), family),
     }
+}
+
+/// A Unix socket's name, or `*` for an unnamed one.
+fn name_or_star(name: Option<&Endpoint>) -> String {
+    name.map_or_else(|| "*".to_string(), ToString::to_string)
+}
+
+/// An inet address, or the family's wildcard when there is none.
+fn address_or_wildcard(address: Option<&Endpoint>, family: Family) -> String {
+    address.map_or_else(|| wildcard(family).to_string(), ToString::to_string)
 }
 
 /// What `ss` writes for "any address, any port" in a family.
@@ -341,14 +341,14 @@ impl Listing {
                 let client_name = sockets
                     .iter()
                     .find(|s| client != 0 && s.inode == client)
-                    .and_then(|s| s.local.clone());
+                    .and_then(|s| s.local.as_ref());
                 self.add(Line {
                     netid: format!("{NESTED}{}", socket.netid.name()),
-                    state: "ESTAB".into(),
+                    state: TcpState::Established.ss_name().into(),
                     recv_q: "-".into(),
                     send_q: "-".into(),
-                    local: format!("{} *", socket.local.as_deref().unwrap_or("*")),
-                    peer: format!("{} {client}", client_name.as_deref().unwrap_or("*")),
+                    local: format!("{} *", name_or_star(socket.local.as_ref())),
+                    peer: format!("{} {client}", name_or_star(client_name)),
                     fd: QUEUED.into(),
                 });
             }
