@@ -1,17 +1,18 @@
 //! The FD panel: a compact table of the process's fds after a step, with a mark per row saying what
-//! the step changed, the connections waiting in each listener's accept queue listed under it,
-//! pairing of the two ends of in-process connections, and optional colour.
+//! the step changed, the connections waiting in each listener's accept queue listed under it, the
+//! two ends of in-process connections and the fds of one socket marked (as [`Relations`] finds
+//! them), and optional colour.
 //!
-//! Rows arrive with their kernel strings already escaped; every cell still passes through
+//! Rows arrive with their kernel strings already escaped and their addresses typed (an
+//! [`Endpoint`] escapes its bytes when it is shown); every other cell still passes through
 //! [`sanitize_line`], so no control byte can reach the terminal whatever a row holds.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
 
 use super::diff::Change;
 use super::safe::sanitize_line;
 use super::Labels;
-use crate::fdtable::{FdRow, Kind, PendingConn};
+use crate::fdtable::{FdRow, Kind, PendingConn, Relations};
 use crate::net::{Endpoint, SockState};
 use comfy_table::{
     Attribute, Cell, CellAlignment, Color, ColumnConstraint, ContentArrangement, Table,
@@ -111,22 +112,30 @@ pub fn panel_lines_of(
         .count();
 
     let keep = rows_to_keep(&shown, pending, opts.max_rows);
-    let relations = Relations::of(&shown);
+    // A closed fd belongs with nothing any more.
+    let relations = Relations::of(
+        shown
+            .iter()
+            .filter(|(_, change)| **change != Change::Closed)
+            .map(|(row, _)| *row),
+    );
     let mut table = new_table(opts);
     let mut queued = 0;
     for (i, (row, change)) in shown.iter().copied().enumerate() {
         if !keep[i] {
             continue;
         }
-        let partners = relations.partners_of(i, &shown);
-        let twins = relations.twins_of(i, &shown);
+        let (partners, twins) = match change {
+            Change::Closed => (Vec::new(), Vec::new()),
+            _ => (relations.partners_of(row), relations.twins_of(row)),
+        };
         let texts = cell_texts(row, change, labels, &partners, &twins);
         table.add_row(styled_cells(texts, change, opts.color));
         if *change == Change::Closed {
             continue;
         }
         for (conn, conn_change) in pending.iter().filter(|(p, _)| p.listener_fd == row.fd) {
-            let partners = relations.pending_partners(conn, &shown);
+            let partners = relations.clients_of(conn);
             let texts = pending_texts(conn, conn_change, &partners);
             table.add_row(pending_cells(texts, conn_change, opts.color));
             queued += 1;
@@ -297,124 +306,6 @@ fn column_padding(index: usize) -> (u16, u16) {
     }
 }
 
-/// Whether a row is a socket whose fd is still open.
-fn is_open_socket(row: &FdRow, change: &Change) -> bool {
-    row.kind == Kind::Socket && *change != Change::Closed
-}
-
-/// Whether two sockets are the two ends of one connection: each one's local address is the
-/// other's remote address, or (for Unix sockets, which are often unnamed) the kernel says one is
-/// the other's peer.
-fn are_two_ends(a: &FdRow, b: &FdRow) -> bool {
-    let crossed = match (&a.local, &a.remote, &b.local, &b.remote) {
-        (Some(al), Some(ar), Some(bl), Some(br)) => al == br && ar == bl,
-        _ => false,
-    };
-    let peers = a.peer_inode == Some(b.inode) || b.peer_inode == Some(a.inode);
-    // The same addresses on TCP and UDP are unrelated sockets.
-    (crossed || peers) && (a.family, a.sock_type) == (b.family, b.sock_type)
-}
-
-/// Which shown rows belong together, indexed once per render so that pairing stays linear in a
-/// table of thousands of sockets: open sockets by inode, by peer inode, and by (local, remote).
-struct Relations<'a> {
-    by_inode: HashMap<u64, Vec<usize>>,
-    by_peer_inode: HashMap<u64, Vec<usize>>,
-    by_ends: HashMap<(&'a Endpoint, &'a Endpoint), Vec<usize>>,
-}
-
-impl<'a> Relations<'a> {
-    fn of(shown: &[Row<'a>]) -> Relations<'a> {
-        let mut relations = Relations {
-            by_inode: HashMap::new(),
-            by_peer_inode: HashMap::new(),
-            by_ends: HashMap::new(),
-        };
-        for (i, (row, change)) in shown.iter().enumerate() {
-            if !is_open_socket(row, change) {
-                continue;
-            }
-            relations.by_inode.entry(row.inode).or_default().push(i);
-            if let Some(peer) = row.peer_inode {
-                relations.by_peer_inode.entry(peer).or_default().push(i);
-            }
-            if let (Some(local), Some(remote)) = (&row.local, &row.remote) {
-                relations
-                    .by_ends
-                    .entry((local, remote))
-                    .or_default()
-                    .push(i);
-            }
-        }
-        relations
-    }
-
-    /// The fds of other shown rows that are the other end of row `i`'s connection.
-    ///
-    /// Two open sockets of the same kind are paired when each one's local address is the other's
-    /// remote address, or the kernel names one the other's peer. Usually there is one partner; a
-    /// `dup` of an end gives two.
-    fn partners_of(&self, i: usize, shown: &[Row<'_>]) -> Vec<i32> {
-        let (me, my_change) = shown[i];
-        if !is_open_socket(me, my_change) {
-            return Vec::new();
-        }
-        let crossed = match (&me.local, &me.remote) {
-            (Some(local), Some(remote)) => self.by_ends.get(&(remote, local)),
-            _ => None,
-        };
-        let peer = me.peer_inode.and_then(|p| self.by_inode.get(&p));
-        let named_me = self.by_peer_inode.get(&me.inode);
-        let mut candidates: Vec<usize> = [crossed, peer, named_me]
-            .into_iter()
-            .flatten()
-            .flatten()
-            .copied()
-            .filter(|&j| j != i && are_two_ends(me, shown[j].0))
-            .collect();
-        candidates.sort_unstable();
-        candidates.dedup();
-        candidates.iter().map(|&j| shown[j].0.fd).collect()
-    }
-
-    /// The other open fds that are the very same socket as row `i` (same inode: `dup`, or an fd
-    /// passed back to this process).
-    fn twins_of(&self, i: usize, shown: &[Row<'_>]) -> Vec<i32> {
-        let (me, my_change) = shown[i];
-        if !is_open_socket(me, my_change) {
-            return Vec::new();
-        }
-        self.by_inode
-            .get(&me.inode)
-            .into_iter()
-            .flatten()
-            .filter(|&&j| j != i)
-            .map(|&j| shown[j].0.fd)
-            .collect()
-    }
-
-    /// The fds of shown sockets that are the client end of a queued connection: by crossed
-    /// addresses for TCP, by inode for Unix (the kernel names a pending Unix connection by its
-    /// client).
-    fn pending_partners(&self, conn: &PendingConn, shown: &[Row<'_>]) -> Vec<i32> {
-        let candidates = match (conn.peer_inode, &conn.local, &conn.remote) {
-            (Some(client), _, _) => self.by_inode.get(&client),
-            (None, Some(local), Some(remote)) => self.by_ends.get(&(remote, local)),
-            _ => None,
-        };
-        candidates
-            .into_iter()
-            .flatten()
-            .map(|&j| &shown[j].0)
-            .filter(|row| {
-                conn.peer_inode.is_some()
-                    || (row.family, row.sock_type) == (Some(conn.family), Some(conn.sock_type))
-            })
-            .map(|row| row.fd)
-            .collect()
-    }
-}
-
 /// The text of each column for a queued connection: no fd yet, and for TCP the bytes already
 /// waiting in it.
 fn pending_texts(conn: &PendingConn, change: &Change, partners: &[i32]) -> [String; 9] {
@@ -498,9 +389,22 @@ fn shown_or_empty(value: Option<&str>) -> String {
     }
 }
 
-/// An address as a cell, or `-` when there is none.
+/// An address as a cell, or `-` when there is none. Its display is escaped already.
 fn endpoint_text(endpoint: Option<&Endpoint>) -> String {
-    shown_or_empty(endpoint.map(ToString::to_string).as_deref())
+    match endpoint.map(address_text) {
+        Some(text) if !text.is_empty() => text,
+        _ => EMPTY.to_string(),
+    }
+}
+
+/// An address's text, made in one allocation for the usual lengths.
+fn address_text(endpoint: &Endpoint) -> String {
+    use std::fmt::Write as _;
+    // `[ffff:…]:65535` is 47 characters; most addresses are far shorter.
+    let mut text = String::with_capacity(48);
+    // Writing to a String cannot fail.
+    let _ = write!(text, "{endpoint}");
+    text
 }
 
 /// The NAME column: the session's name for the fd, marked when its handle was detached, and
@@ -530,13 +434,12 @@ fn name_text(fd: i32, labels: &Labels, twins: &[i32]) -> String {
 
 /// The REMOTE column, followed by the fds of the other end when it lives in this process.
 fn remote_text(remote: Option<&Endpoint>, partners: &[i32]) -> String {
-    let remote = remote.map(ToString::to_string);
     if partners.is_empty() {
-        return shown_or_empty(remote.as_deref());
+        return endpoint_text(remote);
     }
     let fds: Vec<String> = partners.iter().map(|fd| format!("fd {fd}")).collect();
-    match remote.filter(|r| !r.is_empty()) {
-        Some(remote) => format!("{} ↔ {}", sanitize_line(&remote), fds.join(", ")),
+    match remote.map(address_text).filter(|r| !r.is_empty()) {
+        Some(remote) => format!("{remote} ↔ {}", fds.join(", ")),
         // An unnamed unix peer has no address to show, only where it lives.
         None => format!("↔ {}", fds.join(", ")),
     }
