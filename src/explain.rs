@@ -83,20 +83,19 @@ fn address(addr: &AddrSpec) -> String {
     }
 }
 
-fn family(family: Family) -> &'static str {
+/// The Python constant of a family (`socket.AF_INET`); a family without one by its number.
+fn family(family: Family) -> String {
     match family {
-        Family::Inet => "socket.AF_INET",
-        Family::Inet6 => "socket.AF_INET6",
-        Family::Unix => "socket.AF_UNIX",
+        Family::Other(number) => number.to_string(),
+        known => format!("socket.{}", known.constant()),
     }
 }
 
-fn sock_type(sock_type: SockType) -> &'static str {
+/// The Python constant of a socket type (`socket.SOCK_STREAM`); a type without one by its number.
+fn sock_type(sock_type: SockType) -> String {
     match sock_type {
-        SockType::Stream => "socket.SOCK_STREAM",
-        SockType::Dgram => "socket.SOCK_DGRAM",
-        SockType::Seqpacket => "socket.SOCK_SEQPACKET",
-        SockType::Raw => "socket.SOCK_RAW",
+        SockType::Other(number) => number.to_string(),
+        known => format!("socket.{}", known.constant()),
     }
 }
 

@@ -10,6 +10,7 @@ pub mod explain;
 pub mod fdtable;
 pub mod help;
 pub mod lang;
+pub mod net;
 pub mod render;
 pub mod repl;
 pub mod replay;

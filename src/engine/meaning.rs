@@ -3,6 +3,9 @@
 //! says what the kernel did, whichever command made it happen.
 
 use crate::fdtable::{FdRow, Snapshot};
+use crate::net::Family;
+use crate::net::SockState::{self, Tcp};
+use crate::net::TcpState::{Close, CloseWait, Established, FinWait1, FinWait2, SynSent};
 use crate::render::{Change, Labels, Row};
 
 /// How a row is named in a sentence: `fd 5 (conn)`.
@@ -23,13 +26,11 @@ pub fn notes(rows: &[Row<'_>], before: &Snapshot, labels: &Labels) -> Vec<String
         let Some(old) = before.get(row.fd) else {
             continue;
         };
-        let state = row.state.as_deref().unwrap_or("");
-        let old_state = old.state.as_deref().unwrap_or("");
-        if state == "LISTEN" && fields.contains(&"recv_q") {
+        if row.state.is_some_and(SockState::is_listening) && fields.contains(&"recv_q") {
             let (now, was) = (row.recv_q.unwrap_or(0), old.recv_q.unwrap_or(0));
             if now > was {
                 // Unix sockets have no handshake on the wire, but connect completes just the same.
-                let arrived = if row.family.as_deref() == Some("unix") {
+                let arrived = if row.family == Some(Family::Unix) {
                     format!("a client connected to {}", who(row, labels))
                 } else {
                     format!("the kernel finished a handshake for {}", who(row, labels))
@@ -40,24 +41,24 @@ pub fn notes(rows: &[Row<'_>], before: &Snapshot, labels: &Labels) -> Vec<String
             }
             continue;
         }
-        if state == old_state || !fields.contains(&"state") {
+        if row.state == old.state || !fields.contains(&"state") {
             continue;
         }
-        let sentence = match (old_state, state) {
-            (_, "CLOSE_WAIT") => format!(
+        let sentence = match (old.state, row.state) {
+            (_, Some(Tcp(CloseWait))) => format!(
                 "the peer of {} closed its side: fd {} is in CLOSE_WAIT until this program closes it",
                 who(row, labels),
                 row.fd
             ),
-            (_, "FIN_WAIT2") => format!(
+            (_, Some(Tcp(FinWait2))) => format!(
                 "the peer acknowledged the FIN of {}: it waits in FIN_WAIT2 for the peer to close too",
                 who(row, labels)
             ),
-            ("ESTABLISHED" | "CLOSE_WAIT" | "FIN_WAIT1" | "FIN_WAIT2", "CLOSE") => format!(
+            (Some(Tcp(Established | CloseWait | FinWait1 | FinWait2)), Some(Tcp(Close))) => format!(
                 "the connection of {} is over (closed or reset); the socket stays until the fd is closed",
                 who(row, labels)
             ),
-            ("SYN_SENT", "ESTABLISHED") => {
+            (Some(Tcp(SynSent)), Some(Tcp(Established))) => {
                 format!("the handshake of {} completed: ESTABLISHED", who(row, labels))
             }
             _ => continue,

@@ -15,26 +15,7 @@ use std::mem;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV6};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 
-use super::tcp_info::tcp_state_name;
-use crate::render::escape_bytes;
-
-/// The socket states, numbered as in the kernel's `include/net/tcp_states.h`. UDP and Unix
-/// sockets reuse them: ESTABLISHED for connected, CLOSE for unconnected, LISTEN for a listener.
-pub mod state {
-    pub const ESTABLISHED: u8 = 1;
-    pub const SYN_SENT: u8 = 2;
-    pub const SYN_RECV: u8 = 3;
-    pub const FIN_WAIT1: u8 = 4;
-    pub const FIN_WAIT2: u8 = 5;
-    pub const TIME_WAIT: u8 = 6;
-    pub const CLOSE: u8 = 7;
-    pub const CLOSE_WAIT: u8 = 8;
-    pub const LAST_ACK: u8 = 9;
-    pub const LISTEN: u8 = 10;
-    pub const CLOSING: u8 = 11;
-    /// A half-open connection held as a light request socket (shown as SYN_RECV).
-    pub const NEW_SYN_RECV: u8 = 12;
-}
+use crate::net::{Endpoint, Family, SockType, TcpState, UNKNOWN_STATE};
 
 /// A set of socket states, as the bit mask the kernel filters a dump by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,17 +25,18 @@ impl States {
     /// Every state.
     pub const ALL: States = States(u32::MAX);
 
-    /// The set holding exactly `states`; numbers above 31 cannot be asked for and are left out.
-    pub fn of(states: &[u8]) -> States {
+    /// The set holding exactly `states`.
+    pub fn of(states: &[TcpState]) -> States {
         States(
             states
                 .iter()
-                .filter_map(|&s| 1u32.checked_shl(u32::from(s)))
+                .filter_map(|s| 1u32.checked_shl(u32::from(s.number())))
                 .fold(0, |mask, bit| mask | bit),
         )
     }
 
-    /// Whether `state` is in the set.
+    /// Whether the state numbered `state` (as a dump reports it) is in the set; numbers above 31
+    /// never are.
     pub fn contains(self, state: u8) -> bool {
         1u32.checked_shl(u32::from(state))
             .is_some_and(|bit| self.0 & bit != 0)
@@ -73,31 +55,17 @@ impl States {
 
 /// The states a connection can be in while it waits in a TCP listener's accept queue: half open,
 /// complete, or complete and already closed by the client (accept still returns it).
-pub const QUEUED_STATES: [u8; 4] = [
-    state::SYN_RECV,
-    state::NEW_SYN_RECV,
-    state::ESTABLISHED,
-    state::CLOSE_WAIT,
+pub const QUEUED_STATES: [TcpState; 4] = [
+    TcpState::SynRecv,
+    TcpState::NewSynRecv,
+    TcpState::Established,
+    TcpState::CloseWait,
 ];
 
-/// An address family sock_diag can list.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Family {
-    Inet,
-    Inet6,
-    Unix,
-}
-
-impl Family {
-    /// The AF_ number, as the one byte the requests carry.
-    fn number(self) -> u8 {
-        // AF_INET (2), AF_INET6 (10) and AF_UNIX (1) all fit in the request's one byte.
-        match self {
-            Family::Inet => 2,
-            Family::Inet6 => 10,
-            Family::Unix => 1,
-        }
-    }
+/// The one byte a request or reply carries for an address family (AF_INET, AF_INET6 and AF_UNIX
+/// all fit in it).
+fn family_byte(family: Family) -> u8 {
+    u8::try_from(family.number()).unwrap_or(0)
 }
 
 /// The protocol, or for Unix sockets the type, in the words `ss` uses for its Netid column.
@@ -134,12 +102,22 @@ impl Netid {
         }
     }
 
+    /// The socket type: a stream for TCP, a datagram socket for UDP, a Unix socket's own type.
+    pub fn sock_type(self) -> SockType {
+        match self {
+            Netid::Tcp | Netid::UnixStream => SockType::Stream,
+            Netid::Udp | Netid::UnixDgram => SockType::Dgram,
+            Netid::UnixSeqpacket => SockType::Seqpacket,
+            Netid::Unix(ty) => SockType::from_number(i32::from(ty)),
+        }
+    }
+
     /// The Netid of a Unix socket type number (SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET).
     fn of_unix_type(ty: u8) -> Netid {
-        match i32::from(ty) {
-            libc::SOCK_STREAM => Netid::UnixStream,
-            libc::SOCK_DGRAM => Netid::UnixDgram,
-            libc::SOCK_SEQPACKET => Netid::UnixSeqpacket,
+        match SockType::from_number(i32::from(ty)) {
+            SockType::Stream => Netid::UnixStream,
+            SockType::Dgram => Netid::UnixDgram,
+            SockType::Seqpacket => Netid::UnixSeqpacket,
             _ => Netid::Unix(ty),
         }
     }
@@ -150,15 +128,14 @@ impl Netid {
 pub struct DiagSocket {
     pub family: Family,
     pub netid: Netid,
-    /// The state number (see [`state`]); [`DiagSocket::state_name`] names it.
+    /// The state number, as in [`TcpState::number`]; [`DiagSocket::state_name`] names it.
     pub state: u8,
-    /// The bound address, formatted and escaped as the panel formats it
-    /// ([`crate::fdtable::format_address`]); None when unbound or unnamed.
-    pub local: Option<String>,
-    /// The peer's address, formatted the same way; None when not connected. For a Unix socket it
-    /// is the peer's name, found in the same dump; None when the peer is unnamed or not listed (a
-    /// connection still in an accept queue is not).
-    pub remote: Option<String>,
+    /// The bound address; None when unbound or unnamed.
+    pub local: Option<Endpoint>,
+    /// The peer's address; None when not connected. For a Unix socket it is the peer's name, found
+    /// in the same dump; None when the peer is unnamed or not listed (a connection still in an
+    /// accept queue is not).
+    pub remote: Option<Endpoint>,
     /// The bound inet address itself (wildcard and port 0 included); None for Unix sockets.
     pub local_addr: Option<SocketAddr>,
     /// Bytes waiting to be read; for a listener, the accept queue's length.
@@ -181,14 +158,23 @@ impl DiagSocket {
     /// The state as sockplay shows it: TCP with the kernel's names (`ESTABLISHED`, `SYN_RECV`),
     /// UDP and Unix sockets as `ss` shows them (`UNCONN`, `ESTAB`, `LISTEN`).
     pub fn state_name(&self) -> &'static str {
-        if self.netid == Netid::Tcp {
-            return tcp_state_name(self.state);
+        let Some(state) = self.tcp_state() else {
+            return UNKNOWN_STATE;
+        };
+        match state {
+            TcpState::Close | TcpState::Established if self.netid != Netid::Tcp => state.ss_name(),
+            state => state.name(),
         }
-        match self.state {
-            state::CLOSE => "UNCONN",
-            state::ESTABLISHED => "ESTAB",
-            other => tcp_state_name(other),
-        }
+    }
+
+    /// The state, unless the kernel sent a number sockplay does not know.
+    pub fn tcp_state(&self) -> Option<TcpState> {
+        TcpState::from_number(self.state)
+    }
+
+    /// Whether the socket is in `state`.
+    pub fn is_in(&self, state: TcpState) -> bool {
+        self.state == state.number()
     }
 
     /// Whether this is a TCP connection waiting in `listener`'s accept queue: it has no fd yet
@@ -200,9 +186,9 @@ impl DiagSocket {
         };
         self.netid == Netid::Tcp
             && listener.netid == Netid::Tcp
-            && listener.state == state::LISTEN
+            && listener.is_in(TcpState::Listen)
             && self.inode == 0
-            && QUEUED_STATES.contains(&self.state)
+            && QUEUED_STATES.iter().any(|&state| self.is_in(state))
             // An IPv4 listener never gets IPv6 connections; an IPv6 one gets both.
             && !(listener.family == Family::Inet && self.family != Family::Inet)
             && mine.port() == theirs.port()
@@ -595,7 +581,7 @@ fn inet_request(
     };
     let len = NLMSG_HDRLEN + INET_DIAG_REQ_LEN + attribute;
     let mut bytes = request_header(len, seq);
-    bytes.extend_from_slice(&[family.number(), protocol, 0, 0]);
+    bytes.extend_from_slice(&[family_byte(family), protocol, 0, 0]);
     bytes.extend_from_slice(&states.0.to_ne_bytes());
     // The socket id selects one socket in a non-dump request; a dump ignores it.
     bytes.extend_from_slice(&[0; 48]);
@@ -641,7 +627,7 @@ fn unix_request(seq: u32, states: States) -> Vec<u8> {
     let show =
         UDIAG_SHOW_NAME | UDIAG_SHOW_PEER | UDIAG_SHOW_ICONS | UDIAG_SHOW_RQLEN | UDIAG_SHOW_UID;
     let mut bytes = request_header(len, seq);
-    bytes.extend_from_slice(&[Family::Unix.number(), 0, 0, 0]);
+    bytes.extend_from_slice(&[family_byte(Family::Unix), 0, 0, 0]);
     bytes.extend_from_slice(&states.0.to_ne_bytes());
     // Inode 0: all sockets.
     bytes.extend_from_slice(&0u32.to_ne_bytes());
@@ -655,11 +641,10 @@ fn unix_request(seq: u32, states: States) -> Vec<u8> {
 /// for.
 fn parse_inet(payload: &[u8], netid: Netid) -> Option<DiagSocket> {
     let msg = payload.get(..INET_DIAG_MSG_LEN)?;
-    let family = match *msg.first()? {
-        2 => Family::Inet,
-        10 => Family::Inet6,
-        _ => return None,
-    };
+    let family = Family::from_number(i32::from(*msg.first()?));
+    if !family.is_inet() {
+        return None;
+    }
     let state = *msg.get(1)?;
     // The sockid: ports in network byte order, then 16 bytes per address, then the interface.
     let sport = u16::from_be_bytes([*msg.get(4)?, *msg.get(5)?]);
@@ -671,8 +656,8 @@ fn parse_inet(payload: &[u8], netid: Netid) -> Option<DiagSocket> {
         family,
         netid,
         state,
-        local: shown_inet(src),
-        remote: shown_inet(dst),
+        local: Endpoint::inet_if_set(src),
+        remote: Endpoint::inet_if_set(dst),
         local_addr: Some(src),
         recv_q: u64::from(u32_at(msg, 56)?),
         send_q: u64::from(u32_at(msg, 60)?),
@@ -699,24 +684,14 @@ fn inet_addr(family: Family, bytes: &[u8], port: u16, interface: u32) -> Option<
             let scope = if link_local { interface } else { 0 };
             Some(SocketAddr::V6(SocketAddrV6::new(ip, port, 0, scope)))
         }
-        Family::Unix => None,
-    }
-}
-
-/// An inet address as the panel shows it; None for the wildcard address with port 0, which is
-/// what an unbound or unconnected socket reports.
-fn shown_inet(addr: SocketAddr) -> Option<String> {
-    if addr.ip().is_unspecified() && addr.port() == 0 {
-        None
-    } else {
-        Some(addr.to_string())
+        _ => None,
     }
 }
 
 /// Reads one `unix_diag_msg` and its attributes; None when it is too short or not AF_UNIX.
 fn parse_unix(payload: &[u8]) -> Option<DiagSocket> {
     let msg = payload.get(..UNIX_DIAG_MSG_LEN)?;
-    if *msg.first()? != Family::Unix.number() {
+    if *msg.first()? != family_byte(Family::Unix) {
         return None;
     }
     let mut socket = DiagSocket {
@@ -759,22 +734,14 @@ fn parse_unix(payload: &[u8]) -> Option<DiagSocket> {
     Some(socket)
 }
 
-/// A Unix socket name as the panel shows it: `@name` for an abstract name (the leading NUL), the
-/// path otherwise (the kernel keeps its terminating NUL); None when unnamed.
-fn unix_name(bytes: &[u8]) -> Option<String> {
-    match bytes.split_first() {
-        None => None,
-        Some((0, name)) => Some(format!("@{}", escape_bytes(name))),
-        Some(_) => {
-            let path = bytes.split(|&b| b == 0).next().unwrap_or_default();
-            Some(escape_bytes(path))
-        }
-    }
+/// A Unix socket's name from its UNIX_DIAG_NAME attribute; None when unnamed.
+fn unix_name(bytes: &[u8]) -> Option<Endpoint> {
+    Endpoint::unix(bytes).named()
 }
 
 /// Fills in each Unix socket's remote address with its peer's name, from the same dump.
 fn name_unix_peers(sockets: &mut [DiagSocket]) {
-    let names: std::collections::HashMap<u64, Option<String>> =
+    let names: std::collections::HashMap<u64, Option<Endpoint>> =
         sockets.iter().map(|s| (s.inode, s.local.clone())).collect();
     for socket in sockets {
         if let Some(peer) = socket.peer_inode {
@@ -821,6 +788,7 @@ fn i32_at(bytes: &[u8], at: usize) -> Option<i32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fdtable::shown;
     use std::net::{TcpListener, TcpStream};
     use std::os::linux::net::SocketAddrExt as _;
     use std::os::unix::net::{self as unix, UnixListener, UnixStream};
@@ -873,7 +841,7 @@ mod tests {
             |found| {
                 found
                     .iter()
-                    .any(|s| s.state == state::LISTEN && s.recv_q == 1)
+                    .any(|s| s.is_in(TcpState::Listen) && s.recv_q == 1)
             },
         );
         let found_listener = sockets
@@ -882,7 +850,7 @@ mod tests {
             .expect("the listener is listed");
         assert_eq!(found_listener.state_name(), "LISTEN");
         assert_eq!((found_listener.recv_q, found_listener.send_q), (1, 128));
-        assert_eq!(found_listener.local, Some(addr.to_string()));
+        assert_eq!(shown(&found_listener.local), Some(addr.to_string()));
         assert_eq!(found_listener.remote, None);
         assert_eq!(found_listener.family, Family::Inet);
         assert_eq!(found_listener.netid, Netid::Tcp);
@@ -899,8 +867,8 @@ mod tests {
             matches!(queued.state_name(), "SYN_RECV" | "ESTABLISHED"),
             "{queued:?}"
         );
-        assert_eq!(queued.local, Some(addr.to_string()));
-        assert_eq!(queued.remote, Some(client_addr.to_string()));
+        assert_eq!(shown(&queued.local), Some(addr.to_string()));
+        assert_eq!(shown(&queued.remote), Some(client_addr.to_string()));
         assert_eq!(queued.inode, 0, "no fd refers to it yet");
 
         // The client end is on the listener's port only as its peer: the port filter leaves it out.
@@ -927,7 +895,7 @@ mod tests {
             .inet(
                 Family::Inet,
                 Netid::Tcp,
-                States::of(&[state::LISTEN]),
+                States::of(&[TcpState::Listen]),
                 &[port(&a), port(&c)],
             )
             .expect("dump");
@@ -935,7 +903,7 @@ mod tests {
         assert!(inodes.contains(&inode_of(&a)));
         assert!(inodes.contains(&inode_of(&c)));
         assert!(!inodes.contains(&inode_of(&b)));
-        assert!(found.iter().all(|s| s.state == state::LISTEN));
+        assert!(found.iter().all(|s| s.is_in(TcpState::Listen)));
     }
 
     #[test]
@@ -988,7 +956,7 @@ mod tests {
             .find(|s| s.inode == inode_of(&listener))
             .expect("the listener is listed");
         let expected = format!("@{}", String::from_utf8(name).expect("ascii"));
-        assert_eq!(found.local.as_deref(), Some(expected.as_str()));
+        assert_eq!(shown(&found.local).as_deref(), Some(expected.as_str()));
         assert_eq!(found.state_name(), "LISTEN");
         assert_eq!(found.netid, Netid::UnixStream);
         assert_eq!(found.netid.name(), "u_str");
@@ -1016,7 +984,7 @@ mod tests {
         assert_eq!(find(inode_of(&a)).peer_inode, Some(inode_of(&b)));
         assert_eq!(find(inode_of(&b)).peer_inode, Some(inode_of(&a)));
         let d = find(inode_of(&bound));
-        assert_eq!(d.local, Some(path.display().to_string()));
+        assert_eq!(shown(&d.local), Some(path.display().to_string()));
         assert_eq!((d.netid, d.state_name()), (Netid::UnixDgram, "UNCONN"));
     }
 
@@ -1057,7 +1025,7 @@ mod tests {
     }
 
     fn unix_msg(inode: u32) -> Vec<u8> {
-        let mut bytes = vec![1, libc::SOCK_STREAM as u8, state::LISTEN, 0];
+        let mut bytes = vec![1, libc::SOCK_STREAM as u8, TcpState::Listen.number(), 0];
         bytes.extend_from_slice(&inode.to_ne_bytes());
         bytes.extend_from_slice(&[0; 8]);
         bytes
@@ -1098,7 +1066,7 @@ mod tests {
     #[test]
     fn short_or_odd_diag_messages_never_panic() {
         // Every truncation of a real-looking inet message gives None or a socket, never a panic.
-        let mut inet = vec![2, state::LISTEN, 0, 0];
+        let mut inet = vec![2, TcpState::Listen.number(), 0, 0];
         inet.extend_from_slice(&8080u16.to_be_bytes());
         inet.extend_from_slice(&[0, 0]);
         inet.extend_from_slice(&[127, 0, 0, 1]);
@@ -1107,7 +1075,7 @@ mod tests {
             assert_eq!(parse_inet(&inet[..cut], Netid::Tcp), None);
         }
         let parsed = parse_inet(&inet, Netid::Tcp).expect("whole message");
-        assert_eq!(parsed.local.as_deref(), Some("127.0.0.1:8080"));
+        assert_eq!(shown(&parsed.local).as_deref(), Some("127.0.0.1:8080"));
         assert_eq!(parsed.remote, None);
         let mut other_family = inet.clone();
         other_family[0] = 44;
@@ -1121,7 +1089,7 @@ mod tests {
         unix.extend(attribute(UNIX_DIAG_PEER, &[]));
         let parsed = parse_unix(&unix).expect("parses");
         assert_eq!(parsed.inode, 42);
-        assert_eq!(parsed.local.as_deref(), Some(r"@play\x1b[2J"));
+        assert_eq!(shown(&parsed.local).as_deref(), Some(r"@play\x1b[2J"));
         assert_eq!(
             parsed.pending.len(),
             2,
@@ -1152,20 +1120,26 @@ mod tests {
     #[test]
     fn unix_names_abstract_path_and_unnamed() {
         assert_eq!(unix_name(b""), None);
-        assert_eq!(unix_name(b"\0a\0b").as_deref(), Some(r"@a\0b"));
-        assert_eq!(unix_name(b"/tmp/x.sock\0").as_deref(), Some("/tmp/x.sock"));
-        assert_eq!(unix_name(b"/tmp/x.sock").as_deref(), Some("/tmp/x.sock"));
-        assert_eq!(unix_name(b"/tmp/\n").as_deref(), Some(r"/tmp/\n"));
+        assert_eq!(shown(&unix_name(b"\0a\0b")).as_deref(), Some(r"@a\0b"));
+        assert_eq!(
+            shown(&unix_name(b"/tmp/x.sock\0")).as_deref(),
+            Some("/tmp/x.sock")
+        );
+        assert_eq!(
+            shown(&unix_name(b"/tmp/x.sock")).as_deref(),
+            Some("/tmp/x.sock")
+        );
+        assert_eq!(shown(&unix_name(b"/tmp/\n")).as_deref(), Some(r"/tmp/\n"));
     }
 
     #[test]
     fn states_sets() {
-        let s = States::of(&[state::LISTEN, state::CLOSE, 40]);
-        assert!(s.contains(state::LISTEN) && s.contains(state::CLOSE));
-        assert!(!s.contains(state::ESTABLISHED) && !s.contains(40));
+        let s = States::of(&[TcpState::Listen, TcpState::Close]);
+        assert!(s.contains(TcpState::Listen.number()) && s.contains(TcpState::Close.number()));
+        assert!(!s.contains(TcpState::Established.number()) && !s.contains(40));
         assert!(!s
-            .without(States::of(&[state::LISTEN]))
-            .contains(state::LISTEN));
-        assert!(States::ALL.contains(state::NEW_SYN_RECV));
+            .without(States::of(&[TcpState::Listen]))
+            .contains(TcpState::Listen.number()));
+        assert!(States::ALL.contains(TcpState::NewSynRecv.number()));
     }
 }

@@ -4,7 +4,6 @@
 //! when the table is too full to open `/proc/self/fd`.
 
 use crate::render::escape_bytes;
-use std::borrow::Cow;
 
 use std::ffi::CStr;
 use std::fs::File;
@@ -13,7 +12,6 @@ use std::io::Write as _;
 use std::mem::MaybeUninit;
 use std::num::NonZeroUsize;
 use std::os::fd::{AsRawFd as _, BorrowedFd, RawFd};
-use std::os::unix::ffi::OsStrExt as _;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
@@ -21,8 +19,9 @@ use libc::c_int;
 use nix::sys::resource::{getrlimit, Resource};
 use socket2::{SockAddr, SockRef};
 
-use super::tcp_info::{tcp_info, tcp_state_name};
+use super::tcp_info::tcp_info;
 use super::{FdRow, Kind, Snapshot};
+use crate::net::{Endpoint, Family, SockState, SockType, TcpState};
 
 /// `SIOCINQ`, bytes waiting to be read. Linux gives it the number of `FIONREAD`, and libc only
 /// has that name.
@@ -31,11 +30,6 @@ const SIOCINQ: libc::Ioctl = libc::FIONREAD;
 /// `SIOCOUTQ`, bytes sent but not yet acknowledged (TCP) or not yet consumed (others). Linux gives
 /// it the number of `TIOCOUTQ`, and libc only has that name.
 const SIOCOUTQ: libc::Ioctl = libc::TIOCOUTQ;
-
-/// `TCP_LISTEN`, `TCP_CLOSE` and `TCP_SYN_SENT` from the kernel's `include/net/tcp_states.h`.
-const TCP_LISTEN: u8 = 10;
-const TCP_CLOSE: u8 = 7;
-const TCP_SYN_SENT: u8 = 2;
 
 /// Below this many fds, starting threads costs more than it saves.
 const PARALLEL_THRESHOLD: usize = 1024;
@@ -218,10 +212,10 @@ fn workers() -> usize {
 struct Fixed {
     dev: u64,
     ino: u64,
-    family: Option<c_int>,
-    sock_type: Option<c_int>,
+    family: Option<Family>,
+    sock_type: Option<SockType>,
     /// (local, remote) of a TCP socket past the handshake or listening.
-    addrs: Option<(Option<String>, Option<String>)>,
+    addrs: Option<(Option<Endpoint>, Option<Endpoint>)>,
     /// For a pipe, terminal or anonymous inode: its kind and link (None for sockets).
     kind: Option<Kind>,
     target: Option<String>,
@@ -413,7 +407,11 @@ fn describe_socket(
                 None => socket.domain().ok().map(c_int::from),
             };
             local_asked = Some(local);
-            (family, socket.r#type().ok().map(c_int::from))
+            let sock_type = socket.r#type().ok().map(c_int::from);
+            (
+                family.map(Family::from_number),
+                sock_type.map(SockType::from_number),
+            )
         }
     };
     let mut fixed = Fixed {
@@ -425,32 +423,34 @@ fn describe_socket(
         kind: None,
         target: None,
     };
-    row.family = family.map(family_name);
-    row.sock_type = sock_type.map(type_name);
+    row.family = family;
+    row.sock_type = sock_type;
     let mut local = || {
         local_asked
             .take()
             .unwrap_or_else(|| socket.local_addr().ok())
             .as_ref()
-            .and_then(format_local)
+            .and_then(local_endpoint)
     };
 
-    let is_inet = matches!(family, Some(libc::AF_INET | libc::AF_INET6));
-    if is_inet && sock_type == Some(libc::SOCK_STREAM) {
+    let is_inet = family.is_some_and(Family::is_inet);
+    if is_inet && sock_type == Some(SockType::Stream) {
         // MPTCP is an inet stream without TCP_INFO; it falls through to the generic state.
         if let Ok(info) = tcp_info(fd.as_raw_fd()) {
-            row.state = Some(Cow::Borrowed(tcp_state_name(info.tcpi_state)));
+            let state = TcpState::from_number(info.tcpi_state);
+            row.state = state.map(SockState::Tcp);
+            let listening = state == Some(TcpState::Listen);
             // Past the handshake (or listening) a TCP socket's addresses are set for good; in CLOSE
             // or SYN_SENT getpeername says ENOTCONN, so those are asked every time.
-            let settled = !matches!(info.tcpi_state, TCP_CLOSE | TCP_SYN_SENT);
+            let settled = !matches!(state, Some(TcpState::Close | TcpState::SynSent));
             let cached = known.filter(|k| settled && k.addrs.is_some());
             let fixed = match cached {
                 Some(known) => Arc::clone(known),
                 None => {
-                    let remote = if info.tcpi_state == TCP_LISTEN {
+                    let remote = if listening {
                         None
                     } else {
-                        socket.peer_addr().ok().as_ref().and_then(format_address)
+                        socket.peer_addr().ok().as_ref().and_then(peer_endpoint)
                     };
                     if settled {
                         fixed.addrs = Some((local(), remote));
@@ -465,7 +465,7 @@ fn describe_socket(
                 row.local.clone_from(local);
                 row.remote.clone_from(remote);
             }
-            if info.tcpi_state == TCP_LISTEN {
+            if listening {
                 // For a listener the kernel reuses these two fields for its accept queue (length
                 // and limit), which is what `ss` shows as Recv-Q and Send-Q; SIOCINQ would fail.
                 row.recv_q = Some(info.tcpi_unacked.into());
@@ -479,11 +479,11 @@ fn describe_socket(
     }
     row.local = local();
     let peer = socket.peer_addr().ok();
-    row.remote = peer.as_ref().and_then(format_address);
-    if is_inet || family == Some(libc::AF_UNIX) {
+    row.remote = peer.as_ref().and_then(peer_endpoint);
+    if is_inet || family == Some(Family::Unix) {
         let state = connection_state(&socket, peer.is_some(), sock_type);
-        row.state = Some(Cow::Borrowed(state));
-        if state == "LISTEN" {
+        row.state = Some(state);
+        if state == SockState::Listen {
             // A Unix listener answers SIOCINQ with EINVAL and SIOCOUTQ with 0, which would read
             // as a backlog limit of 0; no numbers beat wrong ones.
             return known.cloned().unwrap_or_else(|| Arc::new(fixed));
@@ -495,21 +495,21 @@ fn describe_socket(
     known.cloned().unwrap_or_else(|| Arc::new(fixed))
 }
 
-/// The UDP/Unix state: LISTEN, CONNECTED or UNCONNECTED.
+/// The UDP/Unix state: listening, connected or unconnected.
 fn connection_state(
     socket: &SockRef<'_>,
     has_peer: bool,
-    sock_type: Option<c_int>,
-) -> &'static str {
+    sock_type: Option<SockType>,
+) -> SockState {
     if has_peer {
         // A listener never has a peer, so SO_ACCEPTCONN need not be asked.
-        return "CONNECTED";
+        return SockState::Connected;
     }
-    let can_listen = matches!(sock_type, Some(libc::SOCK_STREAM | libc::SOCK_SEQPACKET));
+    let can_listen = matches!(sock_type, Some(SockType::Stream | SockType::Seqpacket));
     if can_listen && socket.is_listener().unwrap_or(false) {
-        "LISTEN"
+        SockState::Listen
     } else {
-        "UNCONNECTED"
+        SockState::Unconnected
     }
 }
 
@@ -526,75 +526,30 @@ fn queue_len(fd: BorrowedFd<'_>, request: libc::Ioctl) -> Option<u64> {
     }
 }
 
-/// Formats a bound address; an unbound inet socket (wildcard address, port 0) has none.
-fn format_local(addr: &SockAddr) -> Option<String> {
+/// A socket's bound address; None for an unbound inet socket (wildcard address, port 0), an
+/// unnamed Unix socket, and families without an address here.
+fn local_endpoint(addr: &SockAddr) -> Option<Endpoint> {
     match addr.as_socket() {
-        Some(inet) if inet.ip().is_unspecified() && inet.port() == 0 => None,
-        _ => format_address(addr),
+        Some(inet) => Endpoint::inet_if_set(inet),
+        None => peer_endpoint(addr),
     }
+}
+
+/// A socket's peer address; None for an unnamed Unix peer and families without an address here.
+fn peer_endpoint(addr: &SockAddr) -> Option<Endpoint> {
+    Endpoint::of(addr).and_then(Endpoint::named)
 }
 
 /// Formats an address as the panel shows it: `127.0.0.1:8080`, `[::1]:8080`, `/tmp/x.sock`,
 /// `@name`; None for an unnamed Unix address and for families without a text form here.
 pub fn format_address(addr: &SockAddr) -> Option<String> {
-    if let Some(inet) = addr.as_socket() {
-        return Some(inet.to_string());
-    }
-    if let Some(name) = addr.as_abstract_namespace() {
-        let mut text = String::with_capacity(name.len() + 1);
-        text.push('@');
-        push_escaped(&mut text, name);
-        return Some(text);
-    }
-    let path = addr.as_pathname()?.as_os_str().as_bytes();
-    let mut text = String::with_capacity(path.len());
-    push_escaped(&mut text, path);
-    Some(text)
+    peer_endpoint(addr).map(|endpoint| endpoint.to_string())
 }
 
 /// Appends `bytes` to `out` in the project's one escape language (see [`escape_bytes`]), so paths
 /// and abstract names are safe to print and decode back to the exact bytes.
 fn push_escaped(out: &mut String, bytes: &[u8]) {
     out.push_str(&escape_bytes(bytes));
-}
-
-/// Names an address family: `inet`, `inet6`, `unix`, the lower-case AF_ name of a few others, or
-/// `af<N>`.
-fn family_name(family: c_int) -> Cow<'static, str> {
-    let name = match family {
-        libc::AF_INET => "inet",
-        libc::AF_INET6 => "inet6",
-        libc::AF_UNIX => "unix",
-        libc::AF_NETLINK => "netlink",
-        libc::AF_PACKET => "packet",
-        // The rest by number, from include/linux/socket.h, since libc lacks some on some targets.
-        15 => "key",
-        21 => "rds",
-        29 => "can",
-        30 => "tipc",
-        31 => "bluetooth",
-        38 => "alg",
-        40 => "vsock",
-        42 => "qipcrtr",
-        43 => "smc",
-        44 => "xdp",
-        45 => "mctp",
-        other => return Cow::Owned(format!("af{other}")),
-    };
-    Cow::Borrowed(name)
-}
-
-/// Names a socket type: `stream`, `dgram`, `seqpacket`, `raw`, `rdm`, or `type<N>`.
-fn type_name(sock_type: c_int) -> Cow<'static, str> {
-    let name = match sock_type {
-        libc::SOCK_STREAM => "stream",
-        libc::SOCK_DGRAM => "dgram",
-        libc::SOCK_SEQPACKET => "seqpacket",
-        libc::SOCK_RAW => "raw",
-        libc::SOCK_RDM => "rdm",
-        other => return Cow::Owned(format!("type{other}")),
-    };
-    Cow::Borrowed(name)
 }
 
 impl FdRow {
@@ -630,7 +585,7 @@ mod tests {
 
     use socket2::{Domain, Socket, Type};
 
-    use super::super::SNAPSHOTS;
+    use super::super::{shown, SNAPSHOTS};
 
     fn row(fd: &impl AsRawFd) -> FdRow {
         inspect_fd(fd.as_raw_fd()).expect("the fd is open")
@@ -653,8 +608,8 @@ mod tests {
         format!("sockplay-fdtable-{}-{n}-{tag}", std::process::id()).into_bytes()
     }
 
-    fn state(row: &FdRow) -> &str {
-        row.state.as_deref().unwrap_or("<none>")
+    fn state(row: &FdRow) -> &'static str {
+        row.state.map_or("<none>", SockState::name)
     }
 
     #[test]
@@ -663,10 +618,10 @@ mod tests {
         let addr = listener.local_addr().expect("local_addr");
         let before = row(&listener);
         assert_eq!(before.kind, Kind::Socket);
-        assert_eq!(before.family.as_deref(), Some("inet"));
-        assert_eq!(before.sock_type.as_deref(), Some("stream"));
+        assert_eq!(before.family, Some(Family::Inet));
+        assert_eq!(before.sock_type, Some(SockType::Stream));
         assert_eq!(state(&before), "LISTEN");
-        assert_eq!(before.local, Some(addr.to_string()));
+        assert_eq!(shown(&before.local), Some(addr.to_string()));
         assert_eq!(before.remote, None);
         assert_eq!(before.recv_q, Some(0));
         assert_eq!(
@@ -708,7 +663,7 @@ mod tests {
         assert_eq!(c.local, s.remote);
         assert_eq!(c.remote, s.local);
         assert_eq!(
-            s.local,
+            shown(&s.local),
             Some(listener.local_addr().expect("addr").to_string())
         );
         assert_eq!((s.recv_q, s.send_q), (Some(0), Some(0)));
@@ -746,7 +701,7 @@ mod tests {
         let r = row(&receiver);
         assert_eq!(state(&r), "UNCONNECTED");
         assert_eq!(
-            r.local,
+            shown(&r.local),
             Some(receiver.local_addr().expect("addr").to_string())
         );
         assert_eq!(r.remote, None);
@@ -777,7 +732,7 @@ mod tests {
 
         let udp = Socket::new(Domain::IPV4, Type::DGRAM, None).expect("socket");
         let u = row(&udp);
-        assert_eq!((u.local.as_deref(), state(&u)), (None, "UNCONNECTED"));
+        assert_eq!((u.local.clone(), state(&u)), (None, "UNCONNECTED"));
     }
 
     #[test]
@@ -787,10 +742,10 @@ mod tests {
             return;
         };
         let r = row(&listener);
-        assert_eq!(r.family.as_deref(), Some("inet6"));
+        assert_eq!(r.family, Some(Family::Inet6));
         assert_eq!(r.label(), "tcp6");
         let port = listener.local_addr().expect("addr").port();
-        assert_eq!(r.local, Some(format!("[::1]:{port}")));
+        assert_eq!(shown(&r.local), Some(format!("[::1]:{port}")));
     }
 
     #[test]
@@ -799,12 +754,12 @@ mod tests {
         let addr = unix::SocketAddr::from_abstract_name(&name).expect("abstract address");
         let listener = UnixListener::bind_addr(&addr).expect("bind");
         let r = row(&listener);
-        assert_eq!(r.family.as_deref(), Some("unix"));
-        assert_eq!(r.sock_type.as_deref(), Some("stream"));
+        assert_eq!(r.family, Some(Family::Unix));
+        assert_eq!(r.sock_type, Some(SockType::Stream));
         assert_eq!(r.label(), "unix/stream");
         assert_eq!(state(&r), "LISTEN");
         let expected = format!("@{}", String::from_utf8(name).expect("ascii"));
-        assert_eq!(r.local.as_deref(), Some(expected.as_str()));
+        assert_eq!(shown(&r.local).as_deref(), Some(expected.as_str()));
         assert_eq!(r.remote, None);
         assert_eq!((r.recv_q, r.send_q), (None, None));
 
@@ -812,7 +767,7 @@ mod tests {
         let c = row(&client);
         assert_eq!(state(&c), "CONNECTED");
         assert_eq!(c.local, None, "an unbound client has an unnamed address");
-        assert_eq!(c.remote.as_deref(), Some(expected.as_str()));
+        assert_eq!(shown(&c.remote).as_deref(), Some(expected.as_str()));
     }
 
     #[test]
@@ -821,7 +776,7 @@ mod tests {
         name.extend_from_slice(b"\x01\n\\\xff\x1b[2J");
         let addr = unix::SocketAddr::from_abstract_name(&name).expect("abstract address");
         let socket = UnixDatagram::bind_addr(&addr).expect("bind");
-        let local = row(&socket).local.expect("bound");
+        let local = row(&socket).local.expect("bound").to_string();
         assert!(
             local.ends_with(r"-esc\x01\n\\\xff\x1b[2J"),
             "escaped as {local}"
@@ -834,7 +789,10 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("panel.sock");
         let listener = UnixListener::bind(&path).expect("bind");
-        assert_eq!(row(&listener).local, Some(path.display().to_string()));
+        assert_eq!(
+            shown(&row(&listener).local),
+            Some(path.display().to_string())
+        );
     }
 
     #[test]

@@ -8,14 +8,13 @@
 //! kernel) the snapshot simply goes without these extras.
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
 
-use super::diag::{self, DiagSocket, Family, Netid, SockDiag, States};
-use super::tcp_info::tcp_state_name;
+use super::diag::{self, DiagSocket, Netid, SockDiag, States};
 use super::{FdRow, Kind, PendingConn, Snapshot};
+use crate::net::{Family, SockState, SockType, TcpState};
 
 /// The state a pending Unix connection is shown in: the kernel has connected it to its client.
-const UNIX_PENDING_STATE: &str = "CONNECTED";
+const UNIX_PENDING_STATE: SockState = SockState::Connected;
 
 /// Adds the accept queues, Unix listener queues and Unix peers to `snapshot`, if it has any
 /// socket they concern.
@@ -31,18 +30,14 @@ pub(super) fn add_kernel_view(snapshot: &mut Snapshot) {
         .filter(|r| is_tcp_listener(r) && r.recv_q != Some(0))
         .collect();
     // Pairing needs two connected ends in this process; a listener needs its queue numbers.
-    let unix_in = |state: &str| {
+    let unix_in = |state: SockState| {
         snapshot
             .rows
             .iter()
-            .filter(|r| {
-                r.kind == Kind::Socket
-                    && r.family.as_deref() == Some("unix")
-                    && r.state.as_deref() == Some(state)
-            })
+            .filter(|r| is_unix(r) && r.state == Some(state))
             .count()
     };
-    let wants_unix = unix_in("LISTEN") > 0 || unix_in("CONNECTED") > 1;
+    let wants_unix = unix_in(SockState::Listen) > 0 || unix_in(SockState::Connected) > 1;
     if tcp_listeners.is_empty() && !wants_unix {
         return;
     }
@@ -63,12 +58,18 @@ pub(super) fn add_kernel_view(snapshot: &mut Snapshot) {
     snapshot.pending = pending;
 }
 
-/// Whether a row is a TCP socket in LISTEN.
+/// Whether a row is a TCP socket in LISTEN (or an MPTCP one, which lists its state as a Unix
+/// socket would).
 fn is_tcp_listener(row: &FdRow) -> bool {
     row.kind == Kind::Socket
-        && matches!(row.family.as_deref(), Some("inet" | "inet6"))
-        && row.sock_type.as_deref() == Some("stream")
-        && row.state.as_deref() == Some("LISTEN")
+        && row.family.is_some_and(Family::is_inet)
+        && row.sock_type == Some(SockType::Stream)
+        && row.state.is_some_and(SockState::is_listening)
+}
+
+/// Whether a row is a Unix socket.
+fn is_unix(row: &FdRow) -> bool {
+    row.kind == Kind::Socket && row.family == Some(Family::Unix)
 }
 
 /// Finds the connections waiting in the accept queues of `listeners`.
@@ -79,21 +80,18 @@ fn is_tcp_listener(row: &FdRow) -> bool {
 fn tcp_pending(diag: &mut SockDiag, listeners: &[&FdRow]) -> std::io::Result<Vec<PendingConn>> {
     let ports: Vec<u16> = listeners
         .iter()
-        .filter_map(|r| r.local.as_deref()?.parse::<SocketAddr>().ok())
+        .filter_map(|r| r.local.as_ref()?.inet_addr())
         .map(|a| a.port())
         .collect();
-    let states = States::of(&diag::QUEUED_STATES).with(States::of(&[diag::state::LISTEN]));
+    let states = States::of(&diag::QUEUED_STATES).with(States::of(&[TcpState::Listen]));
     let mut sockets = diag.inet(Family::Inet, Netid::Tcp, states, &ports)?;
     // An IPv6 listener's connections from IPv4 clients may be listed under either family.
-    if listeners
-        .iter()
-        .any(|r| r.family.as_deref() == Some("inet6"))
-    {
+    if listeners.iter().any(|r| r.family == Some(Family::Inet6)) {
         sockets.extend(diag.inet(Family::Inet6, Netid::Tcp, states, &ports)?);
     }
     let by_inode: HashMap<u64, &DiagSocket> = sockets
         .iter()
-        .filter(|s| s.state == diag::state::LISTEN && s.inode != 0)
+        .filter(|s| s.is_in(TcpState::Listen) && s.inode != 0)
         .map(|s| (s.inode, s))
         .collect();
     let mut pending = Vec::new();
@@ -106,19 +104,24 @@ fn tcp_pending(diag: &mut SockDiag, listeners: &[&FdRow]) -> std::io::Result<Vec
         else {
             continue;
         };
+        let (Some(family), Some(state)) = (listener.family, socket.tcp_state()) else {
+            continue;
+        };
         pending.push(PendingConn {
             listener_fd: listener.fd,
-            kind: listener.label(),
+            family,
+            sock_type: SockType::Stream,
             local: socket.local.clone(),
             remote: socket.remote.clone(),
-            state: tcp_state_name(socket.state).to_owned(),
+            state: SockState::Tcp(state),
             peer_inode: None,
             recv_q: Some(socket.recv_q),
             send_q: Some(socket.send_q),
         });
     }
-    // The kernel lists connections in hash order; by client address they stay put between steps.
-    pending.sort_by(|a, b| a.remote.cmp(&b.remote));
+    // The kernel lists connections in hash order; by client address (as shown) they stay put
+    // between steps.
+    pending.sort_by_cached_key(|p| p.remote.as_ref().map(ToString::to_string));
     Ok(pending)
 }
 
@@ -129,14 +132,14 @@ fn add_unix_view(rows: &mut [FdRow], sockets: &[DiagSocket]) -> Vec<PendingConn>
     let mut pending = Vec::new();
     let mut listed = Vec::new();
     for row in rows.iter_mut() {
-        if row.kind != Kind::Socket || row.family.as_deref() != Some("unix") {
+        if !is_unix(row) {
             continue;
         }
         let Some(socket) = by_inode.get(&row.inode) else {
             continue;
         };
         row.peer_inode = socket.peer_inode;
-        if socket.state != diag::state::LISTEN {
+        if !socket.is_in(TcpState::Listen) {
             continue;
         }
         // For a listener the kernel reports the accept queue here, as `ss` shows it.
@@ -151,12 +154,13 @@ fn add_unix_view(rows: &mut [FdRow], sockets: &[DiagSocket]) -> Vec<PendingConn>
             let client = (client != 0).then_some(client);
             pending.push(PendingConn {
                 listener_fd: row.fd,
-                kind: row.label(),
+                family: Family::Unix,
+                sock_type: socket.netid.sock_type(),
                 local: row.local.clone(),
                 remote: client
                     .and_then(|c| by_inode.get(&c))
                     .and_then(|c| c.local.clone()),
-                state: UNIX_PENDING_STATE.to_owned(),
+                state: UNIX_PENDING_STATE,
                 peer_inode: client,
                 recv_q: None,
                 send_q: None,
@@ -168,7 +172,7 @@ fn add_unix_view(rows: &mut [FdRow], sockets: &[DiagSocket]) -> Vec<PendingConn>
 
 #[cfg(test)]
 mod tests {
-    use super::super::{inspect_fd, snapshot, SNAPSHOTS};
+    use super::super::{inspect_fd, shown, snapshot, SNAPSHOTS};
     use super::*;
     use std::io::Write as _;
     use std::net::{TcpListener, TcpStream};
@@ -223,13 +227,13 @@ mod tests {
         // The queued socket is SYN_RECV until the client's final ACK has been processed.
         let s = snapshot_where("the connection is queued and complete", |s| {
             let queued = pending_of(s, fd);
-            queued.len() == 1 && queued[0].state == "ESTABLISHED"
+            queued.len() == 1 && queued[0].state.name() == "ESTABLISHED"
         });
         let queued = &pending_of(&s, fd)[0];
-        assert_eq!(queued.kind, "tcp");
-        assert_eq!(queued.local, Some(addr.to_string()));
-        assert_eq!(queued.remote, Some(client_addr.to_string()));
-        assert_eq!(queued.state, "ESTABLISHED");
+        assert_eq!(queued.label(), "tcp");
+        assert_eq!(shown(&queued.local), Some(addr.to_string()));
+        assert_eq!(shown(&queued.remote), Some(client_addr.to_string()));
+        assert_eq!(queued.state.name(), "ESTABLISHED");
         assert_eq!(queued.peer_inode, None);
         assert_eq!((queued.recv_q, queued.send_q), (Some(0), Some(0)));
 
@@ -244,7 +248,7 @@ mod tests {
         let s = snapshot();
         assert!(pending_of(&s, fd).is_empty(), "{:#?}", s.pending);
         let row = s.get(accepted.as_raw_fd()).expect("the accepted fd");
-        assert_eq!(row.local, Some(addr.to_string()));
+        assert_eq!(shown(&row.local), Some(addr.to_string()));
     }
 
     #[test]
@@ -256,7 +260,7 @@ mod tests {
         let _client = TcpStream::connect(("127.0.0.1", port)).expect("connect");
         let s = snapshot_where("the connection is queued", |s| pending_of(s, fd).len() == 1);
         assert_eq!(
-            pending_of(&s, fd)[0].local,
+            shown(&pending_of(&s, fd)[0].local),
             Some(format!("127.0.0.1:{port}"))
         );
     }
@@ -283,11 +287,14 @@ mod tests {
         let queued = pending_of(&s, fd);
         assert_eq!(queued.len(), 1, "{queued:#?}");
         let expected_local = format!("@{}", String::from_utf8(name).expect("ascii"));
-        assert_eq!(queued[0].local.as_deref(), Some(expected_local.as_str()));
+        assert_eq!(
+            shown(&queued[0].local).as_deref(),
+            Some(expected_local.as_str())
+        );
         assert_eq!(queued[0].remote, None, "the client is unnamed");
-        assert_eq!(queued[0].state, "CONNECTED");
+        assert_eq!(queued[0].state.name(), "CONNECTED");
         assert_eq!(queued[0].peer_inode, Some(client_inode));
-        assert_eq!(queued[0].kind, "unix/stream");
+        assert_eq!(queued[0].label(), "unix/stream");
 
         let (accepted, _) = listener.accept().expect("accept");
         let s = snapshot();
@@ -321,7 +328,7 @@ mod tests {
         let listener = UnixListener::bind(&path).expect("bind");
         let s = snapshot();
         let row = s.get(listener.as_raw_fd()).expect("row");
-        assert_eq!(row.local, Some(path.display().to_string()));
+        assert_eq!(shown(&row.local), Some(path.display().to_string()));
         assert_eq!(row.recv_q, Some(0));
     }
 
@@ -362,7 +369,7 @@ mod tests {
         assert_eq!(err.raw_os_error(), Some(libc::EMFILE));
         let s = snapshot();
         let row = s.get(listener.as_raw_fd()).expect("listener still listed");
-        assert_eq!(row.state.as_deref(), Some("LISTEN"));
+        assert_eq!(row.state.map(SockState::name), Some("LISTEN"));
         assert_eq!(row.recv_q, Some(1), "TCP_INFO still gives the queue");
         assert!(s.pending.is_empty(), "no sock_diag, no pending rows");
     }

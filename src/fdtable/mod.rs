@@ -1,49 +1,42 @@
 //! The process's FD table as the kernel sees it: one [`FdRow`] per open descriptor, built from per-fd
 //! syscalls (fstat, getsockopt, getsockname/getpeername, ioctl), never from /proc/net text; plus what
 //! only sock_diag knows ([`diag`]): the connections waiting in each listener's accept queue, a Unix
-//! listener's queue numbers, and which Unix sockets are each other's peer.
+//! listener's queue numbers, and which Unix sockets are each other's peer. [`Relations`] says which
+//! of its sockets belong together.
 
 pub mod diag;
 mod inspect;
 mod kernel_view;
+mod relations;
 mod tcp_info;
 
 pub use inspect::{format_address, inspect_fd, open_fds, snapshot, snapshot_by_probing};
+pub use relations::Relations;
 
 use std::borrow::Cow;
 
-use serde::Serialize;
+pub use crate::net::Kind;
+use crate::net::{Endpoint, Family, SockState, SockType};
 
-/// What kind of object an fd refers to, as the JSON output names it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Kind {
-    Socket,
-    Tty,
-    Pipe,
-    File,
-    Other,
-}
-
-/// One open file descriptor of this process. Every string in it is display-safe: bytes from the
-/// kernel (paths, abstract names, link targets) are escaped with [`crate::render::escape_bytes`].
+/// One open file descriptor of this process. Its only strings are non-sockets' link targets, and
+/// those are display-safe: bytes from the kernel are escaped with [`crate::render::escape_bytes`].
+/// (Addresses are typed, and escaped when shown.)
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FdRow {
     pub fd: i32,
     pub kind: Kind,
     /// The inode behind the fd (st_ino): two fds with the same inode are the same socket.
     pub inode: u64,
-    /// `inet`, `inet6`, `unix`, or another AF_ name in lower case; sockets only. (The names are
-    /// static: a table of thousands of sockets allocates nothing for them.)
-    pub family: Option<Cow<'static, str>>,
-    /// `stream`, `dgram`, `seqpacket`, `raw`; sockets only.
-    pub sock_type: Option<Cow<'static, str>>,
-    /// Bound address (`127.0.0.1:8080`, `/tmp/x.sock`, `@name`); None when unbound.
-    pub local: Option<String>,
-    /// Peer address; None when not connected.
-    pub remote: Option<String>,
-    /// TCP: the kernel's state name. UDP/Unix: UNCONNECTED, CONNECTED or LISTEN.
-    pub state: Option<Cow<'static, str>>,
+    /// The address family; sockets only.
+    pub family: Option<Family>,
+    /// The socket type; sockets only.
+    pub sock_type: Option<SockType>,
+    /// Bound address; None when unbound or unnamed.
+    pub local: Option<Endpoint>,
+    /// Peer address; None when not connected, or when the peer is unnamed.
+    pub remote: Option<Endpoint>,
+    /// TCP: the kernel's state. UDP/Unix: unconnected, connected or listening.
+    pub state: Option<SockState>,
     /// Bytes waiting to be read, or for a listener the accept queue's length.
     pub recv_q: Option<u64>,
     /// Bytes not yet acknowledged / read by the peer, or for a listener the accept queue's limit.
@@ -57,19 +50,9 @@ pub struct FdRow {
 
 impl FdRow {
     /// The short kind shown in the panel: `tcp`, `udp6`, `unix/stream`, `tty`, `pipe`, `epoll`, …
-    pub fn label(&self) -> String {
+    pub fn label(&self) -> Cow<'static, str> {
         match self.kind {
-            Kind::Socket => {
-                let family = self.family.as_deref().unwrap_or("?");
-                let ty = self.sock_type.as_deref().unwrap_or("?");
-                match (family, ty) {
-                    ("inet", "stream") => "tcp".into(),
-                    ("inet6", "stream") => "tcp6".into(),
-                    ("inet", "dgram") => "udp".into(),
-                    ("inet6", "dgram") => "udp6".into(),
-                    (family, ty) => format!("{family}/{ty}"),
-                }
-            }
+            Kind::Socket => socket_label(self.family, self.sock_type),
             Kind::Tty => "tty".into(),
             Kind::Pipe => "pipe".into(),
             Kind::File => "file".into(),
@@ -81,20 +64,41 @@ impl FdRow {
     }
 }
 
+/// A socket's KIND: `tcp`, `tcp6`, `udp`, `udp6`, or family/type (`unix/stream`, `netlink/raw`),
+/// with `?` for what the kernel would not say. The common ones allocate nothing.
+fn socket_label(family: Option<Family>, sock_type: Option<SockType>) -> Cow<'static, str> {
+    use {Family::*, SockType::*};
+    match (family, sock_type) {
+        (Some(Inet), Some(Stream)) => "tcp".into(),
+        (Some(Inet6), Some(Stream)) => "tcp6".into(),
+        (Some(Inet), Some(Dgram)) => "udp".into(),
+        (Some(Inet6), Some(Dgram)) => "udp6".into(),
+        (Some(Unix), Some(Stream)) => "unix/stream".into(),
+        (Some(Unix), Some(Dgram)) => "unix/dgram".into(),
+        (Some(Unix), Some(Seqpacket)) => "unix/seqpacket".into(),
+        (family, sock_type) => {
+            let family = family.map_or_else(|| "?".to_string(), |f| f.to_string());
+            let sock_type = sock_type.map_or_else(|| "?".to_string(), |t| t.to_string());
+            format!("{family}/{sock_type}").into()
+        }
+    }
+}
+
 /// A connection waiting in a listener's accept queue: a real kernel socket with no fd yet, shown
-/// under its listener until `accept` gives it one. Its strings are display-safe, like [`FdRow`]'s.
+/// under its listener until `accept` gives it one.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PendingConn {
     /// The listener's fd (the lowest, if the listener was dup'ed).
     pub listener_fd: i32,
-    /// The listener's KIND: `tcp`, `tcp6`, `unix/stream`, `unix/seqpacket`.
-    pub kind: String,
+    /// The listener's family and type: a TCP or Unix stream or seqpacket socket.
+    pub family: Family,
+    pub sock_type: SockType,
     /// The address the client connected to.
-    pub local: Option<String>,
+    pub local: Option<Endpoint>,
     /// The client's address; None for an unnamed Unix client.
-    pub remote: Option<String>,
-    /// TCP: SYN_RECV, ESTABLISHED or CLOSE_WAIT (the client already closed). Unix: CONNECTED.
-    pub state: String,
+    pub remote: Option<Endpoint>,
+    /// TCP: SYN_RECV, ESTABLISHED or CLOSE_WAIT (the client already closed). Unix: connected.
+    pub state: SockState,
     /// Unix: the inode of the connecting client socket (the kernel lists pending Unix connections
     /// by their client). TCP: None; the kernel keeps no such link.
     pub peer_inode: Option<u64>,
@@ -103,6 +107,13 @@ pub struct PendingConn {
     pub recv_q: Option<u64>,
     /// TCP: bytes this end sent and the client has not acknowledged. Unix: None.
     pub send_q: Option<u64>,
+}
+
+impl PendingConn {
+    /// The listener's KIND, as [`FdRow::label`] shows it: `tcp`, `tcp6`, `unix/stream`, …
+    pub fn label(&self) -> Cow<'static, str> {
+        socket_label(Some(self.family), Some(self.sock_type))
+    }
 }
 
 /// The whole table at one moment, sorted by fd, with the connections waiting in the accept queues
@@ -117,6 +128,12 @@ pub struct Snapshot {
 /// them sees the transient /proc directory fd of another running at the same time.
 #[cfg(test)]
 pub(crate) static SNAPSHOTS: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// An address as the panel shows it, for tests that compare with text.
+#[cfg(test)]
+pub(crate) fn shown(endpoint: &Option<Endpoint>) -> Option<String> {
+    endpoint.as_ref().map(ToString::to_string)
+}
 
 impl Snapshot {
     pub fn get(&self, fd: i32) -> Option<&FdRow> {

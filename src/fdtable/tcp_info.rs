@@ -1,5 +1,5 @@
 //! The TCP_INFO socket option: the kernel's own view of one TCP socket (its state and, for a
-//! listener, its accept queue), read with one `getsockopt` and named the way `ss` and `netstat` name it.
+//! listener, its accept queue), read with one `getsockopt`.
 
 use std::io;
 use std::mem;
@@ -32,28 +32,6 @@ pub fn tcp_info(fd: RawFd) -> io::Result<libc::tcp_info> {
     }
 }
 
-/// Names a TCP state number (`tcpi_state`, from the kernel's `include/net/tcp_states.h`) the way
-/// the kernel's documentation and `netstat` do; numbers it does not know come back as `UNKNOWN`.
-pub fn tcp_state_name(state: u8) -> &'static str {
-    match state {
-        1 => "ESTABLISHED",
-        2 => "SYN_SENT",
-        3 => "SYN_RECV",
-        4 => "FIN_WAIT1",
-        5 => "FIN_WAIT2",
-        6 => "TIME_WAIT",
-        7 => "CLOSE",
-        8 => "CLOSE_WAIT",
-        9 => "LAST_ACK",
-        10 => "LISTEN",
-        11 => "CLOSING",
-        // TCP_NEW_SYN_RECV: the kernel's lightweight request socket for a half-open connection.
-        // It never has an fd, but sock_diag reports it, and `ss` shows it as SYN-RECV too.
-        12 => "SYN_RECV",
-        _ => "UNKNOWN",
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -61,34 +39,13 @@ mod tests {
     use std::os::fd::AsRawFd;
 
     #[test]
-    fn names_every_kernel_state() {
-        let names: Vec<_> = (0..=13).map(tcp_state_name).collect();
-        assert_eq!(
-            names,
-            [
-                "UNKNOWN",
-                "ESTABLISHED",
-                "SYN_SENT",
-                "SYN_RECV",
-                "FIN_WAIT1",
-                "FIN_WAIT2",
-                "TIME_WAIT",
-                "CLOSE",
-                "CLOSE_WAIT",
-                "LAST_ACK",
-                "LISTEN",
-                "CLOSING",
-                "SYN_RECV",
-                "UNKNOWN",
-            ]
-        );
-    }
-
-    #[test]
     fn reads_a_listeners_state() {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let info = tcp_info(listener.as_raw_fd()).expect("TCP_INFO");
-        assert_eq!(tcp_state_name(info.tcpi_state), "LISTEN");
+        assert_eq!(
+            crate::net::TcpState::from_number(info.tcpi_state),
+            Some(crate::net::TcpState::Listen)
+        );
     }
 
     #[test]

@@ -9,6 +9,8 @@ use super::sockopt::{OptValue, SockOpt};
 use super::AddrSpec;
 use crate::render::PanelPlacement;
 
+pub use crate::net::{Family, SockType};
+
 /// A socket argument as typed: an fd number or a name given with `as NAME`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SockRef {
@@ -21,46 +23,6 @@ impl fmt::Display for SockRef {
         match self {
             SockRef::Fd(fd) => write!(f, "{fd}"),
             SockRef::Name(name) => write!(f, "{name}"),
-        }
-    }
-}
-
-/// Address family of a new socket.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Family {
-    Inet,
-    Inet6,
-    Unix,
-}
-
-impl Family {
-    /// The C constant, as strace prints it.
-    pub fn constant(self) -> &'static str {
-        match self {
-            Family::Inet => "AF_INET",
-            Family::Inet6 => "AF_INET6",
-            Family::Unix => "AF_UNIX",
-        }
-    }
-}
-
-/// Socket type of a new socket.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SockType {
-    Stream,
-    Dgram,
-    Seqpacket,
-    Raw,
-}
-
-impl SockType {
-    /// The C constant, as strace prints it.
-    pub fn constant(self) -> &'static str {
-        match self {
-            SockType::Stream => "SOCK_STREAM",
-            SockType::Dgram => "SOCK_DGRAM",
-            SockType::Seqpacket => "SOCK_SEQPACKET",
-            SockType::Raw => "SOCK_RAW",
         }
     }
 }
@@ -128,7 +90,10 @@ pub enum Setting {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Check {
     /// The socket is in this state (waits up to the timeout for it).
-    State { sock: SockRef, state: String },
+    State {
+        sock: SockRef,
+        state: crate::net::SockState,
+    },
     /// The socket is this fd.
     Fd { sock: SockRef, fd: i32 },
     /// The last `recv` returned exactly these bytes.

@@ -10,27 +10,11 @@ use super::{
     decode_data, find_command, suggest, tokenize, AddrSpec, Check, Command, CommandSpec, Family,
     How, Interest, Payload, Setting, SockRef, SockType, SsFilter, SyntaxError, Token,
 };
+use crate::net::SockState;
 use crate::render::PanelPlacement;
 
 /// The largest MAX a `recv` may ask for, so a typo cannot allocate gigabytes.
 pub const RECV_MAX_LIMIT: usize = 16 * 1024 * 1024;
-
-/// States `expect state` accepts: the kernel's TCP names plus what UDP and Unix sockets show.
-pub const STATE_NAMES: &[&str] = &[
-    "LISTEN",
-    "SYN_SENT",
-    "SYN_RECV",
-    "ESTABLISHED",
-    "FIN_WAIT1",
-    "FIN_WAIT2",
-    "CLOSE_WAIT",
-    "LAST_ACK",
-    "CLOSING",
-    "TIME_WAIT",
-    "CLOSE",
-    "UNCONNECTED",
-    "CONNECTED",
-];
 
 /// Parses one line holding at most one command; `Ok(None)` for blank lines and comments.
 pub fn parse_line(line: &str) -> Result<Option<Command>, SyntaxError> {
@@ -119,6 +103,27 @@ impl<'a> Args<'a> {
         let token = self.expect(what)?;
         let lower = token.text.to_ascii_lowercase();
         choices.iter().position(|c| *c == lower).ok_or_else(|| {
+            SyntaxError::new(
+                token.column,
+                format!(
+                    "`{}` is not a {what}: use {}",
+                    super::quoted_word(&token.text),
+                    choices.join(", ")
+                ),
+            )
+        })
+    }
+
+    /// One word that `read` understands (a FAMILY, a TYPE), or an error that lists `choices`
+    /// like [`Args::expect_choice`].
+    pub fn expect_word<T>(
+        &mut self,
+        what: &str,
+        choices: &[&str],
+        read: impl FnOnce(&str) -> Option<T>,
+    ) -> Result<T, SyntaxError> {
+        let token = self.expect(what)?;
+        read(&token.text).ok_or_else(|| {
             SyntaxError::new(
                 token.column,
                 format!(
@@ -412,18 +417,18 @@ pub(super) fn expect(args: &mut Args) -> Result<Command, SyntaxError> {
         0 => {
             let sock = args.expect_sock()?;
             let token = args.expect("STATE")?;
-            let state = token.text.to_ascii_uppercase();
-            if !STATE_NAMES.contains(&state.as_str()) {
+            let Some(state) = SockState::from_word(&token.text) else {
+                let words = SockState::words();
                 let mut message = format!(
                     "`{}` is not a socket state: use one of {}",
                     super::quoted_word(&token.text),
-                    STATE_NAMES.join(" ")
+                    words.join(" ")
                 );
-                if let Some(near) = closest(&state, STATE_NAMES) {
+                if let Some(near) = closest(&token.text, &words) {
                     message = format!("{message}; did you mean `{near}`?");
                 }
                 return Err(SyntaxError::new(token.column, message));
-            }
+            };
             Check::State { sock, state }
         }
         1 => {
@@ -476,22 +481,16 @@ pub fn closest<'c>(word: &str, choices: &[&'c str]) -> Option<&'c str> {
 // ---- the socket API beyond the core ----
 
 fn expect_family_type(args: &mut Args) -> Result<(Family, SockType), SyntaxError> {
-    let family = args.expect_choice("FAMILY", &["inet", "inet6", "unix", "tcp", "udp"])?;
-    Ok(match family {
-        3 => (Family::Inet, SockType::Stream),
-        4 => (Family::Inet, SockType::Dgram),
-        _ => {
-            let family = [Family::Inet, Family::Inet6, Family::Unix][family];
-            let ty = args.expect_choice("TYPE", &["stream", "dgram", "seqpacket", "raw"])?;
-            let ty = [
-                SockType::Stream,
-                SockType::Dgram,
-                SockType::Seqpacket,
-                SockType::Raw,
-            ][ty];
-            (family, ty)
+    let (family, sock_type) =
+        args.expect_word("FAMILY", &crate::net::FAMILY_WORDS, crate::net::family_word)?;
+    let sock_type = match sock_type {
+        Some(sock_type) => sock_type,
+        None => {
+            let words = SockType::WORDS.map(|(word, _)| word);
+            args.expect_word("TYPE", &words, SockType::from_word)?
         }
-    })
+    };
+    Ok((family, sock_type))
 }
 
 pub(super) fn socketpair(args: &mut Args) -> Result<Command, SyntaxError> {
@@ -907,7 +906,7 @@ mod tests {
             parse("expect state 5 close_wait"),
             Command::Expect(Check::State {
                 sock: SockRef::Fd(5),
-                state: "CLOSE_WAIT".into()
+                state: SockState::Tcp(crate::net::TcpState::CloseWait)
             })
         );
         assert_eq!(parse("exit"), Command::Quit);

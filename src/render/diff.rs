@@ -116,7 +116,7 @@ pub fn diff_pending(prev: &Snapshot, now: &Snapshot) -> Vec<(PendingConn, Change
                 None => Change::New,
                 Some(old) => {
                     let checks = [
-                        ("state", old.state != conn.state),
+                        ("state", !old.state.same_name(conn.state)),
                         ("recv_q", old.recv_q != conn.recv_q),
                         ("send_q", old.send_q != conn.send_q),
                     ];
@@ -140,7 +140,7 @@ pub fn diff_pending(prev: &Snapshot, now: &Snapshot) -> Vec<(PendingConn, Change
 /// address, or for unnamed Unix clients by inode).
 fn same_connection(a: &PendingConn, b: &PendingConn) -> bool {
     a.listener_fd == b.listener_fd
-        && a.kind == b.kind
+        && (a.family, a.sock_type) == (b.family, b.sock_type)
         && a.local == b.local
         && a.remote == b.remote
         && a.peer_inode == b.peer_inode
@@ -191,6 +191,25 @@ fn changed_columns(before: &FdRow, now: &FdRow) -> Vec<&'static str> {
 pub(crate) mod tests {
     use super::*;
     use crate::fdtable::Kind;
+    use crate::net::{Endpoint, Family, SockState, SockType, TcpState};
+
+    /// An address from the text the panel shows: `127.0.0.1:80`, `@name`, or a path.
+    pub(crate) fn at(text: &str) -> Endpoint {
+        if let Ok(inet) = text.parse() {
+            return Endpoint::inet(inet);
+        }
+        match text.strip_prefix('@') {
+            Some(name) => Endpoint::Abstract(name.as_bytes().to_vec()),
+            None => Endpoint::Path(text.as_bytes().to_vec()),
+        }
+    }
+
+    /// The state named `name`, as the panel shows it (a TCP state when there is one).
+    pub(crate) fn in_state(name: &str) -> Option<SockState> {
+        let tcp = TcpState::ALL.into_iter().find(|s| s.name() == name);
+        tcp.map(SockState::Tcp)
+            .or_else(|| SockState::from_word(name))
+    }
 
     /// A TCP socket row with the given fd and inode and nothing else set.
     pub(crate) fn tcp(fd: i32, inode: u64) -> FdRow {
@@ -198,11 +217,11 @@ pub(crate) mod tests {
             fd,
             kind: Kind::Socket,
             inode,
-            family: Some("inet".into()),
-            sock_type: Some("stream".into()),
+            family: Some(Family::Inet),
+            sock_type: Some(SockType::Stream),
             local: None,
             remote: None,
-            state: Some("CLOSE".into()),
+            state: in_state("CLOSE"),
             recv_q: Some(0),
             send_q: Some(0),
             target: None,
@@ -260,7 +279,7 @@ pub(crate) mod tests {
     #[test]
     fn closed_rows_appear_in_fd_order_with_old_values() {
         let mut listener = tcp(4, 200);
-        listener.state = Some("LISTEN".into());
+        listener.state = in_state("LISTEN");
         let prev = snap(vec![tty(0), tcp(3, 100), listener.clone(), tcp(6, 300)]);
         let now = snap(vec![tty(0), tcp(5, 400), tcp(6, 300)]);
         let d = diff(&prev, &now);
@@ -283,8 +302,8 @@ pub(crate) mod tests {
     fn changed_columns_are_named() {
         let prev = snap(vec![tcp(3, 100)]);
         let mut after = tcp(3, 100);
-        after.local = Some("127.0.0.1:8080".into());
-        after.state = Some("LISTEN".into());
+        after.local = Some(at("127.0.0.1:8080"));
+        after.state = in_state("LISTEN");
         after.send_q = Some(128);
         let d = diff(&prev, &snap(vec![after]));
         assert_eq!(d[0].1, Change::Changed(vec!["local", "state", "send_q"]));
@@ -294,7 +313,7 @@ pub(crate) mod tests {
     fn remote_recv_q_and_kind_changes() {
         let prev = snap(vec![tcp(3, 100), tty(7)]);
         let mut sock = tcp(3, 100);
-        sock.remote = Some("127.0.0.1:9".into());
+        sock.remote = Some(at("127.0.0.1:9"));
         sock.recv_q = Some(5);
         let mut other = tty(7);
         other.kind = Kind::File;
@@ -308,10 +327,11 @@ pub(crate) mod tests {
     pub(crate) fn queued(client: &str, state: &str) -> PendingConn {
         PendingConn {
             listener_fd: 3,
-            kind: "tcp".into(),
-            local: Some("127.0.0.1:8080".into()),
-            remote: Some(client.into()),
-            state: state.into(),
+            family: Family::Inet,
+            sock_type: SockType::Stream,
+            local: Some(at("127.0.0.1:8080")),
+            remote: Some(at(client)),
+            state: in_state(state).expect("a state name"),
             peer_inode: None,
             recv_q: Some(0),
             send_q: Some(0),
@@ -340,7 +360,7 @@ pub(crate) mod tests {
         };
         let marks: Vec<(Option<String>, Change)> = diff_pending(&prev, &now)
             .into_iter()
-            .map(|(p, c)| (p.remote, c))
+            .map(|(p, c)| (p.remote.as_ref().map(ToString::to_string), c))
             .collect();
         assert_eq!(
             marks,
@@ -362,10 +382,11 @@ pub(crate) mod tests {
     fn unnamed_unix_clients_are_told_apart_by_inode() {
         let client = |inode| PendingConn {
             listener_fd: 3,
-            kind: "unix/stream".into(),
-            local: Some("@srv".into()),
+            family: Family::Unix,
+            sock_type: SockType::Stream,
+            local: Some(at("@srv")),
             remote: None,
-            state: "CONNECTED".into(),
+            state: SockState::Connected,
             peer_inode: Some(inode),
             recv_q: None,
             send_q: None,

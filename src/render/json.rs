@@ -123,11 +123,11 @@ impl FdJson {
             fd: row.fd,
             name,
             kind: row.kind,
-            family: row.family.as_deref().map(str::to_string),
-            sock_type: row.sock_type.as_deref().map(str::to_string),
-            local: row.local.clone(),
-            remote: row.remote.clone(),
-            state: row.state.as_deref().map(str::to_string),
+            family: row.family.map(|family| family.to_string()),
+            sock_type: row.sock_type.map(|sock_type| sock_type.to_string()),
+            local: row.local.as_ref().map(ToString::to_string),
+            remote: row.remote.as_ref().map(ToString::to_string),
+            state: row.state.map(|state| state.name().to_string()),
             recv_q: row.recv_q,
             send_q: row.send_q,
         }
@@ -146,6 +146,8 @@ pub fn fds_json(rows: &[FdRow], labels: &Labels) -> Vec<FdJson> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::net::{Family, SockType};
+    use crate::render::diff::tests::{at, in_state};
     use serde_json::{json, Value};
 
     fn listener() -> FdRow {
@@ -153,11 +155,11 @@ mod tests {
             fd: 3,
             kind: Kind::Socket,
             inode: 77,
-            family: Some("inet".into()),
-            sock_type: Some("stream".into()),
-            local: Some("127.0.0.1:8080".into()),
+            family: Some(Family::Inet),
+            sock_type: Some(SockType::Stream),
+            local: Some(at("127.0.0.1:8080")),
             remote: None,
-            state: Some("LISTEN".into()),
+            state: in_state("LISTEN"),
             recv_q: Some(0),
             send_q: Some(0),
             target: None,

@@ -1,16 +1,19 @@
 //! The FD panel: a compact table of the process's fds after a step, with a mark per row saying what
-//! the step changed, the connections waiting in each listener's accept queue listed under it,
-//! pairing of the two ends of in-process connections, and optional colour.
+//! the step changed, the connections waiting in each listener's accept queue listed under it, the
+//! two ends of in-process connections and the fds of one socket marked (as [`Relations`] finds
+//! them), and optional colour.
 //!
-//! Rows arrive with their kernel strings already escaped; every cell still passes through
+//! Rows arrive with their kernel strings already escaped and their addresses typed (an
+//! [`Endpoint`] escapes its bytes when it is shown); every other cell still passes through
 //! [`sanitize_line`], so no control byte can reach the terminal whatever a row holds.
 
-use std::collections::HashMap;
+use std::borrow::Cow;
 
 use super::diff::Change;
 use super::safe::sanitize_line;
 use super::Labels;
-use crate::fdtable::{FdRow, Kind, PendingConn};
+use crate::fdtable::{FdRow, Kind, PendingConn, Relations};
+use crate::net::{Endpoint, SockState};
 use comfy_table::{
     Attribute, Cell, CellAlignment, Color, ColumnConstraint, ContentArrangement, Table,
     TableComponent,
@@ -109,22 +112,30 @@ pub fn panel_lines_of(
         .count();
 
     let keep = rows_to_keep(&shown, pending, opts.max_rows);
-    let relations = Relations::of(&shown);
+    // A closed fd belongs with nothing any more.
+    let relations = Relations::of(
+        shown
+            .iter()
+            .filter(|(_, change)| **change != Change::Closed)
+            .map(|(row, _)| *row),
+    );
     let mut table = new_table(opts);
     let mut queued = 0;
     for (i, (row, change)) in shown.iter().copied().enumerate() {
         if !keep[i] {
             continue;
         }
-        let partners = relations.partners_of(i, &shown);
-        let twins = relations.twins_of(i, &shown);
+        let (partners, twins) = match change {
+            Change::Closed => (Vec::new(), Vec::new()),
+            _ => (relations.partners_of(row), relations.twins_of(row)),
+        };
         let texts = cell_texts(row, change, labels, &partners, &twins);
         table.add_row(styled_cells(texts, change, opts.color));
         if *change == Change::Closed {
             continue;
         }
         for (conn, conn_change) in pending.iter().filter(|(p, _)| p.listener_fd == row.fd) {
-            let partners = relations.pending_partners(conn, &shown);
+            let partners = relations.clients_of(conn);
             let texts = pending_texts(conn, conn_change, &partners);
             table.add_row(pending_cells(texts, conn_change, opts.color));
             queued += 1;
@@ -187,9 +198,9 @@ fn hidden_summary(hidden: &[&FdRow]) -> String {
     let mut counts: Vec<(String, usize)> = Vec::new();
     for row in hidden {
         // Sockets are counted by state, other fds by kind; only a new name allocates.
-        let what: std::borrow::Cow<'_, str> = match &row.state {
-            Some(state) => state.as_ref().into(),
-            None => row.label().into(),
+        let what: Cow<'static, str> = match row.state {
+            Some(state) => state.name().into(),
+            None => row.label(),
         };
         match counts.iter_mut().find(|(seen, _)| *seen == what) {
             Some((_, n)) => *n += 1,
@@ -295,123 +306,6 @@ fn column_padding(index: usize) -> (u16, u16) {
     }
 }
 
-/// Whether a row is a socket whose fd is still open.
-fn is_open_socket(row: &FdRow, change: &Change) -> bool {
-    row.kind == Kind::Socket && *change != Change::Closed
-}
-
-/// Whether two sockets are the two ends of one connection: each one's local address is the
-/// other's remote address, or (for Unix sockets, which are often unnamed) the kernel says one is
-/// the other's peer.
-fn are_two_ends(a: &FdRow, b: &FdRow) -> bool {
-    let crossed = match (&a.local, &a.remote, &b.local, &b.remote) {
-        (Some(al), Some(ar), Some(bl), Some(br)) => al == br && ar == bl,
-        _ => false,
-    };
-    let peers = a.peer_inode == Some(b.inode) || b.peer_inode == Some(a.inode);
-    // The same addresses on TCP and UDP are unrelated sockets.
-    (crossed || peers) && a.label() == b.label()
-}
-
-/// Which shown rows belong together, indexed once per render so that pairing stays linear in a
-/// table of thousands of sockets: open sockets by inode, by peer inode, and by (local, remote).
-struct Relations<'a> {
-    by_inode: HashMap<u64, Vec<usize>>,
-    by_peer_inode: HashMap<u64, Vec<usize>>,
-    by_ends: HashMap<(&'a str, &'a str), Vec<usize>>,
-}
-
-impl<'a> Relations<'a> {
-    fn of(shown: &[Row<'a>]) -> Relations<'a> {
-        let mut relations = Relations {
-            by_inode: HashMap::new(),
-            by_peer_inode: HashMap::new(),
-            by_ends: HashMap::new(),
-        };
-        for (i, (row, change)) in shown.iter().enumerate() {
-            if !is_open_socket(row, change) {
-                continue;
-            }
-            relations.by_inode.entry(row.inode).or_default().push(i);
-            if let Some(peer) = row.peer_inode {
-                relations.by_peer_inode.entry(peer).or_default().push(i);
-            }
-            if let (Some(local), Some(remote)) = (&row.local, &row.remote) {
-                relations
-                    .by_ends
-                    .entry((local.as_str(), remote.as_str()))
-                    .or_default()
-                    .push(i);
-            }
-        }
-        relations
-    }
-
-    /// The fds of other shown rows that are the other end of row `i`'s connection.
-    ///
-    /// Two open sockets of the same kind are paired when each one's local address is the other's
-    /// remote address, or the kernel names one the other's peer. Usually there is one partner; a
-    /// `dup` of an end gives two.
-    fn partners_of(&self, i: usize, shown: &[Row<'_>]) -> Vec<i32> {
-        let (me, my_change) = shown[i];
-        if !is_open_socket(me, my_change) {
-            return Vec::new();
-        }
-        let crossed = match (&me.local, &me.remote) {
-            (Some(local), Some(remote)) => self.by_ends.get(&(remote.as_str(), local.as_str())),
-            _ => None,
-        };
-        let peer = me.peer_inode.and_then(|p| self.by_inode.get(&p));
-        let named_me = self.by_peer_inode.get(&me.inode);
-        let mut candidates: Vec<usize> = [crossed, peer, named_me]
-            .into_iter()
-            .flatten()
-            .flatten()
-            .copied()
-            .filter(|&j| j != i && are_two_ends(me, shown[j].0))
-            .collect();
-        candidates.sort_unstable();
-        candidates.dedup();
-        candidates.iter().map(|&j| shown[j].0.fd).collect()
-    }
-
-    /// The other open fds that are the very same socket as row `i` (same inode: `dup`, or an fd
-    /// passed back to this process).
-    fn twins_of(&self, i: usize, shown: &[Row<'_>]) -> Vec<i32> {
-        let (me, my_change) = shown[i];
-        if !is_open_socket(me, my_change) {
-            return Vec::new();
-        }
-        self.by_inode
-            .get(&me.inode)
-            .into_iter()
-            .flatten()
-            .filter(|&&j| j != i)
-            .map(|&j| shown[j].0.fd)
-            .collect()
-    }
-
-    /// The fds of shown sockets that are the client end of a queued connection: by crossed
-    /// addresses for TCP, by inode for Unix (the kernel names a pending Unix connection by its
-    /// client).
-    fn pending_partners(&self, conn: &PendingConn, shown: &[Row<'_>]) -> Vec<i32> {
-        let candidates = match (conn.peer_inode, &conn.local, &conn.remote) {
-            (Some(client), _, _) => self.by_inode.get(&client),
-            (None, Some(local), Some(remote)) => {
-                self.by_ends.get(&(remote.as_str(), local.as_str()))
-            }
-            _ => None,
-        };
-        candidates
-            .into_iter()
-            .flatten()
-            .map(|&j| &shown[j].0)
-            .filter(|row| conn.peer_inode.is_some() || row.label() == conn.kind)
-            .map(|row| row.fd)
-            .collect()
-    }
-}
-
 /// The text of each column for a queued connection: no fd yet, and for TCP the bytes already
 /// waiting in it.
 fn pending_texts(conn: &PendingConn, change: &Change, partners: &[i32]) -> [String; 9] {
@@ -420,10 +314,10 @@ fn pending_texts(conn: &PendingConn, change: &Change, partners: &[i32]) -> [Stri
         mark(change).to_string(),
         QUEUED_FD.to_string(),
         QUEUED_NAME.to_string(),
-        sanitize_line(&conn.kind),
-        shown_or_empty(conn.local.as_deref()),
-        remote_text(conn.remote.as_deref(), partners),
-        sanitize_line(&conn.state),
+        sanitize_line(&conn.label()),
+        endpoint_text(conn.local.as_ref()),
+        remote_text(conn.remote.as_ref(), partners),
+        sanitize_line(conn.state.name()),
         queue(conn.recv_q),
         queue(conn.send_q),
     ]
@@ -451,13 +345,13 @@ fn cell_texts(
     twins: &[i32],
 ) -> [String; 9] {
     let local = if row.kind == Kind::Socket {
-        &row.local
+        endpoint_text(row.local.as_ref())
     } else {
-        &row.target
+        shown_or_empty(row.target.as_deref())
     };
     let state = match change {
         Change::Closed => "closed".to_string(),
-        _ => shown_or_empty(row.state.as_deref()),
+        _ => shown_or_empty(row.state.map(SockState::name)),
     };
     // A closed fd has no queues any more, whatever the old row said.
     let queue = |q: Option<u64>| match change {
@@ -469,8 +363,8 @@ fn cell_texts(
         row.fd.to_string(),
         name_text(row.fd, labels, twins),
         sanitize_line(&row.label()),
-        shown_or_empty(local.as_deref()),
-        remote_text(row.remote.as_deref(), partners),
+        local,
+        remote_text(row.remote.as_ref(), partners),
         state,
         queue(row.recv_q),
         queue(row.send_q),
@@ -493,6 +387,24 @@ fn shown_or_empty(value: Option<&str>) -> String {
         Some(v) if !v.is_empty() => sanitize_line(v),
         _ => EMPTY.to_string(),
     }
+}
+
+/// An address as a cell, or `-` when there is none. Its display is escaped already.
+fn endpoint_text(endpoint: Option<&Endpoint>) -> String {
+    match endpoint.map(address_text) {
+        Some(text) if !text.is_empty() => text,
+        _ => EMPTY.to_string(),
+    }
+}
+
+/// An address's text, made in one allocation for the usual lengths.
+fn address_text(endpoint: &Endpoint) -> String {
+    use std::fmt::Write as _;
+    // `[ffff:…]:65535` is 47 characters; most addresses are far shorter.
+    let mut text = String::with_capacity(48);
+    // Writing to a String cannot fail.
+    let _ = write!(text, "{endpoint}");
+    text
 }
 
 /// The NAME column: the session's name for the fd, marked when its handle was detached, and
@@ -521,13 +433,13 @@ fn name_text(fd: i32, labels: &Labels, twins: &[i32]) -> String {
 }
 
 /// The REMOTE column, followed by the fds of the other end when it lives in this process.
-fn remote_text(remote: Option<&str>, partners: &[i32]) -> String {
+fn remote_text(remote: Option<&Endpoint>, partners: &[i32]) -> String {
     if partners.is_empty() {
-        return shown_or_empty(remote);
+        return endpoint_text(remote);
     }
     let fds: Vec<String> = partners.iter().map(|fd| format!("fd {fd}")).collect();
-    match remote.filter(|r| !r.is_empty()) {
-        Some(remote) => format!("{} ↔ {}", sanitize_line(remote), fds.join(", ")),
+    match remote.map(address_text).filter(|r| !r.is_empty()) {
+        Some(remote) => format!("{remote} ↔ {}", fds.join(", ")),
         // An unnamed unix peer has no address to show, only where it lives.
         None => format!("↔ {}", fds.join(", ")),
     }
@@ -580,6 +492,8 @@ fn changed_columns(change: &Change) -> Vec<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::net::{Family, SockType};
+    use crate::render::diff::tests::{at, in_state};
     use crate::render::diff::tests::{queued, tcp, tty};
     use crate::render::layout::{display_width, strip_ansi};
 
@@ -593,17 +507,17 @@ mod tests {
 
     fn connected(fd: i32, inode: u64, local: &str, remote: &str) -> FdRow {
         let mut row = tcp(fd, inode);
-        row.local = Some(local.into());
-        row.remote = Some(remote.into());
-        row.state = Some("ESTABLISHED".into());
+        row.local = Some(at(local));
+        row.remote = Some(at(remote));
+        row.state = in_state("ESTABLISHED");
         row
     }
 
     fn unix(fd: i32, path: &str) -> FdRow {
         let mut row = tcp(fd, 1000 + fd as u64);
-        row.family = Some("unix".into());
-        row.local = Some(path.into());
-        row.state = Some("LISTEN".into());
+        row.family = Some(Family::Unix);
+        row.local = Some(at(path));
+        row.state = in_state("LISTEN");
         row.send_q = Some(128);
         row
     }
@@ -613,12 +527,12 @@ mod tests {
         let mut rows: Vec<(FdRow, Change)> = (3..1003)
             .map(|fd| {
                 let mut row = tcp(fd, fd as u64);
-                row.state = Some("LISTEN".into());
+                row.state = in_state("LISTEN");
                 (row, Change::Same)
             })
             .collect();
         let mut fresh = tcp(1003, 5000);
-        fresh.state = Some("ESTABLISHED".into());
+        fresh.state = in_state("ESTABLISHED");
         rows.push((fresh, Change::New));
         let opts = PanelOptions {
             max_rows: Some(20),
@@ -649,7 +563,7 @@ mod tests {
         );
 
         let mut mixed = rows.clone();
-        mixed[0].0.state = Some("CLOSE_WAIT".into());
+        mixed[0].0.state = in_state("CLOSE_WAIT");
         let lines = panel_lines(
             &mixed,
             &Labels::default(),
@@ -690,8 +604,8 @@ mod tests {
 
     fn sample() -> Vec<(FdRow, Change)> {
         let mut listener = tcp(3, 10);
-        listener.local = Some("127.0.0.1:8080".into());
-        listener.state = Some("LISTEN".into());
+        listener.local = Some(at("127.0.0.1:8080"));
+        listener.state = in_state("LISTEN");
         listener.send_q = Some(128);
         vec![
             (tty(0), Change::Same),
@@ -749,7 +663,7 @@ mod tests {
     #[test]
     fn no_pairing_across_kinds_or_with_closed_rows() {
         let mut udp = connected(5, 12, "127.0.0.1:8080", "127.0.0.1:40000");
-        udp.sock_type = Some("dgram".into());
+        udp.sock_type = Some(SockType::Dgram);
         let rows = vec![
             (
                 connected(4, 11, "127.0.0.1:40000", "127.0.0.1:8080"),
@@ -854,7 +768,7 @@ mod tests {
     #[test]
     fn queued_connections_of_a_closed_or_hidden_listener_are_not_shown() {
         let mut listener = tcp(3, 10);
-        listener.state = Some("LISTEN".into());
+        listener.state = in_state("LISTEN");
         let pending = vec![(queued("127.0.0.1:40000", "ESTABLISHED"), Change::Same)];
         let closed = vec![(listener.clone(), Change::Closed)];
         let lines = panel_lines_with_pending(&closed, &pending, &Labels::default(), &plain(120));
@@ -872,7 +786,7 @@ mod tests {
             let mut row = unix(fd, "");
             row.inode = inode;
             row.local = None;
-            row.state = Some("CONNECTED".into());
+            row.state = in_state("CONNECTED");
             row.peer_inode = Some(peer);
             (row, Change::Same)
         };
@@ -894,14 +808,15 @@ mod tests {
         let mut client = unix(4, "");
         client.inode = 51;
         client.local = None;
-        client.remote = Some("@srv".into());
-        client.state = Some("CONNECTED".into());
+        client.remote = Some(at("@srv"));
+        client.state = in_state("CONNECTED");
         let conn = PendingConn {
             listener_fd: 3,
-            kind: "unix/stream".into(),
-            local: Some("@srv".into()),
+            family: Family::Unix,
+            sock_type: SockType::Stream,
+            local: Some(at("@srv")),
             remote: None,
-            state: "CONNECTED".into(),
+            state: SockState::Connected,
             peer_inode: Some(51),
             recv_q: None,
             send_q: None,
@@ -997,9 +912,10 @@ mod tests {
             8,
             "/run/user/1000/some/really/long/directory/name/for/sockets/peer.sock",
         );
-        peer.remote =
-            Some("/var/lib/another/very/long/path/that/never/ends/at/all/server.sock".into());
-        peer.state = Some("CONNECTED".into());
+        peer.remote = Some(at(
+            "/var/lib/another/very/long/path/that/never/ends/at/all/server.sock",
+        ));
+        peer.state = in_state("CONNECTED");
         let mut rows = sample();
         rows.push((
             unix(

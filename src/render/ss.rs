@@ -12,9 +12,10 @@ use comfy_table::{CellAlignment, ContentArrangement, Table, TableComponent};
 
 use super::safe::sanitize_line;
 use super::Labels;
-use crate::fdtable::diag::{self, state, DiagSocket, Family, Netid, States};
+use crate::fdtable::diag::{self, DiagSocket, Netid, States};
 use crate::fdtable::{Kind, Snapshot};
 use crate::lang::SsFilter;
+use crate::net::{Endpoint, Family, TcpState};
 
 /// The column headers, in order.
 const HEADERS: [&str; 7] = ["Netid", "State", "Recv-Q", "Send-Q", "Local", "Peer", "FD"];
@@ -33,11 +34,11 @@ const QUEUED: &str = "(queued)";
 /// What `ss` shows by default: connections, without LISTEN, UNCONN, TIME_WAIT and half-open ones.
 fn connected_states() -> States {
     States::ALL.without(States::of(&[
-        state::LISTEN,
-        state::CLOSE,
-        state::TIME_WAIT,
-        state::SYN_RECV,
-        state::NEW_SYN_RECV,
+        TcpState::Listen,
+        TcpState::Close,
+        TcpState::TimeWait,
+        TcpState::SynRecv,
+        TcpState::NewSynRecv,
     ]))
 }
 
@@ -56,7 +57,7 @@ pub fn ss_lines(
     let wanted = if filter.all {
         States::ALL
     } else if filter.listening {
-        States::of(&[state::LISTEN, state::CLOSE])
+        States::of(&[TcpState::Listen, TcpState::Close])
     } else {
         connected_states()
     };
@@ -68,7 +69,7 @@ pub fn ss_lines(
             // Listeners and queued connections are always fetched: a queued connection is told
             // apart (and put under its listener) only by comparing it with the listeners.
             let fetch = wanted
-                .with(States::of(&[state::LISTEN]))
+                .with(States::of(&[TcpState::Listen]))
                 .with(States::of(&diag::QUEUED_STATES));
             for family in [Family::Inet, Family::Inet6] {
                 let name = if family == Family::Inet {
@@ -193,15 +194,8 @@ impl Line {
 /// for Unix sockets the name (or `*`) and the inode.
 fn local_text(socket: &DiagSocket) -> String {
     match socket.family {
-        Family::Unix => format!(
-            "{} {}",
-            socket.local.as_deref().unwrap_or("*"),
-            socket.inode
-        ),
-        family => socket
-            .local
-            .clone()
-            .unwrap_or_else(|| wildcard(family).into()),
+        Family::Unix => format!("{} {}", name_or_star(socket.local.as_ref()), socket.inode),
+        family => address_or_wildcard(socket.local.as_ref(), family),
     }
 }
 
@@ -211,14 +205,21 @@ fn peer_text(socket: &DiagSocket) -> String {
     match socket.family {
         Family::Unix => format!(
             "{} {}",
-            socket.remote.as_deref().unwrap_or("*"),
+            name_or_star(socket.remote.as_ref()),
             socket.peer_inode.unwrap_or(0)
         ),
-        family => socket
-            .remote
-            .clone()
-            .unwrap_or_else(|| wildcard(family).into()),
+        family => address_or_wildcard(socket.remote.as_ref(), family),
     }
+}
+
+/// A Unix socket's name, or `*` for an unnamed one.
+fn name_or_star(name: Option<&Endpoint>) -> String {
+    name.map_or_else(|| "*".to_string(), ToString::to_string)
+}
+
+/// An inet address, or the family's wildcard when there is none.
+fn address_or_wildcard(address: Option<&Endpoint>, family: Family) -> String {
+    address.map_or_else(|| wildcard(family).to_string(), ToString::to_string)
 }
 
 /// What `ss` writes for "any address, any port" in a family.
@@ -277,7 +278,7 @@ impl Listing {
     /// alone, as `ss` shows it, but says whose queue it is in.
     fn add_tcp(&mut self, sockets: &[DiagSocket], wanted: States, ours: &Ours<'_>) {
         let listeners: Vec<usize> = (0..sockets.len())
-            .filter(|&i| sockets[i].state == state::LISTEN)
+            .filter(|&i| sockets[i].is_in(TcpState::Listen))
             .collect();
         // For each socket, the listener whose queue it waits in: the first that matches.
         let owner: Vec<Option<usize>> = sockets
@@ -289,9 +290,9 @@ impl Listing {
                     .find(|&l| s.is_queued_on(&sockets[l]))
             })
             .collect();
-        let show_listeners = wanted.contains(state::LISTEN);
+        let show_listeners = wanted.contains(TcpState::Listen.number());
         for (i, socket) in sockets.iter().enumerate() {
-            if socket.state == state::LISTEN {
+            if socket.is_in(TcpState::Listen) {
                 if !show_listeners {
                     continue;
                 }
@@ -333,21 +334,21 @@ impl Listing {
     fn add_unix(&mut self, sockets: &[DiagSocket], wanted: States, ours: &Ours<'_>) {
         for socket in sockets.iter().filter(|s| wanted.contains(s.state)) {
             self.add(Line::of(socket, ours));
-            if socket.state != state::LISTEN {
+            if !socket.is_in(TcpState::Listen) {
                 continue;
             }
             for &client in &socket.pending {
                 let client_name = sockets
                     .iter()
                     .find(|s| client != 0 && s.inode == client)
-                    .and_then(|s| s.local.clone());
+                    .and_then(|s| s.local.as_ref());
                 self.add(Line {
                     netid: format!("{NESTED}{}", socket.netid.name()),
-                    state: "ESTAB".into(),
+                    state: TcpState::Established.ss_name().into(),
                     recv_q: "-".into(),
                     send_q: "-".into(),
-                    local: format!("{} *", socket.local.as_deref().unwrap_or("*")),
-                    peer: format!("{} {client}", client_name.as_deref().unwrap_or("*")),
+                    local: format!("{} *", name_or_star(socket.local.as_ref())),
+                    peer: format!("{} {client}", name_or_star(client_name)),
                     fd: QUEUED.into(),
                 });
             }

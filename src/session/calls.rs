@@ -15,6 +15,8 @@ use super::address::show_addr;
 use super::outcome::failed_call;
 use super::{seconds, Failure, Object, Outcome, Session};
 use crate::lang::{AddrSpec, Family, SockRef, SockType};
+use crate::net::SockState::Tcp;
+use crate::net::TcpState::{Close, CloseWait, Closing, FinWait1, FinWait2};
 use crate::render::escape_bytes;
 use crate::sys::{interrupted, wait_until, WaitError};
 
@@ -40,6 +42,7 @@ pub(super) fn domain_of(family: Family) -> Domain {
         Family::Inet => Domain::IPV4,
         Family::Inet6 => Domain::IPV6,
         Family::Unix => Domain::UNIX,
+        Family::Other(number) => Domain::from(number),
     }
 }
 
@@ -50,6 +53,7 @@ pub(super) fn type_of(sock_type: SockType) -> Type {
         SockType::Dgram => Type::DGRAM,
         SockType::Seqpacket => Type::SEQPACKET,
         SockType::Raw => Type::RAW,
+        SockType::Other(number) => Type::from(number),
     }
 }
 
@@ -172,6 +176,7 @@ impl Session {
             (_, SockType::Seqpacket) => (Some(Protocol::SCTP), "IPPROTO_SCTP"),
             (Family::Inet, SockType::Raw) => (Some(Protocol::ICMPV4), "IPPROTO_ICMP"),
             (_, SockType::Raw) => (Some(Protocol::ICMPV6), "IPPROTO_ICMPV6"),
+            (_, SockType::Other(_)) => (None, "0"),
         };
         let call = format!(
             "socket({}, {}, {protocol_name})",
@@ -444,7 +449,7 @@ Errno::EPIPE => {
                             // EPIPE means this side may not send: because the peer is gone, or
                             // because this socket's own sending side was shut down.
                             let state = crate::fdtable::inspect_fd(fd).and_then(|row| row.state);
-                            if matches!(state.as_deref(), Some("FIN_WAIT1" | "FIN_WAIT2" | "CLOSING")) {
+                            if matches!(state, Some(Tcp(FinWait1 | FinWait2 | Closing))) {
                                 failure.with_hint(format!("fd {fd} shut down its own sending side (shutdown wr); it can still receive, not send"))
                             } else {
                                 failure.with_hint("the peer closed the connection; there is no one left to receive: close this socket")
@@ -524,11 +529,11 @@ Errno::EPIPE => {
             Ok(0) if max > 0 => {
                 out.say(format!("{call} = 0"));
                 let state = crate::fdtable::inspect_fd(fd).and_then(|row| row.state);
-                out.say(match state.as_deref() {
-                    Some("CLOSE_WAIT") => format!(
+                out.say(match state {
+                    Some(Tcp(CloseWait)) => format!(
                         "EOF: the peer closed its side; fd {fd} sits in CLOSE_WAIT until you close it"
                     ),
-                    Some("CLOSE") => format!(
+                    Some(Tcp(Close)) => format!(
                         "EOF: the connection of fd {fd} is gone (closed, refused or reset); nothing more will arrive"
                     ),
                     _ => format!("EOF: the peer will send nothing more on fd {fd}"),

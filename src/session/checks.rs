@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 use super::{seconds, Failure, Outcome, Session};
 use crate::fdtable::inspect_fd;
 use crate::lang::Check;
+use crate::net::SockState;
 use crate::render::escape_bytes;
 use crate::sys::{errno_name, interrupted};
 
@@ -17,11 +18,11 @@ impl Session {
         let held = match check {
             Check::State { sock, state } => {
                 let fd = self.resolve(sock)?;
-                let now = self.wait_for_state(fd, state);
-                if now.as_deref() != Some(state.as_str()) {
+                let now = self.wait_for_state(fd, *state);
+                if !now.is_some_and(|now| now.same_name(*state)) {
                     return Err(check_failed(format!(
                         "expected fd {fd} in state {state}, got {} (waited {})",
-                        now.as_deref().unwrap_or("no state"),
+                        now.map_or("no state", SockState::name),
                         seconds(self.settings.timeout)
                     )));
                 }
@@ -140,13 +141,12 @@ impl Session {
     }
 
     /// Waits up to the timeout for fd to reach `state`; returns the last state seen.
-    fn wait_for_state(&self, fd: i32, state: &str) -> Option<String> {
+    fn wait_for_state(&self, fd: i32, state: SockState) -> Option<SockState> {
         let deadline = Instant::now() + self.settings.timeout;
         loop {
-            let now = inspect_fd(fd)
-                .and_then(|row| row.state)
-                .map(|s| s.into_owned());
-            if now.as_deref() == Some(state) || Instant::now() >= deadline || interrupted() {
+            let now = inspect_fd(fd).and_then(|row| row.state);
+            let reached = now.is_some_and(|now| now.same_name(state));
+            if reached || Instant::now() >= deadline || interrupted() {
                 return now;
             }
             std::thread::sleep(STATE_POLL);

@@ -238,7 +238,7 @@ impl Session {
                     || "something sockplay cannot inspect".to_string(),
                     |row| match &row.target {
                         Some(target) => format!("{} ({target})", row.label()),
-                        None => row.label(),
+                        None => row.label().into_owned(),
                     },
                 );
                 drop(owned);

@@ -13,6 +13,7 @@ use super::outcome::failed_call;
 use super::{Failure, Object, Outcome, Session};
 use crate::fdtable::{inspect_fd, Kind};
 use crate::lang::{Interest, SockRef};
+use crate::net::{SockState, TcpState};
 use crate::sys::{
     epoll_wait_once, poll_once, select_until, wait_in_slices, ReadyError, FD_SETSIZE,
 };
@@ -170,12 +171,13 @@ fn readable_because(fd: i32) -> String {
             "data is waiting".into()
         };
     }
-    match (row.state.as_deref(), row.recv_q) {
-        (Some("LISTEN"), Some(n)) if n > 1 => {
+    let listening = row.state.is_some_and(SockState::is_listening);
+    match (row.state, row.recv_q) {
+        (_, Some(n)) if listening && n > 1 => {
             format!("{n} connections are waiting to be accepted")
         }
-        (Some("LISTEN"), _) => "a connection is waiting to be accepted".into(),
-        (Some("CLOSE"), Some(0)) => {
+        _ if listening => "a connection is waiting to be accepted".into(),
+        (Some(SockState::Tcp(TcpState::Close)), Some(0)) => {
             "EOF: the peer closed, or the connection failed (recv says which)".into()
         }
         (_, Some(0)) => "EOF: the peer closed (recv returns 0)".into(),

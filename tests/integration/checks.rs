@@ -5,7 +5,7 @@ use std::io::{Read, Write};
 use std::thread;
 use std::time::Duration;
 
-use crate::support::{accept_within, listener, Test, PAIR};
+use crate::support::{accept_within, listener, unique_name, Test, PAIR};
 
 /// Runs `PAIR` followed by `rest`, with the panel off.
 fn pair_then(rest: &str) -> Test {
@@ -28,6 +28,24 @@ fn expect_state_holds_for_the_current_state() {
     .stdout_contains("✓ fd 5 is ESTABLISHED")
     .stdout_contains("✓ fd 4 is ESTABLISHED")
     .run();
+}
+
+#[test]
+fn expect_state_names_unix_and_udp_states_as_the_panel_shows_them() {
+    let name = unique_name("state");
+    Test::new()
+        .args(["--panel", "off"])
+        .script(format!(
+            "socket unix stream as u\nbind u @{name}\nlisten u\nexpect state u listen\n\
+             socketpair unix stream as a b\nexpect state a CONNECTED\n\
+             socket udp as d\nexpect state d UNCONNECTED\nset timeout 0.2\nexpect state u CONNECTED\n"
+        ))
+        .status(1)
+        .stdout_contains("✓ fd 3 is LISTEN")
+        .stdout_contains("✓ fd 4 is CONNECTED")
+        .stdout_contains("✓ fd 6 is UNCONNECTED")
+        .stderr_contains("test.sock:10: expected fd 3 in state CONNECTED, got LISTEN")
+        .run();
 }
 
 #[test]
