@@ -15,6 +15,7 @@ mod pty;
 mod random_lines;
 mod replay;
 mod robustness;
+mod round_trip;
 mod ss;
 mod support;
 mod transcript;

@@ -21,7 +21,7 @@ use nix::pty::{grantpt, posix_openpt, ptsname_r, unlockpt};
 use rexpect::session::StreamSession;
 use tempfile::TempDir;
 
-const PROMPT: &str = "sockplay> ";
+pub(crate) const PROMPT: &str = "sockplay> ";
 
 /// The longest any single expectation waits: generous, so only a real hang trips it.
 const EXPECT_TIMEOUT_MS: u64 = 10_000;
@@ -34,7 +34,7 @@ const ROWS: u16 = 50;
 type ExpectError = rexpect::error::Error;
 
 /// One interactive sockplay on its own pseudo-terminal, with its own history directory.
-struct Repl {
+pub(crate) struct Repl {
     term: StreamSession<File>,
     child: Child,
     state: TempDir,
@@ -64,7 +64,7 @@ impl Repl {
     }
 
     /// Starts `sockplay ARGS…` on a fresh pty of the given size.
-    fn spawn_with(columns: u16, rows: u16, args: &[&str]) -> Repl {
+    pub(crate) fn spawn_with(columns: u16, rows: u16, args: &[&str]) -> Repl {
         let state = tempfile::tempdir().expect("temporary directory");
         let (master, slave) = open_pty(columns, rows);
         let mut command = Command::new(env!("CARGO_BIN_EXE_sockplay"));
@@ -124,12 +124,12 @@ impl Repl {
     }
 
     /// Presses Ctrl-`key`.
-    fn control(&mut self, key: char) {
+    pub(crate) fn control(&mut self, key: char) {
         self.term.send_control(key).expect("write to the pty");
     }
 
     /// Waits for `needle` on the screen; returns what came before it.
-    fn expect(&mut self, needle: &str) -> String {
+    pub(crate) fn expect(&mut self, needle: &str) -> String {
         match self.term.exp_string(&bytes_as_chars(needle)) {
             Ok(before) => chars_as_utf8(&before),
             Err(e) => self.fail(&format!("{needle:?}"), e),
@@ -164,7 +164,7 @@ impl Repl {
 
     /// Enters `line` and returns everything shown until the next prompt, decoded. Waits for
     /// `needle` first: while a hint is shown the line editor redraws the prompt as keys arrive.
-    fn step(&mut self, line: &str, needle: &str) -> String {
+    pub(crate) fn step(&mut self, line: &str, needle: &str) -> String {
         self.enter(line);
         let before = self.expect(needle);
         let after = self.expect(PROMPT);
@@ -172,7 +172,7 @@ impl Repl {
     }
 
     /// Waits at most `limit` for sockplay to exit.
-    fn exit_status(&mut self, limit: Duration) -> ExitStatus {
+    pub(crate) fn exit_status(&mut self, limit: Duration) -> ExitStatus {
         let deadline = Instant::now() + limit;
         loop {
             if let Some(status) = self.child.try_wait().expect("waitpid") {
@@ -412,7 +412,7 @@ fn decoded(read: &str) -> String {
 
 /// The lines a terminal would show for raw output: escape sequences removed, and a carriage return
 /// starting over (the line editor redraws the line that way as keys arrive).
-fn screen_lines(raw: &str) -> Vec<String> {
+pub(crate) fn screen_lines(raw: &str) -> Vec<String> {
     let mut text = String::new();
     let mut chars = raw.chars().peekable();
     while let Some(c) = chars.next() {
