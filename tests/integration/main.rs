@@ -1,5 +1,6 @@
 //! sockplay's integration tests: the real binary, real kernel sockets, real peers. One module per
-//! feature; `support` holds the `Test` builder they all use.
+//! feature; `support` holds the `Test` builder they all use, `transcript` makes output comparable
+//! across runs, and `golden` holds every example script to its committed transcript.
 
 mod api;
 mod checks;
