@@ -358,12 +358,12 @@ pub fn line_diff(expected: &str, actual: &str) -> Option<String> {
             ops.push((' ', old[i], i + 1));
             i += 1;
             j += 1;
-        } else if j < new.len() && (i == old.len() || common[i][j + 1] >= common[i + 1][j]) {
-            ops.push(('+', new[j], i + 1));
-            j += 1;
-        } else {
+        } else if i < old.len() && (j == new.len() || common[i + 1][j] >= common[i][j + 1]) {
             ops.push(('-', old[i], i + 1));
             i += 1;
+        } else {
+            ops.push(('+', new[j], i + 1));
+            j += 1;
         }
     }
     const CONTEXT: usize = 3;
@@ -472,6 +472,6 @@ fn the_line_diff_marks_what_changed_with_context() {
     assert_eq!(line_diff("a\nb\nc", "a\nb\nc"), None);
     assert_eq!(
         line_diff("1\n2\n3\n4\n5\n6\n7\n8\n9", "1\n2\n3\n4\n5\nsix\n7\n8\n9").as_deref(),
-        Some("@@ expected line 3 @@\n  3\n  4\n  5\n+ six\n- 6\n  7\n  8\n  9\n")
+        Some("@@ expected line 3 @@\n  3\n  4\n  5\n- 6\n+ six\n  7\n  8\n  9\n")
     );
 }
