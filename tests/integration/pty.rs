@@ -64,7 +64,7 @@ impl Repl {
     }
 
     /// Starts `sockplay ARGS…` on a fresh pty of the given size.
-    fn spawn_with(columns: u16, rows: u16, args: &[&str]) -> Repl {
+    pub(crate) fn spawn_with(columns: u16, rows: u16, args: &[&str]) -> Repl {
         let state = tempfile::tempdir().expect("temporary directory");
         let (master, slave) = open_pty(columns, rows);
         let mut command = Command::new(env!("CARGO_BIN_EXE_sockplay"));
@@ -172,7 +172,7 @@ impl Repl {
     }
 
     /// Waits at most `limit` for sockplay to exit.
-    fn exit_status(&mut self, limit: Duration) -> ExitStatus {
+    pub(crate) fn exit_status(&mut self, limit: Duration) -> ExitStatus {
         let deadline = Instant::now() + limit;
         loop {
             if let Some(status) = self.child.try_wait().expect("waitpid") {
@@ -421,7 +421,7 @@ fn decoded(read: &str) -> String {
 
 /// The lines a terminal would show for raw output: escape sequences removed, and a carriage return
 /// starting over (the line editor redraws the line that way as keys arrive).
-fn screen_lines(raw: &str) -> Vec<String> {
+pub(crate) fn screen_lines(raw: &str) -> Vec<String> {
     let mut text = String::new();
     let mut chars = raw.chars().peekable();
     while let Some(c) = chars.next() {
