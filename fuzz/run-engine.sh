@@ -1,0 +1,12 @@
+#!/bin/sh
+# Runs the engine_script target in a private user + network namespace whose one interface is
+# loopback, so the scripts it makes up reach no address outside this machine.
+# Usage: ./run-engine.sh [SECONDS]   (default 600)
+set -eu
+cd "$(dirname "$0")"
+secs=${1:-600}
+mkdir -p corpus/engine_script
+exec unshare --user --map-root-user --net sh -c "
+    ip link set lo up
+    exec cargo +nightly fuzz run engine_script \"$PWD/corpus/engine_script\" -- \
+        -max_total_time=$secs -dict=engine_script.dict -timeout=20 -rss_limit_mb=4096 -jobs=1"
