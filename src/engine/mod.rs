@@ -150,7 +150,7 @@ impl Engine {
         // What the front end added (help, the table, the sentences) is part of what checks can see.
         self.session.remember(command, &outcome);
         if self.session.settings.explain {
-            if let Some(python) = crate::explain::python(command) {
+            if let Some(python) = command.python() {
                 outcome.lines.insert(0, format!(">>> {python}"));
             }
         }
