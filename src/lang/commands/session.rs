@@ -255,7 +255,8 @@ it the call fails with ETIMEDOUT and the socket stays usable. `set panel right|b
 hides the FD panel. `set explain python` shows, under each command, the Python line that makes the
 same call (`conn, addr = srv.accept()`).
 Example:  set timeout 1.5     set panel below     set explain python",
-    args: &[Arg::Choice(SettingName::WORDS), Arg::Text],
+    // What follows depends on the setting: the usage spells it out.
+    args: &[Arg::Choice(SettingName::WORDS)],
     runs_in: RunsIn::Engine,
     panel: Panel::Hidden,
     parse: |args| {
