@@ -6,7 +6,6 @@
 
 pub mod cli;
 pub mod engine;
-pub mod explain;
 pub mod fdtable;
 pub mod help;
 pub mod lang;

@@ -1,8 +1,10 @@
-//! The one engine under every front end: it executes a command in the session, takes the FD snapshot,
-//! diffs it against the previous one and prints the step — as text with the panel, or as JSON.
+//! The one engine under every front end: it has a command executed by the session or answers it
+//! itself (as the command's definition says), takes the FD snapshot, diffs it against the previous
+//! one and prints the step — as text with the panel, or as JSON.
 
 mod front;
 mod meaning;
+mod recording;
 mod script_files;
 mod shell;
 
@@ -12,17 +14,14 @@ pub use script_files::{read_capped, read_script, FileError};
 use std::io::{self, Write};
 use std::sync::Arc;
 
-use nix::errno::Errno;
-
 use crate::fdtable::{snapshot, PendingConn, Snapshot};
-use crate::help;
-use crate::lang::Command;
+use crate::lang::{Command, RunsIn};
 use crate::render::terminal::{self, Terminal};
 use crate::render::{
-    changes, diff_pending, fds_json, panel_lines_of, safe_line, side_by_side, ss_lines, Change,
-    Changes, ErrorJson, Labels, PanelOptions, PanelPlacement, Row, StepJson,
+    changes, diff_pending, fds_json, panel_lines_of, safe_line, side_by_side, Change, Changes,
+    ErrorJson, Labels, PanelOptions, PanelPlacement, Row, StepJson,
 };
-use crate::session::{Failure, Outcome, Session};
+use crate::session::{Outcome, Session};
 use crate::sys::{clear_interrupt, errno_name};
 
 /// The fewest panel rows shown however small the screen: a summary below this says little.
@@ -55,7 +54,7 @@ pub struct Engine {
     /// The table after the last step, shared with that step's record rather than copied.
     previous: Arc<Snapshot>,
     pub view: View,
-    recording: Option<front::Recording>,
+    recording: Option<recording::Recording>,
     source_depth: usize,
 }
 
@@ -96,49 +95,21 @@ impl Engine {
     pub fn step(&mut self, command: &Command) -> Step {
         clear_interrupt();
         let names_before = self.session.labels();
-        let mut outcome = match self.run_front(command) {
-            Some(outcome) => outcome,
-            None => self.session.execute(command),
-        };
-        let now = snapshot();
-        let changes = changes(&self.previous, &now);
-        // Commands the front end answers: their text is part of the step's output, for checks too.
-        match command {
-            Command::Help { topic } => match help::help_lines(topic.as_deref()) {
-                Ok(lines) => outcome.lines.extend(lines),
-                Err(message) => outcome.failure = Some(Failure::usage(message)),
-            },
-            Command::Fds => {
-                let same = Change::Same;
-                let rows: Vec<Row> = now.rows.iter().map(|r| (r, &same)).collect();
-                let pending: Vec<_> = now
-                    .pending
-                    .iter()
-                    .map(|p| (p.clone(), Change::Same))
-                    .collect();
-                // `fds` prints the whole table, however tall.
-                let options = PanelOptions {
-                    width: self.width(),
-                    color: false,
-                    max_rows: None,
+        // The one place that decides who carries a command out: its definition says where it runs.
+        let (mut outcome, now) = match command.runs_in() {
+            RunsIn::Session => {
+                let outcome = match self.refusal(command) {
+                    Some(failure) => Outcome {
+                        failure: Some(failure),
+                        ..Outcome::default()
+                    },
+                    None => self.session.execute(command),
                 };
-                outcome.lines.extend(panel_lines_of(
-                    &rows,
-                    &pending,
-                    &self.session.labels(),
-                    &options,
-                ));
+                (outcome, snapshot())
             }
-            Command::Ss(filter) => match ss_lines(filter, &now, &self.session.labels()) {
-                Ok(lines) => outcome.lines.extend(lines),
-                Err(e) => {
-                    let errno = Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO));
-                    let message = format!("the kernel's socket list (sock_diag): {}", errno.desc());
-                    outcome.failure = Some(Failure::os(errno, message));
-                }
-            },
-            _ => {}
-        }
+            RunsIn::Engine => self.run_front(command),
+        };
+        let changes = changes(&self.previous, &now);
         if command.shows_panel() {
             let labels = self.session.labels();
             outcome.lines.extend(meaning::notes(
@@ -150,7 +121,7 @@ impl Engine {
         // What the front end added (help, the table, the sentences) is part of what checks can see.
         self.session.remember(command, &outcome);
         if self.session.settings.explain {
-            if let Some(python) = crate::explain::python(command) {
+            if let Some(python) = command.python() {
                 outcome.lines.insert(0, format!(">>> {python}"));
             }
         }

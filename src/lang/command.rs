@@ -6,7 +6,8 @@ use std::time::Duration;
 use std::path::PathBuf;
 
 use super::sockopt::{OptValue, SockOpt};
-use super::AddrSpec;
+use super::{AddrSpec, CommandSpec, Panel, RunsIn};
+use crate::net::words;
 use crate::render::PanelPlacement;
 
 pub use crate::net::{Family, SockType};
@@ -57,6 +58,23 @@ pub enum How {
     Read,
     Write,
     Both,
+}
+
+words!(How {
+    "rd" => How::Read,
+    "wr" => How::Write,
+    "rdwr" => How::Both,
+});
+
+impl How {
+    /// The C constant (`SHUT_WR`), as strace and Python's socket module name it.
+    pub fn constant(self) -> &'static str {
+        match self {
+            How::Read => "SHUT_RD",
+            How::Write => "SHUT_WR",
+            How::Both => "SHUT_RDWR",
+        }
+    }
 }
 
 /// The events an epoll registration asks for.
@@ -277,75 +295,80 @@ pub enum Command {
 }
 
 impl Command {
-    /// The command's name, for messages about the previous step.
-    pub fn name(&self) -> &'static str {
+    /// The command's one definition in the table: every fact about it (name, help, where it runs,
+    /// whether the panel follows it, its Python line) is read from there.
+    pub fn spec(&self) -> &'static CommandSpec {
+        use super::commands::{checks, data, handles, multiplexing, session, sockets};
         match self {
-            Command::Socket { .. } => "socket",
-            Command::Bind { .. } => "bind",
-            Command::Listen { .. } => "listen",
-            Command::Accept { .. } => "accept",
-            Command::Connect { .. } => "connect",
-            Command::Send { .. } => "send",
-            Command::Recv { .. } => "recv",
-            Command::Fileno { .. } => "fileno",
-            Command::Detach { .. } => "detach",
-            Command::Close { .. } => "close",
-            Command::Socketpair { .. } => "socketpair",
-            Command::SendTo { .. } => "sendto",
-            Command::RecvFrom { .. } => "recvfrom",
-            Command::Shutdown { .. } => "shutdown",
-            Command::SetSockOpt { .. } => "setsockopt",
-            Command::GetSockOpt { .. } => "getsockopt",
-            Command::GetSockName { .. } => "getsockname",
-            Command::GetPeerName { .. } => "getpeername",
-            Command::Nonblock { .. } => "nonblock",
-            Command::Dup { .. } => "dup",
-            Command::Makefile { .. } => "makefile",
-            Command::ReadLine { .. } => "readline",
-            Command::Read { .. } => "read",
-            Command::Write { .. } => "write",
-            Command::Flush { .. } => "flush",
-            Command::Select { .. } => "select",
-            Command::Poll { .. } => "poll",
+            Command::Socket { .. } => &sockets::SOCKET,
+            Command::Bind { .. } => &sockets::BIND,
+            Command::Listen { .. } => &sockets::LISTEN,
+            Command::Accept { .. } => &sockets::ACCEPT,
+            Command::Connect { .. } => &sockets::CONNECT,
+            Command::Unlink { .. } => &sockets::UNLINK,
+            Command::Socketpair { .. } => &sockets::SOCKETPAIR,
+            Command::Shutdown { .. } => &sockets::SHUTDOWN,
+            Command::Send { .. } => &data::SEND,
+            Command::Recv { .. } => &data::RECV,
+            Command::SendTo { .. } => &data::SENDTO,
+            Command::RecvFrom { .. } => &data::RECVFROM,
+            Command::ReadLine { .. } => &data::READLINE,
+            Command::Read { .. } => &data::READ,
+            Command::Write { .. } => &data::WRITE,
+            Command::Flush { .. } => &data::FLUSH,
+            Command::Fileno { .. } => &handles::FILENO,
+            Command::Detach { .. } => &handles::DETACH,
+            Command::Close { .. } => &handles::CLOSE,
+            Command::SetSockOpt { .. } => &handles::SETSOCKOPT,
+            Command::GetSockOpt { .. } => &handles::GETSOCKOPT,
+            Command::GetSockName { .. } => &handles::GETSOCKNAME,
+            Command::GetPeerName { .. } => &handles::GETPEERNAME,
+            Command::Nonblock { .. } => &handles::NONBLOCK,
+            Command::Dup { .. } => &handles::DUP,
+            Command::Makefile { .. } => &handles::MAKEFILE,
+            Command::SendFd { .. } => &handles::SENDFD,
+            Command::RecvFd { .. } => &handles::RECVFD,
+            Command::Select { .. } => &multiplexing::SELECT,
+            Command::Poll { .. } => &multiplexing::POLL,
             Command::EpollCreate { .. }
             | Command::EpollAdd { .. }
             | Command::EpollDel { .. }
-            | Command::EpollWait { .. } => "epoll",
-            Command::SendFd { .. } => "sendfd",
-            Command::RecvFd { .. } => "recvfd",
-            Command::Ulimit { .. } => "ulimit",
-            Command::Ss(_) => "ss",
-            Command::Source { .. } => "source",
-            Command::Record { .. } => "record",
-            Command::Shell { .. } => "!",
-            Command::Unlink { .. } => "unlink",
-            Command::Fds => "fds",
-            Command::Set(_) => "set",
-            Command::Help { .. } => "help",
-            Command::Sleep { .. } => "sleep",
-            Command::Expect(_) => "expect",
-            Command::Quit => "quit",
+            | Command::EpollWait { .. } => &multiplexing::EPOLL,
+            Command::Ulimit { .. } => &session::ULIMIT,
+            Command::Ss(_) => &session::SS,
+            Command::Source { .. } => &session::SOURCE,
+            Command::Record { .. } => &session::RECORD,
+            Command::Shell { .. } => &session::SHELL,
+            Command::Fds => &session::FDS,
+            Command::Set(_) => &session::SET,
+            Command::Sleep { .. } => &session::SLEEP,
+            Command::Help { .. } => &session::HELP,
+            Command::Quit => &session::QUIT,
+            Command::Expect(_) => &checks::EXPECT,
         }
+    }
+
+    /// The command's name, for messages about the previous step.
+    pub fn name(&self) -> &'static str {
+        self.spec().name
+    }
+
+    /// Who carries the command out: the session or the engine.
+    pub fn runs_in(&self) -> RunsIn {
+        self.spec().runs_in
     }
 
     /// Whether the FD panel is worth showing after this command: only steps that can change the table.
     pub fn shows_panel(&self) -> bool {
-        !matches!(
-            self,
-            Command::Fds
-                | Command::Set(_)
-                | Command::Help { .. }
-                | Command::Expect(_)
-                | Command::Quit
-                | Command::Fileno { .. }
-                | Command::GetSockOpt { .. }
-                | Command::GetSockName { .. }
-                | Command::GetPeerName { .. }
-                | Command::Ulimit { limit: None }
-                | Command::Ss(_)
-                | Command::Source { .. }
-                | Command::Record { .. }
-                | Command::Unlink { .. }
-        )
+        match self.spec().panel {
+            Panel::Shown => true,
+            Panel::Hidden => false,
+            Panel::ShownWhen(shown) => shown(self),
+        }
+    }
+
+    /// The line of Python that makes the same calls, if there is a direct equivalent.
+    pub fn python(&self) -> Option<String> {
+        (self.spec().python)(self)
     }
 }

@@ -18,14 +18,14 @@ pub enum Family {
     Other(i32),
 }
 
-impl Family {
-    /// The families a user can name, with their words.
-    pub const WORDS: [(&'static str, Family); 3] = [
-        ("inet", Family::Inet),
-        ("inet6", Family::Inet6),
-        ("unix", Family::Unix),
-    ];
+// The families a user can name.
+super::words!(Family {
+    "inet" => Family::Inet,
+    "inet6" => Family::Inet6,
+    "unix" => Family::Unix,
+});
 
+impl Family {
     /// The family of an AF_ number.
     pub fn from_number(number: i32) -> Family {
         match number {
@@ -44,14 +44,6 @@ impl Family {
             Family::Unix => AF_UNIX,
             Family::Other(number) => number,
         }
-    }
-
-    /// Reads a family word (`inet`, `inet6`, `unix`, any case).
-    pub fn from_word(word: &str) -> Option<Family> {
-        Family::WORDS
-            .iter()
-            .find(|(name, _)| name.eq_ignore_ascii_case(word))
-            .map(|&(_, family)| family)
     }
 
     /// Whether this is an internet family, v4 or v6.
@@ -107,6 +99,7 @@ impl fmt::Display for Family {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::net::Words;
 
     #[test]
     fn numbers_are_the_kernels() {
@@ -128,8 +121,11 @@ mod tests {
         assert_eq!(Family::from_word("tcp"), None);
         assert_eq!(Family::Inet.constant(), "AF_INET");
         assert_eq!(Family::Other(99).constant(), "99");
-        for (word, family) in Family::WORDS {
-            assert_eq!(family.to_string(), word);
+        for word in Family::WORDS {
+            assert_eq!(
+                Family::from_word(word).map(|f| f.to_string()).as_deref(),
+                Some(*word)
+            );
         }
     }
 }

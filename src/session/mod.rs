@@ -287,37 +287,18 @@ impl Session {
             Command::RecvFd { sock, name } => self.recvfd(sock, name.as_deref(), out),
             Command::Ulimit { limit } => self.ulimit(*limit, out),
             Command::Unlink { path } => self.unlink(path, out),
-            // The front ends run these: they print tables, run scripts and processes.
+            // The engine answers these itself, as their definitions say; they never reach a session.
             Command::Ss(_)
             | Command::Source { .. }
             | Command::Record { .. }
-            | Command::Shell { .. } => Ok(()),
-            // The front end prints the table, help and settings; nothing to do with sockets here.
-            Command::Fds | Command::Help { .. } | Command::Quit => {
-                out.quit = matches!(command, Command::Quit);
-                Ok(())
-            }
-            Command::Set(setting) => {
-                match setting {
-                    crate::lang::Setting::Timeout(timeout) => {
-                        self.settings.timeout = *timeout;
-                        out.say(format!("timeout is {}", seconds(*timeout)));
-                    }
-                    crate::lang::Setting::Explain(on) => {
-                        self.settings.explain = *on;
-                        out.say(if *on {
-                            "each command now shows the Python line that does the same"
-                        } else {
-                            "no more Python lines"
-                        });
-                    }
-                    crate::lang::Setting::Panel(panel) => {
-                        self.settings.panel = *panel;
-                        out.say(format!("panel is {}", format!("{panel:?}").to_lowercase()));
-                    }
-                }
-                Ok(())
-            }
+            | Command::Shell { .. }
+            | Command::Fds
+            | Command::Help { .. }
+            | Command::Set(_)
+            | Command::Quit => Err(Failure::usage(format!(
+                "`{}` is answered by the engine, not by a session",
+                command.name()
+            ))),
             Command::Expect(check) => self.check(check, out),
         }
     }
