@@ -88,8 +88,14 @@ impl Completer for SockHelper {
         pos: usize,
         ctx: &Context<'_>,
     ) -> rustyline::Result<(usize, Vec<Pair>)> {
+        let pos = floor_char_boundary(line, pos);
         let before = &line[..pos];
-        let start = before.rfind(char::is_whitespace).map_or(0, |i| i + 1);
+        // The word starts after the last blank, which may be more than one byte long (U+00A0).
+        let start = before
+            .char_indices()
+            .rev()
+            .find(|(_, c)| c.is_whitespace())
+            .map_or(0, |(at, blank)| at + blank.len_utf8());
         let word = &before[start..];
         let words: Vec<&str> = before[..start].split_whitespace().collect();
         let pairs = |candidates: Vec<String>| -> Vec<Pair> {
@@ -203,6 +209,14 @@ impl Highlighter for SockHelper {
             Cow::Borrowed(hint)
         }
     }
+}
+
+/// The largest char boundary of `text` at or before `pos`, so a cursor is never inside a character.
+fn floor_char_boundary(text: &str, pos: usize) -> usize {
+    (0..=pos.min(text.len()))
+        .rev()
+        .find(|&at| text.is_char_boundary(at))
+        .unwrap_or(0)
 }
 
 /// Where the word at the start of `text` ends: at a blank outside quotes, or at the end.
@@ -348,4 +362,93 @@ pub fn run_repl(engine: &mut Engine) -> i32 {
         }
     }
     0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rustyline::history::MemHistory;
+
+    /// Lines with blanks and letters of every UTF-8 length, where the cursor may stand anywhere.
+    const LINES: &[&str] = &[
+        "send\u{a0}x",
+        "send\u{a0}",
+        "\u{a0}",
+        "\u{3000}send\u{3000}srv\u{3000}",
+        "send srv \"héllo wörld\" ",
+        "socket tcp as é",
+        "connect cli $srv\u{2003}",
+        "bind srv ./ü/",
+        "close 😀 ",
+        "😀",
+        "é\u{a0}é\u{a0}é",
+        "set timeout\u{a0}5 ",
+        "! echo ü",
+        "help\u{85}se",
+        "",
+    ];
+
+    #[test]
+    fn completion_hint_and_highlight_work_at_every_char_boundary() {
+        let helper = SockHelper {
+            names: vec!["srv".into(), "é".into()],
+            fds: vec![3],
+            color: true,
+            ..SockHelper::default()
+        };
+        let history = MemHistory::new();
+        let ctx = Context::new(&history);
+        for line in LINES {
+            for pos in (0..=line.len()).filter(|&at| line.is_char_boundary(at)) {
+                let (start, candidates) = helper
+                    .complete(line, pos, &ctx)
+                    .unwrap_or_else(|e| panic!("complete {line:?} at {pos}: {e}"));
+                assert!(
+                    start <= pos && line.is_char_boundary(start),
+                    "{line:?} at {pos}: the word starts at {start}"
+                );
+                for candidate in candidates {
+                    assert!(!candidate.replacement.is_empty(), "{line:?} at {pos}");
+                }
+                let _ = helper.hint(line, pos, &ctx);
+                let shown = helper.highlight(line, pos);
+                assert!(
+                    strip_ansi(&shown) == *line,
+                    "{line:?}: highlighting changed the text to {shown:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_word_after_a_non_ascii_blank_completes() {
+        let helper = SockHelper {
+            names: vec!["srv".into()],
+            ..SockHelper::default()
+        };
+        let history = MemHistory::new();
+        let ctx = Context::new(&history);
+        let line = "close\u{a0}s";
+        let (start, candidates) = helper.complete(line, line.len(), &ctx).expect("complete");
+        assert_eq!(start, "close\u{a0}".len());
+        let words: Vec<String> = candidates.into_iter().map(|c| c.replacement).collect();
+        assert_eq!(words, ["srv"]);
+    }
+
+    fn strip_ansi(text: &str) -> String {
+        let mut out = String::new();
+        let mut chars = text.chars();
+        while let Some(c) = chars.next() {
+            if c == '\x1b' {
+                for c in chars.by_ref() {
+                    if c == 'm' {
+                        break;
+                    }
+                }
+            } else {
+                out.push(c);
+            }
+        }
+        out
+    }
 }

@@ -513,3 +513,17 @@ fn a_tutorial_walked_at_a_terminal_runs_the_suggestion_on_enter_and_hints_on_a_w
     let status = repl.exit_status(Duration::from_secs(5));
     assert!(status.success(), "quit leaves with status 0: {status:?}");
 }
+
+#[test]
+fn tab_after_a_non_ascii_blank_does_not_panic() {
+    let mut repl = Repl::start();
+    repl.type_keys("send\u{a0}x\t");
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(
+        matches!(repl.child.try_wait(), Ok(None)),
+        "sockplay ended on Tab after U+00A0"
+    );
+    // The line is still being edited: wipe it and go on.
+    repl.control('u');
+    repl.run("socket tcp", ") = 3");
+}
