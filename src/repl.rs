@@ -15,7 +15,7 @@ use rustyline::{CompletionType, Context, Editor, Helper};
 
 use crate::engine::Engine;
 use crate::lang::{find_command, parse_line, Arg, COMMANDS};
-use crate::sys::reserve_low_fds_while;
+use crate::sys::{errln, outln, reserve_low_fds_while};
 
 const PROMPT: &str = "sockplay> ";
 
@@ -309,7 +309,7 @@ pub fn run_repl(engine: &mut Engine) -> i32 {
     let mut editor = match new_editor(engine) {
         Ok(editor) => editor,
         Err(message) => {
-            eprintln!("sockplay: {message}");
+            errln!("sockplay: {message}");
             return 1;
         }
     };
@@ -318,11 +318,11 @@ pub fn run_repl(engine: &mut Engine) -> i32 {
         let _ = editor.load_history(path);
     }
 
-    println!(
+    outln!(
         "sockplay {} — real sockets, and this process's FD table after every step.",
         env!("CARGO_PKG_VERSION")
     );
-    println!("Type `help` for the commands, Tab to complete, Ctrl-D to quit.");
+    outln!("Type `help` for the commands, Tab to complete, Ctrl-D to quit.");
     let _ = engine.run_and_print(0, "fds", &crate::lang::Command::Fds);
 
     let mut number = 0;
@@ -335,11 +335,11 @@ pub fn run_repl(engine: &mut Engine) -> i32 {
             Err(ReadlineError::Eof) => break,
             Err(e) if is_undecodable(&e) && undecodable < MAX_UNDECODABLE => {
                 undecodable += 1;
-                println!("{UNDECODABLE}");
+                outln!("{UNDECODABLE}");
                 continue;
             }
             Err(e) => {
-                eprintln!("sockplay: cannot read the line: {e}");
+                errln!("sockplay: cannot read the line: {e}");
                 return 1;
             }
         };
@@ -357,7 +357,7 @@ pub fn run_repl(engine: &mut Engine) -> i32 {
                 }
             }
             Err(error) => {
-                println!("error: {}", error.pointed(&line));
+                outln!("error: {}", error.pointed(&line));
             }
         }
     }

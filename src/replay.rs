@@ -5,7 +5,7 @@ use std::fmt;
 
 use crate::engine::Engine;
 use crate::lang::{parse_tokens, split_commands, Check, Command, SyntaxError};
-use crate::sys::interrupted;
+use crate::sys::{errln, interrupted};
 
 /// One command of a script, with where it came from.
 #[derive(Debug, Clone)]
@@ -128,7 +128,19 @@ impl Script {
     }
 }
 
-/// Runs a parsed script; returns the exit status (0 all held, 1 a failure, 130 Ctrl-C).
+/// Why the output of a run stopped: stdout could not be written.
+fn output_lost(error: &std::io::Error) -> String {
+    match error.raw_os_error() {
+        Some(libc::EPIPE) => {
+            "stdout is gone (EPIPE: nothing reads it any more); the run's output is cut short"
+                .to_string()
+        }
+        _ => format!("stdout cannot be written ({error}); the run's output is cut short"),
+    }
+}
+
+/// Runs a parsed script; returns the exit status (0 all held, 1 a failure or output that could
+/// not be written, 130 Ctrl-C).
 pub fn run_script(script: &Script, engine: &mut Engine) -> i32 {
     for (index, line) in script.lines.iter().enumerate() {
         if matches!(line.command, Command::Quit) {
@@ -136,8 +148,17 @@ pub fn run_script(script: &Script, engine: &mut Engine) -> i32 {
         }
         let step = match engine.run_and_print(line.line, &line.text, &line.command) {
             Ok(step) => step,
-            // stdout is gone (e.g. piped into `head`): stop quietly.
-            Err(_) => return 0,
+            // stdout is gone (piped into `head`, or its reader died): stop. What the script did
+            // can no longer be shown, so the run did not succeed, whatever the commands did.
+            Err(error) => {
+                errln!(
+                    "{}:{}: stopped: {}",
+                    script.source,
+                    line.line,
+                    output_lost(&error)
+                );
+                return 1;
+            }
         };
         if let Some(failure) = &step.outcome.failure {
             let excused = matches!(
@@ -145,12 +166,12 @@ pub fn run_script(script: &Script, engine: &mut Engine) -> i32 {
                 Some(Command::Expect(Check::Error(_)))
             ) && !matches!(line.command, Command::Expect(_));
             if !excused {
-                eprintln!("{}:{}: {}", script.source, line.line, failure.headline());
+                errln!("{}:{}: {}", script.source, line.line, failure.headline());
                 return 1;
             }
         }
         if interrupted() && step.outcome.failure.is_none() {
-            eprintln!("{}:{}: interrupted by Ctrl-C", script.source, line.line);
+            errln!("{}:{}: interrupted by Ctrl-C", script.source, line.line);
             return 130;
         }
     }

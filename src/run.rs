@@ -10,6 +10,7 @@ use crate::engine::{Engine, View};
 use crate::render::PanelPlacement;
 use crate::replay::{run_script, Script};
 use crate::session::{Session, Settings};
+use crate::sys::{errln, outln};
 
 /// Exit status for a usage or syntax error: nothing was run.
 const EXIT_USAGE: i32 = 2;
@@ -24,7 +25,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
         }
     };
     if let Err(e) = crate::sys::install_interrupt_handler() {
-        eprintln!("sockplay: cannot install the Ctrl-C handler: {e}");
+        errln!("sockplay: cannot install the Ctrl-C handler: {e}");
     }
     let stdout_tty = std::io::stdout().is_terminal();
     let stdin_tty = std::io::stdin().is_terminal();
@@ -57,7 +58,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
     if let Some(name) = &cli.tutorial {
         if name.is_empty() {
             for line in crate::tutorial::list_tutorials() {
-                println!("{line}");
+                outln!("{line}");
             }
             return 0;
         }
@@ -81,11 +82,11 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
                 let bytes = match std::fs::read(path) {
                     Ok(bytes) => bytes,
                     Err(e) => {
-                        eprintln!("sockplay: cannot read {}: {e}", path.display());
+                        errln!("sockplay: cannot read {}: {e}", path.display());
                         // `sockplay help` or `sockplay fds`: a command where a script file goes.
                         let word = path.to_string_lossy();
                         if crate::lang::find_command(&word).is_some() && !path.exists() {
-                            eprintln!("to run the command `{word}`, use: sockplay -c '{word}'");
+                            errln!("to run the command `{word}`, use: sockplay -c '{word}'");
                         }
                         return EXIT_USAGE;
                     }
@@ -111,7 +112,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
             run_script(&script, &mut engine)
         }
         Some(Err(error)) => {
-            eprintln!("{error}");
+            errln!("{error}");
             EXIT_USAGE
         }
         None => {
@@ -124,7 +125,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
 fn read_stdin_script() -> Result<Script, crate::replay::ScriptError> {
     let mut bytes = Vec::new();
     if let Err(e) = std::io::stdin().read_to_end(&mut bytes) {
-        eprintln!("sockplay: cannot read stdin: {e}");
+        errln!("sockplay: cannot read stdin: {e}");
     }
     Script::parse_bytes("<stdin>", &bytes)
 }

@@ -209,7 +209,7 @@ impl Recording {
     fn write(&mut self, line: &str) {
         match writeln!(self.file, "{line}") {
             Ok(()) => self.count += usize::from(!line.starts_with('#')),
-            Err(e) => eprintln!(
+            Err(e) => crate::sys::errln!(
                 "sockplay: the recording {} lost a line: {e}",
                 self.path.display()
             ),

@@ -11,6 +11,7 @@ use crate::lang::{parse_line, Check, Command};
 use crate::repl::{
     is_undecodable, new_editor, refresh_completion, LineEditor, MAX_UNDECODABLE, UNDECODABLE,
 };
+use crate::sys::{errln, outln};
 
 /// Exit status when a check did not hold or a command failed.
 const EXIT_FAILED: i32 = 1;
@@ -46,7 +47,7 @@ pub fn run_tutorial(name: &str, auto: bool, engine: &mut Engine) -> i32 {
     let tutorial = match Tutorial::named(name) {
         Some(Ok(tutorial)) => tutorial,
         Some(Err(error)) => {
-            eprintln!("{error}");
+            errln!("{error}");
             return 2;
         }
         None => {
@@ -58,13 +59,13 @@ pub fn run_tutorial(name: &str, auto: bool, engine: &mut Engine) -> i32 {
             if let Some(near) = crate::lang::closest_name(name, &names) {
                 message.push_str(&format!("; did you mean `{near}`?"));
             }
-            eprintln!("{message}\n(`sockplay --tutorial` lists them)");
+            errln!("{message}\n(`sockplay --tutorial` lists them)");
             return 2;
         }
     };
     let width = crate::render::terminal_width().unwrap_or(100).min(100);
-    println!("{}", tutorial.title);
-    println!("{}", "=".repeat(tutorial.title.chars().count()));
+    outln!("{}", tutorial.title);
+    outln!("{}", "=".repeat(tutorial.title.chars().count()));
     say(std::slice::from_ref(&tutorial.summary), width);
     if auto {
         run_auto(&tutorial, engine, width)
@@ -85,9 +86,9 @@ fn say_step(step: &Step, engine: &Engine, width: usize) {
 
 fn say(paragraphs: &[String], width: usize) {
     for paragraph in paragraphs {
-        println!();
+        outln!();
         for line in textwrap::wrap(paragraph, width) {
-            println!("{line}");
+            outln!("{line}");
         }
     }
 }
@@ -117,14 +118,15 @@ fn expects_failure(step: &Step) -> bool {
 fn run_auto(tutorial: &Tutorial, engine: &mut Engine, width: usize) -> i32 {
     let total = tutorial.steps.len();
     for (index, step) in tutorial.steps.iter().enumerate() {
-        println!("\n── step {}/{total} ──", index + 1);
+        outln!("\n── step {}/{total} ──", index + 1);
         say_step(step, engine, width);
         let done = match engine.run_and_print(step.line, &step.text, &step.command) {
             Ok(done) => done,
-            Err(_) => return 0,
+            // stdout is gone: the tutorial did not run to its end.
+            Err(_) => return EXIT_FAILED,
         };
         if let (Some(failure), false) = (&done.outcome.failure, expects_failure(step)) {
-            eprintln!(
+            errln!(
                 "tutorial {}:{}: {}",
                 tutorial.name,
                 step.line,
@@ -133,12 +135,12 @@ fn run_auto(tutorial: &Tutorial, engine: &mut Engine, width: usize) -> i32 {
             return EXIT_FAILED;
         }
         if let Err((line, message)) = run_checks(step, engine) {
-            eprintln!("tutorial {}:{line}: {message}", tutorial.name);
+            errln!("tutorial {}:{line}: {message}", tutorial.name);
             return EXIT_FAILED;
         }
     }
     say(&paragraphs(&tutorial.outro), width);
-    println!("\nEvery check held: tutorial `{}` done.", tutorial.name);
+    outln!("\nEvery check held: tutorial `{}` done.", tutorial.name);
     0
 }
 
@@ -173,12 +175,12 @@ fn walk(tutorial: &Tutorial, engine: &mut Engine, width: usize) -> i32 {
     let mut editor = match new_editor(engine) {
         Ok(editor) => editor,
         Err(message) => {
-            eprintln!("sockplay: {message}");
+            errln!("sockplay: {message}");
             return EXIT_FAILED;
         }
     };
-    println!("\nAt each step: Enter runs the suggested command, or type your own.");
-    println!(
+    outln!("\nAt each step: Enter runs the suggested command, or type your own.");
+    outln!(
         "`back` shows the step before again, `skip` lets sockplay do the step, `quit` leaves."
     );
     // Stand-in steps (what the learner does outside sockplay) are not walked, nor counted.
@@ -194,15 +196,15 @@ fn walk(tutorial: &Tutorial, engine: &mut Engine, width: usize) -> i32 {
             .iter()
             .filter(|s| !s.standin)
             .count();
-        println!("\n── step {number}/{total} ──");
+        outln!("\n── step {number}/{total} ──");
         say_step(step, engine, width);
-        println!("\n  suggested: {}", step.text);
+        outln!("\n  suggested: {}", step.text);
         loop {
             refresh_completion(&mut editor, engine);
             let prompt = format!("[{number}/{total}] sockplay> ");
             let (input, skipping) = match ask(&mut editor, &prompt, &step.text) {
                 Answer::Quit => {
-                    println!("Left the tutorial at step {number}/{total}; the sockets close as sockplay exits.");
+                    outln!("Left the tutorial at step {number}/{total}; the sockets close as sockplay exits.");
                     return 0;
                 }
                 Answer::Back => {
@@ -210,14 +212,14 @@ fn walk(tutorial: &Tutorial, engine: &mut Engine, width: usize) -> i32 {
                     break;
                 }
                 Answer::Skip => {
-                    println!(
+                    outln!(
                         "(sockplay runs the step for you, and goes on whatever its checks say)"
                     );
                     (step.text.clone(), true)
                 }
                 Answer::Undecodable if undecodable < MAX_UNDECODABLE => {
                     undecodable += 1;
-                    println!("{UNDECODABLE}");
+                    outln!("{UNDECODABLE}");
                     continue;
                 }
                 Answer::Undecodable => return EXIT_FAILED,
@@ -229,8 +231,8 @@ fn walk(tutorial: &Tutorial, engine: &mut Engine, width: usize) -> i32 {
                 Ok(Some(command)) => command,
                 Ok(None) => continue,
                 Err(error) => {
-                    println!("error: {}", error.pointed(&input));
-                    println!("hint: the suggested command is `{}`", step.text);
+                    outln!("error: {}", error.pointed(&input));
+                    outln!("hint: the suggested command is `{}`", step.text);
                     continue;
                 }
             };
@@ -250,24 +252,24 @@ fn walk(tutorial: &Tutorial, engine: &mut Engine, width: usize) -> i32 {
                     break;
                 }
                 Err(_) if skipping => {
-                    println!("(the step's checks did not hold; going on anyway)");
+                    outln!("(the step's checks did not hold; going on anyway)");
                     index += 1;
                     break;
                 }
                 Err(_) => {
                     // The check's own line above says what it expected and what it got.
-                    println!("\nnot yet.");
+                    outln!("\nnot yet.");
                     let hint = step
                         .hint
                         .clone()
                         .unwrap_or_else(|| format!("try the suggested command: `{}`", step.text));
-                    println!("hint: {hint}");
+                    outln!("hint: {hint}");
                 }
             }
         }
     }
     say(&paragraphs(&tutorial.outro), width);
-    println!(
+    outln!(
         "\nTutorial `{}` done: every step's checks held.",
         tutorial.name
     );
