@@ -128,37 +128,16 @@ impl Script {
     }
 }
 
-/// Why the output of a run stopped: stdout could not be written.
-fn output_lost(error: &std::io::Error) -> String {
-    match error.raw_os_error() {
-        Some(libc::EPIPE) => {
-            "stdout is gone (EPIPE: nothing reads it any more); the run's output is cut short"
-                .to_string()
-        }
-        _ => format!("stdout cannot be written ({error}); the run's output is cut short"),
-    }
-}
-
-/// Runs a parsed script; returns the exit status (0 all held, 1 a failure or output that could
-/// not be written, 130 Ctrl-C).
+/// Runs a parsed script; returns the exit status (0 all held, 1 a failure, 130 Ctrl-C). When
+/// stdout goes away the script stops, with the status of what ran so far.
 pub fn run_script(script: &Script, engine: &mut Engine) -> i32 {
     for (index, line) in script.lines.iter().enumerate() {
         if matches!(line.command, Command::Quit) {
             return 0;
         }
-        let step = match engine.run_and_print(line.line, &line.text, &line.command) {
-            Ok(step) => step,
-            // stdout is gone (piped into `head`, or its reader died): stop. What the script did
-            // can no longer be shown, so the run did not succeed, whatever the commands did.
-            Err(error) => {
-                errln!(
-                    "{}:{}: stopped: {}",
-                    script.source,
-                    line.line,
-                    output_lost(&error)
-                );
-                return 1;
-            }
+        let (step, shown) = match engine.run_and_print(line.line, &line.text, &line.command) {
+            Ok(step) => (step, true),
+            Err(unshown) => (unshown.step, false),
         };
         if let Some(failure) = &step.outcome.failure {
             let excused = matches!(
@@ -169,6 +148,11 @@ pub fn run_script(script: &Script, engine: &mut Engine) -> i32 {
                 errln!("{}:{}: {}", script.source, line.line, failure.headline());
                 return 1;
             }
+        }
+        // stdout is gone (piped into `head`, or its reader died): stop. The status still tells
+        // whether the commands that ran held; the checks that follow this one cannot run.
+        if !shown {
+            return 0;
         }
         if interrupted() && step.outcome.failure.is_none() {
             errln!("{}:{}: interrupted by Ctrl-C", script.source, line.line);

@@ -12,9 +12,9 @@ mod wait;
 
 pub use errno::{errno_from_name, errno_name, generic_hint};
 pub use fds::reserve_low_fds_while;
-pub(crate) use output::{errln, outln};
-pub use output::{eprint_line, print_line};
 pub use interrupt::{clear_interrupt, install_interrupt_handler, interrupted};
+pub use output::{eprint_line, print_line};
+pub(crate) use output::{errln, outln};
 pub use ready::{
     epoll_wait_once, poll_once, select_until, wait_in_slices, ReadyError, ReadyEvent, Selected,
     FD_SETSIZE,

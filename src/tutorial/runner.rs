@@ -96,9 +96,10 @@ fn say(paragraphs: &[String], width: usize) {
 /// Runs the step's checks; the first that does not hold is returned.
 fn run_checks(step: &Step, engine: &mut Engine) -> Result<(), (usize, String)> {
     for (line, text, check) in &step.checks {
+        // A check that held still held when stdout is gone; the next step's command stops.
         let done = engine
             .run_and_print(*line, text, check)
-            .map_err(|e| (*line, e.to_string()))?;
+            .unwrap_or_else(|unshown| unshown.step);
         if let Some(failure) = done.outcome.failure {
             return Err((*line, failure.headline()));
         }
@@ -120,10 +121,9 @@ fn run_auto(tutorial: &Tutorial, engine: &mut Engine, width: usize) -> i32 {
     for (index, step) in tutorial.steps.iter().enumerate() {
         outln!("\n── step {}/{total} ──", index + 1);
         say_step(step, engine, width);
-        let done = match engine.run_and_print(step.line, &step.text, &step.command) {
-            Ok(done) => done,
-            // stdout is gone: the tutorial did not run to its end.
-            Err(_) => return EXIT_FAILED,
+        let (done, shown) = match engine.run_and_print(step.line, &step.text, &step.command) {
+            Ok(done) => (done, true),
+            Err(unshown) => (unshown.step, false),
         };
         if let (Some(failure), false) = (&done.outcome.failure, expects_failure(step)) {
             errln!(
@@ -133,6 +133,10 @@ fn run_auto(tutorial: &Tutorial, engine: &mut Engine, width: usize) -> i32 {
                 failure.headline()
             );
             return EXIT_FAILED;
+        }
+        // stdout is gone: stop, with the status of what ran.
+        if !shown {
+            return 0;
         }
         if let Err((line, message)) = run_checks(step, engine) {
             errln!("tutorial {}:{line}: {message}", tutorial.name);
@@ -180,9 +184,7 @@ fn walk(tutorial: &Tutorial, engine: &mut Engine, width: usize) -> i32 {
         }
     };
     outln!("\nAt each step: Enter runs the suggested command, or type your own.");
-    outln!(
-        "`back` shows the step before again, `skip` lets sockplay do the step, `quit` leaves."
-    );
+    outln!("`back` shows the step before again, `skip` lets sockplay do the step, `quit` leaves.");
     // Stand-in steps (what the learner does outside sockplay) are not walked, nor counted.
     let total = tutorial.steps.iter().filter(|s| !s.standin).count();
     let mut index = 0;
@@ -212,9 +214,7 @@ fn walk(tutorial: &Tutorial, engine: &mut Engine, width: usize) -> i32 {
                     break;
                 }
                 Answer::Skip => {
-                    outln!(
-                        "(sockplay runs the step for you, and goes on whatever its checks say)"
-                    );
+                    outln!("(sockplay runs the step for you, and goes on whatever its checks say)");
                     (step.text.clone(), true)
                 }
                 Answer::Undecodable if undecodable < MAX_UNDECODABLE => {

@@ -6,6 +6,7 @@ mod checks;
 mod commands;
 mod foreign;
 mod fuzz_regressions;
+mod hangs;
 mod json;
 mod malformed;
 mod multiplex;
