@@ -15,7 +15,7 @@ use rustyline::{CompletionType, Context, Editor, Helper};
 
 use crate::engine::Engine;
 use crate::lang::{find_command, parse_line, Arg, COMMANDS};
-use crate::sys::{errln, outln, reserve_low_fds_while};
+use crate::sys::{errln, make_sockets_nonblocking, outln, reserve_low_fds_while};
 
 const PROMPT: &str = "sockplay> ";
 
@@ -286,6 +286,7 @@ pub(crate) fn new_editor(engine: &mut Engine) -> Result<LineEditor, String> {
         .map_err(|e| format!("cannot configure the line editor: {e}"))?;
     // The editor opens a SIGWINCH pipe for its whole life; keep it off the fds the user's sockets get.
     let (editor, internal) = reserve_low_fds_while(|| LineEditor::with_config(config));
+    make_sockets_nonblocking(&internal);
     engine.session.add_internal_fds(internal);
     let mut editor = editor.map_err(|e| format!("cannot start the line editor: {e}"))?;
     editor.set_helper(Some(SockHelper {

@@ -11,7 +11,7 @@ mod ready;
 mod wait;
 
 pub use errno::{errno_from_name, errno_name, generic_hint};
-pub use fds::reserve_low_fds_while;
+pub use fds::{make_sockets_nonblocking, reserve_low_fds_while};
 pub use interrupt::{clear_interrupt, install_interrupt_handler, interrupted};
 pub use output::{eprint_line, print_line};
 pub(crate) use output::{errln, outln};

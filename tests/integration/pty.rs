@@ -527,3 +527,27 @@ fn tab_after_a_non_ascii_blank_does_not_panic() {
     repl.control('u');
     repl.run("socket tcp", ") = 3");
 }
+
+#[test]
+fn four_hundred_window_resizes_during_a_command_do_not_wedge_the_prompt() {
+    let mut repl = Repl::start();
+    repl.enter("sleep 3000");
+    repl.expect("\n");
+    let pid = nix::unistd::Pid::from_raw(i32::try_from(repl.child.id()).expect("pid"));
+    // Each resize makes the line editor's handler write a byte to its pipe, which nobody reads
+    // while the command runs; a handler that blocked on the full pipe would hang sockplay for good.
+    // Spaced out, so the kernel does not merge them into one pending signal.
+    for _ in 0..400 {
+        nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGWINCH).expect("kill -WINCH");
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    let sent = Instant::now();
+    repl.expect("slept 3000 ms");
+    repl.expect(PROMPT);
+    assert!(
+        sent.elapsed() < Duration::from_secs(6),
+        "the prompt came back {:?} after the resizes",
+        sent.elapsed()
+    );
+    repl.run("socket tcp", ") = 3");
+}
