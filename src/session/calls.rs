@@ -16,7 +16,7 @@ use super::outcome::failed_call;
 use super::{seconds, Failure, Object, Outcome, Session};
 use crate::lang::{AddrSpec, Family, SockRef, SockType};
 use crate::render::escape_bytes;
-use crate::sys::{interrupted, wait_until, WaitError};
+use crate::sys::{call_when_ready, interrupted, wait_until, WaitError};
 
 /// How many bytes of DATA a call line shows before eliding the rest.
 const PREVIEW_BYTES: usize = 48;
@@ -117,6 +117,15 @@ pub(super) fn wait_failure(
     }
 }
 
+/// The poll line's name for the events a blocking call waits for.
+fn poll_names(events: PollFlags) -> &'static str {
+    if events.contains(PollFlags::POLLOUT) {
+        "POLLOUT"
+    } else {
+        "POLLIN"
+    }
+}
+
 impl Session {
     pub(super) fn deadline(&self) -> Instant {
         Instant::now() + self.settings.timeout
@@ -137,23 +146,46 @@ impl Session {
         if is_nonblocking(socket) {
             return Ok(());
         }
-        let names = if events.contains(PollFlags::POLLOUT) {
-            "POLLOUT"
-        } else {
-            "POLLIN"
-        };
         wait_until(socket, events, deadline)
             .map(|_| ())
             .map_err(|error| {
                 wait_failure(
                     out,
                     socket.as_raw_fd(),
-                    names,
+                    poll_names(events),
                     self.settings.timeout,
                     error,
                     waiting_for,
                 )
             })
+    }
+
+    /// Makes `call` the way a blocking call would end, bounded: waits for `events` as
+    /// [`Session::wait_ready`] does, then makes the call without blocking; when another holder of
+    /// the socket took what was ready in between (EAGAIN), waits again until the deadline. A
+    /// non-blocking socket does not wait: `call` answers (EAGAIN) at once.
+    pub(super) fn call_when_ready<T>(
+        &self,
+        socket: BorrowedFd<'_>,
+        events: PollFlags,
+        deadline: Instant,
+        waiting_for: &str,
+        out: &mut Outcome,
+        mut call: impl FnMut() -> Result<T, Errno>,
+    ) -> Result<Result<T, Errno>, Failure> {
+        if is_nonblocking(socket) {
+            return Ok(call());
+        }
+        call_when_ready(socket, events, deadline, call).map_err(|error| {
+            wait_failure(
+                out,
+                socket.as_raw_fd(),
+                poll_names(events),
+                self.settings.timeout,
+                error,
+                waiting_for,
+            )
+        })
     }
 
     pub(super) fn socket(
@@ -283,17 +315,21 @@ impl Session {
         self.check_name_free(name)?;
         let fd = self.resolve(sock)?;
         let socket = self.socket_at(fd)?;
-        if socket.is_listener().unwrap_or(false) {
-            self.wait_ready(
+        // A socket that is not listening fails at once (EINVAL): nothing to wait for.
+        let accepted = if socket.is_listener().unwrap_or(false) {
+            self.call_when_ready(
                 socket.as_fd(),
                 PollFlags::POLLIN,
                 self.deadline(),
                 &format!("no connection is waiting in the backlog of fd {fd}"),
                 out,
-            )?;
-        }
+                || accept_now(socket),
+            )?
+        } else {
+            accept_now(socket)
+        };
         let call = format!("accept({fd})");
-        match socket.accept() {
+        match accepted {
             Ok((conn, peer)) => {
                 let new_fd = self.adopt(Object::Socket(conn), name);
                 out.say(format!("{call} = {new_fd}  peer {}", show_addr(&peer)));
@@ -302,8 +338,7 @@ impl Session {
                 ));
                 Ok(())
             }
-            Err(e) => {
-                let errno = errno_of(&e);
+            Err(errno) => {
                 out.say(format!("{call} = {}", failed_call(errno)));
                 let failure = Failure::os(errno, format!("nothing accepted on fd {fd}"));
                 Err(match errno {
@@ -482,13 +517,6 @@ Errno::EPIPE => {
     ) -> Result<(), Failure> {
         let fd = self.resolve(sock)?;
         let socket = self.socket_at(fd)?;
-        self.wait_ready(
-            socket.as_fd(),
-            PollFlags::POLLIN,
-            self.deadline(),
-            &format!("no data arrived on fd {fd}"),
-            out,
-        )?;
         // A message socket cuts a message longer than MAX; MSG_TRUNC makes the kernel say so.
         let sock_type = socket.r#type().ok();
         let message = sock_type.is_some_and(|t| t != Type::STREAM);
@@ -499,7 +527,15 @@ Errno::EPIPE => {
         };
         let call = format!("recv({fd}, {max}, {shown_flags})");
         let mut buffer = vec![0u8; max];
-        match nix::sys::socket::recv(socket.as_raw_fd(), &mut buffer, flags) {
+        let received = self.call_when_ready(
+            socket.as_fd(),
+            PollFlags::POLLIN,
+            self.deadline(),
+            &format!("no data arrived on fd {fd}"),
+            out,
+            || nix::sys::socket::recv(socket.as_raw_fd(), &mut buffer, flags),
+        )?;
+        match received {
             Ok(0) if sock_type == Some(Type::DGRAM) => {
                 out.say(format!(
                     "{call} = 0  an empty datagram (for datagrams, 0 bytes is not EOF)"
@@ -596,6 +632,21 @@ Errno::EPIPE => {
             }
         }
     }
+}
+
+/// accept(2) that does not block: accept has no MSG_DONTWAIT, so a blocking listener is made
+/// non-blocking for the one call. The new socket does not inherit O_NONBLOCK.
+fn accept_now(socket: &Socket) -> Result<(Socket, socket2::SockAddr), Errno> {
+    let blocking = !is_nonblocking(socket);
+    if blocking {
+        socket.set_nonblocking(true).map_err(|e| errno_of(&e))?;
+    }
+    let accepted = socket.accept().map_err(|e| errno_of(&e));
+    if blocking {
+        // Restoring a flag on an open fd does not fail; if it did, the next call would say so.
+        let _ = socket.set_nonblocking(false);
+    }
+    accepted
 }
 
 /// Why a bounded connect did not complete.

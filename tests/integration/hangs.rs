@@ -1,10 +1,17 @@
 //! No panic, no hang past the timeout, clean ends: output streams that go away, completion on any
 //! text, signals that end sockplay, and calls whose readiness another holder takes away.
 
-use std::io::Read;
+use std::io::{Read, Write};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::linux::net::SocketAddrExt;
+use std::os::unix::net::{SocketAddr as UnixAddr, UnixListener, UnixStream};
 use std::os::unix::process::CommandExt;
 use std::process::{Command, ExitStatus, Stdio};
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+use nix::sys::socket::{recvmsg, ControlMessageOwned, MsgFlags};
+
+use crate::support::{unique_name, Test};
 
 /// Which of sockplay's output streams is unusable for a run.
 #[derive(Debug, Clone, Copy)]
@@ -126,4 +133,245 @@ fn an_unattended_tutorial_whose_stdout_is_gone_exits_without_a_panic() {
         run_with_gone(&["--tutorial", "sockets-are-fds", "--auto"], Gone::Stdout);
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert_eq!(status.code(), Some(0), "{stderr}");
+}
+
+/// A listener on a fresh abstract Unix address, for sockplay to connect to; and the address.
+fn abstract_listener(what: &str) -> (UnixListener, String) {
+    let name = unique_name(what);
+    let address = UnixAddr::from_abstract_name(name.as_bytes()).expect("abstract address");
+    let listener = UnixListener::bind_addr(&address).expect("bind the abstract address");
+    (listener, name)
+}
+
+/// Accepts one connection on `listener` within `limit`.
+fn accept_unix_within(listener: &UnixListener, limit: Duration) -> UnixStream {
+    listener.set_nonblocking(true).expect("non-blocking");
+    let deadline = Instant::now() + limit;
+    loop {
+        match listener.accept() {
+            Ok((stream, _)) => {
+                stream.set_nonblocking(false).expect("blocking");
+                stream.set_read_timeout(Some(limit)).expect("read timeout");
+                return stream;
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                assert!(Instant::now() < deadline, "sockplay did not connect");
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            Err(e) => panic!("accept: {e}"),
+        }
+    }
+}
+
+/// Receives the one fd that sockplay's `sendfd` passed over `courier`.
+fn receive_fd(courier: &UnixStream) -> OwnedFd {
+    let mut data = [0u8; 16];
+    let mut iov = [std::io::IoSliceMut::new(&mut data)];
+    let mut control = nix::cmsg_space!([std::os::fd::RawFd; 1]);
+    let message = recvmsg::<()>(
+        courier.as_raw_fd(),
+        &mut iov,
+        Some(&mut control),
+        MsgFlags::MSG_CMSG_CLOEXEC,
+    )
+    .expect("recvmsg");
+    let fd = message
+        .cmsgs()
+        .expect("control data")
+        .find_map(|cmsg| match cmsg {
+            ControlMessageOwned::ScmRights(fds) => fds.first().copied(),
+            _ => None,
+        })
+        .expect("an fd in SCM_RIGHTS");
+    // SAFETY: recvmsg just installed this fd in the test process; nothing else owns it.
+    unsafe { OwnedFd::from_raw_fd(fd) }
+}
+
+/// Follows `pid` with ptrace(2) until it enters the syscall `nr`, runs `at_call` while it stands
+/// still there, then lets it go on. `attached` is told when the tracing has begun. Runs in the
+/// thread that started it (the tracer is a thread), and returns what `at_call` returned.
+fn at_syscall_entry<T>(
+    pid: i32,
+    nr: libc::c_long,
+    attached: std::sync::mpsc::Sender<()>,
+    at_call: impl FnOnce() -> T,
+) -> Result<T, String> {
+    let last_error = || std::io::Error::last_os_error().to_string();
+    let null = std::ptr::null_mut::<libc::c_void>();
+    // SAFETY: ptrace on sockplay, a child of this process; no memory of this process is passed.
+    unsafe {
+        if libc::ptrace(libc::PTRACE_SEIZE, pid, null, libc::PTRACE_O_TRACESYSGOOD) != 0 {
+            return Err(format!("PTRACE_SEIZE: {}", last_error()));
+        }
+        if libc::ptrace(libc::PTRACE_INTERRUPT, pid, null, null) != 0 {
+            return Err(format!("PTRACE_INTERRUPT: {}", last_error()));
+        }
+    }
+    let wait = || {
+        let mut status = 0;
+        // SAFETY: waitpid writes the status into the local variable.
+        let waited = unsafe { libc::waitpid(pid, &mut status, libc::__WALL) };
+        match waited {
+            -1 => Err(format!("waitpid: {}", last_error())),
+            _ if libc::WIFSTOPPED(status) => Ok(status),
+            _ => Err(format!(
+                "sockplay ended before the call (status {status:#x})"
+            )),
+        }
+    };
+    wait()?;
+    let _ = attached.send(());
+    let mut signal: libc::c_long = 0;
+    loop {
+        // SAFETY: as above; `signal` is a signal number or 0.
+        if unsafe { libc::ptrace(libc::PTRACE_SYSCALL, pid, null, signal) } != 0 {
+            return Err(format!("PTRACE_SYSCALL: {}", last_error()));
+        }
+        signal = 0;
+        let status = wait()?;
+        let stop = libc::WSTOPSIG(status);
+        if stop == libc::SIGTRAP | 0x80 {
+            // SAFETY: zero is a valid value of this plain C struct; the kernel fills it in.
+            let mut info: libc::ptrace_syscall_info = unsafe { std::mem::zeroed() };
+            let size = std::mem::size_of::<libc::ptrace_syscall_info>();
+            // SAFETY: the kernel writes at most `size` bytes into `info`.
+            let got = unsafe {
+                libc::ptrace(
+                    libc::PTRACE_GET_SYSCALL_INFO,
+                    pid,
+                    size as *mut libc::c_void,
+                    &mut info as *mut libc::ptrace_syscall_info,
+                )
+            };
+            // SAFETY: `entry` is the union member the kernel fills at a syscall-entry stop.
+            let entered = got > 0
+                && info.op == libc::PTRACE_SYSCALL_INFO_ENTRY
+                && unsafe { info.u.entry.nr } == nr as u64;
+            if entered {
+                let result = at_call();
+                // SAFETY: sockplay is in a ptrace-stop, so it can be let go.
+                unsafe { libc::ptrace(libc::PTRACE_DETACH, pid, null, null) };
+                return Ok(result);
+            }
+        } else if status >> 16 != libc::PTRACE_EVENT_STOP {
+            // A signal for sockplay: deliver it when it goes on.
+            signal = libc::c_long::from(stop);
+        }
+    }
+}
+
+/// Whether `fd` becomes readable within a second.
+fn readable_soon(fd: &OwnedFd) -> bool {
+    let mut poll_fd = libc::pollfd {
+        fd: fd.as_raw_fd(),
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    // SAFETY: one pollfd, valid for the call.
+    unsafe { libc::poll(&mut poll_fd, 1, 1000) == 1 }
+}
+
+/// Sockplay passes one of its sockets (named `shared`, made by `setup`) to this test process,
+/// which holds it too, as a forked child or a dup would. `trigger` makes the socket ready; when
+/// sockplay, having seen it ready, enters the syscall `nr` that `call` makes, this test's `steal`
+/// takes what was ready first. The call must then go on waiting and end at the 1 s timeout.
+fn lose_a_race<Kept>(
+    setup: &str,
+    call: &str,
+    nr: libc::c_long,
+    steal: impl FnOnce(&OwnedFd) -> bool + Send + 'static,
+    trigger: impl FnOnce() -> Kept,
+) {
+    let (courier, courier_name) = abstract_listener("courier");
+    let script = format!(
+        "set timeout 1\n{setup}\nsocket unix stream as courier\nconnect courier @{courier_name}\n\
+         sendfd courier shared\nsleep 300\n{call}\nexpect error ETIMEDOUT\n"
+    );
+    let mut running = Test::new()
+        .args(["--panel", "off"])
+        .script(script)
+        .time_limit(Duration::from_secs(10))
+        .spawn();
+    let courier = accept_unix_within(&courier, Duration::from_secs(5));
+    let shared = receive_fd(&courier);
+    running.wait_for_line("slept 300 ms");
+    // sockplay now waits in poll for the socket to become ready.
+    std::thread::sleep(Duration::from_millis(200));
+    let pid = running.pid();
+    let (attached, tracing) = std::sync::mpsc::channel();
+    let tracer = std::thread::spawn(move || at_syscall_entry(pid, nr, attached, || steal(&shared)));
+    tracing
+        .recv_timeout(Duration::from_secs(5))
+        .expect("ptrace could not follow sockplay");
+    let started = Instant::now();
+    let kept = trigger();
+    let stolen = tracer.join().expect("the tracer thread");
+    assert_eq!(stolen, Ok(true), "the test's copy did not get there first");
+    let output = running.finish();
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "`{call}` ended {:?} after its socket became ready (timeout 1 s)\n{}",
+        started.elapsed(),
+        output.report()
+    );
+    drop(kept);
+}
+
+#[test]
+fn accept_whose_connection_another_holder_took_ends_at_the_timeout() {
+    let name = unique_name("shared-listener");
+    let address = name.clone();
+    lose_a_race(
+        &format!("socket unix stream as shared\nbind shared @{name}\nlisten shared"),
+        "accept shared",
+        libc::SYS_accept4,
+        |listener| {
+            if !readable_soon(listener) {
+                return false;
+            }
+            // SAFETY: accept4 on an open listener; the peer address is not asked for.
+            let fd = unsafe {
+                libc::accept4(
+                    listener.as_raw_fd(),
+                    std::ptr::null_mut(),
+                    std::ptr::null_mut(),
+                    libc::SOCK_CLOEXEC,
+                )
+            };
+            // SAFETY: accept4 just made this fd; closing it is all that is done with it.
+            fd >= 0 && unsafe { libc::close(fd) } == 0
+        },
+        move || {
+            let address = UnixAddr::from_abstract_name(address.as_bytes()).expect("address");
+            // The client stays open, so the connection stays queued until someone accepts it.
+            UnixStream::connect_addr(&address).expect("connect")
+        },
+    );
+}
+
+#[test]
+fn recv_whose_bytes_another_holder_took_ends_at_the_timeout() {
+    let (peer_listener, peer_name) = abstract_listener("peer");
+    let (sender, peer) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = sender.send(accept_unix_within(&peer_listener, Duration::from_secs(5)));
+    });
+    lose_a_race(
+        &format!("socket unix stream as shared\nconnect shared @{peer_name}"),
+        "recv shared",
+        libc::SYS_recvfrom,
+        |socket| {
+            let mut byte = [0u8; 1];
+            readable_soon(socket)
+                && nix::sys::socket::recv(socket.as_raw_fd(), &mut byte, MsgFlags::MSG_DONTWAIT)
+                    == Ok(1)
+        },
+        move || {
+            let mut stream = peer
+                .recv_timeout(Duration::from_secs(5))
+                .expect("sockplay connected to the peer");
+            stream.write_all(b"x").expect("send one byte");
+            stream
+        },
+    );
 }

@@ -321,6 +321,12 @@ impl Running {
         }
     }
 
+    /// The process id of the running sockplay.
+    pub fn pid(&self) -> i32 {
+        let child = self.child.as_ref().expect("still running");
+        i32::try_from(child.id()).expect("pid")
+    }
+
     fn kill(&mut self) {
         if let Some(child) = self.child.as_mut() {
             let _ = child.kill();
