@@ -2,7 +2,7 @@
 //! makes the real syscall; calls that can block wait in poll(2), bounded by the session timeout.
 
 use std::io;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, IntoRawFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, IntoRawFd, OwnedFd};
 use std::time::{Duration, Instant};
 
 use nix::errno::Errno;
@@ -16,7 +16,7 @@ use super::outcome::failed_call;
 use super::{seconds, Failure, Object, Outcome, Session};
 use crate::lang::{AddrSpec, Family, SockRef, SockType};
 use crate::render::escape_bytes;
-use crate::sys::{call_when_ready, interrupted, wait_until, WaitError};
+use crate::sys::{call_when_ready, cut_at_deadline, interrupted, wait_until, WaitError};
 
 /// How many bytes of DATA a call line shows before eliding the rest.
 const PREVIEW_BYTES: usize = 48;
@@ -620,9 +620,18 @@ Errno::EPIPE => {
         let call = format!("close({fd})");
         // SAFETY: the fd was just taken out of its handle (or was detached), so this is its only owner.
         let owned = unsafe { <std::os::fd::OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd) };
-        match nix::unistd::close(owned) {
+        let linger = lingering(&owned);
+        let (closed, cut) = close_by(owned, self.deadline());
+        match closed {
             Ok(()) => {
                 out.say(format!("{call} = 0"));
+                if let (Some(linger), true) = (linger, cut) {
+                    out.say(format!(
+                        "SO_LINGER holds close until the unsent data is delivered or {} pass; sockplay cut that wait at the timeout ({}): fd {fd} is closed, and the kernel goes on sending (or gives up on) the rest by itself",
+                        seconds(linger),
+                        seconds(self.settings.timeout)
+                    ));
+                }
                 self.remove_orphaned_socket_files(out);
                 Ok(())
             }
@@ -632,6 +641,25 @@ Errno::EPIPE => {
             }
         }
     }
+}
+
+/// The linger time of a socket whose close waits for its unsent data (SO_LINGER on, more than 0 s).
+fn lingering(fd: &OwnedFd) -> Option<Duration> {
+    socket2::SockRef::from(fd)
+        .linger()
+        .ok()
+        .flatten()
+        .filter(|linger| !linger.is_zero())
+}
+
+/// close(2), cut at `deadline` when the socket lingers: with SO_LINGER, close waits in the kernel
+/// for the unsent data (O_NONBLOCK does not change that), and only a signal ends the wait early.
+/// Returns the result of close and whether the deadline cut a wait.
+pub(super) fn close_by(fd: OwnedFd, deadline: Instant) -> (nix::Result<()>, bool) {
+    if lingering(&fd).is_none() {
+        return (nix::unistd::close(fd), false);
+    }
+    cut_at_deadline(deadline, || nix::unistd::close(fd))
 }
 
 /// accept(2) that does not block: accept has no MSG_DONTWAIT, so a blocking listener is made

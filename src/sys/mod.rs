@@ -3,6 +3,7 @@
 //! many (select, poll, epoll), keeping sockplay's own fds off the low numbers, and writing its own
 //! lines to stdout and stderr without panicking when they are gone.
 
+mod alarm;
 mod errno;
 mod fds;
 mod interrupt;
@@ -10,6 +11,7 @@ mod output;
 mod ready;
 mod wait;
 
+pub use alarm::cut_at_deadline;
 pub use errno::{errno_from_name, errno_name, generic_hint};
 pub use fds::{make_sockets_nonblocking, reserve_low_fds_while};
 pub use interrupt::{clear_interrupt, install_interrupt_handler, interrupted};

@@ -375,3 +375,66 @@ fn recv_whose_bytes_another_holder_took_ends_at_the_timeout() {
         },
     );
 }
+
+/// A connection whose peer (`conn`) never reads, and its client `c` (fd 4) with SO_LINGER on:20
+/// and a full send buffer: closing `c` would wait 20 s for the data to be delivered.
+const LINGERING: &str = "\
+socket tcp as srv
+bind srv 127.0.0.1:0
+listen srv
+socket tcp as c
+connect c $srv
+accept srv as conn
+setsockopt c SO_LINGER on:20
+send c --bytes 50000000
+";
+
+#[test]
+fn close_of_a_lingering_socket_ends_at_the_timeout() {
+    let mut running = Test::new()
+        .args(["--panel", "off", "--timeout", "1"])
+        .script(format!("{LINGERING}close c\nfds\n"))
+        .time_limit(Duration::from_secs(30))
+        .spawn();
+    running.wait_for_line("short send");
+    let closing = Instant::now();
+    running.wait_for_line("close(4) = 0");
+    let took = closing.elapsed();
+    let output = running.finish();
+    assert!(
+        took < Duration::from_secs(2),
+        "close took {took:?} with --timeout 1\n{}",
+        output.report()
+    );
+    assert!(
+        output.stdout.contains(
+            "SO_LINGER holds close until the unsent data is delivered or 20 s pass; sockplay cut that wait at the timeout (1 s)"
+        ),
+        "{}",
+        output.report()
+    );
+    let table = output.stdout.rsplit("open fds").next().unwrap_or_default();
+    assert!(
+        !table.lines().any(|l| l.trim_start().starts_with("4 ")),
+        "fd 4 is still open:\n{table}"
+    );
+}
+
+#[test]
+fn a_lingering_socket_does_not_hold_up_the_exit() {
+    let mut running = Test::new()
+        .args(["--panel", "off", "--timeout", "0.5"])
+        .script(format!("{LINGERING}set timeout 10\n"))
+        .time_limit(Duration::from_secs(40))
+        .spawn();
+    running.wait_for_line("timeout is 10 s");
+    let ending = Instant::now();
+    let output = running.finish();
+    // A process that exits never lingers; sockplay's exit does not either.
+    assert!(
+        ending.elapsed() < Duration::from_secs(2),
+        "the exit took {:?}\n{}",
+        ending.elapsed(),
+        output.report()
+    );
+}
