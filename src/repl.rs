@@ -15,7 +15,10 @@ use rustyline::{CompletionType, Context, Editor, Helper};
 
 use crate::engine::Engine;
 use crate::lang::{find_command, parse_line, Arg, COMMANDS};
-use crate::sys::{errln, make_sockets_nonblocking, outln, reserve_low_fds_while};
+use crate::sys::{
+    ending_signal, errln, make_sockets_nonblocking, outln, prepare_prompt_reads, read_at_prompt,
+    reserve_low_fds_while,
+};
 
 const PROMPT: &str = "sockplay> ";
 
@@ -285,7 +288,10 @@ pub(crate) fn new_editor(engine: &mut Engine) -> Result<LineEditor, String> {
         .map(|b| b.auto_add_history(true).build())
         .map_err(|e| format!("cannot configure the line editor: {e}"))?;
     // The editor opens a SIGWINCH pipe for its whole life; keep it off the fds the user's sockets get.
-    let (editor, internal) = reserve_low_fds_while(|| LineEditor::with_config(config));
+    let (editor, internal) = reserve_low_fds_while(|| {
+        prepare_prompt_reads();
+        LineEditor::with_config(config)
+    });
     make_sockets_nonblocking(&internal);
     engine.session.add_internal_fds(internal);
     let mut editor = editor.map_err(|e| format!("cannot start the line editor: {e}"))?;
@@ -305,7 +311,7 @@ pub(crate) fn refresh_completion(editor: &mut LineEditor, engine: &Engine) {
     }
 }
 
-/// Runs the prompt until quit or Ctrl-D; returns the exit status.
+/// Runs the prompt until quit, Ctrl-D or a signal that ends sockplay; returns the exit status.
 pub fn run_repl(engine: &mut Engine) -> i32 {
     let mut editor = match new_editor(engine) {
         Ok(editor) => editor,
@@ -330,7 +336,12 @@ pub fn run_repl(engine: &mut Engine) -> i32 {
     let mut undecodable = 0;
     loop {
         refresh_completion(&mut editor, engine);
-        let line = match editor.readline(PROMPT) {
+        let read = read_at_prompt(|| editor.readline(PROMPT));
+        // SIGTERM or SIGHUP (the terminal closed): leave through the normal exit.
+        if ending_signal().is_some() {
+            break;
+        }
+        let line = match read {
             Ok(line) => line,
             Err(ReadlineError::Interrupted) => continue,
             Err(ReadlineError::Eof) => break,
@@ -353,7 +364,10 @@ pub fn run_repl(engine: &mut Engine) -> i32 {
             Ok(None) => {}
             Ok(Some(command)) => {
                 let quit = matches!(command, crate::lang::Command::Quit);
-                if engine.run_and_print(number, &line, &command).is_err() || quit {
+                if engine.run_and_print(number, &line, &command).is_err()
+                    || quit
+                    || ending_signal().is_some()
+                {
                     break;
                 }
             }

@@ -24,9 +24,6 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
             return if error.use_stderr() { EXIT_USAGE } else { 0 };
         }
     };
-    if let Err(e) = crate::sys::install_interrupt_handler() {
-        errln!("sockplay: cannot install the Ctrl-C handler: {e}");
-    }
     let stdout_tty = std::io::stdout().is_terminal();
     let stdin_tty = std::io::stdin().is_terminal();
     let color = match cli.color {
@@ -69,8 +66,12 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
             fallback_width: 120,
             allow_shell: false,
         };
+        // Unattended, Ctrl-C ends the run as it ends a replay.
+        handle_signals(cli.auto);
         let mut engine = Engine::new(new_session(settings), view);
-        return crate::tutorial::run_tutorial(name, cli.auto, &mut engine);
+        let status = crate::tutorial::run_tutorial(name, cli.auto, &mut engine);
+        drop(engine);
+        return ended_status(status);
     }
 
     // Decide the script (if any) before anything runs: a script is parsed whole first.
@@ -106,20 +107,42 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
         fallback_width: 120,
         allow_shell: cli.allow_shell || script.is_none(),
     };
+    // Each front end drops its engine (the session's clean-up) before the status is chosen.
     match script {
         Some(Ok(script)) => {
+            handle_signals(true);
             let mut engine = Engine::new(new_session(settings), view);
-            run_script(&script, &mut engine)
+            let status = run_script(&script, &mut engine);
+            drop(engine);
+            ended_status(status)
         }
         Some(Err(error)) => {
             errln!("{error}");
             EXIT_USAGE
         }
         None => {
+            handle_signals(false);
             let mut engine = Engine::new(new_session(settings), view);
-            crate::repl::run_repl(&mut engine)
+            let status = crate::repl::run_repl(&mut engine);
+            drop(engine);
+            ended_status(status)
         }
     }
+}
+
+/// From here on Ctrl-C cuts a wait (and ends a replay when `interrupt_ends`), and SIGTERM or
+/// SIGHUP end sockplay through its normal exit. Installed only once sockplay is about to make
+/// sockets: until then the default action (the process ends) leaves nothing behind.
+fn handle_signals(interrupt_ends: bool) {
+    if let Err(e) = crate::sys::install_signal_handlers(interrupt_ends) {
+        errln!("sockplay: cannot install the signal handlers: {e}");
+    }
+}
+
+/// The exit status of a run that a signal asked to end is 128 + the signal (130 for Ctrl-C),
+/// as a shell reports a process killed by it; otherwise `status`.
+fn ended_status(status: i32) -> i32 {
+    crate::sys::ending_signal().map_or(status, crate::sys::signal_status)
 }
 
 fn read_stdin_script() -> Result<Script, crate::replay::ScriptError> {

@@ -16,7 +16,9 @@ use super::outcome::failed_call;
 use super::{seconds, Failure, Object, Outcome, Session};
 use crate::lang::{AddrSpec, Family, SockRef, SockType};
 use crate::render::escape_bytes;
-use crate::sys::{call_when_ready, cut_at_deadline, interrupted, wait_until, WaitError};
+use crate::sys::{
+    call_when_ready, cut_at_deadline, interrupted, interruption, wait_until, WaitError,
+};
 
 /// How many bytes of DATA a call line shows before eliding the rest.
 const PREVIEW_BYTES: usize = 48;
@@ -107,7 +109,7 @@ pub(super) fn wait_failure(
             out.say(format!("{poll} = {}", failed_call(Errno::EINTR)));
             Failure::os(
                 Errno::EINTR,
-                format!("interrupted by Ctrl-C: {waiting_for}"),
+                format!("interrupted by {}: {waiting_for}", interruption()),
             )
         }
         WaitError::Os(errno) => {
@@ -725,7 +727,7 @@ pub(super) fn sleep(duration: Duration, out: &mut Outcome) -> Result<(), Failure
         if interrupted() {
             return Err(Failure {
                 errno: Some(Errno::EINTR),
-                message: "sleep interrupted by Ctrl-C".to_string(),
+                message: format!("sleep interrupted by {}", interruption()),
                 hint: None,
             });
         }

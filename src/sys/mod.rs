@@ -1,7 +1,9 @@
-//! The thin layer over the kernel that the rest of sockplay stands on: errno names and hints, the
-//! SIGINT flag that lets Ctrl-C cut a wait, bounded waits with poll(2) on one fd or in short slices on
-//! many (select, poll, epoll), keeping sockplay's own fds off the low numbers, and writing its own
-//! lines to stdout and stderr without panicking when they are gone.
+//! The thin layer over the kernel that the rest of sockplay stands on: errno names and hints; the
+//! signal flags that let Ctrl-C cut a wait and SIGTERM/SIGHUP end sockplay cleanly; bounded waits
+//! with poll(2) on one fd or in short slices on many (select, poll, epoll), and a deadline for the
+//! one call that cannot be made non-blocking (close under SO_LINGER); keeping sockplay's own fds off
+//! the low numbers; and writing its own lines to stdout and stderr without panicking when they are
+//! gone.
 
 mod alarm;
 mod errno;
@@ -14,7 +16,10 @@ mod wait;
 pub use alarm::cut_at_deadline;
 pub use errno::{errno_from_name, errno_name, generic_hint};
 pub use fds::{make_sockets_nonblocking, reserve_low_fds_while};
-pub use interrupt::{clear_interrupt, install_interrupt_handler, interrupted};
+pub use interrupt::{
+    clear_interrupt, ending_signal, install_signal_handlers, interrupted, interruption,
+    prepare_prompt_reads, read_at_prompt, signal_status,
+};
 pub use output::{eprint_line, print_line};
 pub(crate) use output::{errln, outln};
 pub use ready::{

@@ -159,7 +159,7 @@ enum Answer {
 }
 
 fn ask(editor: &mut LineEditor, prompt: &str, suggestion: &str) -> Answer {
-    match editor.readline_with_initial(prompt, (suggestion, "")) {
+    match crate::sys::read_at_prompt(|| editor.readline_with_initial(prompt, (suggestion, ""))) {
         Ok(line) => match line.trim() {
             // A terminal pre-fills the suggestion; a plain Enter (or a pipe's empty line) takes it.
             "" => Answer::Run(suggestion.to_string()),

@@ -9,7 +9,9 @@ use std::os::unix::process::CommandExt;
 use std::process::{Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
+use nix::sys::signal::{kill, Signal};
 use nix::sys::socket::{recvmsg, ControlMessageOwned, MsgFlags};
+use nix::unistd::Pid;
 
 use crate::support::{unique_name, Test};
 
@@ -437,4 +439,72 @@ fn a_lingering_socket_does_not_hold_up_the_exit() {
         ending.elapsed(),
         output.report()
     );
+}
+
+/// Runs a script that binds a socket file and then sleeps, sends sockplay `signal` during the
+/// sleep, and checks that it ends at once with `status`, says `message`, and leaves no file.
+fn end_a_replay_with(signal: Signal, status: i32, message: &str) {
+    let test = Test::new()
+        .args(["--panel", "off"])
+        .script("socket unix stream as s\nbind s ./play.sock\nsleep 10000\n")
+        .status(status)
+        .stderr_is(format!("test.sock:3: {message}\n"))
+        .time_limit(Duration::from_secs(20));
+    let file = test.dir().join("play.sock");
+    let mut running = test.spawn();
+    running.wait_for_line("bind(3, ./play.sock) = 0");
+    assert!(file.exists(), "bind made no socket file");
+    std::thread::sleep(Duration::from_millis(200));
+    kill(Pid::from_raw(running.pid()), signal).expect("kill");
+    let sent = Instant::now();
+    let output = running.finish();
+    assert!(
+        sent.elapsed() < Duration::from_secs(2),
+        "sockplay took {:?} to end after {signal}",
+        sent.elapsed()
+    );
+    assert!(
+        !output.dir.path().join("play.sock").exists(),
+        "the socket file outlived sockplay"
+    );
+}
+
+#[test]
+fn sigterm_ends_a_replay_with_143_and_removes_its_socket_files() {
+    end_a_replay_with(Signal::SIGTERM, 143, "EINTR: sleep interrupted by SIGTERM");
+}
+
+#[test]
+fn sighup_ends_a_replay_with_129_and_removes_its_socket_files() {
+    end_a_replay_with(Signal::SIGHUP, 129, "EINTR: sleep interrupted by SIGHUP");
+}
+
+#[test]
+fn sigint_ends_a_replay_with_130_and_removes_its_socket_files() {
+    end_a_replay_with(Signal::SIGINT, 130, "EINTR: sleep interrupted by Ctrl-C");
+}
+
+#[test]
+fn sigterm_during_a_call_sockplay_cannot_cut_still_ends_it() {
+    use std::os::unix::process::ExitStatusExt;
+    // Opening a FIFO that nobody writes blocks in a call the standard library restarts on EINTR.
+    let test = Test::new()
+        .args(["--panel", "off"])
+        .script("socket tcp\nsource ./nobody-writes\n")
+        .time_limit(Duration::from_secs(20));
+    let fifo = test.dir().join("nobody-writes");
+    nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o600)).expect("mkfifo");
+    let mut running = test.spawn();
+    running.wait_for_line("socket(AF_INET");
+    std::thread::sleep(Duration::from_millis(300));
+    kill(Pid::from_raw(running.pid()), Signal::SIGTERM).expect("kill");
+    let sent = Instant::now();
+    let output = running.finish_unchecked();
+    assert!(
+        sent.elapsed() < Duration::from_secs(6),
+        "sockplay took {:?} to end after SIGTERM",
+        sent.elapsed()
+    );
+    let ended = output.status.signal() == Some(libc::SIGTERM) || output.status.code() == Some(143);
+    assert!(ended, "{}", output.report());
 }
