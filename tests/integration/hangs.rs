@@ -1,5 +1,6 @@
-//! No panic, no hang past the timeout, clean ends: output streams that go away, completion on any
-//! text, signals that end sockplay, and calls whose readiness another holder takes away.
+//! No panic, no hang past the timeout, clean ends: output streams that go away, calls whose
+//! readiness another holder of the socket takes away, close under SO_LINGER, and signals that
+//! end sockplay.
 
 use std::io::{Read, Write};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
@@ -302,9 +303,9 @@ fn lose_a_race<Kept>(
     let pid = running.pid();
     let (attached, tracing) = std::sync::mpsc::channel();
     let tracer = std::thread::spawn(move || at_syscall_entry(pid, nr, attached, || steal(&shared)));
-    tracing
-        .recv_timeout(Duration::from_secs(5))
-        .expect("ptrace could not follow sockplay");
+    if tracing.recv_timeout(Duration::from_secs(5)).is_err() {
+        panic!("ptrace could not follow sockplay: {:?}", tracer.join());
+    }
     let started = Instant::now();
     let kept = trigger();
     let stolen = tracer.join().expect("the tracer thread");
