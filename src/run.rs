@@ -32,11 +32,6 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
             return 0;
         }
     };
-    if let Err(e) = crate::sys::install_interrupt_handler() {
-        warn(format_args!(
-            "sockplay: cannot install the Ctrl-C handler: {e}"
-        ));
-    }
     let stdout_tty = terminal::stdout_is_terminal();
     let stdin_tty = std::io::stdin().is_terminal();
     let color = match cli.color {
@@ -80,8 +75,12 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
             allow_shell: false,
             prompt: false,
         };
+        // Unattended, Ctrl-C ends the run as it ends a replay.
+        handle_signals(cli.auto);
         let mut engine = Engine::new(new_session(settings), view);
-        return crate::tutorial::run_tutorial(name, cli.auto, &mut engine);
+        let status = crate::tutorial::run_tutorial(name, cli.auto, &mut engine);
+        drop(engine);
+        return ended_status(status);
     }
 
     // Decide the script (if any) before anything runs: a script is read and parsed whole first,
@@ -141,9 +140,38 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
         allow_shell: cli.allow_shell,
         prompt: script.is_none(),
     };
-    let mut engine = Engine::new(new_session(settings), view);
+    // Each front end drops its engine (the session's clean-up) before the status is chosen.
     match script {
-        Some(script) => run_script(&script, &mut engine),
-        None => crate::repl::run_repl(&mut engine),
+        Some(script) => {
+            handle_signals(true);
+            let mut engine = Engine::new(new_session(settings), view);
+            let status = run_script(&script, &mut engine);
+            drop(engine);
+            ended_status(status)
+        }
+        None => {
+            handle_signals(false);
+            let mut engine = Engine::new(new_session(settings), view);
+            let status = crate::repl::run_repl(&mut engine);
+            drop(engine);
+            ended_status(status)
+        }
     }
+}
+
+/// From here on Ctrl-C cuts a wait (and ends a replay when `interrupt_ends`), and SIGTERM or
+/// SIGHUP end sockplay through its normal exit. Installed only once sockplay is about to make
+/// sockets: until then the default action (the process ends) leaves nothing behind.
+fn handle_signals(interrupt_ends: bool) {
+    if let Err(e) = crate::sys::install_signal_handlers(interrupt_ends) {
+        warn(format_args!(
+            "sockplay: cannot install the signal handlers: {e}"
+        ));
+    }
+}
+
+/// The exit status of a run that a signal asked to end is 128 + the signal (130 for Ctrl-C),
+/// as a shell reports a process killed by it; otherwise `status`.
+fn ended_status(status: i32) -> i32 {
+    crate::sys::ending_signal().map_or(status, crate::sys::signal_status)
 }

@@ -73,6 +73,19 @@ pub struct Step {
     pub labels: Labels,
 }
 
+/// A step that ran but could not be shown, because stdout could not be written.
+#[derive(Debug)]
+pub struct Unshown {
+    pub step: Step,
+    pub error: io::Error,
+}
+
+impl std::fmt::Display for Unshown {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "cannot write the output: {}", self.error)
+    }
+}
+
 impl Step {
     /// Every row with its mark, in fd order, borrowed from the two tables.
     pub fn rows(&self) -> Vec<Row<'_>> {
@@ -151,17 +164,19 @@ impl Engine {
         line: usize,
         input: &str,
         command: &Command,
-    ) -> io::Result<Step> {
+    ) -> Result<Step, Box<Unshown>> {
         let step = self.step(command);
         self.record_line(input, command, step.outcome.failure.as_ref());
         let mut stdout = terminal::stdout();
-        if self.view.json {
-            self.print_json(&mut stdout, line, input, &step)?;
+        let printed = if self.view.json {
+            self.print_json(&mut stdout, line, input, &step)
         } else {
-            self.print_text(&mut stdout, input, command, &step)?;
+            self.print_text(&mut stdout, input, command, &step)
+        };
+        match printed.and_then(|()| stdout.flush()) {
+            Ok(()) => Ok(step),
+            Err(error) => Err(Box::new(Unshown { step, error })),
         }
-        stdout.flush()?;
-        Ok(step)
     }
 
     fn width(&self) -> usize {

@@ -92,13 +92,6 @@ impl Session {
     ) -> Result<(), Failure> {
         let fd = self.resolve(sock)?;
         let socket = self.socket_at(fd)?;
-        self.wait_ready(
-            socket.as_fd(),
-            PollFlags::POLLIN,
-            self.deadline(),
-            &format!("no datagram arrived on fd {fd}"),
-            out,
-        )?;
         // On message sockets MSG_TRUNC makes the kernel report a message's full length even when
         // it was cut; on a stream it would throw the bytes away instead, so it is not asked there.
         let message = socket.r#type().is_ok_and(|t| t != socket2::Type::STREAM);
@@ -112,7 +105,19 @@ impl Session {
         // SAFETY: u8 and MaybeUninit<u8> have the same layout; the kernel only writes bytes into it.
         let uninit =
             unsafe { &mut *(buffer.as_mut_slice() as *mut [u8] as *mut [MaybeUninit<u8>]) };
-        match socket.recv_from_with_flags(uninit, flags) {
+        let received = self.call_when_ready(
+            socket.as_fd(),
+            PollFlags::POLLIN,
+            self.deadline(),
+            &format!("no datagram arrived on fd {fd}"),
+            out,
+            || {
+                socket
+                    .recv_from_with_flags(uninit, flags)
+                    .map_err(|e| errno_of(&e))
+            },
+        )?;
+        match received {
             Ok((length, sender)) => {
                 let kept = length.min(max);
                 buffer.truncate(kept);
@@ -132,8 +137,7 @@ impl Session {
                 self.last.received = Some(buffer);
                 Ok(())
             }
-            Err(e) => {
-                let errno = errno_of(&e);
+            Err(errno) => {
                 out.say(format!("{call} = {}", failed_call(errno)));
                 Err(Failure::os(
                     errno,

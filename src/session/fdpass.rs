@@ -132,47 +132,50 @@ impl Session {
         if socket.domain().ok() != Some(Domain::UNIX) {
             return Err(needs_unix(fd, &self.fd_label(fd), "recvfd"));
         }
-        self.wait_ready(
+        let mut data = vec![0u8; RECV_DATA_MAX];
+        let mut control = nix::cmsg_space!([RawFd; SCM_MAX_FD]);
+        let flags = MsgFlags::MSG_CMSG_CLOEXEC | MsgFlags::MSG_DONTWAIT;
+        let message = self.call_when_ready(
             socket.as_fd(),
             PollFlags::POLLIN,
             deadline,
             &format!("nothing arrived on fd {fd}"),
             out,
-        )?;
-        let mut data = vec![0u8; RECV_DATA_MAX];
-        let mut control = nix::cmsg_space!([RawFd; SCM_MAX_FD]);
-        let flags = MsgFlags::MSG_CMSG_CLOEXEC | MsgFlags::MSG_DONTWAIT;
-        let (bytes, received, truncated) = {
-            let mut iov = [IoSliceMut::new(&mut data)];
-            match recvmsg::<()>(socket.as_raw_fd(), &mut iov, Some(&mut control), flags) {
-                Ok(message) => {
-                    let mut received = Vec::new();
-                    // With room for SCM_MAX_FD fds the control data is never cut; if it were,
-                    // nix could not list it safely and says so.
-                    let truncated = match message.cmsgs() {
-                        Ok(cmsgs) => {
-                            for cmsg in cmsgs {
-                                if let ControlMessageOwned::ScmRights(fds) = cmsg {
-                                    received.extend(fds);
+            || {
+                let mut iov = [IoSliceMut::new(&mut data)];
+                recvmsg::<()>(socket.as_raw_fd(), &mut iov, Some(&mut control), flags).map(
+                    |message| {
+                        let mut received = Vec::new();
+                        // With room for SCM_MAX_FD fds the control data is never cut; if it were,
+                        // nix could not list it safely and says so.
+                        let truncated = match message.cmsgs() {
+                            Ok(cmsgs) => {
+                                for cmsg in cmsgs {
+                                    if let ControlMessageOwned::ScmRights(fds) = cmsg {
+                                        received.extend(fds);
+                                    }
                                 }
+                                false
                             }
-                            false
-                        }
-                        Err(_) => true,
-                    };
-                    (message.bytes, received, truncated)
-                }
-                Err(errno) => {
-                    let call = format!("recvmsg({fd}, {{…}}, MSG_CMSG_CLOEXEC)");
-                    out.say(format!("{call} = {}", failed_call(errno)));
-                    let failure = Failure::os(errno, format!("nothing received on fd {fd}"));
-                    return Err(match errno {
-                        Errno::ENOTCONN => failure.with_hint(format!(
-                            "fd {fd} is not connected; on a listener, `accept` first and recvfd on the new fd"
-                        )),
-                        _ => failure,
-                    });
-                }
+                            Err(_) => true,
+                        };
+                        (message.bytes, received, truncated)
+                    },
+                )
+            },
+        )?;
+        let (bytes, received, truncated) = match message {
+            Ok(message) => message,
+            Err(errno) => {
+                let call = format!("recvmsg({fd}, {{…}}, MSG_CMSG_CLOEXEC)");
+                out.say(format!("{call} = {}", failed_call(errno)));
+                let failure = Failure::os(errno, format!("nothing received on fd {fd}"));
+                return Err(match errno {
+                    Errno::ENOTCONN => failure.with_hint(format!(
+                        "fd {fd} is not connected; on a listener, `accept` first and recvfd on the new fd"
+                    )),
+                    _ => failure,
+                });
             }
         };
         // SAFETY: recvmsg just installed these fds in this process; nothing else knows them yet, so

@@ -417,6 +417,20 @@ impl Session {
     }
 }
 
+impl Drop for Session {
+    /// The end of the session, however sockplay ends (`quit`, end of script, a signal): the
+    /// sockets close as they would when a process exits, which never lingers (a close held by
+    /// SO_LINGER is cut at once; the kernel goes on sending by itself), and the Unix socket files
+    /// this session made are removed.
+    fn drop(&mut self) {
+        let now = std::time::Instant::now();
+        for (_, handle) in std::mem::take(&mut self.handles) {
+            let _ = calls::close_by(handle.object.into_fd(), now);
+        }
+        self.remove_socket_files();
+    }
+}
+
 /// A duration as people say it: `5 s`, `0.5 s`.
 pub fn seconds(duration: Duration) -> String {
     let secs = duration.as_secs_f64();

@@ -134,7 +134,10 @@ fn wait_failed(out: &mut Outcome, call: &str, error: ReadyError, waiting_for: &s
             out.say(format!("{call} = {}", failed_call(Errno::EINTR)));
             Failure::os(
                 Errno::EINTR,
-                format!("interrupted by Ctrl-C while waiting for {waiting_for}"),
+                format!(
+                    "interrupted by {} while waiting for {waiting_for}",
+                    crate::sys::interruption()
+                ),
             )
         }
         ReadyError::Os(errno) => {

@@ -176,9 +176,9 @@ impl Session {
     }
 }
 
-impl Drop for Session {
-    /// At exit the process's sockets all close: remove the files this session made.
-    fn drop(&mut self) {
+impl Session {
+    /// At exit: removes the files this session made that are still its own.
+    pub(super) fn remove_socket_files(&mut self) {
         for file in self.socket_files.iter().filter(|file| file.is_ours()) {
             let _ = std::fs::remove_file(&file.path);
         }

@@ -9,6 +9,7 @@ mod escapes;
 mod foreign;
 mod fuzz_regressions;
 mod golden;
+mod hangs;
 mod hostile_files;
 mod json;
 mod malformed;

@@ -366,6 +366,12 @@ impl Running {
         }
     }
 
+    /// The process id of the running sockplay.
+    pub fn pid(&self) -> i32 {
+        let child = self.child.as_ref().expect("still running");
+        i32::try_from(child.id()).expect("pid")
+    }
+
     fn kill(&mut self) {
         if let Some(child) = self.child.as_mut() {
             let _ = child.kill();
@@ -418,6 +424,12 @@ impl Running {
             elapsed,
             dir,
         }
+    }
+
+    /// Waits for sockplay to exit (killing it at the time limit) and checks nothing, for tests
+    /// that look at how it ended themselves.
+    pub fn finish_unchecked(mut self) -> Output {
+        self.collect()
     }
 
     /// Waits for sockplay to exit and checks status, stdout and stderr together.
