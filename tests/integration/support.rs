@@ -426,12 +426,6 @@ impl Running {
         }
     }
 
-    /// Waits for sockplay to exit (killing it at the time limit) and checks nothing, for tests
-    /// that look at how it ended themselves.
-    pub fn finish_unchecked(mut self) -> Output {
-        self.collect()
-    }
-
     /// Waits for sockplay to exit and checks status, stdout and stderr together.
     pub fn finish(mut self) -> Output {
         let output = self.collect();
