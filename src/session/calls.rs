@@ -2,7 +2,7 @@
 //! makes the real syscall; calls that can block wait in poll(2), bounded by the session timeout.
 
 use std::io;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, IntoRawFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
 use std::time::{Duration, Instant};
 
 use nix::errno::Errno;
@@ -18,6 +18,7 @@ use crate::lang::{AddrSpec, Family, SockRef, SockType};
 use crate::net::SockState::Tcp;
 use crate::net::TcpState::{Close, CloseWait, Closing, FinWait1, FinWait2};
 use crate::render::escape_bytes;
+use crate::sys::descriptor::Detached;
 use crate::sys::{interrupted, wait_until, WaitError};
 
 /// How many bytes of DATA a call line shows before eliding the rest.
@@ -26,7 +27,7 @@ const PREVIEW_BYTES: usize = 48;
 const SHOW_RECEIVED: usize = 1024;
 
 pub(super) fn errno_of(error: &io::Error) -> Errno {
-    Errno::from_raw(error.raw_os_error().unwrap_or(libc::EIO))
+    Errno::from_raw(error.raw_os_error().unwrap_or(Errno::EIO as i32))
 }
 
 /// Whether the fd has O_NONBLOCK set (by `nonblock on`), so calls must not wait.
@@ -576,8 +577,9 @@ Errno::EPIPE => {
         };
         self.drop_files_of(fd, out);
         // The fd stays open on purpose: nobody owns it now, exactly as after Python's detach().
-        let raw = handle.object.into_fd().into_raw_fd();
-        self.detached.insert(raw);
+        let detached = Detached::new(handle.object.into_fd());
+        let raw = detached.fd();
+        self.detached.insert(raw, detached);
         out.say(format!("detach({sock}) = {raw}"));
         out.say(format!(
             "the handle is gone; fd {raw} stays open with no owner (`close {raw}` closes it)"
@@ -586,23 +588,23 @@ Errno::EPIPE => {
     }
 
     pub(super) fn close(&mut self, sock: &SockRef, out: &mut Outcome) -> Result<(), Failure> {
-        let fd = match sock {
-            SockRef::Fd(fd) if self.detached.contains(fd) => {
-                self.detached.remove(fd);
-                *fd
-            }
-            _ => {
+        let detached = match sock {
+            SockRef::Fd(fd) => self.detached.remove(fd),
+            _ => None,
+        };
+        let owned = match detached {
+            Some(detached) => detached.reclaim(),
+            None => {
                 let fd = self.resolve(sock)?;
                 let Some(handle) = self.handles.remove(&fd) else {
                     return Err(self.not_a_handle(fd));
                 };
-                handle.object.into_fd().into_raw_fd()
+                handle.object.into_fd()
             }
         };
+        let fd = owned.as_raw_fd();
         self.drop_files_of(fd, out);
         let call = format!("close({fd})");
-        // SAFETY: the fd was just taken out of its handle (or was detached), so this is its only owner.
-        let owned = unsafe { <std::os::fd::OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd) };
         match nix::unistd::close(owned) {
             Ok(()) => {
                 out.say(format!("{call} = 0"));
