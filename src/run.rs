@@ -7,6 +7,7 @@ use clap::Parser;
 
 use crate::cli::{Cli, ColorChoice};
 use crate::engine::{check_script, read_capped, read_script, Engine, FileError, View};
+use crate::fdtable::{Observed, Observer};
 use crate::render::terminal::{self, say, warn};
 use crate::render::PanelPlacement;
 use crate::replay::{run_script, Script};
@@ -51,9 +52,10 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
     } else {
         PanelPlacement::Below
     });
-    // sockplay's own sock_diag socket, opened now on a high fd, keeps queued connections and `ss`
-    // working when a lesson fills the fd table ("Too many open files").
-    let reserved = crate::fdtable::diag::reserve();
+    // The observer's own sock_diag socket, opened now on a high fd, keeps queued connections and
+    // `ss` working when a lesson fills the fd table ("Too many open files").
+    let mut observer = Observer::new(Observed::ThisProcess);
+    let reserved = observer.reserve_sock_diag();
     let new_session = |settings: Settings| {
         let mut session = Session::new(settings);
         session.add_internal_fds(reserved);
@@ -80,7 +82,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
             allow_shell: false,
             prompt: false,
         };
-        let mut engine = Engine::new(new_session(settings), view);
+        let mut engine = Engine::new(new_session(settings), observer, view);
         return crate::tutorial::run_tutorial(name, cli.auto, &mut engine);
     }
 
@@ -141,7 +143,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
         allow_shell: cli.allow_shell,
         prompt: script.is_none(),
     };
-    let mut engine = Engine::new(new_session(settings), view);
+    let mut engine = Engine::new(new_session(settings), observer, view);
     match script {
         Some(script) => run_script(&script, &mut engine),
         None => crate::repl::run_repl(&mut engine),

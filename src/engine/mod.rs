@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use nix::errno::Errno;
 
-use crate::fdtable::{snapshot, PendingConn, Snapshot};
+use crate::fdtable::{Observer, PendingConn, Snapshot};
 use crate::help;
 use crate::lang::Command;
 use crate::render::terminal::{self, Terminal};
@@ -48,10 +48,13 @@ pub struct View {
     pub prompt: bool,
 }
 
-/// The session plus the last snapshot, so each step can say what changed.
+/// The session, the observer of its process, and the last snapshot, so each step can say what
+/// changed.
 #[derive(Debug)]
 pub struct Engine {
     pub session: Session,
+    /// Takes the snapshots of the session's process and asks sock_diag for `ss`.
+    observer: Observer,
     /// The table after the last step, shared with that step's record rather than copied.
     previous: Arc<Snapshot>,
     pub view: View,
@@ -82,10 +85,12 @@ impl Step {
 }
 
 impl Engine {
-    pub fn new(session: Session, view: View) -> Engine {
+    /// An engine running `session`, whose process `observer` watches.
+    pub fn new(session: Session, mut observer: Observer, view: View) -> Engine {
         Engine {
             session,
-            previous: Arc::new(snapshot()),
+            previous: Arc::new(observer.snapshot()),
+            observer,
             view,
             recording: None,
             source_depth: 0,
@@ -100,7 +105,7 @@ impl Engine {
             Some(outcome) => outcome,
             None => self.session.execute(command),
         };
-        let now = snapshot();
+        let now = self.observer.snapshot();
         let changes = changes(&self.previous, &now);
         // Commands the front end answers: their text is part of the step's output, for checks too.
         match command {
@@ -129,14 +134,21 @@ impl Engine {
                     &options,
                 ));
             }
-            Command::Ss(filter) => match ss_lines(filter, &now, &self.session.labels()) {
-                Ok(lines) => outcome.lines.extend(lines),
-                Err(e) => {
-                    let errno = Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO));
-                    let message = format!("the kernel's socket list (sock_diag): {}", errno.desc());
-                    outcome.failure = Some(Failure::os(errno, message));
+            Command::Ss(filter) => {
+                let labels = self.session.labels();
+                let listed = self
+                    .observer
+                    .with_sock_diag(|sock_diag| ss_lines(sock_diag, filter, &now, &labels));
+                match listed {
+                    Ok(lines) => outcome.lines.extend(lines),
+                    Err(e) => {
+                        let errno = Errno::from_raw(e.raw_os_error().unwrap_or(Errno::EIO as i32));
+                        let message =
+                            format!("the kernel's socket list (sock_diag): {}", errno.desc());
+                        outcome.failure = Some(Failure::os(errno, message));
+                    }
                 }
-            },
+            }
             _ => {}
         }
         if command.shows_panel() {

@@ -1,6 +1,6 @@
 //! The thin layer over the kernel that the rest of sockplay stands on, and the only place that calls
 //! libc or says `unsafe`: one small function per syscall, returning `io::Result` or `nix::Result`
-//! with the error straight from errno (the [`syscall!`] helper), and typed values above it. Here
+//! with the error straight from errno (the `syscall!` helper), and typed values above it. Here
 //! are errno names and hints, the SIGINT flag that lets Ctrl-C cut a wait, bounded waits with
 //! poll(2) on one fd or in short slices on many (select, poll, epoll), keeping sockplay's own fds
 //! off the low numbers, the per-fd calls that describe a descriptor ([`descriptor`], [`socket`],
