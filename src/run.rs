@@ -7,6 +7,7 @@ use clap::Parser;
 
 use crate::cli::{Cli, ColorChoice};
 use crate::engine::{check_script, read_capped, read_script, Engine, FileError, View};
+use crate::fdtable::{Observed, Observer};
 use crate::render::terminal::{self, say, warn};
 use crate::render::PanelPlacement;
 use crate::replay::{run_script, Script};
@@ -46,9 +47,10 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
     } else {
         PanelPlacement::Below
     });
-    // sockplay's own sock_diag socket, opened now on a high fd, keeps queued connections and `ss`
-    // working when a lesson fills the fd table ("Too many open files").
-    let reserved = crate::fdtable::diag::reserve();
+    // The observer's own sock_diag socket, opened now on a high fd, keeps queued connections and
+    // `ss` working when a lesson fills the fd table ("Too many open files").
+    let mut observer = Observer::new(Observed::ThisProcess);
+    let reserved = observer.reserve_sock_diag();
     let new_session = |settings: Settings| {
         let mut session = Session::new(settings);
         session.add_internal_fds(reserved);
@@ -77,7 +79,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
         };
         // Unattended, Ctrl-C ends the run as it ends a replay.
         handle_signals(cli.auto);
-        let mut engine = Engine::new(new_session(settings), view);
+        let mut engine = Engine::new(new_session(settings), observer, view);
         let status = crate::tutorial::run_tutorial(name, cli.auto, &mut engine);
         drop(engine);
         return ended_status(status);
@@ -144,14 +146,14 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
     match script {
         Some(script) => {
             handle_signals(true);
-            let mut engine = Engine::new(new_session(settings), view);
+            let mut engine = Engine::new(new_session(settings), observer, view);
             let status = run_script(&script, &mut engine);
             drop(engine);
             ended_status(status)
         }
         None => {
             handle_signals(false);
-            let mut engine = Engine::new(new_session(settings), view);
+            let mut engine = Engine::new(new_session(settings), observer, view);
             let status = crate::repl::run_repl(&mut engine);
             drop(engine);
             ended_status(status)

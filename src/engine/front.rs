@@ -14,7 +14,7 @@ use nix::errno::Errno;
 use super::script_files::{read_script, shown, FileError};
 use super::shell::{run_shell, ShellEnd};
 use super::Engine;
-use crate::fdtable::{snapshot, Snapshot};
+use crate::fdtable::Snapshot;
 use crate::help::help_lines;
 use crate::lang::{Command, Setting, SsFilter};
 use crate::render::{panel_lines_of, ss_lines, Change, PanelOptions, Row};
@@ -102,12 +102,12 @@ impl Engine {
                 .map(|lines| out.lines.extend(lines))
                 .map_err(Failure::usage),
             Command::Fds => {
-                let now = table.insert(snapshot());
+                let now = table.insert(self.observer.snapshot());
                 out.lines.extend(self.fds_lines(now));
                 Ok(())
             }
             Command::Ss(filter) => {
-                let now = table.insert(snapshot());
+                let now = table.insert(self.observer.snapshot());
                 self.ss(filter, now, &mut out)
             }
             Command::Set(setting) => {
@@ -126,7 +126,11 @@ impl Engine {
         if let Err(failure) = result {
             out.failure = Some(failure);
         }
-        (out, table.unwrap_or_else(snapshot))
+        let now = match table {
+            Some(now) => now,
+            None => self.observer.snapshot(),
+        };
+        (out, now)
     }
 
     /// Why a session command may not run here, if it may not: a script removes only the socket
@@ -160,14 +164,18 @@ impl Engine {
     }
 
     /// `ss`: the system's sockets from the kernel's sock_diag, this process's marked by fd.
-    fn ss(&self, filter: &SsFilter, now: &Snapshot, out: &mut Outcome) -> Result<(), Failure> {
-        match ss_lines(filter, now, &self.session.labels()) {
+    fn ss(&mut self, filter: &SsFilter, now: &Snapshot, out: &mut Outcome) -> Result<(), Failure> {
+        let labels = self.session.labels();
+        let listed = self
+            .observer
+            .with_sock_diag(|sock_diag| ss_lines(sock_diag, filter, now, &labels));
+        match listed {
             Ok(lines) => {
                 out.lines.extend(lines);
                 Ok(())
             }
             Err(e) => {
-                let errno = Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO));
+                let errno = Errno::from_raw(e.raw_os_error().unwrap_or(Errno::EIO as i32));
                 let message = format!("the kernel's socket list (sock_diag): {}", errno.desc());
                 Err(Failure::os(errno, message))
             }

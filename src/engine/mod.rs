@@ -14,7 +14,7 @@ pub use script_files::{read_capped, read_script, FileError};
 use std::io::{self, Write};
 use std::sync::Arc;
 
-use crate::fdtable::{snapshot, PendingConn, Snapshot};
+use crate::fdtable::{Observer, PendingConn, Snapshot};
 use crate::lang::{Command, RunsIn};
 use crate::render::terminal::{self, Terminal};
 use crate::render::{
@@ -47,10 +47,13 @@ pub struct View {
     pub prompt: bool,
 }
 
-/// The session plus the last snapshot, so each step can say what changed.
+/// The session, the observer of its process, and the last snapshot, so each step can say what
+/// changed.
 #[derive(Debug)]
 pub struct Engine {
     pub session: Session,
+    /// Takes the snapshots of the session's process and asks sock_diag for `ss`.
+    observer: Observer,
     /// The table after the last step, shared with that step's record rather than copied.
     previous: Arc<Snapshot>,
     pub view: View,
@@ -94,10 +97,12 @@ impl Step {
 }
 
 impl Engine {
-    pub fn new(session: Session, view: View) -> Engine {
+    /// An engine running `session`, whose process `observer` watches.
+    pub fn new(session: Session, mut observer: Observer, view: View) -> Engine {
         Engine {
             session,
-            previous: Arc::new(snapshot()),
+            previous: Arc::new(observer.snapshot()),
+            observer,
             view,
             recording: None,
             source_depth: 0,
@@ -118,7 +123,7 @@ impl Engine {
                     },
                     None => self.session.execute(command),
                 };
-                (outcome, snapshot())
+                (outcome, self.observer.snapshot())
             }
             RunsIn::Engine => self.run_front(command),
         };

@@ -168,9 +168,8 @@ impl Drop for Recording {
 
 /// Moves a file to an fd of 64 or more when the limit allows (else it stays where it is).
 fn move_high(file: std::fs::File) -> std::fs::File {
-    match nix::fcntl::fcntl(&file, nix::fcntl::FcntlArg::F_DUPFD_CLOEXEC(64)) {
-        // SAFETY: fcntl just returned this new fd and nothing else owns it.
-        Ok(high) => unsafe { <std::fs::File as std::os::fd::FromRawFd>::from_raw_fd(high) },
+    match crate::sys::descriptor::dup_above(std::os::fd::AsFd::as_fd(&file), 64) {
+        Ok(high) => std::fs::File::from(high),
         Err(_) => file,
     }
 }

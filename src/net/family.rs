@@ -103,12 +103,13 @@ mod tests {
 
     #[test]
     fn numbers_are_the_kernels() {
-        assert_eq!(Family::Inet.number(), libc::AF_INET);
-        assert_eq!(Family::Inet6.number(), libc::AF_INET6);
-        assert_eq!(Family::Unix.number(), libc::AF_UNIX);
-        assert_eq!(Family::Other(libc::AF_NETLINK).to_string(), "netlink");
-        assert_eq!(Family::Other(libc::AF_PACKET).to_string(), "packet");
-        for number in [libc::AF_INET, libc::AF_INET6, libc::AF_UNIX, 16, 99] {
+        use nix::sys::socket::AddressFamily as C;
+        assert_eq!(Family::Inet.number(), C::Inet as i32);
+        assert_eq!(Family::Inet6.number(), C::Inet6 as i32);
+        assert_eq!(Family::Unix.number(), C::Unix as i32);
+        assert_eq!(Family::Other(C::Netlink as i32).to_string(), "netlink");
+        assert_eq!(Family::Other(C::Packet as i32).to_string(), "packet");
+        for number in [C::Inet as i32, C::Inet6 as i32, C::Unix as i32, 16, 99] {
             assert_eq!(Family::from_number(number).number(), number);
         }
     }

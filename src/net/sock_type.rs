@@ -85,11 +85,12 @@ mod tests {
 
     #[test]
     fn numbers_are_the_kernels() {
-        assert_eq!(SockType::Stream.number(), libc::SOCK_STREAM);
-        assert_eq!(SockType::Dgram.number(), libc::SOCK_DGRAM);
-        assert_eq!(SockType::Seqpacket.number(), libc::SOCK_SEQPACKET);
-        assert_eq!(SockType::Raw.number(), libc::SOCK_RAW);
-        assert_eq!(SockType::from_number(libc::SOCK_RDM).to_string(), "rdm");
+        use nix::sys::socket::SockType as C;
+        assert_eq!(SockType::Stream.number(), C::Stream as i32);
+        assert_eq!(SockType::Dgram.number(), C::Datagram as i32);
+        assert_eq!(SockType::Seqpacket.number(), C::SeqPacket as i32);
+        assert_eq!(SockType::Raw.number(), C::Raw as i32);
+        assert_eq!(SockType::from_number(C::Rdm as i32).to_string(), "rdm");
         for number in 1..=12 {
             assert_eq!(SockType::from_number(number).number(), number);
         }

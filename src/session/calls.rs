@@ -2,7 +2,7 @@
 //! makes the real syscall; calls that can block wait in poll(2), bounded by the session timeout.
 
 use std::io;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, IntoRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::time::{Duration, Instant};
 
 use nix::errno::Errno;
@@ -18,6 +18,7 @@ use crate::lang::{AddrSpec, Family, SockRef, SockType};
 use crate::net::SockState::Tcp;
 use crate::net::TcpState::{Close, CloseWait, Closing, FinWait1, FinWait2};
 use crate::render::escape_bytes;
+use crate::sys::descriptor::Detached;
 use crate::sys::{
     call_when_ready, cut_at_deadline, interrupted, interruption, wait_until, WaitError,
 };
@@ -28,7 +29,7 @@ const PREVIEW_BYTES: usize = 48;
 const SHOW_RECEIVED: usize = 1024;
 
 pub(super) fn errno_of(error: &io::Error) -> Errno {
-    Errno::from_raw(error.raw_os_error().unwrap_or(libc::EIO))
+    Errno::from_raw(error.raw_os_error().unwrap_or(Errno::EIO as i32))
 }
 
 /// Whether the fd has O_NONBLOCK set (by `nonblock on`), so calls must not wait.
@@ -614,8 +615,9 @@ Errno::EPIPE => {
         };
         self.drop_files_of(fd, out);
         // The fd stays open on purpose: nobody owns it now, exactly as after Python's detach().
-        let raw = handle.object.into_fd().into_raw_fd();
-        self.detached.insert(raw);
+        let detached = Detached::new(handle.object.into_fd());
+        let raw = detached.fd();
+        self.detached.insert(raw, detached);
         out.say(format!("detach({sock}) = {raw}"));
         out.say(format!(
             "the handle is gone; fd {raw} stays open with no owner (`close {raw}` closes it)"
@@ -624,23 +626,23 @@ Errno::EPIPE => {
     }
 
     pub(super) fn close(&mut self, sock: &SockRef, out: &mut Outcome) -> Result<(), Failure> {
-        let fd = match sock {
-            SockRef::Fd(fd) if self.detached.contains(fd) => {
-                self.detached.remove(fd);
-                *fd
-            }
-            _ => {
+        let detached = match sock {
+            SockRef::Fd(fd) => self.detached.remove(fd),
+            _ => None,
+        };
+        let owned = match detached {
+            Some(detached) => detached.reclaim(),
+            None => {
                 let fd = self.resolve(sock)?;
                 let Some(handle) = self.handles.remove(&fd) else {
                     return Err(self.not_a_handle(fd));
                 };
-                handle.object.into_fd().into_raw_fd()
+                handle.object.into_fd()
             }
         };
+        let fd = owned.as_raw_fd();
         self.drop_files_of(fd, out);
         let call = format!("close({fd})");
-        // SAFETY: the fd was just taken out of its handle (or was detached), so this is its only owner.
-        let owned = unsafe { <std::os::fd::OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd) };
         let linger = lingering(&owned);
         let (closed, cut) = close_by(owned, self.deadline());
         match closed {

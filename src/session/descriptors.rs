@@ -92,7 +92,7 @@ impl Session {
             ));
             out.say(format!(
                 "new fds must be below {soft}; {} are open now",
-                crate::fdtable::snapshot().rows.len()
+                crate::fdtable::open_fds().len()
             ));
             return Ok(());
         };
@@ -100,8 +100,8 @@ impl Session {
         match setrlimit(Resource::RLIMIT_NOFILE, limit, hard) {
             Ok(()) => {
                 out.say(format!("{call} = 0"));
-                let open = crate::fdtable::snapshot().rows;
-                let above = open.iter().filter(|row| row.fd as u64 >= limit).count();
+                let open = crate::fdtable::open_fds();
+                let above = open.iter().filter(|&&fd| fd as u64 >= limit).count();
                 let mut note = if limit == 0 {
                     format!("no new fd can be made at all now; {} are open", open.len())
                 } else {

@@ -24,6 +24,7 @@ use socket2::Socket;
 
 use crate::lang::{Command, SockRef};
 use crate::render::{Labels, PanelPlacement};
+use crate::sys::descriptor::Detached;
 
 /// Settings the user can change with `set` or on the command line.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -91,8 +92,8 @@ struct LastStep {
 #[derive(Debug)]
 pub struct Session {
     handles: BTreeMap<i32, Handle>,
-    /// fds whose handle let go of them (`detach`): still open, owned by nobody.
-    detached: BTreeSet<i32>,
+    /// fds whose handle let go of them (`detach`): still open, owned by no handle.
+    detached: BTreeMap<i32, Detached>,
     /// fds sockplay holds for its own work; never shown, never touched by commands.
     internal: BTreeSet<i32>,
     /// Unix socket files made by this session's binds.
@@ -107,7 +108,7 @@ impl Session {
     pub fn new(settings: Settings) -> Session {
         Session {
             handles: BTreeMap::new(),
-            detached: BTreeSet::new(),
+            detached: BTreeMap::new(),
             internal: BTreeSet::new(),
             files: BTreeMap::new(),
             socket_files: Vec::new(),
@@ -143,7 +144,7 @@ impl Session {
         }
         Labels {
             names,
-            detached: self.detached.clone(),
+            detached: self.detached.keys().copied().collect(),
             internal: self.internal.clone(),
         }
     }
@@ -335,7 +336,7 @@ impl Session {
 
     /// Explains why `fd` cannot be used as a socket handle.
     fn not_a_handle(&self, fd: i32) -> Failure {
-        if self.detached.contains(&fd) {
+        if self.detached.contains_key(&fd) {
             // As Python's socket object after detach(): its fd is gone from it, so EBADF.
             return Failure::os(
                 Errno::EBADF,

@@ -154,11 +154,7 @@ impl Session {
 
     /// After a close: removes the files of sockets that no fd holds any more.
     pub(super) fn remove_orphaned_socket_files(&mut self, out: &mut Outcome) {
-        let open: Vec<u64> = crate::fdtable::snapshot()
-            .rows
-            .iter()
-            .map(|r| r.inode)
-            .collect();
+        let open = crate::fdtable::open_inodes();
         let (gone, kept): (Vec<SocketFile>, Vec<SocketFile>) =
             std::mem::take(&mut self.socket_files)
                 .into_iter()

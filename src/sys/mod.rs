@@ -1,15 +1,39 @@
-//! The thin layer over the kernel that the rest of sockplay stands on: errno names and hints; the
-//! signal flags that let Ctrl-C cut a wait and SIGTERM/SIGHUP end sockplay cleanly; bounded waits
-//! with poll(2) on one fd or in short slices on many (select, poll, epoll), and a deadline for the
-//! one call that cannot be made non-blocking (close under SO_LINGER); keeping sockplay's own fds off
-//! the low numbers; and writing its own lines to stdout and stderr without panicking when they are
-//! gone.
+//! The thin layer over the kernel that the rest of sockplay stands on, and the only place that calls
+//! libc or says `unsafe`: one small function per syscall, returning `io::Result` or `nix::Result`
+//! with the error straight from errno (the `syscall!` helper), and typed values above it. Here
+//! are errno names and hints, the signal flags that let Ctrl-C cut a wait and SIGTERM/SIGHUP end sockplay cleanly, bounded waits with
+//! poll(2) on one fd or in short slices on many (select, poll, epoll) and a deadline for the one
+//! call that cannot be made non-blocking (close under SO_LINGER), keeping sockplay's own fds
+//! off the low numbers, the per-fd calls that describe a descriptor ([`descriptor`], [`socket`],
+//! [`tcp_info`], [`fs`]), socket options by their kernel numbers ([`sockopt`]), fd passing
+//! ([`scm_rights`]) and the sock_diag netlink client ([`sock_diag`]).
+
+/// Calls `libc::$fn($args)` and turns its -1 into the `io::Error` of errno, as tokio-rs/mio does.
+/// The call is unsafe: each use says why its arguments are sound.
+macro_rules! syscall {
+    ($fn: ident ( $($arg: expr),* $(,)? ) ) => {{
+        #[allow(unused_unsafe)]
+        let res = unsafe { libc::$fn($($arg),*) };
+        if res == -1 {
+            Err(std::io::Error::last_os_error())
+        } else {
+            Ok(res)
+        }
+    }};
+}
 
 mod alarm;
+pub mod descriptor;
 mod errno;
 mod fds;
+pub mod fs;
 mod interrupt;
 mod ready;
+pub mod scm_rights;
+pub mod sock_diag;
+pub mod socket;
+pub mod sockopt;
+pub mod tcp_info;
 mod wait;
 
 pub use alarm::cut_at_deadline;

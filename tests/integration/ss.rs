@@ -441,6 +441,7 @@ fn ss_fails_with_emfile_when_the_fd_table_is_full() {
     }
 
     use sockplay::engine::{Engine, View};
+    use sockplay::fdtable::{Observed, Observer};
     use sockplay::lang::{Command as SockCommand, SsFilter};
     use sockplay::session::{Session, Settings};
 
@@ -452,7 +453,9 @@ fn ss_fails_with_emfile_when_the_fd_table_is_full() {
         allow_shell: false,
         prompt: false,
     };
-    let mut engine = Engine::new(Session::new(Settings::default()), view);
+    // An observer without a sock_diag socket of its own: `ss` must open one, and cannot.
+    let observer = Observer::new(Observed::ThisProcess);
+    let mut engine = Engine::new(Session::new(Settings::default()), observer, view);
     let (_, hard) = nix::sys::resource::getrlimit(nix::sys::resource::Resource::RLIMIT_NOFILE)
         .expect("getrlimit");
     nix::sys::resource::setrlimit(nix::sys::resource::Resource::RLIMIT_NOFILE, 64, hard)
