@@ -23,9 +23,10 @@ use crate::sys::{
 
 const PROMPT: &str = "sockplay> ";
 
-/// What completion offers besides the fixed words: the session's socket names and fds.
+/// The line editor's helper: Tab completion, usage hints and highlighting from the command table,
+/// plus what completion offers besides the fixed words: the session's socket names and fds.
 #[derive(Default)]
-pub(crate) struct SockHelper {
+pub struct SockHelper {
     names: Vec<String>,
     file_names: Vec<String>,
     fds: Vec<i32>,
@@ -42,6 +43,18 @@ const STRING_COLOR: &str = "\x1b[35m";
 const RESET: &str = "\x1b[0m";
 
 impl SockHelper {
+    /// A helper that completes these socket names, makefile names and fds; `color` colours the
+    /// line and the hint.
+    pub fn new(names: Vec<String>, file_names: Vec<String>, fds: Vec<i32>, color: bool) -> Self {
+        SockHelper {
+            names,
+            file_names,
+            fds,
+            color,
+            ..SockHelper::default()
+        }
+    }
+
     /// Candidates for the argument at `index` (0 = first argument) of `command`.
     fn candidates(&self, command: &str, index: usize, previous: Option<&str>) -> Vec<String> {
         let Some(spec) = find_command(command) else {
@@ -235,6 +248,17 @@ fn word_end(text: &str) -> usize {
         }
     }
     text.len()
+}
+
+impl std::fmt::Debug for SockHelper {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SockHelper")
+            .field("names", &self.names)
+            .field("file_names", &self.file_names)
+            .field("fds", &self.fds)
+            .field("color", &self.color)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Validator for SockHelper {}
