@@ -1,5 +1,6 @@
-//! The session: the socket handles the user made, their names, the settings, and the execution of
-//! each command against the kernel. Front ends hand it a [`Command`] and get an [`Outcome`] back.
+//! The session: one process's socket handles, their names, the socket files its binds made, and the
+//! execution of each command against the kernel. Front ends hand it a [`Command`] and get an
+//! [`Outcome`] back; how that outcome is shown (the panel, Python lines) is the engine's business.
 
 mod address;
 mod calls;
@@ -23,25 +24,20 @@ use nix::errno::Errno;
 use socket2::Socket;
 
 use crate::lang::{Command, SockRef};
-use crate::render::{Labels, PanelPlacement};
+use crate::render::Labels;
 use crate::sys::descriptor::Detached;
 
-/// Settings the user can change with `set` or on the command line.
+/// What the session's calls obey, changed with `set timeout` or `--timeout`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Settings {
     /// How long a blocking call may wait.
     pub timeout: Duration,
-    pub panel: PanelPlacement,
-    /// Show the Python equivalent of each command.
-    pub explain: bool,
 }
 
 impl Default for Settings {
     fn default() -> Settings {
         Settings {
             timeout: Duration::from_secs(5),
-            panel: PanelPlacement::Right,
-            explain: false,
         }
     }
 }
@@ -88,7 +84,8 @@ struct LastStep {
     received: Option<Vec<u8>>,
 }
 
-/// One user's playground: handles, names, settings and the memory that checks read.
+/// One process's playground: handles, names, socket files, the timeout its calls obey, and the
+/// memory that checks read.
 #[derive(Debug)]
 pub struct Session {
     handles: BTreeMap<i32, Handle>,
