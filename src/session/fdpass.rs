@@ -13,8 +13,7 @@ use nix::sys::stat::{fstat, SFlag};
 use socket2::{Domain, Socket};
 
 use super::calls::{is_nonblocking, preview};
-use super::outcome::failed_call;
-use super::{Failure, Object, Outcome, Session};
+use super::{invocation, Failure, Object, Outcome, Session};
 use crate::fdtable::inspect_fd;
 use crate::lang::SockRef;
 use crate::sys::scm_rights::recv_with_fds;
@@ -69,9 +68,11 @@ impl Session {
             Object::Socket(_) => "socket",
             Object::Epoll(_) => "epoll instance",
         };
-        let call = format!(
-            "sendmsg({sock_fd}, {{data={}, SCM_RIGHTS=[{passed}]}}, MSG_NOSIGNAL)",
-            preview(&CARRIER)
+        let call = invocation!(
+            "sendmsg",
+            sock_fd,
+            format!("{{data={}, SCM_RIGHTS=[{passed}]}}", preview(&CARRIER)),
+            "MSG_NOSIGNAL"
         );
         let blocking = !is_nonblocking(socket);
         let fds: [RawFd; 1] = [passed];
@@ -82,7 +83,7 @@ impl Session {
         loop {
             match sendmsg::<()>(socket.as_raw_fd(), &iov, &control, flags, None) {
                 Ok(sent) => {
-                    out.say(format!("{call} = {sent}"));
+                    out.call(call.returned(sent));
                     out.say(format!(
                         "the kernel now holds a reference to fd {passed}'s {what} in flight, until the peer's recvmsg takes it; fd {passed} stays open here too"
                     ));
@@ -100,7 +101,7 @@ impl Session {
                     )?;
                 }
                 Err(errno) => {
-                    out.say(format!("{call} = {}", failed_call(errno)));
+                    out.call(call.failed(errno));
                     let failure =
                         Failure::os(errno, format!("fd {passed} was not sent over fd {sock_fd}"));
                     return Err(match errno {
@@ -146,8 +147,8 @@ impl Session {
         let (bytes, received, truncated) = match message {
             Ok(message) => message,
             Err(errno) => {
-                let call = format!("recvmsg({fd}, {{…}}, MSG_CMSG_CLOEXEC)");
-                out.say(format!("{call} = {}", failed_call(errno)));
+                let call = invocation!("recvmsg", fd, "{…}", "MSG_CMSG_CLOEXEC");
+                out.call(call.failed(errno));
                 let failure = Failure::os(errno, format!("nothing received on fd {fd}"));
                 return Err(match errno {
                     Errno::ENOTCONN => failure.with_hint(format!(
@@ -158,18 +159,21 @@ impl Session {
             }
         };
         let payload = data.get(..bytes).unwrap_or(&[]);
-        let mut call = format!(
-            "recvmsg({fd}, {{data={}}}, MSG_CMSG_CLOEXEC) = {bytes}",
-            preview(payload)
-        );
+        let mut call = invocation!(
+            "recvmsg",
+            fd,
+            format!("{{data={}}}", preview(payload)),
+            "MSG_CMSG_CLOEXEC"
+        )
+        .returned(bytes);
         if !received.is_empty() {
             let numbers: Vec<String> = received
                 .iter()
                 .map(|fd| fd.as_raw_fd().to_string())
                 .collect();
-            call.push_str(&format!("  SCM_RIGHTS [{}]", numbers.join(", ")));
+            call = call.with_note(format!("SCM_RIGHTS [{}]", numbers.join(", ")));
         }
-        out.say(call);
+        out.call(call);
         if truncated {
             out.say("the control data was cut short (MSG_CTRUNC): the kernel closed the fds that did not fit");
         }

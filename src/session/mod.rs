@@ -3,6 +3,7 @@
 //! [`Outcome`] back; how that outcome is shown (the panel, Python lines) is the engine's business.
 
 mod address;
+mod call;
 mod calls;
 mod checks;
 mod datagram;
@@ -14,7 +15,9 @@ mod options;
 mod outcome;
 mod socket_files;
 
-pub use outcome::{Failure, Outcome};
+use call::invocation;
+pub use call::{Call, Invocation, Returned};
+pub use outcome::{Failure, Lines, OutLine, Outcome};
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::os::fd::{AsRawFd, OwnedFd};
@@ -238,7 +241,7 @@ impl Session {
             Command::Recv { sock, max, hex } => self.recv(sock, *max, *hex, out),
             Command::Fileno { sock } => {
                 let fd = self.resolve(sock)?;
-                out.say(format!("fileno({sock}) = {fd}"));
+                out.call(invocation!("fileno", sock).returned(fd));
                 Ok(())
             }
             Command::Detach { sock } => self.detach(sock, out),
@@ -436,5 +439,42 @@ pub fn seconds(duration: Duration) -> String {
         format!("{secs:.0} s")
     } else {
         format!("{secs} s")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lang::{AddrSpec, Family, SockType};
+
+    #[test]
+    fn each_call_a_command_makes_is_kept_as_a_record() {
+        let mut session = Session::new(Settings::default());
+        let socket = session.execute(&Command::Socket {
+            family: Family::Unix,
+            sock_type: SockType::Stream,
+            name: Some("c".into()),
+        });
+        let calls: Vec<&Call> = socket.calls().collect();
+        assert_eq!(calls.len(), 1, "{}", socket.text());
+        assert_eq!(calls[0].name, "socket");
+        assert_eq!(calls[0].args, ["AF_UNIX", "SOCK_STREAM", "0"]);
+        let Returned::Value(fd) = calls[0].result else {
+            panic!("socket returned no fd: {}", socket.text());
+        };
+        let connect = session.execute(&Command::Connect {
+            sock: SockRef::Name("c".into()),
+            addr: AddrSpec::Abstract(b"sockplay-nobody-listens-here".to_vec()),
+        });
+        let call = connect.calls().next().expect("connect made a call");
+        assert_eq!(
+            call.args,
+            [fd.to_string(), "@sockplay-nobody-listens-here".into()]
+        );
+        assert_eq!(call.result, Returned::Error(Errno::ECONNREFUSED));
+        assert_eq!(
+            connect.text().lines().next(),
+            Some(format!("connect({fd}, @sockplay-nobody-listens-here) = -1 ECONNREFUSED (Connection refused)").as_str())
+        );
     }
 }

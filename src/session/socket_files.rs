@@ -9,8 +9,7 @@ use std::path::{Path, PathBuf};
 use nix::errno::Errno;
 
 use super::calls::errno_of;
-use super::outcome::failed_call;
-use super::{Failure, Outcome, Session};
+use super::{invocation, Failure, Outcome, Session};
 use crate::lang::Command;
 
 /// A path made safe to show in a message.
@@ -111,16 +110,16 @@ impl Session {
                 kind_of(file.file_type())
             )));
         }
-        let call = format!("unlink(\"{name}\")");
+        let call = invocation!("unlink", format!("\"{name}\""));
         match nix::unistd::unlink(path) {
             Ok(()) => {
-                out.say(format!("{call} = 0"));
+                out.call(call.returned(0));
                 // No longer this session's to remove.
                 self.socket_files.retain(|made| made.path != path);
                 Ok(())
             }
             Err(errno) => {
-                out.say(format!("{call} = {}", failed_call(errno)));
+                out.call(call.failed(errno));
                 Err(Failure::os(errno, format!("cannot remove {name}")))
             }
         }
@@ -163,9 +162,11 @@ impl Session {
         for file in gone.iter().filter(|file| file.is_ours()) {
             let shown = crate::render::escape_text(&file.path.display().to_string());
             match std::fs::remove_file(&file.path) {
-                Ok(()) => out.say(format!(
-                    "unlink(\"{shown}\") = 0  sockplay removes socket files it made; a program that only closes leaves a stale file"
-                )),
+                Ok(()) => out.call(
+                    invocation!("unlink", format!("\"{shown}\""))
+                        .returned(0)
+                        .with_note("sockplay removes socket files it made; a program that only closes leaves a stale file"),
+                ),
                 Err(e) => out.say(format!("unlink(\"{shown}\") failed: {e}")),
             }
         }
