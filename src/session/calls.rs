@@ -13,7 +13,7 @@ use nix::sys::socket::MsgFlags;
 use socket2::{Domain, Protocol, Socket, Type};
 
 use super::address::show_addr;
-use super::{invocation, seconds, Failure, Object, Outcome, Returned, Session};
+use super::{invocation, seconds, Context, Failure, Object, Outcome, Returned, Session};
 use crate::lang::{AddrSpec, Family, SockRef, SockType};
 use crate::net::SockState::Tcp;
 use crate::net::TcpState::{Close, CloseWait, Closing, FinWait1, FinWait2};
@@ -110,7 +110,7 @@ pub(super) fn wait_failure(
                 Errno::ETIMEDOUT,
                 format!("{waiting_for} (waited {})", seconds(timeout)),
             )
-            .with_hint("the socket is still open and usable; `set timeout SECS` to wait longer")
+            .hint_for(poll.name(), Context::BlockingWait)
         }
         WaitError::Interrupted => {
             out.call(poll.ended(Returned::Interrupted));
@@ -118,10 +118,12 @@ pub(super) fn wait_failure(
                 Errno::EINTR,
                 format!("interrupted by {}: {waiting_for}", interruption()),
             )
+            .hint_for(poll.name(), Context::BlockingWait)
         }
         WaitError::Os(errno) => {
             out.call(poll.failed(errno));
             Failure::os(errno, format!("poll failed while {waiting_for}"))
+                .hint_for(poll.name(), Context::BlockingWait)
         }
     }
 }
@@ -230,13 +232,12 @@ impl Session {
             Err(e) => {
                 let errno = errno_of(&e);
                 out.call(call.failed(errno));
-                let mut failure = Failure::os(errno, "the kernel would not create the socket");
-                if matches!(errno, Errno::EPROTONOSUPPORT | Errno::ESOCKTNOSUPPORT)
-                    && sock_type == SockType::Seqpacket
-                {
-                    failure = failure.with_hint("seqpacket over IP needs SCTP, which this kernel lacks; `socket unix seqpacket` works everywhere");
-                }
-                Err(failure)
+                let context = match sock_type {
+                    SockType::Seqpacket => Context::Seqpacket,
+                    _ => Context::Plain,
+                };
+                Err(Failure::os(errno, "the kernel would not create the socket")
+                    .hint_for(call.name(), context))
             }
         }
     }
@@ -258,20 +259,10 @@ impl Session {
         if let Err(e) = socket.bind(&address) {
             let errno = errno_of(&e);
             out.call(call.failed(errno));
-            let failure = Failure::os(errno, format!("cannot bind fd {fd} to {shown}"));
-            return Err(match errno {
-                Errno::EADDRINUSE => match address.as_pathname() {
-                    Some(path) => failure.with_hint(super::socket_files::path_in_use_hint(path)),
-                    None if address.is_unix() => failure.with_hint(format!(
-                        "another socket holds the abstract name {shown}; an abstract name is no file and goes away with its last socket: close that socket or pick another name"
-                    )),
-                    None => failure.with_hint(format!(
-                        "{shown} is taken — another socket is bound there, or one sits in TIME_WAIT; pick another port, or :0 to let the kernel choose"
-                    )),
-                },
-                Errno::EINVAL => failure.with_hint("a socket can be bound only once; make a new socket for another address"),
-                _ => failure,
-            });
+            return Err(
+                Failure::os(errno, format!("cannot bind fd {fd} to {shown}"))
+                    .hint_for(call.name(), Context::address(&address, &shown)),
+            );
         }
         out.call(call.returned(0));
         if let Ok(local) = socket.local_addr() {
@@ -326,7 +317,8 @@ impl Session {
             Err(e) => {
                 let errno = errno_of(&e);
                 out.call(call.failed(errno));
-                Err(Failure::os(errno, format!("fd {fd} cannot listen")))
+                Err(Failure::os(errno, format!("fd {fd} cannot listen"))
+                    .hint_for(call.name(), Context::Fd(fd)))
             }
         }
     }
@@ -368,14 +360,8 @@ impl Session {
             }
             Err(errno) => {
                 out.call(call.failed(errno));
-                let failure = Failure::os(errno, format!("nothing accepted on fd {fd}"));
-                Err(match errno {
-                    Errno::EINVAL => failure.with_hint(format!(
-                        "fd {fd} is not listening: `listen {fd}` first (and accept on the listener, not on a connection)"
-                    )),
-                    Errno::EAGAIN => failure.with_hint("the accept queue is empty and the socket is non-blocking; connect a client first"),
-                    _ => failure,
-                })
+                Err(Failure::os(errno, format!("nothing accepted on fd {fd}"))
+                    .hint_for(call.name(), Context::Fd(fd)))
             }
         }
     }
@@ -397,17 +383,8 @@ impl Session {
         let shown = show_addr(&address);
         let call = invocation!("connect", fd, shown);
         let refused = |errno: Errno| {
-            let failure = Failure::os(errno, format!("fd {fd} cannot connect to {shown}"));
-            match errno {
-                Errno::ECONNREFUSED if address.is_unix() => failure.with_hint(format!(
-                    "the socket file {shown} exists but nothing listens on it (a stale file?)"
-                )),
-                Errno::ECONNREFUSED => failure.with_hint(format!(
-                    "nothing is listening on {shown}: start a listener there first (socket, bind, listen)"
-                )),
-                Errno::ENOENT => failure.with_hint(format!("there is no socket file at {shown}: is the server bound there?")),
-                _ => failure,
-            }
+            Failure::os(errno, format!("fd {fd} cannot connect to {shown}"))
+                .hint_for(call.name(), Context::address(&address, &shown))
         };
         if is_nonblocking(socket) {
             return match socket.connect(&address) {
@@ -480,21 +457,20 @@ impl Session {
                 Err(Errno::EAGAIN) if blocking => {}
                 Err(errno) if sent == 0 => {
                     out.call(call.failed(errno));
-                    let failure = Failure::os(errno, format!("nothing sent on fd {fd}"));
-                    return Err(match errno {
-Errno::EPIPE => {
-                            // EPIPE means this side may not send: because the peer is gone, or
-                            // because this socket's own sending side was shut down.
-                            let state = crate::fdtable::inspect_fd(fd).and_then(|row| row.state);
-                            if matches!(state, Some(Tcp(FinWait1 | FinWait2 | Closing))) {
-                                failure.with_hint(format!("fd {fd} shut down its own sending side (shutdown wr); it can still receive, not send"))
-                            } else {
-                                failure.with_hint("the peer closed the connection; there is no one left to receive: close this socket")
-                            }
-                        }
-                        Errno::EAGAIN => failure.with_hint("the send buffer is full and the socket is non-blocking: wait until the peer reads (poll for POLLOUT)"),
-                        _ => failure,
-                    });
+                    // EPIPE means this side may not send: because the peer is gone, or because this
+                    // socket's own sending side was shut down.
+                    let shut_down = errno == Errno::EPIPE
+                        && matches!(
+                            crate::fdtable::inspect_fd(fd).and_then(|row| row.state),
+                            Some(Tcp(FinWait1 | FinWait2 | Closing))
+                        );
+                    let context = if shut_down {
+                        Context::SendingShutDown(fd)
+                    } else {
+                        Context::Fd(fd)
+                    };
+                    return Err(Failure::os(errno, format!("nothing sent on fd {fd}"))
+                        .hint_for(call.name(), context));
                 }
                 Err(_) => break,
             }
@@ -593,17 +569,14 @@ Errno::EPIPE => {
             }
             Err(errno) => {
                 out.call(call.failed(errno));
-                let failure = Failure::os(errno, format!("nothing received on fd {fd}"));
                 let datagram = socket.r#type().map(|t| t != Type::STREAM).unwrap_or(false);
-                Err(match errno {
-                    Errno::ENOTCONN => failure.with_hint(format!(
-                        "fd {fd} is not connected; on a listener, `accept` first and recv on the new fd"
-                    )),
-                    Errno::ECONNREFUSED if datagram => failure.with_hint(
-                        "a datagram this connected socket sent found no receiver: the peer's host answered ICMP port unreachable, reported here once",
-                    ),
-                    _ => failure,
-                })
+                let context = if datagram {
+                    Context::MessageSocket(fd)
+                } else {
+                    Context::Fd(fd)
+                };
+                Err(Failure::os(errno, format!("nothing received on fd {fd}"))
+                    .hint_for(call.name(), context))
             }
         }
     }
@@ -660,7 +633,8 @@ Errno::EPIPE => {
             }
             Err(errno) => {
                 out.call(call.failed(errno));
-                Err(Failure::os(errno, format!("closing fd {fd} failed")))
+                Err(Failure::os(errno, format!("closing fd {fd} failed"))
+                    .hint_for(call.name(), Context::Fd(fd)))
             }
         }
     }
@@ -746,11 +720,11 @@ pub(super) fn sleep(duration: Duration, out: &mut Outcome) -> Result<(), Failure
     let deadline = Instant::now() + duration;
     while Instant::now() < deadline {
         if interrupted() {
-            return Err(Failure {
-                errno: Some(Errno::EINTR),
-                message: format!("sleep interrupted by {}", interruption()),
-                hint: None,
-            });
+            return Err(Failure::os(
+                Errno::EINTR,
+                format!("sleep interrupted by {}", interruption()),
+            )
+            .hint_for("sleep", Context::Plain));
         }
         std::thread::sleep((deadline - Instant::now()).min(Duration::from_millis(50)));
     }

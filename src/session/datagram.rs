@@ -8,7 +8,7 @@ use nix::sys::socket::MsgFlags;
 
 use super::address::show_addr;
 use super::calls::{dump_lines, errno_of, is_nonblocking, preview, show_received};
-use super::{invocation, Failure, Outcome, Session};
+use super::{invocation, Context, Failure, Outcome, Session};
 use crate::lang::{AddrSpec, SockRef};
 
 /// What a message socket lost when MAX was smaller than the message.
@@ -70,16 +70,10 @@ impl Session {
                 Err(e) => {
                     let errno = errno_of(&e);
                     out.call(call.failed(errno));
-                    let failure = Failure::os(errno, format!("fd {fd} sent nothing to {shown}"));
-                    return Err(match errno {
-                        Errno::EISCONN => failure.with_hint(
-                            "a connected stream socket has its peer fixed: use send instead",
-                        ),
-                        Errno::ECONNREFUSED => failure.with_hint(
-                            "an earlier datagram from this socket found no receiver (ICMP port unreachable); the error is reported once",
-                        ),
-                        _ => failure,
-                    });
+                    return Err(
+                        Failure::os(errno, format!("fd {fd} sent nothing to {shown}"))
+                            .hint_for(call.name(), Context::address(&address, &shown)),
+                    );
                 }
             }
         }
@@ -132,10 +126,10 @@ impl Session {
             }
             Err(errno) => {
                 out.call(call.failed(errno));
-                Err(Failure::os(
-                    errno,
-                    format!("no datagram received on fd {fd}"),
-                ))
+                Err(
+                    Failure::os(errno, format!("no datagram received on fd {fd}"))
+                        .hint_for(call.name(), Context::MessageSocket(fd)),
+                )
             }
         }
     }

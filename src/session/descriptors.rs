@@ -1,11 +1,10 @@
 //! fd-level calls: socketpair(2), dup(2), and the RLIMIT_NOFILE limit behind "Too many open files".
 
-use nix::errno::Errno;
 use nix::sys::resource::{getrlimit, setrlimit, Resource};
 use socket2::Socket;
 
 use super::calls::{domain_of, errno_of, type_of};
-use super::{invocation, Failure, Object, Outcome, Session};
+use super::{invocation, Context, Failure, Object, Outcome, Session};
 use crate::lang::{Family, SockRef, SockType};
 
 impl Session {
@@ -33,13 +32,8 @@ impl Session {
             Err(e) => {
                 let errno = errno_of(&e);
                 out.call(call.failed(errno));
-                let failure = Failure::os(errno, "the kernel would not make the pair");
-                Err(match errno {
-                    Errno::EOPNOTSUPP | Errno::EAFNOSUPPORT => failure.with_hint(
-                        "on Linux only unix sockets come in pairs: `socketpair unix stream`",
-                    ),
-                    _ => failure,
-                })
+                Err(Failure::os(errno, "the kernel would not make the pair")
+                    .hint_for(call.name(), Context::Plain))
             }
         }
     }
@@ -73,7 +67,8 @@ impl Session {
             Err(e) => {
                 let errno = errno_of(&e);
                 out.call(call.failed(errno));
-                Err(Failure::os(errno, format!("no copy of fd {fd}")))
+                Err(Failure::os(errno, format!("no copy of fd {fd}"))
+                    .hint_for(call.name(), Context::Fd(fd)))
             }
         }
     }
@@ -122,13 +117,8 @@ impl Session {
             }
             Err(errno) => {
                 out.call(call.failed(errno));
-                let failure = Failure::os(errno, "the limit was not changed");
-                Err(match errno {
-                    Errno::EINVAL => failure.with_hint(format!(
-                        "the soft limit cannot exceed the hard limit ({hard})"
-                    )),
-                    _ => failure,
-                })
+                Err(Failure::os(errno, "the limit was not changed")
+                    .hint_for(call.name(), Context::HardLimit(hard)))
             }
         }
     }

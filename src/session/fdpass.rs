@@ -13,7 +13,7 @@ use nix::sys::stat::{fstat, SFlag};
 use socket2::{Domain, Socket};
 
 use super::calls::{is_nonblocking, preview};
-use super::{invocation, Failure, Object, Outcome, Session};
+use super::{invocation, Context, Failure, Object, Outcome, Session};
 use crate::fdtable::inspect_fd;
 use crate::lang::SockRef;
 use crate::sys::scm_rights::recv_with_fds;
@@ -26,7 +26,7 @@ const CARRIER: [u8; 1] = [0];
 const RECV_DATA_MAX: usize = 4096;
 
 /// The refusal for SCM_RIGHTS on a socket that is not AF_UNIX (the kernel would say EINVAL).
-fn needs_unix(fd: i32, label: &str, doing: &str) -> Failure {
+fn needs_unix(fd: i32, label: &str, doing: &'static str) -> Failure {
     let what = inspect_fd(fd).map_or_else(
         || "not a unix socket".to_string(),
         |row| format!("a {} socket", row.label()),
@@ -37,9 +37,7 @@ fn needs_unix(fd: i32, label: &str, doing: &str) -> Failure {
             "{label} is {what}: {doing} needs an AF_UNIX socket (SCM_RIGHTS exists only there)"
         ),
     )
-    .with_hint(
-        "pass fds between two connected unix sockets, e.g. `socket unix stream` on each side",
-    )
+    .hint_for(doing, Context::NotUnix)
 }
 
 /// Whether an fd is a socket, by its file type.
@@ -102,17 +100,11 @@ impl Session {
                 }
                 Err(errno) => {
                     out.call(call.failed(errno));
-                    let failure =
-                        Failure::os(errno, format!("fd {passed} was not sent over fd {sock_fd}"));
-                    return Err(match errno {
-                        Errno::ENOTCONN | Errno::EDESTADDRREQ => failure.with_hint(format!(
-                            "fd {sock_fd} is not connected: connect it to the receiving unix socket first (or send over the fd that `accept` returned)"
-                        )),
-                        Errno::ETOOMANYREFS => failure.with_hint(
-                            "too many fds are in flight already: let the peer `recvfd` them first",
-                        ),
-                        _ => failure,
-                    });
+                    return Err(Failure::os(
+                        errno,
+                        format!("fd {passed} was not sent over fd {sock_fd}"),
+                    )
+                    .hint_for(call.name(), Context::Fd(sock_fd)));
                 }
             }
         }
@@ -149,13 +141,8 @@ impl Session {
             Err(errno) => {
                 let call = invocation!("recvmsg", fd, "{…}", "MSG_CMSG_CLOEXEC");
                 out.call(call.failed(errno));
-                let failure = Failure::os(errno, format!("nothing received on fd {fd}"));
-                return Err(match errno {
-                    Errno::ENOTCONN => failure.with_hint(format!(
-                        "fd {fd} is not connected; on a listener, `accept` first and recvfd on the new fd"
-                    )),
-                    _ => failure,
-                });
+                return Err(Failure::os(errno, format!("nothing received on fd {fd}"))
+                    .hint_for(call.name(), Context::Fd(fd)));
             }
         };
         let payload = data.get(..bytes).unwrap_or(&[]);
@@ -182,16 +169,14 @@ impl Session {
                 Errno::ENOMSG,
                 format!("EOF on fd {fd}: the peer closed, and no fd came"),
             )
-            .with_hint("the sender is gone; nothing more will arrive on this socket"));
+            .hint_for("recvmsg", Context::PeerClosed));
         }
         if received.is_empty() {
             return Err(Failure::os(
                 Errno::ENOMSG,
                 format!("{bytes} bytes arrived on fd {fd} but no fd came with them (data only)"),
             )
-            .with_hint(
-                "the sender must pass an fd with `sendfd`; plain `send` carries bytes only",
-            ));
+            .hint_for("recvmsg", Context::DataOnly));
         }
         self.adopt_received(received, name, out)
     }

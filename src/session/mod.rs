@@ -1,6 +1,8 @@
 //! The session: one process's socket handles, their names, the socket files its binds made, and the
 //! execution of each command against the kernel. Front ends hand it a [`Command`] and get an
-//! [`Outcome`] back; how that outcome is shown (the panel, Python lines) is the engine's business.
+//! [`Outcome`] back: each call made, kept as a [`Call`] record, the sentences about it, and on failure
+//! a hint from one table (`hints`). How the outcome is shown (the panel, Python lines) is the
+//! engine's business.
 
 mod address;
 mod call;
@@ -10,14 +12,17 @@ mod datagram;
 mod descriptors;
 mod fdpass;
 mod files;
+mod hints;
 mod multiplex;
 mod options;
 mod outcome;
 mod socket_files;
 
-use call::invocation;
 pub use call::{Call, Invocation, Returned};
 pub use outcome::{Failure, Lines, OutLine, Outcome};
+
+use call::invocation;
+use hints::Context;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::os::fd::{AsRawFd, OwnedFd};
@@ -342,7 +347,7 @@ impl Session {
                 Errno::EBADF,
                 format!("fd {fd} was detached: no handle owns it any more"),
             )
-            .with_hint(format!("the fd is still open; `close {fd}` closes it"));
+            .hint_for(hints::ANY_CALL, Context::Detached(fd));
         }
         if self.internal.contains(&fd) {
             return Failure::usage(format!(

@@ -9,7 +9,7 @@ use nix::errno::Errno;
 use nix::poll::PollFlags;
 use nix::sys::epoll::{Epoll, EpollCreateFlags, EpollEvent, EpollFlags};
 
-use super::{invocation, Failure, Invocation, Object, Outcome, Returned, Session};
+use super::{invocation, Context, Failure, Invocation, Object, Outcome, Returned, Session};
 use crate::fdtable::{inspect_fd, Kind};
 use crate::lang::{Interest, SockRef};
 use crate::net::{SockState, TcpState};
@@ -141,10 +141,12 @@ fn wait_failed(
                     crate::sys::interruption()
                 ),
             )
+            .hint_for(call.name(), Context::Plain)
         }
         ReadyError::Os(errno) => {
             out.call(call.failed(errno));
             Failure::os(errno, format!("the wait for {waiting_for} failed"))
+                .hint_for(call.name(), Context::Plain)
         }
         ReadyError::PastFdSetSize(fd) => past_fd_setsize(fd, &format!("fd {fd}")),
     }
@@ -159,9 +161,7 @@ fn past_fd_setsize(fd: i32, shown: &str) -> Failure {
             FD_SETSIZE - 1
         ),
     )
-    .with_hint(format!(
-        "poll and epoll have no such limit: `poll {fd}`, or `epoll add EP {fd}` then `epoll wait EP`"
-    ))
+    .hint_for("select", Context::PastFdSetSize(fd))
 }
 
 /// Why a readable fd is readable, from the kernel's view of it.
@@ -364,10 +364,10 @@ impl Session {
             }
             Err(errno) => {
                 out.call(call.failed(errno));
-                Err(Failure::os(
-                    errno,
-                    "the kernel would not create the epoll instance",
-                ))
+                Err(
+                    Failure::os(errno, "the kernel would not create the epoll instance")
+                        .hint_for(call.name(), Context::Plain),
+                )
             }
         }
     }
@@ -406,22 +406,16 @@ impl Session {
             }
             Err(errno) => {
                 out.call(call.failed(errno));
-                let failure = Failure::os(errno, format!("fd {epoll_fd} cannot watch fd {fd}"));
-                Err(match errno {
-                    Errno::EEXIST => failure.with_hint(format!(
-                        "fd {fd} is already in the interest list of fd {epoll_fd}: `epoll del {epoll} {sock}` first, then add it with the events you want"
-                    )),
-                    Errno::EINVAL if fd == epoll_fd => {
-                        failure.with_hint("an epoll instance cannot watch itself")
-                    }
-                    Errno::ELOOP => failure.with_hint(
-                        "epoll instances watching each other would make a loop",
-                    ),
-                    Errno::EPERM => {
-                        failure.with_hint("this kind of fd cannot be watched by epoll")
-                    }
-                    _ => failure,
-                })
+                let watch = Context::Watch {
+                    epoll_fd,
+                    fd,
+                    epoll,
+                    sock,
+                };
+                Err(
+                    Failure::os(errno, format!("fd {epoll_fd} cannot watch fd {fd}"))
+                        .hint_for(call.name(), watch),
+                )
             }
         }
     }
@@ -449,16 +443,17 @@ impl Session {
             }
             Err(errno) => {
                 out.call(call.failed(errno));
-                let failure = Failure::os(
+                let watch = Context::Watch {
+                    epoll_fd,
+                    fd,
+                    epoll,
+                    sock,
+                };
+                Err(Failure::os(
                     errno,
                     format!("fd {fd} cannot be removed from fd {epoll_fd}"),
-                );
-                Err(match errno {
-                    Errno::ENOENT => failure.with_hint(format!(
-                        "fd {fd} is not in the interest list of fd {epoll_fd}: it was never added, or already deleted"
-                    )),
-                    _ => failure,
-                })
+                )
+                .hint_for(call.name(), watch))
             }
         }
     }

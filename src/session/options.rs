@@ -9,7 +9,7 @@ use nix::fcntl::{fcntl, FcntlArg, OFlag};
 
 use super::address::show_addr;
 use super::calls::errno_of;
-use super::{invocation, Failure, Outcome, Session};
+use super::{invocation, Context, Failure, Invocation, Outcome, Session};
 use crate::lang::{How, OptKind, OptValue, SockOpt, SockRef};
 use crate::net::{Family, SockType};
 use crate::sys::errno_name;
@@ -74,15 +74,10 @@ fn describe(option: &SockOpt, raw: &Raw) -> String {
     }
 }
 
-fn option_failure(errno: Errno, option: &SockOpt, fd: i32) -> Failure {
-    let failure = Failure::os(errno, format!("{} on fd {fd}", option.name));
-    match errno {
-        Errno::ENOPROTOOPT | Errno::EOPNOTSUPP => failure.with_hint(format!(
-            "{} ({}) does not apply to this kind of socket",
-            option.name, option.level_name
-        )),
-        _ => failure,
-    }
+/// The failure of `call` (getsockopt or setsockopt) on `option`.
+fn option_failure(call: &Invocation, errno: Errno, option: &SockOpt, fd: i32) -> Failure {
+    Failure::os(errno, format!("{} on fd {fd}", option.name))
+        .hint_for(call.name(), Context::SockOpt(option))
 }
 
 impl Session {
@@ -109,7 +104,7 @@ impl Session {
         let call = invocation!("setsockopt", fd, option.level_name, option.name, shown);
         if let Err(errno) = set_raw(socket, option, &raw) {
             out.call(call.failed(errno));
-            return Err(option_failure(errno, option, fd));
+            return Err(option_failure(&call, errno, option, fd));
         }
         out.call(call.returned(0));
         // Show what the kernel made of it: buffers come back doubled, for its bookkeeping.
@@ -139,7 +134,7 @@ impl Session {
             }
             Err(errno) => {
                 out.call(call.failed(errno));
-                Err(option_failure(errno, option, fd))
+                Err(option_failure(&call, errno, option, fd))
             }
         }
     }
@@ -162,7 +157,8 @@ impl Session {
             Err(e) => {
                 let errno = errno_of(&e);
                 out.call(call.failed(errno));
-                Err(Failure::os(errno, format!("fd {fd} has no local address")))
+                Err(Failure::os(errno, format!("fd {fd} has no local address"))
+                    .hint_for(call.name(), Context::Fd(fd)))
             }
         }
     }
@@ -178,7 +174,8 @@ impl Session {
             Err(e) => {
                 let errno = errno_of(&e);
                 out.call(call.failed(errno));
-                Err(Failure::os(errno, format!("fd {fd} has no peer")))
+                Err(Failure::os(errno, format!("fd {fd} has no peer"))
+                    .hint_for(call.name(), Context::Fd(fd)))
             }
         }
     }
@@ -214,10 +211,10 @@ impl Session {
             }
             Err(errno) => {
                 out.call(call.failed(errno));
-                Err(Failure::os(
-                    errno,
-                    format!("cannot change the flags of fd {fd}"),
-                ))
+                Err(
+                    Failure::os(errno, format!("cannot change the flags of fd {fd}"))
+                        .hint_for(call.name(), Context::Fd(fd)),
+                )
             }
         }
     }
@@ -251,12 +248,8 @@ impl Session {
             Err(e) => {
                 let errno = errno_of(&e);
                 out.call(call.failed(errno));
-                let failure = Failure::os(errno, format!("fd {fd} cannot shut down"));
-                Err(match errno {
-                    Errno::ENOTCONN => failure
-                        .with_hint("shutdown acts on a connection: connect (or accept) first"),
-                    _ => failure,
-                })
+                Err(Failure::os(errno, format!("fd {fd} cannot shut down"))
+                    .hint_for(call.name(), Context::Fd(fd)))
             }
         }
     }

@@ -6,8 +6,8 @@ use nix::errno::Errno;
 use serde::{Deserialize, Serialize};
 
 use super::call::Call;
-
-use crate::sys::{errno_name, generic_hint};
+use super::hints::{self, Context};
+use crate::sys::errno_name;
 
 /// Why a command failed: an errno from the kernel (or a wait that stood in for one), or a mistake
 /// sockplay caught before making a call.
@@ -21,12 +21,12 @@ pub struct Failure {
 }
 
 impl Failure {
-    /// A kernel error, explained with the generic hint for its errno.
+    /// A kernel error, explained with the hint its errno earns whatever the call.
     pub fn os(errno: Errno, message: impl Into<String>) -> Failure {
         Failure {
             errno: Some(errno),
             message: message.into(),
-            hint: generic_hint(errno).map(str::to_string),
+            hint: hints::generic(errno).map(str::to_string),
         }
     }
 
@@ -41,6 +41,12 @@ impl Failure {
 
     pub fn with_hint(mut self, hint: impl Into<String>) -> Failure {
         self.hint = Some(hint.into());
+        self
+    }
+
+    /// The failure with the hint the table gives `call` failing this way in `context`.
+    pub(super) fn hint_for(mut self, call: &str, context: Context<'_>) -> Failure {
+        self.hint = hints::hint(call, self.errno, &context);
         self
     }
 
