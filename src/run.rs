@@ -51,15 +51,12 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
     // `ss` working when a lesson fills the fd table ("Too many open files").
     let mut observer = Observer::new(Observed::ThisProcess);
     let reserved = observer.reserve_sock_diag();
-    let new_session = |settings: Settings| {
-        let mut session = Session::new(settings);
+    let new_session = || {
+        let mut session = Session::new(Settings {
+            timeout: cli.timeout,
+        });
         session.add_internal_fds(reserved);
         session
-    };
-    let settings = Settings {
-        timeout: cli.timeout,
-        panel,
-        explain: false,
     };
 
     if let Some(name) = &cli.tutorial {
@@ -76,10 +73,12 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
             fallback_width: 120,
             allow_shell: false,
             prompt: false,
+            panel,
+            explain: false,
         };
         // Unattended, Ctrl-C ends the run as it ends a replay.
         handle_signals(cli.auto);
-        let mut engine = Engine::new(new_session(settings), observer, view);
+        let mut engine = Engine::new(new_session(), observer, view);
         let status = crate::tutorial::run_tutorial(name, cli.auto, &mut engine);
         drop(engine);
         return ended_status(status);
@@ -141,19 +140,21 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
         fallback_width: 120,
         allow_shell: cli.allow_shell,
         prompt: script.is_none(),
+        panel,
+        explain: false,
     };
     // Each front end drops its engine (the session's clean-up) before the status is chosen.
     match script {
         Some(script) => {
             handle_signals(true);
-            let mut engine = Engine::new(new_session(settings), observer, view);
+            let mut engine = Engine::new(new_session(), observer, view);
             let status = run_script(&script, &mut engine);
             drop(engine);
             ended_status(status)
         }
         None => {
             handle_signals(false);
-            let mut engine = Engine::new(new_session(settings), observer, view);
+            let mut engine = Engine::new(new_session(), observer, view);
             let status = crate::repl::run_repl(&mut engine);
             drop(engine);
             ended_status(status)

@@ -45,6 +45,10 @@ pub struct View {
     /// Lines are typed by a person at the interactive prompt: `!cmd` and `record` are theirs to
     /// run. A file they `source` is still a script.
     pub prompt: bool,
+    /// Where the panel goes (`--panel`, `set panel`).
+    pub panel: PanelPlacement,
+    /// Show the Python equivalent of each command (`set explain`).
+    pub explain: bool,
 }
 
 /// The session, the observer of its process, and the last snapshot, so each step can say what
@@ -138,7 +142,7 @@ impl Engine {
         }
         // What the front end added (help, the table, the sentences) is part of what checks can see.
         self.session.remember(command, &outcome);
-        if self.session.settings.explain {
+        if self.view.explain {
             if let Some(python) = command.python() {
                 outcome.lines.insert(0, format!(">>> {python}"));
             }
@@ -222,7 +226,7 @@ impl Engine {
             .collect();
         let labels = &step.labels;
         let height = crate::render::terminal_height();
-        let placement = self.session.settings.panel;
+        let placement = self.view.panel;
         let lines = if command.shows_panel() && placement != PanelPlacement::Off {
             // Beside the output when the panel fits there unsqueezed, else below it at full width;
             // either way no taller than the screen (a summary says what it left out).

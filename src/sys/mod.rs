@@ -37,7 +37,7 @@ pub mod tcp_info;
 mod wait;
 
 pub use alarm::cut_at_deadline;
-pub use errno::{errno_from_name, errno_name, generic_hint};
+pub use errno::{errno_from_name, errno_name};
 pub use fds::{make_sockets_nonblocking, reserve_low_fds_while};
 pub use interrupt::{
     clear_interrupt, ending_signal, install_signal_handlers, interrupted, interruption,
