@@ -142,6 +142,24 @@ impl Session {
         Instant::now() + self.settings.timeout
     }
 
+    /// A wait the user sized (`sleep MS`, `timeout MS` of select, poll and epoll wait), cut to the
+    /// session timeout, which no command outlives; saying so when it cuts. None is the timeout.
+    pub(super) fn bounded_wait(&self, requested: Option<Duration>, out: &mut Outcome) -> Duration {
+        let limit = self.settings.timeout;
+        match requested {
+            Some(wanted) if wanted > limit => {
+                out.say(format!(
+                    "the wait of {} ms is cut to the timeout, {}: no command outlives it (`set timeout SECS` raises it)",
+                    wanted.as_millis(),
+                    seconds(limit)
+                ));
+                limit
+            }
+            Some(wanted) => wanted,
+            None => limit,
+        }
+    }
+
     /// Waits as a blocking call would: until the socket reports `events`, the deadline passes, or
     /// Ctrl-C. A wait that ends early fails with ETIMEDOUT or EINTR, after the poll line, saying what
     /// it was `waiting_for`; the socket is untouched either way. A non-blocking socket (`nonblock

@@ -96,11 +96,12 @@ pub(super) fn hint(call: &str, errno: Option<Errno>, context: &Context<'_>) -> O
             "fd {fd} is not listening: `listen {fd}` first (and accept on the listener, not on a connection)"
         ),
         ("accept", Some(E::EAGAIN), _) => "the accept queue is empty and the socket is non-blocking; connect a client first".into(),
-        (
-            "connect",
-            Some(E::ECONNREFUSED),
-            C::UnixPath { shown, .. } | C::Abstract(shown),
-        ) => format!("the socket file {shown} exists but nothing listens on it (a stale file?)"),
+        ("connect" | "sendto", Some(E::ECONNREFUSED), C::UnixPath { path, .. }) => {
+            path_refused(path)
+        }
+        ("connect" | "sendto", Some(E::ECONNREFUSED), C::Abstract(shown)) => format!(
+            "no socket holds the abstract name {shown}: an abstract name exists only while a socket is bound to it (and, for connect, listens)"
+        ),
         ("connect", Some(E::ECONNREFUSED), C::Inet(shown)) => format!(
             "nothing is listening on {shown}: start a listener there first (socket, bind, listen)"
         ),
@@ -247,12 +248,70 @@ fn path_in_use(path: &Path) -> String {
     }
 }
 
+/// Why a Unix connect or sendto to `path` was refused: the kernel answers ECONNREFUSED both for a
+/// socket file nobody holds (or, for a stream, nobody listens on) and for a file that is no socket.
+fn path_refused(path: &Path) -> String {
+    let name = socket_files::shown(path);
+    match std::fs::symlink_metadata(path) {
+        Ok(file) if file.file_type().is_socket() => format!(
+            "the socket file {name} exists but nothing listens on it: its socket closed (a stale file) or never called listen"
+        ),
+        Ok(file) => format!(
+            "{name} is {}, not a socket: only a socket file can be connected to",
+            socket_files::kind_of(file.file_type())
+        ),
+        Err(_) => format!("nothing could be reached at {name}"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn hint_text(call: &str, errno: Errno, context: Context<'_>) -> Option<String> {
         hint(call, Some(errno), &context)
+    }
+
+    #[test]
+    fn a_refused_unix_connect_says_what_is_at_the_path() {
+        let dir = tempfile::tempdir().expect("a temp dir");
+        let regular = dir.path().join("plain");
+        std::fs::write(&regular, b"x").expect("a regular file");
+        let stale = dir.path().join("stale.sock");
+        drop(std::os::unix::net::UnixListener::bind(&stale).expect("a socket file"));
+        let refused = |path: &Path| {
+            let shown = path.display().to_string();
+            hint_text(
+                "connect",
+                E::ECONNREFUSED,
+                Context::UnixPath {
+                    path,
+                    shown: &shown,
+                },
+            )
+        };
+        assert_eq!(
+            refused(&regular),
+            Some(format!(
+                "{} is a regular file, not a socket: only a socket file can be connected to",
+                regular.display()
+            ))
+        );
+        assert_eq!(
+            refused(&stale),
+            Some(format!(
+                "the socket file {} exists but nothing listens on it: its socket closed (a stale file) or never called listen",
+                stale.display()
+            ))
+        );
+        assert_eq!(
+            hint_text("sendto", E::ECONNREFUSED, Context::Abstract("@none")).as_deref(),
+            Some("no socket holds the abstract name @none: an abstract name exists only while a socket is bound to it (and, for connect, listens)")
+        );
+        assert_eq!(
+            hint_text("sendto", E::ECONNREFUSED, Context::Inet("127.0.0.1:9")).as_deref(),
+            Some("an earlier datagram from this socket found no receiver (ICMP port unreachable); the error is reported once")
+        );
     }
 
     #[test]
@@ -292,7 +351,7 @@ mod tests {
         );
         assert_eq!(
             hint_text("connect", E::ECONNREFUSED, Context::Abstract("@gone")).as_deref(),
-            Some("the socket file @gone exists but nothing listens on it (a stale file?)")
+            Some("no socket holds the abstract name @gone: an abstract name exists only while a socket is bound to it (and, for connect, listens)")
         );
         assert_eq!(
             hint_text("send", E::EPIPE, Context::SendingShutDown(5)).as_deref(),

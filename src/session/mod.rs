@@ -251,7 +251,10 @@ impl Session {
             }
             Command::Detach { sock } => self.detach(sock, out),
             Command::Close { sock } => self.close(sock, out),
-            Command::Sleep { duration } => calls::sleep(*duration, out),
+            Command::Sleep { duration } => {
+                let duration = self.bounded_wait(Some(*duration), out);
+                calls::sleep(duration, out)
+            }
             Command::Socketpair {
                 family,
                 sock_type,

@@ -234,7 +234,7 @@ impl Session {
     ) -> Result<(), Failure> {
         let read = self.watched_fds(read)?;
         let write = self.watched_fds(write)?;
-        let timeout = timeout.unwrap_or(self.settings.timeout);
+        let timeout = self.bounded_wait(timeout, out);
         let nfds = read.iter().chain(&write).max().map_or(0, |fd| fd + 1);
         let call = invocation!(
             "select",
@@ -303,7 +303,7 @@ impl Session {
         out: &mut Outcome,
     ) -> Result<(), Failure> {
         let fds = self.watched_fds(socks)?;
-        let timeout = timeout.unwrap_or(self.settings.timeout);
+        let timeout = self.bounded_wait(timeout, out);
         let asked: Vec<String> = fds
             .iter()
             .map(|fd| format!("{{fd={fd}, events={}}}", poll_names(POLL_INTEREST)))
@@ -466,7 +466,7 @@ impl Session {
     ) -> Result<(), Failure> {
         let epoll_fd = self.resolve(epoll)?;
         let instance = self.epoll_at(epoll_fd)?;
-        let timeout = timeout.unwrap_or(self.settings.timeout);
+        let timeout = self.bounded_wait(timeout, out);
         let watched = instance.0.as_fd();
         let result = wait_in_slices(timeout, |slice| epoll_wait_once(watched, MAX_EVENTS, slice));
         let call = |returned: &str| {
