@@ -7,15 +7,14 @@
 pub mod cli;
 pub mod engine;
 pub mod fdtable;
+pub mod front;
 pub mod help;
 pub mod lang;
 pub mod net;
 pub mod render;
-pub mod repl;
-pub mod replay;
 mod run;
 pub mod session;
 pub mod sys;
-pub mod tutorial;
+pub mod text;
 
 pub use run::run;

@@ -8,9 +8,9 @@ use clap::Parser;
 use crate::cli::{Cli, ColorChoice};
 use crate::engine::{check_script, read_capped, read_script, Engine, FileError, View};
 use crate::fdtable::{Observed, Observer};
-use crate::render::terminal::{self, say, warn};
+use crate::front::replay::{run_script, Script};
+use crate::front::terminal::{self, say, warn};
 use crate::render::PanelPlacement;
-use crate::replay::{run_script, Script};
 use crate::session::{Session, Settings};
 
 /// Exit status for a usage or syntax error: nothing was run.
@@ -64,7 +64,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
 
     if let Some(name) = &cli.tutorial {
         if name.is_empty() {
-            for line in crate::tutorial::list_tutorials() {
+            for line in crate::front::tutorial::list_tutorials() {
                 say(line);
             }
             return 0;
@@ -80,7 +80,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
         // Unattended, Ctrl-C ends the run as it ends a replay.
         handle_signals(cli.auto);
         let mut engine = Engine::new(new_session(settings), observer, view);
-        let status = crate::tutorial::run_tutorial(name, cli.auto, &mut engine);
+        let status = crate::front::tutorial::run_tutorial(name, cli.auto, &mut engine);
         drop(engine);
         return ended_status(status);
     }
@@ -154,7 +154,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
         None => {
             handle_signals(false);
             let mut engine = Engine::new(new_session(settings), observer, view);
-            let status = crate::repl::run_repl(&mut engine);
+            let status = crate::front::repl::run_repl(&mut engine);
             drop(engine);
             ended_status(status)
         }

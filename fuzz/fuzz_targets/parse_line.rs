@@ -6,7 +6,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use sockplay::lang::{self, SyntaxError};
-use sockplay::replay::Script;
+use sockplay::front::replay::Script;
 
 fn check_column(error: &SyntaxError, line: &str) {
     let chars = line.chars().count();

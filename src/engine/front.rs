@@ -15,10 +15,10 @@ use super::script_files::{read_script, shown, FileError};
 use super::shell::{run_shell, ShellEnd};
 use super::Engine;
 use crate::fdtable::Snapshot;
+use crate::front::replay::{run_script, Script};
 use crate::help::help_lines;
 use crate::lang::{Command, Setting, SsFilter};
 use crate::render::{panel_lines_of, ss_lines, Change, PanelOptions, Row};
-use crate::replay::{run_script, Script};
 use crate::session::{seconds, Failure, Outcome};
 
 /// How deep `source` may nest, so a script that sources itself stops with an error.
@@ -49,7 +49,7 @@ impl fmt::Display for Refusal {
         write!(
             f,
             "{}:{}: {}",
-            crate::render::escape_text(&self.source),
+            crate::text::escape_text(&self.source),
             self.line,
             self.reason
         )
@@ -255,12 +255,12 @@ impl Engine {
         if !self.may_run_shell() {
             return Err(Failure::usage(SHELL_REFUSED));
         }
-        let shown_command = crate::render::sanitize_line(command);
+        let shown_command = crate::text::sanitize_line(command);
         let timeout = self.session.settings.timeout;
         let run = run_shell(command, timeout)
             .map_err(|errno| Failure::os(errno, format!("cannot run `{shown_command}`")))?;
         for line in &run.lines {
-            out.say(crate::render::sanitize_line(line));
+            out.say(crate::text::sanitize_line(line));
         }
         if run.more_lines > 0 {
             out.say(format!("… {}", plural(run.more_lines, "more line")));

@@ -15,14 +15,15 @@ use std::io::{self, Write};
 use std::sync::Arc;
 
 use crate::fdtable::{Observer, PendingConn, Snapshot};
+use crate::front::terminal::{self, Terminal};
 use crate::lang::{Command, RunsIn};
-use crate::render::terminal::{self, Terminal};
 use crate::render::{
-    changes, diff_pending, fds_json, panel_lines_of, safe_line, side_by_side, Change, Changes,
-    ErrorJson, Labels, PanelOptions, PanelPlacement, Row, StepJson,
+    changes, diff_pending, fds_json, panel_lines_of, side_by_side, Change, Changes, ErrorJson,
+    Labels, PanelOptions, PanelPlacement, Row, StepJson,
 };
 use crate::session::{Outcome, Session};
 use crate::sys::{clear_interrupt, errno_name};
+use crate::text::safe_line;
 
 /// The fewest panel rows shown however small the screen: a summary below this says little.
 const MIN_PANEL_ROWS: usize = 12;

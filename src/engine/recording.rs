@@ -39,7 +39,7 @@ impl Engine {
         let _ = writeln!(
             file,
             "# Recorded by sockplay. Replay it with: sockplay {}",
-            crate::render::sanitize_line(&path.display().to_string())
+            crate::text::sanitize_line(&path.display().to_string())
         );
         // Kept open for the whole recording, on a high fd: a full fd table later must not make the
         // recording lose lines, and the user's sockets keep the low numbers.
@@ -136,7 +136,7 @@ impl Recording {
     fn write(&mut self, line: &str) {
         match writeln!(self.file, "{line}") {
             Ok(()) => self.count += usize::from(!line.starts_with('#')),
-            Err(e) => crate::render::terminal::warn(format_args!(
+            Err(e) => crate::front::terminal::warn(format_args!(
                 "sockplay: the recording {} lost a line: {e}",
                 shown(&self.path)
             )),

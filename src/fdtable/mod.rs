@@ -22,7 +22,7 @@ pub use crate::net::Kind;
 use crate::net::{Endpoint, Family, SockState, SockType};
 
 /// One open file descriptor of this process. Its only strings are non-sockets' link targets, and
-/// those are display-safe: bytes from the kernel are escaped with [`crate::render::escape_bytes`].
+/// those are display-safe: bytes from the kernel are escaped with [`crate::text::escape_bytes`].
 /// (Addresses are typed, and escaped when shown.)
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FdRow {

@@ -69,13 +69,13 @@ impl fmt::Display for Pointed<'_> {
             if from > 0 { "…" } else { "" },
             if to < chars.len() { "…" } else { "" },
         );
-        let shown_before = format!("{lead}{}", crate::render::sanitize_line(&before));
+        let shown_before = format!("{lead}{}", crate::text::sanitize_line(&before));
         let pad = crate::render::display_width(&shown_before);
         write!(
             f,
             "{}\n  | {shown_before}{}{tail}\n  | {:pad$}^",
             self.error.message,
-            crate::render::sanitize_line(&after),
+            crate::text::sanitize_line(&after),
             ""
         )
     }
@@ -85,10 +85,10 @@ impl fmt::Display for Pointed<'_> {
 pub fn quoted_word(word: &str) -> String {
     const LONGEST: usize = 40;
     if word.chars().count() <= LONGEST {
-        return crate::render::escape_text(word);
+        return crate::text::escape_text(word);
     }
     let head: String = word.chars().take(LONGEST).collect();
-    format!("{}…", crate::render::escape_text(&head))
+    format!("{}…", crate::text::escape_text(&head))
 }
 
 /// Whether `name` may name a socket: `[A-Za-z_][A-Za-z0-9_-]*`, so never a number.

@@ -18,7 +18,7 @@ const MAX_LEFT_PERCENT: usize = 60;
 /// Returns the width of the terminal on stdout, or else the `COLUMNS` environment variable if it
 /// holds a positive number, or else `None`.
 pub fn terminal_width() -> Option<usize> {
-    let from_tty = terminal_size::terminal_size_of(super::terminal::stdout_to_measure())
+    let from_tty = terminal_size::terminal_size_of(crate::front::terminal::stdout_to_measure())
         .map(|(terminal_size::Width(w), _)| usize::from(w))
         // Some pseudo-terminals report 0×0 until a size is set; that is no width at all.
         .filter(|&w| w > 0);
@@ -28,7 +28,7 @@ pub fn terminal_width() -> Option<usize> {
 /// The height of stdout's terminal in rows; None when stdout is not a terminal (then nothing is
 /// cut for height: scripts and pipes get every row).
 pub fn terminal_height() -> Option<usize> {
-    terminal_size::terminal_size_of(super::terminal::stdout_to_measure())
+    terminal_size::terminal_size_of(crate::front::terminal::stdout_to_measure())
         .map(|(_, terminal_size::Height(h))| usize::from(h))
         .filter(|&h| h > 0)
 }

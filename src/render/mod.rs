@@ -3,23 +3,19 @@
 //! and the [`terminal`] every printed line goes through.
 
 mod diff;
-mod hexdump;
 mod json;
 mod layout;
 mod panel;
-mod safe;
 mod ss;
-pub mod terminal;
 
 pub use diff::{changes, diff, diff_pending, Change, Changes};
-pub use hexdump::{hexdump, looks_binary};
 pub use json::{fds_json, ErrorJson, FdJson, StepJson};
+#[cfg(test)]
+pub(crate) use layout::strip_ansi;
 pub use layout::{display_width, side_by_side, terminal_height, terminal_width};
 pub use panel::{
     panel_lines, panel_lines_of, panel_lines_with_pending, PanelOptions, Row, MIN_PANEL_WIDTH,
 };
-pub(crate) use safe::is_shown_as_is;
-pub use safe::{escape_bytes, escape_text, safe_line, sanitize_line};
 pub use ss::ss_lines;
 
 use std::collections::{BTreeMap, BTreeSet};

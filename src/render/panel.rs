@@ -10,10 +10,10 @@
 use std::borrow::Cow;
 
 use super::diff::Change;
-use super::safe::sanitize_line;
 use super::Labels;
 use crate::fdtable::{FdRow, Kind, PendingConn, Relations};
 use crate::net::{Endpoint, SockState};
+use crate::text::sanitize_line;
 use comfy_table::{
     Attribute, Cell, CellAlignment, Color, ColumnConstraint, ContentArrangement, Table,
     TableComponent,

@@ -11,12 +11,12 @@ use std::io;
 use comfy_table::{CellAlignment, ContentArrangement, Table, TableComponent};
 use nix::errno::Errno;
 
-use super::safe::sanitize_line;
 use super::Labels;
 use crate::fdtable::diag::{self, DiagSocket, Netid, SockDiag, States};
 use crate::fdtable::{Kind, Snapshot};
 use crate::lang::SsFilter;
 use crate::net::{Endpoint, Family, TcpState};
+use crate::text::sanitize_line;
 
 /// The column headers, in order.
 const HEADERS: [&str; 7] = ["Netid", "State", "Recv-Q", "Send-Q", "Local", "Peer", "FD"];

@@ -12,7 +12,7 @@ use super::calls::show_received;
 use super::outcome::failed_call;
 use super::{Failure, Outcome, Session};
 use crate::lang::SockRef;
-use crate::render::escape_bytes;
+use crate::text::escape_bytes;
 
 /// How much one refill of a read buffer asks the kernel for (Python's default buffer size).
 const BUFFER_SIZE: usize = 8192;

@@ -8,11 +8,11 @@ use std::path::PathBuf;
 
 use proptest::prelude::*;
 use proptest::test_runner::Config;
+use sockplay::front::replay::Script;
 use sockplay::lang::{
     self, AddrSpec, Check, Command, Payload, SyntaxError, Token, COMMANDS, SOCK_OPTS,
 };
-use sockplay::render::escape_bytes;
-use sockplay::replay::Script;
+use sockplay::text::escape_bytes;
 
 /// Cases per property: enough to find shallow bugs, few enough that the suite stays fast.
 fn config(cases: u32) -> Config {

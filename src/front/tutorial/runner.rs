@@ -7,12 +7,12 @@ use rustyline::error::ReadlineError;
 
 use super::{paragraphs, Step, Tutorial, TUTORIALS};
 use crate::engine::Engine;
-use crate::lang::{parse_line, Check, Command};
-use crate::render::safe_line;
-use crate::render::terminal::{say, warn};
-use crate::repl::{
+use crate::front::repl::{
     is_undecodable, new_editor, refresh_completion, LineEditor, MAX_UNDECODABLE, UNDECODABLE,
 };
+use crate::front::terminal::{say, warn};
+use crate::lang::{parse_line, Check, Command};
+use crate::text::safe_line;
 
 /// Exit status when a check did not hold or a command failed.
 const EXIT_FAILED: i32 = 1;

@@ -6,8 +6,8 @@ use std::fmt;
 use nix::sys::signal::Signal;
 
 use crate::engine::Engine;
+use crate::front::terminal::warn;
 use crate::lang::{parse_tokens, split_commands, Check, Command, SyntaxError};
-use crate::render::terminal::warn;
 use crate::sys::{ending_signal, interrupted, signal_status};
 
 /// One command of a script, with where it came from.

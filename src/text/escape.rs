@@ -317,7 +317,7 @@ mod tests {
             assert_eq!(safe_line(&safe), safe);
             // The styled form differs only in keeping SGR sequences.
             let styled = safe_styled_line(&s);
-            let bare = crate::render::layout::strip_ansi(&styled);
+            let bare = crate::render::strip_ansi(&styled);
             assert!(bare.chars().all(is_shown_as_is), "{s:?} gave {styled:?}");
         }
     }

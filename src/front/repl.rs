@@ -14,8 +14,8 @@ use rustyline::validate::Validator;
 use rustyline::{CompletionType, Context, Editor, Helper};
 
 use crate::engine::Engine;
+use crate::front::terminal::{say, warn};
 use crate::lang::{find_command, parse_line, Arg, COMMANDS};
-use crate::render::terminal::{say, warn};
 use crate::sys::{
     ending_signal, make_sockets_nonblocking, prepare_prompt_reads, read_at_prompt,
     reserve_low_fds_while,

@@ -16,7 +16,7 @@
 use std::fmt::Display;
 use std::io::{self, IsTerminal, Write};
 
-use super::safe::{safe_line, safe_styled_line};
+use crate::text::{safe_line, safe_styled_line};
 
 /// A stream that text reaches the terminal through, made safe line by line.
 #[derive(Debug)]
