@@ -20,6 +20,7 @@ use crate::help::help_lines;
 use crate::lang::{Command, Setting, SsFilter};
 use crate::render::{panel_lines_of, ss_lines, Change, PanelOptions, Row};
 use crate::session::{seconds, Failure, Outcome};
+use crate::text::plural;
 
 /// How deep `source` may nest, so a script that sources itself stops with an error.
 const MAX_SOURCE_DEPTH: usize = 8;
@@ -289,14 +290,5 @@ impl Engine {
                 "`{shown_command}` printed more than {limit}: sockplay stopped reading and killed it and its process group"
             ))),
         }
-    }
-}
-
-/// `1 command`, `2 commands`.
-pub fn plural(count: usize, noun: &str) -> String {
-    if count == 1 {
-        format!("1 {noun}")
-    } else {
-        format!("{count} {noun}s")
     }
 }

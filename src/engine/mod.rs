@@ -8,7 +8,7 @@ mod recording;
 mod script_files;
 mod shell;
 
-pub use front::{check_script, plural, Refusal};
+pub use front::{check_script, Refusal};
 pub use script_files::{read_capped, read_script, FileError};
 
 use std::io::{self, Write};
@@ -23,7 +23,7 @@ use crate::render::{
 };
 use crate::session::{Outcome, Session};
 use crate::sys::{clear_interrupt, errno_name};
-use crate::text::safe_line;
+use crate::text::{display_width, safe_line};
 
 /// The fewest panel rows shown however small the screen: a summary below this says little.
 const MIN_PANEL_ROWS: usize = 12;
@@ -285,9 +285,5 @@ impl Engine {
 }
 
 fn widest(lines: &[String]) -> usize {
-    lines
-        .iter()
-        .map(|l| crate::render::display_width(l))
-        .max()
-        .unwrap_or(0)
+    lines.iter().map(|l| display_width(l)).max().unwrap_or(0)
 }

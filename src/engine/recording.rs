@@ -5,11 +5,12 @@ use std::io::Write;
 use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
 
-use super::front::{file_failure, plural, RECORD_REFUSED};
+use super::front::{file_failure, RECORD_REFUSED};
 use super::script_files::{create_new, shown};
 use super::Engine;
 use crate::lang::{Check, Command};
 use crate::session::{Failure, Outcome};
+use crate::text::plural;
 
 impl Engine {
     /// `record FILE` starts a recording (a script may only with --allow-shell); `record stop`

@@ -383,6 +383,7 @@ pub fn run_repl(engine: &mut Engine) -> i32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::text::strip_ansi;
     use rustyline::history::MemHistory;
 
     /// Lines with blanks and letters of every UTF-8 length, where the cursor may stand anywhere.
@@ -449,22 +450,5 @@ mod tests {
         assert_eq!(start, "close\u{a0}".len());
         let words: Vec<String> = candidates.into_iter().map(|c| c.replacement).collect();
         assert_eq!(words, ["srv"]);
-    }
-
-    fn strip_ansi(text: &str) -> String {
-        let mut out = String::new();
-        let mut chars = text.chars();
-        while let Some(c) = chars.next() {
-            if c == '\x1b' {
-                for c in chars.by_ref() {
-                    if c == 'm' {
-                        break;
-                    }
-                }
-            } else {
-                out.push(c);
-            }
-        }
-        out
     }
 }

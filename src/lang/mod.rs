@@ -21,7 +21,6 @@ pub use command::{
 pub use commands::data::RECV_MAX_LIMIT;
 pub use escape::decode_data;
 pub use lexer::{split_commands, tokenize, CommandText, Token};
-pub use parser::closest as closest_name;
 pub use parser::{parse_line, parse_seconds, parse_tokens};
 pub use sockopt::{find_sockopt, OptKind, OptValue, SockOpt, SOCK_OPTS};
 pub use table::{find_command, suggest, Arg, CommandSpec, Group, Panel, RunsIn, COMMANDS};
@@ -70,7 +69,7 @@ impl fmt::Display for Pointed<'_> {
             if to < chars.len() { "…" } else { "" },
         );
         let shown_before = format!("{lead}{}", crate::text::sanitize_line(&before));
-        let pad = crate::render::display_width(&shown_before);
+        let pad = crate::text::display_width(&shown_before);
         write!(
             f,
             "{}\n  | {shown_before}{}{tail}\n  | {:pad$}^",

@@ -1,10 +1,10 @@
 //! Placing the FD panel next to or below a step's output, and finding out how wide the terminal is.
 //!
-//! Widths are display widths (a CJK character takes two columns) of the text without ANSI styling,
-//! because the panel's lines may carry colour codes that take no room on screen.
+//! Widths are [display widths](display_width): the panel's lines may carry colour codes that take
+//! no room on screen.
 
 use super::PanelPlacement;
-use unicode_width::UnicodeWidthStr;
+use crate::text::display_width;
 
 /// What goes between the output column and the panel in [`PanelPlacement::Right`].
 const SEPARATOR: &str = " │ ";
@@ -114,37 +114,10 @@ fn max_width(lines: &[String]) -> usize {
     lines.iter().map(|l| display_width(l)).max().unwrap_or(0)
 }
 
-/// The number of terminal columns a line takes, ignoring ANSI escape sequences.
-pub fn display_width(line: &str) -> usize {
-    strip_ansi(line).width()
-}
-
-/// Removes ANSI escape sequences: CSI sequences (`ESC [` parameters, final byte 0x40–0x7e) as the
-/// panel's colours use, and any other two-byte `ESC x` sequence.
-pub(crate) fn strip_ansi(line: &str) -> String {
-    let mut out = String::with_capacity(line.len());
-    let mut chars = line.chars();
-    while let Some(c) = chars.next() {
-        if c != '\u{1b}' {
-            out.push(c);
-            continue;
-        }
-        // Anything but `[` after ESC is a two-byte sequence, already consumed by `next`.
-        if chars.next() == Some('[') {
-            // Parameter and intermediate bytes run until the final byte.
-            for c in chars.by_ref() {
-                if ('\u{40}'..='\u{7e}').contains(&c) {
-                    break;
-                }
-            }
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::text::strip_ansi;
 
     fn lines(v: &[&str]) -> Vec<String> {
         v.iter().map(|s| s.to_string()).collect()
@@ -269,12 +242,5 @@ mod tests {
                 }
             }
         }
-    }
-
-    #[test]
-    fn strip_ansi_handles_truncated_sequences() {
-        assert_eq!(strip_ansi("a\u{1b}"), "a");
-        assert_eq!(strip_ansi("a\u{1b}[1;2"), "a");
-        assert_eq!(strip_ansi("a\u{1b}7b"), "ab");
     }
 }

@@ -10,9 +10,7 @@ mod ss;
 
 pub use diff::{changes, diff, diff_pending, Change, Changes};
 pub use json::{fds_json, ErrorJson, FdJson, StepJson};
-#[cfg(test)]
-pub(crate) use layout::strip_ansi;
-pub use layout::{display_width, side_by_side, terminal_height, terminal_width};
+pub use layout::{side_by_side, terminal_height, terminal_width};
 pub use panel::{
     panel_lines, panel_lines_of, panel_lines_with_pending, PanelOptions, Row, MIN_PANEL_WIDTH,
 };

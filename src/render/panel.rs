@@ -495,7 +495,7 @@ mod tests {
     use crate::net::{Family, SockType};
     use crate::render::diff::tests::{at, in_state};
     use crate::render::diff::tests::{queued, tcp, tty};
-    use crate::render::layout::{display_width, strip_ansi};
+    use crate::text::{display_width, strip_ansi};
 
     fn plain(width: usize) -> PanelOptions {
         PanelOptions {

@@ -205,7 +205,7 @@ impl Session {
             if kept > 0 {
                 out.say(format!(
                     "`{name}` still buffers {} that left the kernel's RECV-Q: \"{}\"",
-                    crate::engine::plural(kept, "byte"),
+                    crate::text::plural(kept, "byte"),
                     escape_bytes(&file.read_buffer[..kept.min(48)])
                 ));
             }
@@ -246,7 +246,7 @@ impl Session {
         ));
         out.say(format!(
             "`{file}` buffers {}; the socket sees nothing until `flush {file}`",
-            crate::engine::plural(object.write_buffer.len(), "byte")
+            crate::text::plural(object.write_buffer.len(), "byte")
         ));
         Ok(())
     }

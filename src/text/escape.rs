@@ -5,8 +5,8 @@
 //! text with bidi controls or hide characters. The output uses one small escape language —
 //! `\r \n \t \0 \\ \" \xHH` — so it can always be decoded back to the exact original bytes.
 //!
-//! [`safe_line`] is the last step before the terminal: [`super::terminal`] passes every line
-//! through it, so a message that forgot to escape a name or a path still shows it escaped.
+//! [`safe_line`] is the last step before the terminal: the front ends' terminal writer passes every
+//! line through it, so a message that forgot to escape a name or a path still shows it escaped.
 
 use std::borrow::Cow;
 use std::fmt::Write as _;
@@ -317,7 +317,7 @@ mod tests {
             assert_eq!(safe_line(&safe), safe);
             // The styled form differs only in keeping SGR sequences.
             let styled = safe_styled_line(&s);
-            let bare = crate::render::strip_ansi(&styled);
+            let bare = crate::text::strip_ansi(&styled);
             assert!(bare.chars().all(is_shown_as_is), "{s:?} gave {styled:?}");
         }
     }

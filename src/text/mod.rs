@@ -1,9 +1,14 @@
 //! Text that sockplay shows: the one escape language (bytes a peer or the kernel controls, written
-//! so they read back exactly), lines made safe for a terminal, and hexdumps of received bytes.
+//! so they read back exactly), lines made safe for a terminal, display widths, hexdumps of
+//! received bytes, and small words (counted nouns, the word a typo meant).
 
 mod escape;
 mod hexdump;
+mod width;
+mod words;
 
 pub(crate) use escape::is_shown_as_is;
 pub use escape::{escape_bytes, escape_text, safe_line, safe_styled_line, sanitize_line};
 pub use hexdump::{hexdump, looks_binary};
+pub use width::{display_width, strip_ansi};
+pub use words::{closest, plural};

@@ -57,7 +57,7 @@ pub fn run_tutorial(name: &str, auto: bool, engine: &mut Engine) -> i32 {
                 "sockplay: no tutorial is called `{}`",
                 crate::lang::quoted_word(name)
             );
-            if let Some(near) = crate::lang::closest_name(name, &names) {
+            if let Some(near) = crate::text::closest(name, &names) {
                 message.push_str(&format!("; did you mean `{near}`?"));
             }
             warn(format_args!(
