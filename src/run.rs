@@ -10,7 +10,7 @@ use crate::engine::{check_script, read_capped, read_script, Engine, FileError, V
 use crate::fdtable::{Observed, Observer};
 use crate::front::replay::{run_script, Script};
 use crate::front::terminal::{self, say, warn};
-use crate::render::PanelPlacement;
+use crate::lang::PanelPlacement;
 use crate::session::{Session, Settings};
 
 /// Exit status for a usage or syntax error: nothing was run.

@@ -14,12 +14,12 @@ pub use script_files::{read_capped, read_script, FileError};
 use std::io::{self, Write};
 use std::sync::Arc;
 
-use crate::fdtable::{Observer, PendingConn, Snapshot};
+use crate::fdtable::{Labels, Observer, PendingConn, Snapshot};
 use crate::front::terminal::{self, Terminal};
-use crate::lang::{Command, RunsIn};
+use crate::lang::{Command, PanelPlacement, RunsIn};
 use crate::render::{
     changes, diff_pending, fds_json, panel_lines_of, side_by_side, Change, Changes, ErrorJson,
-    Labels, PanelOptions, PanelPlacement, Row, StepJson,
+    PanelOptions, Row, StepJson,
 };
 use crate::session::{Outcome, Session};
 use crate::sys::{clear_interrupt, errno_name};

@@ -7,11 +7,13 @@
 pub mod diag;
 mod inspect;
 mod kernel_view;
+mod labels;
 mod listing;
 mod observer;
 mod relations;
 
 pub use inspect::{format_address, inspect_fd, open_inodes};
+pub use labels::Labels;
 pub use listing::open_fds;
 pub use observer::{Observed, Observer};
 pub use relations::Relations;

@@ -16,7 +16,8 @@ mod table;
 pub use address::AddrSpec;
 pub use args::Args;
 pub use command::{
-    Check, Command, Family, How, Interest, Payload, Setting, SockRef, SockType, SsFilter,
+    Check, Command, Family, How, Interest, PanelPlacement, Payload, Setting, SockRef, SockType,
+    SsFilter,
 };
 pub use commands::data::RECV_MAX_LIMIT;
 pub use escape::decode_data;

@@ -3,7 +3,7 @@
 //!
 //! Strings here are not escaped: JSON has its own escaping, and consumers want the real values.
 
-use super::Labels;
+use crate::fdtable::Labels;
 use crate::fdtable::{FdRow, Kind};
 use crate::text::is_shown_as_is;
 use serde::Serialize;

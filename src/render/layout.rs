@@ -3,7 +3,7 @@
 //! Widths are [display widths](display_width): the panel's lines may carry colour codes that take
 //! no room on screen.
 
-use super::PanelPlacement;
+use crate::lang::PanelPlacement;
 use crate::text::display_width;
 
 /// What goes between the output column and the panel in [`PanelPlacement::Right`].

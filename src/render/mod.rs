@@ -1,6 +1,5 @@
 //! Everything that turns a step's results into text: the FD panel, its diff marks, the side-by-side
-//! layout, safe display of bytes a peer controls, the JSON records of `--json`, the `ss` listing,
-//! and the [`terminal`] every printed line goes through.
+//! layout, the JSON records of `--json` and the `ss` listing.
 
 mod diff;
 mod json;
@@ -15,22 +14,3 @@ pub use panel::{
     panel_lines, panel_lines_of, panel_lines_with_pending, PanelOptions, Row, MIN_PANEL_WIDTH,
 };
 pub use ss::ss_lines;
-
-use std::collections::{BTreeMap, BTreeSet};
-
-/// What the session knows about fds that the kernel does not: names given with `as NAME`, fds whose
-/// handle was detached, and fds that sockplay holds for its own work (never shown).
-#[derive(Debug, Clone, Default)]
-pub struct Labels {
-    pub names: BTreeMap<i32, String>,
-    pub detached: BTreeSet<i32>,
-    pub internal: BTreeSet<i32>,
-}
-
-/// Where the panel goes relative to the step output.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum PanelPlacement {
-    Right,
-    Below,
-    Off,
-}

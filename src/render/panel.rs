@@ -10,7 +10,7 @@
 use std::borrow::Cow;
 
 use super::diff::Change;
-use super::Labels;
+use crate::fdtable::Labels;
 use crate::fdtable::{FdRow, Kind, PendingConn, Relations};
 use crate::net::{Endpoint, SockState};
 use crate::text::sanitize_line;

@@ -11,8 +11,8 @@ use std::io;
 use comfy_table::{CellAlignment, ContentArrangement, Table, TableComponent};
 use nix::errno::Errno;
 
-use super::Labels;
 use crate::fdtable::diag::{self, DiagSocket, Netid, SockDiag, States};
+use crate::fdtable::Labels;
 use crate::fdtable::{Kind, Snapshot};
 use crate::lang::SsFilter;
 use crate::net::{Endpoint, Family, TcpState};

@@ -22,8 +22,8 @@ use std::time::Duration;
 use nix::errno::Errno;
 use socket2::Socket;
 
-use crate::lang::{Command, SockRef};
-use crate::render::{Labels, PanelPlacement};
+use crate::fdtable::Labels;
+use crate::lang::{Command, PanelPlacement, SockRef};
 use crate::sys::descriptor::Detached;
 
 /// Settings the user can change with `set` or on the command line.
