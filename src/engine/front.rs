@@ -14,7 +14,7 @@ use nix::errno::Errno;
 use super::script_files::{read_script, shown, FileError};
 use super::shell::{run_shell, ShellEnd};
 use super::Engine;
-use crate::fdtable::Snapshot;
+use crate::fdtable::{system_listing, Snapshot};
 use crate::front::replay::{run_script, Script};
 use crate::help::help_lines;
 use crate::lang::{Command, Setting, SsFilter};
@@ -169,10 +169,10 @@ impl Engine {
         let labels = self.session.labels();
         let listed = self
             .observer
-            .with_sock_diag(|sock_diag| ss_lines(sock_diag, filter, now, &labels));
+            .with_sock_diag(|sock_diag| system_listing(sock_diag, filter, now, &labels));
         match listed {
-            Ok(lines) => {
-                out.lines.extend(lines);
+            Ok(listing) => {
+                out.lines.extend(ss_lines(&listing));
                 Ok(())
             }
             Err(e) => {

@@ -2,7 +2,8 @@
 //! syscalls (fstat, getsockopt, getsockname/getpeername, ioctl), never from /proc/net text; plus what
 //! only sock_diag knows ([`diag`]): the connections waiting in each listener's accept queue, a Unix
 //! listener's queue numbers, and which Unix sockets are each other's peer. An [`Observer`] takes the
-//! snapshots of one process; [`Relations`] says which of its sockets belong together.
+//! snapshots of one process; [`Relations`] says which of its sockets belong together; the
+//! [`SystemListing`] behind `ss` is every process's sockets, this one's marked by fd.
 
 pub mod diag;
 mod inspect;
@@ -11,12 +12,16 @@ mod labels;
 mod listing;
 mod observer;
 mod relations;
+mod system;
 
 pub use inspect::{format_address, inspect_fd, open_inodes};
 pub use labels::Labels;
 pub use listing::open_fds;
 pub use observer::{Observed, Observer};
 pub use relations::Relations;
+pub use system::{
+    system_listing, ListedEnd, ListedSocket, Owner, QueueFill, SystemListing, Unlisted,
+};
 
 use std::borrow::Cow;
 
