@@ -9,7 +9,7 @@ use crate::cli::{Cli, ColorChoice};
 use crate::engine::{check_script, read_capped, read_script, Engine, FileError, View};
 use crate::fdtable::{Observed, Observer};
 use crate::front::replay::{run_script, Script};
-use crate::front::terminal::{self, say, warn};
+use crate::front::terminal::{self, say, warn, TerminalScreen};
 use crate::lang::PanelPlacement;
 use crate::session::{Session, Settings};
 
@@ -79,7 +79,12 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
         };
         // Unattended, Ctrl-C ends the run as it ends a replay.
         handle_signals(cli.auto);
-        let mut engine = Engine::new(new_session(settings), observer, view);
+        let mut engine = Engine::new(
+            new_session(settings),
+            observer,
+            view,
+            Box::new(TerminalScreen),
+        );
         let status = crate::front::tutorial::run_tutorial(name, cli.auto, &mut engine);
         drop(engine);
         return ended_status(status);
@@ -146,14 +151,24 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
     match script {
         Some(script) => {
             handle_signals(true);
-            let mut engine = Engine::new(new_session(settings), observer, view);
+            let mut engine = Engine::new(
+                new_session(settings),
+                observer,
+                view,
+                Box::new(TerminalScreen),
+            );
             let status = run_script(&script, &mut engine);
             drop(engine);
             ended_status(status)
         }
         None => {
             handle_signals(false);
-            let mut engine = Engine::new(new_session(settings), observer, view);
+            let mut engine = Engine::new(
+                new_session(settings),
+                observer,
+                view,
+                Box::new(TerminalScreen),
+            );
             let status = crate::front::repl::run_repl(&mut engine);
             drop(engine);
             ended_status(status)

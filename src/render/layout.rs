@@ -1,4 +1,4 @@
-//! Placing the FD panel next to or below a step's output, and finding out how wide the terminal is.
+//! Placing the FD panel next to or below a step's output.
 //!
 //! Widths are [display widths](display_width): the panel's lines may carry colour codes that take
 //! no room on screen.
@@ -14,34 +14,6 @@ const SEPARATOR_WIDTH: usize = 3;
 
 /// The share of the width, in percent, that the left side may take before the panel goes below.
 const MAX_LEFT_PERCENT: usize = 60;
-
-/// Returns the width of the terminal on stdout, or else the `COLUMNS` environment variable if it
-/// holds a positive number, or else `None`.
-pub fn terminal_width() -> Option<usize> {
-    let from_tty = terminal_size::terminal_size_of(crate::front::terminal::stdout_to_measure())
-        .map(|(terminal_size::Width(w), _)| usize::from(w))
-        // Some pseudo-terminals report 0×0 until a size is set; that is no width at all.
-        .filter(|&w| w > 0);
-    from_tty.or_else(columns_env)
-}
-
-/// The height of stdout's terminal in rows; None when stdout is not a terminal (then nothing is
-/// cut for height: scripts and pipes get every row).
-pub fn terminal_height() -> Option<usize> {
-    terminal_size::terminal_size_of(crate::front::terminal::stdout_to_measure())
-        .map(|(_, terminal_size::Height(h))| usize::from(h))
-        .filter(|&h| h > 0)
-}
-
-/// Reads a positive width from `COLUMNS`.
-fn columns_env() -> Option<usize> {
-    parse_columns(&std::env::var("COLUMNS").ok()?)
-}
-
-/// Parses a `COLUMNS` value; zero and anything that is not a number mean "unknown".
-fn parse_columns(value: &str) -> Option<usize> {
-    value.trim().parse::<usize>().ok().filter(|&w| w > 0)
-}
 
 /// Composes a step's output (`left`) with the panel (`right`) according to `placement`.
 ///
@@ -121,15 +93,6 @@ mod tests {
 
     fn lines(v: &[&str]) -> Vec<String> {
         v.iter().map(|s| s.to_string()).collect()
-    }
-
-    #[test]
-    fn columns_values() {
-        assert_eq!(parse_columns("132"), Some(132));
-        assert_eq!(parse_columns(" 80\n"), Some(80));
-        assert_eq!(parse_columns("0"), None);
-        assert_eq!(parse_columns("wide"), None);
-        assert_eq!(parse_columns(""), None);
     }
 
     #[test]

@@ -66,7 +66,9 @@ pub fn run_tutorial(name: &str, auto: bool, engine: &mut Engine) -> i32 {
             return 2;
         }
     };
-    let width = crate::render::terminal_width().unwrap_or(100).min(100);
+    let width = crate::front::terminal::terminal_width()
+        .unwrap_or(100)
+        .min(100);
     say(&tutorial.title);
     say("=".repeat(tutorial.title.chars().count()));
     narrate(std::slice::from_ref(&tutorial.summary), width);
