@@ -8,9 +8,9 @@ use clap::Parser;
 use crate::cli::{Cli, ColorChoice};
 use crate::engine::{check_script, read_capped, read_script, Engine, FileError, View};
 use crate::fdtable::{Observed, Observer};
-use crate::front::replay::{run_script, Script};
+use crate::front::replay::run_script;
 use crate::front::terminal::{self, say, warn, TerminalScreen};
-use crate::lang::PanelPlacement;
+use crate::lang::{PanelPlacement, Script};
 use crate::session::{Session, Settings};
 
 /// Exit status for a usage or syntax error: nothing was run.

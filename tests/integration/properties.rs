@@ -8,9 +8,8 @@ use std::path::PathBuf;
 
 use proptest::prelude::*;
 use proptest::test_runner::Config;
-use sockplay::front::replay::Script;
 use sockplay::lang::{
-    self, AddrSpec, Check, Command, Payload, SyntaxError, Token, COMMANDS, SOCK_OPTS,
+    self, AddrSpec, Check, Command, Payload, Script, SyntaxError, Token, COMMANDS, SOCK_OPTS,
 };
 use sockplay::text::escape_bytes;
 

@@ -16,8 +16,7 @@ mod runner;
 
 pub use runner::{list_tutorials, run_tutorial};
 
-use crate::front::replay::ScriptError;
-use crate::lang::{parse_line, Command};
+use crate::lang::{parse_line, Command, ScriptError};
 
 /// Every built-in tutorial, in the order they are listed: (name, script text).
 pub static TUTORIALS: &[(&str, &str)] = &[
