@@ -15,7 +15,6 @@ use super::script_files::{read_script, shown, FileError};
 use super::shell::{run_shell, ShellEnd};
 use super::Engine;
 use crate::fdtable::{system_listing, Snapshot};
-use crate::front::replay::run_script;
 use crate::help::help_lines;
 use crate::lang::{Command, Script, Setting, SsFilter};
 use crate::render::{panel_lines_of, ss_lines, Change, PanelOptions, Row};
@@ -235,10 +234,12 @@ impl Engine {
         }
         let echo = std::mem::replace(&mut self.view.echo, true);
         self.source_depth += 1;
-        let status = run_script(&script, self);
+        let ran = self.run_script(&script);
         self.source_depth -= 1;
         self.view.echo = echo;
-        if status != 0 {
+        if let Err(stop) = ran {
+            // Where the sourced script stopped is told as it would be were it replayed alone.
+            self.report(&stop.to_string());
             return Err(Failure::usage(format!(
                 "{} stopped at its first failure; its sockets stay open here",
                 shown(path)

@@ -7,11 +7,13 @@ mod front;
 mod meaning;
 mod recording;
 mod screen;
+mod script;
 mod script_files;
 mod shell;
 
 pub use front::{check_script, Refusal};
 pub use screen::Screen;
+pub use script::Stop;
 pub use script_files::{read_capped, read_script, FileError};
 
 use std::io;

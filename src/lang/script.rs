@@ -1,9 +1,17 @@
 //! A script: a file, stdin or `-c` text parsed whole before anything runs, each command with the
-//! line it came from, or the first syntax error, located.
+//! line it came from, or the first syntax error, located; and the rule for which failures a script
+//! expects.
 
 use std::fmt;
 
-use super::{parse_tokens, split_commands, tokenize, Command, SyntaxError};
+use super::{parse_tokens, split_commands, tokenize, Check, Command, SyntaxError};
+
+/// Whether a failure of `failed` is expected by the command after it: a command that fails is
+/// excused when the next is `expect error …`, which checks that very failure; a check that does
+/// not hold never is.
+pub fn failure_excused(failed: &Command, next: Option<&Command>) -> bool {
+    matches!(next, Some(Command::Expect(Check::Error(_)))) && !matches!(failed, Command::Expect(_))
+}
 
 /// One command of a script, with where it came from.
 #[derive(Debug, Clone)]
@@ -103,6 +111,17 @@ impl Script {
         })
     }
 
+    /// Whether a failure of the command at `index` is excused by the line after it
+    /// ([`failure_excused`]).
+    pub fn excuses(&self, index: usize) -> bool {
+        self.lines.get(index).is_some_and(|failed| {
+            failure_excused(
+                &failed.command,
+                self.lines.get(index + 1).map(|next| &next.command),
+            )
+        })
+    }
+
     /// Parses `-c` text: commands separated by `;` outside quotes.
     pub fn parse_commands(text: &str) -> Result<Script, ScriptError> {
         let source = "-c".to_string();
@@ -123,5 +142,23 @@ impl Script {
             });
         }
         Ok(Script { source, lines })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failure_is_excused_by_an_expect_error_right_after_it_and_a_failed_check_never() {
+        let script = Script::parse(
+            "t.sock",
+            "connect 3 127.0.0.1:1\nexpect error ECONNREFUSED\nexpect open 3\nexpect error EBADF\nclose 3\n\nexpect error EBADF\nsend 3 x\n",
+        )
+        .expect("parses");
+        let excused: Vec<bool> = (0..script.lines.len()).map(|i| script.excuses(i)).collect();
+        // A blank line between a command and its check does not matter: lines are commands.
+        assert_eq!(excused, [true, false, false, false, true, false, false]);
+        assert!(!script.excuses(script.lines.len()));
     }
 }

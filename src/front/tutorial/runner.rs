@@ -11,7 +11,7 @@ use crate::front::repl::{
     is_undecodable, new_editor, refresh_completion, LineEditor, MAX_UNDECODABLE, UNDECODABLE,
 };
 use crate::front::terminal::{say, warn};
-use crate::lang::{parse_line, Check, Command};
+use crate::lang::{failure_excused, parse_line, Command};
 use crate::text::safe_line;
 
 /// Exit status when a check did not hold or a command failed.
@@ -113,11 +113,11 @@ fn run_checks(step: &Step, engine: &mut Engine) -> Result<(), (usize, String)> {
     Ok(())
 }
 
-/// Whether the step's first check expects the command to fail (`expect error …`).
+/// Whether the step's first check expects its command to fail (`expect error …`).
 fn expects_failure(step: &Step) -> bool {
-    matches!(
-        step.checks.first(),
-        Some((_, _, Command::Expect(Check::Error(_))))
+    failure_excused(
+        &step.command,
+        step.checks.first().map(|(_, _, check)| check),
     )
 }
 
