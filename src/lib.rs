@@ -6,6 +6,7 @@
 
 pub mod cli;
 pub mod engine;
+pub mod error;
 pub mod fdtable;
 pub mod front;
 pub mod help;
@@ -17,4 +18,5 @@ pub mod session;
 pub mod sys;
 pub mod text;
 
+pub use error::Error;
 pub use run::run;

@@ -14,7 +14,8 @@ use rustyline::validate::Validator;
 use rustyline::{CompletionType, Context, Editor, Helper};
 
 use crate::engine::Engine;
-use crate::front::terminal::{say, warn};
+use crate::error::Error;
+use crate::front::terminal::say;
 use crate::lang::{find_command, parse_line, Arg, COMMANDS};
 use crate::sys::{
     ending_signal, make_sockets_nonblocking, prepare_prompt_reads, read_at_prompt,
@@ -281,13 +282,16 @@ pub(crate) fn is_undecodable(error: &ReadlineError) -> bool {
 pub(crate) type LineEditor = Editor<SockHelper, DefaultHistory>;
 
 /// Makes the line editor, its fds kept off the numbers the user's sockets get.
-pub(crate) fn new_editor(engine: &mut Engine) -> Result<LineEditor, String> {
+pub(crate) fn new_editor(engine: &mut Engine) -> Result<LineEditor, Error> {
     let config = Config::builder()
         .completion_type(CompletionType::List)
         .history_ignore_space(true)
         .history_ignore_dups(true)
         .map(|b| b.auto_add_history(true).build())
-        .map_err(|e| format!("cannot configure the line editor: {e}"))?;
+        .map_err(|error| Error::LineEditor {
+            doing: "configure",
+            error,
+        })?;
     // The editor opens a SIGWINCH pipe for its whole life; keep it off the fds the user's sockets get.
     let (editor, internal) = reserve_low_fds_while(|| {
         prepare_prompt_reads();
@@ -295,7 +299,10 @@ pub(crate) fn new_editor(engine: &mut Engine) -> Result<LineEditor, String> {
     });
     make_sockets_nonblocking(&internal);
     engine.session.add_internal_fds(internal);
-    let mut editor = editor.map_err(|e| format!("cannot start the line editor: {e}"))?;
+    let mut editor = editor.map_err(|error| Error::LineEditor {
+        doing: "start",
+        error,
+    })?;
     editor.set_helper(Some(SockHelper {
         color: engine.view.color,
         ..SockHelper::default()
@@ -312,15 +319,10 @@ pub(crate) fn refresh_completion(editor: &mut LineEditor, engine: &Engine) {
     }
 }
 
-/// Runs the prompt until quit, Ctrl-D or a signal that ends sockplay; returns the exit status.
-pub fn run_repl(engine: &mut Engine) -> i32 {
-    let mut editor = match new_editor(engine) {
-        Ok(editor) => editor,
-        Err(message) => {
-            warn(format_args!("sockplay: {message}"));
-            return 1;
-        }
-    };
+/// Runs the prompt until quit, Ctrl-D or a signal that ends sockplay. A failed command does not
+/// end it; only a line editor that cannot start or read does.
+pub fn run_repl(engine: &mut Engine) -> Result<(), Error> {
+    let mut editor = new_editor(engine)?;
     let history = history_path().filter(|p| prepare_history(p).is_ok());
     if let Some(path) = &history {
         let _ = editor.load_history(path);
@@ -351,10 +353,7 @@ pub fn run_repl(engine: &mut Engine) -> i32 {
                 say(UNDECODABLE);
                 continue;
             }
-            Err(e) => {
-                warn(format_args!("sockplay: cannot read the line: {e}"));
-                return 1;
-            }
+            Err(error) => return Err(Error::ReadLine { error }),
         };
         undecodable = 0;
         number += 1;
@@ -377,7 +376,7 @@ pub fn run_repl(engine: &mut Engine) -> i32 {
             }
         }
     }
-    0
+    Ok(())
 }
 
 #[cfg(test)]
