@@ -2,7 +2,10 @@
 //! table after every step.
 //!
 //! Data flows one way: line → tokens → [`lang::Command`] → [`session::Session::execute`] → outcome →
-//! FD snapshot ([`fdtable`]) → [`render`]. The front ends (REPL, script replay) share [`engine::Engine`].
+//! FD snapshot ([`fdtable`]) → [`render`]. The [`front`] ends (the prompt, script replay, the
+//! tutorials) share [`engine::Engine`] and return an [`Error`] when a run ends early; [`run`] is
+//! the one place that prints it and chooses the exit status. Under everything, [`text`]: the escape
+//! language, safe lines, widths and small words.
 
 pub mod cli;
 pub mod engine;

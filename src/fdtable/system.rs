@@ -1,6 +1,6 @@
 //! The system listing behind `ss`: the TCP, UDP and Unix sockets of every process as sock_diag
 //! lists them, which of them `ss`'s flags select, which are this process's (by fd, with their
-//! names), and which connections wait in whose accept queue. [`crate::render`] lays it out in
+//! names), and which connections wait in whose accept queue; render lays it out in
 //! `ss`'s columns.
 //!
 //! Which sockets are listed follows `ss`: with no protocol flag all of TCP, UDP and Unix; without

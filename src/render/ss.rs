@@ -257,7 +257,7 @@ mod tests {
             }],
             unlisted: vec![crate::fdtable::Unlisted {
                 what: "tcp6",
-                error: io::Error::from_raw_os_error(libc::EAFNOSUPPORT),
+                error: io::Error::other("no IPv6 here"),
             }],
         };
         let lines = ss_lines(&listing);
@@ -291,10 +291,7 @@ mod tests {
             lines[4..],
             [
                 "fd 3 (srv): 2 connections wait in the accept queue (limit 128)".to_string(),
-                format!(
-                    "tcp6: this kernel's sock_diag cannot list them ({})",
-                    io::Error::from_raw_os_error(libc::EAFNOSUPPORT)
-                ),
+                "tcp6: this kernel's sock_diag cannot list them (no IPv6 here)".to_string(),
             ]
         );
     }

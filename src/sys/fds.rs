@@ -56,8 +56,8 @@ fn parse_fd(name: &CStr) -> Option<RawFd> {
     std::str::from_utf8(name.to_bytes()).ok()?.parse().ok()
 }
 
-/// The fds this process has open below [`probe_limit`], found by asking about each number, which
-/// opens nothing.
+/// The fds this process has open below the fd limit (the RLIMIT_NOFILE soft limit, and at least
+/// 65536 unless the hard limit is lower), found by asking about each number, which opens nothing.
 pub fn probe_open_fds() -> Vec<RawFd> {
     (0..probe_limit()).filter(|&fd| is_open(fd)).collect()
 }
