@@ -14,12 +14,12 @@ use nix::errno::Errno;
 use super::script_files::{read_script, shown, FileError};
 use super::shell::{run_shell, ShellEnd};
 use super::Engine;
-use crate::fdtable::Snapshot;
+use crate::fdtable::{system_listing, Snapshot};
 use crate::help::help_lines;
-use crate::lang::{Command, Setting, SsFilter};
+use crate::lang::{Command, Script, Setting, SsFilter};
 use crate::render::{panel_lines_of, ss_lines, Change, PanelOptions, Row};
-use crate::replay::{run_script, Script};
 use crate::session::{seconds, Failure, Outcome};
+use crate::text::plural;
 
 /// How deep `source` may nest, so a script that sources itself stops with an error.
 const MAX_SOURCE_DEPTH: usize = 8;
@@ -49,7 +49,7 @@ impl fmt::Display for Refusal {
         write!(
             f,
             "{}:{}: {}",
-            crate::render::escape_text(&self.source),
+            crate::text::escape_text(&self.source),
             self.line,
             self.reason
         )
@@ -168,10 +168,10 @@ impl Engine {
         let labels = self.session.labels();
         let listed = self
             .observer
-            .with_sock_diag(|sock_diag| ss_lines(sock_diag, filter, now, &labels));
+            .with_sock_diag(|sock_diag| system_listing(sock_diag, filter, now, &labels));
         match listed {
-            Ok(lines) => {
-                out.lines.extend(lines);
+            Ok(listing) => {
+                out.lines.extend(ss_lines(&listing));
                 Ok(())
             }
             Err(e) => {
@@ -233,10 +233,12 @@ impl Engine {
         }
         let echo = std::mem::replace(&mut self.view.echo, true);
         self.source_depth += 1;
-        let status = run_script(&script, self);
+        let ran = self.run_script(&script);
         self.source_depth -= 1;
         self.view.echo = echo;
-        if status != 0 {
+        if let Err(stop) = ran {
+            // Where the sourced script stopped is told as it would be were it replayed alone.
+            self.report(&stop.to_string());
             return Err(Failure::usage(format!(
                 "{} stopped at its first failure; its sockets stay open here",
                 shown(path)
@@ -254,12 +256,12 @@ impl Engine {
         if !self.may_run_shell() {
             return Err(Failure::usage(SHELL_REFUSED));
         }
-        let shown_command = crate::render::sanitize_line(command);
+        let shown_command = crate::text::sanitize_line(command);
         let timeout = self.session.settings.timeout;
         let run = run_shell(command, timeout)
             .map_err(|errno| Failure::os(errno, format!("cannot run `{shown_command}`")))?;
         for line in &run.lines {
-            out.say(crate::render::sanitize_line(line));
+            out.say(crate::text::sanitize_line(line));
         }
         if run.more_lines > 0 {
             out.say(format!("… {}", plural(run.more_lines, "more line")));
@@ -288,14 +290,5 @@ impl Engine {
                 "`{shown_command}` printed more than {limit}: sockplay stopped reading and killed it and its process group"
             ))),
         }
-    }
-}
-
-/// `1 command`, `2 commands`.
-pub fn plural(count: usize, noun: &str) -> String {
-    if count == 1 {
-        format!("1 {noun}")
-    } else {
-        format!("{count} {noun}s")
     }
 }

@@ -1,28 +1,33 @@
 //! The one engine under every front end: it has a command executed by the session or answers it
 //! itself (as the command's definition says), takes the FD snapshot, diffs it against the previous
-//! one and prints the step — as text with the panel, or as JSON.
+//! one and lays the step out — as text with the panel, or as JSON — for the front end's
+//! [`Screen`].
 
 mod front;
 mod meaning;
 mod recording;
+mod screen;
+mod script;
 mod script_files;
 mod shell;
 
-pub use front::{check_script, plural, Refusal};
+pub use front::{check_script, Refusal};
+pub use screen::Screen;
+pub use script::Stop;
 pub use script_files::{read_capped, read_script, FileError};
 
-use std::io::{self, Write};
+use std::io;
 use std::sync::Arc;
 
-use crate::fdtable::{Observer, PendingConn, Snapshot};
-use crate::lang::{Command, RunsIn};
-use crate::render::terminal::{self, Terminal};
+use crate::fdtable::{Labels, Observer, PendingConn, Snapshot};
+use crate::lang::{Command, PanelPlacement, RunsIn};
 use crate::render::{
-    changes, diff_pending, fds_json, panel_lines_of, safe_line, side_by_side, Change, Changes,
-    ErrorJson, Labels, PanelOptions, PanelPlacement, Row, StepJson,
+    changes, diff_pending, fds_json, panel_lines_of, side_by_side, Change, Changes, ErrorJson,
+    PanelOptions, Row, StepJson,
 };
 use crate::session::{Outcome, Session};
 use crate::sys::{clear_interrupt, errno_name};
+use crate::text::{display_width, safe_line};
 
 /// The fewest panel rows shown however small the screen: a summary below this says little.
 const MIN_PANEL_ROWS: usize = 12;
@@ -51,8 +56,8 @@ pub struct View {
     pub explain: bool,
 }
 
-/// The session, the observer of its process, and the last snapshot, so each step can say what
-/// changed.
+/// The session, the observer of its process, the last snapshot, so each step can say what
+/// changed, and the screen the steps are shown on.
 #[derive(Debug)]
 pub struct Engine {
     pub session: Session,
@@ -61,6 +66,8 @@ pub struct Engine {
     /// The table after the last step, shared with that step's record rather than copied.
     previous: Arc<Snapshot>,
     pub view: View,
+    /// Where the front end shows what the engine lays out.
+    screen: Box<dyn Screen>,
     recording: Option<recording::Recording>,
     source_depth: usize,
 }
@@ -80,7 +87,7 @@ pub struct Step {
     pub labels: Labels,
 }
 
-/// A step that ran but could not be shown, because stdout could not be written.
+/// A step that ran but could not be shown, because the screen could not be written.
 #[derive(Debug)]
 pub struct Unshown {
     pub step: Step,
@@ -101,13 +108,20 @@ impl Step {
 }
 
 impl Engine {
-    /// An engine running `session`, whose process `observer` watches.
-    pub fn new(session: Session, mut observer: Observer, view: View) -> Engine {
+    /// An engine running `session`, whose process `observer` watches, showing its steps on
+    /// `screen`.
+    pub fn new(
+        session: Session,
+        mut observer: Observer,
+        view: View,
+        screen: Box<dyn Screen>,
+    ) -> Engine {
         Engine {
             session,
             previous: Arc::new(observer.snapshot()),
             observer,
             view,
+            screen,
             recording: None,
             source_depth: 0,
         }
@@ -167,7 +181,7 @@ impl Engine {
         }
     }
 
-    /// Runs one command and prints it; `line` and `input` identify it in JSON and echoes.
+    /// Runs one command and shows it; `line` and `input` identify it in JSON and echoes.
     pub fn run_and_print(
         &mut self,
         line: usize,
@@ -176,29 +190,28 @@ impl Engine {
     ) -> Result<Step, Box<Unshown>> {
         let step = self.step(command);
         self.record_line(input, command, step.outcome.failure.as_ref());
-        let mut stdout = terminal::stdout();
-        let printed = if self.view.json {
-            self.print_json(&mut stdout, line, input, &step)
+        let laid_out = if self.view.json {
+            self.json_line(line, input, &step).map(|line| vec![line])
         } else {
-            self.print_text(&mut stdout, input, command, &step)
+            Ok(self.text_lines(input, command, &step))
         };
-        match printed.and_then(|()| stdout.flush()) {
+        match laid_out.and_then(|lines| self.screen.show(&lines)) {
             Ok(()) => Ok(step),
             Err(error) => Err(Box::new(Unshown { step, error })),
         }
     }
 
-    fn width(&self) -> usize {
-        crate::render::terminal_width().unwrap_or(self.view.fallback_width)
+    /// Tells `text` on the screen's error stream.
+    pub(super) fn report(&mut self, text: &str) {
+        self.screen.report(text);
     }
 
-    fn print_text(
-        &self,
-        out: &mut Terminal<impl Write>,
-        input: &str,
-        command: &Command,
-        step: &Step,
-    ) -> io::Result<()> {
+    fn width(&self) -> usize {
+        self.screen.width().unwrap_or(self.view.fallback_width)
+    }
+
+    /// A step as text: the echoed command, its output, and the panel beside or below it.
+    fn text_lines(&self, input: &str, command: &Command, step: &Step) -> Vec<String> {
         let width = self.width();
         let mut left = Vec::new();
         if self.view.echo {
@@ -225,9 +238,9 @@ impl Engine {
             })
             .collect();
         let labels = &step.labels;
-        let height = crate::render::terminal_height();
+        let height = self.screen.height();
         let placement = self.view.panel;
-        let lines = if command.shows_panel() && placement != PanelPlacement::Off {
+        if command.shows_panel() && placement != PanelPlacement::Off {
             // Beside the output when the panel fits there unsqueezed, else below it at full width;
             // either way no taller than the screen (a summary says what it left out).
             let beside_rows = height.map(|h| h.saturating_sub(2).max(MIN_PANEL_ROWS));
@@ -258,17 +271,11 @@ impl Engine {
             }
         } else {
             left
-        };
-        out.laid_out(&lines)
+        }
     }
 
-    fn print_json(
-        &self,
-        out: &mut Terminal<impl Write>,
-        line: usize,
-        input: &str,
-        step: &Step,
-    ) -> io::Result<()> {
+    /// A step as one JSON record.
+    fn json_line(&self, line: usize, input: &str, step: &Step) -> io::Result<String> {
         let failure = step.outcome.failure.as_ref();
         let record = StepJson {
             line,
@@ -282,15 +289,10 @@ impl Engine {
             fds: fds_json(&step.snapshot.rows, &self.session.labels()),
         };
         // The record escapes everything the terminal layer would, so this line passes unchanged.
-        let text = record.to_line().map_err(io::Error::other)?;
-        out.text(text)
+        record.to_line().map_err(io::Error::other)
     }
 }
 
 fn widest(lines: &[String]) -> usize {
-    lines
-        .iter()
-        .map(|l| crate::render::display_width(l))
-        .max()
-        .unwrap_or(0)
+    lines.iter().map(|l| display_width(l)).max().unwrap_or(0)
 }

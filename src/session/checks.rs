@@ -7,8 +7,8 @@ use super::{seconds, Failure, Outcome, Session};
 use crate::fdtable::inspect_fd;
 use crate::lang::Check;
 use crate::net::SockState;
-use crate::render::escape_bytes;
 use crate::sys::{errno_name, interrupted};
+use crate::text::escape_bytes;
 
 /// How often `expect state` looks again while it waits for a state.
 const STATE_POLL: Duration = Duration::from_millis(10);
@@ -121,14 +121,11 @@ impl Session {
                 if !self.last.output.contains(text.as_str()) {
                     return Err(check_failed(format!(
                         "expected the output to contain \"{}\", got \"{}\"",
-                        crate::render::escape_text(text),
-                        crate::render::escape_text(&self.last.output)
+                        crate::text::escape_text(text),
+                        crate::text::escape_text(&self.last.output)
                     )));
                 }
-                format!(
-                    "the output contains \"{}\"",
-                    crate::render::escape_text(text)
-                )
+                format!("the output contains \"{}\"", crate::text::escape_text(text))
             }
         };
         out.say(format!("✓ {held}"));

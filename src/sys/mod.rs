@@ -25,7 +25,7 @@ macro_rules! syscall {
 mod alarm;
 pub mod descriptor;
 mod errno;
-mod fds;
+pub mod fds;
 pub mod fs;
 mod interrupt;
 mod ready;

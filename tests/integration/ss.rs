@@ -452,12 +452,13 @@ fn ss_fails_with_emfile_when_the_fd_table_is_full() {
         fallback_width: 120,
         allow_shell: false,
         prompt: false,
-        panel: sockplay::render::PanelPlacement::Right,
+        panel: sockplay::lang::PanelPlacement::Right,
         explain: false,
     };
     // An observer without a sock_diag socket of its own: `ss` must open one, and cannot.
     let observer = Observer::new(Observed::ThisProcess);
-    let mut engine = Engine::new(Session::new(Settings::default()), observer, view);
+    let screen = Box::new(sockplay::front::terminal::TerminalScreen);
+    let mut engine = Engine::new(Session::new(Settings::default()), observer, view, screen);
     let (_, hard) = nix::sys::resource::getrlimit(nix::sys::resource::Resource::RLIMIT_NOFILE)
         .expect("getrlimit");
     nix::sys::resource::setrlimit(nix::sys::resource::Resource::RLIMIT_NOFILE, 64, hard)
