@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use super::SyntaxError;
 
 /// An address argument, parsed but not yet resolved.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum AddrSpec {
     /// `HOST:PORT`, `[V6]:PORT` or `:PORT` (host None: loopback of the socket's family).
     Inet { host: Option<String>, port: u16 },

@@ -5,6 +5,8 @@ use std::time::Duration;
 
 use std::path::PathBuf;
 
+use serde::{Deserialize, Serialize};
+
 use super::sockopt::{OptValue, SockOpt};
 use super::AddrSpec;
 use crate::render::PanelPlacement;
@@ -12,7 +14,7 @@ use crate::render::PanelPlacement;
 pub use crate::net::{Family, SockType};
 
 /// A socket argument as typed: an fd number or a name given with `as NAME`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum SockRef {
     Fd(i32),
     Name(String),
@@ -28,7 +30,7 @@ impl fmt::Display for SockRef {
 }
 
 /// What `send` sends: typed bytes, or N bytes of a pattern (`--bytes N`) to fill buffers.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Payload {
     Bytes(Vec<u8>),
     Pattern(usize),
@@ -52,7 +54,7 @@ impl Payload {
 }
 
 /// Which direction `shutdown` closes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum How {
     Read,
     Write,
@@ -60,7 +62,7 @@ pub enum How {
 }
 
 /// The events an epoll registration asks for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Interest {
     pub read: bool,
     pub write: bool,
@@ -68,7 +70,7 @@ pub struct Interest {
 }
 
 /// Which sockets `ss` lists (its -t -u -x -l -a flags).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct SsFilter {
     pub tcp: bool,
     pub udp: bool,
@@ -78,7 +80,7 @@ pub struct SsFilter {
 }
 
 /// A session setting changed with `set`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Setting {
     Timeout(Duration),
     Panel(PanelPlacement),
@@ -87,7 +89,7 @@ pub enum Setting {
 }
 
 /// A check of a replayed script (`expect …`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Check {
     /// The socket is in this state (waits up to the timeout for it).
     State {
@@ -111,7 +113,7 @@ pub enum Check {
 }
 
 /// One parsed command.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Command {
     Socket {
         family: Family,
@@ -174,11 +176,13 @@ pub enum Command {
     },
     SetSockOpt {
         sock: SockRef,
+        #[serde(with = "super::sockopt::by_name")]
         option: &'static SockOpt,
         value: OptValue,
     },
     GetSockOpt {
         sock: SockRef,
+        #[serde(with = "super::sockopt::by_name")]
         option: &'static SockOpt,
     },
     GetSockName {

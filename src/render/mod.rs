@@ -26,7 +26,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 /// What the session knows about fds that the kernel does not: names given with `as NAME`, fds whose
 /// handle was detached, and fds that sockplay holds for its own work (never shown).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Labels {
     pub names: BTreeMap<i32, String>,
     pub detached: BTreeSet<i32>,
@@ -34,7 +34,9 @@ pub struct Labels {
 }
 
 /// Where the panel goes relative to the step output.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize,
+)]
 pub enum PanelPlacement {
     Right,
     Below,

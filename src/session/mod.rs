@@ -26,7 +26,7 @@ use crate::lang::{Command, SockRef};
 use crate::render::{Labels, PanelPlacement};
 
 /// Settings the user can change with `set` or on the command line.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Settings {
     /// How long a blocking call may wait.
     pub timeout: Duration,
