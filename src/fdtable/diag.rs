@@ -252,38 +252,36 @@ const REPLY_TIMEOUT: libc::timeval = libc::timeval {
     tv_usec: 0,
 };
 
-/// sockplay's own sock_diag socket, opened once at start-up on a high fd by [`reserve`], so the
-/// kernel's view (accept queues, `ss`) stays available when the user has filled the fd table.
+/// sockplay's own sock_diag socket, opened once at start-up at the top of the fd space by
+/// [`reserve`], so the kernel's view (accept queues, `ss`) stays available when the user has filled
+/// the fd table.
 static RESERVED: std::sync::Mutex<Option<SockDiag>> = std::sync::Mutex::new(None);
 
-/// The lowest fd the reserved socket may take: the low numbers are the user's.
-const RESERVED_FD_FLOOR: RawFd = 64;
-
-/// Opens sockplay's own sock_diag socket now, on an fd of 64 or more, and returns that fd so the
-/// panel can leave it out. None when it cannot be had (then each query opens its own socket).
+/// Opens sockplay's own sock_diag socket now, at the top of the fd space (out of the numbers the
+/// user's sockets get), and returns that fd so the panel can leave it out. None when it cannot be
+/// had (then each query opens its own socket).
 pub fn reserve() -> Option<RawFd> {
     let mut reserved = RESERVED
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
     if reserved.is_none() {
         let mut diag = SockDiag::open().ok()?;
-        // Moved up out of the user's way; if the limit forbids that, it is not kept at all.
-        // SAFETY: fcntl only duplicates the fd; the copy is owned below and the original dropped.
-        let high = unsafe {
-            libc::fcntl(
-                diag.socket.as_raw_fd(),
-                libc::F_DUPFD_CLOEXEC,
-                RESERVED_FD_FLOOR,
-            )
-        };
-        if high < 0 {
-            return None;
-        }
-        // SAFETY: fcntl just returned this new fd and nothing else owns it.
-        diag.socket = unsafe { OwnedFd::from_raw_fd(high) };
+        diag.socket = crate::sys::process::move_to_top(diag.socket);
         *reserved = Some(diag);
     }
     reserved.as_ref().map(|diag| diag.socket.as_raw_fd())
+}
+
+/// In a child that fork(2) made: lets go of the parent's sock_diag socket (this process's copy of
+/// it; the kernel's replies on a shared socket would go to whichever process reads first) and
+/// reserves one of its own. Returns the fd let go of and the new one.
+pub fn renew() -> (Option<RawFd>, Option<RawFd>) {
+    let old = RESERVED
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .take()
+        .map(|diag| diag.socket.as_raw_fd());
+    (old, reserve())
 }
 
 /// Runs `query` on the reserved socket, or, when there is none, on one opened for it alone.
