@@ -11,6 +11,7 @@ pub mod fdtable;
 pub mod help;
 pub mod lang;
 pub mod net;
+pub mod process;
 pub mod render;
 pub mod repl;
 pub mod replay;

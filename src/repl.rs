@@ -18,14 +18,14 @@ use crate::lang::{find_command, parse_line, Arg, COMMANDS};
 use crate::render::terminal::{say, warn};
 use crate::sys::reserve_low_fds_while;
 
-const PROMPT: &str = "sockplay> ";
-
 /// What completion offers besides the fixed words: the session's socket names and fds.
 #[derive(Default)]
 pub(crate) struct SockHelper {
     names: Vec<String>,
     file_names: Vec<String>,
     fds: Vec<i32>,
+    /// The running processes' names (`use`, `wait`, `kill`).
+    processes: Vec<String>,
     files: FilenameCompleter,
     /// Colour the line and the hint (off with NO_COLOR or --color never).
     color: bool,
@@ -72,6 +72,9 @@ impl SockHelper {
                 words.extend(crate::lang::SOCK_OPTS.iter().map(|o| o.name.to_string()))
             }
             Some(Arg::File) => words.extend(self.file_names.iter().cloned()),
+            Some(Arg::Text) if matches!(spec.name, "use" | "wait" | "kill") => {
+                words.extend(self.processes.iter().cloned())
+            }
             Some(Arg::Number | Arg::Data | Arg::Text | Arg::Path) => {}
             None if matches!(spec.name, "socket" | "accept") => words.push("as".to_string()),
             None => {}
@@ -271,9 +274,9 @@ pub(crate) fn new_editor(engine: &mut Engine) -> Result<LineEditor, String> {
         .history_ignore_dups(true)
         .map(|b| b.auto_add_history(true).build())
         .map_err(|e| format!("cannot configure the line editor: {e}"))?;
-    // The editor opens a SIGWINCH pipe for its whole life; keep it off the fds the user's sockets get.
-    let (editor, internal) = reserve_low_fds_while(|| LineEditor::with_config(config));
-    engine.session.add_internal_fds(internal);
+    // The editor opens a SIGWINCH pipe for its whole life; it stays off the low numbers, though the
+    // user's sockets live in the playground's processes, not here.
+    let (editor, _) = reserve_low_fds_while(|| LineEditor::with_config(config));
     let mut editor = editor.map_err(|e| format!("cannot start the line editor: {e}"))?;
     editor.set_helper(Some(SockHelper {
         color: engine.view.color,
@@ -285,9 +288,10 @@ pub(crate) fn new_editor(engine: &mut Engine) -> Result<LineEditor, String> {
 /// Tells completion about the session's current names and fds.
 pub(crate) fn refresh_completion(editor: &mut LineEditor, engine: &Engine) {
     if let Some(helper) = editor.helper_mut() {
-        helper.names = engine.session.names();
-        helper.file_names = engine.session.file_names();
-        helper.fds = engine.session.handle_fds();
+        helper.names = engine.socket_names();
+        helper.file_names = engine.file_names();
+        helper.fds = engine.handle_fds();
+        helper.processes = engine.process_names();
     }
 }
 
@@ -315,10 +319,21 @@ pub fn run_repl(engine: &mut Engine) -> i32 {
     let mut number = 0;
     let mut undecodable = 0;
     loop {
+        // Calls that returned in the background are shown before the prompt comes back.
+        if engine.print_finished().is_err() {
+            break;
+        }
         refresh_completion(&mut editor, engine);
-        let line = match editor.readline(PROMPT) {
+        let line = match editor.readline(&engine.prompt()) {
             Ok(line) => line,
-            Err(ReadlineError::Interrupted) => continue,
+            Err(ReadlineError::Interrupted) => {
+                // Ctrl-C at the prompt: the current process's call in the background, if any.
+                if let Some(call) = engine.interrupt_current() {
+                    say(format_args!("^C interrupts {call}"));
+                    engine.settle_interrupt();
+                }
+                continue;
+            }
             Err(ReadlineError::Eof) => break,
             Err(e) if is_undecodable(&e) && undecodable < MAX_UNDECODABLE => {
                 undecodable += 1;
@@ -338,7 +353,7 @@ pub fn run_repl(engine: &mut Engine) -> i32 {
         match parse_line(&line) {
             Ok(None) => {}
             Ok(Some(command)) => {
-                let quit = matches!(command, crate::lang::Command::Quit);
+                let quit = engine.ends_session(&command);
                 if engine.run_and_print(number, &line, &command).is_err() || quit {
                     break;
                 }

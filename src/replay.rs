@@ -132,7 +132,7 @@ impl Script {
 /// Runs a parsed script; returns the exit status (0 all held, 1 a failure, 130 Ctrl-C).
 pub fn run_script(script: &Script, engine: &mut Engine) -> i32 {
     for (index, line) in script.lines.iter().enumerate() {
-        if matches!(line.command, Command::Quit) {
+        if engine.ends_session(&line.command) {
             return 0;
         }
         let step = match engine.run_and_print(line.line, &line.text, &line.command) {
@@ -142,9 +142,9 @@ pub fn run_script(script: &Script, engine: &mut Engine) -> i32 {
         };
         if let Some(failure) = &step.outcome.failure {
             let excused = matches!(
-                script.lines.get(index + 1).map(|next| &next.command),
+                script.lines.get(index + 1).map(|next| next.command.base()),
                 Some(Command::Expect(Check::Error(_)))
-            ) && !matches!(line.command, Command::Expect(_));
+            ) && !matches!(line.command.base(), Command::Expect(_));
             if !excused {
                 warn(format_args!(
                     "{}:{}: {}",

@@ -10,7 +10,7 @@ use crate::engine::{check_script, read_capped, read_script, Engine, FileError, V
 use crate::render::terminal::{self, say, warn};
 use crate::render::PanelPlacement;
 use crate::replay::{run_script, Script};
-use crate::session::{Session, Settings};
+use crate::session::Settings;
 
 /// Exit status for a usage or syntax error: nothing was run.
 const EXIT_USAGE: i32 = 2;
@@ -19,6 +19,10 @@ const EXIT_INTERRUPTED: i32 = 130;
 
 /// Runs sockplay with these arguments and returns the process's exit status.
 pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
+    // A playground process: sockplay started itself to hold one process's sockets.
+    if let Some(channel) = crate::process::worker_channel() {
+        return crate::process::run_worker(channel);
+    }
     let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
         // A usage error quotes the argument as given: printed plain and made safe. `--help` and
@@ -51,18 +55,21 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
     } else {
         PanelPlacement::Below
     });
-    // sockplay's own sock_diag socket, opened now on a high fd, keeps queued connections and `ss`
-    // working when a lesson fills the fd table ("Too many open files").
-    let reserved = crate::fdtable::diag::reserve();
-    let new_session = |settings: Settings| {
-        let mut session = Session::new(settings);
-        session.add_internal_fds(reserved);
-        session
-    };
+    // The front end's own sock_diag socket, for `ss`, opened now while fds are to be had.
+    crate::fdtable::diag::reserve();
+    // A process whose parent ended is handed to sockplay, which reaps it and reports how it ended.
+    let _ = crate::sys::process::become_subreaper();
     let settings = Settings {
         timeout: cli.timeout,
         panel,
         explain: false,
+    };
+    let start = |view: View| {
+        Engine::start(settings, view).map_err(|e| {
+            warn(format_args!(
+                "sockplay: cannot start the first process: {e}"
+            ));
+        })
     };
 
     if let Some(name) = &cli.tutorial {
@@ -80,7 +87,9 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
             allow_shell: false,
             prompt: false,
         };
-        let mut engine = Engine::new(new_session(settings), view);
+        let Ok(mut engine) = start(view) else {
+            return 1;
+        };
         return crate::tutorial::run_tutorial(name, cli.auto, &mut engine);
     }
 
@@ -141,7 +150,9 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
         allow_shell: cli.allow_shell,
         prompt: script.is_none(),
     };
-    let mut engine = Engine::new(new_session(settings), view);
+    let Ok(mut engine) = start(view) else {
+        return 1;
+    };
     match script {
         Some(script) => run_script(&script, &mut engine),
         None => crate::repl::run_repl(&mut engine),

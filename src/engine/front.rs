@@ -7,7 +7,6 @@
 
 use std::fmt;
 use std::io::Write;
-use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
 
 use super::script_files::{create_new, read_script, shown, FileError};
@@ -91,9 +90,7 @@ impl Engine {
             Command::Record { path } => self.record(path.as_deref(), &mut out),
             Command::Shell { command } => self.shell(command, &mut out),
             // A script removes only the socket files it made; the session does the rest.
-            Command::Unlink { path }
-                if !self.may_run_shell() && !self.session.made_socket_file(path) =>
-            {
+            Command::Unlink { path } if !self.may_run_shell() && !self.made_socket_file(path) => {
                 Err(Failure::usage(UNLINK_REFUSED))
             }
             _ => return None,
@@ -102,6 +99,15 @@ impl Engine {
             out.failure = Some(failure);
         }
         Some(out)
+    }
+
+    /// Whether the file at `path` is a socket file that a bind of one of the processes made.
+    fn made_socket_file(&self, path: &Path) -> bool {
+        self.processes
+            .list()
+            .iter()
+            .flat_map(|p| &p.table.view.socket_files)
+            .any(|file| file.is_at(path))
     }
 
     /// Whether the line running now may run `!cmd` and write a file with `record`: a line typed at
@@ -177,13 +183,9 @@ impl Engine {
             "# Recorded by sockplay. Replay it with: sockplay {}",
             crate::render::sanitize_line(&path.display().to_string())
         );
-        // Kept open for the whole recording, on a high fd: a full fd table later must not make the
-        // recording lose lines, and the user's sockets keep the low numbers.
-        let file = move_high(file);
         if let Some(previous) = self.end_recording() {
             out.say(previous.summary());
         }
-        self.session.add_internal_fds([file.as_raw_fd()]);
         self.recording = Some(Recording {
             path: path.to_path_buf(),
             file,
@@ -197,12 +199,10 @@ impl Engine {
         Ok(())
     }
 
-    /// Ends the recording in progress, if any: its last check is written and its fd, about to
-    /// close, is no longer sockplay's (a user's socket may get that number next).
+    /// Ends the recording in progress, if any: its last check is written.
     fn end_recording(&mut self) -> Option<Recording> {
         let mut recording = self.recording.take()?;
         recording.flush_pending();
-        self.session.forget_internal_fd(recording.file.as_raw_fd());
         Some(recording)
     }
 
@@ -235,7 +235,7 @@ impl Engine {
             _ => recording.flush_pending(),
         }
         let line = match (command, failure) {
-            (Command::Shell { .. }, _) => {
+            (command, _) if matches!(command.base(), Command::Shell { .. }) => {
                 format!("# {}   (shell lines are not replayed)", input.trim())
             }
             (_, Some(Failure { errno: None, .. })) if !matches!(command, Command::Expect(_)) => {
@@ -261,7 +261,7 @@ impl Engine {
             return Err(Failure::usage(SHELL_REFUSED));
         }
         let shown_command = crate::render::sanitize_line(command);
-        let timeout = self.session.settings.timeout;
+        let timeout = self.settings.timeout;
         let run = run_shell(command, timeout)
             .map_err(|errno| Failure::os(errno, format!("cannot run `{shown_command}`")))?;
         for line in &run.lines {
@@ -339,15 +339,6 @@ impl Drop for Recording {
     /// A session that ends while recording still writes the check its last command needs.
     fn drop(&mut self) {
         self.flush_pending();
-    }
-}
-
-/// Moves a file to an fd of 64 or more when the limit allows (else it stays where it is).
-fn move_high(file: std::fs::File) -> std::fs::File {
-    match nix::fcntl::fcntl(&file, nix::fcntl::FcntlArg::F_DUPFD_CLOEXEC(64)) {
-        // SAFETY: fcntl just returned this new fd and nothing else owns it.
-        Ok(high) => unsafe { <std::fs::File as std::os::fd::FromRawFd>::from_raw_fd(high) },
-        Err(_) => file,
     }
 }
 

@@ -278,6 +278,44 @@ pub enum Command {
     },
     Expect(Check),
     Quit,
+    /// `spawn NAME`: the process starts a new sockplay process (fork, then exec), which keeps
+    /// 0, 1, 2 and the inheritable fds.
+    Spawn {
+        name: String,
+    },
+    /// `fork [as NAME]`: the process calls fork(2); the child holds every fd and every name.
+    Fork {
+        name: Option<String>,
+    },
+    /// `use NAME`: make NAME the current process.
+    Use {
+        process: String,
+    },
+    /// `wait [NAME]`: the result of NAME's call in the background (the current process's without).
+    Wait {
+        process: Option<String>,
+    },
+    /// `ps`: the processes.
+    Ps,
+    /// `kill NAME [SIGNAL]`, the signal by number.
+    Kill {
+        process: String,
+        signal: i32,
+    },
+    /// `exit`: the process the command runs in ends; in `main` sockplay ends.
+    Exit,
+    /// `inheritable SOCK on|off`: clear (on) or set (off) FD_CLOEXEC.
+    Inheritable {
+        sock: SockRef,
+        on: bool,
+    },
+    /// `NAME: COMMAND`: one command in process NAME, which stays where it was otherwise.
+    In {
+        process: String,
+        command: Box<Command>,
+    },
+    /// `COMMAND &`: the call starts and the prompt comes back at once.
+    Background(Box<Command>),
 }
 
 impl Command {
@@ -329,11 +367,23 @@ impl Command {
             Command::Sleep { .. } => "sleep",
             Command::Expect(_) => "expect",
             Command::Quit => "quit",
+            Command::Spawn { .. } => "spawn",
+            Command::Fork { .. } => "fork",
+            Command::Use { .. } => "use",
+            Command::Wait { .. } => "wait",
+            Command::Ps => "ps",
+            Command::Kill { .. } => "kill",
+            Command::Exit => "exit",
+            Command::Inheritable { .. } => "inheritable",
+            Command::In { command, .. } | Command::Background(command) => command.name(),
         }
     }
 
     /// Whether the FD panel is worth showing after this command: only steps that can change the table.
     pub fn shows_panel(&self) -> bool {
+        if let Command::In { command, .. } | Command::Background(command) = self {
+            return command.shows_panel();
+        }
         !matches!(
             self,
             Command::Fds
@@ -350,6 +400,45 @@ impl Command {
                 | Command::Source { .. }
                 | Command::Record { .. }
                 | Command::Unlink { .. }
+                | Command::Use { .. }
+                | Command::Ps
         )
+    }
+
+    /// The command itself, without `NAME:` and `&` around it.
+    pub fn base(&self) -> &Command {
+        match self {
+            Command::In { command, .. } | Command::Background(command) => command.base(),
+            command => command,
+        }
+    }
+
+    /// Whether a playground process runs the command (its calls, its checks), rather than sockplay's
+    /// front end (scripts, recording, the shell, help, the processes themselves).
+    pub fn runs_in_process(&self) -> bool {
+        !matches!(
+            self,
+            Command::Source { .. }
+                | Command::Record { .. }
+                | Command::Shell { .. }
+                | Command::Help { .. }
+                | Command::Quit
+                | Command::Use { .. }
+                | Command::Wait { .. }
+                | Command::Ps
+                | Command::Kill { .. }
+                | Command::In { .. }
+                | Command::Background(_)
+        )
+    }
+
+    /// Whether the command may run in the background (`COMMAND &`): a call in a process that does
+    /// not start or end processes.
+    pub fn may_run_in_background(&self) -> bool {
+        self.runs_in_process()
+            && !matches!(
+                self,
+                Command::Spawn { .. } | Command::Fork { .. } | Command::Exit | Command::Set(_)
+            )
     }
 }

@@ -36,16 +36,18 @@ pub enum Group {
     Data,
     Handles,
     Multiplexing,
+    Processes,
     Session,
     Checks,
 }
 
 impl Group {
-    pub const ALL: [Group; 6] = [
+    pub const ALL: [Group; 7] = [
         Group::Sockets,
         Group::Data,
         Group::Handles,
         Group::Multiplexing,
+        Group::Processes,
         Group::Session,
         Group::Checks,
     ];
@@ -56,6 +58,7 @@ impl Group {
             Group::Data => "Moving bytes",
             Group::Handles => "The fd behind the handle, options, fd passing",
             Group::Multiplexing => "Waiting on many sockets",
+            Group::Processes => "Processes: each with its own fd table",
             Group::Session => "The session",
             Group::Checks => "Checks (for scripts)",
         }
@@ -527,6 +530,119 @@ Example:  recvfd right as conn2",
         parse: parser::recvfd,
     },
     CommandSpec {
+        name: "spawn",
+        aliases: &[],
+        group: Group::Processes,
+        usage: "spawn NAME",
+        summary: "start a new process (fork + exec) with fds 0, 1, 2 and the inheritable ones",
+        details: "\
+The current process calls fork(2), and the child execs sockplay afresh, as a shell starts a
+program: exec(2) closes every fd marked close-on-exec, so the new process starts with 0, 1, 2 and
+only the fds made inheritable (`inheritable SOCK on`); its first socket is fd 3 unless one was
+inherited there. sockplay's sockets are close-on-exec by default, as Python's are. The new
+process's fd table is its own: run commands in it with `NAME: COMMAND` or `use NAME`.
+Example:  spawn client;  client: socket tcp as c;  client: connect c $srv",
+        args: &[Arg::Text],
+        parse: parser::spawn,
+    },
+    CommandSpec {
+        name: "fork",
+        aliases: &[],
+        group: Group::Processes,
+        usage: "fork [as NAME]",
+        summary: "the current process calls fork(): the child holds every fd, same names",
+        details: "\
+fork(2) makes a copy of the current process: the child has every fd the parent has, each one the
+same open socket (same inode), and the same names. A socket closes only when the last fd for it,
+in any process, is closed: after `fork`, the parent closing its copy of a connection sends no FIN
+while the child still holds it. That is why a forking server closes its copy of each connection
+and the child closes the listener. The child is called NAME (default child, child2, …).
+Example:  accept srv as conn;  fork as worker;  close conn;  worker: close srv",
+        args: &[],
+        parse: parser::fork,
+    },
+    CommandSpec {
+        name: "use",
+        aliases: &[],
+        group: Group::Processes,
+        usage: "use NAME",
+        summary: "make NAME the current process (the prompt shows it)",
+        details: "\
+Commands run in the current process: `use client` makes the next ones run in client, and the prompt
+shows it (`sockplay[client]>`); `use main` comes back. `NAME: COMMAND` runs one command elsewhere
+without switching.
+Example:  use client",
+        args: &[Arg::Text],
+        parse: parser::use_process,
+    },
+    CommandSpec {
+        name: "wait",
+        aliases: &[],
+        group: Group::Processes,
+        usage: "wait [NAME]",
+        summary: "wait (bounded by the timeout) for NAME's call in the background and show it",
+        details: "\
+`COMMAND &` starts a call and comes back at once; the process shows as blocked in that call until
+it returns. `wait NAME` waits for it, at most the session timeout (Ctrl-C stops the wait), and
+prints its result, which checks such as `expect output` then read; without NAME, the current
+process's call.
+Example:  accept srv &;  client: connect c $srv;  wait",
+        args: &[Arg::Text],
+        parse: parser::wait,
+    },
+    CommandSpec {
+        name: "ps",
+        aliases: &[],
+        group: Group::Processes,
+        usage: "ps",
+        summary: "the processes: name, pid, parent, state",
+        details: "\
+Lists the playground's processes: each one's name, pid, parent and state (ready, blocked in the call
+it makes, exited with its status, killed by a signal).",
+        args: &[],
+        parse: parser::ps,
+    },
+    CommandSpec {
+        name: "kill",
+        aliases: &[],
+        group: Group::Processes,
+        usage: "kill NAME [SIGNAL]",
+        summary: "send a signal to a process (default SIGTERM)",
+        details: "\
+kill(2) sends SIGNAL (SIGTERM unless given: SIGKILL, SIGINT, a number, …) to process NAME. A process
+that ends has its fds closed by the kernel: a connection it held alone gets its FIN (or a RST when
+data was left unread), and the peer sees EOF.
+Example:  kill client      kill client SIGKILL",
+        args: &[Arg::Text, Arg::Choice(&["SIGTERM", "SIGKILL", "SIGINT", "SIGHUP"])],
+        parse: parser::kill,
+    },
+    CommandSpec {
+        name: "exit",
+        aliases: &[],
+        group: Group::Processes,
+        usage: "exit",
+        summary: "end the current process (in main: leave sockplay)",
+        details: "\
+The process calls exit(2): the kernel closes its fds, and main becomes the current process again.
+In main, `exit` leaves sockplay, as `quit` does.",
+        args: &[],
+        parse: parser::exit,
+    },
+    CommandSpec {
+        name: "inheritable",
+        aliases: &[],
+        group: Group::Processes,
+        usage: "inheritable SOCK on|off",
+        summary: "clear or set FD_CLOEXEC: whether a process started with `spawn` gets the fd",
+        details: "\
+fcntl(F_SETFD) clears (on) or sets (off) the fd's close-on-exec flag. exec(2) closes every fd that
+has it, so only inheritable fds reach a program a process starts (`spawn`). `fork` copies every
+fd whatever the flag says.
+Example:  inheritable srv on;  spawn worker      (Python: srv.set_inheritable(True))",
+        args: &[Arg::Sock, Arg::Choice(&["on", "off"])],
+        parse: parser::inheritable,
+    },
+    CommandSpec {
         name: "ulimit",
         aliases: &[],
         group: Group::Session,
@@ -642,11 +758,11 @@ Example:  set timeout 1.5     set panel below     set explain python",
     },
     CommandSpec {
         name: "quit",
-        aliases: &["exit"],
+        aliases: &[],
         group: Group::Session,
         usage: "quit",
-        summary: "leave sockplay (its sockets close with it)",
-        details: "Ends the session. Every fd still open is closed by the kernel as the process exits.",
+        summary: "leave sockplay (its processes and sockets close with it)",
+        details: "Ends the session. Every process ends, and the kernel closes every fd still open.",
         args: &[],
         parse: parser::quit,
     },

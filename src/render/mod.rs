@@ -13,7 +13,7 @@ pub mod terminal;
 
 pub use diff::{changes, diff, diff_pending, Change, Changes};
 pub use hexdump::{hexdump, looks_binary};
-pub use json::{fds_json, ErrorJson, FdJson, StepJson};
+pub use json::{fds_json, ErrorJson, FdJson, ProcessJson, StepJson};
 pub use layout::{display_width, side_by_side, terminal_height, terminal_width};
 pub use panel::{
     panel_lines, panel_lines_of, panel_lines_with_pending, PanelOptions, Row, MIN_PANEL_WIDTH,

@@ -1,5 +1,7 @@
 //! fd-level calls: socketpair(2), dup(2), and the RLIMIT_NOFILE limit behind "Too many open files".
 
+use std::os::fd::AsFd;
+
 use nix::errno::Errno;
 use nix::sys::resource::{getrlimit, setrlimit, Resource};
 use socket2::Socket;
@@ -79,6 +81,39 @@ impl Session {
                 let errno = errno_of(&e);
                 out.say(format!("{call} = {}", failed_call(errno)));
                 Err(Failure::os(errno, format!("no copy of fd {fd}")))
+            }
+        }
+    }
+
+    /// `inheritable SOCK on|off`: clears or sets FD_CLOEXEC, which decides whether a program this
+    /// process execs (`spawn`) gets the fd.
+    pub(super) fn inheritable(
+        &mut self,
+        sock: &SockRef,
+        on: bool,
+        out: &mut Outcome,
+    ) -> Result<(), Failure> {
+        let fd = self.resolve(sock)?;
+        let handle = self.handle(fd)?;
+        let borrowed = match &handle.object {
+            Object::Socket(socket) => socket.as_fd(),
+            Object::Epoll(epoll) => epoll.0.as_fd(),
+        };
+        let flag = if on { "0" } else { "FD_CLOEXEC" };
+        let call = format!("fcntl({fd}, F_SETFD, {flag})");
+        match crate::sys::process::set_inheritable(borrowed, on) {
+            Ok(()) => {
+                out.say(format!("{call} = 0"));
+                out.say(if on {
+                    format!("fd {fd} is inheritable: a process started with `spawn` gets it, as fd {fd}")
+                } else {
+                    format!("fd {fd} is close-on-exec: a process started with `spawn` does not get it")
+                });
+                Ok(())
+            }
+            Err(errno) => {
+                out.say(format!("{call} = {}", failed_call(errno)));
+                Err(Failure::os(errno, format!("fd {fd} keeps its flags")))
             }
         }
     }

@@ -82,7 +82,7 @@ fn say_step(step: &Step, engine: &Engine, width: usize) {
     let lines: Vec<String> = step
         .narration
         .iter()
-        .map(|line| engine.session.expand_names(line))
+        .map(|line| engine.expand_names(line))
         .collect();
     narrate(&paragraphs(&lines), width);
 }
@@ -241,7 +241,7 @@ fn walk(tutorial: &Tutorial, engine: &mut Engine, width: usize) -> i32 {
                     continue;
                 }
             };
-            if matches!(command, Command::Quit) {
+            if engine.ends_session(&command) {
                 return 0;
             }
             // The prompt already shows what was typed; the checks after it are echoed.

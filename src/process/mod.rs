@@ -1,0 +1,744 @@
+//! The playground's processes. Every process the user plays in — `main` included — is a worker
+//! ([`run_worker`]): the same executable started in a hidden mode, holding that process's
+//! sockets, making its calls and taking its own snapshot. The front end (prompt, renderer,
+//! recording) holds none of the user's sockets; it reaches the processes through [`Processes`],
+//! a registry of handles (name, pid, parent, state, control channel), and a step is: send the
+//! command to the process it runs in, get back the outcome and that process's table.
+//!
+//! `spawn` and `fork` happen inside a worker, which hands the new process's control channel to
+//! the front end with SCM_RIGHTS; the worker that made a process reaps it and reports how it
+//! ended. The front end reaps `main` and any process whose parent died before it (it is their
+//! subreaper). When the front end ends, however it ends, the channels close and every worker
+//! exits, removing the socket files its binds made.
+
+mod channel;
+mod message;
+mod names;
+mod worker;
+
+pub use message::{Done, NewChild, ProcessView, Table};
+pub use names::resolve_addresses;
+pub use worker::{run_worker, worker_channel, WORKER_ENV};
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::io;
+use std::os::fd::{AsFd, OwnedFd};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use nix::sys::signal::Signal;
+use nix::sys::socket::{socketpair, AddressFamily, SockFlag, SockType};
+
+use channel::{readable, write_frame, Reader};
+use message::{Request, Response};
+
+use crate::lang::Command;
+use crate::session::{Failure, Settings};
+use crate::sys::process::{exists, kill, start_worker, try_reap, Inherit};
+use crate::sys::{interrupted, ExitStatus};
+
+/// How long one look at a channel waits, so Ctrl-C and deadlines are seen quickly.
+const SLICE: Duration = Duration::from_millis(50);
+
+/// How long a process may take to answer a snapshot request before its last table is used.
+const SNAPSHOT_PATIENCE: Duration = Duration::from_secs(5);
+
+/// How long the processes get to end by themselves when sockplay ends, before they are killed.
+const SHUTDOWN_PATIENCE: Duration = Duration::from_secs(2);
+
+/// The name of the first process.
+pub const MAIN: &str = "main";
+
+/// What a process is doing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum State {
+    Ready,
+    /// Making a call that has not returned (`accept(3)`).
+    Blocked {
+        call: String,
+    },
+    /// Ended; how, once whoever reaps it has said.
+    Exited(Option<ExitStatus>),
+}
+
+impl fmt::Display for State {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            State::Ready => f.write_str("ready"),
+            State::Blocked { call } => write!(f, "blocked in {call}"),
+            State::Exited(Some(status)) => write!(f, "{status}"),
+            State::Exited(None) => f.write_str("exited"),
+        }
+    }
+}
+
+/// A command started with `COMMAND &`, whose result has not been shown yet.
+#[derive(Debug, Clone)]
+pub struct Background {
+    /// Where it was typed, for JSON and echoes.
+    pub line: usize,
+    pub input: String,
+    pub command: Command,
+}
+
+/// A call in the background that returned (or whose process ended).
+#[derive(Debug)]
+pub struct Finished {
+    /// The process it ran in.
+    pub process: String,
+    pub background: Background,
+    pub done: Done,
+}
+
+/// One playground process, as the front end knows it.
+#[derive(Debug)]
+pub struct Process {
+    pub name: String,
+    pub pid: i32,
+    /// The process that made it (None for `main`, which sockplay started).
+    pub parent: Option<String>,
+    pub state: State,
+    /// Its table and names, as last reported.
+    pub table: Table,
+    channel: Option<OwnedFd>,
+    reader: Reader,
+    /// Responses read and not yet used, each with the fd that came with it.
+    queue: VecDeque<(Response, Option<OwnedFd>)>,
+    /// The call it was last seen starting.
+    call: String,
+    background: Option<Background>,
+    finished: Option<Finished>,
+}
+
+impl Process {
+    fn new(name: String, pid: i32, parent: Option<String>, channel: OwnedFd) -> Process {
+        Process {
+            name,
+            pid,
+            parent,
+            state: State::Ready,
+            table: Table::default(),
+            channel: Some(channel),
+            reader: Reader::default(),
+            queue: VecDeque::new(),
+            call: String::new(),
+            background: None,
+            finished: None,
+        }
+    }
+
+    /// Whether the process still runs (as far as the front end knows).
+    pub fn is_alive(&self) -> bool {
+        !matches!(self.state, State::Exited(_))
+    }
+
+    /// The command running in the background, if any.
+    pub fn background(&self) -> Option<&Background> {
+        self.background.as_ref()
+    }
+
+    fn send(&mut self, request: &Request) -> io::Result<()> {
+        let channel = self
+            .channel
+            .as_ref()
+            .ok_or_else(|| io::Error::from(io::ErrorKind::BrokenPipe))?;
+        write_frame(channel.as_fd(), request, None)
+    }
+
+    /// Reads whatever arrives within `wait` into the queue. At the end of the channel the process
+    /// has ended.
+    fn pump(&mut self, wait: Duration) {
+        let Some(channel) = &self.channel else {
+            return;
+        };
+        let open = match readable(channel.as_fd(), wait) {
+            Ok(false) => return,
+            Ok(true) => self.reader.fill(channel.as_fd()).unwrap_or(false),
+            Err(_) => false,
+        };
+        loop {
+            match self.reader.next::<Response>() {
+                Ok(Some(response)) => {
+                    let fd = match &response {
+                        Response::Done(done) if done.child.is_some() => self.reader.take_fd(),
+                        _ => None,
+                    };
+                    self.queue.push_back((response, fd));
+                }
+                Ok(None) => break,
+                Err(_) => {
+                    self.ended(None);
+                    return;
+                }
+            }
+        }
+        if !open {
+            self.ended(None);
+        }
+    }
+
+    /// The process ended (or its channel broke, which only its end does): it can answer no more.
+    fn ended(&mut self, status: Option<ExitStatus>) {
+        self.channel = None;
+        if status.is_some() || self.is_alive() {
+            self.state = State::Exited(status);
+        }
+        if let Some(background) = self.background.take() {
+            let mut done = Done {
+                outcome: Default::default(),
+                table: Table::default(),
+                settings: Settings::default(),
+                child: None,
+                ends: true,
+            };
+            done.outcome.failure = Some(Failure::usage(format!(
+                "{} ended before its call returned",
+                self.name
+            )));
+            self.finished = Some(Finished {
+                process: self.name.clone(),
+                background,
+                done,
+            });
+        }
+    }
+
+    /// Uses up the responses that are events rather than answers: a call started, a background
+    /// call returned. Returns the children that ended, as their parent reported them.
+    fn absorb(&mut self) -> Vec<(i32, ExitStatus)> {
+        let mut exits = Vec::new();
+        let mut kept = VecDeque::new();
+        while let Some((response, fd)) = self.queue.pop_front() {
+            match response {
+                Response::ChildExited { pid, status } => exits.push((pid, status)),
+                Response::Started { call } => {
+                    if self.is_alive() {
+                        self.state = State::Blocked { call: call.clone() };
+                    }
+                    self.call = call;
+                }
+                Response::Done(done) if self.background.is_some() => {
+                    self.table = done.table.clone();
+                    if self.is_alive() {
+                        self.state = State::Ready;
+                    }
+                    if let Some(background) = self.background.take() {
+                        self.finished = Some(Finished {
+                            process: self.name.clone(),
+                            background,
+                            done: *done,
+                        });
+                    }
+                }
+                other => kept.push_back((other, fd)),
+            }
+        }
+        self.queue = kept;
+        exits
+    }
+}
+
+/// Why a process gave no answer.
+#[derive(Debug)]
+enum Lost {
+    /// It ended.
+    Ended,
+    /// The deadline passed.
+    TimedOut,
+}
+
+/// Every process of the playground, and which one is current.
+#[derive(Debug)]
+pub struct Processes {
+    list: Vec<Process>,
+    current: usize,
+}
+
+impl Processes {
+    /// Starts `main`: `exe` (sockplay itself) as a worker with fds 0, 1, 2 as this process has
+    /// them and nothing else, in a process group of its own (Ctrl-C reaches the front end, which
+    /// interrupts the call the user means).
+    pub fn start(exe: &Path) -> io::Result<Processes> {
+        let (ours, theirs) = socketpair(
+            AddressFamily::Unix,
+            SockType::Stream,
+            None,
+            SockFlag::SOCK_CLOEXEC,
+        )?;
+        let pid = start_worker(exe, WORKER_ENV, theirs.as_fd(), Inherit::StdioOnly)?;
+        drop(theirs);
+        let mut processes = Processes {
+            list: vec![Process::new(MAIN.into(), pid, None, ours)],
+            current: 0,
+        };
+        if processes.refresh(0).is_none() {
+            return Err(io::Error::other(format!(
+                "the first process (pid {pid}) did not start"
+            )));
+        }
+        Ok(processes)
+    }
+
+    pub fn list(&self) -> &[Process] {
+        &self.list
+    }
+
+    pub fn get(&self, index: usize) -> Option<&Process> {
+        self.list.get(index)
+    }
+
+    /// The index of the current process.
+    pub fn current_index(&self) -> usize {
+        self.current
+    }
+
+    pub fn current(&self) -> &Process {
+        &self.list[self.current]
+    }
+
+    /// How many processes are running.
+    pub fn alive(&self) -> usize {
+        self.list.iter().filter(|p| p.is_alive()).count()
+    }
+
+    /// The process called `name`.
+    pub fn find(&self, name: &str) -> Result<usize, Failure> {
+        if let Some(index) = self.list.iter().rposition(|p| p.name == name) {
+            return Ok(index);
+        }
+        let names: Vec<&str> = self.list.iter().map(|p| p.name.as_str()).collect();
+        let mut message = format!("no process is called `{}`", crate::lang::quoted_word(name));
+        match crate::lang::closest_name(name, &names) {
+            Some(near) => message.push_str(&format!("; did you mean `{near}`?")),
+            None => message.push_str(&format!("; the processes: {}", names.join(", "))),
+        }
+        Err(Failure::usage(message).with_hint("`spawn NAME` or `fork as NAME` makes one"))
+    }
+
+    /// The running process called `name`.
+    pub fn find_alive(&self, name: &str) -> Result<usize, Failure> {
+        let index = self.find(name)?;
+        let process = &self.list[index];
+        match &process.state {
+            State::Exited(_) => Err(Failure::usage(format!(
+                "{name} (pid {}) has {}: it makes no more calls",
+                process.pid,
+                match &process.state {
+                    State::Exited(Some(status)) => status.to_string(),
+                    _ => "exited".to_string(),
+                }
+            ))
+            .with_hint("`ps` lists the processes")),
+            _ => Ok(index),
+        }
+    }
+
+    /// Makes process `index` the current one.
+    pub fn make_current(&mut self, index: usize) {
+        if index < self.list.len() {
+            self.current = index;
+        }
+    }
+
+    /// A name for a forked child: `child`, `child2`, … (one no process has had).
+    pub fn child_name(&self) -> String {
+        (1..)
+            .map(|n| {
+                if n == 1 {
+                    "child".to_string()
+                } else {
+                    format!("child{n}")
+                }
+            })
+            .find(|name| self.list.iter().all(|p| &p.name != name))
+            .unwrap_or_default()
+    }
+
+    /// Refuses `name` for a new process when a running process has it.
+    pub fn check_new_name(&self, name: &str) -> Result<(), Failure> {
+        match self.list.iter().find(|p| p.name == name && p.is_alive()) {
+            Some(process) => Err(Failure::usage(format!(
+                "a process is already called `{name}` (pid {}); choose another name",
+                process.pid
+            ))),
+            None => Ok(()),
+        }
+    }
+
+    /// Refuses a command for process `index` while it cannot take one.
+    fn check_ready(&self, index: usize) -> Result<(), Failure> {
+        let process = &self.list[index];
+        match &process.state {
+            State::Ready => Ok(()),
+            State::Blocked { call } => Err(Failure::usage(format!(
+                "{} is blocked in {call} (in the background): it takes the next command once the call returns",
+                process.name
+            ))
+            .with_hint(format!(
+                "`wait {0}` waits for it; Ctrl-C at the prompt (with {0} current) or `kill {0}` ends it",
+                process.name
+            ))),
+            State::Exited(_) => self.find_alive(&process.name).map(|_| ()),
+        }
+    }
+
+    /// Runs `command` in process `index` and waits for it; Ctrl-C interrupts its call. A process
+    /// that `spawn` or `fork` made is added to the registry.
+    pub fn run(
+        &mut self,
+        index: usize,
+        command: &Command,
+        settings: Settings,
+    ) -> Result<Done, Failure> {
+        self.check_ready(index)?;
+        let request = Request::Execute {
+            command: command.clone(),
+            settings,
+        };
+        if self.list[index].send(&request).is_err() {
+            self.list[index].ended(None);
+            return Err(self.gone(index));
+        }
+        let (done, fd) = match self.await_done(index, None, true) {
+            Ok(answer) => answer,
+            Err(_) => return Err(self.gone(index)),
+        };
+        let process = &mut self.list[index];
+        process.table = done.table.clone();
+        if done.ends {
+            process.ended(None);
+        } else if process.is_alive() {
+            process.state = State::Ready;
+        }
+        if let (Some(child), Some(fd)) = (&done.child, fd) {
+            let parent = process.name.clone();
+            self.adopt_child(child.name.clone(), child.pid, parent, fd);
+        }
+        Ok(done)
+    }
+
+    /// Starts `command` in process `index` and returns once it has started: the process is blocked
+    /// in its call until it returns. Returns the call.
+    pub fn start_background(
+        &mut self,
+        index: usize,
+        background: Background,
+        settings: Settings,
+    ) -> Result<String, Failure> {
+        self.check_ready(index)?;
+        let request = Request::Execute {
+            command: background.command.clone(),
+            settings,
+        };
+        if self.list[index].send(&request).is_err() {
+            self.list[index].ended(None);
+            return Err(self.gone(index));
+        }
+        let process = &mut self.list[index];
+        process.background = Some(background);
+        process.call.clear();
+        // The call it makes, from the process itself (it knows the fds behind the names).
+        let deadline = Instant::now() + SNAPSHOT_PATIENCE;
+        loop {
+            self.list[index].pump(SLICE);
+            self.collect_from(index);
+            let process = &self.list[index];
+            if !process.call.is_empty() || !process.is_alive() || Instant::now() >= deadline {
+                return Ok(process.call.clone());
+            }
+        }
+    }
+
+    /// The process's table now, asked of it (a blocked process answers too). None when it does
+    /// not answer; its last table stays.
+    pub fn refresh(&mut self, index: usize) -> Option<&Table> {
+        if self.refresh_all(&[index]).first() == Some(&true) {
+            self.list.get(index).map(|p| &p.table)
+        } else {
+            None
+        }
+    }
+
+    /// Asks every process of `indices` for its table at once, so they take their snapshots side
+    /// by side, and waits for the answers. Says, for each, whether its table is fresh.
+    pub fn refresh_all(&mut self, indices: &[usize]) -> Vec<bool> {
+        let mut asked = Vec::with_capacity(indices.len());
+        for &index in indices {
+            let Some(process) = self.list.get_mut(index) else {
+                asked.push(false);
+                continue;
+            };
+            let sent = process.is_alive() && process.send(&Request::Snapshot).is_ok();
+            if !sent && process.is_alive() {
+                process.ended(None);
+            }
+            asked.push(sent);
+        }
+        let deadline = Instant::now() + SNAPSHOT_PATIENCE;
+        let mut fresh = vec![false; indices.len()];
+        let mut readable: Vec<usize> = (0..indices.len()).collect();
+        loop {
+            for slot in readable {
+                let index = indices[slot];
+                self.list[index].pump(Duration::ZERO);
+                let process = &mut self.list[index];
+                if let Some(position) = process
+                    .queue
+                    .iter()
+                    .position(|(r, _)| matches!(r, Response::Table(_)))
+                {
+                    if let Some((Response::Table(table), _)) = process.queue.remove(position) {
+                        process.table = *table;
+                    }
+                    fresh[slot] = true;
+                }
+                self.collect_from(index);
+            }
+            // The processes still to answer, and their channels.
+            let (slots, channels): (Vec<usize>, Vec<std::os::fd::BorrowedFd>) = indices
+                .iter()
+                .enumerate()
+                .filter(|(slot, _)| asked[*slot] && !fresh[*slot])
+                .filter_map(|(slot, &index)| {
+                    let channel = self.list[index].channel.as_ref()?;
+                    Some((slot, channel.as_fd()))
+                })
+                .unzip();
+            if slots.is_empty() || Instant::now() >= deadline {
+                return fresh;
+            }
+            readable = channel::readable_among(&channels, SLICE)
+                .into_iter()
+                .map(|i| slots[i])
+                .collect();
+        }
+    }
+
+    /// Asks process `index` to interrupt the call it is making (Ctrl-C); false if it makes none.
+    pub fn interrupt(&mut self, index: usize) -> bool {
+        let Some(process) = self.list.get_mut(index) else {
+            return false;
+        };
+        matches!(process.state, State::Blocked { .. }) && process.send(&Request::Interrupt).is_ok()
+    }
+
+    /// Reads what every process has said, without waiting: background calls that returned,
+    /// processes that ended.
+    pub fn collect(&mut self) {
+        for index in 0..self.list.len() {
+            self.list[index].pump(Duration::ZERO);
+            self.collect_from(index);
+        }
+        self.reap();
+    }
+
+    /// Uses the events queued from process `index`.
+    fn collect_from(&mut self, index: usize) {
+        let exits = self.list[index].absorb();
+        for (pid, status) in exits {
+            if let Some(child) = self.list.iter_mut().find(|p| p.pid == pid) {
+                child.ended(Some(status));
+            }
+        }
+    }
+
+    /// Reaps the processes whose parent is this process: `main`, and those whose parent died
+    /// before them (sockplay is their subreaper).
+    fn reap(&mut self) {
+        for process in &mut self.list {
+            if matches!(process.state, State::Exited(Some(_))) {
+                continue;
+            }
+            if let Some(status) = try_reap(process.pid) {
+                process.ended(Some(status));
+            }
+        }
+    }
+
+    /// The background calls that returned since the last time, oldest process first.
+    pub fn take_finished(&mut self) -> Vec<Finished> {
+        self.collect();
+        self.list
+            .iter_mut()
+            .filter_map(|p| p.finished.take())
+            .collect()
+    }
+
+    /// Waits, at most `timeout` (Ctrl-C stops it), for the call process `index` runs in the
+    /// background. None when it has none, or it has not returned in time (it still runs).
+    pub fn wait(&mut self, index: usize, timeout: Duration) -> Result<Option<Finished>, NotYet> {
+        self.collect();
+        if let Some(finished) = self.list[index].finished.take() {
+            return Ok(Some(finished));
+        }
+        if self.list[index].background.is_none() {
+            return Ok(None);
+        }
+        let deadline = Instant::now() + timeout;
+        loop {
+            self.list[index].pump(SLICE);
+            self.collect_from(index);
+            self.reap();
+            if let Some(finished) = self.list[index].finished.take() {
+                return Ok(Some(finished));
+            }
+            if interrupted() {
+                return Err(NotYet::Interrupted);
+            }
+            if Instant::now() >= deadline {
+                return Err(NotYet::TimedOut);
+            }
+        }
+    }
+
+    /// Sends `signal` to process `index` (kill(2)) and waits up to `settle` for it to end.
+    pub fn kill(
+        &mut self,
+        index: usize,
+        signal: Signal,
+        settle: Duration,
+    ) -> Result<(), nix::errno::Errno> {
+        let pid = self.list[index].pid;
+        kill(pid, signal)?;
+        let deadline = Instant::now() + settle;
+        loop {
+            self.collect();
+            if matches!(self.list[index].state, State::Exited(Some(_)))
+                || Instant::now() >= deadline
+            {
+                return Ok(());
+            }
+            self.list[index].pump(SLICE);
+            if self.list[index].channel.is_none() {
+                // Ended: wait for whoever reaps it to say how.
+                std::thread::sleep(Duration::from_millis(5));
+            }
+        }
+    }
+
+    /// Waits for the answer to the command running in process `index`.
+    fn await_done(
+        &mut self,
+        index: usize,
+        deadline: Option<Instant>,
+        forward_interrupt: bool,
+    ) -> Result<(Done, Option<OwnedFd>), Lost> {
+        let mut interrupt_sent = false;
+        loop {
+            self.collect_from(index);
+            let process = &mut self.list[index];
+            if let Some(position) = process
+                .queue
+                .iter()
+                .position(|(r, _)| matches!(r, Response::Done(_)))
+            {
+                if let Some((Response::Done(done), fd)) = process.queue.remove(position) {
+                    return Ok((*done, fd));
+                }
+            }
+            if !process.is_alive() {
+                return Err(Lost::Ended);
+            }
+            if forward_interrupt && !interrupt_sent && interrupted() {
+                interrupt_sent = true;
+                let _ = process.send(&Request::Interrupt);
+            }
+            if deadline.is_some_and(|d| Instant::now() >= d) {
+                return Err(Lost::TimedOut);
+            }
+            process.pump(SLICE);
+        }
+    }
+
+    /// Why process `index` could not answer: it ended.
+    fn gone(&mut self, index: usize) -> Failure {
+        self.reap();
+        let process = &self.list[index];
+        Failure::usage(format!(
+            "{} (pid {}) ended before it answered: {}",
+            process.name, process.pid, process.state
+        ))
+    }
+
+    /// Adds a process that `spawn` or `fork` made, with its control channel, and asks it for its
+    /// first table.
+    fn adopt_child(&mut self, name: String, pid: i32, parent: String, channel: OwnedFd) {
+        // A process that ended gives its name to the new one.
+        if let Some(old) = self
+            .list
+            .iter()
+            .position(|p| p.name == name && !p.is_alive())
+        {
+            self.list.remove(old);
+            if self.current > old {
+                self.current -= 1;
+            }
+        }
+        self.list
+            .push(Process::new(name, pid, Some(parent), channel));
+        let index = self.list.len() - 1;
+        self.refresh(index);
+    }
+
+    /// Ends every process: their channels close, so each one removes its socket files and exits;
+    /// any still there after a moment is killed. The socket files they reported are removed too.
+    pub fn shutdown(&mut self) {
+        for process in &mut self.list {
+            process.channel = None;
+        }
+        let deadline = Instant::now() + SHUTDOWN_PATIENCE;
+        let mut killed = false;
+        loop {
+            for process in &mut self.list {
+                let _ = try_reap(process.pid);
+            }
+            let left: Vec<i32> = self
+                .list
+                .iter()
+                .map(|p| p.pid)
+                .filter(|pid| exists(*pid))
+                .collect();
+            if left.is_empty() {
+                break;
+            }
+            if Instant::now() >= deadline {
+                if killed {
+                    break;
+                }
+                for pid in left {
+                    let _ = kill(pid, Signal::SIGKILL);
+                }
+                killed = true;
+            }
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        for process in &self.list {
+            for file in &process.table.view.socket_files {
+                file.remove_if_ours();
+            }
+        }
+        self.list
+            .iter_mut()
+            .for_each(|p| p.state = State::Exited(None));
+    }
+}
+
+/// Why `wait` came back without the result: the call still runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotYet {
+    TimedOut,
+    Interrupted,
+}
+
+impl Drop for Processes {
+    fn drop(&mut self) {
+        if self
+            .list
+            .iter()
+            .any(|p| p.channel.is_some() || exists(p.pid))
+        {
+            self.shutdown();
+        }
+    }
+}
