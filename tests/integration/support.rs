@@ -322,6 +322,20 @@ impl Running {
         }
     }
 
+    /// The pid of sockplay (its front end).
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().map_or(0, Child::id)
+    }
+
+    /// Sends `signal` to sockplay and waits for it to end.
+    pub fn signal(&mut self, signal: nix::sys::signal::Signal) {
+        if let Some(child) = self.child.as_mut() {
+            let pid = nix::unistd::Pid::from_raw(i32::try_from(child.id()).unwrap_or(-1));
+            let _ = nix::sys::signal::kill(pid, signal);
+            let _ = child.wait();
+        }
+    }
+
     fn kill(&mut self) {
         if let Some(child) = self.child.as_mut() {
             let _ = child.kill();
