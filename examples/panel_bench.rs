@@ -9,7 +9,7 @@ use std::net::TcpListener;
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
-use sockplay::fdtable::snapshot;
+use sockplay::fdtable::{Observed, Observer};
 use sockplay::render::{changes, diff_pending, panel_lines_of, Labels, PanelOptions};
 
 /// Runs of each measurement; the median is reported.
@@ -21,9 +21,13 @@ fn median_ms(mut samples: Vec<f64>) -> f64 {
 }
 
 /// One refresh as the REPL does it: snapshot, diff against the last one, render for a screen.
-fn refresh(previous: &sockplay::fdtable::Snapshot, max_rows: Option<usize>) -> (f64, usize) {
+fn refresh(
+    observer: &mut Observer,
+    previous: &sockplay::fdtable::Snapshot,
+    max_rows: Option<usize>,
+) -> (f64, usize) {
     let start = Instant::now();
-    let now = snapshot();
+    let now = observer.snapshot();
     let changes = changes(previous, &now);
     let rows = changes.rows(previous, &now);
     let pending = diff_pending(previous, &now);
@@ -66,6 +70,7 @@ fn main() {
             nix::sys::resource::setrlimit(nix::sys::resource::Resource::RLIMIT_NOFILE, hard, hard);
     }
     let mut listeners = Vec::new();
+    let mut observer = Observer::new(Observed::ThisProcess);
     for n in sizes {
         while listeners.len() < n {
             match TcpListener::bind("127.0.0.1:0") {
@@ -76,10 +81,18 @@ fn main() {
                 }
             }
         }
-        let previous = snapshot();
+        let previous = observer.snapshot();
         // A terminal of 50 rows: what one refresh at the prompt renders.
-        let refresh_ms = median_ms((0..RUNS).map(|_| refresh(&previous, Some(50)).0).collect());
-        let full_table_ms = median_ms((0..RUNS).map(|_| refresh(&previous, None).0).collect());
+        let refresh_ms = median_ms(
+            (0..RUNS)
+                .map(|_| refresh(&mut observer, &previous, Some(50)).0)
+                .collect(),
+        );
+        let full_table_ms = median_ms(
+            (0..RUNS)
+                .map(|_| refresh(&mut observer, &previous, None).0)
+                .collect(),
+        );
         let ss = median_ms((0..RUNS).map(|_| ss_ms()).collect());
         println!(
             "{{\"sockets\": {n}, \"refresh_ms\": {refresh_ms:.3}, \"full_table_ms\": {full_table_ms:.3}, \"ss_ms\": {ss:.3}}}"

@@ -16,11 +16,15 @@ use rustyline::{CompletionType, Context, Editor, Helper};
 use crate::engine::Engine;
 use crate::lang::{find_command, parse_line, Arg, COMMANDS};
 use crate::render::terminal::{say, warn};
-use crate::sys::reserve_low_fds_while;
+use crate::sys::{
+    ending_signal, make_sockets_nonblocking, prepare_prompt_reads, read_at_prompt,
+    reserve_low_fds_while,
+};
 
-/// What completion offers besides the fixed words: the session's socket names and fds.
+/// The line editor's helper: Tab completion, usage hints and highlighting from the command table,
+/// plus what completion offers besides the fixed words: the session's socket names and fds.
 #[derive(Default)]
-pub(crate) struct SockHelper {
+pub struct SockHelper {
     names: Vec<String>,
     file_names: Vec<String>,
     fds: Vec<i32>,
@@ -39,6 +43,18 @@ const STRING_COLOR: &str = "\x1b[35m";
 const RESET: &str = "\x1b[0m";
 
 impl SockHelper {
+    /// A helper that completes these socket names, makefile names and fds; `color` colours the
+    /// line and the hint.
+    pub fn new(names: Vec<String>, file_names: Vec<String>, fds: Vec<i32>, color: bool) -> Self {
+        SockHelper {
+            names,
+            file_names,
+            fds,
+            color,
+            ..SockHelper::default()
+        }
+    }
+
     /// Candidates for the argument at `index` (0 = first argument) of `command`.
     fn candidates(&self, command: &str, index: usize, previous: Option<&str>) -> Vec<String> {
         let Some(spec) = find_command(command) else {
@@ -92,8 +108,14 @@ impl Completer for SockHelper {
         pos: usize,
         ctx: &Context<'_>,
     ) -> rustyline::Result<(usize, Vec<Pair>)> {
+        let pos = floor_char_boundary(line, pos);
         let before = &line[..pos];
-        let start = before.rfind(char::is_whitespace).map_or(0, |i| i + 1);
+        // The word starts after the last blank, which may be more than one byte long (U+00A0).
+        let start = before
+            .char_indices()
+            .rev()
+            .find(|(_, c)| c.is_whitespace())
+            .map_or(0, |(at, blank)| at + blank.len_utf8());
         let word = &before[start..];
         let words: Vec<&str> = before[..start].split_whitespace().collect();
         let pairs = |candidates: Vec<String>| -> Vec<Pair> {
@@ -209,6 +231,14 @@ impl Highlighter for SockHelper {
     }
 }
 
+/// The largest char boundary of `text` at or before `pos`, so a cursor is never inside a character.
+fn floor_char_boundary(text: &str, pos: usize) -> usize {
+    (0..=pos.min(text.len()))
+        .rev()
+        .find(|&at| text.is_char_boundary(at))
+        .unwrap_or(0)
+}
+
 /// Where the word at the start of `text` ends: at a blank outside quotes, or at the end.
 fn word_end(text: &str) -> usize {
     let mut quote = None;
@@ -221,6 +251,17 @@ fn word_end(text: &str) -> usize {
         }
     }
     text.len()
+}
+
+impl std::fmt::Debug for SockHelper {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SockHelper")
+            .field("names", &self.names)
+            .field("file_names", &self.file_names)
+            .field("fds", &self.fds)
+            .field("color", &self.color)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Validator for SockHelper {}
@@ -274,9 +315,13 @@ pub(crate) fn new_editor(engine: &mut Engine) -> Result<LineEditor, String> {
         .history_ignore_dups(true)
         .map(|b| b.auto_add_history(true).build())
         .map_err(|e| format!("cannot configure the line editor: {e}"))?;
-    // The editor opens a SIGWINCH pipe for its whole life; it stays off the low numbers, though the
-    // user's sockets live in the playground's processes, not here.
-    let (editor, _) = reserve_low_fds_while(|| LineEditor::with_config(config));
+    // The editor opens a SIGWINCH pipe for its whole life; it stays off the low numbers, though
+    // the user's sockets live in the playground's processes, not here.
+    let (editor, internal) = reserve_low_fds_while(|| {
+        prepare_prompt_reads();
+        LineEditor::with_config(config)
+    });
+    make_sockets_nonblocking(&internal);
     let mut editor = editor.map_err(|e| format!("cannot start the line editor: {e}"))?;
     editor.set_helper(Some(SockHelper {
         color: engine.view.color,
@@ -295,7 +340,7 @@ pub(crate) fn refresh_completion(editor: &mut LineEditor, engine: &Engine) {
     }
 }
 
-/// Runs the prompt until quit or Ctrl-D; returns the exit status.
+/// Runs the prompt until quit, Ctrl-D or a signal that ends sockplay; returns the exit status.
 pub fn run_repl(engine: &mut Engine) -> i32 {
     let mut editor = match new_editor(engine) {
         Ok(editor) => editor,
@@ -324,7 +369,13 @@ pub fn run_repl(engine: &mut Engine) -> i32 {
             break;
         }
         refresh_completion(&mut editor, engine);
-        let line = match editor.readline(&engine.prompt()) {
+        let prompt = engine.prompt();
+        let read = read_at_prompt(|| editor.readline(&prompt));
+        // SIGTERM or SIGHUP (the terminal closed): leave through the normal exit.
+        if ending_signal().is_some() {
+            break;
+        }
+        let line = match read {
             Ok(line) => line,
             Err(ReadlineError::Interrupted) => {
                 // Ctrl-C at the prompt: the current process's call in the background, if any.
@@ -354,7 +405,10 @@ pub fn run_repl(engine: &mut Engine) -> i32 {
             Ok(None) => {}
             Ok(Some(command)) => {
                 let quit = engine.ends_session(&command);
-                if engine.run_and_print(number, &line, &command).is_err() || quit {
+                if engine.run_and_print(number, &line, &command).is_err()
+                    || quit
+                    || ending_signal().is_some()
+                {
                     break;
                 }
             }
@@ -364,4 +418,93 @@ pub fn run_repl(engine: &mut Engine) -> i32 {
         }
     }
     0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rustyline::history::MemHistory;
+
+    /// Lines with blanks and letters of every UTF-8 length, where the cursor may stand anywhere.
+    const LINES: &[&str] = &[
+        "send\u{a0}x",
+        "send\u{a0}",
+        "\u{a0}",
+        "\u{3000}send\u{3000}srv\u{3000}",
+        "send srv \"héllo wörld\" ",
+        "socket tcp as é",
+        "connect cli $srv\u{2003}",
+        "bind srv ./ü/",
+        "close 😀 ",
+        "😀",
+        "é\u{a0}é\u{a0}é",
+        "set timeout\u{a0}5 ",
+        "! echo ü",
+        "help\u{85}se",
+        "",
+    ];
+
+    #[test]
+    fn completion_hint_and_highlight_work_at_every_char_boundary() {
+        let helper = SockHelper {
+            names: vec!["srv".into(), "é".into()],
+            fds: vec![3],
+            color: true,
+            ..SockHelper::default()
+        };
+        let history = MemHistory::new();
+        let ctx = Context::new(&history);
+        for line in LINES {
+            for pos in (0..=line.len()).filter(|&at| line.is_char_boundary(at)) {
+                let (start, candidates) = helper
+                    .complete(line, pos, &ctx)
+                    .unwrap_or_else(|e| panic!("complete {line:?} at {pos}: {e}"));
+                assert!(
+                    start <= pos && line.is_char_boundary(start),
+                    "{line:?} at {pos}: the word starts at {start}"
+                );
+                for candidate in candidates {
+                    assert!(!candidate.replacement.is_empty(), "{line:?} at {pos}");
+                }
+                let _ = helper.hint(line, pos, &ctx);
+                let shown = helper.highlight(line, pos);
+                assert!(
+                    strip_ansi(&shown) == *line,
+                    "{line:?}: highlighting changed the text to {shown:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_word_after_a_non_ascii_blank_completes() {
+        let helper = SockHelper {
+            names: vec!["srv".into()],
+            ..SockHelper::default()
+        };
+        let history = MemHistory::new();
+        let ctx = Context::new(&history);
+        let line = "close\u{a0}s";
+        let (start, candidates) = helper.complete(line, line.len(), &ctx).expect("complete");
+        assert_eq!(start, "close\u{a0}".len());
+        let words: Vec<String> = candidates.into_iter().map(|c| c.replacement).collect();
+        assert_eq!(words, ["srv"]);
+    }
+
+    fn strip_ansi(text: &str) -> String {
+        let mut out = String::new();
+        let mut chars = text.chars();
+        while let Some(c) = chars.next() {
+            if c == '\x1b' {
+                for c in chars.by_ref() {
+                    if c == 'm' {
+                        break;
+                    }
+                }
+            } else {
+                out.push(c);
+            }
+        }
+        out
+    }
 }

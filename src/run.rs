@@ -7,6 +7,7 @@ use clap::Parser;
 
 use crate::cli::{Cli, ColorChoice};
 use crate::engine::{check_script, read_capped, read_script, Engine, FileError, View};
+use crate::fdtable::{Observed, Observer};
 use crate::render::terminal::{self, say, warn};
 use crate::render::PanelPlacement;
 use crate::replay::{run_script, Script};
@@ -36,11 +37,6 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
             return 0;
         }
     };
-    if let Err(e) = crate::sys::install_interrupt_handler() {
-        warn(format_args!(
-            "sockplay: cannot install the Ctrl-C handler: {e}"
-        ));
-    }
     let stdout_tty = terminal::stdout_is_terminal();
     let stdin_tty = std::io::stdin().is_terminal();
     let color = match cli.color {
@@ -56,7 +52,8 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
         PanelPlacement::Below
     });
     // The front end's own sock_diag socket, for `ss`, opened now while fds are to be had.
-    crate::fdtable::diag::reserve();
+    let mut observer = Observer::new(Observed::ThisProcess);
+    observer.reserve_sock_diag();
     // A process whose parent ended is handed to sockplay, which reaps it and reports how it ended.
     let _ = crate::sys::process::become_subreaper();
     let settings = Settings {
@@ -64,8 +61,9 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
         panel,
         explain: false,
     };
-    let start = |view: View| {
-        Engine::start(settings, view).map_err(|e| {
+    // The playground's first process, `main`, and the engine that reaches it.
+    let start = |observer: Observer, view: View| {
+        Engine::start(observer, settings, view).map_err(|e| {
             warn(format_args!(
                 "sockplay: cannot start the first process: {e}"
             ));
@@ -87,10 +85,14 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
             allow_shell: false,
             prompt: false,
         };
-        let Ok(mut engine) = start(view) else {
+        // Unattended, Ctrl-C ends the run as it ends a replay.
+        handle_signals(cli.auto);
+        let Ok(mut engine) = start(observer, view) else {
             return 1;
         };
-        return crate::tutorial::run_tutorial(name, cli.auto, &mut engine);
+        let status = crate::tutorial::run_tutorial(name, cli.auto, &mut engine);
+        drop(engine);
+        return ended_status(status);
     }
 
     // Decide the script (if any) before anything runs: a script is read and parsed whole first,
@@ -150,11 +152,42 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
         allow_shell: cli.allow_shell,
         prompt: script.is_none(),
     };
-    let Ok(mut engine) = start(view) else {
-        return 1;
-    };
+    // Each front end drops its engine (the session's clean-up) before the status is chosen.
     match script {
-        Some(script) => run_script(&script, &mut engine),
-        None => crate::repl::run_repl(&mut engine),
+        Some(script) => {
+            handle_signals(true);
+            let Ok(mut engine) = start(observer, view) else {
+                return 1;
+            };
+            let status = run_script(&script, &mut engine);
+            drop(engine);
+            ended_status(status)
+        }
+        None => {
+            handle_signals(false);
+            let Ok(mut engine) = start(observer, view) else {
+                return 1;
+            };
+            let status = crate::repl::run_repl(&mut engine);
+            drop(engine);
+            ended_status(status)
+        }
     }
+}
+
+/// From here on Ctrl-C cuts a wait (and ends a replay when `interrupt_ends`), and SIGTERM or
+/// SIGHUP end sockplay through its normal exit. Installed only once sockplay is about to make
+/// sockets: until then the default action (the process ends) leaves nothing behind.
+fn handle_signals(interrupt_ends: bool) {
+    if let Err(e) = crate::sys::install_signal_handlers(interrupt_ends) {
+        warn(format_args!(
+            "sockplay: cannot install the signal handlers: {e}"
+        ));
+    }
+}
+
+/// The exit status of a run that a signal asked to end is 128 + the signal (130 for Ctrl-C),
+/// as a shell reports a process killed by it; otherwise `status`.
+fn ended_status(status: i32) -> i32 {
+    crate::sys::ending_signal().map_or(status, crate::sys::signal_status)
 }

@@ -1,20 +1,26 @@
-//! The commands the front end runs itself rather than the session: `source` (a script inside the
-//! session), `record` (writing what runs to a replayable script) and `!cmd` (a shell command).
+//! The commands the engine answers itself rather than the session: `source` (a script inside the
+//! session), `record` (writing what runs to a replayable script, in `recording.rs`), `!cmd` (a
+//! shell command), `help`, `fds`, `ss`, `set` and `quit`; and the processes' own commands (in
+//! `processes.rs`).
 //! A script is shared and run unread, so these are where it could reach past its sockets: a line
 //! typed at the prompt may run `!cmd` and `record FILE`, a script (a file, stdin, `-c`, anything
 //! `source` reads) only with --allow-shell, and that is checked when it is parsed; a script's
 //! `unlink` removes only the socket files it made.
 
 use std::fmt;
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use super::script_files::{create_new, read_script, shown, FileError};
+use nix::errno::Errno;
+
+use super::script_files::{read_script, shown, FileError};
 use super::shell::{run_shell, ShellEnd};
 use super::Engine;
-use crate::lang::{Check, Command};
+use crate::help::help_lines;
+use crate::lang::{Command, Setting, SsFilter};
+use crate::process::Table;
+use crate::render::{panel_lines_of, ss_lines, Change, PanelOptions, Row};
 use crate::replay::{run_script, Script};
-use crate::session::{Failure, Outcome};
+use crate::session::{seconds, Failure, Outcome};
 
 /// How deep `source` may nest, so a script that sources itself stops with an error.
 const MAX_SOURCE_DEPTH: usize = 8;
@@ -23,7 +29,7 @@ const MAX_SOURCE_DEPTH: usize = 8;
 const SHELL_REFUSED: &str =
     "`!` runs a shell command: typed at the prompt it always may, a script only with --allow-shell";
 /// Why `record FILE` is refused outside the prompt.
-const RECORD_REFUSED: &str =
+pub(super) const RECORD_REFUSED: &str =
     "`record FILE` writes a file: typed at the prompt it always may, a script only with --allow-shell";
 
 /// Why `unlink` of a file the session did not make is refused outside the prompt.
@@ -72,8 +78,8 @@ pub fn check_script(script: &Script) -> Result<(), Refusal> {
     }
 }
 
-/// A script file that could not be read, as a command's failure.
-fn file_failure(error: &FileError) -> Failure {
+/// A file that could not be read or made, as a command's failure.
+pub(super) fn file_failure(error: &FileError) -> Failure {
     Failure {
         errno: error.errno(),
         message: error.message(),
@@ -82,23 +88,67 @@ fn file_failure(error: &FileError) -> Failure {
 }
 
 impl Engine {
-    /// Runs a front-end command, if `command` is one; None leaves it to the session.
-    pub(super) fn run_front(&mut self, command: &Command) -> Option<Outcome> {
+    /// Answers a command the engine runs itself (its definition says [`RunsIn::Engine`]) about
+    /// process `index` (the current one, or the one `NAME:` names), and returns the table it
+    /// read, if it read one: `fds` and `ss` show the very table the step ends with. `shown` is
+    /// the process whose table the step shows.
+    ///
+    /// [`RunsIn::Engine`]: crate::lang::RunsIn::Engine
+    pub(super) fn run_front(
+        &mut self,
+        index: usize,
+        command: &Command,
+        shown: &mut usize,
+    ) -> (Outcome, Option<Table>) {
         let mut out = Outcome::default();
+        let mut table = None;
         let result = match command {
             Command::Source { path } => self.source(path, &mut out),
             Command::Record { path } => self.record(path.as_deref(), &mut out),
             Command::Shell { command } => self.shell(command, &mut out),
-            // A script removes only the socket files it made; the session does the rest.
-            Command::Unlink { path } if !self.may_run_shell() && !self.made_socket_file(path) => {
-                Err(Failure::usage(UNLINK_REFUSED))
+            Command::Help { topic } => help_lines(topic.as_deref())
+                .map(|lines| out.lines.extend(lines))
+                .map_err(Failure::usage),
+            Command::Fds => {
+                let now = table.insert(self.table_of(index));
+                out.lines.extend(self.fds_lines(now));
+                Ok(())
             }
-            _ => return None,
+            Command::Ss(filter) => {
+                let now = table.insert(self.table_of(index));
+                self.ss(filter, now, &mut out)
+            }
+            Command::Set(setting) => {
+                self.set(setting, &mut out);
+                Ok(())
+            }
+            Command::Quit => {
+                out.quit = true;
+                Ok(())
+            }
+            Command::Use { .. } | Command::Wait { .. } | Command::Ps | Command::Kill { .. } => {
+                self.run_process_command(command, &mut out, shown, &mut table)
+            }
+            session_command => Err(Failure::usage(format!(
+                "`{}` runs in a process, not in the engine",
+                session_command.name()
+            ))),
         };
         if let Err(failure) = result {
             out.failure = Some(failure);
         }
-        Some(out)
+        (out, table)
+    }
+
+    /// Why a session command may not run here, if it may not: a script removes only the socket
+    /// files it made (the session does the rest of `unlink`).
+    pub(super) fn refusal(&self, command: &Command) -> Option<Failure> {
+        match command {
+            Command::Unlink { path } if !self.may_run_shell() && !self.made_socket_file(path) => {
+                Some(Failure::usage(UNLINK_REFUSED))
+            }
+            _ => None,
+        }
     }
 
     /// Whether the file at `path` is a socket file that a bind of one of the processes made.
@@ -110,10 +160,69 @@ impl Engine {
             .any(|file| file.is_at(path))
     }
 
+    /// `fds`: every open fd of the process, the whole table however tall.
+    fn fds_lines(&self, now: &Table) -> Vec<String> {
+        let same = Change::Same;
+        let rows: Vec<Row> = now.snapshot.rows.iter().map(|r| (r, &same)).collect();
+        let pending: Vec<_> = now
+            .snapshot
+            .pending
+            .iter()
+            .map(|p| (p.clone(), Change::Same))
+            .collect();
+        let options = PanelOptions {
+            width: self.width(),
+            color: false,
+            max_rows: None,
+        };
+        panel_lines_of(&rows, &pending, &now.view.labels, &options)
+    }
+
+    /// `ss`: the system's sockets from the kernel's sock_diag, this process's marked by fd.
+    fn ss(&mut self, filter: &SsFilter, now: &Table, out: &mut Outcome) -> Result<(), Failure> {
+        let listed = self.observer.with_sock_diag(|sock_diag| {
+            ss_lines(sock_diag, filter, &now.snapshot, &now.view.labels)
+        });
+        match listed {
+            Ok(lines) => {
+                out.lines.extend(lines);
+                Ok(())
+            }
+            Err(e) => {
+                let errno = Errno::from_raw(e.raw_os_error().unwrap_or(Errno::EIO as i32));
+                let message = format!("the kernel's socket list (sock_diag): {}", errno.desc());
+                Err(Failure::os(errno, message))
+            }
+        }
+    }
+
+    /// `set`: how long calls wait, where the panel goes, whether Python lines show.
+    fn set(&mut self, setting: &Setting, out: &mut Outcome) {
+        let settings = &mut self.settings;
+        match setting {
+            Setting::Timeout(timeout) => {
+                settings.timeout = *timeout;
+                out.say(format!("timeout is {}", seconds(*timeout)));
+            }
+            Setting::Explain(on) => {
+                settings.explain = *on;
+                out.say(if *on {
+                    "each command now shows the Python line that does the same"
+                } else {
+                    "no more Python lines"
+                });
+            }
+            Setting::Panel(panel) => {
+                settings.panel = *panel;
+                out.say(format!("panel is {}", format!("{panel:?}").to_lowercase()));
+            }
+        }
+    }
+
     /// Whether the line running now may run `!cmd` and write a file with `record`: a line typed at
     /// the interactive prompt may; a script (a file, stdin, `-c`, and anything `source` reads,
     /// whoever sources it) only with --allow-shell.
-    fn may_run_shell(&self) -> bool {
+    pub(super) fn may_run_shell(&self) -> bool {
         self.view.allow_shell || (self.view.prompt && self.source_depth == 0)
     }
 
@@ -156,106 +265,6 @@ impl Engine {
         Ok(())
     }
 
-    fn record(&mut self, path: Option<&Path>, out: &mut Outcome) -> Result<(), Failure> {
-        let Some(path) = path else {
-            let Some(recording) = self.end_recording() else {
-                return Err(Failure::usage(
-                    "nothing is being recorded: start with `record FILE.sock`",
-                ));
-            };
-            out.say(recording.summary());
-            return Ok(());
-        };
-        if !self.may_run_shell() {
-            return Err(Failure::usage(RECORD_REFUSED));
-        }
-        let mut file = create_new(path).map_err(|error| {
-            let failure = file_failure(&error);
-            match error.errno() {
-                Some(nix::errno::Errno::EEXIST) => {
-                    failure.with_hint("choose a new file name, or remove the old file first")
-                }
-                _ => failure.with_hint("check the directory exists and is writable"),
-            }
-        })?;
-        let _ = writeln!(
-            file,
-            "# Recorded by sockplay. Replay it with: sockplay {}",
-            crate::render::sanitize_line(&path.display().to_string())
-        );
-        if let Some(previous) = self.end_recording() {
-            out.say(previous.summary());
-        }
-        self.recording = Some(Recording {
-            path: path.to_path_buf(),
-            file,
-            count: 0,
-            pending_expect: None,
-        });
-        out.say(format!(
-            "recording to {}: every command from now on, until `record stop`",
-            shown(path)
-        ));
-        Ok(())
-    }
-
-    /// Ends the recording in progress, if any: its last check is written.
-    fn end_recording(&mut self) -> Option<Recording> {
-        let mut recording = self.recording.take()?;
-        recording.flush_pending();
-        Some(recording)
-    }
-
-    /// Appends a command that just ran to the recording, as it was typed. A command that failed with
-    /// an errno is followed by `expect error ERRNO` (unless the next line typed is that check), so
-    /// the recording replays; one that failed before any syscall did nothing and is left out.
-    /// Commands run by a `source` are represented by the `source` line itself.
-    pub(super) fn record_line(
-        &mut self,
-        input: &str,
-        command: &Command,
-        failure: Option<&Failure>,
-    ) {
-        if self.source_depth > 0
-            || matches!(
-                command,
-                Command::Record { .. } | Command::Help { .. } | Command::Quit
-            )
-        {
-            return;
-        }
-        let Some(recording) = &mut self.recording else {
-            return;
-        };
-        match command {
-            // The check the user typed replaces the one the recording would have added.
-            Command::Expect(Check::Error(_)) if recording.pending_expect.is_some() => {
-                recording.pending_expect = None;
-            }
-            _ => recording.flush_pending(),
-        }
-        let line = match (command, failure) {
-            (command, _) if matches!(command.base(), Command::Shell { .. }) => {
-                format!("# {}   (shell lines are not replayed)", input.trim())
-            }
-            (_, Some(Failure { errno: None, .. })) if !matches!(command, Command::Expect(_)) => {
-                return
-            }
-            _ => input.trim().to_string(),
-        };
-        recording.write(&line);
-        if let (
-            false,
-            Some(Failure {
-                errno: Some(errno), ..
-            }),
-        ) = (matches!(command, Command::Expect(_)), failure)
-        {
-            recording.pending_expect =
-                Some(format!("expect error {}", crate::sys::errno_name(*errno)));
-        }
-    }
-
     fn shell(&mut self, command: &str, out: &mut Outcome) -> Result<(), Failure> {
         if !self.may_run_shell() {
             return Err(Failure::usage(SHELL_REFUSED));
@@ -294,51 +303,6 @@ impl Engine {
                 "`{shown_command}` printed more than {limit}: sockplay stopped reading and killed it and its process group"
             ))),
         }
-    }
-}
-
-/// A recording in progress.
-#[derive(Debug)]
-pub(super) struct Recording {
-    path: PathBuf,
-    file: std::fs::File,
-    /// Commands written so far.
-    count: usize,
-    /// The `expect error` that follows the last command, unless the user types it next.
-    pending_expect: Option<String>,
-}
-
-impl Recording {
-    fn write(&mut self, line: &str) {
-        match writeln!(self.file, "{line}") {
-            Ok(()) => self.count += usize::from(!line.starts_with('#')),
-            Err(e) => crate::render::terminal::warn(format_args!(
-                "sockplay: the recording {} lost a line: {e}",
-                shown(&self.path)
-            )),
-        }
-    }
-
-    /// `recorded 3 commands in rec.sock`.
-    fn summary(&self) -> String {
-        format!(
-            "recorded {} in {}",
-            plural(self.count, "command"),
-            shown(&self.path)
-        )
-    }
-
-    fn flush_pending(&mut self) {
-        if let Some(line) = self.pending_expect.take() {
-            self.write(&line);
-        }
-    }
-}
-
-impl Drop for Recording {
-    /// A session that ends while recording still writes the check its last command needs.
-    fn drop(&mut self) {
-        self.flush_pending();
     }
 }
 

@@ -1,10 +1,13 @@
-//! The one engine under every front end: it runs a command in the process it belongs to (through
-//! [`Processes`]), gets back that process's FD table, diffs it against the one shown last and
-//! prints the step — as text with the panel, or as JSON. Commands about the processes themselves
-//! (`ps`, `use`, `wait`, `kill`) and the front end's own (`source`, `record`, `!`, `help`) run here.
+//! The one engine under every front end: it has a command run by the process it belongs to
+//! (through [`Processes`]) or answers it itself (as the command's definition says), gets back that
+//! process's FD table, diffs it against the one shown last and prints the step — as text with the
+//! panel, or as JSON. Commands about the processes themselves (`ps`, `use`, `wait`, `kill`) and
+//! the front end's own (`source`, `record`, `!`, `help`, `fds`, `ss`, `set`) run here.
 
 mod front;
 mod meaning;
+mod processes;
+mod recording;
 mod script_files;
 mod shell;
 
@@ -15,21 +18,17 @@ use std::collections::HashMap;
 use std::io::{self, Write};
 use std::path::Path;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
-use nix::errno::Errno;
-
-use crate::fdtable::{PendingConn, Snapshot};
-use crate::help;
-use crate::lang::{Check, Command};
-use crate::process::{resolve_addresses, Background, Finished, Processes, State, Table, MAIN};
+use crate::fdtable::{Observer, PendingConn, Snapshot};
+use crate::lang::{Check, Command, RunsIn};
+use crate::process::{Finished, Processes, Table, MAIN, WORKER_EXE_ENV};
 use crate::render::terminal::{self, Terminal};
 use crate::render::{
-    changes, diff_pending, fds_json, panel_lines_of, safe_line, side_by_side, ss_lines, Change,
-    Changes, ErrorJson, Labels, PanelOptions, PanelPlacement, ProcessJson, Row, StepJson,
+    changes, diff_pending, fds_json, panel_lines_of, safe_line, side_by_side, Change, Changes,
+    ErrorJson, Labels, PanelOptions, PanelPlacement, ProcessJson, Row, StepJson,
 };
 use crate::session::{Failure, Outcome, Previous, Settings};
-use crate::sys::{clear_interrupt, errno_name, signal_name};
+use crate::sys::{clear_interrupt, errno_name};
 
 /// The fewest panel rows shown however small the screen: a summary below this says little.
 const MIN_PANEL_ROWS: usize = 12;
@@ -39,12 +38,6 @@ const OTHER_PANEL_ROWS: usize = 12;
 
 /// A width that never constrains the panel, to measure its natural width.
 const UNBOUNDED: usize = 10_000;
-
-/// How long `kill` and `exit` wait for the process to be gone before the step goes on.
-const END_PATIENCE: Duration = Duration::from_secs(2);
-
-/// How long Ctrl-C at the prompt waits for the call it interrupted to come back.
-const INTERRUPT_PATIENCE: Duration = Duration::from_secs(1);
 
 /// How steps are shown.
 #[derive(Debug, Clone, Copy)]
@@ -68,10 +61,12 @@ pub struct View {
 pub struct Engine {
     pub processes: Processes,
     pub settings: Settings,
+    /// The front end's own observer: its sock_diag socket answers `ss`.
+    observer: Observer,
     /// Each process's table as last shown (by pid), with its labels then.
     shown: HashMap<i32, (Arc<Snapshot>, Labels)>,
     pub view: View,
-    recording: Option<front::Recording>,
+    recording: Option<recording::Recording>,
     source_depth: usize,
     /// What the command before did, for `expect error` and `expect output`.
     previous: Previous,
@@ -135,6 +130,19 @@ impl Step {
     }
 }
 
+/// A step that ran but could not be shown, because stdout could not be written.
+#[derive(Debug)]
+pub struct Unshown {
+    pub step: Step,
+    pub error: io::Error,
+}
+
+impl std::fmt::Display for Unshown {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "cannot write the output: {}", self.error)
+    }
+}
+
 /// Where a command runs, and the command without `NAME:` and `&`.
 struct Target<'c> {
     /// The process named with `NAME:`, if any.
@@ -162,14 +170,24 @@ fn target_of(command: &Command) -> Target<'_> {
 }
 
 impl Engine {
-    /// Starts the playground's first process, `main`, from sockplay's own executable.
-    pub fn start(settings: Settings, view: View) -> io::Result<Engine> {
-        let exe = std::env::current_exe().unwrap_or_else(|_| "/proc/self/exe".into());
-        Engine::start_with(&exe, settings, view)
+    /// Starts the playground's first process, `main`, from sockplay's own executable (or the
+    /// sockplay that [`WORKER_EXE_ENV`] names, for a program that embeds `sockplay::run`);
+    /// `observer` is the front end's own (its sock_diag socket answers `ss`).
+    pub fn start(observer: Observer, settings: Settings, view: View) -> io::Result<Engine> {
+        let exe = std::env::var_os(WORKER_EXE_ENV)
+            .map(std::path::PathBuf::from)
+            .or_else(|| std::env::current_exe().ok())
+            .unwrap_or_else(|| "/proc/self/exe".into());
+        Engine::start_with(&exe, observer, settings, view)
     }
 
     /// Starts `main` from `exe`, a sockplay executable (for programs that embed the engine).
-    pub fn start_with(exe: &Path, settings: Settings, view: View) -> io::Result<Engine> {
+    pub fn start_with(
+        exe: &Path,
+        observer: Observer,
+        settings: Settings,
+        view: View,
+    ) -> io::Result<Engine> {
         let processes = Processes::start(exe)?;
         let mut shown = HashMap::new();
         let main = processes.current();
@@ -183,6 +201,7 @@ impl Engine {
         Ok(Engine {
             processes,
             settings,
+            observer,
             shown,
             view,
             recording: None,
@@ -270,15 +289,17 @@ impl Engine {
         clear_interrupt();
         self.processes.collect();
         let target = target_of(command);
+        let base = target.command;
         let mut outcome = Outcome::default();
-        // The process whose table the step shows, and the table it reported with its answer.
+        // The process whose table the step shows, and the table the step read or was answered
+        // with.
         let mut shown = self.processes.current_index();
         let mut table: Option<Table> = None;
         let ran = match target.named.map(|name| self.processes.find(name)) {
             Some(Err(failure)) => Err(failure),
             named => {
                 let index = named.and_then(Result::ok).unwrap_or(shown);
-                if target.command.runs_in_process() {
+                if base.concerns_one_process() {
                     shown = index;
                 }
                 self.run(index, &target, &mut outcome, &mut shown, &mut table)
@@ -291,48 +312,6 @@ impl Engine {
             Some(table) => table,
             None => self.table_of(shown),
         };
-        let base = target.command;
-        // Commands the front end answers: their text is part of the step's output, for checks too.
-        match base {
-            Command::Help { topic } => match help::help_lines(topic.as_deref()) {
-                Ok(lines) => outcome.lines.extend(lines),
-                Err(message) => outcome.failure = Some(Failure::usage(message)),
-            },
-            Command::Fds if outcome.failure.is_none() => {
-                let same = Change::Same;
-                let rows: Vec<Row> = table.snapshot.rows.iter().map(|r| (r, &same)).collect();
-                let pending: Vec<_> = table
-                    .snapshot
-                    .pending
-                    .iter()
-                    .map(|p| (p.clone(), Change::Same))
-                    .collect();
-                // `fds` prints the whole table, however tall.
-                let options = PanelOptions {
-                    width: self.width(),
-                    color: false,
-                    max_rows: None,
-                };
-                outcome.lines.extend(panel_lines_of(
-                    &rows,
-                    &pending,
-                    &table.view.labels,
-                    &options,
-                ));
-            }
-            Command::Ss(filter) if outcome.failure.is_none() => {
-                match ss_lines(filter, &table.snapshot, &table.view.labels) {
-                    Ok(lines) => outcome.lines.extend(lines),
-                    Err(e) => {
-                        let errno = Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO));
-                        let message =
-                            format!("the kernel's socket list (sock_diag): {}", errno.desc());
-                        outcome.failure = Some(Failure::os(errno, message));
-                    }
-                }
-            }
-            _ => {}
-        }
         let step_table = self.shown_table(shown, table);
         if command.shows_panel() {
             outcome.lines.extend(meaning::notes(
@@ -344,7 +323,7 @@ impl Engine {
         // What the front end added (help, the table, the sentences) is part of what checks can see.
         self.previous.remember(command, &outcome);
         if self.settings.explain {
-            if let Some(python) = crate::explain::python(base) {
+            if let Some(python) = command.python() {
                 outcome.lines.insert(0, format!(">>> {python}"));
             }
         }
@@ -356,8 +335,10 @@ impl Engine {
         }
     }
 
-    /// Runs the command in process `index` (or in the front end), filling `outcome`; a process's
-    /// answer leaves its table in `table`, and `shown` says whose table the step shows.
+    /// The one place that decides who carries a command out: its definition says where it runs
+    /// (a process, or the engine itself), `NAME:` in which process, `&` whether it is waited for.
+    /// Fills `outcome`; a process's answer leaves its table in `table`, and `shown` says whose
+    /// table the step shows.
     fn run(
         &mut self,
         index: usize,
@@ -367,256 +348,39 @@ impl Engine {
         table: &mut Option<Table>,
     ) -> Result<(), Failure> {
         let command = target.command;
-        if let Some(front) = self.run_front(command) {
-            *outcome = front;
-            return Ok(());
-        }
         match command {
+            // They read the command before, wherever it ran.
             Command::Expect(check @ (Check::Error(_) | Check::Output(_))) => {
                 if let Some(held) = self.previous.check(check) {
                     outcome.say(format!("✓ {}", held?));
                 }
                 Ok(())
             }
-            Command::Quit => {
-                outcome.quit = true;
-                Ok(())
-            }
+            // `exit` in main leaves sockplay, as `quit` does.
             Command::Exit if self.processes.list()[index].name == MAIN => {
                 outcome.quit = true;
                 Ok(())
             }
-            Command::Ps => {
-                self.ps(outcome);
-                Ok(())
-            }
-            Command::Use { process } => {
-                let chosen = self.processes.find_alive(process)?;
-                self.processes.make_current(chosen);
-                *shown = chosen;
-                let pid = self.processes.list()[chosen].pid;
-                outcome.say(format!(
-                    "{process} (pid {pid}) is the current process: commands run there (`use main` comes back)"
-                ));
-                Ok(())
-            }
-            Command::Wait { process } => {
-                let waited = match process {
-                    Some(name) => self.processes.find(name)?,
-                    None => self.processes.current_index(),
-                };
-                *shown = waited;
-                self.wait(waited, outcome, table)
-            }
-            Command::Kill { process, signal } => self.kill(process, *signal, outcome),
-            Command::Fds | Command::Ss(_) | Command::Help { .. } => Ok(()),
-            _ if target.background => self.start_background(index, command, outcome),
-            _ => self.run_in(index, command, outcome, shown, table),
-        }
-    }
-
-    /// A command one process runs, waited for.
-    fn run_in(
-        &mut self,
-        index: usize,
-        command: &Command,
-        outcome: &mut Outcome,
-        shown: &mut usize,
-        table: &mut Option<Table>,
-    ) -> Result<(), Failure> {
-        let mut command = command.clone();
-        match &mut command {
-            Command::Spawn { name } => self.processes.check_new_name(name)?,
-            Command::Fork { name } => {
-                let chosen = name.take().unwrap_or_else(|| self.processes.child_name());
-                self.processes.check_new_name(&chosen)?;
-                *name = Some(chosen);
-            }
-            _ => {}
-        }
-        resolve_addresses(&mut command, index, &self.processes)?;
-        let done = self.processes.run(index, &command, self.settings)?;
-        *outcome = done.outcome;
-        if matches!(command, Command::Set(_)) && outcome.failure.is_none() {
-            self.settings = done.settings;
-        }
-        if let Some(child) = &done.child {
-            if let Ok(child_index) = self.processes.find(&child.name) {
-                let process = &self.processes.list()[child_index];
-                self.shown.insert(
-                    process.pid,
-                    (
-                        Arc::new(process.table.snapshot.clone()),
-                        process.table.view.labels.clone(),
-                    ),
-                );
-            }
-        }
-        if done.ends {
-            // The kernel closes the process's fds as it goes; its peers' tables show that next.
-            let name = self.processes.list()[index].name.clone();
-            self.settle(index);
-            if self.processes.current_index() == index {
-                self.processes.make_current(0);
-                outcome.say(format!(
-                    "{name} has ended: main is the current process again"
-                ));
-            }
-            *shown = self.processes.current_index();
-            return Ok(());
-        }
-        *table = Some(done.table);
-        Ok(())
-    }
-
-    /// `COMMAND &`: the call starts in process `index` and the step ends at once.
-    fn start_background(
-        &mut self,
-        index: usize,
-        command: &Command,
-        outcome: &mut Outcome,
-    ) -> Result<(), Failure> {
-        let mut command = command.clone();
-        resolve_addresses(&mut command, index, &self.processes)?;
-        let (line, input) = self.running.clone();
-        let background = Background {
-            line,
-            input,
-            command,
-        };
-        let call = self
-            .processes
-            .start_background(index, background, self.settings)?;
-        let name = &self.processes.list()[index].name;
-        let when = if self.view.prompt {
-            "its result shows when it returns, or at `wait`".to_string()
-        } else {
-            format!("`wait {name}` shows its result")
-        };
-        outcome.say(format!(
-            "{name} runs {call} in the background: it shows as blocked until the call returns; {when}"
-        ));
-        Ok(())
-    }
-
-    /// `wait [NAME]`: the result of the call NAME runs in the background.
-    fn wait(
-        &mut self,
-        index: usize,
-        outcome: &mut Outcome,
-        table: &mut Option<Table>,
-    ) -> Result<(), Failure> {
-        let name = self.processes.list()[index].name.clone();
-        let timeout = self.settings.timeout;
-        match self.processes.wait(index, timeout) {
-            Ok(Some(finished)) => {
-                let done = finished.done;
-                *outcome = done.outcome;
-                if !done.table.snapshot.rows.is_empty() {
-                    *table = Some(done.table);
+            _ => match command.runs_in() {
+                RunsIn::Engine => {
+                    let (front, read) = self.run_front(index, command, shown);
+                    *outcome = front;
+                    if read.is_some() {
+                        *table = read;
+                    }
+                    Ok(())
                 }
-                Ok(())
-            }
-            Ok(None) => Err(
-                Failure::usage(format!("{name} runs no call in the background"))
-                    .with_hint("`COMMAND &` starts one, e.g. `accept srv &`"),
-            ),
-            Err(_) => {
-                let state = self.processes.list()[index].state.clone();
-                Err(Failure::os(
-                    Errno::ETIMEDOUT,
-                    format!(
-                        "{name} is still {state} (waited {})",
-                        crate::session::seconds(timeout)
-                    ),
-                )
-                .with_hint("the call goes on; `wait` again, or `kill` the process"))
-            }
-        }
-    }
-
-    /// `kill NAME [SIGNAL]`.
-    fn kill(&mut self, name: &str, signal: i32, outcome: &mut Outcome) -> Result<(), Failure> {
-        let index = self.processes.find_alive(name)?;
-        let pid = self.processes.list()[index].pid;
-        let signal_text = signal_name(signal);
-        let call = format!("kill({pid}, {signal_text})");
-        let Ok(signal) = nix::sys::signal::Signal::try_from(signal) else {
-            return Err(Failure::usage(format!(
-                "{signal_text} is not a signal here"
-            )));
-        };
-        if let Err(errno) = self.processes.kill(index, signal, END_PATIENCE) {
-            outcome.say(format!("{call} = {}", crate::session::failed_call(errno)));
-            return Err(Failure::os(errno, format!("{name} got no signal")));
-        }
-        outcome.say(format!("{call} = 0"));
-        let process = &self.processes.list()[index];
-        match &process.state {
-            State::Exited(Some(status)) => outcome.say(format!(
-                "{name} (pid {pid}) {status}: the kernel closed its fds"
-            )),
-            State::Exited(None) => outcome.say(format!(
-                "{name} (pid {pid}) has ended: the kernel closed its fds"
-            )),
-            _ => outcome.say(format!(
-                "{name} (pid {pid}) still runs: {signal_text} did not end it"
-            )),
-        }
-        if !self.processes.list()[index].is_alive() && self.processes.current_index() == index {
-            self.processes.make_current(0);
-            outcome.say("main is the current process again");
-        }
-        Ok(())
-    }
-
-    /// Waits (briefly) for process `index`, which is ending, to be gone and reaped.
-    fn settle(&mut self, index: usize) {
-        let deadline = Instant::now() + END_PATIENCE;
-        while !matches!(self.processes.list()[index].state, State::Exited(Some(_)))
-            && Instant::now() < deadline
-        {
-            std::thread::sleep(Duration::from_millis(2));
-            self.processes.collect();
-        }
-    }
-
-    /// `ps`: name, pid, parent and state of every process; `*` marks the current one.
-    fn ps(&mut self, outcome: &mut Outcome) {
-        self.processes.collect();
-        let current = self.processes.current_index();
-        let header = ["", "NAME", "PID", "PARENT", "STATE"].map(str::to_string);
-        let rows: Vec<[String; 5]> = self
-            .processes
-            .list()
-            .iter()
-            .enumerate()
-            .map(|(index, p)| {
-                [
-                    if index == current { "*" } else { " " }.to_string(),
-                    p.name.clone(),
-                    p.pid.to_string(),
-                    p.parent.clone().unwrap_or_else(|| "-".into()),
-                    p.state.to_string(),
-                ]
-            })
-            .collect();
-        let widths: Vec<usize> = (0..header.len())
-            .map(|column| {
-                std::iter::once(&header)
-                    .chain(&rows)
-                    .map(|row| row[column].chars().count())
-                    .max()
-                    .unwrap_or(0)
-            })
-            .collect();
-        for row in std::iter::once(&header).chain(&rows) {
-            let cells: Vec<String> = row
-                .iter()
-                .zip(&widths)
-                .map(|(cell, width)| format!("{cell:width$}"))
-                .collect();
-            outcome.say(cells.join(" ").trim_end().to_string());
+                RunsIn::Session => {
+                    if let Some(failure) = self.refusal(command) {
+                        return Err(failure);
+                    }
+                    if target.background {
+                        self.start_background(index, command, outcome)
+                    } else {
+                        self.run_in(index, command, outcome, shown, table)
+                    }
+                }
+            },
         }
     }
 
@@ -733,49 +497,26 @@ impl Engine {
         stdout.flush()
     }
 
-    /// Ctrl-C at the prompt: interrupts the call the current process runs in the background.
-    /// Returns what it interrupted.
-    pub fn interrupt_current(&mut self) -> Option<String> {
-        let index = self.processes.current_index();
-        let process = &self.processes.list()[index];
-        let what = match &process.state {
-            State::Blocked { call } => format!("{call} in {}", process.name),
-            _ => return None,
-        };
-        self.processes.interrupt(index).then_some(what)
-    }
-
-    /// After Ctrl-C at the prompt: waits a moment for the interrupted call to return, so its
-    /// result shows before the next prompt.
-    pub fn settle_interrupt(&mut self) {
-        let index = self.processes.current_index();
-        let deadline = Instant::now() + INTERRUPT_PATIENCE;
-        while matches!(self.processes.list()[index].state, State::Blocked { .. })
-            && Instant::now() < deadline
-        {
-            std::thread::sleep(Duration::from_millis(5));
-            self.processes.collect();
-        }
-    }
-
     /// Runs one command and prints it; `line` and `input` identify it in JSON and echoes.
     pub fn run_and_print(
         &mut self,
         line: usize,
         input: &str,
         command: &Command,
-    ) -> io::Result<Step> {
+    ) -> Result<Step, Box<Unshown>> {
         self.running = (line, input.to_string());
         let step = self.step(command);
         self.record_line(input, command, step.outcome.failure.as_ref());
         let mut stdout = terminal::stdout();
-        if self.view.json {
-            self.print_json(&mut stdout, line, input, &step)?;
+        let printed = if self.view.json {
+            self.print_json(&mut stdout, line, input, &step)
         } else {
-            self.print_text(&mut stdout, input, command, &step)?;
+            self.print_text(&mut stdout, input, command, &step)
+        };
+        match printed.and_then(|()| stdout.flush()) {
+            Ok(()) => Ok(step),
+            Err(error) => Err(Box::new(Unshown { step, error })),
         }
-        stdout.flush()?;
-        Ok(step)
     }
 
     fn width(&self) -> usize {

@@ -11,6 +11,7 @@ use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
 use std::path::Path;
 
 use nix::errno::Errno;
+use nix::fcntl::OFlag;
 
 /// The largest script read. Scripts are text that people write; 16 MiB is far past any of them.
 pub const MAX_SCRIPT_BYTES: usize = 16 * 1024 * 1024;
@@ -119,7 +120,7 @@ pub fn read_script(path: &Path) -> Result<Vec<u8>, FileError> {
     regular(std::fs::metadata(path).map_err(os)?.file_type())?;
     let file = std::fs::OpenOptions::new()
         .read(true)
-        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+        .custom_flags((OFlag::O_NONBLOCK | OFlag::O_NOCTTY).bits())
         .open(path)
         .map_err(os)?;
     let metadata = file.metadata().map_err(os)?;
@@ -164,13 +165,13 @@ pub fn create_new(path: &Path) -> Result<File, FileError> {
     std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
-        .custom_flags(libc::O_NOFOLLOW)
+        .custom_flags(OFlag::O_NOFOLLOW.bits())
         .mode(0o644)
         .open(path)
         .map_err(|error| {
             let name = shown(path);
             match error.raw_os_error() {
-                Some(libc::EEXIST) => FileError::Os {
+                Some(code) if code == Errno::EEXIST as i32 => FileError::Os {
                     errno: Errno::EEXIST,
                     message: format!(
                         "cannot record to {name}: the file exists, and a recording only ever makes a new file"
@@ -183,7 +184,7 @@ pub fn create_new(path: &Path) -> Result<File, FileError> {
 
 /// An error of the kernel's: `what (No such file or directory)`.
 fn os_error(error: &io::Error, what: String) -> FileError {
-    let errno = Errno::from_raw(error.raw_os_error().unwrap_or(libc::EIO));
+    let errno = Errno::from_raw(error.raw_os_error().unwrap_or(Errno::EIO as i32));
     FileError::Os {
         errno,
         message: format!("{what} ({})", errno.desc()),

@@ -204,5 +204,5 @@ fn kill_group(child: &mut Child) {
 }
 
 fn errno_of(error: &std::io::Error) -> Errno {
-    Errno::from_raw(error.raw_os_error().unwrap_or(libc::EIO))
+    Errno::from_raw(error.raw_os_error().unwrap_or(Errno::EIO as i32))
 }

@@ -1,45 +1,22 @@
-//! Describing descriptors: [`inspect_fd`] turns one fd into an [`FdRow`] with a handful of per-fd
-//! syscalls (fstat, readlink of `/proc/self/fd/N`, and for sockets getsockname/getpeername,
-//! getsockopt, TCP_INFO and the queue ioctls), and [`snapshot`] does that for every open fd, even
-//! when the table is too full to open `/proc/self/fd`.
+//! Describing descriptors: [`inspect_fd`] turns one fd of this process into an [`FdRow`] with a
+//! handful of per-fd syscalls (fstat, readlink of `/proc/self/fd/N`, and for sockets
+//! getsockname/getpeername, getsockopt, TCP_INFO and the queue ioctls), and [`describe_all`] does
+//! that for many fds at once, reusing what an [`Observer`](super::Observer) learnt last time.
 
 use crate::render::escape_bytes;
 
 use std::ffi::CStr;
-use std::fs::File;
-use std::io;
 use std::io::Write as _;
-use std::mem::MaybeUninit;
-use std::num::NonZeroUsize;
-use std::os::fd::{AsRawFd as _, BorrowedFd, RawFd};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::os::fd::RawFd;
 use std::sync::Arc;
 
-use libc::c_int;
-use nix::sys::resource::{getrlimit, Resource};
-use socket2::{SockAddr, SockRef};
+use socket2::SockAddr;
 
-use super::tcp_info::tcp_info;
-use super::{FdRow, Kind, Snapshot};
+use super::{FdRow, Kind};
 use crate::net::{Endpoint, Family, SockState, SockType, TcpState};
-
-/// `SIOCINQ`, bytes waiting to be read. Linux gives it the number of `FIONREAD`, and libc only
-/// has that name.
-const SIOCINQ: libc::Ioctl = libc::FIONREAD;
-
-/// `SIOCOUTQ`, bytes sent but not yet acknowledged (TCP) or not yet consumed (others). Linux gives
-/// it the number of `TIOCOUTQ`, and libc only has that name.
-const SIOCOUTQ: libc::Ioctl = libc::TIOCOUTQ;
-
-/// Below this many fds, starting threads costs more than it saves.
-const PARALLEL_THRESHOLD: usize = 1024;
-
-/// More threads than this would only queue up on the kernel's locks and the CPUs of a small box.
-const MAX_WORKERS: usize = 4;
-
-/// How far [`snapshot_by_probing`] looks at least (unless the hard limit is lower): fds opened before
-/// the soft limit was lowered stay open above it, and a "Too many open files" lesson does just that.
-const MIN_PROBE_LIMIT: libc::rlim_t = 65536;
+use crate::sys::descriptor::{fstat, is_terminal, FileType};
+use crate::sys::fs::{readlink, PATH_MAX};
+use crate::sys::socket::SocketFd;
 
 /// Describes the fd `fd` of this process, or returns None if it is not open.
 ///
@@ -49,25 +26,27 @@ pub fn inspect_fd(fd: i32) -> Option<FdRow> {
     inspect_fd_with(fd, None).map(|(row, _)| row)
 }
 
+/// The inodes of every fd open in this process now, in fd order (one fstat per fd).
+pub fn open_inodes() -> Vec<u64> {
+    super::open_fds()
+        .into_iter()
+        .filter_map(|fd| fstat(fd).ok())
+        .map(|stat| stat.ino)
+        .collect()
+}
+
 /// Describes `fd`, reusing what `known` says cannot have changed when it is about the same open
 /// object (same device and inode); returns the row and what is fixed about it for the next time.
 fn inspect_fd_with(fd: i32, known: Option<&Arc<Fixed>>) -> Option<(FdRow, Option<Arc<Fixed>>)> {
     let stat = fstat(fd).ok()?;
-    // SAFETY: fstat just succeeded, so fd is open. The borrow ends with this call and serves only
-    // read-only queries; if another thread closes the fd meanwhile, they fail with EBADF (or describe
-    // whatever reuses the number), which corrupts neither memory nor the fd.
-    let borrowed = unsafe { BorrowedFd::borrow_raw(fd) };
-    // Widening on purpose: ino_t is narrower than u64 on some 32-bit targets.
-    let mut row = FdRow::blank(fd, stat.st_ino as u64);
-    let file_type = stat.st_mode & libc::S_IFMT;
-    if file_type == libc::S_IFSOCK {
+    let mut row = FdRow::blank(fd, stat.ino);
+    let identity = (stat.dev, stat.ino);
+    if stat.file_type == FileType::Socket {
         row.kind = Kind::Socket;
-        let identity = (stat.st_dev as u64, stat.st_ino as u64);
         let known = known.filter(|k| (k.dev, k.ino) == identity);
-        let fixed = describe_socket(&mut row, borrowed, identity, known);
+        let fixed = describe_socket(&mut row, SocketFd::new(fd), identity, known);
         return Some((row, Some(fixed)));
     }
-    let identity = (stat.st_dev as u64, stat.st_ino as u64);
     // A pipe, a terminal or an anonymous inode keeps its kind and link for as long as the same
     // inode sits on the fd; a regular file's path can change (rename), so it is read every time.
     if let Some(known) = known.filter(|k| (k.dev, k.ino) == identity && k.kind.is_some()) {
@@ -75,12 +54,16 @@ fn inspect_fd_with(fd: i32, known: Option<&Arc<Fixed>>) -> Option<(FdRow, Option
         row.target = known.target.clone();
         return Some((row, Some(Arc::clone(known))));
     }
-    row.kind = match file_type {
-        libc::S_IFIFO => Kind::Pipe,
-        libc::S_IFCHR if nix::unistd::isatty(borrowed).unwrap_or(false) => Kind::Tty,
-        libc::S_IFCHR | libc::S_IFREG | libc::S_IFDIR | libc::S_IFBLK | libc::S_IFLNK => Kind::File,
+    row.kind = match stat.file_type {
+        FileType::Fifo => Kind::Pipe,
+        FileType::CharDevice if is_terminal(fd) => Kind::Tty,
+        FileType::CharDevice
+        | FileType::Regular
+        | FileType::Directory
+        | FileType::BlockDevice
+        | FileType::Symlink => Kind::File,
         // Anonymous inodes (epoll, eventfd, timerfd, pidfd, …) carry no file type bits.
-        _ => Kind::Other,
+        FileType::Socket | FileType::Unknown => Kind::Other,
     };
     row.target = fd_target(fd);
     // Some kernels give anonymous inodes S_IFREG; their link still gives them away.
@@ -92,7 +75,7 @@ fn inspect_fd_with(fd: i32, known: Option<&Arc<Fixed>>) -> Option<(FdRow, Option
     {
         row.kind = Kind::Other;
     }
-    let lasting = file_type != libc::S_IFREG && file_type != libc::S_IFDIR;
+    let lasting = !matches!(stat.file_type, FileType::Regular | FileType::Directory);
     let fixed = lasting.then(|| {
         Arc::new(Fixed {
             dev: identity.0,
@@ -107,109 +90,10 @@ fn inspect_fd_with(fd: i32, known: Option<&Arc<Fixed>>) -> Option<(FdRow, Option
     Some((row, fixed))
 }
 
-/// Describes every open fd of this process, sorted by fd, with what sock_diag adds (accept queues,
-/// Unix listener queues and peers) when the table has sockets it concerns.
-///
-/// Lists `/proc/self/fd`; if that cannot be opened (no /proc, or EMFILE because the table is full),
-/// falls back to probing like [`snapshot_by_probing`], which needs no fd of its own. The netlink
-/// socket of sock_diag is opened only after the listing and closed before this returns, so it is
-/// never part of the table.
-pub fn snapshot() -> Snapshot {
-    // For a big table, probing every slot of the kernel's fd table is cheaper than reading
-    // /proc/self/fd, whose entries the kernel formats one by one; for a small one, the directory
-    // is cheaper than the status file that gives the table's size.
-    let big = LAST_SIZE.load(Ordering::Relaxed) >= PROBE_ABOVE;
-    let fds = match big.then(fd_table_size).flatten() {
-        // Every slot goes to the (parallel) inspection: its fstat both finds the open fds and
-        // describes them, one syscall per slot, and a closed slot is simply not described.
-        Some(size) => (0..size).collect(),
-        None => open_fds(),
-    };
-    let snapshot = inspect_all(&fds);
-    LAST_SIZE.store(snapshot.rows.len(), Ordering::Relaxed);
-    snapshot
-}
-
-/// The numbers of the fds open now, without describing them (no fd of its own is left open).
-pub fn open_fds() -> Vec<RawFd> {
-    list_open_fds().unwrap_or_else(|_| probe_open_fds())
-}
-
-/// How many fds the last snapshot found, to choose how the next one lists them.
-static LAST_SIZE: AtomicUsize = AtomicUsize::new(0);
-
-/// From this many open fds on, probing the table's slots beats listing /proc/self/fd.
-const PROBE_ABOVE: usize = 512;
-
-/// Describes every open fd of this process by asking `fcntl(F_GETFD)` about each number from 0 up
-/// to the RLIMIT_NOFILE soft limit (at least 65536, unless the hard limit is lower).
-///
-/// Slower than [`snapshot`] for a high limit, but it opens nothing, so it works with a full table.
-pub fn snapshot_by_probing() -> Snapshot {
-    inspect_all(&probe_open_fds())
-}
-
-/// Describes `fds`, sorted by fd, leaving out any that closed since they were listed, and adds the
-/// kernel's view of their accept queues and Unix peers.
-///
-/// A big table is split across the CPUs: almost all the time goes into the kernel, one socket
-/// at a time, and different sockets do not contend there.
-fn inspect_all(fds: &[RawFd]) -> Snapshot {
-    let mut cache = FIXED
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-    let workers = if fds.len() < PARALLEL_THRESHOLD {
-        1
-    } else {
-        workers()
-    };
-    let described = if workers < 2 {
-        inspect_each(fds, &cache)
-    } else {
-        inspect_in_parallel(fds, workers, &cache)
-    };
-    // The cache keeps exactly the fds open now, so it never outgrows the table; an unchanged entry
-    // is the same Arc again, copied nowhere.
-    let slots = described
-        .iter()
-        .map(|(row, _)| row.fd + 1)
-        .max()
-        .unwrap_or(0);
-    cache.clear();
-    cache.resize_with(usize::try_from(slots).unwrap_or(0), || None);
-    let mut rows = Vec::with_capacity(described.len());
-    for (row, fixed) in described {
-        if let (Some(fixed), Ok(slot)) = (fixed, usize::try_from(row.fd)) {
-            if let Some(entry) = cache.get_mut(slot) {
-                *entry = Some(fixed);
-            }
-        }
-        rows.push(row);
-    }
-    drop(cache);
-    rows.sort_unstable_by_key(|row| row.fd);
-    let mut snapshot = Snapshot {
-        rows,
-        pending: Vec::new(),
-    };
-    super::kernel_view::add_kernel_view(&mut snapshot);
-    snapshot
-}
-
-/// How many threads a big table is split over. Asked once: the answer reads cgroup files.
-fn workers() -> usize {
-    static WORKERS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
-    *WORKERS.get_or_init(|| {
-        std::thread::available_parallelism()
-            .map_or(1, NonZeroUsize::get)
-            .min(MAX_WORKERS)
-    })
-}
-
 /// What cannot change about a socket while the same (device, inode) sits on its fd: its family
 /// and type, and the addresses of a TCP socket that is listening or connected.
 #[derive(Debug, Clone)]
-struct Fixed {
+pub(super) struct Fixed {
     dev: u64,
     ino: u64,
     family: Option<Family>,
@@ -221,15 +105,30 @@ struct Fixed {
     target: Option<String>,
 }
 
-/// What the last snapshot learnt, by fd, for the next one.
-static FIXED: std::sync::Mutex<Vec<Option<Arc<Fixed>>>> = std::sync::Mutex::new(Vec::new());
+/// What an observer learnt about each fd, by fd number.
+pub(super) type Known = Vec<Option<Arc<Fixed>>>;
 
 /// What the cache knows about `fd`, if anything.
 fn known_about(known: &[Option<Arc<Fixed>>], fd: RawFd) -> Option<&Arc<Fixed>> {
     known.get(usize::try_from(fd).ok()?)?.as_ref()
 }
 
-type Described = Vec<(FdRow, Option<Arc<Fixed>>)>;
+/// Rows, each with what is fixed about its fd for the next time.
+pub(super) type Described = Vec<(FdRow, Option<Arc<Fixed>>)>;
+
+/// Describes `fds` of this process (in no particular order), leaving out any that are not open,
+/// on `workers` threads, reusing what `known` says.
+pub(super) fn describe_all(
+    fds: &[RawFd],
+    workers: usize,
+    known: &[Option<Arc<Fixed>>],
+) -> Described {
+    if workers < 2 {
+        inspect_each(fds, known)
+    } else {
+        inspect_in_parallel(fds, workers, known)
+    }
+}
 
 /// Describes `fds` on this thread.
 fn inspect_each(fds: &[RawFd], known: &[Option<Arc<Fixed>>]) -> Described {
@@ -267,110 +166,6 @@ fn inspect_in_parallel(fds: &[RawFd], workers: usize, known: &[Option<Arc<Fixed>
     })
 }
 
-/// Lists the fds in `/proc/self/fd`, leaving out the one of the directory handle the listing goes
-/// through, which is closed again before this returns.
-fn list_open_fds() -> io::Result<Vec<RawFd>> {
-    let dir = File::open("/proc/self/fd")?;
-    let listing_fd = dir.as_raw_fd();
-    let mut fds = Vec::new();
-    // One buffer per snapshot: each read brings hundreds of names, none of them allocated.
-    let mut buf = [0u8; 16 * 1024];
-    loop {
-        let filled = getdents64(&dir, &mut buf)?;
-        if filled.is_empty() {
-            return Ok(fds);
-        }
-        // "." and ".." are the only names that are not numbers.
-        fds.extend(
-            dirent_names(filled)
-                .filter_map(parse_fd)
-                .filter(|&fd| fd != listing_fd),
-        );
-    }
-}
-
-/// Finds the open fds by probing each number below [`probe_limit`], which opens nothing.
-fn probe_open_fds() -> Vec<RawFd> {
-    probe_below(probe_limit())
-}
-
-/// The open fds below `limit`, by asking about each number.
-fn probe_below(limit: RawFd) -> Vec<RawFd> {
-    (0..limit).filter(|&fd| is_open(fd)).collect()
-}
-
-/// The size of this process's fd table (`FDSize` in /proc/self/status): every open fd is below it.
-/// None when the file cannot be read (a full table, no /proc).
-fn fd_table_size() -> Option<RawFd> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    status
-        .lines()
-        .find_map(|line| line.strip_prefix("FDSize:"))
-        .and_then(|size| size.trim().parse().ok())
-}
-
-/// Reads the next batch of directory entries into `buf` and returns the filled part, empty at the
-/// end of the directory.
-fn getdents64<'b>(dir: &File, buf: &'b mut [u8]) -> io::Result<&'b [u8]> {
-    // SAFETY: `buf` is writable for `buf.len()` bytes, and getdents64 writes at most that many.
-    let n = unsafe {
-        libc::syscall(
-            libc::SYS_getdents64,
-            dir.as_raw_fd(),
-            buf.as_mut_ptr(),
-            buf.len(),
-        )
-    };
-    match usize::try_from(n) {
-        Ok(n) => Ok(buf.get(..n).unwrap_or(buf)),
-        Err(_) => Err(io::Error::last_os_error()),
-    }
-}
-
-/// The names in a getdents64 batch of `struct linux_dirent64` records, each `d_ino` (8 bytes),
-/// `d_off` (8), `d_reclen` (2), `d_type` (1), then the NUL-terminated name, padded to `d_reclen`.
-fn dirent_names(mut batch: &[u8]) -> impl Iterator<Item = &CStr> {
-    const NAME_OFFSET: usize = 19;
-    std::iter::from_fn(move || {
-        let reclen = usize::from(u16::from_ne_bytes([*batch.get(16)?, *batch.get(17)?]));
-        let record = batch.get(NAME_OFFSET..reclen)?;
-        batch = batch.get(reclen..)?;
-        // A malformed name becomes "", which parses as no fd, so the entries after it still count.
-        Some(CStr::from_bytes_until_nul(record).unwrap_or_default())
-    })
-}
-
-/// Parses a `/proc/self/fd` entry name as an fd number.
-fn parse_fd(name: &CStr) -> Option<RawFd> {
-    std::str::from_utf8(name.to_bytes()).ok()?.parse().ok()
-}
-
-/// The first fd number [`snapshot_by_probing`] does not ask about.
-fn probe_limit() -> RawFd {
-    let (soft, hard) =
-        getrlimit(Resource::RLIMIT_NOFILE).unwrap_or((MIN_PROBE_LIMIT, MIN_PROBE_LIMIT));
-    let limit = soft.max(MIN_PROBE_LIMIT.min(hard));
-    RawFd::try_from(limit).unwrap_or(RawFd::MAX)
-}
-
-/// Tells whether `fd` is open, without opening anything.
-fn is_open(fd: RawFd) -> bool {
-    // SAFETY: F_GETFD takes no argument and only reads the fd's flags; any number may be asked about.
-    unsafe { libc::fcntl(fd, libc::F_GETFD) != -1 }
-}
-
-/// Calls `fstat` on a raw fd number, which need not be open.
-fn fstat(fd: RawFd) -> io::Result<libc::stat> {
-    let mut stat = MaybeUninit::<libc::stat>::uninit();
-    // SAFETY: the pointer is valid for one `struct stat`, which fstat fills or leaves alone.
-    if unsafe { libc::fstat(fd, stat.as_mut_ptr()) } == 0 {
-        // SAFETY: fstat returned 0, so it filled the whole struct.
-        Ok(unsafe { stat.assume_init() })
-    } else {
-        Err(io::Error::last_os_error())
-    }
-}
-
 /// Reads the `/proc/self/fd/N` link (`/dev/pts/0`, `pipe:[1234]`, `anon_inode:[eventpoll]`), with
 /// unprintable bytes escaped; both buffers live on the stack, so only the result allocates.
 fn fd_target(fd: RawFd) -> Option<String> {
@@ -378,10 +173,8 @@ fn fd_target(fd: RawFd) -> Option<String> {
     let mut path = [0u8; 32];
     write!(&mut path[..], "/proc/self/fd/{fd}\0").ok()?;
     let path = CStr::from_bytes_until_nul(&path).ok()?;
-    let mut link = [0u8; libc::PATH_MAX as usize];
-    // SAFETY: `path` is NUL-terminated, and readlink writes at most `link.len()` bytes into `link`.
-    let len = unsafe { libc::readlink(path.as_ptr(), link.as_mut_ptr().cast(), link.len()) };
-    let link = link.get(..usize::try_from(len).ok()?)?;
+    let mut link = [0u8; PATH_MAX];
+    let link = readlink(path, &mut link).ok()?;
     let mut target = String::with_capacity(link.len());
     push_escaped(&mut target, link);
     Some(target)
@@ -391,11 +184,10 @@ fn fd_target(fd: RawFd) -> Option<String> {
 /// says is fixed is not asked again; returns what is fixed now.
 fn describe_socket(
     row: &mut FdRow,
-    fd: BorrowedFd<'_>,
+    socket: SocketFd,
     (dev, ino): (u64, u64),
     known: Option<&Arc<Fixed>>,
 ) -> Arc<Fixed> {
-    let socket = SockRef::from(&fd);
     // getsockname tells the family too; SO_DOMAIN costs a syscall only when it failed.
     let mut local_asked: Option<Option<SockAddr>> = None;
     let (family, sock_type) = match known {
@@ -403,11 +195,11 @@ fn describe_socket(
         None => {
             let local = socket.local_addr().ok();
             let family = match &local {
-                Some(addr) => Some(c_int::from(addr.family())),
-                None => socket.domain().ok().map(c_int::from),
+                Some(addr) => Some(i32::from(addr.family())),
+                None => socket.family().ok(),
             };
             local_asked = Some(local);
-            let sock_type = socket.r#type().ok().map(c_int::from);
+            let sock_type = socket.sock_type().ok();
             (
                 family.map(Family::from_number),
                 sock_type.map(SockType::from_number),
@@ -436,8 +228,8 @@ fn describe_socket(
     let is_inet = family.is_some_and(Family::is_inet);
     if is_inet && sock_type == Some(SockType::Stream) {
         // MPTCP is an inet stream without TCP_INFO; it falls through to the generic state.
-        if let Ok(info) = tcp_info(fd.as_raw_fd()) {
-            let state = TcpState::from_number(info.tcpi_state);
+        if let Ok(info) = socket.tcp_info() {
+            let state = TcpState::from_number(info.state);
             row.state = state.map(SockState::Tcp);
             let listening = state == Some(TcpState::Listen);
             // Past the handshake (or listening) a TCP socket's addresses are set for good; in CLOSE
@@ -468,11 +260,11 @@ fn describe_socket(
             if listening {
                 // For a listener the kernel reuses these two fields for its accept queue (length
                 // and limit), which is what `ss` shows as Recv-Q and Send-Q; SIOCINQ would fail.
-                row.recv_q = Some(info.tcpi_unacked.into());
-                row.send_q = Some(info.tcpi_sacked.into());
+                row.recv_q = Some(info.unacked.into());
+                row.send_q = Some(info.sacked.into());
             } else {
-                row.recv_q = queue_len(fd, SIOCINQ);
-                row.send_q = queue_len(fd, SIOCOUTQ);
+                row.recv_q = socket.unread_bytes().ok();
+                row.send_q = socket.unsent_bytes().ok();
             }
             return fixed;
         }
@@ -481,7 +273,7 @@ fn describe_socket(
     let peer = socket.peer_addr().ok();
     row.remote = peer.as_ref().and_then(peer_endpoint);
     if is_inet || family == Some(Family::Unix) {
-        let state = connection_state(&socket, peer.is_some(), sock_type);
+        let state = connection_state(socket, peer.is_some(), sock_type);
         row.state = Some(state);
         if state == SockState::Listen {
             // A Unix listener answers SIOCINQ with EINVAL and SIOCOUTQ with 0, which would read
@@ -489,18 +281,14 @@ fn describe_socket(
             return known.cloned().unwrap_or_else(|| Arc::new(fixed));
         }
     }
-    row.recv_q = queue_len(fd, SIOCINQ);
-    row.send_q = queue_len(fd, SIOCOUTQ);
+    row.recv_q = socket.unread_bytes().ok();
+    row.send_q = socket.unsent_bytes().ok();
     // Only family and type are fixed here, and a known entry already says them.
     known.cloned().unwrap_or_else(|| Arc::new(fixed))
 }
 
 /// The UDP/Unix state: listening, connected or unconnected.
-fn connection_state(
-    socket: &SockRef<'_>,
-    has_peer: bool,
-    sock_type: Option<SockType>,
-) -> SockState {
+fn connection_state(socket: SocketFd, has_peer: bool, sock_type: Option<SockType>) -> SockState {
     if has_peer {
         // A listener never has a peer, so SO_ACCEPTCONN need not be asked.
         return SockState::Connected;
@@ -510,19 +298,6 @@ fn connection_state(
         SockState::Listen
     } else {
         SockState::Unconnected
-    }
-}
-
-/// Asks a queue-length ioctl (SIOCINQ or SIOCOUTQ); None when the socket does not answer it
-/// (a Unix listener, a netlink socket, …).
-fn queue_len(fd: BorrowedFd<'_>, request: libc::Ioctl) -> Option<u64> {
-    let mut bytes: c_int = 0;
-    // SAFETY: both requests write one int through the pointer, which points at a live c_int.
-    let rc = unsafe { libc::ioctl(fd.as_raw_fd(), request, &raw mut bytes) };
-    if rc == 0 {
-        u64::try_from(bytes).ok()
-    } else {
-        None
     }
 }
 
@@ -577,15 +352,16 @@ mod tests {
     use super::*;
     use std::io::Read as _;
     use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
-    use std::os::fd::{AsRawFd, FromRawFd as _, OwnedFd};
+    use std::os::fd::{AsFd as _, AsRawFd, OwnedFd};
     use std::os::linux::net::SocketAddrExt as _;
     use std::os::unix::net::{self as unix, UnixDatagram, UnixListener, UnixStream};
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::time::{Duration, Instant};
 
+    use nix::sys::resource::{getrlimit, Resource};
     use socket2::{Domain, Socket, Type};
 
-    use super::super::{shown, SNAPSHOTS};
+    use super::super::{shown, Observed, Observer, Snapshot, SNAPSHOTS};
 
     fn row(fd: &impl AsRawFd) -> FdRow {
         inspect_fd(fd.as_raw_fd()).expect("the fd is open")
@@ -851,12 +627,11 @@ mod tests {
         let (soft, _) = getrlimit(Resource::RLIMIT_NOFILE).expect("getrlimit");
         let high = RawFd::try_from(soft / 2).expect("limit fits");
         let file = std::fs::File::open("/dev/null").expect("/dev/null");
-        let fd = nix::fcntl::fcntl(&file, nix::fcntl::FcntlArg::F_DUPFD_CLOEXEC(high))
-            .expect("dup high");
+        let copy = crate::sys::descriptor::dup_above(file.as_fd(), high).expect("dup high");
+        let fd = copy.as_raw_fd();
         assert!(fd >= high);
         assert!(inspect_fd(fd).is_some());
-        // SAFETY: fcntl just created fd and nothing else owns it.
-        drop(unsafe { OwnedFd::from_raw_fd(fd) });
+        drop(copy);
         assert_eq!(inspect_fd(fd), None);
     }
 
@@ -878,8 +653,9 @@ mod tests {
             file.as_raw_fd(),
         ];
 
-        let listed = snapshot();
-        let probed = snapshot_by_probing();
+        let mut observer = Observer::new(Observed::ThisProcess);
+        let listed = observer.snapshot();
+        let probed = observer.snapshot_by_probing();
         assert!(listed.rows.is_sorted_by_key(|r| r.fd));
         assert!(probed.rows.is_sorted_by_key(|r| r.fd));
         let only_mine = |s: &Snapshot| -> Vec<FdRow> {
@@ -929,16 +705,20 @@ mod tests {
                 Err(err) => break err,
             }
         };
-        assert_eq!(emfile.raw_os_error(), Some(libc::EMFILE));
+        assert_eq!(
+            emfile.raw_os_error(),
+            Some(nix::errno::Errno::EMFILE as i32)
+        );
         let err = std::fs::File::open("/proc/self/fd").expect_err("the table is full");
-        assert_eq!(err.raw_os_error(), Some(libc::EMFILE));
+        assert_eq!(err.raw_os_error(), Some(nix::errno::Errno::EMFILE as i32));
 
-        let full = snapshot();
+        let mut observer = Observer::new(Observed::ThisProcess);
+        let full = observer.snapshot();
         for file in &files {
             let row = full.get(file.as_raw_fd()).expect("every open fd is listed");
             assert_eq!(row.target.as_deref(), Some("/dev/null"));
         }
-        assert_eq!(full, snapshot_by_probing());
+        assert_eq!(full, observer.snapshot_by_probing());
     }
 
     #[test]
@@ -994,10 +774,11 @@ mod tests {
             keep.push(b.into());
         }
         let _serial = SNAPSHOTS.lock().unwrap_or_else(|e| e.into_inner());
+        let mut observer = Observer::new(Observed::ThisProcess);
         let best = (0..5)
             .map(|_| {
                 let start = Instant::now();
-                let s = snapshot();
+                let s = observer.snapshot();
                 let took = start.elapsed();
                 assert!(s.rows.len() >= 10_000);
                 took

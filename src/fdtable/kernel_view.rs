@@ -10,15 +10,15 @@
 use std::collections::HashMap;
 
 use super::diag::{self, DiagSocket, Netid, SockDiag, States};
-use super::{FdRow, Kind, PendingConn, Snapshot};
+use super::{FdRow, Kind, Observer, PendingConn, Snapshot};
 use crate::net::{Family, SockState, SockType, TcpState};
 
 /// The state a pending Unix connection is shown in: the kernel has connected it to its client.
 const UNIX_PENDING_STATE: SockState = SockState::Connected;
 
 /// Adds the accept queues, Unix listener queues and Unix peers to `snapshot`, if it has any
-/// socket they concern.
-pub(super) fn add_kernel_view(snapshot: &mut Snapshot) {
+/// socket they concern, asking through the sock_diag socket of `observer`.
+pub(super) fn add_kernel_view(snapshot: &mut Snapshot, observer: &mut Observer) {
     // TCP_INFO already said how many connections each listener's queue holds. An empty queue
     // can only have half-open handshakes, which on loopback last microseconds; when the queue is
     // full they linger, and then the listener is asked about anyway. So only listeners with
@@ -42,14 +42,14 @@ pub(super) fn add_kernel_view(snapshot: &mut Snapshot) {
         return;
     }
     let mut pending = Vec::new();
-    // sockplay's reserved netlink socket when there is one, so this works with a full fd table.
+    // The observer's own netlink socket when it has one, so this works with a full fd table.
     if !tcp_listeners.is_empty() {
-        if let Ok(queued) = diag::with_diag(|diag| tcp_pending(diag, &tcp_listeners)) {
+        if let Ok(queued) = observer.with_sock_diag(|diag| tcp_pending(diag, &tcp_listeners)) {
             pending.extend(queued);
         }
     }
     if wants_unix {
-        if let Ok(sockets) = diag::with_diag(|diag| diag.unix(States::ALL)) {
+        if let Ok(sockets) = observer.with_sock_diag(|diag| diag::unix(diag, States::ALL)) {
             pending.extend(add_unix_view(&mut snapshot.rows, &sockets));
         }
     }
@@ -84,10 +84,10 @@ fn tcp_pending(diag: &mut SockDiag, listeners: &[&FdRow]) -> std::io::Result<Vec
         .map(|a| a.port())
         .collect();
     let states = States::of(&diag::QUEUED_STATES).with(States::of(&[TcpState::Listen]));
-    let mut sockets = diag.inet(Family::Inet, Netid::Tcp, states, &ports)?;
+    let mut sockets = diag::inet(diag, Family::Inet, Netid::Tcp, states, &ports)?;
     // An IPv6 listener's connections from IPv4 clients may be listed under either family.
     if listeners.iter().any(|r| r.family == Some(Family::Inet6)) {
-        sockets.extend(diag.inet(Family::Inet6, Netid::Tcp, states, &ports)?);
+        sockets.extend(diag::inet(diag, Family::Inet6, Netid::Tcp, states, &ports)?);
     }
     let by_inode: HashMap<u64, &DiagSocket> = sockets
         .iter()
@@ -172,7 +172,7 @@ fn add_unix_view(rows: &mut [FdRow], sockets: &[DiagSocket]) -> Vec<PendingConn>
 
 #[cfg(test)]
 mod tests {
-    use super::super::{inspect_fd, shown, snapshot, SNAPSHOTS};
+    use super::super::{inspect_fd, shown, Observed, SNAPSHOTS};
     use super::*;
     use std::io::Write as _;
     use std::net::{TcpListener, TcpStream};
@@ -181,6 +181,11 @@ mod tests {
     use std::os::unix::net::{self as unix, UnixListener, UnixStream};
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::time::{Duration, Instant};
+
+    /// A snapshot of this process by an observer of its own.
+    fn snapshot() -> Snapshot {
+        Observer::new(Observed::ThisProcess).snapshot()
+    }
 
     /// Takes snapshots until `check` accepts one (loopback handshakes finish in softirq context,
     /// not necessarily before connect returns), for up to two seconds.
@@ -366,7 +371,7 @@ mod tests {
             files.push(file);
         }
         let err = SockDiag::open().expect_err("the table is full");
-        assert_eq!(err.raw_os_error(), Some(libc::EMFILE));
+        assert_eq!(err.raw_os_error(), Some(nix::errno::Errno::EMFILE as i32));
         let s = snapshot();
         let row = s.get(listener.as_raw_fd()).expect("listener still listed");
         assert_eq!(row.state.map(SockState::name), Some("LISTEN"));

@@ -1,16 +1,19 @@
 //! The process's FD table as the kernel sees it: one [`FdRow`] per open descriptor, built from per-fd
 //! syscalls (fstat, getsockopt, getsockname/getpeername, ioctl), never from /proc/net text; plus what
 //! only sock_diag knows ([`diag`]): the connections waiting in each listener's accept queue, a Unix
-//! listener's queue numbers, and which Unix sockets are each other's peer. [`Relations`] says which
-//! of its sockets belong together.
+//! listener's queue numbers, and which Unix sockets are each other's peer. An [`Observer`] takes the
+//! snapshots of one process; [`Relations`] says which of its sockets belong together.
 
 pub mod diag;
 mod inspect;
 mod kernel_view;
+mod listing;
+mod observer;
 mod relations;
-mod tcp_info;
 
-pub use inspect::{format_address, inspect_fd, open_fds, snapshot, snapshot_by_probing};
+pub use inspect::{format_address, inspect_fd, open_inodes};
+pub use listing::open_fds;
+pub use observer::{Observed, Observer};
 pub use relations::Relations;
 
 use std::borrow::Cow;

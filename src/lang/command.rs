@@ -8,7 +8,8 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 use super::sockopt::{OptValue, SockOpt};
-use super::AddrSpec;
+use super::{AddrSpec, CommandSpec, Panel, RunsIn};
+use crate::net::words;
 use crate::render::PanelPlacement;
 
 pub use crate::net::{Family, SockType};
@@ -59,6 +60,23 @@ pub enum How {
     Read,
     Write,
     Both,
+}
+
+words!(How {
+    "rd" => How::Read,
+    "wr" => How::Write,
+    "rdwr" => How::Both,
+});
+
+impl How {
+    /// The C constant (`SHUT_WR`), as strace and Python's socket module name it.
+    pub fn constant(self) -> &'static str {
+        match self {
+            How::Read => "SHUT_RD",
+            How::Write => "SHUT_WR",
+            How::Both => "SHUT_RDWR",
+        }
+    }
 }
 
 /// The events an epoll registration asks for.
@@ -319,90 +337,91 @@ pub enum Command {
 }
 
 impl Command {
-    /// The command's name, for messages about the previous step.
-    pub fn name(&self) -> &'static str {
+    /// The command's one definition in the table: every fact about it (name, help, where it runs,
+    /// whether the panel follows it, its Python line) is read from there.
+    pub fn spec(&self) -> &'static CommandSpec {
+        use super::commands::{checks, data, handles, multiplexing, processes, session, sockets};
         match self {
-            Command::Socket { .. } => "socket",
-            Command::Bind { .. } => "bind",
-            Command::Listen { .. } => "listen",
-            Command::Accept { .. } => "accept",
-            Command::Connect { .. } => "connect",
-            Command::Send { .. } => "send",
-            Command::Recv { .. } => "recv",
-            Command::Fileno { .. } => "fileno",
-            Command::Detach { .. } => "detach",
-            Command::Close { .. } => "close",
-            Command::Socketpair { .. } => "socketpair",
-            Command::SendTo { .. } => "sendto",
-            Command::RecvFrom { .. } => "recvfrom",
-            Command::Shutdown { .. } => "shutdown",
-            Command::SetSockOpt { .. } => "setsockopt",
-            Command::GetSockOpt { .. } => "getsockopt",
-            Command::GetSockName { .. } => "getsockname",
-            Command::GetPeerName { .. } => "getpeername",
-            Command::Nonblock { .. } => "nonblock",
-            Command::Dup { .. } => "dup",
-            Command::Makefile { .. } => "makefile",
-            Command::ReadLine { .. } => "readline",
-            Command::Read { .. } => "read",
-            Command::Write { .. } => "write",
-            Command::Flush { .. } => "flush",
-            Command::Select { .. } => "select",
-            Command::Poll { .. } => "poll",
+            Command::Socket { .. } => &sockets::SOCKET,
+            Command::Bind { .. } => &sockets::BIND,
+            Command::Listen { .. } => &sockets::LISTEN,
+            Command::Accept { .. } => &sockets::ACCEPT,
+            Command::Connect { .. } => &sockets::CONNECT,
+            Command::Unlink { .. } => &sockets::UNLINK,
+            Command::Socketpair { .. } => &sockets::SOCKETPAIR,
+            Command::Shutdown { .. } => &sockets::SHUTDOWN,
+            Command::Send { .. } => &data::SEND,
+            Command::Recv { .. } => &data::RECV,
+            Command::SendTo { .. } => &data::SENDTO,
+            Command::RecvFrom { .. } => &data::RECVFROM,
+            Command::ReadLine { .. } => &data::READLINE,
+            Command::Read { .. } => &data::READ,
+            Command::Write { .. } => &data::WRITE,
+            Command::Flush { .. } => &data::FLUSH,
+            Command::Fileno { .. } => &handles::FILENO,
+            Command::Detach { .. } => &handles::DETACH,
+            Command::Close { .. } => &handles::CLOSE,
+            Command::SetSockOpt { .. } => &handles::SETSOCKOPT,
+            Command::GetSockOpt { .. } => &handles::GETSOCKOPT,
+            Command::GetSockName { .. } => &handles::GETSOCKNAME,
+            Command::GetPeerName { .. } => &handles::GETPEERNAME,
+            Command::Nonblock { .. } => &handles::NONBLOCK,
+            Command::Dup { .. } => &handles::DUP,
+            Command::Makefile { .. } => &handles::MAKEFILE,
+            Command::SendFd { .. } => &handles::SENDFD,
+            Command::RecvFd { .. } => &handles::RECVFD,
+            Command::Select { .. } => &multiplexing::SELECT,
+            Command::Poll { .. } => &multiplexing::POLL,
             Command::EpollCreate { .. }
             | Command::EpollAdd { .. }
             | Command::EpollDel { .. }
-            | Command::EpollWait { .. } => "epoll",
-            Command::SendFd { .. } => "sendfd",
-            Command::RecvFd { .. } => "recvfd",
-            Command::Ulimit { .. } => "ulimit",
-            Command::Ss(_) => "ss",
-            Command::Source { .. } => "source",
-            Command::Record { .. } => "record",
-            Command::Shell { .. } => "!",
-            Command::Unlink { .. } => "unlink",
-            Command::Fds => "fds",
-            Command::Set(_) => "set",
-            Command::Help { .. } => "help",
-            Command::Sleep { .. } => "sleep",
-            Command::Expect(_) => "expect",
-            Command::Quit => "quit",
-            Command::Spawn { .. } => "spawn",
-            Command::Fork { .. } => "fork",
-            Command::Use { .. } => "use",
-            Command::Wait { .. } => "wait",
-            Command::Ps => "ps",
-            Command::Kill { .. } => "kill",
-            Command::Exit => "exit",
-            Command::Inheritable { .. } => "inheritable",
-            Command::In { command, .. } | Command::Background(command) => command.name(),
+            | Command::EpollWait { .. } => &multiplexing::EPOLL,
+            Command::Ulimit { .. } => &session::ULIMIT,
+            Command::Ss(_) => &session::SS,
+            Command::Source { .. } => &session::SOURCE,
+            Command::Record { .. } => &session::RECORD,
+            Command::Shell { .. } => &session::SHELL,
+            Command::Fds => &session::FDS,
+            Command::Set(_) => &session::SET,
+            Command::Sleep { .. } => &session::SLEEP,
+            Command::Help { .. } => &session::HELP,
+            Command::Quit => &session::QUIT,
+            Command::Expect(_) => &checks::EXPECT,
+            Command::Spawn { .. } => &processes::SPAWN,
+            Command::Fork { .. } => &processes::FORK,
+            Command::Use { .. } => &processes::USE,
+            Command::Wait { .. } => &processes::WAIT,
+            Command::Ps => &processes::PS,
+            Command::Kill { .. } => &processes::KILL,
+            Command::Exit => &processes::EXIT,
+            Command::Inheritable { .. } => &processes::INHERITABLE,
+            // The definition of the command itself: `NAME:` and `&` change where and how it runs.
+            Command::In { command, .. } | Command::Background(command) => command.spec(),
         }
+    }
+
+    /// The command's name, for messages about the previous step.
+    pub fn name(&self) -> &'static str {
+        self.spec().name
+    }
+
+    /// Who carries the command out: the session or the engine.
+    pub fn runs_in(&self) -> RunsIn {
+        self.spec().runs_in
     }
 
     /// Whether the FD panel is worth showing after this command: only steps that can change the table.
     pub fn shows_panel(&self) -> bool {
-        if let Command::In { command, .. } | Command::Background(command) = self {
-            return command.shows_panel();
+        match self.spec().panel {
+            Panel::Shown => true,
+            Panel::Hidden => false,
+            Panel::ShownWhen(shown) => shown(self.base()),
         }
-        !matches!(
-            self,
-            Command::Fds
-                | Command::Set(_)
-                | Command::Help { .. }
-                | Command::Expect(_)
-                | Command::Quit
-                | Command::Fileno { .. }
-                | Command::GetSockOpt { .. }
-                | Command::GetSockName { .. }
-                | Command::GetPeerName { .. }
-                | Command::Ulimit { limit: None }
-                | Command::Ss(_)
-                | Command::Source { .. }
-                | Command::Record { .. }
-                | Command::Unlink { .. }
-                | Command::Use { .. }
-                | Command::Ps
-        )
+    }
+
+    /// The line of Python that makes the same calls, if there is a direct equivalent.
+    pub fn python(&self) -> Option<String> {
+        (self.spec().python)(self.base())
     }
 
     /// The command itself, without `NAME:` and `&` around it.
@@ -413,32 +432,23 @@ impl Command {
         }
     }
 
-    /// Whether a playground process runs the command (its calls, its checks), rather than sockplay's
-    /// front end (scripts, recording, the shell, help, the processes themselves).
-    pub fn runs_in_process(&self) -> bool {
-        !matches!(
-            self,
-            Command::Source { .. }
-                | Command::Record { .. }
-                | Command::Shell { .. }
-                | Command::Help { .. }
-                | Command::Quit
-                | Command::Use { .. }
-                | Command::Wait { .. }
-                | Command::Ps
-                | Command::Kill { .. }
-                | Command::In { .. }
-                | Command::Background(_)
-        )
+    /// Whether the command is about one process, so `NAME: COMMAND` can name which: the process
+    /// runs it (its calls, its checks) or it reads the process's table (`fds`, `ss`).
+    pub fn concerns_one_process(&self) -> bool {
+        self.runs_in() == RunsIn::Session || matches!(self, Command::Fds | Command::Ss(_))
     }
 
-    /// Whether the command may run in the background (`COMMAND &`): a call in a process that does
-    /// not start or end processes.
+    /// Whether the command may run in the background (`COMMAND &`): a call a process makes that
+    /// neither starts nor ends a process.
     pub fn may_run_in_background(&self) -> bool {
-        self.runs_in_process()
+        self.runs_in() == RunsIn::Session
             && !matches!(
                 self,
-                Command::Spawn { .. } | Command::Fork { .. } | Command::Exit | Command::Set(_)
+                Command::Spawn { .. }
+                    | Command::Fork { .. }
+                    | Command::Exit
+                    | Command::In { .. }
+                    | Command::Background(_)
             )
     }
 }

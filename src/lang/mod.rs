@@ -1,24 +1,30 @@
-//! The command language: words with columns, DATA escapes, addresses, the command table and the
-//! parser that turns a line into a typed [`Command`]. Nothing here touches a socket.
+//! The command language: words with columns, DATA escapes, addresses, the command table with every
+//! command's definition, and the parser that turns a line into a typed [`Command`]. Nothing here
+//! touches a socket.
 
 mod address;
+mod args;
 mod command;
+mod commands;
 mod escape;
 mod lexer;
 mod parser;
+mod python;
 mod sockopt;
 mod table;
 
 pub use address::AddrSpec;
+pub use args::Args;
 pub use command::{
     Check, Command, Family, How, Interest, Payload, Setting, SockRef, SockType, SsFilter,
 };
+pub use commands::data::RECV_MAX_LIMIT;
 pub use escape::decode_data;
 pub use lexer::{split_commands, tokenize, CommandText, Token};
 pub use parser::closest as closest_name;
-pub use parser::{parse_line, parse_seconds, parse_tokens, RECV_MAX_LIMIT};
+pub use parser::{parse_line, parse_seconds, parse_tokens};
 pub use sockopt::{find_sockopt, OptKind, OptValue, SockOpt, SOCK_OPTS};
-pub use table::{find_command, suggest, Arg, CommandSpec, Group, COMMANDS};
+pub use table::{find_command, suggest, Arg, CommandSpec, Group, Panel, RunsIn, COMMANDS};
 
 use std::fmt;
 

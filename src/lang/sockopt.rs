@@ -2,6 +2,7 @@
 //! number, the kind of value it takes, and what it is for.
 
 use super::SyntaxError;
+use crate::sys::sockopt::{self as kernel, Opt};
 
 /// The shape of an option's value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,9 +25,9 @@ pub enum OptKind {
 #[derive(Debug)]
 pub struct SockOpt {
     pub name: &'static str,
-    pub level: libc::c_int,
+    /// Its level and number, as the kernel knows it.
+    pub kernel: Opt,
     pub level_name: &'static str,
-    pub number: libc::c_int,
     pub kind: OptKind,
     pub read_only: bool,
     pub summary: &'static str,
@@ -42,205 +43,182 @@ impl Eq for SockOpt {}
 
 const fn opt(
     name: &'static str,
-    level: libc::c_int,
+    kernel: Opt,
     level_name: &'static str,
-    number: libc::c_int,
     kind: OptKind,
     read_only: bool,
     summary: &'static str,
 ) -> SockOpt {
     SockOpt {
         name,
-        level,
+        kernel,
         level_name,
-        number,
         kind,
         read_only,
         summary,
     }
 }
 
-use libc::{IPPROTO_IPV6, IPPROTO_TCP, SOL_SOCKET};
 use OptKind::*;
 
 /// Every option `setsockopt`/`getsockopt` accept.
 pub static SOCK_OPTS: &[SockOpt] = &[
     opt(
         "SO_REUSEADDR",
-        SOL_SOCKET,
+        kernel::SO_REUSEADDR,
         "SOL_SOCKET",
-        libc::SO_REUSEADDR,
         Flag,
         false,
         "bind even while an old connection on the port sits in TIME_WAIT",
     ),
     opt(
         "SO_REUSEPORT",
-        SOL_SOCKET,
+        kernel::SO_REUSEPORT,
         "SOL_SOCKET",
-        libc::SO_REUSEPORT,
         Flag,
         false,
         "let several sockets (all with this option) bind the same address and port",
     ),
     opt(
         "SO_KEEPALIVE",
-        SOL_SOCKET,
+        kernel::SO_KEEPALIVE,
         "SOL_SOCKET",
-        libc::SO_KEEPALIVE,
         Flag,
         false,
         "probe an idle connection to notice a dead peer",
     ),
     opt(
         "SO_RCVBUF",
-        SOL_SOCKET,
+        kernel::SO_RCVBUF,
         "SOL_SOCKET",
-        libc::SO_RCVBUF,
         Int,
         false,
         "receive buffer size in bytes (the kernel doubles what you ask for)",
     ),
     opt(
         "SO_SNDBUF",
-        SOL_SOCKET,
+        kernel::SO_SNDBUF,
         "SOL_SOCKET",
-        libc::SO_SNDBUF,
         Int,
         false,
         "send buffer size in bytes (the kernel doubles what you ask for)",
     ),
     opt(
         "SO_RCVLOWAT",
-        SOL_SOCKET,
+        kernel::SO_RCVLOWAT,
         "SOL_SOCKET",
-        libc::SO_RCVLOWAT,
         Int,
         false,
         "bytes that must be queued before the socket counts as readable",
     ),
     opt(
         "SO_BROADCAST",
-        SOL_SOCKET,
+        kernel::SO_BROADCAST,
         "SOL_SOCKET",
-        libc::SO_BROADCAST,
         Flag,
         false,
         "allow datagrams to broadcast addresses",
     ),
     opt(
         "SO_LINGER",
-        SOL_SOCKET,
+        kernel::SO_LINGER,
         "SOL_SOCKET",
-        libc::SO_LINGER,
         Linger,
         false,
         "on:SECS makes close wait for unsent data; on:0 makes close reset the connection (RST)",
     ),
     opt(
         "SO_OOBINLINE",
-        SOL_SOCKET,
+        kernel::SO_OOBINLINE,
         "SOL_SOCKET",
-        libc::SO_OOBINLINE,
         Flag,
         false,
         "deliver urgent data inline",
     ),
     opt(
         "SO_ERROR",
-        SOL_SOCKET,
+        kernel::SO_ERROR,
         "SOL_SOCKET",
-        libc::SO_ERROR,
         Errno,
         true,
         "the pending error (reading it clears it), e.g. after a non-blocking connect",
     ),
     opt(
         "SO_TYPE",
-        SOL_SOCKET,
+        kernel::SO_TYPE,
         "SOL_SOCKET",
-        libc::SO_TYPE,
         SockType,
         true,
         "the socket's type",
     ),
     opt(
         "SO_DOMAIN",
-        SOL_SOCKET,
+        kernel::SO_DOMAIN,
         "SOL_SOCKET",
-        libc::SO_DOMAIN,
         Domain,
         true,
         "the socket's address family",
     ),
     opt(
         "SO_ACCEPTCONN",
-        SOL_SOCKET,
+        kernel::SO_ACCEPTCONN,
         "SOL_SOCKET",
-        libc::SO_ACCEPTCONN,
         Flag,
         true,
         "1 when the socket is listening",
     ),
     opt(
         "TCP_NODELAY",
-        IPPROTO_TCP,
+        kernel::TCP_NODELAY,
         "IPPROTO_TCP",
-        libc::TCP_NODELAY,
         Flag,
         false,
         "send small segments at once instead of waiting to coalesce them (Nagle off)",
     ),
     opt(
         "TCP_KEEPIDLE",
-        IPPROTO_TCP,
+        kernel::TCP_KEEPIDLE,
         "IPPROTO_TCP",
-        libc::TCP_KEEPIDLE,
         Int,
         false,
         "seconds of idleness before the first keepalive probe",
     ),
     opt(
         "TCP_KEEPINTVL",
-        IPPROTO_TCP,
+        kernel::TCP_KEEPINTVL,
         "IPPROTO_TCP",
-        libc::TCP_KEEPINTVL,
         Int,
         false,
         "seconds between keepalive probes",
     ),
     opt(
         "TCP_KEEPCNT",
-        IPPROTO_TCP,
+        kernel::TCP_KEEPCNT,
         "IPPROTO_TCP",
-        libc::TCP_KEEPCNT,
         Int,
         false,
         "probes without answer before the connection is dropped",
     ),
     opt(
         "TCP_MAXSEG",
-        IPPROTO_TCP,
+        kernel::TCP_MAXSEG,
         "IPPROTO_TCP",
-        libc::TCP_MAXSEG,
         Int,
         false,
         "the largest segment TCP sends",
     ),
     opt(
         "TCP_QUICKACK",
-        IPPROTO_TCP,
+        kernel::TCP_QUICKACK,
         "IPPROTO_TCP",
-        libc::TCP_QUICKACK,
         Flag,
         false,
         "acknowledge at once rather than delaying ACKs",
     ),
     opt(
         "IPV6_V6ONLY",
-        IPPROTO_IPV6,
+        kernel::IPV6_V6ONLY,
         "IPPROTO_IPV6",
-        libc::IPV6_V6ONLY,
         Flag,
         false,
         "an inet6 socket takes IPv6 only; off, it also takes IPv4 as ::ffff:a.b.c.d",
@@ -271,8 +249,8 @@ pub(super) mod by_name {
 /// A value to set, already checked against the option's kind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum OptValue {
-    Int(libc::c_int),
-    Linger(Option<libc::c_int>),
+    Int(i32),
+    Linger(Option<i32>),
 }
 
 /// Parses VALUE for `option`, pointing at `column` on error.
@@ -307,7 +285,7 @@ pub fn parse_opt_value(
             "0" | "off" | "false" | "no" => Ok(OptValue::Int(0)),
             _ => err("1 or 0 (on/off)"),
         },
-        Int => match lower.parse::<libc::c_int>() {
+        Int => match lower.parse::<i32>() {
             Ok(n) if n >= 0 => Ok(OptValue::Int(n)),
             _ => err("a non-negative number"),
         },
@@ -315,7 +293,7 @@ pub fn parse_opt_value(
             if lower == "off" {
                 return Ok(OptValue::Linger(None));
             }
-            match lower.strip_prefix("on:").map(str::parse::<libc::c_int>) {
+            match lower.strip_prefix("on:").map(str::parse::<i32>) {
                 Some(Ok(secs)) if secs >= 0 => Ok(OptValue::Linger(Some(secs))),
                 _ => err("on:SECS (on:0 resets on close) or off"),
             }

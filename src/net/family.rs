@@ -18,14 +18,14 @@ pub enum Family {
     Other(i32),
 }
 
-impl Family {
-    /// The families a user can name, with their words.
-    pub const WORDS: [(&'static str, Family); 3] = [
-        ("inet", Family::Inet),
-        ("inet6", Family::Inet6),
-        ("unix", Family::Unix),
-    ];
+// The families a user can name.
+super::words!(Family {
+    "inet" => Family::Inet,
+    "inet6" => Family::Inet6,
+    "unix" => Family::Unix,
+});
 
+impl Family {
     /// The family of an AF_ number.
     pub fn from_number(number: i32) -> Family {
         match number {
@@ -44,14 +44,6 @@ impl Family {
             Family::Unix => AF_UNIX,
             Family::Other(number) => number,
         }
-    }
-
-    /// Reads a family word (`inet`, `inet6`, `unix`, any case).
-    pub fn from_word(word: &str) -> Option<Family> {
-        Family::WORDS
-            .iter()
-            .find(|(name, _)| name.eq_ignore_ascii_case(word))
-            .map(|&(_, family)| family)
     }
 
     /// Whether this is an internet family, v4 or v6.
@@ -107,15 +99,17 @@ impl fmt::Display for Family {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::net::Words;
 
     #[test]
     fn numbers_are_the_kernels() {
-        assert_eq!(Family::Inet.number(), libc::AF_INET);
-        assert_eq!(Family::Inet6.number(), libc::AF_INET6);
-        assert_eq!(Family::Unix.number(), libc::AF_UNIX);
-        assert_eq!(Family::Other(libc::AF_NETLINK).to_string(), "netlink");
-        assert_eq!(Family::Other(libc::AF_PACKET).to_string(), "packet");
-        for number in [libc::AF_INET, libc::AF_INET6, libc::AF_UNIX, 16, 99] {
+        use nix::sys::socket::AddressFamily as C;
+        assert_eq!(Family::Inet.number(), C::Inet as i32);
+        assert_eq!(Family::Inet6.number(), C::Inet6 as i32);
+        assert_eq!(Family::Unix.number(), C::Unix as i32);
+        assert_eq!(Family::Other(C::Netlink as i32).to_string(), "netlink");
+        assert_eq!(Family::Other(C::Packet as i32).to_string(), "packet");
+        for number in [C::Inet as i32, C::Inet6 as i32, C::Unix as i32, 16, 99] {
             assert_eq!(Family::from_number(number).number(), number);
         }
     }
@@ -128,8 +122,11 @@ mod tests {
         assert_eq!(Family::from_word("tcp"), None);
         assert_eq!(Family::Inet.constant(), "AF_INET");
         assert_eq!(Family::Other(99).constant(), "99");
-        for (word, family) in Family::WORDS {
-            assert_eq!(family.to_string(), word);
+        for word in Family::WORDS {
+            assert_eq!(
+                Family::from_word(word).map(|f| f.to_string()).as_deref(),
+                Some(*word)
+            );
         }
     }
 }

@@ -20,15 +20,15 @@ pub enum SockType {
     Other(i32),
 }
 
-impl SockType {
-    /// The types a user can name, with their words.
-    pub const WORDS: [(&'static str, SockType); 4] = [
-        ("stream", SockType::Stream),
-        ("dgram", SockType::Dgram),
-        ("seqpacket", SockType::Seqpacket),
-        ("raw", SockType::Raw),
-    ];
+// The types a user can name.
+super::words!(SockType {
+    "stream" => SockType::Stream,
+    "dgram" => SockType::Dgram,
+    "seqpacket" => SockType::Seqpacket,
+    "raw" => SockType::Raw,
+});
 
+impl SockType {
     /// The type of a SOCK_ number.
     pub fn from_number(number: i32) -> SockType {
         match number {
@@ -49,14 +49,6 @@ impl SockType {
             SockType::Raw => SOCK_RAW,
             SockType::Other(number) => number,
         }
-    }
-
-    /// Reads a type word (`stream`, `dgram`, `seqpacket`, `raw`, any case).
-    pub fn from_word(word: &str) -> Option<SockType> {
-        SockType::WORDS
-            .iter()
-            .find(|(name, _)| name.eq_ignore_ascii_case(word))
-            .map(|&(_, ty)| ty)
     }
 
     /// The C constant, as strace prints it (`SOCK_STREAM`); a type without one by its number.
@@ -89,14 +81,16 @@ impl fmt::Display for SockType {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::net::Words;
 
     #[test]
     fn numbers_are_the_kernels() {
-        assert_eq!(SockType::Stream.number(), libc::SOCK_STREAM);
-        assert_eq!(SockType::Dgram.number(), libc::SOCK_DGRAM);
-        assert_eq!(SockType::Seqpacket.number(), libc::SOCK_SEQPACKET);
-        assert_eq!(SockType::Raw.number(), libc::SOCK_RAW);
-        assert_eq!(SockType::from_number(libc::SOCK_RDM).to_string(), "rdm");
+        use nix::sys::socket::SockType as C;
+        assert_eq!(SockType::Stream.number(), C::Stream as i32);
+        assert_eq!(SockType::Dgram.number(), C::Datagram as i32);
+        assert_eq!(SockType::Seqpacket.number(), C::SeqPacket as i32);
+        assert_eq!(SockType::Raw.number(), C::Raw as i32);
+        assert_eq!(SockType::from_number(C::Rdm as i32).to_string(), "rdm");
         for number in 1..=12 {
             assert_eq!(SockType::from_number(number).number(), number);
         }
@@ -108,8 +102,11 @@ mod tests {
         assert_eq!(SockType::from_word("DGRAM"), Some(SockType::Dgram));
         assert_eq!(SockType::from_word("rdm"), None);
         assert_eq!(SockType::Seqpacket.constant(), "SOCK_SEQPACKET");
-        for (word, ty) in SockType::WORDS {
-            assert_eq!(ty.to_string(), word);
+        for word in SockType::WORDS {
+            assert_eq!(
+                SockType::from_word(word).map(|t| t.to_string()).as_deref(),
+                Some(*word)
+            );
         }
     }
 }

@@ -20,8 +20,9 @@ pub enum Request {
     },
     /// The process's table now, even while a call blocks it.
     Snapshot,
-    /// Ctrl-C for the call the process is making: it fails with EINTR.
-    Interrupt,
+    /// Ctrl-C for the call the process is making: it fails with EINTR. `cause` is the signal
+    /// the front end got, when it was not Ctrl-C (SIGTERM, SIGHUP: sockplay is ending), by number.
+    Interrupt { cause: Option<i32> },
 }
 
 /// From a worker to the front end.

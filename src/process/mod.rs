@@ -20,6 +20,11 @@ pub use message::{Done, NewChild, ProcessView, Table};
 pub use names::resolve_addresses;
 pub use worker::{run_worker, worker_channel, WORKER_ENV};
 
+/// Names the sockplay executable that runs the playground's processes, when sockplay's front end
+/// runs inside another program (a fuzz target calling `sockplay::run`); unset, it is sockplay
+/// itself.
+pub const WORKER_EXE_ENV: &str = "SOCKPLAY_WORKER_EXE";
+
 use std::collections::VecDeque;
 use std::fmt;
 use std::io;
@@ -520,7 +525,7 @@ impl Processes {
         let Some(process) = self.list.get_mut(index) else {
             return false;
         };
-        matches!(process.state, State::Blocked { .. }) && process.send(&Request::Interrupt).is_ok()
+        matches!(process.state, State::Blocked { .. }) && process.send(&interrupt_request()).is_ok()
     }
 
     /// Reads what every process has said, without waiting: background calls that returned,
@@ -565,9 +570,10 @@ impl Processes {
             .collect()
     }
 
-    /// Waits, at most `timeout` (Ctrl-C stops it), for the call process `index` runs in the
-    /// background. None when it has none, or it has not returned in time (it still runs).
-    pub fn wait(&mut self, index: usize, timeout: Duration) -> Result<Option<Finished>, NotYet> {
+    /// Waits, at most `timeout`, for the call process `index` runs in the background, as for a
+    /// call in the foreground: Ctrl-C interrupts it. None when it runs none; `TimedOut` when it
+    /// has not returned in time (it still runs).
+    pub fn wait(&mut self, index: usize, timeout: Duration) -> Result<Option<Finished>, TimedOut> {
         self.collect();
         if let Some(finished) = self.list[index].finished.take() {
             return Ok(Some(finished));
@@ -576,6 +582,7 @@ impl Processes {
             return Ok(None);
         }
         let deadline = Instant::now() + timeout;
+        let mut interrupt_sent = false;
         loop {
             self.list[index].pump(SLICE);
             self.collect_from(index);
@@ -583,11 +590,12 @@ impl Processes {
             if let Some(finished) = self.list[index].finished.take() {
                 return Ok(Some(finished));
             }
-            if interrupted() {
-                return Err(NotYet::Interrupted);
+            if !interrupt_sent && interrupted() {
+                interrupt_sent = true;
+                let _ = self.list[index].send(&interrupt_request());
             }
             if Instant::now() >= deadline {
-                return Err(NotYet::TimedOut);
+                return Err(TimedOut);
             }
         }
     }
@@ -642,7 +650,7 @@ impl Processes {
             }
             if forward_interrupt && !interrupt_sent && interrupted() {
                 interrupt_sent = true;
-                let _ = process.send(&Request::Interrupt);
+                let _ = process.send(&interrupt_request());
             }
             if deadline.is_some_and(|d| Instant::now() >= d) {
                 return Err(Lost::TimedOut);
@@ -724,12 +732,19 @@ impl Processes {
     }
 }
 
-/// Why `wait` came back without the result: the call still runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum NotYet {
-    TimedOut,
-    Interrupted,
+/// The Ctrl-C the front end passes on to a process's call, saying which signal it was when
+/// sockplay is ending (SIGTERM, SIGHUP).
+fn interrupt_request() -> Request {
+    Request::Interrupt {
+        cause: crate::sys::ending_signal()
+            .filter(|signal| *signal != Signal::SIGINT)
+            .map(|signal| signal as i32),
+    }
 }
+
+/// `wait` came back without the result: the call still runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TimedOut;
 
 impl Drop for Processes {
     fn drop(&mut self) {

@@ -21,14 +21,14 @@ use nix::sys::socket::{socketpair, AddressFamily, SockFlag, SockType};
 
 use super::channel::{write_frame, Reader};
 use super::message::{Done, NewChild, ProcessView, Request, Response, Table};
-use crate::fdtable::{snapshot, snapshot_by_probing};
+use crate::fdtable::{Observed, Observer};
 use crate::lang::Command;
 use crate::session::{Failure, Outcome, Session, Settings};
 use crate::sys::process::{
     claim_inherited, close_abandoned, fd_is_inheritable, fork, interrupt_thread, move_to_top,
     start_worker, this_thread, wait_child, Forked, Inherit,
 };
-use crate::sys::{clear_interrupt, install_interrupt_handler};
+use crate::sys::{clear_interrupt, install_interrupt_handler, note_interruption};
 
 /// The environment variable that makes sockplay a worker, holding the fd of its control channel.
 /// It is removed as soon as it is read, so a program the worker runs never sees it.
@@ -54,14 +54,14 @@ pub fn run_worker(channel: RawFd) -> i32 {
     let channel = move_to_top(channel);
     let _ = install_interrupt_handler();
     let mut session = Session::new(Settings::default());
-    let diag = crate::fdtable::diag::reserve();
+    let (observer, diag) = own_observer();
     session.add_internal_fds(std::iter::once(channel.as_raw_fd()).chain(diag));
     session.adopt_inherited();
     let exe = std::env::current_exe().unwrap_or_else(|_| PathBuf::from("/proc/self/exe"));
     let (jobs_sender, jobs) = mpsc::channel();
     let mut executor = Executor {
         session,
-        shared: Arc::new(Shared::new(channel)),
+        shared: Arc::new(Shared::new(channel, observer)),
         jobs,
         addresses: BTreeMap::new(),
         exe,
@@ -87,8 +87,9 @@ struct Shared {
     /// What the executor last said about its fds, for the control thread's snapshots and for the
     /// clean-up at the end.
     published: Mutex<ProcessView>,
-    /// Held while a snapshot is taken (and across fork, so no snapshot is half-way in the child).
-    snapshotting: Mutex<()>,
+    /// Takes this process's snapshots, with its own cache and sock_diag socket; held while a
+    /// snapshot is taken (and across fork, so no snapshot is half-way in the child).
+    observer: Mutex<Observer>,
     /// The executor is running a command.
     busy: AtomicBool,
     /// The executor thread, for Ctrl-C.
@@ -103,12 +104,12 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 
 impl Shared {
     /// Made on the executor thread, which it names as the one to interrupt.
-    fn new(channel: OwnedFd) -> Shared {
+    fn new(channel: OwnedFd, observer: Observer) -> Shared {
         Shared {
             channel,
             writing: Mutex::new(()),
             published: Mutex::new(ProcessView::default()),
-            snapshotting: Mutex::new(()),
+            observer: Mutex::new(observer),
             busy: AtomicBool::new(false),
             executor: this_thread(),
         }
@@ -131,11 +132,11 @@ impl Shared {
     /// The table now, taken by probing or by listing /proc/self/fd (quicker, but it opens an fd
     /// for a moment: only the executor, or the control thread while the executor is idle, may).
     fn table_taken(&self, probing: bool) -> Table {
-        let _snapshotting = lock(&self.snapshotting);
+        let mut observer = lock(&self.observer);
         let mut snapshot = if probing {
-            snapshot_by_probing()
+            observer.snapshot_by_probing()
         } else {
-            snapshot()
+            observer.snapshot()
         };
         let view = lock(&self.published).clone();
         // sockplay's own fds are not the process's table.
@@ -193,8 +194,11 @@ fn control(shared: Arc<Shared>, jobs: Sender<Job>) {
                 let table = shared.table();
                 shared.send(&Response::Table(Box::new(table)), None);
             }
-            Request::Interrupt => {
+            Request::Interrupt { cause } => {
                 if shared.busy.load(Ordering::SeqCst) {
+                    let cause =
+                        cause.and_then(|signal| nix::sys::signal::Signal::try_from(signal).ok());
+                    note_interruption(cause);
                     let _ = interrupt_thread(shared.executor);
                 }
             }
@@ -422,11 +426,19 @@ impl Executor {
         let shared = Arc::clone(&self.shared);
         let writing = lock(&shared.writing);
         let published = lock(&shared.published);
-        let snapshotting = lock(&shared.snapshotting);
+        let mut observer = lock(&shared.observer);
         // SAFETY: the other threads of this process (control, reapers) take no lock but these
         // three, which this thread holds; the child starts them again on its own values.
         let forked = unsafe { fork() };
-        drop((writing, published, snapshotting));
+        if forked == Ok(Forked::Child) {
+            // The parent's observer: its sock_diag socket is the parent's (this process's copy
+            // closes here), and the child observes itself with its own.
+            drop(std::mem::replace(
+                &mut *observer,
+                Observer::new(Observed::ThisProcess),
+            ));
+        }
+        drop((writing, published, observer));
         match forked {
             Ok(Forked::Child) => {
                 drop(ours);
@@ -452,16 +464,17 @@ impl Executor {
     /// socket of this process's own. The parent's channel, and the values that only the parent's
     /// other threads used, are let go of without running their clean-up here.
     fn become_child(&mut self, channel: OwnedFd) {
-        let new = Arc::new(Shared::new(channel));
+        let old_internal = self.session.labels().internal;
+        let (observer, new_diag) = own_observer();
+        let new = Arc::new(Shared::new(channel, observer));
         let old = std::mem::replace(&mut self.shared, Arc::clone(&new));
         let old_channel = old.channel.as_raw_fd();
         std::mem::forget(old);
         close_abandoned(old_channel);
         let (sender, receiver) = mpsc::channel();
         std::mem::forget(std::mem::replace(&mut self.jobs, receiver));
-        let (old_diag, new_diag) = crate::fdtable::diag::renew();
-        self.session.forget_internal_fd(old_channel);
-        if let Some(fd) = old_diag {
+        // The parent's fds of its own are gone here (closed above, or with its observer).
+        for fd in old_internal {
             self.session.forget_internal_fd(fd);
         }
         self.session
@@ -481,6 +494,14 @@ impl Executor {
         self.finish(outcome, None, None, true);
         self.shared.end_process()
     }
+}
+
+/// An observer of this process with its own sock_diag socket (at the top of the fd space), and
+/// that socket's fd.
+fn own_observer() -> (Observer, Option<RawFd>) {
+    let mut observer = Observer::new(Observed::ThisProcess);
+    let diag = observer.reserve_sock_diag();
+    (observer, diag)
 }
 
 /// A new control channel: two connected AF_UNIX stream sockets at the top of the fd space.

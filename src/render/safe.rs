@@ -203,7 +203,7 @@ mod tests {
         for c in escaped.chars() {
             assert!(
                 c >= ' ' && c != '\u{7f}' && !('\u{80}'..='\u{9f}').contains(&c),
-                "unsafe char {c:?} in {escaped:?}"
+                "terminal control char {c:?} in {escaped:?}"
             );
             assert!(!is_invisible_format(c), "invisible {c:?} in {escaped:?}");
         }

@@ -9,10 +9,11 @@
 use std::io;
 
 use comfy_table::{CellAlignment, ContentArrangement, Table, TableComponent};
+use nix::errno::Errno;
 
 use super::safe::sanitize_line;
 use super::Labels;
-use crate::fdtable::diag::{self, DiagSocket, Netid, States};
+use crate::fdtable::diag::{self, DiagSocket, Netid, SockDiag, States};
 use crate::fdtable::{Kind, Snapshot};
 use crate::lang::SsFilter;
 use crate::net::{Endpoint, Family, TcpState};
@@ -42,13 +43,13 @@ fn connected_states() -> States {
     ]))
 }
 
-/// Lists the sockets `filter` selects, as the lines of a table followed by one line per listener
-/// of this process whose accept queue holds connections.
+/// Lists the sockets `filter` selects, as `sock_diag` reports them, as the lines of a table followed by
+/// one line per listener of this process whose accept queue holds connections.
 ///
-/// Fails with the errno of sock_diag when the netlink socket cannot be opened (EMFILE with a full
-/// fd table) or the kernel refuses a dump; a protocol the kernel cannot list (no IPv6, no
-/// udp_diag) is left out with a note instead.
+/// Fails with the errno of sock_diag when the kernel refuses a dump; a protocol the kernel cannot
+/// list (no IPv6, no udp_diag) is left out with a note instead.
 pub fn ss_lines(
+    sock_diag: &mut SockDiag,
     filter: &SsFilter,
     snapshot: &Snapshot,
     labels: &Labels,
@@ -63,50 +64,46 @@ pub fn ss_lines(
     };
     let ours = Ours { snapshot, labels };
     let mut listing = Listing::default();
-    // sockplay's reserved netlink socket when there is one, so `ss` works with a full fd table.
-    diag::with_diag(|diag| {
-        if filter.tcp || !any_protocol {
-            // Listeners and queued connections are always fetched: a queued connection is told
-            // apart (and put under its listener) only by comparing it with the listeners.
-            let fetch = wanted
-                .with(States::of(&[TcpState::Listen]))
-                .with(States::of(&diag::QUEUED_STATES));
-            for family in [Family::Inet, Family::Inet6] {
-                let name = if family == Family::Inet {
-                    "tcp"
-                } else {
-                    "tcp6"
-                };
-                if let Some(sockets) =
-                    listing.tolerate(name, diag.inet(family, Netid::Tcp, fetch, &[]))?
-                {
-                    listing.add_tcp(&sockets, wanted, &ours);
+    if filter.tcp || !any_protocol {
+        // Listeners and queued connections are always fetched: a queued connection is told
+        // apart (and put under its listener) only by comparing it with the listeners.
+        let fetch = wanted
+            .with(States::of(&[TcpState::Listen]))
+            .with(States::of(&diag::QUEUED_STATES));
+        for family in [Family::Inet, Family::Inet6] {
+            let name = if family == Family::Inet {
+                "tcp"
+            } else {
+                "tcp6"
+            };
+            if let Some(sockets) =
+                listing.tolerate(name, diag::inet(sock_diag, family, Netid::Tcp, fetch, &[]))?
+            {
+                listing.add_tcp(&sockets, wanted, &ours);
+            }
+        }
+    }
+    if filter.udp || !any_protocol {
+        for family in [Family::Inet, Family::Inet6] {
+            let name = if family == Family::Inet {
+                "udp"
+            } else {
+                "udp6"
+            };
+            if let Some(sockets) =
+                listing.tolerate(name, diag::inet(sock_diag, family, Netid::Udp, wanted, &[]))?
+            {
+                for socket in sockets.iter().filter(|s| wanted.contains(s.state)) {
+                    listing.add(Line::of(socket, &ours));
                 }
             }
         }
-        if filter.udp || !any_protocol {
-            for family in [Family::Inet, Family::Inet6] {
-                let name = if family == Family::Inet {
-                    "udp"
-                } else {
-                    "udp6"
-                };
-                if let Some(sockets) =
-                    listing.tolerate(name, diag.inet(family, Netid::Udp, wanted, &[]))?
-                {
-                    for socket in sockets.iter().filter(|s| wanted.contains(s.state)) {
-                        listing.add(Line::of(socket, &ours));
-                    }
-                }
-            }
+    }
+    if filter.unix || !any_protocol {
+        if let Some(sockets) = listing.tolerate("unix", diag::unix(sock_diag, States::ALL))? {
+            listing.add_unix(&sockets, wanted, &ours);
         }
-        if filter.unix || !any_protocol {
-            if let Some(sockets) = listing.tolerate("unix", diag.unix(States::ALL))? {
-                listing.add_unix(&sockets, wanted, &ours);
-            }
-        }
-        Ok(())
-    })?;
+    }
     Ok(listing.into_lines())
 }
 
@@ -255,13 +252,11 @@ impl Listing {
             Ok(sockets) => Ok(Some(sockets)),
             Err(e)
                 if matches!(
-                    e.raw_os_error(),
-                    Some(
-                        libc::ENOENT
-                            | libc::EAFNOSUPPORT
-                            | libc::EPROTONOSUPPORT
-                            | libc::EOPNOTSUPP
-                    )
+                    Errno::from_raw(e.raw_os_error().unwrap_or(0)),
+                    Errno::ENOENT
+                        | Errno::EAFNOSUPPORT
+                        | Errno::EPROTONOSUPPORT
+                        | Errno::EOPNOTSUPP
                 ) =>
             {
                 self.notes.push(format!(
@@ -419,7 +414,7 @@ impl Listing {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fdtable::{snapshot, SNAPSHOTS};
+    use crate::fdtable::{Observed, Observer, SNAPSHOTS};
     use std::net::{TcpListener, TcpStream, UdpSocket};
     use std::os::fd::AsRawFd;
     use std::os::linux::net::SocketAddrExt as _;
@@ -436,6 +431,13 @@ mod tests {
         }
     }
 
+    /// `ss` as the engine runs it: a snapshot, then the listing through the same observer.
+    fn listing(filter: &SsFilter, labels: &Labels) -> io::Result<Vec<String>> {
+        let mut observer = Observer::new(Observed::ThisProcess);
+        let now = observer.snapshot();
+        observer.with_sock_diag(|sock_diag| ss_lines(sock_diag, filter, &now, labels))
+    }
+
     /// Lists with `flags` until `done` accepts the lines (loopback handshakes finish in softirq
     /// context, not necessarily before connect returns), for up to two seconds.
     fn listing_where(
@@ -445,7 +447,7 @@ mod tests {
     ) -> Vec<String> {
         let deadline = Instant::now() + Duration::from_secs(2);
         loop {
-            let lines = ss_lines(&filter(flags), &snapshot(), labels).expect("ss");
+            let lines = listing(&filter(flags), labels).expect("ss");
             if done(&lines) {
                 return lines;
             }
@@ -537,7 +539,7 @@ mod tests {
         let udp = UdpSocket::bind("127.0.0.1:0").expect("bind");
         let addr = udp.local_addr().expect("addr").to_string();
         let labels = Labels::default();
-        let listening = ss_lines(&filter("ul"), &snapshot(), &labels).expect("ss");
+        let listening = listing(&filter("ul"), &labels).expect("ss");
         let line = listening
             .iter()
             .find(|l| l.contains(&addr))
@@ -547,9 +549,9 @@ mod tests {
             "{line}"
         );
         assert!(line.ends_with(&udp.as_raw_fd().to_string()), "{line}");
-        let default = ss_lines(&filter("u"), &snapshot(), &labels).expect("ss");
+        let default = listing(&filter("u"), &labels).expect("ss");
         assert!(!default.iter().any(|l| l.contains(&addr)));
-        assert!(!ss_lines(&filter("t"), &snapshot(), &labels)
+        assert!(!listing(&filter("t"), &labels)
             .expect("ss")
             .iter()
             .any(|l| l.contains(&addr)));
@@ -565,7 +567,7 @@ mod tests {
         let client_inode = crate::fdtable::inspect_fd(client.as_raw_fd())
             .expect("client")
             .inode;
-        let lines = ss_lines(&filter("xl"), &snapshot(), &named(&listener, "u")).expect("ss");
+        let lines = listing(&filter("xl"), &named(&listener, "u")).expect("ss");
         let at = lines
             .iter()
             .position(|l| l.contains(&format!("@{name} ")) && l.contains("LISTEN"))
@@ -579,7 +581,7 @@ mod tests {
         assert!(waiting.contains(&format!("* {client_inode}")), "{waiting}");
         assert!(waiting.ends_with("(queued)"));
         // Plain ss -x: the client end is a connection, shown with its fd.
-        let connected = ss_lines(&filter("x"), &snapshot(), &Labels::default()).expect("ss");
+        let connected = listing(&filter("x"), &Labels::default()).expect("ss");
         assert!(connected
             .iter()
             .any(|l| l.contains(&format!("* {client_inode} "))
@@ -592,7 +594,7 @@ mod tests {
         let name = format!("sockplay-ss-{}-\u{1b}[2J\n", std::process::id());
         let addr = unix::SocketAddr::from_abstract_name(name.as_bytes()).expect("address");
         let _listener = UnixListener::bind_addr(&addr).expect("bind");
-        let lines = ss_lines(&filter("xl"), &snapshot(), &Labels::default()).expect("ss");
+        let lines = listing(&filter("xl"), &Labels::default()).expect("ss");
         let text = lines.join("\n");
         assert!(text.contains(r"\x1b[2J\n"), "escaped");
         assert!(!text.contains('\u{1b}'));

@@ -2,7 +2,7 @@
 //! makes the real syscall; calls that can block wait in poll(2), bounded by the session timeout.
 
 use std::io;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, IntoRawFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::time::{Duration, Instant};
 
 use nix::errno::Errno;
@@ -18,7 +18,10 @@ use crate::lang::{AddrSpec, Family, SockRef, SockType};
 use crate::net::SockState::Tcp;
 use crate::net::TcpState::{Close, CloseWait, Closing, FinWait1, FinWait2};
 use crate::render::escape_bytes;
-use crate::sys::{interrupted, wait_until, WaitError};
+use crate::sys::descriptor::Detached;
+use crate::sys::{
+    call_when_ready, cut_at_deadline, interrupted, interruption, wait_until, WaitError,
+};
 
 /// How many bytes of DATA a call line shows before eliding the rest.
 const PREVIEW_BYTES: usize = 48;
@@ -26,7 +29,7 @@ const PREVIEW_BYTES: usize = 48;
 const SHOW_RECEIVED: usize = 1024;
 
 pub(super) fn errno_of(error: &io::Error) -> Errno {
-    Errno::from_raw(error.raw_os_error().unwrap_or(libc::EIO))
+    Errno::from_raw(error.raw_os_error().unwrap_or(Errno::EIO as i32))
 }
 
 /// Whether the fd has O_NONBLOCK set (by `nonblock on`), so calls must not wait.
@@ -111,13 +114,22 @@ pub(super) fn wait_failure(
             out.say(format!("{poll} = {}", failed_call(Errno::EINTR)));
             Failure::os(
                 Errno::EINTR,
-                format!("interrupted by Ctrl-C: {waiting_for}"),
+                format!("interrupted by {}: {waiting_for}", interruption()),
             )
         }
         WaitError::Os(errno) => {
             out.say(format!("{poll} = {}", failed_call(errno)));
             Failure::os(errno, format!("poll failed while {waiting_for}"))
         }
+    }
+}
+
+/// The poll line's name for the events a blocking call waits for.
+fn poll_names(events: PollFlags) -> &'static str {
+    if events.contains(PollFlags::POLLOUT) {
+        "POLLOUT"
+    } else {
+        "POLLIN"
     }
 }
 
@@ -141,23 +153,46 @@ impl Session {
         if is_nonblocking(socket) {
             return Ok(());
         }
-        let names = if events.contains(PollFlags::POLLOUT) {
-            "POLLOUT"
-        } else {
-            "POLLIN"
-        };
         wait_until(socket, events, deadline)
             .map(|_| ())
             .map_err(|error| {
                 wait_failure(
                     out,
                     socket.as_raw_fd(),
-                    names,
+                    poll_names(events),
                     self.settings.timeout,
                     error,
                     waiting_for,
                 )
             })
+    }
+
+    /// Makes `call` the way a blocking call would end, bounded: waits for `events` as
+    /// [`Session::wait_ready`] does, then makes the call without blocking; when another holder of
+    /// the socket took what was ready in between (EAGAIN), waits again until the deadline. A
+    /// non-blocking socket does not wait: `call` answers (EAGAIN) at once.
+    pub(super) fn call_when_ready<T>(
+        &self,
+        socket: BorrowedFd<'_>,
+        events: PollFlags,
+        deadline: Instant,
+        waiting_for: &str,
+        out: &mut Outcome,
+        mut call: impl FnMut() -> Result<T, Errno>,
+    ) -> Result<Result<T, Errno>, Failure> {
+        if is_nonblocking(socket) {
+            return Ok(call());
+        }
+        call_when_ready(socket, events, deadline, call).map_err(|error| {
+            wait_failure(
+                out,
+                socket.as_raw_fd(),
+                poll_names(events),
+                self.settings.timeout,
+                error,
+                waiting_for,
+            )
+        })
     }
 
     pub(super) fn socket(
@@ -302,17 +337,21 @@ impl Session {
         self.check_name_free(name)?;
         let fd = self.resolve(sock)?;
         let socket = self.socket_at(fd)?;
-        if socket.is_listener().unwrap_or(false) {
-            self.wait_ready(
+        // A socket that is not listening fails at once (EINVAL): nothing to wait for.
+        let accepted = if socket.is_listener().unwrap_or(false) {
+            self.call_when_ready(
                 socket.as_fd(),
                 PollFlags::POLLIN,
                 self.deadline(),
                 &format!("no connection is waiting in the backlog of fd {fd}"),
                 out,
-            )?;
-        }
+                || accept_now(socket),
+            )?
+        } else {
+            accept_now(socket)
+        };
         let call = format!("accept({fd})");
-        match socket.accept() {
+        match accepted {
             Ok((conn, peer)) => {
                 let new_fd = self.adopt(Object::Socket(conn), name);
                 out.say(format!("{call} = {new_fd}  peer {}", show_addr(&peer)));
@@ -321,8 +360,7 @@ impl Session {
                 ));
                 Ok(())
             }
-            Err(e) => {
-                let errno = errno_of(&e);
+            Err(errno) => {
                 out.say(format!("{call} = {}", failed_call(errno)));
                 let failure = Failure::os(errno, format!("nothing accepted on fd {fd}"));
                 Err(match errno {
@@ -501,13 +539,6 @@ Errno::EPIPE => {
     ) -> Result<(), Failure> {
         let fd = self.resolve(sock)?;
         let socket = self.socket_at(fd)?;
-        self.wait_ready(
-            socket.as_fd(),
-            PollFlags::POLLIN,
-            self.deadline(),
-            &format!("no data arrived on fd {fd}"),
-            out,
-        )?;
         // A message socket cuts a message longer than MAX; MSG_TRUNC makes the kernel say so.
         let sock_type = socket.r#type().ok();
         let message = sock_type.is_some_and(|t| t != Type::STREAM);
@@ -518,7 +549,15 @@ Errno::EPIPE => {
         };
         let call = format!("recv({fd}, {max}, {shown_flags})");
         let mut buffer = vec![0u8; max];
-        match nix::sys::socket::recv(socket.as_raw_fd(), &mut buffer, flags) {
+        let received = self.call_when_ready(
+            socket.as_fd(),
+            PollFlags::POLLIN,
+            self.deadline(),
+            &format!("no data arrived on fd {fd}"),
+            out,
+            || nix::sys::socket::recv(socket.as_raw_fd(), &mut buffer, flags),
+        )?;
+        match received {
             Ok(0) if sock_type == Some(Type::DGRAM) => {
                 out.say(format!(
                     "{call} = 0  an empty datagram (for datagrams, 0 bytes is not EOF)"
@@ -576,8 +615,9 @@ Errno::EPIPE => {
         };
         self.drop_files_of(fd, out);
         // The fd stays open on purpose: nobody owns it now, exactly as after Python's detach().
-        let raw = handle.object.into_fd().into_raw_fd();
-        self.detached.insert(raw);
+        let detached = Detached::new(handle.object.into_fd());
+        let raw = detached.fd();
+        self.detached.insert(raw, detached);
         out.say(format!("detach({sock}) = {raw}"));
         out.say(format!(
             "the handle is gone; fd {raw} stays open with no owner (`close {raw}` closes it)"
@@ -586,26 +626,35 @@ Errno::EPIPE => {
     }
 
     pub(super) fn close(&mut self, sock: &SockRef, out: &mut Outcome) -> Result<(), Failure> {
-        let fd = match sock {
-            SockRef::Fd(fd) if self.detached.contains(fd) => {
-                self.detached.remove(fd);
-                *fd
-            }
-            _ => {
+        let detached = match sock {
+            SockRef::Fd(fd) => self.detached.remove(fd),
+            _ => None,
+        };
+        let owned = match detached {
+            Some(detached) => detached.reclaim(),
+            None => {
                 let fd = self.resolve(sock)?;
                 let Some(handle) = self.handles.remove(&fd) else {
                     return Err(self.not_a_handle(fd));
                 };
-                handle.object.into_fd().into_raw_fd()
+                handle.object.into_fd()
             }
         };
+        let fd = owned.as_raw_fd();
         self.drop_files_of(fd, out);
         let call = format!("close({fd})");
-        // SAFETY: the fd was just taken out of its handle (or was detached), so this is its only owner.
-        let owned = unsafe { <std::os::fd::OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd) };
-        match nix::unistd::close(owned) {
+        let linger = lingering(&owned);
+        let (closed, cut) = close_by(owned, self.deadline());
+        match closed {
             Ok(()) => {
                 out.say(format!("{call} = 0"));
+                if let (Some(linger), true) = (linger, cut) {
+                    out.say(format!(
+                        "SO_LINGER holds close until the unsent data is delivered or {} pass; sockplay cut that wait at the timeout ({}): fd {fd} is closed, and the kernel goes on sending (or gives up on) the rest by itself",
+                        seconds(linger),
+                        seconds(self.settings.timeout)
+                    ));
+                }
                 self.remove_orphaned_socket_files(out);
                 Ok(())
             }
@@ -615,6 +664,40 @@ Errno::EPIPE => {
             }
         }
     }
+}
+
+/// The linger time of a socket whose close waits for its unsent data (SO_LINGER on, more than 0 s).
+fn lingering(fd: &OwnedFd) -> Option<Duration> {
+    socket2::SockRef::from(fd)
+        .linger()
+        .ok()
+        .flatten()
+        .filter(|linger| !linger.is_zero())
+}
+
+/// close(2), cut at `deadline` when the socket lingers: with SO_LINGER, close waits in the kernel
+/// for the unsent data (O_NONBLOCK does not change that), and only a signal ends the wait early.
+/// Returns the result of close and whether the deadline cut a wait.
+pub(super) fn close_by(fd: OwnedFd, deadline: Instant) -> (nix::Result<()>, bool) {
+    if lingering(&fd).is_none() {
+        return (nix::unistd::close(fd), false);
+    }
+    cut_at_deadline(deadline, || nix::unistd::close(fd))
+}
+
+/// accept(2) that does not block: accept has no MSG_DONTWAIT, so a blocking listener is made
+/// non-blocking for the one call. The new socket does not inherit O_NONBLOCK.
+fn accept_now(socket: &Socket) -> Result<(Socket, socket2::SockAddr), Errno> {
+    let blocking = !is_nonblocking(socket);
+    if blocking {
+        socket.set_nonblocking(true).map_err(|e| errno_of(&e))?;
+    }
+    let accepted = socket.accept().map_err(|e| errno_of(&e));
+    if blocking {
+        // Restoring a flag on an open fd does not fail; if it did, the next call would say so.
+        let _ = socket.set_nonblocking(false);
+    }
+    accepted
 }
 
 /// Why a bounded connect did not complete.
@@ -665,7 +748,7 @@ pub(super) fn sleep(duration: Duration, out: &mut Outcome) -> Result<(), Failure
         if interrupted() {
             return Err(Failure {
                 errno: Some(Errno::EINTR),
-                message: "sleep interrupted by Ctrl-C".to_string(),
+                message: format!("sleep interrupted by {}", interruption()),
                 hint: None,
             });
         }

@@ -1,10 +1,10 @@
 //! Datagrams: sendto(2) and recvfrom(2), one message each, with the sender's address shown.
 
-use std::mem::MaybeUninit;
 use std::os::fd::AsFd;
 
 use nix::errno::Errno;
 use nix::poll::PollFlags;
+use nix::sys::socket::MsgFlags;
 
 use super::address::show_addr;
 use super::calls::{dump_lines, errno_of, is_nonblocking, preview, show_received};
@@ -41,7 +41,7 @@ impl Session {
             preview(data),
             data.len()
         );
-        let flags = libc::MSG_NOSIGNAL | libc::MSG_DONTWAIT;
+        let flags = (MsgFlags::MSG_NOSIGNAL | MsgFlags::MSG_DONTWAIT).bits();
         loop {
             match socket.send_to_with_flags(data, &address, flags) {
                 Ok(n) => {
@@ -92,27 +92,25 @@ impl Session {
     ) -> Result<(), Failure> {
         let fd = self.resolve(sock)?;
         let socket = self.socket_at(fd)?;
-        self.wait_ready(
+        // On message sockets MSG_TRUNC makes the kernel report a message's full length even when
+        // it was cut; on a stream it would throw the bytes away instead, so it is not asked there.
+        let message = socket.r#type().is_ok_and(|t| t != socket2::Type::STREAM);
+        let (flags, shown_flags) = if message {
+            (MsgFlags::MSG_DONTWAIT | MsgFlags::MSG_TRUNC, "MSG_TRUNC")
+        } else {
+            (MsgFlags::MSG_DONTWAIT, "0")
+        };
+        let call = format!("recvfrom({fd}, {max}, {shown_flags})");
+        let mut buffer = vec![0u8; max];
+        let received = self.call_when_ready(
             socket.as_fd(),
             PollFlags::POLLIN,
             self.deadline(),
             &format!("no datagram arrived on fd {fd}"),
             out,
+            || crate::sys::socket::recv_from(socket, &mut buffer, flags).map_err(|e| errno_of(&e)),
         )?;
-        // On message sockets MSG_TRUNC makes the kernel report a message's full length even when
-        // it was cut; on a stream it would throw the bytes away instead, so it is not asked there.
-        let message = socket.r#type().is_ok_and(|t| t != socket2::Type::STREAM);
-        let (flags, shown_flags) = if message {
-            (libc::MSG_DONTWAIT | libc::MSG_TRUNC, "MSG_TRUNC")
-        } else {
-            (libc::MSG_DONTWAIT, "0")
-        };
-        let call = format!("recvfrom({fd}, {max}, {shown_flags})");
-        let mut buffer = vec![0u8; max];
-        // SAFETY: u8 and MaybeUninit<u8> have the same layout; the kernel only writes bytes into it.
-        let uninit =
-            unsafe { &mut *(buffer.as_mut_slice() as *mut [u8] as *mut [MaybeUninit<u8>]) };
-        match socket.recv_from_with_flags(uninit, flags) {
+        match received {
             Ok((length, sender)) => {
                 let kept = length.min(max);
                 buffer.truncate(kept);
@@ -132,8 +130,7 @@ impl Session {
                 self.last.received = Some(buffer);
                 Ok(())
             }
-            Err(e) => {
-                let errno = errno_of(&e);
+            Err(errno) => {
                 out.say(format!("{call} = {}", failed_call(errno)));
                 Err(Failure::os(
                     errno,

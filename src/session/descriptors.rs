@@ -118,6 +118,14 @@ impl Session {
         }
     }
 
+    /// The open fds, but sockplay's own: what the panel counts.
+    fn user_fds(&self) -> Vec<i32> {
+        crate::fdtable::open_fds()
+            .into_iter()
+            .filter(|fd| !self.internal.contains(fd))
+            .collect()
+    }
+
     pub(super) fn ulimit(&mut self, limit: Option<u64>, out: &mut Outcome) -> Result<(), Failure> {
         let (soft, hard) = getrlimit(Resource::RLIMIT_NOFILE)
             .map_err(|errno| Failure::os(errno, "cannot read RLIMIT_NOFILE"))?;
@@ -127,7 +135,7 @@ impl Session {
             ));
             out.say(format!(
                 "new fds must be below {soft}; {} are open now",
-                crate::fdtable::snapshot().rows.len()
+                self.user_fds().len()
             ));
             return Ok(());
         };
@@ -135,8 +143,8 @@ impl Session {
         match setrlimit(Resource::RLIMIT_NOFILE, limit, hard) {
             Ok(()) => {
                 out.say(format!("{call} = 0"));
-                let open = crate::fdtable::snapshot().rows;
-                let above = open.iter().filter(|row| row.fd as u64 >= limit).count();
+                let open = self.user_fds();
+                let above = open.iter().filter(|&&fd| fd as u64 >= limit).count();
                 let mut note = if limit == 0 {
                     format!("no new fd can be made at all now; {} are open", open.len())
                 } else {

@@ -1,15 +1,15 @@
 //! Passing fds over unix sockets (SCM_RIGHTS): `sendfd` puts a reference to an open socket in
 //! flight with one byte of data, `recvfd` takes it out as a new fd of this process.
 
-use std::io::{IoSlice, IoSliceMut};
-use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::io::IoSlice;
+use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
 use std::time::Instant;
 
 use nix::errno::Errno;
 use nix::poll::PollFlags;
 use nix::sys::epoll::Epoll;
-use nix::sys::socket::{recvmsg, sendmsg, ControlMessage, ControlMessageOwned, MsgFlags};
-use nix::sys::stat::fstat;
+use nix::sys::socket::{sendmsg, ControlMessage, MsgFlags};
+use nix::sys::stat::{fstat, SFlag};
 use socket2::{Domain, Socket};
 
 use super::calls::{is_nonblocking, preview};
@@ -17,6 +17,7 @@ use super::outcome::failed_call;
 use super::{Failure, Object, Outcome, Session};
 use crate::fdtable::inspect_fd;
 use crate::lang::SockRef;
+use crate::sys::scm_rights::recv_with_fds;
 
 /// The byte that carries the fds: SCM_RIGHTS must ride on at least one byte of data.
 const CARRIER: [u8; 1] = [0];
@@ -24,10 +25,6 @@ const CARRIER: [u8; 1] = [0];
 /// The most bytes one `recvfd` takes: the data that came before the fds, on a stream socket, arrives
 /// with them (the kernel stops a read right after the message that carries fds).
 const RECV_DATA_MAX: usize = 4096;
-
-/// The most fds one SCM_RIGHTS message can carry (the kernel's SCM_MAX_FD). Room for all of them
-/// means the control data is never cut short, so no received fd is lost.
-const SCM_MAX_FD: usize = 253;
 
 /// The refusal for SCM_RIGHTS on a socket that is not AF_UNIX (the kernel would say EINVAL).
 fn needs_unix(fd: i32, label: &str, doing: &str) -> Failure {
@@ -48,7 +45,9 @@ fn needs_unix(fd: i32, label: &str, doing: &str) -> Failure {
 
 /// Whether an fd is a socket, by its file type.
 fn is_socket(fd: &OwnedFd) -> bool {
-    fstat(fd).is_ok_and(|stat| stat.st_mode & libc::S_IFMT == libc::S_IFSOCK)
+    fstat(fd).is_ok_and(|stat| {
+        SFlag::from_bits_truncate(stat.st_mode) & SFlag::S_IFMT == SFlag::S_IFSOCK
+    })
 }
 
 impl Session {
@@ -132,55 +131,32 @@ impl Session {
         if socket.domain().ok() != Some(Domain::UNIX) {
             return Err(needs_unix(fd, &self.fd_label(fd), "recvfd"));
         }
-        self.wait_ready(
+        let mut data = vec![0u8; RECV_DATA_MAX];
+        let message = self.call_when_ready(
             socket.as_fd(),
             PollFlags::POLLIN,
             deadline,
             &format!("nothing arrived on fd {fd}"),
             out,
+            || {
+                recv_with_fds(socket.as_fd(), &mut data)
+                    .map(|message| (message.bytes, message.fds, message.truncated))
+            },
         )?;
-        let mut data = vec![0u8; RECV_DATA_MAX];
-        let mut control = nix::cmsg_space!([RawFd; SCM_MAX_FD]);
-        let flags = MsgFlags::MSG_CMSG_CLOEXEC | MsgFlags::MSG_DONTWAIT;
-        let (bytes, received, truncated) = {
-            let mut iov = [IoSliceMut::new(&mut data)];
-            match recvmsg::<()>(socket.as_raw_fd(), &mut iov, Some(&mut control), flags) {
-                Ok(message) => {
-                    let mut received = Vec::new();
-                    // With room for SCM_MAX_FD fds the control data is never cut; if it were,
-                    // nix could not list it safely and says so.
-                    let truncated = match message.cmsgs() {
-                        Ok(cmsgs) => {
-                            for cmsg in cmsgs {
-                                if let ControlMessageOwned::ScmRights(fds) = cmsg {
-                                    received.extend(fds);
-                                }
-                            }
-                            false
-                        }
-                        Err(_) => true,
-                    };
-                    (message.bytes, received, truncated)
-                }
-                Err(errno) => {
-                    let call = format!("recvmsg({fd}, {{…}}, MSG_CMSG_CLOEXEC)");
-                    out.say(format!("{call} = {}", failed_call(errno)));
-                    let failure = Failure::os(errno, format!("nothing received on fd {fd}"));
-                    return Err(match errno {
-                        Errno::ENOTCONN => failure.with_hint(format!(
-                            "fd {fd} is not connected; on a listener, `accept` first and recvfd on the new fd"
-                        )),
-                        _ => failure,
-                    });
-                }
+        let (bytes, received, truncated) = match message {
+            Ok(message) => message,
+            Err(errno) => {
+                let call = format!("recvmsg({fd}, {{…}}, MSG_CMSG_CLOEXEC)");
+                out.say(format!("{call} = {}", failed_call(errno)));
+                let failure = Failure::os(errno, format!("nothing received on fd {fd}"));
+                return Err(match errno {
+                    Errno::ENOTCONN => failure.with_hint(format!(
+                        "fd {fd} is not connected; on a listener, `accept` first and recvfd on the new fd"
+                    )),
+                    _ => failure,
+                });
             }
         };
-        // SAFETY: recvmsg just installed these fds in this process; nothing else knows them yet, so
-        // each OwnedFd is the only owner.
-        let received: Vec<OwnedFd> = received
-            .into_iter()
-            .map(|raw| unsafe { OwnedFd::from_raw_fd(raw) })
-            .collect();
         let payload = data.get(..bytes).unwrap_or(&[]);
         let mut call = format!(
             "recvmsg({fd}, {{data={}}}, MSG_CMSG_CLOEXEC) = {bytes}",
@@ -282,7 +258,7 @@ impl Session {
     fn same_inode(&self, fd: i32, inode: u64) -> Option<i32> {
         self.handles
             .keys()
-            .chain(&self.detached)
+            .chain(self.detached.keys())
             .copied()
             .filter(|other| *other != fd)
             .find(|other| inspect_fd(*other).is_some_and(|row| row.inode == inode))

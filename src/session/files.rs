@@ -118,16 +118,17 @@ impl Session {
     ) -> Result<usize, Failure> {
         let fd = self.file(name)?.fd;
         let socket = self.socket_at(fd)?;
-        self.wait_ready(
+        let mut chunk = vec![0u8; BUFFER_SIZE];
+        let call = format!("recv({fd}, {BUFFER_SIZE}, 0)");
+        let received = self.call_when_ready(
             socket.as_fd(),
             PollFlags::POLLIN,
             deadline,
             &format!("no data arrived on fd {fd}"),
             out,
+            || nix::sys::socket::recv(socket.as_raw_fd(), &mut chunk, MsgFlags::MSG_DONTWAIT),
         )?;
-        let mut chunk = vec![0u8; BUFFER_SIZE];
-        let call = format!("recv({fd}, {BUFFER_SIZE}, 0)");
-        match nix::sys::socket::recv(socket.as_raw_fd(), &mut chunk, MsgFlags::MSG_DONTWAIT) {
+        match received {
             Ok(n) => {
                 out.say(format!("{call} = {n}  (filling `{name}`'s buffer)"));
                 if let Some(file) = self.files.get_mut(name) {

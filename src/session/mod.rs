@@ -26,6 +26,7 @@ use socket2::Socket;
 
 use crate::lang::{Command, SockRef};
 use crate::render::{Labels, PanelPlacement};
+use crate::sys::descriptor::Detached;
 
 /// Settings the user can change with `set` or on the command line.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -90,8 +91,8 @@ struct LastStep {
 #[derive(Debug)]
 pub struct Session {
     handles: BTreeMap<i32, Handle>,
-    /// fds whose handle let go of them (`detach`): still open, owned by nobody.
-    detached: BTreeSet<i32>,
+    /// fds whose handle let go of them (`detach`): still open, owned by no handle.
+    detached: BTreeMap<i32, Detached>,
     /// fds sockplay holds for its own work; never shown, never touched by commands.
     internal: BTreeSet<i32>,
     /// Unix socket files made by this session's binds.
@@ -106,7 +107,7 @@ impl Session {
     pub fn new(settings: Settings) -> Session {
         Session {
             handles: BTreeMap::new(),
-            detached: BTreeSet::new(),
+            detached: BTreeMap::new(),
             internal: BTreeSet::new(),
             files: BTreeMap::new(),
             socket_files: Vec::new(),
@@ -142,7 +143,7 @@ impl Session {
         }
         Labels {
             names,
-            detached: self.detached.clone(),
+            detached: self.detached.keys().copied().collect(),
             internal: self.internal.clone(),
         }
     }
@@ -334,41 +335,17 @@ impl Session {
             Command::RecvFd { sock, name } => self.recvfd(sock, name.as_deref(), out),
             Command::Ulimit { limit } => self.ulimit(*limit, out),
             Command::Unlink { path } => self.unlink(path, out),
-            // The front ends run these: they print tables, run scripts and processes.
+            // The engine answers these itself, as their definitions say; they never reach a session.
             Command::Ss(_)
             | Command::Source { .. }
             | Command::Record { .. }
-            | Command::Shell { .. } => Ok(()),
-            // The front end prints the table, help and settings; nothing to do with sockets here.
-            Command::Fds | Command::Help { .. } | Command::Quit => {
-                out.quit = matches!(command, Command::Quit);
-                Ok(())
-            }
-            Command::Set(setting) => {
-                match setting {
-                    crate::lang::Setting::Timeout(timeout) => {
-                        self.settings.timeout = *timeout;
-                        out.say(format!("timeout is {}", seconds(*timeout)));
-                    }
-                    crate::lang::Setting::Explain(on) => {
-                        self.settings.explain = *on;
-                        out.say(if *on {
-                            "each command now shows the Python line that does the same"
-                        } else {
-                            "no more Python lines"
-                        });
-                    }
-                    crate::lang::Setting::Panel(panel) => {
-                        self.settings.panel = *panel;
-                        out.say(format!("panel is {}", format!("{panel:?}").to_lowercase()));
-                    }
-                }
-                Ok(())
-            }
-            Command::Inheritable { sock, on } => self.inheritable(sock, *on, out),
-            Command::Expect(check) => self.check(check, out),
+            | Command::Shell { .. }
+            | Command::Fds
+            | Command::Help { .. }
+            | Command::Set(_)
+            | Command::Quit
             // Processes are started, switched and ended around the session, never inside it.
-            Command::Spawn { .. }
+            | Command::Spawn { .. }
             | Command::Fork { .. }
             | Command::Exit
             | Command::Use { .. }
@@ -377,9 +354,11 @@ impl Session {
             | Command::Kill { .. }
             | Command::In { .. }
             | Command::Background(_) => Err(Failure::usage(format!(
-                "`{}` acts on sockplay's processes, not inside one process's session",
+                "`{}` is answered by the engine, not by a session",
                 command.name()
             ))),
+            Command::Inheritable { sock, on } => self.inheritable(sock, *on, out),
+            Command::Expect(check) => self.check(check, out),
         }
     }
 
@@ -415,7 +394,7 @@ impl Session {
 
     /// Explains why `fd` cannot be used as a socket handle.
     fn not_a_handle(&self, fd: i32) -> Failure {
-        if self.detached.contains(&fd) {
+        if self.detached.contains_key(&fd) {
             // As Python's socket object after detach(): its fd is gone from it, so EBADF.
             return Failure::os(
                 Errno::EBADF,
@@ -494,6 +473,20 @@ impl Session {
             },
         );
         fd
+    }
+}
+
+impl Drop for Session {
+    /// The end of the session, however sockplay ends (`quit`, end of script, a signal): the
+    /// sockets close as they would when a process exits, which never lingers (a close held by
+    /// SO_LINGER is cut at once; the kernel goes on sending by itself), and the Unix socket files
+    /// this session made are removed.
+    fn drop(&mut self) {
+        let now = std::time::Instant::now();
+        for (_, handle) in std::mem::take(&mut self.handles) {
+            let _ = calls::close_by(handle.object.into_fd(), now);
+        }
+        self.remove_socket_files();
     }
 }
 

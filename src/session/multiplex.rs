@@ -14,15 +14,13 @@ use super::{Failure, Object, Outcome, Session};
 use crate::fdtable::{inspect_fd, Kind};
 use crate::lang::{Interest, SockRef};
 use crate::net::{SockState, TcpState};
+use crate::sys::socket::POLLRDHUP;
 use crate::sys::{
     epoll_wait_once, poll_once, select_until, wait_in_slices, ReadyError, FD_SETSIZE,
 };
 
 /// How many events one `epoll wait` can return.
 const MAX_EVENTS: usize = 64;
-
-/// The peer shut its writing side (Linux-only, so nix has no name for it).
-const POLLRDHUP: PollFlags = PollFlags::from_bits_retain(libc::POLLRDHUP);
 
 /// What poll is asked for on every socket.
 const POLL_INTEREST: PollFlags = PollFlags::POLLIN.union(PollFlags::POLLOUT).union(POLLRDHUP);
@@ -134,7 +132,10 @@ fn wait_failed(out: &mut Outcome, call: &str, error: ReadyError, waiting_for: &s
             out.say(format!("{call} = {}", failed_call(Errno::EINTR)));
             Failure::os(
                 Errno::EINTR,
-                format!("interrupted by Ctrl-C while waiting for {waiting_for}"),
+                format!(
+                    "interrupted by {} while waiting for {waiting_for}",
+                    crate::sys::interruption()
+                ),
             )
         }
         ReadyError::Os(errno) => {
@@ -521,7 +522,7 @@ impl Session {
 
 #[cfg(test)]
 mod tests {
-    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+    use std::os::fd::AsRawFd;
 
     use nix::sys::resource::{getrlimit, setrlimit, Resource};
     use socket2::{Domain, Socket, Type};
@@ -544,14 +545,12 @@ mod tests {
             setrlimit(Resource::RLIMIT_NOFILE, wanted, hard).ok()?;
         }
         let socket = Socket::new(Domain::UNIX, Type::STREAM, None).ok()?;
-        // SAFETY: dup2 onto a number no other part of this test process uses; on success the new
-        // fd is owned here and nowhere else.
-        let high = unsafe { libc::dup2(socket.as_raw_fd(), HIGH_FD) };
-        if high != HIGH_FD {
+        // No other part of this test process uses numbers this high, so the copy lands on HIGH_FD.
+        let high = crate::sys::descriptor::dup_above(socket.as_fd(), HIGH_FD).ok()?;
+        if high.as_raw_fd() != HIGH_FD {
             return None;
         }
-        // SAFETY: as above.
-        Some(Socket::from(unsafe { OwnedFd::from_raw_fd(high) }))
+        Some(Socket::from(high))
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! fcntl, and shutdown's half-close.
 
 use std::net::Shutdown;
-use std::os::fd::{AsFd, AsRawFd};
+use std::os::fd::{AsFd, BorrowedFd};
 
 use nix::errno::Errno;
 use nix::fcntl::{fcntl, FcntlArg, OFlag};
@@ -12,87 +12,40 @@ use super::calls::errno_of;
 use super::outcome::failed_call;
 use super::{Failure, Outcome, Session};
 use crate::lang::{How, OptKind, OptValue, SockOpt, SockRef};
+use crate::net::{Family, SockType};
 use crate::sys::errno_name;
+use crate::sys::sockopt::{self, Linger};
 
-/// The raw bytes of an option value, as getsockopt/setsockopt pass them.
+/// An option value as getsockopt/setsockopt pass it: an int, or a `struct linger`.
 enum Raw {
-    Int(libc::c_int),
-    Linger(libc::linger),
+    Int(i32),
+    Linger(Linger),
 }
 
-fn set_raw(fd: i32, option: &SockOpt, value: &Raw) -> Result<(), Errno> {
-    let (pointer, length) = match value {
-        Raw::Int(n) => (
-            n as *const libc::c_int as *const libc::c_void,
-            size_of::<libc::c_int>(),
-        ),
-        Raw::Linger(l) => (
-            l as *const libc::linger as *const libc::c_void,
-            size_of::<libc::linger>(),
-        ),
-    };
-    // SAFETY: pointer and length describe a live value of the type the option expects.
-    let result = unsafe {
-        libc::setsockopt(
-            fd,
-            option.level,
-            option.number,
-            pointer,
-            length as libc::socklen_t,
-        )
-    };
-    if result == 0 {
-        Ok(())
-    } else {
-        Err(Errno::last())
+fn set_raw(fd: BorrowedFd<'_>, option: &SockOpt, value: &Raw) -> Result<(), Errno> {
+    match *value {
+        Raw::Int(n) => sockopt::set_int(fd, option.kernel, n),
+        Raw::Linger(linger) => sockopt::set_linger(fd, option.kernel, linger),
     }
 }
 
-fn get_raw(fd: i32, option: &SockOpt) -> Result<Raw, Errno> {
+fn get_raw(fd: BorrowedFd<'_>, option: &SockOpt) -> Result<Raw, Errno> {
     if option.kind == OptKind::Linger {
-        let mut linger = libc::linger {
-            l_onoff: 0,
-            l_linger: 0,
-        };
-        return read_into(fd, option, &mut linger).map(|()| Raw::Linger(linger));
+        return sockopt::get_linger(fd, option.kernel).map(Raw::Linger);
     }
-    let mut value: libc::c_int = 0;
-    read_into(fd, option, &mut value).map(|()| Raw::Int(value))
-}
-
-/// getsockopt(2) of `option` into `value`, a plain C value of the type the option has.
-fn read_into<T>(fd: i32, option: &SockOpt, value: &mut T) -> Result<(), Errno> {
-    let mut length = size_of::<T>() as libc::socklen_t;
-    // SAFETY: `value` is a live, writable T and `length` says its size; the kernel writes at most
-    // that many bytes.
-    let result = unsafe {
-        libc::getsockopt(
-            fd,
-            option.level,
-            option.number,
-            (value as *mut T).cast::<libc::c_void>(),
-            &mut length,
-        )
-    };
-    if result == 0 {
-        Ok(())
-    } else {
-        Err(Errno::last())
-    }
+    sockopt::get_int(fd, option.kernel).map(Raw::Int)
 }
 
 /// An option's value in human terms: `1 (on)`, `212992 bytes`, `on:0 (close resets)`, `ECONNREFUSED`.
 fn describe(option: &SockOpt, raw: &Raw) -> String {
     match (option.kind, raw) {
-        (_, Raw::Linger(l)) if l.l_onoff == 0 => {
+        (_, Raw::Linger(l)) if l.onoff == 0 => {
             "off (close returns at once; unsent data goes out in the background)".into()
         }
-        (_, Raw::Linger(l)) if l.l_linger == 0 => {
-            "on:0 (close resets the connection with RST)".into()
-        }
+        (_, Raw::Linger(l)) if l.secs == 0 => "on:0 (close resets the connection with RST)".into(),
         (_, Raw::Linger(l)) => format!(
             "on:{} (close waits up to {} s for unsent data)",
-            l.l_linger, l.l_linger
+            l.secs, l.secs
         ),
         (OptKind::Flag, Raw::Int(n)) => format!("{n} ({})", if *n != 0 { "on" } else { "off" }),
         (OptKind::Errno, Raw::Int(0)) => "0 (no pending error)".into(),
@@ -100,18 +53,13 @@ fn describe(option: &SockOpt, raw: &Raw) -> String {
             let errno = Errno::from_raw(*n);
             format!("{} ({})", errno_name(errno), errno.desc())
         }
-        (OptKind::SockType, Raw::Int(n)) => match *n {
-            libc::SOCK_STREAM => "SOCK_STREAM".into(),
-            libc::SOCK_DGRAM => "SOCK_DGRAM".into(),
-            libc::SOCK_SEQPACKET => "SOCK_SEQPACKET".into(),
-            libc::SOCK_RAW => "SOCK_RAW".into(),
-            n => n.to_string(),
+        (OptKind::SockType, Raw::Int(n)) => match SockType::from_number(*n) {
+            SockType::Other(n) => n.to_string(),
+            known => known.constant().into_owned(),
         },
-        (OptKind::Domain, Raw::Int(n)) => match *n {
-            libc::AF_INET => "AF_INET".into(),
-            libc::AF_INET6 => "AF_INET6".into(),
-            libc::AF_UNIX => "AF_UNIX".into(),
-            n => n.to_string(),
+        (OptKind::Domain, Raw::Int(n)) => match Family::from_number(*n) {
+            Family::Other(n) => n.to_string(),
+            known => known.constant().into_owned(),
         },
         (_, Raw::Int(n))
             if option.name.ends_with("BUF")
@@ -147,21 +95,15 @@ impl Session {
         out: &mut Outcome,
     ) -> Result<(), Failure> {
         let fd = self.resolve(sock)?;
-        let raw_fd = self.socket_at(fd)?.as_raw_fd();
+        let socket = self.socket_at(fd)?.as_fd();
         let (raw, shown) = match value {
             OptValue::Int(n) => (Raw::Int(n), n.to_string()),
             OptValue::Linger(None) => (
-                Raw::Linger(libc::linger {
-                    l_onoff: 0,
-                    l_linger: 0,
-                }),
+                Raw::Linger(Linger { onoff: 0, secs: 0 }),
                 "{l_onoff=0}".to_string(),
             ),
             OptValue::Linger(Some(secs)) => (
-                Raw::Linger(libc::linger {
-                    l_onoff: 1,
-                    l_linger: secs,
-                }),
+                Raw::Linger(Linger { onoff: 1, secs }),
                 format!("{{l_onoff=1, l_linger={secs}}}"),
             ),
         };
@@ -169,13 +111,13 @@ impl Session {
             "setsockopt({fd}, {}, {}, {shown})",
             option.level_name, option.name
         );
-        if let Err(errno) = set_raw(raw_fd, option, &raw) {
+        if let Err(errno) = set_raw(socket, option, &raw) {
             out.say(format!("{call} = {}", failed_call(errno)));
             return Err(option_failure(errno, option, fd));
         }
         out.say(format!("{call} = 0"));
         // Show what the kernel made of it: buffers come back doubled, for its bookkeeping.
-        if let Ok(now) = get_raw(raw_fd, option) {
+        if let Ok(now) = get_raw(socket, option) {
             let described = describe(option, &now);
             let asked = matches!((&now, value), (Raw::Int(n), OptValue::Int(v)) if *n == v);
             if !asked || option.kind == OptKind::Linger {
@@ -192,9 +134,9 @@ impl Session {
         out: &mut Outcome,
     ) -> Result<(), Failure> {
         let fd = self.resolve(sock)?;
-        let raw_fd = self.socket_at(fd)?.as_raw_fd();
+        let socket = self.socket_at(fd)?.as_fd();
         let call = format!("getsockopt({fd}, {}, {})", option.level_name, option.name);
-        match get_raw(raw_fd, option) {
+        match get_raw(socket, option) {
             Ok(raw) => {
                 out.say(format!("{call} = 0  {}", describe(option, &raw)));
                 Ok(())

@@ -180,11 +180,7 @@ impl Session {
 
     /// After a close: removes the files of sockets that no fd holds any more.
     pub(super) fn remove_orphaned_socket_files(&mut self, out: &mut Outcome) {
-        let open: Vec<u64> = crate::fdtable::snapshot()
-            .rows
-            .iter()
-            .map(|r| r.inode)
-            .collect();
+        let open = crate::fdtable::open_inodes();
         let (gone, kept): (Vec<SocketFile>, Vec<SocketFile>) =
             std::mem::take(&mut self.socket_files)
                 .into_iter()
@@ -202,9 +198,9 @@ impl Session {
     }
 }
 
-impl Drop for Session {
-    /// At exit the process's sockets all close: remove the files this session made.
-    fn drop(&mut self) {
+impl Session {
+    /// At exit: removes the files this session made that are still its own.
+    pub(super) fn remove_socket_files(&mut self) {
         for file in self.socket_files.iter().filter(|file| file.is_ours()) {
             let _ = std::fs::remove_file(&file.path);
         }

@@ -1,9 +1,11 @@
 //! Keeping the fds of libraries sockplay uses (the line editor's SIGWINCH
-//! pipe) off the low numbers that the user's sockets should get.
+//! pipe) off the low numbers that the user's sockets should get, and making sure a signal handler
+//! that writes to one of them can never block.
 
 use std::os::fd::{AsRawFd, OwnedFd};
 
-use nix::fcntl::{fcntl, FcntlArg};
+use nix::fcntl::{fcntl, FcntlArg, OFlag};
+use nix::sys::stat::{fstat, SFlag};
 
 use crate::fdtable::open_fds;
 
@@ -41,4 +43,26 @@ pub fn reserve_low_fds_while<T>(make: impl FnOnce() -> T) -> (T, Vec<i32>) {
         .filter(|fd| !before.contains(fd) && !reserved.contains(fd))
         .collect();
     (made, opened)
+}
+
+/// Sets O_NONBLOCK on each of `fds` that is a socket. The line editor's SIGWINCH handler writes a
+/// byte to a socketpair that is read only while a line is being edited; during a long command
+/// a few hundred resizes fill it, and a blocking write in the handler would then hang sockplay for
+/// good. Non-blocking, a write to the full pipe fails with EAGAIN: a resize is pending anyway.
+pub fn make_sockets_nonblocking(fds: &[i32]) {
+    for &fd in fds {
+        // SAFETY: the fd is open for the duration of this loop (the caller just listed it) and is
+        // only inspected and given a flag.
+        let fd = unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) };
+        let is_socket = fstat(fd).is_ok_and(|stat| {
+            SFlag::from_bits_truncate(stat.st_mode & SFlag::S_IFMT.bits()) == SFlag::S_IFSOCK
+        });
+        if !is_socket {
+            continue;
+        }
+        if let Ok(flags) = fcntl(fd, FcntlArg::F_GETFL) {
+            let flags = OFlag::from_bits_truncate(flags) | OFlag::O_NONBLOCK;
+            let _ = fcntl(fd, FcntlArg::F_SETFL(flags));
+        }
+    }
 }

@@ -1,21 +1,55 @@
-//! The thin layer over the kernel that the rest of sockplay stands on: errno names and hints, the
-//! SIGINT flag that lets Ctrl-C cut a wait, bounded waits with poll(2) on one fd or in short slices on
-//! many (select, poll, epoll), keeping sockplay's own fds off the low numbers, and the calls behind
-//! the playground's processes (fork, exec, signals, fd passing).
+//! The thin layer over the kernel that the rest of sockplay stands on, and the only place that calls
+//! libc or says `unsafe`: one small function per syscall, returning `io::Result` or `nix::Result`
+//! with the error straight from errno (the `syscall!` helper), and typed values above it. Here
+//! are errno names and hints, the signal flags that let Ctrl-C cut a wait and SIGTERM/SIGHUP end sockplay cleanly, bounded waits with
+//! poll(2) on one fd or in short slices on many (select, poll, epoll) and a deadline for the one
+//! call that cannot be made non-blocking (close under SO_LINGER), keeping sockplay's own fds
+//! off the low numbers, the per-fd calls that describe a descriptor ([`descriptor`], [`socket`],
+//! [`tcp_info`], [`fs`]), socket options by their kernel numbers ([`sockopt`]), fd passing
+//! ([`scm_rights`]), the sock_diag netlink client ([`sock_diag`]) and the calls behind the
+//! playground's processes ([`process`]: fork, exec, reaping, signals, a channel passed with
+//! SCM_RIGHTS).
 
+/// Calls `libc::$fn($args)` and turns its -1 into the `io::Error` of errno, as tokio-rs/mio does.
+/// The call is unsafe: each use says why its arguments are sound.
+macro_rules! syscall {
+    ($fn: ident ( $($arg: expr),* $(,)? ) ) => {{
+        #[allow(unused_unsafe)]
+        let res = unsafe { libc::$fn($($arg),*) };
+        if res == -1 {
+            Err(std::io::Error::last_os_error())
+        } else {
+            Ok(res)
+        }
+    }};
+}
+
+mod alarm;
+pub mod descriptor;
 mod errno;
 mod fds;
+pub mod fs;
 mod interrupt;
 pub mod process;
 mod ready;
+pub mod scm_rights;
+pub mod sock_diag;
+pub mod socket;
+pub mod sockopt;
+pub mod tcp_info;
 mod wait;
 
+pub use alarm::cut_at_deadline;
 pub use errno::{errno_from_name, errno_name, generic_hint};
-pub use fds::reserve_low_fds_while;
-pub use interrupt::{clear_interrupt, install_interrupt_handler, interrupted};
+pub use fds::{make_sockets_nonblocking, reserve_low_fds_while};
+pub use interrupt::{
+    clear_interrupt, ending_signal, install_interrupt_handler, install_signal_handlers,
+    interrupted, interruption, note_interruption, prepare_prompt_reads, read_at_prompt,
+    signal_status,
+};
 pub use process::{signal_from_name, signal_name, ExitStatus};
 pub use ready::{
     epoll_wait_once, poll_once, select_until, wait_in_slices, ReadyError, ReadyEvent, Selected,
     FD_SETSIZE,
 };
-pub use wait::{wait_until, WaitError};
+pub use wait::{call_when_ready, wait_until, WaitError};

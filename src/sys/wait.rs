@@ -1,4 +1,5 @@
-//! Bounded waits: poll(2) on one fd until it is ready, the deadline passes, or Ctrl-C is pressed.
+//! Bounded waits: poll(2) on one fd until it is ready, the deadline passes, or Ctrl-C is pressed;
+//! and calls made the bounded-blocking way on top of them.
 
 use std::os::fd::BorrowedFd;
 use std::time::{Duration, Instant};
@@ -45,5 +46,107 @@ pub fn wait_until(
         if Instant::now() >= deadline {
             return Err(WaitError::TimedOut);
         }
+    }
+}
+
+/// Makes `call` as a blocking call would end, bounded by `deadline`: waits until `fd` reports
+/// `events`, then makes `call`, which must not block (MSG_DONTWAIT, or O_NONBLOCK for the call).
+/// Readiness is only a hint: another holder of the socket (a dup, another process) may take the
+/// connection or the bytes between the wait and the call, which then fails with EAGAIN; a blocking
+/// call would go on waiting, so this waits again, until the deadline.
+pub fn call_when_ready<T>(
+    fd: BorrowedFd,
+    events: PollFlags,
+    deadline: Instant,
+    mut call: impl FnMut() -> Result<T, Errno>,
+) -> Result<Result<T, Errno>, WaitError> {
+    loop {
+        wait_until(fd, events, deadline)?;
+        match call() {
+            Err(Errno::EAGAIN) => {}
+            result => return Ok(result),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{Read, Write};
+    use std::os::fd::{AsFd, AsRawFd};
+    use std::os::unix::net::UnixStream;
+
+    fn recv_now(socket: &UnixStream) -> Result<usize, Errno> {
+        let mut byte = [0u8; 1];
+        nix::sys::socket::recv(
+            socket.as_raw_fd(),
+            &mut byte,
+            nix::sys::socket::MsgFlags::MSG_DONTWAIT,
+        )
+    }
+
+    #[test]
+    fn bytes_taken_by_another_holder_send_the_call_back_to_waiting_until_the_deadline() {
+        let (mut peer, socket) = UnixStream::pair().expect("socketpair");
+        let mut other_holder = socket.try_clone().expect("dup");
+        peer.write_all(b"x").expect("send");
+        let started = Instant::now();
+        let mut calls = 0;
+        let result = call_when_ready(
+            socket.as_fd(),
+            PollFlags::POLLIN,
+            started + Duration::from_millis(300),
+            || {
+                calls += 1;
+                if calls == 1 {
+                    // The other holder reads between the wait and the call.
+                    let mut byte = [0u8; 1];
+                    other_holder
+                        .read_exact(&mut byte)
+                        .expect("the other holder reads");
+                }
+                recv_now(&socket)
+            },
+        );
+        assert_eq!(result, Err(WaitError::TimedOut));
+        assert_eq!(calls, 1, "the call was made again without new data");
+        let waited = started.elapsed();
+        assert!(
+            waited >= Duration::from_millis(300) && waited < Duration::from_secs(2),
+            "{waited:?}"
+        );
+    }
+
+    #[test]
+    fn data_that_arrives_after_a_lost_race_is_received() {
+        let (mut peer, socket) = UnixStream::pair().expect("socketpair");
+        let mut other_holder = socket.try_clone().expect("dup");
+        peer.write_all(b"x").expect("send");
+        let mut calls = 0;
+        let mut late_sender = None;
+        let mut peer = Some(peer);
+        let result = call_when_ready(
+            socket.as_fd(),
+            PollFlags::POLLIN,
+            Instant::now() + Duration::from_secs(5),
+            || {
+                calls += 1;
+                if let Some(mut peer) = peer.take() {
+                    let mut byte = [0u8; 1];
+                    other_holder
+                        .read_exact(&mut byte)
+                        .expect("the other holder reads");
+                    late_sender = Some(std::thread::spawn(move || {
+                        std::thread::sleep(Duration::from_millis(100));
+                        peer.write_all(b"y").expect("send again");
+                        peer
+                    }));
+                }
+                recv_now(&socket)
+            },
+        );
+        assert_eq!(result, Ok(Ok(1)));
+        assert_eq!(calls, 2);
+        drop(late_sender.map(|sender| sender.join()));
     }
 }

@@ -100,9 +100,10 @@ fn narrate(paragraphs: &[String], width: usize) {
 /// Runs the step's checks; the first that does not hold is returned.
 fn run_checks(step: &Step, engine: &mut Engine) -> Result<(), (usize, String)> {
     for (line, text, check) in &step.checks {
+        // A check that held still held when stdout is gone; the next step's command stops.
         let done = engine
             .run_and_print(*line, text, check)
-            .map_err(|e| (*line, e.to_string()))?;
+            .unwrap_or_else(|unshown| unshown.step);
         if let Some(failure) = done.outcome.failure {
             return Err((*line, failure.headline()));
         }
@@ -124,9 +125,9 @@ fn run_auto(tutorial: &Tutorial, engine: &mut Engine, width: usize) -> i32 {
     for (index, step) in tutorial.steps.iter().enumerate() {
         say(format_args!("\n── step {}/{total} ──", index + 1));
         say_step(step, engine, width);
-        let done = match engine.run_and_print(step.line, &step.text, &step.command) {
-            Ok(done) => done,
-            Err(_) => return 0,
+        let (done, shown) = match engine.run_and_print(step.line, &step.text, &step.command) {
+            Ok(done) => (done, true),
+            Err(unshown) => (unshown.step, false),
         };
         if let (Some(failure), false) = (&done.outcome.failure, expects_failure(step)) {
             warn(format_args!(
@@ -136,6 +137,10 @@ fn run_auto(tutorial: &Tutorial, engine: &mut Engine, width: usize) -> i32 {
                 failure.headline()
             ));
             return EXIT_FAILED;
+        }
+        // stdout is gone: stop, with the status of what ran.
+        if !shown {
+            return 0;
         }
         if let Err((line, message)) = run_checks(step, engine) {
             warn(format_args!("tutorial {}:{line}: {message}", tutorial.name));
@@ -161,7 +166,7 @@ enum Answer {
 }
 
 fn ask(editor: &mut LineEditor, prompt: &str, suggestion: &str) -> Answer {
-    match editor.readline_with_initial(prompt, (suggestion, "")) {
+    match crate::sys::read_at_prompt(|| editor.readline_with_initial(prompt, (suggestion, ""))) {
         Ok(line) => match line.trim() {
             // A terminal pre-fills the suggestion; a plain Enter (or a pipe's empty line) takes it.
             "" => Answer::Run(suggestion.to_string()),

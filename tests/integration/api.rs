@@ -4,16 +4,15 @@
 //! follow it, and with std::net peers where the bytes on the wire matter.
 
 use std::io::{ErrorKind, Read, Write};
-use std::net::{TcpStream, UdpSocket};
+use std::net::UdpSocket;
 use std::os::unix::fs::FileTypeExt;
 use std::os::unix::net::UnixStream;
 use std::path::Path;
-use std::thread;
 use std::time::Duration;
 
 use crate::support::{
     accept_within, closed_port, fd_row, json_steps, last_panel_row, listener, port_after, quiet,
-    step, unique_name, Test, PAIR,
+    std_client, std_peer, step, unique_name, Test, PAIR,
 };
 
 /// The largest `send SOCK --bytes N` accepts.
@@ -175,11 +174,7 @@ fn recvfrom_with_nothing_sent_times_out() {
         .stdout_contains("poll([{fd=3, events=POLLIN}], 1, 200) = 0 (Timeout)")
         .stdout_contains("ETIMEDOUT: no datagram arrived on fd 3")
         .run();
-    assert!(
-        output.elapsed < Duration::from_secs(3),
-        "took {:?}",
-        output.elapsed
-    );
+    output.assert_took_less_than(Duration::from_secs(3), "recvfrom waits its 0.2 s timeout");
 }
 
 #[test]
@@ -326,9 +321,8 @@ fn seqpacket_keeps_message_boundaries_where_stream_joins_them() {
 
 #[test]
 fn binding_an_existing_path_fails_with_eaddrinuse_and_the_file_is_left_alone() {
-    let test = quiet();
+    let test = quiet().file("taken.sock", b"not mine");
     let path = test.dir().join("taken.sock");
-    std::fs::write(&path, b"not mine").expect("create a file in the way");
     let output = test
         .script(format!(
             "socket unix stream as u\nbind u {}\nexpect error EADDRINUSE\nexpect output \"not a socket\"\nclose u\n",
@@ -447,7 +441,7 @@ fn a_dual_stack_listener_accepts_an_ipv4_client_as_a_mapped_address() {
         &running.wait_for_line("now waits for connections on"),
         "connections on",
     );
-    let mut client = TcpStream::connect(("127.0.0.1", port)).expect("an IPv4 client connects");
+    let mut client = std_client(port);
     let client_port = client.local_addr().expect("address").port();
     client.write_all(b"v4").expect("write");
     let output = running.finish();
@@ -509,9 +503,7 @@ fn shutdown_wr_gives_the_peer_eof_while_the_other_direction_still_carries_data()
 
 #[test]
 fn shutdown_wr_gives_a_std_peer_eof_and_it_can_still_answer() {
-    let (listener, port) = listener();
-    let peer = thread::spawn(move || {
-        let mut stream = accept_within(&listener, Duration::from_secs(10));
+    let peer = std_peer(|mut stream| {
         let mut got = Vec::new();
         stream.read_to_end(&mut got).expect("read until EOF");
         stream.write_all(b"answer").expect("write after EOF");
@@ -519,10 +511,11 @@ fn shutdown_wr_gives_a_std_peer_eof_and_it_can_still_answer() {
     });
     quiet()
         .script(format!(
-            "socket tcp as c\nconnect c 127.0.0.1:{port}\nsend c question\nshutdown c wr\nrecv c\nexpect data answer\n"
+            "socket tcp as c\nconnect c 127.0.0.1:{}\nsend c question\nshutdown c wr\nrecv c\nexpect data answer\n",
+            peer.port
         ))
         .run();
-    assert_eq!(peer.join().expect("peer"), b"question");
+    assert_eq!(peer.join(), b"question");
 }
 
 #[test]
@@ -532,10 +525,9 @@ fn shutdown_rd_makes_recv_return_eof_at_once() {
             "{PAIR}shutdown conn rd\nexpect output SHUT_RD\nrecv conn\nexpect eof\nexpect state conn ESTABLISHED\n"
         ))
         .run();
-    assert!(
-        output.elapsed < Duration::from_secs(4),
-        "recv did not wait for the 5 s timeout: {:?}",
-        output.elapsed
+    output.assert_took_less_than(
+        Duration::from_secs(4),
+        "recv did not wait for the 5 s timeout",
     );
 }
 
@@ -585,19 +577,18 @@ fn so_linger_on_0_makes_close_reset_the_peer() {
 
 #[test]
 fn so_linger_on_0_resets_a_std_peer() {
-    let (listener, port) = listener();
-    let peer = thread::spawn(move || {
-        let mut stream = accept_within(&listener, Duration::from_secs(10));
+    let peer = std_peer(|mut stream| {
         stream.write_all(b"ready").expect("write");
         let mut buffer = [0u8; 16];
         stream.read(&mut buffer).map_err(|e| e.kind())
     });
     quiet()
         .script(format!(
-            "socket tcp as c\nconnect c 127.0.0.1:{port}\nrecv c\nexpect data ready\nsetsockopt c SO_LINGER on:0\nclose c\n"
+            "socket tcp as c\nconnect c 127.0.0.1:{}\nrecv c\nexpect data ready\nsetsockopt c SO_LINGER on:0\nclose c\n",
+            peer.port
         ))
         .run();
-    assert_eq!(peer.join().expect("peer"), Err(ErrorKind::ConnectionReset));
+    assert_eq!(peer.join(), Err(ErrorKind::ConnectionReset));
 }
 
 // ---- setsockopt / getsockopt ----
@@ -846,11 +837,7 @@ fn nonblock_on_makes_accept_and_recv_fail_at_once_with_eagain() {
         .stdout_contains("recv(5, 4096, 0) = -1 EAGAIN")
         .stdout_lacks("poll(")
         .run();
-    assert!(
-        output.elapsed < Duration::from_secs(4),
-        "nothing waited for the 5 s timeout: {:?}",
-        output.elapsed
-    );
+    output.assert_took_less_than(Duration::from_secs(4), "nothing waited for the 5 s timeout");
 }
 
 #[test]
@@ -963,11 +950,7 @@ fn a_huge_send_to_a_peer_that_never_reads_ends_in_a_short_send() {
     );
     let receiver = fd_row(send, 5).expect("fd 5");
     assert!(receiver["recv_q"].as_u64().unwrap_or(0) > 0, "{receiver}");
-    assert!(
-        output.elapsed < Duration::from_secs(15),
-        "took {:?}",
-        output.elapsed
-    );
+    output.assert_took_less_than(Duration::from_secs(15), "a short send does not wait");
 }
 
 #[test]
@@ -1071,20 +1054,19 @@ fn readline_returns_one_line_and_reports_what_stays_buffered_outside_the_kernel(
 
 #[test]
 fn read_without_n_reads_until_a_std_peer_closes() {
-    let (listener, port) = listener();
-    let peer = thread::spawn(move || {
-        let mut stream = accept_within(&listener, Duration::from_secs(10));
+    let peer = std_peer(|mut stream| {
         stream.write_all(b"line one\n\0\xff").expect("write");
     });
     quiet()
         .script(format!(
-            "socket tcp as c\nconnect c 127.0.0.1:{port}\nmakefile c as f\nreadline f\nexpect data \"line one\\n\"\n\
-             read f\nexpect data \"\\0\\xff\"\nread f\nexpect eof\nexpect output \"EOF: the peer closed\"\n"
+            "socket tcp as c\nconnect c 127.0.0.1:{}\nmakefile c as f\nreadline f\nexpect data \"line one\\n\"\n\
+             read f\nexpect data \"\\0\\xff\"\nread f\nexpect eof\nexpect output \"EOF: the peer closed\"\n",
+            peer.port
         ))
         .stdout_contains("read(f) = 2  \"\\0\\xff\"")
         .stdout_contains("read(f) = 0  \"\"")
         .run();
-    peer.join().expect("peer");
+    peer.join();
 }
 
 #[test]
@@ -1350,10 +1332,8 @@ fn a_typed_expect_error_is_recorded_once() {
 
 #[test]
 fn a_recording_of_a_source_replays() {
-    let test = quiet();
+    let test = quiet().file("lib.sock", "socket tcp as srv\nbind srv :0\nlisten srv\n");
     let library = test.dir().join("lib.sock");
-    std::fs::write(&library, "socket tcp as srv\nbind srv :0\nlisten srv\n")
-        .expect("write lib.sock");
     let path = test.dir().join("rec.sock");
     let output = test
         .arg("--allow-shell")
@@ -1399,13 +1379,12 @@ fn a_recording_keeps_every_command_when_fds_run_out() {
 
 #[test]
 fn source_runs_a_script_in_this_session_and_its_sockets_stay_open() {
-    let test = quiet();
-    std::fs::write(
-        test.dir().join("server.sock"),
-        "# a listener for the caller\nsocket tcp as srv\nbind srv :0\nlisten srv\n",
-    )
-    .expect("write server.sock");
-    test.script(
+    quiet()
+        .file(
+            "server.sock",
+            "# a listener for the caller\nsocket tcp as srv\nbind srv :0\nlisten srv\n",
+        )
+        .script(
         "source server.sock\nexpect output \"ran 3 commands from server.sock\"\nexpect open 3\nexpect state srv LISTEN\n\
          socket tcp as c\nconnect c $srv\naccept srv as k\nexpect fd k 5\n",
     )
@@ -1416,13 +1395,12 @@ fn source_runs_a_script_in_this_session_and_its_sockets_stay_open() {
 #[test]
 fn a_failing_sourced_script_reports_where_it_failed_and_its_sockets_stay() {
     let port = closed_port();
-    let test = quiet();
-    std::fs::write(
-        test.dir().join("bad.sock"),
-        format!("socket tcp as x\nconnect x 127.0.0.1:{port}\nsocket tcp as never\n"),
-    )
-    .expect("write bad.sock");
-    test.script("source bad.sock\nexpect open 3\n")
+    quiet()
+        .file(
+            "bad.sock",
+            format!("socket tcp as x\nconnect x 127.0.0.1:{port}\nsocket tcp as never\n"),
+        )
+        .script("source bad.sock\nexpect open 3\n")
         .status(1)
         .stdout_lacks("socket tcp as never")
         .stderr_contains("bad.sock:2: ECONNREFUSED")
@@ -1439,11 +1417,7 @@ fn a_script_sourcing_itself_stops_with_a_clear_error() {
         .status(1)
         .stderr_contains("is one sourcing itself?")
         .run();
-    assert!(
-        output.elapsed < Duration::from_secs(10),
-        "took {:?}",
-        output.elapsed
-    );
+    output.assert_took_less_than(Duration::from_secs(10), "the loop is caught at once");
 }
 
 #[test]
@@ -1502,9 +1476,9 @@ fn a_failing_shell_command_reports_its_status() {
 
 #[test]
 fn expect_checks_follow_the_new_commands() {
-    let test = quiet();
-    std::fs::write(test.dir().join("one.sock"), "socket udp as lone\n").expect("write one.sock");
-    test.arg("--allow-shell")
+    quiet()
+        .file("one.sock", "socket udp as lone\n")
+        .arg("--allow-shell")
         .script(
             "socketpair unix dgram as a b\nexpect state a CONNECTED\nexpect fd b 4\n\
              send a \"d\\0\"\nrecvfrom b\nexpect data \"d\\0\"\n\

@@ -5,7 +5,7 @@ use std::io::{Read, Write};
 use std::thread;
 use std::time::Duration;
 
-use crate::support::{accept_within, listener, unique_name, Test, PAIR};
+use crate::support::{std_peer, unique_name, Test, PAIR};
 
 /// Runs `PAIR` followed by `rest`, with the panel off.
 fn pair_then(rest: &str) -> Test {
@@ -50,9 +50,7 @@ fn expect_state_names_unix_and_udp_states_as_the_panel_shows_them() {
 
 #[test]
 fn expect_state_waits_for_close_wait_when_the_peer_closes_later() {
-    let (listener, port) = listener();
-    let peer = thread::spawn(move || {
-        let mut stream = accept_within(&listener, Duration::from_secs(10));
+    let peer = std_peer(|mut stream| {
         let mut go = [0u8; 2];
         stream.read_exact(&mut go).expect("read go");
         // Close well after sockplay has moved on to its check, so the check has to wait for it.
@@ -62,11 +60,12 @@ fn expect_state_waits_for_close_wait_when_the_peer_closes_later() {
     Test::new()
         .args(["--panel", "off"])
         .script(format!(
-            "socket tcp as c\nconnect c 127.0.0.1:{port}\nsend c go\nexpect state c CLOSE_WAIT\nrecv c\nexpect eof\n"
+            "socket tcp as c\nconnect c 127.0.0.1:{}\nsend c go\nexpect state c CLOSE_WAIT\nrecv c\nexpect eof\n",
+            peer.port
         ))
         .stdout_contains("✓ fd 3 is CLOSE_WAIT")
         .run();
-    peer.join().expect("peer thread");
+    peer.join();
 }
 
 #[test]
@@ -78,10 +77,9 @@ fn expect_state_fails_after_the_timeout_naming_the_state_it_saw() {
         .stderr_contains("test.sock:3: expected fd 3 in state LISTEN, got CLOSE")
         .stdout_lacks("fileno(s)")
         .run();
-    assert!(
-        output.elapsed >= Duration::from_millis(300),
-        "the check waited its timeout before failing\n{}",
-        output.report()
+    output.assert_took_at_least(
+        Duration::from_millis(300),
+        "the check waited its timeout before failing",
     );
 }
 
@@ -320,9 +318,7 @@ fn a_failure_on_the_last_line_still_exits_1() {
 #[test]
 fn expect_state_fails_while_the_peer_keeps_the_connection_open() {
     // The peer keeps the connection open: CLOSE_WAIT never comes and the check must fail.
-    let (listener, port) = listener();
-    let peer = thread::spawn(move || {
-        let mut stream = accept_within(&listener, Duration::from_secs(10));
+    let peer = std_peer(|mut stream| {
         stream.write_all(b"still here").expect("write");
         let mut rest = Vec::new();
         // Holds the connection until sockplay exits.
@@ -331,10 +327,11 @@ fn expect_state_fails_while_the_peer_keeps_the_connection_open() {
     Test::new()
         .args(["--panel", "off"])
         .script(format!(
-            "socket tcp as c\nset timeout 0.3\nconnect c 127.0.0.1:{port}\nexpect state c CLOSE_WAIT\n"
+            "socket tcp as c\nset timeout 0.3\nconnect c 127.0.0.1:{}\nexpect state c CLOSE_WAIT\n",
+            peer.port
         ))
         .status(1)
         .stderr_contains("test.sock:4: expected fd 3 in state CLOSE_WAIT, got ESTABLISHED")
         .run();
-    peer.join().expect("peer thread");
+    peer.join();
 }

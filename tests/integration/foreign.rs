@@ -3,13 +3,10 @@
 //! reach the terminal raw.
 
 use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::os::linux::net::SocketAddrExt;
 use std::os::unix::net::{SocketAddr, UnixListener};
-use std::thread;
-use std::time::Duration;
 
-use crate::support::{accept_within, listener, port_after, unique_name, Test};
+use crate::support::{port_after, std_client, std_peer, unique_name, Test};
 
 const RESPONSE: &[u8] =
     b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello";
@@ -46,10 +43,7 @@ fn a_std_client_fetches_a_page_a_script_serves_by_hand() {
         &sockplay.wait_for_line("now waits for connections on"),
         "connections on",
     );
-    let mut client = TcpStream::connect(("127.0.0.1", port)).expect("connect to sockplay");
-    client
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .expect("read timeout");
+    let mut client = std_client(port);
     client
         .write_all(b"GET /hello HTTP/1.1\r\nHost: localhost\r\n\r\n")
         .expect("send the request");
@@ -73,9 +67,7 @@ fn a_std_client_fetches_a_page_a_script_serves_by_hand() {
 
 #[test]
 fn a_std_server_receives_exactly_the_request_a_script_sends() {
-    let (listener, port) = listener();
-    let server = thread::spawn(move || {
-        let mut stream = accept_within(&listener, Duration::from_secs(10));
+    let server = std_peer(|mut stream| {
         let mut request = Vec::new();
         let mut buf = [0u8; 1024];
         while !request.ends_with(b"\r\n\r\n") {
@@ -89,14 +81,15 @@ fn a_std_server_receives_exactly_the_request_a_script_sends() {
     Test::new()
         .args(["--panel", "off"])
         .script(format!(
-            "socket tcp as browser\nconnect browser 127.0.0.1:{port}\n\
+            "socket tcp as browser\nconnect browser 127.0.0.1:{}\n\
              send browser \"GET / HTTP/1.1\\r\\nHost: localhost\\r\\nX-Bytes: \\x01\\xfe\\r\\n\\r\\n\"\n\
              expect state browser CLOSE_WAIT\nrecv browser\nexpect data \"{}\"\nrecv browser\nexpect eof\n",
+            server.port,
             "HTTP/1.1 200 OK\\r\\nContent-Type: text/plain\\r\\nContent-Length: 5\\r\\nConnection: close\\r\\n\\r\\nhello"
         ))
         .stdout_contains("\"HTTP/1.1 200 OK\\r\\n")
         .run();
-    let request = server.join().expect("server thread");
+    let request = server.join();
     assert_eq!(
         request,
         b"GET / HTTP/1.1\r\nHost: localhost\r\nX-Bytes: \x01\xfe\r\n\r\n"
@@ -105,18 +98,17 @@ fn a_std_server_receives_exactly_the_request_a_script_sends() {
 
 /// Runs sockplay with `flags` against a peer that sends `HOSTILE` and closes.
 fn hostile_peer_run(flags: &[&str]) -> crate::support::Output {
-    let (listener, port) = listener();
-    let peer = thread::spawn(move || {
-        let mut stream = accept_within(&listener, Duration::from_secs(10));
+    let peer = std_peer(|mut stream| {
         stream.write_all(HOSTILE).expect("send hostile bytes");
     });
     let output = Test::new()
         .args(flags)
         .script(format!(
-            "socket tcp as c\nconnect c 127.0.0.1:{port}\nexpect state c CLOSE_WAIT\nrecv c\nfds\n"
+            "socket tcp as c\nconnect c 127.0.0.1:{}\nexpect state c CLOSE_WAIT\nrecv c\nfds\n",
+            peer.port
         ))
         .run();
-    peer.join().expect("peer thread");
+    peer.join();
     output
 }
 

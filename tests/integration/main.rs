@@ -1,5 +1,6 @@
 //! sockplay's integration tests: the real binary, real kernel sockets, real peers. One module per
-//! feature; `support` holds the `Test` builder they all use.
+//! feature; `support` holds the `Test` builder they all use, `transcript` makes output comparable
+//! across runs, and `golden` holds every example script to its committed transcript.
 
 mod api;
 mod checks;
@@ -7,6 +8,8 @@ mod commands;
 mod escapes;
 mod foreign;
 mod fuzz_regressions;
+mod golden;
+mod hangs;
 mod hostile_files;
 mod json;
 mod malformed;
@@ -17,6 +20,8 @@ pub(crate) mod pty;
 mod random_lines;
 mod replay;
 mod robustness;
+mod round_trip;
 mod ss;
 mod support;
+mod transcript;
 mod tutorials;

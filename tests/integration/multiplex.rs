@@ -168,7 +168,8 @@ fn ctrl_c_cuts_a_long_wait_with_eintr() {
             &["--panel", "off", "-c", &format!("{LISTENER}; {wait}")],
             Some(Duration::from_secs(1)),
         );
-        run.assert_exit(1)
+        // Ctrl-C ends a replay: 128 + SIGINT.
+        run.assert_exit(130)
             .assert_stdout("= -1 EINTR")
             .assert_stderr("EINTR: interrupted by Ctrl-C");
         assert!(

@@ -64,48 +64,10 @@ impl Repl {
     }
 
     /// Starts `sockplay ARGS…` on a fresh pty of the given size.
-    fn spawn_with(columns: u16, rows: u16, args: &[&str]) -> Repl {
+    pub(crate) fn spawn_with(columns: u16, rows: u16, args: &[&str]) -> Repl {
         let state = tempfile::tempdir().expect("temporary directory");
         let (master, slave) = open_pty(columns, rows);
-        let mut command = Command::new(env!("CARGO_BIN_EXE_sockplay"));
-        command
-            .args(args)
-            .env("HOME", state.path())
-            .env("XDG_STATE_HOME", state.path())
-            .env("TERM", "xterm")
-            .env("NO_COLOR", "1")
-            .env_remove("COLUMNS")
-            .env_remove("LINES")
-            .stdin(Stdio::from(slave.try_clone().expect("dup the pty")))
-            .stdout(Stdio::from(slave.try_clone().expect("dup the pty")))
-            .stderr(Stdio::from(slave));
-        // SAFETY: between fork and exec the closure only makes async-signal-safe system calls and
-        // allocates nothing.
-        unsafe {
-            command.pre_exec(|| {
-                // A session of its own with the pty (now fd 0) as controlling terminal, so Ctrl-C
-                // becomes SIGINT for sockplay, as in a terminal emulator.
-                if libc::setsid() < 0 || libc::ioctl(0, libc::TIOCSCTTY, 0) < 0 {
-                    return Err(std::io::Error::last_os_error());
-                }
-                // Whatever the test runner left open without close-on-exec stays out of the child.
-                if libc::syscall(
-                    libc::SYS_close_range,
-                    3,
-                    libc::c_uint::MAX,
-                    libc::CLOSE_RANGE_CLOEXEC,
-                ) < 0
-                {
-                    for fd in 3..1024 {
-                        libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC);
-                    }
-                }
-                Ok(())
-            });
-        }
-        let child = command.spawn().expect("start sockplay");
-        // `command` holds the last copies of the slave side: drop them, or EOF never comes.
-        drop(command);
+        let child = spawn_on_pty(slave, state.path(), args);
         let reader = File::from(master.try_clone().expect("dup the pty master"));
         let writer = File::from(master);
         let term = rexpect::spawn_stream(reader, writer, Some(EXPECT_TIMEOUT_MS));
@@ -172,7 +134,7 @@ impl Repl {
     }
 
     /// Waits at most `limit` for sockplay to exit.
-    fn exit_status(&mut self, limit: Duration) -> ExitStatus {
+    pub(crate) fn exit_status(&mut self, limit: Duration) -> ExitStatus {
         let deadline = Instant::now() + limit;
         loop {
             if let Some(status) = self.child.try_wait().expect("waitpid") {
@@ -204,6 +166,51 @@ impl Drop for Repl {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Starts `sockplay ARGS…` with the pty's `slave` side as its controlling terminal and 0, 1, 2,
+/// its history under `state`.
+fn spawn_on_pty(slave: OwnedFd, state: &std::path::Path, args: &[&str]) -> Child {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_sockplay"));
+    command
+        .args(args)
+        .env("HOME", state)
+        .env("XDG_STATE_HOME", state)
+        .env("TERM", "xterm")
+        .env("NO_COLOR", "1")
+        .env_remove("COLUMNS")
+        .env_remove("LINES")
+        .stdin(Stdio::from(slave.try_clone().expect("dup the pty")))
+        .stdout(Stdio::from(slave.try_clone().expect("dup the pty")))
+        .stderr(Stdio::from(slave));
+    // SAFETY: between fork and exec the closure only makes async-signal-safe system calls and
+    // allocates nothing.
+    unsafe {
+        command.pre_exec(|| {
+            // A session of its own with the pty (now fd 0) as controlling terminal, so Ctrl-C
+            // becomes SIGINT for sockplay, as in a terminal emulator.
+            if libc::setsid() < 0 || libc::ioctl(0, libc::TIOCSCTTY, 0) < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            // Whatever the test runner left open without close-on-exec stays out of the child.
+            if libc::syscall(
+                libc::SYS_close_range,
+                3,
+                libc::c_uint::MAX,
+                libc::CLOSE_RANGE_CLOEXEC,
+            ) < 0
+            {
+                for fd in 3..1024 {
+                    libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC);
+                }
+            }
+            Ok(())
+        });
+    }
+    let child = command.spawn().expect("start sockplay");
+    // `command` holds the last copies of the slave side: drop them, or EOF never comes.
+    drop(command);
+    child
 }
 
 /// A new pty pair, both ends close-on-exec, with a window size set.
@@ -421,7 +428,7 @@ fn decoded(read: &str) -> String {
 
 /// The lines a terminal would show for raw output: escape sequences removed, and a carriage return
 /// starting over (the line editor redraws the line that way as keys arrive).
-fn screen_lines(raw: &str) -> Vec<String> {
+pub(crate) fn screen_lines(raw: &str) -> Vec<String> {
     let mut text = String::new();
     let mut chars = raw.chars().peekable();
     while let Some(c) = chars.next() {
@@ -521,4 +528,144 @@ fn a_tutorial_walked_at_a_terminal_runs_the_suggestion_on_enter_and_hints_on_a_w
     repl.enter("quit");
     let status = repl.exit_status(Duration::from_secs(5));
     assert!(status.success(), "quit leaves with status 0: {status:?}");
+}
+
+#[test]
+fn tab_after_a_non_ascii_blank_does_not_panic() {
+    let mut repl = Repl::start();
+    repl.type_keys("send\u{a0}x\t");
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(
+        matches!(repl.child.try_wait(), Ok(None)),
+        "sockplay ended on Tab after U+00A0"
+    );
+    // The line is still being edited: wipe it and go on.
+    repl.control('u');
+    repl.run("socket tcp", ") = 3");
+}
+
+#[test]
+fn four_hundred_window_resizes_during_a_command_do_not_wedge_the_prompt() {
+    let mut repl = Repl::start();
+    repl.enter("sleep 3000");
+    repl.expect("\n");
+    let pid = nix::unistd::Pid::from_raw(i32::try_from(repl.child.id()).expect("pid"));
+    // Each resize makes the line editor's handler write a byte to its pipe, which nobody reads
+    // while the command runs; a handler that blocked on the full pipe would hang sockplay for good.
+    // Spaced out, so the kernel does not merge them into one pending signal.
+    for _ in 0..400 {
+        nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGWINCH).expect("kill -WINCH");
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    let sent = Instant::now();
+    repl.expect("slept 3000 ms");
+    repl.expect(PROMPT);
+    assert!(
+        sent.elapsed() < Duration::from_secs(6),
+        "the prompt came back {:?} after the resizes",
+        sent.elapsed()
+    );
+    repl.run("socket tcp", ") = 3");
+}
+
+/// Reads the pty `master` until `needle` appears after `from` in everything read so far; returns
+/// the position just past it.
+fn read_pty_until(master: &mut File, seen: &mut Vec<u8>, from: usize, needle: &str) -> usize {
+    use std::io::Read;
+    let deadline = Instant::now() + Duration::from_millis(EXPECT_TIMEOUT_MS);
+    loop {
+        if let Some(at) = seen[from..]
+            .windows(needle.len())
+            .position(|w| w == needle.as_bytes())
+        {
+            return from + at + needle.len();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no {needle:?} on the screen: {:?}",
+            String::from_utf8_lossy(seen)
+        );
+        let mut poll_fd = libc::pollfd {
+            fd: master.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        // SAFETY: one pollfd, valid for the call.
+        if unsafe { libc::poll(&mut poll_fd, 1, 100) } == 1 {
+            let mut chunk = [0u8; 4096];
+            match master.read(&mut chunk) {
+                Ok(n) if n > 0 => seen.extend_from_slice(&chunk[..n]),
+                _ => panic!("the terminal closed: {:?}", String::from_utf8_lossy(seen)),
+            }
+        }
+    }
+}
+
+#[test]
+fn closing_the_terminal_ends_sockplay_with_129_and_removes_its_socket_files() {
+    use std::io::Write;
+    let state = tempfile::tempdir().expect("temporary directory");
+    let path = state.path().join("hangup.sock");
+    let (master, slave) = open_pty(COLUMNS, ROWS);
+    // The terminal is driven by hand here: rexpect's reader thread would keep it open.
+    let mut child = spawn_on_pty(slave, state.path(), &[]);
+    let mut master = File::from(master);
+    let mut seen = Vec::new();
+    let mut at = read_pty_until(&mut master, &mut seen, 0, PROMPT);
+    for (line, needle) in [
+        ("socket unix stream as s".to_string(), ") = 3"),
+        (format!("bind s {}", path.display()), "bind(3, "),
+    ] {
+        master
+            .write_all(format!("{line}\r").as_bytes())
+            .expect("type a line");
+        at = read_pty_until(&mut master, &mut seen, at, needle);
+        at = read_pty_until(&mut master, &mut seen, at, PROMPT);
+    }
+    assert!(path.exists(), "bind made no socket file");
+    // The window closes: the last fd of the terminal's master side goes.
+    drop(master);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("waitpid") {
+            break status;
+        }
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("sockplay outlived its terminal by 5 s");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(status.code(), Some(129), "{status:?}");
+    assert!(!path.exists(), "the socket file outlived sockplay");
+}
+
+#[test]
+fn sigterm_at_the_prompt_ends_sockplay_with_143_and_removes_its_socket_files() {
+    let mut repl = Repl::start();
+    let path = repl.state.path().join("term.sock");
+    repl.run("socket unix stream as s", ") = 3");
+    repl.run(&format!("bind s {}", path.display()), "bind(3, ");
+    assert!(path.exists(), "bind made no socket file");
+    let pid = nix::unistd::Pid::from_raw(i32::try_from(repl.child.id()).expect("pid"));
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).expect("kill -TERM");
+    let status = repl.exit_status(Duration::from_secs(5));
+    assert_eq!(status.code(), Some(143), "{status:?}");
+    assert!(!path.exists(), "the socket file outlived sockplay");
+}
+
+#[test]
+fn sigterm_during_a_command_at_the_prompt_ends_sockplay_with_143() {
+    let mut repl = Repl::start();
+    repl.listener();
+    repl.run("set timeout 60", "timeout is 60 s");
+    repl.enter("accept srv");
+    repl.expect("\n");
+    std::thread::sleep(Duration::from_millis(300));
+    let pid = nix::unistd::Pid::from_raw(i32::try_from(repl.child.id()).expect("pid"));
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).expect("kill -TERM");
+    repl.expect("interrupted by SIGTERM");
+    let status = repl.exit_status(Duration::from_secs(5));
+    assert_eq!(status.code(), Some(143), "{status:?}");
 }

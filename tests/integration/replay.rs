@@ -89,8 +89,12 @@ fn a_script_with_windows_line_endings_replays() {
     Test::new()
         .args(["--panel", "off"])
         .script("socket tcp as srv\r\nfileno srv\r\n")
-        .stdout_contains("fileno(srv) = 3")
-        .stdout_lacks("\r")
+        .stdout_is(
+            "sockplay> socket tcp as srv\n\
+             socket(AF_INET, SOCK_STREAM, IPPROTO_TCP) = 3\n\
+             sockplay> fileno srv\n\
+             fileno(srv) = 3\n",
+        )
         .run();
 }
 
@@ -99,8 +103,14 @@ fn command_names_and_keywords_are_case_insensitive() {
     Test::new()
         .args(["--panel", "off"])
         .script("SOCKET INET STREAM AS srv\nFileNo srv\nEXPECT STATE srv close\n")
-        .stdout_contains("socket(AF_INET, SOCK_STREAM, IPPROTO_TCP) = 3")
-        .stdout_contains("fileno(srv) = 3")
+        .stdout_is(
+            "sockplay> SOCKET INET STREAM AS srv\n\
+             socket(AF_INET, SOCK_STREAM, IPPROTO_TCP) = 3\n\
+             sockplay> FileNo srv\n\
+             fileno(srv) = 3\n\
+             sockplay> EXPECT STATE srv close\n\
+             ✓ fd 3 is CLOSE\n",
+        )
         .run();
 }
 
@@ -109,9 +119,12 @@ fn dash_replays_commands_from_stdin() {
     Test::new()
         .args(["--panel", "off", "-"])
         .stdin("socket tcp as srv\nfileno srv\n")
-        .stdout_contains("sockplay> socket tcp as srv")
-        .stdout_contains("socket(AF_INET, SOCK_STREAM, IPPROTO_TCP) = 3")
-        .stdout_contains("fileno(srv) = 3")
+        .stdout_is(
+            "sockplay> socket tcp as srv\n\
+             socket(AF_INET, SOCK_STREAM, IPPROTO_TCP) = 3\n\
+             sockplay> fileno srv\n\
+             fileno(srv) = 3\n",
+        )
         .run();
 }
 
@@ -120,8 +133,12 @@ fn piped_stdin_without_arguments_replays_like_a_script() {
     Test::new()
         .args(["--panel", "off"])
         .stdin("socket tcp as srv\nfileno srv\n")
-        .stdout_contains("sockplay> socket tcp as srv")
-        .stdout_contains("fileno(srv) = 3")
+        .stdout_is(
+            "sockplay> socket tcp as srv\n\
+             socket(AF_INET, SOCK_STREAM, IPPROTO_TCP) = 3\n\
+             sockplay> fileno srv\n\
+             fileno(srv) = 3\n",
+        )
         .run();
 }
 
@@ -131,7 +148,7 @@ fn stdin_replay_names_its_errors_stdin() {
         .args(["--panel", "off"])
         .stdin("socket tcp\nclose 99\n")
         .status(1)
-        .stderr_contains("<stdin>:2: EBADF")
+        .stderr_is("<stdin>:2: EBADF: fd 99 is not open\n")
         .run();
 }
 
@@ -155,9 +172,14 @@ fn dash_c_runs_commands_separated_by_semicolons() {
             "-c",
             "socket tcp as a; socket tcp as b ;; fileno b",
         ])
-        .stdout_contains("socket(AF_INET, SOCK_STREAM, IPPROTO_TCP) = 3")
-        .stdout_contains("socket(AF_INET, SOCK_STREAM, IPPROTO_TCP) = 4")
-        .stdout_contains("fileno(b) = 4")
+        .stdout_is(
+            "sockplay> socket tcp as a\n\
+             socket(AF_INET, SOCK_STREAM, IPPROTO_TCP) = 3\n\
+             sockplay> socket tcp as b\n\
+             socket(AF_INET, SOCK_STREAM, IPPROTO_TCP) = 4\n\
+             sockplay> fileno b\n\
+             fileno(b) = 4\n",
+        )
         .run();
 }
 
@@ -171,8 +193,31 @@ fn dash_c_does_not_split_on_a_semicolon_inside_quotes() {
             "socket tcp as srv; bind srv :0; listen srv; socket tcp as cli; connect cli $srv; \
              accept srv as conn; send cli \"a;b\"; recv conn; expect data 'a;b'",
         ])
-        .stdout_contains("send(4, \"a;b\", 3, MSG_NOSIGNAL) = 3")
-        .stdout_contains("recv(5, 4096, 0) = 3  \"a;b\"")
+        .stdout_normalised_is(
+            "sockplay> socket tcp as srv\n\
+             socket(AF_INET, SOCK_STREAM, IPPROTO_TCP) = 3\n\
+             sockplay> bind srv :0\n\
+             bind(3, 127.0.0.1:0) = 0\n\
+             bound to 127.0.0.1:P1\n\
+             sockplay> listen srv\n\
+             listen(3, 128) = 0\n\
+             fd 3 now waits for connections on 127.0.0.1:P1; the kernel queues them until `accept`\n\
+             sockplay> socket tcp as cli\n\
+             socket(AF_INET, SOCK_STREAM, IPPROTO_TCP) = 4\n\
+             sockplay> connect cli $srv\n\
+             connect(4, 127.0.0.1:P1) = 0\n\
+             connected from 127.0.0.1:P2\n\
+             the kernel finished a handshake for fd 3 (srv): the connection waits in its accept queue (1 queued) until `accept`\n\
+             sockplay> accept srv as conn\n\
+             accept(3) = 5  peer 127.0.0.1:P2\n\
+             the connection left fd 3's queue and is now fd 5; fd 3 keeps listening\n\
+             sockplay> send cli \"a;b\"\n\
+             send(4, \"a;b\", 3, MSG_NOSIGNAL) = 3\n\
+             sockplay> recv conn\n\
+             recv(5, 4096, 0) = 3  \"a;b\"\n\
+             sockplay> expect data 'a;b'\n\
+             ✓ received \"a;b\"\n",
+        )
         .run();
 }
 
@@ -181,8 +226,14 @@ fn dash_c_errors_name_the_command_by_its_position() {
     Test::new()
         .args(["--panel", "off", "-c", "socket tcp; close 99; fds"])
         .status(1)
-        .stderr_contains("-c:2: EBADF: fd 99 is not open")
-        .stdout_lacks("sockplay> fds")
+        .stderr_is("-c:2: EBADF: fd 99 is not open\n")
+        .stdout_is(
+            "sockplay> socket tcp\n\
+             socket(AF_INET, SOCK_STREAM, IPPROTO_TCP) = 3\n\
+             sockplay> close 99\n\
+             EBADF: fd 99 is not open\n\
+             hint: that fd is not open: see the panel or `fds` for the open ones\n",
+        )
         .run();
 }
 
@@ -205,6 +256,11 @@ fn dash_c_echoes_each_command_as_it_was_typed() {
             "-c",
             "socket tcp as c; expect output \"= 3\"",
         ])
-        .stdout_contains("sockplay> expect output \"= 3\"")
+        .stdout_is(
+            "sockplay> socket tcp as c\n\
+             socket(AF_INET, SOCK_STREAM, IPPROTO_TCP) = 3\n\
+             sockplay> expect output \"= 3\"\n\
+             ✓ the output contains \"= 3\"\n",
+        )
         .run();
 }

@@ -446,6 +446,7 @@ fn ss_fails_with_emfile_when_the_fd_table_is_full() {
     }
 
     use sockplay::engine::{Engine, View};
+    use sockplay::fdtable::{Observed, Observer};
     use sockplay::lang::{Command as SockCommand, SsFilter};
     use sockplay::session::Settings;
 
@@ -457,8 +458,11 @@ fn ss_fails_with_emfile_when_the_fd_table_is_full() {
         allow_shell: false,
         prompt: false,
     };
+    // An observer without a sock_diag socket of its own: `ss` must open one, and cannot.
+    let observer = Observer::new(Observed::ThisProcess);
     let mut engine = Engine::start_with(
         std::path::Path::new(env!("CARGO_BIN_EXE_sockplay")),
+        observer,
         Settings::default(),
         view,
     )

@@ -1,6 +1,9 @@
 //! The `Test` builder: runs the real `sockplay` binary with arguments, an optional script file and
 //! stdin, under a hard time limit, and checks stdout, stderr and the exit status together, printing
-//! all three when anything does not match. Also small helpers for the std::net peers of the tests.
+//! all three when anything does not match (a line diff for the exact ones). Also what many tests
+//! share: files in the run's directory ([`Test::file`]), bounds on how long a run took
+//! ([`Output::assert_took_less_than`]), std::net peers and clients ([`std_peer`], [`std_client`]),
+//! and the common scripts and JSON lookups.
 
 use std::ffi::OsString;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -14,6 +17,8 @@ use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
 use tempfile::TempDir;
+
+use crate::transcript::{line_diff, Normaliser};
 
 /// The longest any one sockplay run may take before the test kills it and fails.
 const DEFAULT_TIME_LIMIT: Duration = Duration::from_secs(20);
@@ -36,6 +41,7 @@ pub struct Test {
     stderr_contains: Vec<String>,
     stderr_lacks: Vec<String>,
     stdout_is: Option<String>,
+    stdout_normalised_is: Option<String>,
     stderr_is: Option<String>,
 }
 
@@ -57,6 +63,26 @@ impl Output {
     /// stdout, stderr and the status, for assertion messages.
     pub fn report(&self) -> String {
         report(&self.status, &self.stdout, &self.stderr)
+    }
+
+    /// Fails the test, saying `why` and showing the run, unless the run ended within `limit`.
+    pub fn assert_took_less_than(&self, limit: Duration, why: &str) {
+        assert!(
+            self.elapsed < limit,
+            "{why}: took {:?}, limit {limit:?}\n{}",
+            self.elapsed,
+            self.report()
+        );
+    }
+
+    /// Fails the test, saying `why` and showing the run, unless the run lasted `least` or more.
+    pub fn assert_took_at_least(&self, least: Duration, why: &str) {
+        assert!(
+            self.elapsed >= least,
+            "{why}: took {:?}, at least {least:?} expected\n{}",
+            self.elapsed,
+            self.report()
+        );
     }
 
     /// The JSON records of a `--json` run: every stdout line must parse as one object.
@@ -99,6 +125,7 @@ impl Test {
             stderr_contains: Vec::new(),
             stderr_lacks: Vec::new(),
             stdout_is: None,
+            stdout_normalised_is: None,
             stderr_is: None,
         }
     }
@@ -115,6 +142,14 @@ impl Test {
 
     pub fn args<I: Into<OsString>>(mut self, args: impl IntoIterator<Item = I>) -> Test {
         self.args.extend(args.into_iter().map(Into::into));
+        self
+    }
+
+    /// Writes `contents` to the file `name` in the run's directory now: a script to `source`, a
+    /// file in the way of a bind.
+    pub fn file(self, name: &str, contents: impl AsRef<[u8]>) -> Test {
+        let path = self.dir.path().join(name);
+        std::fs::write(&path, contents).unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
         self
     }
 
@@ -172,6 +207,15 @@ impl Test {
     pub fn stdout_is(self, text: impl Into<String>) -> Test {
         Test {
             stdout_is: Some(text.into()),
+            ..self
+        }
+    }
+
+    /// stdout must be exactly `text` once the kernel's numbers (ports, inodes) are replaced by
+    /// stand-ins and tables laid out again: see [`crate::transcript::Normaliser`].
+    pub fn stdout_normalised_is(self, text: impl Into<String>) -> Test {
+        Test {
+            stdout_normalised_is: Some(text.into()),
             ..self
         }
     }
@@ -322,9 +366,22 @@ impl Running {
         }
     }
 
-    /// The pid of sockplay (its front end).
-    pub fn pid(&self) -> u32 {
-        self.child.as_ref().map_or(0, Child::id)
+    /// The process id of the running sockplay.
+    pub fn pid(&self) -> i32 {
+        let child = self.child.as_ref().expect("still running");
+        i32::try_from(child.id()).expect("pid")
+    }
+
+    /// The process id of `main`, the playground's first process: sockplay's first child.
+    pub fn main_pid(&self) -> i32 {
+        let front = self.pid();
+        let children = std::fs::read_to_string(format!("/proc/{front}/task/{front}/children"))
+            .expect("sockplay's children");
+        children
+            .split_whitespace()
+            .next()
+            .and_then(|pid| pid.parse().ok())
+            .expect("main, sockplay's first child")
     }
 
     /// Sends `signal` to sockplay and waits for it to end.
@@ -422,13 +479,25 @@ impl Running {
             }
         }
         if let Some(want) = &test.stdout_is {
-            if output.stdout != *want {
-                problems.push(format!("stdout should be exactly {want:?}"));
+            if let Some(diff) = line_diff(want, &output.stdout) {
+                problems.push(format!(
+                    "stdout should be exactly {want:?} (- expected, + printed):\n{diff}"
+                ));
+            }
+        }
+        if let Some(want) = &test.stdout_normalised_is {
+            let normalised = Normaliser::new().normalise(&output.stdout);
+            if let Some(diff) = line_diff(want, &normalised) {
+                problems.push(format!(
+                    "normalised stdout should be exactly {want:?} (- expected, + printed):\n{diff}"
+                ));
             }
         }
         if let Some(want) = &test.stderr_is {
-            if output.stderr != *want {
-                problems.push(format!("stderr should be exactly {want:?}"));
+            if let Some(diff) = line_diff(want, &output.stderr) {
+                problems.push(format!(
+                    "stderr should be exactly {want:?} (- expected, + printed):\n{diff}"
+                ));
             }
         }
         assert!(
@@ -494,6 +563,44 @@ pub fn listener() -> (TcpListener, u16) {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
     let port = listener.local_addr().expect("local address").port();
     (listener, port)
+}
+
+/// How long a std::net peer waits for sockplay to connect, and a std::net client for data.
+pub const PEER_WAIT: Duration = Duration::from_secs(10);
+
+/// A std::net server for one connection on 127.0.0.1: a thread that accepts it (failing the
+/// test if none comes within [`PEER_WAIT`]) and runs the test's `serve` on it.
+#[derive(Debug)]
+pub struct StdPeer<T> {
+    /// Where the peer listens.
+    pub port: u16,
+    thread: JoinHandle<T>,
+}
+
+impl<T> StdPeer<T> {
+    /// Waits for `serve` to return and gives its result; fails the test if it panicked.
+    pub fn join(self) -> T {
+        self.thread.join().expect("the std peer's thread")
+    }
+}
+
+/// Starts a [`StdPeer`] that runs `serve` on the one connection it accepts.
+pub fn std_peer<T: Send + 'static>(
+    serve: impl FnOnce(TcpStream) -> T + Send + 'static,
+) -> StdPeer<T> {
+    let (listener, port) = listener();
+    let thread = thread::spawn(move || serve(accept_within(&listener, PEER_WAIT)));
+    StdPeer { port, thread }
+}
+
+/// A std::net client connected to sockplay's listener on 127.0.0.1:`port`, whose reads give up
+/// after [`PEER_WAIT`].
+pub fn std_client(port: u16) -> TcpStream {
+    let client = TcpStream::connect(("127.0.0.1", port)).expect("connect to sockplay");
+    client
+        .set_read_timeout(Some(PEER_WAIT))
+        .expect("read timeout");
+    client
 }
 
 /// Accepts one connection, failing the test if none comes within `limit`.

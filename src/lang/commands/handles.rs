@@ -1,0 +1,364 @@
+//! The fd behind the handle, options and fd passing: fileno, detach, close, the socket options,
+//! the socket's addresses, nonblock, dup, makefile, sendfd and recvfd, each defined once (its help,
+//! its argument grammar and its Python line).
+
+use super::prelude::*;
+use crate::lang::sockopt::parse_opt_value;
+use crate::lang::OptValue;
+use crate::net::{words, Words};
+
+/// `on` or `off`, as `nonblock` takes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Switch {
+    On,
+    Off,
+}
+
+words!(Switch {
+    "on" => Switch::On,
+    "off" => Switch::Off,
+});
+
+pub static FILENO: CommandSpec = CommandSpec {
+    name: "fileno",
+    aliases: &[],
+    group: Group::Handles,
+    usage: "fileno SOCK",
+    summary: "show the fd number behind a socket handle",
+    details: "\
+A socket object is a thin handle around a file descriptor; fileno returns that number. It is what
+select, poll and epoll watch, and what shows in the panel's FD column. No syscall is made.
+Example:  fileno srv      (Python: srv.fileno())",
+    args: &[Arg::Sock],
+    runs_in: RunsIn::Session,
+    panel: Panel::Hidden,
+    parse: |args| {
+        Ok(Command::Fileno {
+            sock: args.expect_sock()?,
+        })
+    },
+    python: |command| match command {
+        Command::Fileno { sock } => Some(format!("{}.fileno()", var(sock))),
+        _ => None,
+    },
+};
+
+pub static DETACH: CommandSpec = CommandSpec {
+    name: "detach",
+    aliases: &[],
+    group: Group::Handles,
+    usage: "detach SOCK",
+    summary: "let the handle go of its fd: the fd stays open, owned by nobody",
+    details: "\
+detach ends the handle without closing the fd, as Python's socket.detach() does: the number keeps
+referring to the open socket (the panel marks it detached) but the handle and its name are gone,
+so send and recv through it no longer work. Used to hand an fd to other code or another process.
+`close N` still closes the raw fd. No syscall is made.
+Example:  detach conn",
+    args: &[Arg::Sock],
+    runs_in: RunsIn::Session,
+    panel: Panel::Shown,
+    parse: |args| {
+        Ok(Command::Detach {
+            sock: args.expect_sock()?,
+        })
+    },
+    python: |command| match command {
+        Command::Detach { sock } => Some(format!("fd = {}.detach()", var(sock))),
+        _ => None,
+    },
+};
+
+pub static CLOSE: CommandSpec = CommandSpec {
+    name: "close",
+    aliases: &[],
+    group: Group::Handles,
+    usage: "close SOCK",
+    summary: "close the fd: TCP sends FIN and the number becomes free",
+    details: "\
+close(2) releases the fd. When it was the last fd for the socket, TCP starts an orderly shutdown
+(FIN): the peer reads EOF and moves to CLOSE_WAIT, and this side goes through FIN_WAIT to TIME_WAIT.
+The fd number becomes free and the next socket may reuse it. A closed listener resets the
+connections still waiting in its queue.
+Example:  close conn",
+    args: &[Arg::Sock],
+    runs_in: RunsIn::Session,
+    panel: Panel::Shown,
+    parse: |args| {
+        Ok(Command::Close {
+            sock: args.expect_sock()?,
+        })
+    },
+    python: |command| match command {
+        Command::Close { sock } => Some(format!("{}.close()", var(sock))),
+        _ => None,
+    },
+};
+
+pub static SETSOCKOPT: CommandSpec = CommandSpec {
+    name: "setsockopt",
+    aliases: &[],
+    group: Group::Handles,
+    usage: "setsockopt SOCK OPTION VALUE",
+    summary: "set a socket option by name (SO_REUSEADDR 1, SO_LINGER on:0, …)",
+    details: "\
+setsockopt(2) changes how the kernel treats the socket. Options by name: SO_REUSEADDR, SO_REUSEPORT,
+SO_KEEPALIVE, SO_RCVBUF, SO_SNDBUF, SO_RCVLOWAT, SO_BROADCAST, SO_LINGER (on:SECS or off),
+SO_OOBINLINE, TCP_NODELAY, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT, TCP_MAXSEG, TCP_QUICKACK,
+IPV6_V6ONLY. Flags take 1/0 or on/off.
+Errors: ENOPROTOOPT (the option does not apply to this socket), EINVAL.
+Example:  setsockopt srv SO_REUSEADDR 1      setsockopt c SO_LINGER on:0",
+    args: &[Arg::Sock, Arg::Option],
+    runs_in: RunsIn::Session,
+    panel: Panel::Shown,
+    parse: |args| {
+        let sock = args.expect_sock()?;
+        let option = args.expect_option()?;
+        let token = args.expect("VALUE")?;
+        let value = parse_opt_value(option, &token.text, token.column)?;
+        Ok(Command::SetSockOpt {
+            sock,
+            option,
+            value,
+        })
+    },
+    python: |command| match command {
+        Command::SetSockOpt {
+            sock,
+            option,
+            value,
+        } => {
+            let value = match value {
+                OptValue::Int(n) => n.to_string(),
+                OptValue::Linger(None) => "struct.pack(\"ii\", 0, 0)".to_string(),
+                OptValue::Linger(Some(secs)) => format!("struct.pack(\"ii\", 1, {secs})"),
+            };
+            Some(format!(
+                "{}.setsockopt(socket.{}, socket.{}, {value})",
+                var(sock),
+                option.level_name,
+                option.name
+            ))
+        }
+        _ => None,
+    },
+};
+
+pub static GETSOCKOPT: CommandSpec = CommandSpec {
+    name: "getsockopt",
+    aliases: &[],
+    group: Group::Handles,
+    usage: "getsockopt SOCK OPTION",
+    summary: "read a socket option by name, shown in human terms",
+    details: "\
+getsockopt(2) reads an option: the ones setsockopt takes, plus read-only SO_ERROR (the pending error,
+cleared by reading it), SO_TYPE, SO_DOMAIN and SO_ACCEPTCONN.
+Example:  getsockopt c SO_RCVBUF      getsockopt c SO_ERROR",
+    args: &[Arg::Sock, Arg::Option],
+    runs_in: RunsIn::Session,
+    panel: Panel::Hidden,
+    parse: |args| {
+        Ok(Command::GetSockOpt {
+            sock: args.expect_sock()?,
+            option: args.expect_option()?,
+        })
+    },
+    python: |command| match command {
+        Command::GetSockOpt { sock, option } => Some(format!(
+            "{}.getsockopt(socket.{}, socket.{})",
+            var(sock),
+            option.level_name,
+            option.name
+        )),
+        _ => None,
+    },
+};
+
+pub static GETSOCKNAME: CommandSpec = CommandSpec {
+    name: "getsockname",
+    aliases: &[],
+    group: Group::Handles,
+    usage: "getsockname SOCK",
+    summary: "the socket's own address",
+    details: "getsockname(2) returns the local address: the one bound, or the ephemeral port connect chose.",
+    args: &[Arg::Sock],
+    runs_in: RunsIn::Session,
+    panel: Panel::Hidden,
+    parse: |args| {
+        Ok(Command::GetSockName {
+            sock: args.expect_sock()?,
+        })
+    },
+    python: |command| match command {
+        Command::GetSockName { sock } => Some(format!("{}.getsockname()", var(sock))),
+        _ => None,
+    },
+};
+
+pub static GETPEERNAME: CommandSpec = CommandSpec {
+    name: "getpeername",
+    aliases: &[],
+    group: Group::Handles,
+    usage: "getpeername SOCK",
+    summary: "the address of the peer it is connected to",
+    details: "getpeername(2) returns the peer's address. Errors: ENOTCONN when not connected.",
+    args: &[Arg::Sock],
+    runs_in: RunsIn::Session,
+    panel: Panel::Hidden,
+    parse: |args| {
+        Ok(Command::GetPeerName {
+            sock: args.expect_sock()?,
+        })
+    },
+    python: |command| match command {
+        Command::GetPeerName { sock } => Some(format!("{}.getpeername()", var(sock))),
+        _ => None,
+    },
+};
+
+pub static NONBLOCK: CommandSpec = CommandSpec {
+    name: "nonblock",
+    aliases: &[],
+    group: Group::Handles,
+    usage: "nonblock SOCK on|off",
+    summary: "O_NONBLOCK: calls that would wait fail at once with EAGAIN",
+    details: "\
+Sets or clears O_NONBLOCK with fcntl(2). A non-blocking socket never waits: accept with an empty
+queue, recv with no data, or send on a full buffer fail at once with EAGAIN, and connect returns
+EINPROGRESS while the handshake goes on. Event loops (select, poll, epoll) use sockets this way.
+Example:  nonblock conn on",
+    args: &[Arg::Sock, Arg::Choice(Switch::WORDS)],
+    runs_in: RunsIn::Session,
+    panel: Panel::Shown,
+    parse: |args| {
+        let sock = args.expect_sock()?;
+        let on = args.expect_word::<Switch>("on or off")? == Switch::On;
+        Ok(Command::Nonblock { sock, on })
+    },
+    python: |command| match command {
+        Command::Nonblock { sock, on } => Some(format!(
+            "{}.setblocking({})",
+            var(sock),
+            if *on { "False" } else { "True" }
+        )),
+        _ => None,
+    },
+};
+
+pub static DUP: CommandSpec = CommandSpec {
+    name: "dup",
+    aliases: &[],
+    group: Group::Handles,
+    usage: "dup SOCK [as NAME]",
+    summary: "a second fd for the same socket (same inode in the panel)",
+    details: "\
+dup(2) makes a new fd that refers to the same open socket. Both numbers work; the socket itself
+closes only when the last fd for it is closed, so `close` on one of them sends no FIN.
+Example:  dup conn as conn2",
+    args: &[Arg::Sock],
+    runs_in: RunsIn::Session,
+    panel: Panel::Shown,
+    parse: |args| {
+        Ok(Command::Dup {
+            sock: args.expect_sock()?,
+            name: args.optional_name()?,
+        })
+    },
+    python: |command| match command {
+        Command::Dup { sock, name } => Some(format!(
+            "{} = {}.dup()",
+            new_var(name.as_deref()),
+            var(sock)
+        )),
+        _ => None,
+    },
+};
+
+pub static MAKEFILE: CommandSpec = CommandSpec {
+    name: "makefile",
+    aliases: &[],
+    group: Group::Handles,
+    usage: "makefile SOCK [as NAME]",
+    summary: "a buffered file-like wrapper over the socket's fd (no new fd)",
+    details: "\
+Like Python's socket.makefile('rwb'): a file object over the same fd, with its own buffers in this
+process. `readline NAME` pulls bytes from the socket into the read buffer and hands back one line;
+what was pulled but not returned stays buffered here, not in the kernel's RECV-Q. `write NAME DATA`
+only fills the write buffer; nothing reaches the socket until `flush NAME`.
+Example:  makefile conn as f",
+    args: &[Arg::Sock],
+    runs_in: RunsIn::Session,
+    panel: Panel::Shown,
+    parse: |args| {
+        Ok(Command::Makefile {
+            sock: args.expect_sock()?,
+            name: args.optional_name()?,
+        })
+    },
+    python: |command| match command {
+        Command::Makefile { sock, name } => Some(format!(
+            "{} = {}.makefile(\"rwb\")",
+            name.as_deref().unwrap_or("f"),
+            var(sock)
+        )),
+        _ => None,
+    },
+};
+
+pub static SENDFD: CommandSpec = CommandSpec {
+    name: "sendfd",
+    aliases: &[],
+    group: Group::Handles,
+    usage: "sendfd SOCK FD",
+    summary: "pass an open fd to the peer of a unix socket (SCM_RIGHTS)",
+    details: "\
+sendmsg(2) with an SCM_RIGHTS control message: the kernel gives the receiver its own fd for the
+same open file or socket. This is how a process hands a connection to another one.
+Example:  sendfd left conn",
+    args: &[Arg::Sock, Arg::Sock],
+    runs_in: RunsIn::Session,
+    panel: Panel::Shown,
+    parse: |args| {
+        Ok(Command::SendFd {
+            sock: args.expect_sock()?,
+            fd: args.expect_sock()?,
+        })
+    },
+    python: |command| match command {
+        Command::SendFd { sock, fd } => Some(format!(
+            "socket.send_fds({}, [b\"\\0\"], [{}.fileno()])",
+            var(sock),
+            var(fd)
+        )),
+        _ => None,
+    },
+};
+
+pub static RECVFD: CommandSpec = CommandSpec {
+    name: "recvfd",
+    aliases: &[],
+    group: Group::Handles,
+    usage: "recvfd SOCK [as NAME]",
+    summary: "receive an fd passed over a unix socket: it arrives under a new number",
+    details: "\
+recvmsg(2) taking an SCM_RIGHTS message: the passed socket arrives as a new fd (the lowest free
+number here), sharing the inode of the one sent.
+Example:  recvfd right as conn2",
+    args: &[Arg::Sock],
+    runs_in: RunsIn::Session,
+    panel: Panel::Shown,
+    parse: |args| {
+        Ok(Command::RecvFd {
+            sock: args.expect_sock()?,
+            name: args.optional_name()?,
+        })
+    },
+    python: |command| match command {
+        Command::RecvFd { sock, name } => Some(format!(
+            "msg, fds, flags, addr = socket.recv_fds({}, 1, 1); {} = socket.socket(fileno=fds[0])",
+            var(sock),
+            new_var(name.as_deref())
+        )),
+        _ => None,
+    },
+};

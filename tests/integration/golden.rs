@@ -1,0 +1,323 @@
+//! Golden transcripts: every `scripts/examples/*.sock` replayed as
+//! `sockplay --panel below --color never FILE`, its whole stdout compared with
+//! `tests/golden/NAME.out` and its stderr with `tests/golden/NAME.err` (no file: stderr is empty),
+//! and its exit status required to be 0. Any change to what a replay prints, however small, shows
+//! up here as a line diff.
+//!
+//! Refreshing after an intended change of output: `SOCKPLAY_BLESS=1 cargo test golden` rewrites
+//! every transcript from a fresh run (and removes an `.err` file whose stderr became empty, and
+//! the transcripts of scripts that are gone); then review `git diff tests/golden` and commit it.
+//! A new example script needs its line in `golden_transcripts!` below (a test says so). Blessing
+//! refuses a script that no longer exits with status 0: a broken example is fixed, not recorded.
+//!
+//! What makes a run repeatable:
+//! - stdin is /dev/null, stdout and stderr are pipes, and the only fds open at the start are
+//!   0, 1 and 2 (the `Test` builder), so the panels list the same fds every time;
+//! - `COLUMNS` is 200 (what sockplay reads when stdout is not a terminal): wide enough that no
+//!   panel row wraps whatever widths the kernel's numbers take, so wrapping never depends on them;
+//!   `--color never` and `NO_COLOR` keep escape codes out;
+//! - each run holds the lock of the scripts that bind fixed Unix addresses (`unix.sock`,
+//!   `fd-passing.sock`), which other tests also replay;
+//! - [`crate::transcript::Normaliser`] replaces what the kernel and the machine choose (ports,
+//!   inodes, the hard fd limit, paths, other processes' sockets in `ss`) and table padding, as
+//!   its documentation explains. Each stand-in is numbered by first appearance, so a port shared
+//!   by two rows is still shared in the transcript.
+//!
+//! Timing: on loopback the peer's side of a handshake, a FIN or an RST happens within the call
+//! that sends it, so nearly every panel shows a state the kernel reached before the command
+//! returned. The one exception in the examples is the delayed ACK of a FIN after `shutdown` in
+//! half-close.sock; [`settle_races`] explains it and settles that one row and sentence, nothing
+//! else.
+
+use std::path::{Path, PathBuf};
+
+use regex::Regex;
+
+use crate::support::{fixed_addresses, repo_path, Output, Test};
+use crate::transcript::{line_diff, realign_tables, Normaliser};
+
+/// The terminal width the replays are rendered for (see the module's documentation).
+const WIDTH: &str = "200";
+
+/// Set to `1` to rewrite the transcripts instead of comparing with them.
+const BLESS: &str = "SOCKPLAY_BLESS";
+
+fn blessing() -> bool {
+    std::env::var(BLESS).is_ok_and(|value| value == "1")
+}
+
+fn golden_dir() -> PathBuf {
+    repo_path("tests/golden")
+}
+
+/// The soft and hard limits on open fds this process (and so every sockplay it starts) has.
+fn fd_limits() -> (u64, u64) {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit writes one `rlimit` through the pointer, which is valid for the call.
+    let got = unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) };
+    assert_eq!(got, 0, "getrlimit: {}", std::io::Error::last_os_error());
+    (limit.rlim_cur, limit.rlim_max)
+}
+
+/// The normaliser for one replay: the common stand-ins, plus the paths of the repository and
+/// the run's directory and the machine's hard fd limit (which `ulimit nofile N` prints).
+fn normaliser(output: &Output) -> Normaliser {
+    let (_, hard) = fd_limits();
+    let mut repository = repo_path("").display().to_string();
+    if !repository.ends_with('/') {
+        repository.push('/');
+    }
+    Normaliser::new()
+        .replacing(repository, "")
+        .replacing(output.dir.path().display().to_string(), "$DIR")
+        .replacing(format!("max={hard}}}"), "max=HARD}")
+}
+
+/// Replays `scripts/examples/NAME.sock` and returns its normalised stdout, stderr and the run.
+fn replay(name: &str) -> (String, String, Output) {
+    let _addresses = fixed_addresses();
+    let script = repo_path(&format!("scripts/examples/{name}.sock"));
+    let output = Test::new()
+        .env("COLUMNS", WIDTH)
+        .args(["--panel", "below", "--color", "never"])
+        .arg(&script)
+        .run_unchecked();
+    let mut normaliser = normaliser(&output);
+    let stdout = settle_races(name, &normaliser.normalise(&output.stdout));
+    let stderr = normaliser.normalise(&output.stderr);
+    (stdout, stderr, output)
+}
+
+/// Turns the one timing-dependent step of the examples into the outcome its transcript keeps.
+///
+/// half-close.sock, `shutdown cli wr`: the FIN reaches the peer within the call, but the peer's
+/// kernel delays its ACK (delayed ACK, 40 ms or more). On an idle machine the panel of that step
+/// is drawn before the ACK comes: fd 4 in FIN_WAIT1 with the FIN counted in SEND-Q (1). On a
+/// loaded one it may be drawn after: FIN_WAIT2, SEND-Q 0, and a sentence that the peer
+/// acknowledged the FIN. The transcript keeps the first: in that step only, fd 4's row is
+/// written back to FIN_WAIT1 with SEND-Q 1 and the sentence (the one line of the step, outside
+/// the panel, that names FIN_WAIT2) is left out. The script's own `expect state cli FIN_WAIT2`
+/// checks the state reached.
+fn settle_races(name: &str, stdout: &str) -> String {
+    if name != "half-close" {
+        return stdout.to_string();
+    }
+    let acked_row = Regex::new(r"^(~ +4 +cli .*)FIN_WAIT2( +0 +)0$").expect("pattern");
+    in_step(stdout, "shutdown cli wr", |step| {
+        step.split_inclusive('\n')
+            .filter_map(|line| {
+                let (text, end) = line
+                    .strip_suffix('\n')
+                    .map_or((line, ""), |text| (text, "\n"));
+                if acked_row.is_match(text) {
+                    Some(format!(
+                        "{}{end}",
+                        acked_row.replace(text, "${1}FIN_WAIT1${2}1")
+                    ))
+                } else if text.contains("FIN_WAIT2") {
+                    None
+                } else {
+                    Some(line.to_string())
+                }
+            })
+            .collect()
+    })
+}
+
+/// `text` with the output of the replayed command `command` (from its echo to the next prompt)
+/// passed through `change`.
+fn in_step(text: &str, command: &str, change: impl Fn(&str) -> String) -> String {
+    let echo = format!("sockplay> {command}\n");
+    let Some(start) = text.find(&echo).map(|at| at + echo.len()) else {
+        return text.to_string();
+    };
+    let end = text[start..]
+        .find("sockplay> ")
+        .map_or(text.len(), |at| start + at);
+    format!(
+        "{}{}{}",
+        &text[..start],
+        change(&text[start..end]),
+        &text[end..]
+    )
+}
+
+/// Replays `NAME.sock` and compares it with its transcript, or rewrites the transcript when
+/// blessing.
+fn check(name: &str) {
+    let (stdout, stderr, output) = replay(name);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "scripts/examples/{name}.sock must replay cleanly\n{}",
+        output.report()
+    );
+    let out_path = golden_dir().join(format!("{name}.out"));
+    let err_path = golden_dir().join(format!("{name}.err"));
+    if blessing() {
+        write(&out_path, &stdout);
+        if stderr.is_empty() {
+            remove(&err_path);
+        } else {
+            write(&err_path, &stderr);
+        }
+        return;
+    }
+    let expected_out = std::fs::read_to_string(&out_path).unwrap_or_else(|e| {
+        panic!(
+            "no transcript {} ({e}); make it with `{BLESS}=1 cargo test golden`",
+            out_path.display()
+        )
+    });
+    let expected_err = std::fs::read_to_string(&err_path).unwrap_or_default();
+    let mut problems = String::new();
+    if let Some(diff) = line_diff(&expected_out, &stdout) {
+        problems.push_str(&format!(
+            "stdout differs from {} (- expected, + this run):\n{diff}",
+            out_path.display()
+        ));
+    }
+    if let Some(diff) = line_diff(&expected_err, &stderr) {
+        problems.push_str(&format!(
+            "stderr differs from {} (- expected, + this run):\n{diff}",
+            err_path.display()
+        ));
+    }
+    assert!(
+        problems.is_empty(),
+        "scripts/examples/{name}.sock no longer prints its transcript.\n{problems}\
+         If the change is intended: `{BLESS}=1 cargo test golden`, then review `git diff tests/golden`."
+    );
+}
+
+/// Writes a transcript whole: to a file beside it, then renamed over it, so a test reading it
+/// meanwhile sees the old one or the new one, never half of one.
+fn write(path: &Path, text: &str) {
+    std::fs::create_dir_all(golden_dir()).expect("create tests/golden");
+    let mut partial = path.as_os_str().to_owned();
+    partial.push(".new");
+    std::fs::write(&partial, text).unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
+    std::fs::rename(&partial, path)
+        .unwrap_or_else(|e| panic!("rename over {}: {e}", path.display()));
+}
+
+fn remove(path: &Path) {
+    match std::fs::remove_file(path) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => panic!("remove {}: {e}", path.display()),
+    }
+}
+
+/// One test per example script, and the list of their names.
+macro_rules! golden_transcripts {
+    ($($test:ident => $script:literal,)*) => {
+        /// The example scripts that have a golden transcript.
+        const SCRIPTS: &[&str] = &[$($script),*];
+        $(
+            #[test]
+            fn $test() {
+                check($script);
+            }
+        )*
+    };
+}
+
+golden_transcripts! {
+    accept_queue => "accept-queue",
+    close_wait_emfile => "close-wait-emfile",
+    errors_tour => "errors-tour",
+    fd_passing => "fd-passing",
+    fileno_makefile_detach => "fileno-makefile-detach",
+    half_close => "half-close",
+    http_by_hand => "http-by-hand",
+    multiplexing => "multiplexing",
+    options => "options",
+    quick_tour => "quick-tour",
+    tcp_server_client => "tcp-server-client",
+    udp => "udp",
+    unix => "unix",
+}
+
+/// The names of the files in `dir` that end in `.extension`, without it, sorted.
+fn stems(dir: &Path, extension: &str) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("read {}: {e}", dir.display()))
+        .map(|entry| entry.expect("directory entry").path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == extension))
+        .filter_map(|path| path.file_stem().map(|s| s.to_string_lossy().into_owned()))
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn every_example_script_has_a_golden_transcript_and_every_transcript_a_script() {
+    let scripts = stems(&repo_path("scripts/examples"), "sock");
+    let mut listed: Vec<String> = SCRIPTS.iter().map(|s| s.to_string()).collect();
+    listed.sort();
+    assert_eq!(
+        listed, scripts,
+        "golden_transcripts! in tests/integration/golden.rs lists every scripts/examples/*.sock"
+    );
+    if blessing() {
+        // Transcripts of scripts that are gone go with them.
+        for extension in ["out", "err"] {
+            for stale in stems(&golden_dir(), extension) {
+                if !scripts.contains(&stale) {
+                    remove(&golden_dir().join(format!("{stale}.{extension}")));
+                }
+            }
+        }
+        return;
+    }
+    assert_eq!(
+        stems(&golden_dir(), "out"),
+        scripts,
+        "tests/golden holds one NAME.out per example script"
+    );
+    for stray in stems(&golden_dir(), "err") {
+        assert!(
+            scripts.contains(&stray),
+            "tests/golden/{stray}.err belongs to no example script"
+        );
+    }
+}
+
+#[test]
+fn laying_out_the_tables_again_reproduces_what_the_renderer_drew() {
+    // The transcripts show tables as the normaliser lays them out; on unchanged text that layout
+    // must be the renderer's own, or the transcripts would not look like sockplay's output.
+    for name in ["accept-queue", "fd-passing", "unix"] {
+        let _addresses = fixed_addresses();
+        let output = Test::new()
+            .env("COLUMNS", WIDTH)
+            .args(["--panel", "below", "--color", "never"])
+            .arg(repo_path(&format!("scripts/examples/{name}.sock")))
+            .run();
+        if let Some(diff) = line_diff(&output.stdout, &realign_tables(&output.stdout)) {
+            panic!("{name}: the tables laid out again differ (- drawn, + laid out again):\n{diff}");
+        }
+    }
+}
+
+#[test]
+fn a_shutdown_whose_fin_was_acked_before_the_panel_reads_as_the_transcript() {
+    let transcript = std::fs::read_to_string(golden_dir().join("half-close.out"))
+        .expect("the half-close transcript");
+    // What the step prints when the ACK came first (as seen on a loaded machine).
+    let unacked_row = Regex::new(r"(?m)^(~ +4 +cli .*)FIN_WAIT1( +0 +)1$").expect("pattern");
+    let acked = in_step(&transcript, "shutdown cli wr", |step| {
+        assert!(unacked_row.is_match(step), "fd 4 in FIN_WAIT1:\n{step}");
+        let step = unacked_row.replace(step, "${1}FIN_WAIT2${2}0");
+        format!(
+            "the peer acknowledged the FIN of fd 4 (cli): it waits in FIN_WAIT2 for the peer to close too\n{step}"
+        )
+    });
+    assert_ne!(acked, transcript);
+    assert_eq!(settle_races("half-close", &acked), transcript);
+    assert_eq!(settle_races("tcp-server-client", &acked), acked);
+}
