@@ -109,15 +109,14 @@ impl Engine {
             Command::Help { topic } => help_lines(topic.as_deref())
                 .map(|lines| out.lines.extend(lines))
                 .map_err(Failure::usage),
-            Command::Fds => {
+            Command::Fds => self.running_process(index).map(|()| {
                 let now = table.insert(self.table_of(index));
                 out.lines.extend(self.fds_lines(now));
-                Ok(())
-            }
-            Command::Ss(filter) => {
+            }),
+            Command::Ss(filter) => self.running_process(index).and_then(|()| {
                 let now = table.insert(self.table_of(index));
                 self.ss(filter, now, &mut out)
-            }
+            }),
             Command::Set(setting) => {
                 self.set(setting, &mut out);
                 Ok(())
@@ -148,6 +147,16 @@ impl Engine {
                 Some(Failure::usage(UNLINK_REFUSED))
             }
             _ => None,
+        }
+    }
+
+    /// Refuses to read the table of process `index` once it has ended.
+    fn running_process(&self, index: usize) -> Result<(), Failure> {
+        match self.processes.get(index) {
+            Some(process) if !process.is_alive() => {
+                self.processes.find_alive(&process.name).map(|_| ())
+            }
+            _ => Ok(()),
         }
     }
 

@@ -162,10 +162,24 @@ impl Engine {
                 }
                 Ok(())
             }
-            Ok(None) => Err(
-                Failure::usage(format!("{name} runs no call in the background"))
-                    .with_hint("`COMMAND &` starts one, e.g. `accept srv &`"),
-            ),
+            Ok(None) => {
+                let others: Vec<&str> = self
+                    .processes
+                    .list()
+                    .iter()
+                    .filter(|p| p.background().is_some())
+                    .map(|p| p.name.as_str())
+                    .collect();
+                let hint = match others.as_slice() {
+                    [] => "`COMMAND &` starts one, e.g. `accept srv &`".to_string(),
+                    [other] => format!("{other} runs one: `wait {other}`"),
+                    many => format!("these run one: {}", many.join(", ")),
+                };
+                Err(
+                    Failure::usage(format!("{name} runs no call in the background"))
+                        .with_hint(hint),
+                )
+            }
             Err(_) => {
                 let state = self.processes.list()[index].state.clone();
                 Err(Failure::os(

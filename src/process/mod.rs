@@ -326,15 +326,16 @@ impl Processes {
         let index = self.find(name)?;
         let process = &self.list[index];
         match &process.state {
-            State::Exited(_) => Err(Failure::usage(format!(
-                "{name} (pid {}) has {}: it makes no more calls",
-                process.pid,
-                match &process.state {
-                    State::Exited(Some(status)) => status.to_string(),
-                    _ => "exited".to_string(),
-                }
-            ))
-            .with_hint("`ps` lists the processes")),
+            State::Exited(status) => {
+                let how = status
+                    .map(|status| format!(" ({status})"))
+                    .unwrap_or_default();
+                Err(Failure::usage(format!(
+                    "{name} (pid {}) has ended{how}: it makes no more calls",
+                    process.pid
+                ))
+                .with_hint("`ps` lists the processes"))
+            }
             _ => Ok(index),
         }
     }
@@ -360,9 +361,13 @@ impl Processes {
             .unwrap_or_default()
     }
 
-    /// Refuses `name` for a new process when a running process has it.
+    /// Refuses `name` for a new process when a running process has it (or it is `main`'s).
     pub fn check_new_name(&self, name: &str) -> Result<(), Failure> {
-        match self.list.iter().find(|p| p.name == name && p.is_alive()) {
+        match self
+            .list
+            .iter()
+            .find(|p| p.name == name && (p.is_alive() || name == MAIN))
+        {
             Some(process) => Err(Failure::usage(format!(
                 "a process is already called `{name}` (pid {}); choose another name",
                 process.pid

@@ -145,6 +145,9 @@ b: expect data two
 a: sendto u $u self
 a: recvfrom u
 a: expect data self
+b: close u
+sendto d $b.u kept
+expect output \"one datagram left\"
 sendto d $u ambiguous
 ";
     let output = Test::new()
@@ -155,7 +158,7 @@ sendto d $u ambiguous
     let error = output.stderr.trim();
     assert!(
         error.starts_with(
-            "test.sock:17: `$u` is ambiguous: main has no socket called `u`, and 2 processes do: $a.u (127.0.0.1:"
+            "test.sock:20: `$u` is ambiguous: main has no socket called `u`, and 2 processes do: $a.u (127.0.0.1:"
         ),
         "{}",
         output.report()
@@ -361,6 +364,23 @@ fn kill_reports_how_the_process_ended() {
     };
     assert!(state("a").ends_with("killed by SIGTERM"), "{ps}");
     assert!(state("b").ends_with("killed by SIGKILL"), "{ps}");
+}
+
+#[test]
+fn a_process_that_ended_takes_no_command_and_main_stays_reserved() {
+    Test::new()
+        .args(["--panel", "off"])
+        .script("spawn b\nkill b\nb: fds\n")
+        .status(1)
+        .stderr_contains("test.sock:3: b (pid ")
+        .stderr_contains(") has ended (killed by SIGTERM): it makes no more calls")
+        .run();
+    Test::new()
+        .args(["--panel", "off"])
+        .script("fork as main\n")
+        .status(1)
+        .stderr_contains("test.sock:1: a process is already called `main`")
+        .run();
 }
 
 #[test]
