@@ -58,8 +58,6 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
     let _ = crate::sys::process::become_subreaper();
     let settings = Settings {
         timeout: cli.timeout,
-        panel,
-        explain: false,
     };
     // The playground's first process, `main`, and the engine that reaches it.
     let start = |observer: Observer, view: View| {
@@ -84,6 +82,8 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
             fallback_width: 120,
             allow_shell: false,
             prompt: false,
+            panel,
+            explain: false,
         };
         // Unattended, Ctrl-C ends the run as it ends a replay.
         handle_signals(cli.auto);
@@ -151,6 +151,8 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
         fallback_width: 120,
         allow_shell: cli.allow_shell,
         prompt: script.is_none(),
+        panel,
+        explain: false,
     };
     // Each front end drops its engine (the session's clean-up) before the status is chosen.
     match script {

@@ -207,14 +207,13 @@ impl Engine {
 
     /// `set`: how long calls wait, where the panel goes, whether Python lines show.
     fn set(&mut self, setting: &Setting, out: &mut Outcome) {
-        let settings = &mut self.settings;
         match setting {
             Setting::Timeout(timeout) => {
-                settings.timeout = *timeout;
+                self.settings.timeout = *timeout;
                 out.say(format!("timeout is {}", seconds(*timeout)));
             }
             Setting::Explain(on) => {
-                settings.explain = *on;
+                self.view.explain = *on;
                 out.say(if *on {
                     "each command now shows the Python line that does the same"
                 } else {
@@ -222,7 +221,7 @@ impl Engine {
                 });
             }
             Setting::Panel(panel) => {
-                settings.panel = *panel;
+                self.view.panel = *panel;
                 out.say(format!("panel is {}", format!("{panel:?}").to_lowercase()));
             }
         }

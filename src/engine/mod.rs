@@ -54,6 +54,10 @@ pub struct View {
     /// Lines are typed by a person at the interactive prompt: `!cmd` and `record` are theirs to
     /// run. A file they `source` is still a script.
     pub prompt: bool,
+    /// Where the panel goes (`--panel`, `set panel`).
+    pub panel: PanelPlacement,
+    /// Show the Python equivalent of each command (`set explain`).
+    pub explain: bool,
 }
 
 /// The processes, the settings and the tables shown last, so each step can say what changed.
@@ -322,7 +326,7 @@ impl Engine {
         }
         // What the front end added (help, the table, the sentences) is part of what checks can see.
         self.previous.remember(command, &outcome);
-        if self.settings.explain {
+        if self.view.explain {
             if let Some(python) = command.python() {
                 outcome.lines.insert(0, format!(">>> {python}"));
             }
@@ -432,7 +436,7 @@ impl Engine {
     /// The tables of the running processes other than `shown`, when the step shows them: in the
     /// panel (when there is more than one process) and in JSON.
     fn other_tables(&mut self, command: &Command, shown: usize) -> Vec<ProcessTable> {
-        let panel = command.shows_panel() && self.settings.panel != PanelPlacement::Off;
+        let panel = command.shows_panel() && self.view.panel != PanelPlacement::Off;
         if self.processes.alive() < 2 || !(self.view.json || panel) {
             return Vec::new();
         }
@@ -557,7 +561,7 @@ impl Engine {
             .collect();
         let table = &step.table;
         let height = crate::render::terminal_height();
-        let placement = self.settings.panel;
+        let placement = self.view.panel;
         let panel_shown = command.shows_panel() && placement != PanelPlacement::Off;
         // With several processes each table says whose it is.
         let titled = !step.others.is_empty();

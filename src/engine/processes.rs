@@ -10,7 +10,7 @@ use nix::errno::Errno;
 use super::Engine;
 use crate::lang::Command;
 use crate::process::{resolve_addresses, Background, State, Table, MAIN};
-use crate::session::{failed_call, seconds, Failure, Outcome};
+use crate::session::{seconds, Failure, Invocation, Outcome};
 use crate::sys::signal_name;
 
 /// How long `kill` and `exit` wait for the process to be gone before the step goes on.
@@ -196,17 +196,17 @@ impl Engine {
         let index = self.processes.find_alive(name)?;
         let pid = self.processes.list()[index].pid;
         let signal_text = signal_name(signal);
-        let call = format!("kill({pid}, {signal_text})");
+        let call = Invocation::new("kill", [pid.to_string(), signal_text.clone()]);
         let Ok(signal) = nix::sys::signal::Signal::try_from(signal) else {
             return Err(Failure::usage(format!(
                 "{signal_text} is not a signal here"
             )));
         };
         if let Err(errno) = self.processes.kill(index, signal, END_PATIENCE) {
-            outcome.say(format!("{call} = {}", failed_call(errno)));
+            outcome.call(call.failed(errno));
             return Err(Failure::os(errno, format!("{name} got no signal")));
         }
-        outcome.say(format!("{call} = 0"));
+        outcome.call(call.returned(0));
         match &self.processes.list()[index].state {
             State::Exited(Some(status)) => outcome.say(format!(
                 "{name} (pid {pid}) {status}: the kernel closed its fds"

@@ -194,13 +194,48 @@ impl Pipe {
     }
 }
 
-/// Kills the command's whole process group and reaps sh.
+/// Kills the command's whole process group, every process descended from sh that left it (a
+/// `setsid` daemon), and reaps sh.
 fn kill_group(child: &mut Child) {
     if let Ok(pid) = i32::try_from(child.id()) {
+        let escaped = descendants(pid);
         let _ = killpg(Pid::from_raw(pid), Signal::SIGKILL);
+        for pid in escaped {
+            let _ = nix::sys::signal::kill(Pid::from_raw(pid), Signal::SIGKILL);
+        }
     }
     let _ = child.kill();
     let _ = child.wait();
+}
+
+/// Every process below `root` in the process tree, from the parent pid in /proc/PID/stat.
+fn descendants(root: i32) -> Vec<i32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    let parents: Vec<(i32, i32)> = entries
+        .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse::<i32>().ok())
+        .filter_map(|pid| {
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+            // The command name in parentheses may hold spaces: the fields after its last `)`.
+            let after = stat.get(stat.rfind(')')? + 1..)?;
+            let ppid = after.split_whitespace().nth(1)?.parse().ok()?;
+            Some((pid, ppid))
+        })
+        .collect();
+    let mut found = vec![root];
+    let mut index = 0;
+    while let Some(&parent) = found.get(index) {
+        found.extend(
+            parents
+                .iter()
+                .filter(|(_, p)| *p == parent)
+                .map(|(pid, _)| *pid),
+        );
+        index += 1;
+    }
+    found.remove(0);
+    found
 }
 
 fn errno_of(error: &std::io::Error) -> Errno {

@@ -23,7 +23,7 @@ use super::channel::{write_frame, Reader};
 use super::message::{Done, NewChild, ProcessView, Request, Response, Table};
 use crate::fdtable::{Observed, Observer};
 use crate::lang::Command;
-use crate::session::{Failure, Outcome, Session, Settings};
+use crate::session::{Failure, Invocation, Outcome, Returned, Session, Settings};
 use crate::sys::process::{
     claim_inherited, close_abandoned, fd_is_inheritable, fork, interrupt_thread, move_to_top,
     start_worker, this_thread, wait_child, Forked, Inherit,
@@ -375,10 +375,14 @@ impl Executor {
         match start_worker(&self.exe, WORKER_ENV, theirs.as_fd(), Inherit::Inheritable) {
             Ok(pid) => {
                 drop(theirs);
-                outcome.say(format!("fork() = {pid}"));
-                outcome.say(format!(
-                    "[{pid}] execve(\"sockplay\") = 0  exec closes every close-on-exec fd"
-                ));
+                outcome.call(Invocation::new("fork", []).returned(pid));
+                outcome.call(
+                    Invocation::new("execve", ["\"sockplay\"".to_string()])
+                        .returned(0)
+                        .with_note(format!(
+                            "in the child ({pid}): every close-on-exec fd closes"
+                        )),
+                );
                 let fds: Vec<String> = inherited.iter().map(i32::to_string).collect();
                 outcome.say(if fds.is_empty() {
                     format!("{name} (pid {pid}) starts with fds 0, 1, 2 only (sockplay's sockets are close-on-exec; `inheritable SOCK on` passes one)")
@@ -392,8 +396,8 @@ impl Executor {
                 self.hand_over(outcome, NewChild { pid, name }, ours);
             }
             Err(error) => {
-                let errno = Errno::from_raw(error.raw_os_error().unwrap_or(libc::EIO));
-                outcome.say(format!("fork() = {}", crate::session::failed_call(errno)));
+                let errno = Errno::from_raw(error.raw_os_error().unwrap_or(Errno::EIO as i32));
+                outcome.call(Invocation::new("fork", []).failed(errno));
                 self.fail(
                     outcome,
                     Failure::os(errno, format!("{name} was not started")),
@@ -446,7 +450,7 @@ impl Executor {
             }
             Ok(Forked::Parent(pid)) => {
                 drop(theirs);
-                outcome.say(format!("fork() = {pid}"));
+                outcome.call(Invocation::new("fork", []).returned(pid));
                 outcome.say(format!(
                     "{name} (pid {pid}) holds every fd of this process: the same sockets, the same names"
                 ));
@@ -454,7 +458,7 @@ impl Executor {
                 self.hand_over(outcome, NewChild { pid, name }, ours);
             }
             Err(errno) => {
-                outcome.say(format!("fork() = {}", crate::session::failed_call(errno)));
+                outcome.call(Invocation::new("fork", []).failed(errno));
                 self.fail(outcome, Failure::os(errno, "no child was made"));
             }
         }
@@ -489,7 +493,8 @@ impl Executor {
     /// `exit`: the process ends; the kernel closes its fds.
     fn exit(&mut self) -> ! {
         let mut outcome = Outcome::default();
-        outcome.say("exit(0) = ?");
+        outcome
+            .call(Invocation::new("exit", ["0".to_string()]).ended(Returned::Object("?".into())));
         outcome.say("the process ends: the kernel closes every fd it held");
         self.finish(outcome, None, None, true);
         self.shared.end_process()

@@ -6,7 +6,7 @@ use std::os::unix::ffi::OsStrExt;
 
 use socket2::{Domain, SockAddr};
 
-use super::{Failure, Session};
+use super::{Context, Failure, Session};
 use crate::lang::AddrSpec;
 
 impl Session {
@@ -90,7 +90,7 @@ fn resolve_host(host: &str, port: u16, domain: Domain) -> Result<IpAddr, Failure
     }
     let found = (host, port).to_socket_addrs().map_err(|e| {
         Failure::usage(format!("cannot resolve `{host}`: {e}"))
-            .with_hint("use an IP address such as 127.0.0.1, or a name from /etc/hosts")
+            .hint_for("getaddrinfo", Context::Plain)
     })?;
     let want_v6 = domain == Domain::IPV6;
     let mut found: Vec<SocketAddr> = found.collect();

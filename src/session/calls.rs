@@ -1,5 +1,6 @@
-//! The socket calls themselves. Each prints its strace-style line (`bind(3, 127.0.0.1:8080) = 0`) and
-//! makes the real syscall; calls that can block wait in poll(2), bounded by the session timeout.
+//! The socket calls themselves. Each makes the real syscall and records it as a [`Call`](super::Call)
+//! (shown strace-style: `bind(3, 127.0.0.1:8080) = 0`); calls that can block wait in poll(2), bounded
+//! by the session timeout.
 
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
@@ -12,8 +13,7 @@ use nix::sys::socket::MsgFlags;
 use socket2::{Domain, Protocol, Socket, Type};
 
 use super::address::show_addr;
-use super::outcome::failed_call;
-use super::{seconds, Failure, Object, Outcome, Session};
+use super::{invocation, seconds, Context, Failure, Object, Outcome, Returned, Session};
 use crate::lang::{AddrSpec, Family, SockRef, SockType};
 use crate::net::SockState::Tcp;
 use crate::net::TcpState::{Close, CloseWait, Closing, FinWait1, FinWait2};
@@ -97,29 +97,33 @@ pub(super) fn wait_failure(
     error: WaitError,
     waiting_for: &str,
 ) -> Failure {
-    let poll = format!(
-        "poll([{{fd={fd}, events={events}}}], 1, {})",
+    let poll = invocation!(
+        "poll",
+        format!("[{{fd={fd}, events={events}}}]"),
+        "1",
         timeout.as_millis()
     );
     match error {
         WaitError::TimedOut => {
-            out.say(format!("{poll} = 0 (Timeout)"));
+            out.call(poll.ended(Returned::Timeout));
             Failure::os(
                 Errno::ETIMEDOUT,
                 format!("{waiting_for} (waited {})", seconds(timeout)),
             )
-            .with_hint("the socket is still open and usable; `set timeout SECS` to wait longer")
+            .hint_for(poll.name(), Context::BlockingWait)
         }
         WaitError::Interrupted => {
-            out.say(format!("{poll} = {}", failed_call(Errno::EINTR)));
+            out.call(poll.ended(Returned::Interrupted));
             Failure::os(
                 Errno::EINTR,
                 format!("interrupted by {}: {waiting_for}", interruption()),
             )
+            .hint_for(poll.name(), Context::BlockingWait)
         }
         WaitError::Os(errno) => {
-            out.say(format!("{poll} = {}", failed_call(errno)));
+            out.call(poll.failed(errno));
             Failure::os(errno, format!("poll failed while {waiting_for}"))
+                .hint_for(poll.name(), Context::BlockingWait)
         }
     }
 }
@@ -136,6 +140,24 @@ fn poll_names(events: PollFlags) -> &'static str {
 impl Session {
     pub(super) fn deadline(&self) -> Instant {
         Instant::now() + self.settings.timeout
+    }
+
+    /// A wait the user sized (`sleep MS`, `timeout MS` of select, poll and epoll wait), cut to the
+    /// session timeout, which no command outlives; saying so when it cuts. None is the timeout.
+    pub(super) fn bounded_wait(&self, requested: Option<Duration>, out: &mut Outcome) -> Duration {
+        let limit = self.settings.timeout;
+        match requested {
+            Some(wanted) if wanted > limit => {
+                out.say(format!(
+                    "the wait of {} ms is cut to the timeout, {}: no command outlives it (`set timeout SECS` raises it)",
+                    wanted.as_millis(),
+                    seconds(limit)
+                ));
+                limit
+            }
+            Some(wanted) => wanted,
+            None => limit,
+        }
     }
 
     /// Waits as a blocking call would: until the socket reports `events`, the deadline passes, or
@@ -213,27 +235,27 @@ impl Session {
             (_, SockType::Raw) => (Some(Protocol::ICMPV6), "IPPROTO_ICMPV6"),
             (_, SockType::Other(_)) => (None, "0"),
         };
-        let call = format!(
-            "socket({}, {}, {protocol_name})",
+        let call = invocation!(
+            "socket",
             family.constant(),
-            sock_type.constant()
+            sock_type.constant(),
+            protocol_name
         );
         match Socket::new(domain, ty, protocol) {
             Ok(socket) => {
                 let fd = self.adopt(Object::Socket(socket), name);
-                out.say(format!("{call} = {fd}"));
+                out.call(call.returned(fd));
                 Ok(())
             }
             Err(e) => {
                 let errno = errno_of(&e);
-                out.say(format!("{call} = {}", failed_call(errno)));
-                let mut failure = Failure::os(errno, "the kernel would not create the socket");
-                if matches!(errno, Errno::EPROTONOSUPPORT | Errno::ESOCKTNOSUPPORT)
-                    && sock_type == SockType::Seqpacket
-                {
-                    failure = failure.with_hint("seqpacket over IP needs SCTP, which this kernel lacks; `socket unix seqpacket` works everywhere");
-                }
-                Err(failure)
+                out.call(call.failed(errno));
+                let context = match sock_type {
+                    SockType::Seqpacket => Context::Seqpacket,
+                    _ => Context::Plain,
+                };
+                Err(Failure::os(errno, "the kernel would not create the socket")
+                    .hint_for(call.name(), context))
             }
         }
     }
@@ -251,26 +273,16 @@ impl Session {
             .map_err(|e| Failure::os(errno_of(&e), "SO_DOMAIN"))?;
         let address = self.resolve_addr(addr, domain)?;
         let shown = show_addr(&address);
-        let call = format!("bind({fd}, {shown})");
+        let call = invocation!("bind", fd, shown);
         if let Err(e) = socket.bind(&address) {
             let errno = errno_of(&e);
-            out.say(format!("{call} = {}", failed_call(errno)));
-            let failure = Failure::os(errno, format!("cannot bind fd {fd} to {shown}"));
-            return Err(match errno {
-                Errno::EADDRINUSE => match address.as_pathname() {
-                    Some(path) => failure.with_hint(super::socket_files::path_in_use_hint(path)),
-                    None if address.is_unix() => failure.with_hint(format!(
-                        "another socket holds the abstract name {shown}; an abstract name is no file and goes away with its last socket: close that socket or pick another name"
-                    )),
-                    None => failure.with_hint(format!(
-                        "{shown} is taken — another socket is bound there, or one sits in TIME_WAIT; pick another port, or :0 to let the kernel choose"
-                    )),
-                },
-                Errno::EINVAL => failure.with_hint("a socket can be bound only once; make a new socket for another address"),
-                _ => failure,
-            });
+            out.call(call.failed(errno));
+            return Err(
+                Failure::os(errno, format!("cannot bind fd {fd} to {shown}"))
+                    .hint_for(call.name(), Context::address(&address, &shown)),
+            );
         }
-        out.say(format!("{call} = 0"));
+        out.call(call.returned(0));
         if let Ok(local) = socket.local_addr() {
             let bound = show_addr(&local);
             if bound != shown {
@@ -297,7 +309,7 @@ impl Session {
     ) -> Result<(), Failure> {
         let fd = self.resolve(sock)?;
         let socket = self.socket_at(fd)?;
-        let call = format!("listen({fd}, {backlog})");
+        let call = invocation!("listen", fd, backlog);
         // An inet socket with no port yet: listen binds it, to every address of the machine.
         let unbound = socket
             .local_addr()
@@ -306,7 +318,7 @@ impl Session {
             .is_some_and(|local| local.port() == 0);
         match socket.listen(backlog) {
             Ok(()) => {
-                out.say(format!("{call} = 0"));
+                out.call(call.returned(0));
                 if let Ok(local) = socket.local_addr() {
                     let shown = show_addr(&local);
                     out.say(format!(
@@ -322,8 +334,9 @@ impl Session {
             }
             Err(e) => {
                 let errno = errno_of(&e);
-                out.say(format!("{call} = {}", failed_call(errno)));
-                Err(Failure::os(errno, format!("fd {fd} cannot listen")))
+                out.call(call.failed(errno));
+                Err(Failure::os(errno, format!("fd {fd} cannot listen"))
+                    .hint_for(call.name(), Context::Fd(fd)))
             }
         }
     }
@@ -350,26 +363,23 @@ impl Session {
         } else {
             accept_now(socket)
         };
-        let call = format!("accept({fd})");
+        let call = invocation!("accept", fd);
         match accepted {
             Ok((conn, peer)) => {
                 let new_fd = self.adopt(Object::Socket(conn), name);
-                out.say(format!("{call} = {new_fd}  peer {}", show_addr(&peer)));
+                out.call(
+                    call.returned(new_fd)
+                        .with_note(format!("peer {}", show_addr(&peer))),
+                );
                 out.say(format!(
                     "the connection left fd {fd}'s queue and is now fd {new_fd}; fd {fd} keeps listening"
                 ));
                 Ok(())
             }
             Err(errno) => {
-                out.say(format!("{call} = {}", failed_call(errno)));
-                let failure = Failure::os(errno, format!("nothing accepted on fd {fd}"));
-                Err(match errno {
-                    Errno::EINVAL => failure.with_hint(format!(
-                        "fd {fd} is not listening: `listen {fd}` first (and accept on the listener, not on a connection)"
-                    )),
-                    Errno::EAGAIN => failure.with_hint("the accept queue is empty and the socket is non-blocking; connect a client first"),
-                    _ => failure,
-                })
+                out.call(call.failed(errno));
+                Err(Failure::os(errno, format!("nothing accepted on fd {fd}"))
+                    .hint_for(call.name(), Context::Fd(fd)))
             }
         }
     }
@@ -389,29 +399,20 @@ impl Session {
             .map_err(|e| Failure::os(errno_of(&e), "SO_DOMAIN"))?;
         let address = self.resolve_addr(addr, domain)?;
         let shown = show_addr(&address);
-        let call = format!("connect({fd}, {shown})");
+        let call = invocation!("connect", fd, shown);
         let refused = |errno: Errno| {
-            let failure = Failure::os(errno, format!("fd {fd} cannot connect to {shown}"));
-            match errno {
-                Errno::ECONNREFUSED if address.is_unix() => failure.with_hint(format!(
-                    "the socket file {shown} exists but nothing listens on it (a stale file?)"
-                )),
-                Errno::ECONNREFUSED => failure.with_hint(format!(
-                    "nothing is listening on {shown}: start a listener there first (socket, bind, listen)"
-                )),
-                Errno::ENOENT => failure.with_hint(format!("there is no socket file at {shown}: is the server bound there?")),
-                _ => failure,
-            }
+            Failure::os(errno, format!("fd {fd} cannot connect to {shown}"))
+                .hint_for(call.name(), Context::address(&address, &shown))
         };
         if is_nonblocking(socket) {
             return match socket.connect(&address) {
                 Ok(()) => {
-                    out.say(format!("{call} = 0"));
+                    out.call(call.returned(0));
                     Ok(())
                 }
                 Err(e) => {
                     let errno = errno_of(&e);
-                    out.say(format!("{call} = {}", failed_call(errno)));
+                    out.call(call.failed(errno));
                     Err(refused(errno))
                 }
             };
@@ -424,21 +425,18 @@ impl Session {
         let restored = socket.set_nonblocking(false);
         match result {
             Ok(()) => {
-                out.say(format!("{call} = 0"));
+                out.call(call.returned(0));
                 if let Ok(local) = socket.local_addr() {
                     out.say(format!("connected from {}", show_addr(&local)));
                 }
                 restored.map_err(|e| Failure::os(errno_of(&e), "cannot restore blocking mode"))
             }
             Err(ConnectError::Os(errno)) => {
-                out.say(format!("{call} = {}", failed_call(errno)));
+                out.call(call.failed(errno));
                 Err(refused(errno))
             }
             Err(ConnectError::Wait(error)) => {
-                out.say(format!(
-                    "{call} = {} (started)",
-                    failed_call(Errno::EINPROGRESS)
-                ));
+                out.call(call.failed(Errno::EINPROGRESS).with_detail("started"));
                 Err(wait_failure(
                     out,
                     fd,
@@ -461,11 +459,7 @@ impl Session {
         let fd = self.resolve(sock)?;
         let deadline = self.deadline();
         let socket = self.socket_at(fd)?;
-        let call = format!(
-            "send({fd}, {}, {}, MSG_NOSIGNAL)",
-            preview(data),
-            data.len()
-        );
+        let call = invocation!("send", fd, preview(data), data.len(), "MSG_NOSIGNAL");
         let blocking = !is_nonblocking(socket);
         let stream = socket.r#type().map(|t| t == Type::STREAM).unwrap_or(false);
         let flags = MsgFlags::MSG_NOSIGNAL | MsgFlags::MSG_DONTWAIT;
@@ -480,22 +474,21 @@ impl Session {
                 }
                 Err(Errno::EAGAIN) if blocking => {}
                 Err(errno) if sent == 0 => {
-                    out.say(format!("{call} = {}", failed_call(errno)));
-                    let failure = Failure::os(errno, format!("nothing sent on fd {fd}"));
-                    return Err(match errno {
-Errno::EPIPE => {
-                            // EPIPE means this side may not send: because the peer is gone, or
-                            // because this socket's own sending side was shut down.
-                            let state = crate::fdtable::inspect_fd(fd).and_then(|row| row.state);
-                            if matches!(state, Some(Tcp(FinWait1 | FinWait2 | Closing))) {
-                                failure.with_hint(format!("fd {fd} shut down its own sending side (shutdown wr); it can still receive, not send"))
-                            } else {
-                                failure.with_hint("the peer closed the connection; there is no one left to receive: close this socket")
-                            }
-                        }
-                        Errno::EAGAIN => failure.with_hint("the send buffer is full and the socket is non-blocking: wait until the peer reads (poll for POLLOUT)"),
-                        _ => failure,
-                    });
+                    out.call(call.failed(errno));
+                    // EPIPE means this side may not send: because the peer is gone, or because this
+                    // socket's own sending side was shut down.
+                    let shut_down = errno == Errno::EPIPE
+                        && matches!(
+                            crate::fdtable::inspect_fd(fd).and_then(|row| row.state),
+                            Some(Tcp(FinWait1 | FinWait2 | Closing))
+                        );
+                    let context = if shut_down {
+                        Context::SendingShutDown(fd)
+                    } else {
+                        Context::Fd(fd)
+                    };
+                    return Err(Failure::os(errno, format!("nothing sent on fd {fd}"))
+                        .hint_for(call.name(), context));
                 }
                 Err(_) => break,
             }
@@ -520,7 +513,7 @@ Errno::EPIPE => {
                 Err(_) => break,
             }
         }
-        out.say(format!("{call} = {sent}"));
+        out.call(call.returned(sent));
         if sent < data.len() {
             out.say(format!(
                 "short send: {sent} of {} bytes went into the send buffer; the rest did not fit",
@@ -547,7 +540,7 @@ Errno::EPIPE => {
         } else {
             (MsgFlags::MSG_DONTWAIT, "0")
         };
-        let call = format!("recv({fd}, {max}, {shown_flags})");
+        let call = invocation!("recv", fd, max, shown_flags);
         let mut buffer = vec![0u8; max];
         let received = self.call_when_ready(
             socket.as_fd(),
@@ -559,14 +552,15 @@ Errno::EPIPE => {
         )?;
         match received {
             Ok(0) if sock_type == Some(Type::DGRAM) => {
-                out.say(format!(
-                    "{call} = 0  an empty datagram (for datagrams, 0 bytes is not EOF)"
-                ));
+                out.call(
+                    call.returned(0)
+                        .with_note("an empty datagram (for datagrams, 0 bytes is not EOF)"),
+                );
                 self.last.received = Some(Vec::new());
                 Ok(())
             }
             Ok(0) if max > 0 => {
-                out.say(format!("{call} = 0"));
+                out.call(call.returned(0));
                 let state = crate::fdtable::inspect_fd(fd).and_then(|row| row.state);
                 out.say(match state {
                     Some(Tcp(CloseWait)) => format!(
@@ -583,7 +577,7 @@ Errno::EPIPE => {
             Ok(length) => {
                 let n = length.min(max);
                 buffer.truncate(n);
-                out.say(format!("{call} = {length}  {}", show_received(&buffer)));
+                out.call(call.returned(length).with_note(show_received(&buffer)));
                 dump_lines(&buffer, hex, out);
                 if length > max {
                     out.say(super::datagram::cut_message(length, n));
@@ -592,18 +586,15 @@ Errno::EPIPE => {
                 Ok(())
             }
             Err(errno) => {
-                out.say(format!("{call} = {}", failed_call(errno)));
-                let failure = Failure::os(errno, format!("nothing received on fd {fd}"));
+                out.call(call.failed(errno));
                 let datagram = socket.r#type().map(|t| t != Type::STREAM).unwrap_or(false);
-                Err(match errno {
-                    Errno::ENOTCONN => failure.with_hint(format!(
-                        "fd {fd} is not connected; on a listener, `accept` first and recv on the new fd"
-                    )),
-                    Errno::ECONNREFUSED if datagram => failure.with_hint(
-                        "a datagram this connected socket sent found no receiver: the peer's host answered ICMP port unreachable, reported here once",
-                    ),
-                    _ => failure,
-                })
+                let context = if datagram {
+                    Context::MessageSocket(fd)
+                } else {
+                    Context::Fd(fd)
+                };
+                Err(Failure::os(errno, format!("nothing received on fd {fd}"))
+                    .hint_for(call.name(), context))
             }
         }
     }
@@ -618,7 +609,7 @@ Errno::EPIPE => {
         let detached = Detached::new(handle.object.into_fd());
         let raw = detached.fd();
         self.detached.insert(raw, detached);
-        out.say(format!("detach({sock}) = {raw}"));
+        out.call(invocation!("detach", sock).returned(raw));
         out.say(format!(
             "the handle is gone; fd {raw} stays open with no owner (`close {raw}` closes it)"
         ));
@@ -642,12 +633,12 @@ Errno::EPIPE => {
         };
         let fd = owned.as_raw_fd();
         self.drop_files_of(fd, out);
-        let call = format!("close({fd})");
+        let call = invocation!("close", fd);
         let linger = lingering(&owned);
         let (closed, cut) = close_by(owned, self.deadline());
         match closed {
             Ok(()) => {
-                out.say(format!("{call} = 0"));
+                out.call(call.returned(0));
                 if let (Some(linger), true) = (linger, cut) {
                     out.say(format!(
                         "SO_LINGER holds close until the unsent data is delivered or {} pass; sockplay cut that wait at the timeout ({}): fd {fd} is closed, and the kernel goes on sending (or gives up on) the rest by itself",
@@ -659,8 +650,9 @@ Errno::EPIPE => {
                 Ok(())
             }
             Err(errno) => {
-                out.say(format!("{call} = {}", failed_call(errno)));
-                Err(Failure::os(errno, format!("closing fd {fd} failed")))
+                out.call(call.failed(errno));
+                Err(Failure::os(errno, format!("closing fd {fd} failed"))
+                    .hint_for(call.name(), Context::Fd(fd)))
             }
         }
     }
@@ -746,11 +738,11 @@ pub(super) fn sleep(duration: Duration, out: &mut Outcome) -> Result<(), Failure
     let deadline = Instant::now() + duration;
     while Instant::now() < deadline {
         if interrupted() {
-            return Err(Failure {
-                errno: Some(Errno::EINTR),
-                message: format!("sleep interrupted by {}", interruption()),
-                hint: None,
-            });
+            return Err(Failure::os(
+                Errno::EINTR,
+                format!("sleep interrupted by {}", interruption()),
+            )
+            .hint_for("sleep", Context::Plain));
         }
         std::thread::sleep((deadline - Instant::now()).min(Duration::from_millis(50)));
     }

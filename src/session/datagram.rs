@@ -8,8 +8,7 @@ use nix::sys::socket::MsgFlags;
 
 use super::address::show_addr;
 use super::calls::{dump_lines, errno_of, is_nonblocking, preview, show_received};
-use super::outcome::failed_call;
-use super::{Failure, Outcome, Session};
+use super::{invocation, Context, Failure, Outcome, Session};
 use crate::lang::{AddrSpec, SockRef};
 
 /// What a message socket lost when MAX was smaller than the message.
@@ -36,16 +35,19 @@ impl Session {
             .map_err(|e| Failure::os(errno_of(&e), "SO_DOMAIN"))?;
         let address = self.resolve_addr(addr, domain)?;
         let shown = show_addr(&address);
-        let call = format!(
-            "sendto({fd}, {}, {}, MSG_NOSIGNAL, {shown})",
+        let call = invocation!(
+            "sendto",
+            fd,
             preview(data),
-            data.len()
+            data.len(),
+            "MSG_NOSIGNAL",
+            shown
         );
         let flags = (MsgFlags::MSG_NOSIGNAL | MsgFlags::MSG_DONTWAIT).bits();
         loop {
             match socket.send_to_with_flags(data, &address, flags) {
                 Ok(n) => {
-                    out.say(format!("{call} = {n}"));
+                    out.call(call.returned(n));
                     let datagram = socket.r#type().is_ok_and(|t| t == socket2::Type::DGRAM);
                     if let (true, Ok(local)) = (datagram, socket.local_addr()) {
                         out.say(format!(
@@ -67,17 +69,11 @@ impl Session {
                 }
                 Err(e) => {
                     let errno = errno_of(&e);
-                    out.say(format!("{call} = {}", failed_call(errno)));
-                    let failure = Failure::os(errno, format!("fd {fd} sent nothing to {shown}"));
-                    return Err(match errno {
-                        Errno::EISCONN => failure.with_hint(
-                            "a connected stream socket has its peer fixed: use send instead",
-                        ),
-                        Errno::ECONNREFUSED => failure.with_hint(
-                            "an earlier datagram from this socket found no receiver (ICMP port unreachable); the error is reported once",
-                        ),
-                        _ => failure,
-                    });
+                    out.call(call.failed(errno));
+                    return Err(
+                        Failure::os(errno, format!("fd {fd} sent nothing to {shown}"))
+                            .hint_for(call.name(), Context::address(&address, &shown)),
+                    );
                 }
             }
         }
@@ -100,7 +96,7 @@ impl Session {
         } else {
             (MsgFlags::MSG_DONTWAIT, "0")
         };
-        let call = format!("recvfrom({fd}, {max}, {shown_flags})");
+        let call = invocation!("recvfrom", fd, max, shown_flags);
         let mut buffer = vec![0u8; max];
         let received = self.call_when_ready(
             socket.as_fd(),
@@ -114,15 +110,13 @@ impl Session {
             Ok((length, sender)) => {
                 let kept = length.min(max);
                 buffer.truncate(kept);
-                let from = if sender.is_unnamed() || sender.family() == 0 {
-                    String::new()
+                let received = show_received(&buffer);
+                let note = if sender.is_unnamed() || sender.family() == 0 {
+                    received
                 } else {
-                    format!("  from {}", show_addr(&sender))
+                    format!("from {}  {received}", show_addr(&sender))
                 };
-                out.say(format!(
-                    "{call} = {length}{from}  {}",
-                    show_received(&buffer)
-                ));
+                out.call(call.returned(length).with_note(note));
                 dump_lines(&buffer, hex, out);
                 if length > max {
                     out.say(cut_message(length, kept));
@@ -131,11 +125,11 @@ impl Session {
                 Ok(())
             }
             Err(errno) => {
-                out.say(format!("{call} = {}", failed_call(errno)));
-                Err(Failure::os(
-                    errno,
-                    format!("no datagram received on fd {fd}"),
-                ))
+                out.call(call.failed(errno));
+                Err(
+                    Failure::os(errno, format!("no datagram received on fd {fd}"))
+                        .hint_for(call.name(), Context::MessageSocket(fd)),
+                )
             }
         }
     }

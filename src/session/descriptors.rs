@@ -2,13 +2,11 @@
 
 use std::os::fd::AsFd;
 
-use nix::errno::Errno;
 use nix::sys::resource::{getrlimit, setrlimit, Resource};
 use socket2::Socket;
 
 use super::calls::{domain_of, errno_of, type_of};
-use super::outcome::failed_call;
-use super::{Failure, Object, Outcome, Session};
+use super::{invocation, Context, Failure, Object, Outcome, Session};
 use crate::lang::{Family, SockRef, SockType};
 
 impl Session {
@@ -22,16 +20,12 @@ impl Session {
         self.check_name_free(names.map(|(a, _)| a.as_str()))?;
         self.check_name_free(names.map(|(_, b)| b.as_str()))?;
         let (domain, ty) = (domain_of(family), type_of(sock_type));
-        let call = format!(
-            "socketpair({}, {}, 0)",
-            family.constant(),
-            sock_type.constant()
-        );
+        let call = invocation!("socketpair", family.constant(), sock_type.constant(), "0");
         match Socket::pair(domain, ty, None) {
             Ok((a, b)) => {
                 let a = self.adopt(Object::Socket(a), names.map(|(a, _)| a.as_str()));
                 let b = self.adopt(Object::Socket(b), names.map(|(_, b)| b.as_str()));
-                out.say(format!("{call} = 0  [{a}, {b}]"));
+                out.call(call.returned(0).with_note(format!("[{a}, {b}]")));
                 out.say(format!(
                     "fd {a} and fd {b} are connected to each other: what one sends, the other receives"
                 ));
@@ -39,14 +33,9 @@ impl Session {
             }
             Err(e) => {
                 let errno = errno_of(&e);
-                out.say(format!("{call} = {}", failed_call(errno)));
-                let failure = Failure::os(errno, "the kernel would not make the pair");
-                Err(match errno {
-                    Errno::EOPNOTSUPP | Errno::EAFNOSUPPORT => failure.with_hint(
-                        "on Linux only unix sockets come in pairs: `socketpair unix stream`",
-                    ),
-                    _ => failure,
-                })
+                out.call(call.failed(errno));
+                Err(Failure::os(errno, "the kernel would not make the pair")
+                    .hint_for(call.name(), Context::Plain))
             }
         }
     }
@@ -59,7 +48,7 @@ impl Session {
     ) -> Result<(), Failure> {
         self.check_name_free(name)?;
         let fd = self.resolve(sock)?;
-        let call = format!("dup({fd})");
+        let call = invocation!("dup", fd);
         // try_clone is fcntl(F_DUPFD_CLOEXEC, 0): the lowest free number, as dup(2) gives.
         let copy = match &self.handle(fd)?.object {
             Object::Socket(socket) => socket.try_clone().map(Object::Socket),
@@ -71,7 +60,7 @@ impl Session {
         match copy {
             Ok(copy) => {
                 let new_fd = self.adopt(copy, name);
-                out.say(format!("{call} = {new_fd}"));
+                out.call(call.returned(new_fd));
                 out.say(format!(
                     "fd {new_fd} and fd {fd} are one socket (same inode): it closes only when both are closed"
                 ));
@@ -79,8 +68,9 @@ impl Session {
             }
             Err(e) => {
                 let errno = errno_of(&e);
-                out.say(format!("{call} = {}", failed_call(errno)));
-                Err(Failure::os(errno, format!("no copy of fd {fd}")))
+                out.call(call.failed(errno));
+                Err(Failure::os(errno, format!("no copy of fd {fd}"))
+                    .hint_for(call.name(), Context::Fd(fd)))
             }
         }
     }
@@ -100,10 +90,10 @@ impl Session {
             Object::Epoll(epoll) => epoll.0.as_fd(),
         };
         let flag = if on { "0" } else { "FD_CLOEXEC" };
-        let call = format!("fcntl({fd}, F_SETFD, {flag})");
+        let call = invocation!("fcntl", fd, "F_SETFD", flag);
         match crate::sys::process::set_inheritable(borrowed, on) {
             Ok(()) => {
-                out.say(format!("{call} = 0"));
+                out.call(call.returned(0));
                 out.say(if on {
                     format!("fd {fd} is inheritable: a process started with `spawn` gets it, as fd {fd}")
                 } else {
@@ -112,7 +102,7 @@ impl Session {
                 Ok(())
             }
             Err(errno) => {
-                out.say(format!("{call} = {}", failed_call(errno)));
+                out.call(call.failed(errno));
                 Err(Failure::os(errno, format!("fd {fd} keeps its flags")))
             }
         }
@@ -130,19 +120,25 @@ impl Session {
         let (soft, hard) = getrlimit(Resource::RLIMIT_NOFILE)
             .map_err(|errno| Failure::os(errno, "cannot read RLIMIT_NOFILE"))?;
         let Some(limit) = limit else {
-            out.say(format!(
-                "getrlimit(RLIMIT_NOFILE) = 0  {{cur={soft}, max={hard}}}"
-            ));
+            out.call(
+                invocation!("getrlimit", "RLIMIT_NOFILE")
+                    .returned(0)
+                    .with_note(format!("{{cur={soft}, max={hard}}}")),
+            );
             out.say(format!(
                 "new fds must be below {soft}; {} are open now",
                 self.user_fds().len()
             ));
             return Ok(());
         };
-        let call = format!("setrlimit(RLIMIT_NOFILE, {{cur={limit}, max={hard}}})");
+        let call = invocation!(
+            "setrlimit",
+            "RLIMIT_NOFILE",
+            format!("{{cur={limit}, max={hard}}}")
+        );
         match setrlimit(Resource::RLIMIT_NOFILE, limit, hard) {
             Ok(()) => {
-                out.say(format!("{call} = 0"));
+                out.call(call.returned(0));
                 let open = self.user_fds();
                 let above = open.iter().filter(|&&fd| fd as u64 >= limit).count();
                 let mut note = if limit == 0 {
@@ -163,14 +159,9 @@ impl Session {
                 Ok(())
             }
             Err(errno) => {
-                out.say(format!("{call} = {}", failed_call(errno)));
-                let failure = Failure::os(errno, "the limit was not changed");
-                Err(match errno {
-                    Errno::EINVAL => failure.with_hint(format!(
-                        "the soft limit cannot exceed the hard limit ({hard})"
-                    )),
-                    _ => failure,
-                })
+                out.call(call.failed(errno));
+                Err(Failure::os(errno, "the limit was not changed")
+                    .hint_for(call.name(), Context::HardLimit(hard)))
             }
         }
     }

@@ -13,8 +13,7 @@ use nix::sys::stat::{fstat, SFlag};
 use socket2::{Domain, Socket};
 
 use super::calls::{is_nonblocking, preview};
-use super::outcome::failed_call;
-use super::{Failure, Object, Outcome, Session};
+use super::{invocation, Context, Failure, Object, Outcome, Session};
 use crate::fdtable::inspect_fd;
 use crate::lang::SockRef;
 use crate::sys::scm_rights::recv_with_fds;
@@ -27,7 +26,7 @@ const CARRIER: [u8; 1] = [0];
 const RECV_DATA_MAX: usize = 4096;
 
 /// The refusal for SCM_RIGHTS on a socket that is not AF_UNIX (the kernel would say EINVAL).
-fn needs_unix(fd: i32, label: &str, doing: &str) -> Failure {
+fn needs_unix(fd: i32, label: &str, doing: &'static str) -> Failure {
     let what = inspect_fd(fd).map_or_else(
         || "not a unix socket".to_string(),
         |row| format!("a {} socket", row.label()),
@@ -38,9 +37,7 @@ fn needs_unix(fd: i32, label: &str, doing: &str) -> Failure {
             "{label} is {what}: {doing} needs an AF_UNIX socket (SCM_RIGHTS exists only there)"
         ),
     )
-    .with_hint(
-        "pass fds between two connected unix sockets, e.g. `socket unix stream` on each side",
-    )
+    .hint_for(doing, Context::NotUnix)
 }
 
 /// Whether an fd is a socket, by its file type.
@@ -69,9 +66,11 @@ impl Session {
             Object::Socket(_) => "socket",
             Object::Epoll(_) => "epoll instance",
         };
-        let call = format!(
-            "sendmsg({sock_fd}, {{data={}, SCM_RIGHTS=[{passed}]}}, MSG_NOSIGNAL)",
-            preview(&CARRIER)
+        let call = invocation!(
+            "sendmsg",
+            sock_fd,
+            format!("{{data={}, SCM_RIGHTS=[{passed}]}}", preview(&CARRIER)),
+            "MSG_NOSIGNAL"
         );
         let blocking = !is_nonblocking(socket);
         let fds: [RawFd; 1] = [passed];
@@ -82,7 +81,7 @@ impl Session {
         loop {
             match sendmsg::<()>(socket.as_raw_fd(), &iov, &control, flags, None) {
                 Ok(sent) => {
-                    out.say(format!("{call} = {sent}"));
+                    out.call(call.returned(sent));
                     out.say(format!(
                         "the kernel now holds a reference to fd {passed}'s {what} in flight, until the peer's recvmsg takes it; fd {passed} stays open here too"
                     ));
@@ -100,18 +99,12 @@ impl Session {
                     )?;
                 }
                 Err(errno) => {
-                    out.say(format!("{call} = {}", failed_call(errno)));
-                    let failure =
-                        Failure::os(errno, format!("fd {passed} was not sent over fd {sock_fd}"));
-                    return Err(match errno {
-                        Errno::ENOTCONN | Errno::EDESTADDRREQ => failure.with_hint(format!(
-                            "fd {sock_fd} is not connected: connect it to the receiving unix socket first (or send over the fd that `accept` returned)"
-                        )),
-                        Errno::ETOOMANYREFS => failure.with_hint(
-                            "too many fds are in flight already: let the peer `recvfd` them first",
-                        ),
-                        _ => failure,
-                    });
+                    out.call(call.failed(errno));
+                    return Err(Failure::os(
+                        errno,
+                        format!("fd {passed} was not sent over fd {sock_fd}"),
+                    )
+                    .hint_for(call.name(), Context::Fd(sock_fd)));
                 }
             }
         }
@@ -146,30 +139,28 @@ impl Session {
         let (bytes, received, truncated) = match message {
             Ok(message) => message,
             Err(errno) => {
-                let call = format!("recvmsg({fd}, {{…}}, MSG_CMSG_CLOEXEC)");
-                out.say(format!("{call} = {}", failed_call(errno)));
-                let failure = Failure::os(errno, format!("nothing received on fd {fd}"));
-                return Err(match errno {
-                    Errno::ENOTCONN => failure.with_hint(format!(
-                        "fd {fd} is not connected; on a listener, `accept` first and recvfd on the new fd"
-                    )),
-                    _ => failure,
-                });
+                let call = invocation!("recvmsg", fd, "{…}", "MSG_CMSG_CLOEXEC");
+                out.call(call.failed(errno));
+                return Err(Failure::os(errno, format!("nothing received on fd {fd}"))
+                    .hint_for(call.name(), Context::Fd(fd)));
             }
         };
         let payload = data.get(..bytes).unwrap_or(&[]);
-        let mut call = format!(
-            "recvmsg({fd}, {{data={}}}, MSG_CMSG_CLOEXEC) = {bytes}",
-            preview(payload)
-        );
+        let mut call = invocation!(
+            "recvmsg",
+            fd,
+            format!("{{data={}}}", preview(payload)),
+            "MSG_CMSG_CLOEXEC"
+        )
+        .returned(bytes);
         if !received.is_empty() {
             let numbers: Vec<String> = received
                 .iter()
                 .map(|fd| fd.as_raw_fd().to_string())
                 .collect();
-            call.push_str(&format!("  SCM_RIGHTS [{}]", numbers.join(", ")));
+            call = call.with_note(format!("SCM_RIGHTS [{}]", numbers.join(", ")));
         }
-        out.say(call);
+        out.call(call);
         if truncated {
             out.say("the control data was cut short (MSG_CTRUNC): the kernel closed the fds that did not fit");
         }
@@ -178,16 +169,14 @@ impl Session {
                 Errno::ENOMSG,
                 format!("EOF on fd {fd}: the peer closed, and no fd came"),
             )
-            .with_hint("the sender is gone; nothing more will arrive on this socket"));
+            .hint_for("recvmsg", Context::PeerClosed));
         }
         if received.is_empty() {
             return Err(Failure::os(
                 Errno::ENOMSG,
                 format!("{bytes} bytes arrived on fd {fd} but no fd came with them (data only)"),
             )
-            .with_hint(
-                "the sender must pass an fd with `sendfd`; plain `send` carries bytes only",
-            ));
+            .hint_for("recvmsg", Context::DataOnly));
         }
         self.adopt_received(received, name, out)
     }

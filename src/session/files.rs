@@ -9,8 +9,7 @@ use nix::poll::PollFlags;
 use nix::sys::socket::MsgFlags;
 
 use super::calls::show_received;
-use super::outcome::failed_call;
-use super::{Failure, Outcome, Session};
+use super::{invocation, Failure, Outcome, Returned, Session};
 use crate::lang::SockRef;
 use crate::render::escape_bytes;
 
@@ -102,7 +101,7 @@ impl Session {
                 at_eof: false,
             },
         );
-        out.say(format!("makefile({sock}, 'rwb') = {name}"));
+        out.call(invocation!("makefile", sock, "'rwb'").ended(Returned::Object(name.clone())));
         out.say(format!(
             "`{name}` reads and writes fd {fd} through buffers in this process; no new fd"
         ));
@@ -119,7 +118,7 @@ impl Session {
         let fd = self.file(name)?.fd;
         let socket = self.socket_at(fd)?;
         let mut chunk = vec![0u8; BUFFER_SIZE];
-        let call = format!("recv({fd}, {BUFFER_SIZE}, 0)");
+        let call = invocation!("recv", fd, BUFFER_SIZE, "0");
         let received = self.call_when_ready(
             socket.as_fd(),
             PollFlags::POLLIN,
@@ -130,7 +129,10 @@ impl Session {
         )?;
         match received {
             Ok(n) => {
-                out.say(format!("{call} = {n}  (filling `{name}`'s buffer)"));
+                out.call(
+                    call.returned(n)
+                        .with_note(format!("(filling `{name}`'s buffer)")),
+                );
                 if let Some(file) = self.files.get_mut(name) {
                     file.read_buffer.extend_from_slice(&chunk[..n]);
                     file.at_eof = n == 0;
@@ -138,7 +140,7 @@ impl Session {
                 Ok(n)
             }
             Err(errno) => {
-                out.say(format!("{call} = {}", failed_call(errno)));
+                out.call(call.failed(errno));
                 Err(Failure::os(
                     errno,
                     format!("reading fd {fd} for `{name}` failed"),
@@ -152,7 +154,7 @@ impl Session {
         &mut self,
         name: &str,
         until: Until,
-        label: &str,
+        label: &'static str,
         out: &mut Outcome,
     ) -> Result<(), Failure> {
         let deadline = self.deadline();
@@ -194,11 +196,11 @@ impl Session {
             };
             let data: Vec<u8> = file.read_buffer.drain(..take).collect();
             let kept = file.read_buffer.len();
-            out.say(format!(
-                "{label}({name}) = {}  {}",
-                data.len(),
-                show_received(&data)
-            ));
+            out.call(
+                invocation!(label, name)
+                    .returned(data.len())
+                    .with_note(show_received(&data)),
+            );
             if data.is_empty() {
                 out.say("EOF: the peer closed; nothing more will come".to_string());
             }
@@ -239,11 +241,9 @@ impl Session {
             return Err(Failure::usage(format!("no file is named `{file}`")));
         };
         object.write_buffer.extend_from_slice(data);
-        out.say(format!(
-            "write({file}, \"{}\") = {}",
-            escape_bytes(data),
-            data.len()
-        ));
+        out.call(
+            invocation!("write", file, format!("\"{}\"", escape_bytes(data))).returned(data.len()),
+        );
         out.say(format!(
             "`{file}` buffers {}; the socket sees nothing until `flush {file}`",
             crate::engine::plural(object.write_buffer.len(), "byte")

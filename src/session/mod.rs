@@ -1,21 +1,30 @@
-//! The session: the socket handles the user made, their names, the settings, and the execution of
-//! each command against the kernel. Front ends hand it a [`Command`] and get an [`Outcome`] back.
+//! The session: one process's socket handles, their names, the socket files its binds made, and the
+//! execution of each command against the kernel. Front ends hand it a [`Command`] and get an
+//! [`Outcome`] back: each call made, kept as a [`Call`] record, the sentences about it, and on failure
+//! a hint from one table (`hints`). How the outcome is shown (the panel, Python lines) is the
+//! engine's business.
 
 mod address;
+mod call;
 mod calls;
 mod checks;
 mod datagram;
 mod descriptors;
 mod fdpass;
 mod files;
+mod hints;
 mod multiplex;
 mod options;
 mod outcome;
 mod socket_files;
 
+pub use call::{Call, Invocation, Returned};
 pub use checks::Previous;
-pub use outcome::{failed_call, Failure, Outcome};
+pub use outcome::{Failure, Lines, OutLine, Outcome};
 pub use socket_files::SocketFile;
+
+use call::invocation;
+use hints::Context;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::os::fd::{AsRawFd, OwnedFd};
@@ -25,25 +34,20 @@ use nix::errno::Errno;
 use socket2::Socket;
 
 use crate::lang::{Command, SockRef};
-use crate::render::{Labels, PanelPlacement};
+use crate::render::Labels;
 use crate::sys::descriptor::Detached;
 
-/// Settings the user can change with `set` or on the command line.
+/// What the session's calls obey, changed with `set timeout` or `--timeout`.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Settings {
     /// How long a blocking call may wait.
     pub timeout: Duration,
-    pub panel: PanelPlacement,
-    /// Show the Python equivalent of each command.
-    pub explain: bool,
 }
 
 impl Default for Settings {
     fn default() -> Settings {
         Settings {
             timeout: Duration::from_secs(5),
-            panel: PanelPlacement::Right,
-            explain: false,
         }
     }
 }
@@ -87,7 +91,8 @@ struct LastStep {
     received: Option<Vec<u8>>,
 }
 
-/// One user's playground: handles, names, settings and the memory that checks read.
+/// One process's playground: handles, names, socket files, the timeout its calls obey, and the
+/// memory that checks read.
 #[derive(Debug)]
 pub struct Session {
     handles: BTreeMap<i32, Handle>,
@@ -288,12 +293,15 @@ impl Session {
             Command::Recv { sock, max, hex } => self.recv(sock, *max, *hex, out),
             Command::Fileno { sock } => {
                 let fd = self.resolve(sock)?;
-                out.say(format!("fileno({sock}) = {fd}"));
+                out.call(invocation!("fileno", sock).returned(fd));
                 Ok(())
             }
             Command::Detach { sock } => self.detach(sock, out),
             Command::Close { sock } => self.close(sock, out),
-            Command::Sleep { duration } => calls::sleep(*duration, out),
+            Command::Sleep { duration } => {
+                let duration = self.bounded_wait(Some(*duration), out);
+                calls::sleep(duration, out)
+            }
             Command::Socketpair {
                 family,
                 sock_type,
@@ -400,7 +408,7 @@ impl Session {
                 Errno::EBADF,
                 format!("fd {fd} was detached: no handle owns it any more"),
             )
-            .with_hint(format!("the fd is still open; `close {fd}` closes it"));
+            .hint_for(hints::ANY_CALL, Context::Detached(fd));
         }
         if self.internal.contains(&fd) {
             return Failure::usage(format!(
@@ -497,5 +505,42 @@ pub fn seconds(duration: Duration) -> String {
         format!("{secs:.0} s")
     } else {
         format!("{secs} s")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lang::{AddrSpec, Family, SockType};
+
+    #[test]
+    fn each_call_a_command_makes_is_kept_as_a_record() {
+        let mut session = Session::new(Settings::default());
+        let socket = session.execute(&Command::Socket {
+            family: Family::Unix,
+            sock_type: SockType::Stream,
+            name: Some("c".into()),
+        });
+        let calls: Vec<&Call> = socket.calls().collect();
+        assert_eq!(calls.len(), 1, "{}", socket.text());
+        assert_eq!(calls[0].name, "socket");
+        assert_eq!(calls[0].args, ["AF_UNIX", "SOCK_STREAM", "0"]);
+        let Returned::Value(fd) = calls[0].result else {
+            panic!("socket returned no fd: {}", socket.text());
+        };
+        let connect = session.execute(&Command::Connect {
+            sock: SockRef::Name("c".into()),
+            addr: AddrSpec::Abstract(b"sockplay-nobody-listens-here".to_vec()),
+        });
+        let call = connect.calls().next().expect("connect made a call");
+        assert_eq!(
+            call.args,
+            [fd.to_string(), "@sockplay-nobody-listens-here".into()]
+        );
+        assert_eq!(call.result, Returned::Error(Errno::ECONNREFUSED));
+        assert_eq!(
+            connect.text().lines().next(),
+            Some(format!("connect({fd}, @sockplay-nobody-listens-here) = -1 ECONNREFUSED (Connection refused)").as_str())
+        );
     }
 }

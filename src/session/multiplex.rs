@@ -9,8 +9,7 @@ use nix::errno::Errno;
 use nix::poll::PollFlags;
 use nix::sys::epoll::{Epoll, EpollCreateFlags, EpollEvent, EpollFlags};
 
-use super::outcome::failed_call;
-use super::{Failure, Object, Outcome, Session};
+use super::{invocation, Context, Failure, Invocation, Object, Outcome, Returned, Session};
 use crate::fdtable::{inspect_fd, Kind};
 use crate::lang::{Interest, SockRef};
 use crate::net::{SockState, TcpState};
@@ -126,10 +125,15 @@ fn borrow_object(object: &Object) -> BorrowedFd<'_> {
 }
 
 /// The failure of a wait on many fds, after its call line.
-fn wait_failed(out: &mut Outcome, call: &str, error: ReadyError, waiting_for: &str) -> Failure {
+fn wait_failed(
+    out: &mut Outcome,
+    call: &Invocation,
+    error: ReadyError,
+    waiting_for: &str,
+) -> Failure {
     match error {
         ReadyError::Interrupted => {
-            out.say(format!("{call} = {}", failed_call(Errno::EINTR)));
+            out.call(call.ended(Returned::Interrupted));
             Failure::os(
                 Errno::EINTR,
                 format!(
@@ -137,10 +141,12 @@ fn wait_failed(out: &mut Outcome, call: &str, error: ReadyError, waiting_for: &s
                     crate::sys::interruption()
                 ),
             )
+            .hint_for(call.name(), Context::Plain)
         }
         ReadyError::Os(errno) => {
-            out.say(format!("{call} = {}", failed_call(errno)));
+            out.call(call.failed(errno));
             Failure::os(errno, format!("the wait for {waiting_for} failed"))
+                .hint_for(call.name(), Context::Plain)
         }
         ReadyError::PastFdSetSize(fd) => past_fd_setsize(fd, &format!("fd {fd}")),
     }
@@ -155,9 +161,7 @@ fn past_fd_setsize(fd: i32, shown: &str) -> Failure {
             FD_SETSIZE - 1
         ),
     )
-    .with_hint(format!(
-        "poll and epoll have no such limit: `poll {fd}`, or `epoll add EP {fd}` then `epoll wait EP`"
-    ))
+    .hint_for("select", Context::PastFdSetSize(fd))
 }
 
 /// Why a readable fd is readable, from the kernel's view of it.
@@ -230,12 +234,14 @@ impl Session {
     ) -> Result<(), Failure> {
         let read = self.watched_fds(read)?;
         let write = self.watched_fds(write)?;
-        let timeout = timeout.unwrap_or(self.settings.timeout);
+        let timeout = self.bounded_wait(timeout, out);
         let nfds = read.iter().chain(&write).max().map_or(0, |fd| fd + 1);
-        let call = format!(
-            "select({nfds}, {}, {}, NULL, {})",
+        let call = invocation!(
+            "select",
+            nfds,
             fd_set_text(&read),
             fd_set_text(&write),
+            "NULL",
             timeval_text(timeout)
         );
         let read_fds = read
@@ -249,7 +255,7 @@ impl Session {
         let selected = match select_until(&read_fds, &write_fds, timeout) {
             Ok(Some(selected)) => selected,
             Ok(None) => {
-                out.say(format!("{call} = 0 (Timeout)"));
+                out.call(call.ended(Returned::Timeout));
                 out.say(nothing_ready(timeout));
                 return Ok(());
             }
@@ -273,11 +279,7 @@ impl Session {
         if !selected.writable.is_empty() {
             sets.push(format!("out {}", fd_set_text(&selected.writable)));
         }
-        out.say(format!(
-            "{call} = {} ({})",
-            selected.count(),
-            sets.join(", ")
-        ));
+        out.call(call.returned(selected.count()).with_detail(sets.join(", ")));
         for fd in &selected.readable {
             out.say(format!(
                 "{} is readable: {}",
@@ -301,14 +303,14 @@ impl Session {
         out: &mut Outcome,
     ) -> Result<(), Failure> {
         let fds = self.watched_fds(socks)?;
-        let timeout = timeout.unwrap_or(self.settings.timeout);
+        let timeout = self.bounded_wait(timeout, out);
         let asked: Vec<String> = fds
             .iter()
             .map(|fd| format!("{{fd={fd}, events={}}}", poll_names(POLL_INTEREST)))
             .collect();
-        let call = format!(
-            "poll([{}], {}, {})",
-            asked.join(", "),
+        let call = invocation!(
+            "poll",
+            format!("[{}]", asked.join(", ")),
             fds.len(),
             millis(timeout)
         );
@@ -320,7 +322,7 @@ impl Session {
         let revents = match result {
             Ok(Some(revents)) => revents,
             Ok(None) => {
-                out.say(format!("{call} = 0 (Timeout)"));
+                out.call(call.ended(Returned::Timeout));
                 out.say(nothing_ready(timeout));
                 return Ok(());
             }
@@ -332,11 +334,10 @@ impl Session {
             .filter(|(_, events)| !events.is_empty())
             .map(|(fd, events)| format!("{{fd={fd}, revents={}}}", poll_names(*events)))
             .collect();
-        out.say(format!(
-            "{call} = {} ([{}])",
-            returned.len(),
-            returned.join(", ")
-        ));
+        out.call(
+            call.returned(returned.len())
+                .with_detail(format!("[{}]", returned.join(", "))),
+        );
         for (fd, events) in fds.iter().zip(&revents) {
             out.say(format!("{}: {}", self.fd_label(*fd), poll_names(*events)));
         }
@@ -349,11 +350,11 @@ impl Session {
         out: &mut Outcome,
     ) -> Result<(), Failure> {
         self.check_name_free(name)?;
-        let call = "epoll_create1(EPOLL_CLOEXEC)";
+        let call = invocation!("epoll_create1", "EPOLL_CLOEXEC");
         match Epoll::new(EpollCreateFlags::EPOLL_CLOEXEC) {
             Ok(epoll) => {
                 let fd = self.adopt(Object::Epoll(epoll), name);
-                out.say(format!("{call} = {fd}"));
+                out.call(call.returned(fd));
                 out.say(format!(
                     "{} is an epoll instance with an empty interest list; `epoll add {} SOCK in` registers a socket",
                     self.fd_label(fd),
@@ -362,11 +363,11 @@ impl Session {
                 Ok(())
             }
             Err(errno) => {
-                out.say(format!("{call} = {}", failed_call(errno)));
-                Err(Failure::os(
-                    errno,
-                    "the kernel would not create the epoll instance",
-                ))
+                out.call(call.failed(errno));
+                Err(
+                    Failure::os(errno, "the kernel would not create the epoll instance")
+                        .hint_for(call.name(), Context::Plain),
+                )
             }
         }
     }
@@ -384,14 +385,18 @@ impl Session {
         let target = self.borrow_fd(fd)?;
         let flags = epoll_flags(interest);
         let events = epoll_names(flags);
-        let call = format!(
-            "epoll_ctl({epoll_fd}, EPOLL_CTL_ADD, {fd}, {{events={events}, data={{u64={fd}}}}})"
+        let call = invocation!(
+            "epoll_ctl",
+            epoll_fd,
+            "EPOLL_CTL_ADD",
+            fd,
+            format!("{{events={events}, data={{u64={fd}}}}}")
         );
         // The fd number rides along as the event's data, so `epoll wait` can say which fd is ready.
         let data = u64::try_from(fd).unwrap_or_default();
         match instance.add(target, EpollEvent::new(flags, data)) {
             Ok(()) => {
-                out.say(format!("{call} = 0"));
+                out.call(call.returned(0));
                 out.say(format!(
                     "{} now watches {} for {events}; `epoll wait` reports it while it is ready",
                     self.fd_label(epoll_fd),
@@ -400,23 +405,17 @@ impl Session {
                 Ok(())
             }
             Err(errno) => {
-                out.say(format!("{call} = {}", failed_call(errno)));
-                let failure = Failure::os(errno, format!("fd {epoll_fd} cannot watch fd {fd}"));
-                Err(match errno {
-                    Errno::EEXIST => failure.with_hint(format!(
-                        "fd {fd} is already in the interest list of fd {epoll_fd}: `epoll del {epoll} {sock}` first, then add it with the events you want"
-                    )),
-                    Errno::EINVAL if fd == epoll_fd => {
-                        failure.with_hint("an epoll instance cannot watch itself")
-                    }
-                    Errno::ELOOP => failure.with_hint(
-                        "epoll instances watching each other would make a loop",
-                    ),
-                    Errno::EPERM => {
-                        failure.with_hint("this kind of fd cannot be watched by epoll")
-                    }
-                    _ => failure,
-                })
+                out.call(call.failed(errno));
+                let watch = Context::Watch {
+                    epoll_fd,
+                    fd,
+                    epoll,
+                    sock,
+                };
+                Err(
+                    Failure::os(errno, format!("fd {epoll_fd} cannot watch fd {fd}"))
+                        .hint_for(call.name(), watch),
+                )
             }
         }
     }
@@ -431,10 +430,10 @@ impl Session {
         let instance = self.epoll_at(epoll_fd)?;
         let fd = self.resolve(sock)?;
         let target = self.borrow_fd(fd)?;
-        let call = format!("epoll_ctl({epoll_fd}, EPOLL_CTL_DEL, {fd}, NULL)");
+        let call = invocation!("epoll_ctl", epoll_fd, "EPOLL_CTL_DEL", fd, "NULL");
         match instance.delete(target) {
             Ok(()) => {
-                out.say(format!("{call} = 0"));
+                out.call(call.returned(0));
                 out.say(format!(
                     "{} no longer watches {}",
                     self.fd_label(epoll_fd),
@@ -443,17 +442,18 @@ impl Session {
                 Ok(())
             }
             Err(errno) => {
-                out.say(format!("{call} = {}", failed_call(errno)));
-                let failure = Failure::os(
+                out.call(call.failed(errno));
+                let watch = Context::Watch {
+                    epoll_fd,
+                    fd,
+                    epoll,
+                    sock,
+                };
+                Err(Failure::os(
                     errno,
                     format!("fd {fd} cannot be removed from fd {epoll_fd}"),
-                );
-                Err(match errno {
-                    Errno::ENOENT => failure.with_hint(format!(
-                        "fd {fd} is not in the interest list of fd {epoll_fd}: it was never added, or already deleted"
-                    )),
-                    _ => failure,
-                })
+                )
+                .hint_for(call.name(), watch))
             }
         }
     }
@@ -466,19 +466,22 @@ impl Session {
     ) -> Result<(), Failure> {
         let epoll_fd = self.resolve(epoll)?;
         let instance = self.epoll_at(epoll_fd)?;
-        let timeout = timeout.unwrap_or(self.settings.timeout);
+        let timeout = self.bounded_wait(timeout, out);
         let watched = instance.0.as_fd();
         let result = wait_in_slices(timeout, |slice| epoll_wait_once(watched, MAX_EVENTS, slice));
         let call = |returned: &str| {
-            format!(
-                "epoll_wait({epoll_fd}, [{returned}], {MAX_EVENTS}, {})",
+            invocation!(
+                "epoll_wait",
+                epoll_fd,
+                format!("[{returned}]"),
+                MAX_EVENTS,
                 millis(timeout)
             )
         };
         let ready = match result {
             Ok(Some(ready)) => ready,
             Ok(None) => {
-                out.say(format!("{} = 0 (Timeout)", call("")));
+                out.call(call("").ended(Returned::Timeout));
                 out.say(match interest_count(epoll_fd) {
                     Some(0) => format!(
                         "nothing is ready: fd {epoll_fd} watches no fds yet (`epoll add {epoll} SOCK in`)"
@@ -508,7 +511,7 @@ impl Session {
                 )
             })
             .collect();
-        out.say(format!("{} = {}", call(&returned.join(", ")), ready.len()));
+        out.call(call(&returned.join(", ")).returned(ready.len()));
         for event in &ready {
             let label = match i32::try_from(event.data) {
                 Ok(fd) => self.fd_label(fd),

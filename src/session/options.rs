@@ -9,8 +9,7 @@ use nix::fcntl::{fcntl, FcntlArg, OFlag};
 
 use super::address::show_addr;
 use super::calls::errno_of;
-use super::outcome::failed_call;
-use super::{Failure, Outcome, Session};
+use super::{invocation, Context, Failure, Invocation, Outcome, Session};
 use crate::lang::{How, OptKind, OptValue, SockOpt, SockRef};
 use crate::net::{Family, SockType};
 use crate::sys::errno_name;
@@ -75,15 +74,10 @@ fn describe(option: &SockOpt, raw: &Raw) -> String {
     }
 }
 
-fn option_failure(errno: Errno, option: &SockOpt, fd: i32) -> Failure {
-    let failure = Failure::os(errno, format!("{} on fd {fd}", option.name));
-    match errno {
-        Errno::ENOPROTOOPT | Errno::EOPNOTSUPP => failure.with_hint(format!(
-            "{} ({}) does not apply to this kind of socket",
-            option.name, option.level_name
-        )),
-        _ => failure,
-    }
+/// The failure of `call` (getsockopt or setsockopt) on `option`.
+fn option_failure(call: &Invocation, errno: Errno, option: &SockOpt, fd: i32) -> Failure {
+    Failure::os(errno, format!("{} on fd {fd}", option.name))
+        .hint_for(call.name(), Context::SockOpt(option))
 }
 
 impl Session {
@@ -107,15 +101,12 @@ impl Session {
                 format!("{{l_onoff=1, l_linger={secs}}}"),
             ),
         };
-        let call = format!(
-            "setsockopt({fd}, {}, {}, {shown})",
-            option.level_name, option.name
-        );
+        let call = invocation!("setsockopt", fd, option.level_name, option.name, shown);
         if let Err(errno) = set_raw(socket, option, &raw) {
-            out.say(format!("{call} = {}", failed_call(errno)));
-            return Err(option_failure(errno, option, fd));
+            out.call(call.failed(errno));
+            return Err(option_failure(&call, errno, option, fd));
         }
-        out.say(format!("{call} = 0"));
+        out.call(call.returned(0));
         // Show what the kernel made of it: buffers come back doubled, for its bookkeeping.
         if let Ok(now) = get_raw(socket, option) {
             let described = describe(option, &now);
@@ -135,51 +126,56 @@ impl Session {
     ) -> Result<(), Failure> {
         let fd = self.resolve(sock)?;
         let socket = self.socket_at(fd)?.as_fd();
-        let call = format!("getsockopt({fd}, {}, {})", option.level_name, option.name);
+        let call = invocation!("getsockopt", fd, option.level_name, option.name);
         match get_raw(socket, option) {
             Ok(raw) => {
-                out.say(format!("{call} = 0  {}", describe(option, &raw)));
+                out.call(call.returned(0).with_note(describe(option, &raw)));
                 Ok(())
             }
             Err(errno) => {
-                out.say(format!("{call} = {}", failed_call(errno)));
-                Err(option_failure(errno, option, fd))
+                out.call(call.failed(errno));
+                Err(option_failure(&call, errno, option, fd))
             }
         }
     }
 
     pub(super) fn getsockname(&mut self, sock: &SockRef, out: &mut Outcome) -> Result<(), Failure> {
         let fd = self.resolve(sock)?;
-        let call = format!("getsockname({fd})");
+        let call = invocation!("getsockname", fd);
         match self.socket_at(fd)?.local_addr() {
             Ok(addr) if super::address::is_unbound(&addr) => {
-                out.say(format!("{call} = 0  {}  (not bound yet)", show_addr(&addr)));
+                out.call(
+                    call.returned(0)
+                        .with_note(format!("{}  (not bound yet)", show_addr(&addr))),
+                );
                 Ok(())
             }
             Ok(addr) => {
-                out.say(format!("{call} = 0  {}", show_addr(&addr)));
+                out.call(call.returned(0).with_note(show_addr(&addr)));
                 Ok(())
             }
             Err(e) => {
                 let errno = errno_of(&e);
-                out.say(format!("{call} = {}", failed_call(errno)));
-                Err(Failure::os(errno, format!("fd {fd} has no local address")))
+                out.call(call.failed(errno));
+                Err(Failure::os(errno, format!("fd {fd} has no local address"))
+                    .hint_for(call.name(), Context::Fd(fd)))
             }
         }
     }
 
     pub(super) fn getpeername(&mut self, sock: &SockRef, out: &mut Outcome) -> Result<(), Failure> {
         let fd = self.resolve(sock)?;
-        let call = format!("getpeername({fd})");
+        let call = invocation!("getpeername", fd);
         match self.socket_at(fd)?.peer_addr() {
             Ok(addr) => {
-                out.say(format!("{call} = 0  {}", show_addr(&addr)));
+                out.call(call.returned(0).with_note(show_addr(&addr)));
                 Ok(())
             }
             Err(e) => {
                 let errno = errno_of(&e);
-                out.say(format!("{call} = {}", failed_call(errno)));
-                Err(Failure::os(errno, format!("fd {fd} has no peer")))
+                out.call(call.failed(errno));
+                Err(Failure::os(errno, format!("fd {fd} has no peer"))
+                    .hint_for(call.name(), Context::Fd(fd)))
             }
         }
     }
@@ -200,10 +196,10 @@ impl Session {
         } else {
             flags - OFlag::O_NONBLOCK
         };
-        let call = format!("fcntl({fd}, F_SETFL, {})", flag_names(flags));
+        let call = invocation!("fcntl", fd, "F_SETFL", flag_names(flags));
         match fcntl(socket.as_fd(), FcntlArg::F_SETFL(flags)) {
             Ok(_) => {
-                out.say(format!("{call} = 0"));
+                out.call(call.returned(0));
                 out.say(if on {
                     format!(
                         "fd {fd} is non-blocking: calls that would wait fail at once with EAGAIN"
@@ -214,11 +210,11 @@ impl Session {
                 Ok(())
             }
             Err(errno) => {
-                out.say(format!("{call} = {}", failed_call(errno)));
-                Err(Failure::os(
-                    errno,
-                    format!("cannot change the flags of fd {fd}"),
-                ))
+                out.call(call.failed(errno));
+                Err(
+                    Failure::os(errno, format!("cannot change the flags of fd {fd}"))
+                        .hint_for(call.name(), Context::Fd(fd)),
+                )
             }
         }
     }
@@ -236,10 +232,10 @@ impl Session {
             How::Write => (Shutdown::Write, "SHUT_WR"),
             How::Both => (Shutdown::Both, "SHUT_RDWR"),
         };
-        let call = format!("shutdown({fd}, {name})");
+        let call = invocation!("shutdown", fd, name);
         match socket.shutdown(std_how) {
             Ok(()) => {
-                out.say(format!("{call} = 0"));
+                out.call(call.returned(0));
                 out.say(match how {
                     How::Write => format!(
                         "fd {fd} sent FIN: the peer reads EOF once it has the data; fd {fd} can still receive"
@@ -251,13 +247,9 @@ impl Session {
             }
             Err(e) => {
                 let errno = errno_of(&e);
-                out.say(format!("{call} = {}", failed_call(errno)));
-                let failure = Failure::os(errno, format!("fd {fd} cannot shut down"));
-                Err(match errno {
-                    Errno::ENOTCONN => failure
-                        .with_hint("shutdown acts on a connection: connect (or accept) first"),
-                    _ => failure,
-                })
+                out.call(call.failed(errno));
+                Err(Failure::os(errno, format!("fd {fd} cannot shut down"))
+                    .hint_for(call.name(), Context::Fd(fd)))
             }
         }
     }

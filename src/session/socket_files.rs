@@ -9,18 +9,17 @@ use std::path::{Path, PathBuf};
 use nix::errno::Errno;
 
 use super::calls::errno_of;
-use super::outcome::failed_call;
-use super::{Failure, Outcome, Session};
+use super::{invocation, Context, Failure, Outcome, Session};
 use crate::lang::Command;
 
 /// A path made safe to show in a message.
-fn shown(path: &Path) -> String {
+pub(super) fn shown(path: &Path) -> String {
     use std::os::unix::ffi::OsStrExt;
     crate::render::escape_bytes(path.as_os_str().as_bytes())
 }
 
 /// What a file is, in words: `a regular file`, `a directory`.
-fn kind_of(file_type: std::fs::FileType) -> &'static str {
+pub(super) fn kind_of(file_type: std::fs::FileType) -> &'static str {
     if file_type.is_socket() {
         "a socket"
     } else if file_type.is_file() {
@@ -38,7 +37,7 @@ fn kind_of(file_type: std::fs::FileType) -> &'static str {
 
 /// `unlink PATH`, ready to paste at the prompt: offered only when sockplay reads it back as exactly
 /// this path and it shows on a terminal as it would be typed.
-fn unlink_command(path: &Path) -> Option<String> {
+pub(super) fn unlink_command(path: &Path) -> Option<String> {
     let text = path.to_str()?;
     let command = format!("unlink {}", shlex::try_quote(text).ok()?);
     let reads_back = matches!(
@@ -46,27 +45,6 @@ fn unlink_command(path: &Path) -> Option<String> {
         Ok(Some(Command::Unlink { path: back })) if back == path
     );
     (reads_back && crate::render::sanitize_line(&command) == command).then_some(command)
-}
-
-/// The hint for a bind to a Unix path that failed with EADDRINUSE: what is in the way, and the
-/// way out that fits it. Removal is suggested only for a socket file, as sockplay's own `unlink`.
-pub(super) fn path_in_use_hint(path: &Path) -> String {
-    let name = shown(path);
-    match std::fs::symlink_metadata(path) {
-        Ok(file) if file.file_type().is_socket() => match unlink_command(path) {
-            Some(command) => format!(
-                "a socket file already exists at {name}: a socket is bound there, or one that closed left it behind; if nothing listens there, remove it with `{command}`, or pick another path"
-            ),
-            None => format!(
-                "a socket file already exists at {name}: a socket is bound there, or one that closed left it behind; if nothing listens there, remove it with sockplay's `unlink` command, or pick another path"
-            ),
-        },
-        Ok(file) => format!(
-            "{name} is {}, not a socket: bind will not replace it; pick another path",
-            kind_of(file.file_type())
-        ),
-        Err(_) => format!("something holds {name}; pick another path"),
-    }
 }
 
 /// A socket file made by a bind of this session.
@@ -111,14 +89,11 @@ impl Session {
         let name = shown(path);
         let file = std::fs::symlink_metadata(path).map_err(|e| {
             let errno = errno_of(&e);
-            match errno {
-                Errno::ENOENT => Failure {
-                    errno: Some(errno),
-                    message: format!("there is no file at {name}"),
-                    hint: None,
-                },
-                _ => Failure::os(errno, format!("cannot look at {name}")),
-            }
+            let message = match errno {
+                Errno::ENOENT => format!("there is no file at {name}"),
+                _ => format!("cannot look at {name}"),
+            };
+            Failure::os(errno, message).hint_for("lstat", Context::Plain)
         })?;
         if !file.file_type().is_socket() {
             return Err(Failure::usage(format!(
@@ -126,17 +101,18 @@ impl Session {
                 kind_of(file.file_type())
             )));
         }
-        let call = format!("unlink(\"{name}\")");
+        let call = invocation!("unlink", format!("\"{name}\""));
         match nix::unistd::unlink(path) {
             Ok(()) => {
-                out.say(format!("{call} = 0"));
+                out.call(call.returned(0));
                 // No longer this session's to remove.
                 self.socket_files.retain(|made| made.path != path);
                 Ok(())
             }
             Err(errno) => {
-                out.say(format!("{call} = {}", failed_call(errno)));
-                Err(Failure::os(errno, format!("cannot remove {name}")))
+                out.call(call.failed(errno));
+                Err(Failure::os(errno, format!("cannot remove {name}"))
+                    .hint_for(call.name(), Context::Plain))
             }
         }
     }
@@ -189,9 +165,11 @@ impl Session {
         for file in gone.iter().filter(|file| file.is_ours()) {
             let shown = crate::render::escape_text(&file.path.display().to_string());
             match std::fs::remove_file(&file.path) {
-                Ok(()) => out.say(format!(
-                    "unlink(\"{shown}\") = 0  sockplay removes socket files it made; a program that only closes leaves a stale file"
-                )),
+                Ok(()) => out.call(
+                    invocation!("unlink", format!("\"{shown}\""))
+                        .returned(0)
+                        .with_note("sockplay removes socket files it made; a program that only closes leaves a stale file"),
+                ),
                 Err(e) => out.say(format!("unlink(\"{shown}\") failed: {e}")),
             }
         }

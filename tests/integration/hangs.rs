@@ -521,3 +521,30 @@ fn sigterm_during_a_call_sockplay_cannot_cut_still_ends_it() {
     assert!(ended, "ended with {status:?}");
     drop(child.stdout.take());
 }
+
+#[test]
+fn waits_the_user_sizes_are_cut_to_the_timeout() {
+    let output = Test::new()
+        .args(["--panel", "off", "--timeout", "0.5"])
+        .script(
+            "sleep 100000\nsocket tcp as s\nbind s :0\nlisten s\npoll s timeout 100000\n\
+             select read s timeout 100000\nepoll create as e\nepoll add e s in\n\
+             epoll wait e timeout 100000\nsleep 10\n",
+        )
+        .run();
+    output.assert_took_less_than(Duration::from_secs(4), "four waits of 0.5 s");
+    let cut = "the wait of 100000 ms is cut to the timeout, 0.5 s: no command outlives it (`set timeout SECS` raises it)";
+    assert_eq!(output.stdout.matches(cut).count(), 4, "{}", output.stdout);
+    assert!(output.stdout.contains("sockplay> sleep 100000\n"));
+    assert!(output.stdout.contains(&format!("{cut}\nslept 500 ms\n")));
+    assert!(output
+        .stdout
+        .contains("poll([{fd=3, events=POLLIN|POLLOUT|POLLRDHUP}], 1, 500) = 0 (Timeout)\n"));
+    assert!(output
+        .stdout
+        .contains("select(4, [3], NULL, NULL, {tv_sec=0, tv_usec=500000}) = 0 (Timeout)\n"));
+    assert!(output
+        .stdout
+        .contains("epoll_wait(4, [], 64, 500) = 0 (Timeout)\n"));
+    assert!(output.stdout.ends_with("sockplay> sleep 10\nslept 10 ms\n"));
+}

@@ -476,25 +476,45 @@ fn shell_sleep_ends_at_the_timeout_and_its_process_group_is_killed() {
         .parse()
         .expect("a pid");
     // The background sleep was in the group: it is killed (gone, or a zombie until reaped).
+    assert_killed(background, "the background sleep");
+}
+
+/// Waits up to 5 s for `pid` to be gone or a zombie (killed, not yet reaped).
+fn assert_killed(pid: i32, what: &str) {
     let deadline = Instant::now() + Duration::from_secs(5);
     loop {
-        let stat = std::fs::read_to_string(format!("/proc/{background}/stat"));
-        match stat {
-            Err(_) => break,
+        match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+            Err(_) => return,
             Ok(stat)
                 if stat
                     .rsplit(')')
                     .next()
                     .is_some_and(|s| s.trim_start().starts_with('Z')) =>
             {
-                break
+                return
             }
             Ok(_) => {
-                assert!(Instant::now() < deadline, "the background sleep still runs");
+                assert!(Instant::now() < deadline, "{what} still runs");
                 std::thread::sleep(Duration::from_millis(20));
             }
         }
     }
+}
+
+#[test]
+fn a_shell_command_that_left_its_process_group_is_killed_too() {
+    let output = quiet()
+        .args(["--allow-shell", "--timeout", "1"])
+        .script("!setsid sh -c 'echo $$ > pids; exec sleep 100'; sleep 100\n")
+        .status(1)
+        .run();
+    output.assert_took_less_than(Duration::from_secs(3), "the timeout is 1 s");
+    let escaped: i32 = std::fs::read_to_string(output.dir.path().join("pids"))
+        .expect("the pid file")
+        .trim()
+        .parse()
+        .expect("a pid");
+    assert_killed(escaped, "the sleep in a session of its own");
 }
 
 #[test]

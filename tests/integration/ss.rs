@@ -457,6 +457,8 @@ fn ss_fails_with_emfile_when_the_fd_table_is_full() {
         fallback_width: 120,
         allow_shell: false,
         prompt: false,
+        panel: sockplay::render::PanelPlacement::Right,
+        explain: false,
     };
     // An observer without a sock_diag socket of its own: `ss` must open one, and cannot.
     let observer = Observer::new(Observed::ThisProcess);
