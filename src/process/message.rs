@@ -83,3 +83,59 @@ pub struct ProcessView {
     /// The Unix socket files its binds made.
     pub socket_files: Vec<SocketFile>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lang::parse_line;
+    use crate::session::Failure;
+
+    #[test]
+    fn commands_cross_the_channel_unchanged() {
+        for line in [
+            "socket tcp as srv",
+            "bind srv 127.0.0.1:0",
+            "connect c $client.srv",
+            "send c \"GET /\\r\\n\\x00\"",
+            "send c --bytes 100",
+            "setsockopt c SO_LINGER on:5",
+            "getsockopt c TCP_NODELAY",
+            "select read 3 write 4 timeout 10",
+            "epoll add ep 3 in rdhup",
+            "expect state 5 CLOSE_WAIT",
+            "set timeout 0.5",
+            "client: accept l as conn &",
+            "kill client SIGKILL",
+            "inheritable srv on",
+        ] {
+            let command = parse_line(line).expect("parses").expect("a command");
+            let request = Request::Execute {
+                command: command.clone(),
+                settings: Settings::default(),
+            };
+            let text = serde_json::to_string(&request).expect("serializes");
+            match serde_json::from_str::<Request>(&text).expect("deserializes") {
+                Request::Execute { command: back, .. } => assert_eq!(back, command, "{line}"),
+                other => panic!("{line}: came back as {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn an_unknown_socket_option_is_refused_on_the_way_in() {
+        let text = r#"{"Execute":{"command":{"GetSockOpt":{"sock":{"Fd":3},"option":"SO_NOPE"}},"settings":{"timeout":{"secs":5,"nanos":0}}}}"#;
+        let error = serde_json::from_str::<Request>(text).expect_err("refused");
+        assert!(error.to_string().contains("SO_NOPE"), "{error}");
+    }
+
+    #[test]
+    fn a_failure_keeps_its_errno() {
+        let outcome = Outcome {
+            failure: Some(Failure::os(nix::errno::Errno::ECONNREFUSED, "refused")),
+            ..Outcome::default()
+        };
+        let text = serde_json::to_string(&outcome).expect("serializes");
+        let back: Outcome = serde_json::from_str(&text).expect("deserializes");
+        assert_eq!(back, outcome);
+    }
+}
