@@ -562,7 +562,8 @@ impl Engine {
         let table = &step.table;
         let height = crate::render::terminal_height();
         let placement = self.view.panel;
-        let panel_shown = command.shows_panel() && placement != PanelPlacement::Off;
+        let panel_shown =
+            command.shows_panel() && !step.outcome.quit && placement != PanelPlacement::Off;
         // With several processes each table says whose it is.
         let titled = !step.others.is_empty();
         let title =
