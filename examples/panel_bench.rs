@@ -9,8 +9,8 @@ use std::net::TcpListener;
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
-use sockplay::fdtable::{Observed, Observer};
-use sockplay::render::{changes, diff_pending, panel_lines_of, Labels, PanelOptions};
+use sockplay::fdtable::{Labels, Observed, Observer};
+use sockplay::render::{changes, diff_pending, panel_lines_of, PanelOptions};
 
 /// Runs of each measurement; the median is reported.
 const RUNS: usize = 15;

@@ -18,7 +18,7 @@ pub fn help_lines(topic: Option<&str>) -> Result<Vec<String>, String> {
                 Ok(lines)
             }
             None => {
-                let mut line = format!("no command `{}`", crate::render::escape_text(topic));
+                let mut line = format!("no command `{}`", crate::text::escape_text(topic));
                 if let Some(near) = suggest(topic) {
                     line.push_str(&format!("; did you mean `{near}`?"));
                 }

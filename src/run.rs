@@ -1,4 +1,5 @@
-//! The one place that chooses the mode, prints top-level errors and picks the exit status.
+//! The one place that chooses the mode, prints what ended a run and picks the exit status: the
+//! front ends return an [`Error`], and only [`report`] prints it.
 
 use std::ffi::OsString;
 use std::io::IsTerminal;
@@ -6,17 +7,14 @@ use std::io::IsTerminal;
 use clap::Parser;
 
 use crate::cli::{Cli, ColorChoice};
-use crate::engine::{check_script, read_capped, read_script, Engine, FileError, View};
+use crate::engine::{Engine, View};
+use crate::error::Error;
 use crate::fdtable::{Observed, Observer};
-use crate::render::terminal::{self, say, warn};
-use crate::render::PanelPlacement;
-use crate::replay::{run_script, Script};
+use crate::front::replay::{self, ScriptSource};
+use crate::front::terminal::{self, say, warn, TerminalScreen};
+use crate::front::{repl, tutorial};
+use crate::lang::PanelPlacement;
 use crate::session::Settings;
-
-/// Exit status for a usage or syntax error: nothing was run.
-const EXIT_USAGE: i32 = 2;
-/// Exit status after Ctrl-C, as a shell reports a command that SIGINT ended.
-const EXIT_INTERRUPTED: i32 = 130;
 
 /// Runs sockplay with these arguments and returns the process's exit status.
 pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
@@ -29,8 +27,9 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
         // A usage error quotes the argument as given: printed plain and made safe. `--help` and
         // `--version` are clap's own text, styled by clap.
         Err(error) if error.use_stderr() => {
-            warn(error.render().to_string().trim_end());
-            return EXIT_USAGE;
+            return report(Err(Error::Usage {
+                message: error.render().to_string().trim_end().to_string(),
+            }));
         }
         Err(error) => {
             let _ = error.print();
@@ -59,18 +58,10 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
     let settings = Settings {
         timeout: cli.timeout,
     };
-    // The playground's first process, `main`, and the engine that reaches it.
-    let start = |observer: Observer, view: View| {
-        Engine::start(observer, settings, view).map_err(|e| {
-            warn(format_args!(
-                "sockplay: cannot start the first process: {e}"
-            ));
-        })
-    };
 
     if let Some(name) = &cli.tutorial {
         if name.is_empty() {
-            for line in crate::tutorial::list_tutorials() {
+            for line in tutorial::list_tutorials() {
                 say(line);
             }
             return 0;
@@ -87,62 +78,34 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
         };
         // Unattended, Ctrl-C ends the run as it ends a replay.
         handle_signals(cli.auto);
-        let Ok(mut engine) = start(observer, view) else {
-            return 1;
+        let engine = match Engine::start(observer, settings, view, Box::new(TerminalScreen)) {
+            Ok(engine) => engine,
+            Err(error) => return report(Err(Error::FirstProcess { error })),
         };
-        let status = crate::tutorial::run_tutorial(name, cli.auto, &mut engine);
-        drop(engine);
-        return ended_status(status);
+        return run_front(engine, |engine| {
+            tutorial::run_tutorial(name, cli.auto, engine)
+        });
     }
 
     // Decide the script (if any) before anything runs: a script is read and parsed whole first,
     // and a line it may not run (`!cmd`, `record FILE` without --allow-shell) stops it here.
-    let script = if let Some(commands) = &cli.commands {
-        Some(Script::parse_commands(commands))
+    let source = if let Some(commands) = &cli.commands {
+        Some(ScriptSource::Commands(commands))
     } else if let Some(path) = cli.script.as_deref().filter(|p| p.as_os_str() != "-") {
-        match read_script(path) {
-            Ok(bytes) => Some(Script::parse_bytes(&path.display().to_string(), &bytes)),
-            Err(e) => {
-                warn(format_args!("sockplay: {e}"));
-                // `sockplay help` or `sockplay fds`: a command where a script file goes.
-                let word = path.to_string_lossy();
-                if crate::lang::find_command(&word).is_some() && !path.exists() {
-                    warn(format_args!(
-                        "to run the command `{word}`, use: sockplay -c '{word}'"
-                    ));
-                }
-                return EXIT_USAGE;
-            }
-        }
+        Some(ScriptSource::File(path))
     } else if cli.script.is_some() || !stdin_tty {
         // Stdin is a pipe, a file or a terminal: read it whole, up to the cap.
-        match read_capped(std::io::stdin().lock(), "<stdin>") {
-            Ok(bytes) => Some(Script::parse_bytes("<stdin>", &bytes)),
-            Err(e) => {
-                warn(format_args!("sockplay: {e}"));
-                return match e {
-                    FileError::Interrupted { .. } => EXIT_INTERRUPTED,
-                    _ => EXIT_USAGE,
-                };
-            }
-        }
+        Some(ScriptSource::Stdin)
     } else {
         None
     };
-    let script = match script {
-        Some(Ok(script)) => Some(script),
-        Some(Err(error)) => {
-            warn(error);
-            return EXIT_USAGE;
-        }
-        None => None,
+    let script = match source
+        .map(|source| replay::load(source, cli.allow_shell))
+        .transpose()
+    {
+        Ok(script) => script,
+        Err(error) => return report(Err(error)),
     };
-    if let (Some(script), false) = (&script, cli.allow_shell) {
-        if let Err(refusal) = check_script(script) {
-            warn(refusal);
-            return EXIT_USAGE;
-        }
-    }
 
     let view = View {
         json: cli.json,
@@ -154,25 +117,34 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
         panel,
         explain: false,
     };
-    // Each front end drops its engine (the session's clean-up) before the status is chosen.
+    handle_signals(script.is_some());
+    let engine = match Engine::start(observer, settings, view, Box::new(TerminalScreen)) {
+        Ok(engine) => engine,
+        Err(error) => return report(Err(Error::FirstProcess { error })),
+    };
     match script {
-        Some(script) => {
-            handle_signals(true);
-            let Ok(mut engine) = start(observer, view) else {
-                return 1;
-            };
-            let status = run_script(&script, &mut engine);
-            drop(engine);
-            ended_status(status)
-        }
-        None => {
-            handle_signals(false);
-            let Ok(mut engine) = start(observer, view) else {
-                return 1;
-            };
-            let status = crate::repl::run_repl(&mut engine);
-            drop(engine);
-            ended_status(status)
+        Some(script) => run_front(engine, |engine| replay::replay(&script, engine)),
+        None => run_front(engine, repl::run_repl),
+    }
+}
+
+/// Runs a front end on `engine`, then ends the run: what ended it printed, the engine dropped
+/// (the session's clean-up), and only then the exit status chosen.
+fn run_front(mut engine: Engine, front: impl FnOnce(&mut Engine) -> Result<(), Error>) -> i32 {
+    let ended = front(&mut engine);
+    let status = report(ended);
+    drop(engine);
+    ended_status(status)
+}
+
+/// Prints the error that ended the run, if one did, and returns the run's exit status: the one
+/// place sockplay prints what ended it.
+fn report(ended: Result<(), Error>) -> i32 {
+    match ended {
+        Ok(()) => 0,
+        Err(error) => {
+            warn(&error);
+            error.code()
         }
     }
 }

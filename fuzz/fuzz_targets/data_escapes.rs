@@ -6,7 +6,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use sockplay::lang::{self, Check, Command, Payload, Token};
-use sockplay::render::escape_bytes;
+use sockplay::text::escape_bytes;
 
 /// A token as the lexer makes it for a word typed at column 1.
 fn token(text: &str) -> Token {

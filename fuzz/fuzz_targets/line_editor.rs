@@ -11,7 +11,7 @@ use rustyline::highlight::Highlighter;
 use rustyline::hint::Hinter;
 use rustyline::history::DefaultHistory;
 use rustyline::Context;
-use sockplay::repl::SockHelper;
+use sockplay::front::repl::SockHelper;
 
 /// The highlighted line without the colour codes the highlighter adds.
 fn without_colours(text: &str) -> String {

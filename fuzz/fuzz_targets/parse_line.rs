@@ -5,8 +5,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use sockplay::lang::{self, SyntaxError};
-use sockplay::replay::Script;
+use sockplay::lang::{self, Script, SyntaxError};
 
 fn check_column(error: &SyntaxError, line: &str) {
     let chars = line.chars().count();

@@ -15,12 +15,13 @@ use nix::errno::Errno;
 use super::script_files::{read_script, shown, FileError};
 use super::shell::{run_shell, ShellEnd};
 use super::Engine;
+use crate::fdtable::system_listing;
 use crate::help::help_lines;
-use crate::lang::{Command, Setting, SsFilter};
+use crate::lang::{Command, Script, Setting, SsFilter};
 use crate::process::Table;
 use crate::render::{panel_lines_of, ss_lines, Change, PanelOptions, Row};
-use crate::replay::{run_script, Script};
 use crate::session::{seconds, Failure, Outcome};
+use crate::text::plural;
 
 /// How deep `source` may nest, so a script that sources itself stops with an error.
 const MAX_SOURCE_DEPTH: usize = 8;
@@ -50,7 +51,7 @@ impl fmt::Display for Refusal {
         write!(
             f,
             "{}:{}: {}",
-            crate::render::escape_text(&self.source),
+            crate::text::escape_text(&self.source),
             self.line,
             self.reason
         )
@@ -190,11 +191,11 @@ impl Engine {
     /// `ss`: the system's sockets from the kernel's sock_diag, this process's marked by fd.
     fn ss(&mut self, filter: &SsFilter, now: &Table, out: &mut Outcome) -> Result<(), Failure> {
         let listed = self.observer.with_sock_diag(|sock_diag| {
-            ss_lines(sock_diag, filter, &now.snapshot, &now.view.labels)
+            system_listing(sock_diag, filter, &now.snapshot, &now.view.labels)
         });
         match listed {
-            Ok(lines) => {
-                out.lines.extend(lines);
+            Ok(listing) => {
+                out.lines.extend(ss_lines(&listing));
                 Ok(())
             }
             Err(e) => {
@@ -256,10 +257,12 @@ impl Engine {
         }
         let echo = std::mem::replace(&mut self.view.echo, true);
         self.source_depth += 1;
-        let status = run_script(&script, self);
+        let ran = self.run_script(&script);
         self.source_depth -= 1;
         self.view.echo = echo;
-        if status != 0 {
+        if let Err(stop) = ran {
+            // Where the sourced script stopped is told as it would be were it replayed alone.
+            self.report(&stop.to_string());
             return Err(Failure::usage(format!(
                 "{} stopped at its first failure; its sockets stay open here",
                 shown(path)
@@ -277,12 +280,12 @@ impl Engine {
         if !self.may_run_shell() {
             return Err(Failure::usage(SHELL_REFUSED));
         }
-        let shown_command = crate::render::sanitize_line(command);
+        let shown_command = crate::text::sanitize_line(command);
         let timeout = self.settings.timeout;
         let run = run_shell(command, timeout)
             .map_err(|errno| Failure::os(errno, format!("cannot run `{shown_command}`")))?;
         for line in &run.lines {
-            out.say(crate::render::sanitize_line(line));
+            out.say(crate::text::sanitize_line(line));
         }
         if run.more_lines > 0 {
             out.say(format!("… {}", plural(run.more_lines, "more line")));
@@ -311,14 +314,5 @@ impl Engine {
                 "`{shown_command}` printed more than {limit}: sockplay stopped reading and killed it and its process group"
             ))),
         }
-    }
-}
-
-/// `1 command`, `2 commands`.
-pub fn plural(count: usize, noun: &str) -> String {
-    if count == 1 {
-        format!("1 {noun}")
-    } else {
-        format!("{count} {noun}s")
     }
 }

@@ -2,11 +2,12 @@
 //! arriving in an accept queue, a peer closing, a connection reset. Read off the table's diff, so it
 //! says what the kernel did, whichever command made it happen.
 
+use crate::fdtable::Labels;
 use crate::fdtable::{FdRow, Snapshot};
 use crate::net::Family;
 use crate::net::SockState::{self, Tcp};
 use crate::net::TcpState::{Close, CloseWait, Established, FinWait1, FinWait2, SynSent};
-use crate::render::{Change, Labels, Row};
+use crate::render::{Change, Row};
 
 /// How a row is named in a sentence: `fd 5 (conn)`.
 fn who(row: &FdRow, labels: &Labels) -> String {

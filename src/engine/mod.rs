@@ -2,33 +2,38 @@
 //! (through [`Processes`]) or answers it itself (as the command's definition says), gets back that
 //! process's FD table, diffs it against the one shown last and prints the step — as text with the
 //! panel, or as JSON. Commands about the processes themselves (`ps`, `use`, `wait`, `kill`) and
-//! the front end's own (`source`, `record`, `!`, `help`, `fds`, `ss`, `set`) run here.
+//! the front end's own (`source`, `record`, `!`, `help`, `fds`, `ss`, `set`) run here. The step is
+//! laid out for the front end's [`Screen`].
 
 mod front;
 mod meaning;
 mod processes;
 mod recording;
+mod screen;
+mod script;
 mod script_files;
 mod shell;
 
-pub use front::{check_script, plural, Refusal};
+pub use front::{check_script, Refusal};
+pub use screen::Screen;
+pub use script::Stop;
 pub use script_files::{read_capped, read_script, FileError};
 
 use std::collections::HashMap;
-use std::io::{self, Write};
+use std::io;
 use std::path::Path;
 use std::sync::Arc;
 
-use crate::fdtable::{Observer, PendingConn, Snapshot};
-use crate::lang::{Check, Command, RunsIn};
+use crate::fdtable::{Labels, Observer, PendingConn, Snapshot};
+use crate::lang::{Check, Command, PanelPlacement, RunsIn};
 use crate::process::{Finished, Processes, Table, MAIN, WORKER_EXE_ENV};
-use crate::render::terminal::{self, Terminal};
 use crate::render::{
-    changes, diff_pending, fds_json, panel_lines_of, safe_line, side_by_side, Change, Changes,
-    ErrorJson, Labels, PanelOptions, PanelPlacement, ProcessJson, Row, StepJson,
+    changes, diff_pending, fds_json, panel_lines_of, side_by_side, Change, Changes, ErrorJson,
+    PanelOptions, ProcessJson, Row, StepJson,
 };
 use crate::session::{Failure, Outcome, Previous, Settings};
 use crate::sys::{clear_interrupt, errno_name};
+use crate::text::{display_width, safe_line};
 
 /// The fewest panel rows shown however small the screen: a summary below this says little.
 const MIN_PANEL_ROWS: usize = 12;
@@ -70,6 +75,8 @@ pub struct Engine {
     /// Each process's table as last shown (by pid), with its labels then.
     shown: HashMap<i32, (Arc<Snapshot>, Labels)>,
     pub view: View,
+    /// Where the front end shows what the engine lays out.
+    screen: Box<dyn Screen>,
     recording: Option<recording::Recording>,
     source_depth: usize,
     /// What the command before did, for `expect error` and `expect output`.
@@ -134,7 +141,7 @@ impl Step {
     }
 }
 
-/// A step that ran but could not be shown, because stdout could not be written.
+/// A step that ran but could not be shown, because the screen could not be written.
 #[derive(Debug)]
 pub struct Unshown {
     pub step: Step,
@@ -175,14 +182,20 @@ fn target_of(command: &Command) -> Target<'_> {
 
 impl Engine {
     /// Starts the playground's first process, `main`, from sockplay's own executable (or the
-    /// sockplay that [`WORKER_EXE_ENV`] names, for a program that embeds `sockplay::run`);
-    /// `observer` is the front end's own (its sock_diag socket answers `ss`).
-    pub fn start(observer: Observer, settings: Settings, view: View) -> io::Result<Engine> {
+    /// sockplay that [`WORKER_EXE_ENV`] names, for a program that embeds `sockplay::run`), and
+    /// shows the steps on `screen`; `observer` is the front end's own (its sock_diag socket
+    /// answers `ss`).
+    pub fn start(
+        observer: Observer,
+        settings: Settings,
+        view: View,
+        screen: Box<dyn Screen>,
+    ) -> io::Result<Engine> {
         let exe = std::env::var_os(WORKER_EXE_ENV)
             .map(std::path::PathBuf::from)
             .or_else(|| std::env::current_exe().ok())
             .unwrap_or_else(|| "/proc/self/exe".into());
-        Engine::start_with(&exe, observer, settings, view)
+        Engine::start_with(&exe, observer, settings, view, screen)
     }
 
     /// Starts `main` from `exe`, a sockplay executable (for programs that embed the engine).
@@ -191,6 +204,7 @@ impl Engine {
         observer: Observer,
         settings: Settings,
         view: View,
+        screen: Box<dyn Screen>,
     ) -> io::Result<Engine> {
         let processes = Processes::start(exe)?;
         let mut shown = HashMap::new();
@@ -208,6 +222,7 @@ impl Engine {
             observer,
             shown,
             view,
+            screen,
             recording: None,
             source_depth: 0,
             previous: Previous::default(),
@@ -489,19 +504,19 @@ impl Engine {
             table,
             others: Vec::new(),
         };
-        let mut stdout = terminal::stdout();
-        if self.view.json {
-            self.print_json(&mut stdout, background.line, &background.input, &step)?;
+        let lines = if self.view.json {
+            self.json_line(background.line, &background.input, &step)
+                .map(|line| vec![line])?
         } else {
             let echo = std::mem::replace(&mut self.view.echo, false);
-            let printed = self.print_text(&mut stdout, "", &background.command, &step);
+            let lines = self.text_lines("", &background.command, &step);
             self.view.echo = echo;
-            printed?;
-        }
-        stdout.flush()
+            lines
+        };
+        self.screen.show(&lines)
     }
 
-    /// Runs one command and prints it; `line` and `input` identify it in JSON and echoes.
+    /// Runs one command and shows it; `line` and `input` identify it in JSON and echoes.
     pub fn run_and_print(
         &mut self,
         line: usize,
@@ -511,29 +526,29 @@ impl Engine {
         self.running = (line, input.to_string());
         let step = self.step(command);
         self.record_line(input, command, step.outcome.failure.as_ref());
-        let mut stdout = terminal::stdout();
-        let printed = if self.view.json {
-            self.print_json(&mut stdout, line, input, &step)
+        let laid_out = if self.view.json {
+            self.json_line(line, input, &step).map(|line| vec![line])
         } else {
-            self.print_text(&mut stdout, input, command, &step)
+            Ok(self.text_lines(input, command, &step))
         };
-        match printed.and_then(|()| stdout.flush()) {
+        match laid_out.and_then(|lines| self.screen.show(&lines)) {
             Ok(()) => Ok(step),
             Err(error) => Err(Box::new(Unshown { step, error })),
         }
     }
 
-    fn width(&self) -> usize {
-        crate::render::terminal_width().unwrap_or(self.view.fallback_width)
+    /// Tells `text` on the screen's error stream.
+    pub(super) fn report(&mut self, text: &str) {
+        self.screen.report(text);
     }
 
-    fn print_text(
-        &self,
-        out: &mut Terminal<impl Write>,
-        input: &str,
-        command: &Command,
-        step: &Step,
-    ) -> io::Result<()> {
+    fn width(&self) -> usize {
+        self.screen.width().unwrap_or(self.view.fallback_width)
+    }
+
+    /// A step as text: the echoed command, its output, and the panel beside or below it (with
+    /// several processes, each table titled, the other processes' below).
+    fn text_lines(&self, input: &str, command: &Command, step: &Step) -> Vec<String> {
         let width = self.width();
         let mut left = Vec::new();
         if self.view.echo {
@@ -560,7 +575,7 @@ impl Engine {
             })
             .collect();
         let table = &step.table;
-        let height = crate::render::terminal_height();
+        let height = self.screen.height();
         let placement = self.view.panel;
         let panel_shown =
             command.shows_panel() && !step.outcome.quit && placement != PanelPlacement::Off;
@@ -624,16 +639,11 @@ impl Engine {
                 ));
             }
         }
-        out.laid_out(&lines)
+        lines
     }
 
-    fn print_json(
-        &self,
-        out: &mut Terminal<impl Write>,
-        line: usize,
-        input: &str,
-        step: &Step,
-    ) -> io::Result<()> {
+    /// A step as one JSON record.
+    fn json_line(&self, line: usize, input: &str, step: &Step) -> io::Result<String> {
         let failure = step.outcome.failure.as_ref();
         let table = &step.table;
         let processes: Vec<ProcessJson> = self
@@ -675,15 +685,10 @@ impl Engine {
             processes: Some(processes),
         };
         // The record escapes everything the terminal layer would, so this line passes unchanged.
-        let text = record.to_line().map_err(io::Error::other)?;
-        out.text(text)
+        record.to_line().map_err(io::Error::other)
     }
 }
 
 fn widest(lines: &[String]) -> usize {
-    lines
-        .iter()
-        .map(|l| crate::render::display_width(l))
-        .max()
-        .unwrap_or(0)
+    lines.iter().map(|l| display_width(l)).max().unwrap_or(0)
 }

@@ -4,11 +4,12 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use super::front::{file_failure, plural, RECORD_REFUSED};
+use super::front::{file_failure, RECORD_REFUSED};
 use super::script_files::{create_new, shown};
 use super::Engine;
 use crate::lang::{Check, Command};
 use crate::session::{Failure, Outcome};
+use crate::text::plural;
 
 impl Engine {
     /// `record FILE` starts a recording (a script may only with --allow-shell); `record stop`
@@ -38,7 +39,7 @@ impl Engine {
         let _ = writeln!(
             file,
             "# Recorded by sockplay. Replay it with: sockplay {}",
-            crate::render::sanitize_line(&path.display().to_string())
+            crate::text::sanitize_line(&path.display().to_string())
         );
         // Kept open for the whole recording, on a high fd: a full fd table later must not make the
         // recording lose lines, and the user's sockets keep the low numbers.
@@ -51,6 +52,7 @@ impl Engine {
             file,
             count: 0,
             pending_expect: None,
+            lost: Vec::new(),
         });
         out.say(format!(
             "recording to {}: every command from now on, until `record stop`",
@@ -60,10 +62,18 @@ impl Engine {
     }
 
     /// Ends the recording in progress, if any: its last check is written.
-    fn end_recording(&mut self) -> Option<Recording> {
+    pub(super) fn end_recording(&mut self) -> Option<Recording> {
         let mut recording = self.recording.take()?;
         recording.flush_pending();
+        self.report_lost(&mut recording);
         Some(recording)
+    }
+
+    /// Tells on the error stream about the lines the recording could not write.
+    fn report_lost(&mut self, recording: &mut Recording) {
+        for text in std::mem::take(&mut recording.lost) {
+            self.report(&text);
+        }
     }
 
     /// Appends a command that just ran to the recording, as it was typed. A command that failed with
@@ -97,25 +107,39 @@ impl Engine {
             _ => recording.flush_pending(),
         }
         let line = match (command, failure) {
-            (Command::Shell { .. }, _) => {
-                format!("# {}   (shell lines are not replayed)", input.trim())
-            }
+            (Command::Shell { .. }, _) => Some(format!(
+                "# {}   (shell lines are not replayed)",
+                input.trim()
+            )),
             (_, Some(Failure { errno: None, .. })) if !matches!(command, Command::Expect(_)) => {
-                return
+                None
             }
-            _ => input.trim().to_string(),
+            _ => Some(input.trim().to_string()),
         };
-        recording.write(&line);
-        if let (
-            false,
-            Some(Failure {
-                errno: Some(errno), ..
-            }),
-        ) = (matches!(command, Command::Expect(_)), failure)
-        {
-            recording.pending_expect =
-                Some(format!("expect error {}", crate::sys::errno_name(*errno)));
+        if let Some(line) = line {
+            recording.write(&line);
+            if let (
+                false,
+                Some(Failure {
+                    errno: Some(errno), ..
+                }),
+            ) = (matches!(command, Command::Expect(_)), failure)
+            {
+                recording.pending_expect =
+                    Some(format!("expect error {}", crate::sys::errno_name(*errno)));
+            }
         }
+        let lost = std::mem::take(&mut recording.lost);
+        for text in lost {
+            self.report(&text);
+        }
+    }
+}
+
+impl Drop for Engine {
+    /// An engine that ends while recording still writes the check its last command needs.
+    fn drop(&mut self) {
+        self.end_recording();
     }
 }
 
@@ -128,13 +152,15 @@ pub(super) struct Recording {
     count: usize,
     /// The `expect error` that follows the last command, unless the user types it next.
     pending_expect: Option<String>,
+    /// What to tell about lines that could not be written, until the engine tells it.
+    lost: Vec<String>,
 }
 
 impl Recording {
     fn write(&mut self, line: &str) {
         match writeln!(self.file, "{line}") {
             Ok(()) => self.count += usize::from(!line.starts_with('#')),
-            Err(e) => crate::render::terminal::warn(format_args!(
+            Err(e) => self.lost.push(format!(
                 "sockplay: the recording {} lost a line: {e}",
                 shown(&self.path)
             )),
@@ -154,13 +180,6 @@ impl Recording {
         if let Some(line) = self.pending_expect.take() {
             self.write(&line);
         }
-    }
-}
-
-impl Drop for Recording {
-    /// A session that ends while recording still writes the check its last command needs.
-    fn drop(&mut self) {
-        self.flush_pending();
     }
 }
 

@@ -3,7 +3,7 @@
 //! getsockname/getpeername, getsockopt, TCP_INFO and the queue ioctls), and [`describe_all`] does
 //! that for many fds at once, reusing what an [`Observer`](super::Observer) learnt last time.
 
-use crate::render::escape_bytes;
+use crate::text::escape_bytes;
 
 use std::ffi::CStr;
 use std::io::Write as _;

@@ -2,19 +2,26 @@
 //! syscalls (fstat, getsockopt, getsockname/getpeername, ioctl), never from /proc/net text; plus what
 //! only sock_diag knows ([`diag`]): the connections waiting in each listener's accept queue, a Unix
 //! listener's queue numbers, and which Unix sockets are each other's peer. An [`Observer`] takes the
-//! snapshots of one process; [`Relations`] says which of its sockets belong together.
+//! snapshots of one process; [`Relations`] says which of its sockets belong together; the
+//! [`SystemListing`] behind `ss` is every process's sockets, this one's marked by fd.
 
 pub mod diag;
 mod inspect;
 mod kernel_view;
+mod labels;
 mod listing;
 mod observer;
 mod relations;
+mod system;
 
 pub use inspect::{format_address, inspect_fd, open_inodes};
+pub use labels::Labels;
 pub use listing::open_fds;
 pub use observer::{Observed, Observer};
 pub use relations::Relations;
+pub use system::{
+    system_listing, ListedEnd, ListedSocket, Owner, QueueFill, SystemListing, Unlisted,
+};
 
 use std::borrow::Cow;
 
@@ -22,7 +29,7 @@ pub use crate::net::Kind;
 use crate::net::{Endpoint, Family, SockState, SockType};
 
 /// One open file descriptor of this process. Its only strings are non-sockets' link targets, and
-/// those are display-safe: bytes from the kernel are escaped with [`crate::render::escape_bytes`].
+/// those are display-safe: bytes from the kernel are escaped with [`crate::text::escape_bytes`].
 /// (Addresses are typed, and escaped when shown.)
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct FdRow {

@@ -7,10 +7,11 @@ use std::time::Duration;
 
 use super::sockopt::{find_sockopt, SockOpt, SOCK_OPTS};
 use super::{
-    closest_name, decode_data, parse_seconds, quoted_word, AddrSpec, CommandSpec, Family, SockRef,
-    SockType, SyntaxError, Token,
+    decode_data, parse_seconds, quoted_word, AddrSpec, CommandSpec, Family, SockRef, SockType,
+    SyntaxError, Token,
 };
 use crate::net::Words;
+use crate::text::closest;
 
 /// The longest wait a multiplexing call may ask for, in milliseconds (a day).
 const MAX_WAIT_MS: u64 = 86_400_000;
@@ -201,7 +202,7 @@ impl<'a> Args<'a> {
         find_sockopt(&token.text).ok_or_else(|| {
             let names: Vec<&str> = SOCK_OPTS.iter().map(|o| o.name).collect();
             let mut message = format!("unknown option `{}`", quoted_word(&token.text));
-            match closest_name(&token.text.to_ascii_uppercase(), &names) {
+            match closest(&token.text.to_ascii_uppercase(), &names) {
                 Some(near) => message.push_str(&format!("; did you mean `{near}`?")),
                 None => message.push_str(&format!("; known: {}", names.join(" "))),
             }

@@ -10,7 +10,6 @@ use serde::{Deserialize, Serialize};
 use super::sockopt::{OptValue, SockOpt};
 use super::{AddrSpec, CommandSpec, Panel, RunsIn};
 use crate::net::words;
-use crate::render::PanelPlacement;
 
 pub use crate::net::{Family, SockType};
 
@@ -95,6 +94,14 @@ pub struct SsFilter {
     pub unix: bool,
     pub listening: bool,
     pub all: bool,
+}
+
+/// Where the panel goes relative to the step output (`set panel`, `--panel`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize, Deserialize)]
+pub enum PanelPlacement {
+    Right,
+    Below,
+    Off,
 }
 
 /// A session setting changed with `set`.

@@ -1,59 +1,12 @@
-//! Decodes the escapes allowed in DATA arguments: `\r \n \t \0 \\ \" \xHH`. Anything else after a
-//! backslash is an error, so a typo never silently sends the wrong bytes.
+//! DATA arguments: a word decoded in the escape language of [`crate::text`] (`\r \n \t \0 \\ \"
+//! \xHH`), an error pointing at the column of the offending backslash.
 
 use super::{SyntaxError, Token};
+use crate::text::unescape;
 
 /// Decodes a DATA word as typed into bytes; an error points at the offending backslash's column.
 pub fn decode_data(token: &Token) -> Result<Vec<u8>, SyntaxError> {
-    let text = token.text.as_str();
-    let mut bytes = Vec::with_capacity(text.len());
-    let mut chars = text.chars().enumerate();
-    while let Some((offset, c)) = chars.next() {
-        if c != '\\' {
-            let mut buf = [0; 4];
-            bytes.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
-            continue;
-        }
-        let at = token.column_at(offset);
-        let escaped = match chars.next().map(|(_, c)| c) {
-            Some('r') => b'\r',
-            Some('n') => b'\n',
-            Some('t') => b'\t',
-            Some('0') => 0,
-            Some('\\') => b'\\',
-            Some('"') => b'"',
-            Some('\'') => b'\'',
-            Some(' ') => b' ',
-            Some('x') => {
-                let hex: String = chars.by_ref().take(2).map(|(_, c)| c).collect();
-                match u8::from_str_radix(&hex, 16) {
-                    Ok(byte) if hex.len() == 2 => byte,
-                    _ => {
-                        return Err(SyntaxError::new(
-                            at,
-                            format!("`\\x` needs two hex digits (like `\\x1b`), got `\\x{hex}`"),
-                        ))
-                    }
-                }
-            }
-            Some(other) => {
-                return Err(SyntaxError::new(
-                    at,
-                    format!(
-                        "unknown escape `\\{other}`: use \\r \\n \\t \\0 \\\\ \\\" or \\xHH (write `\\\\` for a backslash)"
-                    ),
-                ))
-            }
-            None => {
-                return Err(SyntaxError::new(
-                    at,
-                    "a lone `\\` at the end: write `\\\\` for a backslash".to_string(),
-                ))
-            }
-        };
-        bytes.push(escaped);
-    }
-    Ok(bytes)
+    unescape(&token.text).map_err(|bad| SyntaxError::new(token.column_at(bad.offset), bad.message))
 }
 
 #[cfg(test)]

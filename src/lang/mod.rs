@@ -10,19 +10,21 @@ mod escape;
 mod lexer;
 mod parser;
 mod python;
+mod script;
 mod sockopt;
 mod table;
 
 pub use address::AddrSpec;
 pub use args::Args;
 pub use command::{
-    Check, Command, Family, How, Interest, Payload, Setting, SockRef, SockType, SsFilter,
+    Check, Command, Family, How, Interest, PanelPlacement, Payload, Setting, SockRef, SockType,
+    SsFilter,
 };
 pub use commands::data::RECV_MAX_LIMIT;
 pub use escape::decode_data;
 pub use lexer::{split_commands, tokenize, CommandText, Token};
-pub use parser::closest as closest_name;
 pub use parser::{parse_line, parse_seconds, parse_tokens};
+pub use script::{failure_excused, Script, ScriptError, ScriptLine};
 pub use sockopt::{find_sockopt, OptKind, OptValue, SockOpt, SOCK_OPTS};
 pub use table::{find_command, suggest, Arg, CommandSpec, Group, Panel, RunsIn, COMMANDS};
 
@@ -69,13 +71,13 @@ impl fmt::Display for Pointed<'_> {
             if from > 0 { "…" } else { "" },
             if to < chars.len() { "…" } else { "" },
         );
-        let shown_before = format!("{lead}{}", crate::render::sanitize_line(&before));
-        let pad = crate::render::display_width(&shown_before);
+        let shown_before = format!("{lead}{}", crate::text::sanitize_line(&before));
+        let pad = crate::text::display_width(&shown_before);
         write!(
             f,
             "{}\n  | {shown_before}{}{tail}\n  | {:pad$}^",
             self.error.message,
-            crate::render::sanitize_line(&after),
+            crate::text::sanitize_line(&after),
             ""
         )
     }
@@ -85,10 +87,10 @@ impl fmt::Display for Pointed<'_> {
 pub fn quoted_word(word: &str) -> String {
     const LONGEST: usize = 40;
     if word.chars().count() <= LONGEST {
-        return crate::render::escape_text(word);
+        return crate::text::escape_text(word);
     }
     let head: String = word.chars().take(LONGEST).collect();
-    format!("{}…", crate::render::escape_text(&head))
+    format!("{}…", crate::text::escape_text(&head))
 }
 
 /// Whether `name` may name a socket: `[A-Za-z_][A-Za-z0-9_-]*`, so never a number.

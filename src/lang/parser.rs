@@ -109,22 +109,6 @@ pub fn parse_seconds(text: &str) -> Option<Duration> {
     (secs.is_finite() && (0.0..=86_400.0).contains(&secs)).then(|| Duration::from_secs_f64(secs))
 }
 
-/// The closest of `choices` to `word`, if it is close enough to be a likely typo.
-pub fn closest<'c>(word: &str, choices: &[&'c str]) -> Option<&'c str> {
-    choices
-        .iter()
-        .map(|c| {
-            (
-                strsim::damerau_levenshtein(&word.to_ascii_lowercase(), &c.to_ascii_lowercase()),
-                *c,
-            )
-        })
-        // Close enough to be a typo, and never a whole replacement of a short word (`k` is not `s`).
-        .filter(|(distance, c)| *distance <= (c.len() / 3).max(1) && *distance < c.len())
-        .min_by_key(|(distance, _)| *distance)
-        .map(|(_, c)| c)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

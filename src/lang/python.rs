@@ -5,7 +5,7 @@
 use std::os::unix::ffi::OsStrExt;
 
 use super::{AddrSpec, Family, SockRef, SockType};
-use crate::render::is_shown_as_is;
+use crate::text::is_shown_as_is;
 
 /// A socket argument as a Python variable: its name, or `s3` for fd 3.
 pub(super) fn var(sock: &SockRef) -> String {

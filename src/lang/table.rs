@@ -173,5 +173,5 @@ pub fn find_command(word: &str) -> Option<&'static CommandSpec> {
 /// The command name closest to a mistyped `word`, if any is close enough.
 pub fn suggest(word: &str) -> Option<&'static str> {
     let names: Vec<&'static str> = COMMANDS.iter().map(|spec| spec.name).collect();
-    super::closest_name(word, &names)
+    crate::text::closest(word, &names)
 }

@@ -5,7 +5,7 @@ use std::net::{SocketAddr, SocketAddrV6};
 
 use socket2::SockAddr;
 
-use crate::render::escape_bytes;
+use crate::text::escape_bytes;
 
 /// A socket's address: an internet address and port, a Unix path or abstract name (the exact
 /// bytes), or the address of an unnamed Unix socket.

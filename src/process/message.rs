@@ -3,10 +3,9 @@
 
 use std::collections::BTreeMap;
 
-use crate::fdtable::Snapshot;
+use crate::fdtable::{Labels, Snapshot};
 use crate::lang::Command;
 use crate::net::Endpoint;
-use crate::render::Labels;
 use crate::session::{Outcome, Settings, SocketFile};
 use crate::sys::ExitStatus;
 

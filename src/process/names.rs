@@ -94,7 +94,7 @@ fn find_in(process: &str, name: &str, processes: &Processes) -> Result<Endpoint,
     }
     let names: Vec<&str> = view.sockets.keys().map(String::as_str).collect();
     let mut message = format!("{process} has no socket called `{name}`");
-    if let Some(near) = crate::lang::closest_name(name, &names) {
+    if let Some(near) = crate::text::closest(name, &names) {
         message.push_str(&format!("; did you mean `{near}`?"));
     } else if !names.is_empty() {
         message.push_str(&format!("; its names: {}", names.join(", ")));

@@ -91,7 +91,7 @@ impl Processes {
         }
         let names: Vec<&str> = self.list.iter().map(|p| p.name.as_str()).collect();
         let mut message = format!("no process is called `{}`", crate::lang::quoted_word(name));
-        match crate::lang::closest_name(name, &names) {
+        match crate::text::closest(name, &names) {
             Some(near) => message.push_str(&format!("; did you mean `{near}`?")),
             None => message.push_str(&format!("; the processes: {}", names.join(", "))),
         }

@@ -3,9 +3,9 @@
 //!
 //! Strings here are not escaped: JSON has its own escaping, and consumers want the real values.
 
-use super::safe::is_shown_as_is;
-use super::Labels;
+use crate::fdtable::Labels;
 use crate::fdtable::{FdRow, Kind};
+use crate::text::is_shown_as_is;
 use serde::Serialize;
 
 /// One executed command and the FD table after it.

@@ -1,10 +1,10 @@
-//! Placing the FD panel next to or below a step's output, and finding out how wide the terminal is.
+//! Placing the FD panel next to or below a step's output.
 //!
-//! Widths are display widths (a CJK character takes two columns) of the text without ANSI styling,
-//! because the panel's lines may carry colour codes that take no room on screen.
+//! Widths are [display widths](display_width): the panel's lines may carry colour codes that take
+//! no room on screen.
 
-use super::PanelPlacement;
-use unicode_width::UnicodeWidthStr;
+use crate::lang::PanelPlacement;
+use crate::text::display_width;
 
 /// What goes between the output column and the panel in [`PanelPlacement::Right`].
 const SEPARATOR: &str = " │ ";
@@ -14,34 +14,6 @@ const SEPARATOR_WIDTH: usize = 3;
 
 /// The share of the width, in percent, that the left side may take before the panel goes below.
 const MAX_LEFT_PERCENT: usize = 60;
-
-/// Returns the width of the terminal on stdout, or else the `COLUMNS` environment variable if it
-/// holds a positive number, or else `None`.
-pub fn terminal_width() -> Option<usize> {
-    let from_tty = terminal_size::terminal_size_of(super::terminal::stdout_to_measure())
-        .map(|(terminal_size::Width(w), _)| usize::from(w))
-        // Some pseudo-terminals report 0×0 until a size is set; that is no width at all.
-        .filter(|&w| w > 0);
-    from_tty.or_else(columns_env)
-}
-
-/// The height of stdout's terminal in rows; None when stdout is not a terminal (then nothing is
-/// cut for height: scripts and pipes get every row).
-pub fn terminal_height() -> Option<usize> {
-    terminal_size::terminal_size_of(super::terminal::stdout_to_measure())
-        .map(|(_, terminal_size::Height(h))| usize::from(h))
-        .filter(|&h| h > 0)
-}
-
-/// Reads a positive width from `COLUMNS`.
-fn columns_env() -> Option<usize> {
-    parse_columns(&std::env::var("COLUMNS").ok()?)
-}
-
-/// Parses a `COLUMNS` value; zero and anything that is not a number mean "unknown".
-fn parse_columns(value: &str) -> Option<usize> {
-    value.trim().parse::<usize>().ok().filter(|&w| w > 0)
-}
 
 /// Composes a step's output (`left`) with the panel (`right`) according to `placement`.
 ///
@@ -114,49 +86,13 @@ fn max_width(lines: &[String]) -> usize {
     lines.iter().map(|l| display_width(l)).max().unwrap_or(0)
 }
 
-/// The number of terminal columns a line takes, ignoring ANSI escape sequences.
-pub fn display_width(line: &str) -> usize {
-    strip_ansi(line).width()
-}
-
-/// Removes ANSI escape sequences: CSI sequences (`ESC [` parameters, final byte 0x40–0x7e) as the
-/// panel's colours use, and any other two-byte `ESC x` sequence.
-pub(crate) fn strip_ansi(line: &str) -> String {
-    let mut out = String::with_capacity(line.len());
-    let mut chars = line.chars();
-    while let Some(c) = chars.next() {
-        if c != '\u{1b}' {
-            out.push(c);
-            continue;
-        }
-        // Anything but `[` after ESC is a two-byte sequence, already consumed by `next`.
-        if chars.next() == Some('[') {
-            // Parameter and intermediate bytes run until the final byte.
-            for c in chars.by_ref() {
-                if ('\u{40}'..='\u{7e}').contains(&c) {
-                    break;
-                }
-            }
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::text::strip_ansi;
 
     fn lines(v: &[&str]) -> Vec<String> {
         v.iter().map(|s| s.to_string()).collect()
-    }
-
-    #[test]
-    fn columns_values() {
-        assert_eq!(parse_columns("132"), Some(132));
-        assert_eq!(parse_columns(" 80\n"), Some(80));
-        assert_eq!(parse_columns("0"), None);
-        assert_eq!(parse_columns("wide"), None);
-        assert_eq!(parse_columns(""), None);
     }
 
     #[test]
@@ -269,12 +205,5 @@ mod tests {
                 }
             }
         }
-    }
-
-    #[test]
-    fn strip_ansi_handles_truncated_sequences() {
-        assert_eq!(strip_ansi("a\u{1b}"), "a");
-        assert_eq!(strip_ansi("a\u{1b}[1;2"), "a");
-        assert_eq!(strip_ansi("a\u{1b}7b"), "ab");
     }
 }

@@ -10,10 +10,10 @@
 use std::borrow::Cow;
 
 use super::diff::Change;
-use super::safe::sanitize_line;
-use super::Labels;
+use crate::fdtable::Labels;
 use crate::fdtable::{FdRow, Kind, PendingConn, Relations};
 use crate::net::{Endpoint, SockState};
+use crate::text::sanitize_line;
 use comfy_table::{
     Attribute, Cell, CellAlignment, Color, ColumnConstraint, ContentArrangement, Table,
     TableComponent,
@@ -495,7 +495,7 @@ mod tests {
     use crate::net::{Family, SockType};
     use crate::render::diff::tests::{at, in_state};
     use crate::render::diff::tests::{queued, tcp, tty};
-    use crate::render::layout::{display_width, strip_ansi};
+    use crate::text::{display_width, strip_ansi};
 
     fn plain(width: usize) -> PanelOptions {
         PanelOptions {

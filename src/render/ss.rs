@@ -1,22 +1,13 @@
-//! The `ss` command: the system's TCP, UDP and Unix sockets as sock_diag lists them, in `ss`'s
-//! columns (Netid State Recv-Q Send-Q Local Peer), with this process's sockets marked by fd in an
-//! extra FD column and the connections waiting in an accept queue listed under their listener.
-//!
-//! Which sockets are listed follows `ss`: with no protocol flag all of TCP, UDP and Unix; without
-//! `-a` or `-l` only connections (not LISTEN, UNCONN, TIME_WAIT or SYN_RECV); `-l` only listening
-//! (and unconnected datagram) sockets; `-a` all of them.
-
-use std::io;
+//! The `ss` command's text: the [system listing](crate::fdtable::SystemListing) in `ss`'s columns
+//! (Netid State Recv-Q Send-Q Local Peer), with this process's sockets marked by fd in an extra FD
+//! column, the connections waiting in an accept queue under their listener, then how full this
+//! process's accept queues are and what the kernel could not list.
 
 use comfy_table::{CellAlignment, ContentArrangement, Table, TableComponent};
-use nix::errno::Errno;
 
-use super::safe::sanitize_line;
-use super::Labels;
-use crate::fdtable::diag::{self, DiagSocket, Netid, SockDiag, States};
-use crate::fdtable::{Kind, Snapshot};
-use crate::lang::SsFilter;
-use crate::net::{Endpoint, Family, TcpState};
+use crate::fdtable::{ListedEnd, ListedSocket, Owner, QueueFill, SystemListing};
+use crate::net::{Endpoint, Family};
+use crate::text::sanitize_line;
 
 /// The column headers, in order.
 const HEADERS: [&str; 7] = ["Netid", "State", "Recv-Q", "Send-Q", "Local", "Peer", "FD"];
@@ -32,191 +23,84 @@ const NESTED: &str = "└ ";
 /// The FD cell of a connection waiting in the accept queue of the listener above it.
 const QUEUED: &str = "(queued)";
 
-/// What `ss` shows by default: connections, without LISTEN, UNCONN, TIME_WAIT and half-open ones.
-fn connected_states() -> States {
-    States::ALL.without(States::of(&[
-        TcpState::Listen,
-        TcpState::Close,
-        TcpState::TimeWait,
-        TcpState::SynRecv,
-        TcpState::NewSynRecv,
-    ]))
-}
-
-/// Lists the sockets `filter` selects, as `sock_diag` reports them, as the lines of a table followed by
-/// one line per listener of this process whose accept queue holds connections.
-///
-/// Fails with the errno of sock_diag when the kernel refuses a dump; a protocol the kernel cannot
-/// list (no IPv6, no udp_diag) is left out with a note instead.
-pub fn ss_lines(
-    sock_diag: &mut SockDiag,
-    filter: &SsFilter,
-    snapshot: &Snapshot,
-    labels: &Labels,
-) -> io::Result<Vec<String>> {
-    let any_protocol = filter.tcp || filter.udp || filter.unix;
-    let wanted = if filter.all {
-        States::ALL
-    } else if filter.listening {
-        States::of(&[TcpState::Listen, TcpState::Close])
-    } else {
-        connected_states()
-    };
-    let ours = Ours { snapshot, labels };
-    let mut listing = Listing::default();
-    if filter.tcp || !any_protocol {
-        // Listeners and queued connections are always fetched: a queued connection is told
-        // apart (and put under its listener) only by comparing it with the listeners.
-        let fetch = wanted
-            .with(States::of(&[TcpState::Listen]))
-            .with(States::of(&diag::QUEUED_STATES));
-        for family in [Family::Inet, Family::Inet6] {
-            let name = if family == Family::Inet {
-                "tcp"
-            } else {
-                "tcp6"
-            };
-            if let Some(sockets) =
-                listing.tolerate(name, diag::inet(sock_diag, family, Netid::Tcp, fetch, &[]))?
-            {
-                listing.add_tcp(&sockets, wanted, &ours);
-            }
+/// The lines of `ss`: the table, then one line per listener of this process whose accept queue
+/// holds connections, then a note per protocol the kernel could not list.
+pub fn ss_lines(listing: &SystemListing) -> Vec<String> {
+    let mut table = Table::new();
+    // Never let comfy-table look at stdout: the output must not depend on where it goes.
+    table.force_no_tty();
+    table
+        .load_preset(comfy_table::presets::NOTHING)
+        .set_style(TableComponent::HeaderLines, '─')
+        .set_content_arrangement(ContentArrangement::Disabled)
+        .set_header(HEADERS);
+    for socket in &listing.sockets {
+        table.add_row(cells(socket).map(|cell| sanitize_line(&cell)));
+    }
+    for index in [COL_RECV_Q, COL_SEND_Q] {
+        if let Some(column) = table.column_mut(index) {
+            column.set_cell_alignment(CellAlignment::Right);
         }
     }
-    if filter.udp || !any_protocol {
-        for family in [Family::Inet, Family::Inet6] {
-            let name = if family == Family::Inet {
-                "udp"
-            } else {
-                "udp6"
-            };
-            if let Some(sockets) =
-                listing.tolerate(name, diag::inet(sock_diag, family, Netid::Udp, wanted, &[]))?
-            {
-                for socket in sockets.iter().filter(|s| wanted.contains(s.state)) {
-                    listing.add(Line::of(socket, &ours));
-                }
-            }
-        }
+    let last = HEADERS.len() - 1;
+    for (index, column) in table.column_iter_mut().enumerate() {
+        column.set_padding(if index == last { (0, 0) } else { (0, 2) });
     }
-    if filter.unix || !any_protocol {
-        if let Some(sockets) = listing.tolerate("unix", diag::unix(sock_diag, States::ALL))? {
-            listing.add_unix(&sockets, wanted, &ours);
-        }
-    }
-    Ok(listing.into_lines())
+    let mut lines: Vec<String> = table
+        .lines()
+        .map(|line| line.trim_end().to_string())
+        .collect();
+    lines.extend(listing.queues.iter().map(queue_line));
+    lines.extend(listing.unlisted.iter().map(|unlisted| {
+        format!(
+            "{}: this kernel's sock_diag cannot list them ({})",
+            unlisted.what, unlisted.error
+        )
+    }));
+    lines
 }
 
-/// This process's side of the listing: which fds hold a socket, and their names.
-struct Ours<'a> {
-    snapshot: &'a Snapshot,
-    labels: &'a Labels,
+/// The row of one socket, in the order of [`HEADERS`].
+fn cells(socket: &ListedSocket) -> [String; 7] {
+    let netid = socket.netid.name();
+    [
+        if socket.under_listener {
+            format!("{NESTED}{netid}")
+        } else {
+            netid
+        },
+        socket.state.to_string(),
+        queue_text(socket.recv_q),
+        queue_text(socket.send_q),
+        end_text(&socket.local),
+        end_text(&socket.peer),
+        owner_text(&socket.owner),
+    ]
 }
 
-impl Ours<'_> {
-    /// The fds of this process that hold the socket with `inode`, in fd order.
-    fn fds_of(&self, inode: u64) -> Vec<i32> {
-        if inode == 0 {
-            return Vec::new();
-        }
-        self.snapshot
-            .rows
-            .iter()
-            .filter(|r| r.kind == Kind::Socket && r.inode == inode)
-            .filter(|r| !self.labels.internal.contains(&r.fd))
-            .map(|r| r.fd)
-            .collect()
-    }
-
-    /// The FD cell: `3 srv`, `3, 7 srv`, or `-` for another process's socket.
-    fn fd_text(&self, inode: u64) -> String {
-        let fds = self.fds_of(inode);
-        if fds.is_empty() {
-            return "-".into();
-        }
-        let numbers: Vec<String> = fds.iter().map(i32::to_string).collect();
-        let mut text = numbers.join(", ");
-        if let Some(name) = fds.iter().find_map(|fd| self.labels.names.get(fd)) {
-            text.push(' ');
-            text.push_str(&sanitize_line(name));
-        }
-        text
-    }
-
-    /// How a listener of this process is named in the summary: `fd 3 (srv)` or `fd 3`.
-    fn listener_name(&self, inode: u64) -> Option<String> {
-        let fd = *self.fds_of(inode).first()?;
-        Some(match self.labels.names.get(&fd) {
-            Some(name) => format!("fd {fd} ({})", sanitize_line(name)),
-            None => format!("fd {fd}"),
-        })
-    }
+/// A queue size, or `-` when the kernel gives none.
+fn queue_text(size: Option<u64>) -> String {
+    size.map_or_else(|| "-".to_string(), |size| size.to_string())
 }
 
-/// One line of the table.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Line {
-    netid: String,
-    state: String,
-    recv_q: String,
-    send_q: String,
-    local: String,
-    peer: String,
-    fd: String,
-}
-
-impl Line {
-    /// The line of a socket as the kernel listed it.
-    fn of(socket: &DiagSocket, ours: &Ours<'_>) -> Line {
-        Line {
-            netid: socket.netid.name(),
-            state: socket.state_name().into(),
-            recv_q: socket.recv_q.to_string(),
-            send_q: socket.send_q.to_string(),
-            local: local_text(socket),
-            peer: peer_text(socket),
-            fd: ours.fd_text(socket.inode),
-        }
-    }
-
-    /// Marks the line as a connection waiting in the accept queue of the listener above it.
-    fn nested(mut self) -> Line {
-        self.netid = format!("{NESTED}{}", self.netid);
-        self.fd = QUEUED.into();
-        self
-    }
-}
-
-/// The Local cell, as `ss -n` writes it: `127.0.0.1:8080`, `[::1]:80`, `0.0.0.0:*` when unbound;
-/// for Unix sockets the name (or `*`) and the inode.
-fn local_text(socket: &DiagSocket) -> String {
-    match socket.family {
-        Family::Unix => format!("{} {}", name_or_star(socket.local.as_ref()), socket.inode),
-        family => address_or_wildcard(socket.local.as_ref(), family),
-    }
-}
-
-/// The Peer cell: the peer's address, `0.0.0.0:*` when there is none; for Unix sockets the peer's
-/// name (or `*`) and inode (0 when the peer is not listed).
-fn peer_text(socket: &DiagSocket) -> String {
-    match socket.family {
-        Family::Unix => format!(
+/// A Local or Peer cell, as `ss -n` writes it: `127.0.0.1:8080`, `[::1]:80`, `0.0.0.0:*` for
+/// none; for Unix sockets the name (or `*`) and the inode (or `*`).
+fn end_text(end: &ListedEnd) -> String {
+    match end {
+        ListedEnd::Inet { address, family } => address
+            .as_ref()
+            .map_or_else(|| wildcard(*family).to_string(), ToString::to_string),
+        ListedEnd::Unix { name, inode } => format!(
             "{} {}",
-            name_or_star(socket.remote.as_ref()),
-            socket.peer_inode.unwrap_or(0)
+            name_or_star(name.as_ref()),
+            inode.map_or_else(|| "*".to_string(), |inode| inode.to_string())
         ),
-        family => address_or_wildcard(socket.remote.as_ref(), family),
     }
 }
 
 /// A Unix socket's name, or `*` for an unnamed one.
 fn name_or_star(name: Option<&Endpoint>) -> String {
     name.map_or_else(|| "*".to_string(), ToString::to_string)
-}
-
-/// An inet address, or the family's wildcard when there is none.
-fn address_or_wildcard(address: Option<&Endpoint>, family: Family) -> String {
-    address.map_or_else(|| wildcard(family).to_string(), ToString::to_string)
 }
 
 /// What `ss` writes for "any address, any port" in a family.
@@ -227,194 +111,46 @@ fn wildcard(family: Family) -> &'static str {
     }
 }
 
-/// The table being built, the summary of this process's accept queues, and notes about what
-/// could not be listed.
-#[derive(Debug, Default)]
-struct Listing {
-    lines: Vec<Line>,
-    summary: Vec<String>,
-    notes: Vec<String>,
+/// The FD cell: `3 srv`, `3, 7 srv`, `-` for another process's socket, `(queued)`.
+fn owner_text(owner: &Owner) -> String {
+    match owner {
+        Owner::Other => "-".into(),
+        Owner::Ours { fds, name } => {
+            let numbers: Vec<String> = fds.iter().map(i32::to_string).collect();
+            let mut text = numbers.join(", ");
+            if let Some(name) = name {
+                text.push(' ');
+                text.push_str(&sanitize_line(name));
+            }
+            text
+        }
+        Owner::Queued => QUEUED.into(),
+        Owner::QueuedOn(fd) => format!("(queued on fd {fd})"),
+    }
 }
 
-impl Listing {
-    fn add(&mut self, line: Line) {
-        self.lines.push(line);
-    }
-
-    /// Passes a dump's result on, except that a protocol or family the kernel cannot list
-    /// becomes a note and None.
-    fn tolerate(
-        &mut self,
-        what: &str,
-        result: io::Result<Vec<DiagSocket>>,
-    ) -> io::Result<Option<Vec<DiagSocket>>> {
-        match result {
-            Ok(sockets) => Ok(Some(sockets)),
-            Err(e)
-                if matches!(
-                    Errno::from_raw(e.raw_os_error().unwrap_or(0)),
-                    Errno::ENOENT
-                        | Errno::EAFNOSUPPORT
-                        | Errno::EPROTONOSUPPORT
-                        | Errno::EOPNOTSUPP
-                ) =>
-            {
-                self.notes.push(format!(
-                    "{what}: this kernel's sock_diag cannot list them ({e})"
-                ));
-                Ok(None)
-            }
-            Err(e) => Err(e),
-        }
-    }
-
-    /// Adds the TCP sockets in `wanted`, with each listener's queued connections right under it.
-    /// A queued connection whose listener is not listed (plain `ss` hides listeners) stands
-    /// alone, as `ss` shows it, but says whose queue it is in.
-    fn add_tcp(&mut self, sockets: &[DiagSocket], wanted: States, ours: &Ours<'_>) {
-        let listeners: Vec<usize> = (0..sockets.len())
-            .filter(|&i| sockets[i].is_in(TcpState::Listen))
-            .collect();
-        // For each socket, the listener whose queue it waits in: the first that matches.
-        let owner: Vec<Option<usize>> = sockets
-            .iter()
-            .map(|s| {
-                listeners
-                    .iter()
-                    .copied()
-                    .find(|&l| s.is_queued_on(&sockets[l]))
-            })
-            .collect();
-        let show_listeners = wanted.contains(TcpState::Listen.number());
-        for (i, socket) in sockets.iter().enumerate() {
-            if socket.is_in(TcpState::Listen) {
-                if !show_listeners {
-                    continue;
-                }
-                self.add(Line::of(socket, ours));
-                for (conn, _) in sockets
-                    .iter()
-                    .zip(&owner)
-                    .filter(|(_, owner)| **owner == Some(i))
-                {
-                    self.add(Line::of(conn, ours).nested());
-                }
-                self.summarize(socket, ours);
-                continue;
-            }
-            let listener = owner.get(i).copied().flatten().map(|l| &sockets[l]);
-            if listener.is_some() && show_listeners {
-                // Already listed under its listener.
-                continue;
-            }
-            if !wanted.contains(socket.state) {
-                continue;
-            }
-            let mut line = Line::of(socket, ours);
-            if let Some(listener) = listener {
-                line.fd = match ours.fds_of(listener.inode).first() {
-                    Some(fd) => format!("(queued on fd {fd})"),
-                    None => QUEUED.into(),
-                };
-            }
-            self.add(line);
-        }
-    }
-
-    /// Adds the Unix sockets in `wanted`, with the clients waiting on each listener under it.
-    ///
-    /// The kernel does not list a pending connection's server end (it has no inode until
-    /// `accept`), only the client's inode in the listener's queue; the line under the listener
-    /// shows that client as the peer.
-    fn add_unix(&mut self, sockets: &[DiagSocket], wanted: States, ours: &Ours<'_>) {
-        for socket in sockets.iter().filter(|s| wanted.contains(s.state)) {
-            self.add(Line::of(socket, ours));
-            if !socket.is_in(TcpState::Listen) {
-                continue;
-            }
-            for &client in &socket.pending {
-                let client_name = sockets
-                    .iter()
-                    .find(|s| client != 0 && s.inode == client)
-                    .and_then(|s| s.local.as_ref());
-                self.add(Line {
-                    netid: format!("{NESTED}{}", socket.netid.name()),
-                    state: TcpState::Established.ss_name().into(),
-                    recv_q: "-".into(),
-                    send_q: "-".into(),
-                    local: format!("{} *", name_or_star(socket.local.as_ref())),
-                    peer: format!("{} {client}", name_or_star(client_name)),
-                    fd: QUEUED.into(),
-                });
-            }
-            self.summarize(socket, ours);
-        }
-    }
-
-    /// Says how full a listener's accept queue is, for listeners of this process with connections
-    /// waiting.
-    fn summarize(&mut self, listener: &DiagSocket, ours: &Ours<'_>) {
-        let Some(name) = ours.listener_name(listener.inode) else {
-            return;
-        };
-        let waiting = match listener.recv_q {
-            0 => return,
-            1 => "1 connection waits".to_string(),
-            n => format!("{n} connections wait"),
-        };
-        self.summary.push(format!(
-            "{name}: {waiting} in the accept queue (limit {})",
-            listener.send_q
-        ));
-    }
-
-    /// The table's lines, then the summary and the notes.
-    fn into_lines(self) -> Vec<String> {
-        let mut table = Table::new();
-        // Never let comfy-table look at stdout: the output must not depend on where it goes.
-        table.force_no_tty();
-        table
-            .load_preset(comfy_table::presets::NOTHING)
-            .set_style(TableComponent::HeaderLines, '─')
-            .set_content_arrangement(ContentArrangement::Disabled)
-            .set_header(HEADERS);
-        for line in self.lines {
-            table.add_row(
-                [
-                    line.netid,
-                    line.state,
-                    line.recv_q,
-                    line.send_q,
-                    line.local,
-                    line.peer,
-                    line.fd,
-                ]
-                .map(|cell| sanitize_line(&cell)),
-            );
-        }
-        for index in [COL_RECV_Q, COL_SEND_Q] {
-            if let Some(column) = table.column_mut(index) {
-                column.set_cell_alignment(CellAlignment::Right);
-            }
-        }
-        let last = HEADERS.len() - 1;
-        for (index, column) in table.column_iter_mut().enumerate() {
-            column.set_padding(if index == last { (0, 0) } else { (0, 2) });
-        }
-        let mut lines: Vec<String> = table
-            .lines()
-            .map(|line| line.trim_end().to_string())
-            .collect();
-        lines.extend(self.summary);
-        lines.extend(self.notes);
-        lines
-    }
+/// `fd 3 (srv): 2 connections wait in the accept queue (limit 128)`.
+fn queue_line(queue: &QueueFill) -> String {
+    let listener = match &queue.name {
+        Some(name) => format!("fd {} ({})", queue.fd, sanitize_line(name)),
+        None => format!("fd {}", queue.fd),
+    };
+    let waiting = match queue.waiting {
+        1 => "1 connection waits".to_string(),
+        n => format!("{n} connections wait"),
+    };
+    format!(
+        "{listener}: {waiting} in the accept queue (limit {})",
+        queue.limit
+    )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fdtable::{Observed, Observer, SNAPSHOTS};
+    use crate::fdtable::{system_listing, Labels, Observed, Observer, SNAPSHOTS};
+    use crate::lang::SsFilter;
+    use std::io;
     use std::net::{TcpListener, TcpStream, UdpSocket};
     use std::os::fd::AsRawFd;
     use std::os::linux::net::SocketAddrExt as _;
@@ -435,7 +171,9 @@ mod tests {
     fn listing(filter: &SsFilter, labels: &Labels) -> io::Result<Vec<String>> {
         let mut observer = Observer::new(Observed::ThisProcess);
         let now = observer.snapshot();
-        observer.with_sock_diag(|sock_diag| ss_lines(sock_diag, filter, &now, labels))
+        observer
+            .with_sock_diag(|sock_diag| system_listing(sock_diag, filter, &now, labels))
+            .map(|listing| ss_lines(&listing))
     }
 
     /// Lists with `flags` until `done` accepts the lines (loopback handshakes finish in softirq
@@ -469,6 +207,93 @@ mod tests {
         let mut labels = Labels::default();
         labels.names.insert(fd.as_raw_fd(), name.into());
         labels
+    }
+
+    #[test]
+    fn a_listing_is_laid_out_in_ss_columns_with_queues_and_what_could_not_be_listed() {
+        let inet = |text: &str| ListedEnd::Inet {
+            address: Some(Endpoint::inet(text.parse().expect("an address"))),
+            family: Family::Inet,
+        };
+        let listener = ListedSocket {
+            netid: crate::fdtable::diag::Netid::Tcp,
+            under_listener: false,
+            state: "LISTEN",
+            recv_q: Some(1),
+            send_q: Some(128),
+            local: inet("127.0.0.1:8080"),
+            peer: ListedEnd::Inet {
+                address: None,
+                family: Family::Inet,
+            },
+            owner: Owner::Ours {
+                fds: vec![3, 7],
+                name: Some("srv\u{1b}".into()),
+            },
+        };
+        let queued = ListedSocket {
+            under_listener: true,
+            state: "ESTAB",
+            recv_q: None,
+            send_q: None,
+            local: ListedEnd::Unix {
+                name: None,
+                inode: None,
+            },
+            peer: ListedEnd::Unix {
+                name: None,
+                inode: Some(42),
+            },
+            owner: Owner::Queued,
+            ..listener.clone()
+        };
+        let listing = SystemListing {
+            sockets: vec![listener, queued],
+            queues: vec![QueueFill {
+                fd: 3,
+                name: Some("srv".into()),
+                waiting: 2,
+                limit: 128,
+            }],
+            unlisted: vec![crate::fdtable::Unlisted {
+                what: "tcp6",
+                error: io::Error::other("no IPv6 here"),
+            }],
+        };
+        let lines = ss_lines(&listing);
+        let words: Vec<Vec<&str>> = lines
+            .iter()
+            .map(|line| line.split_whitespace().collect())
+            .collect();
+        assert_eq!(
+            words[0],
+            ["Netid", "State", "Recv-Q", "Send-Q", "Local", "Peer", "FD"]
+        );
+        assert_eq!(
+            words[2],
+            [
+                "tcp",
+                "LISTEN",
+                "1",
+                "128",
+                "127.0.0.1:8080",
+                "0.0.0.0:*",
+                "3,",
+                "7",
+                "srv\\x1b"
+            ]
+        );
+        assert_eq!(
+            words[3],
+            ["└", "tcp", "ESTAB", "-", "-", "*", "*", "*", "42", "(queued)"]
+        );
+        assert_eq!(
+            lines[4..],
+            [
+                "fd 3 (srv): 2 connections wait in the accept queue (limit 128)".to_string(),
+                "tcp6: this kernel's sock_diag cannot list them (no IPv6 here)".to_string(),
+            ]
+        );
     }
 
     #[test]

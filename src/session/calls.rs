@@ -17,11 +17,11 @@ use super::{invocation, seconds, Context, Failure, Object, Outcome, Returned, Se
 use crate::lang::{AddrSpec, Family, SockRef, SockType};
 use crate::net::SockState::Tcp;
 use crate::net::TcpState::{Close, CloseWait, Closing, FinWait1, FinWait2};
-use crate::render::escape_bytes;
 use crate::sys::descriptor::Detached;
 use crate::sys::{
     call_when_ready, cut_at_deadline, interrupted, interruption, wait_until, WaitError,
 };
+use crate::text::escape_bytes;
 
 /// How many bytes of DATA a call line shows before eliding the rest.
 const PREVIEW_BYTES: usize = 48;
@@ -71,8 +71,8 @@ pub(super) fn preview(data: &[u8]) -> String {
 
 /// Received bytes as hexdump lines, when they are binary or the user asked (`hex`).
 pub(super) fn dump_lines(data: &[u8], asked: bool, out: &mut Outcome) {
-    if asked || (data.len() > 16 && crate::render::looks_binary(data)) {
-        for line in crate::render::hexdump(data, SHOW_RECEIVED) {
+    if asked || (data.len() > 16 && crate::text::looks_binary(data)) {
+        for line in crate::text::hexdump(data, SHOW_RECEIVED) {
             out.say(format!("  {line}"));
         }
     }

@@ -7,8 +7,8 @@ use super::{seconds, Failure, Outcome, Session};
 use crate::fdtable::inspect_fd;
 use crate::lang::Check;
 use crate::net::SockState;
-use crate::render::escape_bytes;
 use crate::sys::{errno_name, interrupted};
+use crate::text::escape_bytes;
 
 /// How often `expect state` looks again while it waits for a state.
 const STATE_POLL: Duration = Duration::from_millis(10);
@@ -172,14 +172,11 @@ impl Previous {
                 if !self.output.contains(text.as_str()) {
                     return Some(Err(check_failed(format!(
                         "expected the output to contain \"{}\", got \"{}\"",
-                        crate::render::escape_text(text),
-                        crate::render::escape_text(&self.output)
+                        crate::text::escape_text(text),
+                        crate::text::escape_text(&self.output)
                     ))));
                 }
-                format!(
-                    "the output contains \"{}\"",
-                    crate::render::escape_text(text)
-                )
+                format!("the output contains \"{}\"", crate::text::escape_text(text))
             }
             _ => return None,
         };

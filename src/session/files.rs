@@ -11,7 +11,7 @@ use nix::sys::socket::MsgFlags;
 use super::calls::show_received;
 use super::{invocation, Failure, Outcome, Returned, Session};
 use crate::lang::SockRef;
-use crate::render::escape_bytes;
+use crate::text::escape_bytes;
 
 /// How much one refill of a read buffer asks the kernel for (Python's default buffer size).
 const BUFFER_SIZE: usize = 8192;
@@ -207,7 +207,7 @@ impl Session {
             if kept > 0 {
                 out.say(format!(
                     "`{name}` still buffers {} that left the kernel's RECV-Q: \"{}\"",
-                    crate::engine::plural(kept, "byte"),
+                    crate::text::plural(kept, "byte"),
                     escape_bytes(&file.read_buffer[..kept.min(48)])
                 ));
             }
@@ -246,7 +246,7 @@ impl Session {
         );
         out.say(format!(
             "`{file}` buffers {}; the socket sees nothing until `flush {file}`",
-            crate::engine::plural(object.write_buffer.len(), "byte")
+            crate::text::plural(object.write_buffer.len(), "byte")
         ));
         Ok(())
     }

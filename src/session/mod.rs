@@ -33,8 +33,8 @@ use std::time::Duration;
 use nix::errno::Errno;
 use socket2::Socket;
 
+use crate::fdtable::Labels;
 use crate::lang::{Command, SockRef};
-use crate::render::Labels;
 use crate::sys::descriptor::Detached;
 
 /// What the session's calls obey, changed with `set timeout` or `--timeout`.
@@ -388,7 +388,7 @@ impl Session {
                     let names = self.names();
                     let names: Vec<&str> = names.iter().map(String::as_str).collect();
                     let mut message = format!("no socket is named `{name}`");
-                    if let Some(near) = crate::lang::closest_name(name, &names) {
+                    if let Some(near) = crate::text::closest(name, &names) {
                         message.push_str(&format!("; did you mean `{near}`?"));
                     } else if names.is_empty() {
                         message.push_str("; name one with `as NAME`, e.g. `socket tcp as srv`");

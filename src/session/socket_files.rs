@@ -15,7 +15,7 @@ use crate::lang::Command;
 /// A path made safe to show in a message.
 pub(super) fn shown(path: &Path) -> String {
     use std::os::unix::ffi::OsStrExt;
-    crate::render::escape_bytes(path.as_os_str().as_bytes())
+    crate::text::escape_bytes(path.as_os_str().as_bytes())
 }
 
 /// What a file is, in words: `a regular file`, `a directory`.
@@ -44,7 +44,7 @@ pub(super) fn unlink_command(path: &Path) -> Option<String> {
         crate::lang::parse_line(&command),
         Ok(Some(Command::Unlink { path: back })) if back == path
     );
-    (reads_back && crate::render::sanitize_line(&command) == command).then_some(command)
+    (reads_back && crate::text::sanitize_line(&command) == command).then_some(command)
 }
 
 /// A socket file made by a bind of this session.
@@ -163,7 +163,7 @@ impl Session {
                 .partition(|file| !open.contains(&file.socket_inode));
         self.socket_files = kept;
         for file in gone.iter().filter(|file| file.is_ours()) {
-            let shown = crate::render::escape_text(&file.path.display().to_string());
+            let shown = crate::text::escape_text(&file.path.display().to_string());
             match std::fs::remove_file(&file.path) {
                 Ok(()) => out.call(
                     invocation!("unlink", format!("\"{shown}\""))

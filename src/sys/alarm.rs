@@ -21,7 +21,7 @@ const RESEND: Duration = Duration::from_millis(10);
 extern "C" fn on_cut(_: libc::c_int) {}
 
 /// Installs the do-nothing handler once, without SA_RESTART, so the waiting call returns.
-fn install() -> bool {
+pub(super) fn install() -> bool {
     static INSTALL: Once = Once::new();
     static INSTALLED: AtomicBool = AtomicBool::new(false);
     INSTALL.call_once(|| {

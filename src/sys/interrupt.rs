@@ -94,8 +94,11 @@ fn start_watchdog() {
     });
 }
 
-/// Installs the handlers for SIGINT, SIGTERM and SIGHUP. Without SA_RESTART, a blocked syscall
-/// returns EINTR. `interrupt_ends`: SIGINT ends sockplay (a replay), not only the current call.
+/// Installs the handlers for SIGINT, and for the signals whose default action would end sockplay
+/// without its clean-up (SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2: they end it through its normal
+/// exit; SIGALRM, which sockplay uses to cut a lingering close, does nothing else). Without
+/// SA_RESTART, a blocked syscall returns EINTR. `interrupt_ends`: SIGINT ends sockplay (a replay),
+/// not only the current call.
 pub fn install_signal_handlers(interrupt_ends: bool) -> nix::Result<()> {
     INTERRUPT_ENDS.store(interrupt_ends, Ordering::SeqCst);
     start_watchdog();
@@ -109,8 +112,17 @@ pub fn install_signal_handlers(interrupt_ends: bool) -> nix::Result<()> {
         unsafe { sigaction(signal, &action) }.map(|_| ())
     };
     handle(Signal::SIGINT, on_sigint)?;
-    handle(Signal::SIGTERM, on_ending)?;
-    handle(Signal::SIGHUP, on_ending)
+    for ending in [
+        Signal::SIGTERM,
+        Signal::SIGHUP,
+        Signal::SIGQUIT,
+        Signal::SIGUSR1,
+        Signal::SIGUSR2,
+    ] {
+        handle(ending, on_ending)?;
+    }
+    super::alarm::install();
+    Ok(())
 }
 
 /// Installs the SIGINT handler alone, for a playground process: SIGINT (which the front end sends

@@ -27,7 +27,7 @@ macro_rules! syscall {
 mod alarm;
 pub mod descriptor;
 mod errno;
-mod fds;
+pub mod fds;
 pub mod fs;
 mod interrupt;
 pub mod process;

@@ -273,7 +273,7 @@ fn syntax_errors_quote_the_offending_word_escaped() {
             "expected {error:?}\n{}",
             output.report()
         );
-        let pointed = format!("  | {}", sockplay::render::sanitize_line(&line));
+        let pointed = format!("  | {}", sockplay::text::sanitize_line(&line));
         assert_line(&output.stderr, &pointed, &output);
         assert_eq!(output.stdout, "");
     }

@@ -472,6 +472,25 @@ fn end_a_replay_with(signal: Signal, status: i32, message: &str) {
 }
 
 #[test]
+fn sigusr1_and_sigquit_end_a_replay_through_the_same_clean_up() {
+    end_a_replay_with(Signal::SIGUSR1, 138, "EINTR: sleep interrupted by SIGUSR1");
+    end_a_replay_with(Signal::SIGQUIT, 131, "EINTR: sleep interrupted by SIGQUIT");
+}
+
+#[test]
+fn a_stray_sigalrm_neither_ends_sockplay_nor_cuts_its_sleep() {
+    let test = Test::new()
+        .args(["--panel", "off"])
+        .script("socket tcp\nsleep 800\n")
+        .stdout_is("sockplay> socket tcp\nsocket(AF_INET, SOCK_STREAM, IPPROTO_TCP) = 3\nsockplay> sleep 800\nslept 800 ms\n");
+    let mut running = test.spawn();
+    running.wait_for_line("socket(AF_INET");
+    std::thread::sleep(Duration::from_millis(200));
+    kill(Pid::from_raw(running.pid()), Signal::SIGALRM).expect("kill");
+    running.finish();
+}
+
+#[test]
 fn sigterm_ends_a_replay_with_143_and_removes_its_socket_files() {
     end_a_replay_with(Signal::SIGTERM, 143, "EINTR: sleep interrupted by SIGTERM");
 }

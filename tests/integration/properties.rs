@@ -9,10 +9,9 @@ use std::path::PathBuf;
 use proptest::prelude::*;
 use proptest::test_runner::Config;
 use sockplay::lang::{
-    self, AddrSpec, Check, Command, Payload, SyntaxError, Token, COMMANDS, SOCK_OPTS,
+    self, AddrSpec, Check, Command, Payload, Script, SyntaxError, Token, COMMANDS, SOCK_OPTS,
 };
-use sockplay::render::escape_bytes;
-use sockplay::replay::Script;
+use sockplay::text::escape_bytes;
 
 /// Cases per property: enough to find shallow bugs, few enough that the suite stays fast.
 fn config(cases: u32) -> Config {

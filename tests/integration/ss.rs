@@ -457,16 +457,18 @@ fn ss_fails_with_emfile_when_the_fd_table_is_full() {
         fallback_width: 120,
         allow_shell: false,
         prompt: false,
-        panel: sockplay::render::PanelPlacement::Right,
+        panel: sockplay::lang::PanelPlacement::Right,
         explain: false,
     };
     // An observer without a sock_diag socket of its own: `ss` must open one, and cannot.
     let observer = Observer::new(Observed::ThisProcess);
+    let screen = Box::new(sockplay::front::terminal::TerminalScreen);
     let mut engine = Engine::start_with(
         std::path::Path::new(env!("CARGO_BIN_EXE_sockplay")),
         observer,
         Settings::default(),
         view,
+        screen,
     )
     .expect("start the first process");
     let (_, hard) = nix::sys::resource::getrlimit(nix::sys::resource::Resource::RLIMIT_NOFILE)

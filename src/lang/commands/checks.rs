@@ -3,6 +3,7 @@
 use super::prelude::*;
 use crate::lang::Check;
 use crate::net::{words, SockState, Words};
+use crate::text::closest;
 
 /// What an `expect` checks: its first word.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,7 +68,7 @@ fn parse_expect(args: &mut Args) -> Result<Command, SyntaxError> {
                     quoted_word(&token.text),
                     words.join(" ")
                 );
-                if let Some(near) = closest_name(&token.text, &words) {
+                if let Some(near) = closest(&token.text, &words) {
                     message = format!("{message}; did you mean `{near}`?");
                 }
                 return Err(SyntaxError::new(token.column, message));

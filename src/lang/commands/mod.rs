@@ -18,7 +18,7 @@ mod tests;
 mod prelude {
     pub(super) use crate::lang::python::{address, bytes, family, new_var, sock_type, var};
     pub(super) use crate::lang::{
-        closest_name, quoted_word, Arg, Args, Command, CommandSpec, Group, How, Panel, Payload,
-        RunsIn, SockRef, SockType, SyntaxError,
+        quoted_word, Arg, Args, Command, CommandSpec, Group, How, Panel, Payload, RunsIn, SockRef,
+        SockType, SyntaxError,
     };
 }

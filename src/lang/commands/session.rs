@@ -5,9 +5,9 @@
 use std::time::Duration;
 
 use super::prelude::*;
+use crate::lang::PanelPlacement;
 use crate::lang::{Setting, SsFilter};
 use crate::net::{words, Words};
-use crate::render::PanelPlacement;
 
 /// The resource `ulimit` shows or sets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

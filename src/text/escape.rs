@@ -1,12 +1,14 @@
-//! Safe display of bytes and text that a peer or the kernel controls.
+//! The one escape language, both ways, and safe display of bytes and text that a peer or the kernel
+//! controls.
 //!
 //! Everything sockplay prints that it did not write itself (received data, socket paths, names)
 //! passes through here first, so that a peer can never move the cursor, change colours, reorder
 //! text with bidi controls or hide characters. The output uses one small escape language —
-//! `\r \n \t \0 \\ \" \xHH` — so it can always be decoded back to the exact original bytes.
+//! `\r \n \t \0 \\ \" \xHH` — and what the user types as DATA is decoded by [`unescape`] in the
+//! same language, so what sockplay shows can always be typed back as the exact original bytes.
 //!
-//! [`safe_line`] is the last step before the terminal: [`super::terminal`] passes every line
-//! through it, so a message that forgot to escape a name or a path still shows it escaped.
+//! [`safe_line`] is the last step before the terminal: the front ends' terminal writer passes every
+//! line through it, so a message that forgot to escape a name or a path still shows it escaped.
 
 use std::borrow::Cow;
 use std::fmt::Write as _;
@@ -120,6 +122,64 @@ fn push_char(out: &mut String, c: char) {
     }
 }
 
+/// Why text does not decode: where the backslash of the bad escape stands, and what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BadEscape {
+    /// The backslash's position, in characters from the start of the text.
+    pub offset: usize,
+    pub message: String,
+}
+
+/// Decodes text written in the escape language into bytes: `\r \n \t \0 \\ \" \xHH`, and
+/// `\'` and `\ ` for a quote or a blank typed in a word; every other character stands for its
+/// UTF-8 bytes. Anything else after a backslash is an error, so a typo never silently means the
+/// wrong bytes. The inverse of [`escape_bytes`].
+pub fn unescape(text: &str) -> Result<Vec<u8>, BadEscape> {
+    let mut bytes = Vec::with_capacity(text.len());
+    let mut chars = text.chars().enumerate();
+    while let Some((offset, c)) = chars.next() {
+        if c != '\\' {
+            let mut buf = [0; 4];
+            bytes.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+            continue;
+        }
+        let bad = |message: String| BadEscape { offset, message };
+        let escaped = match chars.next().map(|(_, c)| c) {
+            Some('r') => b'\r',
+            Some('n') => b'\n',
+            Some('t') => b'\t',
+            Some('0') => 0,
+            Some('\\') => b'\\',
+            Some('"') => b'"',
+            Some('\'') => b'\'',
+            Some(' ') => b' ',
+            Some('x') => {
+                let hex: String = chars.by_ref().take(2).map(|(_, c)| c).collect();
+                match u8::from_str_radix(&hex, 16) {
+                    Ok(byte) if hex.len() == 2 => byte,
+                    _ => {
+                        return Err(bad(format!(
+                            "`\\x` needs two hex digits (like `\\x1b`), got `\\x{hex}`"
+                        )))
+                    }
+                }
+            }
+            Some(other) => {
+                return Err(bad(format!(
+                    "unknown escape `\\{other}`: use \\r \\n \\t \\0 \\\\ \\\" or \\xHH (write `\\\\` for a backslash)"
+                )))
+            }
+            None => {
+                return Err(bad(
+                    "a lone `\\` at the end: write `\\\\` for a backslash".to_string(),
+                ))
+            }
+        };
+        bytes.push(escaped);
+    }
+    Ok(bytes)
+}
+
 /// Writes one byte as `\xHH` with lower-case hex digits.
 fn push_hex(out: &mut String, b: u8) {
     // Writing to a String cannot fail.
@@ -167,34 +227,9 @@ mod tests {
 
     use super::*;
 
-    /// Decodes the escape language back to bytes; the inverse of [`escape_bytes`].
+    /// Decodes the escape language back to bytes, as what the user types is decoded.
     fn decode(s: &str) -> Vec<u8> {
-        let mut out = Vec::new();
-        let mut rest = s;
-        while let Some(c) = rest.chars().next() {
-            rest = &rest[c.len_utf8()..];
-            if c != '\\' {
-                let mut buf = [0u8; 4];
-                out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
-                continue;
-            }
-            let esc = rest.as_bytes()[0];
-            rest = &rest[1..];
-            match esc {
-                b'r' => out.push(b'\r'),
-                b'n' => out.push(b'\n'),
-                b't' => out.push(b'\t'),
-                b'0' => out.push(0),
-                b'\\' => out.push(b'\\'),
-                b'"' => out.push(b'"'),
-                b'x' => {
-                    out.push(u8::from_str_radix(&rest[..2], 16).expect("two hex digits"));
-                    rest = &rest[2..];
-                }
-                other => panic!("unknown escape \\{}", other as char),
-            }
-        }
-        out
+        unescape(s).unwrap_or_else(|bad| panic!("{s:?} does not decode: {}", bad.message))
     }
 
     /// Asserts that the output is safe for a terminal and decodes to the input.
@@ -317,7 +352,7 @@ mod tests {
             assert_eq!(safe_line(&safe), safe);
             // The styled form differs only in keeping SGR sequences.
             let styled = safe_styled_line(&s);
-            let bare = crate::render::layout::strip_ansi(&styled);
+            let bare = crate::text::strip_ansi(&styled);
             assert!(bare.chars().all(is_shown_as_is), "{s:?} gave {styled:?}");
         }
     }

@@ -6,16 +6,14 @@
 use rustyline::error::ReadlineError;
 
 use super::{paragraphs, Step, Tutorial, TUTORIALS};
-use crate::engine::Engine;
-use crate::lang::{parse_line, Check, Command};
-use crate::render::safe_line;
-use crate::render::terminal::{say, warn};
-use crate::repl::{
+use crate::engine::{Engine, Stop};
+use crate::error::Error;
+use crate::front::repl::{
     is_undecodable, new_editor, refresh_completion, LineEditor, MAX_UNDECODABLE, UNDECODABLE,
 };
-
-/// Exit status when a check did not hold or a command failed.
-const EXIT_FAILED: i32 = 1;
+use crate::front::terminal::{say, terminal_width};
+use crate::lang::{failure_excused, parse_line};
+use crate::text::safe_line;
 
 /// The list `sockplay --tutorial` prints.
 pub fn list_tutorials() -> Vec<String> {
@@ -43,30 +41,20 @@ pub fn list_tutorials() -> Vec<String> {
     lines
 }
 
-/// Runs the tutorial called `name`, walked (at a prompt) or `auto`; returns the exit status.
-pub fn run_tutorial(name: &str, auto: bool, engine: &mut Engine) -> i32 {
+/// Runs the tutorial called `name`, walked (at a prompt) or `auto`. Walked, it ends when the
+/// learner is done or leaves; `auto`, at the first command that fails or check that does not hold.
+pub fn run_tutorial(name: &str, auto: bool, engine: &mut Engine) -> Result<(), Error> {
     let tutorial = match Tutorial::named(name) {
-        Some(Ok(tutorial)) => tutorial,
-        Some(Err(error)) => {
-            warn(error);
-            return 2;
-        }
+        Some(parsed) => parsed.map_err(Error::Syntax)?,
         None => {
-            let names: Vec<&str> = TUTORIALS.iter().map(|(n, _)| *n).collect();
-            let mut message = format!(
-                "sockplay: no tutorial is called `{}`",
-                crate::lang::quoted_word(name)
-            );
-            if let Some(near) = crate::lang::closest_name(name, &names) {
-                message.push_str(&format!("; did you mean `{near}`?"));
-            }
-            warn(format_args!(
-                "{message}\n(`sockplay --tutorial` lists them)"
-            ));
-            return 2;
+            let names: Vec<&'static str> = TUTORIALS.iter().map(|(n, _)| *n).collect();
+            return Err(Error::NoTutorial {
+                name: name.to_string(),
+                near: crate::text::closest(name, &names),
+            });
         }
     };
-    let width = crate::render::terminal_width().unwrap_or(100).min(100);
+    let width = terminal_width().unwrap_or(100).min(100);
     say(&tutorial.title);
     say("=".repeat(tutorial.title.chars().count()));
     narrate(std::slice::from_ref(&tutorial.summary), width);
@@ -98,29 +86,38 @@ fn narrate(paragraphs: &[String], width: usize) {
 }
 
 /// Runs the step's checks; the first that does not hold is returned.
-fn run_checks(step: &Step, engine: &mut Engine) -> Result<(), (usize, String)> {
+fn run_checks(tutorial: &Tutorial, step: &Step, engine: &mut Engine) -> Result<(), Stop> {
     for (line, text, check) in &step.checks {
         // A check that held still held when stdout is gone; the next step's command stops.
         let done = engine
             .run_and_print(*line, text, check)
             .unwrap_or_else(|unshown| unshown.step);
         if let Some(failure) = done.outcome.failure {
-            return Err((*line, failure.headline()));
+            return Err(failed(tutorial, *line, failure.headline()));
         }
     }
     Ok(())
 }
 
-/// Whether the step's first check expects the command to fail (`expect error …`).
+/// A tutorial stopped at `line` by a failure.
+fn failed(tutorial: &Tutorial, line: usize, headline: String) -> Stop {
+    Stop::Failed {
+        source: format!("tutorial {}", tutorial.name),
+        line,
+        headline,
+    }
+}
+
+/// Whether the step's first check expects its command to fail (`expect error …`).
 fn expects_failure(step: &Step) -> bool {
-    matches!(
-        step.checks.first(),
-        Some((_, _, Command::Expect(Check::Error(_))))
+    failure_excused(
+        &step.command,
+        step.checks.first().map(|(_, _, check)| check),
     )
 }
 
 /// Every step, unattended: like replaying the script, with the narration shown.
-fn run_auto(tutorial: &Tutorial, engine: &mut Engine, width: usize) -> i32 {
+fn run_auto(tutorial: &Tutorial, engine: &mut Engine, width: usize) -> Result<(), Error> {
     let total = tutorial.steps.len();
     for (index, step) in tutorial.steps.iter().enumerate() {
         say(format_args!("\n── step {}/{total} ──", index + 1));
@@ -130,29 +127,24 @@ fn run_auto(tutorial: &Tutorial, engine: &mut Engine, width: usize) -> i32 {
             Err(unshown) => (unshown.step, false),
         };
         if let (Some(failure), false) = (&done.outcome.failure, expects_failure(step)) {
-            warn(format_args!(
-                "tutorial {}:{}: {}",
-                tutorial.name,
+            return Err(Error::Stopped(failed(
+                tutorial,
                 step.line,
-                failure.headline()
-            ));
-            return EXIT_FAILED;
+                failure.headline(),
+            )));
         }
         // stdout is gone: stop, with the status of what ran.
         if !shown {
-            return 0;
+            return Ok(());
         }
-        if let Err((line, message)) = run_checks(step, engine) {
-            warn(format_args!("tutorial {}:{line}: {message}", tutorial.name));
-            return EXIT_FAILED;
-        }
+        run_checks(tutorial, step, engine).map_err(Error::Stopped)?;
     }
     narrate(&paragraphs(&tutorial.outro), width);
     say(format_args!(
         "\nEvery check held: tutorial `{}` done.",
         tutorial.name
     ));
-    0
+    Ok(())
 }
 
 /// What the learner asked for at a step's prompt.
@@ -162,7 +154,7 @@ enum Answer {
     Skip,
     Quit,
     /// A line that was not UTF-8.
-    Undecodable,
+    Undecodable(ReadlineError),
 }
 
 fn ask(editor: &mut LineEditor, prompt: &str, suggestion: &str) -> Answer {
@@ -176,20 +168,15 @@ fn ask(editor: &mut LineEditor, prompt: &str, suggestion: &str) -> Answer {
             typed => Answer::Run(typed.to_string()),
         },
         Err(ReadlineError::Interrupted) => Answer::Run(String::new()),
-        Err(e) if is_undecodable(&e) => Answer::Undecodable,
+        Err(e) if is_undecodable(&e) => Answer::Undecodable(e),
         Err(_) => Answer::Quit,
     }
 }
 
-/// The walk at a prompt.
-fn walk(tutorial: &Tutorial, engine: &mut Engine, width: usize) -> i32 {
-    let mut editor = match new_editor(engine) {
-        Ok(editor) => editor,
-        Err(message) => {
-            warn(format_args!("sockplay: {message}"));
-            return EXIT_FAILED;
-        }
-    };
+/// The walk at a prompt: it ends when every step is done or the learner leaves, or when the
+/// prompt cannot read lines any more.
+fn walk(tutorial: &Tutorial, engine: &mut Engine, width: usize) -> Result<(), Error> {
+    let mut editor = new_editor(engine)?;
     say("\nAt each step: Enter runs the suggested command, or type your own.");
     say("`back` shows the step before again, `skip` lets sockplay do the step, `quit` leaves.");
     // Stand-in steps (what the learner does outside sockplay) are not walked, nor counted.
@@ -214,7 +201,7 @@ fn walk(tutorial: &Tutorial, engine: &mut Engine, width: usize) -> i32 {
             let (input, skipping) = match ask(&mut editor, &prompt, &step.text) {
                 Answer::Quit => {
                     say(format_args!("Left the tutorial at step {number}/{total}; the sockets close as sockplay exits."));
-                    return 0;
+                    return Ok(());
                 }
                 Answer::Back => {
                     index = previous_walked(tutorial, index);
@@ -224,12 +211,12 @@ fn walk(tutorial: &Tutorial, engine: &mut Engine, width: usize) -> i32 {
                     say("(sockplay runs the step for you, and goes on whatever its checks say)");
                     (step.text.clone(), true)
                 }
-                Answer::Undecodable if undecodable < MAX_UNDECODABLE => {
+                Answer::Undecodable(_) if undecodable < MAX_UNDECODABLE => {
                     undecodable += 1;
                     say(UNDECODABLE);
                     continue;
                 }
-                Answer::Undecodable => return EXIT_FAILED,
+                Answer::Undecodable(error) => return Err(Error::ReadLine { error }),
                 Answer::Run(input) if input.is_empty() => continue,
                 Answer::Run(input) => (input, false),
             };
@@ -247,16 +234,16 @@ fn walk(tutorial: &Tutorial, engine: &mut Engine, width: usize) -> i32 {
                 }
             };
             if engine.ends_session(&command) {
-                return 0;
+                return Ok(());
             }
             // The prompt already shows what was typed; the checks after it are echoed.
             engine.view.echo = false;
             let ran = engine.run_and_print(step.line, &input, &command);
             engine.view.echo = true;
             if ran.is_err() {
-                return 0;
+                return Ok(());
             }
-            match run_checks(step, engine) {
+            match run_checks(tutorial, step, engine) {
                 Ok(()) => {
                     index += 1;
                     break;
@@ -283,7 +270,7 @@ fn walk(tutorial: &Tutorial, engine: &mut Engine, width: usize) -> i32 {
         "\nTutorial `{}` done: every step's checks held.",
         tutorial.name
     ));
-    0
+    Ok(())
 }
 
 /// The walked step before `index` (stand-in steps are not walked).

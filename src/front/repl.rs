@@ -14,8 +14,9 @@ use rustyline::validate::Validator;
 use rustyline::{CompletionType, Context, Editor, Helper};
 
 use crate::engine::Engine;
+use crate::error::Error;
+use crate::front::terminal::say;
 use crate::lang::{find_command, parse_line, Arg, COMMANDS};
-use crate::render::terminal::{say, warn};
 use crate::sys::{
     ending_signal, make_sockets_nonblocking, prepare_prompt_reads, read_at_prompt,
     reserve_low_fds_while,
@@ -308,13 +309,16 @@ pub(crate) fn is_undecodable(error: &ReadlineError) -> bool {
 pub(crate) type LineEditor = Editor<SockHelper, DefaultHistory>;
 
 /// Makes the line editor, its fds kept off the numbers the user's sockets get.
-pub(crate) fn new_editor(engine: &mut Engine) -> Result<LineEditor, String> {
+pub(crate) fn new_editor(engine: &mut Engine) -> Result<LineEditor, Error> {
     let config = Config::builder()
         .completion_type(CompletionType::List)
         .history_ignore_space(true)
         .history_ignore_dups(true)
         .map(|b| b.auto_add_history(true).build())
-        .map_err(|e| format!("cannot configure the line editor: {e}"))?;
+        .map_err(|error| Error::LineEditor {
+            doing: "configure",
+            error,
+        })?;
     // The editor opens a SIGWINCH pipe for its whole life; it stays off the low numbers, though
     // the user's sockets live in the playground's processes, not here.
     let (editor, internal) = reserve_low_fds_while(|| {
@@ -322,7 +326,10 @@ pub(crate) fn new_editor(engine: &mut Engine) -> Result<LineEditor, String> {
         LineEditor::with_config(config)
     });
     make_sockets_nonblocking(&internal);
-    let mut editor = editor.map_err(|e| format!("cannot start the line editor: {e}"))?;
+    let mut editor = editor.map_err(|error| Error::LineEditor {
+        doing: "start",
+        error,
+    })?;
     editor.set_helper(Some(SockHelper {
         color: engine.view.color,
         ..SockHelper::default()
@@ -330,7 +337,7 @@ pub(crate) fn new_editor(engine: &mut Engine) -> Result<LineEditor, String> {
     Ok(editor)
 }
 
-/// Tells completion about the session's current names and fds.
+/// Tells completion about the current process's names and fds, and the processes.
 pub(crate) fn refresh_completion(editor: &mut LineEditor, engine: &Engine) {
     if let Some(helper) = editor.helper_mut() {
         helper.names = engine.socket_names();
@@ -340,15 +347,10 @@ pub(crate) fn refresh_completion(editor: &mut LineEditor, engine: &Engine) {
     }
 }
 
-/// Runs the prompt until quit, Ctrl-D or a signal that ends sockplay; returns the exit status.
-pub fn run_repl(engine: &mut Engine) -> i32 {
-    let mut editor = match new_editor(engine) {
-        Ok(editor) => editor,
-        Err(message) => {
-            warn(format_args!("sockplay: {message}"));
-            return 1;
-        }
-    };
+/// Runs the prompt until quit, Ctrl-D or a signal that ends sockplay. A failed command does not
+/// end it; only a line editor that cannot start or read does.
+pub fn run_repl(engine: &mut Engine) -> Result<(), Error> {
+    let mut editor = new_editor(engine)?;
     let history = history_path().filter(|p| prepare_history(p).is_ok());
     if let Some(path) = &history {
         let _ = editor.load_history(path);
@@ -391,10 +393,7 @@ pub fn run_repl(engine: &mut Engine) -> i32 {
                 say(UNDECODABLE);
                 continue;
             }
-            Err(e) => {
-                warn(format_args!("sockplay: cannot read the line: {e}"));
-                return 1;
-            }
+            Err(error) => return Err(Error::ReadLine { error }),
         };
         undecodable = 0;
         number += 1;
@@ -417,12 +416,13 @@ pub fn run_repl(engine: &mut Engine) -> i32 {
             }
         }
     }
-    0
+    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::text::strip_ansi;
     use rustyline::history::MemHistory;
 
     /// Lines with blanks and letters of every UTF-8 length, where the cursor may stand anywhere.
@@ -489,22 +489,5 @@ mod tests {
         assert_eq!(start, "close\u{a0}".len());
         let words: Vec<String> = candidates.into_iter().map(|c| c.replacement).collect();
         assert_eq!(words, ["srv"]);
-    }
-
-    fn strip_ansi(text: &str) -> String {
-        let mut out = String::new();
-        let mut chars = text.chars();
-        while let Some(c) = chars.next() {
-            if c == '\x1b' {
-                for c in chars.by_ref() {
-                    if c == 'm' {
-                        break;
-                    }
-                }
-            } else {
-                out.push(c);
-            }
-        }
-        out
     }
 }

@@ -1,14 +1,20 @@
-//! Script replay (`sockplay FILE.sock`, `sockplay -`, piped stdin, `-c`): the whole script is parsed
-//! before anything runs, then each command is echoed, executed and shown; the first failure stops it.
+//! A script: a file, stdin or `-c` text parsed whole before anything runs, each command with the
+//! line it came from, or the first syntax error, located; and the rule for which failures a script
+//! expects.
 
 use std::fmt;
 
-use nix::sys::signal::Signal;
+use super::{parse_tokens, split_commands, tokenize, Check, Command, SyntaxError};
 
-use crate::engine::Engine;
-use crate::lang::{parse_tokens, split_commands, Check, Command, SyntaxError};
-use crate::render::terminal::warn;
-use crate::sys::{ending_signal, interrupted, signal_status};
+/// Whether a failure of `failed` is expected by the command after it: a command that fails is
+/// excused when the next is `expect error …`, which checks that very failure; a check that does
+/// not hold never is.
+pub fn failure_excused(failed: &Command, next: Option<&Command>) -> bool {
+    matches!(
+        next.map(Command::base),
+        Some(Command::Expect(Check::Error(_)))
+    ) && !matches!(failed.base(), Command::Expect(_))
+}
 
 /// One command of a script, with where it came from.
 #[derive(Debug, Clone)]
@@ -91,7 +97,7 @@ impl Script {
                 text: raw.to_string(),
                 error,
             };
-            let tokens = crate::lang::tokenize(raw).map_err(located)?;
+            let tokens = tokenize(raw).map_err(located)?;
             if tokens.is_empty() {
                 continue;
             }
@@ -105,6 +111,17 @@ impl Script {
         Ok(Script {
             source: source.to_string(),
             lines,
+        })
+    }
+
+    /// Whether a failure of the command at `index` is excused by the line after it
+    /// ([`failure_excused`]).
+    pub fn excuses(&self, index: usize) -> bool {
+        self.lines.get(index).is_some_and(|failed| {
+            failure_excused(
+                &failed.command,
+                self.lines.get(index + 1).map(|next| &next.command),
+            )
         })
     }
 
@@ -131,74 +148,20 @@ impl Script {
     }
 }
 
-/// Runs a parsed script; returns the exit status (0 all held, 1 a failure, 128 + the signal when
-/// one ended it: 130 Ctrl-C, 143 SIGTERM, 129 SIGHUP). When stdout goes away the script stops,
-/// with the status of what ran so far.
-pub fn run_script(script: &Script, engine: &mut Engine) -> i32 {
-    for (index, line) in script.lines.iter().enumerate() {
-        if engine.ends_session(&line.command) {
-            return 0;
-        }
-        // Asked to end (SIGTERM, SIGHUP, Ctrl-C) between two commands: run no more.
-        if let Some(signal) = ending_signal() {
-            warn(format_args!(
-                "{}:{}: not run: {}",
-                script.source,
-                line.line,
-                ended_by(signal)
-            ));
-            return signal_status(signal);
-        }
-        let (step, shown) = match engine.run_and_print(line.line, &line.text, &line.command) {
-            Ok(step) => (step, true),
-            Err(unshown) => (unshown.step, false),
-        };
-        let ending = ending_signal();
-        if let Some(failure) = &step.outcome.failure {
-            let excused = matches!(
-                script.lines.get(index + 1).map(|next| next.command.base()),
-                Some(Command::Expect(Check::Error(_)))
-            ) && !matches!(line.command.base(), Command::Expect(_));
-            if !excused || ending.is_some() {
-                warn(format_args!(
-                    "{}:{}: {}",
-                    script.source,
-                    line.line,
-                    failure.headline()
-                ));
-                return ending.map_or(1, signal_status);
-            }
-        }
-        if let Some(signal) = ending {
-            warn(format_args!(
-                "{}:{}: {}",
-                script.source,
-                line.line,
-                ended_by(signal)
-            ));
-            return signal_status(signal);
-        }
-        // stdout is gone (piped into `head`, or its reader died): stop. The status still tells
-        // whether the commands that ran held; the checks that follow this one cannot run.
-        if !shown {
-            return 0;
-        }
-        // Ctrl-C in a script that another runs (`source` at the prompt) stops that script.
-        if interrupted() && step.outcome.failure.is_none() {
-            warn(format_args!(
-                "{}:{}: interrupted by Ctrl-C",
-                script.source, line.line
-            ));
-            return 130;
-        }
-    }
-    0
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-/// How a replay that a signal ended says so.
-fn ended_by(signal: Signal) -> String {
-    match signal {
-        Signal::SIGINT => "interrupted by Ctrl-C".to_string(),
-        signal => format!("ended by {}", signal.as_str()),
+    #[test]
+    fn a_failure_is_excused_by_an_expect_error_right_after_it_and_a_failed_check_never() {
+        let script = Script::parse(
+            "t.sock",
+            "connect 3 127.0.0.1:1\nexpect error ECONNREFUSED\nexpect open 3\nexpect error EBADF\nclose 3\n\nexpect error EBADF\nsend 3 x\n",
+        )
+        .expect("parses");
+        let excused: Vec<bool> = (0..script.lines.len()).map(|i| script.excuses(i)).collect();
+        // A blank line between a command and its check does not matter: lines are commands.
+        assert_eq!(excused, [true, false, false, false, true, false, false]);
+        assert!(!script.excuses(script.lines.len()));
     }
 }

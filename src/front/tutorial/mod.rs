@@ -16,55 +16,54 @@ mod runner;
 
 pub use runner::{list_tutorials, run_tutorial};
 
-use crate::lang::{parse_line, Command};
-use crate::replay::ScriptError;
+use crate::lang::{parse_line, Command, ScriptError};
 
 /// Every built-in tutorial, in the order they are listed: (name, script text).
 pub static TUTORIALS: &[(&str, &str)] = &[
     (
         "sockets-are-fds",
-        include_str!("../../scripts/tutorials/sockets-are-fds.sock"),
+        include_str!("../../../scripts/tutorials/sockets-are-fds.sock"),
     ),
     (
         "tcp-server-client",
-        include_str!("../../scripts/tutorials/tcp-server-client.sock"),
+        include_str!("../../../scripts/tutorials/tcp-server-client.sock"),
     ),
-    ("udp", include_str!("../../scripts/tutorials/udp.sock")),
+    ("udp", include_str!("../../../scripts/tutorials/udp.sock")),
     (
         "unix-sockets",
-        include_str!("../../scripts/tutorials/unix-sockets.sock"),
+        include_str!("../../../scripts/tutorials/unix-sockets.sock"),
     ),
     (
         "http-by-hand",
-        include_str!("../../scripts/tutorials/http-by-hand.sock"),
+        include_str!("../../../scripts/tutorials/http-by-hand.sock"),
     ),
     (
         "select-epoll",
-        include_str!("../../scripts/tutorials/select-epoll.sock"),
+        include_str!("../../../scripts/tutorials/select-epoll.sock"),
     ),
     (
         "fileno-makefile-detach",
-        include_str!("../../scripts/tutorials/fileno-makefile-detach.sock"),
+        include_str!("../../../scripts/tutorials/fileno-makefile-detach.sock"),
     ),
     (
         "close-wait-emfile",
-        include_str!("../../scripts/tutorials/close-wait-emfile.sock"),
+        include_str!("../../../scripts/tutorials/close-wait-emfile.sock"),
     ),
     (
         "half-close",
-        include_str!("../../scripts/tutorials/half-close.sock"),
+        include_str!("../../../scripts/tutorials/half-close.sock"),
     ),
     (
         "time-wait-reuseaddr",
-        include_str!("../../scripts/tutorials/time-wait-reuseaddr.sock"),
+        include_str!("../../../scripts/tutorials/time-wait-reuseaddr.sock"),
     ),
     (
         "nonblocking-eagain",
-        include_str!("../../scripts/tutorials/nonblocking-eagain.sock"),
+        include_str!("../../../scripts/tutorials/nonblocking-eagain.sock"),
     ),
     (
         "full-backlog",
-        include_str!("../../scripts/tutorials/full-backlog.sock"),
+        include_str!("../../../scripts/tutorials/full-backlog.sock"),
     ),
 ];
 

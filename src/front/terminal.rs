@@ -1,4 +1,4 @@
-//! The one way sockplay writes to its stdout and stderr.
+//! The one way sockplay writes to its stdout and stderr, and measures the terminal on stdout.
 //!
 //! Every line passes through [`safe_line`] on its way out, so no control character, bidi override
 //! or invisible character in a name, a path, an error message, a script line or tutorial text
@@ -16,7 +16,8 @@
 use std::fmt::Display;
 use std::io::{self, IsTerminal, Write};
 
-use super::safe::{safe_line, safe_styled_line};
+use crate::engine::Screen;
+use crate::text::{safe_line, safe_styled_line};
 
 /// A stream that text reaches the terminal through, made safe line by line.
 #[derive(Debug)]
@@ -86,9 +87,56 @@ pub fn stdout_is_terminal() -> bool {
     io::stdout().is_terminal()
 }
 
-/// The stdout handle, only to measure the terminal; it is never written to.
-pub(crate) fn stdout_to_measure() -> io::Stdout {
-    io::stdout()
+/// Returns the width of the terminal on stdout, or else the `COLUMNS` environment variable if it
+/// holds a positive number, or else `None`.
+pub fn terminal_width() -> Option<usize> {
+    let from_tty = terminal_size::terminal_size_of(io::stdout())
+        .map(|(terminal_size::Width(w), _)| usize::from(w))
+        // Some pseudo-terminals report 0×0 until a size is set; that is no width at all.
+        .filter(|&w| w > 0);
+    from_tty.or_else(columns_env)
+}
+
+/// The height of stdout's terminal in rows; None when stdout is not a terminal (then nothing is
+/// cut for height: scripts and pipes get every row).
+pub fn terminal_height() -> Option<usize> {
+    terminal_size::terminal_size_of(io::stdout())
+        .map(|(_, terminal_size::Height(h))| usize::from(h))
+        .filter(|&h| h > 0)
+}
+
+/// Reads a positive width from `COLUMNS`.
+fn columns_env() -> Option<usize> {
+    parse_columns(&std::env::var("COLUMNS").ok()?)
+}
+
+/// Parses a `COLUMNS` value; zero and anything that is not a number mean "unknown".
+fn parse_columns(value: &str) -> Option<usize> {
+    value.trim().parse::<usize>().ok().filter(|&w| w > 0)
+}
+
+/// The terminal as the engine's [`Screen`]: steps on stdout, reports on stderr, every line made
+/// safe on its way out, laid out to the size of the terminal on stdout.
+#[derive(Debug, Default)]
+pub struct TerminalScreen;
+
+impl Screen for TerminalScreen {
+    fn show(&mut self, lines: &[String]) -> io::Result<()> {
+        let mut out = stdout();
+        out.laid_out(lines).and_then(|()| out.flush())
+    }
+
+    fn report(&mut self, text: &str) {
+        warn(text);
+    }
+
+    fn width(&self) -> Option<usize> {
+        terminal_width()
+    }
+
+    fn height(&self) -> Option<usize> {
+        terminal_height()
+    }
 }
 
 #[cfg(test)]
@@ -106,6 +154,15 @@ mod tests {
         let lines: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
         terminal.laid_out(&lines).expect("writes to a Vec");
         String::from_utf8(terminal.into_inner()).expect("UTF-8")
+    }
+
+    #[test]
+    fn columns_values() {
+        assert_eq!(parse_columns("132"), Some(132));
+        assert_eq!(parse_columns(" 80\n"), Some(80));
+        assert_eq!(parse_columns("0"), None);
+        assert_eq!(parse_columns("wide"), None);
+        assert_eq!(parse_columns(""), None);
     }
 
     #[test]
