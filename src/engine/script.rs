@@ -78,8 +78,9 @@ fn ended_by(signal: Signal) -> String {
 
 impl Engine {
     /// Runs `script`, showing each command as it runs. It stops at `quit`, at the first failure
-    /// no `expect error` excuses, at a signal that asks sockplay to end, and when the screen is
-    /// gone (stdout closed: the checks that follow cannot be seen, and what ran so far held).
+    /// no `expect error` excuses, and at a signal that asks sockplay to end. A screen that is gone
+    /// (stdout closed, as `| head` does) does not stop it: the rest runs unseen, so the result
+    /// still says whether every command and check held.
     pub fn run_script(&mut self, script: &Script) -> Result<(), Stop> {
         for (index, line) in script.lines.iter().enumerate() {
             let at = || (script.source.clone(), line.line);
@@ -95,9 +96,9 @@ impl Engine {
                     signal,
                 });
             }
-            let (step, shown) = match self.run_and_print(line.line, &line.text, &line.command) {
-                Ok(step) => (step, true),
-                Err(unshown) => (unshown.step, false),
+            let step = match self.run_and_print(line.line, &line.text, &line.command) {
+                Ok(step) => step,
+                Err(unshown) => unshown.step,
             };
             let ending = ending_signal();
             if let Some(failure) = &step.outcome.failure {
@@ -118,9 +119,6 @@ impl Engine {
                     line,
                     signal,
                 });
-            }
-            if !shown {
-                return Ok(());
             }
             // Ctrl-C in a script that another runs (`source` at the prompt) stops that script.
             if interrupted() && step.outcome.failure.is_none() {

@@ -144,7 +144,8 @@ impl Completer for SockHelper {
             find_command(command).is_some_and(|spec| spec.args.get(args.len()) == Some(&Arg::Path));
         if wants_path || word.starts_with('/') || word.starts_with("./") || word.starts_with("../")
         {
-            return self.files.complete(line, pos, ctx);
+            let (start, files) = self.files.complete(line, pos, ctx)?;
+            return Ok((start, files.into_iter().map(terminal_safe).collect()));
         }
         let candidates = self.candidates(command, args.len(), args.last().copied());
         Ok((start, pairs(candidates)))
@@ -188,6 +189,11 @@ impl SockHelper {
 
 impl Highlighter for SockHelper {
     fn highlight<'l>(&self, line: &'l str, _pos: usize) -> Cow<'l, str> {
+        // A pasted or recalled line with ESC, C1 or bidi controls is echoed escaped, never raw
+        // (the cursor may sit a few columns off on such a line; the terminal stays untouched).
+        if holds_unsafe(line) {
+            return Cow::Owned(crate::text::safe_line(line).into_owned());
+        }
         if !self.color || line.trim_start().starts_with('!') {
             return Cow::Borrowed(line);
         }
@@ -216,11 +222,11 @@ impl Highlighter for SockHelper {
 
     fn highlight_char(
         &self,
-        _line: &str,
+        line: &str,
         _pos: usize,
         _kind: rustyline::highlight::CmdKind,
     ) -> bool {
-        self.color
+        self.color || holds_unsafe(line)
     }
 
     fn highlight_hint<'h>(&self, hint: &'h str) -> Cow<'h, str> {
@@ -230,6 +236,22 @@ impl Highlighter for SockHelper {
             Cow::Borrowed(hint)
         }
     }
+}
+
+/// A file name as completion lists it: escaped where it holds characters a terminal acts on (ESC,
+/// C1, bidi controls). What it inserts stays the real name; the line is echoed escaped (see
+/// `highlight`), so the raw characters never reach the terminal either way.
+fn terminal_safe(pair: Pair) -> Pair {
+    Pair {
+        display: crate::text::safe_line(&pair.display).into_owned(),
+        replacement: pair.replacement,
+    }
+}
+
+/// Whether the line holds a character the terminal would act on, so that highlighting must
+/// show it escaped even without colour.
+fn holds_unsafe(line: &str) -> bool {
+    crate::text::safe_line(line) != line
 }
 
 /// The largest char boundary of `text` at or before `pos`, so a cursor is never inside a character.
@@ -468,11 +490,52 @@ mod tests {
                 }
                 let _ = helper.hint(line, pos, &ctx);
                 let shown = helper.highlight(line, pos);
+                // Colour adds only SGR codes; a character a terminal acts on is shown escaped.
                 assert!(
-                    strip_ansi(&shown) == *line,
+                    strip_ansi(&shown) == crate::text::safe_line(line),
                     "{line:?}: highlighting changed the text to {shown:?}"
                 );
             }
+        }
+    }
+
+    #[test]
+    fn a_line_with_terminal_controls_is_echoed_escaped_even_without_colour() {
+        let helper = SockHelper::default();
+        let line = "send 3 \"\u{1b}]0;PWN\u{7}\u{202e}\u{9b}\"";
+        assert_eq!(
+            helper.highlight(line, line.len()),
+            "send 3 \"\\x1b]0;PWN\\x07\\xe2\\x80\\xae\\xc2\\x9b\""
+        );
+        assert!(helper.highlight_char(line, 0, rustyline::highlight::CmdKind::Other));
+        assert!(!helper.highlight_char("send 3 x", 0, rustyline::highlight::CmdKind::Other));
+    }
+
+    #[test]
+    fn file_names_with_terminal_controls_are_listed_and_echoed_escaped() {
+        let dir = tempfile::tempdir().expect("a temp dir");
+        let hostile = "a\u{1b}[31mPWN\u{7}\u{202e}x.sock";
+        std::fs::write(dir.path().join(hostile), b"").expect("a file with ESC in its name");
+        let helper = SockHelper::default();
+        let history = MemHistory::new();
+        let ctx = Context::new(&history);
+        let line = format!("source {}/a", dir.path().display());
+        let (start, candidates) = helper.complete(&line, line.len(), &ctx).expect("complete");
+        assert_eq!(candidates.len(), 1);
+        assert_eq!(
+            candidates[0].display,
+            "a\\x1b[31mPWN\\x07\\xe2\\x80\\xaex.sock"
+        );
+        // The completed line names the real file, and is echoed escaped.
+        let completed = format!("{}{}", &line[..start], candidates[0].replacement);
+        assert!(!holds_unsafe(
+            &helper.highlight(&completed, completed.len())
+        ));
+        match crate::lang::parse_line(&completed) {
+            Ok(Some(crate::lang::Command::Source { path })) => {
+                assert_eq!(path, dir.path().join(hostile), "{completed}")
+            }
+            other => panic!("{completed:?} parsed as {other:?}"),
         }
     }
 

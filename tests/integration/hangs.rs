@@ -567,3 +567,66 @@ fn waits_the_user_sizes_are_cut_to_the_timeout() {
         .contains("epoll_wait(4, [], 64, 500) = 0 (Timeout)\n"));
     assert!(output.stdout.ends_with("sockplay> sleep 10\nslept 10 ms\n"));
 }
+
+#[test]
+fn a_failing_replay_whose_stdout_is_cut_off_still_exits_1() {
+    use std::process::{Command, Stdio};
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let script = dir.path().join("fails-late.sock");
+    std::fs::write(&script, format!("{}close 99\n", "socket tcp\n".repeat(30))).expect("script");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sockplay"))
+        .args(["--panel", "off"])
+        .arg(&script)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start sockplay");
+    // Read one line, then hang up, as `| head -1` does.
+    let mut stdout = child.stdout.take().expect("stdout");
+    let mut first = [0u8; 16];
+    let _ = stdout.read(&mut first).expect("the first bytes");
+    drop(stdout);
+    let output = child.wait_with_output().expect("wait");
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("fails-late.sock:31: EBADF"), "{stderr}");
+}
+
+#[test]
+fn sigterm_during_a_walked_tutorial_fed_by_a_pipe_runs_no_more_lines() {
+    use std::os::unix::process::ExitStatusExt;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sockplay"))
+        .args(["--panel", "off", "--tutorial", "udp"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start sockplay");
+    let mut stdin = child.stdin.take().expect("stdin");
+    stdin.write_all(b"sleep 3000\n").expect("the first line");
+    std::thread::sleep(Duration::from_millis(500));
+    kill(Pid::from_raw(child.id() as i32), Signal::SIGTERM).expect("kill");
+    // Lines that arrive after the signal must not run.
+    let _ = stdin.write_all(b"socket udp as late1\nsocket udp as late2\n");
+    drop(stdin);
+    let output = child.wait_with_output().expect("wait");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(
+        output
+            .status
+            .code()
+            .or(output.status.signal().map(|s| 128 + s)),
+        Some(143),
+        "{stdout}"
+    );
+    assert!(
+        !stdout.contains("socket(AF_INET, SOCK_DGRAM"),
+        "a line ran after SIGTERM:\n{stdout}"
+    );
+    assert!(
+        stdout.contains("EINTR: sleep interrupted by SIGTERM"),
+        "{stdout}"
+    );
+}

@@ -122,9 +122,11 @@ fn run_auto(tutorial: &Tutorial, engine: &mut Engine, width: usize) -> Result<()
     for (index, step) in tutorial.steps.iter().enumerate() {
         say(format_args!("\n── step {}/{total} ──", index + 1));
         say_step(step, engine, width);
-        let (done, shown) = match engine.run_and_print(step.line, &step.text, &step.command) {
-            Ok(done) => (done, true),
-            Err(unshown) => (unshown.step, false),
+        // A screen that is gone does not stop the run: the rest runs unseen, and the status
+        // still says whether every check held.
+        let done = match engine.run_and_print(step.line, &step.text, &step.command) {
+            Ok(done) => done,
+            Err(unshown) => unshown.step,
         };
         if let (Some(failure), false) = (&done.outcome.failure, expects_failure(step)) {
             return Err(Error::Stopped(failed(
@@ -132,10 +134,6 @@ fn run_auto(tutorial: &Tutorial, engine: &mut Engine, width: usize) -> Result<()
                 step.line,
                 failure.headline(),
             )));
-        }
-        // stdout is gone: stop, with the status of what ran.
-        if !shown {
-            return Ok(());
         }
         run_checks(tutorial, step, engine).map_err(Error::Stopped)?;
     }
@@ -196,6 +194,10 @@ fn walk(tutorial: &Tutorial, engine: &mut Engine, width: usize) -> Result<(), Er
         say_step(step, engine, width);
         say(format_args!("\n  suggested: {}", step.text));
         loop {
+            // Asked to end (SIGTERM, SIGHUP): read and run nothing more; run.rs picks the status.
+            if crate::sys::ending_signal().is_some() {
+                return Ok(());
+            }
             refresh_completion(&mut editor, engine);
             let prompt = format!("[{number}/{total}] sockplay> ");
             let (input, skipping) = match ask(&mut editor, &prompt, &step.text) {
@@ -240,7 +242,7 @@ fn walk(tutorial: &Tutorial, engine: &mut Engine, width: usize) -> Result<(), Er
             engine.view.echo = false;
             let ran = engine.run_and_print(step.line, &input, &command);
             engine.view.echo = true;
-            if ran.is_err() {
+            if ran.is_err() || crate::sys::ending_signal().is_some() {
                 return Ok(());
             }
             match run_checks(tutorial, step, engine) {
