@@ -6,6 +6,10 @@ set -eu
 cd "$(dirname "$0")"
 secs=${1:-600}
 mkdir -p corpus/engine_script
+# The playground's processes are sockplay itself, started by the front end the target runs.
+cargo build --manifest-path ../Cargo.toml --bin sockplay
+SOCKPLAY_WORKER_EXE="$(cd .. && pwd)/target/debug/sockplay"
+export SOCKPLAY_WORKER_EXE
 exec unshare --user --map-root-user --net sh -c "
     ip link set lo up
     exec cargo +nightly fuzz run engine_script \"$PWD/corpus/engine_script\" -- \

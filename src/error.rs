@@ -64,6 +64,10 @@ pub enum Error {
     /// The prompt could not read a line (and it was not Ctrl-C or Ctrl-D).
     #[error("sockplay: cannot read the line: {error}")]
     ReadLine { error: ReadlineError },
+
+    /// The playground's first process, `main`, could not be started: nothing ran.
+    #[error("sockplay: cannot start the first process: {error}")]
+    FirstProcess { error: std::io::Error },
 }
 
 impl Error {
@@ -82,7 +86,9 @@ impl Error {
             } => signal_status(nix::sys::signal::Signal::SIGINT),
             Error::Unreadable { .. } => EXIT_USAGE,
             Error::Stopped(stop) => stop.signal().map_or(EXIT_FAILED, signal_status),
-            Error::LineEditor { .. } | Error::ReadLine { .. } => EXIT_FAILED,
+            Error::LineEditor { .. } | Error::ReadLine { .. } | Error::FirstProcess { .. } => {
+                EXIT_FAILED
+            }
         }
     }
 }

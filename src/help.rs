@@ -47,6 +47,7 @@ fn overview() -> Vec<String> {
     }
     lines.push(String::new());
     lines.push("Addresses: 127.0.0.1:8080  [::1]:8080  :0 (loopback, any port)  /tmp/x.sock  @abstract  $NAME".to_string());
+    lines.push("Processes: `NAME: COMMAND` runs one command in process NAME; `COMMAND &` starts a call and comes back at once; `$PROC.NAME` is an address in another process".to_string());
     lines.push("Data escapes: \\r \\n \\t \\0 \\\\ \\\" \\xHH".to_string());
     lines
 }

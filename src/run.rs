@@ -14,10 +14,14 @@ use crate::front::replay::{self, ScriptSource};
 use crate::front::terminal::{self, say, warn, TerminalScreen};
 use crate::front::{repl, tutorial};
 use crate::lang::PanelPlacement;
-use crate::session::{Session, Settings};
+use crate::session::Settings;
 
 /// Runs sockplay with these arguments and returns the process's exit status.
 pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
+    // A playground process: sockplay started itself to hold one process's sockets.
+    if let Some(channel) = crate::process::worker_channel() {
+        return crate::process::run_worker(channel);
+    }
     let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
         // A usage error quotes the argument as given: printed plain and made safe. `--help` and
@@ -46,16 +50,13 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
     } else {
         PanelPlacement::Below
     });
-    // The observer's own sock_diag socket, opened now on a high fd, keeps queued connections and
-    // `ss` working when a lesson fills the fd table ("Too many open files").
+    // The front end's own sock_diag socket, for `ss`, opened now while fds are to be had.
     let mut observer = Observer::new(Observed::ThisProcess);
-    let reserved = observer.reserve_sock_diag();
-    let new_session = || {
-        let mut session = Session::new(Settings {
-            timeout: cli.timeout,
-        });
-        session.add_internal_fds(reserved);
-        session
+    observer.reserve_sock_diag();
+    // A process whose parent ended is handed to sockplay, which reaps it and reports how it ended.
+    let _ = crate::sys::process::become_subreaper();
+    let settings = Settings {
+        timeout: cli.timeout,
     };
 
     if let Some(name) = &cli.tutorial {
@@ -77,7 +78,10 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
         };
         // Unattended, Ctrl-C ends the run as it ends a replay.
         handle_signals(cli.auto);
-        let engine = Engine::new(new_session(), observer, view, Box::new(TerminalScreen));
+        let engine = match Engine::start(observer, settings, view, Box::new(TerminalScreen)) {
+            Ok(engine) => engine,
+            Err(error) => return report(Err(Error::FirstProcess { error })),
+        };
         return run_front(engine, |engine| {
             tutorial::run_tutorial(name, cli.auto, engine)
         });
@@ -114,7 +118,10 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
         explain: false,
     };
     handle_signals(script.is_some());
-    let engine = Engine::new(new_session(), observer, view, Box::new(TerminalScreen));
+    let engine = match Engine::start(observer, settings, view, Box::new(TerminalScreen)) {
+        Ok(engine) => engine,
+        Err(error) => return report(Err(Error::FirstProcess { error })),
+    };
     match script {
         Some(script) => run_front(engine, |engine| replay::replay(&script, engine)),
         None => run_front(engine, repl::run_repl),

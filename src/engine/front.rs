@@ -1,6 +1,7 @@
 //! The commands the engine answers itself rather than the session: `source` (a script inside the
 //! session), `record` (writing what runs to a replayable script, in `recording.rs`), `!cmd` (a
-//! shell command), `help`, `fds`, `ss`, `set` and `quit`.
+//! shell command), `help`, `fds`, `ss`, `set` and `quit`; and the processes' own commands (in
+//! `processes.rs`).
 //! A script is shared and run unread, so these are where it could reach past its sockets: a line
 //! typed at the prompt may run `!cmd` and `record FILE`, a script (a file, stdin, `-c`, anything
 //! `source` reads) only with --allow-shell, and that is checked when it is parsed; a script's
@@ -14,9 +15,10 @@ use nix::errno::Errno;
 use super::script_files::{read_script, shown, FileError};
 use super::shell::{run_shell, ShellEnd};
 use super::Engine;
-use crate::fdtable::{system_listing, Snapshot};
+use crate::fdtable::system_listing;
 use crate::help::help_lines;
 use crate::lang::{Command, Script, Setting, SsFilter};
+use crate::process::Table;
 use crate::render::{panel_lines_of, ss_lines, Change, PanelOptions, Row};
 use crate::session::{seconds, Failure, Outcome};
 use crate::text::plural;
@@ -87,11 +89,18 @@ pub(super) fn file_failure(error: &FileError) -> Failure {
 }
 
 impl Engine {
-    /// Answers a command the engine runs itself (its definition says [`RunsIn::Engine`]), and
-    /// returns the table after it: `fds` and `ss` show the very table the step ends with.
+    /// Answers a command the engine runs itself (its definition says [`RunsIn::Engine`]) about
+    /// process `index` (the current one, or the one `NAME:` names), and returns the table it
+    /// read, if it read one: `fds` and `ss` show the very table the step ends with. `shown` is
+    /// the process whose table the step shows.
     ///
     /// [`RunsIn::Engine`]: crate::lang::RunsIn::Engine
-    pub(super) fn run_front(&mut self, command: &Command) -> (Outcome, Snapshot) {
+    pub(super) fn run_front(
+        &mut self,
+        index: usize,
+        command: &Command,
+        shown: &mut usize,
+    ) -> (Outcome, Option<Table>) {
         let mut out = Outcome::default();
         let mut table = None;
         let result = match command {
@@ -101,15 +110,14 @@ impl Engine {
             Command::Help { topic } => help_lines(topic.as_deref())
                 .map(|lines| out.lines.extend(lines))
                 .map_err(Failure::usage),
-            Command::Fds => {
-                let now = table.insert(self.observer.snapshot());
+            Command::Fds => self.running_process(index).map(|()| {
+                let now = table.insert(self.table_of(index));
                 out.lines.extend(self.fds_lines(now));
-                Ok(())
-            }
-            Command::Ss(filter) => {
-                let now = table.insert(self.observer.snapshot());
+            }),
+            Command::Ss(filter) => self.running_process(index).and_then(|()| {
+                let now = table.insert(self.table_of(index));
                 self.ss(filter, now, &mut out)
-            }
+            }),
             Command::Set(setting) => {
                 self.set(setting, &mut out);
                 Ok(())
@@ -118,39 +126,56 @@ impl Engine {
                 out.quit = true;
                 Ok(())
             }
+            Command::Use { .. } | Command::Wait { .. } | Command::Ps | Command::Kill { .. } => {
+                self.run_process_command(command, &mut out, shown, &mut table)
+            }
             session_command => Err(Failure::usage(format!(
-                "`{}` runs in the session, not in the engine",
+                "`{}` runs in a process, not in the engine",
                 session_command.name()
             ))),
         };
         if let Err(failure) = result {
             out.failure = Some(failure);
         }
-        let now = match table {
-            Some(now) => now,
-            None => self.observer.snapshot(),
-        };
-        (out, now)
+        (out, table)
     }
 
     /// Why a session command may not run here, if it may not: a script removes only the socket
     /// files it made (the session does the rest of `unlink`).
     pub(super) fn refusal(&self, command: &Command) -> Option<Failure> {
         match command {
-            Command::Unlink { path }
-                if !self.may_run_shell() && !self.session.made_socket_file(path) =>
-            {
+            Command::Unlink { path } if !self.may_run_shell() && !self.made_socket_file(path) => {
                 Some(Failure::usage(UNLINK_REFUSED))
             }
             _ => None,
         }
     }
 
+    /// Refuses to read the table of process `index` once it has ended.
+    fn running_process(&self, index: usize) -> Result<(), Failure> {
+        match self.processes.get(index) {
+            Some(process) if !process.is_alive() => {
+                self.processes.find_alive(&process.name).map(|_| ())
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Whether the file at `path` is a socket file that a bind of one of the processes made.
+    fn made_socket_file(&self, path: &Path) -> bool {
+        self.processes
+            .list()
+            .iter()
+            .flat_map(|p| &p.table.view.socket_files)
+            .any(|file| file.is_at(path))
+    }
+
     /// `fds`: every open fd of the process, the whole table however tall.
-    fn fds_lines(&self, now: &Snapshot) -> Vec<String> {
+    fn fds_lines(&self, now: &Table) -> Vec<String> {
         let same = Change::Same;
-        let rows: Vec<Row> = now.rows.iter().map(|r| (r, &same)).collect();
+        let rows: Vec<Row> = now.snapshot.rows.iter().map(|r| (r, &same)).collect();
         let pending: Vec<_> = now
+            .snapshot
             .pending
             .iter()
             .map(|p| (p.clone(), Change::Same))
@@ -160,15 +185,14 @@ impl Engine {
             color: false,
             max_rows: None,
         };
-        panel_lines_of(&rows, &pending, &self.session.labels(), &options)
+        panel_lines_of(&rows, &pending, &now.view.labels, &options)
     }
 
     /// `ss`: the system's sockets from the kernel's sock_diag, this process's marked by fd.
-    fn ss(&mut self, filter: &SsFilter, now: &Snapshot, out: &mut Outcome) -> Result<(), Failure> {
-        let labels = self.session.labels();
-        let listed = self
-            .observer
-            .with_sock_diag(|sock_diag| system_listing(sock_diag, filter, now, &labels));
+    fn ss(&mut self, filter: &SsFilter, now: &Table, out: &mut Outcome) -> Result<(), Failure> {
+        let listed = self.observer.with_sock_diag(|sock_diag| {
+            system_listing(sock_diag, filter, &now.snapshot, &now.view.labels)
+        });
         match listed {
             Ok(listing) => {
                 out.lines.extend(ss_lines(&listing));
@@ -186,7 +210,7 @@ impl Engine {
     fn set(&mut self, setting: &Setting, out: &mut Outcome) {
         match setting {
             Setting::Timeout(timeout) => {
-                self.session.settings.timeout = *timeout;
+                self.settings.timeout = *timeout;
                 out.say(format!("timeout is {}", seconds(*timeout)));
             }
             Setting::Explain(on) => {
@@ -257,7 +281,7 @@ impl Engine {
             return Err(Failure::usage(SHELL_REFUSED));
         }
         let shown_command = crate::text::sanitize_line(command);
-        let timeout = self.session.settings.timeout;
+        let timeout = self.settings.timeout;
         let run = run_shell(command, timeout)
             .map_err(|errno| Failure::os(errno, format!("cannot run `{shown_command}`")))?;
         for line in &run.lines {

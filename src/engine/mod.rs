@@ -1,10 +1,13 @@
-//! The one engine under every front end: it has a command executed by the session or answers it
-//! itself (as the command's definition says), takes the FD snapshot, diffs it against the previous
-//! one and lays the step out — as text with the panel, or as JSON — for the front end's
-//! [`Screen`].
+//! The one engine under every front end: it has a command run by the process it belongs to
+//! (through [`Processes`]) or answers it itself (as the command's definition says), gets back that
+//! process's FD table, diffs it against the one shown last and prints the step — as text with the
+//! panel, or as JSON. Commands about the processes themselves (`ps`, `use`, `wait`, `kill`) and
+//! the front end's own (`source`, `record`, `!`, `help`, `fds`, `ss`, `set`) run here. The step is
+//! laid out for the front end's [`Screen`].
 
 mod front;
 mod meaning;
+mod processes;
 mod recording;
 mod screen;
 mod script;
@@ -16,21 +19,27 @@ pub use screen::Screen;
 pub use script::Stop;
 pub use script_files::{read_capped, read_script, FileError};
 
+use std::collections::HashMap;
 use std::io;
+use std::path::Path;
 use std::sync::Arc;
 
 use crate::fdtable::{Labels, Observer, PendingConn, Snapshot};
-use crate::lang::{Command, PanelPlacement, RunsIn};
+use crate::lang::{Check, Command, PanelPlacement, RunsIn};
+use crate::process::{Finished, Processes, Table, MAIN, WORKER_EXE_ENV};
 use crate::render::{
     changes, diff_pending, fds_json, panel_lines_of, side_by_side, Change, Changes, ErrorJson,
-    PanelOptions, Row, StepJson,
+    PanelOptions, ProcessJson, Row, StepJson,
 };
-use crate::session::{Outcome, Session};
+use crate::session::{Failure, Outcome, Previous, Settings};
 use crate::sys::{clear_interrupt, errno_name};
 use crate::text::{display_width, safe_line};
 
 /// The fewest panel rows shown however small the screen: a summary below this says little.
 const MIN_PANEL_ROWS: usize = 12;
+
+/// The most rows the table of a process other than the step's shows.
+const OTHER_PANEL_ROWS: usize = 12;
 
 /// A width that never constrains the panel, to measure its natural width.
 const UNBOUNDED: usize = 10_000;
@@ -56,35 +65,80 @@ pub struct View {
     pub explain: bool,
 }
 
-/// The session, the observer of its process, the last snapshot, so each step can say what
-/// changed, and the screen the steps are shown on.
+/// The processes, the settings and the tables shown last, so each step can say what changed.
 #[derive(Debug)]
 pub struct Engine {
-    pub session: Session,
-    /// Takes the snapshots of the session's process and asks sock_diag for `ss`.
+    pub processes: Processes,
+    pub settings: Settings,
+    /// The front end's own observer: its sock_diag socket answers `ss`.
     observer: Observer,
-    /// The table after the last step, shared with that step's record rather than copied.
-    previous: Arc<Snapshot>,
+    /// Each process's table as last shown (by pid), with its labels then.
+    shown: HashMap<i32, (Arc<Snapshot>, Labels)>,
     pub view: View,
     /// Where the front end shows what the engine lays out.
     screen: Box<dyn Screen>,
     recording: Option<recording::Recording>,
     source_depth: usize,
+    /// What the command before did, for `expect error` and `expect output`.
+    previous: Previous,
+    /// The line running now, for a call started in the background.
+    running: (usize, String),
 }
 
-/// One executed command and what it did to the table.
+/// A process as a step shows it: `client (pid 4242, blocked in accept(3))`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProcessTitle {
+    pub name: String,
+    pub pid: i32,
+    pub parent: Option<String>,
+    /// `ready`, `blocked in accept(3)`, `killed by SIGTERM`, …
+    pub state: String,
+}
+
+impl std::fmt::Display for ProcessTitle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} (pid {}, {})", self.name, self.pid, self.state)
+    }
+}
+
+/// One process's table after a step, and what changed in it since it was shown last.
 #[derive(Debug)]
-pub struct Step {
-    pub outcome: Outcome,
+pub struct ProcessTable {
+    pub process: ProcessTitle,
     /// The table after the step.
     pub snapshot: Arc<Snapshot>,
-    /// The table before it, for the rows that closed.
+    /// The table shown before, for the rows that closed.
     pub before: Arc<Snapshot>,
     /// What changed, row by row, without copying either table.
     pub changes: Changes,
     pub pending: Vec<(PendingConn, Change)>,
-    /// The session's labels after the step, plus the names that fds closed by it had.
+    /// The process's labels after the step, plus the names that fds closed since had.
     pub labels: Labels,
+}
+
+impl ProcessTable {
+    /// Every row with its mark, in fd order, borrowed from the two tables.
+    pub fn rows(&self) -> Vec<Row<'_>> {
+        self.changes.rows(&self.before, &self.snapshot)
+    }
+}
+
+/// One executed command and what it did to the tables.
+#[derive(Debug)]
+pub struct Step {
+    pub outcome: Outcome,
+    /// The table of the process the command ran in (for commands of the front end, the current
+    /// process).
+    pub table: ProcessTable,
+    /// The other running processes' tables, when the panel or JSON shows them.
+    pub others: Vec<ProcessTable>,
+}
+
+impl Step {
+    /// Every row of the step's table with its mark, in fd order.
+    pub fn rows(&self) -> Vec<Row<'_>> {
+        self.table.rows()
+    }
 }
 
 /// A step that ran but could not be shown, because the screen could not be written.
@@ -100,85 +154,366 @@ impl std::fmt::Display for Unshown {
     }
 }
 
-impl Step {
-    /// Every row with its mark, in fd order, borrowed from the two tables.
-    pub fn rows(&self) -> Vec<Row<'_>> {
-        self.changes.rows(&self.before, &self.snapshot)
+/// Where a command runs, and the command without `NAME:` and `&`.
+struct Target<'c> {
+    /// The process named with `NAME:`, if any.
+    named: Option<&'c str>,
+    background: bool,
+    command: &'c Command,
+}
+
+fn target_of(command: &Command) -> Target<'_> {
+    match command {
+        Command::In { process, command } => Target {
+            named: Some(process),
+            ..target_of(command)
+        },
+        Command::Background(command) => Target {
+            background: true,
+            ..target_of(command)
+        },
+        command => Target {
+            named: None,
+            background: false,
+            command,
+        },
     }
 }
 
 impl Engine {
-    /// An engine running `session`, whose process `observer` watches, showing its steps on
-    /// `screen`.
-    pub fn new(
-        session: Session,
-        mut observer: Observer,
+    /// Starts the playground's first process, `main`, from sockplay's own executable (or the
+    /// sockplay that [`WORKER_EXE_ENV`] names, for a program that embeds `sockplay::run`), and
+    /// shows the steps on `screen`; `observer` is the front end's own (its sock_diag socket
+    /// answers `ss`).
+    pub fn start(
+        observer: Observer,
+        settings: Settings,
         view: View,
         screen: Box<dyn Screen>,
-    ) -> Engine {
-        Engine {
-            session,
-            previous: Arc::new(observer.snapshot()),
+    ) -> io::Result<Engine> {
+        let exe = std::env::var_os(WORKER_EXE_ENV)
+            .map(std::path::PathBuf::from)
+            .or_else(|| std::env::current_exe().ok())
+            .unwrap_or_else(|| "/proc/self/exe".into());
+        Engine::start_with(&exe, observer, settings, view, screen)
+    }
+
+    /// Starts `main` from `exe`, a sockplay executable (for programs that embed the engine).
+    pub fn start_with(
+        exe: &Path,
+        observer: Observer,
+        settings: Settings,
+        view: View,
+        screen: Box<dyn Screen>,
+    ) -> io::Result<Engine> {
+        let processes = Processes::start(exe)?;
+        let mut shown = HashMap::new();
+        let main = processes.current();
+        shown.insert(
+            main.pid,
+            (
+                Arc::new(main.table.snapshot.clone()),
+                main.table.view.labels.clone(),
+            ),
+        );
+        Ok(Engine {
+            processes,
+            settings,
             observer,
+            shown,
             view,
             screen,
             recording: None,
             source_depth: 0,
+            previous: Previous::default(),
+            running: (0, String::new()),
+        })
+    }
+
+    /// The prompt: `sockplay> ` in main, `sockplay[client]> ` elsewhere.
+    pub fn prompt(&self) -> String {
+        match self.processes.current().name.as_str() {
+            MAIN => "sockplay> ".to_string(),
+            name => format!("sockplay[{name}]> "),
         }
+    }
+
+    /// Whether `command` ends sockplay: `quit`, or `exit` in main.
+    pub fn ends_session(&self, command: &Command) -> bool {
+        let target = target_of(command);
+        match target.command {
+            Command::Quit => true,
+            Command::Exit => target.named.unwrap_or(&self.processes.current().name) == MAIN,
+            _ => false,
+        }
+    }
+
+    /// The current process's socket names, for completion.
+    pub fn socket_names(&self) -> Vec<String> {
+        let view = &self.processes.current().table.view;
+        view.sockets.keys().cloned().collect()
+    }
+
+    /// The current process's file object names, for completion.
+    pub fn file_names(&self) -> Vec<String> {
+        self.processes.current().table.view.files.clone()
+    }
+
+    /// The fds of the current process's named handles, for completion.
+    pub fn handle_fds(&self) -> Vec<i32> {
+        let mut fds: Vec<i32> = self
+            .processes
+            .current()
+            .table
+            .view
+            .sockets
+            .values()
+            .copied()
+            .collect();
+        fds.sort_unstable();
+        fds
+    }
+
+    /// The running processes' names, for completion.
+    pub fn process_names(&self) -> Vec<String> {
+        self.processes
+            .list()
+            .iter()
+            .filter(|p| p.is_alive())
+            .map(|p| p.name.clone())
+            .collect()
+    }
+
+    /// `text` with each `$NAME` of a bound socket replaced by its address (for tutorial narration):
+    /// the current process's names first, then the others'.
+    pub fn expand_names(&self, text: &str) -> String {
+        let mut text = text.to_string();
+        let current = self.processes.current_index();
+        let mut order: Vec<usize> = (0..self.processes.list().len()).collect();
+        order.sort_by_key(|&i| i != current);
+        for index in order {
+            let view = &self.processes.list()[index].table.view;
+            let mut names: Vec<_> = view.addresses.iter().collect();
+            // Longest first, so `$srv2` is not taken for `$srv` followed by `2`.
+            names.sort_by_key(|(name, _)| std::cmp::Reverse(name.len()));
+            for (name, address) in names {
+                text = text.replace(&format!("${name}"), &address.to_string());
+            }
+        }
+        text
     }
 
     /// Runs one command and returns what happened, without printing.
     pub fn step(&mut self, command: &Command) -> Step {
         clear_interrupt();
-        let names_before = self.session.labels();
-        // The one place that decides who carries a command out: its definition says where it runs.
-        let (mut outcome, now) = match command.runs_in() {
-            RunsIn::Session => {
-                let outcome = match self.refusal(command) {
-                    Some(failure) => Outcome {
-                        failure: Some(failure),
-                        ..Outcome::default()
-                    },
-                    None => self.session.execute(command),
-                };
-                (outcome, self.observer.snapshot())
+        self.processes.collect();
+        let target = target_of(command);
+        let base = target.command;
+        let mut outcome = Outcome::default();
+        // The process whose table the step shows, and the table the step read or was answered
+        // with.
+        let mut shown = self.processes.current_index();
+        let mut table: Option<Table> = None;
+        let ran = match target.named.map(|name| self.processes.find(name)) {
+            Some(Err(failure)) => Err(failure),
+            named => {
+                let index = named.and_then(Result::ok).unwrap_or(shown);
+                if base.concerns_one_process() {
+                    shown = index;
+                }
+                self.run(index, &target, &mut outcome, &mut shown, &mut table)
             }
-            RunsIn::Engine => self.run_front(command),
         };
-        let changes = changes(&self.previous, &now);
+        if let Err(failure) = ran {
+            outcome.failure = Some(failure);
+        }
+        let table = match table {
+            Some(table) => table,
+            None => self.table_of(shown),
+        };
+        let step_table = self.shown_table(shown, table);
         if command.shows_panel() {
-            let labels = self.session.labels();
             outcome.lines.extend(meaning::notes(
-                &changes.rows(&self.previous, &now),
-                &self.previous,
-                &labels,
+                &step_table.rows(),
+                &step_table.before,
+                &step_table.labels,
             ));
         }
         // What the front end added (help, the table, the sentences) is part of what checks can see.
-        self.session.remember(command, &outcome);
+        self.previous.remember(command, &outcome);
         if self.view.explain {
             if let Some(python) = command.python() {
                 outcome.lines.insert(0, format!(">>> {python}"));
             }
         }
-        let pending = diff_pending(&self.previous, &now);
-        let now = Arc::new(now);
-        let before = std::mem::replace(&mut self.previous, Arc::clone(&now));
-        let mut labels = self.session.labels();
+        let others = self.other_tables(command, shown);
+        Step {
+            outcome,
+            table: step_table,
+            others,
+        }
+    }
+
+    /// The one place that decides who carries a command out: its definition says where it runs
+    /// (a process, or the engine itself), `NAME:` in which process, `&` whether it is waited for.
+    /// Fills `outcome`; a process's answer leaves its table in `table`, and `shown` says whose
+    /// table the step shows.
+    fn run(
+        &mut self,
+        index: usize,
+        target: &Target,
+        outcome: &mut Outcome,
+        shown: &mut usize,
+        table: &mut Option<Table>,
+    ) -> Result<(), Failure> {
+        let command = target.command;
+        match command {
+            // They read the command before, wherever it ran.
+            Command::Expect(check @ (Check::Error(_) | Check::Output(_))) => {
+                if let Some(held) = self.previous.check(check) {
+                    outcome.say(format!("✓ {}", held?));
+                }
+                Ok(())
+            }
+            // `exit` in main leaves sockplay, as `quit` does.
+            Command::Exit if self.processes.list()[index].name == MAIN => {
+                outcome.quit = true;
+                Ok(())
+            }
+            _ => match command.runs_in() {
+                RunsIn::Engine => {
+                    let (front, read) = self.run_front(index, command, shown);
+                    *outcome = front;
+                    if read.is_some() {
+                        *table = read;
+                    }
+                    Ok(())
+                }
+                RunsIn::Session => {
+                    if let Some(failure) = self.refusal(command) {
+                        return Err(failure);
+                    }
+                    if target.background {
+                        self.start_background(index, command, outcome)
+                    } else {
+                        self.run_in(index, command, outcome, shown, table)
+                    }
+                }
+            },
+        }
+    }
+
+    /// The table of process `index` now (empty for a process that has ended).
+    fn table_of(&mut self, index: usize) -> Table {
+        match self.processes.refresh(index) {
+            Some(table) => table.clone(),
+            None => Table::default(),
+        }
+    }
+
+    /// Process `index`'s table for the step, marked against the one shown last, which it
+    /// replaces.
+    fn shown_table(&mut self, index: usize, table: Table) -> ProcessTable {
+        let process = &self.processes.list()[index];
+        let title = ProcessTitle {
+            name: process.name.clone(),
+            pid: process.pid,
+            parent: process.parent.clone(),
+            state: process.state.to_string(),
+        };
+        let now = Arc::new(table.snapshot);
+        let (before, labels_before) = match self.shown.get(&title.pid) {
+            Some((before, labels)) => (Arc::clone(before), labels.clone()),
+            None => (Arc::clone(&now), Labels::default()),
+        };
+        let changes = changes(&before, &now);
+        let pending = diff_pending(&before, &now);
+        let mut labels = table.view.labels;
+        // The names of the fds that closed since, for their last row.
         for &i in &changes.closed {
             let fd = before.rows[i].fd;
-            if let Some(name) = names_before.names.get(&fd) {
+            if let Some(name) = labels_before.names.get(&fd) {
                 labels.names.insert(fd, name.clone());
             }
         }
-        Step {
-            outcome,
+        self.shown
+            .insert(title.pid, (Arc::clone(&now), labels.clone()));
+        ProcessTable {
+            process: title,
             snapshot: now,
             before,
             changes,
             pending,
             labels,
         }
+    }
+
+    /// The tables of the running processes other than `shown`, when the step shows them: in the
+    /// panel (when there is more than one process) and in JSON.
+    fn other_tables(&mut self, command: &Command, shown: usize) -> Vec<ProcessTable> {
+        let panel = command.shows_panel() && self.view.panel != PanelPlacement::Off;
+        if self.processes.alive() < 2 || !(self.view.json || panel) {
+            return Vec::new();
+        }
+        let others: Vec<usize> = (0..self.processes.list().len())
+            .filter(|&i| i != shown && self.processes.list()[i].is_alive())
+            .collect();
+        let fresh = self.processes.refresh_all(&others);
+        others
+            .into_iter()
+            .zip(fresh)
+            .map(|(index, fresh)| {
+                let table = match fresh {
+                    true => self.processes.list()[index].table.clone(),
+                    false => Table::default(),
+                };
+                self.shown_table(index, table)
+            })
+            .collect()
+    }
+
+    /// Shows the calls in the background that returned (at the prompt, before it comes back).
+    pub fn print_finished(&mut self) -> io::Result<()> {
+        for finished in self.processes.take_finished() {
+            self.print_finished_one(finished)?;
+        }
+        Ok(())
+    }
+
+    fn print_finished_one(&mut self, finished: Finished) -> io::Result<()> {
+        let Finished {
+            process,
+            background,
+            done,
+        } = finished;
+        let index = self.processes.find(&process).unwrap_or(0);
+        let table = if done.table.snapshot.rows.is_empty() {
+            self.table_of(index)
+        } else {
+            done.table
+        };
+        let mut outcome = done.outcome;
+        outcome.lines.insert(
+            0,
+            format!("[{process}] {} returned:", background.input.trim()),
+        );
+        let table = self.shown_table(index, table);
+        self.previous.remember(&background.command, &outcome);
+        let step = Step {
+            outcome,
+            table,
+            others: Vec::new(),
+        };
+        let lines = if self.view.json {
+            self.json_line(background.line, &background.input, &step)
+                .map(|line| vec![line])?
+        } else {
+            let echo = std::mem::replace(&mut self.view.echo, false);
+            let lines = self.text_lines("", &background.command, &step);
+            self.view.echo = echo;
+            lines
+        };
+        self.screen.show(&lines)
     }
 
     /// Runs one command and shows it; `line` and `input` identify it in JSON and echoes.
@@ -188,6 +523,7 @@ impl Engine {
         input: &str,
         command: &Command,
     ) -> Result<Step, Box<Unshown>> {
+        self.running = (line, input.to_string());
         let step = self.step(command);
         self.record_line(input, command, step.outcome.failure.as_ref());
         let laid_out = if self.view.json {
@@ -210,12 +546,13 @@ impl Engine {
         self.screen.width().unwrap_or(self.view.fallback_width)
     }
 
-    /// A step as text: the echoed command, its output, and the panel beside or below it.
+    /// A step as text: the echoed command, its output, and the panel beside or below it (with
+    /// several processes, each table titled, the other processes' below).
     fn text_lines(&self, input: &str, command: &Command, step: &Step) -> Vec<String> {
         let width = self.width();
         let mut left = Vec::new();
         if self.view.echo {
-            left.push(format!("sockplay> {input}"));
+            left.push(format!("{}{input}", self.prompt()));
         }
         left.extend(
             step.outcome
@@ -237,24 +574,33 @@ impl Engine {
                     .collect::<Vec<_>>()
             })
             .collect();
-        let labels = &step.labels;
+        let table = &step.table;
         let height = self.screen.height();
         let placement = self.view.panel;
-        if command.shows_panel() && placement != PanelPlacement::Off {
+        let panel_shown =
+            command.shows_panel() && !step.outcome.quit && placement != PanelPlacement::Off;
+        // With several processes each table says whose it is.
+        let titled = !step.others.is_empty();
+        let title =
+            |table: &ProcessTable| safe_line(&format!("── {} ──", table.process)).into_owned();
+        let mut lines = if panel_shown {
             // Beside the output when the panel fits there unsqueezed, else below it at full width;
             // either way no taller than the screen (a summary says what it left out).
             let beside_rows = height.map(|h| h.saturating_sub(2).max(MIN_PANEL_ROWS));
-            let rows = step.rows();
-            let natural = panel_lines_of(
+            let rows = table.rows();
+            let mut natural = panel_lines_of(
                 &rows,
-                &step.pending,
-                labels,
+                &table.pending,
+                &table.labels,
                 &PanelOptions {
                     width: UNBOUNDED,
                     color: self.view.color,
                     max_rows: beside_rows,
                 },
             );
+            if titled {
+                natural.insert(0, title(table));
+            }
             let beside = width.saturating_sub(widest(&left) + 3);
             if placement == PanelPlacement::Right && widest(&natural) <= beside {
                 side_by_side(&left, &natural, PanelPlacement::Right, width)
@@ -266,17 +612,65 @@ impl Engine {
                     color: self.view.color,
                     max_rows: below_rows,
                 };
-                let panel = panel_lines_of(&rows, &step.pending, labels, &options);
+                let mut panel = panel_lines_of(&rows, &table.pending, &table.labels, &options);
+                if titled {
+                    panel.insert(0, title(table));
+                }
                 side_by_side(&left, &panel, PanelPlacement::Below, width)
             }
         } else {
             left
+        };
+        if panel_shown {
+            // The other processes, compact, one under the other.
+            for other in &step.others {
+                lines.push(String::new());
+                lines.push(title(other));
+                let options = PanelOptions {
+                    width,
+                    color: self.view.color,
+                    max_rows: Some(OTHER_PANEL_ROWS),
+                };
+                lines.extend(panel_lines_of(
+                    &other.rows(),
+                    &other.pending,
+                    &other.labels,
+                    &options,
+                ));
+            }
         }
+        lines
     }
 
     /// A step as one JSON record.
     fn json_line(&self, line: usize, input: &str, step: &Step) -> io::Result<String> {
         let failure = step.outcome.failure.as_ref();
+        let table = &step.table;
+        let processes: Vec<ProcessJson> = self
+            .processes
+            .list()
+            .iter()
+            .map(|process| {
+                let fds = if process.pid == table.process.pid {
+                    fds_json(&table.snapshot.rows, &table.labels)
+                } else if let Some(other) =
+                    step.others.iter().find(|o| o.process.pid == process.pid)
+                {
+                    fds_json(&other.snapshot.rows, &other.labels)
+                } else if process.is_alive() {
+                    fds_json(&process.table.snapshot.rows, &process.table.view.labels)
+                } else {
+                    Vec::new()
+                };
+                ProcessJson {
+                    name: process.name.clone(),
+                    pid: process.pid,
+                    parent: process.parent.clone(),
+                    state: process.state.to_string(),
+                    fds,
+                }
+            })
+            .collect();
         let record = StepJson {
             line,
             input,
@@ -286,7 +680,9 @@ impl Engine {
                 errno: f.errno.map(errno_name),
                 message: f.message.clone(),
             }),
-            fds: fds_json(&step.snapshot.rows, &self.session.labels()),
+            fds: fds_json(&table.snapshot.rows, &table.labels),
+            process: Some(table.process.name.clone()),
+            processes: Some(processes),
         };
         // The record escapes everything the terminal layer would, so this line passes unchanged.
         record.to_line().map_err(io::Error::other)

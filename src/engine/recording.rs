@@ -2,7 +2,6 @@
 //! (a failed call followed by its `expect error`), until `record stop`.
 
 use std::io::Write;
-use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
 
 use super::front::{file_failure, RECORD_REFUSED};
@@ -48,7 +47,6 @@ impl Engine {
         if let Some(previous) = self.end_recording() {
             out.say(previous.summary());
         }
-        self.session.add_internal_fds([file.as_raw_fd()]);
         self.recording = Some(Recording {
             path: path.to_path_buf(),
             file,
@@ -63,13 +61,11 @@ impl Engine {
         Ok(())
     }
 
-    /// Ends the recording in progress, if any: its last check is written and its fd, about to
-    /// close, is no longer sockplay's (a user's socket may get that number next).
+    /// Ends the recording in progress, if any: its last check is written.
     pub(super) fn end_recording(&mut self) -> Option<Recording> {
         let mut recording = self.recording.take()?;
         recording.flush_pending();
         self.report_lost(&mut recording);
-        self.session.forget_internal_fd(recording.file.as_raw_fd());
         Some(recording)
     }
 
@@ -90,6 +86,8 @@ impl Engine {
         command: &Command,
         failure: Option<&Failure>,
     ) {
+        // `NAME:` and `&` are written as typed; what the line does is the command's.
+        let command = command.base();
         if self.source_depth > 0
             || matches!(
                 command,

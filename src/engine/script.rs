@@ -7,7 +7,7 @@ use std::fmt;
 use nix::sys::signal::Signal;
 
 use super::Engine;
-use crate::lang::{Command, Script};
+use crate::lang::Script;
 use crate::sys::{ending_signal, interrupted};
 
 /// Why a script stopped before its end, and at which of its lines.
@@ -84,7 +84,7 @@ impl Engine {
     pub fn run_script(&mut self, script: &Script) -> Result<(), Stop> {
         for (index, line) in script.lines.iter().enumerate() {
             let at = || (script.source.clone(), line.line);
-            if matches!(line.command, Command::Quit) {
+            if self.ends_session(&line.command) {
                 return Ok(());
             }
             // Asked to end (SIGTERM, SIGHUP, Ctrl-C) between two commands: run no more.

@@ -31,7 +31,7 @@ use crate::net::{Endpoint, Family, SockState, SockType};
 /// One open file descriptor of this process. Its only strings are non-sockets' link targets, and
 /// those are display-safe: bytes from the kernel are escaped with [`crate::text::escape_bytes`].
 /// (Addresses are typed, and escaped when shown.)
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct FdRow {
     pub fd: i32,
     pub kind: Kind,
@@ -96,7 +96,7 @@ fn socket_label(family: Option<Family>, sock_type: Option<SockType>) -> Cow<'sta
 
 /// A connection waiting in a listener's accept queue: a real kernel socket with no fd yet, shown
 /// under its listener until `accept` gives it one.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct PendingConn {
     /// The listener's fd (the lowest, if the listener was dup'ed).
     pub listener_fd: i32,
@@ -128,7 +128,7 @@ impl PendingConn {
 
 /// The whole table at one moment, sorted by fd, with the connections waiting in the accept queues
 /// of its listeners, sorted by listener fd.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Snapshot {
     pub rows: Vec<FdRow>,
     pub pending: Vec<PendingConn>,

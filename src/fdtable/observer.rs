@@ -21,9 +21,6 @@ const MAX_WORKERS: usize = 4;
 /// From this many open fds on, probing the table's slots beats listing the /proc fd directory.
 const PROBE_ABOVE: usize = 512;
 
-/// The lowest fd the observer's own sock_diag socket may take: the low numbers are the user's.
-const SOCK_DIAG_FD_FLOOR: RawFd = 64;
-
 /// The process an [`Observer`] looks at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Observed {
@@ -82,12 +79,13 @@ impl Observer {
         self.observed
     }
 
-    /// Opens the observer's own sock_diag socket now, on an fd of 64 or more, and returns that fd
-    /// so the panel can leave it out: queued connections and `ss` then keep working when a lesson
-    /// fills the fd table. None when it cannot be had (then each query opens its own socket).
+    /// Opens the observer's own sock_diag socket now, at the top of the fd space (where it takes
+    /// no number a user's socket would get), and returns that fd so the panel can leave it out:
+    /// queued connections and `ss` then keep working when a lesson fills the fd table. None when
+    /// it cannot be had (then each query opens its own socket).
     pub fn reserve_sock_diag(&mut self) -> Option<RawFd> {
         if self.sock_diag.is_none() {
-            self.sock_diag = SockDiag::open_above(SOCK_DIAG_FD_FLOOR).ok();
+            self.sock_diag = SockDiag::open_at_top().ok();
         }
         self.sock_diag.as_ref().map(|diag| diag.as_fd().as_raw_fd())
     }
@@ -200,7 +198,7 @@ mod tests {
         let mut second = Observer::new(Observed::ThisProcess);
         let first_fd = first.reserve_sock_diag().expect("a high fd for sock_diag");
         let second_fd = second.reserve_sock_diag().expect("a high fd for sock_diag");
-        assert!(first_fd >= SOCK_DIAG_FD_FLOOR && second_fd >= SOCK_DIAG_FD_FLOOR);
+        assert!(first_fd >= 64 && second_fd >= 64, "{first_fd} {second_fd}");
         assert_ne!(first_fd, second_fd);
         assert_eq!(first.reserve_sock_diag(), Some(first_fd), "reserved once");
         let first_inode = fstat(first_fd).expect("open").ino;

@@ -22,8 +22,6 @@ use crate::sys::{
     reserve_low_fds_while,
 };
 
-const PROMPT: &str = "sockplay> ";
-
 /// The line editor's helper: Tab completion, usage hints and highlighting from the command table,
 /// plus what completion offers besides the fixed words: the session's socket names and fds.
 #[derive(Default)]
@@ -31,6 +29,8 @@ pub struct SockHelper {
     names: Vec<String>,
     file_names: Vec<String>,
     fds: Vec<i32>,
+    /// The running processes' names (`use`, `wait`, `kill`).
+    processes: Vec<String>,
     files: FilenameCompleter,
     /// Colour the line and the hint (off with NO_COLOR or --color never).
     color: bool,
@@ -89,6 +89,9 @@ impl SockHelper {
                 words.extend(crate::lang::SOCK_OPTS.iter().map(|o| o.name.to_string()))
             }
             Some(Arg::File) => words.extend(self.file_names.iter().cloned()),
+            Some(Arg::Text) if matches!(spec.name, "use" | "wait" | "kill") => {
+                words.extend(self.processes.iter().cloned())
+            }
             Some(Arg::Number | Arg::Data | Arg::Text | Arg::Path) => {}
             None if matches!(spec.name, "socket" | "accept") => words.push("as".to_string()),
             None => {}
@@ -338,13 +341,13 @@ pub(crate) fn new_editor(engine: &mut Engine) -> Result<LineEditor, Error> {
             doing: "configure",
             error,
         })?;
-    // The editor opens a SIGWINCH pipe for its whole life; keep it off the fds the user's sockets get.
+    // The editor opens a SIGWINCH pipe for its whole life; it stays off the low numbers, though
+    // the user's sockets live in the playground's processes, not here.
     let (editor, internal) = reserve_low_fds_while(|| {
         prepare_prompt_reads();
         LineEditor::with_config(config)
     });
     make_sockets_nonblocking(&internal);
-    engine.session.add_internal_fds(internal);
     let mut editor = editor.map_err(|error| Error::LineEditor {
         doing: "start",
         error,
@@ -356,12 +359,13 @@ pub(crate) fn new_editor(engine: &mut Engine) -> Result<LineEditor, Error> {
     Ok(editor)
 }
 
-/// Tells completion about the session's current names and fds.
+/// Tells completion about the current process's names and fds, and the processes.
 pub(crate) fn refresh_completion(editor: &mut LineEditor, engine: &Engine) {
     if let Some(helper) = editor.helper_mut() {
-        helper.names = engine.session.names();
-        helper.file_names = engine.session.file_names();
-        helper.fds = engine.session.handle_fds();
+        helper.names = engine.socket_names();
+        helper.file_names = engine.file_names();
+        helper.fds = engine.handle_fds();
+        helper.processes = engine.process_names();
     }
 }
 
@@ -384,15 +388,27 @@ pub fn run_repl(engine: &mut Engine) -> Result<(), Error> {
     let mut number = 0;
     let mut undecodable = 0;
     loop {
+        // Calls that returned in the background are shown before the prompt comes back.
+        if engine.print_finished().is_err() {
+            break;
+        }
         refresh_completion(&mut editor, engine);
-        let read = read_at_prompt(|| editor.readline(PROMPT));
+        let prompt = engine.prompt();
+        let read = read_at_prompt(|| editor.readline(&prompt));
         // SIGTERM or SIGHUP (the terminal closed): leave through the normal exit.
         if ending_signal().is_some() {
             break;
         }
         let line = match read {
             Ok(line) => line,
-            Err(ReadlineError::Interrupted) => continue,
+            Err(ReadlineError::Interrupted) => {
+                // Ctrl-C at the prompt: the current process's call in the background, if any.
+                if let Some(call) = engine.interrupt_current() {
+                    say(format_args!("^C interrupts {call}"));
+                    engine.settle_interrupt();
+                }
+                continue;
+            }
             Err(ReadlineError::Eof) => break,
             Err(e) if is_undecodable(&e) && undecodable < MAX_UNDECODABLE => {
                 undecodable += 1;
@@ -409,7 +425,7 @@ pub fn run_repl(engine: &mut Engine) -> Result<(), Error> {
         match parse_line(&line) {
             Ok(None) => {}
             Ok(Some(command)) => {
-                let quit = matches!(command, crate::lang::Command::Quit);
+                let quit = engine.ends_session(&command);
                 if engine.run_and_print(number, &line, &command).is_err()
                     || quit
                     || ending_signal().is_some()

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use super::SyntaxError;
 
 /// An address argument, parsed but not yet resolved.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum AddrSpec {
     /// `HOST:PORT`, `[V6]:PORT` or `:PORT` (host None: loopback of the socket's family).
     Inet { host: Option<String>, port: u16 },
@@ -18,6 +18,14 @@ pub enum AddrSpec {
     Abstract(Vec<u8>),
     /// `$NAME`: the local address of the socket called NAME.
     Ref(String),
+    /// `$PROC.NAME`: the local address of the socket called NAME in process PROC.
+    ProcRef { process: String, name: String },
+    /// A `$NAME` or `$PROC.NAME` that sockplay found in another process (or that a closed socket
+    /// had): the address as found, and the words that named it, for messages.
+    Found {
+        text: String,
+        endpoint: crate::net::Endpoint,
+    },
 }
 
 impl AddrSpec {
@@ -28,6 +36,17 @@ impl AddrSpec {
             return err("empty address: try 127.0.0.1:8080, :0, /tmp/play.sock or @name".into());
         }
         if let Some(name) = text.strip_prefix('$') {
+            if let Some((process, name)) = name.split_once('.') {
+                if !super::is_valid_name(process) || !super::is_valid_name(name) {
+                    return err(format!(
+                        "`${process}.{name}` is not PROCESS.NAME: write e.g. $client.c"
+                    ));
+                }
+                return Ok(AddrSpec::ProcRef {
+                    process: process.to_string(),
+                    name: name.to_string(),
+                });
+            }
             if !super::is_valid_name(name) {
                 return err(format!("`${name}` is not a socket name"));
             }
@@ -90,6 +109,8 @@ impl fmt::Display for AddrSpec {
             AddrSpec::Path(path) => write!(f, "{}", path.display()),
             AddrSpec::Abstract(name) => write!(f, "@{}", String::from_utf8_lossy(name)),
             AddrSpec::Ref(name) => write!(f, "${name}"),
+            AddrSpec::ProcRef { process, name } => write!(f, "${process}.{name}"),
+            AddrSpec::Found { text, .. } => f.write_str(text),
         }
     }
 }
@@ -113,6 +134,7 @@ mod tests {
             "./play.sock",
             "@play",
             "$srv",
+            "$client.c",
         ] {
             assert_eq!(parse(text).to_string(), text);
         }
@@ -135,6 +157,8 @@ mod tests {
             ("[zz]:80", "not an IPv6"),
             ("@", "needs a name"),
             ("$1x", "not a socket name"),
+            ("$a.1", "not PROCESS.NAME"),
+            ("$a.b.c", "not PROCESS.NAME"),
             ("", "empty address"),
         ] {
             let err = AddrSpec::parse(text, 1).expect_err(text);

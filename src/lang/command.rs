@@ -5,6 +5,8 @@ use std::time::Duration;
 
 use std::path::PathBuf;
 
+use serde::{Deserialize, Serialize};
+
 use super::sockopt::{OptValue, SockOpt};
 use super::{AddrSpec, CommandSpec, Panel, RunsIn};
 use crate::net::words;
@@ -12,7 +14,7 @@ use crate::net::words;
 pub use crate::net::{Family, SockType};
 
 /// A socket argument as typed: an fd number or a name given with `as NAME`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum SockRef {
     Fd(i32),
     Name(String),
@@ -28,7 +30,7 @@ impl fmt::Display for SockRef {
 }
 
 /// What `send` sends: typed bytes, or N bytes of a pattern (`--bytes N`) to fill buffers.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Payload {
     Bytes(Vec<u8>),
     Pattern(usize),
@@ -52,7 +54,7 @@ impl Payload {
 }
 
 /// Which direction `shutdown` closes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum How {
     Read,
     Write,
@@ -77,7 +79,7 @@ impl How {
 }
 
 /// The events an epoll registration asks for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Interest {
     pub read: bool,
     pub write: bool,
@@ -85,7 +87,7 @@ pub struct Interest {
 }
 
 /// Which sockets `ss` lists (its -t -u -x -l -a flags).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct SsFilter {
     pub tcp: bool,
     pub udp: bool,
@@ -95,7 +97,7 @@ pub struct SsFilter {
 }
 
 /// Where the panel goes relative to the step output (`set panel`, `--panel`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize, Deserialize)]
 pub enum PanelPlacement {
     Right,
     Below,
@@ -103,7 +105,7 @@ pub enum PanelPlacement {
 }
 
 /// A session setting changed with `set`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Setting {
     Timeout(Duration),
     Panel(PanelPlacement),
@@ -112,7 +114,7 @@ pub enum Setting {
 }
 
 /// A check of a replayed script (`expect …`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Check {
     /// The socket is in this state (waits up to the timeout for it).
     State {
@@ -136,7 +138,7 @@ pub enum Check {
 }
 
 /// One parsed command.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Command {
     Socket {
         family: Family,
@@ -199,11 +201,13 @@ pub enum Command {
     },
     SetSockOpt {
         sock: SockRef,
+        #[serde(with = "super::sockopt::by_name")]
         option: &'static SockOpt,
         value: OptValue,
     },
     GetSockOpt {
         sock: SockRef,
+        #[serde(with = "super::sockopt::by_name")]
         option: &'static SockOpt,
     },
     GetSockName {
@@ -299,13 +303,51 @@ pub enum Command {
     },
     Expect(Check),
     Quit,
+    /// `spawn NAME`: the process starts a new sockplay process (fork, then exec), which keeps
+    /// 0, 1, 2 and the inheritable fds.
+    Spawn {
+        name: String,
+    },
+    /// `fork [as NAME]`: the process calls fork(2); the child holds every fd and every name.
+    Fork {
+        name: Option<String>,
+    },
+    /// `use NAME`: make NAME the current process.
+    Use {
+        process: String,
+    },
+    /// `wait [NAME]`: the result of NAME's call in the background (the current process's without).
+    Wait {
+        process: Option<String>,
+    },
+    /// `ps`: the processes.
+    Ps,
+    /// `kill NAME [SIGNAL]`, the signal by number.
+    Kill {
+        process: String,
+        signal: i32,
+    },
+    /// `exit`: the process the command runs in ends; in `main` sockplay ends.
+    Exit,
+    /// `inheritable SOCK on|off`: clear (on) or set (off) FD_CLOEXEC.
+    Inheritable {
+        sock: SockRef,
+        on: bool,
+    },
+    /// `NAME: COMMAND`: one command in process NAME, which stays where it was otherwise.
+    In {
+        process: String,
+        command: Box<Command>,
+    },
+    /// `COMMAND &`: the call starts and the prompt comes back at once.
+    Background(Box<Command>),
 }
 
 impl Command {
     /// The command's one definition in the table: every fact about it (name, help, where it runs,
     /// whether the panel follows it, its Python line) is read from there.
     pub fn spec(&self) -> &'static CommandSpec {
-        use super::commands::{checks, data, handles, multiplexing, session, sockets};
+        use super::commands::{checks, data, handles, multiplexing, processes, session, sockets};
         match self {
             Command::Socket { .. } => &sockets::SOCKET,
             Command::Bind { .. } => &sockets::BIND,
@@ -352,6 +394,16 @@ impl Command {
             Command::Help { .. } => &session::HELP,
             Command::Quit => &session::QUIT,
             Command::Expect(_) => &checks::EXPECT,
+            Command::Spawn { .. } => &processes::SPAWN,
+            Command::Fork { .. } => &processes::FORK,
+            Command::Use { .. } => &processes::USE,
+            Command::Wait { .. } => &processes::WAIT,
+            Command::Ps => &processes::PS,
+            Command::Kill { .. } => &processes::KILL,
+            Command::Exit => &processes::EXIT,
+            Command::Inheritable { .. } => &processes::INHERITABLE,
+            // The definition of the command itself: `NAME:` and `&` change where and how it runs.
+            Command::In { command, .. } | Command::Background(command) => command.spec(),
         }
     }
 
@@ -370,12 +422,40 @@ impl Command {
         match self.spec().panel {
             Panel::Shown => true,
             Panel::Hidden => false,
-            Panel::ShownWhen(shown) => shown(self),
+            Panel::ShownWhen(shown) => shown(self.base()),
         }
     }
 
     /// The line of Python that makes the same calls, if there is a direct equivalent.
     pub fn python(&self) -> Option<String> {
-        (self.spec().python)(self)
+        (self.spec().python)(self.base())
+    }
+
+    /// The command itself, without `NAME:` and `&` around it.
+    pub fn base(&self) -> &Command {
+        match self {
+            Command::In { command, .. } | Command::Background(command) => command.base(),
+            command => command,
+        }
+    }
+
+    /// Whether the command is about one process, so `NAME: COMMAND` can name which: the process
+    /// runs it (its calls, its checks) or it reads the process's table (`fds`, `ss`).
+    pub fn concerns_one_process(&self) -> bool {
+        self.runs_in() == RunsIn::Session || matches!(self, Command::Fds | Command::Ss(_))
+    }
+
+    /// Whether the command may run in the background (`COMMAND &`): a call a process makes that
+    /// neither starts nor ends a process.
+    pub fn may_run_in_background(&self) -> bool {
+        self.runs_in() == RunsIn::Session
+            && !matches!(
+                self,
+                Command::Spawn { .. }
+                    | Command::Fork { .. }
+                    | Command::Exit
+                    | Command::In { .. }
+                    | Command::Background(_)
+            )
     }
 }

@@ -19,6 +19,15 @@ pub fn parse_tokens(tokens: &[Token]) -> Result<Command, SyntaxError> {
     let Some((head, rest)) = tokens.split_first() else {
         return Err(SyntaxError::new(1, "empty command".into()));
     };
+    if let Some(process) = process_prefix(head) {
+        return in_process(process, head, rest);
+    }
+    if let Some((last, before)) = tokens
+        .split_last()
+        .filter(|(last, before)| !before.is_empty() && !last.quoted && last.text == "&")
+    {
+        return in_background(last, before);
+    }
     // `!cmd args` inside `-c`, where the words were already split: the shell command is the words.
     if let Some(first) = head.text.strip_prefix('!').filter(|w| !w.is_empty()) {
         let words: Vec<&str> = std::iter::once(first)
@@ -41,6 +50,57 @@ pub fn parse_tokens(tokens: &[Token]) -> Result<Command, SyntaxError> {
     let command = (spec.parse)(&mut args)?;
     args.finish()?;
     Ok(command)
+}
+
+/// The process a leading `NAME:` names, if the word is one.
+fn process_prefix(head: &Token) -> Option<&str> {
+    let name = head.text.strip_suffix(':')?;
+    (!head.quoted && super::is_valid_name(name)).then_some(name)
+}
+
+/// `NAME: COMMAND`: the command, to run in process NAME.
+fn in_process(process: &str, head: &Token, rest: &[Token]) -> Result<Command, SyntaxError> {
+    let Some(first) = rest.first() else {
+        return Err(SyntaxError::new(
+            head.column + head.text.chars().count() + 1,
+            format!("missing the COMMAND to run in `{process}`, e.g. `{process}: fds`"),
+        ));
+    };
+    if process_prefix(first).is_some() {
+        return Err(SyntaxError::new(
+            first.column,
+            "one process per command: `NAME: COMMAND` takes a command, not another `NAME:`".into(),
+        ));
+    }
+    let command = parse_tokens(rest)?;
+    if !command.base().concerns_one_process() {
+        return Err(SyntaxError::new(
+            first.column,
+            format!(
+                "`{}` runs in sockplay itself, not in a process: type it without `{process}:`",
+                command.name()
+            ),
+        ));
+    }
+    Ok(Command::In {
+        process: process.to_string(),
+        command: Box::new(command),
+    })
+}
+
+/// `COMMAND &`: the command, to start in the background.
+fn in_background(ampersand: &Token, before: &[Token]) -> Result<Command, SyntaxError> {
+    let command = parse_tokens(before)?;
+    if !command.may_run_in_background() {
+        return Err(SyntaxError::new(
+            ampersand.column,
+            format!(
+                "`{}` cannot run in the background: `&` starts a call in a process (accept, connect, recv, …) and comes back at once",
+                command.name()
+            ),
+        ));
+    }
+    Ok(Command::Background(Box::new(command)))
 }
 
 /// Seconds as a decimal number (`5`, `0.5`), at most a day.
@@ -118,11 +178,77 @@ mod tests {
                 state: SockState::Tcp(crate::net::TcpState::CloseWait)
             })
         );
-        assert_eq!(parse("exit"), Command::Quit);
+        assert_eq!(parse("exit"), Command::Exit);
+        assert_eq!(parse("quit"), Command::Quit);
         assert_eq!(
             parse("set timeout 0.5"),
             Command::Set(Setting::Timeout(Duration::from_millis(500)))
         );
+    }
+
+    #[test]
+    fn process_prefix_and_background() {
+        assert_eq!(
+            parse("client: socket tcp as c"),
+            Command::In {
+                process: "client".into(),
+                command: Box::new(parse("socket tcp as c")),
+            }
+        );
+        assert_eq!(
+            parse("accept srv &"),
+            Command::Background(Box::new(parse("accept srv")))
+        );
+        assert_eq!(
+            parse("client: accept l as conn &"),
+            Command::In {
+                process: "client".into(),
+                command: Box::new(Command::Background(Box::new(parse("accept l as conn")))),
+            }
+        );
+        // Quoted, `&` is data.
+        assert_eq!(
+            parse("send c '&'"),
+            Command::Send {
+                sock: SockRef::Name("c".into()),
+                payload: Payload::Bytes(b"&".to_vec())
+            }
+        );
+        assert_eq!(
+            parse("kill client SIGKILL"),
+            Command::Kill {
+                process: "client".into(),
+                signal: nix::sys::signal::Signal::SIGKILL as i32
+            }
+        );
+        assert_eq!(
+            parse("kill client"),
+            Command::Kill {
+                process: "client".into(),
+                signal: nix::sys::signal::Signal::SIGTERM as i32
+            }
+        );
+        assert_eq!(
+            parse("client: fds"),
+            Command::In {
+                process: "client".into(),
+                command: Box::new(Command::Fds),
+            }
+        );
+        assert!(error("client:").message.contains("missing the COMMAND"));
+        assert!(error("a: b: fds")
+            .message
+            .contains("one process per command"));
+        assert!(error("client: ps")
+            .message
+            .contains("runs in sockplay itself"));
+        assert!(error("spawn x &")
+            .message
+            .contains("cannot run in the background"));
+        assert_eq!(error("socket tcp as s &&").column, 17);
+        assert!(error("kill client SIGNOPE")
+            .message
+            .contains("not a signal"));
     }
 
     #[test]

@@ -80,7 +80,15 @@ pub(super) fn address(addr: &AddrSpec) -> String {
         } => format!("(\"{host}\", {port})"),
         AddrSpec::Path(path) => text(path.as_os_str().as_bytes()),
         AddrSpec::Abstract(name) => text(&[b"\0", name.as_slice()].concat()),
-        AddrSpec::Ref(name) => format!("{}.getsockname()", name.replace('-', "_")),
+        AddrSpec::Ref(name) | AddrSpec::ProcRef { name, .. } => {
+            format!("{}.getsockname()", name.replace('-', "_"))
+        }
+        AddrSpec::Found { endpoint, .. } => match endpoint {
+            crate::net::Endpoint::Inet(addr) => format!("(\"{}\", {})", addr.ip(), addr.port()),
+            crate::net::Endpoint::Path(path) => text(path),
+            crate::net::Endpoint::Abstract(name) => text(&[b"\0", name.as_slice()].concat()),
+            crate::net::Endpoint::Unnamed => "None".to_string(),
+        },
     }
 }
 

@@ -10,7 +10,10 @@ use super::{parse_tokens, split_commands, tokenize, Check, Command, SyntaxError}
 /// excused when the next is `expect error …`, which checks that very failure; a check that does
 /// not hold never is.
 pub fn failure_excused(failed: &Command, next: Option<&Command>) -> bool {
-    matches!(next, Some(Command::Expect(Check::Error(_)))) && !matches!(failed, Command::Expect(_))
+    matches!(
+        next.map(Command::base),
+        Some(Command::Expect(Check::Error(_)))
+    ) && !matches!(failed.base(), Command::Expect(_))
 }
 
 /// One command of a script, with where it came from.

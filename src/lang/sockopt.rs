@@ -230,8 +230,24 @@ pub fn find_sockopt(name: &str) -> Option<&'static SockOpt> {
     SOCK_OPTS.iter().find(|o| o.name.eq_ignore_ascii_case(name))
 }
 
+/// An option in a serialized command: its name, looked up in the table again when read back.
+pub(super) mod by_name {
+    use super::{find_sockopt, SockOpt};
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(option: &&'static SockOpt, out: S) -> Result<S::Ok, S::Error> {
+        out.serialize_str(option.name)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(input: D) -> Result<&'static SockOpt, D::Error> {
+        let name = String::deserialize(input)?;
+        find_sockopt(&name)
+            .ok_or_else(|| serde::de::Error::custom(format!("unknown socket option `{name}`")))
+    }
+}
+
 /// A value to set, already checked against the option's kind.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum OptValue {
     Int(i32),
     Linger(Option<i32>),

@@ -3,7 +3,7 @@
 //! per help group; parsing, `help`, Tab completion, hints, the Python lines and the engine's
 //! dispatch all read them.
 
-use super::commands::{checks, data, handles, multiplexing, session, sockets};
+use super::commands::{checks, data, handles, multiplexing, processes, session, sockets};
 use super::{Args, Command, SyntaxError};
 
 /// What kind of word an argument position takes, so completion knows what to offer.
@@ -38,16 +38,18 @@ pub enum Group {
     Data,
     Handles,
     Multiplexing,
+    Processes,
     Session,
     Checks,
 }
 
 impl Group {
-    pub const ALL: [Group; 6] = [
+    pub const ALL: [Group; 7] = [
         Group::Sockets,
         Group::Data,
         Group::Handles,
         Group::Multiplexing,
+        Group::Processes,
         Group::Session,
         Group::Checks,
     ];
@@ -58,6 +60,7 @@ impl Group {
             Group::Data => "Moving bytes",
             Group::Handles => "The fd behind the handle, options, fd passing",
             Group::Multiplexing => "Waiting on many sockets",
+            Group::Processes => "Processes: each with its own fd table",
             Group::Session => "The session",
             Group::Checks => "Checks (for scripts)",
         }
@@ -137,6 +140,14 @@ pub static COMMANDS: &[&CommandSpec] = &[
     &multiplexing::EPOLL,
     &handles::SENDFD,
     &handles::RECVFD,
+    &processes::SPAWN,
+    &processes::FORK,
+    &processes::USE,
+    &processes::WAIT,
+    &processes::PS,
+    &processes::KILL,
+    &processes::EXIT,
+    &processes::INHERITABLE,
     &session::ULIMIT,
     &session::SS,
     &session::SOURCE,

@@ -12,7 +12,7 @@ use crate::text::escape_bytes;
 ///
 /// Displays as the panel shows it: `127.0.0.1:8080`, `[::1]:8080`, `/tmp/x.sock`, `@name`, with the
 /// bytes of paths and names escaped so they are safe to print and decode back exactly.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Endpoint {
     Inet(SocketAddr),
     /// A filesystem path, without the kernel's terminating NUL.

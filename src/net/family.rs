@@ -10,7 +10,7 @@ const AF_INET6: i32 = 10;
 
 /// A socket's address family: the three a user can make, and any other the kernel reports (a
 /// netlink or packet socket inherited or passed in) by its AF_ number.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Family {
     Inet,
     Inet6,

@@ -1,9 +1,9 @@
 //! [`Kind`]: what an fd refers to.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// What kind of object an fd refers to, as the JSON output names it (SPEC §8).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Kind {
     Socket,

@@ -11,7 +11,7 @@ const SOCK_RDM: i32 = 4;
 const SOCK_SEQPACKET: i32 = 5;
 
 /// A socket's type: the four a user can make, and any other the kernel reports by its number.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum SockType {
     Stream,
     Dgram,

@@ -11,7 +11,7 @@ pub const UNKNOWN_STATE: &str = "UNKNOWN";
 /// UDP and Unix sockets reuse these numbers in the kernel (sock_diag reports them): ESTABLISHED for
 /// connected, CLOSE for unconnected, LISTEN for a listener. sockplay names those by
 /// [`SockState`] instead.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum TcpState {
     Established,
     SynSent,
@@ -122,7 +122,7 @@ impl fmt::Display for TcpState {
 
 /// The state of a socket as the panel shows it: a TCP socket's own state; a UDP or Unix socket
 /// (or an MPTCP one, which has no TCP_INFO) unconnected, connected or listening.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum SockState {
     Tcp(TcpState),
     Unconnected,

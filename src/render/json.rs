@@ -21,7 +21,27 @@ pub struct StepJson<'a> {
     pub output: String,
     /// Why the command failed; `null` when `ok` is true.
     pub error: Option<ErrorJson>,
-    /// The FD table after the command, without sockplay's internal fds.
+    /// The FD table after the command, without sockplay's internal fds: the table of the process
+    /// the command ran in.
+    pub fds: Vec<FdJson>,
+    /// The process the command ran in (SPEC §9).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub process: Option<String>,
+    /// Every process, with its table.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub processes: Option<Vec<ProcessJson>>,
+}
+
+/// One process, as `--json` lists them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ProcessJson {
+    pub name: String,
+    pub pid: i32,
+    /// The process that made it; `null` for `main`.
+    pub parent: Option<String>,
+    /// `ready`, `blocked in accept(3)`, `exited with status 0`, `killed by SIGTERM`.
+    pub state: String,
+    /// Its FD table (empty once it has ended).
     pub fds: Vec<FdJson>,
 }
 
@@ -35,6 +55,8 @@ impl<'a> StepJson<'a> {
             output,
             error: None,
             fds,
+            process: None,
+            processes: None,
         }
     }
 
@@ -53,6 +75,8 @@ impl<'a> StepJson<'a> {
             output,
             error: Some(error),
             fds,
+            process: None,
+            processes: None,
         }
     }
 

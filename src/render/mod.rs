@@ -8,7 +8,7 @@ mod panel;
 mod ss;
 
 pub use diff::{changes, diff, diff_pending, Change, Changes};
-pub use json::{fds_json, ErrorJson, FdJson, StepJson};
+pub use json::{fds_json, ErrorJson, FdJson, ProcessJson, StepJson};
 pub use layout::side_by_side;
 pub use panel::{
     panel_lines, panel_lines_of, panel_lines_with_pending, PanelOptions, Row, MIN_PANEL_WIDTH,

@@ -43,6 +43,15 @@ impl Session {
                     Failure::usage("the abstract name is too long (at most 107 bytes)".to_string())
                 })
             }
+            AddrSpec::Found { text, endpoint } => {
+                let addr = sock_addr_of(endpoint).ok_or_else(|| {
+                    Failure::usage(format!("`{text}` has no address a socket can reach"))
+                })?;
+                Ok(reachable_from(addr, domain))
+            }
+            AddrSpec::ProcRef { process, name } => Err(Failure::usage(format!(
+                "`${process}.{name}` names a socket of process {process}: sockplay looks it up before the command runs"
+            ))),
             AddrSpec::Ref(name) => {
                 let fd = self.resolve(&crate::lang::SockRef::Name(name.clone()))?;
                 let local = self.socket_at(fd)?.local_addr().map_err(|e| {
@@ -56,6 +65,21 @@ impl Session {
                 Ok(reachable_from(local, domain))
             }
         }
+    }
+}
+
+/// The kernel address of an endpoint; None for an unnamed Unix socket.
+fn sock_addr_of(endpoint: &crate::net::Endpoint) -> Option<SockAddr> {
+    use crate::net::Endpoint;
+    match endpoint {
+        Endpoint::Inet(addr) => Some(SockAddr::from(*addr)),
+        Endpoint::Path(path) => SockAddr::unix(OsStr::from_bytes(path)).ok(),
+        Endpoint::Abstract(name) => {
+            let mut bytes = vec![0u8];
+            bytes.extend_from_slice(name);
+            SockAddr::unix(OsStr::from_bytes(&bytes)).ok()
+        }
+        Endpoint::Unnamed => None,
     }
 }
 

@@ -67,40 +67,6 @@ impl Session {
                     ))
                 }
             },
-            Check::Error(name) => {
-                let Some(command) = self.last.command else {
-                    return Err(check_failed(format!(
-                        "expected error {name}, but no command has run yet: put the check right after the command"
-                    )));
-                };
-                match self.last.failure.as_ref().map(|f| f.errno) {
-                    Some(Some(errno)) if errno_name(errno) == *name => {
-                        format!("{command} failed with {name}")
-                    }
-                    Some(Some(errno)) => {
-                        return Err(check_failed(format!(
-                            "expected error {name}, got {}",
-                            errno_name(errno)
-                        )))
-                    }
-                    Some(None) => {
-                        let message = self
-                            .last
-                            .failure
-                            .as_ref()
-                            .map(|f| f.message.clone())
-                            .unwrap_or_default();
-                        return Err(check_failed(format!(
-                            "expected error {name}, got: {message}"
-                        )));
-                    }
-                    None => {
-                        return Err(check_failed(format!(
-                            "expected error {name}, but `{command}` succeeded"
-                        )))
-                    }
-                }
-            }
             Check::Open(fd) => match self.visible(*fd) {
                 true => format!("fd {fd} is open"),
                 false => {
@@ -117,16 +83,10 @@ impl Session {
                     )))
                 }
             },
-            Check::Output(text) => {
-                if !self.last.output.contains(text.as_str()) {
-                    return Err(check_failed(format!(
-                        "expected the output to contain \"{}\", got \"{}\"",
-                        crate::text::escape_text(text),
-                        crate::text::escape_text(&self.last.output)
-                    )));
-                }
-                format!("the output contains \"{}\"", crate::text::escape_text(text))
-            }
+            Check::Error(_) | Check::Output(_) => match self.last.previous.check(check) {
+                Some(held) => held?,
+                None => return Ok(()),
+            },
         };
         out.say(format!("✓ {held}"));
         Ok(())
@@ -148,6 +108,79 @@ impl Session {
             }
             std::thread::sleep(STATE_POLL);
         }
+    }
+}
+
+/// What the command before a check did, for the checks that read it (`expect error`, `expect
+/// output`). Checks themselves are not remembered, so several checks can look at one command.
+#[derive(Debug, Clone, Default)]
+pub struct Previous {
+    /// The name of the command, for messages (`connect succeeded`).
+    pub command: Option<&'static str>,
+    pub output: String,
+    pub failure: Option<Failure>,
+}
+
+impl Previous {
+    /// Remembers what `command` did, unless it is a check.
+    pub fn remember(&mut self, command: &crate::lang::Command, out: &Outcome) {
+        if !matches!(command.base(), crate::lang::Command::Expect(_)) {
+            self.command = Some(command.name());
+            self.output = out.text();
+            self.failure = out.failure.clone();
+        }
+    }
+
+    /// Runs `check` if it reads the command before (`expect error`, `expect output`): what held,
+    /// or why not. None for the other checks.
+    pub fn check(&self, check: &Check) -> Option<Result<String, Failure>> {
+        let held = match check {
+            Check::Error(name) => {
+                let Some(command) = self.command else {
+                    return Some(Err(check_failed(format!(
+                        "expected error {name}, but no command has run yet: put the check right after the command"
+                    ))));
+                };
+                match self.failure.as_ref().map(|f| f.errno) {
+                    Some(Some(errno)) if errno_name(errno) == *name => {
+                        format!("{command} failed with {name}")
+                    }
+                    Some(Some(errno)) => {
+                        return Some(Err(check_failed(format!(
+                            "expected error {name}, got {}",
+                            errno_name(errno)
+                        ))))
+                    }
+                    Some(None) => {
+                        let message = self
+                            .failure
+                            .as_ref()
+                            .map(|f| f.message.clone())
+                            .unwrap_or_default();
+                        return Some(Err(check_failed(format!(
+                            "expected error {name}, got: {message}"
+                        ))));
+                    }
+                    None => {
+                        return Some(Err(check_failed(format!(
+                            "expected error {name}, but `{command}` succeeded"
+                        ))))
+                    }
+                }
+            }
+            Check::Output(text) => {
+                if !self.output.contains(text.as_str()) {
+                    return Some(Err(check_failed(format!(
+                        "expected the output to contain \"{}\", got \"{}\"",
+                        crate::text::escape_text(text),
+                        crate::text::escape_text(&self.output)
+                    ))));
+                }
+                format!("the output contains \"{}\"", crate::text::escape_text(text))
+            }
+            _ => return None,
+        };
+        Some(Ok(held))
     }
 }
 

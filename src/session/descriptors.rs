@@ -1,5 +1,7 @@
 //! fd-level calls: socketpair(2), dup(2), and the RLIMIT_NOFILE limit behind "Too many open files".
 
+use std::os::fd::AsFd;
+
 use nix::sys::resource::{getrlimit, setrlimit, Resource};
 use socket2::Socket;
 
@@ -73,6 +75,47 @@ impl Session {
         }
     }
 
+    /// `inheritable SOCK on|off`: clears or sets FD_CLOEXEC, which decides whether a program this
+    /// process execs (`spawn`) gets the fd.
+    pub(super) fn inheritable(
+        &mut self,
+        sock: &SockRef,
+        on: bool,
+        out: &mut Outcome,
+    ) -> Result<(), Failure> {
+        let fd = self.resolve(sock)?;
+        let handle = self.handle(fd)?;
+        let borrowed = match &handle.object {
+            Object::Socket(socket) => socket.as_fd(),
+            Object::Epoll(epoll) => epoll.0.as_fd(),
+        };
+        let flag = if on { "0" } else { "FD_CLOEXEC" };
+        let call = invocation!("fcntl", fd, "F_SETFD", flag);
+        match crate::sys::process::set_inheritable(borrowed, on) {
+            Ok(()) => {
+                out.call(call.returned(0));
+                out.say(if on {
+                    format!("fd {fd} is inheritable: a process started with `spawn` gets it, as fd {fd}")
+                } else {
+                    format!("fd {fd} is close-on-exec: a process started with `spawn` does not get it")
+                });
+                Ok(())
+            }
+            Err(errno) => {
+                out.call(call.failed(errno));
+                Err(Failure::os(errno, format!("fd {fd} keeps its flags")))
+            }
+        }
+    }
+
+    /// The open fds, but sockplay's own: what the panel counts.
+    fn user_fds(&self) -> Vec<i32> {
+        crate::fdtable::open_fds()
+            .into_iter()
+            .filter(|fd| !self.internal.contains(fd))
+            .collect()
+    }
+
     pub(super) fn ulimit(&mut self, limit: Option<u64>, out: &mut Outcome) -> Result<(), Failure> {
         let (soft, hard) = getrlimit(Resource::RLIMIT_NOFILE)
             .map_err(|errno| Failure::os(errno, "cannot read RLIMIT_NOFILE"))?;
@@ -84,7 +127,7 @@ impl Session {
             );
             out.say(format!(
                 "new fds must be below {soft}; {} are open now",
-                crate::fdtable::open_fds().len()
+                self.user_fds().len()
             ));
             return Ok(());
         };
@@ -96,7 +139,7 @@ impl Session {
         match setrlimit(Resource::RLIMIT_NOFILE, limit, hard) {
             Ok(()) => {
                 out.call(call.returned(0));
-                let open = crate::fdtable::open_fds();
+                let open = self.user_fds();
                 let above = open.iter().filter(|&&fd| fd as u64 >= limit).count();
                 let mut note = if limit == 0 {
                     format!("no new fd can be made at all now; {} are open", open.len())

@@ -19,7 +19,9 @@ mod outcome;
 mod socket_files;
 
 pub use call::{Call, Invocation, Returned};
+pub use checks::Previous;
 pub use outcome::{Failure, Lines, OutLine, Outcome};
+pub use socket_files::SocketFile;
 
 use call::invocation;
 use hints::Context;
@@ -36,7 +38,7 @@ use crate::lang::{Command, SockRef};
 use crate::sys::descriptor::Detached;
 
 /// What the session's calls obey, changed with `set timeout` or `--timeout`.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Settings {
     /// How long a blocking call may wait.
     pub timeout: Duration,
@@ -84,10 +86,7 @@ struct Handle {
 /// What the previous (non-check) command left behind, for the `expect` checks.
 #[derive(Debug, Default)]
 struct LastStep {
-    /// The name of the command, for messages (`connect succeeded`).
-    command: Option<&'static str>,
-    output: String,
-    failure: Option<Failure>,
+    previous: Previous,
     /// The bytes of the most recent `recv`; empty means EOF.
     received: Option<Vec<u8>>,
 }
@@ -186,6 +185,58 @@ impl Session {
         text
     }
 
+    /// The open sockets (and epoll instances) that have a name, by name.
+    pub fn socket_names(&self) -> BTreeMap<String, i32> {
+        self.handles
+            .iter()
+            .filter_map(|(fd, h)| h.name.clone().map(|n| (n, *fd)))
+            .collect()
+    }
+
+    /// The address each named socket is bound to, for `$NAME` in other processes.
+    pub fn bound_addresses(&self) -> Vec<(String, crate::net::Endpoint)> {
+        self.handles
+            .values()
+            .filter_map(|handle| {
+                let name = handle.name.clone()?;
+                let Object::Socket(socket) = &handle.object else {
+                    return None;
+                };
+                let local = socket
+                    .local_addr()
+                    .ok()
+                    .filter(|a| !address::is_unbound(a))?;
+                Some((name, crate::net::Endpoint::of(&local)?.named()?))
+            })
+            .collect()
+    }
+
+    /// The fd behind SOCK, if it names an open handle.
+    pub fn fd_of(&self, sock: &SockRef) -> Option<i32> {
+        self.resolve(sock).ok()
+    }
+
+    /// Takes the sockets this process inherited (fds other than 0, 1, 2 and sockplay's own, open when
+    /// it started) as handles without names, as a program finds them after exec.
+    pub fn adopt_inherited(&mut self) -> Vec<i32> {
+        let mut adopted = Vec::new();
+        for fd in crate::fdtable::open_fds() {
+            if fd < 3 || self.internal.contains(&fd) || self.handles.contains_key(&fd) {
+                continue;
+            }
+            let is_socket = crate::fdtable::inspect_fd(fd)
+                .is_some_and(|row| row.kind == crate::net::Kind::Socket);
+            if let Some(owned) = is_socket
+                .then(|| crate::sys::process::claim_inherited(fd))
+                .flatten()
+            {
+                self.adopt(Object::Socket(Socket::from(owned)), None);
+                adopted.push(fd);
+            }
+        }
+        adopted
+    }
+
     /// The file object names in use, for completion.
     pub fn file_names(&self) -> Vec<String> {
         self.files.keys().cloned().collect()
@@ -224,11 +275,7 @@ impl Session {
     /// remembered, so several checks can look at one command). Front ends call it for the commands
     /// they run themselves.
     pub fn remember(&mut self, command: &Command, out: &Outcome) {
-        if !matches!(command, Command::Expect(_)) {
-            self.last.command = Some(command.name());
-            self.last.output = out.text();
-            self.last.failure = out.failure.clone();
-        }
+        self.last.previous.remember(command, out);
     }
 
     fn run(&mut self, command: &Command, out: &mut Outcome) -> Result<(), Failure> {
@@ -304,10 +351,21 @@ impl Session {
             | Command::Fds
             | Command::Help { .. }
             | Command::Set(_)
-            | Command::Quit => Err(Failure::usage(format!(
+            | Command::Quit
+            // Processes are started, switched and ended around the session, never inside it.
+            | Command::Spawn { .. }
+            | Command::Fork { .. }
+            | Command::Exit
+            | Command::Use { .. }
+            | Command::Wait { .. }
+            | Command::Ps
+            | Command::Kill { .. }
+            | Command::In { .. }
+            | Command::Background(_) => Err(Failure::usage(format!(
                 "`{}` is answered by the engine, not by a session",
                 command.name()
             ))),
+            Command::Inheritable { sock, on } => self.inheritable(sock, *on, out),
             Command::Expect(check) => self.check(check, out),
         }
     }

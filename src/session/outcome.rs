@@ -11,8 +11,10 @@ use crate::sys::errno_name;
 
 /// Why a command failed: an errno from the kernel (or a wait that stood in for one), or a mistake
 /// sockplay caught before making a call.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Failure {
+    /// Serialized as its number, as the kernel gives it.
+    #[serde(with = "errno_number")]
     pub errno: Option<Errno>,
     /// One line saying what was wrong, in this call's terms.
     pub message: String,
@@ -149,7 +151,7 @@ impl<L: Into<OutLine>> Extend<L> for Lines {
 }
 
 /// The result of one command.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Outcome {
     /// What the command printed: its strace-style calls, then anything worth saying, in order.
     pub lines: Lines,
@@ -192,6 +194,20 @@ impl Outcome {
             }
         }
         text
+    }
+}
+
+/// An errno in a serialized failure: its number.
+mod errno_number {
+    use nix::errno::Errno;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<S: Serializer>(errno: &Option<Errno>, out: S) -> Result<S::Ok, S::Error> {
+        errno.map(|errno| errno as i32).serialize(out)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(input: D) -> Result<Option<Errno>, D::Error> {
+        Ok(Option::<i32>::deserialize(input)?.map(Errno::from_raw))
     }
 }
 

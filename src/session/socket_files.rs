@@ -48,8 +48,8 @@ pub(super) fn unlink_command(path: &Path) -> Option<String> {
 }
 
 /// A socket file made by a bind of this session.
-#[derive(Debug)]
-pub(super) struct SocketFile {
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SocketFile {
     path: PathBuf,
     /// The file's identity when bind made it, so a file someone replaced is left alone.
     dev: u64,
@@ -64,6 +64,21 @@ impl SocketFile {
         std::fs::symlink_metadata(&self.path)
             .map(|m| m.dev() == self.dev && m.ino() == self.ino)
             .unwrap_or(false)
+    }
+
+    /// Whether the file at `path` is this very file (a path to it however written, not one that
+    /// replaced it).
+    pub fn is_at(&self, path: &Path) -> bool {
+        std::fs::symlink_metadata(path)
+            .is_ok_and(|file| file.dev() == self.dev && file.ino() == self.ino)
+    }
+
+    /// Removes the file, if it is still the one bind made: what sockplay does for the files it made
+    /// when the process that made them ends.
+    pub fn remove_if_ours(&self) {
+        if self.is_ours() {
+            let _ = std::fs::remove_file(&self.path);
+        }
     }
 }
 
@@ -110,6 +125,17 @@ impl Session {
                 .iter()
                 .any(|made| made.dev == file.dev() && made.ino == file.ino())
         })
+    }
+
+    /// The socket files this session's binds made and has not removed.
+    pub fn socket_files(&self) -> &[SocketFile] {
+        &self.socket_files
+    }
+
+    /// Leaves the socket files made so far to another process: a forked child shares its parent's
+    /// sockets, and the parent, which made the files, removes them.
+    pub fn forget_socket_files(&mut self) {
+        self.socket_files.clear();
     }
 
     /// Notes that a bind of fd created the socket file at `path`.

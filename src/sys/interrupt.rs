@@ -26,6 +26,10 @@ static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 /// The signal that asked sockplay to end, or 0.
 static ENDING: AtomicI32 = AtomicI32::new(0);
 
+/// In a playground process: the signal the front end got when it interrupted this process's
+/// call (SIGTERM, SIGHUP), for the message; 0 for Ctrl-C.
+static CAUSE: AtomicI32 = AtomicI32::new(0);
+
 /// Whether SIGINT ends sockplay (a replay) rather than only the current call (a prompt).
 static INTERRUPT_ENDS: AtomicBool = AtomicBool::new(false);
 
@@ -121,6 +125,20 @@ pub fn install_signal_handlers(interrupt_ends: bool) -> nix::Result<()> {
     Ok(())
 }
 
+/// Installs the SIGINT handler alone, for a playground process: SIGINT (which the front end sends
+/// to the thread making the call) cuts the current call; SIGTERM and SIGHUP keep their default
+/// action and end the process, as `kill` means them to.
+pub fn install_interrupt_handler() -> nix::Result<()> {
+    INTERRUPT_ENDS.store(false, Ordering::SeqCst);
+    let action = SigAction::new(
+        SigHandler::Handler(on_sigint),
+        SaFlags::empty(),
+        SigSet::empty(),
+    );
+    // SAFETY: the handler only stores to atomics.
+    unsafe { sigaction(Signal::SIGINT, &action) }.map(|_| ())
+}
+
 /// Whether a wait should stop: Ctrl-C was pressed since the last [`clear_interrupt`], or sockplay
 /// was asked to end.
 pub fn interrupted() -> bool {
@@ -130,6 +148,13 @@ pub fn interrupted() -> bool {
 /// Forgets an earlier Ctrl-C, before a new step starts. A request to end is never forgotten.
 pub fn clear_interrupt() {
     INTERRUPTED.store(false, Ordering::SeqCst);
+    CAUSE.store(0, Ordering::SeqCst);
+}
+
+/// In a playground process, before its call is interrupted: what the front end got, so the call's
+/// message names it (`interrupted by SIGTERM`); None for Ctrl-C.
+pub fn note_interruption(cause: Option<Signal>) {
+    CAUSE.store(cause.map_or(0, |signal| signal as i32), Ordering::SeqCst);
 }
 
 /// The signal that asked sockplay to end, if one did.
@@ -144,7 +169,8 @@ pub fn signal_status(signal: Signal) -> i32 {
 
 /// What cut a wait, for messages: `Ctrl-C`, `SIGTERM` or `SIGHUP`.
 pub fn interruption() -> &'static str {
-    match ending_signal() {
+    let cause = ending_signal().or_else(|| Signal::try_from(CAUSE.load(Ordering::SeqCst)).ok());
+    match cause {
         Some(Signal::SIGINT) | None => "Ctrl-C",
         Some(signal) => signal.as_str(),
     }

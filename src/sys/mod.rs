@@ -6,7 +6,9 @@
 //! call that cannot be made non-blocking (close under SO_LINGER), keeping sockplay's own fds
 //! off the low numbers, the per-fd calls that describe a descriptor ([`descriptor`], [`socket`],
 //! [`tcp_info`], [`fs`]), socket options by their kernel numbers ([`sockopt`]), fd passing
-//! ([`scm_rights`]) and the sock_diag netlink client ([`sock_diag`]).
+//! ([`scm_rights`]), the sock_diag netlink client ([`sock_diag`]) and the calls behind the
+//! playground's processes ([`process`]: fork, exec, reaping, signals, a channel passed with
+//! SCM_RIGHTS).
 
 /// Calls `libc::$fn($args)` and turns its -1 into the `io::Error` of errno, as tokio-rs/mio does.
 /// The call is unsafe: each use says why its arguments are sound.
@@ -28,6 +30,7 @@ mod errno;
 pub mod fds;
 pub mod fs;
 mod interrupt;
+pub mod process;
 mod ready;
 pub mod scm_rights;
 pub mod sock_diag;
@@ -40,9 +43,11 @@ pub use alarm::cut_at_deadline;
 pub use errno::{errno_from_name, errno_name};
 pub use fds::{make_sockets_nonblocking, reserve_low_fds_while};
 pub use interrupt::{
-    clear_interrupt, ending_signal, install_signal_handlers, interrupted, interruption,
-    prepare_prompt_reads, read_at_prompt, signal_status,
+    clear_interrupt, ending_signal, install_interrupt_handler, install_signal_handlers,
+    interrupted, interruption, note_interruption, prepare_prompt_reads, read_at_prompt,
+    signal_status,
 };
+pub use process::{signal_from_name, signal_name, ExitStatus};
 pub use ready::{
     epoll_wait_once, poll_once, select_until, wait_in_slices, ReadyError, ReadyEvent, Selected,
     FD_SETSIZE,

@@ -180,6 +180,14 @@ impl SockDiag {
         Ok(diag)
     }
 
+    /// Opens one at the top of the fd space (see [`super::process::move_to_top`]), where it takes
+    /// no number a user's socket would get.
+    pub fn open_at_top() -> io::Result<SockDiag> {
+        let mut diag = SockDiag::open()?;
+        diag.socket = super::process::move_to_top(diag.socket);
+        Ok(diag)
+    }
+
     /// Lists the TCP or UDP sockets of one inet family (`family`, AF_INET or AF_INET6) whose state
     /// is in `states` (bit N set: state number N), and only those bound to one of `ports` unless
     /// `ports` is empty.

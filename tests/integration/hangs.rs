@@ -300,7 +300,8 @@ fn lose_a_race<Kept>(
     running.wait_for_line("slept 300 ms");
     // sockplay now waits in poll for the socket to become ready.
     std::thread::sleep(Duration::from_millis(200));
-    let pid = running.pid();
+    // The calls are main's, the playground's first process, whose commands its main thread runs.
+    let pid = running.main_pid();
     let (attached, tracing) = std::sync::mpsc::channel();
     let tracer = std::thread::spawn(move || at_syscall_entry(pid, nr, attached, || steal(&shared)));
     if tracing.recv_timeout(Duration::from_secs(5)).is_err() {

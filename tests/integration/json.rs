@@ -7,7 +7,17 @@ use serde_json::Value;
 
 use crate::support::{fd_row, repo_path, Test};
 
-const STEP_KEYS: [&str; 6] = ["line", "input", "ok", "output", "error", "fds"];
+const STEP_KEYS: [&str; 8] = [
+    "line",
+    "input",
+    "ok",
+    "output",
+    "error",
+    "fds",
+    "process",
+    "processes",
+];
+const PROCESS_KEYS: [&str; 5] = ["name", "pid", "parent", "state", "fds"];
 const FD_KEYS: [&str; 10] = [
     "fd", "name", "kind", "family", "type", "local", "remote", "state", "recv_q", "send_q",
 ];
@@ -28,6 +38,18 @@ fn assert_well_formed(steps: &[Value]) {
         assert!(step["line"].is_u64(), "{step}");
         assert!(step["input"].is_string(), "{step}");
         assert!(step["output"].is_string(), "{step}");
+        assert!(step["process"].is_string(), "{step}");
+        let processes = step["processes"].as_array().expect("processes is an array");
+        assert_eq!(processes[0]["name"], "main", "{step}");
+        for process in processes {
+            assert_eq!(
+                keys(process),
+                PROCESS_KEYS.into_iter().collect(),
+                "{process}"
+            );
+            assert!(process["pid"].is_i64(), "{process}");
+            assert!(process["fds"].is_array(), "{process}");
+        }
         match step["ok"].as_bool() {
             Some(true) => assert!(step["error"].is_null(), "{step}"),
             Some(false) => {

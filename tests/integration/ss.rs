@@ -233,7 +233,6 @@ fn json_rows_agree_with_the_real_ss() {
         .stdout(Stdio::piped())
         .stderr(Stdio::null());
     let mut child = Running(command.spawn().expect("start sockplay"));
-    let pid = child.0.id();
     let stdout = child.0.stdout.take().expect("stdout");
     let (lines, records) = mpsc::channel();
     std::thread::spawn(move || {
@@ -257,6 +256,12 @@ fn json_rows_agree_with_the_real_ss() {
             break record;
         }
     };
+
+    // The sockets are main's, the playground's first process (not sockplay's front end).
+    let pid = after_accept["processes"][0]["pid"]
+        .as_u64()
+        .and_then(|pid| u32::try_from(pid).ok())
+        .expect("main's pid");
 
     // The queued connection is the one the kernel still holds: poll until ss sees it complete.
     let listing = loop {
@@ -443,7 +448,7 @@ fn ss_fails_with_emfile_when_the_fd_table_is_full() {
     use sockplay::engine::{Engine, View};
     use sockplay::fdtable::{Observed, Observer};
     use sockplay::lang::{Command as SockCommand, SsFilter};
-    use sockplay::session::{Session, Settings};
+    use sockplay::session::Settings;
 
     let view = View {
         json: false,
@@ -458,7 +463,14 @@ fn ss_fails_with_emfile_when_the_fd_table_is_full() {
     // An observer without a sock_diag socket of its own: `ss` must open one, and cannot.
     let observer = Observer::new(Observed::ThisProcess);
     let screen = Box::new(sockplay::front::terminal::TerminalScreen);
-    let mut engine = Engine::new(Session::new(Settings::default()), observer, view, screen);
+    let mut engine = Engine::start_with(
+        std::path::Path::new(env!("CARGO_BIN_EXE_sockplay")),
+        observer,
+        Settings::default(),
+        view,
+        screen,
+    )
+    .expect("start the first process");
     let (_, hard) = nix::sys::resource::getrlimit(nix::sys::resource::Resource::RLIMIT_NOFILE)
         .expect("getrlimit");
     nix::sys::resource::setrlimit(nix::sys::resource::Resource::RLIMIT_NOFILE, 64, hard)
@@ -480,7 +492,7 @@ fn ss_fails_with_emfile_when_the_fd_table_is_full() {
         step.outcome.text()
     );
     assert!(
-        !step.snapshot.rows.is_empty(),
+        !step.table.snapshot.rows.is_empty(),
         "the panel still has its table"
     );
 }

@@ -372,6 +372,27 @@ impl Running {
         i32::try_from(child.id()).expect("pid")
     }
 
+    /// The process id of `main`, the playground's first process: sockplay's first child.
+    pub fn main_pid(&self) -> i32 {
+        let front = self.pid();
+        let children = std::fs::read_to_string(format!("/proc/{front}/task/{front}/children"))
+            .expect("sockplay's children");
+        children
+            .split_whitespace()
+            .next()
+            .and_then(|pid| pid.parse().ok())
+            .expect("main, sockplay's first child")
+    }
+
+    /// Sends `signal` to sockplay and waits for it to end.
+    pub fn signal(&mut self, signal: nix::sys::signal::Signal) {
+        if let Some(child) = self.child.as_mut() {
+            let pid = nix::unistd::Pid::from_raw(i32::try_from(child.id()).unwrap_or(-1));
+            let _ = nix::sys::signal::kill(pid, signal);
+            let _ = child.wait();
+        }
+    }
+
     fn kill(&mut self) {
         if let Some(child) = self.child.as_mut() {
             let _ = child.kill();

@@ -12,7 +12,7 @@ use crate::front::repl::{
     is_undecodable, new_editor, refresh_completion, LineEditor, MAX_UNDECODABLE, UNDECODABLE,
 };
 use crate::front::terminal::{say, terminal_width};
-use crate::lang::{failure_excused, parse_line, Command};
+use crate::lang::{failure_excused, parse_line};
 use crate::text::safe_line;
 
 /// The list `sockplay --tutorial` prints.
@@ -70,7 +70,7 @@ fn say_step(step: &Step, engine: &Engine, width: usize) {
     let lines: Vec<String> = step
         .narration
         .iter()
-        .map(|line| engine.session.expand_names(line))
+        .map(|line| engine.expand_names(line))
         .collect();
     narrate(&paragraphs(&lines), width);
 }
@@ -235,7 +235,7 @@ fn walk(tutorial: &Tutorial, engine: &mut Engine, width: usize) -> Result<(), Er
                     continue;
                 }
             };
-            if matches!(command, Command::Quit) {
+            if engine.ends_session(&command) {
                 return Ok(());
             }
             // The prompt already shows what was typed; the checks after it are echoed.

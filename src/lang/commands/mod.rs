@@ -7,6 +7,7 @@ pub(super) mod checks;
 pub(super) mod data;
 pub(super) mod handles;
 pub(super) mod multiplexing;
+pub(super) mod processes;
 pub(super) mod session;
 pub(super) mod sockets;
 

@@ -314,11 +314,11 @@ pub static HELP: CommandSpec = CommandSpec {
 
 pub static QUIT: CommandSpec = CommandSpec {
     name: "quit",
-    aliases: &["exit"],
+    aliases: &[],
     group: Group::Session,
     usage: "quit",
-    summary: "leave sockplay (its sockets close with it)",
-    details: "Ends the session. Every fd still open is closed by the kernel as the process exits.",
+    summary: "leave sockplay (its processes and sockets close with it)",
+    details: "Ends the session. Every process ends, and the kernel closes every fd still open.",
     args: &[],
     runs_in: RunsIn::Engine,
     panel: Panel::Hidden,

@@ -22,6 +22,7 @@ fn sample(placeholder: &str) -> &'static str {
         "ERRNO" => "EPIPE",
         "COMMAND" => "bind",
         "PATH" => "/tmp/x.sock",
+        "SIGNAL" => "SIGTERM",
         "FILE.sock" => "x.sock",
         other => panic!("no sample word for the usage placeholder {other}"),
     }
