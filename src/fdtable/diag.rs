@@ -330,7 +330,7 @@ mod tests {
             .iter()
             .find(|s| s.inode == inode_of(&listener))
             .expect("the listener is listed");
-        assert_eq!(found_listener.state_name(), "LISTEN");
+        assert_eq!(found_listener.state_name(), TcpState::Listen.name());
         assert_eq!((found_listener.recv_q, found_listener.send_q), (1, 128));
         assert_eq!(shown(&found_listener.local), Some(addr.to_string()));
         assert_eq!(found_listener.remote, None);
@@ -348,7 +348,7 @@ mod tests {
         assert_eq!(queued.len(), 1, "{sockets:#?}");
         let queued = queued[0];
         assert!(
-            matches!(queued.state_name(), "SYN_RECV" | "ESTABLISHED"),
+            [TcpState::SynRecv.name(), TcpState::Established.name()].contains(&queued.state_name()),
             "{queued:?}"
         );
         assert_eq!(shown(&queued.local), Some(addr.to_string()));
@@ -365,7 +365,7 @@ mod tests {
             .iter()
             .find(|s| s.inode == inode_of(&accepted))
             .expect("the accepted socket has its inode now");
-        assert_eq!(accepted_row.state_name(), "ESTABLISHED");
+        assert_eq!(accepted_row.state_name(), TcpState::Established.name());
     }
 
     #[test]
@@ -410,7 +410,7 @@ mod tests {
             .expect("the listener is listed");
         let expected = format!("@{}", String::from_utf8(name).expect("ascii"));
         assert_eq!(shown(&found.local).as_deref(), Some(expected.as_str()));
-        assert_eq!(found.state_name(), "LISTEN");
+        assert_eq!(found.state_name(), TcpState::Listen.name());
         assert_eq!(found.netid, Netid::UnixStream);
         assert_eq!(found.netid.name(), "u_str");
         assert_eq!(found.pending, vec![inode_of(&client)]);

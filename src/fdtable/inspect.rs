@@ -396,7 +396,7 @@ mod tests {
         assert_eq!(before.kind, Kind::Socket);
         assert_eq!(before.family, Some(Family::Inet));
         assert_eq!(before.sock_type, Some(SockType::Stream));
-        assert_eq!(state(&before), "LISTEN");
+        assert_eq!(before.state, Some(SockState::Tcp(TcpState::Listen)));
         assert_eq!(shown(&before.local), Some(addr.to_string()));
         assert_eq!(before.remote, None);
         assert_eq!(before.recv_q, Some(0));
@@ -423,7 +423,7 @@ mod tests {
             .expect("bind");
         socket.listen(7).expect("listen");
         let listener = row(&socket);
-        assert_eq!(state(&listener), "LISTEN");
+        assert_eq!(listener.state, Some(SockState::Tcp(TcpState::Listen)));
         assert_eq!((listener.recv_q, listener.send_q), (Some(0), Some(7)));
     }
 
@@ -433,8 +433,8 @@ mod tests {
         let client = TcpStream::connect(listener.local_addr().expect("addr")).expect("connect");
         let (server, _) = listener.accept().expect("accept");
         let (c, s) = (row(&client), row(&server));
-        assert_eq!(state(&c), "ESTABLISHED");
-        assert_eq!(state(&s), "ESTABLISHED");
+        assert_eq!(c.state, Some(SockState::Tcp(TcpState::Established)));
+        assert_eq!(s.state, Some(SockState::Tcp(TcpState::Established)));
         assert!(c.local.is_some() && s.local.is_some());
         assert_eq!(c.local, s.remote);
         assert_eq!(c.remote, s.local);
@@ -446,7 +446,7 @@ mod tests {
 
         drop(client);
         wait_until("the server end sees the FIN", || {
-            state(&row(&server)) == "CLOSE_WAIT"
+            row(&server).state == Some(SockState::Tcp(TcpState::CloseWait))
         });
         // The peer's fd is gone, but the connection's addresses are still the server's to show.
         assert!(row(&server).remote.is_some());
@@ -504,7 +504,7 @@ mod tests {
         let t = row(&tcp);
         assert_eq!(t.local, None);
         assert_eq!(t.remote, None);
-        assert_eq!(state(&t), "CLOSE");
+        assert_eq!(t.state, Some(SockState::Tcp(TcpState::Close)));
 
         let udp = Socket::new(Domain::IPV4, Type::DGRAM, None).expect("socket");
         let u = row(&udp);
@@ -533,7 +533,7 @@ mod tests {
         assert_eq!(r.family, Some(Family::Unix));
         assert_eq!(r.sock_type, Some(SockType::Stream));
         assert_eq!(r.label(), "unix/stream");
-        assert_eq!(state(&r), "LISTEN");
+        assert_eq!(r.state, Some(SockState::Listen));
         let expected = format!("@{}", String::from_utf8(name).expect("ascii"));
         assert_eq!(shown(&r.local).as_deref(), Some(expected.as_str()));
         assert_eq!(r.remote, None);

@@ -232,13 +232,13 @@ mod tests {
         // The queued socket is SYN_RECV until the client's final ACK has been processed.
         let s = snapshot_where("the connection is queued and complete", |s| {
             let queued = pending_of(s, fd);
-            queued.len() == 1 && queued[0].state.name() == "ESTABLISHED"
+            queued.len() == 1 && queued[0].state == SockState::Tcp(TcpState::Established)
         });
         let queued = &pending_of(&s, fd)[0];
         assert_eq!(queued.label(), "tcp");
         assert_eq!(shown(&queued.local), Some(addr.to_string()));
         assert_eq!(shown(&queued.remote), Some(client_addr.to_string()));
-        assert_eq!(queued.state.name(), "ESTABLISHED");
+        assert_eq!(queued.state, SockState::Tcp(TcpState::Established));
         assert_eq!(queued.peer_inode, None);
         assert_eq!((queued.recv_q, queued.send_q), (Some(0), Some(0)));
 
@@ -374,7 +374,7 @@ mod tests {
         assert_eq!(err.raw_os_error(), Some(nix::errno::Errno::EMFILE as i32));
         let s = snapshot();
         let row = s.get(listener.as_raw_fd()).expect("listener still listed");
-        assert_eq!(row.state.map(SockState::name), Some("LISTEN"));
+        assert_eq!(row.state, Some(SockState::Tcp(TcpState::Listen)));
         assert_eq!(row.recv_q, Some(1), "TCP_INFO still gives the queue");
         assert!(s.pending.is_empty(), "no sock_diag, no pending rows");
     }

@@ -221,7 +221,7 @@ pub(crate) mod tests {
             sock_type: Some(SockType::Stream),
             local: None,
             remote: None,
-            state: in_state("CLOSE"),
+            state: Some(SockState::Tcp(TcpState::Close)),
             recv_q: Some(0),
             send_q: Some(0),
             target: None,
@@ -279,7 +279,7 @@ pub(crate) mod tests {
     #[test]
     fn closed_rows_appear_in_fd_order_with_old_values() {
         let mut listener = tcp(4, 200);
-        listener.state = in_state("LISTEN");
+        listener.state = Some(SockState::Tcp(TcpState::Listen));
         let prev = snap(vec![tty(0), tcp(3, 100), listener.clone(), tcp(6, 300)]);
         let now = snap(vec![tty(0), tcp(5, 400), tcp(6, 300)]);
         let d = diff(&prev, &now);
@@ -303,7 +303,7 @@ pub(crate) mod tests {
         let prev = snap(vec![tcp(3, 100)]);
         let mut after = tcp(3, 100);
         after.local = Some(at("127.0.0.1:8080"));
-        after.state = in_state("LISTEN");
+        after.state = Some(SockState::Tcp(TcpState::Listen));
         after.send_q = Some(128);
         let d = diff(&prev, &snap(vec![after]));
         assert_eq!(d[0].1, Change::Changed(vec!["local", "state", "send_q"]));
@@ -324,14 +324,14 @@ pub(crate) mod tests {
     }
 
     /// A TCP connection queued on fd 3 from `client`, in `state`.
-    pub(crate) fn queued(client: &str, state: &str) -> PendingConn {
+    pub(crate) fn queued(client: &str, state: TcpState) -> PendingConn {
         PendingConn {
             listener_fd: 3,
             family: Family::Inet,
             sock_type: SockType::Stream,
             local: Some(at("127.0.0.1:8080")),
             remote: Some(at(client)),
-            state: in_state(state).expect("a state name"),
+            state: SockState::Tcp(state),
             peer_inode: None,
             recv_q: Some(0),
             send_q: Some(0),
@@ -343,19 +343,19 @@ pub(crate) mod tests {
         let prev = Snapshot {
             rows: Vec::new(),
             pending: vec![
-                queued("127.0.0.1:40000", "ESTABLISHED"),
-                queued("127.0.0.1:40001", "SYN_RECV"),
-                queued("127.0.0.1:40002", "ESTABLISHED"),
+                queued("127.0.0.1:40000", TcpState::Established),
+                queued("127.0.0.1:40001", TcpState::SynRecv),
+                queued("127.0.0.1:40002", TcpState::Established),
             ],
         };
-        let mut with_data = queued("127.0.0.1:40002", "ESTABLISHED");
+        let mut with_data = queued("127.0.0.1:40002", TcpState::Established);
         with_data.recv_q = Some(5);
         let now = Snapshot {
             rows: Vec::new(),
             pending: vec![
-                queued("127.0.0.1:40001", "ESTABLISHED"),
+                queued("127.0.0.1:40001", TcpState::Established),
                 with_data,
-                queued("127.0.0.1:40003", "ESTABLISHED"),
+                queued("127.0.0.1:40003", TcpState::Established),
             ],
         };
         let marks: Vec<(Option<String>, Change)> = diff_pending(&prev, &now)

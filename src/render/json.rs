@@ -170,8 +170,8 @@ pub fn fds_json(rows: &[FdRow], labels: &Labels) -> Vec<FdJson> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::net::{Family, SockType};
-    use crate::render::diff::tests::{at, in_state};
+    use crate::net::{Family, SockState, SockType, TcpState};
+    use crate::render::diff::tests::at;
     use serde_json::{json, Value};
 
     fn listener() -> FdRow {
@@ -183,7 +183,7 @@ mod tests {
             sock_type: Some(SockType::Stream),
             local: Some(at("127.0.0.1:8080")),
             remote: None,
-            state: in_state("LISTEN"),
+            state: Some(SockState::Tcp(TcpState::Listen)),
             recv_q: Some(0),
             send_q: Some(0),
             target: None,
@@ -216,11 +216,12 @@ mod tests {
         let step = StepJson::success(3, "listen srv", "listen(3, 128) = 0".into(), fds);
         let got: Value =
             serde_json::from_str(&step.to_line().expect("serializes")).expect("parses");
-        // SPEC §8's example, verbatim.
+        // SPEC §8's example, verbatim; the state is spelled by net::TcpState.
         let want = json!({"line": 3, "input": "listen srv", "ok": true, "output": "listen(3, 128) = 0",
          "error": null,
          "fds": [{"fd": 3, "name": "srv", "kind": "socket", "family": "inet", "type": "stream",
-                  "local": "127.0.0.1:8080", "remote": null, "state": "LISTEN", "recv_q": 0, "send_q": 0}]});
+                  "local": "127.0.0.1:8080", "remote": null, "state": TcpState::Listen.name(),
+                  "recv_q": 0, "send_q": 0}]});
         assert_eq!(got, want);
     }
 

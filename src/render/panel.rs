@@ -492,7 +492,7 @@ fn changed_columns(change: &Change) -> Vec<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::net::{Family, SockType};
+    use crate::net::{Family, SockType, TcpState};
     use crate::render::diff::tests::{at, in_state};
     use crate::render::diff::tests::{queued, tcp, tty};
     use crate::text::{display_width, strip_ansi};
@@ -509,7 +509,7 @@ mod tests {
         let mut row = tcp(fd, inode);
         row.local = Some(at(local));
         row.remote = Some(at(remote));
-        row.state = in_state("ESTABLISHED");
+        row.state = Some(SockState::Tcp(TcpState::Established));
         row
     }
 
@@ -517,7 +517,7 @@ mod tests {
         let mut row = tcp(fd, 1000 + fd as u64);
         row.family = Some(Family::Unix);
         row.local = Some(at(path));
-        row.state = in_state("LISTEN");
+        row.state = Some(SockState::Tcp(TcpState::Listen));
         row.send_q = Some(128);
         row
     }
@@ -527,12 +527,12 @@ mod tests {
         let mut rows: Vec<(FdRow, Change)> = (3..1003)
             .map(|fd| {
                 let mut row = tcp(fd, fd as u64);
-                row.state = in_state("LISTEN");
+                row.state = Some(SockState::Tcp(TcpState::Listen));
                 (row, Change::Same)
             })
             .collect();
         let mut fresh = tcp(1003, 5000);
-        fresh.state = in_state("ESTABLISHED");
+        fresh.state = Some(SockState::Tcp(TcpState::Established));
         rows.push((fresh, Change::New));
         let opts = PanelOptions {
             max_rows: Some(20),
@@ -549,7 +549,7 @@ mod tests {
         assert!(last.contains("more, all LISTEN"), "{last}");
         let shown = lines
             .iter()
-            .filter(|l| l.contains("LISTEN") && !l.starts_with('…'))
+            .filter(|l| l.contains(TcpState::Listen.name()) && !l.starts_with('…'))
             .count();
         let hidden: usize = last[4..]
             .split(' ')
@@ -563,7 +563,7 @@ mod tests {
         );
 
         let mut mixed = rows.clone();
-        mixed[0].0.state = in_state("CLOSE_WAIT");
+        mixed[0].0.state = Some(SockState::Tcp(TcpState::CloseWait));
         let lines = panel_lines(
             &mixed,
             &Labels::default(),
@@ -574,7 +574,7 @@ mod tests {
         );
         let last = lines.last().expect("a summary");
         assert!(
-            last.contains("LISTEN") && last.contains(':'),
+            last.contains(TcpState::Listen.name()) && last.contains(':'),
             "several states are counted each: {last}"
         );
         let all = panel_lines(&rows, &Labels::default(), &plain(120));
@@ -605,7 +605,7 @@ mod tests {
     fn sample() -> Vec<(FdRow, Change)> {
         let mut listener = tcp(3, 10);
         listener.local = Some(at("127.0.0.1:8080"));
-        listener.state = in_state("LISTEN");
+        listener.state = Some(SockState::Tcp(TcpState::Listen));
         listener.send_q = Some(128);
         vec![
             (tty(0), Change::Same),
@@ -644,7 +644,7 @@ mod tests {
         assert!(tty_line.contains("/dev/pts/0"), "{tty_line}");
         assert!(tty_line.contains("tty"));
         let listener = line_of(&lines, 3);
-        for v in ["tcp", "127.0.0.1:8080", "LISTEN", "128"] {
+        for v in ["tcp", "127.0.0.1:8080", TcpState::Listen.name(), "128"] {
             assert!(listener.contains(v), "{v} missing in {listener}");
         }
         let closed = line_of(&lines, 6);
@@ -738,8 +738,11 @@ mod tests {
         // fd 4's client end made the queued connection; fds 5 and 6 are gone for this test.
         rows.truncate(5);
         let pending = vec![
-            (queued("127.0.0.1:40000", "ESTABLISHED"), Change::New),
-            (queued("127.0.0.1:40009", "SYN_RECV"), Change::Same),
+            (
+                queued("127.0.0.1:40000", TcpState::Established),
+                Change::New,
+            ),
+            (queued("127.0.0.1:40009", TcpState::SynRecv), Change::Same),
         ];
         let lines = panel_lines_with_pending(&rows, &pending, &Labels::default(), &plain(120));
         assert_eq!(lines[0], "open fds: 5, queued connections: 2");
@@ -751,12 +754,16 @@ mod tests {
         let first = &text[listener + 1];
         let second = &text[listener + 2];
         assert!(first.starts_with("+  ·  (queued)  tcp"), "{first}");
-        for v in ["127.0.0.1:8080", "127.0.0.1:40000 ↔ fd 4", "ESTABLISHED"] {
+        for v in [
+            "127.0.0.1:8080",
+            "127.0.0.1:40000 ↔ fd 4",
+            TcpState::Established.name(),
+        ] {
             assert!(first.contains(v), "{v} missing in {first}");
         }
         assert!(second.starts_with("   ·  (queued)"), "{second}");
         assert!(
-            second.contains("SYN_RECV") && !second.contains('↔'),
+            second.contains(TcpState::SynRecv.name()) && !second.contains('↔'),
             "{second}"
         );
         assert!(
@@ -768,8 +775,11 @@ mod tests {
     #[test]
     fn queued_connections_of_a_closed_or_hidden_listener_are_not_shown() {
         let mut listener = tcp(3, 10);
-        listener.state = in_state("LISTEN");
-        let pending = vec![(queued("127.0.0.1:40000", "ESTABLISHED"), Change::Same)];
+        listener.state = Some(SockState::Tcp(TcpState::Listen));
+        let pending = vec![(
+            queued("127.0.0.1:40000", TcpState::Established),
+            Change::Same,
+        )];
         let closed = vec![(listener.clone(), Change::Closed)];
         let lines = panel_lines_with_pending(&closed, &pending, &Labels::default(), &plain(120));
         assert!(lines.iter().all(|l| !l.contains("(queued)")), "{lines:#?}");
@@ -840,8 +850,14 @@ mod tests {
         };
         let rows = vec![sample()[3].clone()];
         let pending = vec![
-            (queued("127.0.0.1:40000", "ESTABLISHED"), Change::Same),
-            (queued("127.0.0.1:40001", "ESTABLISHED"), Change::New),
+            (
+                queued("127.0.0.1:40000", TcpState::Established),
+                Change::Same,
+            ),
+            (
+                queued("127.0.0.1:40001", TcpState::Established),
+                Change::New,
+            ),
         ];
         let lines = panel_lines_with_pending(&rows, &pending, &Labels::default(), &opts);
         let same = lines.iter().find(|l| l.contains("40000")).expect("same");

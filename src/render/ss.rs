@@ -150,6 +150,7 @@ mod tests {
     use super::*;
     use crate::fdtable::{system_listing, Labels, Observed, Observer, SNAPSHOTS};
     use crate::lang::SsFilter;
+    use crate::net::TcpState;
     use std::io;
     use std::net::{TcpListener, TcpStream, UdpSocket};
     use std::os::fd::AsRawFd;
@@ -218,7 +219,7 @@ mod tests {
         let listener = ListedSocket {
             netid: crate::fdtable::diag::Netid::Tcp,
             under_listener: false,
-            state: "LISTEN",
+            state: TcpState::Listen.name(),
             recv_q: Some(1),
             send_q: Some(128),
             local: inet("127.0.0.1:8080"),
@@ -273,7 +274,7 @@ mod tests {
             words[2],
             [
                 "tcp",
-                "LISTEN",
+                TcpState::Listen.name(),
                 "1",
                 "128",
                 "127.0.0.1:8080",
@@ -313,7 +314,9 @@ mod tests {
             .position(|l| l.ends_with(&mine))
             .expect("the listener, marked with its fd and name");
         let listener_line = &lines[at];
-        assert!(listener_line.starts_with("tcp ") && listener_line.contains("LISTEN"));
+        assert!(
+            listener_line.starts_with("tcp ") && listener_line.contains(TcpState::Listen.name())
+        );
         assert!(listener_line.contains(&addr) && listener_line.contains("0.0.0.0:*"));
         let queued = &lines[at + 1];
         assert!(queued.starts_with("└ tcp"), "{queued}");
@@ -346,7 +349,7 @@ mod tests {
         });
         assert!(!lines
             .iter()
-            .any(|l| l.contains(&addr) && l.contains("LISTEN")));
+            .any(|l| l.contains(&addr) && l.contains(TcpState::Listen.name())));
         let client_line = lines
             .iter()
             .find(|l| l.ends_with(&format!("{} cli", client.as_raw_fd())))
@@ -355,7 +358,7 @@ mod tests {
             client_line.contains(&format!("{client_addr}  {addr}")),
             "{client_line}"
         );
-        assert!(client_line.contains("ESTABLISHED"));
+        assert!(client_line.contains(TcpState::Established.name()));
     }
 
     #[test]
@@ -395,7 +398,7 @@ mod tests {
         let lines = listing(&filter("xl"), &named(&listener, "u")).expect("ss");
         let at = lines
             .iter()
-            .position(|l| l.contains(&format!("@{name} ")) && l.contains("LISTEN"))
+            .position(|l| l.contains(&format!("@{name} ")) && l.contains(TcpState::Listen.name()))
             .expect("the listener");
         assert!(lines[at].ends_with(&format!("{} u", listener.as_raw_fd())));
         let waiting = &lines[at + 1];

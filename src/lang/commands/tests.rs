@@ -3,6 +3,7 @@
 //! command variant leads back to exactly one definition.
 
 use crate::lang::{find_command, parse_line, Arg, Command, CommandSpec, SyntaxError, COMMANDS};
+use crate::net::TcpState;
 
 /// A word for a usage placeholder that the parser takes; a placeholder without one fails the test,
 /// so a new one in a usage gets a sample here.
@@ -18,7 +19,7 @@ fn sample(placeholder: &str) -> &'static str {
         "FAMILY" => "inet",
         "TYPE" => "stream",
         "OPTION" => "SO_REUSEADDR",
-        "STATE" => "ESTABLISHED",
+        "STATE" => TcpState::Established.name(),
         "ERRNO" => "EPIPE",
         "COMMAND" => "bind",
         "PATH" => "/tmp/x.sock",
