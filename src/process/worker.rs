@@ -25,8 +25,8 @@ use crate::fdtable::{Observed, Observer};
 use crate::lang::Command;
 use crate::session::{Failure, Invocation, Outcome, Returned, Session, Settings};
 use crate::sys::process::{
-    claim_inherited, close_abandoned, fd_is_inheritable, fork, interrupt_thread, move_to_top,
-    start_worker, this_thread, wait_child, Forked, Inherit,
+    claim_inherited, close_abandoned, fd_is_inheritable, fork_holding, interrupt_thread,
+    move_to_top, start_worker, this_thread, wait_child, Forked, Inherit,
 };
 use crate::sys::{clear_interrupt, install_interrupt_handler, note_interruption};
 
@@ -431,9 +431,9 @@ impl Executor {
         let writing = lock(&shared.writing);
         let published = lock(&shared.published);
         let mut observer = lock(&shared.observer);
-        // SAFETY: the other threads of this process (control, reapers) take no lock but these
-        // three, which this thread holds; the child starts them again on its own values.
-        let forked = unsafe { fork() };
+        // The other threads of this process (control, reapers) take no lock but these three,
+        // which this thread holds; the child starts them again on its own values.
+        let forked = fork_holding(&(&writing, &published, &observer));
         if forked == Ok(Forked::Child) {
             // The parent's observer: its sock_diag socket is the parent's (this process's copy
             // closes here), and the child observes itself with its own.

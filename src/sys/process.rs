@@ -256,14 +256,15 @@ pub enum Forked {
     Child,
 }
 
-/// fork(2).
-///
-/// # Safety
-///
-/// Only the calling thread goes on in the child: the caller must make sure no other thread holds
-/// a lock the child will take, and that the child starts again whatever those threads did.
-pub unsafe fn fork() -> Result<Forked, Errno> {
-    // SAFETY: the caller upholds the contract above.
+/// fork(2) in a process with threads. Only the calling thread goes on in the child, so no other
+/// thread may be inside a lock the child will take: `held` is the guards of every lock the other
+/// threads of the process ever take, which the caller holds across the call (that is the proof
+/// the signature asks for). The child must start again whatever those threads did.
+pub fn fork_holding<Held>(held: &Held) -> Result<Forked, Errno> {
+    let _ = held;
+    // SAFETY: the caller holds every lock the other threads take (`held`), so none of them is
+    // inside one at the moment of the fork and the child finds them all free; allocation is
+    // fork-safe in glibc (its atfork handlers), and the child restarts the threads it needs.
     match unsafe { nix::unistd::fork() }? {
         nix::unistd::ForkResult::Parent { child } => Ok(Forked::Parent(child.as_raw())),
         nix::unistd::ForkResult::Child => Ok(Forked::Child),
