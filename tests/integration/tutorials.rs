@@ -267,3 +267,66 @@ fn walked_http_by_hand_answers_a_real_client() {
     );
     sockplay.finish();
 }
+
+#[test]
+fn in_the_forking_server_tutorial_the_childs_close_sends_no_fin_while_the_parent_holds_a_copy() {
+    let records = replayed("forking-server");
+    let child_closed = step(&records, "child: close conn");
+    assert_eq!(state_in(child_closed, "child", 4), None);
+    assert_eq!(
+        state_in(child_closed, "main", 4).as_deref(),
+        Some("ESTABLISHED")
+    );
+    assert_eq!(
+        state_in(child_closed, "client", 3).as_deref(),
+        Some("ESTABLISHED")
+    );
+    let waited = step(&records, "client: select read c timeout 500");
+    assert_eq!(
+        waited["output"]
+            .as_str()
+            .map(|o| o.contains("= 0 (Timeout)")),
+        Some(true),
+        "half a second brings the client nothing: {waited:#}"
+    );
+    let eof = step(&records, "wait client");
+    assert!(
+        eof["output"]
+            .as_str()
+            .is_some_and(|o| o.starts_with("recv(3, 4096, 0) = 0")),
+        "the parent's close gives the client EOF: {eof:#}"
+    );
+    assert_eq!(state_in(eof, "main", 4), None);
+    assert_eq!(state_in(eof, "client", 3).as_deref(), Some("CLOSE_WAIT"));
+}
+
+#[test]
+fn in_the_hand_a_socket_tutorial_only_an_inheritable_fd_reaches_a_spawned_process_and_a_sent_one_takes_a_new_number(
+) {
+    let records = replayed("hand-a-socket");
+    assert_eq!(state_in(step(&records, "spawn plain"), "plain", 3), None);
+    assert_eq!(
+        state_in(step(&records, "spawn heir"), "heir", 3).as_deref(),
+        Some("LISTEN")
+    );
+    let received = step(&records, "worker: recvfd 5 as conn");
+    assert_eq!(
+        state_in(received, "worker", 3).as_deref(),
+        Some("ESTABLISHED")
+    );
+    assert_eq!(
+        state_in(received, "main", 5).as_deref(),
+        Some("ESTABLISHED")
+    );
+    let handed = step(&records, "close conn");
+    assert_eq!(state_in(handed, "main", 5), None);
+    assert_eq!(
+        state_in(handed, "client", 3).as_deref(),
+        Some("ESTABLISHED")
+    );
+    let served = step(&records, "client: recv c");
+    assert_eq!(
+        served["output"].as_str(),
+        Some("recv(3, 4096, 0) = 20  \"served by the worker\"")
+    );
+}

@@ -50,6 +50,14 @@ pub static TUTORIALS: &[(&str, &str)] = &[
         include_str!("../../../scripts/tutorials/close-wait-emfile.sock"),
     ),
     (
+        "forking-server",
+        include_str!("../../../scripts/tutorials/forking-server.sock"),
+    ),
+    (
+        "hand-a-socket",
+        include_str!("../../../scripts/tutorials/hand-a-socket.sock"),
+    ),
+    (
         "half-close",
         include_str!("../../../scripts/tutorials/half-close.sock"),
     ),
