@@ -330,3 +330,27 @@ fn in_the_hand_a_socket_tutorial_only_an_inheritable_fd_reaches_a_spawned_proces
         Some("recv(3, 4096, 0) = 20  \"served by the worker\"")
     );
 }
+
+#[test]
+fn in_the_select_tutorial_the_server_blocks_in_select_until_the_client_process_connects() {
+    let records = replayed("select-epoll");
+    let started = step(&records, "select read srv timeout 5000 &");
+    let main = started["processes"]
+        .as_array()
+        .expect("processes array")
+        .iter()
+        .find(|p| p["name"] == "main")
+        .expect("main is listed");
+    assert_eq!(main["state"], "blocked in select", "{started:#}");
+    let waited = step(&records, "wait");
+    assert!(
+        waited["output"]
+            .as_str()
+            .is_some_and(|o| o.contains("= 1 (in [3])")),
+        "select returned with the listener ready: {waited:#}"
+    );
+    assert_eq!(
+        state_in(waited, "client", 3).as_deref(),
+        Some("ESTABLISHED")
+    );
+}
