@@ -7,7 +7,7 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
 
-use crate::support::{fixed_addresses, port_after, repo_path, Test};
+use crate::support::{fixed_addresses, port_after, repo_path, step, Test};
 
 /// The tutorial names `sockplay --tutorial` lists, in its order.
 fn listed_tutorials() -> Vec<String> {
@@ -102,20 +102,65 @@ fn enter_at_every_step_walks_the_fds_tutorial_to_the_end() {
 }
 
 #[test]
-fn enter_at_every_step_walks_the_tcp_tutorial_through_fds_3_4_5() {
+fn enter_at_every_step_walks_the_tcp_tutorial_through_fds_3_4_5_in_three_processes() {
     Test::new()
         .args(["--tutorial", "tcp-server-client"])
         .stdin(enters(30))
         .stdout_contains("A server and a client are not two kinds of socket.")
         .stdout_contains("── step 3/")
+        .stdout_contains("client_a (pid ")
+        .stdout_contains("✓ a is fd 3")
+        .stdout_contains("✓ b is fd 3")
+        .stdout_contains("main runs accept(3) in the background")
+        .stdout_contains("accept(3) = 4  peer 127.0.0.1:")
         .stdout_contains("(queued)")
         .stdout_contains("accept(3) = 5  peer 127.0.0.1:")
         .stdout_contains("✓ fd 5 is CLOSE_WAIT")
         .stdout_contains("✓ the last recv returned EOF")
-        .stdout_contains("FD  NAME")
+        .stdout_contains("✓ fd 4 is ESTABLISHED")
         .stdout_lacks("\nnot yet.")
         .stdout_contains("Tutorial `tcp-server-client` done")
         .run();
+}
+
+/// The state of `fd` in process `process`'s table in one JSON record (None: not open there).
+fn state_in(record: &serde_json::Value, process: &str, fd: i64) -> Option<String> {
+    let processes = record["processes"].as_array().expect("processes array");
+    let table = processes
+        .iter()
+        .find(|p| p["name"] == process)
+        .unwrap_or_else(|| panic!("no process {process} in {record:#}"));
+    let row = table["fds"]
+        .as_array()
+        .expect("fds array")
+        .iter()
+        .find(|row| row["fd"] == fd)?;
+    Some(row["state"].as_str().unwrap_or("-").to_string())
+}
+
+/// The `--json` records of replaying a tutorial's script.
+fn replayed(name: &str) -> Vec<serde_json::Value> {
+    let _addresses = fixed_addresses();
+    Test::new()
+        .arg("--json")
+        .arg(repo_path(&format!("scripts/tutorials/{name}.sock")))
+        .run()
+        .json()
+}
+
+#[test]
+fn in_the_tcp_tutorial_a_client_process_closing_leaves_the_servers_fd_in_close_wait() {
+    let records = replayed("tcp-server-client");
+    let closed = step(&records, "client_b: close b");
+    assert_eq!(state_in(closed, "client_b", 3), None);
+    assert_eq!(state_in(closed, "main", 5).as_deref(), Some("CLOSE_WAIT"));
+    let done = step(&records, "close conn_b");
+    assert_eq!(state_in(done, "main", 5), None);
+    assert_eq!(state_in(done, "main", 4).as_deref(), Some("ESTABLISHED"));
+    assert_eq!(
+        state_in(done, "client_a", 3).as_deref(),
+        Some("ESTABLISHED")
+    );
 }
 
 #[test]
@@ -132,14 +177,14 @@ fn a_wrong_command_is_not_yet_with_a_hint_and_the_right_one_goes_on() {
 
 #[test]
 fn other_words_sent_in_the_tcp_tutorial_are_caught_and_the_walk_recovers() {
-    // Steps 1-6 set up the connection; at step 7 the learner sends their own words first.
+    // Steps 1-13 set up both connections; at step 14 the learner sends their own words first.
     Test::new()
         .args(["--tutorial", "tcp-server-client"])
-        .stdin(format!("{}send conn \"hi\"\n{}", enters(6), enters(20)))
+        .stdin(format!("{}send conn_a \"hi\"\n{}", enters(13), enters(20)))
         .stdout_contains("not yet.")
         .stdout_contains("hint: The server speaks on the accepted socket")
-        .stdout_contains("\"hiwelcome, client\"")
-        .stdout_contains("✓ the output contains \"welcome, client\"")
+        .stdout_contains("\"hiwelcome, client A\"")
+        .stdout_contains("✓ the output contains \"welcome, client A\"")
         .stdout_contains("Tutorial `tcp-server-client` done")
         .run();
 }
@@ -221,4 +266,91 @@ fn walked_http_by_hand_answers_a_real_client() {
         "body after the headers: {response:?}"
     );
     sockplay.finish();
+}
+
+#[test]
+fn in_the_forking_server_tutorial_the_childs_close_sends_no_fin_while_the_parent_holds_a_copy() {
+    let records = replayed("forking-server");
+    let child_closed = step(&records, "child: close conn");
+    assert_eq!(state_in(child_closed, "child", 4), None);
+    assert_eq!(
+        state_in(child_closed, "main", 4).as_deref(),
+        Some("ESTABLISHED")
+    );
+    assert_eq!(
+        state_in(child_closed, "client", 3).as_deref(),
+        Some("ESTABLISHED")
+    );
+    let waited = step(&records, "client: select read c timeout 500");
+    assert_eq!(
+        waited["output"]
+            .as_str()
+            .map(|o| o.contains("= 0 (Timeout)")),
+        Some(true),
+        "half a second brings the client nothing: {waited:#}"
+    );
+    let eof = step(&records, "wait client");
+    assert!(
+        eof["output"]
+            .as_str()
+            .is_some_and(|o| o.starts_with("recv(3, 4096, 0) = 0")),
+        "the parent's close gives the client EOF: {eof:#}"
+    );
+    assert_eq!(state_in(eof, "main", 4), None);
+    assert_eq!(state_in(eof, "client", 3).as_deref(), Some("CLOSE_WAIT"));
+}
+
+#[test]
+fn in_the_hand_a_socket_tutorial_only_an_inheritable_fd_reaches_a_spawned_process_and_a_sent_one_takes_a_new_number(
+) {
+    let records = replayed("hand-a-socket");
+    assert_eq!(state_in(step(&records, "spawn plain"), "plain", 3), None);
+    assert_eq!(
+        state_in(step(&records, "spawn heir"), "heir", 3).as_deref(),
+        Some("LISTEN")
+    );
+    let received = step(&records, "worker: recvfd 5 as conn");
+    assert_eq!(
+        state_in(received, "worker", 3).as_deref(),
+        Some("ESTABLISHED")
+    );
+    assert_eq!(
+        state_in(received, "main", 5).as_deref(),
+        Some("ESTABLISHED")
+    );
+    let handed = step(&records, "close conn");
+    assert_eq!(state_in(handed, "main", 5), None);
+    assert_eq!(
+        state_in(handed, "client", 3).as_deref(),
+        Some("ESTABLISHED")
+    );
+    let served = step(&records, "client: recv c");
+    assert_eq!(
+        served["output"].as_str(),
+        Some("recv(3, 4096, 0) = 20  \"served by the worker\"")
+    );
+}
+
+#[test]
+fn in_the_select_tutorial_the_server_blocks_in_select_until_the_client_process_connects() {
+    let records = replayed("select-epoll");
+    let started = step(&records, "select read srv timeout 5000 &");
+    let main = started["processes"]
+        .as_array()
+        .expect("processes array")
+        .iter()
+        .find(|p| p["name"] == "main")
+        .expect("main is listed");
+    assert_eq!(main["state"], "blocked in select", "{started:#}");
+    let waited = step(&records, "wait");
+    assert!(
+        waited["output"]
+            .as_str()
+            .is_some_and(|o| o.contains("= 1 (in [3])")),
+        "select returned with the listener ready: {waited:#}"
+    );
+    assert_eq!(
+        state_in(waited, "client", 3).as_deref(),
+        Some("ESTABLISHED")
+    );
 }

@@ -50,6 +50,14 @@ pub static TUTORIALS: &[(&str, &str)] = &[
         include_str!("../../../scripts/tutorials/close-wait-emfile.sock"),
     ),
     (
+        "forking-server",
+        include_str!("../../../scripts/tutorials/forking-server.sock"),
+    ),
+    (
+        "hand-a-socket",
+        include_str!("../../../scripts/tutorials/hand-a-socket.sock"),
+    ),
+    (
         "half-close",
         include_str!("../../../scripts/tutorials/half-close.sock"),
     ),
@@ -141,7 +149,8 @@ impl Tutorial {
                 let Some(command) = parse_line(raw).map_err(located)? else {
                     continue;
                 };
-                match (&command, tutorial.steps.last_mut()) {
+                // A check may name the process it reads (`client: expect fd c 3`).
+                match (command.base(), tutorial.steps.last_mut()) {
                     (Command::Expect(_), Some(step)) if narration.is_empty() => {
                         step.checks.push((line, trimmed.to_string(), command));
                     }
@@ -221,12 +230,16 @@ mod tests {
 
     #[test]
     fn steps_collect_narration_checks_hints_and_standins() {
-        let text = "# title: T\n# summary: S\n#> Say one.\n#>\n#> Say two.\nsocket tcp as s\nexpect fd s 3\n#? Hint.\n#@standin\nsocket tcp as c\n#> Bye.\n";
+        let text = "# title: T\n# summary: S\n#> Say one.\n#>\n#> Say two.\nsocket tcp as s\nexpect fd s 3\nclient: expect fd c 3\n#? Hint.\n#@standin\nsocket tcp as c\n#> Bye.\n";
         let tutorial = Tutorial::parse("t", text).expect("parses");
         assert_eq!(tutorial.steps.len(), 2);
         let first = &tutorial.steps[0];
         assert_eq!(paragraphs(&first.narration), ["Say one.", "Say two."]);
-        assert_eq!(first.checks.len(), 1);
+        assert_eq!(
+            first.checks.len(),
+            2,
+            "a check in another process is a check too"
+        );
         assert_eq!(first.hint.as_deref(), Some("Hint."));
         assert!(!first.standin && tutorial.steps[1].standin);
         assert_eq!(tutorial.outro, ["Bye."]);
