@@ -24,12 +24,13 @@ use std::io;
 use std::path::Path;
 use std::sync::Arc;
 
-use crate::fdtable::{Labels, Observer, PendingConn, Relations, Snapshot};
+use crate::fdtable::{FdRow, Labels, Observer, PendingConn, Relations, Snapshot};
 use crate::lang::{Check, Command, PanelPlacement, RunsIn};
 use crate::process::{Finished, Processes, Table, MAIN, WORKER_EXE_ENV};
 use crate::render::{
-    changes, diff_pending, fds_json, panel_lines_across, panel_lines_of, side_by_side, tables,
-    Change, Changes, Elsewhere, ErrorJson, PanelOptions, ProcessJson, Row, StepJson,
+    changes, diff_pending, fds_json, fds_json_related, panel_lines_across, panel_lines_of,
+    side_by_side, tables, Change, Changes, Elsewhere, ErrorJson, PanelOptions, ProcessJson,
+    Related, Row, StepJson,
 };
 use crate::session::{Failure, Outcome, Previous, Settings};
 use crate::sys::{clear_interrupt, errno_name};
@@ -122,6 +123,14 @@ impl ProcessTable {
     /// Every row with its mark, in fd order, borrowed from the two tables.
     pub fn rows(&self) -> Vec<Row<'_>> {
         self.changes.rows(&self.before, &self.snapshot)
+    }
+
+    /// The open fds the table shows (not sockplay's own): what relates across processes.
+    fn open_rows(&self) -> impl Iterator<Item = &FdRow> {
+        self.snapshot
+            .rows
+            .iter()
+            .filter(|row| !self.labels.internal.contains(&row.fd))
     }
 }
 
@@ -655,17 +664,8 @@ impl Engine {
             .map(|process| process.name.clone())
             .collect();
         // A closed fd belongs with nothing any more, nor do sockplay's own fds.
-        let relations = Relations::across(shown.iter().map(|table| {
-            let internal = &table.labels.internal;
-            (
-                table.index,
-                table
-                    .snapshot
-                    .rows
-                    .iter()
-                    .filter(move |row| !internal.contains(&row.fd)),
-            )
-        }));
+        let relations =
+            Relations::across(shown.iter().map(|table| (table.index, table.open_rows())));
         let block = |table: &ProcessTable, width: usize, rows: Option<usize>| {
             let max_rows = if table.process.pid == step.table.process.pid {
                 rows
@@ -723,17 +723,34 @@ impl Engine {
     fn json_line(&self, line: usize, input: &str, step: &Step) -> io::Result<String> {
         let failure = step.outcome.failure.as_ref();
         let table = &step.table;
+        let shown: Vec<&ProcessTable> = std::iter::once(table).chain(&step.others).collect();
+        let names: Vec<String> = self
+            .processes
+            .list()
+            .iter()
+            .map(|process| process.name.clone())
+            .collect();
+        let relations =
+            Relations::across(shown.iter().map(|table| (table.index, table.open_rows())));
+        let related = Related {
+            relations: &relations,
+            names: &names,
+        };
+        // With several processes each socket says which fds, in which process, it belongs with.
+        let fds_of = |table: &ProcessTable| {
+            if step.others.is_empty() {
+                fds_json(&table.snapshot.rows, &table.labels)
+            } else {
+                fds_json_related(&table.snapshot.rows, &table.labels, table.index, &related)
+            }
+        };
         let processes: Vec<ProcessJson> = self
             .processes
             .list()
             .iter()
             .map(|process| {
-                let fds = if process.pid == table.process.pid {
-                    fds_json(&table.snapshot.rows, &table.labels)
-                } else if let Some(other) =
-                    step.others.iter().find(|o| o.process.pid == process.pid)
-                {
-                    fds_json(&other.snapshot.rows, &other.labels)
+                let fds = if let Some(table) = shown.iter().find(|t| t.process.pid == process.pid) {
+                    fds_of(table)
                 } else if process.is_alive() {
                     fds_json(&process.table.snapshot.rows, &process.table.view.labels)
                 } else {
@@ -757,7 +774,7 @@ impl Engine {
                 errno: f.errno.map(errno_name),
                 message: f.message.clone(),
             }),
-            fds: fds_json(&table.snapshot.rows, &table.labels),
+            fds: fds_of(table),
             process: Some(table.process.name.clone()),
             processes: Some(processes),
         };
