@@ -1,7 +1,7 @@
 //! The FD panel: a compact table of the process's fds after a step, with a mark per row saying what
 //! the step changed, the connections waiting in each listener's accept queue listed under it, the
-//! two ends of in-process connections and the fds of one socket marked (as [`Relations`] finds
-//! them), and optional colour.
+//! two ends of a connection and the fds of one socket marked (as [`Relations`] finds them: `fd 5`
+//! in this process, `client:3` in another one shown with it), and optional colour.
 //!
 //! Rows arrive with their kernel strings already escaped and their addresses typed (an
 //! [`Endpoint`] escapes its bytes when it is shown); every other cell still passes through
