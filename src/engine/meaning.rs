@@ -9,16 +9,26 @@ use crate::net::SockState::{self, Tcp};
 use crate::net::TcpState::{Close, CloseWait, Established, FinWait1, FinWait2, SynSent};
 use crate::render::{Change, Row};
 
-/// How a row is named in a sentence: `fd 5 (conn)`.
-fn who(row: &FdRow, labels: &Labels) -> String {
+/// How a row is named in a sentence: `fd 5 (conn)`, or `server's fd 5 (conn)` when the step
+/// shows several processes.
+fn who(row: &FdRow, labels: &Labels, process: Option<&str>) -> String {
+    let whose = process.map_or_else(String::new, |name| format!("{name}'s "));
     match labels.names.get(&row.fd) {
-        Some(name) => format!("fd {} ({name})", row.fd),
-        None => format!("fd {}", row.fd),
+        Some(name) => format!("{whose}fd {} ({name})", row.fd),
+        None => format!("{whose}fd {}", row.fd),
     }
 }
 
-/// The sentences for a step's changed rows; `before` is the table the step started from.
-pub fn notes(rows: &[Row<'_>], before: &Snapshot, labels: &Labels) -> Vec<String> {
+/// The sentences for a step's changed rows in one process's table; `before` is the table the
+/// step started from, and `process` the process's name when the step shows several.
+pub fn notes(
+    rows: &[Row<'_>],
+    before: &Snapshot,
+    labels: &Labels,
+    process: Option<&str>,
+) -> Vec<String> {
+    let who = |row: &FdRow, labels: &Labels| who(row, labels, process);
+    let holder = process.unwrap_or("this program");
     let mut notes = Vec::new();
     for &(row, change) in rows {
         let Change::Changed(fields) = change else {
@@ -47,7 +57,7 @@ pub fn notes(rows: &[Row<'_>], before: &Snapshot, labels: &Labels) -> Vec<String
         }
         let sentence = match (old.state, row.state) {
             (_, Some(Tcp(CloseWait))) => format!(
-                "the peer of {} closed its side: fd {} is in CLOSE_WAIT until this program closes it",
+                "the peer of {} closed its side: fd {} is in CLOSE_WAIT until {holder} closes it",
                 who(row, labels),
                 row.fd
             ),

@@ -24,12 +24,13 @@ use std::io;
 use std::path::Path;
 use std::sync::Arc;
 
-use crate::fdtable::{Labels, Observer, PendingConn, Snapshot};
+use crate::fdtable::{FdRow, Labels, Observer, PendingConn, Relations, Snapshot};
 use crate::lang::{Check, Command, PanelPlacement, RunsIn};
 use crate::process::{Finished, Processes, Table, MAIN, WORKER_EXE_ENV};
 use crate::render::{
-    changes, diff_pending, fds_json, panel_lines_of, side_by_side, Change, Changes, ErrorJson,
-    PanelOptions, ProcessJson, Row, StepJson,
+    changes, diff_pending, fds_json, fds_json_related, panel_lines_across, panel_lines_of,
+    side_by_side, tables, Change, Changes, Elsewhere, ErrorJson, PanelOptions, ProcessJson,
+    Related, Row, StepJson,
 };
 use crate::session::{Failure, Outcome, Previous, Settings};
 use crate::sys::{clear_interrupt, errno_name};
@@ -105,6 +106,8 @@ impl std::fmt::Display for ProcessTitle {
 #[derive(Debug)]
 pub struct ProcessTable {
     pub process: ProcessTitle,
+    /// The process's position in the list of processes (`ps` order).
+    pub index: usize,
     /// The table after the step.
     pub snapshot: Arc<Snapshot>,
     /// The table shown before, for the rows that closed.
@@ -120,6 +123,14 @@ impl ProcessTable {
     /// Every row with its mark, in fd order, borrowed from the two tables.
     pub fn rows(&self) -> Vec<Row<'_>> {
         self.changes.rows(&self.before, &self.snapshot)
+    }
+
+    /// The open fds the table shows (not sockplay's own): what relates across processes.
+    fn open_rows(&self) -> impl Iterator<Item = &FdRow> {
+        self.snapshot
+            .rows
+            .iter()
+            .filter(|row| !self.labels.internal.contains(&row.fd))
     }
 }
 
@@ -332,12 +343,19 @@ impl Engine {
             None => self.table_of(shown),
         };
         let step_table = self.shown_table(shown, table);
+        let others = self.other_tables(command, shown);
         if command.shows_panel() {
-            outcome.lines.extend(meaning::notes(
-                &step_table.rows(),
-                &step_table.before,
-                &step_table.labels,
-            ));
+            // With several processes, each sentence says whose fd it is about.
+            let several = !others.is_empty();
+            for table in std::iter::once(&step_table).chain(&others) {
+                let process = several.then_some(table.process.name.as_str());
+                outcome.lines.extend(meaning::notes(
+                    &table.rows(),
+                    &table.before,
+                    &table.labels,
+                    process,
+                ));
+            }
         }
         // What the front end added (help, the table, the sentences) is part of what checks can see.
         self.previous.remember(command, &outcome);
@@ -346,7 +364,6 @@ impl Engine {
                 outcome.lines.insert(0, format!(">>> {python}"));
             }
         }
-        let others = self.other_tables(command, shown);
         Step {
             outcome,
             table: step_table,
@@ -440,6 +457,7 @@ impl Engine {
             .insert(title.pid, (Arc::clone(&now), labels.clone()));
         ProcessTable {
             process: title,
+            index,
             snapshot: now,
             before,
             changes,
@@ -448,16 +466,19 @@ impl Engine {
         }
     }
 
-    /// The tables of the running processes other than `shown`, when the step shows them: in the
-    /// panel (when there is more than one process) and in JSON.
+    /// The tables of the processes other than `shown`, when the step shows them (in the panel
+    /// and its sentences, when there is more than one process, and in JSON): every running
+    /// process, and once more a process that ended since its table was shown, its fds closed.
     fn other_tables(&mut self, command: &Command, shown: usize) -> Vec<ProcessTable> {
-        let panel = command.shows_panel() && self.view.panel != PanelPlacement::Off;
-        if self.processes.alive() < 2 || !(self.view.json || panel) {
+        if !(self.view.json || command.shows_panel()) {
             return Vec::new();
         }
         let others: Vec<usize> = (0..self.processes.list().len())
-            .filter(|&i| i != shown && self.processes.list()[i].is_alive())
+            .filter(|&i| i != shown && self.is_shown(i))
             .collect();
+        if others.is_empty() {
+            return Vec::new();
+        }
         let fresh = self.processes.refresh_all(&others);
         others
             .into_iter()
@@ -470,6 +491,17 @@ impl Engine {
                 self.shown_table(index, table)
             })
             .collect()
+    }
+
+    /// Whether process `index` has a table to show: it runs, or it ended with fds open when its
+    /// table was shown last (they show closed, once).
+    fn is_shown(&self, index: usize) -> bool {
+        let process = &self.processes.list()[index];
+        process.is_alive()
+            || self
+                .shown
+                .get(&process.pid)
+                .is_some_and(|(before, _)| !before.rows.is_empty())
     }
 
     /// Shows the calls in the background that returned (at the prompt, before it comes back).
@@ -498,11 +530,12 @@ impl Engine {
             format!("[{process}] {} returned:", background.input.trim()),
         );
         let table = self.shown_table(index, table);
+        let others = self.other_tables(&background.command, index);
         self.previous.remember(&background.command, &outcome);
         let step = Step {
             outcome,
             table,
-            others: Vec::new(),
+            others,
         };
         let lines = if self.view.json {
             self.json_line(background.line, &background.input, &step)
@@ -579,84 +612,145 @@ impl Engine {
         let placement = self.view.panel;
         let panel_shown =
             command.shows_panel() && !step.outcome.quit && placement != PanelPlacement::Off;
-        // With several processes each table says whose it is.
-        let titled = !step.others.is_empty();
-        let title =
-            |table: &ProcessTable| safe_line(&format!("── {} ──", table.process)).into_owned();
-        let mut lines = if panel_shown {
-            // Beside the output when the panel fits there unsqueezed, else below it at full width;
-            // either way no taller than the screen (a summary says what it left out).
-            let beside_rows = height.map(|h| h.saturating_sub(2).max(MIN_PANEL_ROWS));
-            let rows = table.rows();
-            let mut natural = panel_lines_of(
-                &rows,
+        if !panel_shown {
+            return left;
+        }
+        if !step.others.is_empty() {
+            return self.tables_lines(&left, step);
+        }
+        // Beside the output when the panel fits there unsqueezed, else below it at full width;
+        // either way no taller than the screen (a summary says what it left out).
+        let beside_rows = height.map(|h| h.saturating_sub(2).max(MIN_PANEL_ROWS));
+        let rows = table.rows();
+        let natural = panel_lines_of(
+            &rows,
+            &table.pending,
+            &table.labels,
+            &PanelOptions {
+                width: UNBOUNDED,
+                color: self.view.color,
+                max_rows: beside_rows,
+            },
+        );
+        let beside = width.saturating_sub(widest(&left) + 3);
+        if placement == PanelPlacement::Right && widest(&natural) <= beside {
+            side_by_side(&left, &natural, PanelPlacement::Right, width)
+        } else {
+            let below_rows = height.map(|h| h.saturating_sub(left.len() + 2).max(MIN_PANEL_ROWS));
+            let options = PanelOptions {
+                width,
+                color: self.view.color,
+                max_rows: below_rows,
+            };
+            let panel = panel_lines_of(&rows, &table.pending, &table.labels, &options);
+            side_by_side(&left, &panel, PanelPlacement::Below, width)
+        }
+    }
+
+    /// The step's output with one table per process, in `ps` order, each titled with its
+    /// process: side by side as far as they fit, beside the output when they fit there
+    /// unsqueezed, else below it at full width. Pairs and shared sockets are marked across the
+    /// tables (`↔ client:3`, `≡ child:4`).
+    fn tables_lines(&self, left: &[String], step: &Step) -> Vec<String> {
+        let width = self.width();
+        let height = self.screen.height();
+        let mut shown: Vec<&ProcessTable> =
+            std::iter::once(&step.table).chain(&step.others).collect();
+        shown.sort_by_key(|table| table.index);
+        let names: Vec<String> = self
+            .processes
+            .list()
+            .iter()
+            .map(|process| process.name.clone())
+            .collect();
+        // A closed fd belongs with nothing any more, nor do sockplay's own fds.
+        let relations =
+            Relations::across(shown.iter().map(|table| (table.index, table.open_rows())));
+        let block = |table: &ProcessTable, width: usize, rows: Option<usize>| {
+            let max_rows = if table.process.pid == step.table.process.pid {
+                rows
+            } else {
+                Some(rows.map_or(OTHER_PANEL_ROWS, |r| r.min(OTHER_PANEL_ROWS)))
+            };
+            let options = PanelOptions {
+                width,
+                color: self.view.color,
+                max_rows,
+            };
+            let elsewhere = Elsewhere {
+                relations: &relations,
+                process: table.index,
+                names: &names,
+            };
+            let mut lines = vec![safe_line(&format!("── {} ──", table.process)).into_owned()];
+            lines.extend(panel_lines_across(
+                &table.rows(),
                 &table.pending,
                 &table.labels,
-                &PanelOptions {
-                    width: UNBOUNDED,
-                    color: self.view.color,
-                    max_rows: beside_rows,
-                },
-            );
-            if titled {
-                natural.insert(0, title(table));
-            }
-            let beside = width.saturating_sub(widest(&left) + 3);
-            if placement == PanelPlacement::Right && widest(&natural) <= beside {
-                side_by_side(&left, &natural, PanelPlacement::Right, width)
-            } else {
-                let below_rows =
-                    height.map(|h| h.saturating_sub(left.len() + 2).max(MIN_PANEL_ROWS));
-                let options = PanelOptions {
-                    width,
-                    color: self.view.color,
-                    max_rows: below_rows,
-                };
-                let mut panel = panel_lines_of(&rows, &table.pending, &table.labels, &options);
-                if titled {
-                    panel.insert(0, title(table));
-                }
-                side_by_side(&left, &panel, PanelPlacement::Below, width)
-            }
-        } else {
-            left
+                &options,
+                &elsewhere,
+            ));
+            lines
         };
-        if panel_shown {
-            // The other processes, compact, one under the other.
-            for other in &step.others {
-                lines.push(String::new());
-                lines.push(title(other));
-                let options = PanelOptions {
-                    width,
-                    color: self.view.color,
-                    max_rows: Some(OTHER_PANEL_ROWS),
-                };
-                lines.extend(panel_lines_of(
-                    &other.rows(),
-                    &other.pending,
-                    &other.labels,
-                    &options,
-                ));
-            }
+        let beside_rows = height.map(|h| h.saturating_sub(2).max(MIN_PANEL_ROWS));
+        let natural: Vec<Vec<String>> = shown
+            .iter()
+            .map(|table| block(table, UNBOUNDED, beside_rows))
+            .collect();
+        let beside = width.saturating_sub(widest(left) + 3);
+        if self.view.panel == PanelPlacement::Right
+            && natural.iter().all(|lines| widest(lines) <= beside)
+        {
+            let panel = tables(&natural, beside);
+            return side_by_side(left, &panel, PanelPlacement::Right, width);
         }
-        lines
+        let below_rows = height.map(|h| h.saturating_sub(left.len() + 2).max(MIN_PANEL_ROWS));
+        let blocks: Vec<Vec<String>> = shown
+            .iter()
+            .zip(natural)
+            .map(|(table, lines)| {
+                if widest(&lines) <= width && below_rows == beside_rows {
+                    lines
+                } else {
+                    block(table, width, below_rows)
+                }
+            })
+            .collect();
+        side_by_side(left, &tables(&blocks, width), PanelPlacement::Below, width)
     }
 
     /// A step as one JSON record.
     fn json_line(&self, line: usize, input: &str, step: &Step) -> io::Result<String> {
         let failure = step.outcome.failure.as_ref();
         let table = &step.table;
+        let shown: Vec<&ProcessTable> = std::iter::once(table).chain(&step.others).collect();
+        let names: Vec<String> = self
+            .processes
+            .list()
+            .iter()
+            .map(|process| process.name.clone())
+            .collect();
+        let relations =
+            Relations::across(shown.iter().map(|table| (table.index, table.open_rows())));
+        let related = Related {
+            relations: &relations,
+            names: &names,
+        };
+        // With several processes each socket says which fds, in which process, it belongs with.
+        let fds_of = |table: &ProcessTable| {
+            if step.others.is_empty() {
+                fds_json(&table.snapshot.rows, &table.labels)
+            } else {
+                fds_json_related(&table.snapshot.rows, &table.labels, table.index, &related)
+            }
+        };
         let processes: Vec<ProcessJson> = self
             .processes
             .list()
             .iter()
             .map(|process| {
-                let fds = if process.pid == table.process.pid {
-                    fds_json(&table.snapshot.rows, &table.labels)
-                } else if let Some(other) =
-                    step.others.iter().find(|o| o.process.pid == process.pid)
-                {
-                    fds_json(&other.snapshot.rows, &other.labels)
+                let fds = if let Some(table) = shown.iter().find(|t| t.process.pid == process.pid) {
+                    fds_of(table)
                 } else if process.is_alive() {
                     fds_json(&process.table.snapshot.rows, &process.table.view.labels)
                 } else {
@@ -680,7 +774,7 @@ impl Engine {
                 errno: f.errno.map(errno_name),
                 message: f.message.clone(),
             }),
-            fds: fds_json(&table.snapshot.rows, &table.labels),
+            fds: fds_of(table),
             process: Some(table.process.name.clone()),
             processes: Some(processes),
         };

@@ -18,7 +18,7 @@ pub use inspect::{format_address, inspect_fd, open_inodes};
 pub use labels::Labels;
 pub use listing::open_fds;
 pub use observer::{Observed, Observer};
-pub use relations::Relations;
+pub use relations::{Held, Relations};
 pub use system::{
     system_listing, ListedEnd, ListedSocket, Owner, QueueFill, SystemListing, Unlisted,
 };

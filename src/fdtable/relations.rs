@@ -12,10 +12,20 @@ use std::hash::Hash;
 use super::{FdRow, Kind, PendingConn};
 use crate::net::Endpoint;
 
-/// The sockets of a table, indexed for finding what belongs together.
+/// An fd of one of several processes: the process by its position among the tables related.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Held {
+    pub process: usize,
+    pub fd: i32,
+}
+
+/// The sockets of a table (or of several processes' tables), indexed for finding what belongs
+/// together.
 #[derive(Debug)]
 pub struct Relations<'a> {
     sockets: Vec<&'a FdRow>,
+    /// The process each socket belongs to, by position in `sockets`.
+    owners: Vec<usize>,
     by_inode: Groups<u64>,
     by_peer_inode: Groups<u64>,
     by_ends: Groups<(&'a Endpoint, &'a Endpoint)>,
@@ -25,15 +35,31 @@ impl<'a> Relations<'a> {
     /// Indexes the sockets among `rows`, which are open fds of one process, each fd once; other
     /// kinds of fd have no relations.
     pub fn of(rows: impl IntoIterator<Item = &'a FdRow>) -> Relations<'a> {
-        let sockets: Vec<&FdRow> = rows
-            .into_iter()
-            .filter(|row| row.kind == Kind::Socket)
-            .collect();
+        Relations::across([(0, rows)])
+    }
+
+    /// Indexes the sockets of several processes' tables at once, each table given with its
+    /// process's position: sockets relate across processes as they do within one (the kernel
+    /// knows no process boundary), so a connection between two processes pairs, and one socket
+    /// held by two processes (after fork, or passed with SCM_RIGHTS) is a twin in both.
+    pub fn across<R>(tables: impl IntoIterator<Item = (usize, R)>) -> Relations<'a>
+    where
+        R: IntoIterator<Item = &'a FdRow>,
+    {
+        let mut sockets = Vec::new();
+        let mut owners = Vec::new();
+        for (process, rows) in tables {
+            for row in rows.into_iter().filter(|row| row.kind == Kind::Socket) {
+                sockets.push(row);
+                owners.push(process);
+            }
+        }
         let by_inode = Groups::of(&sockets, |row| Some(row.inode));
         let by_peer_inode = Groups::of(&sockets, |row| row.peer_inode);
         let by_ends = Groups::of(&sockets, |row| row.local.as_ref().zip(row.remote.as_ref()));
         Relations {
             sockets,
+            owners,
             by_inode,
             by_peer_inode,
             by_ends,
@@ -46,6 +72,12 @@ impl<'a> Relations<'a> {
     /// other's remote address, or the kernel names one the other's peer (Unix sockets, which are
     /// often unnamed). Usually there is one partner; a `dup` of an end gives two.
     pub fn partners_of(&self, row: &FdRow) -> Vec<i32> {
+        same_process(self.partners_in(0, row), 0)
+    }
+
+    /// The fds of every process, in the order the tables and rows came, that are the other end
+    /// of the connection of `row`, an fd of process `process`.
+    pub fn partners_in(&self, process: usize, row: &FdRow) -> Vec<Held> {
         if row.kind != Kind::Socket {
             return Vec::new();
         }
@@ -61,46 +93,74 @@ impl<'a> Relations<'a> {
         let mut found: Vec<usize> = crossed
             .chain(peer)
             .chain(named_me)
-            .filter(|&j| {
-                let other = self.sockets[j];
-                other.fd != row.fd && are_two_ends(row, other)
-            })
+            .filter(|&j| !self.is(j, process, row) && are_two_ends(row, self.sockets[j]))
             .collect();
         found.sort_unstable();
         found.dedup();
-        found.iter().map(|&j| self.sockets[j].fd).collect()
+        found.iter().map(|&j| self.held(j)).collect()
     }
 
     /// The other fds, in the order the rows came, that are the very same socket as `row` (the
     /// same inode: a `dup`, or an fd passed back to this process).
     pub fn twins_of(&self, row: &FdRow) -> Vec<i32> {
+        same_process(self.twins_in(0, row), 0)
+    }
+
+    /// The other fds of every process that are the very same socket as `row`, an fd of process
+    /// `process`.
+    pub fn twins_in(&self, process: usize, row: &FdRow) -> Vec<Held> {
         if row.kind != Kind::Socket {
             return Vec::new();
         }
         self.by_inode
             .get(&row.inode)
-            .map(|j| self.sockets[j].fd)
-            .filter(|&fd| fd != row.fd)
+            .filter(|&j| !self.is(j, process, row))
+            .map(|j| self.held(j))
             .collect()
     }
 
     /// The fds of the client end of a connection waiting in an accept queue: by crossed addresses
     /// for TCP, by inode for Unix (the kernel names a pending Unix connection by its client).
     pub fn clients_of(&self, conn: &PendingConn) -> Vec<i32> {
+        same_process(self.clients_in(conn), 0)
+    }
+
+    /// The client ends, in every process, of a connection waiting in an accept queue.
+    pub fn clients_in(&self, conn: &PendingConn) -> Vec<Held> {
         let found = match (conn.peer_inode, &conn.local, &conn.remote) {
             (Some(client), _, _) => self.by_inode.get(&client),
             (None, Some(local), Some(remote)) => self.by_ends.get(&(remote, local)),
             _ => Chain::EMPTY,
         };
         found
-            .map(|j| self.sockets[j])
-            .filter(|row| {
+            .filter(|&j| {
+                let row = self.sockets[j];
                 conn.peer_inode.is_some()
                     || (row.family, row.sock_type) == (Some(conn.family), Some(conn.sock_type))
             })
-            .map(|row| row.fd)
+            .map(|j| self.held(j))
             .collect()
     }
+
+    /// Whether socket `j` is `row` of process `process` itself.
+    fn is(&self, j: usize, process: usize, row: &FdRow) -> bool {
+        self.owners[j] == process && self.sockets[j].fd == row.fd
+    }
+
+    fn held(&self, j: usize) -> Held {
+        Held {
+            process: self.owners[j],
+            fd: self.sockets[j].fd,
+        }
+    }
+}
+
+/// The fds among `held` that belong to process `process`.
+fn same_process(held: Vec<Held>, process: usize) -> Vec<i32> {
+    held.into_iter()
+        .filter(|h| h.process == process)
+        .map(|h| h.fd)
+        .collect()
 }
 
 /// The positions of the rows that share a key, in row order, kept as the first position of each
@@ -278,5 +338,24 @@ mod tests {
         let relations = Relations::of(&rows);
         assert!(relations.twins_of(&pipe).is_empty());
         assert!(relations.partners_of(&pipe).is_empty());
+    }
+
+    #[test]
+    fn ends_and_twins_pair_across_processes() {
+        let client = connected(3, 11, "127.0.0.1:40000", "127.0.0.1:8080");
+        let server = connected(4, 12, "127.0.0.1:8080", "127.0.0.1:40000");
+        // After fork, the child holds the server's socket as fd 4 too.
+        let main = [server.clone()];
+        let other = [client.clone()];
+        let child = [server.clone()];
+        let relations = Relations::across([(0, &main[..]), (1, &other[..]), (2, &child[..])]);
+        let at = |process, fd| Held { process, fd };
+        assert_eq!(relations.partners_in(1, &client), vec![at(0, 4), at(2, 4)]);
+        assert_eq!(relations.partners_in(0, &server), vec![at(1, 3)]);
+        assert_eq!(relations.twins_in(0, &server), vec![at(2, 4)]);
+        assert_eq!(relations.twins_in(2, &server), vec![at(0, 4)]);
+        assert!(relations.twins_in(1, &client).is_empty());
+        // fd 4 of the child is not fd 4 of main: the same number in two processes is two fds.
+        assert_eq!(relations.partners_in(2, &server), vec![at(1, 3)]);
     }
 }

@@ -4,7 +4,7 @@
 //! Strings here are not escaped: JSON has its own escaping, and consumers want the real values.
 
 use crate::fdtable::Labels;
-use crate::fdtable::{FdRow, Kind};
+use crate::fdtable::{FdRow, Held, Kind, Relations};
 use crate::text::is_shown_as_is;
 use serde::Serialize;
 
@@ -138,6 +138,58 @@ pub struct FdJson {
     pub recv_q: Option<u64>,
     /// Bytes not yet acknowledged or read by the peer, or a listener's accept-queue limit.
     pub send_q: Option<u64>,
+    /// With several processes: the fds, in any process, at the other end of this socket's
+    /// connection (absent when none is).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub peers: Vec<HeldJson>,
+    /// With several processes: the other fds, in any process, that are this very socket (a
+    /// `dup`, a fork, an fd passed with SCM_RIGHTS; absent when none is).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub twins: Vec<HeldJson>,
+}
+
+/// An fd of a process: `{"process": "client", "fd": 3}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HeldJson {
+    pub process: String,
+    pub fd: i32,
+}
+
+/// The processes whose tables were related, to name what [`Relations`] finds.
+#[derive(Debug, Clone, Copy)]
+pub struct Related<'r> {
+    pub relations: &'r Relations<'r>,
+    /// Every process's name, by its position among the tables related.
+    pub names: &'r [String],
+}
+
+impl Related<'_> {
+    fn named(&self, held: Vec<Held>) -> Vec<HeldJson> {
+        held.into_iter()
+            .map(|h| HeldJson {
+                process: self.names.get(h.process).cloned().unwrap_or_default(),
+                fd: h.fd,
+            })
+            .collect()
+    }
+}
+
+/// Converts process `process`'s table to its JSON rows like [`fds_json`], each socket with the
+/// fds of every process related to it (`peers`, `twins`).
+pub fn fds_json_related(
+    rows: &[FdRow],
+    labels: &Labels,
+    process: usize,
+    related: &Related<'_>,
+) -> Vec<FdJson> {
+    rows.iter()
+        .filter(|row| !labels.internal.contains(&row.fd))
+        .map(|row| FdJson {
+            peers: related.named(related.relations.partners_in(process, row)),
+            twins: related.named(related.relations.twins_in(process, row)),
+            ..FdJson::new(row, labels.names.get(&row.fd).cloned())
+        })
+        .collect()
 }
 
 impl FdJson {
@@ -154,6 +206,8 @@ impl FdJson {
             state: row.state.map(|state| state.name().to_string()),
             recv_q: row.recv_q,
             send_q: row.send_q,
+            peers: Vec::new(),
+            twins: Vec::new(),
         }
     }
 }

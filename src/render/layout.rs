@@ -81,6 +81,53 @@ fn pad(line: &str, width: usize) -> String {
     format!("{line}{}", " ".repeat(fill))
 }
 
+/// What separates two tables side by side in [`tables`].
+const TABLE_GAP: &str = "    ";
+
+/// Lays out several blocks of lines (one process's table each) in `width` columns: as many side
+/// by side as fit, in order, each row of blocks under the one before with an empty line between.
+/// A block wider than `width` has a row to itself. Lines carry no trailing blanks.
+pub fn tables(blocks: &[Vec<String>], width: usize) -> Vec<String> {
+    let mut rows: Vec<Vec<&Vec<String>>> = Vec::new();
+    let mut used = 0;
+    for block in blocks {
+        let block_width = max_width(block);
+        match rows.last_mut() {
+            Some(row) if used + TABLE_GAP.len() + block_width <= width => {
+                row.push(block);
+                used += TABLE_GAP.len() + block_width;
+            }
+            _ => {
+                rows.push(vec![block]);
+                used = block_width;
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for (i, row) in rows.iter().enumerate() {
+        if i > 0 {
+            out.push(String::new());
+        }
+        let height = row.iter().map(|b| b.len()).max().unwrap_or(0);
+        for line in 0..height {
+            let mut text = String::new();
+            for (k, block) in row.iter().enumerate() {
+                if k > 0 {
+                    text.push_str(TABLE_GAP);
+                }
+                let cell = block.get(line).map_or("", String::as_str);
+                if k + 1 < row.len() {
+                    text.push_str(&pad(cell, max_width(block)));
+                } else {
+                    text.push_str(cell);
+                }
+            }
+            out.push(text.trim_end().to_string());
+        }
+    }
+    out
+}
+
 /// The widest display width among `lines`.
 fn max_width(lines: &[String]) -> usize {
     lines.iter().map(|l| display_width(l)).max().unwrap_or(0)
@@ -93,6 +140,31 @@ mod tests {
 
     fn lines(v: &[&str]) -> Vec<String> {
         v.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn tables_sit_side_by_side_while_they_fit_then_go_under() {
+        let a = lines(&["── a ──", "aaaaaaaaaa", "a"]);
+        let b = lines(&["── b ──", "bbbb"]);
+        let c = lines(&["── c ──", "cccccc"]);
+        let out = tables(&[a.clone(), b.clone(), c], 24);
+        assert_eq!(
+            out,
+            lines(&[
+                "── a ──       ── b ──",
+                "aaaaaaaaaa    bbbb",
+                "a",
+                "",
+                "── c ──",
+                "cccccc",
+            ])
+        );
+        assert_eq!(
+            tables(&[a.clone(), b], 10),
+            lines(&["── a ──", "aaaaaaaaaa", "a", "", "── b ──", "bbbb"])
+        );
+        // A block wider than the width still shows, on its own.
+        assert_eq!(tables(std::slice::from_ref(&a), 3), a);
     }
 
     #[test]

@@ -8,9 +8,12 @@ mod panel;
 mod ss;
 
 pub use diff::{changes, diff, diff_pending, Change, Changes};
-pub use json::{fds_json, ErrorJson, FdJson, ProcessJson, StepJson};
-pub use layout::side_by_side;
+pub use json::{
+    fds_json, fds_json_related, ErrorJson, FdJson, HeldJson, ProcessJson, Related, StepJson,
+};
+pub use layout::{side_by_side, tables};
 pub use panel::{
-    panel_lines, panel_lines_of, panel_lines_with_pending, PanelOptions, Row, MIN_PANEL_WIDTH,
+    panel_lines, panel_lines_across, panel_lines_of, panel_lines_with_pending, Elsewhere,
+    PanelOptions, Row, MIN_PANEL_WIDTH,
 };
 pub use ss::ss_lines;

@@ -1,7 +1,7 @@
 //! The FD panel: a compact table of the process's fds after a step, with a mark per row saying what
 //! the step changed, the connections waiting in each listener's accept queue listed under it, the
-//! two ends of in-process connections and the fds of one socket marked (as [`Relations`] finds
-//! them), and optional colour.
+//! two ends of a connection and the fds of one socket marked (as [`Relations`] finds them: `fd 5`
+//! in this process, `client:3` in another one shown with it), and optional colour.
 //!
 //! Rows arrive with their kernel strings already escaped and their addresses typed (an
 //! [`Endpoint`] escapes its bytes when it is shown); every other cell still passes through
@@ -11,7 +11,7 @@ use std::borrow::Cow;
 
 use super::diff::Change;
 use crate::fdtable::Labels;
-use crate::fdtable::{FdRow, Kind, PendingConn, Relations};
+use crate::fdtable::{FdRow, Held, Kind, PendingConn, Relations};
 use crate::net::{Endpoint, SockState};
 use crate::text::sanitize_line;
 use comfy_table::{
@@ -101,6 +101,57 @@ pub fn panel_lines_of(
     labels: &Labels,
     opts: &PanelOptions,
 ) -> Vec<String> {
+    draw(rows, pending, labels, opts, None)
+}
+
+/// The other processes a table is shown with: its sockets' partners and twins there are marked
+/// `↔ client:3` and `≡ child:4`, as `relations` (over every process's open rows) finds them.
+#[derive(Debug, Clone, Copy)]
+pub struct Elsewhere<'r> {
+    pub relations: &'r Relations<'r>,
+    /// This table's process, by its position among the tables `relations` was made of.
+    pub process: usize,
+    /// Every process's name, by that same position.
+    pub names: &'r [String],
+}
+
+impl Elsewhere<'_> {
+    /// `client:3` for each of `held` that lives in another process.
+    fn texts(&self, held: &[Held]) -> Vec<String> {
+        held.iter()
+            .filter(|h| h.process != self.process)
+            .map(|h| {
+                let name = self.names.get(h.process).map_or("?", String::as_str);
+                format!("{}:{}", sanitize_line(name), h.fd)
+            })
+            .collect()
+    }
+}
+
+/// Renders the panel like [`panel_lines_of`], with the partners and twins of its sockets that
+/// live in other processes marked too.
+pub fn panel_lines_across(
+    rows: &[Row<'_>],
+    pending: &[(PendingConn, Change)],
+    labels: &Labels,
+    opts: &PanelOptions,
+    elsewhere: &Elsewhere<'_>,
+) -> Vec<String> {
+    draw(rows, pending, labels, opts, Some(elsewhere))
+}
+
+/// `fd 5` for each fd of this process.
+fn here(fds: Vec<i32>) -> Vec<String> {
+    fds.into_iter().map(|fd| format!("fd {fd}")).collect()
+}
+
+fn draw(
+    rows: &[Row<'_>],
+    pending: &[(PendingConn, Change)],
+    labels: &Labels,
+    opts: &PanelOptions,
+    elsewhere: Option<&Elsewhere<'_>>,
+) -> Vec<String> {
     let shown: Vec<Row> = rows
         .iter()
         .copied()
@@ -127,7 +178,15 @@ pub fn panel_lines_of(
         }
         let (partners, twins) = match change {
             Change::Closed => (Vec::new(), Vec::new()),
-            _ => (relations.partners_of(row), relations.twins_of(row)),
+            _ => {
+                let mut partners = here(relations.partners_of(row));
+                let mut twins = here(relations.twins_of(row));
+                if let Some(e) = elsewhere {
+                    partners.extend(e.texts(&e.relations.partners_in(e.process, row)));
+                    twins.extend(e.texts(&e.relations.twins_in(e.process, row)));
+                }
+                (partners, twins)
+            }
         };
         let texts = cell_texts(row, change, labels, &partners, &twins);
         table.add_row(styled_cells(texts, change, opts.color));
@@ -135,7 +194,10 @@ pub fn panel_lines_of(
             continue;
         }
         for (conn, conn_change) in pending.iter().filter(|(p, _)| p.listener_fd == row.fd) {
-            let partners = relations.clients_of(conn);
+            let mut partners = here(relations.clients_of(conn));
+            if let Some(e) = elsewhere {
+                partners.extend(e.texts(&e.relations.clients_in(conn)));
+            }
             let texts = pending_texts(conn, conn_change, &partners);
             table.add_row(pending_cells(texts, conn_change, opts.color));
             queued += 1;
@@ -308,7 +370,7 @@ fn column_padding(index: usize) -> (u16, u16) {
 
 /// The text of each column for a queued connection: no fd yet, and for TCP the bytes already
 /// waiting in it.
-fn pending_texts(conn: &PendingConn, change: &Change, partners: &[i32]) -> [String; 9] {
+fn pending_texts(conn: &PendingConn, change: &Change, partners: &[String]) -> [String; 9] {
     let queue = |q: Option<u64>| q.map_or_else(|| EMPTY.to_string(), |n| n.to_string());
     [
         mark(change).to_string(),
@@ -341,8 +403,8 @@ fn cell_texts(
     row: &FdRow,
     change: &Change,
     labels: &Labels,
-    partners: &[i32],
-    twins: &[i32],
+    partners: &[String],
+    twins: &[String],
 ) -> [String; 9] {
     let local = if row.kind == Kind::Socket {
         endpoint_text(row.local.as_ref())
@@ -408,8 +470,8 @@ fn address_text(endpoint: &Endpoint) -> String {
 }
 
 /// The NAME column: the session's name for the fd, marked when its handle was detached, and
-/// `≡ fd N` when other fds are the same socket.
-fn name_text(fd: i32, labels: &Labels, twins: &[i32]) -> String {
+/// `≡ fd N` (`≡ child:4`) when other fds (of this process or another) are the same socket.
+fn name_text(fd: i32, labels: &Labels, twins: &[String]) -> String {
     let name = labels.names.get(&fd).map(|n| sanitize_line(n));
     let detached = labels.detached.contains(&fd);
     let mut text = match (name, detached) {
@@ -419,11 +481,10 @@ fn name_text(fd: i32, labels: &Labels, twins: &[i32]) -> String {
         (None, false) => String::new(),
     };
     if !twins.is_empty() {
-        let fds: Vec<String> = twins.iter().map(|fd| format!("fd {fd}")).collect();
         if !text.is_empty() {
             text.push(' ');
         }
-        text.push_str(&format!("≡ {}", fds.join(", ")));
+        text.push_str(&format!("≡ {}", twins.join(", ")));
     }
     if text.is_empty() {
         EMPTY.to_string()
@@ -432,12 +493,13 @@ fn name_text(fd: i32, labels: &Labels, twins: &[i32]) -> String {
     }
 }
 
-/// The REMOTE column, followed by the fds of the other end when it lives in this process.
-fn remote_text(remote: Option<&Endpoint>, partners: &[i32]) -> String {
+/// The REMOTE column, followed by the fds of the other end when it lives in this process (`fd 5`)
+/// or in another one shown (`client:3`).
+fn remote_text(remote: Option<&Endpoint>, partners: &[String]) -> String {
     if partners.is_empty() {
         return endpoint_text(remote);
     }
-    let fds: Vec<String> = partners.iter().map(|fd| format!("fd {fd}")).collect();
+    let fds = partners;
     match remote.map(address_text).filter(|r| !r.is_empty()) {
         Some(remote) => format!("{remote} ↔ {}", fds.join(", ")),
         // An unnamed unix peer has no address to show, only where it lives.

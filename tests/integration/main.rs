@@ -13,6 +13,7 @@ mod hangs;
 mod hostile_files;
 mod json;
 mod malformed;
+mod multi_panel;
 mod multiplex;
 mod processes;
 mod properties;
