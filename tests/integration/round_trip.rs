@@ -132,18 +132,28 @@ fn a_recorded_interactive_session_replays_to_the_same_fds_states_and_output() {
     if let Some(diff) = line_diff(&session, &replayed) {
         panic!("the replay does not print what the session did (- session, + replay):\n{diff}");
     }
-    // What both printed: the fds and states the session built, not empty blocks.
+    // What both printed: the fds and states the session built, not empty blocks (then the line
+    // that names sockplay's own fds).
     assert!(
         session.contains("accept(3) = 6  peer 127.0.0.1:P2\n"),
         "{session}"
     );
+    let table = session
+        .trim_end_matches('\n')
+        .rsplit_once('\n')
+        .filter(|(_, last)| last.starts_with("(sockplay's own: "))
+        .map_or(session.as_str(), |(table, _)| table);
     assert!(
-        session.ends_with(
+        format!("{table}\n").ends_with(
             "   3  srv    tcp   127.0.0.1:P1  -             LISTEN           0     128\n\
              \x20  4  other  tcp   -             -             CLOSE            0       0\n\
              \x20  6  conn   tcp   127.0.0.1:P1  127.0.0.1:P2  CLOSE_WAIT       0       0\n"
         ),
         "{session}"
+    );
+    assert!(
+        session.contains("\n(sockplay's own: fd "),
+        "`fds` names sockplay's own fds: {session}"
     );
 }
 

@@ -21,8 +21,9 @@
 //!   column is padded to its widest normalised cell (FD and the queue sizes right-aligned, as the
 //!   renderer draws them) and the rule redrawn to the new width. A line that does not cut into as
 //!   many cells as its header (a wrapped cell, a summary sentence under an `ss` table) keeps its
-//!   cells, two spaces apart. The text of every cell stays exact; where the renderer placed the
-//!   columns is not compared, which its own tests check.
+//!   cells, two spaces apart; a line in parentheses (the one that names sockplay's own fds) ends
+//!   the table and is kept as it is. The text of every cell stays exact; where the renderer
+//!   placed the columns is not compared, which its own tests check.
 //!
 //! Everything else is kept byte for byte.
 
@@ -209,9 +210,12 @@ fn is_rule(line: &str) -> bool {
     line.chars().count() >= 3 && line.chars().all(|c| c == '─')
 }
 
-/// Whether `line` ends a table: a prompt (of any process) or a blank line.
+/// Whether `line` ends a table: a prompt (of any process), a blank line, or a sentence in
+/// parentheses under it (which of the process's fds are sockplay's own).
 fn ends_table(line: &str) -> bool {
-    line.trim().is_empty() || (line.starts_with("sockplay") && line.contains("> "))
+    line.trim().is_empty()
+        || (line.starts_with("sockplay") && line.contains("> "))
+        || line.starts_with('(')
 }
 
 /// Lays every table out again from its normalised cells (see the module's documentation).
@@ -557,6 +561,27 @@ open fds: 5
    2  -     pipe  pipe:[I1]     -       -            -       -
 ~  3  srv   tcp   127.0.0.1:P1  -       LISTEN       0     128
 + 10  -     tcp   -             -       CLOSE        0       0
+sockplay> "
+    );
+}
+
+#[test]
+fn the_line_naming_sockplays_own_fds_ends_the_table_and_stays_as_it_is() {
+    let drawn = "\
+open fds: 4
+  FD  NAME  KIND  LOCAL            REMOTE  STATE   RECV-Q  SEND-Q
+─────────────────────────────────────────────────────────────────
+   3  srv   tcp   127.0.0.1:40000  -       LISTEN       0     128
+(sockplay's own: fd 4095 control channel, fd 4094 sock_diag — not shown)
+sockplay> ";
+    assert_eq!(
+        Normaliser::new().normalise(drawn),
+        "\
+open fds: 4
+  FD  NAME  KIND  LOCAL         REMOTE  STATE   RECV-Q  SEND-Q
+──────────────────────────────────────────────────────────────
+   3  srv   tcp   127.0.0.1:P1  -       LISTEN       0     128
+(sockplay's own: fd 4095 control channel, fd 4094 sock_diag — not shown)
 sockplay> "
     );
 }
