@@ -299,3 +299,19 @@ fn a_recorded_session_with_processes_replays_in_the_same_processes() {
     assert!(main.contains("\n   3  srv   tcp"), "{main}");
     assert!(main.contains("\n   4  conn  tcp"), "{main}");
 }
+
+#[test]
+fn a_recording_begun_in_another_process_starts_by_switching_to_it() {
+    let output = Test::new()
+        .args(["--allow-shell", "--panel", "off"])
+        .script("spawn client\nuse client\nrecord rec.sock\nsocket tcp as s\nrecord stop\n")
+        .run();
+    let text = std::fs::read_to_string(output.dir.path().join("rec.sock")).expect("recording");
+    let commands: Vec<&str> = text.lines().filter(|l| !l.starts_with('#')).collect();
+    assert_eq!(commands, ["use client", "socket tcp as s"], "{text}");
+    assert!(
+        output.stdout.contains("recorded 2 commands in rec.sock"),
+        "{}",
+        output.report()
+    );
+}
