@@ -185,7 +185,9 @@ impl Engine {
             color: false,
             max_rows: None,
         };
-        panel_lines_of(&rows, &pending, &now.view.labels, &options)
+        let mut lines = panel_lines_of(&rows, &pending, &now.view.labels, &options);
+        lines.extend(now.view.own_fds_line());
+        lines
     }
 
     /// `ss`: the system's sockets from the kernel's sock_diag, this process's marked by fd.

@@ -524,6 +524,7 @@ impl Engine {
         } else {
             done.table
         };
+        self.record_shown_result(&process, done.outcome.failure.as_ref());
         let mut outcome = done.outcome;
         outcome.lines.insert(
             0,
@@ -557,6 +558,7 @@ impl Engine {
         command: &Command,
     ) -> Result<Step, Box<Unshown>> {
         self.running = (line, input.to_string());
+        self.record_returned_calls(command);
         let step = self.step(command);
         self.record_line(input, command, step.outcome.failure.as_ref());
         let laid_out = if self.view.json {

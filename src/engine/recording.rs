@@ -1,13 +1,20 @@
 //! `record FILE.sock`: every command that runs, appended as typed to a new script that replays
 //! (a failed call followed by its `expect error`), until `record stop`.
+//!
+//! With several processes the script replays in the same processes: `spawn`, `fork`, `use`,
+//! `NAME:`, `&`, `wait`, `kill` and `exit` are written as typed, and a call in the background that
+//! returned without a `wait` (its result shown at the prompt) gets the `wait NAME` that collects
+//! it in the replay, at the point the session saw it return, followed by its `expect error` when
+//! it failed.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use super::front::{file_failure, RECORD_REFUSED};
 use super::script_files::{create_new, shown};
-use super::Engine;
+use super::{target_of, Engine};
 use crate::lang::{Check, Command};
+use crate::process::MAIN;
 use crate::session::{Failure, Outcome};
 use crate::text::plural;
 
@@ -47,13 +54,25 @@ impl Engine {
         if let Some(previous) = self.end_recording() {
             out.say(previous.summary());
         }
-        self.recording = Some(Recording {
+        let mut recording = Recording {
             path: path.to_path_buf(),
             file,
             count: 0,
             pending_expect: None,
+            outstanding: Vec::new(),
             lost: Vec::new(),
-        });
+        };
+        // Typed in another process, the commands replay there: the script says which (it replays
+        // where that process exists).
+        let current = &self.processes.current().name;
+        if current != MAIN {
+            recording.write(&format!(
+                "# recorded in process {current}, which the session had made before"
+            ));
+            recording.write(&format!("use {current}"));
+        }
+        self.report_lost(&mut recording);
+        self.recording = Some(recording);
         out.say(format!(
             "recording to {}: every command from now on, until `record stop`",
             shown(path)
@@ -87,6 +106,13 @@ impl Engine {
         failure: Option<&Failure>,
     ) {
         // `NAME:` and `&` are written as typed; what the line does is the command's.
+        let target = target_of(command);
+        // `wait` without a name waits for the current process, wherever it is typed.
+        let ran_in = match (target.named, command.base()) {
+            (Some(name), base) if !matches!(base, Command::Wait { .. }) => name.to_string(),
+            _ => self.processes.current().name.clone(),
+        };
+        let background = target.background;
         let command = command.base();
         if self.source_depth > 0
             || matches!(
@@ -106,6 +132,7 @@ impl Engine {
             }
             _ => recording.flush_pending(),
         }
+        recording.follow_processes(command, background, &ran_in, failure);
         let line = match (command, failure) {
             (Command::Shell { .. }, _) => Some(format!(
                 "# {}   (shell lines are not replayed)",
@@ -134,6 +161,80 @@ impl Engine {
             self.report(&text);
         }
     }
+
+    /// Before `command` runs: each call in the background that the recording started and that
+    /// has returned since, unless `command` is the `wait` that collects it, gets its `wait NAME`
+    /// now, so the replay runs `command` with that process ready, as the session did.
+    pub(super) fn record_returned_calls(&mut self, command: &Command) {
+        if self.source_depth > 0 || self.recording.is_none() {
+            return;
+        }
+        self.processes.collect();
+        let waited = match command.base() {
+            Command::Wait { process } => Some(
+                process
+                    .clone()
+                    .unwrap_or_else(|| self.processes.current().name.clone()),
+            ),
+            _ => None,
+        };
+        let returned: Vec<(String, Option<Failure>)> = self
+            .processes
+            .list()
+            .iter()
+            .filter(|p| waited.as_deref() != Some(p.name.as_str()))
+            .filter_map(|p| {
+                let finished = p.finished()?;
+                Some((p.name.clone(), finished.done.outcome.failure.clone()))
+            })
+            .collect();
+        for (name, failure) in returned {
+            self.record_wait(&name, failure.as_ref());
+        }
+    }
+
+    /// A call in the background that returned and was shown at the prompt: the recording collects
+    /// it with `wait NAME` (if it started it).
+    pub(super) fn record_shown_result(&mut self, process: &str, failure: Option<&Failure>) {
+        if self.source_depth == 0 {
+            self.record_wait(process, failure);
+        }
+    }
+
+    /// Writes `wait NAME` for the recorded call in the background that `process` returned, and the
+    /// check its failure needs. A call whose process ended before it returned needs none: the
+    /// replay's process ends the same way.
+    fn record_wait(&mut self, process: &str, failure: Option<&Failure>) {
+        let Some(recording) = &mut self.recording else {
+            return;
+        };
+        let Some(position) = recording.outstanding.iter().position(|p| p == process) else {
+            return;
+        };
+        recording.outstanding.remove(position);
+        let errno = match failure {
+            None => None,
+            Some(Failure {
+                errno: Some(errno), ..
+            }) => Some(*errno),
+            Some(_) => return,
+        };
+        recording.flush_pending();
+        recording.write(&format!("wait {process}"));
+        recording.pending_expect =
+            errno.map(|errno| format!("expect error {}", crate::sys::errno_name(errno)));
+        self.report_lost_lines();
+    }
+
+    fn report_lost_lines(&mut self) {
+        let lost = match &mut self.recording {
+            Some(recording) => std::mem::take(&mut recording.lost),
+            None => return,
+        };
+        for text in lost {
+            self.report(&text);
+        }
+    }
 }
 
 impl Drop for Engine {
@@ -152,6 +253,9 @@ pub(super) struct Recording {
     count: usize,
     /// The `expect error` that follows the last command, unless the user types it next.
     pending_expect: Option<String>,
+    /// The processes running a call in the background that a recorded `COMMAND &` started and no
+    /// recorded `wait` has collected yet.
+    outstanding: Vec<String>,
     /// What to tell about lines that could not be written, until the engine tells it.
     lost: Vec<String>,
 }
@@ -174,6 +278,38 @@ impl Recording {
             plural(self.count, "command"),
             shown(&self.path)
         )
+    }
+
+    /// Keeps track of the calls in the background: `COMMAND &` starts one in `ran_in`; a `wait`
+    /// that returned one, `kill` or `exit` ends it.
+    fn follow_processes(
+        &mut self,
+        command: &Command,
+        background: bool,
+        ran_in: &str,
+        failure: Option<&Failure>,
+    ) {
+        let ended = match command {
+            _ if background => {
+                if failure.is_none() {
+                    self.outstanding.push(ran_in.to_string());
+                }
+                return;
+            }
+            Command::Wait { process } => {
+                let timed_out =
+                    matches!(failure, Some(f) if f.errno == Some(nix::errno::Errno::ETIMEDOUT));
+                let collected = !timed_out && !matches!(failure, Some(Failure { errno: None, .. }));
+                if !collected {
+                    return;
+                }
+                process.as_deref().unwrap_or(ran_in).to_string()
+            }
+            Command::Kill { process, .. } if failure.is_none() => process.clone(),
+            Command::Exit if failure.is_none() => ran_in.to_string(),
+            _ => return,
+        };
+        self.outstanding.retain(|p| *p != ended);
     }
 
     fn flush_pending(&mut self) {

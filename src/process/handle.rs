@@ -103,6 +103,11 @@ impl Process {
         self.background.as_ref()
     }
 
+    /// The call in the background that returned and is not shown yet, if any.
+    pub fn finished(&self) -> Option<&Finished> {
+        self.finished.as_ref()
+    }
+
     pub(super) fn send(&mut self, request: &Request) -> io::Result<()> {
         let channel = self
             .channel

@@ -81,6 +81,26 @@ pub struct ProcessView {
     pub addresses: BTreeMap<String, Endpoint>,
     /// The Unix socket files its binds made.
     pub socket_files: Vec<SocketFile>,
+    /// sockplay's own fds in the process (never in its table), each with what it is.
+    #[serde(default)]
+    pub own_fds: BTreeMap<i32, String>,
+}
+
+impl ProcessView {
+    /// The line that says which fds of the process are sockplay's own, the highest first:
+    /// `(sockplay's own: fd 4095 control channel, fd 4094 sock_diag — not shown)`.
+    pub fn own_fds_line(&self) -> Option<String> {
+        if self.own_fds.is_empty() {
+            return None;
+        }
+        let fds: Vec<String> = self
+            .own_fds
+            .iter()
+            .rev()
+            .map(|(fd, what)| format!("fd {fd} {what}"))
+            .collect();
+        Some(format!("(sockplay's own: {} — not shown)", fds.join(", ")))
+    }
 }
 
 #[cfg(test)]
@@ -88,6 +108,18 @@ mod tests {
     use super::*;
     use crate::lang::parse_line;
     use crate::session::Failure;
+
+    #[test]
+    fn the_own_fds_line_names_each_fd_highest_first_and_none_without_any() {
+        let mut view = ProcessView::default();
+        assert_eq!(view.own_fds_line(), None);
+        view.own_fds.insert(4094, "sock_diag".into());
+        view.own_fds.insert(4095, "control channel".into());
+        assert_eq!(
+            view.own_fds_line().as_deref(),
+            Some("(sockplay's own: fd 4095 control channel, fd 4094 sock_diag — not shown)")
+        );
+    }
 
     #[test]
     fn commands_cross_the_channel_unchanged() {

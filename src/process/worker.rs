@@ -65,6 +65,7 @@ pub fn run_worker(channel: RawFd) -> i32 {
         jobs,
         addresses: BTreeMap::new(),
         exe,
+        diag,
     };
     executor.publish();
     executor.start_control(jobs_sender);
@@ -216,6 +217,8 @@ struct Executor {
     addresses: BTreeMap<String, crate::net::Endpoint>,
     /// sockplay's executable, for `spawn`.
     exe: PathBuf,
+    /// The process's own sock_diag socket, if it has one.
+    diag: Option<RawFd>,
 }
 
 impl Executor {
@@ -255,12 +258,29 @@ impl Executor {
         for (name, address) in self.session.bound_addresses() {
             self.addresses.insert(name, address);
         }
+        let labels = self.session.labels();
+        let channel = self.shared.channel.as_raw_fd();
+        let own_fds = labels
+            .internal
+            .iter()
+            .map(|&fd| {
+                let what = if fd == channel {
+                    "control channel"
+                } else if Some(fd) == self.diag {
+                    "sock_diag"
+                } else {
+                    "new process's channel"
+                };
+                (fd, what.to_string())
+            })
+            .collect();
         let view = ProcessView {
-            labels: self.session.labels(),
+            labels,
             sockets: self.session.socket_names(),
             files: self.session.file_names(),
             addresses: self.addresses.clone(),
             socket_files: self.session.socket_files().to_vec(),
+            own_fds,
         };
         *lock(&self.shared.published) = view;
     }
@@ -483,6 +503,7 @@ impl Executor {
         }
         self.session
             .add_internal_fds(std::iter::once(new.channel.as_raw_fd()).chain(new_diag));
+        self.diag = new_diag;
         // The files belong to the parent, whose binds made them.
         self.session.forget_socket_files();
         clear_interrupt();

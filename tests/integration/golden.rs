@@ -236,6 +236,7 @@ golden_transcripts! {
     http_by_hand => "http-by-hand",
     multiplexing => "multiplexing",
     options => "options",
+    processes => "processes",
     quick_tour => "quick-tour",
     tcp_server_client => "tcp-server-client",
     udp => "udp",

@@ -612,3 +612,103 @@ fn ctrl_c_interrupts_the_call_of_the_current_process_only() {
     repl.expect("EINTR");
     repl.expect("sockplay[client]> ");
 }
+
+/// The soft fd limit a `ulimit nofile` line reports: `new fds must be below 4096; …`.
+fn soft_limit(stdout: &str) -> i64 {
+    let below = regex::Regex::new(r"new fds must be below (\d+);").expect("pattern");
+    below
+        .captures(stdout)
+        .and_then(|c| c[1].parse().ok())
+        .unwrap_or_else(|| panic!("no limit in:\n{stdout}"))
+}
+
+#[test]
+fn fds_says_in_one_line_which_fds_are_sockplays_own_in_every_process() {
+    let output = Test::new()
+        .args(["--panel", "off"])
+        .script("socket tcp as a\nulimit nofile\nfds\nspawn c\nc: fds\nfork as k\nk: fds\n")
+        .run();
+    // sockplay keeps its own fds just below min(soft limit, 4096).
+    let top = soft_limit(&output.stdout).min(4096);
+    let own = regex::Regex::new(
+        r"(?m)^\(sockplay's own: fd (\d+) ([a-z_ ]+), fd (\d+) ([a-z_ ]+) — not shown\)$",
+    )
+    .expect("pattern");
+    let lines: Vec<_> = own.captures_iter(&output.stdout).collect();
+    assert_eq!(lines.len(), 3, "one line per `fds`\n{}", output.report());
+    for line in &lines {
+        let mut kinds = [&line[2], &line[4]];
+        kinds.sort();
+        assert_eq!(kinds, ["control channel", "sock_diag"], "{}", &line[0]);
+        for fd in [&line[1], &line[3]] {
+            let fd: i64 = fd.parse().expect("fd");
+            // At the top of the fd space, never where a user's socket goes.
+            assert!(
+                fd < top && fd >= top - 64,
+                "fd {fd} is not at the top below {top}: {}",
+                &line[0]
+            );
+        }
+    }
+    // The rows and the count leave them out: main and the forked child show 0 … 3, the spawned
+    // one 0 … 2.
+    for count in ["open fds: 4", "open fds: 3"] {
+        assert!(output.stdout.contains(count), "{}", output.report());
+    }
+    for line in &lines {
+        for fd in [&line[1], &line[3]] {
+            let row = format!("\n {fd:>3}  ");
+            assert!(!output.stdout.contains(&row), "fd {fd} has a row");
+        }
+    }
+}
+
+#[test]
+fn ulimit_in_a_spawned_process_counts_and_limits_that_process_only() {
+    let output = Test::new()
+        .args(["--panel", "off"])
+        .script(
+            "socket tcp as a\nsocket tcp as b\nulimit nofile\nspawn c\nc: ulimit nofile\n\
+             c: socket udp as u\nc: ulimit nofile 8\nc: fds\nulimit nofile\nfds\n",
+        )
+        .run();
+    let limit = soft_limit(&output.stdout);
+    let out = &output.stdout;
+    let in_main = format!("new fds must be below {limit}; 5 are open now\n");
+    assert!(out.contains(&in_main), "{}", output.report());
+    // The client's count is its own: 0, 1, 2, then 0 … 3 after its socket, as its `fds` shows.
+    assert!(
+        out.contains(&format!(
+            "sockplay> c: ulimit nofile\ngetrlimit(RLIMIT_NOFILE) = 0  {{cur={limit}, "
+        )),
+        "{}",
+        output.report()
+    );
+    assert!(
+        out.contains(&format!("new fds must be below {limit}; 3 are open now\n")),
+        "{}",
+        output.report()
+    );
+    assert!(
+        out.contains("only fds 0 to 7 can be made now; 4 are open\n"),
+        "{}",
+        output.report()
+    );
+    assert!(
+        out.contains("sockplay> c: fds\nopen fds: 4\n"),
+        "{}",
+        output.report()
+    );
+    // main's limit is untouched, and its count is still main's.
+    assert_eq!(
+        out.matches(&in_main).count(),
+        2,
+        "main still counts 5 under its own limit\n{}",
+        output.report()
+    );
+    assert!(
+        out.contains("sockplay> fds\nopen fds: 5\n"),
+        "{}",
+        output.report()
+    );
+}

@@ -132,17 +132,186 @@ fn a_recorded_interactive_session_replays_to_the_same_fds_states_and_output() {
     if let Some(diff) = line_diff(&session, &replayed) {
         panic!("the replay does not print what the session did (- session, + replay):\n{diff}");
     }
-    // What both printed: the fds and states the session built, not empty blocks.
+    // What both printed: the fds and states the session built, not empty blocks (then the line
+    // that names sockplay's own fds).
     assert!(
         session.contains("accept(3) = 6  peer 127.0.0.1:P2\n"),
         "{session}"
     );
+    let table = session
+        .trim_end_matches('\n')
+        .rsplit_once('\n')
+        .filter(|(_, last)| last.starts_with("(sockplay's own: "))
+        .map_or(session.as_str(), |(table, _)| table);
     assert!(
-        session.ends_with(
+        format!("{table}\n").ends_with(
             "   3  srv    tcp   127.0.0.1:P1  -             LISTEN           0     128\n\
              \x20  4  other  tcp   -             -             CLOSE            0       0\n\
              \x20  6  conn   tcp   127.0.0.1:P1  127.0.0.1:P2  CLOSE_WAIT       0       0\n"
         ),
         "{session}"
+    );
+    assert!(
+        session.contains("\n(sockplay's own: fd "),
+        "`fds` names sockplay's own fds: {session}"
+    );
+}
+
+/// The prompt in process `name`.
+fn prompt_in(name: &str) -> String {
+    match name {
+        "main" => PROMPT.to_string(),
+        name => format!("sockplay[{name}]> "),
+    }
+}
+
+/// Types `line` in the session, waits for `needle` and then for the prompt of process `then`;
+/// returns what the command printed.
+fn typed(repl: &mut crate::pty::Repl, line: &str, needle: &str, then: &str) -> String {
+    repl.enter(line);
+    let before = repl.expect(needle);
+    let after = repl.expect(&prompt_in(then));
+    command_output(&format!("{before}{needle}{after}"))
+}
+
+/// The output of the replay's command `command` (the last one so typed), cut at its echo line.
+fn replayed_output(stdout: &str, command: &str) -> String {
+    let echo = Regex::new(r"^sockplay(\[[a-z0-9_-]+\])?> (.*)$").expect("pattern");
+    let mut steps: Vec<(String, String)> = Vec::new();
+    for line in stdout.split_inclusive('\n') {
+        match echo.captures(line.trim_end()) {
+            Some(captures) => steps.push((captures[2].to_string(), String::new())),
+            None => {
+                if let Some((_, output)) = steps.last_mut() {
+                    output.push_str(line);
+                }
+            }
+        }
+    }
+    steps
+        .into_iter()
+        .rev()
+        .find(|(typed, _)| typed == command)
+        .map(|(_, output)| output)
+        .unwrap_or_else(|| panic!("the replay ran no `{command}`:\n{stdout}"))
+}
+
+/// A table as both runs show it: without the rows of fds 0, 1 and 2, the kernel's numbers
+/// normalised.
+fn comparable_table(output: &str) -> String {
+    let stdio_row = Regex::new(r"(?m)^[ +~-] +[012]  .*\n").expect("pattern");
+    Normaliser::new().normalise(&stdio_row.replace_all(output, ""))
+}
+
+#[test]
+fn a_recorded_session_with_processes_replays_in_the_same_processes() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let recording = dir.path().join("processes.sock");
+    let refused = format!("127.0.0.1:{}", crate::support::closed_port());
+    let connect_refused = format!("connect c2 {refused} &");
+
+    let mut repl = Repl::spawn_with(200, 50, &["--panel", "off"]);
+    repl.expect(PROMPT);
+    repl.step(&format!("record {}", recording.display()), "recording to");
+    // (line, what its output shows, the process current after it)
+    let session: Vec<(&str, &str, &str)> = vec![
+        ("spawn client", "starts with fds", "main"),
+        ("socket tcp as srv", ") = 3", "main"),
+        ("bind srv 127.0.0.1:0", "bound to", "main"),
+        ("listen srv", "listen(3, 128) = 0", "main"),
+        ("accept srv as conn &", "in the background", "main"),
+        ("client: socket tcp as c", ") = 3", "main"),
+        ("client: connect c $srv", "connected from", "main"),
+        // The accept's result shows at the prompt or here, whichever comes first.
+        ("wait", "", "main"),
+        ("use client", "is the current process", "client"),
+        ("send c \"hello\"", ") = 5", "client"),
+        ("socket tcp as c2", ") = 4", "client"),
+        // Refused in the background: the failure surfaces at its `wait`.
+        (&connect_refused, "in the background", "client"),
+        ("wait", "", "client"),
+        ("use main", "is the current process", "main"),
+        ("recv conn", "hello", "main"),
+        ("client: fds", "SEND-Q", "main"),
+        ("fds", "SEND-Q", "main"),
+    ];
+    let mut tables = Vec::new();
+    for (line, needle, then) in &session {
+        let output = typed(&mut repl, line, needle, then);
+        if line.ends_with("fds") {
+            tables.push(output);
+        }
+    }
+    repl.step("record stop", "recorded");
+    repl.control('d');
+    assert_eq!(repl.exit_status(Duration::from_secs(5)).code(), Some(0));
+
+    // Every command as typed, each in the process it ran in: a `wait` for each call in the
+    // background (written `wait NAME` when its result showed at the prompt first), and the
+    // refused connect's `expect error` after its `wait`.
+    let text = std::fs::read_to_string(&recording).expect("read the recording");
+    let commands: Vec<&str> = text
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .map(|l| match l {
+            "wait main" | "wait client" => "wait",
+            l => l,
+        })
+        .collect();
+    let mut expected: Vec<&str> = session.iter().map(|(line, _, _)| *line).collect();
+    expected.insert(13, "expect error ECONNREFUSED");
+    assert_eq!(commands, expected, "the recording:\n{text}");
+    let waits: Vec<&str> = text.lines().filter(|l| l.starts_with("wait")).collect();
+    assert!(
+        matches!(
+            waits.as_slice(),
+            ["wait" | "wait main", "wait" | "wait client"]
+        ),
+        "{text}"
+    );
+
+    let replay = Test::new()
+        .env("COLUMNS", "200")
+        .args(["--panel", "off"])
+        .arg(&recording)
+        .stderr_is("")
+        .run();
+    assert!(
+        replay.stdout.contains("✓ wait failed with ECONNREFUSED\n"),
+        "{}",
+        replay.report()
+    );
+    // The same fds in each process: the client's c (3) and c2 (4), main's srv (3) and conn (4).
+    let replayed = [
+        replayed_output(&replay.stdout, "client: fds"),
+        replayed_output(&replay.stdout, "fds"),
+    ];
+    for (session, replayed) in tables.iter().zip(&replayed) {
+        let (session, replayed) = (comparable_table(session), comparable_table(replayed));
+        if let Some(diff) = line_diff(&session, &replayed) {
+            panic!("the replay's table differs (- session, + replay):\n{diff}");
+        }
+    }
+    let client = comparable_table(&tables[0]);
+    assert!(client.contains("\n   3  c     tcp"), "{client}");
+    assert!(client.contains("\n   4  c2    tcp"), "{client}");
+    let main = comparable_table(&tables[1]);
+    assert!(main.contains("\n   3  srv   tcp"), "{main}");
+    assert!(main.contains("\n   4  conn  tcp"), "{main}");
+}
+
+#[test]
+fn a_recording_begun_in_another_process_starts_by_switching_to_it() {
+    let output = Test::new()
+        .args(["--allow-shell", "--panel", "off"])
+        .script("spawn client\nuse client\nrecord rec.sock\nsocket tcp as s\nrecord stop\n")
+        .run();
+    let text = std::fs::read_to_string(output.dir.path().join("rec.sock")).expect("recording");
+    let commands: Vec<&str> = text.lines().filter(|l| !l.starts_with('#')).collect();
+    assert_eq!(commands, ["use client", "socket tcp as s"], "{text}");
+    assert!(
+        output.stdout.contains("recorded 2 commands in rec.sock"),
+        "{}",
+        output.report()
     );
 }

@@ -7,7 +7,10 @@
 //!
 //! - Each distinct port becomes `P1`, `P2`, … in order of first appearance (port 0 stays `0`, as
 //!   typed), so rows that share a port still share it after normalising; inodes become `I1`, …,
-//!   pty numbers `/dev/pts/T1`, …, pids `pid N1`, …, a time left `Ts left`.
+//!   pty numbers `/dev/pts/T1`, …, a time left `Ts left`, and pids `N1`, … wherever a process's
+//!   pid shows: `pid 1234` (titles, sentences), `fork() = 1234`, `in the child (1234)`,
+//!   `kill(1234, …)` and the PID column of `ps`, whose table is then padded again (as the
+//!   engine pads it: one space between cells).
 //! - `ss` tables keep only this process's rows (FD cell not `-`) and the connections queued under
 //!   them, in a stable order: the kernel dumps sockets in hash order.
 //! - Table padding depends on the widest cell, which the numbers above change, and the table is
@@ -18,8 +21,9 @@
 //!   column is padded to its widest normalised cell (FD and the queue sizes right-aligned, as the
 //!   renderer draws them) and the rule redrawn to the new width. A line that does not cut into as
 //!   many cells as its header (a wrapped cell, a summary sentence under an `ss` table) keeps its
-//!   cells, two spaces apart. The text of every cell stays exact; where the renderer placed the
-//!   columns is not compared, which its own tests check.
+//!   cells, two spaces apart; a line in parentheses (the one that names sockplay's own fds) ends
+//!   the table and is kept as it is. The text of every cell stays exact; where the renderer
+//!   placed the columns is not compared, which its own tests check.
 //!
 //! Everything else is kept byte for byte.
 
@@ -110,7 +114,7 @@ impl Normaliser {
         let port = regex(r"(\b\d{1,3}(?:\.\d{1,3}){3}|\]|\blocalhost):(\d{1,5})\b");
         let inode = regex(r"\b(pipe|socket):\[(\d+)\]|\b(inode) (\d+)\b");
         let pty = regex(r"/dev/pts/(\d+)\b");
-        let pid = regex(r"\b(pid)([ =])(\d+)\b");
+        let pid = regex(r"(\bpid[ =]|\bfork\(\) = |\bin the child \(|\bkill\()(\d+)\b");
         let time_left = regex(r"\b\d+(?:\.\d+)? ?(ms|s) left\b");
         let text = port.replace_all(text, |c: &Captures| {
             if &c[2] == "0" {
@@ -129,11 +133,71 @@ impl Normaliser {
             format!("/dev/pts/{}", self.ptys.name(&c[1]))
         });
         let text = pid.replace_all(&text, |c: &Captures| {
-            format!("{}{}{}", &c[1], &c[2], self.pids.name(&c[3]))
+            format!("{}{}", &c[1], self.pids.name(&c[2]))
         });
+        let text = self.ps_tables(&text);
         time_left
             .replace_all(&text, |c: &Captures| format!("T{} left", &c[1]))
             .into_owned()
+    }
+}
+
+impl Normaliser {
+    /// Each `ps` table (its header `NAME PID PARENT STATE`, then its rows up to the next prompt
+    /// or blank line) with its pids numbered and its columns padded again.
+    fn ps_tables(&mut self, text: &str) -> String {
+        let header = regex(r"^ +NAME +PID +PARENT +STATE$");
+        let row = regex(r"^([* ]) (\S+) +(\d+) +(\S+) +(\S.*)$");
+        let mut out = String::new();
+        let mut rows: Vec<[String; 5]> = Vec::new();
+        let mut in_table = false;
+        for line in text.split_inclusive('\n') {
+            let bare = line.trim_end_matches('\n');
+            if header.is_match(bare) {
+                flush_ps(&mut out, &mut rows);
+                rows.push(["", "NAME", "PID", "PARENT", "STATE"].map(str::to_string));
+                in_table = true;
+                continue;
+            }
+            if in_table {
+                if let Some(c) = row.captures(bare) {
+                    rows.push([
+                        c[1].to_string(),
+                        c[2].to_string(),
+                        self.pids.name(&c[3]),
+                        c[4].to_string(),
+                        c[5].to_string(),
+                    ]);
+                    continue;
+                }
+                in_table = false;
+                flush_ps(&mut out, &mut rows);
+            }
+            out.push_str(line);
+        }
+        flush_ps(&mut out, &mut rows);
+        out
+    }
+}
+
+/// Writes a `ps` table's rows (header first), each column as wide as its widest cell.
+fn flush_ps(out: &mut String, rows: &mut Vec<[String; 5]>) {
+    let widths: Vec<usize> = (0..5)
+        .map(|column| {
+            rows.iter()
+                .map(|row| row[column].chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    for row in rows.drain(..) {
+        let cells: Vec<String> = row
+            .iter()
+            .zip(&widths)
+            .map(|(cell, width)| format!("{cell:width$}"))
+            .collect();
+        out.push_str(cells.join(" ").trim_end());
+        out.push('\n');
     }
 }
 
@@ -146,9 +210,12 @@ fn is_rule(line: &str) -> bool {
     line.chars().count() >= 3 && line.chars().all(|c| c == '─')
 }
 
-/// Whether `line` ends a table: a prompt (of any process) or a blank line.
+/// Whether `line` ends a table: a prompt (of any process), a blank line, or a sentence in
+/// parentheses under it (which of the process's fds are sockplay's own).
 fn ends_table(line: &str) -> bool {
-    line.trim().is_empty() || (line.starts_with("sockplay") && line.contains("> "))
+    line.trim().is_empty()
+        || (line.starts_with("sockplay") && line.contains("> "))
+        || line.starts_with('(')
 }
 
 /// Lays every table out again from its normalised cells (see the module's documentation).
@@ -418,6 +485,37 @@ fn inodes_ptys_pids_and_literals_get_stand_ins() {
 }
 
 #[test]
+fn pids_are_numbered_wherever_a_process_shows_and_ps_is_padded_again() {
+    let text = "\
+sockplay> spawn alice
+fork() = 4321
+execve(\"sockplay\") = 0  in the child (4321): every close-on-exec fd closes
+── main (pid 77, ready) ──
+sockplay> ps
+  NAME   PID  PARENT STATE
+* main   77   -      ready
+  alice  4321 main   blocked in accept(3)
+sockplay> kill alice
+kill(4321, SIGTERM) = 0
+";
+    assert_eq!(
+        Normaliser::new().normalise(text),
+        "\
+sockplay> spawn alice
+fork() = N1
+execve(\"sockplay\") = 0  in the child (N1): every close-on-exec fd closes
+── main (pid N2, ready) ──
+sockplay> ps
+  NAME  PID PARENT STATE
+* main  N2  -      ready
+  alice N1  main   blocked in accept(3)
+sockplay> kill alice
+kill(N1, SIGTERM) = 0
+"
+    );
+}
+
+#[test]
 fn ss_keeps_this_process_rows_in_fd_order_and_lays_the_table_out_again() {
     let text = "\
 sockplay> ss -t -l
@@ -463,6 +561,27 @@ open fds: 5
    2  -     pipe  pipe:[I1]     -       -            -       -
 ~  3  srv   tcp   127.0.0.1:P1  -       LISTEN       0     128
 + 10  -     tcp   -             -       CLOSE        0       0
+sockplay> "
+    );
+}
+
+#[test]
+fn the_line_naming_sockplays_own_fds_ends_the_table_and_stays_as_it_is() {
+    let drawn = "\
+open fds: 4
+  FD  NAME  KIND  LOCAL            REMOTE  STATE   RECV-Q  SEND-Q
+─────────────────────────────────────────────────────────────────
+   3  srv   tcp   127.0.0.1:40000  -       LISTEN       0     128
+(sockplay's own: fd 4095 control channel, fd 4094 sock_diag — not shown)
+sockplay> ";
+    assert_eq!(
+        Normaliser::new().normalise(drawn),
+        "\
+open fds: 4
+  FD  NAME  KIND  LOCAL         REMOTE  STATE   RECV-Q  SEND-Q
+──────────────────────────────────────────────────────────────
+   3  srv   tcp   127.0.0.1:P1  -       LISTEN       0     128
+(sockplay's own: fd 4095 control channel, fd 4094 sock_diag — not shown)
 sockplay> "
     );
 }

@@ -232,7 +232,9 @@ pub static FDS: CommandSpec = CommandSpec {
     usage: "fds",
     summary: "print the whole FD table now",
     details: "\
-Prints every open fd of this process: what it is, its addresses, its TCP state and queues.",
+Prints every open fd of this process: what it is, its addresses, its TCP state and queues. A line
+under the table names the fds sockplay holds for its own work in the process (its control channel
+and sock_diag socket, at the top of the fd space), which the table and its count leave out.",
     args: &[],
     runs_in: RunsIn::Engine,
     panel: Panel::Hidden,
