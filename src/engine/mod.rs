@@ -659,12 +659,7 @@ impl Engine {
         let mut shown: Vec<&ProcessTable> =
             std::iter::once(&step.table).chain(&step.others).collect();
         shown.sort_by_key(|table| table.index);
-        let names: Vec<String> = self
-            .processes
-            .list()
-            .iter()
-            .map(|process| process.name.clone())
-            .collect();
+        let names = self.all_process_names();
         // A closed fd belongs with nothing any more, nor do sockplay's own fds.
         let relations =
             Relations::across(shown.iter().map(|table| (table.index, table.open_rows())));
@@ -721,17 +716,21 @@ impl Engine {
         side_by_side(left, &tables(&blocks, width), PanelPlacement::Below, width)
     }
 
+    /// Every process's name, ended ones included, in `ps` order (a table's `index` points into it).
+    fn all_process_names(&self) -> Vec<String> {
+        self.processes
+            .list()
+            .iter()
+            .map(|process| process.name.clone())
+            .collect()
+    }
+
     /// A step as one JSON record.
     fn json_line(&self, line: usize, input: &str, step: &Step) -> io::Result<String> {
         let failure = step.outcome.failure.as_ref();
         let table = &step.table;
         let shown: Vec<&ProcessTable> = std::iter::once(table).chain(&step.others).collect();
-        let names: Vec<String> = self
-            .processes
-            .list()
-            .iter()
-            .map(|process| process.name.clone())
-            .collect();
+        let names = self.all_process_names();
         let relations =
             Relations::across(shown.iter().map(|table| (table.index, table.open_rows())));
         let related = Related {
