@@ -117,6 +117,8 @@ pub struct ProcessTable {
     pub pending: Vec<(PendingConn, Change)>,
     /// The process's labels after the step, plus the names that fds closed since had.
     pub labels: Labels,
+    /// The one line that says which of the process's fds are sockplay's own (never rows).
+    pub own_fds: Option<String>,
 }
 
 impl ProcessTable {
@@ -445,6 +447,7 @@ impl Engine {
         };
         let changes = changes(&before, &now);
         let pending = diff_pending(&before, &now);
+        let own_fds = table.view.own_fds_line();
         let mut labels = table.view.labels;
         // The names of the fds that closed since, for their last row.
         for &i in &changes.closed {
@@ -463,6 +466,7 @@ impl Engine {
             changes,
             pending,
             labels,
+            own_fds,
         }
     }
 
@@ -624,7 +628,7 @@ impl Engine {
         // either way no taller than the screen (a summary says what it left out).
         let beside_rows = height.map(|h| h.saturating_sub(2).max(MIN_PANEL_ROWS));
         let rows = table.rows();
-        let natural = panel_lines_of(
+        let mut natural = panel_lines_of(
             &rows,
             &table.pending,
             &table.labels,
@@ -634,6 +638,7 @@ impl Engine {
                 max_rows: beside_rows,
             },
         );
+        natural.extend(table.own_fds.clone());
         let beside = width.saturating_sub(widest(&left) + 3);
         if placement == PanelPlacement::Right && widest(&natural) <= beside {
             side_by_side(&left, &natural, PanelPlacement::Right, width)
@@ -644,7 +649,8 @@ impl Engine {
                 color: self.view.color,
                 max_rows: below_rows,
             };
-            let panel = panel_lines_of(&rows, &table.pending, &table.labels, &options);
+            let mut panel = panel_lines_of(&rows, &table.pending, &table.labels, &options);
+            panel.extend(table.own_fds.clone());
             side_by_side(&left, &panel, PanelPlacement::Below, width)
         }
     }
@@ -698,7 +704,9 @@ impl Engine {
         if self.view.panel == PanelPlacement::Right
             && natural.iter().all(|lines| widest(lines) <= beside)
         {
-            let panel = tables(&natural, beside);
+            let mut panel = tables(&natural, beside);
+            // One line for every process: each keeps its own fds at the same top numbers.
+            panel.extend(step.table.own_fds.clone());
             return side_by_side(left, &panel, PanelPlacement::Right, width);
         }
         let below_rows = height.map(|h| h.saturating_sub(left.len() + 2).max(MIN_PANEL_ROWS));
@@ -713,7 +721,9 @@ impl Engine {
                 }
             })
             .collect();
-        side_by_side(left, &tables(&blocks, width), PanelPlacement::Below, width)
+        let mut panel = tables(&blocks, width);
+        panel.extend(step.table.own_fds.clone());
+        side_by_side(left, &panel, PanelPlacement::Below, width)
     }
 
     /// Every process's name, ended ones included, in `ps` order (a table's `index` points into it).
