@@ -177,16 +177,7 @@ impl Session {
         }
         wait_until(socket, events, deadline)
             .map(|_| ())
-            .map_err(|error| {
-                wait_failure(
-                    out,
-                    socket.as_raw_fd(),
-                    poll_names(events),
-                    self.settings.timeout,
-                    error,
-                    waiting_for,
-                )
-            })
+            .map_err(|error| self.waited_in_vain(socket, events, error, waiting_for, out))
     }
 
     /// Makes `call` the way a blocking call would end, bounded: waits for `events` as
@@ -205,16 +196,27 @@ impl Session {
         if is_nonblocking(socket) {
             return Ok(call());
         }
-        call_when_ready(socket, events, deadline, call).map_err(|error| {
-            wait_failure(
-                out,
-                socket.as_raw_fd(),
-                poll_names(events),
-                self.settings.timeout,
-                error,
-                waiting_for,
-            )
-        })
+        call_when_ready(socket, events, deadline, call)
+            .map_err(|error| self.waited_in_vain(socket, events, error, waiting_for, out))
+    }
+
+    /// The failure of a wait for `events` on `socket` that ended without them, after its line.
+    fn waited_in_vain(
+        &self,
+        socket: BorrowedFd<'_>,
+        events: PollFlags,
+        error: WaitError,
+        waiting_for: &str,
+        out: &mut Outcome,
+    ) -> Failure {
+        wait_failure(
+            out,
+            socket.as_raw_fd(),
+            poll_names(events),
+            self.settings.timeout,
+            error,
+            waiting_for,
+        )
     }
 
     pub(super) fn socket(
