@@ -134,6 +134,29 @@ pub struct Snapshot {
     pub pending: Vec<PendingConn>,
 }
 
+#[cfg(test)]
+impl FdRow {
+    /// A TCP socket row with this fd and inode, in CLOSE with empty queues and nothing else set:
+    /// the row tests start from.
+    pub(crate) fn tcp_for_test(fd: i32, inode: u64) -> FdRow {
+        use crate::net::TcpState;
+        FdRow {
+            fd,
+            kind: Kind::Socket,
+            inode,
+            family: Some(Family::Inet),
+            sock_type: Some(SockType::Stream),
+            local: None,
+            remote: None,
+            state: Some(SockState::Tcp(TcpState::Close)),
+            recv_q: Some(0),
+            send_q: Some(0),
+            target: None,
+            peer_inode: None,
+        }
+    }
+}
+
 /// Serializes the tests that take whole snapshots, in every module: a snapshot taken by one of
 /// them sees the transient /proc directory fd of another running at the same time.
 #[cfg(test)]

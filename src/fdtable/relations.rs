@@ -240,18 +240,8 @@ mod tests {
 
     fn socket(fd: i32, inode: u64) -> FdRow {
         FdRow {
-            fd,
-            kind: Kind::Socket,
-            inode,
-            family: Some(Family::Inet),
-            sock_type: Some(SockType::Stream),
-            local: None,
-            remote: None,
             state: Some(SockState::Tcp(TcpState::Established)),
-            recv_q: Some(0),
-            send_q: Some(0),
-            target: None,
-            peer_inode: None,
+            ..FdRow::tcp_for_test(fd, inode)
         }
     }
 

@@ -213,20 +213,7 @@ pub(crate) mod tests {
 
     /// A TCP socket row with the given fd and inode and nothing else set.
     pub(crate) fn tcp(fd: i32, inode: u64) -> FdRow {
-        FdRow {
-            fd,
-            kind: Kind::Socket,
-            inode,
-            family: Some(Family::Inet),
-            sock_type: Some(SockType::Stream),
-            local: None,
-            remote: None,
-            state: Some(SockState::Tcp(TcpState::Close)),
-            recv_q: Some(0),
-            send_q: Some(0),
-            target: None,
-            peer_inode: None,
-        }
+        FdRow::tcp_for_test(fd, inode)
     }
 
     /// A tty row for fds 0–2.
