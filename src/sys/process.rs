@@ -104,20 +104,6 @@ pub fn exists(pid: i32) -> bool {
     nix::sys::signal::kill(Pid::from_raw(pid), None) != Err(Errno::ESRCH)
 }
 
-/// Reaps one child that has ended, without waiting: its pid and how it ended.
-pub fn reap_any() -> Option<(i32, ExitStatus)> {
-    loop {
-        match waitpid(None, Some(WaitPidFlag::WNOHANG)) {
-            Ok(WaitStatus::StillAlive) | Err(_) => return None,
-            Ok(status) => {
-                if let Some(end) = ended(status) {
-                    return Some(end);
-                }
-            }
-        }
-    }
-}
-
 /// Makes this process the reaper of its orphaned descendants (prctl PR_SET_CHILD_SUBREAPER): a
 /// process whose parent died is handed to sockplay, which can then report how it ended.
 pub fn become_subreaper() -> Result<(), Errno> {
