@@ -1,6 +1,6 @@
 //! The socket calls themselves. Each makes the real syscall and records it as a [`Call`](super::Call)
-//! (shown strace-style: `bind(3, 127.0.0.1:8080) = 0`); calls that can block wait in poll(2), bounded
-//! by the session timeout.
+//! (shown strace-style: `bind(3, 127.0.0.1:8080) = 0`); calls that can block block for real, and a
+//! signal cuts them at the session timeout or at Ctrl-C.
 
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
@@ -8,19 +8,16 @@ use std::time::{Duration, Instant};
 
 use nix::errno::Errno;
 use nix::fcntl::{fcntl, FcntlArg, OFlag};
-use nix::poll::PollFlags;
 use nix::sys::socket::MsgFlags;
 use socket2::{Domain, Protocol, Socket, Type};
 
 use super::address::show_addr;
-use super::{invocation, seconds, Context, Failure, Object, Outcome, Returned, Session};
+use super::{invocation, seconds, Context, Failure, Invocation, Object, Outcome, Session};
 use crate::lang::{AddrSpec, Family, SockRef, SockType};
 use crate::net::SockState::Tcp;
 use crate::net::TcpState::{Close, CloseWait, Closing, FinWait1, FinWait2};
 use crate::sys::descriptor::Detached;
-use crate::sys::{
-    call_when_ready, cut_at_deadline, interrupted, interruption, wait_until, WaitError,
-};
+use crate::sys::{block_until, cut_at_deadline, interrupted, interruption, WaitError};
 use crate::text::escape_bytes;
 
 /// How many bytes of DATA a call line shows before eliding the rest.
@@ -88,53 +85,34 @@ pub(super) fn show_received(data: &[u8]) -> String {
     text
 }
 
-/// The failure of a wait that stood in for a blocking call: the poll line, then why.
-pub(super) fn wait_failure(
+/// The failure of a blocking call that sockplay cut: the call's own line, with the EINTR the kernel
+/// returned and what cut it, then why, as ETIMEDOUT (the timeout) or EINTR (Ctrl-C), so scripts can
+/// `expect error` either.
+pub(super) fn cut_failure(
     out: &mut Outcome,
-    fd: i32,
-    events: &str,
+    call: &Invocation,
     timeout: Duration,
     error: WaitError,
     waiting_for: &str,
 ) -> Failure {
-    let poll = invocation!(
-        "poll",
-        format!("[{{fd={fd}, events={events}}}]"),
-        "1",
-        timeout.as_millis()
-    );
-    match error {
-        WaitError::TimedOut => {
-            out.call(poll.ended(Returned::Timeout));
+    let (note, failure) = match error {
+        WaitError::TimedOut => (
+            format!("sockplay's timeout ({}) cut the wait", seconds(timeout)),
             Failure::os(
                 Errno::ETIMEDOUT,
                 format!("{waiting_for} (waited {})", seconds(timeout)),
-            )
-            .hint_for(poll.name(), Context::BlockingWait)
-        }
-        WaitError::Interrupted => {
-            out.call(poll.ended(Returned::Interrupted));
+            ),
+        ),
+        WaitError::Interrupted => (
+            format!("{} cut the wait", interruption()),
             Failure::os(
                 Errno::EINTR,
                 format!("interrupted by {}: {waiting_for}", interruption()),
-            )
-            .hint_for(poll.name(), Context::BlockingWait)
-        }
-        WaitError::Os(errno) => {
-            out.call(poll.failed(errno));
-            Failure::os(errno, format!("poll failed while {waiting_for}"))
-                .hint_for(poll.name(), Context::BlockingWait)
-        }
-    }
-}
-
-/// The poll line's name for the events a blocking call waits for.
-fn poll_names(events: PollFlags) -> &'static str {
-    if events.contains(PollFlags::POLLOUT) {
-        "POLLOUT"
-    } else {
-        "POLLIN"
-    }
+            ),
+        ),
+    };
+    out.call(call.failed(Errno::EINTR).with_note(note));
+    failure.hint_for(call.name(), Context::BlockingWait)
 }
 
 impl Session {
@@ -160,35 +138,16 @@ impl Session {
         }
     }
 
-    /// Waits as a blocking call would: until the socket reports `events`, the deadline passes, or
-    /// Ctrl-C. A wait that ends early fails with ETIMEDOUT or EINTR, after the poll line, saying what
-    /// it was `waiting_for`; the socket is untouched either way. A non-blocking socket (`nonblock
-    /// on`) does not wait: the call that follows answers EAGAIN itself.
-    pub(super) fn wait_ready(
+    /// Makes `call`, the blocking syscall `shown`, for real: it waits in the kernel as the user's
+    /// program would, until `deadline` or Ctrl-C, when a signal cuts it and it fails after its own
+    /// line, saying what it was `waiting_for` (see [`cut_failure`]); the socket is untouched either
+    /// way. Otherwise the kernel's result is returned. On a non-blocking socket (`nonblock on`) the
+    /// call answers at once (EAGAIN), as the kernel makes it.
+    pub(super) fn blocking<T>(
         &self,
         socket: BorrowedFd<'_>,
-        events: PollFlags,
         deadline: Instant,
-        waiting_for: &str,
-        out: &mut Outcome,
-    ) -> Result<(), Failure> {
-        if is_nonblocking(socket) {
-            return Ok(());
-        }
-        wait_until(socket, events, deadline)
-            .map(|_| ())
-            .map_err(|error| self.waited_in_vain(socket, events, error, waiting_for, out))
-    }
-
-    /// Makes `call` the way a blocking call would end, bounded: waits for `events` as
-    /// [`Session::wait_ready`] does, then makes the call without blocking; when another holder of
-    /// the socket took what was ready in between (EAGAIN), waits again until the deadline. A
-    /// non-blocking socket does not wait: `call` answers (EAGAIN) at once.
-    pub(super) fn call_when_ready<T>(
-        &self,
-        socket: BorrowedFd<'_>,
-        events: PollFlags,
-        deadline: Instant,
+        shown: &Invocation,
         waiting_for: &str,
         out: &mut Outcome,
         mut call: impl FnMut() -> Result<T, Errno>,
@@ -196,27 +155,8 @@ impl Session {
         if is_nonblocking(socket) {
             return Ok(call());
         }
-        call_when_ready(socket, events, deadline, call)
-            .map_err(|error| self.waited_in_vain(socket, events, error, waiting_for, out))
-    }
-
-    /// The failure of a wait for `events` on `socket` that ended without them, after its line.
-    fn waited_in_vain(
-        &self,
-        socket: BorrowedFd<'_>,
-        events: PollFlags,
-        error: WaitError,
-        waiting_for: &str,
-        out: &mut Outcome,
-    ) -> Failure {
-        wait_failure(
-            out,
-            socket.as_raw_fd(),
-            poll_names(events),
-            self.settings.timeout,
-            error,
-            waiting_for,
-        )
+        block_until(deadline, call)
+            .map_err(|error| cut_failure(out, shown, self.settings.timeout, error, waiting_for))
     }
 
     pub(super) fn socket(
@@ -352,20 +292,16 @@ impl Session {
         self.check_name_free(name)?;
         let fd = self.resolve(sock)?;
         let socket = self.socket_at(fd)?;
-        // A socket that is not listening fails at once (EINVAL): nothing to wait for.
-        let accepted = if socket.is_listener().unwrap_or(false) {
-            self.call_when_ready(
-                socket.as_fd(),
-                PollFlags::POLLIN,
-                self.deadline(),
-                &format!("no connection is waiting in the backlog of fd {fd}"),
-                out,
-                || accept_now(socket),
-            )?
-        } else {
-            accept_now(socket)
-        };
         let call = invocation!("accept", fd);
+        // A socket that is not listening fails at once (EINVAL), as the kernel answers.
+        let accepted = self.blocking(
+            socket.as_fd(),
+            self.deadline(),
+            &call,
+            &format!("no connection is waiting in the backlog of fd {fd}"),
+            out,
+            || socket.accept().map_err(|e| errno_of(&e)),
+        )?;
         match accepted {
             Ok((conn, peer)) => {
                 let new_fd = self.adopt(Object::Socket(conn), name);
@@ -393,7 +329,6 @@ impl Session {
         out: &mut Outcome,
     ) -> Result<(), Failure> {
         let fd = self.resolve(sock)?;
-        let timeout = self.settings.timeout;
         let deadline = self.deadline();
         let socket = self.socket_at(fd)?;
         let domain = socket
@@ -406,47 +341,26 @@ impl Session {
             Failure::os(errno, format!("fd {fd} cannot connect to {shown}"))
                 .hint_for(call.name(), Context::address(&address, &shown))
         };
-        if is_nonblocking(socket) {
-            return match socket.connect(&address) {
-                Ok(()) => {
-                    out.call(call.returned(0));
-                    Ok(())
-                }
-                Err(e) => {
-                    let errno = errno_of(&e);
-                    out.call(call.failed(errno));
-                    Err(refused(errno))
-                }
-            };
-        }
-        // A blocking connect, bounded: start it non-blocking, wait for writability, read SO_ERROR.
-        socket
-            .set_nonblocking(true)
-            .map_err(|e| Failure::os(errno_of(&e), "cannot prepare the connect"))?;
-        let result = connect_bounded(socket, &address, deadline);
-        let restored = socket.set_nonblocking(false);
-        match result {
+        let waiting_for = if domain == Domain::UNIX {
+            format!("the backlog of the listener at {shown} is full")
+        } else {
+            format!("no answer from {shown} yet; the handshake may still complete later")
+        };
+        let connected =
+            self.blocking(socket.as_fd(), deadline, &call, &waiting_for, out, || {
+                socket.connect(&address).map_err(|e| errno_of(&e))
+            })?;
+        match connected {
             Ok(()) => {
                 out.call(call.returned(0));
-                if let Ok(local) = socket.local_addr() {
+                if let (false, Ok(local)) = (is_nonblocking(socket), socket.local_addr()) {
                     out.say(format!("connected from {}", show_addr(&local)));
                 }
-                restored.map_err(|e| Failure::os(errno_of(&e), "cannot restore blocking mode"))
+                Ok(())
             }
-            Err(ConnectError::Os(errno)) => {
+            Err(errno) => {
                 out.call(call.failed(errno));
                 Err(refused(errno))
-            }
-            Err(ConnectError::Wait(error)) => {
-                out.call(call.failed(Errno::EINPROGRESS).with_detail("started"));
-                Err(wait_failure(
-                    out,
-                    fd,
-                    "POLLOUT",
-                    timeout,
-                    error,
-                    &format!("no answer from {shown} yet; the handshake may still complete later"),
-                ))
             }
         }
     }
@@ -462,63 +376,46 @@ impl Session {
         let deadline = self.deadline();
         let socket = self.socket_at(fd)?;
         let call = invocation!("send", fd, preview(data), data.len(), "MSG_NOSIGNAL");
-        let blocking = !is_nonblocking(socket);
-        let stream = socket.r#type().map(|t| t == Type::STREAM).unwrap_or(false);
-        let flags = MsgFlags::MSG_NOSIGNAL | MsgFlags::MSG_DONTWAIT;
-        let mut sent = 0;
-        loop {
-            match nix::sys::socket::send(socket.as_raw_fd(), &data[sent..], flags) {
-                Ok(n) => {
-                    sent += n;
-                    if sent == data.len() || !blocking || !stream {
-                        break;
-                    }
-                }
-                Err(Errno::EAGAIN) if blocking => {}
-                Err(errno) if sent == 0 => {
-                    out.call(call.failed(errno));
-                    // EPIPE means this side may not send: because the peer is gone, or because this
-                    // socket's own sending side was shut down.
-                    let shut_down = errno == Errno::EPIPE
-                        && matches!(
-                            crate::fdtable::inspect_fd(fd).and_then(|row| row.state),
-                            Some(Tcp(FinWait1 | FinWait2 | Closing))
-                        );
-                    let context = if shut_down {
-                        Context::SendingShutDown(fd)
-                    } else {
-                        Context::Fd(fd)
-                    };
-                    return Err(Failure::os(errno, format!("nothing sent on fd {fd}"))
-                        .hint_for(call.name(), context));
-                }
-                Err(_) => break,
+        let waiting_for = format!("the send buffer of fd {fd} is full and the peer is not reading");
+        let sent = self.blocking(socket.as_fd(), deadline, &call, &waiting_for, out, || {
+            nix::sys::socket::send(socket.as_raw_fd(), data, MsgFlags::MSG_NOSIGNAL)
+        })?;
+        let sent = match sent {
+            Ok(sent) => sent,
+            Err(errno) => {
+                out.call(call.failed(errno));
+                // EPIPE means this side may not send: because the peer is gone, or because this
+                // socket's own sending side was shut down.
+                let shut_down = errno == Errno::EPIPE
+                    && matches!(
+                        crate::fdtable::inspect_fd(fd).and_then(|row| row.state),
+                        Some(Tcp(FinWait1 | FinWait2 | Closing))
+                    );
+                let context = if shut_down {
+                    Context::SendingShutDown(fd)
+                } else {
+                    Context::Fd(fd)
+                };
+                return Err(Failure::os(errno, format!("nothing sent on fd {fd}"))
+                    .hint_for(call.name(), context));
             }
-            // The buffer is full: wait for room, as a blocking send would. Running out of time after
-            // some bytes went is a short send, not a failure.
-            let waiting_for =
-                format!("the send buffer of fd {fd} is full and the peer is not reading");
-            // The poll line belongs to the failure only: a short send is told by its own line.
-            let mut waited = Outcome::default();
-            match self.wait_ready(
-                socket.as_fd(),
-                PollFlags::POLLOUT,
-                deadline,
-                &waiting_for,
-                &mut waited,
-            ) {
-                Ok(()) => {}
-                Err(failure) if sent == 0 => {
-                    out.lines.append(&mut waited.lines);
-                    return Err(failure);
-                }
-                Err(_) => break,
-            }
-        }
+        };
         out.call(call.returned(sent));
         if sent < data.len() {
+            // A blocking send returns short only when a signal cut its wait for room, or on a
+            // non-blocking socket whose buffer filled.
+            let why = if interrupted() {
+                format!("{} cut the wait for room", interruption())
+            } else if Instant::now() >= deadline {
+                format!(
+                    "sockplay's timeout ({}) cut the wait for room",
+                    seconds(self.settings.timeout)
+                )
+            } else {
+                "the rest did not fit".to_string()
+            };
             out.say(format!(
-                "short send: {sent} of {} bytes went into the send buffer; the rest did not fit",
+                "short send: {sent} of {} bytes went into the send buffer; {why}",
                 data.len()
             ));
         }
@@ -538,16 +435,16 @@ impl Session {
         let sock_type = socket.r#type().ok();
         let message = sock_type.is_some_and(|t| t != Type::STREAM);
         let (flags, shown_flags) = if message {
-            (MsgFlags::MSG_DONTWAIT | MsgFlags::MSG_TRUNC, "MSG_TRUNC")
+            (MsgFlags::MSG_TRUNC, "MSG_TRUNC")
         } else {
-            (MsgFlags::MSG_DONTWAIT, "0")
+            (MsgFlags::empty(), "0")
         };
         let call = invocation!("recv", fd, max, shown_flags);
         let mut buffer = vec![0u8; max];
-        let received = self.call_when_ready(
+        let received = self.blocking(
             socket.as_fd(),
-            PollFlags::POLLIN,
             self.deadline(),
+            &call,
             &format!("no data arrived on fd {fd}"),
             out,
             || nix::sys::socket::recv(socket.as_raw_fd(), &mut buffer, flags),
@@ -677,62 +574,6 @@ pub(super) fn close_by(fd: OwnedFd, deadline: Instant) -> (nix::Result<()>, bool
         return (nix::unistd::close(fd), false);
     }
     cut_at_deadline(deadline, || nix::unistd::close(fd))
-}
-
-/// accept(2) that does not block: accept has no MSG_DONTWAIT, so a blocking listener is made
-/// non-blocking for the one call. The new socket does not inherit O_NONBLOCK.
-fn accept_now(socket: &Socket) -> Result<(Socket, socket2::SockAddr), Errno> {
-    let blocking = !is_nonblocking(socket);
-    if blocking {
-        socket.set_nonblocking(true).map_err(|e| errno_of(&e))?;
-    }
-    let accepted = socket.accept().map_err(|e| errno_of(&e));
-    if blocking {
-        // Restoring a flag on an open fd does not fail; if it did, the next call would say so.
-        let _ = socket.set_nonblocking(false);
-    }
-    accepted
-}
-
-/// Why a bounded connect did not complete.
-enum ConnectError {
-    Os(Errno),
-    Wait(WaitError),
-}
-
-/// Connects a non-blocking socket, waiting for the handshake until `deadline`.
-fn connect_bounded(
-    socket: &Socket,
-    address: &socket2::SockAddr,
-    deadline: Instant,
-) -> Result<(), ConnectError> {
-    loop {
-        match socket.connect(address) {
-            Ok(()) => return Ok(()),
-            Err(e) => match errno_of(&e) {
-                // EALREADY: an earlier connect's handshake is still pending (it timed out here);
-                // a blocking connect simply waits for it again.
-                Errno::EINPROGRESS | Errno::EALREADY => break,
-                // A unix listener with a full backlog: a blocking connect would wait for room.
-                Errno::EAGAIN => {
-                    if interrupted() {
-                        return Err(ConnectError::Wait(WaitError::Interrupted));
-                    }
-                    if Instant::now() >= deadline {
-                        return Err(ConnectError::Wait(WaitError::TimedOut));
-                    }
-                    std::thread::sleep(Duration::from_millis(20));
-                }
-                errno => return Err(ConnectError::Os(errno)),
-            },
-        }
-    }
-    wait_until(socket.as_fd(), PollFlags::POLLOUT, deadline).map_err(ConnectError::Wait)?;
-    match socket.take_error() {
-        Ok(None) => Ok(()),
-        Ok(Some(e)) => Err(ConnectError::Os(errno_of(&e))),
-        Err(e) => Err(ConnectError::Os(errno_of(&e))),
-    }
 }
 
 /// `sleep MS`: waits, cut short by Ctrl-C.

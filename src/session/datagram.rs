@@ -2,12 +2,10 @@
 
 use std::os::fd::AsFd;
 
-use nix::errno::Errno;
-use nix::poll::PollFlags;
 use nix::sys::socket::MsgFlags;
 
 use super::address::show_addr;
-use super::calls::{dump_lines, errno_of, is_nonblocking, preview, show_received};
+use super::calls::{dump_lines, errno_of, preview, show_received};
 use super::{invocation, Context, Failure, Outcome, Session};
 use crate::lang::{AddrSpec, SockRef};
 
@@ -43,38 +41,38 @@ impl Session {
             "MSG_NOSIGNAL",
             shown
         );
-        let flags = (MsgFlags::MSG_NOSIGNAL | MsgFlags::MSG_DONTWAIT).bits();
-        loop {
-            match socket.send_to_with_flags(data, &address, flags) {
-                Ok(n) => {
-                    out.call(call.returned(n));
-                    let datagram = socket.r#type().is_ok_and(|t| t == socket2::Type::DGRAM);
-                    if let (true, Ok(local)) = (datagram, socket.local_addr()) {
-                        out.say(format!(
-                            "one datagram left {} for {shown}",
-                            show_addr(&local)
-                        ));
-                    }
-                    return Ok(());
+        let flags = MsgFlags::MSG_NOSIGNAL.bits();
+        // A unix datagram receiver with a full queue: a blocking sendto waits for room.
+        let sent = self.blocking(
+            socket.as_fd(),
+            deadline,
+            &call,
+            &format!("the receiver at {shown} has no room for the datagram"),
+            out,
+            || {
+                socket
+                    .send_to_with_flags(data, &address, flags)
+                    .map_err(|e| errno_of(&e))
+            },
+        )?;
+        match sent {
+            Ok(n) => {
+                out.call(call.returned(n));
+                let datagram = socket.r#type().is_ok_and(|t| t == socket2::Type::DGRAM);
+                if let (true, Ok(local)) = (datagram, socket.local_addr()) {
+                    out.say(format!(
+                        "one datagram left {} for {shown}",
+                        show_addr(&local)
+                    ));
                 }
-                Err(e) if errno_of(&e) == Errno::EAGAIN && !is_nonblocking(socket) => {
-                    // A unix datagram receiver with a full queue: a blocking sendto waits for room.
-                    self.wait_ready(
-                        socket.as_fd(),
-                        PollFlags::POLLOUT,
-                        deadline,
-                        &format!("the receiver at {shown} has no room for the datagram"),
-                        out,
-                    )?;
-                }
-                Err(e) => {
-                    let errno = errno_of(&e);
-                    out.call(call.failed(errno));
-                    return Err(
-                        Failure::os(errno, format!("fd {fd} sent nothing to {shown}"))
-                            .hint_for(call.name(), Context::address(&address, &shown)),
-                    );
-                }
+                Ok(())
+            }
+            Err(errno) => {
+                out.call(call.failed(errno));
+                Err(
+                    Failure::os(errno, format!("fd {fd} sent nothing to {shown}"))
+                        .hint_for(call.name(), Context::address(&address, &shown)),
+                )
             }
         }
     }
@@ -92,16 +90,16 @@ impl Session {
         // it was cut; on a stream it would throw the bytes away instead, so it is not asked there.
         let message = socket.r#type().is_ok_and(|t| t != socket2::Type::STREAM);
         let (flags, shown_flags) = if message {
-            (MsgFlags::MSG_DONTWAIT | MsgFlags::MSG_TRUNC, "MSG_TRUNC")
+            (MsgFlags::MSG_TRUNC, "MSG_TRUNC")
         } else {
-            (MsgFlags::MSG_DONTWAIT, "0")
+            (MsgFlags::empty(), "0")
         };
         let call = invocation!("recvfrom", fd, max, shown_flags);
         let mut buffer = vec![0u8; max];
-        let received = self.call_when_ready(
+        let received = self.blocking(
             socket.as_fd(),
-            PollFlags::POLLIN,
             self.deadline(),
+            &call,
             &format!("no datagram arrived on fd {fd}"),
             out,
             || crate::sys::socket::recv_from(socket, &mut buffer, flags).map_err(|e| errno_of(&e)),

@@ -6,13 +6,12 @@ use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
 use std::time::Instant;
 
 use nix::errno::Errno;
-use nix::poll::PollFlags;
 use nix::sys::epoll::Epoll;
 use nix::sys::socket::{sendmsg, ControlMessage, MsgFlags};
 use nix::sys::stat::{fstat, SFlag};
 use socket2::{Domain, Socket};
 
-use super::calls::{is_nonblocking, preview};
+use super::calls::preview;
 use super::{invocation, Context, Failure, Object, Outcome, Session};
 use crate::fdtable::inspect_fd;
 use crate::lang::SockRef;
@@ -72,40 +71,39 @@ impl Session {
             format!("{{data={}, SCM_RIGHTS=[{passed}]}}", preview(&CARRIER)),
             "MSG_NOSIGNAL"
         );
-        let blocking = !is_nonblocking(socket);
         let fds: [RawFd; 1] = [passed];
         let control = [ControlMessage::ScmRights(&fds)];
         let iov = [IoSlice::new(&CARRIER)];
-        // Never blocks in the kernel: a full buffer is waited out in poll, bounded and Ctrl-C-able.
-        let flags = MsgFlags::MSG_NOSIGNAL | MsgFlags::MSG_DONTWAIT;
-        loop {
-            match sendmsg::<()>(socket.as_raw_fd(), &iov, &control, flags, None) {
-                Ok(sent) => {
-                    out.call(call.returned(sent));
-                    out.say(format!(
-                        "the kernel now holds a reference to fd {passed}'s {what} in flight, until the peer's recvmsg takes it; fd {passed} stays open here too"
-                    ));
-                    return Ok(());
-                }
-                Err(Errno::EAGAIN) if blocking => {
-                    self.wait_ready(
-                        socket.as_fd(),
-                        PollFlags::POLLOUT,
-                        deadline,
-                        &format!(
-                            "the send buffer of fd {sock_fd} is full and the peer is not reading"
-                        ),
-                        out,
-                    )?;
-                }
-                Err(errno) => {
-                    out.call(call.failed(errno));
-                    return Err(Failure::os(
-                        errno,
-                        format!("fd {passed} was not sent over fd {sock_fd}"),
-                    )
-                    .hint_for(call.name(), Context::Fd(sock_fd)));
-                }
+        let sent = self.blocking(
+            socket.as_fd(),
+            deadline,
+            &call,
+            &format!("the send buffer of fd {sock_fd} is full and the peer is not reading"),
+            out,
+            || {
+                sendmsg::<()>(
+                    socket.as_raw_fd(),
+                    &iov,
+                    &control,
+                    MsgFlags::MSG_NOSIGNAL,
+                    None,
+                )
+            },
+        )?;
+        match sent {
+            Ok(sent) => {
+                out.call(call.returned(sent));
+                out.say(format!(
+                    "the kernel now holds a reference to fd {passed}'s {what} in flight, until the peer's recvmsg takes it; fd {passed} stays open here too"
+                ));
+                Ok(())
+            }
+            Err(errno) => {
+                out.call(call.failed(errno));
+                Err(
+                    Failure::os(errno, format!("fd {passed} was not sent over fd {sock_fd}"))
+                        .hint_for(call.name(), Context::Fd(sock_fd)),
+                )
             }
         }
     }
@@ -125,10 +123,11 @@ impl Session {
             return Err(needs_unix(fd, &self.fd_label(fd), "recvfd"));
         }
         let mut data = vec![0u8; RECV_DATA_MAX];
-        let message = self.call_when_ready(
+        let waiting = invocation!("recvmsg", fd, "{…}", "MSG_CMSG_CLOEXEC");
+        let message = self.blocking(
             socket.as_fd(),
-            PollFlags::POLLIN,
             deadline,
+            &waiting,
             &format!("nothing arrived on fd {fd}"),
             out,
             || {
@@ -139,10 +138,9 @@ impl Session {
         let (bytes, received, truncated) = match message {
             Ok(message) => message,
             Err(errno) => {
-                let call = invocation!("recvmsg", fd, "{…}", "MSG_CMSG_CLOEXEC");
-                out.call(call.failed(errno));
+                out.call(waiting.failed(errno));
                 return Err(Failure::os(errno, format!("nothing received on fd {fd}"))
-                    .hint_for(call.name(), Context::Fd(fd)));
+                    .hint_for(waiting.name(), Context::Fd(fd)));
             }
         };
         let payload = data.get(..bytes).unwrap_or(&[]);

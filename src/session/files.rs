@@ -5,7 +5,6 @@
 use std::os::fd::{AsFd, AsRawFd};
 use std::time::Instant;
 
-use nix::poll::PollFlags;
 use nix::sys::socket::MsgFlags;
 
 use super::calls::show_received;
@@ -119,13 +118,13 @@ impl Session {
         let socket = self.socket_at(fd)?;
         let mut chunk = vec![0u8; BUFFER_SIZE];
         let call = invocation!("recv", fd, BUFFER_SIZE, "0");
-        let received = self.call_when_ready(
+        let received = self.blocking(
             socket.as_fd(),
-            PollFlags::POLLIN,
             deadline,
+            &call,
             &format!("no data arrived on fd {fd}"),
             out,
-            || nix::sys::socket::recv(socket.as_raw_fd(), &mut chunk, MsgFlags::MSG_DONTWAIT),
+            || nix::sys::socket::recv(socket.as_raw_fd(), &mut chunk, MsgFlags::empty()),
         )?;
         match received {
             Ok(n) => {

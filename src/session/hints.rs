@@ -182,7 +182,7 @@ pub(super) fn hint(call: &str, errno: Option<Errno>, context: &Context<'_>) -> O
         ("epoll_ctl", Some(E::ENOENT), C::Watch { epoll_fd, fd, .. }) => format!(
             "fd {fd} is not in the interest list of fd {epoll_fd}: it was never added, or already deleted"
         ),
-        ("poll", Some(E::ETIMEDOUT), C::BlockingWait) => {
+        (_, Some(E::ETIMEDOUT), C::BlockingWait) => {
             "the socket is still open and usable; `set timeout SECS` to wait longer".into()
         }
         // Ctrl-C during `sleep` cuts nothing but the sleep: the EINTR hint about a socket would mislead.
@@ -391,7 +391,7 @@ mod tests {
             Some("another socket is bound to that address, or one sits in TIME_WAIT; pick another port, or :0 to let the kernel choose")
         );
         assert_eq!(
-            hint_text("poll", E::EINTR, Context::BlockingWait).as_deref(),
+            hint_text("accept", E::EINTR, Context::BlockingWait).as_deref(),
             Some("the wait was interrupted (Ctrl-C); the socket is still open and usable")
         );
         assert_eq!(hint_text("sleep", E::EINTR, Context::Plain), None);

@@ -1,8 +1,9 @@
-//! Cutting a syscall that has no non-blocking form at a deadline. close(2) of a TCP socket with
-//! SO_LINGER waits in the kernel until the unsent data is delivered or the linger time runs out,
-//! and O_NONBLOCK does not change that on Linux; a signal does, as Ctrl-C would. A watcher thread
-//! sends the calling thread a signal whose handler does nothing, from the deadline on, until the
-//! call returns.
+//! Cutting a blocking syscall at a deadline. sockplay makes the user's blocking calls for real
+//! (`accept`, `recv`, a lingering `close`, …) and bounds them the way a signal would, as Ctrl-C
+//! does: a watcher thread sends the calling thread a signal whose handler does nothing, from the
+//! deadline on (or from a Ctrl-C that landed just before the call began to wait), until the call
+//! returns. The call then returns what the kernel returns for an interrupted call: EINTR, or the
+//! count done so far.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
@@ -17,6 +18,10 @@ const CUT: Signal = Signal::SIGALRM;
 /// How often the signal is sent again once the deadline has passed: one that lands just before
 /// the call starts to wait cuts nothing.
 const RESEND: Duration = Duration::from_millis(10);
+
+/// How often the watcher looks for a Ctrl-C before the deadline: the SIGINT itself interrupts the
+/// call, unless it landed just before the call began to wait.
+const WATCH: Duration = Duration::from_millis(50);
 
 extern "C" fn on_cut(_: libc::c_int) {}
 
@@ -37,8 +42,9 @@ pub(super) fn install() -> bool {
     INSTALLED.load(Ordering::SeqCst)
 }
 
-/// Runs `call` in this thread and, if it has not returned by `deadline`, interrupts the wait it
-/// is in with a signal. Returns what `call` returned and whether the deadline passed while it ran.
+/// Runs `call` in this thread and, if it has not returned by `deadline` (or Ctrl-C was pressed),
+/// interrupts the wait it is in with a signal. Returns what `call` returned and whether the
+/// deadline passed while it ran.
 pub fn cut_at_deadline<T>(deadline: Instant, call: impl FnOnce() -> T) -> (T, bool) {
     if !install() {
         return (call(), false);
@@ -52,15 +58,18 @@ pub fn cut_at_deadline<T>(deadline: Instant, call: impl FnOnce() -> T) -> (T, bo
         std::thread::Builder::new()
             .name("deadline".into())
             .spawn(move || {
-                let left = deadline.saturating_duration_since(Instant::now());
-                if finished.recv_timeout(left) != Err(RecvTimeoutError::Timeout) {
-                    return;
-                }
-                cut.store(true, Ordering::SeqCst);
                 loop {
-                    // SAFETY: the caller thread is alive: it joins this thread before returning.
-                    unsafe { libc::pthread_kill(caller, CUT as libc::c_int) };
-                    if finished.recv_timeout(RESEND) != Err(RecvTimeoutError::Timeout) {
+                    let left = deadline.saturating_duration_since(Instant::now());
+                    let due = left.is_zero() || super::interrupted();
+                    if left.is_zero() {
+                        cut.store(true, Ordering::SeqCst);
+                    }
+                    if due {
+                        // SAFETY: the caller thread is alive: it joins this thread before returning.
+                        unsafe { libc::pthread_kill(caller, CUT as libc::c_int) };
+                    }
+                    let pause = if due { RESEND } else { left.min(WATCH) };
+                    if finished.recv_timeout(pause) != Err(RecvTimeoutError::Timeout) {
                         return;
                     }
                 }

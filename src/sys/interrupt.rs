@@ -1,6 +1,6 @@
 //! Signals that cut a wait. Ctrl-C (SIGINT) stops the current call; SIGTERM and SIGHUP (the
 //! terminal closed) ask sockplay to end, and so does SIGINT during a replay. The handlers are
-//! installed without SA_RESTART and only store to atomics, so a wait in poll(2) returns EINTR and
+//! installed without SA_RESTART and only store to atomics, so a blocked call returns EINTR and
 //! sockplay unwinds to its normal exit, which closes the sockets and removes the socket files.
 //!
 //! The line editor retries a read that a signal interrupts, so an ending signal that lands while

@@ -1,9 +1,9 @@
 //! The thin layer over the kernel that the rest of sockplay stands on, and the only place that calls
 //! libc or says `unsafe`: one small function per syscall, returning `io::Result` or `nix::Result`
 //! with the error straight from errno (the `syscall!` helper), and typed values above it. Here
-//! are errno names and hints, the signal flags that let Ctrl-C cut a wait and SIGTERM/SIGHUP end sockplay cleanly, bounded waits with
-//! poll(2) on one fd or in short slices on many (select, poll, epoll) and a deadline for the one
-//! call that cannot be made non-blocking (close under SO_LINGER), keeping sockplay's own fds
+//! are errno names and hints, the signal flags that let Ctrl-C cut a wait and SIGTERM/SIGHUP end
+//! sockplay cleanly, blocking calls made for real and cut by a signal at a deadline ([`block_until`],
+//! close under SO_LINGER included), select/poll/epoll in short slices, keeping sockplay's own fds
 //! off the low numbers, the per-fd calls that describe a descriptor ([`descriptor`], [`socket`],
 //! [`tcp_info`], [`fs`]), socket options by their kernel numbers ([`sockopt`]), fd passing
 //! ([`scm_rights`]), the sock_diag netlink client ([`sock_diag`]) and the calls behind the
@@ -52,4 +52,4 @@ pub use ready::{
     epoll_wait_once, poll_once, select_until, wait_in_slices, ReadyError, ReadyEvent, Selected,
     FD_SETSIZE,
 };
-pub use wait::{call_when_ready, wait_until, WaitError};
+pub use wait::{block_until, WaitError};

@@ -20,11 +20,11 @@ pub struct Received {
     pub truncated: bool,
 }
 
-/// One recvmsg(2) on `socket` with MSG_CMSG_CLOEXEC | MSG_DONTWAIT, the data into `data`, with room
-/// for the most fds a message can carry.
+/// One recvmsg(2) on `socket` with MSG_CMSG_CLOEXEC, the data into `data`, with room for the most
+/// fds a message can carry. It blocks unless the socket is non-blocking.
 pub fn recv_with_fds(socket: BorrowedFd<'_>, data: &mut [u8]) -> nix::Result<Received> {
     let mut control = nix::cmsg_space!([RawFd; SCM_MAX_FD]);
-    let flags = MsgFlags::MSG_CMSG_CLOEXEC | MsgFlags::MSG_DONTWAIT;
+    let flags = MsgFlags::MSG_CMSG_CLOEXEC;
     let mut iov = [IoSliceMut::new(data)];
     let message = recvmsg::<()>(socket.as_raw_fd(), &mut iov, Some(&mut control), flags)?;
     let mut raw = Vec::new();
@@ -84,6 +84,7 @@ mod tests {
         );
         assert_eq!(received.fds.len(), 1);
         assert_ne!(received.fds[0].as_raw_fd(), reader.as_raw_fd());
+        right.set_nonblocking(true).expect("non-blocking");
         let err = recv_with_fds(right.as_fd(), &mut data).expect_err("nothing more");
         assert_eq!(err, nix::errno::Errno::EAGAIN);
     }

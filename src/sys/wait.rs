@@ -1,69 +1,41 @@
-//! Bounded waits: poll(2) on one fd until it is ready, the deadline passes, or Ctrl-C is pressed;
-//! and calls made the bounded-blocking way on top of them.
+//! Blocking calls made for real, bounded: the call waits in the kernel as the user's program would,
+//! and a signal ends the wait at the deadline or at Ctrl-C (see [`super::alarm`]). The kernel then
+//! fails the call with EINTR, which this reports as why the wait ended.
 
-use std::os::fd::BorrowedFd;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use nix::errno::Errno;
-use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 
-use super::interrupted;
+use super::{cut_at_deadline, interrupted};
 
-/// Why a wait ended without the fd becoming ready.
+/// Why a blocking call was cut before the kernel had what it waited for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WaitError {
+    /// The deadline passed; the call returned EINTR.
     TimedOut,
+    /// Ctrl-C (or a signal asking sockplay to end); the call returned EINTR.
     Interrupted,
-    Os(Errno),
 }
 
-/// The longest single poll, so a Ctrl-C that lands just before poll starts is still seen quickly.
-const SLICE: Duration = Duration::from_millis(100);
-
-/// Waits until `fd` reports any of `events` (or an error/hang-up, which the next call will report),
-/// or until `deadline`.
-pub fn wait_until(
-    fd: BorrowedFd,
-    events: PollFlags,
-    deadline: Instant,
-) -> Result<PollFlags, WaitError> {
-    loop {
-        if interrupted() {
-            return Err(WaitError::Interrupted);
-        }
-        // Always look at least once, so a zero timeout still finds an fd that is ready now.
-        let slice = deadline
-            .saturating_duration_since(Instant::now())
-            .min(SLICE);
-        let timeout = PollTimeout::try_from(slice).unwrap_or(PollTimeout::MAX);
-        let mut fds = [PollFd::new(fd, events)];
-        match poll(&mut fds, timeout) {
-            Ok(0) => {}
-            Ok(_) => return Ok(fds[0].revents().unwrap_or(PollFlags::empty())),
-            Err(Errno::EINTR) => {}
-            Err(errno) => return Err(WaitError::Os(errno)),
-        }
-        if Instant::now() >= deadline {
-            return Err(WaitError::TimedOut);
-        }
-    }
-}
-
-/// Makes `call` as a blocking call would end, bounded by `deadline`: waits until `fd` reports
-/// `events`, then makes `call`, which must not block (MSG_DONTWAIT, or O_NONBLOCK for the call).
-/// Readiness is only a hint: another holder of the socket (a dup, another process) may take the
-/// connection or the bytes between the wait and the call, which then fails with EAGAIN; a blocking
-/// call would go on waiting, so this waits again, until the deadline.
-pub fn call_when_ready<T>(
-    fd: BorrowedFd,
-    events: PollFlags,
+/// Makes `call`, a blocking syscall, and cuts its wait at `deadline` or at Ctrl-C. Returns the
+/// call's own result when the kernel ended it (a success, an errno, or a partial count that a cut
+/// caused), and why it was cut when it failed with EINTR because of that. Another signal's EINTR
+/// restarts the call, as SA_RESTART would. A Ctrl-C pressed before the call makes no call.
+pub fn block_until<T>(
     deadline: Instant,
     mut call: impl FnMut() -> Result<T, Errno>,
 ) -> Result<Result<T, Errno>, WaitError> {
     loop {
-        wait_until(fd, events, deadline)?;
-        match call() {
-            Err(Errno::EAGAIN) => {}
+        if interrupted() {
+            return Err(WaitError::Interrupted);
+        }
+        let (result, cut) = cut_at_deadline(deadline, &mut call);
+        match result {
+            Err(Errno::EINTR) if interrupted() => return Err(WaitError::Interrupted),
+            Err(Errno::EINTR) if cut || Instant::now() >= deadline => {
+                return Err(WaitError::TimedOut)
+            }
+            Err(Errno::EINTR) => {}
             result => return Ok(result),
         }
     }
@@ -72,44 +44,28 @@ pub fn call_when_ready<T>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::io::{Read, Write};
-    use std::os::fd::{AsFd, AsRawFd};
+    use std::io::Write;
+    use std::os::fd::AsRawFd;
     use std::os::unix::net::UnixStream;
+    use std::time::Duration;
 
-    fn recv_now(socket: &UnixStream) -> Result<usize, Errno> {
+    fn recv_blocking(socket: &UnixStream) -> Result<usize, Errno> {
         let mut byte = [0u8; 1];
         nix::sys::socket::recv(
             socket.as_raw_fd(),
             &mut byte,
-            nix::sys::socket::MsgFlags::MSG_DONTWAIT,
+            nix::sys::socket::MsgFlags::empty(),
         )
     }
 
     #[test]
-    fn bytes_taken_by_another_holder_send_the_call_back_to_waiting_until_the_deadline() {
-        let (mut peer, socket) = UnixStream::pair().expect("socketpair");
-        let mut other_holder = socket.try_clone().expect("dup");
-        peer.write_all(b"x").expect("send");
+    fn a_recv_with_nothing_to_read_is_cut_at_the_deadline() {
+        let (_peer, socket) = UnixStream::pair().expect("socketpair");
         let started = Instant::now();
-        let mut calls = 0;
-        let result = call_when_ready(
-            socket.as_fd(),
-            PollFlags::POLLIN,
-            started + Duration::from_millis(300),
-            || {
-                calls += 1;
-                if calls == 1 {
-                    // The other holder reads between the wait and the call.
-                    let mut byte = [0u8; 1];
-                    other_holder
-                        .read_exact(&mut byte)
-                        .expect("the other holder reads");
-                }
-                recv_now(&socket)
-            },
-        );
+        let result = block_until(started + Duration::from_millis(300), || {
+            recv_blocking(&socket)
+        });
         assert_eq!(result, Err(WaitError::TimedOut));
-        assert_eq!(calls, 1, "the call was made again without new data");
         let waited = started.elapsed();
         assert!(
             waited >= Duration::from_millis(300) && waited < Duration::from_secs(2),
@@ -118,35 +74,29 @@ mod tests {
     }
 
     #[test]
-    fn data_that_arrives_after_a_lost_race_is_received() {
+    fn data_that_arrives_during_the_wait_is_received() {
         let (mut peer, socket) = UnixStream::pair().expect("socketpair");
-        let mut other_holder = socket.try_clone().expect("dup");
-        peer.write_all(b"x").expect("send");
-        let mut calls = 0;
-        let mut late_sender = None;
-        let mut peer = Some(peer);
-        let result = call_when_ready(
-            socket.as_fd(),
-            PollFlags::POLLIN,
-            Instant::now() + Duration::from_secs(5),
-            || {
-                calls += 1;
-                if let Some(mut peer) = peer.take() {
-                    let mut byte = [0u8; 1];
-                    other_holder
-                        .read_exact(&mut byte)
-                        .expect("the other holder reads");
-                    late_sender = Some(std::thread::spawn(move || {
-                        std::thread::sleep(Duration::from_millis(100));
-                        peer.write_all(b"y").expect("send again");
-                        peer
-                    }));
-                }
-                recv_now(&socket)
-            },
-        );
+        let sender = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(100));
+            peer.write_all(b"y").expect("send");
+            peer
+        });
+        let result = block_until(Instant::now() + Duration::from_secs(5), || {
+            recv_blocking(&socket)
+        });
         assert_eq!(result, Ok(Ok(1)));
-        assert_eq!(calls, 2);
-        drop(late_sender.map(|sender| sender.join()));
+        drop(sender.join());
+    }
+
+    #[test]
+    fn a_call_the_kernel_fails_at_once_returns_its_errno() {
+        let (_peer, socket) = UnixStream::pair().expect("socketpair");
+        let started = Instant::now();
+        // accept(2) on a socket that is not listening: EINVAL, without a wait.
+        let result = block_until(started + Duration::from_secs(5), || {
+            nix::sys::socket::accept(socket.as_raw_fd())
+        });
+        assert_eq!(result, Ok(Err(Errno::EINVAL)));
+        assert!(started.elapsed() < Duration::from_secs(1));
     }
 }

@@ -276,8 +276,8 @@ fn readable_soon(fd: &OwnedFd) -> bool {
 
 /// Sockplay passes one of its sockets (named `shared`, made by `setup`) to this test process,
 /// which holds it too, as a forked child or a dup would. `trigger` makes the socket ready; when
-/// sockplay, having seen it ready, enters the syscall `nr` that `call` makes, this test's `steal`
-/// takes what was ready first. The call must then go on waiting and end at the 1 s timeout.
+/// sockplay enters (or, stopped by the tracer, re-enters) the syscall `nr` that `call` makes, this
+/// test's `steal` takes what was ready first. The call must then go on waiting and end at the 1 s timeout.
 fn lose_a_race<Kept>(
     setup: &str,
     call: &str,
@@ -298,7 +298,7 @@ fn lose_a_race<Kept>(
     let courier = accept_unix_within(&courier, Duration::from_secs(5));
     let shared = receive_fd(&courier);
     running.wait_for_line("slept 300 ms");
-    // sockplay now waits in poll for the socket to become ready.
+    // sockplay now waits in its blocking call for the socket to become ready.
     std::thread::sleep(Duration::from_millis(200));
     // The calls are main's, the playground's first process, whose commands its main thread runs.
     let pid = running.main_pid();

@@ -319,6 +319,12 @@ fn ctrl_c_cuts_a_blocking_accept_and_the_session_goes_on() {
         "the prompt came back {took:?} after Ctrl-C"
     );
     let shown = format!("{output}EINTR{rest}");
+    // The line is the call the kernel got, interrupted: never the poll that once stood in for it.
+    assert!(
+        shown.contains("accept(3) = -1 EINTR (Interrupted system call)  Ctrl-C cut the wait"),
+        "the interrupted call is not shown as itself: {shown:?}"
+    );
+    assert!(!shown.contains("poll("), "{shown:?}");
     assert!(
         shown.contains("no connection is waiting in the backlog of fd 3"),
         "the message does not say what was waited for: {shown:?}"
