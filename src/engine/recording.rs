@@ -125,6 +125,18 @@ impl Engine {
         let Some(recording) = &mut self.recording else {
             return;
         };
+        // A `wait` that gives a result already shown, and collected in the recording with its
+        // `wait NAME` then, adds nothing to the replay (the check that result needs stays due).
+        if let Command::Wait { process } = command {
+            let name = process.as_deref().unwrap_or(&ran_in);
+            let collected = !matches!(
+                failure,
+                Some(f) if f.errno.is_none_or(|e| e == nix::errno::Errno::ETIMEDOUT)
+            );
+            if collected && !recording.outstanding.iter().any(|p| p == name) {
+                return;
+            }
+        }
         match command {
             // The check the user typed replaces the one the recording would have added.
             Command::Expect(Check::Error(_)) if recording.pending_expect.is_some() => {

@@ -100,6 +100,9 @@ impl Engine {
                 Ok(step) => step,
                 Err(unshown) => unshown.step,
             };
+            // A call in the background that returned meanwhile is shown as it arrives. A closed
+            // stdout is the step's own business, told above.
+            let _ = self.print_finished();
             let ending = ending_signal();
             if let Some(failure) = &step.outcome.failure {
                 // Excused or not, a failure that came with a signal is what the run ends on.

@@ -48,7 +48,7 @@ pub struct Background {
 }
 
 /// A call in the background that returned (or whose process ended).
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Finished {
     /// The process it ran in.
     pub process: String,
@@ -74,6 +74,9 @@ pub struct Process {
     pub(super) call: String,
     pub(super) background: Option<Background>,
     pub(super) finished: Option<Finished>,
+    /// The last background call's result, shown when it arrived and kept for a `wait` that asks
+    /// for it afterwards.
+    pub(super) shown: Option<Finished>,
 }
 
 impl Process {
@@ -90,6 +93,7 @@ impl Process {
             call: String::new(),
             background: None,
             finished: None,
+            shown: None,
         }
     }
 

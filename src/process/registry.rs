@@ -223,6 +223,7 @@ impl Processes {
         }
         let process = &mut self.list[index];
         process.background = Some(background);
+        process.shown = None;
         process.call.clear();
         // The call it makes, from the process itself (it knows the fds behind the names).
         let deadline = Instant::now() + SNAPSHOT_PATIENCE;
@@ -342,21 +343,28 @@ impl Processes {
         }
     }
 
-    /// The background calls that returned since the last time, oldest process first.
+    /// The background calls that returned since the last time, oldest process first, to be shown
+    /// now; each is kept for a `wait` that asks for it later.
     pub fn take_finished(&mut self) -> Vec<Finished> {
         self.collect();
         self.list
             .iter_mut()
-            .filter_map(|p| p.finished.take())
+            .filter_map(|p| {
+                let finished = p.finished.take()?;
+                p.shown = Some(finished.clone());
+                Some(finished)
+            })
             .collect()
     }
 
     /// Waits, at most `timeout`, for the call process `index` runs in the background, as for a
     /// call in the foreground: Ctrl-C interrupts it. None when it runs none; `TimedOut` when it
-    /// has not returned in time (it still runs).
+    /// has not returned in time (it still runs). A call whose result was shown when it arrived
+    /// gives that result, once.
     pub fn wait(&mut self, index: usize, timeout: Duration) -> Result<Option<Finished>, TimedOut> {
         self.collect();
-        if let Some(finished) = self.list[index].finished.take() {
+        let process = &mut self.list[index];
+        if let Some(finished) = process.finished.take().or_else(|| process.shown.take()) {
             return Ok(Some(finished));
         }
         if self.list[index].background.is_none() {

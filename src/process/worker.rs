@@ -12,7 +12,7 @@
 use std::collections::BTreeMap;
 use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -28,7 +28,10 @@ use crate::sys::process::{
     claim_inherited, close_abandoned, fd_is_inheritable, fork_holding, interrupt_thread,
     move_to_top, start_worker, this_thread, wait_child, Forked, Inherit,
 };
-use crate::sys::{clear_interrupt, install_interrupt_handler, note_interruption};
+use crate::sys::{
+    blocked_call_is_ready, clear_interrupt, install_interrupt_handler, note_interruption,
+};
+use std::time::{Duration, Instant};
 
 /// The environment variable that makes sockplay a worker, holding the fd of its control channel.
 /// It is removed as soon as it is read, so a program the worker runs never sees it.
@@ -36,6 +39,9 @@ pub const WORKER_ENV: &str = "SOCKPLAY_WORKER_FD";
 
 /// Exit status of a worker that could not start (its channel is not what it should be).
 const EXIT_BROKEN: i32 = 2;
+
+/// The longest a snapshot waits for a blocked call that has what it waits for to return.
+const SETTLE: Duration = Duration::from_millis(200);
 
 /// The channel fd, when this process was started as a worker. Reads and removes [`WORKER_ENV`].
 pub fn worker_channel() -> Option<RawFd> {
@@ -93,6 +99,8 @@ struct Shared {
     observer: Mutex<Observer>,
     /// The executor is running a command.
     busy: AtomicBool,
+    /// How many commands the executor has answered, so the control thread can wait for one.
+    answered: AtomicU64,
     /// The executor thread, for Ctrl-C.
     executor: nix::sys::pthread::Pthread,
 }
@@ -112,6 +120,7 @@ impl Shared {
             published: Mutex::new(ProcessView::default()),
             observer: Mutex::new(observer),
             busy: AtomicBool::new(false),
+            answered: AtomicU64::new(0),
             executor: this_thread(),
         }
     }
@@ -128,6 +137,20 @@ impl Shared {
     /// number it would get alone.
     fn table(&self) -> Table {
         self.table_taken(self.busy.load(Ordering::SeqCst))
+    }
+
+    /// Before a snapshot: when the call the executor is blocked in has what it waits for (a peer's
+    /// connect just finished the handshake that `accept` waits for), lets it return and answer
+    /// first, so the snapshot shows the process after the call, not a moment before it.
+    fn settle(&self) {
+        let answered = self.answered.load(Ordering::SeqCst);
+        if !self.busy.load(Ordering::SeqCst) || !blocked_call_is_ready() {
+            return;
+        }
+        let deadline = Instant::now() + SETTLE;
+        while self.answered.load(Ordering::SeqCst) == answered && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(1));
+        }
     }
 
     /// The table now, taken by probing or by listing /proc/self/fd (quicker, but it opens an fd
@@ -192,6 +215,7 @@ fn control(shared: Arc<Shared>, jobs: Sender<Job>) {
                 }
             }
             Request::Snapshot => {
+                shared.settle();
                 let table = shared.table();
                 shared.send(&Response::Table(Box::new(table)), None);
             }
@@ -307,6 +331,7 @@ impl Executor {
             &Response::Done(Box::new(done)),
             attach.as_ref().map(|fd| fd.as_fd()),
         );
+        self.shared.answered.fetch_add(1, Ordering::SeqCst);
     }
 
     /// Answers `spawn` or `fork` with the front end's end of the new process's channel, which

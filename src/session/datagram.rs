@@ -2,6 +2,7 @@
 
 use std::os::fd::AsFd;
 
+use nix::poll::PollFlags;
 use nix::sys::socket::MsgFlags;
 
 use super::address::show_addr;
@@ -45,6 +46,7 @@ impl Session {
         // A unix datagram receiver with a full queue: a blocking sendto waits for room.
         let sent = self.blocking(
             socket.as_fd(),
+            PollFlags::POLLOUT,
             deadline,
             &call,
             &format!("the receiver at {shown} has no room for the datagram"),
@@ -98,6 +100,7 @@ impl Session {
         let mut buffer = vec![0u8; max];
         let received = self.blocking(
             socket.as_fd(),
+            PollFlags::POLLIN,
             self.deadline(),
             &call,
             &format!("no datagram arrived on fd {fd}"),

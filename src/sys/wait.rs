@@ -2,11 +2,35 @@
 //! and a signal ends the wait at the deadline or at Ctrl-C (see [`super::alarm`]). The kernel then
 //! fails the call with EINTR, which this reports as why the wait ended.
 
+use std::os::fd::{AsRawFd, BorrowedFd};
+use std::sync::atomic::{AtomicI16, AtomicI32, Ordering};
 use std::time::Instant;
 
 use nix::errno::Errno;
+use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 
 use super::{cut_at_deadline, interrupted};
+
+/// The fd this process's blocking call waits on, or -1, and the events that end the wait: so
+/// another thread can tell that the call is about to return ([`blocked_call_is_ready`]).
+static BLOCKED_FD: AtomicI32 = AtomicI32::new(-1);
+static BLOCKED_EVENTS: AtomicI16 = AtomicI16::new(0);
+
+/// Whether the blocking call this process is making (if any) has what it waits for, so it is
+/// returning now: its fd reports the events it waits for (or an error or hang-up). Looks without
+/// waiting (poll(2) with timeout 0).
+pub fn blocked_call_is_ready() -> bool {
+    let fd = BLOCKED_FD.load(Ordering::SeqCst);
+    if fd < 0 {
+        return false;
+    }
+    let events = PollFlags::from_bits_truncate(BLOCKED_EVENTS.load(Ordering::SeqCst));
+    // SAFETY: the fd is open while it is recorded: the call that waits on it borrows it, and it
+    // is cleared before that call returns. A race with its close yields at worst POLLNVAL.
+    let fd = unsafe { BorrowedFd::borrow_raw(fd) };
+    let mut fds = [PollFd::new(fd, events)];
+    matches!(poll(&mut fds, PollTimeout::ZERO), Ok(n) if n > 0)
+}
 
 /// Why a blocking call was cut before the kernel had what it waited for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,7 +45,22 @@ pub enum WaitError {
 /// call's own result when the kernel ended it (a success, an errno, or a partial count that a cut
 /// caused), and why it was cut when it failed with EINTR because of that. Another signal's EINTR
 /// restarts the call, as SA_RESTART would. A Ctrl-C pressed before the call makes no call.
+/// `socket` and `wakes_on` are what the call waits for (POLLIN for accept and recv, POLLOUT for
+/// send and connect), told to [`blocked_call_is_ready`] while it waits.
 pub fn block_until<T>(
+    socket: BorrowedFd<'_>,
+    wakes_on: PollFlags,
+    deadline: Instant,
+    mut call: impl FnMut() -> Result<T, Errno>,
+) -> Result<Result<T, Errno>, WaitError> {
+    BLOCKED_EVENTS.store(wakes_on.bits(), Ordering::SeqCst);
+    BLOCKED_FD.store(socket.as_raw_fd(), Ordering::SeqCst);
+    let result = block(deadline, &mut call);
+    BLOCKED_FD.store(-1, Ordering::SeqCst);
+    result
+}
+
+fn block<T>(
     deadline: Instant,
     mut call: impl FnMut() -> Result<T, Errno>,
 ) -> Result<Result<T, Errno>, WaitError> {
@@ -45,7 +84,7 @@ pub fn block_until<T>(
 mod tests {
     use super::*;
     use std::io::Write;
-    use std::os::fd::AsRawFd;
+    use std::os::fd::AsFd;
     use std::os::unix::net::UnixStream;
     use std::time::Duration;
 
@@ -62,9 +101,12 @@ mod tests {
     fn a_recv_with_nothing_to_read_is_cut_at_the_deadline() {
         let (_peer, socket) = UnixStream::pair().expect("socketpair");
         let started = Instant::now();
-        let result = block_until(started + Duration::from_millis(300), || {
-            recv_blocking(&socket)
-        });
+        let result = block_until(
+            socket.as_fd(),
+            PollFlags::POLLIN,
+            started + Duration::from_millis(300),
+            || recv_blocking(&socket),
+        );
         assert_eq!(result, Err(WaitError::TimedOut));
         let waited = started.elapsed();
         assert!(
@@ -81,9 +123,12 @@ mod tests {
             peer.write_all(b"y").expect("send");
             peer
         });
-        let result = block_until(Instant::now() + Duration::from_secs(5), || {
-            recv_blocking(&socket)
-        });
+        let result = block_until(
+            socket.as_fd(),
+            PollFlags::POLLIN,
+            Instant::now() + Duration::from_secs(5),
+            || recv_blocking(&socket),
+        );
         assert_eq!(result, Ok(Ok(1)));
         drop(sender.join());
     }
@@ -93,9 +138,12 @@ mod tests {
         let (_peer, socket) = UnixStream::pair().expect("socketpair");
         let started = Instant::now();
         // accept(2) on a socket that is not listening: EINVAL, without a wait.
-        let result = block_until(started + Duration::from_secs(5), || {
-            nix::sys::socket::accept(socket.as_raw_fd())
-        });
+        let result = block_until(
+            socket.as_fd(),
+            PollFlags::POLLIN,
+            started + Duration::from_secs(5),
+            || nix::sys::socket::accept(socket.as_raw_fd()),
+        );
         assert_eq!(result, Ok(Err(Errno::EINVAL)));
         assert!(started.elapsed() < Duration::from_secs(1));
     }

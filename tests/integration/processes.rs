@@ -103,6 +103,31 @@ fn a_spawned_client_has_its_own_fd_3_and_the_server_accepts_4_then_5() {
     let main_state = &processes(socket)[0].3;
     assert_eq!(main_state, "blocked in accept(3)");
 
+    // The connect finishes the handshake accept waits for: main's result is its own record,
+    // printed as it arrives, right after the connect, in main.
+    let connected = steps
+        .iter()
+        .position(|s| s["input"] == "client: connect c $srv")
+        .expect("the connect's record");
+    let arrived = &steps[connected + 1];
+    assert_eq!(
+        (&arrived["input"], &arrived["process"]),
+        (&Value::from("accept srv &"), &Value::from("main"))
+    );
+    let shown = arrived["output"].as_str().expect("output");
+    assert!(
+        shown.starts_with("[main] accept srv & returned:\naccept(3) = 4  peer 127.0.0.1:"),
+        "{shown}"
+    );
+    let accepted = arrived["fds"]
+        .as_array()
+        .expect("fds")
+        .iter()
+        .find(|fd| fd["fd"] == 4)
+        .unwrap_or_else(|| panic!("no fd 4 in {arrived}"));
+    assert_eq!(accepted["state"], "ESTABLISHED");
+    assert_eq!(processes(&steps[connected])[0].3, "ready");
+
     let waited: Vec<&Value> = steps.iter().filter(|s| s["input"] == "wait").collect();
     assert!(
         waited[0]["output"]
