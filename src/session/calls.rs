@@ -116,6 +116,15 @@ pub(super) fn cut_failure(
     failure.hint_for(call.name(), Context::BlockingWait)
 }
 
+/// What a blocking call waits for on its socket: input (a connection to accept, bytes, a
+/// datagram) or room to send (and, for connect, the handshake's end).
+fn wakes_on(call: &Invocation) -> PollFlags {
+    match call.name() {
+        "accept" | "recv" | "recvfrom" | "recvmsg" => PollFlags::POLLIN,
+        _ => PollFlags::POLLOUT,
+    }
+}
+
 impl Session {
     pub(super) fn deadline(&self) -> Instant {
         Instant::now() + self.settings.timeout
@@ -139,15 +148,14 @@ impl Session {
         }
     }
 
-    /// Makes `call`, the blocking syscall `shown`, for real: it waits in the kernel (for `wakes_on`
-    /// on `socket`: POLLIN for input, POLLOUT for room or a handshake) as the user's program would, until `deadline` or Ctrl-C, when a signal cuts it and it fails after its own
+    /// Makes `call`, the blocking syscall `shown`, for real: it waits in the kernel (see
+    /// [`wakes_on`]) as the user's program would, until `deadline` or Ctrl-C, when a signal cuts it and it fails after its own
     /// line, saying what it was `waiting_for` (see [`cut_failure`]); the socket is untouched either
     /// way. Otherwise the kernel's result is returned. On a non-blocking socket (`nonblock on`) the
     /// call answers at once (EAGAIN), as the kernel makes it.
     pub(super) fn blocking<T>(
         &self,
         socket: BorrowedFd<'_>,
-        wakes_on: PollFlags,
         deadline: Instant,
         shown: &Invocation,
         waiting_for: &str,
@@ -157,7 +165,7 @@ impl Session {
         if is_nonblocking(socket) {
             return Ok(call());
         }
-        block_until(socket, wakes_on, deadline, call)
+        block_until(socket, wakes_on(shown), deadline, call)
             .map_err(|error| cut_failure(out, shown, self.settings.timeout, error, waiting_for))
     }
 
@@ -298,7 +306,6 @@ impl Session {
         // A socket that is not listening fails at once (EINVAL), as the kernel answers.
         let accepted = self.blocking(
             socket.as_fd(),
-            PollFlags::POLLIN,
             self.deadline(),
             &call,
             &format!("no connection is waiting in the backlog of fd {fd}"),
@@ -349,15 +356,10 @@ impl Session {
         } else {
             format!("no answer from {shown} yet; the handshake may still complete later")
         };
-        let connected = self.blocking(
-            socket.as_fd(),
-            PollFlags::POLLOUT,
-            deadline,
-            &call,
-            &waiting_for,
-            out,
-            || socket.connect(&address).map_err(|e| errno_of(&e)),
-        )?;
+        let connected =
+            self.blocking(socket.as_fd(), deadline, &call, &waiting_for, out, || {
+                socket.connect(&address).map_err(|e| errno_of(&e))
+            })?;
         match connected {
             Ok(()) => {
                 out.call(call.returned(0));
@@ -385,15 +387,9 @@ impl Session {
         let socket = self.socket_at(fd)?;
         let call = invocation!("send", fd, preview(data), data.len(), "MSG_NOSIGNAL");
         let waiting_for = format!("the send buffer of fd {fd} is full and the peer is not reading");
-        let sent = self.blocking(
-            socket.as_fd(),
-            PollFlags::POLLOUT,
-            deadline,
-            &call,
-            &waiting_for,
-            out,
-            || nix::sys::socket::send(socket.as_raw_fd(), data, MsgFlags::MSG_NOSIGNAL),
-        )?;
+        let sent = self.blocking(socket.as_fd(), deadline, &call, &waiting_for, out, || {
+            nix::sys::socket::send(socket.as_raw_fd(), data, MsgFlags::MSG_NOSIGNAL)
+        })?;
         let sent = match sent {
             Ok(sent) => sent,
             Err(errno) => {
@@ -457,7 +453,6 @@ impl Session {
         let mut buffer = vec![0u8; max];
         let received = self.blocking(
             socket.as_fd(),
-            PollFlags::POLLIN,
             self.deadline(),
             &call,
             &format!("no data arrived on fd {fd}"),

@@ -2,7 +2,6 @@
 
 use std::os::fd::AsFd;
 
-use nix::poll::PollFlags;
 use nix::sys::socket::MsgFlags;
 
 use super::address::show_addr;
@@ -46,7 +45,6 @@ impl Session {
         // A unix datagram receiver with a full queue: a blocking sendto waits for room.
         let sent = self.blocking(
             socket.as_fd(),
-            PollFlags::POLLOUT,
             deadline,
             &call,
             &format!("the receiver at {shown} has no room for the datagram"),
@@ -100,7 +98,6 @@ impl Session {
         let mut buffer = vec![0u8; max];
         let received = self.blocking(
             socket.as_fd(),
-            PollFlags::POLLIN,
             self.deadline(),
             &call,
             &format!("no datagram arrived on fd {fd}"),

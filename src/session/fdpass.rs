@@ -6,7 +6,6 @@ use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
 use std::time::Instant;
 
 use nix::errno::Errno;
-use nix::poll::PollFlags;
 use nix::sys::epoll::Epoll;
 use nix::sys::socket::{sendmsg, ControlMessage, MsgFlags};
 use nix::sys::stat::{fstat, SFlag};
@@ -77,7 +76,6 @@ impl Session {
         let iov = [IoSlice::new(&CARRIER)];
         let sent = self.blocking(
             socket.as_fd(),
-            PollFlags::POLLOUT,
             deadline,
             &call,
             &format!("the send buffer of fd {sock_fd} is full and the peer is not reading"),
@@ -128,7 +126,6 @@ impl Session {
         let waiting = invocation!("recvmsg", fd, "{…}", "MSG_CMSG_CLOEXEC");
         let message = self.blocking(
             socket.as_fd(),
-            PollFlags::POLLIN,
             deadline,
             &waiting,
             &format!("nothing arrived on fd {fd}"),

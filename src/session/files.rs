@@ -5,7 +5,6 @@
 use std::os::fd::{AsFd, AsRawFd};
 use std::time::Instant;
 
-use nix::poll::PollFlags;
 use nix::sys::socket::MsgFlags;
 
 use super::calls::show_received;
@@ -121,7 +120,6 @@ impl Session {
         let call = invocation!("recv", fd, BUFFER_SIZE, "0");
         let received = self.blocking(
             socket.as_fd(),
-            PollFlags::POLLIN,
             deadline,
             &call,
             &format!("no data arrived on fd {fd}"),
