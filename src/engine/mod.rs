@@ -117,11 +117,17 @@ pub struct ProcessTable {
     pub pending: Vec<(PendingConn, Change)>,
     /// The process's labels after the step, plus the names that fds closed since had.
     pub labels: Labels,
-    /// The one line that says which of the process's fds are sockplay's own (never rows).
+    /// Which of the process's fds are sockplay's own (never rows): `fd 4095 control channel, …`.
     pub own_fds: Option<String>,
 }
 
 impl ProcessTable {
+    /// The line under a lone table that says which fds are sockplay's own.
+    fn own_fds_line(&self) -> Option<String> {
+        let fds = self.own_fds.as_ref()?;
+        Some(format!("(sockplay's own: {fds} — not shown)"))
+    }
+
     /// Every row with its mark, in fd order, borrowed from the two tables.
     pub fn rows(&self) -> Vec<Row<'_>> {
         self.changes.rows(&self.before, &self.snapshot)
@@ -447,7 +453,7 @@ impl Engine {
         };
         let changes = changes(&before, &now);
         let pending = diff_pending(&before, &now);
-        let own_fds = table.view.own_fds_line();
+        let own_fds = table.view.own_fds_text();
         let mut labels = table.view.labels;
         // The names of the fds that closed since, for their last row.
         for &i in &changes.closed {
@@ -638,7 +644,7 @@ impl Engine {
                 max_rows: beside_rows,
             },
         );
-        natural.extend(table.own_fds.clone());
+        natural.extend(table.own_fds_line());
         let beside = width.saturating_sub(widest(&left) + 3);
         if placement == PanelPlacement::Right && widest(&natural) <= beside {
             side_by_side(&left, &natural, PanelPlacement::Right, width)
@@ -650,7 +656,7 @@ impl Engine {
                 max_rows: below_rows,
             };
             let mut panel = panel_lines_of(&rows, &table.pending, &table.labels, &options);
-            panel.extend(table.own_fds.clone());
+            panel.extend(table.own_fds_line());
             side_by_side(&left, &panel, PanelPlacement::Below, width)
         }
     }
@@ -705,8 +711,7 @@ impl Engine {
             && natural.iter().all(|lines| widest(lines) <= beside)
         {
             let mut panel = tables(&natural, beside);
-            // One line for every process: each keeps its own fds at the same top numbers.
-            panel.extend(step.table.own_fds.clone());
+            panel.extend(own_fds_lines(&shown, beside));
             return side_by_side(left, &panel, PanelPlacement::Right, width);
         }
         let below_rows = height.map(|h| h.saturating_sub(left.len() + 2).max(MIN_PANEL_ROWS));
@@ -722,7 +727,7 @@ impl Engine {
             })
             .collect();
         let mut panel = tables(&blocks, width);
-        panel.extend(step.table.own_fds.clone());
+        panel.extend(own_fds_lines(&shown, width));
         side_by_side(left, &panel, PanelPlacement::Below, width)
     }
 
@@ -792,6 +797,36 @@ impl Engine {
         // The record escapes everything the terminal layer would, so this line passes unchanged.
         record.to_line().map_err(io::Error::other)
     }
+}
+
+/// The line under several processes' tables that says which of their fds are sockplay's own: one
+/// line when every process has the same, else each process named, on one line when it fits in
+/// `width`, else one line per process. (A spawned process's channel may sit lower than main's.)
+fn own_fds_lines(shown: &[&ProcessTable], width: usize) -> Vec<String> {
+    let owned: Vec<(&str, String)> = shown
+        .iter()
+        .filter_map(|table| Some((table.process.name.as_str(), table.own_fds.clone()?)))
+        .collect();
+    let Some((_, first)) = owned.first() else {
+        return Vec::new();
+    };
+    if owned.iter().all(|(_, fds)| fds == first) {
+        return vec![format!(
+            "(sockplay's own: {first} — not shown, in every process)"
+        )];
+    }
+    let each: Vec<String> = owned
+        .iter()
+        .map(|(name, fds)| format!("{name}: {fds}"))
+        .collect();
+    let line = format!("(sockplay's own, not shown: {})", each.join("; "));
+    if display_width(&line) <= width {
+        return vec![line];
+    }
+    owned
+        .iter()
+        .map(|(name, fds)| format!("({name}'s own: {fds} — not shown)"))
+        .collect()
 }
 
 fn widest(lines: &[String]) -> usize {

@@ -90,6 +90,12 @@ impl ProcessView {
     /// The line that says which fds of the process are sockplay's own, the highest first:
     /// `(sockplay's own: fd 4095 control channel, fd 4094 sock_diag — not shown)`.
     pub fn own_fds_line(&self) -> Option<String> {
+        let fds = self.own_fds_text()?;
+        Some(format!("(sockplay's own: {fds} — not shown)"))
+    }
+
+    /// sockplay's own fds, the highest first: `fd 4095 control channel, fd 4094 sock_diag`.
+    pub fn own_fds_text(&self) -> Option<String> {
         if self.own_fds.is_empty() {
             return None;
         }
@@ -99,7 +105,7 @@ impl ProcessView {
             .rev()
             .map(|(fd, what)| format!("fd {fd} {what}"))
             .collect();
-        Some(format!("(sockplay's own: {} — not shown)", fds.join(", ")))
+        Some(fds.join(", "))
     }
 }
 

@@ -99,7 +99,8 @@ open fds: 4
    1  -     pipe  pipe:[I1]  -       -           -       -
    2  -     pipe  pipe:[I2]  -       -           -       -
 +  3  c     tcp   -          -       CLOSE       0       0
-(sockplay's own: fd TOP sock_diag, fd TOP control channel — not shown)
+(main's own: fd TOP control channel, fd TOP sock_diag — not shown)
+(client's own: fd TOP sock_diag, fd TOP control channel — not shown)
 "
     );
 }
@@ -128,7 +129,7 @@ open fds: 5  open fds: 4
   2  -  pipe  pipe:[I2]  -  -  -  -  2  -  pipe  pipe:[I2]  -  -  -  -
 ~  3  srv  unix/stream  @ADDR  -  LISTEN  0  128  3  c  unix/stream  -  @ADDR ↔ main:4  CONNECTED  0  0
 +  4  conn  unix/stream  @ADDR  ↔ client:3  CONNECTED  0  0
-(sockplay's own: fd TOP control channel, fd TOP sock_diag — not shown)"
+(sockplay's own, not shown: main: fd TOP control channel, fd TOP sock_diag; client: fd TOP sock_diag, fd TOP control channel)"
             .replace("{rules}", &rules(&output.stdout))
     );
 }
@@ -176,7 +177,8 @@ open fds: 4
    1  -     pipe  pipe:[I1]     -                      -                 -       -
    2  -     pipe  pipe:[I2]     -                      -                 -       -
    3  c     tcp   127.0.0.1:P2  127.0.0.1:P1 ↔ main:4  ESTABLISHED       0       0
-(sockplay's own: fd TOP control channel, fd TOP sock_diag — not shown)
+(main's own: fd TOP control channel, fd TOP sock_diag — not shown)
+(client's own: fd TOP sock_diag, fd TOP control channel — not shown)
 sockplay> client: close c
 close(3) = 0
 the peer of main's fd 4 (conn) closed its side: fd 4 is in CLOSE_WAIT until main closes it
@@ -199,7 +201,8 @@ open fds: 3
    1  -     pipe  pipe:[I1]     -             -            -       -
    2  -     pipe  pipe:[I2]     -             -            -       -
 -  3  c     tcp   127.0.0.1:P2  127.0.0.1:P1  closed       -       -
-(sockplay's own: fd TOP sock_diag, fd TOP control channel — not shown)
+(main's own: fd TOP control channel, fd TOP sock_diag — not shown)
+(client's own: fd TOP sock_diag, fd TOP control channel — not shown)
 "
     );
 }
@@ -234,7 +237,8 @@ open fds: 4
    1  -             pipe  pipe:[I1]     -       -            -       -
    2  -             pipe  pipe:[I2]     -       -            -       -
    3  srv ≡ main:3  tcp   127.0.0.1:P1  -       LISTEN       0     128
-(sockplay's own: fd TOP control channel, fd TOP sock_diag, fd TOP new process's channel — not shown)
+(main's own: fd TOP control channel, fd TOP sock_diag, fd TOP new process's channel — not shown)
+(child's own: fd TOP sock_diag, fd TOP control channel — not shown)
 "
     );
 }

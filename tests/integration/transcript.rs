@@ -126,7 +126,7 @@ impl Normaliser {
         let pid = regex(r"(\bpid[ =]|\bfork\(\) = |\bin the child \(|\bkill\()(\d+)\b");
         let time_left = regex(r"\b\d+(?:\.\d+)? ?(ms|s) left\b");
         // sockplay's own fds sit just below the fd limit, which differs between machines.
-        let own = regex(r"(?m)^\(sockplay's own: .*$");
+        let own = regex(r"\([^()']+'s own[^)]*\)");
         let fd = regex(r"\bfd \d+");
         let text = own.replace_all(text, |c: &Captures| {
             fd.replace_all(&c[0], "fd TOP").into_owned()
