@@ -553,7 +553,7 @@ impl Engine {
                 .map(|line| vec![line])?
         } else {
             let echo = std::mem::replace(&mut self.view.echo, false);
-            let lines = self.text_lines("", &background.command, &step);
+            let lines = self.text_lines("", "", &background.command, &step);
             self.view.echo = echo;
             lines
         };
@@ -569,12 +569,14 @@ impl Engine {
     ) -> Result<Step, Box<Unshown>> {
         self.running = (line, input.to_string());
         self.record_returned_calls(command);
+        // The echo shows the prompt the line was typed at, before `use` changes it.
+        let prompt = self.prompt();
         let step = self.step(command);
         self.record_line(input, command, step.outcome.failure.as_ref());
         let laid_out = if self.view.json {
             self.json_line(line, input, &step).map(|line| vec![line])
         } else {
-            Ok(self.text_lines(input, command, &step))
+            Ok(self.text_lines(&prompt, input, command, &step))
         };
         match laid_out.and_then(|lines| self.screen.show(&lines)) {
             Ok(()) => Ok(step),
@@ -593,11 +595,11 @@ impl Engine {
 
     /// A step as text: the echoed command, its output, and the panel beside or below it (with
     /// several processes, each table titled, the other processes' below).
-    fn text_lines(&self, input: &str, command: &Command, step: &Step) -> Vec<String> {
+    fn text_lines(&self, prompt: &str, input: &str, command: &Command, step: &Step) -> Vec<String> {
         let width = self.width();
         let mut left = Vec::new();
         if self.view.echo {
-            left.push(format!("{}{input}", self.prompt()));
+            left.push(format!("{prompt}{input}"));
         }
         left.extend(
             step.outcome

@@ -737,3 +737,26 @@ fn ulimit_in_a_spawned_process_counts_and_limits_that_process_only() {
         output.report()
     );
 }
+
+#[test]
+fn a_replay_echoes_each_line_at_the_prompt_it_was_typed_at() {
+    let output = Test::new()
+        .args(["--panel", "off"])
+        .script("spawn client\nuse client\nsocket tcp as x\nuse main\nsocket tcp as y\n")
+        .run();
+    let echoed: Vec<&str> = output
+        .stdout
+        .lines()
+        .filter(|line| line.starts_with("sockplay"))
+        .collect();
+    assert_eq!(
+        echoed,
+        [
+            "sockplay> spawn client",
+            "sockplay> use client",
+            "sockplay[client]> socket tcp as x",
+            "sockplay[client]> use main",
+            "sockplay> socket tcp as y",
+        ]
+    );
+}
