@@ -10,6 +10,7 @@ use super::address::show_addr;
 use super::calls::{dump_lines, errno_of, is_nonblocking, preview, show_received};
 use super::{invocation, Context, Failure, Outcome, Session};
 use crate::lang::{AddrSpec, SockRef};
+use crate::sys::read_side_shut;
 
 /// What a message socket lost when MAX was smaller than the message.
 pub(super) fn cut_message(length: usize, kept: usize) -> String {
@@ -104,7 +105,19 @@ impl Session {
             self.deadline(),
             &format!("no datagram arrived on fd {fd}"),
             out,
-            || crate::sys::socket::recv_from(socket, &mut buffer, flags).map_err(|e| errno_of(&e)),
+            || match crate::sys::socket::recv_from(socket, &mut buffer, flags) {
+                // Shut down for reading with nothing queued: MSG_DONTWAIT says EAGAIN, but the
+                // blocking recvfrom this stands for returns 0 at once; ask it.
+                Err(e) if errno_of(&e) == Errno::EAGAIN && read_side_shut(socket.as_fd()) => {
+                    crate::sys::socket::recv_from(
+                        socket,
+                        &mut buffer,
+                        flags - MsgFlags::MSG_DONTWAIT,
+                    )
+                    .map_err(|e| errno_of(&e))
+                }
+                result => result.map_err(|e| errno_of(&e)),
+            },
         )?;
         match received {
             Ok((length, sender)) => {
@@ -117,6 +130,11 @@ impl Session {
                     format!("from {}  {received}", show_addr(&sender))
                 };
                 out.call(call.returned(length).with_note(note));
+                if length == 0 && read_side_shut(socket.as_fd()) {
+                    out.say(format!(
+                        "nothing is queued and fd {fd} is shut down for reading: recvfrom returns 0 at once"
+                    ));
+                }
                 dump_lines(&buffer, hex, out);
                 if length > max {
                     out.say(cut_message(length, kept));

@@ -52,4 +52,4 @@ pub use ready::{
     epoll_wait_once, poll_once, select_until, wait_in_slices, ReadyError, ReadyEvent, Selected,
     FD_SETSIZE,
 };
-pub use wait::{call_when_ready, wait_until, WaitError};
+pub use wait::{call_when_ready, read_side_shut, wait_until, WaitError};

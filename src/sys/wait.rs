@@ -63,10 +63,33 @@ pub fn call_when_ready<T>(
     loop {
         wait_until(fd, events, deadline)?;
         match call() {
-            Err(Errno::EAGAIN) => {}
+            Err(Errno::EAGAIN) => {
+                // poll can keep saying ready while the call keeps saying EAGAIN (a datagram
+                // socket shut down for reading): pause between tries, and end at the deadline.
+                if Instant::now() >= deadline {
+                    return Err(WaitError::TimedOut);
+                }
+                std::thread::sleep(
+                    RETRY_PAUSE.min(deadline.saturating_duration_since(Instant::now())),
+                );
+            }
             result => return Ok(result),
         }
     }
+}
+
+/// How long [`call_when_ready`] pauses after a call that found nothing although poll said ready.
+const RETRY_PAUSE: Duration = Duration::from_millis(10);
+
+/// Whether the read side of `fd` is shut down (by its own `shutdown` for reading, or a peer's
+/// FIN or close): a blocking read then returns at once rather than waiting, even with nothing
+/// queued, where a read with MSG_DONTWAIT on a datagram socket says EAGAIN.
+pub fn read_side_shut(fd: BorrowedFd) -> bool {
+    let rdhup = super::socket::POLLRDHUP;
+    matches!(
+        super::ready::poll_once(&[fd], rdhup, Duration::ZERO),
+        Ok(Some(revents)) if revents.first().is_some_and(|r| r.contains(rdhup))
+    )
 }
 
 #[cfg(test)]
@@ -115,6 +138,31 @@ mod tests {
             waited >= Duration::from_millis(300) && waited < Duration::from_secs(2),
             "{waited:?}"
         );
+    }
+
+    #[test]
+    fn ready_but_empty_for_ever_ends_at_the_deadline_without_spinning() {
+        let socket = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind");
+        socket
+            .connect(socket.local_addr().expect("addr"))
+            .expect("connect");
+        nix::sys::socket::shutdown(socket.as_raw_fd(), nix::sys::socket::Shutdown::Read)
+            .expect("shutdown");
+        assert!(read_side_shut(socket.as_fd()));
+        let started = Instant::now();
+        let mut calls = 0;
+        let result = call_when_ready(
+            socket.as_fd(),
+            PollFlags::POLLIN,
+            started + Duration::from_millis(200),
+            || {
+                calls += 1;
+                Err::<usize, _>(Errno::EAGAIN)
+            },
+        );
+        assert_eq!(result, Err(WaitError::TimedOut));
+        assert!(calls < 40, "{calls} calls in 200 ms: it spun");
+        assert!(started.elapsed() < Duration::from_secs(2));
     }
 
     #[test]
