@@ -3,6 +3,7 @@
 //! socket. All of it is a value owned by whoever observes, never a global, so a forked child that
 //! makes its own observer shares nothing with its parent's.
 
+use std::collections::BTreeSet;
 use std::io;
 use std::num::NonZeroUsize;
 use std::os::fd::{AsFd as _, AsRawFd as _, RawFd};
@@ -59,6 +60,8 @@ pub struct Observer {
     workers: Option<usize>,
     /// Its own sock_diag socket on a high fd, once [`Observer::reserve_sock_diag`] opened it.
     sock_diag: Option<SockDiag>,
+    /// The fds sockplay holds for its own work in the process, left out of every snapshot.
+    own: BTreeSet<RawFd>,
 }
 
 impl Observer {
@@ -71,6 +74,16 @@ impl Observer {
             last_size: 0,
             workers: None,
             sock_diag: None,
+            own: BTreeSet::new(),
+        }
+    }
+
+    /// Says which fds sockplay holds for its own work in the process (its control channel, a
+    /// sock_diag socket): the snapshots leave them out, so they neither show nor make the kernel
+    /// view ask sock_diag about them.
+    pub fn set_own_fds(&mut self, own: &BTreeSet<RawFd>) {
+        if self.own != *own {
+            self.own.clone_from(own);
         }
     }
 
@@ -164,6 +177,9 @@ impl Observer {
             .resize_with(usize::try_from(slots).unwrap_or(0), || None);
         let mut rows = Vec::with_capacity(described.len());
         for (row, fixed) in described {
+            if self.own.contains(&row.fd) {
+                continue;
+            }
             if let (Some(fixed), Ok(slot)) = (fixed, usize::try_from(row.fd)) {
                 if let Some(entry) = self.known.get_mut(slot) {
                     *entry = Some(fixed);
@@ -172,6 +188,7 @@ impl Observer {
             rows.push(row);
         }
         rows.sort_unstable_by_key(|row| row.fd);
+        super::epoll::add_interest_lists(&mut rows);
         let mut snapshot = Snapshot {
             rows,
             pending: Vec::new(),

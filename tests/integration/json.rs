@@ -18,8 +18,25 @@ const STEP_KEYS: [&str; 8] = [
     "processes",
 ];
 const PROCESS_KEYS: [&str; 5] = ["name", "pid", "parent", "state", "fds"];
-const FD_KEYS: [&str; 10] = [
-    "fd", "name", "kind", "family", "type", "local", "remote", "state", "recv_q", "send_q",
+const FD_KEYS: [&str; 18] = [
+    "fd",
+    "name",
+    "kind",
+    "family",
+    "type",
+    "local",
+    "remote",
+    "state",
+    "recv_q",
+    "send_q",
+    "inode",
+    "target",
+    "detached",
+    "dual_stack",
+    "peers",
+    "twins",
+    "watches",
+    "without_fd",
 ];
 
 fn keys(value: &Value) -> BTreeSet<&str> {
@@ -72,6 +89,17 @@ fn assert_well_formed(steps: &[Value]) {
                 for key in ["family", "type", "local", "remote", "state"] {
                     assert!(fd[key].is_null(), "{key} of a non-socket is null: {fd}");
                 }
+                assert!(fd["target"].is_string(), "a non-socket's target: {fd}");
+            } else {
+                assert!(fd["target"].is_null(), "a socket has no link target: {fd}");
+            }
+            assert!(fd["inode"].is_u64(), "{fd}");
+            assert!(
+                fd["detached"].is_boolean() && fd["dual_stack"].is_boolean(),
+                "{fd}"
+            );
+            for key in ["peers", "twins", "without_fd"] {
+                assert!(fd[key].is_array(), "{key} is an array: {fd}");
             }
         }
     }

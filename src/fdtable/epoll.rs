@@ -1,0 +1,195 @@
+//! What an epoll fd watches: its interest list, read from the kernel's `/proc/self/fdinfo/N` (one
+//! `tfd:` line per watched file), so the panel and `--json` show the list an `epoll_wait` reports
+//! from, including entries the user may have forgotten (a watched fd closed while a `dup` keeps
+//! its socket open stays on the list).
+
+use std::fmt;
+
+use super::FdRow;
+
+/// EPOLLERR and EPOLLHUP: the kernel adds them to every entry, whatever was asked.
+const ALWAYS: u32 = 0x008 | 0x010;
+
+/// The event bits an entry can ask for, by the words `epoll add` takes (and the kernel's others).
+const EVENT_WORDS: [(u32, &str); 10] = [
+    (0x001, "in"),
+    (0x002, "pri"),
+    (0x004, "out"),
+    (0x2000, "rdhup"),
+    (0x008, "err"),
+    (0x010, "hup"),
+    (1 << 28, "exclusive"),
+    (1 << 29, "wakeup"),
+    (1 << 30, "oneshot"),
+    (1 << 31, "et"),
+];
+
+/// One entry of an epoll instance's interest list.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Watch {
+    /// The fd number the entry was added with (in the process that added it).
+    pub fd: i32,
+    /// The events asked for, as the kernel keeps them (EPOLLERR and EPOLLHUP always included).
+    pub events: u32,
+    /// The inode of the watched file.
+    pub inode: u64,
+    /// Whether fd `fd` of this process still holds that file: after `close` of a watched fd whose
+    /// socket another fd keeps open, the entry stays, under a number that no longer holds it.
+    pub open: bool,
+}
+
+impl Watch {
+    /// The events asked for as `epoll add` words (`in`, `out`, `rdhup`, …), leaving out `err`
+    /// and `hup`, which every entry has, unless nothing else was asked.
+    pub fn event_words(&self) -> Vec<&'static str> {
+        let asked = self.events & !ALWAYS;
+        let shown = if asked == 0 { self.events } else { asked };
+        EVENT_WORDS
+            .iter()
+            .filter(|(bit, _)| shown & bit != 0)
+            .map(|(_, word)| *word)
+            .collect()
+    }
+}
+
+impl fmt::Display for Watch {
+    /// `3(in)`, `4(in,out)`; `5(in, closed)` when fd 5 no longer holds the watched file.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}({}", self.fd, self.event_words().join(","))?;
+        if !self.open {
+            f.write_str(", closed")?;
+        }
+        f.write_str(")")
+    }
+}
+
+/// `watches 3(in) 4(in,out)`: an epoll fd's interest list as the panel shows it.
+pub fn watches_text(watches: &[Watch]) -> String {
+    let entries: Vec<String> = watches.iter().map(ToString::to_string).collect();
+    if entries.is_empty() {
+        "watches nothing".to_string()
+    } else {
+        format!("watches {}", entries.join(" "))
+    }
+}
+
+/// Whether a row is an epoll instance.
+pub fn is_epoll(row: &FdRow) -> bool {
+    row.target.as_deref() == Some("anon_inode:[eventpoll]")
+}
+
+/// Gives every epoll row of `rows` (one process's table, sorted by fd) its interest list, read
+/// from this process's fdinfo files. A list that cannot be read is left out.
+pub(super) fn add_interest_lists(rows: &mut [FdRow]) {
+    let epolls: Vec<usize> = (0..rows.len()).filter(|&i| is_epoll(&rows[i])).collect();
+    for i in epolls {
+        let Ok(info) = std::fs::read_to_string(format!("/proc/self/fdinfo/{}", rows[i].fd)) else {
+            continue;
+        };
+        let mut watches = interest_list(&info);
+        for watch in &mut watches {
+            watch.open = rows
+                .binary_search_by_key(&watch.fd, |row| row.fd)
+                .is_ok_and(|at| rows[at].inode == watch.inode);
+        }
+        rows[i].watches = Some(watches);
+    }
+}
+
+/// The entries of an epoll fdinfo file, in the kernel's order (by file, then fd); each `open`
+/// until checked against the table.
+///
+/// A line reads `tfd:        5 events:       19 data:                5  pos:0 ino:4bc3 sdev:8`:
+/// the fd in decimal, the events and the inode in hex.
+fn interest_list(info: &str) -> Vec<Watch> {
+    info.lines()
+        .filter_map(|line| {
+            let mut words = line.split_whitespace();
+            if words.next() != Some("tfd:") {
+                return None;
+            }
+            let fd = words.next()?.parse().ok()?;
+            let mut events = None;
+            let mut inode = None;
+            while let Some(word) = words.next() {
+                match word {
+                    "events:" => events = u32::from_str_radix(words.next()?, 16).ok(),
+                    _ => {
+                        if let Some(hex) = word.strip_prefix("ino:") {
+                            inode = u64::from_str_radix(hex, 16).ok();
+                        }
+                    }
+                }
+            }
+            Some(Watch {
+                fd,
+                events: events?,
+                inode: inode?,
+                open: true,
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FDINFO: &str = "pos:\t0\nflags:\t02000002\nmnt_id:\t15\nino:\t1057\n\
+tfd:        3 events:       19 data:                3  pos:0 ino:4bc3 sdev:8\n\
+tfd:        4 events:     201d data:                4  pos:0 ino:4bc4 sdev:8\n\
+tfd:        9 events: 80000019 data:                9  pos:0 ino:10 sdev:8\n";
+
+    #[test]
+    fn fdinfo_lines_become_entries() {
+        let list = interest_list(FDINFO);
+        assert_eq!(
+            list,
+            vec![
+                Watch {
+                    fd: 3,
+                    events: 0x19,
+                    inode: 0x4bc3,
+                    open: true
+                },
+                Watch {
+                    fd: 4,
+                    events: 0x201d,
+                    inode: 0x4bc4,
+                    open: true
+                },
+                Watch {
+                    fd: 9,
+                    events: 0x8000_0019,
+                    inode: 0x10,
+                    open: true
+                },
+            ]
+        );
+        let shown: Vec<String> = list.iter().map(ToString::to_string).collect();
+        assert_eq!(shown, ["3(in)", "4(in,out,rdhup)", "9(in,et)"]);
+    }
+
+    #[test]
+    fn a_list_without_entries_and_broken_lines_give_nothing() {
+        assert!(interest_list("pos:\t0\nflags:\t02\n").is_empty());
+        assert!(interest_list("tfd: x events: 19 ino:1\ntfd: 3 events: zz ino:1\n").is_empty());
+        assert_eq!(watches_text(&[]), "watches nothing");
+    }
+
+    #[test]
+    fn err_and_hup_show_only_when_nothing_else_was_asked() {
+        let bare = Watch {
+            fd: 5,
+            events: ALWAYS,
+            inode: 1,
+            open: false,
+        };
+        assert_eq!(bare.to_string(), "5(err,hup, closed)");
+        assert_eq!(
+            watches_text(&[bare]),
+            "watches 5(err,hup, closed)",
+            "a closed number is said"
+        );
+    }
+}
