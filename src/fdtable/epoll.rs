@@ -87,6 +87,8 @@ pub(super) fn add_interest_lists(rows: &mut [FdRow]) {
             continue;
         };
         let mut watches = interest_list(&info);
+        // The kernel lists them by the address of the watched file: by fd they stay put.
+        watches.sort_by_key(|watch| (watch.fd, watch.inode));
         for watch in &mut watches {
             watch.open = rows
                 .binary_search_by_key(&watch.fd, |row| row.fd)
@@ -96,8 +98,8 @@ pub(super) fn add_interest_lists(rows: &mut [FdRow]) {
     }
 }
 
-/// The entries of an epoll fdinfo file, in the kernel's order (by file, then fd); each `open`
-/// until checked against the table.
+/// The entries of an epoll fdinfo file, in the kernel's order (by the watched file's address,
+/// then fd); each `open` until checked against the table.
 ///
 /// A line reads `tfd:        5 events:       19 data:                5  pos:0 ino:4bc3 sdev:8`:
 /// the fd in decimal, the events and the inode in hex.
