@@ -66,10 +66,11 @@ pub struct View {
 }
 
 /// A process's table at one moment, with its labels then: what a later table is compared with.
+/// Shared with the step that showed it, never copied.
 #[derive(Debug, Clone)]
 struct Seen {
     snapshot: Arc<Snapshot>,
-    labels: Labels,
+    labels: Arc<Labels>,
 }
 
 /// The processes, the settings and the tables shown last, so each step can say what changed.
@@ -128,7 +129,7 @@ pub struct ProcessTable {
     pub changes: Changes,
     pub pending: Vec<(PendingConn, Change)>,
     /// The process's labels after the step, plus the names that fds closed since had.
-    pub labels: Labels,
+    pub labels: Arc<Labels>,
     /// The one line that says which of the process's fds are sockplay's own (never rows).
     pub own_fds: Option<String>,
 }
@@ -143,7 +144,7 @@ impl ProcessTable {
     fn seen(&self) -> Seen {
         Seen {
             snapshot: Arc::clone(&self.snapshot),
-            labels: self.labels.clone(),
+            labels: Arc::clone(&self.labels),
         }
     }
 
@@ -243,7 +244,7 @@ impl Engine {
         let main = processes.current();
         let seen = Seen {
             snapshot: Arc::new(main.table.snapshot.clone()),
-            labels: main.table.view.labels.clone(),
+            labels: Arc::new(main.table.view.labels.clone()),
         };
         let shown = HashMap::from([(main.pid, seen.clone())]);
         let explained = HashMap::from([(main.pid, seen)]);
@@ -501,29 +502,25 @@ impl Engine {
             Some(seen) => seen.clone(),
             None => Seen {
                 snapshot: Arc::clone(&now),
-                labels: Labels::default(),
+                labels: Arc::default(),
             },
         };
         let shown = seen_or_now(self.shown.get(&title.pid));
         let explained = seen_or_now(self.explained.get(&title.pid));
-        let before = shown.snapshot;
-        let changes = changes(&before, &now);
-        let pending = diff_pending(&before, &now);
+        let changes = changes(&shown.snapshot, &now);
+        let pending = diff_pending(&shown.snapshot, &now);
         let own_fds = table.view.own_fds_line();
         let mut labels = table.view.labels;
         // The names of the fds that closed since either table, for their last row and sentence.
-        for seen in [
-            &explained,
-            &Seen {
-                snapshot: Arc::clone(&before),
-                labels: shown.labels,
-            },
-        ] {
-            for row in &seen.snapshot.rows {
-                if now.get(row.fd).is_none() {
-                    if let Some(name) = seen.labels.names.get(&row.fd) {
-                        labels.names.entry(row.fd).or_insert_with(|| name.clone());
-                    }
+        for seen in [&shown, &explained] {
+            for row in seen
+                .snapshot
+                .rows
+                .iter()
+                .filter(|r| now.get(r.fd).is_none())
+            {
+                if let Some(name) = seen.labels.names.get(&row.fd) {
+                    labels.names.entry(row.fd).or_insert_with(|| name.clone());
                 }
             }
         }
@@ -531,11 +528,11 @@ impl Engine {
             process: title,
             index,
             snapshot: now,
-            before,
+            before: shown.snapshot,
             explained: explained.snapshot,
             changes,
             pending,
-            labels,
+            labels: Arc::new(labels),
             own_fds,
         }
     }
@@ -830,12 +827,12 @@ impl Engine {
             .processes
             .list()
             .iter()
-            .map(|process| {
+            .enumerate()
+            .map(|(index, process)| {
                 let fds = if let Some(table) = shown.iter().find(|t| t.process.pid == process.pid) {
                     fds_of(table)
                 } else if process.is_alive() {
                     let own = &process.table;
-                    let index = names.iter().position(|n| *n == process.name).unwrap_or(0);
                     let open = own.snapshot.rows.iter();
                     let relations = Relations::across([(
                         index,

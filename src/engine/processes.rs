@@ -50,7 +50,7 @@ impl Engine {
                 let process = &self.processes.list()[child_index];
                 let seen = super::Seen {
                     snapshot: Arc::new(process.table.snapshot.clone()),
-                    labels: process.table.view.labels.clone(),
+                    labels: Arc::new(process.table.view.labels.clone()),
                 };
                 self.shown.insert(process.pid, seen.clone());
                 self.explained.insert(process.pid, seen);

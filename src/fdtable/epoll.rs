@@ -3,6 +3,7 @@
 //! from, including entries the user may have forgotten (a watched fd closed while a `dup` keeps
 //! its socket open stays on the list).
 
+use std::collections::HashMap;
 use std::fmt;
 
 use super::FdRow;
@@ -78,23 +79,45 @@ pub fn is_epoll(row: &FdRow) -> bool {
     row.target.as_deref() == Some("anon_inode:[eventpoll]")
 }
 
-/// Gives every epoll row of `rows` (one process's table, sorted by fd) its interest list, read
-/// from this process's fdinfo files. A list that cannot be read is left out.
-pub(super) fn add_interest_lists(rows: &mut [FdRow]) {
-    let epolls: Vec<usize> = (0..rows.len()).filter(|&i| is_epoll(&rows[i])).collect();
-    for i in epolls {
-        let Ok(info) = std::fs::read_to_string(format!("/proc/self/fdinfo/{}", rows[i].fd)) else {
-            continue;
-        };
-        let mut watches = interest_list(&info);
-        // The kernel lists them by the address of the watched file: by fd they stay put.
-        watches.sort_by_key(|watch| (watch.fd, watch.inode));
-        for watch in &mut watches {
-            watch.open = rows
-                .binary_search_by_key(&watch.fd, |row| row.fd)
-                .is_ok_and(|at| rows[at].inode == watch.inode);
+/// The interest list of each epoll fd as last read, by fd (every epoll instance has the same
+/// anonymous inode): what a snapshot shows when it may not read them again.
+#[derive(Debug, Default)]
+pub(super) struct InterestLists {
+    read: HashMap<i32, Vec<Watch>>,
+}
+
+impl InterestLists {
+    /// Gives every epoll row of `rows` (one process's table, sorted by fd) its interest list.
+    ///
+    /// Reading one opens its fdinfo file, which takes the lowest free fd for a moment; so only
+    /// when `may_open` (no call of the process can be making an fd meanwhile) and the table has
+    /// room. Otherwise, or when the read fails, the list last read stands.
+    pub(super) fn add_to(&mut self, rows: &mut [FdRow], may_open: bool) {
+        let epolls: Vec<usize> = (0..rows.len()).filter(|&i| is_epoll(&rows[i])).collect();
+        self.read
+            .retain(|fd, _| epolls.iter().any(|&i| rows[i].fd == *fd));
+        for i in epolls {
+            let fd = rows[i].fd;
+            let fresh = may_open
+                .then(|| std::fs::read_to_string(format!("/proc/self/fdinfo/{fd}")).ok())
+                .flatten()
+                .map(|info| interest_list(&info));
+            if let Some(mut watches) = fresh {
+                // The kernel lists them by the address of the watched file: by fd they stay put.
+                watches.sort_by_key(|watch| (watch.fd, watch.inode));
+                self.read.insert(fd, watches);
+            }
+            let Some(watches) = self.read.get(&fd) else {
+                continue;
+            };
+            let mut watches = watches.clone();
+            for watch in &mut watches {
+                watch.open = rows
+                    .binary_search_by_key(&watch.fd, |row| row.fd)
+                    .is_ok_and(|at| rows[at].inode == watch.inode);
+            }
+            rows[i].watches = Some(watches);
         }
-        rows[i].watches = Some(watches);
     }
 }
 
@@ -177,6 +200,54 @@ tfd:        9 events: 80000019 data:                9  pos:0 ino:10 sdev:8\n";
         assert!(interest_list("pos:\t0\nflags:\t02\n").is_empty());
         assert!(interest_list("tfd: x events: 19 ino:1\ntfd: 3 events: zz ino:1\n").is_empty());
         assert_eq!(watches_text(&[]), "watches nothing");
+    }
+
+    #[test]
+    fn a_snapshot_that_may_not_open_files_shows_the_list_last_read() {
+        use nix::sys::epoll::{Epoll, EpollCreateFlags, EpollEvent, EpollFlags};
+        use std::os::fd::AsRawFd as _;
+        use std::os::unix::net::UnixStream;
+
+        let _serial = super::super::SNAPSHOTS
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        let epoll = Epoll::new(EpollCreateFlags::EPOLL_CLOEXEC).expect("epoll");
+        let (a, b) = UnixStream::pair().expect("socketpair");
+        epoll
+            .add(&a, EpollEvent::new(EpollFlags::EPOLLIN, 0))
+            .expect("add");
+        let rows_now = || {
+            let mut rows: Vec<FdRow> = [epoll.0.as_raw_fd(), a.as_raw_fd(), b.as_raw_fd()]
+                .into_iter()
+                .filter_map(super::super::inspect_fd)
+                .collect();
+            rows.sort_by_key(|row| row.fd);
+            rows
+        };
+        let shown = |rows: &[FdRow]| {
+            let epoll_row = rows
+                .iter()
+                .find(|row| is_epoll(row))
+                .expect("the epoll row");
+            watches_text(epoll_row.watches.as_deref().unwrap_or_default())
+        };
+        let mut lists = InterestLists::default();
+        let mut rows = rows_now();
+        lists.add_to(&mut rows, true);
+        let first = format!("watches {}(in)", a.as_raw_fd());
+        assert_eq!(shown(&rows), first);
+
+        epoll
+            .add(&b, EpollEvent::new(EpollFlags::EPOLLOUT, 0))
+            .expect("add");
+        let mut rows = rows_now();
+        lists.add_to(&mut rows, false);
+        assert_eq!(shown(&rows), first, "not read again");
+        lists.add_to(&mut rows, true);
+        assert_eq!(
+            shown(&rows),
+            format!("watches {}(in) {}(out)", a.as_raw_fd(), b.as_raw_fd())
+        );
     }
 
     #[test]

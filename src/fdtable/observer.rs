@@ -9,6 +9,7 @@ use std::num::NonZeroUsize;
 use std::os::fd::{AsFd as _, AsRawFd as _, RawFd};
 
 use super::diag::SockDiag;
+use super::epoll::InterestLists;
 use super::inspect::{describe_all, Known};
 use super::listing::{fd_table_size, open_fds_of, probe_open_fds};
 use super::{kernel_view, Snapshot};
@@ -62,6 +63,8 @@ pub struct Observer {
     sock_diag: Option<SockDiag>,
     /// The fds sockplay holds for its own work in the process, left out of every snapshot.
     own: BTreeSet<RawFd>,
+    /// The interest lists of the epoll fds, as last read.
+    interest_lists: InterestLists,
 }
 
 impl Observer {
@@ -75,6 +78,7 @@ impl Observer {
             workers: None,
             sock_diag: None,
             own: BTreeSet::new(),
+            interest_lists: InterestLists::default(),
         }
     }
 
@@ -133,7 +137,7 @@ impl Observer {
             Some(size) => (0..size).collect(),
             None => open_fds_of(self.observed),
         };
-        let snapshot = self.describe(&fds);
+        let snapshot = self.describe(&fds, true);
         self.last_size = snapshot.rows.len();
         snapshot
     }
@@ -146,7 +150,7 @@ impl Observer {
     /// a full table.
     pub fn snapshot_by_probing(&mut self) -> Snapshot {
         let fds = probe_open_fds(self.observed);
-        self.describe(&fds)
+        self.describe(&fds, false)
     }
 
     /// Describes `fds`, sorted by fd, leaving out any that closed since they were listed, and adds
@@ -154,7 +158,7 @@ impl Observer {
     ///
     /// A big table is split across the CPUs: almost all the time goes into the kernel, one socket
     /// at a time, and different sockets do not contend there.
-    fn describe(&mut self, fds: &[RawFd]) -> Snapshot {
+    fn describe(&mut self, fds: &[RawFd], may_open: bool) -> Snapshot {
         let workers = if fds.len() < PARALLEL_THRESHOLD {
             1
         } else {
@@ -188,7 +192,7 @@ impl Observer {
             rows.push(row);
         }
         rows.sort_unstable_by_key(|row| row.fd);
-        super::epoll::add_interest_lists(&mut rows);
+        self.interest_lists.add_to(&mut rows, may_open);
         let mut snapshot = Snapshot {
             rows,
             pending: Vec::new(),

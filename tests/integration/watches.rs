@@ -89,5 +89,5 @@ fn json_carries_the_interest_list() {
             {"fd": 4, "events": ["in", "out", "rdhup"], "inode": inode(4), "open": true},
         ])
     );
-    assert_eq!(fd_row(last, 4).expect("fd 4")["watches"], json!(null));
+    assert!(fd_row(last, 4).expect("fd 4").get("watches").is_none());
 }
