@@ -55,7 +55,8 @@ impl Namer<'_, '_> {
         }
     }
 
-    /// Who must close a socket held by `holders`: `this program`, or the process's name.
+    /// Who must close the socket that fd `held` is, when it is its only fd: `this program`, or
+    /// the process's name when the step shows several.
     fn holder(&self, held: Held) -> String {
         match (self.several, self.table(held.process)) {
             (true, Some(table)) => table.process.to_string(),
