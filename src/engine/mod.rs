@@ -28,9 +28,8 @@ use crate::fdtable::{FdRow, Labels, Observer, PendingConn, Relations, Snapshot};
 use crate::lang::{Check, Command, PanelPlacement, RunsIn};
 use crate::process::{Finished, Processes, Table, MAIN, WORKER_EXE_ENV};
 use crate::render::{
-    changes, diff_pending, fds_json, fds_json_related, panel_lines_across, panel_lines_of,
-    side_by_side, tables, Change, Changes, Elsewhere, ErrorJson, PanelOptions, ProcessJson,
-    Related, Row, StepJson,
+    changes, diff_pending, fds_json, panel_lines_across, panel_lines_of, side_by_side, tables,
+    Change, Changes, Elsewhere, ErrorJson, PanelOptions, ProcessJson, Related, Row, StepJson,
 };
 use crate::session::{Failure, Outcome, Previous, Settings};
 use crate::sys::{clear_interrupt, errno_name};
@@ -66,6 +65,14 @@ pub struct View {
     pub explain: bool,
 }
 
+/// A process's table at one moment, with its labels then: what a later table is compared with.
+/// Shared with the step that showed it, never copied.
+#[derive(Debug, Clone)]
+struct Seen {
+    snapshot: Arc<Snapshot>,
+    labels: Arc<Labels>,
+}
+
 /// The processes, the settings and the tables shown last, so each step can say what changed.
 #[derive(Debug)]
 pub struct Engine {
@@ -73,8 +80,12 @@ pub struct Engine {
     pub settings: Settings,
     /// The front end's own observer: its sock_diag socket answers `ss`.
     observer: Observer,
-    /// Each process's table as last shown (by pid), with its labels then.
-    shown: HashMap<i32, (Arc<Snapshot>, Labels)>,
+    /// Each process's table as the last panel (or JSON record) showed it, by pid: the marks say
+    /// what changed since, whatever commands without a panel ran in between.
+    shown: HashMap<i32, Seen>,
+    /// Each process's table as the last sentences read it, by pid: the sentences say what
+    /// changed since, so each change is told once, with the panel on or off.
+    explained: HashMap<i32, Seen>,
     pub view: View,
     /// Where the front end shows what the engine lays out.
     screen: Box<dyn Screen>,
@@ -112,11 +123,13 @@ pub struct ProcessTable {
     pub snapshot: Arc<Snapshot>,
     /// The table shown before, for the rows that closed.
     pub before: Arc<Snapshot>,
+    /// The table the last sentences read, which the step's sentences are read against.
+    pub explained: Arc<Snapshot>,
     /// What changed, row by row, without copying either table.
     pub changes: Changes,
     pub pending: Vec<(PendingConn, Change)>,
     /// The process's labels after the step, plus the names that fds closed since had.
-    pub labels: Labels,
+    pub labels: Arc<Labels>,
     /// Which of the process's fds are sockplay's own (never rows): `fd 4095 control channel, …`.
     pub own_fds: Option<String>,
 }
@@ -131,6 +144,14 @@ impl ProcessTable {
     /// Every row with its mark, in fd order, borrowed from the two tables.
     pub fn rows(&self) -> Vec<Row<'_>> {
         self.changes.rows(&self.before, &self.snapshot)
+    }
+
+    /// The table and its labels, to compare a later one with.
+    fn seen(&self) -> Seen {
+        Seen {
+            snapshot: Arc::clone(&self.snapshot),
+            labels: Arc::clone(&self.labels),
+        }
     }
 
     /// The open fds the table shows (not sockplay's own): what relates across processes.
@@ -226,20 +247,19 @@ impl Engine {
         screen: Box<dyn Screen>,
     ) -> io::Result<Engine> {
         let processes = Processes::start(exe)?;
-        let mut shown = HashMap::new();
         let main = processes.current();
-        shown.insert(
-            main.pid,
-            (
-                Arc::new(main.table.snapshot.clone()),
-                main.table.view.labels.clone(),
-            ),
-        );
+        let seen = Seen {
+            snapshot: Arc::new(main.table.snapshot.clone()),
+            labels: Arc::new(main.table.view.labels.clone()),
+        };
+        let shown = HashMap::from([(main.pid, seen.clone())]);
+        let explained = HashMap::from([(main.pid, seen)]);
         Ok(Engine {
             processes,
             settings,
             observer,
             shown,
+            explained,
             view,
             screen,
             recording: None,
@@ -353,17 +373,8 @@ impl Engine {
         let step_table = self.shown_table(shown, table);
         let others = self.other_tables(command, shown);
         if command.shows_panel() {
-            // With several processes, each sentence says whose fd it is about.
-            let several = !others.is_empty();
-            for table in std::iter::once(&step_table).chain(&others) {
-                let process = several.then_some(table.process.name.as_str());
-                outcome.lines.extend(meaning::notes(
-                    &table.rows(),
-                    &table.before,
-                    &table.labels,
-                    process,
-                ));
-            }
+            let notes = self.explain(&step_table, &others);
+            outcome.lines.extend(notes);
         }
         // What the front end added (help, the table, the sentences) is part of what checks can see.
         self.previous.remember(command, &outcome);
@@ -436,8 +447,54 @@ impl Engine {
         }
     }
 
-    /// Process `index`'s table for the step, marked against the one shown last, which it
-    /// replaces.
+    /// The sentences for what changed in the step's tables since they were last explained, which
+    /// they are from now on.
+    fn explain(&mut self, table: &ProcessTable, others: &[ProcessTable]) -> Vec<String> {
+        let tables: Vec<&ProcessTable> = std::iter::once(table).chain(others).collect();
+        let changes: Vec<Changes> = tables
+            .iter()
+            .map(|table| changes(&table.explained, &table.snapshot))
+            .collect();
+        let told: Vec<meaning::Told> = tables
+            .iter()
+            .zip(&changes)
+            .map(|(table, changes)| meaning::Told {
+                index: table.index,
+                process: &table.process.name,
+                rows: changes.rows(&table.explained, &table.snapshot),
+                before: &table.explained,
+                labels: &table.labels,
+            })
+            .collect();
+        let relations =
+            Relations::across(tables.iter().map(|table| (table.index, table.open_rows())));
+        let notes = meaning::notes(&told, &relations);
+        for table in tables {
+            self.explained.insert(table.process.pid, table.seen());
+        }
+        notes
+    }
+
+    /// Whether a step is shown with its tables: in a JSON record, or in a panel on the screen.
+    fn tables_shown(&self, command: &Command, step: &Step) -> bool {
+        self.view.json
+            || (command.shows_panel()
+                && !step.outcome.quit
+                && self.view.panel != PanelPlacement::Off)
+    }
+
+    /// Remembers the step's tables as shown, when they were: the next marks are read against
+    /// them.
+    fn remember_shown(&mut self, command: &Command, step: &Step) {
+        if !self.tables_shown(command, step) {
+            return;
+        }
+        for table in std::iter::once(&step.table).chain(&step.others) {
+            self.shown.insert(table.process.pid, table.seen());
+        }
+    }
+
+    /// Process `index`'s table for the step, marked against the one shown last.
     fn shown_table(&mut self, index: usize, table: Table) -> ProcessTable {
         let process = &self.processes.list()[index];
         let title = ProcessTitle {
@@ -447,31 +504,41 @@ impl Engine {
             state: process.state.to_string(),
         };
         let now = Arc::new(table.snapshot);
-        let (before, labels_before) = match self.shown.get(&title.pid) {
-            Some((before, labels)) => (Arc::clone(before), labels.clone()),
-            None => (Arc::clone(&now), Labels::default()),
+        let seen_or_now = |seen: Option<&Seen>| match seen {
+            Some(seen) => seen.clone(),
+            None => Seen {
+                snapshot: Arc::clone(&now),
+                labels: Arc::default(),
+            },
         };
-        let changes = changes(&before, &now);
-        let pending = diff_pending(&before, &now);
+        let shown = seen_or_now(self.shown.get(&title.pid));
+        let explained = seen_or_now(self.explained.get(&title.pid));
+        let changes = changes(&shown.snapshot, &now);
+        let pending = diff_pending(&shown.snapshot, &now);
         let own_fds = table.view.own_fds_text();
         let mut labels = table.view.labels;
-        // The names of the fds that closed since, for their last row.
-        for &i in &changes.closed {
-            let fd = before.rows[i].fd;
-            if let Some(name) = labels_before.names.get(&fd) {
-                labels.names.insert(fd, name.clone());
+        // The names of the fds that closed since either table, for their last row and sentence.
+        for seen in [&shown, &explained] {
+            for row in seen
+                .snapshot
+                .rows
+                .iter()
+                .filter(|r| now.get(r.fd).is_none())
+            {
+                if let Some(name) = seen.labels.names.get(&row.fd) {
+                    labels.names.entry(row.fd).or_insert_with(|| name.clone());
+                }
             }
         }
-        self.shown
-            .insert(title.pid, (Arc::clone(&now), labels.clone()));
         ProcessTable {
             process: title,
             index,
             snapshot: now,
-            before,
+            before: shown.snapshot,
+            explained: explained.snapshot,
             changes,
             pending,
-            labels,
+            labels: Arc::new(labels),
             own_fds,
         }
     }
@@ -511,7 +578,7 @@ impl Engine {
             || self
                 .shown
                 .get(&process.pid)
-                .is_some_and(|(before, _)| !before.rows.is_empty())
+                .is_some_and(|seen| !seen.snapshot.rows.is_empty())
     }
 
     /// Shows the calls in the background that returned (at the prompt, before it comes back).
@@ -542,12 +609,17 @@ impl Engine {
         );
         let table = self.shown_table(index, table);
         let others = self.other_tables(&background.command, index);
+        if background.command.shows_panel() {
+            let notes = self.explain(&table, &others);
+            outcome.lines.extend(notes);
+        }
         self.previous.remember(&background.command, &outcome);
         let step = Step {
             outcome,
             table,
             others,
         };
+        self.remember_shown(&background.command, &step);
         let lines = if self.view.json {
             self.json_line(background.line, &background.input, &step)
                 .map(|line| vec![line])?
@@ -572,6 +644,7 @@ impl Engine {
         // The echo shows the prompt the line was typed at, before `use` changes it.
         let prompt = self.prompt();
         let step = self.step(command);
+        self.remember_shown(command, &step);
         self.record_line(input, command, step.outcome.failure.as_ref());
         let laid_out = if self.view.json {
             self.json_line(line, input, &step).map(|line| vec![line])
@@ -754,23 +827,29 @@ impl Engine {
             relations: &relations,
             names: &names,
         };
-        // With several processes each socket says which fds, in which process, it belongs with.
-        let fds_of = |table: &ProcessTable| {
-            if step.others.is_empty() {
-                fds_json(&table.snapshot.rows, &table.labels)
-            } else {
-                fds_json_related(&table.snapshot.rows, &table.labels, table.index, &related)
-            }
-        };
+        // Each socket says which fds, in which process, it belongs with.
+        let fds_of =
+            |table: &ProcessTable| fds_json(&table.snapshot, &table.labels, table.index, &related);
         let processes: Vec<ProcessJson> = self
             .processes
             .list()
             .iter()
-            .map(|process| {
+            .enumerate()
+            .map(|(index, process)| {
                 let fds = if let Some(table) = shown.iter().find(|t| t.process.pid == process.pid) {
                     fds_of(table)
                 } else if process.is_alive() {
-                    fds_json(&process.table.snapshot.rows, &process.table.view.labels)
+                    let own = &process.table;
+                    let open = own.snapshot.rows.iter();
+                    let relations = Relations::across([(
+                        index,
+                        open.filter(|row| !own.view.labels.internal.contains(&row.fd)),
+                    )]);
+                    let related = Related {
+                        relations: &relations,
+                        names: &names,
+                    };
+                    fds_json(&own.snapshot, &own.view.labels, index, &related)
                 } else {
                     Vec::new()
                 };

@@ -48,13 +48,12 @@ impl Engine {
             // A new process's table is shown first as it is: nothing in it has changed yet.
             if let Ok(child_index) = self.processes.find(&child.name) {
                 let process = &self.processes.list()[child_index];
-                self.shown.insert(
-                    process.pid,
-                    (
-                        Arc::new(process.table.snapshot.clone()),
-                        process.table.view.labels.clone(),
-                    ),
-                );
+                let seen = super::Seen {
+                    snapshot: Arc::new(process.table.snapshot.clone()),
+                    labels: Arc::new(process.table.view.labels.clone()),
+                };
+                self.shown.insert(process.pid, seen.clone());
+                self.explained.insert(process.pid, seen);
             }
         }
         if done.ends {

@@ -45,6 +45,7 @@ fn inspect_fd_with(fd: i32, known: Option<&Arc<Fixed>>) -> Option<(FdRow, Option
         row.kind = Kind::Socket;
         let known = known.filter(|k| (k.dev, k.ino) == identity);
         let fixed = describe_socket(&mut row, SocketFd::new(fd), identity, known);
+        row.dual_stack = is_dual_stack(&row, SocketFd::new(fd));
         return Some((row, Some(fixed)));
     }
     // A pipe, a terminal or an anonymous inode keeps its kind and link for as long as the same
@@ -287,6 +288,17 @@ fn describe_socket(
     known.cloned().unwrap_or_else(|| Arc::new(fixed))
 }
 
+/// Whether a socket is IPv6 on the wildcard address and takes IPv4 too (IPV6_V6ONLY off). Only
+/// such a socket is asked: on any other address the option changes nothing.
+fn is_dual_stack(row: &FdRow, socket: SocketFd) -> bool {
+    let on_wildcard = row
+        .local
+        .as_ref()
+        .and_then(Endpoint::inet_addr)
+        .is_some_and(|addr| addr.is_ipv6() && addr.ip().is_unspecified());
+    row.family == Some(Family::Inet6) && on_wildcard && socket.only_v6().is_ok_and(|only| !only)
+}
+
 /// The UDP/Unix state: listening, connected or unconnected.
 fn connection_state(socket: SocketFd, has_peer: bool, sock_type: Option<SockType>) -> SockState {
     if has_peer {
@@ -343,6 +355,8 @@ impl FdRow {
             send_q: None,
             target: None,
             peer_inode: None,
+            dual_stack: false,
+            watches: None,
         }
     }
 }

@@ -3,7 +3,7 @@
 //! give them), and each Unix socket's peer inode (so the panel can pair socketpair ends).
 //!
 //! It asks the kernel only when the table has something to ask about — a TCP listener whose accept
-//! queue is not empty, a Unix listener, or two connected Unix sockets — so ordinary steps cost no
+//! queue is not empty, a Unix listener, or a connected Unix socket — so ordinary steps cost no
 //! netlink round trip. When the query fails (EMFILE with a full fd table, no sock_diag in the
 //! kernel) the snapshot simply goes without these extras.
 
@@ -29,7 +29,8 @@ pub(super) fn add_kernel_view(snapshot: &mut Snapshot, observer: &mut Observer) 
         .iter()
         .filter(|r| is_tcp_listener(r) && r.recv_q != Some(0))
         .collect();
-    // Pairing needs two connected ends in this process; a listener needs its queue numbers.
+    // A connected socket needs its peer's inode to pair (with an end in this process or in
+    // another one); a listener needs its queue numbers.
     let unix_in = |state: SockState| {
         snapshot
             .rows
@@ -37,7 +38,7 @@ pub(super) fn add_kernel_view(snapshot: &mut Snapshot, observer: &mut Observer) 
             .filter(|r| is_unix(r) && r.state == Some(state))
             .count()
     };
-    let wants_unix = unix_in(SockState::Listen) > 0 || unix_in(SockState::Connected) > 1;
+    let wants_unix = unix_in(SockState::Listen) > 0 || unix_in(SockState::Connected) > 0;
     if tcp_listeners.is_empty() && !wants_unix {
         return;
     }

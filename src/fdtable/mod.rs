@@ -6,6 +6,7 @@
 //! [`SystemListing`] behind `ss` is every process's sockets, this one's marked by fd.
 
 pub mod diag;
+mod epoll;
 mod inspect;
 mod kernel_view;
 mod labels;
@@ -14,6 +15,7 @@ mod observer;
 mod relations;
 mod system;
 
+pub use epoll::{is_epoll, watches_text, Watch};
 pub use inspect::{format_address, inspect_fd, open_inodes};
 pub use labels::Labels;
 pub use listing::open_fds;
@@ -56,6 +58,14 @@ pub struct FdRow {
     /// Unix sockets: the inode of the connected peer, from sock_diag, so the panel can pair the
     /// two ends of a socketpair, which have no addresses to compare.
     pub peer_inode: Option<u64>,
+    /// An IPv6 socket on the wildcard address `[::]` that takes IPv4 too (IPV6_V6ONLY off): a
+    /// dual-stack socket, which `ss` shows as `*:PORT`. Its IPv4 peers appear as v4-mapped
+    /// addresses (`[::ffff:127.0.0.1]:PORT`).
+    #[serde(default)]
+    pub dual_stack: bool,
+    /// An epoll fd's interest list; None for every other fd.
+    #[serde(default)]
+    pub watches: Option<Vec<Watch>>,
 }
 
 impl FdRow {
@@ -153,6 +163,8 @@ impl FdRow {
             send_q: Some(0),
             target: None,
             peer_inode: None,
+            dual_stack: false,
+            watches: None,
         }
     }
 }

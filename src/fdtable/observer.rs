@@ -3,11 +3,13 @@
 //! socket. All of it is a value owned by whoever observes, never a global, so a forked child that
 //! makes its own observer shares nothing with its parent's.
 
+use std::collections::BTreeSet;
 use std::io;
 use std::num::NonZeroUsize;
 use std::os::fd::{AsFd as _, AsRawFd as _, RawFd};
 
 use super::diag::SockDiag;
+use super::epoll::InterestLists;
 use super::inspect::{describe_all, Known};
 use super::listing::{fd_table_size, open_fds_of, probe_open_fds};
 use super::{kernel_view, Snapshot};
@@ -59,6 +61,10 @@ pub struct Observer {
     workers: Option<usize>,
     /// Its own sock_diag socket on a high fd, once [`Observer::reserve_sock_diag`] opened it.
     sock_diag: Option<SockDiag>,
+    /// The fds sockplay holds for its own work in the process, left out of every snapshot.
+    own: BTreeSet<RawFd>,
+    /// The interest lists of the epoll fds, as last read.
+    interest_lists: InterestLists,
 }
 
 impl Observer {
@@ -71,6 +77,17 @@ impl Observer {
             last_size: 0,
             workers: None,
             sock_diag: None,
+            own: BTreeSet::new(),
+            interest_lists: InterestLists::default(),
+        }
+    }
+
+    /// Says which fds sockplay holds for its own work in the process (its control channel, a
+    /// sock_diag socket): the snapshots leave them out, so they neither show nor make the kernel
+    /// view ask sock_diag about them.
+    pub fn set_own_fds(&mut self, own: &BTreeSet<RawFd>) {
+        if self.own != *own {
+            self.own.clone_from(own);
         }
     }
 
@@ -120,7 +137,7 @@ impl Observer {
             Some(size) => (0..size).collect(),
             None => open_fds_of(self.observed),
         };
-        let snapshot = self.describe(&fds);
+        let snapshot = self.describe(&fds, true);
         self.last_size = snapshot.rows.len();
         snapshot
     }
@@ -133,7 +150,7 @@ impl Observer {
     /// a full table.
     pub fn snapshot_by_probing(&mut self) -> Snapshot {
         let fds = probe_open_fds(self.observed);
-        self.describe(&fds)
+        self.describe(&fds, false)
     }
 
     /// Describes `fds`, sorted by fd, leaving out any that closed since they were listed, and adds
@@ -141,7 +158,7 @@ impl Observer {
     ///
     /// A big table is split across the CPUs: almost all the time goes into the kernel, one socket
     /// at a time, and different sockets do not contend there.
-    fn describe(&mut self, fds: &[RawFd]) -> Snapshot {
+    fn describe(&mut self, fds: &[RawFd], may_open: bool) -> Snapshot {
         let workers = if fds.len() < PARALLEL_THRESHOLD {
             1
         } else {
@@ -164,6 +181,9 @@ impl Observer {
             .resize_with(usize::try_from(slots).unwrap_or(0), || None);
         let mut rows = Vec::with_capacity(described.len());
         for (row, fixed) in described {
+            if self.own.contains(&row.fd) {
+                continue;
+            }
             if let (Some(fixed), Ok(slot)) = (fixed, usize::try_from(row.fd)) {
                 if let Some(entry) = self.known.get_mut(slot) {
                     *entry = Some(fixed);
@@ -172,6 +192,7 @@ impl Observer {
             rows.push(row);
         }
         rows.sort_unstable_by_key(|row| row.fd);
+        self.interest_lists.add_to(&mut rows, may_open);
         let mut snapshot = Snapshot {
             rows,
             pending: Vec::new(),

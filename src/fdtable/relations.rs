@@ -1,16 +1,26 @@
-//! Which sockets of a table belong together: the two ends of one connection (pairs, `↔ fd 5`), the
-//! fds that are the very same socket (twins, `≡ fd 7`), and the client end of a connection still
-//! waiting in an accept queue.
+//! Which sockets of a table belong together, as the kernel relates them: the two ends of one
+//! connection (pairs, `↔ fd 5`), the fds that are the very same socket (twins, `≡ fd 7`), and the
+//! client end of a connection still waiting in an accept queue.
 //!
-//! [`Relations`] indexes the sockets once — by inode, by peer inode, and by (local, remote) — so
-//! that each question costs a few hash lookups and relating a table of thousands of sockets stays
-//! linear, with no allocation per socket.
+//! Two sockets are a pair only when each is the other's peer in the kernel:
+//! - TCP and UDP (IPv4 and IPv6 alike): each one's local address is the other's remote address.
+//!   An IPv6 socket's v4-mapped address (`[::ffff:127.0.0.1]:80`, the end a dual-stack listener
+//!   accepts from an IPv4 client) is the IPv4 address it maps, so that end pairs with its IPv4
+//!   client. A UDP socket has a remote address only once connected, so two UDP sockets pair only
+//!   when each is connected to the other.
+//! - Unix sockets (stream, datagram, seqpacket): by the peer inodes sock_diag gives, each naming
+//!   the other. Addresses say nothing here: a connected Unix client's remote is the listener's
+//!   name, shared by every connection it accepted.
+//!
+//! [`Relations`] indexes the sockets once — by inode and by (type, local, remote) — so that each
+//! question costs a few hash lookups and relating a table of thousands of sockets stays linear.
 
 use std::collections::HashMap;
 use std::hash::Hash;
+use std::net::SocketAddr;
 
 use super::{FdRow, Kind, PendingConn};
-use crate::net::Endpoint;
+use crate::net::{Endpoint, Family, SockType};
 
 /// An fd of one of several processes: the process by its position among the tables related.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -18,6 +28,10 @@ pub struct Held {
     pub process: usize,
     pub fd: i32,
 }
+
+/// The key an internet connection is found by: its type and its two addresses, v4-mapped IPv6
+/// addresses taken as the IPv4 addresses they are.
+type Ends = (SockType, SocketAddr, SocketAddr);
 
 /// The sockets of a table (or of several processes' tables), indexed for finding what belongs
 /// together.
@@ -27,8 +41,8 @@ pub struct Relations<'a> {
     /// The process each socket belongs to, by position in `sockets`.
     owners: Vec<usize>,
     by_inode: Groups<u64>,
-    by_peer_inode: Groups<u64>,
-    by_ends: Groups<(&'a Endpoint, &'a Endpoint)>,
+    /// Internet sockets with both addresses, by (type, local, remote).
+    by_ends: Groups<Ends>,
 }
 
 impl<'a> Relations<'a> {
@@ -55,49 +69,53 @@ impl<'a> Relations<'a> {
             }
         }
         let by_inode = Groups::of(&sockets, |row| Some(row.inode));
-        let by_peer_inode = Groups::of(&sockets, |row| row.peer_inode);
-        let by_ends = Groups::of(&sockets, |row| row.local.as_ref().zip(row.remote.as_ref()));
+        let by_ends = Groups::of(&sockets, ends_of);
         Relations {
             sockets,
             owners,
             by_inode,
-            by_peer_inode,
             by_ends,
         }
     }
 
     /// The fds, in the order the rows came, that are the other end of `row`'s connection.
-    ///
-    /// Two sockets of the same family and type are paired when each one's local address is the
-    /// other's remote address, or the kernel names one the other's peer (Unix sockets, which are
-    /// often unnamed). Usually there is one partner; a `dup` of an end gives two.
+    /// Usually there is one; a `dup` of the other end gives two.
     pub fn partners_of(&self, row: &FdRow) -> Vec<i32> {
         same_process(self.partners_in(0, row), 0)
     }
 
     /// The fds of every process, in the order the tables and rows came, that are the other end
-    /// of the connection of `row`, an fd of process `process`.
+    /// of the connection of `row`, an fd of process `process`: the sockets whose peer is `row`'s
+    /// socket and whose socket is `row`'s peer.
     pub fn partners_in(&self, process: usize, row: &FdRow) -> Vec<Held> {
         if row.kind != Kind::Socket {
             return Vec::new();
         }
-        let crossed = match (&row.local, &row.remote) {
-            (Some(local), Some(remote)) => self.by_ends.get(&(remote, local)),
-            _ => Chain::EMPTY,
+        let found: Vec<usize> = match row.family {
+            Some(Family::Unix) => match row.peer_inode {
+                Some(peer) => self
+                    .by_inode
+                    .get(&peer)
+                    .filter(|&j| {
+                        let other = self.sockets[j];
+                        other.family == Some(Family::Unix) && other.peer_inode == Some(row.inode)
+                    })
+                    .collect(),
+                None => Vec::new(),
+            },
+            _ => match ends_of(row) {
+                Some((sock_type, local, remote)) => {
+                    self.by_ends.get(&(sock_type, remote, local)).collect()
+                }
+                None => Vec::new(),
+            },
         };
-        let peer = match row.peer_inode {
-            Some(peer) => self.by_inode.get(&peer),
-            None => Chain::EMPTY,
-        };
-        let named_me = self.by_peer_inode.get(&row.inode);
-        let mut found: Vec<usize> = crossed
-            .chain(peer)
-            .chain(named_me)
-            .filter(|&j| !self.is(j, process, row) && are_two_ends(row, self.sockets[j]))
-            .collect();
-        found.sort_unstable();
-        found.dedup();
-        found.iter().map(|&j| self.held(j)).collect()
+        found
+            .into_iter()
+            // A socket connected to itself (TCP simultaneous open to its own port) is no pair.
+            .filter(|&j| !self.is(j, process, row) && self.sockets[j].inode != row.inode)
+            .map(|j| self.held(j))
+            .collect()
     }
 
     /// The other fds, in the order the rows came, that are the very same socket as `row` (the
@@ -127,19 +145,26 @@ impl<'a> Relations<'a> {
 
     /// The client ends, in every process, of a connection waiting in an accept queue.
     pub fn clients_in(&self, conn: &PendingConn) -> Vec<Held> {
-        let found = match (conn.peer_inode, &conn.local, &conn.remote) {
-            (Some(client), _, _) => self.by_inode.get(&client),
-            (None, Some(local), Some(remote)) => self.by_ends.get(&(remote, local)),
-            _ => Chain::EMPTY,
+        let found: Vec<usize> = if conn.family == Family::Unix {
+            match conn.peer_inode {
+                Some(client) => self
+                    .by_inode
+                    .get(&client)
+                    .filter(|&j| self.sockets[j].family == Some(Family::Unix))
+                    .collect(),
+                None => Vec::new(),
+            }
+        } else {
+            let local = conn.local.as_ref().and_then(kernel_address);
+            let remote = conn.remote.as_ref().and_then(kernel_address);
+            match local.zip(remote) {
+                Some((local, remote)) => {
+                    self.by_ends.get(&(conn.sock_type, remote, local)).collect()
+                }
+                None => Vec::new(),
+            }
         };
-        found
-            .filter(|&j| {
-                let row = self.sockets[j];
-                conn.peer_inode.is_some()
-                    || (row.family, row.sock_type) == (Some(conn.family), Some(conn.sock_type))
-            })
-            .map(|j| self.held(j))
-            .collect()
+        found.into_iter().map(|j| self.held(j)).collect()
     }
 
     /// Whether socket `j` is `row` of process `process` itself.
@@ -152,6 +177,30 @@ impl<'a> Relations<'a> {
             process: self.owners[j],
             fd: self.sockets[j].fd,
         }
+    }
+}
+
+/// An internet socket's type and addresses, if it has both addresses.
+fn ends_of(row: &FdRow) -> Option<Ends> {
+    if !row.family.is_some_and(Family::is_inet) {
+        return None;
+    }
+    let sock_type = row.sock_type?;
+    let local = kernel_address(row.local.as_ref()?)?;
+    let remote = kernel_address(row.remote.as_ref()?)?;
+    Some((sock_type, local, remote))
+}
+
+/// An internet address as the kernel matches it: a v4-mapped IPv6 address is the IPv4 address it
+/// maps (the IPv6 end of a connection from an IPv4 client sees `::ffff:127.0.0.1`). The scope of
+/// an IPv6 address is kept; its flow label is not part of it.
+fn kernel_address(endpoint: &Endpoint) -> Option<SocketAddr> {
+    match endpoint.inet_addr()? {
+        SocketAddr::V6(v6) => match v6.ip().to_ipv4_mapped() {
+            Some(v4) => Some(SocketAddr::from((v4, v6.port()))),
+            None => Some(SocketAddr::V6(v6)),
+        },
+        v4 => Some(v4),
     }
 }
 
@@ -207,10 +256,6 @@ struct Chain<'g> {
     next: &'g [usize],
 }
 
-impl Chain<'_> {
-    const EMPTY: Chain<'static> = Chain { at: END, next: &[] };
-}
-
 impl Iterator for Chain<'_> {
     type Item = usize;
 
@@ -219,18 +264,6 @@ impl Iterator for Chain<'_> {
         self.at = *self.next.get(at)?;
         Some(at)
     }
-}
-
-/// Whether two sockets are the two ends of one connection: each one's local address is the
-/// other's remote address, or the kernel says one is the other's peer.
-fn are_two_ends(a: &FdRow, b: &FdRow) -> bool {
-    let crossed = match (&a.local, &a.remote, &b.local, &b.remote) {
-        (Some(al), Some(ar), Some(bl), Some(br)) => al == br && ar == bl,
-        _ => false,
-    };
-    let peers = a.peer_inode == Some(b.inode) || b.peer_inode == Some(a.inode);
-    // The same addresses on TCP and UDP are unrelated sockets.
-    (crossed || peers) && (a.family, a.sock_type) == (b.family, b.sock_type)
 }
 
 #[cfg(test)]
@@ -306,16 +339,118 @@ mod tests {
             recv_q: Some(0),
             send_q: Some(0),
         };
-        let rows = [client];
+        let mut unix_client = socket(5, 12);
+        unix_client.family = Some(Family::Unix);
+        let rows = [client, unix_client];
         assert_eq!(Relations::of(&rows).clients_of(&conn), vec![4]);
         let unix = PendingConn {
             family: Family::Unix,
             local: None,
             remote: None,
-            peer_inode: Some(11),
+            peer_inode: Some(12),
+            ..conn.clone()
+        };
+        assert_eq!(Relations::of(&rows).clients_of(&unix), vec![5]);
+        // The IPv4 client of a dual-stack listener: the kernel lists the queued end with
+        // v4-mapped addresses.
+        let mapped = PendingConn {
+            family: Family::Inet6,
+            local: Some(Endpoint::inet(
+                "[::ffff:127.0.0.1]:8080".parse().expect("local"),
+            )),
+            remote: Some(Endpoint::inet(
+                "[::ffff:127.0.0.1]:40000".parse().expect("remote"),
+            )),
             ..conn
         };
-        assert_eq!(Relations::of(&rows).clients_of(&unix), vec![4]);
+        assert_eq!(Relations::of(&rows).clients_of(&mapped), vec![4]);
+    }
+
+    #[test]
+    fn the_v4_mapped_end_of_a_dual_stack_listener_pairs_with_its_ipv4_client() {
+        let client = connected(4, 11, "127.0.0.1:40000", "127.0.0.1:8080");
+        let mut accepted = connected(5, 12, "[::ffff:127.0.0.1]:8080", "[::ffff:127.0.0.1]:40000");
+        accepted.family = Some(Family::Inet6);
+        let rows = [client.clone(), accepted.clone()];
+        let relations = Relations::of(&rows);
+        assert_eq!(relations.partners_of(&client), vec![5]);
+        assert_eq!(relations.partners_of(&accepted), vec![4]);
+        // A real IPv6 address is not an IPv4 one.
+        let mut other = connected(6, 13, "[::1]:8080", "[::1]:40000");
+        other.family = Some(Family::Inet6);
+        let rows = [client.clone(), other];
+        assert!(Relations::of(&rows).partners_of(&client).is_empty());
+    }
+
+    #[test]
+    fn udp_sockets_pair_only_when_each_is_connected_to_the_other() {
+        let udp = |fd, inode, local: &str, remote: Option<&str>| {
+            let mut row = match remote {
+                Some(remote) => connected(fd, inode, local, remote),
+                None => socket(fd, inode),
+            };
+            row.local = Some(Endpoint::inet(local.parse().expect("local")));
+            row.sock_type = Some(SockType::Dgram);
+            row.state = Some(if remote.is_some() {
+                SockState::Connected
+            } else {
+                SockState::Unconnected
+            });
+            row
+        };
+        let a = udp(3, 11, "127.0.0.1:5000", Some("127.0.0.1:6000"));
+        let b = udp(4, 12, "127.0.0.1:6000", None);
+        let rows = [a.clone(), b.clone()];
+        let relations = Relations::of(&rows);
+        assert!(relations.partners_of(&a).is_empty(), "b is not connected");
+        assert!(relations.partners_of(&b).is_empty());
+        // b connected elsewhere: a sends to b, but b's datagrams go to another socket.
+        let c = udp(4, 12, "127.0.0.1:6000", Some("127.0.0.1:7000"));
+        let rows = [a.clone(), c];
+        assert!(Relations::of(&rows).partners_of(&a).is_empty());
+        let d = udp(4, 12, "127.0.0.1:6000", Some("127.0.0.1:5000"));
+        let rows = [a.clone(), d.clone()];
+        let relations = Relations::of(&rows);
+        assert_eq!(relations.partners_of(&a), vec![4]);
+        assert_eq!(relations.partners_of(&d), vec![3]);
+    }
+
+    #[test]
+    fn unix_sockets_pair_only_when_each_is_the_others_peer() {
+        let unix = |fd: i32, inode: u64, peer: Option<u64>, local: &str, remote: &str| {
+            let mut row = socket(fd, inode);
+            row.family = Some(Family::Unix);
+            row.sock_type = Some(SockType::Dgram);
+            row.state = Some(SockState::Connected);
+            row.peer_inode = peer;
+            row.local = Some(Endpoint::Abstract(local.as_bytes().to_vec()));
+            row.remote = Some(Endpoint::Abstract(remote.as_bytes().to_vec()));
+            row
+        };
+        // a is connected to b; b to c: a's datagrams reach b, b's do not reach a.
+        let a = unix(3, 100, Some(101), "a", "b");
+        let b = unix(4, 101, Some(102), "b", "a");
+        let rows = [a.clone(), b.clone()];
+        let relations = Relations::of(&rows);
+        assert!(relations.partners_of(&a).is_empty());
+        assert!(
+            relations.partners_of(&b).is_empty(),
+            "crossed names are not enough"
+        );
+        let b = unix(4, 101, Some(100), "b", "a");
+        let rows = [a.clone(), b];
+        assert_eq!(Relations::of(&rows).partners_of(&a), vec![4]);
+    }
+
+    #[test]
+    fn a_socket_connected_to_itself_is_no_pair_of_its_dup() {
+        let own = connected(3, 11, "127.0.0.1:5000", "127.0.0.1:5000");
+        let mut dup = own.clone();
+        dup.fd = 4;
+        let rows = [own.clone(), dup];
+        let relations = Relations::of(&rows);
+        assert!(relations.partners_of(&own).is_empty());
+        assert_eq!(relations.twins_of(&own), vec![4]);
     }
 
     #[test]

@@ -156,13 +156,14 @@ impl Shared {
     /// The table now, taken by probing or by listing /proc/self/fd (quicker, but it opens an fd
     /// for a moment: only the executor, or the control thread while the executor is idle, may).
     fn table_taken(&self, probing: bool) -> Table {
+        let view = lock(&self.published).clone();
         let mut observer = lock(&self.observer);
+        observer.set_own_fds(&view.labels.internal);
         let mut snapshot = if probing {
             observer.snapshot_by_probing()
         } else {
             observer.snapshot()
         };
-        let view = lock(&self.published).clone();
         // sockplay's own fds are not the process's table.
         snapshot
             .rows

@@ -164,15 +164,22 @@ fn change_of(before: Option<&FdRow>, now: &FdRow) -> Change {
 
 /// Names the panel columns whose shown value differs between two rows of the same object.
 ///
-/// LOCAL shows `target` for non-sockets, so a changed target counts as a changed `local`; KIND is
-/// compared as shown (the label), which also covers family and socket type.
+/// LOCAL shows `target` for non-sockets and says when a socket takes IPv4 too, so those count as
+/// a changed `local`; REMOTE shows what an epoll fd watches, so its interest list counts as a
+/// changed `remote`; KIND is compared as shown (the label), which also covers family and socket
+/// type.
 fn changed_columns(before: &FdRow, now: &FdRow) -> Vec<&'static str> {
     let checks = [
         (
             "local",
-            before.local != now.local || before.target != now.target,
+            before.local != now.local
+                || before.target != now.target
+                || before.dual_stack != now.dual_stack,
         ),
-        ("remote", before.remote != now.remote),
+        (
+            "remote",
+            before.remote != now.remote || before.watches != now.watches,
+        ),
         ("state", before.state != now.state),
         ("recv_q", before.recv_q != now.recv_q),
         ("send_q", before.send_q != now.send_q),
@@ -231,6 +238,8 @@ pub(crate) mod tests {
             send_q: None,
             target: Some("/dev/pts/0".into()),
             peer_inode: None,
+            dual_stack: false,
+            watches: None,
         }
     }
 

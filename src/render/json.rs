@@ -1,10 +1,14 @@
 //! The records of `--json` (SPEC §8): one [`StepJson`] per executed command, each carrying the FD
-//! table after the step as [`FdJson`] rows.
+//! table after the step as [`FdJson`] rows — everything the text panel shows: the fd's inode and
+//! what a non-socket points at, whether its handle was detached, the other end of its connection
+//! and the other fds of its socket (in any process), whether an IPv6 socket takes IPv4 too, an
+//! epoll fd's interest list, and the connections without an fd listed under the fd they came
+//! from.
 //!
 //! Strings here are not escaped: JSON has its own escaping, and consumers want the real values.
 
 use crate::fdtable::Labels;
-use crate::fdtable::{FdRow, Held, Kind, Relations};
+use crate::fdtable::{FdRow, Held, Kind, PendingConn, Relations, Snapshot, Watch};
 use crate::text::is_shown_as_is;
 use serde::Serialize;
 
@@ -138,14 +142,103 @@ pub struct FdJson {
     pub recv_q: Option<u64>,
     /// Bytes not yet acknowledged or read by the peer, or a listener's accept-queue limit.
     pub send_q: Option<u64>,
-    /// With several processes: the fds, in any process, at the other end of this socket's
-    /// connection (absent when none is).
+    /// The inode behind the fd: two fds with the same inode are one socket (or one pipe, file…).
+    pub inode: u64,
+    /// What a non-socket fd points at, as its /proc link reads (`/dev/pts/0`, `pipe:[1234]`,
+    /// `anon_inode:[eventpoll]`, a path); absent for sockets.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
+    /// `true` when the fd's handle was detached: the fd stays open with no handle (absent
+    /// otherwise).
+    #[serde(skip_serializing_if = "is_false")]
+    pub detached: bool,
+    /// `true` for an IPv6 socket on `[::]` that takes IPv4 too (IPV6_V6ONLY off): the panel's
+    /// `(IPv4 too)` (absent otherwise).
+    #[serde(skip_serializing_if = "is_false")]
+    pub dual_stack: bool,
+    /// The fds, in any process, at the other end of this socket's connection: the sockets the
+    /// kernel makes this one's peer, and whose peer this one is (the panel's `↔`; absent when
+    /// none is).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub peers: Vec<HeldJson>,
-    /// With several processes: the other fds, in any process, that are this very socket (a
-    /// `dup`, a fork, an fd passed with SCM_RIGHTS; absent when none is).
+    /// The other fds, in any process, that are this very socket: a `dup`, a fork, an fd passed
+    /// with SCM_RIGHTS (the panel's `≡`; absent when none is).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub twins: Vec<HeldJson>,
+    /// An epoll fd's interest list (the panel's `watches …`; absent for every other fd).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub watches: Option<Vec<WatchJson>>,
+    /// The connections the kernel holds for this socket with no fd of their own, listed under it
+    /// as the panel lists them: for a listener, those waiting in its accept queue (absent when
+    /// there are none).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub without_fd: Vec<WithoutFdJson>,
+}
+
+/// For `skip_serializing_if`: a flag that is off is left out.
+fn is_false(flag: &bool) -> bool {
+    !*flag
+}
+
+/// One entry of an epoll fd's interest list: `{"fd": 4, "events": ["in", "out"], …}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct WatchJson {
+    /// The fd number the entry was added with.
+    pub fd: i32,
+    /// The events asked for, by the words `epoll add` takes (EPOLLERR and EPOLLHUP, which every
+    /// entry has, only when nothing else was asked).
+    pub events: Vec<&'static str>,
+    /// The inode of the watched file.
+    pub inode: u64,
+    /// Whether that fd number still holds the watched file (after `close` of a watched fd whose
+    /// file another fd keeps open, the entry stays: `false`).
+    pub open: bool,
+}
+
+impl WatchJson {
+    fn new(watch: &Watch) -> WatchJson {
+        WatchJson {
+            fd: watch.fd,
+            events: watch.event_words(),
+            inode: watch.inode,
+            open: watch.open,
+        }
+    }
+}
+
+/// A connection the kernel holds with no fd, listed under the fd it belongs to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct WithoutFdJson {
+    /// Why it has no fd: `queued` (waiting in the listener's accept queue until `accept`).
+    pub why: &'static str,
+    pub family: String,
+    #[serde(rename = "type")]
+    pub sock_type: String,
+    pub local: Option<String>,
+    pub remote: Option<String>,
+    pub state: String,
+    pub recv_q: Option<u64>,
+    pub send_q: Option<u64>,
+    /// The fds, in any process, at the other end (the client of a queued connection; absent
+    /// when none is).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub peers: Vec<HeldJson>,
+}
+
+impl WithoutFdJson {
+    fn queued(conn: &PendingConn, peers: Vec<HeldJson>) -> WithoutFdJson {
+        WithoutFdJson {
+            why: "queued",
+            family: conn.family.to_string(),
+            sock_type: conn.sock_type.to_string(),
+            local: conn.local.as_ref().map(ToString::to_string),
+            remote: conn.remote.as_ref().map(ToString::to_string),
+            state: conn.state.name().to_string(),
+            recv_q: conn.recv_q,
+            send_q: conn.send_q,
+            peers,
+        }
+    }
 }
 
 /// An fd of a process: `{"process": "client", "fd": 3}`.
@@ -174,26 +267,41 @@ impl Related<'_> {
     }
 }
 
-/// Converts process `process`'s table to its JSON rows like [`fds_json`], each socket with the
-/// fds of every process related to it (`peers`, `twins`).
-pub fn fds_json_related(
-    rows: &[FdRow],
+/// Converts process `process`'s table to its JSON rows, leaving out sockplay's internal fds and
+/// taking names and detached handles from `labels`: each socket with the fds of every process
+/// related to it (`peers`, `twins`) and, under a listener, the connections in its accept queue.
+pub fn fds_json(
+    snapshot: &Snapshot,
     labels: &Labels,
     process: usize,
     related: &Related<'_>,
 ) -> Vec<FdJson> {
-    rows.iter()
+    snapshot
+        .rows
+        .iter()
         .filter(|row| !labels.internal.contains(&row.fd))
-        .map(|row| FdJson {
-            peers: related.named(related.relations.partners_in(process, row)),
-            twins: related.named(related.relations.twins_in(process, row)),
-            ..FdJson::new(row, labels.names.get(&row.fd).cloned())
+        .map(|row| {
+            let without_fd = snapshot
+                .pending
+                .iter()
+                .filter(|conn| conn.listener_fd == row.fd)
+                .map(|conn| {
+                    WithoutFdJson::queued(conn, related.named(related.relations.clients_in(conn)))
+                })
+                .collect();
+            FdJson {
+                detached: labels.detached.contains(&row.fd),
+                peers: related.named(related.relations.partners_in(process, row)),
+                twins: related.named(related.relations.twins_in(process, row)),
+                without_fd,
+                ..FdJson::new(row, labels.names.get(&row.fd).cloned())
+            }
         })
         .collect()
 }
 
 impl FdJson {
-    /// Builds the JSON form of one row, with the name the session gave it.
+    /// Builds the JSON form of one row, with the name the session gave it, related to nothing.
     pub fn new(row: &FdRow, name: Option<String>) -> Self {
         FdJson {
             fd: row.fd,
@@ -206,19 +314,19 @@ impl FdJson {
             state: row.state.map(|state| state.name().to_string()),
             recv_q: row.recv_q,
             send_q: row.send_q,
+            inode: row.inode,
+            target: row.target.clone(),
+            detached: false,
+            dual_stack: row.dual_stack,
             peers: Vec::new(),
             twins: Vec::new(),
+            watches: row
+                .watches
+                .as_ref()
+                .map(|watches| watches.iter().map(WatchJson::new).collect()),
+            without_fd: Vec::new(),
         }
     }
-}
-
-/// Converts a table to its JSON rows, leaving out sockplay's internal fds and taking names from
-/// `labels`.
-pub fn fds_json(rows: &[FdRow], labels: &Labels) -> Vec<FdJson> {
-    rows.iter()
-        .filter(|row| !labels.internal.contains(&row.fd))
-        .map(|row| FdJson::new(row, labels.names.get(&row.fd).cloned()))
-        .collect()
 }
 
 #[cfg(test)]
@@ -242,6 +350,8 @@ mod tests {
             send_q: Some(0),
             target: None,
             peer_inode: None,
+            dual_stack: false,
+            watches: None,
         }
     }
 
@@ -259,14 +369,37 @@ mod tests {
             send_q: None,
             target: Some("/dev/pts/0".into()),
             peer_inode: None,
+            dual_stack: false,
+            watches: None,
         }
+    }
+
+    /// The JSON rows of one process's table, related within it.
+    fn table(rows: Vec<FdRow>, pending: Vec<PendingConn>, labels: &Labels) -> Vec<FdJson> {
+        let snapshot = Snapshot { rows, pending };
+        let relations = Relations::of(&snapshot.rows);
+        let names = ["main".to_string()];
+        let related = Related {
+            relations: &relations,
+            names: &names,
+        };
+        fds_json(&snapshot, labels, 0, &related)
+    }
+
+    fn fds(rows: Vec<FdRow>, labels: &Labels) -> Vec<FdJson> {
+        table(rows, Vec::new(), labels)
+    }
+
+    /// What every fd carries beyond SPEC §8's example: its inode.
+    fn beyond_the_example(inode: u64) -> Value {
+        json!({ "inode": inode })
     }
 
     #[test]
     fn step_matches_spec_example() {
         let mut labels = Labels::default();
         labels.names.insert(3, "srv".into());
-        let fds = fds_json(&[listener()], &labels);
+        let fds = fds(vec![listener()], &labels);
         let step = StepJson::success(3, "listen srv", "listen(3, 128) = 0".into(), fds);
         let got: Value =
             serde_json::from_str(&step.to_line().expect("serializes")).expect("parses");
@@ -276,17 +409,19 @@ mod tests {
          "fds": [{"fd": 3, "name": "srv", "kind": "socket", "family": "inet", "type": "stream",
                   "local": "127.0.0.1:8080", "remote": null, "state": TcpState::Listen.name(),
                   "recv_q": 0, "send_q": 0}]});
+        // Every key of the example, with its value; then what the panel shows besides.
+        let mut want = want;
+        if let (Some(row), Value::Object(more)) =
+            (want["fds"][0].as_object_mut(), beyond_the_example(77))
+        {
+            row.extend(more);
+        }
         assert_eq!(got, want);
     }
 
     #[test]
     fn exact_key_sets() {
-        let step = StepJson::success(
-            1,
-            "x",
-            String::new(),
-            fds_json(&[tty(0)], &Labels::default()),
-        );
+        let step = StepJson::success(1, "x", String::new(), fds(vec![tty(0)], &Labels::default()));
         let v: Value = serde_json::to_value(&step).expect("serializes");
         let keys = |v: &Value| {
             let mut k: Vec<String> = v.as_object().expect("an object").keys().cloned().collect();
@@ -297,10 +432,11 @@ mod tests {
         assert_eq!(
             keys(&v["fds"][0]),
             [
-                "family", "fd", "kind", "local", "name", "recv_q", "remote", "send_q", "state",
-                "type"
+                "family", "fd", "inode", "kind", "local", "name", "recv_q", "remote", "send_q",
+                "state", "target", "type"
             ]
         );
+        assert_eq!(v["fds"][0]["target"], "/dev/pts/0");
         // A tty has none of the socket fields, and they are present as null rather than absent.
         let fd = &v["fds"][0];
         assert_eq!(fd["kind"], "tty");
@@ -345,10 +481,78 @@ mod tests {
         let mut labels = Labels::default();
         labels.internal.insert(0);
         labels.names.insert(3, "srv".into());
-        let fds = fds_json(&[tty(0), tty(1), listener()], &labels);
+        let fds = fds(vec![tty(0), tty(1), listener()], &labels);
         let summary: Vec<(i32, Option<&str>)> =
             fds.iter().map(|f| (f.fd, f.name.as_deref())).collect();
         assert_eq!(summary, vec![(1, None), (3, Some("srv"))]);
+    }
+
+    #[test]
+    fn detached_pairs_twins_and_the_accept_queue_are_carried() {
+        let end = |fd: i32, inode: u64, local: &str, remote: &str| FdRow {
+            fd,
+            inode,
+            local: Some(at(local)),
+            remote: Some(at(remote)),
+            state: Some(SockState::Tcp(TcpState::Established)),
+            ..listener()
+        };
+        let mut labels = Labels::default();
+        labels.detached.insert(5);
+        let client = end(4, 11, "127.0.0.1:40000", "127.0.0.1:8080");
+        let server = end(5, 12, "127.0.0.1:8080", "127.0.0.1:40000");
+        let dup = end(6, 12, "127.0.0.1:8080", "127.0.0.1:40000");
+        let waiting = PendingConn {
+            listener_fd: 3,
+            family: Family::Inet,
+            sock_type: SockType::Stream,
+            local: Some(at("127.0.0.1:8080")),
+            remote: Some(at("127.0.0.1:40001")),
+            state: SockState::Tcp(TcpState::Established),
+            peer_inode: None,
+            recv_q: Some(5),
+            send_q: Some(0),
+        };
+        let rows = table(
+            vec![listener(), client, server, dup],
+            vec![waiting],
+            &labels,
+        );
+        let v = serde_json::to_value(&rows).expect("serializes");
+        let main = |fd: i32| json!({"process": "main", "fd": fd});
+        assert_eq!(v[1]["peers"], json!([main(5), main(6)]));
+        assert_eq!(v[2]["peers"], json!([main(4)]));
+        assert_eq!(v[2]["twins"], json!([main(6)]));
+        assert_eq!(v[2]["detached"], true);
+        assert_eq!(v[3].get("detached"), None, "absent when not detached");
+        assert_eq!(v[2]["inode"], 12);
+        assert_eq!(
+            v[0]["without_fd"],
+            json!([{"why": "queued", "family": "inet", "type": "stream",
+                    "local": "127.0.0.1:8080", "remote": "127.0.0.1:40001",
+                    "state": "ESTABLISHED", "recv_q": 5, "send_q": 0}])
+        );
+    }
+
+    #[test]
+    fn an_epoll_fd_carries_its_interest_list() {
+        let epoll = FdRow {
+            kind: Kind::Other,
+            target: Some("anon_inode:[eventpoll]".into()),
+            watches: Some(vec![Watch {
+                fd: 4,
+                events: 0x1d,
+                inode: 12,
+                open: false,
+            }]),
+            ..tty(7)
+        };
+        let v = serde_json::to_value(fds(vec![epoll], &Labels::default())).expect("serializes");
+        assert_eq!(v[0]["target"], "anon_inode:[eventpoll]");
+        assert_eq!(
+            v[0]["watches"],
+            json!([{"fd": 4, "events": ["in", "out"], "inode": 12, "open": false}])
+        );
     }
 
     #[test]

@@ -9,7 +9,7 @@ mod ss;
 
 pub use diff::{changes, diff, diff_pending, Change, Changes};
 pub use json::{
-    fds_json, fds_json_related, ErrorJson, FdJson, HeldJson, ProcessJson, Related, StepJson,
+    fds_json, ErrorJson, FdJson, HeldJson, ProcessJson, Related, StepJson, WatchJson, WithoutFdJson,
 };
 pub use layout::{side_by_side, tables};
 pub use panel::{

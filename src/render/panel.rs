@@ -11,7 +11,7 @@ use std::borrow::Cow;
 
 use super::diff::Change;
 use crate::fdtable::Labels;
-use crate::fdtable::{FdRow, Held, Kind, PendingConn, Relations};
+use crate::fdtable::{watches_text, FdRow, Held, Kind, PendingConn, Relations};
 use crate::net::{Endpoint, SockState};
 use crate::text::sanitize_line;
 use comfy_table::{
@@ -63,6 +63,9 @@ pub const MIN_PANEL_WIDTH: usize = 24;
 
 /// What an absent value looks like.
 const EMPTY: &str = "-";
+
+/// After the LOCAL address of an IPv6 socket on `[::]` that takes IPv4 connections too.
+const DUAL_STACK: &str = "(IPv4 too)";
 
 /// The FD and NAME cells of a connection waiting in an accept queue: it has no fd yet.
 const QUEUED_FD: &str = "·";
@@ -406,10 +409,18 @@ fn cell_texts(
     partners: &[String],
     twins: &[String],
 ) -> [String; 9] {
-    let local = if row.kind == Kind::Socket {
-        endpoint_text(row.local.as_ref())
-    } else {
-        shown_or_empty(row.target.as_deref())
+    let local = match row.kind {
+        // ss shows such a socket as `*:PORT`; its IPv4 peers appear v4-mapped.
+        Kind::Socket if row.dual_stack => {
+            format!("{} {DUAL_STACK}", endpoint_text(row.local.as_ref()))
+        }
+        Kind::Socket => endpoint_text(row.local.as_ref()),
+        _ => shown_or_empty(row.target.as_deref()),
+    };
+    // An epoll fd has no peer; what it watches goes where a socket's other end would.
+    let remote = match &row.watches {
+        Some(watches) => sanitize_line(&watches_text(watches)),
+        None => remote_text(row.remote.as_ref(), partners),
     };
     let state = match change {
         Change::Closed => "closed".to_string(),
@@ -426,7 +437,7 @@ fn cell_texts(
         name_text(row.fd, labels, twins),
         sanitize_line(&row.label()),
         local,
-        remote_text(row.remote.as_ref(), partners),
+        remote,
         state,
         queue(row.recv_q),
         queue(row.send_q),

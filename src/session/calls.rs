@@ -16,9 +16,11 @@ use super::address::show_addr;
 use super::{invocation, seconds, Context, Failure, Invocation, Object, Outcome, Session};
 use crate::lang::{AddrSpec, Family, SockRef, SockType};
 use crate::net::SockState::Tcp;
-use crate::net::TcpState::{Close, CloseWait, Closing, FinWait1, FinWait2};
+use crate::net::TcpState::{Close, CloseWait, Closing, Established, FinWait1, FinWait2, LastAck};
 use crate::sys::descriptor::Detached;
-use crate::sys::{block_until, cut_at_deadline, interrupted, interruption, WaitError};
+use crate::sys::{
+    block_until, cut_at_deadline, interrupted, interruption, read_side_shut, WaitError,
+};
 use crate::text::escape_bytes;
 
 /// How many bytes of DATA a call line shows before eliding the rest.
@@ -461,25 +463,21 @@ impl Session {
         )?;
         match received {
             Ok(0) if sock_type == Some(Type::DGRAM) => {
+                let note = if read_side_shut(socket.as_fd()) {
+                    "nothing is queued and fd is shut down for reading: recv returns 0 at once"
+                } else {
+                    "an empty datagram (for datagrams, 0 bytes is not EOF)"
+                };
                 out.call(
                     call.returned(0)
-                        .with_note("an empty datagram (for datagrams, 0 bytes is not EOF)"),
+                        .with_note(note.replace("fd is", &format!("fd {fd} is"))),
                 );
                 self.last.received = Some(Vec::new());
                 Ok(())
             }
             Ok(0) if max > 0 => {
                 out.call(call.returned(0));
-                let state = crate::fdtable::inspect_fd(fd).and_then(|row| row.state);
-                out.say(match state {
-                    Some(Tcp(CloseWait)) => format!(
-                        "EOF: the peer closed its side; fd {fd} sits in CLOSE_WAIT until you close it"
-                    ),
-                    Some(Tcp(Close)) => format!(
-                        "EOF: the connection of fd {fd} is gone (closed, refused or reset); nothing more will arrive"
-                    ),
-                    _ => format!("EOF: the peer will send nothing more on fd {fd}"),
-                });
+                out.say(eof_sentence(fd));
                 self.last.received = Some(Vec::new());
                 Ok(())
             }
@@ -564,6 +562,34 @@ impl Session {
                     .hint_for(call.name(), Context::Fd(fd)))
             }
         }
+    }
+}
+
+/// What a read that returned 0 bytes on stream socket `fd` means, by the state it is in now: a TCP
+/// socket that never got the peer's FIN reads 0 because it was shut down for reading itself,
+/// and data the peer sends still arrives (Linux).
+pub(super) fn eof_sentence(fd: i32) -> String {
+    let row = crate::fdtable::inspect_fd(fd);
+    let tcp = row
+        .as_ref()
+        .is_some_and(|row| row.family.is_some_and(crate::net::Family::is_inet));
+    match row.and_then(|row| row.state) {
+        Some(Tcp(CloseWait)) => format!(
+            "EOF: the peer closed its side; fd {fd} sits in CLOSE_WAIT until you close it"
+        ),
+        Some(Tcp(Close)) => format!(
+            "EOF: the connection of fd {fd} is gone (closed, refused or reset); nothing more will arrive"
+        ),
+        Some(Tcp(LastAck | Closing)) => {
+            format!("EOF: the peer closed its side; nothing more will arrive on fd {fd}")
+        }
+        Some(Tcp(Established)) if tcp => format!(
+            "0 bytes, but not the peer's EOF: fd {fd} is shut down for reading and nothing is queued; data the peer sends still arrives, and recv returns it"
+        ),
+        Some(Tcp(FinWait1 | FinWait2)) if tcp => format!(
+            "0 bytes, but not the peer's EOF: fd {fd} is shut down for reading and writing; data the peer sends now is answered with a reset (RST)"
+        ),
+        _ => format!("EOF: the peer will send nothing more on fd {fd}"),
     }
 }
 

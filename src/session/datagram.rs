@@ -8,6 +8,7 @@ use super::address::show_addr;
 use super::calls::{dump_lines, errno_of, preview, show_received};
 use super::{invocation, Context, Failure, Outcome, Session};
 use crate::lang::{AddrSpec, SockRef};
+use crate::sys::read_side_shut;
 
 /// What a message socket lost when MAX was smaller than the message.
 pub(super) fn cut_message(length: usize, kept: usize) -> String {
@@ -115,6 +116,11 @@ impl Session {
                     format!("from {}  {received}", show_addr(&sender))
                 };
                 out.call(call.returned(length).with_note(note));
+                if length == 0 && read_side_shut(socket.as_fd()) {
+                    out.say(format!(
+                        "nothing is queued and fd {fd} is shut down for reading: recvfrom returns 0 at once"
+                    ));
+                }
                 dump_lines(&buffer, hex, out);
                 if length > max {
                     out.say(cut_message(length, kept));

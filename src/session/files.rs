@@ -195,13 +195,14 @@ impl Session {
             };
             let data: Vec<u8> = file.read_buffer.drain(..take).collect();
             let kept = file.read_buffer.len();
+            let fd = file.fd;
             out.call(
                 invocation!(label, name)
                     .returned(data.len())
                     .with_note(show_received(&data)),
             );
             if data.is_empty() {
-                out.say("EOF: the peer closed; nothing more will come".to_string());
+                out.say(super::calls::eof_sentence(fd));
             }
             if kept > 0 {
                 out.say(format!(

@@ -11,7 +11,7 @@ use super::address::show_addr;
 use super::calls::errno_of;
 use super::{invocation, Context, Failure, Invocation, Outcome, Session};
 use crate::lang::{How, OptKind, OptValue, SockOpt, SockRef};
-use crate::net::{Family, SockType};
+use crate::net::{Family, SockState, SockType};
 use crate::sys::errno_name;
 use crate::sys::sockopt::{self, Linger};
 
@@ -233,16 +233,23 @@ impl Session {
             How::Both => (Shutdown::Both, "SHUT_RDWR"),
         };
         let call = invocation!("shutdown", fd, name);
+        let before = crate::fdtable::inspect_fd(fd);
+        let read_was_shut = crate::sys::read_side_shut(socket.as_fd());
         match socket.shutdown(std_how) {
             Ok(()) => {
                 out.call(call.returned(0));
-                out.say(match how {
-                    How::Write => format!(
-                        "fd {fd} sent FIN: the peer reads EOF once it has the data; fd {fd} can still receive"
-                    ),
-                    How::Read => format!("fd {fd} takes no more data: recv returns EOF at once; the peer is not told"),
-                    How::Both => format!("fd {fd} neither sends nor receives any more, but the fd stays open until close"),
-                });
+                let after = crate::fdtable::inspect_fd(fd).and_then(|row| row.state);
+                let kind = before
+                    .as_ref()
+                    .map_or((None, None), |row| (row.family, row.sock_type));
+                let was = before.and_then(|row| row.state);
+                out.say(shutdown_sentence(
+                    fd,
+                    how,
+                    kind,
+                    (was, after),
+                    read_was_shut,
+                ));
                 Ok(())
             }
             Err(e) => {
@@ -252,6 +259,96 @@ impl Session {
                     .hint_for(call.name(), Context::Fd(fd)))
             }
         }
+    }
+}
+
+/// What `shutdown` on fd `fd` did, as Linux then behaves: by the socket's (family, type), its
+/// state (before, after) the call, and whether its read side was shut already (its own earlier
+/// `shutdown rd`, or the peer's FIN).
+fn shutdown_sentence(
+    fd: i32,
+    how: How,
+    (family, sock_type): (Option<Family>, Option<SockType>),
+    (was, now): (Option<SockState>, Option<SockState>),
+    read_was_shut: bool,
+) -> String {
+    use crate::net::TcpState::{CloseWait, FinWait1, FinWait2, LastAck};
+    let inet = family.is_some_and(Family::is_inet);
+    let unix = family == Some(Family::Unix);
+    let listener = was.is_some_and(SockState::is_listening);
+    let reads_stop = matches!(how, How::Read | How::Both);
+    match sock_type {
+        Some(SockType::Stream) if inet && listener => match how {
+            How::Write => format!("fd {fd} is a listener: shutting down its writing changes nothing, and it keeps listening"),
+            _ => format!("fd {fd} stops listening: the kernel closes the listener and resets the connections in its queue; accept on it now fails with EINVAL"),
+        },
+        Some(SockType::Stream) if inet => {
+            let fin_waits = matches!(now, Some(SockState::Tcp(FinWait1 | FinWait2)));
+            let peer_closed = now == Some(SockState::Tcp(LastAck));
+            match how {
+                How::Read if fin_waits => format!(
+                    "fd {fd} stops reading: recv returns what is queued, then 0; as fd {fd} sent its FIN already, data the peer sends from now on is answered with a reset (RST)"
+                ),
+                How::Read if now == Some(SockState::Tcp(CloseWait)) => format!(
+                    "fd {fd} stops reading: recv returns what is queued, then 0 (the peer closed its side already)"
+                ),
+                How::Read => format!(
+                    "fd {fd} stops reading: with nothing queued recv returns 0 at once instead of waiting, yet the kernel still takes what the peer sends and recv returns it (Linux); the peer is not told"
+                ),
+                How::Write | How::Both if peer_closed => format!(
+                    "fd {fd} sent FIN: the peer, which closed its side already, reads EOF once it has the data; the connection ends when it acknowledges (LAST_ACK)"
+                ),
+                How::Write if read_was_shut => format!(
+                    "fd {fd} sent FIN: the peer reads EOF once it has the data; as fd {fd} was shut down for reading already, data the peer sends now is answered with a reset (RST)"
+                ),
+                How::Write => format!(
+                    "fd {fd} sent FIN: the peer reads EOF once it has the data; fd {fd} can still receive"
+                ),
+                How::Both => format!(
+                    "fd {fd} sent FIN and stops reading: the peer reads EOF once it has the data; recv here returns what is queued, then 0, and data the peer sends from now on is answered with a reset (RST); the fd stays open until close"
+                ),
+            }
+        }
+        Some(SockType::Stream | SockType::Seqpacket) if unix && listener => match how {
+            How::Write => format!("fd {fd} is a listener: shutting down its writing changes nothing, and it keeps listening"),
+            _ => format!("fd {fd} refuses new connections now (ECONNREFUSED); the ones already in its queue can still be accepted"),
+        },
+        Some(SockType::Stream | SockType::Seqpacket) if unix => match how {
+            How::Read => format!(
+                "fd {fd} stops reading: recv returns what is queued, then 0; the peer is told at once: its sends now fail with EPIPE"
+            ),
+            How::Write => format!(
+                "fd {fd} will send nothing more: the peer reads EOF once it has read what was sent; fd {fd} can still receive"
+            ),
+            How::Both => format!(
+                "fd {fd} neither sends nor receives: the peer reads EOF after what was sent, and its sends now fail with EPIPE; the fd stays open until close"
+            ),
+        },
+        Some(SockType::Dgram) if unix => match how {
+            How::Read => format!(
+                "fd {fd} stops reading: recv returns what is queued, then 0 at once; whoever sends to it now gets EPIPE"
+            ),
+            How::Write => format!("sends on fd {fd} now fail with EPIPE; the peer is not told"),
+            How::Both => format!(
+                "fd {fd} neither sends nor receives: its sends fail with EPIPE, and so do sends to it; recv returns what is queued, then 0 at once; the fd stays open until close"
+            ),
+        },
+        Some(SockType::Dgram) if inet => match how {
+            How::Read => format!(
+                "fd {fd} stops reading, yet datagrams still arrive and recv returns them; with nothing queued recv returns 0 at once instead of waiting; the peer is not told"
+            ),
+            How::Write => format!(
+                "sends on fd {fd} now fail with EPIPE; nothing goes out, and the peer is not told"
+            ),
+            How::Both => format!(
+                "sends on fd {fd} now fail with EPIPE; datagrams still arrive and recv returns them, or 0 at once when nothing is queued; the peer is not told"
+            ),
+        },
+        _ if reads_stop => format!(
+            "fd {fd} is shut down for {}; the fd stays open until close",
+            if how == How::Both { "reading and writing" } else { "reading" }
+        ),
+        _ => format!("fd {fd} is shut down for writing; the fd stays open until close"),
     }
 }
 

@@ -52,4 +52,4 @@ pub use ready::{
     epoll_wait_once, poll_once, select_until, wait_in_slices, ReadyError, ReadyEvent, Selected,
     FD_SETSIZE,
 };
-pub use wait::{block_until, blocked_call_is_ready, WaitError};
+pub use wait::{block_until, blocked_call_is_ready, read_side_shut, WaitError};

@@ -65,6 +65,11 @@ impl SocketFd {
         self.query(|socket| socket.is_listener())
     }
 
+    /// Whether an IPv6 socket takes IPv6 only (IPV6_V6ONLY); EOPNOTSUPP on other families.
+    pub fn only_v6(self) -> io::Result<bool> {
+        self.query(|socket| socket.only_v6())
+    }
+
     /// The kernel's TCP_INFO for a TCP socket.
     pub fn tcp_info(self) -> io::Result<TcpInfo> {
         tcp_info(self.0)

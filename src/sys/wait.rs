@@ -80,6 +80,16 @@ fn block<T>(
     }
 }
 
+/// Whether the read side of `fd` is shut down (by its own `shutdown` for reading, or a peer's
+/// FIN or close): a read then returns at once, even with nothing queued.
+pub fn read_side_shut(fd: BorrowedFd) -> bool {
+    let rdhup = super::socket::POLLRDHUP;
+    matches!(
+        super::ready::poll_once(&[fd], rdhup, std::time::Duration::ZERO),
+        Ok(Some(revents)) if revents.first().is_some_and(|r| r.contains(rdhup))
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

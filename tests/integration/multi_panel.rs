@@ -1,7 +1,8 @@
 //! The panel with several processes (SPEC §9): one table per process, titled with its name, pid
 //! and state, side by side when they fit and one under the other when not; the two ends of a
 //! connection between processes paired (`↔ client:3`) and one socket held by two processes marked
-//! (`≡ child:3`); each table marked against its own last one, and sentences that name the process.
+//! (`≡ child:3`); each table marked against its own last one shown, and sentences that name the
+//! process.
 
 use regex::Regex;
 
@@ -89,7 +90,7 @@ open fds: 4
    0  -     file  /dev/null     -       -            -       -
    1  -     pipe  pipe:[I1]     -       -            -       -
    2  -     pipe  pipe:[I2]     -       -            -       -
-   3  srv   tcp   127.0.0.1:P1  -       LISTEN       0     128
++  3  srv   tcp   127.0.0.1:P1  -       LISTEN       0     128
 
 ── client (pid N1, ready) ──
 open fds: 4
@@ -127,7 +128,7 @@ open fds: 5  open fds: 4
   0  -  file  /dev/null  -  -  -  -  0  -  file  /dev/null  -  -  -  -
   1  -  pipe  pipe:[I1]  -  -  -  -  1  -  pipe  pipe:[I1]  -  -  -  -
   2  -  pipe  pipe:[I2]  -  -  -  -  2  -  pipe  pipe:[I2]  -  -  -  -
-~  3  srv  unix/stream  @ADDR  -  LISTEN  0  128  3  c  unix/stream  -  @ADDR ↔ main:4  CONNECTED  0  0
++  3  srv  unix/stream  @ADDR  -  LISTEN  0  128  +  3  c  unix/stream  -  @ADDR ↔ main:4  CONNECTED  0  0
 +  4  conn  unix/stream  @ADDR  ↔ client:3  CONNECTED  0  0
 (sockplay's own, not shown: main: fd TOP control channel, fd TOP sock_diag; client: fd TOP sock_diag, fd TOP control channel)"
             .replace("{rules}", &rules(&output.stdout))
@@ -166,7 +167,7 @@ open fds: 5
    0  -     file  /dev/null     -                        -                 -       -
    1  -     pipe  pipe:[I1]     -                        -                 -       -
    2  -     pipe  pipe:[I2]     -                        -                 -       -
-~  3  srv   tcp   127.0.0.1:P1  -                        LISTEN            0     128
++  3  srv   tcp   127.0.0.1:P1  -                        LISTEN            0     128
 +  4  conn  tcp   127.0.0.1:P1  127.0.0.1:P2 ↔ client:3  ESTABLISHED       0       0
 
 ── client (pid N1, ready) ──
@@ -176,7 +177,7 @@ open fds: 4
    0  -     file  /dev/null     -                      -                 -       -
    1  -     pipe  pipe:[I1]     -                      -                 -       -
    2  -     pipe  pipe:[I2]     -                      -                 -       -
-   3  c     tcp   127.0.0.1:P2  127.0.0.1:P1 ↔ main:4  ESTABLISHED       0       0
++  3  c     tcp   127.0.0.1:P2  127.0.0.1:P1 ↔ main:4  ESTABLISHED       0       0
 (main's own: fd TOP control channel, fd TOP sock_diag — not shown)
 (client's own: fd TOP sock_diag, fd TOP control channel — not shown)
 sockplay> client: close c

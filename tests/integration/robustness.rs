@@ -59,7 +59,13 @@ fn opening_and_closing_300_sockets_of_every_kind_leaves_the_table_as_it_began() 
         script.push_str(&format!("close {name}\n"));
     }
     script.push_str("fds\n");
-    let output = Test::new().arg("--json").script(&script).run();
+    // About 600 records of 300 fds each, every fd with its relations: tens of megabytes of JSON,
+    // which a debug build on a busy machine takes a while to write.
+    let output = Test::new()
+        .arg("--json")
+        .script(&script)
+        .time_limit(Duration::from_secs(60))
+        .run();
     let steps = output.json();
     let fds_steps: Vec<&serde_json::Value> = steps.iter().filter(|s| s["input"] == "fds").collect();
     let (first, busiest, last) = (fds_steps[0], fds_steps[1], fds_steps[2]);
