@@ -28,9 +28,9 @@ use crate::fdtable::{FdRow, Labels, Observer, PendingConn, Relations, Snapshot};
 use crate::lang::{Check, Command, PanelPlacement, RunsIn};
 use crate::process::{Finished, Processes, Table, MAIN, WORKER_EXE_ENV};
 use crate::render::{
-    changes, diff_pending, fds_json, fds_json_related, panel_lines_across, panel_lines_of,
-    side_by_side, tables, Change, Changes, Elsewhere, ErrorJson, PanelOptions, ProcessJson,
-    Related, Row, StepJson,
+    changes, conns_json, diff_pending, fds_json, fds_json_related, panel_lines_across,
+    panel_lines_of, side_by_side, tables, Change, Changes, Elsewhere, ErrorJson, PanelOptions,
+    ProcessJson, Related, Row, StepJson,
 };
 use crate::session::{Failure, Outcome, Previous, Settings};
 use crate::sys::{clear_interrupt, errno_name};
@@ -755,17 +755,25 @@ impl Engine {
                 fds_json_related(&table.snapshot.rows, &table.labels, table.index, &related)
             }
         };
+        let without_fd_of =
+            |table: &ProcessTable| conns_json(table.snapshot.pending.iter(), &table.labels);
         let processes: Vec<ProcessJson> = self
             .processes
             .list()
             .iter()
             .map(|process| {
-                let fds = if let Some(table) = shown.iter().find(|t| t.process.pid == process.pid) {
-                    fds_of(table)
+                let (fds, without_fd) = if let Some(table) =
+                    shown.iter().find(|t| t.process.pid == process.pid)
+                {
+                    (fds_of(table), without_fd_of(table))
                 } else if process.is_alive() {
-                    fds_json(&process.table.snapshot.rows, &process.table.view.labels)
+                    let (snapshot, labels) = (&process.table.snapshot, &process.table.view.labels);
+                    (
+                        fds_json(&snapshot.rows, labels),
+                        conns_json(&snapshot.pending, labels),
+                    )
                 } else {
-                    Vec::new()
+                    (Vec::new(), Vec::new())
                 };
                 ProcessJson {
                     name: process.name.clone(),
@@ -773,6 +781,7 @@ impl Engine {
                     parent: process.parent.clone(),
                     state: process.state.to_string(),
                     fds,
+                    without_fd,
                 }
             })
             .collect();
@@ -786,6 +795,7 @@ impl Engine {
                 message: f.message.clone(),
             }),
             fds: fds_of(table),
+            without_fd: without_fd_of(table),
             process: Some(table.process.name.clone()),
             processes: Some(processes),
         };

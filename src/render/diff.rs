@@ -229,6 +229,7 @@ pub(crate) mod tests {
             state: None,
             recv_q: None,
             send_q: None,
+            next_datagram: None,
             target: Some("/dev/pts/0".into()),
             peer_inode: None,
         }
@@ -314,6 +315,7 @@ pub(crate) mod tests {
     pub(crate) fn queued(client: &str, state: TcpState) -> PendingConn {
         PendingConn {
             listener_fd: 3,
+            origin: crate::fdtable::Origin::Queued,
             family: Family::Inet,
             sock_type: SockType::Stream,
             local: Some(at("127.0.0.1:8080")),
@@ -322,6 +324,7 @@ pub(crate) mod tests {
             peer_inode: None,
             recv_q: Some(0),
             send_q: Some(0),
+            time_left_ms: None,
         }
     }
 
@@ -369,6 +372,7 @@ pub(crate) mod tests {
     fn unnamed_unix_clients_are_told_apart_by_inode() {
         let client = |inode| PendingConn {
             listener_fd: 3,
+            origin: crate::fdtable::Origin::Queued,
             family: Family::Unix,
             sock_type: SockType::Stream,
             local: Some(at("@srv")),
@@ -377,6 +381,7 @@ pub(crate) mod tests {
             peer_inode: Some(inode),
             recv_q: None,
             send_q: None,
+            time_left_ms: None,
         };
         let prev = Snapshot {
             rows: Vec::new(),

@@ -4,7 +4,7 @@
 //! Strings here are not escaped: JSON has its own escaping, and consumers want the real values.
 
 use crate::fdtable::Labels;
-use crate::fdtable::{FdRow, Held, Kind, Relations};
+use crate::fdtable::{FdRow, Held, Kind, Origin, PendingConn, Relations};
 use crate::text::is_shown_as_is;
 use serde::Serialize;
 
@@ -24,6 +24,9 @@ pub struct StepJson<'a> {
     /// The FD table after the command, without sockplay's internal fds: the table of the process
     /// the command ran in.
     pub fds: Vec<FdJson>,
+    /// The connections the kernel holds for that process without an fd (absent when none).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub without_fd: Vec<ConnJson>,
     /// The process the command ran in (SPEC §9).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub process: Option<String>,
@@ -43,6 +46,9 @@ pub struct ProcessJson {
     pub state: String,
     /// Its FD table (empty once it has ended).
     pub fds: Vec<FdJson>,
+    /// The connections the kernel holds for it without an fd (absent when none).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub without_fd: Vec<ConnJson>,
 }
 
 impl<'a> StepJson<'a> {
@@ -55,6 +61,7 @@ impl<'a> StepJson<'a> {
             output,
             error: None,
             fds,
+            without_fd: Vec::new(),
             process: None,
             processes: None,
         }
@@ -75,6 +82,7 @@ impl<'a> StepJson<'a> {
             output,
             error: Some(error),
             fds,
+            without_fd: Vec::new(),
             process: None,
             processes: None,
         }
@@ -138,6 +146,10 @@ pub struct FdJson {
     pub recv_q: Option<u64>,
     /// Bytes not yet acknowledged or read by the peer, or a listener's accept-queue limit.
     pub send_q: Option<u64>,
+    /// A datagram socket with a datagram waiting: its size, what one recv returns (absent
+    /// otherwise). A UDP socket's `recv_q` is the memory of its whole queue, as `ss` shows it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_datagram: Option<u64>,
     /// With several processes: the fds, in any process, at the other end of this socket's
     /// connection (absent when none is).
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -206,10 +218,79 @@ impl FdJson {
             state: row.state.map(|state| state.name().to_string()),
             recv_q: row.recv_q,
             send_q: row.send_q,
+            next_datagram: row.next_datagram,
             peers: Vec::new(),
             twins: Vec::new(),
         }
     }
+}
+
+/// A connection the kernel holds for a process without an fd, as `--json` shows it: one waiting
+/// in an accept queue, or what a `close` left of a TCP connection.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ConnJson {
+    /// The fd the panel shows it under: the listener whose queue holds it, or the fd whose
+    /// connection it was (which may be closed).
+    pub under: i32,
+    /// `queued` (in an accept queue) or `left` (left by a close: closing down, or TIME_WAIT).
+    pub origin: &'static str,
+    /// For a queued connection: the fds of the listeners whose queue may hold it — one, unless
+    /// they are a SO_REUSEPORT group and the kernel does not say which.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub listeners: Vec<i32>,
+    /// Whether a listener of another process may hold it instead (present only when so).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub elsewhere: bool,
+    pub family: String,
+    #[serde(rename = "type")]
+    pub sock_type: String,
+    pub local: Option<String>,
+    pub remote: Option<String>,
+    pub state: String,
+    pub recv_q: Option<u64>,
+    pub send_q: Option<u64>,
+    /// TIME_WAIT (and FIN_WAIT2 after a close): milliseconds until the kernel forgets it.
+    pub time_left_ms: Option<u64>,
+}
+
+impl ConnJson {
+    /// The JSON form of one connection without an fd.
+    pub fn new(conn: &PendingConn) -> ConnJson {
+        let (origin, listeners, elsewhere) = match &conn.origin {
+            Origin::Queued => ("queued", vec![conn.listener_fd], false),
+            Origin::QueuedInOneOf {
+                listeners,
+                elsewhere,
+            } => ("queued", listeners.clone(), *elsewhere),
+            Origin::Left { .. } => ("left", Vec::new(), false),
+        };
+        ConnJson {
+            under: conn.listener_fd,
+            origin,
+            listeners,
+            elsewhere,
+            family: conn.family.to_string(),
+            sock_type: conn.sock_type.to_string(),
+            local: conn.local.as_ref().map(ToString::to_string),
+            remote: conn.remote.as_ref().map(ToString::to_string),
+            state: conn.state.name().to_string(),
+            recv_q: conn.recv_q,
+            send_q: conn.send_q,
+            time_left_ms: conn.time_left_ms,
+        }
+    }
+}
+
+/// The connections without an fd of a table, leaving out those under sockplay's internal fds.
+pub fn conns_json<'a>(
+    pending: impl IntoIterator<Item = &'a PendingConn>,
+    labels: &Labels,
+) -> Vec<ConnJson> {
+    pending
+        .into_iter()
+        .filter(|conn| !labels.internal.contains(&conn.listener_fd))
+        .map(ConnJson::new)
+        .collect()
 }
 
 /// Converts a table to its JSON rows, leaving out sockplay's internal fds and taking names from
@@ -240,6 +321,7 @@ mod tests {
             state: Some(SockState::Tcp(TcpState::Listen)),
             recv_q: Some(0),
             send_q: Some(0),
+            next_datagram: None,
             target: None,
             peer_inode: None,
         }
@@ -257,6 +339,7 @@ mod tests {
             state: None,
             recv_q: None,
             send_q: None,
+            next_datagram: None,
             target: Some("/dev/pts/0".into()),
             peer_inode: None,
         }

@@ -9,7 +9,8 @@ mod ss;
 
 pub use diff::{changes, diff, diff_pending, Change, Changes};
 pub use json::{
-    fds_json, fds_json_related, ErrorJson, FdJson, HeldJson, ProcessJson, Related, StepJson,
+    conns_json, fds_json, fds_json_related, ConnJson, ErrorJson, FdJson, HeldJson, ProcessJson,
+    Related, StepJson,
 };
 pub use layout::{side_by_side, tables};
 pub use panel::{

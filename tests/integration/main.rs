@@ -12,6 +12,7 @@ mod golden;
 mod hangs;
 mod hostile_files;
 mod json;
+mod kernel_rows;
 mod malformed;
 mod multi_panel;
 mod multiplex;
