@@ -1,7 +1,7 @@
 //! What sock_diag says, in the socket vocabulary: the system's TCP, UDP and Unix sockets as
 //! [`DiagSocket`] rows with their family, protocol, state, addresses, queues, inode and owner, plus
 //! what no per-fd call can tell — the connections waiting in a listener's accept queue, which have
-//! no fd yet ([`DiagSocket::is_queued_on`]), and which Unix socket is whose peer.
+//! no fd yet ([`queue_of`]), and which Unix socket is whose peer.
 //!
 //! The netlink socket, the requests and the parsing of the kernel's bytes are
 //! [`crate::sys::sock_diag`]; an [`Observer`](super::Observer) holds the socket between steps.
@@ -192,24 +192,6 @@ impl DiagSocket {
     /// Whether the socket is in `state`.
     pub fn is_in(&self, state: TcpState) -> bool {
         self.state == state.number()
-    }
-
-    /// Whether this is a TCP connection waiting in `listener`'s accept queue: it has no fd yet
-    /// (inode 0), it is in one of [`QUEUED_STATES`], and it was made to the listener's port on the
-    /// listener's address (any address, for a wildcard listener).
-    pub fn is_queued_on(&self, listener: &DiagSocket) -> bool {
-        let (Some(mine), Some(theirs)) = (self.local_addr, listener.local_addr) else {
-            return false;
-        };
-        self.netid == Netid::Tcp
-            && listener.netid == Netid::Tcp
-            && listener.is_in(TcpState::Listen)
-            && self.inode == 0
-            && QUEUED_STATES.iter().any(|&state| self.is_in(state))
-            // An IPv4 listener never gets IPv6 connections; an IPv6 one gets both.
-            && !(listener.family == Family::Inet && self.family != Family::Inet)
-            && mine.port() == theirs.port()
-            && (theirs.ip().is_unspecified() || mine.ip().to_canonical() == theirs.ip().to_canonical())
     }
 }
 
@@ -444,7 +426,7 @@ mod tests {
 
         let queued: Vec<&DiagSocket> = sockets
             .iter()
-            .filter(|s| s.is_queued_on(found_listener))
+            .filter(|s| queue_of(s, [found_listener]) == QueueOf::Listener(found_listener))
             .collect();
         assert_eq!(queued.len(), 1, "{sockets:#?}");
         let queued = queued[0];
@@ -461,7 +443,9 @@ mod tests {
 
         let (accepted, _) = listener.accept().expect("accept");
         let after = tcp_on_port(addr.port());
-        assert!(after.iter().all(|s| !s.is_queued_on(found_listener)));
+        assert!(after
+            .iter()
+            .all(|s| queue_of(s, [found_listener]) == QueueOf::Nobody));
         let accepted_row = after
             .iter()
             .find(|s| s.inode == inode_of(&accepted))
