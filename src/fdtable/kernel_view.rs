@@ -41,7 +41,22 @@ pub(super) fn add_kernel_view(
     let wanted = InetDumps::of(&snapshot.rows, remembered);
     if !wanted.is_empty() {
         // The observer's own netlink socket when it has one, so this works with a full fd table.
-        match observer.with_sock_diag(|diag| wanted.run(diag)) {
+        let mut dumped = observer.with_sock_diag(|diag| wanted.run(diag));
+        // A connection in a listener's queue but in no table (reset) is told only by counting,
+        // and a connection accepted while the dump walked from the listeners to the connections
+        // would count too: such a count is taken once more before it is believed.
+        let only_counted = |listed: &[DiagSocket]| {
+            queued(&snapshot.rows, listed)
+                .iter()
+                .any(|p| p.state == SockState::Tcp(TcpState::Close))
+        };
+        if dumped
+            .as_ref()
+            .is_ok_and(|(listed, _)| only_counted(listed))
+        {
+            dumped = observer.with_sock_diag(|diag| wanted.run(diag));
+        }
+        match dumped {
             Ok((listed, bound_listed)) => {
                 let asked = |row: &FdRow| wanted.asked(row);
                 take_inet_view(&mut snapshot.rows, &listed, asked, bound_listed);
@@ -239,18 +254,54 @@ fn without_fd(
     listed: &[DiagSocket],
     remembered: &Remembered,
 ) -> (Vec<PendingConn>, HashSet<Ends>) {
-    // The lowest fd of this process that holds each socket.
+    let mut found = queued(rows, listed);
+    let mut left = HashSet::new();
+    let mut left_behind = Vec::new();
+    for socket in listed
+        .iter()
+        .filter(|s| s.netid == Netid::Tcp && s.inode == 0)
+    {
+        let Some(state) = socket.tcp_state().filter(|s| diag::LEFT_STATES.contains(s)) else {
+            continue;
+        };
+        let (Some(local), Some(remote)) = (&socket.local, &socket.remote) else {
+            continue;
+        };
+        let Some(holder) = remembered.holder_of(local, remote) else {
+            continue;
+        };
+        left.insert((local.clone(), remote.clone()));
+        let origin = Origin::Left {
+            inode: holder.inode,
+        };
+        left_behind.push(connection(socket, holder.fd, origin, state));
+    }
+    // The kernel lists connections in hash order; by remote address (as shown) they stay put
+    // between steps. Under one fd, what waits in its queue comes before what a close left.
+    left_behind.sort_by_cached_key(|p| p.remote.as_ref().map(ToString::to_string));
+    found.extend(left_behind);
+    (found, left)
+}
+
+/// The lowest fd of `rows` that holds each TCP socket, by inode.
+fn tcp_fds(rows: &[FdRow]) -> HashMap<u64, i32> {
     let mut ours: HashMap<u64, i32> = HashMap::new();
     for row in rows.iter().rev().filter(|row| is_tcp(row)) {
         ours.insert(row.inode, row.fd);
     }
+    ours
+}
+
+/// The connections waiting in the accept queues of the TCP listeners of `rows`, in order of
+/// the client's address: those listed (under the listener whose queue holds them, or the
+/// SO_REUSEPORT group that may), and those only counted ([`reset_in_queues`]).
+fn queued(rows: &[FdRow], listed: &[DiagSocket]) -> Vec<PendingConn> {
+    let ours = tcp_fds(rows);
     let listeners: Vec<&DiagSocket> = listed
         .iter()
         .filter(|s| s.netid == Netid::Tcp && s.is_in(TcpState::Listen) && s.inode != 0)
         .collect();
     let mut queued = Vec::new();
-    let mut left_behind = Vec::new();
-    let mut left = HashSet::new();
     for socket in listed
         .iter()
         .filter(|s| s.netid == Netid::Tcp && s.inode == 0)
@@ -258,52 +309,87 @@ fn without_fd(
         let Some(state) = socket.tcp_state() else {
             continue;
         };
-        if diag::QUEUED_STATES.contains(&state) {
-            let (fd, origin) = match diag::queue_of(socket, listeners.iter().copied()) {
-                QueueOf::Nobody => continue,
-                QueueOf::Listener(listener) => match ours.get(&listener.inode) {
-                    Some(&fd) => (fd, Origin::Queued),
-                    // Another process's listener.
-                    None => continue,
-                },
-                QueueOf::OneOf(group) => {
-                    let mut fds: Vec<i32> = group
-                        .iter()
-                        .filter_map(|l| ours.get(&l.inode).copied())
-                        .collect();
-                    fds.sort_unstable();
-                    let elsewhere = fds.len() < group.len();
-                    let Some(&first) = fds.first() else {
-                        continue;
-                    };
-                    let origin = Origin::QueuedInOneOf {
-                        listeners: fds,
-                        elsewhere,
-                    };
-                    (first, origin)
-                }
-            };
-            queued.push(connection(socket, fd, origin, state));
-        } else if diag::LEFT_STATES.contains(&state) {
-            let (Some(local), Some(remote)) = (&socket.local, &socket.remote) else {
-                continue;
-            };
-            let Some(holder) = remembered.holder_of(local, remote) else {
-                continue;
-            };
-            left.insert((local.clone(), remote.clone()));
-            let origin = Origin::Left {
-                inode: holder.inode,
-            };
-            left_behind.push(connection(socket, holder.fd, origin, state));
+        let (fd, origin) = match diag::queue_of(socket, listeners.iter().copied()) {
+            QueueOf::Nobody => continue,
+            QueueOf::Listener(listener) => match ours.get(&listener.inode) {
+                Some(&fd) => (fd, Origin::Queued),
+                // Another process's listener.
+                None => continue,
+            },
+            QueueOf::OneOf(group) => {
+                let mut fds: Vec<i32> = group
+                    .iter()
+                    .filter_map(|l| ours.get(&l.inode).copied())
+                    .collect();
+                fds.sort_unstable();
+                let elsewhere = fds.len() < group.len();
+                let Some(&first) = fds.first() else {
+                    continue;
+                };
+                let origin = Origin::QueuedInOneOf {
+                    listeners: fds,
+                    elsewhere,
+                };
+                (first, origin)
+            }
+        };
+        queued.push(connection(socket, fd, origin, state));
+    }
+    queued.extend(reset_in_queues(&listeners, &ours, &queued));
+    queued.sort_by_cached_key(|p| p.remote.as_ref().map(ToString::to_string));
+    queued
+}
+
+/// The connections this process's TCP listeners count in their accept queue that the dump does
+/// not list: reset while queued, a connection stays in the queue in CLOSE (accept returns it,
+/// and its first recv fails with ECONNRESET), but out of the tables sock_diag walks. Known only
+/// by their number: the listener's RECV-Q less the complete connections listed under it. Not
+/// told for a listener whose connections may be filed under another of its SO_REUSEPORT group.
+fn reset_in_queues(
+    listeners: &[&DiagSocket],
+    ours: &HashMap<u64, i32>,
+    queued: &[PendingConn],
+) -> Vec<PendingConn> {
+    let in_groups: HashSet<i32> = queued
+        .iter()
+        .filter_map(|p| match &p.origin {
+            Origin::QueuedInOneOf { listeners, .. } => Some(listeners.iter().copied()),
+            _ => None,
+        })
+        .flatten()
+        .collect();
+    let mut reset = Vec::new();
+    for listener in listeners {
+        let Some(&fd) = ours.get(&listener.inode) else {
+            continue;
+        };
+        if in_groups.contains(&fd) {
+            continue;
+        }
+        let listed = queued
+            .iter()
+            .filter(|p| p.listener_fd == fd && p.is_counted_in_queue())
+            .count();
+        let unlisted = listener
+            .recv_q
+            .saturating_sub(u64::try_from(listed).unwrap_or(u64::MAX));
+        for _ in 0..unlisted {
+            reset.push(PendingConn {
+                listener_fd: fd,
+                origin: Origin::Queued,
+                family: listener.family,
+                sock_type: SockType::Stream,
+                local: listener.local.clone(),
+                remote: None,
+                state: SockState::Tcp(TcpState::Close),
+                peer_inode: None,
+                recv_q: None,
+                send_q: None,
+                time_left_ms: None,
+            });
         }
     }
-    // The kernel lists connections in hash order; by remote address (as shown) they stay put
-    // between steps. Under one fd, what waits in its queue comes before what a close left.
-    queued.sort_by_cached_key(|p| p.remote.as_ref().map(ToString::to_string));
-    left_behind.sort_by_cached_key(|p| p.remote.as_ref().map(ToString::to_string));
-    queued.extend(left_behind);
-    (queued, left)
+    reset
 }
 
 /// A TCP connection without an fd, shown under `fd`.
@@ -907,5 +993,46 @@ mod tests {
             }
         }
         drop(clients);
+    }
+
+    #[test]
+    fn a_connection_reset_while_queued_is_counted_as_the_kernel_counts_it_until_accept() {
+        let _serial = serial();
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let fd = listener.as_raw_fd();
+        let client = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None)
+            .expect("socket");
+        client.connect(&addr.into()).expect("connect");
+        snapshot_where("the connection is queued", |s| pending_of(s, fd).len() == 1);
+        // Closing with SO_LINGER 0 sends an RST: the queued connection goes to CLOSE and out
+        // of sock_diag's tables, but stays in the accept queue.
+        client
+            .set_linger(Some(Duration::ZERO))
+            .expect("SO_LINGER 0");
+        drop(client);
+        let s = snapshot_where("the queued connection is reset", |s| {
+            pending_of(s, fd)
+                .iter()
+                .any(|p| p.state == SockState::Tcp(TcpState::Close))
+        });
+        assert_eq!(
+            row_of(&s, &listener).recv_q,
+            Some(1),
+            "the kernel still counts it"
+        );
+        let queued = pending_of(&s, fd);
+        assert_eq!(queued.len(), 1, "{queued:#?}");
+        assert_eq!(shown(&queued[0].local), Some(addr.to_string()));
+        assert_eq!((queued[0].remote.clone(), queued[0].recv_q), (None, None));
+        assert!(queued[0].is_counted_in_queue());
+
+        let (accepted, _) = listener.accept().expect("accept returns it");
+        let s = snapshot();
+        assert!(pending_of(&s, fd).is_empty(), "{:#?}", s.pending);
+        assert_eq!(
+            tcp_state_of(&s, &accepted),
+            Some(SockState::Tcp(TcpState::Close))
+        );
     }
 }

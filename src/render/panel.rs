@@ -1,5 +1,8 @@
 //! The FD panel: a compact table of the process's fds after a step, with a mark per row saying what
-//! the step changed, the connections waiting in each listener's accept queue listed under it, the
+//! the step changed; the connections the kernel holds without an fd as rows of their own (`·`),
+//! those in an accept queue under their listener, what a close left under the fd it came from (or
+//! where that fd was), with its time left; a NOTE column when a row has something no other column
+//! holds (what one `recv` of a datagram socket returns, the queues a connection may be in); the
 //! two ends of a connection and the fds of one socket marked (as [`Relations`] finds them: `fd 5`
 //! in this process, `client:3` in another one shown with it), and optional colour.
 //!
@@ -180,7 +183,7 @@ fn draw(
     // The kernel counts a listener's accept queue in its RECV-Q, and nothing else without an fd.
     let queued = pending
         .iter()
-        .filter(|(p, _)| p.is_counted_in_queue())
+        .filter(|(p, change)| p.is_counted_in_queue() && *change != Change::Closed)
         .count();
 
     let keep = rows_to_keep(&shown, pending.len(), opts.max_rows);
@@ -446,10 +449,16 @@ fn pending_texts(
         (Origin::Left { .. }, Place::WhereItsFdWas) => format!("(was fd {})", conn.listener_fd),
         (Origin::Queued | Origin::QueuedInOneOf { .. }, _) => QUEUED_NAME.to_string(),
     };
-    // TIME_WAIT (and FIN_WAIT2 after a close) end on a timer: how long the kernel keeps it.
-    let state = match conn.time_left_ms {
-        Some(ms) => format!("{} {}", conn.state.name(), time_left(ms)),
-        None => conn.state.name().to_string(),
+    // TIME_WAIT (and FIN_WAIT2 after a close) end on a timer: how long the kernel keeps it. One
+    // the kernel let go of has no state and no queues any more, like a closed fd.
+    let state = match (change, conn.time_left_ms) {
+        (Change::Closed, _) => EMPTY.to_string(),
+        (_, Some(ms)) => format!("{} {}", conn.state.name(), time_left(ms)),
+        (_, None) => conn.state.name().to_string(),
+    };
+    let queue = |q: Option<u64>| match change {
+        Change::Closed => EMPTY.to_string(),
+        _ => queue(q),
     };
     let mut texts = vec![
         mark(change).to_string(),

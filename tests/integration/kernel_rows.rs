@@ -423,3 +423,50 @@ fn connections_queued_in_a_reuseport_group_are_filed_only_where_the_kernel_says(
         assert_eq!(conn.get("elsewhere"), None, "{conn}");
     }
 }
+
+#[test]
+fn a_connection_reset_while_queued_leaves_with_a_mark_and_stays_counted_until_accept() {
+    let stdout = replay(
+        "socket tcp as srv\n\
+         bind srv 127.0.0.1:0\n\
+         listen srv\n\
+         socket tcp as c\n\
+         connect c $srv\n\
+         setsockopt c SO_LINGER on:0\n\
+         close c\n\
+         accept srv as late\n",
+    );
+    let server = format!("127.0.0.1:{}", port_after(&stdout, "bound to"));
+    let client = format!("127.0.0.1:{}", port_after(&stdout, "connected from"));
+    let rows = panel_of(&stdout, "close c");
+    // The RST took the connection out of sock_diag's tables: its row leaves, marked; the
+    // kernel keeps it in the queue, in CLOSE, where only the listener's count shows it.
+    let queued: Vec<&Cells> = rows.iter().filter(|r| r[2] == "(queued)").collect();
+    assert_eq!(queued.len(), 2, "{rows:#?}");
+    let gone = queued
+        .iter()
+        .find(|r| r[0] == "-")
+        .expect("the row that left");
+    assert_eq!(
+        gone[4..],
+        [server.clone(), client, "-".into(), "-".into(), "-".into()]
+    );
+    let counted = queued
+        .iter()
+        .find(|r| r[0] == "+")
+        .expect("the connection counted");
+    assert_eq!(
+        counted[4..],
+        [server, "-".into(), "CLOSE".into(), "-".into(), "-".into()]
+    );
+    assert_eq!(row(&rows, "3", "srv")[6..9], ["LISTEN", "1", "128"]);
+    assert_eq!(
+        title_of(&stdout, "close c"),
+        "open fds: 4, queued connections: 1"
+    );
+
+    let rows = panel_of(&stdout, "accept srv as late");
+    assert_eq!(row(&rows, "4", "late")[6], "CLOSE");
+    assert!(rows.iter().all(|r| r[2] != "(queued)"), "{rows:#?}");
+    assert_eq!(title_of(&stdout, "accept srv as late"), "open fds: 5");
+}
