@@ -411,8 +411,8 @@ fn connection(socket: &DiagSocket, fd: i32, origin: Origin, state: TcpState) -> 
     }
 }
 
-/// Gives the Unix rows their peer inodes and their listeners the accept queue's length and limit,
-/// and returns the connections waiting on those listeners.
+/// Gives the Unix rows their peer inodes and queues as `ss` shows them (a listener's: the accept
+/// queue's length and limit), and returns the connections waiting on those listeners.
 fn add_unix_view(rows: &mut [FdRow], sockets: &[DiagSocket]) -> Vec<PendingConn> {
     let by_inode: HashMap<u64, &DiagSocket> = sockets.iter().map(|s| (s.inode, s)).collect();
     let mut pending = Vec::new();
@@ -425,12 +425,14 @@ fn add_unix_view(rows: &mut [FdRow], sockets: &[DiagSocket]) -> Vec<PendingConn>
             continue;
         };
         row.peer_inode = socket.peer_inode;
+        // The numbers `ss` prints (UDIAG_SHOW_RQLEN): for a listener its accept queue's length
+        // and limit; else the bytes waiting (a datagram socket: the next datagram's) and the
+        // memory of what the peer has not read, which SIOCINQ and SIOCOUTQ gave already.
+        row.recv_q = Some(socket.recv_q);
+        row.send_q = Some(socket.send_q);
         if !socket.is_in(TcpState::Listen) {
             continue;
         }
-        // For a listener the kernel reports the accept queue here, as `ss` shows it.
-        row.recv_q = Some(socket.recv_q);
-        row.send_q = Some(socket.send_q);
         // A dup'ed listener's queue is shown once, under its lowest fd (rows are in fd order).
         if listed.contains(&row.inode) {
             continue;
