@@ -382,8 +382,24 @@ pub(crate) mod tests {
                     Change::Changed(vec!["recv_q"])
                 ),
                 (Some("127.0.0.1:40003".into()), Change::New),
+                // Gone, and no fd has it: the kernel let go of it.
+                (Some("127.0.0.1:40000".into()), Change::Closed),
             ]
         );
+
+        // One `accept` made an fd is that fd's row now, not a connection that left.
+        let mut accepted = FdRow::tcp_for_test(5, 50);
+        accepted.local = Some(at("127.0.0.1:8080"));
+        accepted.remote = Some(at("127.0.0.1:40000"));
+        let now = Snapshot {
+            rows: vec![accepted],
+            pending: Vec::new(),
+        };
+        let prev = Snapshot {
+            rows: Vec::new(),
+            pending: vec![queued("127.0.0.1:40000", TcpState::Established)],
+        };
+        assert_eq!(diff_pending(&prev, &now), Vec::new());
     }
 
     #[test]
