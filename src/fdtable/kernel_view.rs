@@ -179,8 +179,9 @@ impl InetDumps {
 /// shows them, where a SYN_SENT socket is connecting, whether a socket in CLOSE still holds an
 /// address, and for UDP whether a datagram waits.
 ///
-/// A TCP socket in CLOSE that was `asked` about and is not listed holds no port any more (when
-/// the kernel lists bound sockets, `bound_listed`): it shows no address, and nothing to send.
+/// A TCP socket in CLOSE that was `asked` about and is not listed has nothing to send, and
+/// (when the kernel lists bound sockets, `bound_listed`) holds no port any more: it shows no
+/// address.
 fn take_inet_view(
     rows: &mut [FdRow],
     listed: &[DiagSocket],
@@ -199,13 +200,16 @@ fn take_inet_view(
         match by_inode.get(&(row.inode, netid)) {
             Some(socket) => take_listed(row, socket),
             None if netid == Netid::Tcp
-                && bound_listed
                 && row.state == Some(SockState::Tcp(TcpState::Close))
                 && asked(row) =>
             {
-                row.local = None;
-                row.remote = None;
+                // What SIOCOUTQ says of a closed connection (its SYN or FIN never acknowledged)
+                // is nothing it will send.
                 row.send_q = Some(0);
+                row.remote = None;
+                if bound_listed {
+                    row.local = None;
+                }
             }
             None => {}
         }
