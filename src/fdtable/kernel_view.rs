@@ -10,8 +10,9 @@
 //!   the listeners of a SO_REUSEPORT group, when the kernel does not say which one), and what a
 //!   `close` left (FIN_WAIT1, FIN_WAIT2, CLOSING, LAST_ACK, TIME_WAIT), under the fd it came from,
 //!   found by the addresses [`Remembered`] kept;
-//! - a Unix listener's queue length and limit (the ioctls cannot give them), and each Unix
-//!   socket's peer inode (so the panel can pair socketpair ends).
+//! - Unix queues as `ss` shows them (a listener's accept queue length and limit, which the ioctls
+//!   cannot give), the connections waiting on a Unix listener, and each Unix socket's peer inode
+//!   (so the panel can pair socketpair ends).
 //!
 //! One dump per protocol and family the table has sockets of, filtered in the kernel to the ports
 //! its sockets hold or held: no dump of every TCP socket more than once per step. When the query
