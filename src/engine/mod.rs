@@ -28,8 +28,9 @@ use crate::fdtable::{FdRow, Labels, Observer, PendingConn, Relations, Snapshot};
 use crate::lang::{Check, Command, PanelPlacement, RunsIn};
 use crate::process::{Finished, Processes, Table, MAIN, WORKER_EXE_ENV};
 use crate::render::{
-    changes, diff_pending, fds_json, panel_lines_across, panel_lines_of, side_by_side, tables,
-    Change, Changes, Elsewhere, ErrorJson, PanelOptions, ProcessJson, Related, Row, StepJson,
+    changes, conns_json, diff_pending, fds_json, panel_lines_across, panel_lines_of, side_by_side,
+    tables, Change, Changes, Elsewhere, ErrorJson, PanelOptions, ProcessJson, Related, Row,
+    StepJson,
 };
 use crate::session::{Failure, Outcome, Previous, Settings};
 use crate::sys::{clear_interrupt, errno_name};
@@ -830,35 +831,43 @@ impl Engine {
         // Each socket says which fds, in which process, it belongs with.
         let fds_of =
             |table: &ProcessTable| fds_json(&table.snapshot, &table.labels, table.index, &related);
+        let without_fd_of = |table: &ProcessTable| {
+            conns_json(table.snapshot.pending.iter(), &table.labels, &related)
+        };
         let processes: Vec<ProcessJson> = self
             .processes
             .list()
             .iter()
             .enumerate()
             .map(|(index, process)| {
-                let fds = if let Some(table) = shown.iter().find(|t| t.process.pid == process.pid) {
-                    fds_of(table)
-                } else if process.is_alive() {
-                    let own = &process.table;
-                    let open = own.snapshot.rows.iter();
-                    let relations = Relations::across([(
-                        index,
-                        open.filter(|row| !own.view.labels.internal.contains(&row.fd)),
-                    )]);
-                    let related = Related {
-                        relations: &relations,
-                        names: &names,
+                let (fds, without_fd) =
+                    if let Some(table) = shown.iter().find(|t| t.process.pid == process.pid) {
+                        (fds_of(table), without_fd_of(table))
+                    } else if process.is_alive() {
+                        let own = &process.table;
+                        let open = own.snapshot.rows.iter();
+                        let relations = Relations::across([(
+                            index,
+                            open.filter(|row| !own.view.labels.internal.contains(&row.fd)),
+                        )]);
+                        let related = Related {
+                            relations: &relations,
+                            names: &names,
+                        };
+                        (
+                            fds_json(&own.snapshot, &own.view.labels, index, &related),
+                            conns_json(&own.snapshot.pending, &own.view.labels, &related),
+                        )
+                    } else {
+                        (Vec::new(), Vec::new())
                     };
-                    fds_json(&own.snapshot, &own.view.labels, index, &related)
-                } else {
-                    Vec::new()
-                };
                 ProcessJson {
                     name: process.name.clone(),
                     pid: process.pid,
                     parent: process.parent.clone(),
                     state: process.state.to_string(),
                     fds,
+                    without_fd,
                 }
             })
             .collect();
@@ -872,6 +881,7 @@ impl Engine {
                 message: f.message.clone(),
             }),
             fds: fds_of(table),
+            without_fd: without_fd_of(table),
             process: Some(table.process.name.clone()),
             processes: Some(processes),
         };

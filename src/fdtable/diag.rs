@@ -1,13 +1,14 @@
 //! What sock_diag says, in the socket vocabulary: the system's TCP, UDP and Unix sockets as
 //! [`DiagSocket`] rows with their family, protocol, state, addresses, queues, inode and owner, plus
 //! what no per-fd call can tell — the connections waiting in a listener's accept queue, which have
-//! no fd yet ([`DiagSocket::is_queued_on`]), and which Unix socket is whose peer.
+//! no fd yet ([`queue_of`]), and which Unix socket is whose peer.
 //!
 //! The netlink socket, the requests and the parsing of the kernel's bytes are
 //! [`crate::sys::sock_diag`]; an [`Observer`](super::Observer) holds the socket between steps.
 
 use std::io;
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use crate::net::{Endpoint, Family, SockType, TcpState, UNKNOWN_STATE};
 use crate::sys::sock_diag::{InetSocket, Protocol, UnixSocket};
@@ -19,8 +20,13 @@ pub use crate::sys::sock_diag::SockDiag;
 pub struct States(u32);
 
 impl States {
-    /// Every state.
+    /// Every state, and (from Linux 6.8) the TCP sockets that are only bound, which the kernel
+    /// lists in CLOSE when asked for its `TCP_BOUND_INACTIVE` pseudo-state.
     pub const ALL: States = States(u32::MAX);
+
+    /// The pseudo-state `TCP_BOUND_INACTIVE` (13) alone: TCP sockets bound but neither listening
+    /// nor connected. `ss -a` does not ask for it.
+    pub const BOUND: States = States(1 << BOUND_INACTIVE);
 
     /// The set holding exactly `states`.
     pub fn of(states: &[TcpState]) -> States {
@@ -59,8 +65,25 @@ pub const QUEUED_STATES: [TcpState; 4] = [
     TcpState::CloseWait,
 ];
 
+/// The states of what a `close` leaves of a TCP connection: closing down with no fd (FIN_WAIT1,
+/// FIN_WAIT2, CLOSING, LAST_ACK), then waiting out TIME_WAIT.
+pub const LEFT_STATES: [TcpState; 5] = [
+    TcpState::FinWait1,
+    TcpState::FinWait2,
+    TcpState::Closing,
+    TcpState::LastAck,
+    TcpState::TimeWait,
+];
+
+/// `TCP_BOUND_INACTIVE` of `include/net/tcp_states.h`, a state only dump requests name.
+const BOUND_INACTIVE: u8 = 13;
+
+/// The `idiag_timer` of a connection waiting out TIME_WAIT (or the FIN_WAIT2 of a closed
+/// socket, which the kernel keeps the same way): its expiry is when the kernel forgets it.
+const TIME_WAIT_TIMER: u8 = 3;
+
 /// The protocol, or for Unix sockets the type, in the words `ss` uses for its Netid column.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Netid {
     Tcp,
     Udp,
@@ -143,6 +166,9 @@ pub struct DiagSocket {
     /// Unix listeners only: the inodes of the clients whose connections wait in the accept queue,
     /// oldest first (the kernel's UNIX_DIAG_ICONS).
     pub pending: Vec<u64>,
+    /// TCP: how long until the kernel forgets a connection waiting out TIME_WAIT (or the
+    /// FIN_WAIT2 of a closed socket), as of the dump; None for every other socket.
+    pub time_left: Option<Duration>,
 }
 
 impl DiagSocket {
@@ -167,23 +193,77 @@ impl DiagSocket {
     pub fn is_in(&self, state: TcpState) -> bool {
         self.state == state.number()
     }
+}
 
-    /// Whether this is a TCP connection waiting in `listener`'s accept queue: it has no fd yet
-    /// (inode 0), it is in one of [`QUEUED_STATES`], and it was made to the listener's port on the
-    /// listener's address (any address, for a wildcard listener).
-    pub fn is_queued_on(&self, listener: &DiagSocket) -> bool {
-        let (Some(mine), Some(theirs)) = (self.local_addr, listener.local_addr) else {
-            return false;
+/// Whose accept queue holds a TCP connection that has no fd yet, as far as the kernel tells.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum QueueOf<'a> {
+    /// Not a queued connection, or no listener given could hold it.
+    Nobody,
+    /// This listener's.
+    Listener(&'a DiagSocket),
+    /// One of these listeners' (a SO_REUSEPORT group, among which the kernel shares connections
+    /// out by a hash): sock_diag names no listener, and their queue lengths do not settle it.
+    OneOf(Vec<&'a DiagSocket>),
+}
+
+/// Which of `listeners` (TCP listeners of one dump, any process's) holds `conn` in its accept
+/// queue.
+///
+/// The kernel gives a connection to a listener bound to the address it was made to, and only when
+/// there is none to one bound to the wildcard address; a connection (and a half-open request)
+/// takes its listener's family, so an IPv4 client of a dual-stack listener is an IPv6 socket.
+/// Several listeners on one address and port are a SO_REUSEPORT group: of those, a complete
+/// connection (ESTABLISHED, CLOSE_WAIT) can only be in a queue that is not empty, so when just one
+/// is, it is that one; otherwise the kernel does not say, and neither does this.
+pub fn queue_of<'a>(
+    conn: &DiagSocket,
+    listeners: impl IntoIterator<Item = &'a DiagSocket>,
+) -> QueueOf<'a> {
+    let queued = conn.netid == Netid::Tcp
+        && conn.inode == 0
+        && QUEUED_STATES.iter().any(|&state| conn.is_in(state));
+    let Some(mine) = conn.local_addr.filter(|_| queued) else {
+        return QueueOf::Nobody;
+    };
+    let mut exact = Vec::new();
+    let mut wildcard = Vec::new();
+    for listener in listeners {
+        let Some(theirs) = listener.local_addr else {
+            continue;
         };
-        self.netid == Netid::Tcp
-            && listener.netid == Netid::Tcp
-            && listener.is_in(TcpState::Listen)
-            && self.inode == 0
-            && QUEUED_STATES.iter().any(|&state| self.is_in(state))
-            // An IPv4 listener never gets IPv6 connections; an IPv6 one gets both.
-            && !(listener.family == Family::Inet && self.family != Family::Inet)
-            && mine.port() == theirs.port()
-            && (theirs.ip().is_unspecified() || mine.ip().to_canonical() == theirs.ip().to_canonical())
+        if listener.netid != Netid::Tcp
+            || !listener.is_in(TcpState::Listen)
+            || listener.family != conn.family
+            || theirs.port() != mine.port()
+        {
+            continue;
+        }
+        if theirs.ip().is_unspecified() {
+            wildcard.push(listener);
+        } else if mine.ip().is_unspecified() || theirs.ip() == mine.ip() {
+            // A half-open request from an IPv4 client of an IPv6 listener lists no address.
+            exact.push(listener);
+        }
+    }
+    let mut candidates = if exact.is_empty() { wildcard } else { exact };
+    let complete = [TcpState::Established, TcpState::CloseWait]
+        .iter()
+        .any(|&state| conn.is_in(state));
+    if complete && candidates.len() > 1 {
+        let with_queue: Vec<&DiagSocket> = candidates
+            .iter()
+            .copied()
+            .filter(|l| l.recv_q > 0)
+            .collect();
+        if with_queue.len() == 1 {
+            candidates = with_queue;
+        }
+    }
+    match candidates.as_slice() {
+        [] => QueueOf::Nobody,
+        [listener] => QueueOf::Listener(listener),
+        _ => QueueOf::OneOf(candidates),
     }
 }
 
@@ -229,6 +309,8 @@ fn inet_row(socket: InetSocket, netid: Netid) -> DiagSocket {
         inode: u64::from(socket.inode),
         peer_inode: None,
         pending: Vec::new(),
+        time_left: (netid == Netid::Tcp && socket.timer == TIME_WAIT_TIMER)
+            .then(|| Duration::from_millis(u64::from(socket.expires))),
     }
 }
 
@@ -248,6 +330,7 @@ fn unix_row(socket: UnixSocket) -> DiagSocket {
         uid: socket.uid,
         peer_inode: socket.peer_inode.map(u64::from),
         pending: socket.pending.into_iter().map(u64::from).collect(),
+        time_left: None,
     }
 }
 
@@ -343,7 +426,7 @@ mod tests {
 
         let queued: Vec<&DiagSocket> = sockets
             .iter()
-            .filter(|s| s.is_queued_on(found_listener))
+            .filter(|s| queue_of(s, [found_listener]) == QueueOf::Listener(found_listener))
             .collect();
         assert_eq!(queued.len(), 1, "{sockets:#?}");
         let queued = queued[0];
@@ -360,7 +443,9 @@ mod tests {
 
         let (accepted, _) = listener.accept().expect("accept");
         let after = tcp_on_port(addr.port());
-        assert!(after.iter().all(|s| !s.is_queued_on(found_listener)));
+        assert!(after
+            .iter()
+            .all(|s| queue_of(s, [found_listener]) == QueueOf::Nobody));
         let accepted_row = after
             .iter()
             .find(|s| s.inode == inode_of(&accepted))
@@ -465,5 +550,139 @@ mod tests {
             .without(States::of(&[TcpState::Listen]))
             .contains(TcpState::Listen.number()));
         assert!(States::ALL.contains(TcpState::NewSynRecv.number()));
+    }
+
+    /// A TCP socket as a dump lists it: `family` from the address, inode, state, accept queue.
+    fn listed(local: &str, remote: &str, inode: u64, state: TcpState, recv_q: u64) -> DiagSocket {
+        let local: SocketAddr = local.parse().expect("local");
+        let remote: SocketAddr = remote.parse().expect("remote");
+        DiagSocket {
+            family: if local.is_ipv4() {
+                Family::Inet
+            } else {
+                Family::Inet6
+            },
+            netid: Netid::Tcp,
+            state: state.number(),
+            local: Endpoint::inet_if_set(local),
+            remote: Endpoint::inet_if_set(remote),
+            local_addr: Some(local),
+            recv_q,
+            send_q: 128,
+            inode,
+            uid: Some(0),
+            peer_inode: None,
+            pending: Vec::new(),
+            time_left: None,
+        }
+    }
+
+    fn listener(local: &str, inode: u64, queued: u64) -> DiagSocket {
+        let any = if local.starts_with('[') {
+            "[::]:0"
+        } else {
+            "0.0.0.0:0"
+        };
+        listed(local, any, inode, TcpState::Listen, queued)
+    }
+
+    fn inodes(queue: QueueOf<'_>) -> Vec<u64> {
+        match queue {
+            QueueOf::Nobody => Vec::new(),
+            QueueOf::Listener(l) => vec![l.inode],
+            QueueOf::OneOf(ls) => ls.iter().map(|l| l.inode).collect(),
+        }
+    }
+
+    #[test]
+    fn a_connection_goes_to_the_listener_on_its_address_before_a_wildcard_one() {
+        let exact = listener("127.0.0.1:80", 1, 1);
+        let wildcard = listener("0.0.0.0:80", 2, 1);
+        let other_port = listener("127.0.0.1:81", 3, 1);
+        let conn = listed(
+            "127.0.0.1:80",
+            "127.0.0.1:5000",
+            0,
+            TcpState::Established,
+            0,
+        );
+        let all = [&wildcard, &other_port, &exact];
+        assert_eq!(inodes(queue_of(&conn, all)), [1]);
+        assert_eq!(inodes(queue_of(&conn, [&wildcard, &other_port])), [2]);
+        let elsewhere = listed(
+            "127.0.0.2:80",
+            "127.0.0.1:5000",
+            0,
+            TcpState::Established,
+            0,
+        );
+        assert_eq!(inodes(queue_of(&elsewhere, all)), [2]);
+    }
+
+    #[test]
+    fn a_connection_has_its_listeners_family() {
+        let v6 = listener("[::]:80", 1, 1);
+        let v4 = listener("0.0.0.0:80", 2, 1);
+        let mapped = listed(
+            "[::ffff:127.0.0.1]:80",
+            "[::ffff:127.0.0.1]:5000",
+            0,
+            TcpState::Established,
+            0,
+        );
+        assert_eq!(inodes(queue_of(&mapped, [&v4, &v6])), [1]);
+        let plain = listed(
+            "127.0.0.1:80",
+            "127.0.0.1:5000",
+            0,
+            TcpState::Established,
+            0,
+        );
+        assert_eq!(inodes(queue_of(&plain, [&v6, &v4])), [2]);
+        // A half-open request of an IPv4 client on an IPv6 listener lists no address.
+        let request = listed("[::]:80", "[::]:5000", 0, TcpState::NewSynRecv, 0);
+        assert_eq!(inodes(queue_of(&request, [&v4, &v6])), [1]);
+    }
+
+    #[test]
+    fn in_a_reuseport_group_only_the_queue_lengths_can_tell_and_only_when_one_is_not_empty() {
+        let conn = listed(
+            "127.0.0.1:80",
+            "127.0.0.1:5000",
+            0,
+            TcpState::Established,
+            0,
+        );
+        let half_open = listed("127.0.0.1:80", "127.0.0.1:5001", 0, TcpState::SynRecv, 0);
+        let (a, b) = (
+            listener("127.0.0.1:80", 1, 0),
+            listener("127.0.0.1:80", 2, 2),
+        );
+        assert_eq!(inodes(queue_of(&conn, [&a, &b])), [2]);
+        // A half-open connection is in no accept queue: the lengths say nothing of it.
+        assert_eq!(inodes(queue_of(&half_open, [&a, &b])), [1, 2]);
+        let (a, b) = (
+            listener("127.0.0.1:80", 1, 1),
+            listener("127.0.0.1:80", 2, 1),
+        );
+        assert_eq!(inodes(queue_of(&conn, [&a, &b])), [1, 2]);
+        assert!(matches!(queue_of(&conn, [&a, &b]), QueueOf::OneOf(_)));
+    }
+
+    #[test]
+    fn only_connections_without_an_fd_in_a_queued_state_are_queued() {
+        let l = listener("127.0.0.1:80", 1, 1);
+        let accepted = listed(
+            "127.0.0.1:80",
+            "127.0.0.1:5000",
+            9,
+            TcpState::Established,
+            0,
+        );
+        let time_wait = listed("127.0.0.1:80", "127.0.0.1:5000", 0, TcpState::TimeWait, 0);
+        assert_eq!(queue_of(&accepted, [&l]), QueueOf::Nobody);
+        assert_eq!(queue_of(&time_wait, [&l]), QueueOf::Nobody);
+        let closing = listed("127.0.0.1:80", "127.0.0.1:5000", 0, TcpState::CloseWait, 0);
+        assert_eq!(inodes(queue_of(&closing, [&l])), [1]);
     }
 }

@@ -284,6 +284,11 @@ fn describe_socket(
     }
     row.recv_q = socket.unread_bytes().ok();
     row.send_q = socket.unsent_bytes().ok();
+    if sock_type == Some(SockType::Dgram) {
+        // FIONREAD on a datagram socket is the next datagram's size: what one recv returns.
+        // (For UDP, `ss` shows the memory of the whole queue instead, which sock_diag adds.)
+        row.next_datagram = row.recv_q.filter(|&n| n > 0);
+    }
     // Only family and type are fixed here, and a known entry already says them.
     known.cloned().unwrap_or_else(|| Arc::new(fixed))
 }
@@ -353,6 +358,7 @@ impl FdRow {
             state: None,
             recv_q: None,
             send_q: None,
+            next_datagram: None,
             target: None,
             peer_inode: None,
             dual_stack: false,

@@ -1,7 +1,9 @@
 //! The process's FD table as the kernel sees it: one [`FdRow`] per open descriptor, built from per-fd
 //! syscalls (fstat, getsockopt, getsockname/getpeername, ioctl), never from /proc/net text; plus what
-//! only sock_diag knows ([`diag`]): the connections waiting in each listener's accept queue, a Unix
-//! listener's queue numbers, and which Unix sockets are each other's peer. An [`Observer`] takes the
+//! only sock_diag knows ([`diag`]): the queues as `ss` shows them, where a SYN_SENT socket is
+//! connecting, whether a closed socket still holds its port, the connections the kernel holds for
+//! the process without an fd (queued in an accept queue, or left by a `close`), a Unix listener's
+//! queue numbers, and which Unix sockets are each other's peer. An [`Observer`] takes the
 //! snapshots of one process; [`Relations`] says which of its sockets belong together; the
 //! [`SystemListing`] behind `ss` is every process's sockets, this one's marked by fd.
 
@@ -13,6 +15,7 @@ mod labels;
 mod listing;
 mod observer;
 mod relations;
+mod remembered;
 mod system;
 
 pub use epoll::{is_epoll, watches_text, Watch};
@@ -49,10 +52,18 @@ pub struct FdRow {
     pub remote: Option<Endpoint>,
     /// TCP: the kernel's state. UDP/Unix: unconnected, connected or listening.
     pub state: Option<SockState>,
-    /// Bytes waiting to be read, or for a listener the accept queue's length.
+    /// RECV-Q as `ss` shows it: for TCP the bytes not yet read (the FIN, once it came, counts 1
+    /// until `recv` returns the EOF), for a listener the accept queue's length, for UDP the
+    /// memory its queued datagrams take (`sk_rmem_alloc`), for Unix the bytes waiting (a Unix
+    /// datagram socket: the next datagram's).
     pub recv_q: Option<u64>,
-    /// Bytes not yet acknowledged / read by the peer, or for a listener the accept queue's limit.
+    /// SEND-Q as `ss` shows it: for TCP the bytes (and SYN or FIN) not yet acknowledged, for a
+    /// listener the accept queue's limit, for UDP and Unix the memory of what was sent and not
+    /// yet taken by the peer (`sk_wmem_alloc`).
     pub send_q: Option<u64>,
+    /// Datagram sockets: the size of the next datagram, what one `recv` returns (at most its
+    /// buffer's size) — FIONREAD; None when none waits, and for other sockets.
+    pub next_datagram: Option<u64>,
     /// For non-sockets: what the fd points at (`/dev/pts/0`, `pipe:[1234]`, `anon_inode:[eventpoll]`).
     pub target: Option<String>,
     /// Unix sockets: the inode of the connected peer, from sock_diag, so the panel can pair the
@@ -104,12 +115,17 @@ fn socket_label(family: Option<Family>, sock_type: Option<SockType>) -> Cow<'sta
     }
 }
 
-/// A connection waiting in a listener's accept queue: a real kernel socket with no fd yet, shown
-/// under its listener until `accept` gives it one.
+/// A connection the kernel holds for the process without an fd: a real kernel socket waiting in a
+/// listener's accept queue (until `accept` gives it an fd), or what a `close` left of a TCP
+/// connection (closing down, then TIME_WAIT, until the kernel forgets it). Shown under the fd it
+/// belongs to.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct PendingConn {
-    /// The listener's fd (the lowest, if the listener was dup'ed).
+    /// The fd it is shown under: the listener whose accept queue holds it (the lowest fd, if the
+    /// listener was dup'ed), or the fd whose connection it was (often closed by now).
     pub listener_fd: i32,
+    /// Why it has no fd: queued, or left by a close.
+    pub origin: Origin,
     /// The listener's family and type: a TCP or Unix stream or seqpacket socket.
     pub family: Family,
     pub sock_type: SockType,
@@ -117,7 +133,8 @@ pub struct PendingConn {
     pub local: Option<Endpoint>,
     /// The client's address; None for an unnamed Unix client.
     pub remote: Option<Endpoint>,
-    /// TCP: SYN_RECV, ESTABLISHED or CLOSE_WAIT (the client already closed). Unix: connected.
+    /// Queued: TCP SYN_RECV, ESTABLISHED or CLOSE_WAIT (the client already closed); Unix
+    /// connected. Left by a close: FIN_WAIT1, FIN_WAIT2, CLOSING, LAST_ACK or TIME_WAIT.
     pub state: SockState,
     /// Unix: the inode of the connecting client socket (the kernel lists pending Unix connections
     /// by their client). TCP: None; the kernel keeps no such link.
@@ -127,6 +144,34 @@ pub struct PendingConn {
     pub recv_q: Option<u64>,
     /// TCP: bytes this end sent and the client has not acknowledged. Unix: None.
     pub send_q: Option<u64>,
+    /// TIME_WAIT, and FIN_WAIT2 after a close: how many milliseconds until the kernel forgets the
+    /// connection (and frees its port), as of the snapshot.
+    pub time_left_ms: Option<u64>,
+}
+
+/// Why the kernel holds a connection for the process without an fd.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum Origin {
+    /// Waiting in the accept queue of the listener it is shown under.
+    Queued,
+    /// Waiting in the accept queue of one of several listeners of a SO_REUSEPORT group: the
+    /// kernel does not say which. `listeners` are the group's fds in this process, the one it is
+    /// shown under first; `elsewhere` when another process's listener may hold it too.
+    QueuedInOneOf {
+        listeners: Vec<i32>,
+        elsewhere: bool,
+    },
+    /// What a `close` left of the connection of the fd it is shown under, whose socket had
+    /// `inode`: closing down with no fd, or waiting out TIME_WAIT (also when the fd itself is
+    /// still open, in CLOSE). The fd may be closed, or hold another socket by now.
+    Left { inode: u64 },
+}
+
+impl Origin {
+    /// Whether it waits in an accept queue.
+    pub fn is_queued(&self) -> bool {
+        !matches!(self, Origin::Left { .. })
+    }
 }
 
 impl PendingConn {
@@ -134,10 +179,22 @@ impl PendingConn {
     pub fn label(&self) -> Cow<'static, str> {
         socket_label(Some(self.family), Some(self.sock_type))
     }
+
+    /// Whether the kernel counts it in its listener's RECV-Q: it waits in an accept queue and
+    /// is past the handshake (a half-open SYN_RECV waits in the SYN queue instead, which no
+    /// number shows).
+    pub fn is_counted_in_queue(&self) -> bool {
+        use crate::net::TcpState;
+        self.origin.is_queued()
+            && !matches!(
+                self.state,
+                SockState::Tcp(TcpState::SynRecv | TcpState::NewSynRecv)
+            )
+    }
 }
 
-/// The whole table at one moment, sorted by fd, with the connections waiting in the accept queues
-/// of its listeners, sorted by listener fd.
+/// The whole table at one moment, sorted by fd, with the connections the kernel holds for the
+/// process without an fd, sorted by the fd they are shown under.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Snapshot {
     pub rows: Vec<FdRow>,
@@ -161,6 +218,7 @@ impl FdRow {
             state: Some(SockState::Tcp(TcpState::Close)),
             recv_q: Some(0),
             send_q: Some(0),
+            next_datagram: None,
             target: None,
             peer_inode: None,
             dual_stack: false,

@@ -12,6 +12,7 @@ use super::diag::SockDiag;
 use super::epoll::InterestLists;
 use super::inspect::{describe_all, Known};
 use super::listing::{fd_table_size, open_fds_of, probe_open_fds};
+use super::remembered::Remembered;
 use super::{kernel_view, Snapshot};
 
 /// Below this many fds, starting threads costs more than it saves.
@@ -65,6 +66,9 @@ pub struct Observer {
     own: BTreeSet<RawFd>,
     /// The interest lists of the epoll fds, as last read.
     interest_lists: InterestLists,
+    /// The addresses of the process's TCP connections, so that what the kernel keeps of one
+    /// after a close is shown under the fd it came from.
+    remembered: Remembered,
 }
 
 impl Observer {
@@ -79,6 +83,7 @@ impl Observer {
             sock_diag: None,
             own: BTreeSet::new(),
             interest_lists: InterestLists::default(),
+            remembered: Remembered::default(),
         }
     }
 
@@ -120,7 +125,8 @@ impl Observer {
     }
 
     /// Describes every open fd of the observed process, sorted by fd, with what sock_diag adds
-    /// (accept queues, Unix listener queues and peers) when the table has sockets it concerns.
+    /// (queues as `ss` shows them, the connections the kernel holds for the process without an
+    /// fd, Unix listener queues and peers) when the table has sockets it concerns.
     ///
     /// Lists the process's /proc fd directory; if that cannot be opened (no /proc, or EMFILE
     /// because the table is full), falls back to probing like [`Observer::snapshot_by_probing`],
@@ -197,7 +203,9 @@ impl Observer {
             rows,
             pending: Vec::new(),
         };
-        kernel_view::add_kernel_view(&mut snapshot, self);
+        let mut remembered = std::mem::take(&mut self.remembered);
+        kernel_view::add_kernel_view(&mut snapshot, self, &mut remembered);
+        self.remembered = remembered;
         snapshot
     }
 }

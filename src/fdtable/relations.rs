@@ -330,6 +330,7 @@ mod tests {
         let client = connected(4, 11, "127.0.0.1:40000", "127.0.0.1:8080");
         let conn = PendingConn {
             listener_fd: 3,
+            origin: crate::fdtable::Origin::Queued,
             family: Family::Inet,
             sock_type: SockType::Stream,
             local: Some(Endpoint::inet("127.0.0.1:8080".parse().expect("local"))),
@@ -338,6 +339,7 @@ mod tests {
             peer_inode: None,
             recv_q: Some(0),
             send_q: Some(0),
+            time_left_ms: None,
         };
         let mut unix_client = socket(5, 12);
         unix_client.family = Some(Family::Unix);

@@ -11,7 +11,7 @@ use std::io;
 
 use nix::errno::Errno;
 
-use super::diag::{self, DiagSocket, Netid, SockDiag, States};
+use super::diag::{self, DiagSocket, Netid, QueueOf, SockDiag, States};
 use super::{Kind, Labels, Snapshot};
 use crate::lang::SsFilter;
 use crate::net::{Endpoint, Family, TcpState};
@@ -115,7 +115,8 @@ pub fn system_listing(
 ) -> io::Result<SystemListing> {
     let any_protocol = filter.tcp || filter.udp || filter.unix;
     let wanted = if filter.all {
-        States::ALL
+        // `ss -a` does not ask for the sockets that are only bound.
+        States::ALL.without(States::BOUND)
     } else if filter.listening {
         States::of(&[TcpState::Listen, TcpState::Close])
     } else {
@@ -283,15 +284,19 @@ impl SystemListing {
         let listeners: Vec<usize> = (0..sockets.len())
             .filter(|&i| sockets[i].is_in(TcpState::Listen))
             .collect();
-        // For each socket, the listener whose queue it waits in: the first that matches.
+        // For each socket, the listener whose queue it waits in, when the kernel lets one tell (in
+        // a SO_REUSEPORT group it may not: then the connection stands alone, as `ss` shows it).
         let owner: Vec<Option<usize>> = sockets
             .iter()
-            .map(|s| {
-                listeners
-                    .iter()
-                    .copied()
-                    .find(|&l| s.is_queued_on(&sockets[l]))
-            })
+            .map(
+                |s| match diag::queue_of(s, listeners.iter().map(|&l| &sockets[l])) {
+                    QueueOf::Listener(listener) => listeners
+                        .iter()
+                        .copied()
+                        .find(|&l| std::ptr::eq(&sockets[l], listener)),
+                    QueueOf::Nobody | QueueOf::OneOf(_) => None,
+                },
+            )
             .collect();
         let show_listeners = wanted.contains(TcpState::Listen.number());
         for (i, socket) in sockets.iter().enumerate() {

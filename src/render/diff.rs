@@ -101,13 +101,18 @@ pub fn diff(prev: &Snapshot, now: &Snapshot) -> Vec<(FdRow, Change)> {
         .collect()
 }
 
-/// Marks every connection waiting in an accept queue in `now` against `prev`: new, changed (its
-/// `"state"`, SYN_RECV → ESTABLISHED → CLOSE_WAIT, or its `"recv_q"`/`"send_q"`), or the same; in
-/// `now`'s order.
-///
-/// A connection that left the queue is not reported: `accept` made it an fd, which [`diff`] shows
-/// as new, or the kernel dropped it.
+/// Marks every connection without an fd in `now` against `prev`: new, changed (its `"state"`,
+/// SYN_RECV → ESTABLISHED → CLOSE_WAIT, FIN_WAIT2 → TIME_WAIT, or its `"recv_q"`/`"send_q"`), or
+/// the same; in `now`'s order. Then the ones of `prev` the kernel no longer holds, `Closed`
+/// (reset while queued, forgotten after TIME_WAIT) — but not one `accept` made an fd, which
+/// [`diff`] shows as new.
 pub fn diff_pending(prev: &Snapshot, now: &Snapshot) -> Vec<(PendingConn, Change)> {
+    let gone = prev
+        .pending
+        .iter()
+        .filter(|old| !now.pending.iter().any(|conn| same_connection(old, conn)))
+        .filter(|old| !became_an_fd(old, now))
+        .map(|old| (old.clone(), Change::Closed));
     now.pending
         .iter()
         .map(|conn| {
@@ -133,13 +138,26 @@ pub fn diff_pending(prev: &Snapshot, now: &Snapshot) -> Vec<(PendingConn, Change
             };
             (conn.clone(), change)
         })
+        .chain(gone)
         .collect()
 }
 
-/// Whether two pending entries are the same connection: the same queue and the same client (by
-/// address, or for unnamed Unix clients by inode).
+/// Whether a connection that waited in an accept queue is an fd of `now`: the accepted socket
+/// has its addresses (TCP), or names its client as peer (Unix).
+fn became_an_fd(conn: &PendingConn, now: &Snapshot) -> bool {
+    conn.origin.is_queued()
+        && now.rows.iter().any(|row| match conn.peer_inode {
+            Some(client) => row.peer_inode == Some(client),
+            None => row.local.is_some() && row.local == conn.local && row.remote == conn.remote,
+        })
+}
+
+/// Whether two entries are the same connection: queued both or left by a close both, with the
+/// same addresses (and for unnamed Unix clients the same client inode). Not the fd it is shown
+/// under: a queued connection moves to the one listener of a SO_REUSEPORT group that holds it,
+/// once the kernel's queue lengths tell.
 fn same_connection(a: &PendingConn, b: &PendingConn) -> bool {
-    a.listener_fd == b.listener_fd
+    a.origin.is_queued() == b.origin.is_queued()
         && (a.family, a.sock_type) == (b.family, b.sock_type)
         && a.local == b.local
         && a.remote == b.remote
@@ -236,6 +254,7 @@ pub(crate) mod tests {
             state: None,
             recv_q: None,
             send_q: None,
+            next_datagram: None,
             target: Some("/dev/pts/0".into()),
             peer_inode: None,
             dual_stack: false,
@@ -323,6 +342,7 @@ pub(crate) mod tests {
     pub(crate) fn queued(client: &str, state: TcpState) -> PendingConn {
         PendingConn {
             listener_fd: 3,
+            origin: crate::fdtable::Origin::Queued,
             family: Family::Inet,
             sock_type: SockType::Stream,
             local: Some(at("127.0.0.1:8080")),
@@ -331,6 +351,7 @@ pub(crate) mod tests {
             peer_inode: None,
             recv_q: Some(0),
             send_q: Some(0),
+            time_left_ms: None,
         }
     }
 
@@ -370,14 +391,31 @@ pub(crate) mod tests {
                     Change::Changed(vec!["recv_q"])
                 ),
                 (Some("127.0.0.1:40003".into()), Change::New),
+                // Gone, and no fd has it: the kernel let go of it.
+                (Some("127.0.0.1:40000".into()), Change::Closed),
             ]
         );
+
+        // One `accept` made an fd is that fd's row now, not a connection that left.
+        let mut accepted = FdRow::tcp_for_test(5, 50);
+        accepted.local = Some(at("127.0.0.1:8080"));
+        accepted.remote = Some(at("127.0.0.1:40000"));
+        let now = Snapshot {
+            rows: vec![accepted],
+            pending: Vec::new(),
+        };
+        let prev = Snapshot {
+            rows: Vec::new(),
+            pending: vec![queued("127.0.0.1:40000", TcpState::Established)],
+        };
+        assert_eq!(diff_pending(&prev, &now), Vec::new());
     }
 
     #[test]
     fn unnamed_unix_clients_are_told_apart_by_inode() {
         let client = |inode| PendingConn {
             listener_fd: 3,
+            origin: crate::fdtable::Origin::Queued,
             family: Family::Unix,
             sock_type: SockType::Stream,
             local: Some(at("@srv")),
@@ -386,6 +424,7 @@ pub(crate) mod tests {
             peer_inode: Some(inode),
             recv_q: None,
             send_q: None,
+            time_left_ms: None,
         };
         let prev = Snapshot {
             rows: Vec::new(),

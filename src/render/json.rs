@@ -8,7 +8,7 @@
 //! Strings here are not escaped: JSON has its own escaping, and consumers want the real values.
 
 use crate::fdtable::Labels;
-use crate::fdtable::{FdRow, Held, Kind, PendingConn, Relations, Snapshot, Watch};
+use crate::fdtable::{FdRow, Held, Kind, Origin, PendingConn, Relations, Snapshot, Watch};
 use crate::text::is_shown_as_is;
 use serde::Serialize;
 
@@ -28,6 +28,9 @@ pub struct StepJson<'a> {
     /// The FD table after the command, without sockplay's internal fds: the table of the process
     /// the command ran in.
     pub fds: Vec<FdJson>,
+    /// The connections the kernel holds for that process without an fd (absent when none).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub without_fd: Vec<ConnJson>,
     /// The process the command ran in (SPEC §9).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub process: Option<String>,
@@ -47,6 +50,9 @@ pub struct ProcessJson {
     pub state: String,
     /// Its FD table (empty once it has ended).
     pub fds: Vec<FdJson>,
+    /// The connections the kernel holds for it without an fd (absent when none).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub without_fd: Vec<ConnJson>,
 }
 
 impl<'a> StepJson<'a> {
@@ -59,6 +65,7 @@ impl<'a> StepJson<'a> {
             output,
             error: None,
             fds,
+            without_fd: Vec::new(),
             process: None,
             processes: None,
         }
@@ -79,6 +86,7 @@ impl<'a> StepJson<'a> {
             output,
             error: Some(error),
             fds,
+            without_fd: Vec::new(),
             process: None,
             processes: None,
         }
@@ -156,6 +164,10 @@ pub struct FdJson {
     /// `(IPv4 too)` (absent otherwise).
     #[serde(skip_serializing_if = "is_false")]
     pub dual_stack: bool,
+    /// A datagram socket with a datagram waiting: its size, what one recv returns (absent
+    /// otherwise). A UDP socket's `recv_q` is the memory of its whole queue, as `ss` shows it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_datagram: Option<u64>,
     /// The fds, in any process, at the other end of this socket's connection: the sockets the
     /// kernel makes this one's peer, and whose peer this one is (the panel's `↔`; absent when
     /// none is).
@@ -168,11 +180,6 @@ pub struct FdJson {
     /// An epoll fd's interest list (the panel's `watches …`; absent for every other fd).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub watches: Option<Vec<WatchJson>>,
-    /// The connections the kernel holds for this socket with no fd of their own, listed under it
-    /// as the panel lists them: for a listener, those waiting in its accept queue (absent when
-    /// there are none).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub without_fd: Vec<WithoutFdJson>,
 }
 
 /// For `skip_serializing_if`: a flag that is off is left out.
@@ -202,41 +209,6 @@ impl WatchJson {
             events: watch.event_words(),
             inode: watch.inode,
             open: watch.open,
-        }
-    }
-}
-
-/// A connection the kernel holds with no fd, listed under the fd it belongs to.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct WithoutFdJson {
-    /// Why it has no fd: `queued` (waiting in the listener's accept queue until `accept`).
-    pub why: &'static str,
-    pub family: String,
-    #[serde(rename = "type")]
-    pub sock_type: String,
-    pub local: Option<String>,
-    pub remote: Option<String>,
-    pub state: String,
-    pub recv_q: Option<u64>,
-    pub send_q: Option<u64>,
-    /// The fds, in any process, at the other end (the client of a queued connection; absent
-    /// when none is).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub peers: Vec<HeldJson>,
-}
-
-impl WithoutFdJson {
-    fn queued(conn: &PendingConn, peers: Vec<HeldJson>) -> WithoutFdJson {
-        WithoutFdJson {
-            why: "queued",
-            family: conn.family.to_string(),
-            sock_type: conn.sock_type.to_string(),
-            local: conn.local.as_ref().map(ToString::to_string),
-            remote: conn.remote.as_ref().map(ToString::to_string),
-            state: conn.state.name().to_string(),
-            recv_q: conn.recv_q,
-            send_q: conn.send_q,
-            peers,
         }
     }
 }
@@ -280,22 +252,11 @@ pub fn fds_json(
         .rows
         .iter()
         .filter(|row| !labels.internal.contains(&row.fd))
-        .map(|row| {
-            let without_fd = snapshot
-                .pending
-                .iter()
-                .filter(|conn| conn.listener_fd == row.fd)
-                .map(|conn| {
-                    WithoutFdJson::queued(conn, related.named(related.relations.clients_in(conn)))
-                })
-                .collect();
-            FdJson {
-                detached: labels.detached.contains(&row.fd),
-                peers: related.named(related.relations.partners_in(process, row)),
-                twins: related.named(related.relations.twins_in(process, row)),
-                without_fd,
-                ..FdJson::new(row, labels.names.get(&row.fd).cloned())
-            }
+        .map(|row| FdJson {
+            detached: labels.detached.contains(&row.fd),
+            peers: related.named(related.relations.partners_in(process, row)),
+            twins: related.named(related.relations.twins_in(process, row)),
+            ..FdJson::new(row, labels.names.get(&row.fd).cloned())
         })
         .collect()
 }
@@ -318,15 +279,93 @@ impl FdJson {
             target: row.target.clone(),
             detached: false,
             dual_stack: row.dual_stack,
+            next_datagram: row.next_datagram,
             peers: Vec::new(),
             twins: Vec::new(),
             watches: row
                 .watches
                 .as_ref()
                 .map(|watches| watches.iter().map(WatchJson::new).collect()),
-            without_fd: Vec::new(),
         }
     }
+}
+
+/// A connection the kernel holds for a process without an fd, as `--json` shows it: one waiting
+/// in an accept queue, or what a `close` left of a TCP connection.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ConnJson {
+    /// The fd the panel shows it under: the listener whose queue holds it, or the fd whose
+    /// connection it was (which may be closed).
+    pub under: i32,
+    /// `queued` (in an accept queue) or `left` (left by a close: closing down, or TIME_WAIT).
+    pub origin: &'static str,
+    /// For a queued connection: the fds of the listeners whose queue may hold it — one, unless
+    /// they are a SO_REUSEPORT group and the kernel does not say which.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub listeners: Vec<i32>,
+    /// Whether a listener of another process may hold it instead (present only when so).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub elsewhere: bool,
+    pub family: String,
+    #[serde(rename = "type")]
+    pub sock_type: String,
+    pub local: Option<String>,
+    pub remote: Option<String>,
+    pub state: String,
+    pub recv_q: Option<u64>,
+    pub send_q: Option<u64>,
+    /// TIME_WAIT (and FIN_WAIT2 after a close): milliseconds until the kernel forgets it.
+    pub time_left_ms: Option<u64>,
+    /// The fds, in any process, at the other end (the client of a queued connection; absent
+    /// when none is).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub peers: Vec<HeldJson>,
+}
+
+impl ConnJson {
+    /// The JSON form of one connection without an fd, related to nothing.
+    pub fn new(conn: &PendingConn) -> ConnJson {
+        let (origin, listeners, elsewhere) = match &conn.origin {
+            Origin::Queued => ("queued", vec![conn.listener_fd], false),
+            Origin::QueuedInOneOf {
+                listeners,
+                elsewhere,
+            } => ("queued", listeners.clone(), *elsewhere),
+            Origin::Left { .. } => ("left", Vec::new(), false),
+        };
+        ConnJson {
+            under: conn.listener_fd,
+            origin,
+            listeners,
+            elsewhere,
+            family: conn.family.to_string(),
+            sock_type: conn.sock_type.to_string(),
+            local: conn.local.as_ref().map(ToString::to_string),
+            remote: conn.remote.as_ref().map(ToString::to_string),
+            state: conn.state.name().to_string(),
+            recv_q: conn.recv_q,
+            send_q: conn.send_q,
+            time_left_ms: conn.time_left_ms,
+            peers: Vec::new(),
+        }
+    }
+}
+
+/// The connections without an fd of a table, leaving out those under sockplay's internal fds,
+/// each with the fds at its other end.
+pub fn conns_json<'a>(
+    pending: impl IntoIterator<Item = &'a PendingConn>,
+    labels: &Labels,
+    related: &Related<'_>,
+) -> Vec<ConnJson> {
+    pending
+        .into_iter()
+        .filter(|conn| !labels.internal.contains(&conn.listener_fd))
+        .map(|conn| ConnJson {
+            peers: related.named(related.relations.clients_in(conn)),
+            ..ConnJson::new(conn)
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -348,6 +387,7 @@ mod tests {
             state: Some(SockState::Tcp(TcpState::Listen)),
             recv_q: Some(0),
             send_q: Some(0),
+            next_datagram: None,
             target: None,
             peer_inode: None,
             dual_stack: false,
@@ -367,6 +407,7 @@ mod tests {
             state: None,
             recv_q: None,
             send_q: None,
+            next_datagram: None,
             target: Some("/dev/pts/0".into()),
             peer_inode: None,
             dual_stack: false,
@@ -512,12 +553,21 @@ mod tests {
             peer_inode: None,
             recv_q: Some(5),
             send_q: Some(0),
+            origin: Origin::Queued,
+            time_left_ms: None,
         };
-        let rows = table(
-            vec![listener(), client, server, dup],
-            vec![waiting],
-            &labels,
-        );
+        let snapshot = Snapshot {
+            rows: vec![listener(), client, server, dup],
+            pending: vec![waiting],
+        };
+        let relations = Relations::of(&snapshot.rows);
+        let names = ["main".to_string()];
+        let related = Related {
+            relations: &relations,
+            names: &names,
+        };
+        let rows = fds_json(&snapshot, &labels, 0, &related);
+        let conns = conns_json(&snapshot.pending, &labels, &related);
         let v = serde_json::to_value(&rows).expect("serializes");
         let main = |fd: i32| json!({"process": "main", "fd": fd});
         assert_eq!(v[1]["peers"], json!([main(5), main(6)]));
@@ -526,11 +576,12 @@ mod tests {
         assert_eq!(v[2]["detached"], true);
         assert_eq!(v[3].get("detached"), None, "absent when not detached");
         assert_eq!(v[2]["inode"], 12);
+        assert_eq!(v[0].get("without_fd"), None, "listed by the record, not the fd");
         assert_eq!(
-            v[0]["without_fd"],
-            json!([{"why": "queued", "family": "inet", "type": "stream",
-                    "local": "127.0.0.1:8080", "remote": "127.0.0.1:40001",
-                    "state": "ESTABLISHED", "recv_q": 5, "send_q": 0}])
+            serde_json::to_value(&conns).expect("serializes"),
+            json!([{"under": 3, "origin": "queued", "listeners": [3], "family": "inet",
+                    "type": "stream", "local": "127.0.0.1:8080", "remote": "127.0.0.1:40001",
+                    "state": "ESTABLISHED", "recv_q": 5, "send_q": 0, "time_left_ms": null}])
         );
     }
 

@@ -9,7 +9,8 @@ mod ss;
 
 pub use diff::{changes, diff, diff_pending, Change, Changes};
 pub use json::{
-    fds_json, ErrorJson, FdJson, HeldJson, ProcessJson, Related, StepJson, WatchJson, WithoutFdJson,
+    conns_json, fds_json, ConnJson, ErrorJson, FdJson, HeldJson, ProcessJson, Related, StepJson,
+    WatchJson,
 };
 pub use layout::{side_by_side, tables};
 pub use panel::{

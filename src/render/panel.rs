@@ -1,5 +1,8 @@
 //! The FD panel: a compact table of the process's fds after a step, with a mark per row saying what
-//! the step changed, the connections waiting in each listener's accept queue listed under it, the
+//! the step changed; the connections the kernel holds without an fd as rows of their own (`·`),
+//! those in an accept queue under their listener, what a close left under the fd it came from (or
+//! where that fd was), with its time left; a NOTE column when a row has something no other column
+//! holds (what one `recv` of a datagram socket returns, the queues a connection may be in); the
 //! two ends of a connection and the fds of one socket marked (as [`Relations`] finds them: `fd 5`
 //! in this process, `client:3` in another one shown with it), and optional colour.
 //!
@@ -8,10 +11,11 @@
 //! [`sanitize_line`], so no control byte can reach the terminal whatever a row holds.
 
 use std::borrow::Cow;
+use std::collections::HashMap;
 
 use super::diff::Change;
 use crate::fdtable::Labels;
-use crate::fdtable::{watches_text, FdRow, Held, Kind, PendingConn, Relations};
+use crate::fdtable::{watches_text, FdRow, Held, Kind, Origin, PendingConn, Relations};
 use crate::net::{Endpoint, SockState};
 use crate::text::sanitize_line;
 use comfy_table::{
@@ -32,10 +36,15 @@ pub struct PanelOptions {
     pub max_rows: Option<usize>,
 }
 
-/// The column headers, in order. The first column holds the change mark.
-const HEADERS: [&str; 9] = [
-    "", "FD", "NAME", "KIND", "LOCAL", "REMOTE", "STATE", "RECV-Q", "SEND-Q",
+/// The column headers, in order. The first column holds the change mark; the last, NOTE, is
+/// there only when a row has something to say that no other column holds (what one `recv` of a
+/// datagram socket returns, which queues a connection may be in when the kernel does not say).
+const HEADERS: [&str; 10] = [
+    "", "FD", "NAME", "KIND", "LOCAL", "REMOTE", "STATE", "RECV-Q", "SEND-Q", "NOTE",
 ];
+
+/// How many columns there are without the NOTE column.
+const WITHOUT_NOTES: usize = 9;
 
 /// Column positions, for styling the cells that changed.
 const COL_MARK: usize = 0;
@@ -67,7 +76,8 @@ const EMPTY: &str = "-";
 /// After the LOCAL address of an IPv6 socket on `[::]` that takes IPv4 connections too.
 const DUAL_STACK: &str = "(IPv4 too)";
 
-/// The FD and NAME cells of a connection waiting in an accept queue: it has no fd yet.
+/// The FD cell of a connection the kernel holds without an fd, and the NAME cell of one that
+/// waits in an accept queue (one a close left is `(from fd 4)`).
 const QUEUED_FD: &str = "·";
 const QUEUED_NAME: &str = "(queued)";
 
@@ -164,8 +174,22 @@ fn draw(
         .iter()
         .filter(|(_, change)| **change != Change::Closed)
         .count();
+    let by_fd: HashMap<i32, (u64, bool)> = shown
+        .iter()
+        .map(|(row, change)| (row.fd, (row.inode, **change != Change::Closed)))
+        .collect();
+    let placed: Vec<(&(PendingConn, Change), Place)> = pending
+        .iter()
+        .filter_map(|entry| Some((entry, place(&entry.0, &by_fd, labels)?)))
+        .collect();
+    let pending: Vec<&(PendingConn, Change)> = placed.iter().map(|(entry, _)| *entry).collect();
+    // The kernel counts a listener's accept queue in its RECV-Q, and nothing else without an fd.
+    let queued = pending
+        .iter()
+        .filter(|(p, change)| p.is_counted_in_queue() && *change != Change::Closed)
+        .count();
 
-    let keep = rows_to_keep(&shown, pending, opts.max_rows);
+    let keep = rows_to_keep(&shown, pending.len(), opts.max_rows);
     // A closed fd belongs with nothing any more.
     let relations = Relations::of(
         shown
@@ -173,9 +197,27 @@ fn draw(
             .filter(|(_, change)| **change != Change::Closed)
             .map(|(row, _)| *row),
     );
-    let mut table = new_table(opts);
-    let mut queued = 0;
+    let notes = shown
+        .iter()
+        .any(|(row, change)| note_of(row, change).is_some())
+        || pending.iter().any(|(p, _)| pending_note(p).is_some());
+    let pending_cells = |((conn, change), place): &(&(PendingConn, Change), Place)| {
+        let mut partners = here(relations.clients_of(conn));
+        if let Some(e) = elsewhere {
+            partners.extend(e.texts(&e.relations.clients_in(conn)));
+        }
+        let texts = pending_texts(conn, change, *place, &partners, notes);
+        styled_cells(texts, change, opts.color, true)
+    };
+    let mut table = new_table(opts, notes);
+    let mut rowless = placed
+        .iter()
+        .filter(|(_, place)| *place == Place::WhereItsFdWas)
+        .peekable();
     for (i, (row, change)) in shown.iter().copied().enumerate() {
+        while let Some(conn) = rowless.next_if(|((p, _), _)| p.listener_fd <= row.fd) {
+            table.add_row(pending_cells(conn));
+        }
         if !keep[i] {
             continue;
         }
@@ -191,20 +233,17 @@ fn draw(
                 (partners, twins)
             }
         };
-        let texts = cell_texts(row, change, labels, &partners, &twins);
-        table.add_row(styled_cells(texts, change, opts.color));
-        if *change == Change::Closed {
-            continue;
+        let texts = cell_texts(row, change, labels, &partners, &twins, notes);
+        table.add_row(styled_cells(texts, change, opts.color, false));
+        for conn in placed
+            .iter()
+            .filter(|((p, _), place)| *place == Place::Under && p.listener_fd == row.fd)
+        {
+            table.add_row(pending_cells(conn));
         }
-        for (conn, conn_change) in pending.iter().filter(|(p, _)| p.listener_fd == row.fd) {
-            let mut partners = here(relations.clients_of(conn));
-            if let Some(e) = elsewhere {
-                partners.extend(e.texts(&e.relations.clients_in(conn)));
-            }
-            let texts = pending_texts(conn, conn_change, &partners);
-            table.add_row(pending_cells(texts, conn_change, opts.color));
-            queued += 1;
-        }
+    }
+    for conn in rowless {
+        table.add_row(pending_cells(conn));
     }
     arrange_columns(&mut table, opts.width);
 
@@ -228,18 +267,42 @@ fn draw(
     lines
 }
 
+/// Where a connection without an fd goes in the table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Place {
+    /// Under the row of the fd it belongs to.
+    Under,
+    /// Where the fd it came from was, among the rows in fd order: that fd is gone, or holds
+    /// another socket now.
+    WhereItsFdWas,
+}
+
+/// Where `conn` goes among the rows (`by_fd`: each shown fd's inode, and whether it is open),
+/// or None when it is not shown: a queued connection shows under its listener while that is
+/// open; what a close left shows under the fd it came from while that fd is in the table (open,
+/// or marked closed), else where it was.
+fn place(conn: &PendingConn, by_fd: &HashMap<i32, (u64, bool)>, labels: &Labels) -> Option<Place> {
+    let row = by_fd.get(&conn.listener_fd);
+    match conn.origin {
+        Origin::Queued | Origin::QueuedInOneOf { .. } => {
+            row.is_some_and(|&(_, open)| open).then_some(Place::Under)
+        }
+        Origin::Left { inode } => match row {
+            Some(&(row_inode, _)) if row_inode == inode => Some(Place::Under),
+            _ if labels.internal.contains(&conn.listener_fd) => None,
+            _ => Some(Place::WhereItsFdWas),
+        },
+    }
+}
+
 /// Which rows fit when the table must stay within `max_rows`: every row the step changed, then
 /// unchanged ones in fd order, leaving a line for the summary of the rest.
-fn rows_to_keep(
-    shown: &[Row<'_>],
-    pending: &[(PendingConn, Change)],
-    max_rows: Option<usize>,
-) -> Vec<bool> {
+fn rows_to_keep(shown: &[Row<'_>], pending: usize, max_rows: Option<usize>) -> Vec<bool> {
     let Some(max_rows) = max_rows else {
         return vec![true; shown.len()];
     };
-    // Title, header and its rule, queued rows: what the table costs besides fd rows.
-    let budget = max_rows.saturating_sub(3 + pending.len());
+    // Title, header and its rule, rows without an fd: what the table costs besides fd rows.
+    let budget = max_rows.saturating_sub(3 + pending);
     if shown.len() <= budget {
         return vec![true; shown.len()];
     }
@@ -292,8 +355,9 @@ fn hidden_summary(hidden: &[&FdRow]) -> String {
     }
 }
 
-/// Sets up an empty table with the panel's style, headers, width and colour mode.
-fn new_table(opts: &PanelOptions) -> Table {
+/// Sets up an empty table with the panel's style, headers (with NOTE when `notes`), width and
+/// colour mode.
+fn new_table(opts: &PanelOptions, notes: bool) -> Table {
     let mut table = Table::new();
     // Never let comfy-table look at stdout: colour and width must depend on `opts` alone.
     table.force_no_tty();
@@ -307,13 +371,14 @@ fn new_table(opts: &PanelOptions) -> Table {
         .set_style(TableComponent::HeaderLines, '─')
         .set_content_arrangement(ContentArrangement::Dynamic)
         .set_width(u16::try_from(opts.width).unwrap_or(u16::MAX))
-        .set_header(header_cells(opts.color));
+        .set_header(header_cells(opts.color, notes));
     table
 }
 
 /// The header row, bold when colour is on.
-fn header_cells(color: bool) -> Vec<Cell> {
-    HEADERS
+fn header_cells(color: bool, notes: bool) -> Vec<Cell> {
+    let columns = if notes { HEADERS.len() } else { WITHOUT_NOTES };
+    HEADERS[..columns]
         .iter()
         .map(|h| {
             let cell = Cell::new(h);
@@ -339,8 +404,9 @@ fn arrange_columns(table: &mut Table, width: usize) {
         }
     }
     let mut padding_total = 0;
+    let last = table.column_count().saturating_sub(1);
     for (index, column) in table.column_iter_mut().enumerate() {
-        let padding = column_padding(index);
+        let padding = column_padding(index, last);
         padding_total += usize::from(padding.0 + padding.1);
         column.set_padding(padding);
     }
@@ -362,43 +428,101 @@ fn arrange_columns(table: &mut Table, width: usize) {
 }
 
 /// The (left, right) padding of a column: two spaces between columns, one after the mark, and
-/// nothing after the last column so that no line ends in blanks.
-fn column_padding(index: usize) -> (u16, u16) {
+/// nothing after the `last` column so that no line ends in blanks.
+fn column_padding(index: usize, last: usize) -> (u16, u16) {
     match index {
         COL_MARK => (0, 1),
-        COL_SEND_Q => (0, 0),
+        _ if index == last => (0, 0),
         _ => (0, 2),
     }
 }
 
-/// The text of each column for a queued connection: no fd yet, and for TCP the bytes already
-/// waiting in it.
-fn pending_texts(conn: &PendingConn, change: &Change, partners: &[String]) -> [String; 9] {
+/// The text of each column for a connection without an fd: where it came from, and for TCP its
+/// queues; with `notes`, the NOTE column too.
+fn pending_texts(
+    conn: &PendingConn,
+    change: &Change,
+    place: Place,
+    partners: &[String],
+    notes: bool,
+) -> Vec<String> {
     let queue = |q: Option<u64>| q.map_or_else(|| EMPTY.to_string(), |n| n.to_string());
-    [
+    let name = match (&conn.origin, place) {
+        (Origin::Left { .. }, Place::Under) => format!("(from fd {})", conn.listener_fd),
+        (Origin::Left { .. }, Place::WhereItsFdWas) => format!("(was fd {})", conn.listener_fd),
+        (Origin::Queued | Origin::QueuedInOneOf { .. }, _) => QUEUED_NAME.to_string(),
+    };
+    // TIME_WAIT (and FIN_WAIT2 after a close) end on a timer: how long the kernel keeps it. One
+    // the kernel let go of has no state and no queues any more, like a closed fd.
+    let state = match (change, conn.time_left_ms) {
+        (Change::Closed, _) => EMPTY.to_string(),
+        (_, Some(ms)) => format!("{} {}", conn.state.name(), time_left(ms)),
+        (_, None) => conn.state.name().to_string(),
+    };
+    let queue = |q: Option<u64>| match change {
+        Change::Closed => EMPTY.to_string(),
+        _ => queue(q),
+    };
+    let mut texts = vec![
         mark(change).to_string(),
         QUEUED_FD.to_string(),
-        QUEUED_NAME.to_string(),
+        name,
         sanitize_line(&conn.label()),
         endpoint_text(conn.local.as_ref()),
         remote_text(conn.remote.as_ref(), partners),
-        sanitize_line(conn.state.name()),
+        sanitize_line(&state),
         queue(conn.recv_q),
         queue(conn.send_q),
-    ]
+    ];
+    if notes {
+        texts.push(pending_note(conn).unwrap_or_else(|| EMPTY.to_string()));
+    }
+    texts
 }
 
-/// Styles a queued connection's cells like a row's, but dim while unchanged: it is not an fd.
-fn pending_cells(texts: [String; 9], change: &Change, color: bool) -> Vec<Cell> {
-    let cells = styled_cells(texts, change, color);
-    if color && *change == Change::Same {
-        cells
-            .into_iter()
-            .map(|cell| cell.add_attribute(Attribute::Dim))
-            .collect()
-    } else {
-        cells
+/// What the NOTE column says of a connection without an fd: which queues it may be in, when
+/// the kernel does not say (`queue: fd 3 or fd 4`).
+fn pending_note(conn: &PendingConn) -> Option<String> {
+    let Origin::QueuedInOneOf {
+        listeners,
+        elsewhere,
+    } = &conn.origin
+    else {
+        return None;
+    };
+    let mut places: Vec<String> = listeners.iter().map(|fd| format!("fd {fd}")).collect();
+    if *elsewhere {
+        places.push("another process".to_string());
     }
+    Some(format!("queue: {}", or_list(&places)))
+}
+
+/// `a`, `a or b`, `a, b or c`.
+fn or_list(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} or {last}", rest.join(", ")),
+    }
+}
+
+/// A timer's time left: whole seconds (`59s left`), or milliseconds in its last second.
+fn time_left(ms: u64) -> String {
+    if ms >= 1000 {
+        format!("{}s left", ms / 1000)
+    } else {
+        format!("{ms}ms left")
+    }
+}
+
+/// What the NOTE column says of an fd's row: for a datagram socket with a datagram waiting,
+/// what one `recv` returns (`next 3 B`), which its RECV-Q (the memory of the whole queue, for
+/// UDP) does not say. A closed fd says nothing.
+fn note_of(row: &FdRow, change: &Change) -> Option<String> {
+    if *change == Change::Closed {
+        return None;
+    }
+    row.next_datagram.map(|n| format!("next {n} B"))
 }
 
 /// The text of each column for one row, escaped and with `-` for absent values.
@@ -408,7 +532,8 @@ fn cell_texts(
     labels: &Labels,
     partners: &[String],
     twins: &[String],
-) -> [String; 9] {
+    notes: bool,
+) -> Vec<String> {
     let local = match row.kind {
         // ss shows such a socket as `*:PORT`; its IPv4 peers appear v4-mapped.
         Kind::Socket if row.dual_stack => {
@@ -422,8 +547,10 @@ fn cell_texts(
         Some(watches) => sanitize_line(&watches_text(watches)),
         None => remote_text(row.remote.as_ref(), partners),
     };
+    // A closed fd has no state: the mark says it closed, and what the kernel still holds of its
+    // connection (if anything) is a row of its own under it.
     let state = match change {
-        Change::Closed => "closed".to_string(),
+        Change::Closed => EMPTY.to_string(),
         _ => shown_or_empty(row.state.map(SockState::name)),
     };
     // A closed fd has no queues any more, whatever the old row said.
@@ -431,7 +558,7 @@ fn cell_texts(
         Change::Closed => EMPTY.to_string(),
         _ => q.map_or_else(|| EMPTY.to_string(), |n| n.to_string()),
     };
-    [
+    let mut texts = vec![
         mark(change).to_string(),
         row.fd.to_string(),
         name_text(row.fd, labels, twins),
@@ -441,7 +568,11 @@ fn cell_texts(
         state,
         queue(row.recv_q),
         queue(row.send_q),
-    ]
+    ];
+    if notes {
+        texts.push(note_of(row, change).unwrap_or_else(|| EMPTY.to_string()));
+    }
+    texts
 }
 
 /// The one-character mark for a row's change.
@@ -519,8 +650,8 @@ fn remote_text(remote: Option<&Endpoint>, partners: &[String]) -> String {
 }
 
 /// Turns a row's texts into cells, coloured by what changed when `color` is set: new rows green,
-/// closed rows dim red, changed cells (and the mark) yellow.
-fn styled_cells(texts: [String; 9], change: &Change, color: bool) -> Vec<Cell> {
+/// closed rows dim red, changed cells (and the mark) yellow; unchanged rows `without_fd` dim.
+fn styled_cells(texts: Vec<String>, change: &Change, color: bool, without_fd: bool) -> Vec<Cell> {
     let changed = changed_columns(change);
     texts
         .into_iter()
@@ -531,6 +662,7 @@ fn styled_cells(texts: [String; 9], change: &Change, color: bool) -> Vec<Cell> {
                 return cell;
             }
             match change {
+                Change::Same if without_fd => cell.add_attribute(Attribute::Dim),
                 Change::Same => cell,
                 Change::New => cell.fg(Color::Green),
                 Change::Closed => cell.fg(Color::Red).add_attribute(Attribute::Dim),
@@ -701,9 +833,14 @@ mod tests {
     fn title_header_and_marks() {
         let lines = panel_lines(&sample(), &Labels::default(), &plain(120));
         assert_eq!(lines[0], "open fds: 6");
-        for h in HEADERS.iter().filter(|h| !h.is_empty()) {
+        for h in HEADERS[..WITHOUT_NOTES].iter().filter(|h| !h.is_empty()) {
             assert!(lines[1].contains(h), "header {h} missing in {:?}", lines[1]);
         }
+        assert!(
+            !lines[1].contains("NOTE"),
+            "no row has a note: {:?}",
+            lines[1]
+        );
         assert!(line_of(&lines, 3).starts_with("~  3  "));
         assert!(line_of(&lines, 4).starts_with("+  4  "));
         assert!(line_of(&lines, 6).starts_with("-  6  "));
@@ -720,9 +857,19 @@ mod tests {
         for v in ["tcp", "127.0.0.1:8080", TcpState::Listen.name(), "128"] {
             assert!(listener.contains(v), "{v} missing in {listener}");
         }
+        // The mark says the fd closed; its STATE says nothing, "closed" least of all.
         let closed = line_of(&lines, 6);
-        assert!(closed.contains("closed"), "{closed}");
-        assert!(!closed.contains("CLOSE "), "{closed}");
+        let cells: Vec<&str> = closed
+            .split("  ")
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .collect();
+        assert_eq!(
+            cells,
+            ["-", "6", "-", "tcp", "-", "-", "-", "-", "-"],
+            "{closed}"
+        );
+        assert!(lines.iter().all(|l| !l.contains("closed")), "{lines:#?}");
     }
 
     #[test]
@@ -818,7 +965,9 @@ mod tests {
             (queued("127.0.0.1:40009", TcpState::SynRecv), Change::Same),
         ];
         let lines = panel_lines_with_pending(&rows, &pending, &Labels::default(), &plain(120));
-        assert_eq!(lines[0], "open fds: 5, queued connections: 2");
+        // The kernel counts the complete connection in the listener's RECV-Q; the half-open one
+        // waits in the SYN queue, which it counts nowhere the panel shows.
+        assert_eq!(lines[0], "open fds: 5, queued connections: 1");
         let text: Vec<String> = lines.iter().map(|l| strip_ansi(l)).collect();
         let listener = text
             .iter()
@@ -895,6 +1044,7 @@ mod tests {
         client.state = in_state("CONNECTED");
         let conn = PendingConn {
             listener_fd: 3,
+            origin: crate::fdtable::Origin::Queued,
             family: Family::Unix,
             sock_type: SockType::Stream,
             local: Some(at("@srv")),
@@ -903,6 +1053,7 @@ mod tests {
             peer_inode: Some(51),
             recv_q: None,
             send_q: None,
+            time_left_ms: None,
         };
         let rows = vec![(listener, Change::Same), (client, Change::Same)];
         let pending = vec![(conn, Change::Same)];
@@ -1071,6 +1222,195 @@ mod tests {
         for width in 0..MIN_PANEL_WIDTH {
             let lines = panel_lines(&sample(), &Labels::default(), &plain(width));
             assert_eq!(lines[0], "open fds: 6");
+        }
+    }
+
+    /// What a close of fd `fd` (socket `inode`) left: `local` → `remote` in `state`, with
+    /// `ms` left.
+    fn left(
+        (fd, inode): (i32, u64),
+        local: &str,
+        remote: &str,
+        state: TcpState,
+        ms: Option<u64>,
+    ) -> PendingConn {
+        PendingConn {
+            listener_fd: fd,
+            origin: Origin::Left { inode },
+            local: Some(at(local)),
+            remote: Some(at(remote)),
+            state: SockState::Tcp(state),
+            time_left_ms: ms,
+            ..queued(remote, state)
+        }
+    }
+
+    /// A table line cut into its cells (at runs of two spaces, as the renderer separates them).
+    fn cells(line: &str) -> Vec<String> {
+        line.split("  ")
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .map(str::to_string)
+            .collect()
+    }
+
+    #[test]
+    fn what_a_close_left_sits_under_the_closed_fd_with_its_time_left() {
+        let rows = vec![
+            (
+                connected(4, 11, "127.0.0.1:40000", "127.0.0.1:8080"),
+                Change::Closed,
+            ),
+            (tcp(5, 12), Change::Same),
+        ];
+        let orphan = left(
+            (4, 11),
+            "127.0.0.1:40000",
+            "127.0.0.1:8080",
+            TcpState::FinWait2,
+            Some(59_400),
+        );
+        let pending = vec![(orphan, Change::New)];
+        let lines = panel_lines_with_pending(&rows, &pending, &Labels::default(), &plain(140));
+        assert_eq!(lines[0], "open fds: 1", "counted nowhere: {lines:#?}");
+        assert_eq!(cells(&lines[1]).last().map(String::as_str), Some("SEND-Q"));
+        let closed = lines
+            .iter()
+            .position(|l| l.starts_with("-  4"))
+            .expect("fd 4");
+        assert_eq!(
+            cells(&lines[closed + 1]),
+            [
+                "+",
+                "·",
+                "(from fd 4)",
+                "tcp",
+                "127.0.0.1:40000",
+                "127.0.0.1:8080",
+                "FIN_WAIT2 59s left",
+                "0",
+                "0",
+            ]
+        );
+        assert_eq!(cells(&lines[closed])[6..], ["-", "-", "-"]);
+        assert!(lines[closed + 2].starts_with("   5"), "{lines:#?}");
+    }
+
+    #[test]
+    fn what_a_close_left_of_a_gone_fd_sits_where_the_fd_was() {
+        let rows = vec![(tcp(3, 10), Change::Same), (tcp(9, 12), Change::Same)];
+        let pending = vec![
+            (
+                left(
+                    (7, 70),
+                    "127.0.0.1:8080",
+                    "127.0.0.1:40001",
+                    TcpState::TimeWait,
+                    Some(800),
+                ),
+                Change::Same,
+            ),
+            (
+                left(
+                    (12, 120),
+                    "127.0.0.1:8080",
+                    "127.0.0.1:40002",
+                    TcpState::TimeWait,
+                    Some(3000),
+                ),
+                Change::Same,
+            ),
+        ];
+        let lines = panel_lines_with_pending(&rows, &pending, &Labels::default(), &plain(140));
+        // Unchanged rows have no mark: their first cell is the FD.
+        let texts: Vec<Vec<String>> = lines[3..].iter().map(|l| cells(l)).collect();
+        let order: Vec<&str> = texts.iter().map(|c| c[0].as_str()).collect();
+        assert_eq!(order, ["3", "·", "9", "·"], "{lines:#?}");
+        assert_eq!(texts[1][..2], ["·", "(was fd 7)"]);
+        assert_eq!(texts[1][5], "TIME_WAIT 800ms left");
+        assert_eq!(texts[3][..2], ["·", "(was fd 12)"]);
+        assert_eq!(texts[3][5], "TIME_WAIT 3s left");
+    }
+
+    #[test]
+    fn what_a_close_left_is_not_shown_as_the_next_socket_on_its_number() {
+        let mut rude = tcp(4, 44);
+        rude.state = Some(SockState::Tcp(TcpState::Established));
+        let rows = vec![(tcp(3, 10), Change::Same), (rude, Change::New)];
+        let tw = left(
+            (4, 11),
+            "127.0.0.1:40000",
+            "127.0.0.1:8080",
+            TcpState::TimeWait,
+            Some(59_000),
+        );
+        let lines = panel_lines_with_pending(
+            &rows,
+            &[(tw, Change::Same)],
+            &Labels::default(),
+            &plain(140),
+        );
+        let texts: Vec<Vec<String>> = lines[3..].iter().map(|l| cells(l)).collect();
+        assert_eq!(texts[1][..2], ["·", "(was fd 4)"], "{lines:#?}");
+        assert_eq!(texts[2][..2], ["+", "4"], "{lines:#?}");
+    }
+
+    #[test]
+    fn a_datagram_socket_says_what_one_recv_returns_beside_its_queue_memory() {
+        let mut udp = tcp(3, 10);
+        udp.sock_type = Some(SockType::Dgram);
+        udp.local = Some(at("127.0.0.1:5000"));
+        udp.state = Some(SockState::Unconnected);
+        udp.recv_q = Some(2496);
+        udp.next_datagram = Some(3);
+        let lines = panel_lines(&[(udp, Change::Same)], &Labels::default(), &plain(120));
+        assert_eq!(
+            cells(&line_of(&lines, 3)),
+            [
+                "3",
+                "-",
+                "udp",
+                "127.0.0.1:5000",
+                "-",
+                "UNCONNECTED",
+                "2496",
+                "0",
+                "next 3 B"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_connection_in_one_of_a_reuseport_groups_queues_names_them_all() {
+        let mut a = tcp(3, 10);
+        a.state = Some(SockState::Tcp(TcpState::Listen));
+        let mut b = tcp(4, 11);
+        b.state = Some(SockState::Tcp(TcpState::Listen));
+        let rows = vec![(a, Change::Same), (b, Change::Same)];
+        let conn = |elsewhere| PendingConn {
+            origin: Origin::QueuedInOneOf {
+                listeners: vec![3, 4],
+                elsewhere,
+            },
+            ..queued("127.0.0.1:40000", TcpState::Established)
+        };
+        for (elsewhere, note) in [
+            (false, "queue: fd 3 or fd 4"),
+            (true, "queue: fd 3, fd 4 or another process"),
+        ] {
+            let pending = vec![(conn(elsewhere), Change::Same)];
+            let lines = panel_lines_with_pending(&rows, &pending, &Labels::default(), &plain(160));
+            assert_eq!(lines[0], "open fds: 2, queued connections: 1");
+            let row = lines
+                .iter()
+                .find(|l| l.contains("(queued)"))
+                .expect("queued");
+            assert_eq!(
+                cells(row).last().map(String::as_str),
+                Some(note),
+                "{lines:#?}"
+            );
+            assert!(lines[4].contains("(queued)"), "under fd 3 only: {lines:#?}");
         }
     }
 }

@@ -41,6 +41,11 @@ pub struct InetSocket {
     pub family: i32,
     /// The state number (TCP_ESTABLISHED = 1 …); UDP sockets use TCP_CLOSE and TCP_ESTABLISHED.
     pub state: u8,
+    /// Which timer runs (`idiag_timer`): 0 none, 1 retransmit, 2 keepalive, 3 TIME_WAIT (also
+    /// the FIN_WAIT2 of a closed socket), 4 zero-window probe.
+    pub timer: u8,
+    /// Milliseconds until that timer fires (`idiag_expires`); 0 when none runs.
+    pub expires: u32,
     /// The bound address, wildcard and port 0 included.
     pub local: SocketAddr,
     /// The peer's address; the wildcard and port 0 when there is none.
@@ -136,12 +141,16 @@ const REPLY_TIMEOUT: libc::timeval = libc::timeval {
     tv_usec: 0,
 };
 
+/// The first kernel release whose inet dumps list TCP sockets that are only bound (Linux 6.8).
+const LISTS_BOUND_SINCE: (u32, u32) = (6, 8);
+
 /// An open sock_diag netlink socket; closed when dropped.
 #[derive(Debug)]
 pub struct SockDiag {
     socket: OwnedFd,
     seq: u32,
     buf: Vec<u8>,
+    lists_bound: bool,
 }
 
 impl AsFd for SockDiag {
@@ -169,7 +178,15 @@ impl SockDiag {
             socket,
             seq: 0,
             buf: vec![0; RECV_BUFFER],
+            lists_bound: kernel_release().is_some_and(|r| release_at_least(&r, LISTS_BOUND_SINCE)),
         })
+    }
+
+    /// Whether the kernel's TCP dumps list sockets that are bound but neither listening nor
+    /// connected (in CLOSE), when the state mask asks for `TCP_BOUND_INACTIVE` (bit 13): from
+    /// Linux 6.8 they do, and then a TCP socket in CLOSE missing from such a dump holds no port.
+    pub fn lists_bound_sockets(&self) -> bool {
+        self.lists_bound
     }
 
     /// Opens one on an fd of `floor` or more, out of the way of the low numbers; fails (and keeps
@@ -263,6 +280,33 @@ impl SockDiag {
                 }
             }
         }
+    }
+}
+
+/// The running kernel's release (`6.8.0-31-generic`), from uname(2).
+fn kernel_release() -> Option<String> {
+    // SAFETY: utsname is plain byte arrays, for which all-zero bytes are a valid value.
+    let mut names: libc::utsname = unsafe { mem::zeroed() };
+    // SAFETY: uname writes one utsname through the pointer, which points at a live local.
+    syscall!(uname(&raw mut names)).ok()?;
+    let bytes: Vec<u8> = names
+        .release
+        .iter()
+        .map(|&c| c.to_ne_bytes()[0])
+        .take_while(|&b| b != 0)
+        .collect();
+    String::from_utf8(bytes).ok()
+}
+
+/// Whether a release string (`6.18.44-fc`) names `(major, minor)` or a later kernel; false when
+/// it does not start with two numbers.
+fn release_at_least(release: &str, (major, minor): (u32, u32)) -> bool {
+    let mut parts = release
+        .split(|c: char| !c.is_ascii_digit())
+        .map(str::parse::<u32>);
+    match (parts.next(), parts.next()) {
+        (Some(Ok(have_major)), Some(Ok(have_minor))) => (have_major, have_minor) >= (major, minor),
+        _ => false,
     }
 }
 
@@ -464,6 +508,7 @@ fn parse_inet(payload: &[u8]) -> Option<InetSocket> {
         return None;
     }
     let state = *msg.get(1)?;
+    let timer = *msg.get(2)?;
     // The sockid: ports in network byte order, then 16 bytes per address, then the interface.
     let sport = u16::from_be_bytes([*msg.get(4)?, *msg.get(5)?]);
     let dport = u16::from_be_bytes([*msg.get(6)?, *msg.get(7)?]);
@@ -473,6 +518,8 @@ fn parse_inet(payload: &[u8]) -> Option<InetSocket> {
         state,
         local: inet_addr(family, msg.get(8..24)?, sport, interface)?,
         remote: inet_addr(family, msg.get(24..40)?, dport, interface)?,
+        timer,
+        expires: u32_at(msg, 52)?,
         recv_q: u32_at(msg, 56)?,
         send_q: u32_at(msg, 60)?,
         uid: u32_at(msg, 64)?,
@@ -597,6 +644,19 @@ mod tests {
         );
         diag.dump(&request, |_| {})
             .expect("the kernel runs the program");
+    }
+
+    #[test]
+    fn releases_compare_by_major_then_minor() {
+        assert!(release_at_least("6.8.0-31-generic", (6, 8)));
+        assert!(release_at_least("6.18.44-fc-v669", (6, 8)));
+        assert!(release_at_least("7.0", (6, 8)));
+        assert!(!release_at_least("6.7.12", (6, 8)));
+        assert!(!release_at_least("5.15.0-1051-azure", (6, 8)));
+        assert!(!release_at_least("", (6, 8)));
+        assert!(!release_at_least("6", (6, 8)));
+        assert!(!release_at_least("x.y", (6, 8)));
+        assert!(kernel_release().is_some_and(|r| !r.is_empty()));
     }
 
     #[test]

@@ -34,7 +34,7 @@ use std::path::{Path, PathBuf};
 use regex::Regex;
 
 use crate::support::{fixed_addresses, repo_path, Output, Test};
-use crate::transcript::{line_diff, realign_tables, Normaliser};
+use crate::transcript::{line_diff, realign_tables, settle_left_fins, Normaliser};
 
 /// The terminal width the replays are rendered for (see the module's documentation).
 const WIDTH: &str = "200";
@@ -86,7 +86,7 @@ fn replay(name: &str) -> (String, String, Output) {
         .arg(&script)
         .run_unchecked();
     let mut normaliser = normaliser(&output);
-    let stdout = settle_races(name, &normaliser.normalise(&output.stdout));
+    let stdout = settle_left_fins(&settle_races(name, &normaliser.normalise(&output.stdout)));
     let stderr = normaliser.normalise(&output.stderr);
     (stdout, stderr, output)
 }

@@ -34,12 +34,18 @@ const FD_KEYS_WHEN_SO: [&str; 7] = [
     "without_fd",
 ];
 
+/// Keys present only when they have something to say: a record's and a process's connections
+/// without an fd, a datagram socket's next datagram.
+const OPTIONAL_KEYS: [&str; 2] = ["without_fd", "next_datagram"];
+
+/// The keys of an object, but the optional ones.
 fn keys(value: &Value) -> BTreeSet<&str> {
     value
         .as_object()
         .expect("an object")
         .keys()
         .map(String::as_str)
+        .filter(|key| !OPTIONAL_KEYS.contains(key))
         .collect()
 }
 

@@ -270,10 +270,11 @@ fn json_carries_pairs_twins_detached_inode_targets_and_the_accept_queue() {
         .json();
     let main = |fd: i64| json!({"process": "main", "fd": fd});
     let queued = step(&steps, "connect c $l");
-    let listener = fd_row(queued, 3).expect("fd 3");
-    let waiting = &listener["without_fd"];
-    assert_eq!(waiting.as_array().map(Vec::len), Some(1), "{listener}");
-    assert_eq!(waiting[0]["why"], "queued");
+    let waiting = &queued["without_fd"];
+    assert_eq!(waiting.as_array().map(Vec::len), Some(1), "{queued}");
+    assert_eq!(waiting[0]["under"], 3);
+    assert_eq!(waiting[0]["origin"], "queued");
+    assert_eq!(waiting[0]["listeners"], json!([3]));
     assert_eq!(waiting[0]["state"], "ESTABLISHED");
     assert_eq!(waiting[0]["peers"], json!([main(4)]));
     assert_eq!(
@@ -284,7 +285,7 @@ fn json_carries_pairs_twins_detached_inode_targets_and_the_accept_queue() {
     let last = steps.last().expect("records");
     let row = |fd: i64| fd_row(last, fd).cloned().unwrap_or(Value::Null);
     // Accepted: the queue is empty, and the key absent.
-    assert!(row(3).get("without_fd").is_none(), "{}", row(3));
+    assert!(last.get("without_fd").is_none(), "{last}");
     assert_eq!(row(4)["peers"], json!([main(5), main(6)]));
     assert_eq!(row(5)["peers"], json!([main(4)]));
     assert_eq!(row(5)["twins"], json!([main(6)]));

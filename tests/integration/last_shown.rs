@@ -56,7 +56,7 @@ fn the_panel_after_the_panel_was_off_marks_everything_since_the_last_one_shown()
     let table = step_text(&text, "fds");
     assert_eq!(
         row(table, 5),
-        "|5|a|tcp|127.0.0.1:P1|127.0.0.1:P2|CLOSE_WAIT|0|0"
+        "|5|a|tcp|127.0.0.1:P1|127.0.0.1:P2|CLOSE_WAIT|1|0"
     );
     assert!(!table.contains("\n-  4"), "{table}");
     // The next panel marks what changed since the last one shown, after `connect c $l`.
@@ -68,7 +68,7 @@ fn the_panel_after_the_panel_was_off_marks_everything_since_the_last_one_shown()
     );
     assert_eq!(
         row(next, 5),
-        "+|5|a|tcp|127.0.0.1:P1|127.0.0.1:P2|CLOSE_WAIT|0|0"
+        "+|5|a|tcp|127.0.0.1:P1|127.0.0.1:P2|CLOSE_WAIT|1|0"
     );
     // The one after marks nothing: nothing changed since.
     let last = text.rsplit("sockplay> sleep 0").next().unwrap_or_default();
@@ -109,7 +109,7 @@ fn a_change_during_expect_state_is_marked_and_told_by_the_next_panel() {
     assert!(next.contains(told), "{text}");
     assert_eq!(
         row(next, 4),
-        "~|4|a|tcp|127.0.0.1:P1|127.0.0.1:P2|CLOSE_WAIT|0|0"
+        "~|4|a|tcp|127.0.0.1:P1|127.0.0.1:P2|CLOSE_WAIT|1|0"
     );
     assert_eq!(text.matches(told).count(), 1, "{text}");
 }

@@ -13,6 +13,7 @@ mod hangs;
 mod hostile_files;
 mod json;
 mod kernel_pairs;
+mod kernel_rows;
 mod last_shown;
 mod malformed;
 mod multi_panel;

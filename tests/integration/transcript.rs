@@ -233,6 +233,58 @@ fn ends_table(line: &str) -> bool {
         || line.starts_with('(')
 }
 
+/// Settles the timing-dependent rows of what a `close` leaves of a connection whose peer still
+/// holds its end.
+///
+/// The FIN reaches the peer within the call, but the peer's kernel delays its ACK, so the row of
+/// the connection left behind (`(from fd N)`, `(was fd N)`) is drawn in FIN_WAIT1 with the FIN
+/// counted in SEND-Q (1) on an idle machine, and in FIN_WAIT2 with its time left (SEND-Q 0)
+/// once the ACK came, which can be several steps later or already in the step of the close. The
+/// transcript keeps FIN_WAIT2: each such FIN_WAIT1 row is written as `FIN_WAIT2 Ts left`, SEND-Q
+/// 0, and a change mark `~` on such a row that marks nothing else (the row of the step before
+/// was the same, once settled) is dropped. The tables are laid out again afterwards.
+pub fn settle_left_fins(stdout: &str) -> String {
+    let mut before: HashMap<Vec<String>, Vec<String>> = HashMap::new();
+    let lines: Vec<String> = stdout
+        .split('\n')
+        .map(|line| {
+            let mut chars = line.chars();
+            let Some(mark) = chars.next() else {
+                return line.to_string();
+            };
+            let mut cells: Vec<String> = chars
+                .as_str()
+                .split("  ")
+                .map(str::trim)
+                .filter(|c| !c.is_empty())
+                .map(str::to_string)
+                .collect();
+            let left_behind = cells.len() >= 8
+                && cells[0] == "·"
+                && (cells[1].starts_with("(from fd ") || cells[1].starts_with("(was fd "));
+            if !left_behind || !matches!(mark, ' ' | '+' | '~') {
+                return line.to_string();
+            }
+            if cells[5] == "FIN_WAIT1" && cells[7] == "1" {
+                cells[5] = "FIN_WAIT2 Ts left".to_string();
+                cells[7] = "0".to_string();
+            }
+            // The row's identity: the fd it came from and its two addresses; what its mark
+            // compares: its state and queues.
+            let fd = cells[1].trim_start_matches(|c: char| !c.is_ascii_digit());
+            let remote = cells[4].split(" ↔").next().unwrap_or_default();
+            let key = vec![fd.to_string(), cells[3].clone(), remote.to_string()];
+            let compared = cells[5..8].to_vec();
+            let mark = match before.insert(key, compared.clone()) {
+                Some(previous) if mark == '~' && previous == compared => ' ',
+                _ => mark,
+            };
+            format!("{mark}  {}", cells.join("  "))
+        })
+        .collect();
+    realign_tables(&lines.join("\n"))
+}
+
 /// Lays every table out again from its normalised cells (see the module's documentation).
 pub fn realign_tables(text: &str) -> String {
     let mut lines: Vec<String> = text.split('\n').map(str::to_string).collect();
