@@ -1002,11 +1002,11 @@ class Verdict:
         seen = {}
         for where, field_name, panel, kernel, source in self.disagreements:
             seen[field_name] = seen.get(field_name, 0) + 1
-            if seen[field_name] <= per_field:
+            if per_field is None or seen[field_name] <= per_field:
                 yield (f"truth: DISAGREE [{self.situation}] {where} {field_name}: "
                        f"panel {show(panel)} / kernel ({source}) {show(kernel)}")
         for field_name, count in seen.items():
-            if count > per_field:
+            if per_field is not None and count > per_field:
                 yield (f"truth: DISAGREE [{self.situation}] … and {count - per_field} more on "
                        f"{field_name}")
 
@@ -1996,6 +1996,8 @@ def main():
     ap.add_argument("--only", help="run only the sessions whose name matches this regex")
     ap.add_argument("--verbose", action="store_true", help="print the tables of failing moments")
     ap.add_argument("--jobs", type=int, default=3, help="runs at a time (default 3)")
+    ap.add_argument("--all", action="store_true",
+                    help="print every disagreement (by default at most 6 of one field per situation)")
     args = ap.parse_args()
     if os.geteuid() != 0:
         sys.exit("truth: FAIL: run as root: the judge reads other processes' fds (pidfd_getfd) "
@@ -2047,7 +2049,7 @@ def main():
             for d in v.disagreements:
                 by_field[d[1]] = by_field.get(d[1], 0) + 1
             print(f"truth: {'ok  ' if not v.disagreements else 'FAIL'} [{v.situation}]")
-            for line in v.lines():
+            for line in v.lines(None if args.all else 6):
                 print(line)
             for note in sorted(set(v.unjudged)):
                 print(f"truth: not judged [{v.situation}] {note}")
