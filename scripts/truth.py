@@ -367,6 +367,52 @@ def probe(pid, fd):
         os.close(mine)
 
 
+# The TCP sockets that hold a port without being in any table ss 6.1 dumps (bound, CLOSE): the
+# kernel lists them under the state bit TCP_BOUND_INACTIVE (13) since Linux 6.7, as `ss -B` does.
+BOUND_INACTIVE = r"""
+import socket, struct, json, sys
+NETLINK_SOCK_DIAG, SOCK_DIAG_BY_FAMILY = 4, 20
+NLM_F_REQUEST, NLM_F_DUMP = 1, 0x300
+out = []
+for family in (socket.AF_INET, socket.AF_INET6):
+    s = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, NETLINK_SOCK_DIAG)
+    req = struct.pack("=BBBBI", family, socket.IPPROTO_TCP, 0, 0, 1 << 13) + b"\0" * 48
+    hdr = struct.pack("=IHHII", 16 + len(req), SOCK_DIAG_BY_FAMILY, NLM_F_REQUEST | NLM_F_DUMP, 1, 0)
+    s.send(hdr + req)
+    done = False
+    while not done:
+        data = s.recv(65536)
+        off = 0
+        while off < len(data):
+            ln, typ, flags, seq, pid = struct.unpack_from("=IHHII", data, off)
+            if typ == 3:  # NLMSG_DONE
+                done = True
+                break
+            if typ == 2:  # NLMSG_ERROR
+                err = struct.unpack_from("=i", data, off + 16)[0]
+                out.append({"error": err})
+                done = True
+                break
+            fam, state, timer, retrans = struct.unpack_from("=BBBB", data, off + 16)
+            sport, dport = struct.unpack_from("!HH", data, off + 20)
+            src = data[off + 24: off + 40]; dst = data[off + 40: off + 56]
+            expires, rq, wq, uid, ino = struct.unpack_from("=IIIII", data, off + 16 + 4 + 48)
+            if fam == socket.AF_INET:
+                a = socket.inet_ntop(socket.AF_INET, src[:4])
+            else:
+                a = socket.inet_ntop(socket.AF_INET6, src)
+            out.append({"family": fam, "state": state, "src": a, "sport": sport, "rq": rq,
+                        "wq": wq, "inode": ino})
+            off += (ln + 3) & ~3
+print(json.dumps(out))
+"""
+
+
+def bound_inactive_supported():
+    major, minor = (int(x) for x in re.match(r"(\d+)\.(\d+)", os.uname().release).groups())
+    return (major, minor) >= (6, 7)
+
+
 @dataclass
 class FdInfo:
     fd: int
@@ -383,6 +429,8 @@ class Kernel:
     def __init__(self, ns_pid, pids, nsenter):
         self.pids = pids
         enter = ["nsenter", "-t", str(ns_pid), "-n"] if nsenter else []
+        self.enter = enter
+        self._bound = None
         self.tcp = parse_ss(run(enter + ["ss", "-tanpieoHO"]), "tcp")
         self.udp = parse_ss(run(enter + ["ss", "-uanpeHO"]), "udp")
         self.unix = parse_ss(run(enter + ["ss", "-xanpeHO"]), "unix")
@@ -484,15 +532,39 @@ class Kernel:
             state = p["tcp_state"]
             if state != "CLOSE":
                 raise Harness(f"pid {pid} fd {fd}: ss does not list a TCP socket in {state}")
-            # ss would print rcv_nxt - copied_seq and write_seq - snd_una: SIOCINQ/SIOCOUTQ.
-            return KSock("tcp", family, stype, state, p["inq"], p["outq"], p["local"], p["remote"],
-                         info.inode, users=[(pid, fd)], source="getsockname/TCP_INFO")
+            bound = self.bound_inactive()
+            if bound is None:
+                # Before Linux 6.7 the kernel does not tell which CLOSE sockets hold a port:
+                # getsockname() is the next best account.
+                return KSock("tcp", family, stype, state, p["inq"], p["outq"], p["local"],
+                             p["remote"], info.inode, users=[(pid, fd)],
+                             source="getsockname/TCP_INFO")
+            entry = bound.get(info.inode)
+            if entry is not None:
+                return KSock("tcp", family, stype, state, entry["rq"], entry["wq"],
+                             Addr(f"{canon_ip(entry['src'])}:{entry['sport']}"), None, info.inode,
+                             users=[(pid, fd)], source="inet_diag (bound, inactive)")
+            # In no table: it holds no address, whatever getsockname() still says after a
+            # failed connect. Its queues are SIOCINQ/SIOCOUTQ (what ss would print).
+            return KSock("tcp", family, stype, state, p["inq"], p["outq"], None, None,
+                         info.inode, users=[(pid, fd)], source="inet_diag/TCP_INFO")
         # An unbound UDP socket: in no table, so nothing queued and nothing sent.
         if p["local"] is not None or p["inq"]:
             raise Harness(f"pid {pid} fd {fd}: ss does not list a bound UDP socket")
         return KSock("udp", family, stype, "CONNECTED" if p["remote"] else "UNCONNECTED",
                      0, p["outq"], None, p["remote"], info.inode, users=[(pid, fd)],
                      source="getsockname")
+
+    def bound_inactive(self):
+        """{inode: entry} of the bound, inactive TCP sockets; None where the kernel cannot say."""
+        if not bound_inactive_supported():
+            return None
+        if self._bound is None:
+            raw = json.loads(run(self.enter + ["/usr/bin/python3", "-c", BOUND_INACTIVE]))
+            if isinstance(raw, dict) or any("error" in e for e in raw):
+                raise Harness(f"the bound-inactive dump failed: {raw}")
+            self._bound = {e["inode"]: e for e in raw}
+        return self._bound
 
     def holders(self, inode):
         """[(pid, fd)] of every playground fd on this socket."""
