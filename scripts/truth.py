@@ -682,12 +682,16 @@ TEXT_KINDS = {
 DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*(ms|s|sec|seconds?)\b")
 
 
+OWN_LINE = re.compile(r"^\(([^()']+)'s own[:,]")
+
+
 def parse_text_panel(output, proc):
     """The `fds` output of one process -> [PTable] (one; several if titled per process)."""
     tables = []
     cur = None
     header = None
     last_fd = None
+    named_own = {}      # process name -> {fd: what}, from lines that name their process
     lines = output.splitlines()
     for line in lines:
         title = re.match(r"^── (\S+) \(pid (\d+), (.*)\) ──", line)
@@ -708,9 +712,25 @@ def parse_text_panel(output, proc):
             continue
         if set(line.strip()) <= {"─"} and line.strip():
             continue
-        if line.startswith("(sockplay's own:"):
-            for fd, what in re.findall(r"fd (\d+) ([^,—]+)", line):
-                cur.own[int(fd)] = what.strip()
+        if OWN_LINE.match(line):
+            # `(sockplay's own: … — not shown[, in every process])` under one table or all;
+            # `(NAME's own: … — not shown)`; `(sockplay's own, not shown: main: …; kid: …)`.
+            whose = OWN_LINE.match(line).group(1)
+            if line.startswith("(sockplay's own, not shown: "):
+                body = line[len("(sockplay's own, not shown: "):].rstrip(")")
+                for part in body.split("; "):
+                    name, _, fds = part.partition(": ")
+                    named_own[name] = {int(fd): what.strip()
+                                       for fd, what in re.findall(r"fd (\d+) ([^,—;)]+)", fds)}
+            elif whose == "sockplay":
+                for fd, what in re.findall(r"fd (\d+) ([^,—]+)", line):
+                    cur.own[int(fd)] = what.strip()
+                if "in every process" in line:
+                    for t in tables:
+                        t.own = dict(cur.own)
+            else:
+                named_own[whose] = {int(fd): what.strip()
+                                    for fd, what in re.findall(r"fd (\d+) ([^,—]+)", line)}
             header = None
             continue
         if header is None or not line.strip():
@@ -769,6 +789,9 @@ def parse_text_panel(output, proc):
     for table in tables:
         for row in table.rows:
             finish_text_row(row, table.proc)
+    for t in tables:
+        if t.proc in named_own:
+            t.own = named_own[t.proc]
     return tables
 
 
@@ -1705,7 +1728,7 @@ def parse_panel(lines, default="main"):
         if len(offsets) > 1:
             block = [line]
             j = i + 1
-            while j < len(lines) and not lines[j].startswith("(sockplay's own:") \
+            while j < len(lines) and not OWN_LINE.match(lines[j]) \
                     and not re.match(r"^── \S+ \(pid", lines[j]):
                 block.append(lines[j])
                 j += 1

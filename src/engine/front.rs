@@ -16,10 +16,11 @@ use super::script_files::{read_script, shown, FileError};
 use super::shell::{run_shell, ShellEnd};
 use super::Engine;
 use crate::fdtable::system_listing;
+use crate::fdtable::Relations;
 use crate::help::help_lines;
 use crate::lang::{Command, Script, Setting, SsFilter};
 use crate::process::Table;
-use crate::render::{panel_lines_of, ss_lines, Change, PanelOptions, Row};
+use crate::render::{panel_lines_across, ss_lines, Change, Elsewhere, PanelOptions, Row};
 use crate::session::{seconds, Failure, Outcome};
 use crate::text::plural;
 
@@ -111,8 +112,9 @@ impl Engine {
                 .map(|lines| out.lines.extend(lines))
                 .map_err(Failure::usage),
             Command::Fds => self.running_process(index).map(|()| {
-                let now = table.insert(self.table_of(index));
-                out.lines.extend(self.fds_lines(now));
+                let now = self.table_of(index);
+                out.lines.extend(self.fds_lines(index, &now));
+                table = Some(now);
             }),
             Command::Ss(filter) => self.running_process(index).and_then(|()| {
                 let now = table.insert(self.table_of(index));
@@ -170,8 +172,24 @@ impl Engine {
             .any(|file| file.is_at(path))
     }
 
-    /// `fds`: every open fd of the process, the whole table however tall.
-    fn fds_lines(&self, now: &Table) -> Vec<String> {
+    /// `fds`: every open fd of the process, the whole table however tall, its sockets related to
+    /// the other processes' as the panel relates them (`↔ client:3`, `≡ child:4`).
+    fn fds_lines(&mut self, index: usize, now: &Table) -> Vec<String> {
+        let others: Vec<usize> = (0..self.processes.list().len())
+            .filter(|&i| i != index && self.processes.list()[i].is_alive())
+            .collect();
+        self.processes.refresh_all(&others);
+        let names = self.all_process_names();
+        let list = self.processes.list();
+        let relations = Relations::across(
+            std::iter::once((index, open_rows(now)))
+                .chain(others.iter().map(|&i| (i, open_rows(&list[i].table)))),
+        );
+        let elsewhere = Elsewhere {
+            relations: &relations,
+            process: index,
+            names: &names,
+        };
         let same = Change::Same;
         let rows: Vec<Row> = now.snapshot.rows.iter().map(|r| (r, &same)).collect();
         let pending: Vec<_> = now
@@ -185,7 +203,7 @@ impl Engine {
             color: false,
             max_rows: None,
         };
-        let mut lines = panel_lines_of(&rows, &pending, &now.view.labels, &options);
+        let mut lines = panel_lines_across(&rows, &pending, &now.view.labels, &options, &elsewhere);
         lines.extend(now.view.own_fds_line());
         lines
     }
@@ -317,4 +335,14 @@ impl Engine {
             ))),
         }
     }
+}
+
+/// A process's rows without sockplay's own fds.
+fn open_rows(table: &Table) -> impl Iterator<Item = &crate::fdtable::FdRow> {
+    let internal = &table.view.labels.internal;
+    table
+        .snapshot
+        .rows
+        .iter()
+        .filter(move |row| !internal.contains(&row.fd))
 }

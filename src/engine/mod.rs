@@ -19,7 +19,7 @@ pub use screen::Screen;
 pub use script::Stop;
 pub use script_files::{read_capped, read_script, FileError};
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io;
 use std::path::Path;
 use std::sync::Arc;
@@ -29,8 +29,8 @@ use crate::lang::{Check, Command, PanelPlacement, RunsIn};
 use crate::process::{Finished, Processes, Table, MAIN, WORKER_EXE_ENV};
 use crate::render::{
     changes, conns_json, diff_pending, fds_json, panel_lines_across, panel_lines_of, side_by_side,
-    tables, Change, Changes, Elsewhere, ErrorJson, PanelOptions, ProcessJson, Related, Row,
-    StepJson,
+    tables, Change, Changes, Elsewhere, ErrorJson, OwnFdJson, PanelOptions, ProcessJson, Related,
+    Row, StepJson,
 };
 use crate::session::{Failure, Outcome, Previous, Settings};
 use crate::sys::{clear_interrupt, errno_name};
@@ -133,6 +133,8 @@ pub struct ProcessTable {
     pub labels: Arc<Labels>,
     /// Which of the process's fds are sockplay's own (never rows): `fd 4095 control channel, …`.
     pub own_fds: Option<String>,
+    /// The same, by fd, for JSON.
+    pub own_fd_map: BTreeMap<i32, String>,
 }
 
 impl ProcessTable {
@@ -517,6 +519,7 @@ impl Engine {
         let changes = changes(&shown.snapshot, &now);
         let pending = diff_pending(&shown.snapshot, &now);
         let own_fds = table.view.own_fds_text();
+        let own_fd_map = table.view.own_fds.clone();
         let mut labels = table.view.labels;
         // The names of the fds that closed since either table, for their last row and sentence.
         for seen in [&shown, &explained] {
@@ -541,6 +544,7 @@ impl Engine {
             pending,
             labels: Arc::new(labels),
             own_fds,
+            own_fd_map,
         }
     }
 
@@ -861,6 +865,10 @@ impl Engine {
                     } else {
                         (Vec::new(), Vec::new())
                     };
+                let own = match process.is_alive() {
+                    true => own_json(&process.table.view.own_fds),
+                    false => Vec::new(),
+                };
                 ProcessJson {
                     name: process.name.clone(),
                     pid: process.pid,
@@ -868,6 +876,7 @@ impl Engine {
                     state: process.state.to_string(),
                     fds,
                     without_fd,
+                    own,
                 }
             })
             .collect();
@@ -882,12 +891,24 @@ impl Engine {
             }),
             fds: fds_of(table),
             without_fd: without_fd_of(table),
+            own: own_json(&table.own_fd_map),
             process: Some(table.process.name.clone()),
             processes: Some(processes),
         };
         // The record escapes everything the terminal layer would, so this line passes unchanged.
         record.to_line().map_err(io::Error::other)
     }
+}
+
+/// sockplay's own fds of a process, for JSON, the highest first as the panel names them.
+fn own_json(own: &BTreeMap<i32, String>) -> Vec<OwnFdJson> {
+    own.iter()
+        .rev()
+        .map(|(&fd, what)| OwnFdJson {
+            fd,
+            what: what.clone(),
+        })
+        .collect()
 }
 
 /// The line under several processes' tables that says which of their fds are sockplay's own: one

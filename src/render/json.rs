@@ -31,6 +31,9 @@ pub struct StepJson<'a> {
     /// The connections the kernel holds for that process without an fd (absent when none).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub without_fd: Vec<ConnJson>,
+    /// The fds sockplay holds in that process for its own work, never in `fds` (absent when none).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub own: Vec<OwnFdJson>,
     /// The process the command ran in (SPEC §9).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub process: Option<String>,
@@ -53,6 +56,16 @@ pub struct ProcessJson {
     /// The connections the kernel holds for it without an fd (absent when none).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub without_fd: Vec<ConnJson>,
+    /// The fds sockplay holds in it for its own work, never in `fds` (absent once it ended).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub own: Vec<OwnFdJson>,
+}
+
+/// One fd sockplay holds for its own work: `{"fd": 4095, "what": "control channel"}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OwnFdJson {
+    pub fd: i32,
+    pub what: String,
 }
 
 impl<'a> StepJson<'a> {
@@ -66,6 +79,7 @@ impl<'a> StepJson<'a> {
             error: None,
             fds,
             without_fd: Vec::new(),
+            own: Vec::new(),
             process: None,
             processes: None,
         }
@@ -87,6 +101,7 @@ impl<'a> StepJson<'a> {
             error: Some(error),
             fds,
             without_fd: Vec::new(),
+            own: Vec::new(),
             process: None,
             processes: None,
         }
@@ -576,7 +591,11 @@ mod tests {
         assert_eq!(v[2]["detached"], true);
         assert_eq!(v[3].get("detached"), None, "absent when not detached");
         assert_eq!(v[2]["inode"], 12);
-        assert_eq!(v[0].get("without_fd"), None, "listed by the record, not the fd");
+        assert_eq!(
+            v[0].get("without_fd"),
+            None,
+            "listed by the record, not the fd"
+        );
         assert_eq!(
             serde_json::to_value(&conns).expect("serializes"),
             json!([{"under": 3, "origin": "queued", "listeners": [3], "family": "inet",

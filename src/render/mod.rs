@@ -9,8 +9,8 @@ mod ss;
 
 pub use diff::{changes, diff, diff_pending, Change, Changes};
 pub use json::{
-    conns_json, fds_json, ConnJson, ErrorJson, FdJson, HeldJson, ProcessJson, Related, StepJson,
-    WatchJson,
+    conns_json, fds_json, ConnJson, ErrorJson, FdJson, HeldJson, OwnFdJson, ProcessJson, Related,
+    StepJson, WatchJson,
 };
 pub use layout::{side_by_side, tables};
 pub use panel::{

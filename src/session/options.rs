@@ -238,7 +238,7 @@ impl Session {
         match socket.shutdown(std_how) {
             Ok(()) => {
                 out.call(call.returned(0));
-                let after = crate::fdtable::inspect_fd(fd).and_then(|row| row.state);
+                let after = fin_acknowledged(fd);
                 let kind = before
                     .as_ref()
                     .map_or((None, None), |row| (row.family, row.sock_type));
@@ -259,6 +259,26 @@ impl Session {
                     .hint_for(call.name(), Context::Fd(fd)))
             }
         }
+    }
+}
+
+/// How long a FIN that `shutdown` sent may take to be acknowledged before the panel is drawn: a
+/// peer on this machine answers within microseconds, unless its ACK is delayed for a moment.
+const FIN_ACK_PATIENCE: std::time::Duration = std::time::Duration::from_millis(60);
+
+/// The state of fd `fd` after a shutdown, once the FIN it sent was acknowledged (FIN_WAIT1 turns
+/// FIN_WAIT2, or CLOSING turns TIME_WAIT) or [`FIN_ACK_PATIENCE`] passed, so what the panel and the
+/// sentence say does not depend on when the peer's ACK happened to land.
+fn fin_acknowledged(fd: i32) -> Option<SockState> {
+    use crate::net::TcpState::{Closing, FinWait1};
+    let deadline = std::time::Instant::now() + FIN_ACK_PATIENCE;
+    loop {
+        let state = crate::fdtable::inspect_fd(fd).and_then(|row| row.state);
+        let unacknowledged = matches!(state, Some(SockState::Tcp(FinWait1 | Closing)));
+        if !unacknowledged || std::time::Instant::now() >= deadline {
+            return state;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(1));
     }
 }
 

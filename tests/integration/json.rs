@@ -23,20 +23,20 @@ const FD_KEYS: [&str; 11] = [
     "fd", "name", "kind", "family", "type", "local", "remote", "state", "recv_q", "send_q", "inode",
 ];
 /// The keys an fd has only when they say something: a non-socket's target, a detached handle, a
-/// dual-stack socket, the fds it relates to, an epoll fd's interest list, queued connections.
-const FD_KEYS_WHEN_SO: [&str; 7] = [
+/// dual-stack socket, the fds it relates to, an epoll fd's interest list.
+const FD_KEYS_WHEN_SO: [&str; 6] = [
     "target",
     "detached",
     "dual_stack",
     "peers",
     "twins",
     "watches",
-    "without_fd",
 ];
 
 /// Keys present only when they have something to say: a record's and a process's connections
-/// without an fd, a datagram socket's next datagram.
-const OPTIONAL_KEYS: [&str; 2] = ["without_fd", "next_datagram"];
+/// without an fd and sockplay's own fds (absent once a process ended), a datagram socket's next
+/// datagram.
+const OPTIONAL_KEYS: [&str; 3] = ["without_fd", "own", "next_datagram"];
 
 /// The keys of an object, but the optional ones.
 fn keys(value: &Value) -> BTreeSet<&str> {
@@ -156,6 +156,15 @@ fn json_lists_stdin_stdout_and_stderr_as_what_they_are() {
     for fd in [0, 1, 2] {
         assert_eq!(fd_row(step, fd).expect("std fd")["kind"], "pipe", "{step}");
     }
+    // sockplay's own fds are named, never rows: the record's and the process's.
+    let whats: Vec<&str> = step["own"]
+        .as_array()
+        .expect("own")
+        .iter()
+        .filter_map(|own| own["what"].as_str())
+        .collect();
+    assert_eq!(whats, ["control channel", "sock_diag"], "{step}");
+    assert_eq!(step["own"], step["processes"][0]["own"]);
 }
 
 #[test]
