@@ -41,6 +41,11 @@ pub struct InetSocket {
     pub family: i32,
     /// The state number (TCP_ESTABLISHED = 1 …); UDP sockets use TCP_CLOSE and TCP_ESTABLISHED.
     pub state: u8,
+    /// Which timer runs (`idiag_timer`): 0 none, 1 retransmit, 2 keepalive, 3 TIME_WAIT (also
+    /// the FIN_WAIT2 of a closed socket), 4 zero-window probe.
+    pub timer: u8,
+    /// Milliseconds until that timer fires (`idiag_expires`); 0 when none runs.
+    pub expires: u32,
     /// The bound address, wildcard and port 0 included.
     pub local: SocketAddr,
     /// The peer's address; the wildcard and port 0 when there is none.
@@ -464,6 +469,7 @@ fn parse_inet(payload: &[u8]) -> Option<InetSocket> {
         return None;
     }
     let state = *msg.get(1)?;
+    let timer = *msg.get(2)?;
     // The sockid: ports in network byte order, then 16 bytes per address, then the interface.
     let sport = u16::from_be_bytes([*msg.get(4)?, *msg.get(5)?]);
     let dport = u16::from_be_bytes([*msg.get(6)?, *msg.get(7)?]);
@@ -473,6 +479,8 @@ fn parse_inet(payload: &[u8]) -> Option<InetSocket> {
         state,
         local: inet_addr(family, msg.get(8..24)?, sport, interface)?,
         remote: inet_addr(family, msg.get(24..40)?, dport, interface)?,
+        timer,
+        expires: u32_at(msg, 52)?,
         recv_q: u32_at(msg, 56)?,
         send_q: u32_at(msg, 60)?,
         uid: u32_at(msg, 64)?,
