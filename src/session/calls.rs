@@ -542,6 +542,7 @@ impl Session {
         };
         let fd = owned.as_raw_fd();
         self.drop_files_of(fd, out);
+        let bound_file = Session::bound_file(fd);
         let call = invocation!("close", fd);
         let linger = lingering(&owned);
         let (closed, cut) = close_by(owned, self.deadline());
@@ -555,7 +556,9 @@ impl Session {
                         seconds(self.settings.timeout)
                     ));
                 }
-                self.remove_orphaned_socket_files(out);
+                if let Some(file) = &bound_file {
+                    self.tell_socket_file_stays(file, out);
+                }
                 Ok(())
             }
             Err(errno) => {
