@@ -6,6 +6,7 @@
 //! laid out for the front end's [`Screen`].
 
 mod front;
+mod holders;
 mod meaning;
 mod processes;
 mod recording;
@@ -352,6 +353,7 @@ impl Engine {
         };
         let step_table = self.shown_table(shown, table);
         let others = self.other_tables(command, shown);
+        self.situate_failure(&mut outcome, shown);
         if command.shows_panel() {
             // With several processes, each sentence says whose fd it is about.
             let several = !others.is_empty();

@@ -13,6 +13,7 @@ use nix::sys::socket::MsgFlags;
 use socket2::{Domain, Protocol, Socket, Type};
 
 use super::address::show_addr;
+use super::hints::Asked;
 use super::{invocation, seconds, Context, Failure, Invocation, Object, Outcome, Session};
 use crate::lang::{AddrSpec, Family, SockRef, SockType};
 use crate::net::SockState::Tcp;
@@ -231,7 +232,14 @@ impl Session {
             out.call(call.failed(errno));
             return Err(
                 Failure::os(errno, format!("cannot bind fd {fd} to {shown}"))
-                    .hint_for(call.name(), Context::address(&address, &shown)),
+                    .hint_for(call.name(), Context::on_address(fd, &address, &shown))
+                    .asking(Asked::of(
+                        call.name(),
+                        errno,
+                        (fd, self.name_of(fd)),
+                        socket,
+                        &address,
+                    )),
             );
         }
         out.call(call.returned(0));
@@ -287,8 +295,12 @@ impl Session {
             Err(e) => {
                 let errno = errno_of(&e);
                 out.call(call.failed(errno));
+                let asked = socket.local_addr().ok().and_then(|local| {
+                    Asked::of(call.name(), errno, (fd, self.name_of(fd)), socket, &local)
+                });
                 Err(Failure::os(errno, format!("fd {fd} cannot listen"))
-                    .hint_for(call.name(), Context::Fd(fd)))
+                    .hint_for(call.name(), Context::on(fd))
+                    .asking(asked))
             }
         }
     }
@@ -349,7 +361,14 @@ impl Session {
         let call = invocation!("connect", fd, shown);
         let refused = |errno: Errno| {
             Failure::os(errno, format!("fd {fd} cannot connect to {shown}"))
-                .hint_for(call.name(), Context::address(&address, &shown))
+                .hint_for(call.name(), Context::on_address(fd, &address, &shown))
+                .asking(Asked::of(
+                    call.name(),
+                    errno,
+                    (fd, self.name_of(fd)),
+                    socket,
+                    &address,
+                ))
         };
         let waiting_for = if domain == Domain::UNIX {
             format!("the backlog of the listener at {shown} is full")
@@ -404,7 +423,7 @@ impl Session {
                 let context = if shut_down {
                     Context::SendingShutDown(fd)
                 } else {
-                    Context::Fd(fd)
+                    Context::on(fd)
                 };
                 return Err(Failure::os(errno, format!("nothing sent on fd {fd}"))
                     .hint_for(call.name(), context));
@@ -496,14 +515,8 @@ impl Session {
             }
             Err(errno) => {
                 out.call(call.failed(errno));
-                let datagram = socket.r#type().map(|t| t != Type::STREAM).unwrap_or(false);
-                let context = if datagram {
-                    Context::MessageSocket(fd)
-                } else {
-                    Context::Fd(fd)
-                };
                 Err(Failure::os(errno, format!("nothing received on fd {fd}"))
-                    .hint_for(call.name(), context))
+                    .hint_for(call.name(), Context::on(fd)))
             }
         }
     }

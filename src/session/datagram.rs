@@ -6,6 +6,7 @@ use nix::sys::socket::MsgFlags;
 
 use super::address::show_addr;
 use super::calls::{dump_lines, errno_of, preview, show_received};
+use super::hints::Asked;
 use super::{invocation, Context, Failure, Outcome, Session};
 use crate::lang::{AddrSpec, SockRef};
 
@@ -71,7 +72,14 @@ impl Session {
                 out.call(call.failed(errno));
                 Err(
                     Failure::os(errno, format!("fd {fd} sent nothing to {shown}"))
-                        .hint_for(call.name(), Context::address(&address, &shown)),
+                        .hint_for(call.name(), Context::on_address(fd, &address, &shown))
+                        .asking(Asked::of(
+                            call.name(),
+                            errno,
+                            (fd, self.name_of(fd)),
+                            socket,
+                            &address,
+                        )),
                 )
             }
         }

@@ -20,6 +20,7 @@ mod socket_files;
 
 pub use call::{Call, Invocation, Returned};
 pub use checks::Previous;
+pub use hints::{situated, Asked, Holder, ProcessFd};
 pub use outcome::{Failure, Lines, OutLine, Outcome};
 pub use socket_files::SocketFile;
 
@@ -209,6 +210,13 @@ impl Session {
                 Some((name, crate::net::Endpoint::of(&local)?.named()?))
             })
             .collect()
+    }
+
+    /// The name the handle on `fd` goes by, if it has one.
+    fn name_of(&self, fd: i32) -> Option<&str> {
+        self.handles
+            .get(&fd)
+            .and_then(|handle| handle.name.as_deref())
     }
 
     /// The fd behind SOCK, if it names an open handle.
