@@ -354,9 +354,25 @@ pub(super) fn hint(call: &str, errno: Option<Errno>, context: &Context<'_>) -> O
         ),
         ("recv", Some(E::ECONNREFUSED), C::MessageSocket(_)) => "a datagram this connected socket sent found no receiver: the peer's host answered ICMP port unreachable, reported here once".into(),
         ("recv", Some(E::ECONNREFUSED), C::On(socket, _)) if socket.is_datagram() => "a datagram this connected socket sent found no receiver: the peer's host answered ICMP port unreachable, reported here once".into(),
+        ("shutdown", Some(E::ENOTCONN), C::On(socket, _)) if socket.is_datagram() => format!(
+            "shutdown acts on a connection, and fd {} has none: a datagram socket gets a peer with `connect`",
+            socket.fd
+        ),
         ("shutdown", Some(E::ENOTCONN), _) => {
             "shutdown acts on a connection: connect (or accept) first".into()
         }
+        ("getpeername", Some(E::ENOTCONN), C::On(socket, _)) if socket.is_listening() => format!(
+            "fd {} listens: a listener has no peer; each connection `accept` returns has one",
+            socket.fd
+        ),
+        ("getpeername", Some(E::ENOTCONN), C::On(socket, _)) if socket.is_datagram() => format!(
+            "fd {} has no peer: a datagram socket has one only once it is connected (`connect {} ADDR`)",
+            socket.fd, socket.fd
+        ),
+        ("getpeername", Some(E::ENOTCONN), C::On(socket, _)) => format!(
+            "fd {} is not connected, so it has no peer: `connect` it, or use the fd that `accept` returned",
+            socket.fd
+        ),
 
         // options, pairs, limits
         ("setsockopt" | "getsockopt", Some(E::ENOPROTOOPT | E::EOPNOTSUPP), C::SockOpt(option)) => {
@@ -1229,6 +1245,35 @@ mod tests {
         assert_eq!(
             hint_text("sendto", E::EACCES, Context::On(udp(3), inet("255.255.255.255:9"))).as_deref(),
             Some("255.255.255.255:9 is a broadcast address: a socket sends there only with SO_BROADCAST on (`setsockopt 3 SO_BROADCAST 1`)")
+        );
+    }
+
+    #[test]
+    fn a_missing_peer_is_told_for_the_kind_of_socket() {
+        let listener = Facts {
+            state: Some(SockState::Tcp(TcpState::Listen)),
+            bound: true,
+            ..tcp(3)
+        };
+        assert_eq!(
+            hint_text("getpeername", E::ENOTCONN, Context::On(listener, None)).as_deref(),
+            Some("fd 3 listens: a listener has no peer; each connection `accept` returns has one")
+        );
+        assert_eq!(
+            hint_text("getpeername", E::ENOTCONN, Context::On(udp(3), None)).as_deref(),
+            Some("fd 3 has no peer: a datagram socket has one only once it is connected (`connect 3 ADDR`)")
+        );
+        assert_eq!(
+            hint_text("getpeername", E::ENOTCONN, Context::On(tcp(3), None)).as_deref(),
+            Some("fd 3 is not connected, so it has no peer: `connect` it, or use the fd that `accept` returned")
+        );
+        assert_eq!(
+            hint_text("shutdown", E::ENOTCONN, Context::On(udp(3), None)).as_deref(),
+            Some("shutdown acts on a connection, and fd 3 has none: a datagram socket gets a peer with `connect`")
+        );
+        assert_eq!(
+            hint_text("shutdown", E::ENOTCONN, Context::On(tcp(3), None)).as_deref(),
+            Some("shutdown acts on a connection: connect (or accept) first")
         );
     }
 
