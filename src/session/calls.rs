@@ -232,7 +232,7 @@ impl Session {
             out.call(call.failed(errno));
             return Err(
                 Failure::os(errno, format!("cannot bind fd {fd} to {shown}"))
-                    .hint_for(call.name(), Context::on_address(fd, &address, &shown))
+                    .hint_for(call.name(), self.on_address(fd, &address, &shown))
                     .asking(Asked::of(
                         call.name(),
                         errno,
@@ -299,7 +299,7 @@ impl Session {
                     Asked::of(call.name(), errno, (fd, self.name_of(fd)), socket, &local)
                 });
                 Err(Failure::os(errno, format!("fd {fd} cannot listen"))
-                    .hint_for(call.name(), Context::on(fd))
+                    .hint_for(call.name(), self.on(fd))
                     .asking(asked))
             }
         }
@@ -352,16 +352,19 @@ impl Session {
     ) -> Result<(), Failure> {
         let fd = self.resolve(sock)?;
         let deadline = self.deadline();
-        let socket = self.socket_at(fd)?;
-        let domain = socket
+        let domain = self
+            .socket_at(fd)?
             .domain()
             .map_err(|e| Failure::os(errno_of(&e), "SO_DOMAIN"))?;
         let address = self.resolve_addr(addr, domain)?;
+        // What came before, for the hints of later calls: a failed connect counts no segment.
+        self.connects.insert(fd);
+        let socket = self.socket_at(fd)?;
         let shown = show_addr(&address);
         let call = invocation!("connect", fd, shown);
         let refused = |errno: Errno| {
             Failure::os(errno, format!("fd {fd} cannot connect to {shown}"))
-                .hint_for(call.name(), Context::on_address(fd, &address, &shown))
+                .hint_for(call.name(), self.on_address(fd, &address, &shown))
                 .asking(Asked::of(
                     call.name(),
                     errno,
@@ -423,7 +426,7 @@ impl Session {
                 let context = if shut_down {
                     Context::SendingShutDown(fd)
                 } else {
-                    Context::on(fd)
+                    self.on(fd)
                 };
                 return Err(Failure::os(errno, format!("nothing sent on fd {fd}"))
                     .hint_for(call.name(), context));
@@ -516,7 +519,7 @@ impl Session {
             Err(errno) => {
                 out.call(call.failed(errno));
                 Err(Failure::os(errno, format!("nothing received on fd {fd}"))
-                    .hint_for(call.name(), Context::on(fd)))
+                    .hint_for(call.name(), self.on(fd)))
             }
         }
     }
@@ -556,6 +559,7 @@ impl Session {
         let fd = owned.as_raw_fd();
         self.drop_files_of(fd, out);
         let bound_file = Session::bound_file(fd);
+        self.connects.remove(&fd);
         let call = invocation!("close", fd);
         let linger = lingering(&owned);
         let (closed, cut) = close_by(owned, self.deadline());

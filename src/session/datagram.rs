@@ -72,7 +72,7 @@ impl Session {
                 out.call(call.failed(errno));
                 Err(
                     Failure::os(errno, format!("fd {fd} sent nothing to {shown}"))
-                        .hint_for(call.name(), Context::on_address(fd, &address, &shown))
+                        .hint_for(call.name(), self.on_address(fd, &address, &shown))
                         .asking(Asked::of(
                             call.name(),
                             errno,

@@ -19,7 +19,7 @@ use nix::errno::Errno;
 use nix::errno::Errno as E;
 use socket2::{SockAddr, Socket};
 
-use super::socket_files;
+use super::{socket_files, Session};
 use crate::lang::{SockOpt, SockRef};
 use crate::net::{Endpoint, Family, SockState, SockType, TcpState};
 
@@ -40,8 +40,9 @@ pub(super) struct Facts {
     pub bound: bool,
     /// It has a peer.
     pub connected: bool,
-    /// A TCP socket that never sent a segment: it never tried to connect.
-    pub never_sent: bool,
+    /// A TCP socket that never tried to connect: it sent no segment, and no `connect` was made
+    /// on it (a failed connect leaves no segment counted).
+    pub never_connected: bool,
 }
 
 impl Facts {
@@ -52,7 +53,7 @@ impl Facts {
         let sock_type = row.and_then(|r| r.sock_type);
         let family = row.and_then(|r| r.family);
         let tcp = family.is_some_and(Family::is_inet) && sock_type == Some(SockType::Stream);
-        let never_sent = tcp
+        let never_connected = tcp
             && crate::sys::socket::SocketFd::new(fd)
                 .tcp_info()
                 .is_ok_and(|info| info.segs_out == 0);
@@ -67,7 +68,7 @@ impl Facts {
                 .filter(|a| a.port() != 0),
             bound: row.is_some_and(|r| r.local.is_some()),
             connected: row.is_some_and(|r| r.remote.is_some()),
-            never_sent,
+            never_connected,
         }
     }
 
@@ -149,15 +150,32 @@ pub(super) enum Context<'a> {
     SockOpt(&'a SockOpt),
 }
 
-impl<'a> Context<'a> {
-    /// A call on the socket on `fd`, as it is now.
-    pub(super) fn on(fd: i32) -> Context<'a> {
-        Context::On(Facts::of(fd), None)
+impl<'a> Context<'a> {}
+
+impl Session {
+    /// The facts of the socket on `fd`: what the kernel says, and what came before in this
+    /// session (a connect made on it).
+    fn facts(&self, fd: i32) -> Facts {
+        let facts = Facts::of(fd);
+        Facts {
+            never_connected: facts.never_connected && !self.connects.contains(&fd),
+            ..facts
+        }
     }
 
-    /// A call on the socket on `fd` that named `address` (shown as `shown`).
-    pub(super) fn on_address(fd: i32, address: &'a SockAddr, shown: &'a str) -> Context<'a> {
-        Context::On(Facts::of(fd), Some(Addressed::of(address, shown)))
+    /// The situation of a call on the socket on `fd`, as it is now.
+    pub(super) fn on(&self, fd: i32) -> Context<'static> {
+        Context::On(self.facts(fd), None)
+    }
+
+    /// The situation of a call on the socket on `fd` that named `address` (shown as `shown`).
+    pub(super) fn on_address<'a>(
+        &self,
+        fd: i32,
+        address: &'a SockAddr,
+        shown: &'a str,
+    ) -> Context<'a> {
+        Context::On(self.facts(fd), Some(Addressed::of(address, shown)))
     }
 }
 
@@ -313,7 +331,7 @@ pub(super) fn hint(call: &str, errno: Option<Errno>, context: &Context<'_>) -> O
         ("sendto", Some(E::ECONNREFUSED), _) => "an earlier datagram from this socket found no receiver (ICMP port unreachable); the error is reported once".into(),
 
         // send and recv
-        ("send" | "sendto", Some(E::EPIPE), C::On(socket, _)) if socket.never_sent => format!(
+        ("send" | "sendto", Some(E::EPIPE), C::On(socket, _)) if socket.never_connected => format!(
             "fd {} was never connected: `connect` it first (Linux answers a send on an unconnected TCP socket with EPIPE)",
             socket.fd
         ),
@@ -963,7 +981,7 @@ mod tests {
             inet_local: None,
             bound: false,
             connected: false,
-            never_sent: false,
+            never_connected: false,
         }
     }
 
@@ -1176,7 +1194,7 @@ mod tests {
     #[test]
     fn sends_and_receives_get_the_hint_of_their_socket_and_what_came_before() {
         let fresh = Facts {
-            never_sent: true,
+            never_connected: true,
             ..tcp(3)
         };
         for call in ["send", "sendto"] {

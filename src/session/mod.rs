@@ -103,6 +103,9 @@ pub struct Session {
     internal: BTreeSet<i32>,
     /// Unix socket files made by this session's binds.
     socket_files: Vec<socket_files::SocketFile>,
+    /// The fds on which a `connect` was made, whatever it returned: a TCP socket whose connect
+    /// failed has no segment counted, and yet it is no fresh socket.
+    connects: BTreeSet<i32>,
     /// Buffered file objects made with `makefile`, by name.
     files: BTreeMap<String, files::FileObject>,
     pub settings: Settings,
@@ -116,6 +119,7 @@ impl Session {
             detached: BTreeMap::new(),
             internal: BTreeSet::new(),
             files: BTreeMap::new(),
+            connects: BTreeSet::new(),
             socket_files: Vec::new(),
             settings,
             last: LastStep::default(),
@@ -481,6 +485,7 @@ impl Session {
     fn adopt(&mut self, object: Object, name: Option<&str>) -> i32 {
         let fd = object.raw_fd();
         self.detached.remove(&fd);
+        self.connects.remove(&fd);
         self.handles.insert(
             fd,
             Handle {
