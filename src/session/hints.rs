@@ -43,6 +43,9 @@ pub(super) struct Facts {
     /// A TCP socket that never tried to connect: it sent no segment, and no `connect` was made
     /// on it (a failed connect leaves no segment counted).
     pub never_connected: bool,
+    /// A `connect` was made on it, and it is not connected: the connect failed (or its
+    /// connection is gone).
+    pub connect_failed: bool,
 }
 
 impl Facts {
@@ -69,6 +72,7 @@ impl Facts {
             bound: row.is_some_and(|r| r.local.is_some()),
             connected: row.is_some_and(|r| r.remote.is_some()),
             never_connected,
+            connect_failed: false,
         }
     }
 
@@ -157,8 +161,10 @@ impl Session {
     /// session (a connect made on it).
     fn facts(&self, fd: i32) -> Facts {
         let facts = Facts::of(fd);
+        let tried = self.connects.contains(&fd);
         Facts {
-            never_connected: facts.never_connected && !self.connects.contains(&fd),
+            never_connected: facts.never_connected && !tried,
+            connect_failed: tried && !facts.connected,
             ..facts
         }
     }
@@ -362,6 +368,10 @@ pub(super) fn hint(call: &str, errno: Option<Errno>, context: &Context<'_>) -> O
         ),
         ("recv", Some(E::ENOTCONN), C::On(socket, _)) if socket.is_listening() => format!(
             "fd {0} listens: it takes connections, not data; `accept {0}`, then recv on the fd it returns",
+            socket.fd
+        ),
+        ("recv", Some(E::ENOTCONN), C::On(socket, _)) if socket.connect_failed => format!(
+            "fd {} is not connected: its connect did not succeed; `connect` it again, to an address where something listens",
             socket.fd
         ),
         ("recv", Some(E::ENOTCONN), C::On(socket, _)) => {
@@ -982,6 +992,7 @@ mod tests {
             bound: false,
             connected: false,
             never_connected: false,
+            connect_failed: false,
         }
     }
 
@@ -1255,6 +1266,14 @@ mod tests {
         assert_eq!(
             hint_text("recv", E::ENOTCONN, Context::On(tcp(4), None)).as_deref(),
             Some("fd 4 is not connected: `connect` it first")
+        );
+        let refused = Facts {
+            connect_failed: true,
+            ..tcp(4)
+        };
+        assert_eq!(
+            hint_text("recv", E::ENOTCONN, Context::On(refused, None)).as_deref(),
+            Some("fd 4 is not connected: its connect did not succeed; `connect` it again, to an address where something listens")
         );
         assert_eq!(
             hint_text("sendto", E::EOPNOTSUPP, Context::On(unix(3, SockType::Stream), None)).as_deref(),

@@ -379,15 +379,18 @@ fn send_on_a_tcp_socket_tells_never_connected_from_a_connection_that_is_over() {
 }
 
 #[test]
-fn recv_on_a_listener_says_to_accept() {
+fn recv_without_a_connection_says_to_accept_to_connect_or_to_connect_again() {
     let output = wide()
-        .script("socket tcp as srv\nbind srv 127.0.0.1:0\nlisten srv\nrecv srv\nexpect error ENOTCONN\nsocket tcp as fresh\nrecv fresh\nexpect error ENOTCONN\n")
+        .script("socket tcp as srv\nbind srv 127.0.0.1:0\nlisten srv\nrecv srv\nexpect error ENOTCONN\nsocket tcp as fresh\nrecv fresh\nexpect error ENOTCONN\n\
+                 connect fresh 127.0.0.1:1\nexpect error ECONNREFUSED\nrecv fresh\nexpect error ENOTCONN\n")
         .run();
     assert_eq!(
         hints(&output),
         [
             "fd 3 listens: it takes connections, not data; `accept 3`, then recv on the fd it returns",
             "fd 4 is not connected: `connect` it first",
+            "nothing is listening on 127.0.0.1:1: start a listener there first (socket, bind, listen)",
+            "fd 4 is not connected: its connect did not succeed; `connect` it again, to an address where something listens",
         ]
     );
 }
