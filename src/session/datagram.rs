@@ -7,7 +7,7 @@ use nix::sys::socket::MsgFlags;
 use super::address::show_addr;
 use super::calls::{dump_lines, errno_of, preview, show_received};
 use super::hints::Asked;
-use super::{invocation, Context, Failure, Outcome, Session};
+use super::{invocation, Failure, Outcome, Session};
 use crate::lang::{AddrSpec, SockRef};
 
 /// What a message socket lost when MAX was smaller than the message.
@@ -134,7 +134,7 @@ impl Session {
                 out.call(call.failed(errno));
                 Err(
                     Failure::os(errno, format!("no datagram received on fd {fd}"))
-                        .hint_for(call.name(), Context::MessageSocket(fd)),
+                        .hint_for(call.name(), self.on(fd)),
                 )
             }
         }

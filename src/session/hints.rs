@@ -120,8 +120,6 @@ pub(super) enum Context<'a> {
     Plain,
     /// The call acted on this fd.
     Fd(i32),
-    /// The call acted on this fd, a message socket (datagram or seqpacket).
-    MessageSocket(i32),
     /// The call acted on this socket, and at this address when it names one.
     On(Facts, Option<Addressed<'a>>),
     /// A send on this fd, whose own sending side is shut down (FIN_WAIT1, FIN_WAIT2, CLOSING).
@@ -366,22 +364,18 @@ pub(super) fn hint(call: &str, errno: Option<Errno>, context: &Context<'_>) -> O
             "fd {0} has no peer: `connect {0} ADDR` first, or give each datagram its address with `sendto {0} ADDR DATA`",
             socket.fd
         ),
-        ("recv", Some(E::ENOTCONN), C::On(socket, _)) if socket.is_listening() => format!(
+        ("recv" | "recvfrom", Some(E::ENOTCONN), C::On(socket, _)) if socket.is_listening() => format!(
             "fd {0} listens: it takes connections, not data; `accept {0}`, then recv on the fd it returns",
             socket.fd
         ),
-        ("recv", Some(E::ENOTCONN), C::On(socket, _)) if socket.connect_failed => format!(
+        ("recv" | "recvfrom", Some(E::ENOTCONN), C::On(socket, _)) if socket.connect_failed => format!(
             "fd {} is not connected: its connect did not succeed; `connect` it again, to an address where something listens",
             socket.fd
         ),
-        ("recv", Some(E::ENOTCONN), C::On(socket, _)) => {
+        ("recv" | "recvfrom", Some(E::ENOTCONN), C::On(socket, _)) => {
             format!("fd {} is not connected: `connect` it first", socket.fd)
         }
-        ("recv", Some(E::ENOTCONN), C::Fd(fd) | C::MessageSocket(fd)) => format!(
-            "fd {fd} is not connected; on a listener, `accept` first and recv on the new fd"
-        ),
-        ("recv", Some(E::ECONNREFUSED), C::MessageSocket(_)) => "a datagram this connected socket sent found no receiver: the peer's host answered ICMP port unreachable, reported here once".into(),
-        ("recv", Some(E::ECONNREFUSED), C::On(socket, _)) if socket.is_datagram() => "a datagram this connected socket sent found no receiver: the peer's host answered ICMP port unreachable, reported here once".into(),
+        ("recv" | "recvfrom", Some(E::ECONNREFUSED), C::On(socket, _)) if socket.is_datagram() => "a datagram this connected socket sent found no receiver: the peer's host answered ICMP port unreachable, reported here once".into(),
         ("shutdown", Some(E::ENOTCONN), C::On(socket, _)) if socket.is_datagram() => format!(
             "shutdown acts on a connection, and fd {} has none: a datagram socket gets a peer with `connect`",
             socket.fd

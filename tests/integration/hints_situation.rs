@@ -463,3 +463,30 @@ fn getpeername_of_a_datagram_socket_says_it_has_a_peer_only_once_connected() {
         "fd 3 has no peer: a datagram socket has one only once it is connected (`connect 3 ADDR`)"
     );
 }
+
+#[test]
+fn an_icmp_refusal_on_a_connected_udp_socket_is_told_on_send_and_on_recvfrom() {
+    let output = wide()
+        .script("socket udp as u\nconnect u 127.0.0.1:1\nsend u hi\nsend u hi\nexpect error ECONNREFUSED\nsend u hi\nrecvfrom u\nexpect error ECONNREFUSED\n")
+        .run();
+    assert_eq!(
+        hints(&output),
+        [
+            "a datagram fd 3 sent earlier found no receiver (ICMP port unreachable), reported on this call; fd 3 stays usable",
+            "a datagram this connected socket sent found no receiver: the peer's host answered ICMP port unreachable, reported here once",
+        ]
+    );
+}
+
+#[test]
+fn recvfrom_on_a_listener_says_to_accept() {
+    let output = wide()
+        .script(
+            "socket tcp as l\nbind l 127.0.0.1:0\nlisten l\nrecvfrom l\nexpect error ENOTCONN\n",
+        )
+        .run();
+    assert_eq!(
+        the_hint(&output),
+        "fd 3 listens: it takes connections, not data; `accept 3`, then recv on the fd it returns"
+    );
+}
