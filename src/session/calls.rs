@@ -339,7 +339,7 @@ impl Session {
             Err(errno) => {
                 out.call(call.failed(errno));
                 Err(Failure::os(errno, format!("nothing accepted on fd {fd}"))
-                    .hint_for(call.name(), Context::Fd(fd)))
+                    .hint_for(call.name(), self.on(fd)))
             }
         }
     }

@@ -256,12 +256,23 @@ pub(super) fn hint(call: &str, errno: Option<Errno>, context: &Context<'_>) -> O
             "fd {} is connected: only a socket that is not connected can listen; make a new socket to listen on",
             socket.fd
         ),
-        ("listen", Some(E::EOPNOTSUPP), C::On(socket, _)) if socket.is_datagram() => format!(
+        ("listen" | "accept", Some(E::EOPNOTSUPP), C::On(socket, _)) if socket.is_datagram() => format!(
             "fd {} is a datagram socket: datagram sockets neither listen nor accept; each `recvfrom` takes one datagram, from any sender",
             socket.fd
         ),
-        ("accept", Some(E::EINVAL), C::Fd(fd)) => format!(
-            "fd {fd} is not listening: `listen {fd}` first (and accept on the listener, not on a connection)"
+        ("accept", Some(E::EINVAL), C::On(socket, _)) if socket.connected => format!(
+            "fd {} is a connection, not a listener: accept on the fd that listens",
+            socket.fd
+        ),
+        ("accept", Some(E::EINVAL), C::On(socket, _)) if socket.is_unix() && !socket.bound => {
+            format!(
+                "fd {0} is not listening: `bind {0} PATH` (or @name), then `listen {0}`",
+                socket.fd
+            )
+        }
+        ("accept", Some(E::EINVAL), C::On(socket, _)) => format!(
+            "fd {0} is not listening: `listen {0}` first (and accept on the listener, not on a connection)",
+            socket.fd
         ),
         ("accept", Some(E::EAGAIN), _) => "the accept queue is empty and the socket is non-blocking; connect a client first".into(),
 
@@ -1167,6 +1178,36 @@ mod tests {
         assert_eq!(
             hint_text("bind", E::EADDRNOTAVAIL, Context::On(tcp(3), inet("10.255.255.1:0"))).as_deref(),
             Some("10.255.255.1 is not an address of this machine: bind one of its own (127.0.0.1 for loopback only, 0.0.0.0 for every address)")
+        );
+    }
+
+    #[test]
+    fn accept_says_what_the_socket_is_instead_of_a_listener() {
+        let connection = Facts {
+            connected: true,
+            bound: true,
+            ..tcp(5)
+        };
+        assert_eq!(
+            hint_text("accept", E::EINVAL, Context::On(connection, None)).as_deref(),
+            Some("fd 5 is a connection, not a listener: accept on the fd that listens")
+        );
+        assert_eq!(
+            hint_text(
+                "accept",
+                E::EINVAL,
+                Context::On(unix(3, SockType::Stream), None)
+            )
+            .as_deref(),
+            Some("fd 3 is not listening: `bind 3 PATH` (or @name), then `listen 3`")
+        );
+        assert_eq!(
+            hint_text("accept", E::EINVAL, Context::On(tcp(3), None)).as_deref(),
+            Some("fd 3 is not listening: `listen 3` first (and accept on the listener, not on a connection)")
+        );
+        assert_eq!(
+            hint_text("accept", E::EOPNOTSUPP, Context::On(udp(3), None)).as_deref(),
+            Some("fd 3 is a datagram socket: datagram sockets neither listen nor accept; each `recvfrom` takes one datagram, from any sender")
         );
     }
 

@@ -490,3 +490,19 @@ fn recvfrom_on_a_listener_says_to_accept() {
         "fd 3 listens: it takes connections, not data; `accept 3`, then recv on the fd it returns"
     );
 }
+
+#[test]
+fn accept_on_what_is_not_a_listener_says_what_it_is() {
+    let output = wide()
+        .script("socket tcp as srv\nbind srv 127.0.0.1:0\nlisten srv\nsocket tcp as cli\nconnect cli $srv\naccept cli\nexpect error EINVAL\n\
+                 socket unix stream as u\naccept u\nexpect error EINVAL\nsocket udp as d\naccept d\nexpect error EOPNOTSUPP\n")
+        .run();
+    assert_eq!(
+        hints(&output),
+        [
+            "fd 4 is a connection, not a listener: accept on the fd that listens",
+            "fd 5 is not listening: `bind 5 PATH` (or @name), then `listen 5`",
+            "fd 6 is a datagram socket: datagram sockets neither listen nor accept; each `recvfrom` takes one datagram, from any sender",
+        ]
+    );
+}
