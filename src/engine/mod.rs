@@ -538,6 +538,7 @@ impl Engine {
         };
         self.record_shown_result(&process, done.outcome.failure.as_ref());
         let mut outcome = done.outcome;
+        self.situate_failure(&mut outcome, index);
         outcome.lines.insert(
             0,
             format!("[{process}] {} returned:", background.input.trim()),
