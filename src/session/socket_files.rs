@@ -174,16 +174,12 @@ impl Session {
 
     /// The socket file of the socket on `fd`, when it is bound to a path, and that socket's inode:
     /// what [`Session::tell_socket_file_stays`] needs once the fd is closed.
+    /// Two calls (getsockname, fstat), as close is made often.
     pub(super) fn bound_file(fd: i32) -> Option<(PathBuf, u64)> {
-        let row = crate::fdtable::inspect_fd(fd)?;
-        match row.local {
-            Some(crate::net::Endpoint::Path(bytes)) => {
-                use std::os::unix::ffi::OsStrExt;
-                let path = Path::new(std::ffi::OsStr::from_bytes(&bytes)).to_path_buf();
-                Some((path, row.inode))
-            }
-            _ => None,
-        }
+        let local = crate::sys::socket::SocketFd::new(fd).local_addr().ok()?;
+        let path = local.as_pathname()?.to_path_buf();
+        let inode = crate::sys::descriptor::fstat(fd).ok()?.ino;
+        Some((path, inode))
     }
 
     /// After a close: a socket bound to a path leaves its file behind, as the kernel makes it,
