@@ -97,7 +97,7 @@ pub(super) enum Addressed<'a> {
     UnixPath { path: &'a Path, shown: &'a str },
     /// An abstract Unix address (or an unnamed one), as shown: `@name`.
     Abstract(&'a str),
-    /// An IP address and port, and as shown.
+    /// An IP address and port, and the address as shown.
     Inet(SocketAddr, &'a str),
 }
 
@@ -627,8 +627,9 @@ pub struct Asked {
 }
 
 impl Asked {
-    /// What `call` on `socket` (fd `fd`) asked for at `address`, when the failure `errno` is one
-    /// whose hint depends on what holds that address.
+    /// What `call` on `socket` (fd `fd`, named `name`) asked for at `address`, when its failure
+    /// `errno` is one whose hint depends on what holds that address: EADDRINUSE of bind and
+    /// listen, ECONNREFUSED of connect and sendto.
     pub(super) fn of(
         call: &str,
         errno: Errno,
@@ -636,7 +637,10 @@ impl Asked {
         socket: &Socket,
         address: &SockAddr,
     ) -> Option<Box<Asked>> {
-        if !matches!(errno, E::EADDRINUSE | E::ECONNREFUSED) {
+        if !matches!(
+            (call, errno),
+            ("bind" | "listen", E::EADDRINUSE) | ("connect" | "sendto", E::ECONNREFUSED)
+        ) {
             return None;
         }
         let sock_type = SockType::from_number(i32::from(socket.r#type().ok()?));
