@@ -86,6 +86,7 @@ pub(super) fn file_failure(error: &FileError) -> Failure {
         errno: error.errno(),
         message: error.message(),
         hint: None,
+        asked: None,
     }
 }
 
@@ -262,13 +263,11 @@ impl Engine {
             )));
         }
         let bytes = read_script(path).map_err(|error| {
-            let failure = file_failure(&error);
-            match error {
-                FileError::Os { .. } => failure.with_hint(
-                    "check the path; it is taken relative to the directory sockplay runs in",
-                ),
-                _ => failure,
+            let mut failure = file_failure(&error);
+            if let FileError::Os { errno, .. } = error {
+                failure.hint = self.file_hint(errno, FileUse::Read);
             }
+            failure
         })?;
         let script = Script::parse_bytes(&path.display().to_string(), &bytes)
             .map_err(|error| Failure::usage(error.to_string()))?;
@@ -302,8 +301,13 @@ impl Engine {
         }
         let shown_command = crate::text::sanitize_line(command);
         let timeout = self.settings.timeout;
-        let run = run_shell(command, timeout)
-            .map_err(|errno| Failure::os(errno, format!("cannot run `{shown_command}`")))?;
+        let run = run_shell(command, timeout).map_err(|errno| {
+            let failure = Failure::os(errno, format!("cannot run `{shown_command}`"));
+            match errno {
+                Errno::EMFILE => failure.with_hint(self.own_table_full("runs shell commands")),
+                _ => failure,
+            }
+        })?;
         for line in &run.lines {
             out.say(crate::text::sanitize_line(line));
         }
@@ -326,10 +330,14 @@ impl Engine {
                 ),
             )
             .with_hint("`set timeout SECS` lets commands run longer")),
-            ShellEnd::Interrupted => Err(Failure::os(
-                nix::errno::Errno::EINTR,
-                format!("interrupted by Ctrl-C: sockplay killed `{shown_command}` and its process group"),
-            )),
+            // The message says all there is: no socket was waiting, nothing is left to do.
+            ShellEnd::Interrupted => Err(Failure {
+                hint: None,
+                ..Failure::os(
+                    nix::errno::Errno::EINTR,
+                    format!("interrupted by Ctrl-C: sockplay killed `{shown_command}` and its process group"),
+                )
+            }),
             ShellEnd::TooMuchOutput(limit) => Err(Failure::usage(format!(
                 "`{shown_command}` printed more than {limit}: sockplay stopped reading and killed it and its process group"
             ))),
@@ -345,4 +353,102 @@ fn open_rows(table: &Table) -> impl Iterator<Item = &crate::fdtable::FdRow> {
         .rows
         .iter()
         .filter(move |row| !internal.contains(&row.fd))
+}
+
+/// What sockplay's own process was doing with a file that it could not open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum FileUse {
+    /// Reading a script (`source`).
+    Read,
+    /// Making a recording (`record FILE`).
+    Create,
+}
+
+impl Engine {
+    /// The hint for a file the engine could not open with `errno`, read for `source` or made for
+    /// `record`: each errno its own cause, and none when there is nothing to add.
+    pub(super) fn file_hint(&self, errno: Errno, usage: FileUse) -> Option<String> {
+        Some(match (errno, usage) {
+            (Errno::ENOENT | Errno::ENOTDIR, FileUse::Read) => {
+                "check the path; it is taken relative to the directory sockplay runs in".into()
+            }
+            (Errno::ENOENT | Errno::ENOTDIR, FileUse::Create) => {
+                "check the directory exists; the path is taken relative to the directory sockplay runs in".into()
+            }
+            (Errno::EACCES | Errno::EPERM, FileUse::Read) => {
+                "sockplay may not read it: check the file's permissions".into()
+            }
+            (Errno::EACCES | Errno::EPERM, FileUse::Create) => {
+                "sockplay may not make a file there: check the directory is writable".into()
+            }
+            (Errno::EEXIST, FileUse::Create) => {
+                "choose a new file name, or remove the old file first".into()
+            }
+            (Errno::EMFILE, FileUse::Read) => self.own_table_full("reads scripts"),
+            (Errno::EMFILE, FileUse::Create) => self.own_table_full("writes the recording"),
+            (Errno::ENFILE, _) => "the whole system's file table is full (fs.file-max), not only sockplay's: close fds here or in other programs".into(),
+            _ => return None,
+        })
+    }
+
+    /// EMFILE in sockplay's own process (the one that `does` something for the user, and holds
+    /// none of the user's sockets): every fd its limit allows is open. Says what holds them —
+    /// a channel to each playground process, its sock_diag socket, its standard streams — and
+    /// that `ulimit nofile` does not change this process's limit.
+    pub(super) fn own_table_full(&self, does: &str) -> String {
+        let processes: Vec<&str> = self
+            .processes
+            .list()
+            .iter()
+            .filter(|p| p.is_alive())
+            .map(|p| p.name.as_str())
+            .collect();
+        // Each kind of fd with how many there are, in the order of their lowest fd.
+        let mut kinds: Vec<(String, usize)> = Vec::new();
+        let fds = crate::fdtable::open_fds();
+        for fd in &fds {
+            let Some(row) = crate::fdtable::inspect_fd(*fd) else {
+                continue;
+            };
+            let kind = match row.kind {
+                crate::net::Kind::Socket => format!("{} socket", row.label()),
+                crate::net::Kind::Tty => "terminal".to_string(),
+                kind => kind_word(kind, &row),
+            };
+            match kinds.iter_mut().find(|(k, _)| *k == kind) {
+                Some((_, count)) => *count += 1,
+                None => kinds.push((kind, 1)),
+            }
+        }
+        let held: Vec<String> = kinds
+            .iter()
+            .map(|(kind, count)| {
+                let mut words = plural(*count, kind);
+                if kind == "unix/stream socket" && *count == processes.len() {
+                    words.push_str(&format!(
+                        " (its channels to the processes: {})",
+                        processes.join(", ")
+                    ));
+                } else if kind.starts_with("netlink") {
+                    words.push_str(" (sock_diag, to read the kernel's sockets)");
+                }
+                words
+            })
+            .collect();
+        let limit = nix::sys::resource::getrlimit(nix::sys::resource::Resource::RLIMIT_NOFILE)
+            .map_or_else(|_| "the".to_string(), |(soft, _)| format!("all {soft}"));
+        format!(
+            "sockplay's own process, which {does}, has {limit} fds its limit allows open: {}; that limit is the one sockplay started with (`ulimit -n` in its shell), and `ulimit nofile` sets a playground process's limit, not this one's: end a process you no longer need (`kill NAME`), or start sockplay with a higher limit",
+            held.join(", ")
+        )
+    }
+}
+
+/// A non-socket fd in words: `pipe`, `file`, `epoll`.
+fn kind_word(kind: crate::net::Kind, row: &crate::fdtable::FdRow) -> String {
+    match kind {
+        crate::net::Kind::Pipe => "pipe".to_string(),
+        crate::net::Kind::File => "file".to_string(),
+        _ => row.label().into_owned(),
+    }
 }

@@ -6,6 +6,7 @@
 //! laid out for the front end's [`Screen`].
 
 mod front;
+mod holders;
 mod meaning;
 mod processes;
 mod recording;
@@ -375,6 +376,7 @@ impl Engine {
         };
         let step_table = self.shown_table(shown, table);
         let others = self.other_tables(command, shown);
+        self.situate_failure(&mut outcome, shown);
         if command.shows_panel() {
             let notes = self.explain(&step_table, &others);
             outcome.lines.extend(notes);
@@ -608,6 +610,7 @@ impl Engine {
         };
         self.record_shown_result(&process, done.outcome.failure.as_ref());
         let mut outcome = done.outcome;
+        self.situate_failure(&mut outcome, index);
         outcome.lines.insert(
             0,
             format!("[{process}] {} returned:", background.input.trim()),

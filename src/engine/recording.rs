@@ -10,7 +10,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use super::front::{file_failure, RECORD_REFUSED};
+use super::front::{file_failure, FileUse, RECORD_REFUSED};
 use super::script_files::{create_new, shown};
 use super::{target_of, Engine};
 use crate::lang::{Check, Command};
@@ -35,13 +35,11 @@ impl Engine {
             return Err(Failure::usage(RECORD_REFUSED));
         }
         let mut file = create_new(path).map_err(|error| {
-            let failure = file_failure(&error);
-            match error.errno() {
-                Some(nix::errno::Errno::EEXIST) => {
-                    failure.with_hint("choose a new file name, or remove the old file first")
-                }
-                _ => failure.with_hint("check the directory exists and is writable"),
-            }
+            let mut failure = file_failure(&error);
+            failure.hint = error
+                .errno()
+                .and_then(|errno| self.file_hint(errno, FileUse::Create));
+            failure
         })?;
         let _ = writeln!(
             file,

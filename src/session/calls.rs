@@ -13,6 +13,7 @@ use nix::sys::socket::MsgFlags;
 use socket2::{Domain, Protocol, Socket, Type};
 
 use super::address::show_addr;
+use super::hints::Asked;
 use super::{invocation, seconds, Context, Failure, Invocation, Object, Outcome, Session};
 use crate::lang::{AddrSpec, Family, SockRef, SockType};
 use crate::net::SockState::Tcp;
@@ -233,7 +234,14 @@ impl Session {
             out.call(call.failed(errno));
             return Err(
                 Failure::os(errno, format!("cannot bind fd {fd} to {shown}"))
-                    .hint_for(call.name(), Context::address(&address, &shown)),
+                    .hint_for(call.name(), self.on_address(fd, &address, &shown))
+                    .asking(Asked::of(
+                        call.name(),
+                        errno,
+                        (fd, self.name_of(fd)),
+                        socket,
+                        &address,
+                    )),
             );
         }
         out.call(call.returned(0));
@@ -289,8 +297,12 @@ impl Session {
             Err(e) => {
                 let errno = errno_of(&e);
                 out.call(call.failed(errno));
+                let asked = socket.local_addr().ok().and_then(|local| {
+                    Asked::of(call.name(), errno, (fd, self.name_of(fd)), socket, &local)
+                });
                 Err(Failure::os(errno, format!("fd {fd} cannot listen"))
-                    .hint_for(call.name(), Context::Fd(fd)))
+                    .hint_for(call.name(), self.on(fd))
+                    .asking(asked))
             }
         }
     }
@@ -329,7 +341,7 @@ impl Session {
             Err(errno) => {
                 out.call(call.failed(errno));
                 Err(Failure::os(errno, format!("nothing accepted on fd {fd}"))
-                    .hint_for(call.name(), Context::Fd(fd)))
+                    .hint_for(call.name(), self.on(fd)))
             }
         }
     }
@@ -342,16 +354,26 @@ impl Session {
     ) -> Result<(), Failure> {
         let fd = self.resolve(sock)?;
         let deadline = self.deadline();
-        let socket = self.socket_at(fd)?;
-        let domain = socket
+        let domain = self
+            .socket_at(fd)?
             .domain()
             .map_err(|e| Failure::os(errno_of(&e), "SO_DOMAIN"))?;
         let address = self.resolve_addr(addr, domain)?;
+        // What came before, for the hints of later calls: a failed connect counts no segment.
+        self.connects.insert(fd);
+        let socket = self.socket_at(fd)?;
         let shown = show_addr(&address);
         let call = invocation!("connect", fd, shown);
         let refused = |errno: Errno| {
             Failure::os(errno, format!("fd {fd} cannot connect to {shown}"))
-                .hint_for(call.name(), Context::address(&address, &shown))
+                .hint_for(call.name(), self.on_address(fd, &address, &shown))
+                .asking(Asked::of(
+                    call.name(),
+                    errno,
+                    (fd, self.name_of(fd)),
+                    socket,
+                    &address,
+                ))
         };
         let waiting_for = if domain == Domain::UNIX {
             format!("the backlog of the listener at {shown} is full")
@@ -406,7 +428,7 @@ impl Session {
                 let context = if shut_down {
                     Context::SendingShutDown(fd)
                 } else {
-                    Context::Fd(fd)
+                    self.on(fd)
                 };
                 return Err(Failure::os(errno, format!("nothing sent on fd {fd}"))
                     .hint_for(call.name(), context));
@@ -494,14 +516,8 @@ impl Session {
             }
             Err(errno) => {
                 out.call(call.failed(errno));
-                let datagram = socket.r#type().map(|t| t != Type::STREAM).unwrap_or(false);
-                let context = if datagram {
-                    Context::MessageSocket(fd)
-                } else {
-                    Context::Fd(fd)
-                };
                 Err(Failure::os(errno, format!("nothing received on fd {fd}"))
-                    .hint_for(call.name(), context))
+                    .hint_for(call.name(), self.on(fd)))
             }
         }
     }
@@ -540,6 +556,8 @@ impl Session {
         };
         let fd = owned.as_raw_fd();
         self.drop_files_of(fd, out);
+        let bound_file = Session::bound_file(fd);
+        self.connects.remove(&fd);
         let call = invocation!("close", fd);
         let linger = lingering(&owned);
         let (closed, cut) = close_by(owned, self.deadline());
@@ -553,7 +571,9 @@ impl Session {
                         seconds(self.settings.timeout)
                     ));
                 }
-                self.remove_orphaned_socket_files(out);
+                if let Some(file) = &bound_file {
+                    self.tell_socket_file_stays(file, out);
+                }
                 Ok(())
             }
             Err(errno) => {

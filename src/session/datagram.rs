@@ -6,7 +6,8 @@ use nix::sys::socket::MsgFlags;
 
 use super::address::show_addr;
 use super::calls::{dump_lines, errno_of, preview, show_received};
-use super::{invocation, Context, Failure, Outcome, Session};
+use super::hints::Asked;
+use super::{invocation, Failure, Outcome, Session};
 use crate::lang::{AddrSpec, SockRef};
 use crate::sys::read_side_shut;
 
@@ -72,7 +73,14 @@ impl Session {
                 out.call(call.failed(errno));
                 Err(
                     Failure::os(errno, format!("fd {fd} sent nothing to {shown}"))
-                        .hint_for(call.name(), Context::address(&address, &shown)),
+                        .hint_for(call.name(), self.on_address(fd, &address, &shown))
+                        .asking(Asked::of(
+                            call.name(),
+                            errno,
+                            (fd, self.name_of(fd)),
+                            socket,
+                            &address,
+                        )),
                 )
             }
         }
@@ -132,7 +140,7 @@ impl Session {
                 out.call(call.failed(errno));
                 Err(
                     Failure::os(errno, format!("no datagram received on fd {fd}"))
-                        .hint_for(call.name(), Context::MessageSocket(fd)),
+                        .hint_for(call.name(), self.on(fd)),
                 )
             }
         }

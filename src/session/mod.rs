@@ -20,6 +20,7 @@ mod socket_files;
 
 pub use call::{Call, Invocation, Returned};
 pub use checks::Previous;
+pub use hints::{situated, Asked, Holder, ProcessFd};
 pub use outcome::{Failure, Lines, OutLine, Outcome};
 pub use socket_files::SocketFile;
 
@@ -102,6 +103,9 @@ pub struct Session {
     internal: BTreeSet<i32>,
     /// Unix socket files made by this session's binds.
     socket_files: Vec<socket_files::SocketFile>,
+    /// The fds on which a `connect` was made, whatever it returned: a TCP socket whose connect
+    /// failed has no segment counted, and yet it is no fresh socket.
+    connects: BTreeSet<i32>,
     /// Buffered file objects made with `makefile`, by name.
     files: BTreeMap<String, files::FileObject>,
     pub settings: Settings,
@@ -115,6 +119,7 @@ impl Session {
             detached: BTreeMap::new(),
             internal: BTreeSet::new(),
             files: BTreeMap::new(),
+            connects: BTreeSet::new(),
             socket_files: Vec::new(),
             settings,
             last: LastStep::default(),
@@ -209,6 +214,13 @@ impl Session {
                 Some((name, crate::net::Endpoint::of(&local)?.named()?))
             })
             .collect()
+    }
+
+    /// The name the handle on `fd` goes by, if it has one.
+    fn name_of(&self, fd: i32) -> Option<&str> {
+        self.handles
+            .get(&fd)
+            .and_then(|handle| handle.name.as_deref())
     }
 
     /// The fd behind SOCK, if it names an open handle.
@@ -473,6 +485,7 @@ impl Session {
     fn adopt(&mut self, object: Object, name: Option<&str>) -> i32 {
         let fd = object.raw_fd();
         self.detached.remove(&fd);
+        self.connects.remove(&fd);
         self.handles.insert(
             fd,
             Handle {

@@ -175,7 +175,7 @@ impl Session {
                 let errno = errno_of(&e);
                 out.call(call.failed(errno));
                 Err(Failure::os(errno, format!("fd {fd} has no peer"))
-                    .hint_for(call.name(), Context::Fd(fd)))
+                    .hint_for(call.name(), self.on(fd)))
             }
         }
     }
@@ -256,7 +256,7 @@ impl Session {
                 let errno = errno_of(&e);
                 out.call(call.failed(errno));
                 Err(Failure::os(errno, format!("fd {fd} cannot shut down"))
-                    .hint_for(call.name(), Context::Fd(fd)))
+                    .hint_for(call.name(), self.on(fd)))
             }
         }
     }

@@ -6,7 +6,7 @@ use nix::errno::Errno;
 use serde::{Deserialize, Serialize};
 
 use super::call::Call;
-use super::hints::{self, Context};
+use super::hints::{self, Asked, Context};
 use crate::sys::errno_name;
 
 /// Why a command failed: an errno from the kernel (or a wait that stood in for one), or a mistake
@@ -20,6 +20,10 @@ pub struct Failure {
     pub message: String,
     /// What to try next.
     pub hint: Option<String>,
+    /// What the failed call asked for, when who holds that address matters to the hint: the
+    /// engine, which sees every process, names it ([`hints::situated`]).
+    #[serde(default)]
+    pub asked: Option<Box<Asked>>,
 }
 
 impl Failure {
@@ -29,6 +33,7 @@ impl Failure {
             errno: Some(errno),
             message: message.into(),
             hint: hints::generic(errno).map(str::to_string),
+            asked: None,
         }
     }
 
@@ -38,6 +43,7 @@ impl Failure {
             errno: None,
             message: message.into(),
             hint: None,
+            asked: None,
         }
     }
 
@@ -49,6 +55,12 @@ impl Failure {
     /// The failure with the hint the table gives `call` failing this way in `context`.
     pub(super) fn hint_for(mut self, call: &str, context: Context<'_>) -> Failure {
         self.hint = hints::hint(call, self.errno, &context);
+        self
+    }
+
+    /// The failure, carrying what its call asked for (see [`Asked::of`]).
+    pub(super) fn asking(mut self, asked: Option<Box<Asked>>) -> Failure {
+        self.asked = asked;
         self
     }
 

@@ -1,7 +1,8 @@
 //! Unix socket files: the ones this session created with `bind`, and `unlink`. The kernel leaves
-//! the file behind when the socket closes (the "stale socket file" that makes the next bind fail);
-//! sockplay removes the files it made once no fd holds their socket any more, and at exit — never a
-//! file it did not create. `unlink PATH` removes a socket file the user names, and nothing else.
+//! the file behind when the socket closes (the "stale socket file" that makes the next bind fail),
+//! and so does sockplay: `close` says the file stays, and `unlink PATH` removes it (a socket file,
+//! and nothing else). sockplay removes the files its binds made when the process that made them
+//! ends, however it ends — never a file it did not create.
 
 use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::path::{Path, PathBuf};
@@ -54,8 +55,11 @@ pub struct SocketFile {
     /// The file's identity when bind made it, so a file someone replaced is left alone.
     dev: u64,
     ino: u64,
-    /// The inode of the socket bound there, to know when its last fd is gone.
+    /// The inode of the socket bound there: while an fd holds it, the file is in use.
     socket_inode: u64,
+    /// The fd that bound it, and that fd's name then.
+    fd: i32,
+    name: Option<String>,
 }
 
 impl SocketFile {
@@ -71,6 +75,16 @@ impl SocketFile {
     pub fn is_at(&self, path: &Path) -> bool {
         std::fs::symlink_metadata(path)
             .is_ok_and(|file| file.dev() == self.dev && file.ino() == self.ino)
+    }
+
+    /// The inode of the socket that was bound there.
+    pub fn socket_inode(&self) -> u64 {
+        self.socket_inode
+    }
+
+    /// The fd whose bind made the file, and the name it had then.
+    pub fn made_by(&self) -> (i32, Option<&str>) {
+        (self.fd, self.name.as_deref())
     }
 
     /// Removes the file, if it is still the one bind made: what sockplay does for the files it made
@@ -105,8 +119,9 @@ impl Session {
         match nix::unistd::unlink(path) {
             Ok(()) => {
                 out.call(call.returned(0));
-                // No longer this session's to remove.
-                self.socket_files.retain(|made| made.path != path);
+                // No longer this session's to remove, however the path was written.
+                self.socket_files
+                    .retain(|made| (made.dev, made.ino) != (file.dev(), file.ino()));
                 Ok(())
             }
             Err(errno) => {
@@ -146,33 +161,46 @@ impl Session {
         ) else {
             return;
         };
+        let name = self.handles.get(&fd).and_then(|handle| handle.name.clone());
         self.socket_files.push(SocketFile {
             path: path.to_path_buf(),
             dev: file.dev(),
             ino: file.ino(),
             socket_inode: row.inode,
+            fd,
+            name,
         });
     }
 
-    /// After a close: removes the files of sockets that no fd holds any more.
-    pub(super) fn remove_orphaned_socket_files(&mut self, out: &mut Outcome) {
-        let open = crate::fdtable::open_inodes();
-        let (gone, kept): (Vec<SocketFile>, Vec<SocketFile>) =
-            std::mem::take(&mut self.socket_files)
-                .into_iter()
-                .partition(|file| !open.contains(&file.socket_inode));
-        self.socket_files = kept;
-        for file in gone.iter().filter(|file| file.is_ours()) {
-            let shown = crate::text::escape_text(&file.path.display().to_string());
-            match std::fs::remove_file(&file.path) {
-                Ok(()) => out.call(
-                    invocation!("unlink", format!("\"{shown}\""))
-                        .returned(0)
-                        .with_note("sockplay removes socket files it made; a program that only closes leaves a stale file"),
-                ),
-                Err(e) => out.say(format!("unlink(\"{shown}\") failed: {e}")),
-            }
+    /// The socket file of the socket on `fd`, when it is bound to a path, and that socket's inode:
+    /// what [`Session::tell_socket_file_stays`] needs once the fd is closed.
+    /// Two calls (getsockname, fstat), as close is made often.
+    pub(super) fn bound_file(fd: i32) -> Option<(PathBuf, u64)> {
+        let local = crate::sys::socket::SocketFd::new(fd).local_addr().ok()?;
+        let path = local.as_pathname()?.to_path_buf();
+        let inode = crate::sys::descriptor::fstat(fd).ok()?.ino;
+        Some((path, inode))
+    }
+
+    /// After a close: a socket bound to a path leaves its file behind, as the kernel makes it,
+    /// once no fd of this process holds the socket any more. Says so, and how to remove it.
+    pub(super) fn tell_socket_file_stays(&self, (path, inode): &(PathBuf, u64), out: &mut Outcome) {
+        let still_held = crate::fdtable::open_inodes().contains(inode);
+        let is_socket =
+            std::fs::symlink_metadata(path).is_ok_and(|file| file.file_type().is_socket());
+        if still_held || !is_socket {
+            return;
         }
+        out.say(match unlink_command(path) {
+            Some(command) => format!(
+                "the socket file {} stays: the kernel does not remove it; `{command}` removes it",
+                shown(path)
+            ),
+            None => format!(
+                "the socket file {} stays: the kernel does not remove it; sockplay's `unlink` removes it",
+                shown(path)
+            ),
+        });
     }
 }
 

@@ -14,6 +14,9 @@ pub struct TcpInfo {
     pub unacked: u32,
     /// Segments selectively acknowledged; for a listener, the accept queue's limit (its backlog).
     pub sacked: u32,
+    /// Segments the socket ever sent, its SYN included (`tcpi_segs_out`): 0 for a socket that never
+    /// tried to connect.
+    pub segs_out: u32,
 }
 
 /// Reads `TCP_INFO` for the TCP socket numbered `fd` in this process.
@@ -38,6 +41,7 @@ pub fn tcp_info(fd: RawFd) -> io::Result<TcpInfo> {
         state: info.tcpi_state,
         unacked: info.tcpi_unacked,
         sacked: info.tcpi_sacked,
+        segs_out: info.tcpi_segs_out,
     })
 }
 

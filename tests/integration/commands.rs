@@ -194,8 +194,10 @@ fn bind_an_abstract_unix_name() {
 #[test]
 fn binding_twice_fails_with_einval() {
     quiet()
+        .env("COLUMNS", "1000")
         .script("socket tcp as s\nbind s :0\nbind s :0\nexpect error EINVAL\n")
-        .stdout_contains("hint: a socket can be bound only once")
+        .stdout_contains("hint: fd 3 is already bound, to 127.0.0.1:")
+        .stdout_contains(" (a socket is bound once; connect and listen bind it too): make a new socket for another address\n")
         .run();
 }
 

@@ -629,7 +629,7 @@ fn the_eaddrinuse_hint_for_a_hostile_path_quotes_it_and_never_suggests_rm() {
         .script("socket unix stream as s\nbind s './x; rm -rf ~'\nexpect error EADDRINUSE\n")
         .stdout_contains(
             "hint: a socket file already exists at ./x; rm -rf ~: a socket is bound there, or one that closed left it behind; \
-             if nothing listens there, remove it with `unlink './x; rm -rf ~'`, or pick another path\n",
+             if nothing is bound there, remove it with `unlink './x; rm -rf ~'`, or pick another path\n",
         )
         .stdout_lacks("!rm")
         .run();
@@ -671,7 +671,7 @@ fn the_eaddrinuse_hint_for_an_abstract_name_mentions_no_file() {
             "socket unix dgram as a\nbind a @{name}\nsocket unix dgram as b\nbind b @{name}\nexpect error EADDRINUSE\n"
         ))
         .stdout_contains(format!(
-            "hint: another socket holds the abstract name @{name}; an abstract name is no file and goes away with its last socket: close that socket or pick another name\n"
+            "hint: fd 3 (a) in main holds the abstract name @{name}: an abstract name is no file; it is free again once that socket closes: close it, or pick another name\n"
         ))
         .run();
     assert!(!output.stdout.contains("unlink"), "{}", output.report());

@@ -10,6 +10,7 @@ mod foreign;
 mod fuzz_regressions;
 mod golden;
 mod hangs;
+mod hints_situation;
 mod hostile_files;
 mod json;
 mod kernel_pairs;

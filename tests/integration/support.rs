@@ -34,6 +34,8 @@ pub struct Test {
     script: Option<Vec<u8>>,
     stdin: Option<Vec<u8>>,
     env: Vec<(String, String)>,
+    /// The RLIMIT_NOFILE soft limit sockplay starts with, as `ulimit -n N` in its shell sets it.
+    fd_limit: Option<u64>,
     time_limit: Duration,
     status: i32,
     stdout_contains: Vec<String>,
@@ -118,6 +120,7 @@ impl Test {
                 ("NO_COLOR".into(), "1".into()),
                 ("COLUMNS".into(), "120".into()),
             ],
+            fd_limit: None,
             time_limit: DEFAULT_TIME_LIMIT,
             status: 0,
             stdout_contains: Vec::new(),
@@ -171,6 +174,14 @@ impl Test {
     pub fn env(mut self, key: &str, value: &str) -> Test {
         self.env.push((key.into(), value.into()));
         self
+    }
+
+    /// Starts sockplay with at most `limit` open fds (the soft limit), as `ulimit -n` does.
+    pub fn fd_limit(self, limit: u64) -> Test {
+        Test {
+            fd_limit: Some(limit),
+            ..self
+        }
     }
 
     pub fn time_limit(self, limit: Duration) -> Test {
@@ -247,11 +258,25 @@ impl Test {
         for (key, value) in &self.env {
             command.env(key, value);
         }
+        let fd_limit = self.fd_limit;
         // SAFETY: between fork and exec the hook only makes async-signal-safe syscalls and
         // allocates nothing.
         unsafe {
-            command.pre_exec(|| {
+            command.pre_exec(move || {
                 start_with_only_stdio();
+                if let Some(limit) = fd_limit {
+                    let mut now = libc::rlimit {
+                        rlim_cur: 0,
+                        rlim_max: 0,
+                    };
+                    if libc::getrlimit(libc::RLIMIT_NOFILE, &mut now) != 0 {
+                        return Err(std::io::Error::last_os_error());
+                    }
+                    now.rlim_cur = limit;
+                    if libc::setrlimit(libc::RLIMIT_NOFILE, &now) != 0 {
+                        return Err(std::io::Error::last_os_error());
+                    }
+                }
                 Ok(())
             });
         }
