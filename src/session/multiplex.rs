@@ -1,6 +1,6 @@
-//! Waiting on many sockets at once: select(2), poll(2) and epoll(7). Every wait runs in short slices
-//! so Ctrl-C cuts it, and a wait that ends with nothing ready is an answer (`= 0 (Timeout)`), not an
-//! error.
+//! Waiting on many sockets at once: select(2), poll(2) and epoll(7). Each is one call with the
+//! timeout shown in its line (Ctrl-C cuts it), and a wait that ends with nothing ready is an answer
+//! (`= 0 (Timeout)`), not an error.
 
 use std::os::fd::{AsFd, BorrowedFd};
 use std::time::Duration;
@@ -15,7 +15,7 @@ use crate::lang::{Interest, SockRef};
 use crate::net::{SockState, TcpState};
 use crate::sys::socket::POLLRDHUP;
 use crate::sys::{
-    epoll_wait_once, poll_once, select_until, wait_in_slices, ReadyError, FD_SETSIZE,
+    epoll_wait_once, poll_once, select_until, wait_for_ready, ReadyError, FD_SETSIZE,
 };
 
 /// How many events one `epoll wait` can return.
@@ -318,7 +318,7 @@ impl Session {
             .iter()
             .map(|fd| self.borrow_fd(*fd))
             .collect::<Result<Vec<_>, _>>()?;
-        let result = wait_in_slices(timeout, |slice| poll_once(&borrowed, POLL_INTEREST, slice));
+        let result = wait_for_ready(timeout, |left| poll_once(&borrowed, POLL_INTEREST, left));
         let revents = match result {
             Ok(Some(revents)) => revents,
             Ok(None) => {
@@ -468,7 +468,7 @@ impl Session {
         let instance = self.epoll_at(epoll_fd)?;
         let timeout = self.bounded_wait(timeout, out);
         let watched = instance.0.as_fd();
-        let result = wait_in_slices(timeout, |slice| epoll_wait_once(watched, MAX_EVENTS, slice));
+        let result = wait_for_ready(timeout, |left| epoll_wait_once(watched, MAX_EVENTS, left));
         let call = |returned: &str| {
             invocation!(
                 "epoll_wait",

@@ -49,7 +49,7 @@ pub use interrupt::{
 };
 pub use process::{signal_from_name, signal_name, ExitStatus};
 pub use ready::{
-    epoll_wait_once, poll_once, select_until, wait_in_slices, ReadyError, ReadyEvent, Selected,
+    epoll_wait_once, poll_once, select_until, wait_for_ready, ReadyError, ReadyEvent, Selected,
     FD_SETSIZE,
 };
 pub use wait::{block_until, blocked_call_is_ready, WaitError};
