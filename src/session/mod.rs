@@ -8,6 +8,7 @@ mod address;
 mod call;
 mod calls;
 mod checks;
+mod closing;
 mod datagram;
 mod descriptors;
 mod fdpass;

@@ -10,8 +10,9 @@ use nix::fcntl::{fcntl, FcntlArg, OFlag};
 use super::address::show_addr;
 use super::calls::errno_of;
 use super::{invocation, Context, Failure, Invocation, Outcome, Session};
+use crate::fdtable::FdRow;
 use crate::lang::{How, OptKind, OptValue, SockOpt, SockRef};
-use crate::net::{Family, SockType};
+use crate::net::{Family, SockState, SockType, TcpState};
 use crate::sys::errno_name;
 use crate::sys::sockopt::{self, Linger};
 
@@ -202,7 +203,7 @@ impl Session {
                 out.call(call.returned(0));
                 out.say(if on {
                     format!(
-                        "fd {fd} is non-blocking: calls that would wait fail at once with EAGAIN"
+                        "fd {fd} is non-blocking: calls that would wait fail at once with EAGAIN (a TCP connect: EINPROGRESS, the handshake going on)"
                     )
                 } else {
                     format!("fd {fd} is blocking again: calls wait (up to the session timeout)")
@@ -233,16 +234,11 @@ impl Session {
             How::Both => (Shutdown::Both, "SHUT_RDWR"),
         };
         let call = invocation!("shutdown", fd, name);
+        let before = crate::fdtable::inspect_fd(fd);
         match socket.shutdown(std_how) {
             Ok(()) => {
                 out.call(call.returned(0));
-                out.say(match how {
-                    How::Write => format!(
-                        "fd {fd} sent FIN: the peer reads EOF once it has the data; fd {fd} can still receive"
-                    ),
-                    How::Read => format!("fd {fd} takes no more data: recv returns EOF at once; the peer is not told"),
-                    How::Both => format!("fd {fd} neither sends nor receives any more, but the fd stays open until close"),
-                });
+                out.say(shut_down(fd, how, before.as_ref()));
                 Ok(())
             }
             Err(e) => {
@@ -251,6 +247,67 @@ impl Session {
                 Err(Failure::os(errno, format!("fd {fd} cannot shut down"))
                     .hint_for(call.name(), Context::Fd(fd)))
             }
+        }
+    }
+}
+
+/// What a shutdown that succeeded did, by the socket it acted on (`before`, as it was).
+fn shut_down(fd: i32, how: How, before: Option<&FdRow>) -> String {
+    let state = before.and_then(|row| row.state);
+    let family = before.and_then(|row| row.family);
+    let datagram = before.and_then(|row| row.sock_type) == Some(SockType::Dgram);
+    let tcp = matches!(state, Some(SockState::Tcp(_)));
+    let reads = "recv returns what is queued, then 0 at once instead of waiting";
+    match (how, state) {
+        // The kernel stops a listener that is shut for reading, and ignores the rest.
+        (How::Read | How::Both, Some(SockState::Tcp(TcpState::Listen))) => {
+            let queued = before.and_then(|row| row.recv_q).unwrap_or(0);
+            let reset = match queued {
+                0 => String::new(),
+                1 => " and reset the connection waiting in its queue".into(),
+                n => format!(" and reset the {n} connections waiting in its queue"),
+            };
+            format!(
+                "fd {fd} no longer listens: the kernel closed the listener (state CLOSE){reset}; `listen {fd}` starts it again"
+            )
+        }
+        (How::Write, Some(SockState::Tcp(TcpState::Listen))) => format!(
+            "nothing changed: a listener sends nothing, so fd {fd} still listens"
+        ),
+        (_, Some(SockState::Unconnected)) => format!(
+            "nothing to shut: fd {fd} is not connected (a unix socket accepts shutdown anyway)"
+        ),
+        (How::Write, _) if tcp => format!(
+            "fd {fd} sent FIN: the peer reads EOF once it has the data; fd {fd} can still receive"
+        ),
+        (How::Read, _) if tcp => format!(
+            "fd {fd} reads no more: {reads}; TCP does not tell the peer, and what it sends still arrives"
+        ),
+        (How::Both, _) if tcp => format!(
+            "fd {fd} sent FIN and reads no more ({reads}); the fd stays open until close"
+        ),
+        (How::Write, _) if datagram => format!(
+            "fd {fd} sends no more (send fails with EPIPE); a datagram socket tells the peer nothing"
+        ),
+        (How::Read, _) if datagram => format!(
+            "fd {fd} reads no more: {reads}; the peer is not told, and what it sends still arrives"
+        ),
+        (How::Both, _) if datagram => format!(
+            "fd {fd} sends no more (send fails with EPIPE) and reads no more ({reads}); the peer is not told"
+        ),
+        (How::Write, _) if family == Some(Family::Unix) => format!(
+            "the peer reads EOF once it has the data (a unix socket has no FIN: the kernel tells the peer directly); fd {fd} can still receive"
+        ),
+        (How::Read, _) if family == Some(Family::Unix) => format!(
+            "fd {fd} reads no more: {reads}; the peer's sends now fail with EPIPE"
+        ),
+        (How::Both, _) if family == Some(Family::Unix) => format!(
+            "fd {fd} neither sends nor receives any more: the peer reads EOF and its sends fail with EPIPE; the fd stays open until close"
+        ),
+        (How::Write, _) => format!("fd {fd} sends no more; it can still receive"),
+        (How::Read, _) => format!("fd {fd} reads no more: {reads}"),
+        (How::Both, _) => {
+            format!("fd {fd} neither sends nor receives any more, but the fd stays open until close")
         }
     }
 }
