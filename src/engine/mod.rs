@@ -133,6 +133,14 @@ impl ProcessTable {
         self.changes.rows(&self.before, &self.snapshot)
     }
 
+    /// The fds open now that were not in the table shown before, lowest first: what the step made.
+    pub fn made_fds(&self) -> Vec<i32> {
+        self.open_rows()
+            .map(|row| row.fd)
+            .filter(|fd| !self.before.rows.iter().any(|row| row.fd == *fd))
+            .collect()
+    }
+
     /// The open fds the table shows (not sockplay's own): what relates across processes.
     fn open_rows(&self) -> impl Iterator<Item = &FdRow> {
         self.snapshot
@@ -368,7 +376,7 @@ impl Engine {
         // What the front end added (help, the table, the sentences) is part of what checks can see.
         self.previous.remember(command, &outcome);
         if self.view.explain {
-            if let Some(python) = command.python() {
+            if let Some(python) = command.python(&step_table.made_fds()) {
                 outcome.lines.insert(0, format!(">>> {python}"));
             }
         }

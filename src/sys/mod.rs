@@ -40,7 +40,7 @@ pub mod tcp_info;
 mod wait;
 
 pub use alarm::cut_at_deadline;
-pub use errno::{errno_from_name, errno_name};
+pub use errno::{errno_from_name, errno_name, errno_names};
 pub use fds::{make_sockets_nonblocking, reserve_low_fds_while};
 pub use interrupt::{
     clear_interrupt, ending_signal, install_interrupt_handler, install_signal_handlers,

@@ -75,7 +75,7 @@ Example:  select read srv conn timeout 1000",
     runs_in: RunsIn::Session,
     panel: Panel::Shown,
     parse: parse_select,
-    python: |command| match command {
+    python: |command, _| match command {
         Command::Select {
             read,
             write,
@@ -155,7 +155,7 @@ Example:  poll srv conn timeout 0",
         }
         Ok(Command::Poll { socks, timeout })
     },
-    python: |command| match command {
+    python: |command, _| match command {
         Command::Poll { socks, timeout } => {
             let registers: Vec<String> = socks
                 .iter()
@@ -235,10 +235,13 @@ fn parse_epoll(args: &mut Args) -> Result<Command, SyntaxError> {
     }
 }
 
-fn python_epoll(command: &Command) -> Option<String> {
+fn python_epoll(command: &Command, made: &[i32]) -> Option<String> {
     Some(match command {
         Command::EpollCreate { name } => {
-            format!("{} = select.epoll()", name.as_deref().unwrap_or("ep"))
+            format!(
+                "{} = select.epoll()",
+                new_var(name.as_deref(), made.first())
+            )
         }
         Command::EpollAdd {
             epoll,
