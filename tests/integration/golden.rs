@@ -228,6 +228,8 @@ macro_rules! golden_transcripts {
 
 golden_transcripts! {
     accept_queue => "accept-queue",
+    calls_as_the_kernel_answers => "calls-as-the-kernel-answers",
+    close_fin_or_rst => "close-fin-or-rst",
     close_wait_emfile => "close-wait-emfile",
     errors_tour => "errors-tour",
     fd_passing => "fd-passing",
@@ -238,6 +240,7 @@ golden_transcripts! {
     options => "options",
     processes => "processes",
     quick_tour => "quick-tour",
+    reuse_a_closed_port => "reuse-a-closed-port",
     tcp_server_client => "tcp-server-client",
     udp => "udp",
     unix => "unix",

@@ -26,4 +26,5 @@ mod round_trip;
 mod ss;
 mod support;
 mod transcript;
+mod true_words;
 mod tutorials;
