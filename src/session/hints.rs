@@ -141,7 +141,7 @@ pub(super) fn hint(call: &str, errno: Option<Errno>, context: &Context<'_>) -> O
         ("recvmsg", Some(E::ENOTCONN), C::Fd(fd)) => format!(
             "fd {fd} is not connected; on a listener, `accept` first and recvfd on the new fd"
         ),
-        ("select", Some(E::EINVAL), C::PastFdSetSize(fd)) => format!(
+        ("select", None, C::PastFdSetSize(fd)) => format!(
             "poll and epoll have no such limit: `poll {fd}`, or `epoll add EP {fd}` then `epoll wait EP`"
         ),
         (
