@@ -135,7 +135,8 @@ pub static POLL: CommandSpec = CommandSpec {
     details: "\
 poll(2) asks for POLLIN, POLLOUT and POLLRDHUP on each socket and shows what came back: POLLIN data
 or a pending connection, POLLOUT room to send, POLLRDHUP the peer shut its writing side, POLLHUP
-both directions are shut, POLLERR an error is pending (read it with getsockopt SO_ERROR).
+no connection either way (both directions shut, reset, or a socket that never connected: a fresh
+one reports POLLOUT|POLLHUP), POLLERR an error is pending (read it with getsockopt SO_ERROR).
 Example:  poll srv conn timeout 0",
     args: &[Arg::Sock, Arg::Sock, Arg::Sock],
     runs_in: RunsIn::Session,
