@@ -255,6 +255,21 @@ fn socket_without_free_fds() -> Got {
     }
 }
 
+/// close(2) of an fd that was just closed. The number is taken far above the fds this process
+/// uses, so no other thread of the test gets it in between.
+fn close_twice() -> Got {
+    let socket = tcp();
+    // SAFETY: F_DUPFD on an open fd has no other precondition.
+    let high = unsafe { libc::fcntl(socket.as_raw_fd(), libc::F_DUPFD_CLOEXEC, 900) };
+    assert!(high >= 900, "F_DUPFD: {}", io::Error::last_os_error());
+    // SAFETY: `high` is an fd this function made and nothing else knows; it is closed twice on
+    // purpose, the second time to see the kernel's answer.
+    unsafe {
+        assert_eq!(libc::close(high), 0);
+        nix_got(Errno::result(libc::close(high)))
+    }
+}
+
 // ---- the table ----
 
 /// A listener `l`, a client `c` connected to it, and the accepted end `s`.
@@ -468,6 +483,27 @@ fn cases() -> Vec<Case> {
                 sendto(&tcp(), b"abc", &address(&listener))
             },
             Failed(Errno::EPIPE),
+        ),
+        case(
+            "sendto on a connected unix stream socket",
+            &format!("socketpair unix stream as a b; sendto a @{nobody} x"),
+            || {
+                let (a, _b) = Socket::pair(Domain::UNIX, Type::STREAM, None).expect("a pair");
+                sendto(&a, b"x", &abstract_address(&unique_name("calls-nobody")))
+            },
+            Failed(Errno::EISCONN),
+        ),
+        case(
+            "sendto on an unconnected unix stream socket",
+            &format!("socket unix stream as u; sendto u @{nobody} x"),
+            || {
+                sendto(
+                    &unix(Type::STREAM),
+                    b"x",
+                    &abstract_address(&unique_name("calls-nobody")),
+                )
+            },
+            Failed(Errno::EOPNOTSUPP),
         ),
         case(
             "sendto port 0 over UDP",
@@ -768,6 +804,18 @@ fn cases() -> Vec<Case> {
                 epoll_add(&epoll, &epoll)
             },
             Failed(Errno::EINVAL),
+        ),
+        case(
+            "shutdown wr on a listener",
+            "socket tcp as l; bind l :0; listen l; shutdown l wr",
+            || done(listener().shutdown(std::net::Shutdown::Write)),
+            Returned(0),
+        ),
+        case(
+            "close of an fd that is closed already",
+            "socket tcp as s; close s; close 3",
+            close_twice,
+            Failed(Errno::EBADF),
         ),
         case(
             "socket when no fd number is free",

@@ -116,8 +116,9 @@ at all. An unbound UDP socket gets an ephemeral port on its first sendto; a conn
 may still send elsewhere. On a connected TCP socket Linux ignores ADDR and sends on the
 connection, as send would. `--bytes N` sends N bytes of the alphabet.
 Errors: EMSGSIZE (too big for one datagram), EINVAL (port 0), EPIPE (a TCP socket that is not
-connected), EISCONN (a connected unix stream socket), ENOENT (no unix socket file at the path),
-ECONNREFUSED (a connected UDP socket's earlier datagram found no receiver).
+connected), EISCONN or EOPNOTSUPP (a unix stream socket, connected or not: it takes no address),
+ENOENT (no unix socket file at the path), ECONNREFUSED (a connected UDP socket's earlier datagram
+found no receiver).
 Example:  sendto u 127.0.0.1:9999 \"hello\\x00\\xff\"",
     args: &[Arg::Sock, Arg::Addr, Arg::Data],
     runs_in: RunsIn::Session,
