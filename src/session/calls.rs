@@ -16,7 +16,7 @@ use super::address::show_addr;
 use super::{invocation, seconds, Context, Failure, Invocation, Object, Outcome, Session};
 use crate::lang::{AddrSpec, Family, SockRef, SockType};
 use crate::net::SockState::Tcp;
-use crate::net::TcpState::{Close, CloseWait, Closing, FinWait1, FinWait2};
+use crate::net::TcpState::{Close, CloseWait, Closing, Established, FinWait1, FinWait2};
 use crate::sys::descriptor::Detached;
 use crate::sys::{block_until, cut_at_deadline, interrupted, interruption, WaitError};
 use crate::text::escape_bytes;
@@ -487,6 +487,10 @@ impl Session {
                     ),
                     Some(Tcp(Close)) => format!(
                         "EOF: the connection of fd {fd} is gone (closed, refused or reset); nothing more will arrive"
+                    ),
+                    // No FIN came (that would be CLOSE_WAIT): this side shut its reading.
+                    Some(Tcp(Established | FinWait1 | FinWait2)) => format!(
+                        "EOF: fd {fd} shut down its reading side, so recv returns 0 instead of waiting; the peer was not told and may still send"
                     ),
                     _ => format!("EOF: the peer will send nothing more on fd {fd}"),
                 });

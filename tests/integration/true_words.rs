@@ -118,7 +118,10 @@ fn shutdown_says_what_it_did_to_a_listener_a_unix_socket_and_an_unconnected_one(
         .stdout_contains("\nshutdown(3, SHUT_RDWR) = 0\nnothing to shut: fd 3 is not connected (a unix socket accepts shutdown anyway)\n")
         .run();
     wide()
-        .script(format!("{PAIR}shutdown cli rd\nsend conn late\nrecv cli\nexpect data late\n"))
+        .script(format!(
+            "{PAIR}shutdown cli rd\nrecv cli\nexpect eof\nsend conn late\nrecv cli\nexpect data late\n"
+        ))
+        .stdout_contains("\nrecv(4, 4096, 0) = 0\nEOF: fd 4 shut down its reading side, so recv returns 0 instead of waiting; the peer was not told and may still send\n")
         .stdout_contains("\nshutdown(4, SHUT_RD) = 0\nfd 4 reads no more: recv returns what is queued, then 0 at once instead of waiting; TCP does not tell the peer, and what it sends still arrives\n")
         .run();
 }
