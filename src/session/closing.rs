@@ -34,12 +34,21 @@ impl Holders {
     }
 }
 
-/// The other fds open on the socket with `inode`: in this process, and in the processes whose fd
-/// tables this user may read.
+/// The session a process belongs to, from /proc/PID/stat (the fourth field after the command
+/// name, which may hold spaces and parentheses itself).
+fn session_of(pid: &str) -> Option<String> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let after = stat.get(stat.rfind(')')? + 1..)?;
+    after.split_whitespace().nth(3).map(str::to_string)
+}
+
+/// The other fds open on the socket with `inode`: in this process, and in the other processes of
+/// its session (the playground's processes, and what they started) whose fd tables it may read.
 fn holders(fd: i32, inode: u64) -> Holders {
     let link = format!("socket:[{inode}]");
     let mut found = Holders::default();
     let me = std::process::id().to_string();
+    let session = session_of(&me);
     let Ok(processes) = std::fs::read_dir("/proc") else {
         return found;
     };
@@ -51,6 +60,9 @@ fn holders(fd: i32, inode: u64) -> Holders {
         else {
             continue;
         };
+        if pid != me && (session.is_none() || session_of(pid) != session) {
+            continue;
+        }
         let Ok(fds) = std::fs::read_dir(process.path().join("fd")) else {
             continue;
         };
