@@ -158,6 +158,15 @@ impl ProcessTable {
         }
     }
 
+    /// The fds open now that were not in the table before the step (the one its sentences are
+    /// read against, which every step moves, shown or not), lowest first: what the step made.
+    pub fn made_fds(&self) -> Vec<i32> {
+        self.open_rows()
+            .map(|row| row.fd)
+            .filter(|fd| !self.explained.rows.iter().any(|row| row.fd == *fd))
+            .collect()
+    }
+
     /// The open fds the table shows (not sockplay's own): what relates across processes.
     fn open_rows(&self) -> impl Iterator<Item = &FdRow> {
         self.snapshot
@@ -384,7 +393,7 @@ impl Engine {
         // What the front end added (help, the table, the sentences) is part of what checks can see.
         self.previous.remember(command, &outcome);
         if self.view.explain {
-            if let Some(python) = command.python() {
+            if let Some(python) = command.python(&step_table.made_fds()) {
                 outcome.lines.insert(0, format!(">>> {python}"));
             }
         }

@@ -81,14 +81,15 @@ impl<'a> Args<'a> {
     ) -> Result<T, SyntaxError> {
         let token = self.expect(what)?;
         read(&token.text).ok_or_else(|| {
-            SyntaxError::new(
-                token.column,
-                format!(
-                    "`{}` is not a {what}: use {}",
-                    quoted_word(&token.text),
-                    choices.join(", ")
-                ),
-            )
+            let mut message = format!(
+                "`{}` is not a {what}: use {}",
+                quoted_word(&token.text),
+                choices.join(", ")
+            );
+            if let Some(near) = closest(&token.text, choices) {
+                message.push_str(&format!("; did you mean `{near}`?"));
+            }
+            SyntaxError::new(token.column, message)
         })
     }
 

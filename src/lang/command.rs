@@ -29,26 +29,24 @@ impl fmt::Display for SockRef {
     }
 }
 
-/// What `send` sends: typed bytes, or N bytes of a pattern (`--bytes N`) to fill buffers.
+/// What `send` and `sendto` send: typed bytes, or N bytes of a pattern (`--bytes N`) to fill buffers.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Payload {
     Bytes(Vec<u8>),
     Pattern(usize),
 }
 
+/// What `--bytes N` sends: the alphabet, repeated, so a peer can see where it is.
+pub const PATTERN: &str = "abcdefghijklmnopqrstuvwxyz";
+
 impl Payload {
-    /// The bytes to send; a pattern is the alphabet, repeated, so a peer can see where it is.
+    /// The bytes to send: the typed ones, or N bytes of [`PATTERN`].
     pub fn bytes(&self) -> std::borrow::Cow<'_, [u8]> {
         match self {
             Payload::Bytes(bytes) => std::borrow::Cow::Borrowed(bytes),
-            Payload::Pattern(n) => std::borrow::Cow::Owned(
-                b"abcdefghijklmnopqrstuvwxyz"
-                    .iter()
-                    .copied()
-                    .cycle()
-                    .take(*n)
-                    .collect(),
-            ),
+            Payload::Pattern(n) => {
+                std::borrow::Cow::Owned(PATTERN.bytes().cycle().take(*n).collect())
+            }
         }
     }
 }
@@ -188,7 +186,7 @@ pub enum Command {
     SendTo {
         sock: SockRef,
         addr: AddrSpec,
-        data: Vec<u8>,
+        payload: Payload,
     },
     RecvFrom {
         sock: SockRef,
@@ -426,9 +424,10 @@ impl Command {
         }
     }
 
-    /// The line of Python that makes the same calls, if there is a direct equivalent.
-    pub fn python(&self) -> Option<String> {
-        (self.spec().python)(self.base())
+    /// The line of Python that makes the same calls, if there is a direct equivalent; `made` are
+    /// the fds the command made, lowest first (see [`CommandSpec::python`]).
+    pub fn python(&self, made: &[i32]) -> Option<String> {
+        (self.spec().python)(self.base(), made)
     }
 
     /// The command itself, without `NAME:` and `&` around it.

@@ -18,9 +18,10 @@ pub use address::AddrSpec;
 pub use args::Args;
 pub use command::{
     Check, Command, Family, How, Interest, PanelPlacement, Payload, Setting, SockRef, SockType,
-    SsFilter,
+    SsFilter, PATTERN,
 };
 pub use commands::data::RECV_MAX_LIMIT;
+pub use commands::handles::default_file_name;
 pub use escape::decode_data;
 pub use lexer::{split_commands, tokenize, CommandText, Token};
 pub use parser::{parse_line, parse_seconds, parse_tokens};

@@ -15,9 +15,14 @@ pub(super) fn var(sock: &SockRef) -> String {
     }
 }
 
-/// A new socket's variable: its `as NAME`, else `sock`.
-pub(super) fn new_var(name: Option<&str>) -> String {
-    name.map_or_else(|| "sock".to_string(), |n| n.replace('-', "_"))
+/// A new socket's variable: its `as NAME`, else `s3` after the fd it got (what [`var`] calls fd 3
+/// later), else `sock` when it got none.
+pub(super) fn new_var(name: Option<&str>, fd: Option<&i32>) -> String {
+    match (name, fd) {
+        (Some(name), _) => name.replace('-', "_"),
+        (None, Some(fd)) => var(&SockRef::Fd(*fd)),
+        (None, None) => "sock".to_string(),
+    }
 }
 
 /// Bytes as a Python bytes literal.
@@ -115,7 +120,7 @@ mod tests {
 
     fn explained(line: &str) -> String {
         let command = parse_line(line).expect("parses").expect("a command");
-        command.python().expect("has a Python equivalent")
+        command.python(&[]).expect("has a Python equivalent")
     }
 
     #[test]

@@ -103,8 +103,10 @@ pub struct CommandSpec {
     pub panel: Panel,
     /// Reads the arguments (the words after the command's name) into the command.
     pub parse: fn(&mut Args) -> Result<Command, SyntaxError>,
-    /// The line of Python that makes the same calls (`set explain python`), when there is one.
-    pub python: fn(&Command) -> Option<String>,
+    /// The line of Python that makes the same calls (`set explain python`), when there is one,
+    /// given the fds the command made, lowest first: a socket made without a name is the Python
+    /// variable `s3` after its fd, as every later command that names it by number calls it.
+    pub python: fn(&Command, &[i32]) -> Option<String>,
 }
 
 /// Every command sockplay knows, in the order `help` lists them.

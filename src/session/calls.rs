@@ -365,7 +365,18 @@ impl Session {
         let shown = show_addr(&address);
         let call = invocation!("connect", fd, shown);
         let refused = |errno: Errno| {
-            Failure::os(errno, format!("fd {fd} cannot connect to {shown}"))
+            // A non-blocking connect that returns EINPROGRESS has started, not failed.
+            let message = match errno {
+                Errno::EINPROGRESS => format!(
+                    "fd {fd}'s handshake with {shown} has started and goes on without waiting"
+                ),
+                Errno::EALREADY => {
+                    format!("fd {fd}'s earlier connect to {shown} is still in progress")
+                }
+                Errno::EISCONN => format!("fd {fd} is connected already"),
+                _ => format!("fd {fd} cannot connect to {shown}"),
+            };
+            Failure::os(errno, message)
                 .hint_for(call.name(), self.on_address(fd, &address, &shown))
                 .asking(Asked::of(
                     call.name(),
@@ -527,7 +538,6 @@ impl Session {
         let Some(handle) = self.handles.remove(&fd) else {
             return Err(self.not_a_handle(fd));
         };
-        self.drop_files_of(fd, out);
         // The fd stays open on purpose: nobody owns it now, exactly as after Python's detach().
         let detached = Detached::new(handle.object.into_fd());
         let raw = detached.fd();
@@ -536,6 +546,7 @@ impl Session {
         out.say(format!(
             "the handle is gone; fd {raw} stays open with no owner (`close {raw}` closes it)"
         ));
+        self.drop_files_of(fd, out);
         Ok(())
     }
 
@@ -560,10 +571,12 @@ impl Session {
         self.connects.remove(&fd);
         let call = invocation!("close", fd);
         let linger = lingering(&owned);
+        let sends = super::closing::what_close_sends(fd, &owned);
         let (closed, cut) = close_by(owned, self.deadline());
         match closed {
             Ok(()) => {
                 out.call(call.returned(0));
+                out.lines.extend(sends);
                 if let (Some(linger), true) = (linger, cut) {
                     out.say(format!(
                         "SO_LINGER holds close until the unsent data is delivered or {} pass; sockplay cut that wait at the timeout ({}): fd {fd} is closed, and the kernel goes on sending (or gives up on) the rest by itself",

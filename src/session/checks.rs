@@ -142,7 +142,7 @@ impl Previous {
                     ))));
                 };
                 match self.failure.as_ref().map(|f| f.errno) {
-                    Some(Some(errno)) if errno_name(errno) == *name => {
+                    Some(Some(errno)) if crate::sys::errno_from_name(name) == Some(errno) => {
                         format!("{command} failed with {name}")
                     }
                     Some(Some(errno)) => {

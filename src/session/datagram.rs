@@ -66,6 +66,14 @@ impl Session {
                         "one datagram left {} for {shown}",
                         show_addr(&local)
                     ));
+                } else if let Ok(peer) = socket.peer_addr() {
+                    // Linux TCP takes sendto's address without looking at it.
+                    let peer = show_addr(&peer);
+                    if peer != shown {
+                        out.say(format!(
+                            "fd {fd} is a connected TCP socket: Linux ignores sendto's address ({shown}) there, and the bytes went to its peer, {peer}"
+                        ));
+                    }
                 }
                 Ok(())
             }

@@ -5,7 +5,6 @@ use std::io::IoSlice;
 use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
 use std::time::Instant;
 
-use nix::errno::Errno;
 use nix::sys::epoll::Epoll;
 use nix::sys::socket::{sendmsg, ControlMessage, MsgFlags};
 use nix::sys::stat::{fstat, SFlag};
@@ -24,19 +23,14 @@ const CARRIER: [u8; 1] = [0];
 /// with them (the kernel stops a read right after the message that carries fds).
 const RECV_DATA_MAX: usize = 4096;
 
-/// The refusal for SCM_RIGHTS on a socket that is not AF_UNIX (the kernel would say EINVAL).
-fn needs_unix(fd: i32, label: &str, doing: &'static str) -> Failure {
+/// What a socket that is not AF_UNIX does with SCM_RIGHTS, said after the call: the kernel sends or
+/// receives the bytes and no fd, since only Unix sockets carry fds.
+fn no_fds_here(fd: i32) -> String {
     let what = inspect_fd(fd).map_or_else(
-        || "not a unix socket".to_string(),
-        |row| format!("a {} socket", row.label()),
+        || "not a unix".to_string(),
+        |row| format!("a {}", row.label()),
     );
-    Failure::os(
-        Errno::EINVAL,
-        format!(
-            "{label} is {what}: {doing} needs an AF_UNIX socket (SCM_RIGHTS exists only there)"
-        ),
-    )
-    .hint_for(doing, Context::NotUnix)
+    format!("fd {fd} is {what} socket, and only AF_UNIX sockets carry fds")
 }
 
 /// Whether an fd is a socket, by its file type.
@@ -58,9 +52,7 @@ impl Session {
         let timeout = self.settings.timeout;
         let deadline = Instant::now() + timeout;
         let socket = self.socket_at(sock_fd)?;
-        if socket.domain().ok() != Some(Domain::UNIX) {
-            return Err(needs_unix(sock_fd, &self.fd_label(sock_fd), "sendfd"));
-        }
+        let unix = socket.domain().ok() == Some(Domain::UNIX);
         let what = match self.handle(passed)?.object {
             Object::Socket(_) => "socket",
             Object::Epoll(_) => "epoll instance",
@@ -91,10 +83,18 @@ impl Session {
             },
         )?;
         match sent {
-            Ok(sent) => {
+            Ok(sent) if unix => {
                 out.call(call.returned(sent));
                 out.say(format!(
                     "the kernel now holds a reference to fd {passed}'s {what} in flight, until the peer's recvmsg takes it; fd {passed} stays open here too"
+                ));
+                Ok(())
+            }
+            Ok(sent) => {
+                out.call(call.returned(sent));
+                out.say(format!(
+                    "{}: the kernel sent the byte and ignored SCM_RIGHTS, so fd {passed} went nowhere",
+                    no_fds_here(sock_fd)
                 ));
                 Ok(())
             }
@@ -119,9 +119,7 @@ impl Session {
         let timeout = self.settings.timeout;
         let deadline = Instant::now() + timeout;
         let socket = self.socket_at(fd)?;
-        if socket.domain().ok() != Some(Domain::UNIX) {
-            return Err(needs_unix(fd, &self.fd_label(fd), "recvfd"));
-        }
+        let unix = socket.domain().ok() == Some(Domain::UNIX);
         let mut data = vec![0u8; RECV_DATA_MAX];
         let waiting = invocation!("recvmsg", fd, "{…}", "MSG_CMSG_CLOEXEC");
         let message = self.blocking(
@@ -162,19 +160,18 @@ impl Session {
         if truncated {
             out.say("the control data was cut short (MSG_CTRUNC): the kernel closed the fds that did not fit");
         }
-        if bytes == 0 && received.is_empty() {
-            return Err(Failure::os(
-                Errno::ENOMSG,
-                format!("EOF on fd {fd}: the peer closed, and no fd came"),
-            )
-            .hint_for("recvmsg", Context::PeerClosed));
-        }
+        // The kernel answered with bytes and no fd: that is no error of recvmsg's, so none is made
+        // up here; what did not come is said.
         if received.is_empty() {
-            return Err(Failure::os(
-                Errno::ENOMSG,
-                format!("{bytes} bytes arrived on fd {fd} but no fd came with them (data only)"),
-            )
-            .hint_for("recvmsg", Context::DataOnly));
+            out.say(match (bytes, unix) {
+                (_, false) => format!("{}: bytes came, and no fd can", no_fds_here(fd)),
+                (0, true) => format!("EOF on fd {fd}: the peer closed, and no fd came"),
+                (n, true) => format!(
+                    "{} arrived on fd {fd} but no fd came with them: the sender used `send`, not `sendfd`",
+                    crate::text::plural(n, "byte")
+                ),
+            });
+            return Ok(());
         }
         self.adopt_received(received, name, out)
     }

@@ -66,12 +66,32 @@ impl Session {
             .collect();
         for name in names {
             if let Some(file) = self.files.remove(&name) {
-                let mut note = format!("file `{name}` over fd {fd} is closed with it");
-                if !file.write_buffer.is_empty() {
-                    note.push_str(&format!(
-                        " ({} unflushed bytes are lost)",
-                        file.write_buffer.len()
+                let mut lost = Vec::new();
+                if !file.read_buffer.is_empty() {
+                    lost.push(format!(
+                        "{} it had taken from the socket but not handed out {} discarded",
+                        crate::text::plural(file.read_buffer.len(), "byte"),
+                        if file.read_buffer.len() == 1 {
+                            "is"
+                        } else {
+                            "are"
+                        }
                     ));
+                }
+                if !file.write_buffer.is_empty() {
+                    lost.push(format!(
+                        "{} never flushed {} lost",
+                        crate::text::plural(file.write_buffer.len(), "byte"),
+                        if file.write_buffer.len() == 1 {
+                            "is"
+                        } else {
+                            "are"
+                        }
+                    ));
+                }
+                let mut note = format!("file `{name}` over fd {fd} is closed with it");
+                if !lost.is_empty() {
+                    note.push_str(&format!(": {}", lost.join("; ")));
                 }
                 out.say(note);
             }
@@ -86,10 +106,7 @@ impl Session {
     ) -> Result<(), Failure> {
         let fd = self.resolve(sock)?;
         self.socket_at(fd)?;
-        let name = match name {
-            Some(name) => name.to_string(),
-            None => format!("file{fd}"),
-        };
+        let name = name.map_or_else(|| crate::lang::default_file_name(sock), str::to_string);
         self.check_name_free(Some(&name))?;
         self.files.insert(
             name.clone(),

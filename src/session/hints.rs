@@ -132,12 +132,6 @@ pub(super) enum Context<'a> {
     Seqpacket,
     /// The wait of a blocking call that sockplay cut (its timeout, Ctrl-C): the socket is untouched.
     BlockingWait,
-    /// fd passing (SCM_RIGHTS) was asked of a socket that is not AF_UNIX.
-    NotUnix,
-    /// recvmsg found EOF, and no fd.
-    PeerClosed,
-    /// recvmsg brought bytes, and no fd with them.
-    DataOnly,
     /// The epoll instance `epoll_fd` (as the user named it, `epoll`) and the fd it watches or was
     /// to watch (`sock`).
     Watch {
@@ -424,11 +418,6 @@ pub(super) fn hint(call: &str, errno: Option<Errno>, context: &Context<'_>) -> O
         }
         (_, Some(E::EMFILE), _) => fd_table_full(),
 
-        // fd passing
-        ("sendfd" | "recvfd", Some(E::EINVAL), C::NotUnix) => {
-            "pass fds between two connected unix sockets, e.g. `socket unix stream` on each side"
-                .into()
-        }
         ("sendmsg", Some(E::ENOTCONN | E::EDESTADDRREQ), C::Fd(fd)) => format!(
             "fd {fd} is not connected: connect it to the receiving unix socket first (or send over the fd that `accept` returned)"
         ),
@@ -438,15 +427,7 @@ pub(super) fn hint(call: &str, errno: Option<Errno>, context: &Context<'_>) -> O
         ("recvmsg", Some(E::ENOTCONN), C::Fd(fd)) => format!(
             "fd {fd} is not connected; on a listener, `accept` first and recvfd on the new fd"
         ),
-        ("recvmsg", Some(E::ENOMSG), C::PeerClosed) => {
-            "the sender is gone; nothing more will arrive on this socket".into()
-        }
-        ("recvmsg", Some(E::ENOMSG), C::DataOnly) => {
-            "the sender must pass an fd with `sendfd`; plain `send` carries bytes only".into()
-        }
-
-        // readiness
-        ("select", Some(E::EINVAL), C::PastFdSetSize(fd)) => format!(
+        ("select", None, C::PastFdSetSize(fd)) => format!(
             "poll and epoll have no such limit: `poll {fd}`, or `epoll add EP {fd}` then `epoll wait EP`"
         ),
         (

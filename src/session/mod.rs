@@ -8,6 +8,7 @@ mod address;
 mod call;
 mod calls;
 mod checks;
+mod closing;
 mod datagram;
 mod descriptors;
 mod fdpass;
@@ -319,7 +320,11 @@ impl Session {
                 sock_type,
                 names,
             } => self.socketpair(*family, *sock_type, names.as_ref(), out),
-            Command::SendTo { sock, addr, data } => self.sendto(sock, addr, data, out),
+            Command::SendTo {
+                sock,
+                addr,
+                payload,
+            } => self.sendto(sock, addr, &payload.bytes(), out),
             Command::RecvFrom { sock, max, hex } => self.recvfrom(sock, *max, *hex, out),
             Command::Shutdown { sock, how } => self.shutdown(sock, *how, out),
             Command::SetSockOpt {

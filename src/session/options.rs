@@ -202,7 +202,7 @@ impl Session {
                 out.call(call.returned(0));
                 out.say(if on {
                     format!(
-                        "fd {fd} is non-blocking: calls that would wait fail at once with EAGAIN"
+                        "fd {fd} is non-blocking: calls that would wait fail at once with EAGAIN (a TCP connect: EINPROGRESS, the handshake going on)"
                     )
                 } else {
                     format!("fd {fd} is blocking again: calls wait (up to the session timeout)")
@@ -333,6 +333,11 @@ fn shutdown_sentence(
             How::Write => format!("fd {fd} is a listener: shutting down its writing changes nothing, and it keeps listening"),
             _ => format!("fd {fd} refuses new connections now (ECONNREFUSED); the ones already in its queue can still be accepted"),
         },
+        Some(SockType::Stream | SockType::Seqpacket)
+            if unix && was == Some(SockState::Unconnected) =>
+        {
+            format!("nothing to shut: fd {fd} is not connected (a unix socket accepts shutdown anyway)")
+        }
         Some(SockType::Stream | SockType::Seqpacket) if unix => match how {
             How::Read => format!(
                 "fd {fd} stops reading: recv returns what is queued, then 0; the peer is told at once: its sends now fail with EPIPE"

@@ -7,11 +7,27 @@ pub fn errno_name(errno: Errno) -> String {
     format!("{errno:?}")
 }
 
-/// The errno called `name` (`EWOULDBLOCK` is accepted for `EAGAIN`).
+/// The second names some errnos have in C: `EWOULDBLOCK` is `EAGAIN`, `ENOTSUP` is `EOPNOTSUPP`.
+const ALIASES: [(&str, Errno); 2] = [
+    ("EWOULDBLOCK", Errno::EAGAIN),
+    ("ENOTSUP", Errno::EOPNOTSUPP),
+];
+
+/// Every errno name the kernel's numbers have, and their second names: what `expect error` takes.
+pub fn errno_names() -> Vec<String> {
+    (1..256)
+        .map(Errno::from_raw)
+        .filter(|errno| *errno != Errno::UnknownErrno)
+        .map(errno_name)
+        .chain(ALIASES.iter().map(|(alias, _)| alias.to_string()))
+        .collect()
+}
+
+/// The errno called `name` (its second name too: `EWOULDBLOCK` for `EAGAIN`).
 pub fn errno_from_name(name: &str) -> Option<Errno> {
     let name = name.to_ascii_uppercase();
-    if name == "EWOULDBLOCK" {
-        return Some(Errno::EAGAIN);
+    if let Some((_, errno)) = ALIASES.iter().find(|(alias, _)| *alias == name) {
+        return Some(*errno);
     }
     (1..256)
         .map(Errno::from_raw)
@@ -33,6 +49,7 @@ mod tests {
             assert_eq!(errno_from_name(&errno_name(errno)), Some(errno));
         }
         assert_eq!(errno_from_name("ewouldblock"), Some(Errno::EAGAIN));
+        assert_eq!(errno_from_name("ENOTSUP"), Some(Errno::EOPNOTSUPP));
         assert_eq!(errno_from_name("ENOTANERRNO"), None);
     }
 }

@@ -40,7 +40,7 @@ pub mod tcp_info;
 mod wait;
 
 pub use alarm::cut_at_deadline;
-pub use errno::{errno_from_name, errno_name};
+pub use errno::{errno_from_name, errno_name, errno_names};
 pub use fds::{make_sockets_nonblocking, reserve_low_fds_while};
 pub use interrupt::{
     clear_interrupt, ending_signal, install_interrupt_handler, install_signal_handlers,
@@ -49,7 +49,7 @@ pub use interrupt::{
 };
 pub use process::{signal_from_name, signal_name, ExitStatus};
 pub use ready::{
-    epoll_wait_once, poll_once, select_until, wait_in_slices, ReadyError, ReadyEvent, Selected,
+    epoll_wait_once, poll_once, select_until, wait_for_ready, ReadyError, ReadyEvent, Selected,
     FD_SETSIZE,
 };
 pub use wait::{block_until, blocked_call_is_ready, read_side_shut, WaitError};

@@ -1,7 +1,8 @@
-//! Waiting on many fds at once: the sliced wait loop that lets Ctrl-C cut select, poll and
-//! epoll_wait; select(2) over fd sets that refuse fds past FD_SETSIZE instead of panicking; and
-//! poll(2) and epoll_wait(2) that hand back every event bit the kernel set (nix's wrappers drop or
-//! panic on bits they have no name for, such as POLLRDHUP).
+//! Waiting on many fds at once: select(2), poll(2) and epoll_wait(2) made once each with the whole
+//! timeout, as the user's program would make them, with Ctrl-C cutting the wait by a signal; select
+//! over fd sets that refuse fds past FD_SETSIZE instead of panicking; and poll and epoll_wait that
+//! hand back every event bit the kernel set (nix's wrappers drop or panic on bits they have no name
+//! for, such as POLLRDHUP).
 
 use std::os::fd::{AsRawFd, BorrowedFd};
 use std::time::{Duration, Instant};
@@ -12,13 +13,14 @@ use nix::sys::epoll::EpollFlags;
 use nix::sys::select::{select, FdSet};
 use nix::sys::time::{TimeVal, TimeValLike};
 
-use super::interrupted;
+use super::{cut_at_deadline, interrupted};
 
 /// The number of fds an `fd_set` can hold: select(2) cannot watch fd 1024 or above.
 pub const FD_SETSIZE: i32 = libc::FD_SETSIZE as i32;
 
-/// The longest single wait, so a Ctrl-C is seen quickly even if it lands just before a call starts.
-const SLICE: Duration = Duration::from_millis(100);
+/// How long past the call's own timeout the signal that carries Ctrl-C stays armed: the kernel
+/// ends the call at its timeout itself, so the signal never stands in for it.
+const GRACE: Duration = Duration::from_secs(1);
 
 /// Why a multi-fd wait could not run or ended without a result.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,28 +32,31 @@ pub enum ReadyError {
     Os(Errno),
 }
 
-/// Calls `look` with slices of at most 100 ms until it finds something ready (`Some`), `timeout`
-/// has passed (`Ok(None)`), or Ctrl-C is pressed. `look` runs at least once, so a zero timeout
-/// still looks.
-pub fn wait_in_slices<T>(
+/// Makes `look`, one wait call given `timeout` whole, so the call shown is the call the kernel
+/// gets: it returns what is ready (`Some`), or `Ok(None)` when the kernel's timeout passed with
+/// nothing ready. Ctrl-C cuts the wait (EINTR); another signal's EINTR makes the call again with
+/// the time that is left.
+pub fn wait_for_ready<T>(
     timeout: Duration,
     mut look: impl FnMut(Duration) -> Result<Option<T>, Errno>,
 ) -> Result<Option<T>, ReadyError> {
     let deadline = Instant::now() + timeout;
+    let mut left = timeout;
     loop {
         if interrupted() {
             return Err(ReadyError::Interrupted);
         }
-        let slice = deadline
-            .saturating_duration_since(Instant::now())
-            .min(SLICE);
-        match look(slice) {
-            Ok(Some(ready)) => return Ok(Some(ready)),
-            Ok(None) | Err(Errno::EINTR) => {}
+        let (result, _) = cut_at_deadline(deadline + GRACE, || look(left));
+        match result {
+            Ok(ready) => return Ok(ready),
+            Err(Errno::EINTR) if interrupted() => return Err(ReadyError::Interrupted),
+            Err(Errno::EINTR) => {
+                left = deadline.saturating_duration_since(Instant::now());
+                if left.is_zero() {
+                    return Ok(None);
+                }
+            }
             Err(errno) => return Err(ReadyError::Os(errno)),
-        }
-        if Instant::now() >= deadline {
-            return Ok(None);
         }
     }
 }
@@ -76,12 +81,12 @@ fn past_fd_setsize(fds: &[BorrowedFd]) -> Option<i32> {
         .find(|fd| !(0..FD_SETSIZE).contains(fd))
 }
 
-/// One select(2) call waiting at most `slice`; `None` when nothing became ready. Its caller has
+/// One select(2) call waiting at most `timeout`; `None` when nothing became ready. Its caller has
 /// refused fds past FD_SETSIZE; they are checked again here because nix's `FdSet` panics on them.
 fn select_once(
     read: &[BorrowedFd],
     write: &[BorrowedFd],
-    slice: Duration,
+    timeout: Duration,
 ) -> Result<Option<Selected>, Errno> {
     if past_fd_setsize(read)
         .or_else(|| past_fd_setsize(write))
@@ -103,7 +108,7 @@ fn select_once(
         .map(AsRawFd::as_raw_fd)
         .max()
         .map_or(0, |fd| fd + 1);
-    let micros = i64::try_from(slice.as_micros()).unwrap_or(i64::MAX);
+    let micros = i64::try_from(timeout.as_micros()).unwrap_or(i64::MAX);
     let mut timeval = TimeVal::microseconds(micros);
     // An empty list goes in as NULL, as a C program would pass it.
     let read_arg = (!read.is_empty()).then_some(&mut read_set);
@@ -124,8 +129,8 @@ fn select_once(
     }))
 }
 
-/// select(2) over `read` and `write`, in slices, until something is ready, `timeout` passes
-/// (`Ok(None)`) or Ctrl-C is pressed.
+/// select(2) over `read` and `write`, until something is ready, `timeout` passes (`Ok(None)`) or
+/// Ctrl-C is pressed.
 pub fn select_until(
     read: &[BorrowedFd],
     write: &[BorrowedFd],
@@ -134,20 +139,20 @@ pub fn select_until(
     if let Some(fd) = past_fd_setsize(read).or_else(|| past_fd_setsize(write)) {
         return Err(ReadyError::PastFdSetSize(fd));
     }
-    wait_in_slices(timeout, |slice| select_once(read, write, slice))
+    wait_for_ready(timeout, |left| select_once(read, write, left))
 }
 
-/// A slice as a poll/epoll_wait timeout in ms, rounded up so a sub-millisecond rest still waits.
-fn slice_ms(slice: Duration) -> libc::c_int {
-    libc::c_int::try_from(slice.as_micros().div_ceil(1000)).unwrap_or(libc::c_int::MAX)
+/// A timeout as poll and epoll_wait take it, in ms, rounded up so a sub-millisecond rest still waits.
+fn timeout_ms(timeout: Duration) -> libc::c_int {
+    libc::c_int::try_from(timeout.as_micros().div_ceil(1000)).unwrap_or(libc::c_int::MAX)
 }
 
-/// One poll(2) call asking `events` of every fd, waiting at most `slice`: the revents of each fd,
+/// One poll(2) call asking `events` of every fd, waiting at most `timeout`: the revents of each fd,
 /// in order, or `None` when nothing became ready.
 pub fn poll_once(
     fds: &[BorrowedFd],
     events: PollFlags,
-    slice: Duration,
+    timeout: Duration,
 ) -> Result<Option<Vec<PollFlags>>, Errno> {
     let mut poll_fds: Vec<libc::pollfd> = fds
         .iter()
@@ -160,7 +165,7 @@ pub fn poll_once(
     let count = libc::nfds_t::try_from(poll_fds.len()).map_err(|_| Errno::EINVAL)?;
     // SAFETY: the pointer and count describe `poll_fds`, which lives across the call, and every fd
     // in it is borrowed, so open.
-    let ready = unsafe { libc::poll(poll_fds.as_mut_ptr(), count, slice_ms(slice)) };
+    let ready = unsafe { libc::poll(poll_fds.as_mut_ptr(), count, timeout_ms(timeout)) };
     match Errno::result(ready)? {
         0 => Ok(None),
         _ => Ok(Some(
@@ -179,12 +184,12 @@ pub struct ReadyEvent {
     pub data: u64,
 }
 
-/// One epoll_wait(2) call for up to `max` events, waiting at most `slice`; `None` when nothing
+/// One epoll_wait(2) call for up to `max` events, waiting at most `timeout`; `None` when nothing
 /// became ready.
 pub fn epoll_wait_once(
     epoll: BorrowedFd,
     max: usize,
-    slice: Duration,
+    timeout: Duration,
 ) -> Result<Option<Vec<ReadyEvent>>, Errno> {
     let mut events = vec![libc::epoll_event { events: 0, u64: 0 }; max.max(1)];
     let capacity = libc::c_int::try_from(events.len()).map_err(|_| Errno::EINVAL)?;
@@ -195,7 +200,7 @@ pub fn epoll_wait_once(
             epoll.as_raw_fd(),
             events.as_mut_ptr(),
             capacity,
-            slice_ms(slice),
+            timeout_ms(timeout),
         )
     };
     let ready = usize::try_from(Errno::result(ready)?).unwrap_or(0);
@@ -237,7 +242,7 @@ mod tests {
     }
 
     #[test]
-    fn slices_end_at_the_timeout() {
+    fn the_wait_ends_at_the_timeout() {
         let (left, _right) = UnixStream::pair().expect("socketpair");
         let started = Instant::now();
         let found = select_until(&[left.as_fd()], &[], Duration::from_millis(250)).expect("select");

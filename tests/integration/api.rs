@@ -1115,7 +1115,7 @@ fn closing_the_socket_drops_its_file_with_a_message() {
     quiet()
         .script(
             "socketpair unix stream as a b\nmakefile b as f\nwrite f lost\nclose b\n\
-             expect output \"file `f` over fd 4 is closed with it (4 unflushed bytes are lost)\"\nreadline f\n",
+             expect output \"file `f` over fd 4 is closed with it: 4 bytes never flushed are lost\"\nreadline f\n",
         )
         .status(1)
         .stderr_contains("test.sock:6: no file is named `f`")

@@ -236,6 +236,8 @@ macro_rules! golden_transcripts {
 golden_transcripts! {
     accept_queue => "accept-queue",
     address_in_use => "address-in-use",
+    calls_as_the_kernel_answers => "calls-as-the-kernel-answers",
+    close_fin_or_rst => "close-fin-or-rst",
     close_wait_emfile => "close-wait-emfile",
     errors_tour => "errors-tour",
     fd_passing => "fd-passing",
@@ -247,6 +249,7 @@ golden_transcripts! {
     processes => "processes",
     quick_tour => "quick-tour",
     stale_socket_file => "stale-socket-file",
+    reuse_a_closed_port => "reuse-a-closed-port",
     tcp_server_client => "tcp-server-client",
     udp => "udp",
     unix => "unix",

@@ -3,6 +3,7 @@
 //! across runs, and `golden` holds every example script to its committed transcript.
 
 mod api;
+mod calls_truth;
 mod checks;
 mod commands;
 mod escapes;
@@ -30,5 +31,6 @@ mod ss;
 mod support;
 mod transcript;
 mod true_sentences;
+mod true_words;
 mod tutorials;
 mod watches;

@@ -197,6 +197,7 @@ open fds: 4
 (client's own: fd TOP sock_diag, fd TOP control channel — not shown)
 sockplay> client: close c
 close(3) = 0
+close sent FIN: the peer reads EOF after the data already sent
 the peer of main's fd 4 (conn) closed its side: fd 4 is in CLOSE_WAIT until main closes it
 
 ── main (pid N2, ready) ──

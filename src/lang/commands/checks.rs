@@ -49,7 +49,7 @@ Example:  expect state conn CLOSE_WAIT",
     runs_in: RunsIn::Session,
     panel: Panel::Hidden,
     parse: parse_expect,
-    python: |command| match command {
+    python: |command, _| match command {
         Command::Expect(Check::Data(data)) => Some(format!("assert data == {}", bytes(data))),
         Command::Expect(Check::Eof) => Some("assert data == b\"\"".to_string()),
         _ => None,
@@ -86,13 +86,16 @@ fn parse_expect(args: &mut Args) -> Result<Command, SyntaxError> {
             let token = args.expect("ERRNO")?;
             let name = token.text.to_ascii_uppercase();
             if crate::sys::errno_from_name(&name).is_none() {
-                return Err(SyntaxError::new(
-                    token.column,
-                    format!(
-                        "`{}` is not an errno name: use e.g. ECONNREFUSED, EADDRINUSE, ETIMEDOUT",
-                        quoted_word(&token.text)
-                    ),
-                ));
+                let mut message = format!(
+                    "`{}` is not an errno name: use e.g. ECONNREFUSED, EADDRINUSE, ETIMEDOUT",
+                    quoted_word(&token.text)
+                );
+                let names = crate::sys::errno_names();
+                let names: Vec<&str> = names.iter().map(String::as_str).collect();
+                if let Some(near) = closest(&name, &names) {
+                    message.push_str(&format!("; did you mean `{near}`?"));
+                }
+                return Err(SyntaxError::new(token.column, message));
             }
             Check::Error(name)
         }

@@ -23,6 +23,23 @@ fn expect_receive(args: &mut Args) -> Result<(SockRef, usize, bool), SyntaxError
     Ok((sock, max, hex))
 }
 
+/// What `send` and `sendto` send: DATA, or `--bytes N`, N bytes of a pattern.
+fn expect_payload(args: &mut Args) -> Result<Payload, SyntaxError> {
+    if args.eat_keyword("--bytes") {
+        let n = args.expect_number("N (bytes)", 1..=SEND_PATTERN_LIMIT)?;
+        return Ok(Payload::Pattern(n));
+    }
+    Ok(Payload::Bytes(args.expect_data()?))
+}
+
+/// The Python expression for what is sent: a bytes literal, or the pattern `--bytes N` sends.
+fn python_payload(payload: &Payload) -> String {
+    match payload {
+        Payload::Bytes(data) => bytes(data),
+        Payload::Pattern(n) => format!("(b\"{PATTERN}\" * {})[:{n}]", n.div_ceil(PATTERN.len())),
+    }
+}
+
 pub static SEND: CommandSpec = CommandSpec {
     name: "send",
     aliases: &[],
@@ -30,34 +47,28 @@ pub static SEND: CommandSpec = CommandSpec {
     usage: "send SOCK DATA | send SOCK --bytes N",
     summary: "send bytes (escapes: \\r \\n \\t \\0 \\\\ \\\" \\xHH)",
     details: "\
-send(2) copies DATA into the socket's send buffer; the kernel transmits it when it can. The count
-returned is how much was accepted: fewer bytes than given (a short send) means the buffer filled.
+send(2) copies DATA into the socket's send buffer; the kernel transmits it when it can. A blocking
+send waits until all of DATA fits; it returns fewer bytes (a short send) only when a signal cuts
+that wait (here the timeout or Ctrl-C), or on a non-blocking socket whose buffer filled.
 DATA is the rest of the line; quote it to keep spaces exact, and use escapes for bytes you cannot
-type: \\r \\n \\t \\0 \\\\ \\\" \\xHH.
-Errors: EPIPE (the peer is gone and you wrote anyway), ECONNRESET (the peer reset the connection),
-ENOTCONN (not connected), EAGAIN (non-blocking and the buffer is full).
+type: \\r \\n \\t \\0 \\\\ \\\" \\xHH. `--bytes N` sends N bytes of the alphabet, to fill buffers.
+Errors: EPIPE (the connection is closed for sending: the peer is gone, this side shut down, or,
+on Linux TCP, the socket was never connected), ECONNRESET (the peer reset the connection),
+ENOTCONN (a unix socket that is not connected), EDESTADDRREQ (an unconnected datagram socket),
+EAGAIN (non-blocking and the buffer is full).
 Example:  send cli \"GET / HTTP/1.1\\r\\nHost: localhost\\r\\n\\r\\n\"",
     args: &[Arg::Sock, Arg::Data],
     runs_in: RunsIn::Session,
     panel: Panel::Shown,
     parse: |args| {
         let sock = args.expect_sock()?;
-        let payload = if args.eat_keyword("--bytes") {
-            Payload::Pattern(args.expect_number("N (bytes)", 1..=SEND_PATTERN_LIMIT)?)
-        } else {
-            Payload::Bytes(args.expect_data()?)
-        };
+        let payload = expect_payload(args)?;
         Ok(Command::Send { sock, payload })
     },
-    python: |command| match command {
-        Command::Send {
-            sock,
-            payload: Payload::Bytes(data),
-        } => Some(format!("{}.send({})", var(sock), bytes(data))),
-        Command::Send {
-            sock,
-            payload: Payload::Pattern(n),
-        } => Some(format!("{}.send(b\"x\" * {n})", var(sock))),
+    python: |command, _| match command {
+        Command::Send { sock, payload } => {
+            Some(format!("{}.send({})", var(sock), python_payload(payload)))
+        }
         _ => None,
     },
 };
@@ -70,11 +81,15 @@ pub static RECV: CommandSpec = CommandSpec {
     summary: "receive up to MAX bytes (default 4096); 0 bytes means the peer closed",
     details: "\
 recv(2) takes up to MAX bytes out of the socket's receive queue (RECV-Q in the panel). With an empty
-queue it waits for data, here at most the session timeout. A return of 0 bytes is not an error:
-it is EOF, the peer has closed its side (sent FIN), and the connection sits in CLOSE_WAIT on this
-side until you close it. Received bytes are shown escaped, never raw; binary data (or any, with
-`hex`) also as a hexdump.
-Errors: ETIMEDOUT (nothing arrived in time), ECONNRESET (the peer reset), ENOTCONN, EAGAIN.
+queue it waits in the kernel for data, here at most the session timeout. On a stream, a return of
+0 bytes is not an error: it is EOF, the peer has closed its side (TCP: sent FIN, and this side
+sits in CLOSE_WAIT until you close it), or this side shut down reading. On a datagram socket 0 is
+an empty datagram. Received bytes are shown escaped, never raw; binary data (or any, with `hex`)
+also as a hexdump.
+Errors: ENOTCONN at once (a TCP socket that is not connected, a listener included), EINVAL (a unix
+stream socket that is not connected), ECONNRESET (the peer reset), ECONNREFUSED (a connected
+UDP socket whose earlier datagram found no receiver), EAGAIN (non-blocking, nothing queued);
+ETIMEDOUT is sockplay's: nothing arrived within the session timeout.
 Example:  recv conn        recv conn 10        recv conn hex",
     args: &[Arg::Sock, Arg::Number, Arg::Choice(&[HEX])],
     runs_in: RunsIn::Session,
@@ -83,7 +98,7 @@ Example:  recv conn        recv conn 10        recv conn hex",
         let (sock, max, hex) = expect_receive(args)?;
         Ok(Command::Recv { sock, max, hex })
     },
-    python: |command| match command {
+    python: |command, _| match command {
         Command::Recv { sock, max, .. } => Some(format!("data = {}.recv({max})", var(sock))),
         _ => None,
     },
@@ -93,13 +108,17 @@ pub static SENDTO: CommandSpec = CommandSpec {
     name: "sendto",
     aliases: &[],
     group: Group::Data,
-    usage: "sendto SOCK ADDR DATA",
+    usage: "sendto SOCK ADDR DATA | sendto SOCK ADDR --bytes N",
     summary: "send one datagram to ADDR (UDP, unix dgram)",
     details: "\
 sendto(2) sends DATA to ADDR without a connection: each call is one datagram, delivered whole or not
-at all. An unbound UDP socket gets an ephemeral port on its first sendto.
-Errors: EMSGSIZE (too big for one datagram), EISCONN (a connected TCP socket), ECONNREFUSED (an
-earlier datagram was refused by the peer's host).
+at all. An unbound UDP socket gets an ephemeral port on its first sendto; a connected UDP socket
+may still send elsewhere. On a connected TCP socket Linux ignores ADDR and sends on the
+connection, as send would. `--bytes N` sends N bytes of the alphabet.
+Errors: EMSGSIZE (too big for one datagram), EINVAL (port 0), EPIPE (a TCP socket that is not
+connected), EISCONN or EOPNOTSUPP (a unix stream socket, connected or not: it takes no address),
+ENOENT (no unix socket file at the path), ECONNREFUSED (a connected UDP socket's earlier datagram
+found no receiver).
 Example:  sendto u 127.0.0.1:9999 \"hello\\x00\\xff\"",
     args: &[Arg::Sock, Arg::Addr, Arg::Data],
     runs_in: RunsIn::Session,
@@ -108,14 +127,18 @@ Example:  sendto u 127.0.0.1:9999 \"hello\\x00\\xff\"",
         Ok(Command::SendTo {
             sock: args.expect_sock()?,
             addr: args.expect_addr()?,
-            data: args.expect_data()?,
+            payload: expect_payload(args)?,
         })
     },
-    python: |command| match command {
-        Command::SendTo { sock, addr, data } => Some(format!(
+    python: |command, _| match command {
+        Command::SendTo {
+            sock,
+            addr,
+            payload,
+        } => Some(format!(
             "{}.sendto({}, {})",
             var(sock),
-            bytes(data),
+            python_payload(payload),
             address(addr)
         )),
         _ => None,
@@ -130,8 +153,11 @@ pub static RECVFROM: CommandSpec = CommandSpec {
     summary: "receive one datagram and see who sent it",
     details: "\
 recvfrom(2) takes the next datagram off the queue and reports the sender's address. A datagram
-longer than MAX is cut and the rest is lost (shown as truncated). Waits up to the session timeout.
-Errors: ETIMEDOUT, EAGAIN (non-blocking), ECONNREFUSED (ICMP told of an unreachable port).
+longer than MAX is cut and the rest is lost (shown as truncated). Waits in the kernel, here at most
+the session timeout.
+Errors: EAGAIN (non-blocking), ECONNREFUSED (a connected UDP socket: ICMP told of an unreachable
+port; an unconnected one is not told), ENOTCONN (a TCP socket that is not connected);
+ETIMEDOUT is sockplay's: nothing arrived within the session timeout.
 Example:  recvfrom u",
     args: &[Arg::Sock, Arg::Number, Arg::Choice(&[HEX])],
     runs_in: RunsIn::Session,
@@ -140,7 +166,7 @@ Example:  recvfrom u",
         let (sock, max, hex) = expect_receive(args)?;
         Ok(Command::RecvFrom { sock, max, hex })
     },
-    python: |command| match command {
+    python: |command, _| match command {
         Command::RecvFrom { sock, max, .. } => {
             Some(format!("data, addr = {}.recvfrom({max})", var(sock)))
         }
@@ -163,7 +189,7 @@ pub static READLINE: CommandSpec = CommandSpec {
             file: args.expect_file()?,
         })
     },
-    python: |command| match command {
+    python: |command, _| match command {
         Command::ReadLine { file } => Some(format!("line = {file}.readline()")),
         _ => None,
     },
@@ -184,7 +210,7 @@ pub static READ: CommandSpec = CommandSpec {
         let max = args.optional_number("N", 1..=RECV_MAX_LIMIT)?;
         Ok(Command::Read { file, max })
     },
-    python: |command| match command {
+    python: |command, _| match command {
         Command::Read { file, max } => Some(format!(
             "data = {file}.read({})",
             max.map_or(String::new(), |n| n.to_string())
@@ -209,7 +235,7 @@ pub static WRITE: CommandSpec = CommandSpec {
             data: args.expect_data()?,
         })
     },
-    python: |command| match command {
+    python: |command, _| match command {
         Command::Write { file, data } => Some(format!("{file}.write({})", bytes(data))),
         _ => None,
     },
@@ -230,7 +256,7 @@ pub static FLUSH: CommandSpec = CommandSpec {
             file: args.expect_file()?,
         })
     },
-    python: |command| match command {
+    python: |command, _| match command {
         Command::Flush { file } => Some(format!("{file}.flush()")),
         _ => None,
     },

@@ -37,7 +37,7 @@ Example:  fileno srv      (Python: srv.fileno())",
             sock: args.expect_sock()?,
         })
     },
-    python: |command| match command {
+    python: |command, _| match command {
         Command::Fileno { sock } => Some(format!("{}.fileno()", var(sock))),
         _ => None,
     },
@@ -52,8 +52,10 @@ pub static DETACH: CommandSpec = CommandSpec {
     details: "\
 detach ends the handle without closing the fd, as Python's socket.detach() does: the number keeps
 referring to the open socket (the panel marks it detached) but the handle and its name are gone,
-so send and recv through it no longer work. Used to hand an fd to other code or another process.
-`close N` still closes the raw fd. No syscall is made.
+so send and recv through it fail with EBADF, as Python's do. Used to hand an fd to other code or
+another process. `close N` still closes the raw fd (Python: os.close(N)). A file made with
+`makefile` goes with the handle: the bytes it had read ahead or not yet flushed are lost, and
+detach says how many. No syscall is made.
 Example:  detach conn",
     args: &[Arg::Sock],
     runs_in: RunsIn::Session,
@@ -63,7 +65,7 @@ Example:  detach conn",
             sock: args.expect_sock()?,
         })
     },
-    python: |command| match command {
+    python: |command, _| match command {
         Command::Detach { sock } => Some(format!("fd = {}.detach()", var(sock))),
         _ => None,
     },
@@ -74,12 +76,18 @@ pub static CLOSE: CommandSpec = CommandSpec {
     aliases: &[],
     group: Group::Handles,
     usage: "close SOCK",
-    summary: "close the fd: TCP sends FIN and the number becomes free",
+    summary: "close the fd; the last fd of a connection sends FIN (or RST)",
     details: "\
-close(2) releases the fd. When it was the last fd for the socket, TCP starts an orderly shutdown
-(FIN): the peer reads EOF and moves to CLOSE_WAIT, and this side goes through FIN_WAIT to TIME_WAIT.
-The fd number becomes free and the next socket may reuse it. A closed listener resets the
-connections still waiting in its queue.
+close(2) releases the fd, and the number becomes free for the next socket. Only the last fd for a
+socket, in any process, closes the socket (see dup, fork, sendfd); closing another sends nothing.
+When the last one goes, TCP starts an orderly shutdown (FIN): the peer reads EOF and moves to
+CLOSE_WAIT, and this side goes through FIN_WAIT to TIME_WAIT (or, if the peer closed first,
+through LAST_ACK). But with unread bytes in its receive queue, or with SO_LINGER on at 0 s, close
+sends RST instead: the connection is reset, the peer's next call fails (ECONNRESET, or EPIPE for
+a send after it read EOF), and no TIME_WAIT follows. With SO_LINGER on for N s, close waits up to
+N s for unsent data. A closed listener resets the connections still waiting in its queue. A unix
+socket has no FIN or RST: the peer reads EOF, or ECONNRESET if bytes were left unread; its socket
+file stays until `unlink`. close says which it did.
 Example:  close conn",
     args: &[Arg::Sock],
     runs_in: RunsIn::Session,
@@ -89,7 +97,11 @@ Example:  close conn",
             sock: args.expect_sock()?,
         })
     },
-    python: |command| match command {
+    python: |command, _| match command {
+        // By number, the fd itself is closed: it may be detached, with no socket object left.
+        Command::Close {
+            sock: SockRef::Fd(fd),
+        } => Some(format!("os.close({fd})")),
         Command::Close { sock } => Some(format!("{}.close()", var(sock))),
         _ => None,
     },
@@ -105,8 +117,9 @@ pub static SETSOCKOPT: CommandSpec = CommandSpec {
 setsockopt(2) changes how the kernel treats the socket. Options by name: SO_REUSEADDR, SO_REUSEPORT,
 SO_KEEPALIVE, SO_RCVBUF, SO_SNDBUF, SO_RCVLOWAT, SO_BROADCAST, SO_LINGER (on:SECS or off),
 SO_OOBINLINE, TCP_NODELAY, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT, TCP_MAXSEG, TCP_QUICKACK,
-IPV6_V6ONLY. Flags take 1/0 or on/off.
-Errors: ENOPROTOOPT (the option does not apply to this socket), EINVAL.
+IPV6_V6ONLY. Flags take 1/0 or on/off. SO_LINGER on:0 makes close send RST instead of FIN.
+Errors: ENOPROTOOPT or EOPNOTSUPP (the option does not apply to this socket: an IPv6 option on
+an IPv4 socket, a TCP option on UDP), EINVAL (a bad value, or IPV6_V6ONLY after bind).
 Example:  setsockopt srv SO_REUSEADDR 1      setsockopt c SO_LINGER on:0",
     args: &[Arg::Sock, Arg::Option],
     runs_in: RunsIn::Session,
@@ -122,7 +135,7 @@ Example:  setsockopt srv SO_REUSEADDR 1      setsockopt c SO_LINGER on:0",
             value,
         })
     },
-    python: |command| match command {
+    python: |command, _| match command {
         Command::SetSockOpt {
             sock,
             option,
@@ -163,7 +176,7 @@ Example:  getsockopt c SO_RCVBUF      getsockopt c SO_ERROR",
             option: args.expect_option()?,
         })
     },
-    python: |command| match command {
+    python: |command, _| match command {
         Command::GetSockOpt { sock, option } => Some(format!(
             "{}.getsockopt(socket.{}, socket.{})",
             var(sock),
@@ -189,7 +202,7 @@ pub static GETSOCKNAME: CommandSpec = CommandSpec {
             sock: args.expect_sock()?,
         })
     },
-    python: |command| match command {
+    python: |command, _| match command {
         Command::GetSockName { sock } => Some(format!("{}.getsockname()", var(sock))),
         _ => None,
     },
@@ -210,7 +223,7 @@ pub static GETPEERNAME: CommandSpec = CommandSpec {
             sock: args.expect_sock()?,
         })
     },
-    python: |command| match command {
+    python: |command, _| match command {
         Command::GetPeerName { sock } => Some(format!("{}.getpeername()", var(sock))),
         _ => None,
     },
@@ -224,8 +237,9 @@ pub static NONBLOCK: CommandSpec = CommandSpec {
     summary: "O_NONBLOCK: calls that would wait fail at once with EAGAIN",
     details: "\
 Sets or clears O_NONBLOCK with fcntl(2). A non-blocking socket never waits: accept with an empty
-queue, recv with no data, or send on a full buffer fail at once with EAGAIN, and connect returns
-EINPROGRESS while the handshake goes on. Event loops (select, poll, epoll) use sockets this way.
+queue, recv with no data, or send on a full buffer fail at once with EAGAIN (a unix connect to a
+full listener too), and a TCP connect returns EINPROGRESS: the handshake has started and goes on
+without it. Event loops (select, poll, epoll) use sockets this way.
 Example:  nonblock conn on",
     args: &[Arg::Sock, Arg::Choice(Switch::WORDS)],
     runs_in: RunsIn::Session,
@@ -235,7 +249,7 @@ Example:  nonblock conn on",
         let on = args.expect_word::<Switch>("on or off")? == Switch::On;
         Ok(Command::Nonblock { sock, on })
     },
-    python: |command| match command {
+    python: |command, _| match command {
         Command::Nonblock { sock, on } => Some(format!(
             "{}.setblocking({})",
             var(sock),
@@ -252,8 +266,9 @@ pub static DUP: CommandSpec = CommandSpec {
     usage: "dup SOCK [as NAME]",
     summary: "a second fd for the same socket (same inode in the panel)",
     details: "\
-dup(2) makes a new fd that refers to the same open socket. Both numbers work; the socket itself
-closes only when the last fd for it is closed, so `close` on one of them sends no FIN.
+dup(2) makes a new fd that refers to the same open socket: the lowest free number, close-on-exec as
+Python's dup() makes it. Both numbers work; the socket itself closes only when the last fd for it
+is closed, so `close` on one of them sends no FIN.
 Example:  dup conn as conn2",
     args: &[Arg::Sock],
     runs_in: RunsIn::Session,
@@ -264,15 +279,23 @@ Example:  dup conn as conn2",
             name: args.optional_name()?,
         })
     },
-    python: |command| match command {
+    python: |command, made| match command {
         Command::Dup { sock, name } => Some(format!(
             "{} = {}.dup()",
-            new_var(name.as_deref()),
+            new_var(name.as_deref(), made.first()),
             var(sock)
         )),
         _ => None,
     },
 };
+
+/// The name of a file object made without `as NAME`: `file3` over fd 3, `conn_file` over `conn`.
+pub fn default_file_name(sock: &SockRef) -> String {
+    match sock {
+        SockRef::Fd(fd) => format!("file{fd}"),
+        SockRef::Name(name) => format!("{name}_file"),
+    }
+}
 
 pub static MAKEFILE: CommandSpec = CommandSpec {
     name: "makefile",
@@ -284,7 +307,8 @@ pub static MAKEFILE: CommandSpec = CommandSpec {
 Like Python's socket.makefile('rwb'): a file object over the same fd, with its own buffers in this
 process. `readline NAME` pulls bytes from the socket into the read buffer and hands back one line;
 what was pulled but not returned stays buffered here, not in the kernel's RECV-Q. `write NAME DATA`
-only fills the write buffer; nothing reaches the socket until `flush NAME`.
+only fills the write buffer; nothing reaches the socket until `flush NAME`. Without `as NAME` the
+file is called after the socket: `file3` for `makefile 3`, `conn_file` for `makefile conn`.
 Example:  makefile conn as f",
     args: &[Arg::Sock],
     runs_in: RunsIn::Session,
@@ -295,10 +319,10 @@ Example:  makefile conn as f",
             name: args.optional_name()?,
         })
     },
-    python: |command| match command {
+    python: |command, _| match command {
         Command::Makefile { sock, name } => Some(format!(
             "{} = {}.makefile(\"rwb\")",
-            name.as_deref().unwrap_or("f"),
+            name.clone().unwrap_or_else(|| default_file_name(sock)),
             var(sock)
         )),
         _ => None,
@@ -312,8 +336,11 @@ pub static SENDFD: CommandSpec = CommandSpec {
     usage: "sendfd SOCK FD",
     summary: "pass an open fd to the peer of a unix socket (SCM_RIGHTS)",
     details: "\
-sendmsg(2) with an SCM_RIGHTS control message: the kernel gives the receiver its own fd for the
-same open file or socket. This is how a process hands a connection to another one.
+sendmsg(2) of one zero byte with an SCM_RIGHTS control message: the kernel gives the receiver its
+own fd for the same open file or socket, and FD stays open here too. This is how a process hands
+a connection to another one. Only unix sockets carry fds: over TCP or UDP the kernel sends the
+byte and ignores SCM_RIGHTS, without an error.
+Errors: ENOTCONN (not connected), ETOOMANYREFS (too many fds in flight), EPIPE.
 Example:  sendfd left conn",
     args: &[Arg::Sock, Arg::Sock],
     runs_in: RunsIn::Session,
@@ -324,7 +351,7 @@ Example:  sendfd left conn",
             fd: args.expect_sock()?,
         })
     },
-    python: |command| match command {
+    python: |command, _| match command {
         Command::SendFd { sock, fd } => Some(format!(
             "socket.send_fds({}, [b\"\\0\"], [{}.fileno()])",
             var(sock),
@@ -341,8 +368,9 @@ pub static RECVFD: CommandSpec = CommandSpec {
     usage: "recvfd SOCK [as NAME]",
     summary: "receive an fd passed over a unix socket: it arrives under a new number",
     details: "\
-recvmsg(2) taking an SCM_RIGHTS message: the passed socket arrives as a new fd (the lowest free
-number here), sharing the inode of the one sent.
+recvmsg(2) with room for 4096 bytes and an SCM_RIGHTS message: the passed socket arrives as a new fd
+(the lowest free number here), sharing the inode of the one sent. Bytes that came without an fd
+(plain `send`, or a socket that is not unix) are shown, and no fd appears; 0 bytes is EOF.
 Example:  recvfd right as conn2",
     args: &[Arg::Sock],
     runs_in: RunsIn::Session,
@@ -353,12 +381,14 @@ Example:  recvfd right as conn2",
             name: args.optional_name()?,
         })
     },
-    python: |command| match command {
+    python: |command, made| {
+        match command {
         Command::RecvFd { sock, name } => Some(format!(
-            "msg, fds, flags, addr = socket.recv_fds({}, 1, 1); {} = socket.socket(fileno=fds[0])",
+            "msg, fds, flags, addr = socket.recv_fds({}, 4096, 253); {} = socket.socket(fileno=fds[0])",
             var(sock),
-            new_var(name.as_deref())
+            new_var(name.as_deref(), made.first())
         )),
         _ => None,
+    }
     },
 };

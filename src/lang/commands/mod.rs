@@ -19,6 +19,6 @@ mod prelude {
     pub(super) use crate::lang::python::{address, bytes, family, new_var, sock_type, var};
     pub(super) use crate::lang::{
         quoted_word, Arg, Args, Command, CommandSpec, Group, How, Panel, Payload, RunsIn, SockRef,
-        SockType, SyntaxError,
+        SockType, SyntaxError, PATTERN,
     };
 }

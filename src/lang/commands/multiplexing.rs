@@ -75,7 +75,7 @@ Example:  select read srv conn timeout 1000",
     runs_in: RunsIn::Session,
     panel: Panel::Shown,
     parse: parse_select,
-    python: |command| match command {
+    python: |command, _| match command {
         Command::Select {
             read,
             write,
@@ -135,7 +135,8 @@ pub static POLL: CommandSpec = CommandSpec {
     details: "\
 poll(2) asks for POLLIN, POLLOUT and POLLRDHUP on each socket and shows what came back: POLLIN data
 or a pending connection, POLLOUT room to send, POLLRDHUP the peer shut its writing side, POLLHUP
-both directions are shut, POLLERR an error is pending (read it with getsockopt SO_ERROR).
+no connection either way (both directions shut, reset, or a socket that never connected: a fresh
+one reports POLLOUT|POLLHUP), POLLERR an error is pending (read it with getsockopt SO_ERROR).
 Example:  poll srv conn timeout 0",
     args: &[Arg::Sock, Arg::Sock, Arg::Sock],
     runs_in: RunsIn::Session,
@@ -155,7 +156,7 @@ Example:  poll srv conn timeout 0",
         }
         Ok(Command::Poll { socks, timeout })
     },
-    python: |command| match command {
+    python: |command, _| match command {
         Command::Poll { socks, timeout } => {
             let registers: Vec<String> = socks
                 .iter()
@@ -235,10 +236,13 @@ fn parse_epoll(args: &mut Args) -> Result<Command, SyntaxError> {
     }
 }
 
-fn python_epoll(command: &Command) -> Option<String> {
+fn python_epoll(command: &Command, made: &[i32]) -> Option<String> {
     Some(match command {
         Command::EpollCreate { name } => {
-            format!("{} = select.epoll()", name.as_deref().unwrap_or("ep"))
+            format!(
+                "{} = select.epoll()",
+                new_var(name.as_deref(), made.first())
+            )
         }
         Command::EpollAdd {
             epoll,

@@ -29,7 +29,7 @@ Example:  spawn client;  client: socket tcp as c;  client: connect c $srv",
         let (name, _) = args.expect_name("NAME (of the new process)")?;
         Ok(Command::Spawn { name })
     },
-    python: |command| match command {
+    python: |command, _| match command {
         Command::Spawn { .. } => {
             Some("subprocess.Popen([sys.executable, \"client.py\"], close_fds=True)".to_string())
         }
@@ -58,7 +58,7 @@ Example:  accept srv as conn;  fork as worker;  close conn;  worker: close srv",
             name: args.optional_name()?,
         })
     },
-    python: |command| match command {
+    python: |command, _| match command {
         Command::Fork { .. } => Some("pid = os.fork()".to_string()),
         _ => None,
     },
@@ -82,7 +82,7 @@ Example:  use client",
         let (process, _) = args.expect_name("NAME (of a process, see `ps`)")?;
         Ok(Command::Use { process })
     },
-    python: |_| None,
+    python: |_, _| None,
 };
 
 pub static WAIT: CommandSpec = CommandSpec {
@@ -107,7 +107,7 @@ Example:  accept srv &;  client: connect c $srv;  wait",
         };
         Ok(Command::Wait { process })
     },
-    python: |_| None,
+    python: |_, _| None,
 };
 
 pub static PS: CommandSpec = CommandSpec {
@@ -123,7 +123,7 @@ it makes, exited with its status, killed by a signal); `*` marks the current one
     runs_in: RunsIn::Engine,
     panel: Panel::Hidden,
     parse: |_| Ok(Command::Ps),
-    python: |_| None,
+    python: |_, _| None,
 };
 
 pub static KILL: CommandSpec = CommandSpec {
@@ -160,7 +160,7 @@ Example:  kill client      kill client SIGKILL",
             signal: signal as i32,
         })
     },
-    python: |command| match command {
+    python: |command, _| match command {
         Command::Kill { signal, .. } => Some(format!(
             "os.kill(pid, signal.{})",
             crate::sys::signal_name(*signal)
@@ -182,7 +182,7 @@ In main, `exit` leaves sockplay, as `quit` does.",
     runs_in: RunsIn::Session,
     panel: Panel::Shown,
     parse: |_| Ok(Command::Exit),
-    python: |command| match command {
+    python: |command, _| match command {
         Command::Exit => Some("sys.exit(0)".to_string()),
         _ => None,
     },
@@ -207,7 +207,7 @@ Example:  inheritable srv on;  spawn worker      (Python: srv.set_inheritable(Tr
         let on = args.expect_word::<Switch>("on or off")? == Switch::On;
         Ok(Command::Inheritable { sock, on })
     },
-    python: |command| match command {
+    python: |command, _| match command {
         Command::Inheritable { sock, on } => Some(format!(
             "{}.set_inheritable({})",
             var(sock),

@@ -89,7 +89,7 @@ Example:  ulimit nofile 12",
         let limit = args.optional_number("N", 0..=u64::from(u32::MAX))?;
         Ok(Command::Ulimit { limit })
     },
-    python: |command| {
+    python: |command, _| {
         match command {
         Command::Ulimit { limit: None } => {
             Some("resource.getrlimit(resource.RLIMIT_NOFILE)".to_string())
@@ -117,7 +117,7 @@ Example:  ss -tl",
     runs_in: RunsIn::Engine,
     panel: Panel::Hidden,
     parse: parse_ss,
-    python: |_| None,
+    python: |_, _| None,
 };
 
 fn parse_ss(args: &mut Args) -> Result<Command, SyntaxError> {
@@ -174,7 +174,7 @@ script whoever sources it: its `!` lines and `record FILE` are refused unless so
             path: args.expect_path("FILE")?,
         })
     },
-    python: |_| None,
+    python: |_, _| None,
 };
 
 pub static RECORD: CommandSpec = CommandSpec {
@@ -199,7 +199,7 @@ when sockplay runs with --allow-shell.",
             path: Some(args.expect_path("FILE")?),
         })
     },
-    python: |_| None,
+    python: |_, _| None,
 };
 
 pub static SHELL: CommandSpec = CommandSpec {
@@ -219,7 +219,7 @@ process group. A script runs `!` lines only with --allow-shell.",
         Some(command) => Ok(Command::Shell { command }),
         None => Err(args.usage_error(args.end_column(), "missing the shell command after `!`")),
     },
-    python: |command| match command {
+    python: |command, _| match command {
         Command::Shell { command } => Some(format!("subprocess.run({command:?}, shell=True)")),
         _ => None,
     },
@@ -246,7 +246,7 @@ its time left), counted in no fd count.",
     runs_in: RunsIn::Engine,
     panel: Panel::Hidden,
     parse: |_| Ok(Command::Fds),
-    python: |command| match command {
+    python: |command, _| match command {
         Command::Fds => Some("os.listdir(\"/proc/self/fd\")".to_string()),
         _ => None,
     },
@@ -278,7 +278,7 @@ Example:  set timeout 1.5     set panel below     set explain python",
         };
         Ok(Command::Set(setting))
     },
-    python: |_| None,
+    python: |_, _| None,
 };
 
 pub static SLEEP: CommandSpec = CommandSpec {
@@ -297,7 +297,7 @@ pub static SLEEP: CommandSpec = CommandSpec {
             duration: Duration::from_millis(ms),
         })
     },
-    python: |command| match command {
+    python: |command, _| match command {
         Command::Sleep { duration } => Some(format!("time.sleep({})", duration.as_secs_f64())),
         _ => None,
     },
@@ -318,7 +318,7 @@ pub static HELP: CommandSpec = CommandSpec {
             topic: args.rest_text(),
         })
     },
-    python: |_| None,
+    python: |_, _| None,
 };
 
 pub static QUIT: CommandSpec = CommandSpec {
@@ -332,5 +332,5 @@ pub static QUIT: CommandSpec = CommandSpec {
     runs_in: RunsIn::Engine,
     panel: Panel::Hidden,
     parse: |_| Ok(Command::Quit),
-    python: |_| None,
+    python: |_, _| None,
 };

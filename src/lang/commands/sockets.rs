@@ -31,14 +31,14 @@ Example:  socket tcp as srv        (Python: srv = socket.socket(AF_INET, SOCK_ST
             name,
         })
     },
-    python: |command| match command {
+    python: |command, made| match command {
         Command::Socket {
             family: f,
             sock_type: t,
             name,
         } => Some(format!(
             "{} = socket.socket({}, {})",
-            new_var(name.as_deref()),
+            new_var(name.as_deref(), made.first()),
             family(*f),
             sock_type(*t)
         )),
@@ -57,9 +57,11 @@ bind(2) attaches a local address to the socket: an IP and port for inet sockets,
 for unix ones. Port 0 asks the kernel to choose a free port; the address actually bound is shown.
 A server binds so clients know where to find it; a client usually skips bind and gets an
 ephemeral port on connect. A unix path becomes a socket file that stays until it is removed.
-Errors: EADDRINUSE (another socket holds the address, or a TIME_WAIT leftover: try SO_REUSEADDR),
+Errors: EADDRINUSE (another socket holds the address, or a connection on the port sits in
+TIME_WAIT: on Linux SO_REUSEADDR lets bind through a TIME_WAIT only when it is set on the new
+socket before bind and was set on the old one too, as a server that always sets it has),
 EACCES (ports below 1024 need privilege), EADDRNOTAVAIL (not an address of this machine),
-EINVAL (the socket is already bound).
+EINVAL (the socket is already bound, or connected).
 Example:  bind srv 127.0.0.1:8080     bind srv :0     bind u /tmp/play.sock     bind u @play",
     args: &[Arg::Sock, Arg::Addr],
     runs_in: RunsIn::Session,
@@ -70,7 +72,7 @@ Example:  bind srv 127.0.0.1:8080     bind srv :0     bind u /tmp/play.sock     
             addr: args.expect_addr()?,
         })
     },
-    python: |command| match command {
+    python: |command, _| match command {
         Command::Bind { sock, addr } => Some(format!("{}.bind({})", var(sock), address(addr))),
         _ => None,
     },
@@ -84,10 +86,13 @@ pub static LISTEN: CommandSpec = CommandSpec {
     summary: "turn a bound socket into a listener with an accept queue (default 128)",
     details: "\
 listen(2) marks a stream socket as passive: from now on the kernel completes TCP handshakes for it
-by itself and parks each finished connection in the accept queue, whose limit is BACKLOG. The
-panel shows the listener in LISTEN, with RECV-Q = connections waiting and SEND-Q = the limit.
-An unbound socket gets an ephemeral port. Nothing reaches your program until you `accept`.
-Errors: EADDRINUSE (another listener on the port), EOPNOTSUPP (datagram sockets cannot listen).
+by itself and parks each finished connection in the accept queue. Linux lets BACKLOG + 1
+connections wait there (BACKLOG is capped at net.core.somaxconn); a client beyond that gets no
+answer to its SYN and keeps retrying. The panel shows the listener in LISTEN, with RECV-Q =
+connections waiting and SEND-Q = BACKLOG. An unbound socket gets an ephemeral port on every
+address of the machine. Nothing reaches your program until you `accept`.
+Errors: EADDRINUSE (another listener on the port), EOPNOTSUPP (datagram sockets cannot listen),
+EINVAL (the socket is connected).
 Example:  listen srv        listen srv 5",
     args: &[Arg::Sock, Arg::Number],
     runs_in: RunsIn::Session,
@@ -97,7 +102,7 @@ Example:  listen srv        listen srv 5",
         let backlog = args.optional_number("BACKLOG", 0..=65535)?.unwrap_or(128);
         Ok(Command::Listen { sock, backlog })
     },
-    python: |command| match command {
+    python: |command, _| match command {
         Command::Listen { sock, backlog } => Some(format!("{}.listen({backlog})", var(sock))),
         _ => None,
     },
@@ -113,9 +118,10 @@ pub static ACCEPT: CommandSpec = CommandSpec {
 accept(2) removes the oldest completed connection from the listener's accept queue and gives it a
 brand-new fd (the listener itself stays open, still listening). The connection existed before:
 the handshake was done by the kernel; accept only hands it to you. With an empty queue accept
-waits, here at most the session timeout (Ctrl-C stops the wait).
-Errors: ETIMEDOUT (nobody connected in time), EINVAL (the socket is not listening),
-EAGAIN (non-blocking and the queue is empty), EMFILE (no free fd for the new socket).
+waits in the kernel, here at most the session timeout (Ctrl-C stops the wait).
+Errors: EINVAL at once (the socket is not listening), EOPNOTSUPP (a datagram socket),
+EAGAIN (non-blocking and the queue is empty), EMFILE (no free fd for the new socket);
+ETIMEDOUT is sockplay's: nobody connected within the session timeout.
 Example:  accept srv as conn      (Python: conn, addr = srv.accept())",
     args: &[Arg::Sock],
     runs_in: RunsIn::Session,
@@ -126,10 +132,10 @@ Example:  accept srv as conn      (Python: conn, addr = srv.accept())",
             name: args.optional_name()?,
         })
     },
-    python: |command| match command {
+    python: |command, made| match command {
         Command::Accept { sock, name } => Some(format!(
             "{}, addr = {}.accept()",
-            new_var(name.as_deref()),
+            new_var(name.as_deref(), made.first()),
             var(sock)
         )),
         _ => None,
@@ -145,9 +151,11 @@ pub static CONNECT: CommandSpec = CommandSpec {
     details: "\
 connect(2) on a stream socket starts the TCP handshake (SYN, SYN-ACK, ACK) with ADDR and waits until
 it completes; the socket gets an ephemeral local port if it was not bound. On a datagram socket it
-only sets the default destination and filters what recv accepts.
-Errors: ECONNREFUSED (nothing listens there), ETIMEDOUT (no answer), ENETUNREACH,
-EISCONN (already connected), EINPROGRESS (non-blocking: the handshake continues in the background).
+only sets the default destination and filters what recv accepts. A unix stream connect waits
+while the listener's queue is full.
+Errors: ECONNREFUSED (nothing listens there), ETIMEDOUT (no answer), ENETUNREACH, EISCONN (already connected, or a listener), ENOENT (no unix socket file at
+the path). On a non-blocking socket EINPROGRESS is no failure: the handshake has started and goes
+on; poll for POLLOUT, then SO_ERROR says how it ended (EALREADY while it is still going on).
 Example:  connect cli 127.0.0.1:8080      connect cli $srv      connect u /tmp/play.sock",
     args: &[Arg::Sock, Arg::Addr],
     runs_in: RunsIn::Session,
@@ -158,7 +166,7 @@ Example:  connect cli 127.0.0.1:8080      connect cli $srv      connect u /tmp/p
             addr: args.expect_addr()?,
         })
     },
-    python: |command| match command {
+    python: |command, _| match command {
         Command::Connect { sock, addr } => {
             Some(format!("{}.connect({})", var(sock), address(addr)))
         }
@@ -189,7 +197,7 @@ Example:  unlink /tmp/play.sock      (Python: os.unlink(\"/tmp/play.sock\"))",
             path: args.expect_path("PATH (a Unix socket file)")?,
         })
     },
-    python: |command| match command {
+    python: |command, _| match command {
         Command::Unlink { path } => Some(format!("os.unlink({:?})", path.display().to_string())),
         _ => None,
     },
@@ -211,13 +219,16 @@ Example:  socketpair unix stream as left right",
     runs_in: RunsIn::Session,
     panel: Panel::Shown,
     parse: parse_socketpair,
-    python: |command| match command {
+    python: |command, made| match command {
         Command::Socketpair {
             family: f,
             sock_type: t,
             names,
         } => {
-            let (a, b) = names.clone().unwrap_or(("a".into(), "b".into()));
+            let (a, b) = match names {
+                Some((a, b)) => (new_var(Some(a), None), new_var(Some(b), None)),
+                None => (new_var(None, made.first()), new_var(None, made.get(1))),
+            };
             Some(format!(
                 "{a}, {b} = socket.socketpair({}, {})",
                 family(*f),
@@ -260,9 +271,12 @@ pub static SHUTDOWN: CommandSpec = CommandSpec {
     details: "\
 shutdown(2) closes one direction of a connection without closing the fd. `shutdown c wr` sends FIN:
 the peer's recv returns EOF and the peer sits in CLOSE_WAIT, while this side (now in FIN_WAIT2) can
-still receive until the peer closes too. Unlike close, it acts on the connection itself, so it
-affects every fd that shares the socket (see dup).
-Errors: ENOTCONN (not connected).
+still receive until the peer closes too. `rd` makes recv return 0 at once once the queue is empty;
+TCP does not tell the peer, whose data still arrives, while a unix peer's sends then fail with
+EPIPE. Unlike close, it acts on the connection itself, so it affects every fd that shares the
+socket (see dup). On a TCP listener `rd` stops it listening (its queue is reset) and `wr` does
+nothing.
+Errors: ENOTCONN (a TCP or UDP socket that is not connected; a unix one takes shutdown anyway).
 Example:  shutdown cli wr",
     args: &[Arg::Sock, Arg::Choice(How::WORDS)],
     runs_in: RunsIn::Session,
@@ -272,7 +286,7 @@ Example:  shutdown cli wr",
         let how = args.expect_word("direction")?;
         Ok(Command::Shutdown { sock, how })
     },
-    python: |command| match command {
+    python: |command, _| match command {
         Command::Shutdown { sock, how } => {
             Some(format!("{}.shutdown(socket.{})", var(sock), how.constant()))
         }
