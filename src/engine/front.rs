@@ -108,7 +108,7 @@ impl Engine {
             Command::Source { path } => self.source(path, &mut out),
             Command::Record { path } => self.record(path.as_deref(), &mut out),
             Command::Shell { command } => self.shell(command, &mut out),
-            Command::Help { topic } => help_lines(topic.as_deref())
+            Command::Help { topic } => help_lines(topic.as_deref(), self.text_width())
                 .map(|lines| out.lines.extend(lines))
                 .map_err(Failure::usage),
             Command::Fds => self.running_process(index).map(|()| {

@@ -671,6 +671,12 @@ impl Engine {
         self.screen.width().unwrap_or(self.view.fallback_width)
     }
 
+    /// The width text the engine writes itself (help) is wrapped to: the screen's, or none for
+    /// JSON, whose readers wrap text their own way.
+    pub(super) fn text_width(&self) -> Option<usize> {
+        (!self.view.json).then(|| self.width())
+    }
+
     /// A step as text: the echoed command, its output, and the panel beside or below it (with
     /// several processes, each table titled, the other processes' below).
     fn text_lines(&self, prompt: &str, input: &str, command: &Command, step: &Step) -> Vec<String> {
