@@ -202,6 +202,7 @@ impl Engine {
             width: self.width(),
             color: false,
             max_rows: None,
+            compact: false,
         };
         let mut lines = panel_lines_across(&rows, &pending, &now.view.labels, &options, &elsewhere);
         lines.extend(now.view.own_fds_line());
@@ -243,7 +244,15 @@ impl Engine {
             }
             Setting::Panel(panel) => {
                 self.view.panel = *panel;
+                self.forget_placement();
                 out.say(format!("panel is {}", format!("{panel:?}").to_lowercase()));
+            }
+            Setting::CompactPanel(compact) => {
+                self.compact_panel = *compact;
+                out.say(match compact {
+                    true => "the panel leaves out fds 0, 1 and 2 while they are unchanged",
+                    false => "the panel shows every fd",
+                });
             }
         }
     }

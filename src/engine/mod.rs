@@ -28,9 +28,9 @@ use crate::fdtable::{FdRow, Labels, Observer, PendingConn, Relations, Snapshot};
 use crate::lang::{Check, Command, PanelPlacement, RunsIn};
 use crate::process::{Finished, Processes, Table, MAIN, WORKER_EXE_ENV};
 use crate::render::{
-    changes, conns_json, diff_pending, fds_json, panel_lines_across, panel_lines_of, side_by_side,
-    tables, Change, Changes, Elsewhere, ErrorJson, OwnFdJson, PanelOptions, ProcessJson, Related,
-    Row, StepJson,
+    beside_at, changes, conns_json, diff_pending, fds_json, panel_lines_across, panel_lines_of,
+    side_by_side, tables, Change, Changes, Elsewhere, ErrorJson, OwnFdJson, PanelOptions,
+    ProcessJson, Related, Row, StepJson, SEPARATOR_WIDTH,
 };
 use crate::session::{Failure, Outcome, Previous, Settings};
 use crate::sys::{clear_interrupt, errno_name};
@@ -44,6 +44,18 @@ const OTHER_PANEL_ROWS: usize = 12;
 
 /// A width that never constrains the panel, to measure its natural width.
 const UNBOUNDED: usize = 10_000;
+
+/// The narrowest and widest the output column beside the panel is.
+const MIN_OUTPUT_COLUMN: usize = 50;
+const MAX_OUTPUT_COLUMN: usize = 80;
+
+/// Where the panel stands at one terminal width: decided at the first step shown at that width.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Placement {
+    width: usize,
+    /// The output column's width beside the panel, or None: the panel goes below.
+    column: Option<usize>,
+}
 
 /// How steps are shown.
 #[derive(Debug, Clone, Copy)]
@@ -88,6 +100,10 @@ pub struct Engine {
     /// changed since, so each change is told once, with the panel on or off.
     explained: HashMap<i32, Seen>,
     pub view: View,
+    /// `set panel compact`: the panel leaves out fds 0, 1 and 2 while they are unchanged.
+    pub compact_panel: bool,
+    /// Where the panel stands, kept from step to step.
+    placement: Option<Placement>,
     /// Where the front end shows what the engine lays out.
     screen: Box<dyn Screen>,
     recording: Option<recording::Recording>,
@@ -264,6 +280,8 @@ impl Engine {
             shown,
             explained,
             view,
+            compact_panel: false,
+            placement: None,
             screen,
             recording: None,
             source_depth: 0,
@@ -679,7 +697,13 @@ impl Engine {
 
     /// A step as text: the echoed command, its output, and the panel beside or below it (with
     /// several processes, each table titled, the other processes' below).
-    fn text_lines(&self, prompt: &str, input: &str, command: &Command, step: &Step) -> Vec<String> {
+    fn text_lines(
+        &mut self,
+        prompt: &str,
+        input: &str,
+        command: &Command,
+        step: &Step,
+    ) -> Vec<String> {
         let width = self.width();
         let mut left = Vec::new();
         if self.view.echo {
@@ -694,24 +718,13 @@ impl Engine {
         // Made safe before the layout measures them; the panel beside them is safe already, and its
         // colours are the only escape sequences the laid-out lines may carry.
         let left: Vec<String> = left.iter().map(|l| safe_line(l).into_owned()).collect();
-        // Long output lines wrap at the terminal's width, indented, so nothing runs past the edge.
-        let wrap = textwrap::Options::new(width.max(20)).subsequent_indent("    ");
-        let left: Vec<String> = left
-            .iter()
-            .flat_map(|line| {
-                textwrap::wrap(line, &wrap)
-                    .into_iter()
-                    .map(|l| l.into_owned())
-                    .collect::<Vec<_>>()
-            })
-            .collect();
         let table = &step.table;
         let height = self.screen.height();
         let placement = self.view.panel;
         let panel_shown =
             command.shows_panel() && !step.outcome.quit && placement != PanelPlacement::Off;
         if !panel_shown {
-            return left;
+            return wrap_output(&left, width);
         }
         if !step.others.is_empty() {
             return self.tables_lines(&left, step);
@@ -728,32 +741,59 @@ impl Engine {
                 width: UNBOUNDED,
                 color: self.view.color,
                 max_rows: beside_rows,
+                compact: self.compact_panel,
             },
         );
-        natural.extend(table.own_fds_line());
-        let beside = width.saturating_sub(widest(&left) + 3);
-        if placement == PanelPlacement::Right && widest(&natural) <= beside {
-            side_by_side(&left, &natural, PanelPlacement::Right, width)
-        } else {
-            let below_rows = height.map(|h| h.saturating_sub(left.len() + 2).max(MIN_PANEL_ROWS));
-            let options = PanelOptions {
-                width,
-                color: self.view.color,
-                max_rows: below_rows,
-            };
-            let mut panel = panel_lines_of(&rows, &table.pending, &table.labels, &options);
-            panel.extend(table.own_fds_line());
-            side_by_side(&left, &panel, PanelPlacement::Below, width)
+        // The sentence under the table wraps to the table's width rather than widen the panel.
+        let table_width = widest(&natural);
+        natural.extend(wrap_output(table.own_fds_line().as_slice(), table_width));
+        if let Some(column) = self.place_panel(width, widest(&natural)) {
+            return beside_at(&wrap_output(&left, column), &natural, column);
         }
+        let left = wrap_output(&left, width);
+        let below_rows = height.map(|h| h.saturating_sub(left.len() + 2).max(MIN_PANEL_ROWS));
+        let options = PanelOptions {
+            width,
+            color: self.view.color,
+            max_rows: below_rows,
+            compact: self.compact_panel,
+        };
+        let mut panel = panel_lines_of(&rows, &table.pending, &table.labels, &options);
+        panel.extend(wrap_output(table.own_fds_line().as_slice(), width));
+        side_by_side(&left, &panel, PanelPlacement::Below, width)
+    }
+
+    /// Where the panel stands, as a panel `panel_width` columns wide needs it at this `width`:
+    /// the column the output takes beside it (the panel starts after it and the separator), or
+    /// None for below. Decided once per width and kept, so the panel neither jumps between beside
+    /// and below nor moves sideways from step to step; a panel that no longer fits beside goes
+    /// below, and stays there at this width.
+    fn place_panel(&mut self, width: usize, panel_width: usize) -> Option<usize> {
+        if self.view.panel != PanelPlacement::Right {
+            return None;
+        }
+        let column = match self.placement {
+            Some(placed) if placed.width == width => placed.column,
+            _ => Some(output_column(width)),
+        };
+        let column = column.filter(|&column| column + SEPARATOR_WIDTH + panel_width <= width);
+        self.placement = Some(Placement { width, column });
+        column
+    }
+
+    /// Forgets where the panel stood (`set panel`): the next step places it afresh.
+    pub(super) fn forget_placement(&mut self) {
+        self.placement = None;
     }
 
     /// The step's output with one table per process, in `ps` order, each titled with its
     /// process: side by side as far as they fit, beside the output when they fit there
     /// unsqueezed, else below it at full width. Pairs and shared sockets are marked across the
     /// tables (`↔ client:3`, `≡ child:4`).
-    fn tables_lines(&self, left: &[String], step: &Step) -> Vec<String> {
+    fn tables_lines(&mut self, left: &[String], step: &Step) -> Vec<String> {
         let width = self.width();
         let height = self.screen.height();
+        let (color, compact) = (self.view.color, self.compact_panel);
         let mut shown: Vec<&ProcessTable> =
             std::iter::once(&step.table).chain(&step.others).collect();
         shown.sort_by_key(|table| table.index);
@@ -769,8 +809,9 @@ impl Engine {
             };
             let options = PanelOptions {
                 width,
-                color: self.view.color,
+                color,
                 max_rows,
+                compact,
             };
             let elsewhere = Elsewhere {
                 relations: &relations,
@@ -792,14 +833,14 @@ impl Engine {
             .iter()
             .map(|table| block(table, UNBOUNDED, beside_rows))
             .collect();
-        let beside = width.saturating_sub(widest(left) + 3);
-        if self.view.panel == PanelPlacement::Right
-            && natural.iter().all(|lines| widest(lines) <= beside)
-        {
+        let widest_block = natural.iter().map(|lines| widest(lines)).max().unwrap_or(0);
+        if let Some(column) = self.place_panel(width, widest_block) {
+            let beside = width - column - SEPARATOR_WIDTH;
             let mut panel = tables(&natural, beside);
-            panel.extend(own_fds_lines(&shown, beside));
-            return side_by_side(left, &panel, PanelPlacement::Right, width);
+            panel.extend(wrap_output(&own_fds_lines(&shown, beside), beside));
+            return beside_at(&wrap_output(left, column), &panel, column);
         }
+        let left = wrap_output(left, width);
         let below_rows = height.map(|h| h.saturating_sub(left.len() + 2).max(MIN_PANEL_ROWS));
         let blocks: Vec<Vec<String>> = shown
             .iter()
@@ -813,8 +854,8 @@ impl Engine {
             })
             .collect();
         let mut panel = tables(&blocks, width);
-        panel.extend(own_fds_lines(&shown, width));
-        side_by_side(left, &panel, PanelPlacement::Below, width)
+        panel.extend(wrap_output(&own_fds_lines(&shown, width), width));
+        side_by_side(&left, &panel, PanelPlacement::Below, width)
     }
 
     /// Every process's name, ended ones included, in `ps` order (a table's `index` points into it).
@@ -945,6 +986,27 @@ fn own_fds_lines(shown: &[&ProcessTable], width: usize) -> Vec<String> {
         .iter()
         .map(|(name, fds)| format!("({name}'s own: {fds} — not shown)"))
         .collect()
+}
+
+/// The output's lines wrapped at `width`, long ones indented after their first line, so nothing
+/// runs past the edge (or into the panel beside it).
+fn wrap_output(lines: &[String], width: usize) -> Vec<String> {
+    let wrap = textwrap::Options::new(width.max(20)).subsequent_indent("    ");
+    lines
+        .iter()
+        .flat_map(|line| {
+            textwrap::wrap(line, &wrap)
+                .into_iter()
+                .map(|l| l.into_owned())
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+/// The column the output takes when the panel stands beside it, at a terminal `width` wide:
+/// two fifths of the width, at least 50 and at most 80 columns; the panel gets the rest.
+fn output_column(width: usize) -> usize {
+    (width * 2 / 5).clamp(MIN_OUTPUT_COLUMN, MAX_OUTPUT_COLUMN)
 }
 
 fn widest(lines: &[String]) -> usize {
