@@ -216,7 +216,9 @@ impl Engine {
         });
         match listed {
             Ok(listing) => {
+                let (listing, note) = self.lesson_only(listing);
                 out.lines.extend(ss_lines(&listing));
+                out.lines.extend(note);
                 Ok(())
             }
             Err(e) => {

@@ -19,13 +19,17 @@ pub use screen::Screen;
 pub use script::Stop;
 pub use script_files::{read_capped, read_script, FileError};
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io;
 use std::path::Path;
 use std::sync::Arc;
 
-use crate::fdtable::{FdRow, Labels, Observer, PendingConn, Relations, Snapshot};
+use crate::fdtable::{
+    FdRow, Kind, Labels, ListedEnd, ListedSocket, Observer, PendingConn, Relations, Snapshot,
+    SystemListing,
+};
 use crate::lang::{Check, Command, PanelPlacement, RunsIn};
+use crate::net::Endpoint;
 use crate::process::{Finished, Processes, Table, MAIN, WORKER_EXE_ENV};
 use crate::render::{
     beside_at, changes, conns_json, diff_pending, fds_json, panel_lines_across, panel_lines_of,
@@ -104,6 +108,8 @@ pub struct Engine {
     pub compact_panel: bool,
     /// Where the panel stands, kept from step to step.
     placement: Option<Placement>,
+    /// The sockets a tutorial made, while one runs: `ss` lists only them.
+    lesson: Option<Lesson>,
     /// Where the front end shows what the engine lays out.
     screen: Box<dyn Screen>,
     recording: Option<recording::Recording>,
@@ -112,6 +118,44 @@ pub struct Engine {
     previous: Previous,
     /// The line running now, for a call started in the background.
     running: (usize, String),
+}
+
+/// The sockets of a tutorial: every address any of its processes' sockets had (what a close left
+/// keeps its address), and the Unix sockets by inode.
+#[derive(Debug, Default)]
+struct Lesson {
+    addresses: HashSet<Endpoint>,
+    inodes: HashSet<u64>,
+}
+
+impl Lesson {
+    /// Notes the sockets of `snapshot`.
+    fn note(&mut self, snapshot: &Snapshot) {
+        for row in snapshot.rows.iter().filter(|row| row.kind == Kind::Socket) {
+            self.addresses.extend(row.local.iter().cloned());
+            self.inodes.insert(row.inode);
+        }
+        for conn in &snapshot.pending {
+            self.addresses.extend(conn.local.iter().cloned());
+        }
+    }
+
+    /// Whether a socket `ss` lists is one of the tutorial's, or talks to one.
+    fn holds(&self, socket: &ListedSocket) -> bool {
+        [&socket.local, &socket.peer]
+            .into_iter()
+            .any(|end| match end {
+                ListedEnd::Inet { address, .. } => address
+                    .as_ref()
+                    .is_some_and(|address| self.addresses.contains(address)),
+                ListedEnd::Unix { name, inode } => {
+                    inode.is_some_and(|inode| self.inodes.contains(&inode))
+                        || name
+                            .as_ref()
+                            .is_some_and(|name| self.addresses.contains(name))
+                }
+            })
+    }
 }
 
 /// A process as a step shows it: `client (pid 4242, blocked in accept(3))`.
@@ -282,6 +326,7 @@ impl Engine {
             view,
             compact_panel: false,
             placement: None,
+            lesson: None,
             screen,
             recording: None,
             source_depth: 0,
@@ -306,6 +351,50 @@ impl Engine {
             Command::Exit => target.named.unwrap_or(&self.processes.current().name) == MAIN,
             _ => false,
         }
+    }
+
+    /// A tutorial begins: from now on `ss` lists only the sockets its processes make (and what
+    /// talks to them), as they were at any step.
+    pub fn begin_lesson(&mut self) {
+        let mut lesson = Lesson::default();
+        for process in self.processes.list() {
+            lesson.note(&process.table.snapshot);
+        }
+        self.lesson = Some(lesson);
+    }
+
+    /// The tutorial is over: `ss` lists the whole system again.
+    pub fn end_lesson(&mut self) {
+        self.lesson = None;
+    }
+
+    /// `listing` as `ss` shows it here: in a tutorial, only the tutorial's sockets, and a line
+    /// that says so.
+    pub(super) fn lesson_only(
+        &self,
+        mut listing: SystemListing,
+    ) -> (SystemListing, Option<&'static str>) {
+        let Some(lesson) = &self.lesson else {
+            return (listing, None);
+        };
+        let before = listing.sockets.len();
+        let mut keep_queued = false;
+        listing.sockets.retain(|socket| {
+            // A queued connection goes with its listener.
+            let kept = if socket.under_listener {
+                keep_queued || lesson.holds(socket)
+            } else {
+                lesson.holds(socket)
+            };
+            if !socket.under_listener {
+                keep_queued = kept;
+            }
+            kept
+        });
+        let note = (listing.sockets.len() < before).then_some(
+            "(in a tutorial `ss` lists the tutorial's sockets only; at the prompt, every socket)",
+        );
+        (listing, note)
     }
 
     /// The current process's socket names, for completion.
@@ -393,6 +482,11 @@ impl Engine {
         };
         let step_table = self.shown_table(shown, table);
         let others = self.other_tables(command, shown);
+        if let Some(lesson) = &mut self.lesson {
+            for table in std::iter::once(&step_table).chain(&others) {
+                lesson.note(&table.snapshot);
+            }
+        }
         if command.shows_panel() {
             let notes = self.explain(&step_table, &others);
             outcome.lines.extend(notes);
