@@ -469,3 +469,14 @@ fn a_finished_tutorial_leaves_its_sockets_at_the_prompt() {
         .stdout_contains("recv(4, 4096, 0) = 10  \"still here\"")
         .run();
 }
+
+#[test]
+fn a_variant_that_made_the_steps_call_is_not_told_to_make_it_again_and_skip_keeps_it() {
+    tcp_walk_with(2, "bind srv 0.0.0.0:0\nskip\n", "")
+        .stdout_contains("bound to 0.0.0.0:")
+        .stdout_contains("hint: your `bind` made this step's call already")
+        .stdout_contains("(going on with your sockets as they are)")
+        .stdout_lacks("bind(3, 127.0.0.1:0)")
+        .stdout_contains("Tutorial `tcp-server-client` done")
+        .run();
+}

@@ -406,7 +406,10 @@ fn walk(tutorial: &Tutorial, engine: &mut Engine) -> Result<(), Error> {
             let prompt = format!("[{number}/{total}] sockplay> ");
             let (input, skipping) = match ask(&mut editor, &prompt, &suggestion) {
                 Answer::Quit => {
-                    say(format_args!("Left the tutorial at step {number}/{total}; the sockets close as sockplay exits."));
+                    say_wrapped(
+                        &format!("Left the tutorial at step {number}/{total}; the sockets close as sockplay exits."),
+                        "",
+                    );
                     return Ok(());
                 }
                 Answer::Back => {
@@ -492,7 +495,7 @@ fn walk(tutorial: &Tutorial, engine: &mut Engine) -> Result<(), Error> {
                     // The check's own line above says what it expected and what it got.
                     say("\nnot yet.");
                     let hint = if done_once && !repeatable(&lesson) {
-                        format!("`{suggestion}` has done its part already: running it again would not do it again. `skip` goes on with your sockets as they are; `back` shows the step before.")
+                        format!("your `{}` made this step's call already, and running it again would not make it anew: `skip` goes on with your sockets as they are, `back` shows the step before.", lesson.name())
                     } else {
                         step.hint
                             .clone()
