@@ -169,13 +169,10 @@ pub fn fit(header: &[String], rows: &[Vec<String>], width: usize, rules: &Rules<
         gaps = (0..columns).map(|col| gap_of(&rules.gaps, col)).collect();
     }
     if fits {
-        for row in rows.iter_mut() {
-            for (col, cell) in row.iter_mut().enumerate() {
-                *cell = wrap_words(cell, widths[col]);
+        for row in rows.iter_mut().chain(std::iter::once(&mut header)) {
+            for (cell, width) in row.iter_mut().zip(&widths) {
+                *cell = wrap_words(cell, *width);
             }
-        }
-        for (col, cell) in header.iter_mut().enumerate() {
-            *cell = wrap_words(cell, widths[col]);
         }
     }
     Fitted {

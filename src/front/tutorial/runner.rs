@@ -1,7 +1,10 @@
-//! Walking a tutorial: narration, the suggested command (Enter runs it, or the learner types a
-//! variant), the real call and the panel, then the step's checks decide whether to go on, with a hint
-//! when they do not. `--auto` runs every step unattended and fails on the first check that does not
-//! hold.
+//! Walking a tutorial: narration, the suggested command shown above an empty line (Enter runs it;
+//! what the learner types replaces it), the real call and the panel, then the step's checks decide
+//! whether to go on, with a hint when they do not. The checks test the lesson, not the spelling
+//! (see `lesson.rs`); `help`, `fds`, `ss` and `ps` look around without taking the step; a walked
+//! state check waits briefly. A finished walk leaves the learner at the prompt with its sockets.
+//! `--auto` runs every step unattended and fails on the first check that does not hold. While a
+//! tutorial runs, `ss` lists its sockets only.
 
 use std::time::Duration;
 
