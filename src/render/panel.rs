@@ -228,6 +228,15 @@ fn draw<'p>(
             row: None,
         }
     };
+    // Which fd rows fit on the screen, a line each: only they are laid out, however many fds
+    // the process has.
+    let first_pick = rows_to_keep(
+        &shown,
+        &vec![1; shown.len()],
+        pending.len(),
+        opts.max_rows,
+        &vec![true; shown.len()],
+    );
     let mut entries: Vec<Entry> = Vec::new();
     let mut rowless = placed
         .iter()
@@ -237,23 +246,25 @@ fn draw<'p>(
         while let Some(conn) = rowless.next_if(|((p, _), _)| p.listener_fd <= row.fd) {
             entries.push(pending_entry(conn));
         }
-        let (partners, twins) = match change {
-            Change::Closed => (Vec::new(), Vec::new()),
-            _ => {
-                let mut partners = here(relations.partners_of(row));
-                let mut twins = here(relations.twins_of(row));
-                if let Some(e) = elsewhere {
-                    partners.extend(e.texts(&e.relations.partners_in(e.process, row)));
-                    twins.extend(e.texts(&e.relations.twins_in(e.process, row)));
+        if first_pick[i] {
+            let (partners, twins) = match change {
+                Change::Closed => (Vec::new(), Vec::new()),
+                _ => {
+                    let mut partners = here(relations.partners_of(row));
+                    let mut twins = here(relations.twins_of(row));
+                    if let Some(e) = elsewhere {
+                        partners.extend(e.texts(&e.relations.partners_in(e.process, row)));
+                        twins.extend(e.texts(&e.relations.twins_in(e.process, row)));
+                    }
+                    (partners, twins)
                 }
-                (partners, twins)
-            }
-        };
-        entries.push(Entry {
-            texts: cell_texts(row, change, labels, &partners, &twins, notes),
-            change,
-            row: Some(i),
-        });
+            };
+            entries.push(Entry {
+                texts: cell_texts(row, change, labels, &partners, &twins, notes),
+                change,
+                row: Some(i),
+            });
+        }
         for conn in placed
             .iter()
             .filter(|((p, _), place)| *place == Place::Under && p.listener_fd == row.fd)
@@ -265,13 +276,20 @@ fn draw<'p>(
         entries.push(pending_entry(conn));
     }
 
-    // Columns are fitted over every row, shown or not, so hiding rows never moves a column.
     let columns = if notes { HEADERS.len() } else { WITHOUT_NOTES };
     let header: Vec<String> = HEADERS[..columns].iter().map(|h| h.to_string()).collect();
     let texts: Vec<Vec<String>> = entries.iter().map(|e| e.texts.clone()).collect();
     let fitted = fit(&header, &texts, opts.width, &fit_rules(columns));
-    let heights: Vec<usize> = (0..entries.len()).map(|i| fitted.height(i)).collect();
-    let keep = rows_to_keep(&shown, &entries, &heights, opts.max_rows);
+    // Rows that wrapped take more lines: on a short screen, fewer of them fit.
+    let mut heights = vec![1; shown.len()];
+    let mut without_fd = 0;
+    for (index, entry) in entries.iter().enumerate() {
+        match entry.row {
+            Some(row) => heights[row] = fitted.height(index),
+            None => without_fd += fitted.height(index),
+        }
+    }
+    let keep = rows_to_keep(&shown, &heights, without_fd, opts.max_rows, &first_pick);
 
     let mut table = new_table(opts, &fitted);
     for (index, entry) in entries.iter().enumerate() {
@@ -377,49 +395,47 @@ fn place(conn: &PendingConn, by_fd: &HashMap<i32, (u64, bool)>, labels: &Labels)
     }
 }
 
-/// Which fd rows fit when the table must stay within `max_rows` lines (`heights`: the lines each
-/// entry takes): every row the step changed, then unchanged sockets and other fds in fd order,
-/// then fds 0, 1 and 2, which say least, leaving a line for the summary of the rest. Connections
-/// without an fd are always shown.
+/// Which fd rows fit when the table must stay within `max_rows` lines, among the `allowed` ones
+/// (`heights`: the lines each fd row takes; `without_fd`: the lines of the connections without an
+/// fd, always shown): every row the step changed, then unchanged sockets and other fds in fd
+/// order, then fds 0, 1 and 2, which say least, leaving a line for the summary of the rest.
 fn rows_to_keep(
     shown: &[Row<'_>],
-    entries: &[Entry<'_>],
     heights: &[usize],
+    without_fd: usize,
     max_rows: Option<usize>,
+    allowed: &[bool],
 ) -> Vec<bool> {
     let Some(max_rows) = max_rows else {
-        return vec![true; shown.len()];
+        return allowed.to_vec();
     };
-    let mut height_of = vec![1; shown.len()];
-    let mut without_fd = 0;
-    for (entry, height) in entries.iter().zip(heights) {
-        match entry.row {
-            Some(row) => height_of[row] = *height,
-            None => without_fd += height,
-        }
-    }
+    let height = |i: usize| heights.get(i).copied().unwrap_or(1);
+    let candidates: Vec<usize> = (0..shown.len()).filter(|&i| allowed[i]).collect();
     // Title, header and its rule, rows without an fd: what the table costs besides fd rows.
     let budget = max_rows.saturating_sub(3 + without_fd);
-    if height_of.iter().sum::<usize>() <= budget {
-        return vec![true; shown.len()];
+    if candidates.iter().map(|&i| height(i)).sum::<usize>() <= budget
+        && candidates.len() == shown.len()
+    {
+        return allowed.to_vec();
     }
-    let mut keep: Vec<bool> = shown
+    let mut keep = vec![false; shown.len()];
+    for &i in &candidates {
+        keep[i] = *shown[i].1 != Change::Same;
+    }
+    let kept: usize = candidates
         .iter()
-        .map(|(_, change)| **change != Change::Same)
-        .collect();
-    let kept: usize = (0..shown.len())
-        .filter(|&i| keep[i])
-        .map(|i| height_of[i])
+        .filter(|&&i| keep[i])
+        .map(|&i| height(i))
         .sum();
     let mut room = budget.saturating_sub(1 + kept);
-    let unchanged = (0..shown.len()).filter(|&i| !keep[i]);
+    let unchanged = candidates.iter().copied().filter(|&i| !keep[i]);
     let (std, others): (Vec<usize>, Vec<usize>) = unchanged.partition(|&i| is_std(shown[i].0));
     for i in others.into_iter().chain(std) {
-        if height_of[i] > room {
+        if height(i) > room {
             break;
         }
         keep[i] = true;
-        room -= height_of[i];
+        room -= height(i);
     }
     keep
 }
