@@ -35,6 +35,7 @@ fn refresh(
         width: 160,
         color: false,
         max_rows,
+        compact: false,
     };
     let lines = panel_lines_of(&rows, &pending, &Labels::default(), &options);
     (start.elapsed().as_secs_f64() * 1000.0, lines.len())

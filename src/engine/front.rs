@@ -109,7 +109,7 @@ impl Engine {
             Command::Source { path } => self.source(path, &mut out),
             Command::Record { path } => self.record(path.as_deref(), &mut out),
             Command::Shell { command } => self.shell(command, &mut out),
-            Command::Help { topic } => help_lines(topic.as_deref())
+            Command::Help { topic } => help_lines(topic.as_deref(), self.text_width())
                 .map(|lines| out.lines.extend(lines))
                 .map_err(Failure::usage),
             Command::Fds => self.running_process(index).map(|()| {
@@ -203,6 +203,7 @@ impl Engine {
             width: self.width(),
             color: false,
             max_rows: None,
+            compact: false,
         };
         let mut lines = panel_lines_across(&rows, &pending, &now.view.labels, &options, &elsewhere);
         lines.extend(now.view.own_fds_line());
@@ -216,7 +217,9 @@ impl Engine {
         });
         match listed {
             Ok(listing) => {
+                let (listing, note) = self.lesson_only(listing);
                 out.lines.extend(ss_lines(&listing));
+                out.lines.extend(note);
                 Ok(())
             }
             Err(e) => {
@@ -244,7 +247,15 @@ impl Engine {
             }
             Setting::Panel(panel) => {
                 self.view.panel = *panel;
+                self.forget_placement();
                 out.say(format!("panel is {}", format!("{panel:?}").to_lowercase()));
+            }
+            Setting::CompactPanel(compact) => {
+                self.compact_panel = *compact;
+                out.say(match compact {
+                    true => "the panel leaves out fds 0, 1 and 2 while they are unchanged",
+                    false => "the panel shows every fd",
+                });
             }
         }
     }

@@ -20,18 +20,22 @@ pub use screen::Screen;
 pub use script::Stop;
 pub use script_files::{read_capped, read_script, FileError};
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io;
 use std::path::Path;
 use std::sync::Arc;
 
-use crate::fdtable::{FdRow, Labels, Observer, PendingConn, Relations, Snapshot};
+use crate::fdtable::{
+    FdRow, Kind, Labels, ListedEnd, ListedSocket, Observer, PendingConn, Relations, Snapshot,
+    SystemListing,
+};
 use crate::lang::{Check, Command, PanelPlacement, RunsIn};
+use crate::net::Endpoint;
 use crate::process::{Finished, Processes, Table, MAIN, WORKER_EXE_ENV};
 use crate::render::{
-    changes, conns_json, diff_pending, fds_json, panel_lines_across, panel_lines_of, side_by_side,
-    tables, Change, Changes, Elsewhere, ErrorJson, OwnFdJson, PanelOptions, ProcessJson, Related,
-    Row, StepJson,
+    beside_at, changes, conns_json, diff_pending, fds_json, panel_lines_across, panel_lines_of,
+    side_by_side, tables, Change, Changes, Elsewhere, ErrorJson, OwnFdJson, PanelOptions,
+    ProcessJson, Related, Row, StepJson, SEPARATOR_WIDTH,
 };
 use crate::session::{Failure, Outcome, Previous, Settings};
 use crate::sys::{clear_interrupt, errno_name};
@@ -45,6 +49,18 @@ const OTHER_PANEL_ROWS: usize = 12;
 
 /// A width that never constrains the panel, to measure its natural width.
 const UNBOUNDED: usize = 10_000;
+
+/// The narrowest and widest the output column beside the panel is.
+const MIN_OUTPUT_COLUMN: usize = 50;
+const MAX_OUTPUT_COLUMN: usize = 80;
+
+/// Where the panel stands at one terminal width: decided at the first step shown at that width.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Placement {
+    width: usize,
+    /// The output column's width beside the panel, or None: the panel goes below.
+    column: Option<usize>,
+}
 
 /// How steps are shown.
 #[derive(Debug, Clone, Copy)]
@@ -89,6 +105,12 @@ pub struct Engine {
     /// changed since, so each change is told once, with the panel on or off.
     explained: HashMap<i32, Seen>,
     pub view: View,
+    /// `set panel compact`: the panel leaves out fds 0, 1 and 2 while they are unchanged.
+    pub compact_panel: bool,
+    /// Where the panel stands, kept from step to step.
+    placement: Option<Placement>,
+    /// The sockets a tutorial made, while one runs: `ss` lists only them.
+    lesson: Option<Lesson>,
     /// Where the front end shows what the engine lays out.
     screen: Box<dyn Screen>,
     recording: Option<recording::Recording>,
@@ -97,6 +119,44 @@ pub struct Engine {
     previous: Previous,
     /// The line running now, for a call started in the background.
     running: (usize, String),
+}
+
+/// The sockets of a tutorial: every address any of its processes' sockets had (what a close left
+/// keeps its address), and the Unix sockets by inode.
+#[derive(Debug, Default)]
+struct Lesson {
+    addresses: HashSet<Endpoint>,
+    inodes: HashSet<u64>,
+}
+
+impl Lesson {
+    /// Notes the sockets of `snapshot`.
+    fn note(&mut self, snapshot: &Snapshot) {
+        for row in snapshot.rows.iter().filter(|row| row.kind == Kind::Socket) {
+            self.addresses.extend(row.local.iter().cloned());
+            self.inodes.insert(row.inode);
+        }
+        for conn in &snapshot.pending {
+            self.addresses.extend(conn.local.iter().cloned());
+        }
+    }
+
+    /// Whether a socket `ss` lists is one of the tutorial's, or talks to one.
+    fn holds(&self, socket: &ListedSocket) -> bool {
+        [&socket.local, &socket.peer]
+            .into_iter()
+            .any(|end| match end {
+                ListedEnd::Inet { address, .. } => address
+                    .as_ref()
+                    .is_some_and(|address| self.addresses.contains(address)),
+                ListedEnd::Unix { name, inode } => {
+                    inode.is_some_and(|inode| self.inodes.contains(&inode))
+                        || name
+                            .as_ref()
+                            .is_some_and(|name| self.addresses.contains(name))
+                }
+            })
+    }
 }
 
 /// A process as a step shows it: `client (pid 4242, blocked in accept(3))`.
@@ -274,6 +334,9 @@ impl Engine {
             shown,
             explained,
             view,
+            compact_panel: false,
+            placement: None,
+            lesson: None,
             screen,
             recording: None,
             source_depth: 0,
@@ -298,6 +361,50 @@ impl Engine {
             Command::Exit => target.named.unwrap_or(&self.processes.current().name) == MAIN,
             _ => false,
         }
+    }
+
+    /// A tutorial begins: from now on `ss` lists only the sockets its processes make (and what
+    /// talks to them), as they were at any step.
+    pub fn begin_lesson(&mut self) {
+        let mut lesson = Lesson::default();
+        for process in self.processes.list() {
+            lesson.note(&process.table.snapshot);
+        }
+        self.lesson = Some(lesson);
+    }
+
+    /// The tutorial is over: `ss` lists the whole system again.
+    pub fn end_lesson(&mut self) {
+        self.lesson = None;
+    }
+
+    /// `listing` as `ss` shows it here: in a tutorial, only the tutorial's sockets, and a line
+    /// that says so.
+    pub(super) fn lesson_only(
+        &self,
+        mut listing: SystemListing,
+    ) -> (SystemListing, Option<&'static str>) {
+        let Some(lesson) = &self.lesson else {
+            return (listing, None);
+        };
+        let before = listing.sockets.len();
+        let mut keep_queued = false;
+        listing.sockets.retain(|socket| {
+            // A queued connection goes with its listener.
+            let kept = if socket.under_listener {
+                keep_queued || lesson.holds(socket)
+            } else {
+                lesson.holds(socket)
+            };
+            if !socket.under_listener {
+                keep_queued = kept;
+            }
+            kept
+        });
+        let note = (listing.sockets.len() < before).then_some(
+            "(in a tutorial `ss` lists the tutorial's sockets only; at the prompt, every socket)",
+        );
+        (listing, note)
     }
 
     /// The current process's socket names, for completion.
@@ -386,6 +493,11 @@ impl Engine {
         let step_table = self.shown_table(shown, table);
         let others = self.other_tables(command, shown);
         self.situate_failure(&mut outcome, shown);
+        if let Some(lesson) = &mut self.lesson {
+            for table in std::iter::once(&step_table).chain(&others) {
+                lesson.note(&table.snapshot);
+            }
+        }
         if command.shows_panel() {
             let notes = self.explain(&step_table, &others);
             outcome.lines.extend(notes);
@@ -683,9 +795,21 @@ impl Engine {
         self.screen.width().unwrap_or(self.view.fallback_width)
     }
 
+    /// The width text the engine writes itself (help) is wrapped to: the screen's, or none for
+    /// JSON, whose readers wrap text their own way.
+    pub(super) fn text_width(&self) -> Option<usize> {
+        (!self.view.json).then(|| self.width())
+    }
+
     /// A step as text: the echoed command, its output, and the panel beside or below it (with
     /// several processes, each table titled, the other processes' below).
-    fn text_lines(&self, prompt: &str, input: &str, command: &Command, step: &Step) -> Vec<String> {
+    fn text_lines(
+        &mut self,
+        prompt: &str,
+        input: &str,
+        command: &Command,
+        step: &Step,
+    ) -> Vec<String> {
         let width = self.width();
         let mut left = Vec::new();
         if self.view.echo {
@@ -700,24 +824,13 @@ impl Engine {
         // Made safe before the layout measures them; the panel beside them is safe already, and its
         // colours are the only escape sequences the laid-out lines may carry.
         let left: Vec<String> = left.iter().map(|l| safe_line(l).into_owned()).collect();
-        // Long output lines wrap at the terminal's width, indented, so nothing runs past the edge.
-        let wrap = textwrap::Options::new(width.max(20)).subsequent_indent("    ");
-        let left: Vec<String> = left
-            .iter()
-            .flat_map(|line| {
-                textwrap::wrap(line, &wrap)
-                    .into_iter()
-                    .map(|l| l.into_owned())
-                    .collect::<Vec<_>>()
-            })
-            .collect();
         let table = &step.table;
         let height = self.screen.height();
         let placement = self.view.panel;
         let panel_shown =
             command.shows_panel() && !step.outcome.quit && placement != PanelPlacement::Off;
         if !panel_shown {
-            return left;
+            return wrap_output(&left, width);
         }
         if !step.others.is_empty() {
             return self.tables_lines(&left, step);
@@ -734,32 +847,59 @@ impl Engine {
                 width: UNBOUNDED,
                 color: self.view.color,
                 max_rows: beside_rows,
+                compact: self.compact_panel,
             },
         );
-        natural.extend(table.own_fds_line());
-        let beside = width.saturating_sub(widest(&left) + 3);
-        if placement == PanelPlacement::Right && widest(&natural) <= beside {
-            side_by_side(&left, &natural, PanelPlacement::Right, width)
-        } else {
-            let below_rows = height.map(|h| h.saturating_sub(left.len() + 2).max(MIN_PANEL_ROWS));
-            let options = PanelOptions {
-                width,
-                color: self.view.color,
-                max_rows: below_rows,
-            };
-            let mut panel = panel_lines_of(&rows, &table.pending, &table.labels, &options);
-            panel.extend(table.own_fds_line());
-            side_by_side(&left, &panel, PanelPlacement::Below, width)
+        // The sentence under the table wraps to the table's width rather than widen the panel.
+        let table_width = widest(&natural);
+        natural.extend(wrap_output(table.own_fds_line().as_slice(), table_width));
+        if let Some(column) = self.place_panel(width, widest(&natural)) {
+            return beside_at(&wrap_output(&left, column), &natural, column);
         }
+        let left = wrap_output(&left, width);
+        let below_rows = height.map(|h| h.saturating_sub(left.len() + 2).max(MIN_PANEL_ROWS));
+        let options = PanelOptions {
+            width,
+            color: self.view.color,
+            max_rows: below_rows,
+            compact: self.compact_panel,
+        };
+        let mut panel = panel_lines_of(&rows, &table.pending, &table.labels, &options);
+        panel.extend(wrap_output(table.own_fds_line().as_slice(), width));
+        side_by_side(&left, &panel, PanelPlacement::Below, width)
+    }
+
+    /// Where the panel stands, as a panel `panel_width` columns wide needs it at this `width`:
+    /// the column the output takes beside it (the panel starts after it and the separator), or
+    /// None for below. Decided once per width and kept, so the panel neither jumps between beside
+    /// and below nor moves sideways from step to step; a panel that no longer fits beside goes
+    /// below, and stays there at this width.
+    fn place_panel(&mut self, width: usize, panel_width: usize) -> Option<usize> {
+        if self.view.panel != PanelPlacement::Right {
+            return None;
+        }
+        let column = match self.placement {
+            Some(placed) if placed.width == width => placed.column,
+            _ => Some(output_column(width)),
+        };
+        let column = column.filter(|&column| column + SEPARATOR_WIDTH + panel_width <= width);
+        self.placement = Some(Placement { width, column });
+        column
+    }
+
+    /// Forgets where the panel stood (`set panel`): the next step places it afresh.
+    pub(super) fn forget_placement(&mut self) {
+        self.placement = None;
     }
 
     /// The step's output with one table per process, in `ps` order, each titled with its
     /// process: side by side as far as they fit, beside the output when they fit there
     /// unsqueezed, else below it at full width. Pairs and shared sockets are marked across the
     /// tables (`↔ client:3`, `≡ child:4`).
-    fn tables_lines(&self, left: &[String], step: &Step) -> Vec<String> {
+    fn tables_lines(&mut self, left: &[String], step: &Step) -> Vec<String> {
         let width = self.width();
         let height = self.screen.height();
+        let (color, compact) = (self.view.color, self.compact_panel);
         let mut shown: Vec<&ProcessTable> =
             std::iter::once(&step.table).chain(&step.others).collect();
         shown.sort_by_key(|table| table.index);
@@ -775,8 +915,9 @@ impl Engine {
             };
             let options = PanelOptions {
                 width,
-                color: self.view.color,
+                color,
                 max_rows,
+                compact,
             };
             let elsewhere = Elsewhere {
                 relations: &relations,
@@ -798,14 +939,14 @@ impl Engine {
             .iter()
             .map(|table| block(table, UNBOUNDED, beside_rows))
             .collect();
-        let beside = width.saturating_sub(widest(left) + 3);
-        if self.view.panel == PanelPlacement::Right
-            && natural.iter().all(|lines| widest(lines) <= beside)
-        {
+        let widest_block = natural.iter().map(|lines| widest(lines)).max().unwrap_or(0);
+        if let Some(column) = self.place_panel(width, widest_block) {
+            let beside = width - column - SEPARATOR_WIDTH;
             let mut panel = tables(&natural, beside);
-            panel.extend(own_fds_lines(&shown, beside));
-            return side_by_side(left, &panel, PanelPlacement::Right, width);
+            panel.extend(wrap_output(&own_fds_lines(&shown, beside), beside));
+            return beside_at(&wrap_output(left, column), &panel, column);
         }
+        let left = wrap_output(left, width);
         let below_rows = height.map(|h| h.saturating_sub(left.len() + 2).max(MIN_PANEL_ROWS));
         let blocks: Vec<Vec<String>> = shown
             .iter()
@@ -819,8 +960,8 @@ impl Engine {
             })
             .collect();
         let mut panel = tables(&blocks, width);
-        panel.extend(own_fds_lines(&shown, width));
-        side_by_side(left, &panel, PanelPlacement::Below, width)
+        panel.extend(wrap_output(&own_fds_lines(&shown, width), width));
+        side_by_side(&left, &panel, PanelPlacement::Below, width)
     }
 
     /// Every process's name, ended ones included, in `ps` order (a table's `index` points into it).
@@ -951,6 +1092,27 @@ fn own_fds_lines(shown: &[&ProcessTable], width: usize) -> Vec<String> {
         .iter()
         .map(|(name, fds)| format!("({name}'s own: {fds} — not shown)"))
         .collect()
+}
+
+/// The output's lines wrapped at `width`, long ones indented after their first line, so nothing
+/// runs past the edge (or into the panel beside it).
+fn wrap_output(lines: &[String], width: usize) -> Vec<String> {
+    let wrap = textwrap::Options::new(width.max(20)).subsequent_indent("    ");
+    lines
+        .iter()
+        .flat_map(|line| {
+            textwrap::wrap(line, &wrap)
+                .into_iter()
+                .map(|l| l.into_owned())
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+/// The column the output takes when the panel stands beside it, at a terminal `width` wide:
+/// two fifths of the width, at least 50 and at most 80 columns; the panel gets the rest.
+fn output_column(width: usize) -> usize {
+    (width * 2 / 5).clamp(MIN_OUTPUT_COLUMN, MAX_OUTPUT_COLUMN)
 }
 
 fn widest(lines: &[String]) -> usize {

@@ -34,6 +34,8 @@ pub struct SockHelper {
     files: FilenameCompleter,
     /// Colour the line and the hint (off with NO_COLOR or --color never).
     color: bool,
+    /// What Enter on an empty line runs (a tutorial's suggested command), shown dimmed there.
+    pub(crate) suggestion: Option<String>,
 }
 
 /// ANSI colours for the parts of a line.
@@ -157,6 +159,10 @@ impl Hinter for SockHelper {
 
     /// After a command word and a space, the rest of its usage, dimmed.
     fn hint(&self, line: &str, pos: usize, _ctx: &Context<'_>) -> Option<String> {
+        // Only dimmed can it be told from typed text; typing replaces it.
+        if line.is_empty() && self.color {
+            return self.suggestion.clone();
+        }
         if pos < line.len() || !line.ends_with(' ') {
             return None;
         }

@@ -107,6 +107,8 @@ pub enum PanelPlacement {
 pub enum Setting {
     Timeout(Duration),
     Panel(PanelPlacement),
+    /// `set panel compact|full`: leave out fds 0, 1 and 2 while they are unchanged, or show them.
+    CompactPanel(bool),
     /// `set explain python|off`: show the Python equivalent of each command.
     Explain(bool),
 }

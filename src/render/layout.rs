@@ -10,7 +10,7 @@ use crate::text::display_width;
 const SEPARATOR: &str = " │ ";
 
 /// The separator's display width.
-const SEPARATOR_WIDTH: usize = 3;
+pub const SEPARATOR_WIDTH: usize = 3;
 
 /// The share of the width, in percent, that the left side may take before the panel goes below.
 const MAX_LEFT_PERCENT: usize = 60;
@@ -43,6 +43,13 @@ pub fn side_by_side(
             }
         }
     }
+}
+
+/// Puts `right` beside `left` at a fixed place: every left line padded to `column` columns, then
+/// ` │ `, so the panel's left edge is the same whatever the output holds. The caller has wrapped
+/// the left lines to `column`.
+pub fn beside_at(left: &[String], right: &[String], column: usize) -> Vec<String> {
+    beside(left, right, column)
 }
 
 /// Whether the two sides fit next to each other in `width` columns, with the left side narrow

@@ -2,6 +2,7 @@
 //! layout, the JSON records of `--json` and the `ss` listing.
 
 mod diff;
+mod fit;
 mod json;
 mod layout;
 mod panel;
@@ -12,7 +13,7 @@ pub use json::{
     conns_json, fds_json, ConnJson, ErrorJson, FdJson, HeldJson, OwnFdJson, ProcessJson, Related,
     StepJson, WatchJson,
 };
-pub use layout::{side_by_side, tables};
+pub use layout::{beside_at, side_by_side, tables, SEPARATOR_WIDTH};
 pub use panel::{
     panel_lines, panel_lines_across, panel_lines_of, panel_lines_with_pending, Elsewhere,
     PanelOptions, Row, MIN_PANEL_WIDTH,

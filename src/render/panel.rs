@@ -14,6 +14,7 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 
 use super::diff::Change;
+use super::fit::{fit, Elide, Fitted, Rules};
 use crate::fdtable::Labels;
 use crate::fdtable::{watches_text, FdRow, Held, Kind, Origin, PendingConn, Relations};
 use crate::net::{Endpoint, SockState};
@@ -31,9 +32,11 @@ pub struct PanelOptions {
     /// Whether to colour rows and cells with ANSI codes. Colour is used exactly when this is set,
     /// regardless of whether stdout is a terminal or `NO_COLOR` is set: the caller decides.
     pub color: bool,
-    /// The most table rows to show (the screen's height); past it unchanged rows are summarised.
-    /// None shows every row.
+    /// The most lines the table may take (the screen's height); past it unchanged rows are
+    /// summarised. None shows every row.
     pub max_rows: Option<usize>,
+    /// Leave out fds 0, 1 and 2 while they are unchanged (`set panel compact`); the title says so.
+    pub compact: bool,
 }
 
 /// The column headers, in order. The first column holds the change mark; the last, NOTE, is
@@ -49,12 +52,14 @@ const WITHOUT_NOTES: usize = 9;
 /// Column positions, for styling the cells that changed.
 const COL_MARK: usize = 0;
 const COL_FD: usize = 1;
+const COL_NAME: usize = 2;
 const COL_KIND: usize = 3;
 const COL_LOCAL: usize = 4;
 const COL_REMOTE: usize = 5;
 const COL_STATE: usize = 6;
 const COL_RECV_Q: usize = 7;
 const COL_SEND_Q: usize = 8;
+const COL_NOTE: usize = 9;
 
 /// The short columns kept unwrapped while space allows, most important first.
 const KEEP_WHOLE: [usize; 6] = [
@@ -158,23 +163,36 @@ fn here(fds: Vec<i32>) -> Vec<String> {
     fds.into_iter().map(|fd| format!("fd {fd}")).collect()
 }
 
-fn draw(
-    rows: &[Row<'_>],
-    pending: &[(PendingConn, Change)],
+/// One line of the table before it is laid out: its cells' texts, its mark, and which fd row it
+/// is (None for a connection without an fd, which is always shown).
+struct Entry<'c> {
+    texts: Vec<String>,
+    change: &'c Change,
+    row: Option<usize>,
+}
+
+fn draw<'p>(
+    rows: &'p [Row<'p>],
+    pending: &'p [(PendingConn, Change)],
     labels: &Labels,
     opts: &PanelOptions,
     elsewhere: Option<&Elsewhere<'_>>,
 ) -> Vec<String> {
-    let shown: Vec<Row> = rows
+    let all: Vec<Row> = rows
         .iter()
         .copied()
         .filter(|(row, _)| !labels.internal.contains(&row.fd))
         .collect();
-    let open = shown
+    let open = all
         .iter()
         .filter(|(_, change)| **change != Change::Closed)
         .count();
-    let by_fd: HashMap<i32, (u64, bool)> = shown
+    // Compact: fds 0, 1 and 2 only when something happened to them.
+    let (shown, left_out): (Vec<Row>, Vec<Row>) = all
+        .iter()
+        .copied()
+        .partition(|(row, change)| !(opts.compact && is_std(row) && **change == Change::Same));
+    let by_fd: HashMap<i32, (u64, bool)> = all
         .iter()
         .map(|(row, change)| (row.fd, (row.inode, **change != Change::Closed)))
         .collect();
@@ -189,11 +207,9 @@ fn draw(
         .filter(|(p, change)| p.is_counted_in_queue() && *change != Change::Closed)
         .count();
 
-    let keep = rows_to_keep(&shown, pending.len(), opts.max_rows);
     // A closed fd belongs with nothing any more.
     let relations = Relations::of(
-        shown
-            .iter()
+        all.iter()
             .filter(|(_, change)| **change != Change::Closed)
             .map(|(row, _)| *row),
     );
@@ -201,57 +217,104 @@ fn draw(
         .iter()
         .any(|(row, change)| note_of(row, change).is_some())
         || pending.iter().any(|(p, _)| pending_note(p).is_some());
-    let pending_cells = |((conn, change), place): &(&(PendingConn, Change), Place)| {
+    let pending_entry = |&((conn, change), place): &(&'p (PendingConn, Change), Place)| {
         let mut partners = here(relations.clients_of(conn));
         if let Some(e) = elsewhere {
             partners.extend(e.texts(&e.relations.clients_in(conn)));
         }
-        let texts = pending_texts(conn, change, *place, &partners, notes);
-        styled_cells(texts, change, opts.color, true)
+        Entry {
+            texts: pending_texts(conn, change, place, &partners, notes),
+            change,
+            row: None,
+        }
     };
-    let mut table = new_table(opts, notes);
+    // Which fd rows fit on the screen, a line each: only they are laid out, however many fds
+    // the process has.
+    let first_pick = rows_to_keep(
+        &shown,
+        &vec![1; shown.len()],
+        pending.len(),
+        opts.max_rows,
+        &vec![true; shown.len()],
+    );
+    let mut entries: Vec<Entry> = Vec::new();
     let mut rowless = placed
         .iter()
         .filter(|(_, place)| *place == Place::WhereItsFdWas)
         .peekable();
     for (i, (row, change)) in shown.iter().copied().enumerate() {
         while let Some(conn) = rowless.next_if(|((p, _), _)| p.listener_fd <= row.fd) {
-            table.add_row(pending_cells(conn));
+            entries.push(pending_entry(conn));
         }
-        if !keep[i] {
-            continue;
-        }
-        let (partners, twins) = match change {
-            Change::Closed => (Vec::new(), Vec::new()),
-            _ => {
-                let mut partners = here(relations.partners_of(row));
-                let mut twins = here(relations.twins_of(row));
-                if let Some(e) = elsewhere {
-                    partners.extend(e.texts(&e.relations.partners_in(e.process, row)));
-                    twins.extend(e.texts(&e.relations.twins_in(e.process, row)));
+        if first_pick[i] {
+            let (partners, twins) = match change {
+                Change::Closed => (Vec::new(), Vec::new()),
+                _ => {
+                    let mut partners = here(relations.partners_of(row));
+                    let mut twins = here(relations.twins_of(row));
+                    if let Some(e) = elsewhere {
+                        partners.extend(e.texts(&e.relations.partners_in(e.process, row)));
+                        twins.extend(e.texts(&e.relations.twins_in(e.process, row)));
+                    }
+                    (partners, twins)
                 }
-                (partners, twins)
-            }
-        };
-        let texts = cell_texts(row, change, labels, &partners, &twins, notes);
-        table.add_row(styled_cells(texts, change, opts.color, false));
+            };
+            entries.push(Entry {
+                texts: cell_texts(row, change, labels, &partners, &twins, notes),
+                change,
+                row: Some(i),
+            });
+        }
         for conn in placed
             .iter()
             .filter(|((p, _), place)| *place == Place::Under && p.listener_fd == row.fd)
         {
-            table.add_row(pending_cells(conn));
+            entries.push(pending_entry(conn));
         }
     }
     for conn in rowless {
-        table.add_row(pending_cells(conn));
+        entries.push(pending_entry(conn));
     }
-    arrange_columns(&mut table, opts.width);
 
-    let title = if queued == 0 {
+    let columns = if notes { HEADERS.len() } else { WITHOUT_NOTES };
+    let header: Vec<String> = HEADERS[..columns].iter().map(|h| h.to_string()).collect();
+    let texts: Vec<Vec<String>> = entries.iter().map(|e| e.texts.clone()).collect();
+    let fitted = fit(&header, &texts, opts.width, &fit_rules(columns));
+    // Rows that wrapped take more lines: on a short screen, fewer of them fit.
+    let mut heights = vec![1; shown.len()];
+    let mut without_fd = 0;
+    for (index, entry) in entries.iter().enumerate() {
+        match entry.row {
+            Some(row) => heights[row] = fitted.height(index),
+            None => without_fd += fitted.height(index),
+        }
+    }
+    let keep = rows_to_keep(&shown, &heights, without_fd, opts.max_rows, &first_pick);
+
+    let mut table = new_table(opts, &fitted);
+    for (index, entry) in entries.iter().enumerate() {
+        if entry.row.is_some_and(|row| !keep[row]) {
+            continue;
+        }
+        let texts = fitted.rows[index].clone();
+        table.add_row(styled_cells(
+            texts,
+            entry.change,
+            opts.color,
+            entry.row.is_none(),
+        ));
+    }
+    arrange_columns(&mut table, &fitted, opts.width);
+
+    let mut title = if queued == 0 {
         format!("open fds: {open}")
     } else {
         format!("open fds: {open}, queued connections: {queued}")
     };
+    if !left_out.is_empty() {
+        let fds: Vec<String> = left_out.iter().map(|(row, _)| row.fd.to_string()).collect();
+        title.push_str(&format!(" ({} unchanged, not shown)", fds.join(", ")));
+    }
     let mut lines = vec![title];
     // Padding leaves trailing blanks; they would only widen the left side of a layout.
     lines.extend(table.lines().map(|line| line.trim_end().to_string()));
@@ -265,6 +328,43 @@ fn draw(
         lines.push(hidden_summary(&hidden));
     }
     lines
+}
+
+/// Whether `row` is one of the three fds every process starts with.
+fn is_std(row: &FdRow) -> bool {
+    (0..=2).contains(&row.fd)
+}
+
+/// How the panel gives up width: the partner after REMOTE, NOTE, NAME, a timer after STATE and
+/// `(IPv4 too)` after LOCAL wrap first; then the gaps narrow; then paths are elided in the middle
+/// (a file's, then a Unix socket's) and names at their end. Addresses and numbers never break.
+fn fit_rules(columns: usize) -> Rules<'static> {
+    const WRAP: [usize; 6] = [
+        COL_NOTE, COL_REMOTE, COL_NAME, COL_STATE, COL_LOCAL, COL_KIND,
+    ];
+    const ELIDE: [(usize, Elide); 3] = [
+        (COL_LOCAL, Elide::PathMiddle),
+        (COL_REMOTE, Elide::PathMiddle),
+        (COL_NAME, Elide::End),
+    ];
+    let last = columns.saturating_sub(1);
+    let gaps = |narrow: bool| -> Vec<usize> {
+        (0..columns)
+            .map(|index| {
+                let (_, right) = column_padding(index, last);
+                match narrow {
+                    true => usize::from(right.min(1)),
+                    false => usize::from(right),
+                }
+            })
+            .collect()
+    };
+    Rules {
+        wrap_order: &WRAP,
+        elide: &ELIDE,
+        gaps: gaps(false),
+        narrow_gaps: gaps(true),
+    }
 }
 
 /// Where a connection without an fd goes in the table.
@@ -295,28 +395,47 @@ fn place(conn: &PendingConn, by_fd: &HashMap<i32, (u64, bool)>, labels: &Labels)
     }
 }
 
-/// Which rows fit when the table must stay within `max_rows`: every row the step changed, then
-/// unchanged ones in fd order, leaving a line for the summary of the rest.
-fn rows_to_keep(shown: &[Row<'_>], pending: usize, max_rows: Option<usize>) -> Vec<bool> {
+/// Which fd rows fit when the table must stay within `max_rows` lines, among the `allowed` ones
+/// (`heights`: the lines each fd row takes; `without_fd`: the lines of the connections without an
+/// fd, always shown): every row the step changed, then unchanged sockets and other fds in fd
+/// order, then fds 0, 1 and 2, which say least, leaving a line for the summary of the rest.
+fn rows_to_keep(
+    shown: &[Row<'_>],
+    heights: &[usize],
+    without_fd: usize,
+    max_rows: Option<usize>,
+    allowed: &[bool],
+) -> Vec<bool> {
     let Some(max_rows) = max_rows else {
-        return vec![true; shown.len()];
+        return allowed.to_vec();
     };
+    let height = |i: usize| heights.get(i).copied().unwrap_or(1);
+    let candidates: Vec<usize> = (0..shown.len()).filter(|&i| allowed[i]).collect();
     // Title, header and its rule, rows without an fd: what the table costs besides fd rows.
-    let budget = max_rows.saturating_sub(3 + pending);
-    if shown.len() <= budget {
-        return vec![true; shown.len()];
+    let budget = max_rows.saturating_sub(3 + without_fd);
+    if candidates.iter().map(|&i| height(i)).sum::<usize>() <= budget
+        && candidates.len() == shown.len()
+    {
+        return allowed.to_vec();
     }
-    let mut keep: Vec<bool> = shown
+    let mut keep = vec![false; shown.len()];
+    for &i in &candidates {
+        keep[i] = *shown[i].1 != Change::Same;
+    }
+    let kept: usize = candidates
         .iter()
-        .map(|(_, change)| **change != Change::Same)
-        .collect();
-    let mut room = budget.saturating_sub(1 + keep.iter().filter(|k| **k).count());
-    for k in keep.iter_mut().filter(|k| !**k) {
-        if room == 0 {
+        .filter(|&&i| keep[i])
+        .map(|&i| height(i))
+        .sum();
+    let mut room = budget.saturating_sub(1 + kept);
+    let unchanged = candidates.iter().copied().filter(|&i| !keep[i]);
+    let (std, others): (Vec<usize>, Vec<usize>) = unchanged.partition(|&i| is_std(shown[i].0));
+    for i in others.into_iter().chain(std) {
+        if height(i) > room {
             break;
         }
-        *k = true;
-        room -= 1;
+        keep[i] = true;
+        room -= height(i);
     }
     keep
 }
@@ -355,9 +474,8 @@ fn hidden_summary(hidden: &[&FdRow]) -> String {
     }
 }
 
-/// Sets up an empty table with the panel's style, headers (with NOTE when `notes`), width and
-/// colour mode.
-fn new_table(opts: &PanelOptions, notes: bool) -> Table {
+/// Sets up an empty table with the panel's style, the fitted header and colour mode.
+fn new_table(opts: &PanelOptions, fitted: &Fitted) -> Table {
     let mut table = Table::new();
     // Never let comfy-table look at stdout: colour and width must depend on `opts` alone.
     table.force_no_tty();
@@ -369,16 +487,21 @@ fn new_table(opts: &PanelOptions, notes: bool) -> Table {
     table
         .load_preset(comfy_table::presets::NOTHING)
         .set_style(TableComponent::HeaderLines, '─')
-        .set_content_arrangement(ContentArrangement::Dynamic)
-        .set_width(u16::try_from(opts.width).unwrap_or(u16::MAX))
-        .set_header(header_cells(opts.color, notes));
+        .set_header(header_cells(&fitted.header, opts.color));
+    if fitted.fits {
+        // The cells are wrapped already, each at its blanks.
+        table.set_content_arrangement(ContentArrangement::Disabled);
+    } else {
+        table
+            .set_content_arrangement(ContentArrangement::Dynamic)
+            .set_width(u16::try_from(opts.width).unwrap_or(u16::MAX));
+    }
     table
 }
 
 /// The header row, bold when colour is on.
-fn header_cells(color: bool, notes: bool) -> Vec<Cell> {
-    let columns = if notes { HEADERS.len() } else { WITHOUT_NOTES };
-    HEADERS[..columns]
+fn header_cells(header: &[String], color: bool) -> Vec<Cell> {
+    header
         .iter()
         .map(|h| {
             let cell = Cell::new(h);
@@ -391,26 +514,28 @@ fn header_cells(color: bool, notes: bool) -> Vec<Cell> {
         .collect()
 }
 
-/// Right-aligns the numeric columns, sets the gaps between columns, and keeps the short columns
-/// whole as long as that leaves the long ones (NAME, LOCAL, REMOTE) room to wrap in.
+/// Right-aligns the numeric columns and sets the gaps between columns, as `fitted` chose them.
 ///
-/// comfy-table's dynamic arrangement shares space out evenly among the columns that do not fit,
-/// which splits `ESTABLISHED` and `RECV-Q` just as readily as a long path. Fixing the short columns
-/// to their content width first, most important first, makes the long columns absorb the wrapping.
-fn arrange_columns(table: &mut Table, width: usize) {
+/// When no fitting kept every word whole in `width`, words must break after all: comfy-table's
+/// dynamic arrangement shares space out evenly among the columns that do not fit, which splits
+/// `ESTABLISHED` and `RECV-Q` just as readily as a long path. Fixing the short columns to their
+/// content width first, most important first, makes the long columns absorb the breaking.
+fn arrange_columns(table: &mut Table, fitted: &Fitted, width: usize) {
     for index in [COL_FD, COL_RECV_Q, COL_SEND_Q] {
         if let Some(column) = table.column_mut(index) {
             column.set_cell_alignment(CellAlignment::Right);
         }
     }
     let mut padding_total = 0;
-    let last = table.column_count().saturating_sub(1);
     for (index, column) in table.column_iter_mut().enumerate() {
-        let padding = column_padding(index, last);
-        padding_total += usize::from(padding.0 + padding.1);
+        let right = fitted.gaps.get(index).copied().unwrap_or(0);
+        let padding = (0, u16::try_from(right).unwrap_or(0));
+        padding_total += right;
         column.set_padding(padding);
     }
-
+    if fitted.fits {
+        return;
+    }
     let content_widths = table.column_max_content_widths();
     let content_width = |index: usize| content_widths.get(index).map_or(0, |w| usize::from(*w));
     let budget = width.saturating_sub(padding_total);
@@ -707,6 +832,7 @@ mod tests {
             width,
             color: false,
             max_rows: None,
+            compact: false,
         }
     }
 
@@ -938,6 +1064,7 @@ mod tests {
                 width: 120,
                 color,
                 max_rows: None,
+                compact: false,
             };
             let lines = panel_lines(&rows, &labels, &opts);
             let text = lines
@@ -1071,6 +1198,7 @@ mod tests {
             width: 120,
             color: true,
             max_rows: None,
+            compact: false,
         };
         let rows = vec![sample()[3].clone()];
         let pending = vec![
@@ -1102,6 +1230,7 @@ mod tests {
             width: 120,
             color: true,
             max_rows: None,
+            compact: false,
         };
         let lines = panel_lines(&sample(), &Labels::default(), &opts);
         let raw_line = |fd: i32| {
@@ -1130,6 +1259,7 @@ mod tests {
             width: 120,
             color: true,
             max_rows: None,
+            compact: false,
         };
         let rows = vec![(sample()[3].0.clone(), Change::Changed(vec!["state"]))];
         let lines = panel_lines(&rows, &Labels::default(), &opts);
@@ -1187,6 +1317,7 @@ mod tests {
                     width,
                     color,
                     max_rows: None,
+                    compact: false,
                 };
                 let lines = panel_lines(&long_rows(), &labels, &opts);
                 for line in &lines {
@@ -1412,5 +1543,98 @@ mod tests {
             );
             assert!(lines[4].contains("(queued)"), "under fd 3 only: {lines:#?}");
         }
+    }
+
+    /// A listener on 127.0.0.1:52771, five clients connected to it from this process, and the
+    /// five accepted ends: every REMOTE says where the other end is.
+    fn five_connections() -> Vec<(FdRow, Change)> {
+        let mut listener = tcp(3, 10);
+        listener.local = Some(at("127.0.0.1:52771"));
+        listener.state = Some(SockState::Tcp(TcpState::Listen));
+        listener.send_q = Some(128);
+        let mut rows: Vec<(FdRow, Change)> = (0..3).map(|fd| (tty(fd), Change::Same)).collect();
+        rows.push((listener, Change::Same));
+        for i in 0..5 {
+            let client = format!("127.0.0.1:{}", 40100 + i);
+            rows.push((
+                connected(4 + i, 20 + i as u64, &client, "127.0.0.1:52771"),
+                Change::Same,
+            ));
+            rows.push((
+                connected(9 + i, 30 + i as u64, "127.0.0.1:52771", &client),
+                Change::New,
+            ));
+        }
+        rows
+    }
+
+    #[test]
+    fn at_80_columns_no_address_or_number_is_broken_across_lines() {
+        let mut labels = Labels::default();
+        for fd in 4..14 {
+            labels.names.insert(fd, format!("conn{fd}"));
+        }
+        let lines = panel_lines(&five_connections(), &labels, &plain(80));
+        for line in &lines {
+            assert!(display_width(line) <= 80, "{line:?}");
+        }
+        let text = lines.join("\n");
+        for port in ["52771", "40100", "40101", "40102", "40103", "40104"] {
+            let whole = format!("127.0.0.1:{port}");
+            let rows_with = lines.iter().filter(|l| l.contains(&whole)).count();
+            assert!(rows_with >= 2, "{whole} is whole on its rows:\n{text}");
+        }
+        // Every cell that is a word is whole: no line starts with the tail of a number.
+        for line in &lines[3..] {
+            let first = line.trim_start();
+            assert!(
+                first.starts_with(|c: char| c.is_ascii_digit() || "+~-·↔(".contains(c))
+                    || first.starts_with("fd "),
+                "a continuation line holds only whole words: {line:?}\n{text}"
+            );
+        }
+        // The fd partner goes under the address rather than splitting it.
+        let row = lines
+            .iter()
+            .position(|l| l.contains(" 9  ") || l.starts_with("+  9"))
+            .expect("fd 9");
+        assert!(lines[row].contains("127.0.0.1:40100"), "{text}");
+        assert_eq!(lines[row + 1].trim(), "↔ fd 4", "{text}");
+    }
+
+    #[test]
+    fn compact_leaves_out_unchanged_std_fds_and_says_so() {
+        let compact = PanelOptions {
+            compact: true,
+            ..plain(120)
+        };
+        let lines = panel_lines(&sample(), &Labels::default(), &compact);
+        assert_eq!(lines[0], "open fds: 6 (0, 1, 2 unchanged, not shown)");
+        assert!(find_line(&lines, 0).is_none(), "{lines:#?}");
+        assert!(find_line(&lines, 3).is_some(), "{lines:#?}");
+        // A std fd the step changed is shown.
+        let mut rows = sample();
+        rows[1].1 = Change::Closed;
+        let lines = panel_lines(&rows, &Labels::default(), &compact);
+        assert_eq!(lines[0], "open fds: 5 (0, 2 unchanged, not shown)");
+        assert!(find_line(&lines, 1).is_some(), "{lines:#?}");
+    }
+
+    #[test]
+    fn a_short_screen_leaves_out_the_tty_rows_before_sockets() {
+        let opts = PanelOptions {
+            max_rows: Some(9),
+            ..plain(160)
+        };
+        let mut rows: Vec<(FdRow, Change)> = (0..3).map(|fd| (tty(fd), Change::Same)).collect();
+        rows.extend((3..8).map(|fd| (tcp(fd, fd as u64), Change::Same)));
+        let lines = panel_lines(&rows, &Labels::default(), &opts);
+        assert!(lines.len() <= 9, "{lines:#?}");
+        assert!(find_line(&lines, 0).is_none(), "{lines:#?}");
+        assert!(find_line(&lines, 3).is_some(), "{lines:#?}");
+        assert_eq!(
+            lines.last().map(String::as_str),
+            Some("… 3 more, all tty (`fds` shows every row)")
+        );
     }
 }

@@ -76,7 +76,7 @@ malformed! {
     listen_backlog_too_large: "listen 3 70000", 10, "is not a valid BACKLOG";
     negative_timeout: "set timeout -1", 13, "`-1` is not a number of seconds";
     timeout_longer_than_a_day: "set timeout 90000", 13, "is not a number of seconds";
-    unknown_panel_place: "set panel sideways", 11, "`sideways` is not a panel place: use right, below, off";
+    unknown_panel_place: "set panel sideways", 11, "`sideways` is not a panel setting: use right, below, off, compact, full";
     unknown_setting: "set colour on", 5, "`colour` is not a setting";
     two_commands_on_one_line: "fds; fds", 6, "one command per line";
     nul_byte_in_a_word: b"socket tcp\x00", 8, "`tcp\\0` is not a FAMILY";

@@ -513,27 +513,166 @@ fn at_80_columns_no_line_is_wider_than_80() {
 #[test]
 fn a_tutorial_walked_at_a_terminal_runs_the_suggestion_on_enter_and_hints_on_a_wrong_command() {
     let mut repl = Repl::spawn_with(200, 50, &["--tutorial", "sockets-are-fds"]);
-    // The suggestion is already on the line: Enter runs it.
+    // The suggestion is shown above an empty line: Enter runs it.
+    repl.expect("suggested: socket tcp as first");
     repl.expect("[1/5] sockplay> ");
-    repl.expect("socket tcp as first");
     repl.enter("");
     repl.expect("= 3");
     repl.expect("\u{2713} first is fd 3");
-    // A different command at step 2: wipe the suggestion (Ctrl-U) and type another.
+    // A different command at step 2 is typed as it is, and is not the step.
     repl.expect("[2/5] sockplay> ");
-    repl.control('u');
-    repl.enter("fds");
+    repl.enter("sleep 10");
+    repl.expect("slept 10 ms");
     repl.expect("not yet.");
     repl.expect("hint:");
     // Still step 2; the suggestion runs, and the walk goes on.
     repl.expect("[2/5] sockplay> ");
     repl.enter("");
     repl.expect("\u{2713} second is fd 4");
+    // Ctrl-D leaves, as at the prompt.
     repl.expect("[3/5] sockplay> ");
-    repl.control('u');
-    repl.enter("quit");
+    repl.control('d');
+    repl.expect("Left the tutorial at step 3/5");
     let status = repl.exit_status(Duration::from_secs(5));
-    assert!(status.success(), "quit leaves with status 0: {status:?}");
+    assert!(status.success(), "Ctrl-D leaves with status 0: {status:?}");
+}
+
+#[test]
+fn typing_socket_tcp_as_srv_over_the_tcp_tutorials_suggestion_runs_exactly_that() {
+    let mut repl = Repl::spawn_with(200, 50, &["--tutorial", "tcp-server-client"]);
+    repl.expect("suggested: socket tcp as srv");
+    repl.expect("[1/21] sockplay> ");
+    // Typed over the suggestion, not after it: the line run is the one typed.
+    repl.enter("socket tcp as srv");
+    let shown = repl.expect("[2/21] sockplay> ");
+    assert!(
+        shown.contains("socket(AF_INET, SOCK_STREAM, IPPROTO_TCP) = 3"),
+        "{shown:?}"
+    );
+    assert!(shown.contains("\u{2713} srv is fd 3"), "{shown:?}");
+    assert!(
+        !shown.contains("error") && !shown.contains("not yet"),
+        "{shown:?}"
+    );
+    repl.control('d');
+    assert_eq!(repl.exit_status(Duration::from_secs(5)).code(), Some(0));
+}
+
+#[test]
+fn accept_3_instead_of_the_suggestion_lets_the_tcp_tutorial_finish_at_a_terminal() {
+    let mut repl = Repl::spawn_with(200, 50, &["--tutorial", "tcp-server-client"]);
+    let mut shown = String::new();
+    for step in 1..=21 {
+        shown.push_str(&repl.expect(&format!("[{step}/21] sockplay> ")));
+        repl.enter(if step == 13 { "accept 3" } else { "" });
+    }
+    shown.push_str(&repl.expect("Tutorial `tcp-server-client` done"));
+    assert!(
+        shown.contains("(sockplay names it `conn_b`, as the next steps call it)"),
+        "{shown:?}"
+    );
+    assert!(shown.contains("\u{2713} conn_b is fd 5"), "{shown:?}");
+    assert!(!shown.contains("not yet"), "{shown:?}");
+    // The prompt comes back with the tutorial's sockets; Ctrl-D quits.
+    let rest = repl.expect(PROMPT);
+    assert!(rest.contains("go on at the prompt"), "{rest:?}");
+    let fds = repl.step("fds", "open fds:");
+    assert!(fds.contains("conn_a"), "{fds:?}");
+    repl.control('d');
+    assert_eq!(repl.exit_status(Duration::from_secs(5)).code(), Some(0));
+}
+
+#[test]
+fn at_80_columns_five_connections_show_every_address_whole() {
+    let mut repl = Repl::start_sized(80, 60);
+    repl.step("socket tcp as srv", "= 3");
+    let bound = repl.step("bind srv 127.0.0.1:0", "bound to");
+    let listener = port_in(&bound, "bound to 127.0.0.1:");
+    repl.step("listen srv", "LISTEN");
+    let mut ports = vec![listener];
+    for i in 1..=5 {
+        repl.step(&format!("socket tcp as c{i}"), ") = ");
+        repl.step(&format!("connect c{i} $srv"), "ESTABLISHED");
+    }
+    let mut last = String::new();
+    for i in 1..=5 {
+        last = repl.step(&format!("accept srv as a{i}"), "peer 127.0.0.1:");
+        ports.push(port_in(&last, "peer 127.0.0.1:"));
+    }
+    let screen = screen_lines(&last);
+    let panel: Vec<&String> = screen
+        .iter()
+        .skip_while(|line| !line.starts_with("open fds: 14"))
+        .collect();
+    assert!(
+        !panel.is_empty(),
+        "the last step shows its panel: {screen:#?}"
+    );
+    for line in &screen {
+        assert!(
+            line.chars().count() <= 80,
+            "a line is wider than the terminal: {line:?}"
+        );
+    }
+    // Each client's port is whole twice (its own LOCAL, the accepted end's REMOTE), the
+    // listener's on every row of a connection to it.
+    for (index, port) in ports.iter().enumerate() {
+        let whole = format!("127.0.0.1:{port}");
+        let rows = panel.iter().filter(|line| line.contains(&whole)).count();
+        let wanted = if index == 0 { 11 } else { 2 };
+        assert_eq!(
+            rows,
+            wanted,
+            "{whole} whole on its rows:\n{}",
+            screen.join("\n")
+        );
+    }
+}
+
+/// The port number right after `before` in `text`.
+fn port_in(text: &str, before: &str) -> u16 {
+    let at = text
+        .find(before)
+        .unwrap_or_else(|| panic!("no {before:?} in {text:?}"))
+        + before.len();
+    let digits: String = text[at..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    digits
+        .parse()
+        .unwrap_or_else(|_| panic!("no port after {before:?} in {text:?}"))
+}
+
+#[test]
+fn at_200_columns_the_panels_left_edge_stays_put_from_step_to_step() {
+    let mut repl = Repl::start_sized(200, 50);
+    let mut edges = Vec::new();
+    for (line, needle) in [
+        ("socket tcp as srv", "SEND-Q"),
+        ("bind srv 127.0.0.1:0", "SEND-Q"),
+        // A failure with a long hint: the widest output of the three.
+        ("connect srv 127.0.0.1:1", "SEND-Q"),
+    ] {
+        let screen = screen_lines(&repl.step(line, needle));
+        let columns: Vec<usize> = screen
+            .iter()
+            .filter_map(|row| row.chars().position(|c| c == '\u{2502}'))
+            .collect();
+        assert!(
+            !columns.is_empty(),
+            "{line}: the panel stands beside the output: {screen:#?}"
+        );
+        assert!(
+            columns.iter().all(|c| *c == columns[0]),
+            "{line}: one edge for the whole panel: {screen:#?}"
+        );
+        edges.push(columns[0]);
+    }
+    assert!(
+        edges.iter().all(|edge| *edge == edges[0]),
+        "the panel's left edge moved: {edges:?}"
+    );
 }
 
 #[test]

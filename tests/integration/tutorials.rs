@@ -12,11 +12,12 @@ use crate::support::{fixed_addresses, port_after, repo_path, step, Test};
 /// The tutorial names `sockplay --tutorial` lists, in its order.
 fn listed_tutorials() -> Vec<String> {
     let output = Test::new().arg("--tutorial").run();
-    // Each tutorial is a line `  NAME  summary`; the header and the closing words are not indented.
+    // Each tutorial is a line `  NAME  summary`, a long summary wrapped under itself; the header
+    // and the closing words are not indented.
     let names: Vec<String> = output
         .stdout
         .lines()
-        .filter(|line| line.starts_with("  "))
+        .filter(|line| line.starts_with("  ") && !line.starts_with("   "))
         .filter_map(|line| line.split_whitespace().next())
         .map(str::to_string)
         .collect();
@@ -167,7 +168,7 @@ fn in_the_tcp_tutorial_a_client_process_closing_leaves_the_servers_fd_in_close_w
 fn a_wrong_command_is_not_yet_with_a_hint_and_the_right_one_goes_on() {
     Test::new()
         .args(["--tutorial", "sockets-are-fds"])
-        .stdin(format!("fds\n{}", enters(10)))
+        .stdin(format!("sleep 10\n{}", enters(10)))
         .stdout_contains("not yet.")
         .stdout_contains("hint: Run `socket tcp as first`")
         .stdout_contains("✓ first is fd 3")
@@ -353,4 +354,129 @@ fn in_the_select_tutorial_the_server_blocks_in_select_until_the_client_process_c
         state_in(waited, "client", 3).as_deref(),
         Some("ESTABLISHED")
     );
+}
+
+/// The tcp-server-client walk with `line` typed at step `step` (1-based) and Enter everywhere
+/// else, then `after` at the prompt the finished tutorial leaves.
+fn tcp_walk_with(step: usize, lines: &str, after: &str) -> Test {
+    Test::new()
+        .args(["--tutorial", "tcp-server-client"])
+        .stdin(format!("{}{lines}{}{after}", enters(step - 1), enters(25)))
+}
+
+#[test]
+fn accept_3_instead_of_accept_srv_as_conn_b_lets_the_tcp_tutorial_finish() {
+    tcp_walk_with(13, "accept 3\n", "")
+        .stdout_contains("(sockplay names it `conn_b`, as the next steps call it)")
+        .stdout_contains("accept(3) = 5  peer 127.0.0.1:")
+        .stdout_contains("✓ conn_b is fd 5")
+        .stdout_contains("✓ fd 5 is CLOSE_WAIT")
+        .stdout_lacks("\nnot yet.")
+        .stdout_contains("Tutorial `tcp-server-client` done")
+        .run();
+}
+
+#[test]
+fn a_background_accept_without_a_name_gets_the_lessons_name_when_it_returns() {
+    tcp_walk_with(6, "accept 3 &\n", "")
+        .stdout_contains("(sockplay names it `conn_a`, as the next steps call it)")
+        .stdout_contains("✓ conn_a is fd 4")
+        .stdout_lacks("\nnot yet.")
+        .stdout_contains("Tutorial `tcp-server-client` done")
+        .run();
+}
+
+#[test]
+fn the_learners_own_names_respell_the_later_steps_and_checks() {
+    tcp_walk_with(1, "socket inet stream as server\n", "")
+        .stdout_contains("✓ server is fd 3")
+        .stdout_contains("  suggested: bind server 127.0.0.1:0")
+        .stdout_contains("  suggested: accept server as conn_a &")
+        .stdout_contains("  suggested: client_a: connect a $server")
+        .stdout_lacks("\nnot yet.")
+        .stdout_contains("Tutorial `tcp-server-client` done")
+        .run();
+}
+
+#[test]
+fn a_message_read_in_two_recvs_is_the_byte_stream_lesson_not_a_failure() {
+    tcp_walk_with(17, "recv conn_b 5\nrecv conn_b\n", "")
+        .stdout_contains("recv(5, 5, 0) = 5  \"hello\"")
+        .stdout_contains("so far \"hello\" of \"hello from B\": the rest waits in the receive queue; `recv` again to read it")
+        .stdout_contains("recv(5, 4096, 0) = 7  \" from B\"")
+        .stdout_contains("✓ received \"hello from B\" in 2 calls: TCP is a byte stream")
+        .stdout_lacks("hint:")
+        .stdout_contains("Tutorial `tcp-server-client` done")
+        .run();
+}
+
+#[test]
+fn help_fds_ss_and_ps_at_a_step_look_around_without_taking_it() {
+    let output = tcp_walk_with(2, "help bind\nfds\nss -t\nps\n", "")
+        .stdout_contains("usage: bind SOCK ADDR")
+        .stdout_contains("* main")
+        .stdout_lacks("\nnot yet.")
+        .stdout_contains("Tutorial `tcp-server-client` done")
+        .run();
+    // Still step 2 after looking around: its suggestion ran next.
+    let looked = output.stdout.find("* main").expect("ps ran at step 2");
+    let bound = output
+        .stdout
+        .find("bind(3, 127.0.0.1:0) = 0")
+        .expect("bind ran");
+    assert!(looked < bound, "{}", output.report());
+}
+
+#[test]
+fn a_failed_state_check_in_a_walk_waits_a_second_not_the_whole_timeout() {
+    // At step 3 (listen) the learner sleeps instead: fd 3 never listens.
+    tcp_walk_with(3, "sleep 1\n", "")
+        .args(["--timeout", "30"])
+        .stdout_contains("expected fd 3 in state LISTEN, got CLOSE (waited 1 s)")
+        .stdout_contains("\nnot yet.")
+        .stdout_contains("Tutorial `tcp-server-client` done")
+        .run();
+}
+
+#[test]
+fn ss_in_a_tutorial_lists_the_tutorials_sockets_only() {
+    let foreign = std::net::TcpListener::bind("127.0.0.1:0").expect("a listener of our own");
+    let port = foreign.local_addr().expect("its address").port();
+    let output = tcp_walk_with(21, "ss -t -a\n", "")
+        .stdout_contains(
+            "(in a tutorial `ss` lists the tutorial's sockets only; at the prompt, every socket)",
+        )
+        .stdout_lacks(format!("127.0.0.1:{port} "))
+        .run();
+    // The lesson's TIME_WAIT, from client B's closed fd 3, is listed (ss's rows start with their
+    // Netid; the panel's never do).
+    assert!(
+        output
+            .stdout
+            .lines()
+            .any(|line| line.starts_with("tcp ") && line.contains("TIME_WAIT")),
+        "{}",
+        output.report()
+    );
+    drop(foreign);
+}
+
+#[test]
+fn a_finished_tutorial_leaves_its_sockets_at_the_prompt() {
+    tcp_walk_with(22, "", "client_a: send a \"still here\"\nrecv conn_a\n")
+        .stdout_contains("Tutorial `tcp-server-client` done")
+        .stdout_contains("Its sockets and processes are still here: go on at the prompt")
+        .stdout_contains("recv(4, 4096, 0) = 10  \"still here\"")
+        .run();
+}
+
+#[test]
+fn a_variant_that_made_the_steps_call_is_not_told_to_make_it_again_and_skip_keeps_it() {
+    tcp_walk_with(2, "bind srv 0.0.0.0:0\nskip\n", "")
+        .stdout_contains("bound to 0.0.0.0:")
+        .stdout_contains("hint: your `bind` made this step's call already")
+        .stdout_contains("(going on with your sockets as they are)")
+        .stdout_lacks("bind(3, 127.0.0.1:0)")
+        .stdout_contains("Tutorial `tcp-server-client` done")
+        .run();
 }

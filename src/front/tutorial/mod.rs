@@ -12,6 +12,7 @@
 //! socket tcp as curl              outside sockplay (run curl): skipped when walked, run in --auto
 //! ```
 
+mod lesson;
 mod runner;
 
 pub use runner::{list_tutorials, run_tutorial};

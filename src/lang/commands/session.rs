@@ -58,6 +58,22 @@ words!(PanelPlacement {
     "off" => PanelPlacement::Off,
 });
 
+/// What `set panel` takes: where the panel goes, or whether it leaves out unchanged fds 0-2.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PanelWord {
+    Place(PanelPlacement),
+    Compact,
+    Full,
+}
+
+words!(PanelWord {
+    "right" => PanelWord::Place(PanelPlacement::Right),
+    "below" => PanelWord::Place(PanelPlacement::Below),
+    "off" => PanelWord::Place(PanelPlacement::Off),
+    "compact" => PanelWord::Compact,
+    "full" => PanelWord::Full,
+});
+
 /// What `set explain` shows under each command.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ExplainMode {
@@ -256,7 +272,7 @@ pub static SET: CommandSpec = CommandSpec {
     name: "set",
     aliases: &[],
     group: Group::Session,
-    usage: "set timeout SECS | set panel right|below|off | set explain python|off",
+    usage: "set timeout SECS | set panel right|below|off|compact|full | set explain python|off",
     summary: "session settings: how long calls wait, where the panel goes, Python side by side",
     details: "\
 `set timeout SECS` bounds every blocking call (accept, connect, recv, send on a full buffer): past
@@ -271,7 +287,11 @@ Example:  set timeout 1.5     set panel below     set explain python",
     parse: |args| {
         let setting = match args.expect_word("setting")? {
             SettingName::Timeout => Setting::Timeout(args.expect_seconds()?),
-            SettingName::Panel => Setting::Panel(args.expect_word("panel place")?),
+            SettingName::Panel => match args.expect_word("panel setting")? {
+                PanelWord::Place(place) => Setting::Panel(place),
+                PanelWord::Compact => Setting::CompactPanel(true),
+                PanelWord::Full => Setting::CompactPanel(false),
+            },
             SettingName::Explain => Setting::Explain(
                 args.expect_word::<ExplainMode>("explain mode")? == ExplainMode::Python,
             ),

@@ -191,6 +191,8 @@ fn the_usage_lines_cover_every_form() {
             "set panel right",
             "set panel below",
             "set panel off",
+            "set panel compact",
+            "set panel full",
             "set explain python",
             "set explain off",
         ]

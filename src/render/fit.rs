@@ -1,0 +1,452 @@
+//! Fitting a table's columns into a width without breaking a word: an address, a number, a state
+//! or a name stays on one line. Cells wrap only at their blanks (a REMOTE's `↔ fd 5` goes under
+//! the address), in the order the caller gives; then the gaps between columns narrow; then words
+//! the caller allows are elided (a path in the middle, `/tmp/…/x.sock`, a name at its end). Only
+//! when all of that is not enough does the caller fall back to breaking words.
+//!
+//! Widths are [display widths](display_width); cells hold no colour codes yet.
+
+use crate::text::display_width;
+
+/// The ellipsis an elided word carries.
+const ELLIPSIS: char = '…';
+
+/// The narrowest a word is elided to: shorter, it would say nothing.
+const MIN_ELIDED: usize = 10;
+
+/// How far words are elided before the gaps between columns narrow.
+const COMFORTABLE_ELIDED: usize = 16;
+
+/// How a table may give up width.
+#[derive(Debug, Clone)]
+pub struct Rules<'a> {
+    /// The columns that may wrap at their blanks, the one that matters least first.
+    pub wrap_order: &'a [usize],
+    /// The columns whose words may be elided, the one that matters least first, and how.
+    pub elide: &'a [(usize, Elide)],
+    /// The blanks after each column; the narrow variant is tried before any word is elided.
+    pub gaps: Vec<usize>,
+    pub narrow_gaps: Vec<usize>,
+}
+
+/// Which words of a column may be elided, and where the ellipsis goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Elide {
+    /// Paths (`/…`, `./…`, `@…`): their middle, so the start and the file name stay.
+    PathMiddle,
+    /// Any word: its end.
+    End,
+}
+
+/// A table fitted to a width: the cells (wrapped lines joined by `\n`), each column's width and
+/// the blanks after it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fitted {
+    pub header: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+    pub widths: Vec<usize>,
+    pub gaps: Vec<usize>,
+    /// Whether every line fits in the width; if not, words must be broken after all.
+    pub fits: bool,
+}
+
+impl Fitted {
+    /// How many lines row `index` takes.
+    pub fn height(&self, index: usize) -> usize {
+        self.rows.get(index).map_or(1, |row| {
+            row.iter()
+                .map(|c| c.lines().count().max(1))
+                .max()
+                .unwrap_or(1)
+        })
+    }
+}
+
+/// Words that never end a line: what follows them is what they are about (`↔ fd 5`).
+const GLUED: [&str; 3] = ["↔", "≡", "fd"];
+
+/// The pieces of `text` a line may end between: its words, each glued word with the next.
+fn units(text: &str) -> Vec<String> {
+    let mut units: Vec<String> = Vec::new();
+    let mut glue = false;
+    for word in text.split(' ').filter(|w| !w.is_empty()) {
+        match units.last_mut() {
+            Some(last) if glue => {
+                last.push(' ');
+                last.push_str(word);
+            }
+            _ => units.push(word.to_string()),
+        }
+        glue = GLUED.contains(&word);
+    }
+    units
+}
+
+/// The widest piece of `text` that no line may be cut in.
+fn widest_word(text: &str) -> usize {
+    units(text)
+        .iter()
+        .map(|u| display_width(u))
+        .max()
+        .unwrap_or(0)
+}
+
+/// Column `col`'s cells, the header's first.
+fn cells_of(rows: &[Vec<String>], header: &[String], col: usize) -> Vec<String> {
+    std::iter::once(header[col].clone())
+        .chain(rows.iter().filter_map(|row| row.get(col).cloned()))
+        .collect()
+}
+
+/// The width `cells` take unwrapped.
+fn natural(cells: &[String]) -> usize {
+    cells.iter().map(|c| display_width(c)).max().unwrap_or(0)
+}
+
+/// The least width `cells` take wrapped at their blanks.
+fn least(cells: &[String]) -> usize {
+    cells.iter().map(|c| widest_word(c)).max().unwrap_or(0)
+}
+
+/// The width of a table with these column widths and gaps.
+fn total(widths: &[usize], gaps: &[usize]) -> usize {
+    widths.iter().sum::<usize>() + gaps.iter().sum::<usize>()
+}
+
+/// Fits `header` and `rows` (each as many cells as the header) into `width` columns by `rules`.
+pub fn fit(header: &[String], rows: &[Vec<String>], width: usize, rules: &Rules<'_>) -> Fitted {
+    let columns = header.len();
+    let mut header = header.to_vec();
+    let mut rows = rows.to_vec();
+    let mut widths: Vec<usize> = (0..columns)
+        .map(|col| natural(&cells_of(&rows, &header, col)))
+        .collect();
+    let mut mins: Vec<usize> = (0..columns)
+        .map(|col| least(&cells_of(&rows, &header, col)))
+        .collect();
+    let gap_of = |gaps: &[usize], col: usize| gaps.get(col).copied().unwrap_or(0);
+    let mut gaps: Vec<usize> = (0..columns).map(|col| gap_of(&rules.gaps, col)).collect();
+
+    // Wrap at blanks, least important column first.
+    for &col in rules.wrap_order.iter().filter(|&&c| c < columns) {
+        let over = total(&widths, &gaps).saturating_sub(width);
+        if over == 0 {
+            break;
+        }
+        let give = over.min(widths[col].saturating_sub(mins[col]));
+        widths[col] -= give;
+    }
+    // Elide paths and names to a comfortable width first, then narrow the gaps, then elide more.
+    elide_to_fit(
+        &mut rows,
+        &header,
+        &mut widths,
+        &mut mins,
+        &gaps,
+        width,
+        rules,
+        COMFORTABLE_ELIDED,
+    );
+    // Narrower gaps, all at once so the columns stay evenly spaced.
+    if total(&widths, &gaps) > width {
+        gaps = (0..columns)
+            .map(|col| gap_of(&rules.narrow_gaps, col))
+            .collect();
+    }
+    elide_to_fit(
+        &mut rows,
+        &header,
+        &mut widths,
+        &mut mins,
+        &gaps,
+        width,
+        rules,
+        MIN_ELIDED,
+    );
+    let fits = total(&widths, &gaps) <= width;
+    if !fits {
+        // Words will break anyway: the gaps stay as wide as they were.
+        gaps = (0..columns).map(|col| gap_of(&rules.gaps, col)).collect();
+    }
+    if fits {
+        for row in rows.iter_mut().chain(std::iter::once(&mut header)) {
+            for (cell, width) in row.iter_mut().zip(&widths) {
+                *cell = wrap_words(cell, *width);
+            }
+        }
+    }
+    Fitted {
+        header,
+        rows,
+        widths,
+        gaps,
+        fits,
+    }
+}
+
+/// Elides the words `rules` allows, in the columns it names, to the widest common width (not
+/// below `floor`) at which the table fits in `width`, if it does not already.
+#[allow(clippy::too_many_arguments)]
+fn elide_to_fit(
+    rows: &mut [Vec<String>],
+    header: &[String],
+    widths: &mut [usize],
+    mins: &mut [usize],
+    gaps: &[usize],
+    width: usize,
+    rules: &Rules<'_>,
+    floor: usize,
+) {
+    let columns = header.len();
+    // Then elide: the elidable columns shrink to one common width, the widest they can keep,
+    // never below MIN_ELIDED and never below a word they may not elide.
+    let elidable: Vec<(usize, Elide)> = rules
+        .elide
+        .iter()
+        .copied()
+        .filter(|(c, _)| *c < columns)
+        .collect();
+    if total(widths, gaps) > width && !elidable.is_empty() {
+        let fixed: Vec<usize> = elidable
+            .iter()
+            .map(|&(col, how)| {
+                cells_of(rows, header, col)
+                    .iter()
+                    .flat_map(|cell| {
+                        cell.split(' ')
+                            .filter(|w| !may_elide(w, how))
+                            .map(display_width)
+                            .collect::<Vec<_>>()
+                    })
+                    .max()
+                    .unwrap_or(0)
+            })
+            .collect();
+        let rest = total(widths, gaps) - elidable.iter().map(|(c, _)| widths[*c]).sum::<usize>();
+        let capped = |target: usize| -> usize {
+            elidable
+                .iter()
+                .zip(&fixed)
+                .map(|(&(col, _), &fixed)| widths[col].min(target.max(fixed)))
+                .sum()
+        };
+        let widest = elidable.iter().map(|(c, _)| widths[*c]).max().unwrap_or(0);
+        let target = (floor..=widest)
+            .rev()
+            .find(|&target| rest + capped(target) <= width)
+            .unwrap_or(floor);
+        for &(col, how) in &elidable {
+            if widths[col] <= target {
+                continue;
+            }
+            for row in rows.iter_mut() {
+                if let Some(cell) = row.get_mut(col) {
+                    *cell = elide_words(cell, target, how);
+                }
+            }
+            mins[col] = least(&cells_of(rows, header, col));
+            widths[col] = widths[col].min(target.max(mins[col]));
+        }
+    }
+}
+
+/// `text` with its words packed into lines of at most `width` columns, joined by `\n`; a word
+/// wider than `width` has a line of its own, whole.
+pub fn wrap_words(text: &str, width: usize) -> String {
+    if display_width(text) <= width {
+        return text.to_string();
+    }
+    let mut lines: Vec<String> = Vec::new();
+    let mut current = String::new();
+    for word in units(text) {
+        let word = word.as_str();
+        if !current.is_empty() && display_width(&current) + 1 + display_width(word) > width {
+            lines.push(std::mem::take(&mut current));
+        }
+        if !current.is_empty() {
+            current.push(' ');
+        }
+        current.push_str(word);
+    }
+    lines.push(current);
+    lines.join("\n")
+}
+
+/// `text` with each word wider than `width` that `how` allows elided to `width` columns.
+fn elide_words(text: &str, width: usize, how: Elide) -> String {
+    text.split(' ')
+        .map(|word| {
+            if may_elide(word, how) && display_width(word) > width {
+                match how {
+                    Elide::PathMiddle => elide_middle(word, width),
+                    Elide::End => elide_end(word, width),
+                }
+            } else {
+                word.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Whether `how` allows eliding `word`.
+fn may_elide(word: &str, how: Elide) -> bool {
+    match how {
+        Elide::PathMiddle => is_path(word),
+        Elide::End => true,
+    }
+}
+
+/// Whether `word` is a file system path or an abstract Unix name (never an IP address).
+fn is_path(word: &str) -> bool {
+    word.starts_with('/')
+        || word.starts_with("./")
+        || word.starts_with("../")
+        || word.starts_with('@')
+}
+
+/// The first characters of `word` that fit in `width` columns.
+fn head(word: &str, width: usize) -> String {
+    let mut taken = 0;
+    word.chars()
+        .take_while(|c| {
+            taken += display_width(c.encode_utf8(&mut [0; 4]));
+            taken <= width
+        })
+        .collect()
+}
+
+/// The last characters of `word` that fit in `width` columns.
+fn tail(word: &str, width: usize) -> String {
+    let mut taken = 0;
+    let mut chars: Vec<char> = word
+        .chars()
+        .rev()
+        .take_while(|c| {
+            taken += display_width(c.encode_utf8(&mut [0; 4]));
+            taken <= width
+        })
+        .collect();
+    chars.reverse();
+    chars.into_iter().collect()
+}
+
+/// `word` cut to at most `width` columns with `…` in its middle, keeping more of its end (a file
+/// name) than of its start, and whole path components where there is room for one.
+pub fn elide_middle(word: &str, width: usize) -> String {
+    if display_width(word) <= width {
+        return word.to_string();
+    }
+    let room = width.saturating_sub(1);
+    let mut start = head(word, room / 3);
+    if let Some(slash) = start.rfind('/').filter(|&at| at > 0) {
+        start.truncate(slash + 1);
+    }
+    let mut end = tail(word, room - display_width(&start));
+    if let Some(slash) = end.find('/').filter(|&at| at + 1 < end.len()) {
+        end = end[slash..].to_string();
+    }
+    format!("{start}{ELLIPSIS}{end}")
+}
+
+/// `word` cut to `width` columns with `…` at its end.
+fn elide_end(word: &str, width: usize) -> String {
+    if display_width(word) <= width {
+        return word.to_string();
+    }
+    format!("{}{ELLIPSIS}", head(word, width.saturating_sub(1)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn strings(cells: &[&str]) -> Vec<String> {
+        cells.iter().map(|c| c.to_string()).collect()
+    }
+
+    fn rules() -> Rules<'static> {
+        Rules {
+            wrap_order: &[2, 1],
+            elide: &[(1, Elide::PathMiddle)],
+            gaps: vec![2, 2, 0],
+            narrow_gaps: vec![1, 1, 0],
+        }
+    }
+
+    #[test]
+    fn a_table_that_fits_is_left_alone() {
+        let header = strings(&["A", "B", "C"]);
+        let rows = vec![strings(&["1", "127.0.0.1:52771", "x ↔ fd 5"])];
+        let fitted = fit(&header, &rows, 80, &rules());
+        assert!(fitted.fits);
+        assert_eq!(fitted.rows, rows);
+        assert_eq!(fitted.widths, [1, 15, 8]);
+    }
+
+    #[test]
+    fn columns_wrap_at_blanks_in_order_and_never_inside_a_word() {
+        let header = strings(&["A", "B", "C"]);
+        let rows = vec![strings(&[
+            "1",
+            "127.0.0.1:52771 ↔ fd 5",
+            "ESTABLISHED 59s left",
+        ])];
+        // 1 + 2 + 22 + 2 + 20 = 47; at 40, C gives up 7 (down to its widest word, 11).
+        let fitted = fit(&header, &rows, 40, &rules());
+        assert!(fitted.fits);
+        assert_eq!(fitted.rows[0][2], "ESTABLISHED\n59s left");
+        assert_eq!(fitted.rows[0][1], "127.0.0.1:52771 ↔ fd 5");
+        // At 30, B wraps too, after the address.
+        let fitted = fit(&header, &rows, 30, &rules());
+        assert!(fitted.fits, "{fitted:?}");
+        assert_eq!(fitted.rows[0][1], "127.0.0.1:52771\n↔ fd 5");
+        assert_eq!(fitted.height(0), 2);
+    }
+
+    #[test]
+    fn gaps_narrow_then_paths_are_elided_in_the_middle_but_addresses_never() {
+        let header = strings(&["A", "B", "C"]);
+        let rows = vec![
+            strings(&["1", "/tmp/a-long-directory-name/server.sock", "x"]),
+            strings(&["2", "127.0.0.1:52771", "y"]),
+        ];
+        let fitted = fit(&header, &rows, 24, &rules());
+        assert!(fitted.fits, "{fitted:?}");
+        assert_eq!(fitted.gaps, [2, 2, 0], "paths give way before the gaps");
+        assert_eq!(fitted.rows[0][1], "/tmp/…/server.sock");
+        assert_eq!(fitted.rows[1][1], "127.0.0.1:52771");
+        let fitted = fit(&header, &rows, 20, &rules());
+        assert!(fitted.fits, "{fitted:?}");
+        assert_eq!(fitted.gaps, [1, 1, 0]);
+        assert!(total(&fitted.widths, &fitted.gaps) <= 20);
+        assert_eq!(fitted.rows[1][1], "127.0.0.1:52771");
+        // An address is never elided: too narrow for it, the table does not fit.
+        let fitted = fit(&header, &rows, 12, &rules());
+        assert!(!fitted.fits);
+        assert!(fitted.rows.iter().any(|r| r[1] == "127.0.0.1:52771"));
+    }
+
+    #[test]
+    fn elision_keeps_the_width_and_the_file_name() {
+        let path = "/run/user/1000/some/really/long/directory/peer.sock";
+        for width in [10, 20, 30] {
+            let elided = elide_middle(path, width);
+            assert!(display_width(&elided) <= width, "{elided}");
+            assert!(elided.contains('…'));
+        }
+        assert_eq!(elide_middle(path, 30), "/run/…/directory/peer.sock");
+        assert_eq!(
+            elide_middle("@abstract-name-that-is-long", 12),
+            "@ab…-is-long"
+        );
+        assert_eq!(elide_end("a-rather-long-name", 8), "a-rathe…");
+        assert_eq!(wrap_words("a bb ccc", 4), "a bb\nccc");
+        assert_eq!(wrap_words("toolongword x", 4), "toolongword\nx");
+        assert_eq!(wrap_words("(from fd 4)", 8), "(from\nfd 4)");
+        assert_eq!(
+            wrap_words("127.0.0.1:8080 ↔ fd 5", 16),
+            "127.0.0.1:8080\n↔ fd 5"
+        );
+    }
+}
