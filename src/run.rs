@@ -36,6 +36,9 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
             return 0;
         }
     };
+    // From here on stdout carries JSON only, when asked: narration, banners and notices go to
+    // stderr.
+    terminal::set_json_stdout(cli.json);
     let stdout_tty = terminal::stdout_is_terminal();
     let stdin_tty = std::io::stdin().is_terminal();
     let color = match cli.color {

@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use std::path::PathBuf;
 
 use rustyline::completion::{Completer, FilenameCompleter, Pair};
-use rustyline::config::Config;
+use rustyline::config::{Behavior, Config};
 use rustyline::error::ReadlineError;
 use rustyline::highlight::Highlighter;
 use rustyline::hint::Hinter;
@@ -330,10 +330,18 @@ pub(crate) fn is_undecodable(error: &ReadlineError) -> bool {
 /// The line editor for a prompt, with completion and hints from the command table.
 pub(crate) type LineEditor = Editor<SockHelper, DefaultHistory>;
 
-/// Makes the line editor, its fds kept off the numbers the user's sockets get.
+/// Makes the line editor, its fds kept off the numbers the user's sockets get. With `--json` it
+/// talks to the terminal itself (/dev/tty), so its prompt and echo never reach stdout, which
+/// carries the JSON records only.
 pub(crate) fn new_editor(engine: &mut Engine) -> Result<LineEditor, Error> {
+    let behavior = if engine.view.json {
+        Behavior::PreferTerm
+    } else {
+        Behavior::Stdio
+    };
     let config = Config::builder()
         .completion_type(CompletionType::List)
+        .behavior(behavior)
         .history_ignore_space(true)
         .history_ignore_dups(true)
         .map(|b| b.auto_add_history(true).build())
@@ -343,11 +351,9 @@ pub(crate) fn new_editor(engine: &mut Engine) -> Result<LineEditor, Error> {
         })?;
     // The editor opens a SIGWINCH pipe for its whole life; it stays off the low numbers, though
     // the user's sockets live in the playground's processes, not here.
-    let (editor, internal) = reserve_low_fds_while(|| {
-        prepare_prompt_reads();
-        LineEditor::with_config(config)
-    });
+    let (editor, internal) = reserve_low_fds_while(|| LineEditor::with_config(config));
     make_sockets_nonblocking(&internal);
+    prepare_prompt_reads(&internal);
     let mut editor = editor.map_err(|error| Error::LineEditor {
         doing: "start",
         error,
@@ -383,7 +389,10 @@ pub fn run_repl(engine: &mut Engine) -> Result<(), Error> {
         env!("CARGO_PKG_VERSION")
     ));
     say("Type `help` for the commands, Tab to complete, Ctrl-D to quit.");
-    let _ = engine.run_and_print(0, "fds", &crate::lang::Command::Fds);
+    // The first panel, before anything ran; JSON records only the commands typed.
+    if !engine.view.json {
+        let _ = engine.run_and_print(0, "fds", &crate::lang::Command::Fds);
+    }
 
     let mut number = 0;
     let mut undecodable = 0;

@@ -15,6 +15,7 @@
 
 use std::fmt::Display;
 use std::io::{self, IsTerminal, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::engine::Screen;
 use crate::text::{safe_line, safe_styled_line};
@@ -70,9 +71,28 @@ pub fn stderr() -> Terminal<io::StderrLock<'static>> {
     Terminal::new(io::stderr().lock())
 }
 
-/// Prints `text` on stdout, made safe. A closed stdout is not an error here: the engine notices it
-/// at the next step and stops.
+/// Whether stdout carries JSON records only (`--json`): then everything else goes to stderr.
+static JSON_STDOUT: AtomicBool = AtomicBool::new(false);
+
+/// From now on stdout carries only the JSON records (`--json`) when `json`: what [`say`] prints
+/// (a banner, tutorial narration, a notice) goes to stderr instead.
+pub fn set_json_stdout(json: bool) {
+    JSON_STDOUT.store(json, Ordering::SeqCst);
+}
+
+/// Whether stdout carries JSON records only.
+pub fn json_stdout() -> bool {
+    JSON_STDOUT.load(Ordering::SeqCst)
+}
+
+/// Prints `text` for the person reading, made safe: on stdout, or on stderr when stdout carries
+/// JSON only. A closed stdout is not an error here: the engine notices it at the next step and
+/// stops.
 pub fn say(text: impl Display) {
+    if json_stdout() {
+        warn(text);
+        return;
+    }
     let mut out = stdout();
     let _ = out.text(text).and_then(|()| out.flush());
 }

@@ -5,6 +5,7 @@
 mod api;
 mod checks;
 mod commands;
+mod conventions;
 mod escapes;
 mod foreign;
 mod fuzz_regressions;
@@ -21,6 +22,7 @@ mod multiplex;
 mod processes;
 mod properties;
 pub(crate) mod pty;
+mod pty_lines;
 mod random_lines;
 mod replay;
 mod robustness;
