@@ -1,8 +1,14 @@
 //! The interactive prompt: rustyline with history, Tab completion and hints taken from the command
 //! table. Ctrl-C at the prompt clears the line, during a blocking call it cuts the wait; Ctrl-D quits.
+//!
+//! No typed line is lost: lines typed while a command runs wait in the terminal, and what the
+//! editor reads past the line it returns stays in its buffer for the next prompt, so they run one
+//! after the other, in order, each echoed at its prompt. A bracketed paste is typed text too: its
+//! lines run one by one, and its Tabs and control keys are text, not editing keys.
 
 use std::borrow::Cow;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use rustyline::completion::{Completer, FilenameCompleter, Pair};
 use rustyline::config::{Behavior, Config};
@@ -11,7 +17,10 @@ use rustyline::highlight::Highlighter;
 use rustyline::hint::Hinter;
 use rustyline::history::DefaultHistory;
 use rustyline::validate::Validator;
-use rustyline::{CompletionType, Context, Editor, Helper};
+use rustyline::{
+    Cmd, CompletionType, ConditionalEventHandler, Context, Editor, Event, EventContext,
+    EventHandler, Helper, KeyCode, KeyEvent, Modifiers, RepeatCount,
+};
 
 use crate::engine::Engine;
 use crate::error::Error;
@@ -290,6 +299,56 @@ impl std::fmt::Debug for SockHelper {
 impl Validator for SockHelper {}
 impl Helper for SockHelper {}
 
+/// The keys of a bracketed paste, taken as the text they are: each line end accepts the line, as
+/// Enter would, so a pasted block runs line by line (the rest of the paste waits in the editor's
+/// buffer for the next prompt), and a Tab or a control character in it is text or nothing, never
+/// completion or an editing command. Outside a paste every key keeps its binding.
+#[derive(Debug, Default)]
+struct PastedKeys {
+    /// Between the paste's start and end marks (`ESC [200~` … `ESC [201~`).
+    pasting: AtomicBool,
+    /// The paste's last key was a carriage return: a line feed right after it ends the same line.
+    after_return: AtomicBool,
+}
+
+impl ConditionalEventHandler for PastedKeys {
+    fn handle(&self, event: &Event, _: RepeatCount, _: bool, _: &EventContext<'_>) -> Option<Cmd> {
+        let KeyEvent(key, modifiers) = *event.get(0)?;
+        if key == KeyCode::BracketedPasteStart {
+            self.pasting.store(true, Ordering::SeqCst);
+            self.after_return.store(false, Ordering::SeqCst);
+            return Some(Cmd::Noop);
+        }
+        if !self.pasting.load(Ordering::SeqCst) {
+            return None;
+        }
+        let after_return = self.after_return.swap(false, Ordering::SeqCst);
+        match (key, modifiers) {
+            (KeyCode::BracketedPasteEnd, _) => {
+                self.pasting.store(false, Ordering::SeqCst);
+                Some(Cmd::Noop)
+            }
+            (KeyCode::Enter, _) => {
+                self.after_return.store(true, Ordering::SeqCst);
+                Some(Cmd::AcceptLine)
+            }
+            // A line feed: ends a line, unless it follows a carriage return (CR LF is one end).
+            (KeyCode::Char('J'), Modifiers::CTRL) if after_return => Some(Cmd::Noop),
+            (KeyCode::Char('J'), Modifiers::CTRL) => Some(Cmd::AcceptLine),
+            // Insert, not SelfInsert: a bound SelfInsert is replayed as the last insert.
+            (KeyCode::Char(c), Modifiers::NONE) => Some(Cmd::Insert(1, c.to_string())),
+            (KeyCode::Tab, Modifiers::NONE) => Some(Cmd::Insert(1, "\t".to_string())),
+            // Ctrl-C and Ctrl-D keep their meaning, so a paste whose end mark never comes cannot
+            // take them away: they end the paste.
+            (KeyCode::Char('C' | 'D'), Modifiers::CTRL) => {
+                self.pasting.store(false, Ordering::SeqCst);
+                None
+            }
+            _ => Some(Cmd::Noop),
+        }
+    }
+}
+
 /// Where history lives: $XDG_STATE_HOME/sockplay/history, else ~/.local/state/sockplay/history.
 fn history_path() -> Option<PathBuf> {
     let state = std::env::var_os("XDG_STATE_HOME")
@@ -362,6 +421,10 @@ pub(crate) fn new_editor(engine: &mut Engine) -> Result<LineEditor, Error> {
         color: engine.view.color,
         ..SockHelper::default()
     }));
+    editor.bind_sequence(
+        Event::Any,
+        EventHandler::Conditional(Box::new(PastedKeys::default())),
+    );
     Ok(editor)
 }
 
