@@ -24,7 +24,7 @@ use rustyline::{
 
 use crate::engine::Engine;
 use crate::error::Error;
-use crate::front::terminal::say;
+use crate::front::terminal::{notice, say};
 use crate::lang::{find_command, parse_line, Arg, COMMANDS};
 use crate::sys::{
     ending_signal, make_sockets_nonblocking, prepare_prompt_reads, read_at_prompt,
@@ -425,7 +425,14 @@ pub(crate) fn new_editor(engine: &mut Engine) -> Result<LineEditor, Error> {
         Event::Any,
         EventHandler::Conditional(Box::new(PastedKeys::default())),
     );
+    // A call at the prompt that lasts says what it waits for, on the terminal only.
+    engine.processes.notify_long_waits(tell_wait);
     Ok(editor)
+}
+
+/// Tells the person at the prompt what the call that has not returned waits for.
+fn tell_wait(line: &str) {
+    notice(format_args!("… {line} — Ctrl-C stops it"));
 }
 
 /// Tells completion about the current process's names and fds, and the processes.

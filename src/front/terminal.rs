@@ -97,6 +97,25 @@ pub fn say(text: impl Display) {
     let _ = out.text(text).and_then(|()| out.flush());
 }
 
+/// Tells the person at the terminal, on a line of its own, something about the command that is
+/// running (`accept(3) waits for a connection on …`): on stderr, and only when stderr is a
+/// terminal and stdout carries no JSON, so replays, pipes and `--json` never see it. A line the
+/// terminal echoed meanwhile (keys typed ahead, which run later) is cleared first.
+pub fn notice(text: impl Display) {
+    if json_stdout() || !io::stderr().is_terminal() {
+        return;
+    }
+    let mut err = io::stderr().lock();
+    let _ = err
+        .write_all(FRESH_LINE.as_bytes())
+        .and_then(|()| err.write_all(safe_line(&text.to_string()).as_bytes()))
+        .and_then(|()| err.write_all(b"\n"));
+}
+
+/// Back to the start of the line and clear it: what the terminal echoed there (`^C`, keys typed
+/// during a command) goes, so the next output starts at the left edge.
+const FRESH_LINE: &str = "\r\x1b[K";
+
 /// Prints `text` on stderr, made safe. Nothing is left to tell if stderr itself is closed.
 pub fn warn(text: impl Display) {
     let _ = stderr().text(text);
@@ -143,6 +162,11 @@ pub struct TerminalScreen;
 impl Screen for TerminalScreen {
     fn show(&mut self, lines: &[String]) -> io::Result<()> {
         let mut out = stdout();
+        if crate::sys::interrupted() && !json_stdout() && stdout_is_terminal() {
+            // Ctrl-C during the command: the terminal echoed `^C` where the cursor was, and the
+            // step's first line (the panel beside it) would start two columns in.
+            out.out.write_all(FRESH_LINE.as_bytes())?;
+        }
         out.laid_out(lines).and_then(|()| out.flush())
     }
 

@@ -1,6 +1,7 @@
 //! Where the prompt's lines come from, at a real terminal: lines typed while a command runs and a
-//! pasted block both run, one by one, in order; with `--json`, stdout holds the records and
-//! nothing else. The screen is read as a terminal would draw it ([`Screen`]).
+//! pasted block both run, one by one, in order; a call that waits longer than a moment says what
+//! it waits for, and Ctrl-C leaves the layout where it was; with `--json`, stdout holds the
+//! records and nothing else. The screen is read as a terminal would draw it ([`Screen`]).
 
 use std::fs::File;
 use std::process::Stdio;
@@ -214,6 +215,55 @@ fn a_pasted_block_of_three_commands_runs_three_commands_line_by_line() {
     repl.expect(&made(6));
     repl.expect(PROMPT);
     assert_named_in_order(&mut repl, &["a", "b", "c", "d"]);
+}
+
+#[test]
+fn a_long_wait_says_what_it_waits_for_and_ctrl_c_leaves_the_layout_in_place() {
+    let mut repl = Repl::start();
+    repl.listener();
+    let port = repl.step("getsockname srv", "127.0.0.1:");
+    let port: String = port
+        .split("127.0.0.1:")
+        .nth(1)
+        .unwrap_or_default()
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    repl.run("set timeout 30", "timeout is 30 s");
+
+    // A call that returns at once says nothing about waiting.
+    repl.run("socket tcp as cli", "= 4");
+    repl.run("connect cli $srv", "connect(4, ");
+    let quick = repl.step("accept srv", "accept(3) = 5");
+    assert!(!quick.contains("waits for"), "{quick}");
+
+    repl.enter("accept srv");
+    let notice =
+        format!("… accept(3) waits for a connection on 127.0.0.1:{port} — Ctrl-C stops it");
+    let mut written = repl.expect(&notice);
+    written += &notice;
+    repl.control('c');
+    written += &repl.expect("EINTR");
+    written += "EINTR";
+    written += &repl.expect(PROMPT);
+    let screen = Screen::of(&written).lines();
+    let told = find(&screen, 0, "the notice", |line| line == notice);
+    // The output starts at the left edge on the next line, `^C` gone, ...
+    let call = "accept(3) = -1 EINTR (Interrupted system call)  Ctrl-C cut the wait";
+    assert!(
+        screen[told + 1].starts_with(call),
+        "the step does not start at the left edge under the notice: {screen:#?}"
+    );
+    // ... and the panel beside it keeps one left edge on every line.
+    let edges: Vec<usize> = screen[told + 1..]
+        .iter()
+        .filter_map(|line| line.chars().position(|c| c == '│'))
+        .collect();
+    assert!(edges.len() > 4, "no panel beside the output: {screen:#?}");
+    assert!(
+        edges.iter().all(|&edge| edge == edges[0]),
+        "the panel's left edge moves: {edges:?}\n{screen:#?}"
+    );
 }
 
 /// Reads what is written to `pipe` until it closes, on a thread, so the writer never blocks.
