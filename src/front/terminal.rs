@@ -97,6 +97,14 @@ pub fn say(text: impl Display) {
     let _ = out.text(text).and_then(|()| out.flush());
 }
 
+/// Prints text that sockplay generates from its own definitions (a completion script, the manual
+/// page) on stdout, byte for byte: escaping would change what a shell or `man` reads.
+pub fn print_generated(text: &[u8]) -> io::Result<()> {
+    let mut out = io::stdout().lock();
+    out.write_all(text)?;
+    out.flush()
+}
+
 /// Tells the person at the terminal, on a line of its own, something about the command that is
 /// running (`accept(3) waits for a connection on …`): on stderr, and only when stderr is a
 /// terminal and stdout carries no JSON, so replays, pipes and `--json` never see it. A line the
