@@ -65,6 +65,11 @@ pub enum Error {
     #[error("sockplay: cannot read the line: {error}")]
     ReadLine { error: ReadlineError },
 
+    /// What sockplay prints about itself (a completion script, the manual page) could not be
+    /// written.
+    #[error("sockplay: cannot write to stdout: {error}")]
+    Output { error: std::io::Error },
+
     /// The playground's first process, `main`, could not be started: nothing ran.
     #[error("sockplay: cannot start the first process: {error}")]
     FirstProcess { error: std::io::Error },
@@ -86,9 +91,10 @@ impl Error {
             } => signal_status(nix::sys::signal::Signal::SIGINT),
             Error::Unreadable { .. } => EXIT_USAGE,
             Error::Stopped(stop) => stop.signal().map_or(EXIT_FAILED, signal_status),
-            Error::LineEditor { .. } | Error::ReadLine { .. } | Error::FirstProcess { .. } => {
-                EXIT_FAILED
-            }
+            Error::LineEditor { .. }
+            | Error::ReadLine { .. }
+            | Error::Output { .. }
+            | Error::FirstProcess { .. } => EXIT_FAILED,
         }
     }
 }

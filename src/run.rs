@@ -6,7 +6,7 @@ use std::io::IsTerminal;
 
 use clap::Parser;
 
-use crate::cli::{Cli, ColorChoice};
+use crate::cli::{completion_script, man_page, Cli, ColorChoice, Print};
 use crate::engine::{Engine, View};
 use crate::error::Error;
 use crate::fdtable::{Observed, Observer};
@@ -36,6 +36,12 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
             return 0;
         }
     };
+    if let Some(print) = cli.print {
+        return report(print_about_itself(print));
+    }
+    // From here on stdout carries JSON only, when asked: narration, banners and notices go to
+    // stderr.
+    terminal::set_json_stdout(cli.json);
     let stdout_tty = terminal::stdout_is_terminal();
     let stdin_tty = std::io::stdin().is_terminal();
     let color = match cli.color {
@@ -125,6 +131,19 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
     match script {
         Some(script) => run_front(engine, |engine| replay::replay(&script, engine)),
         None => run_front(engine, repl::run_repl),
+    }
+}
+
+/// `sockplay completions SHELL`, `sockplay man`: the text, byte for byte, on stdout.
+fn print_about_itself(print: Print) -> Result<(), Error> {
+    let text = match print {
+        Print::Completions { shell } => completion_script(shell),
+        Print::Man => man_page().map_err(|error| Error::Output { error })?,
+    };
+    match terminal::print_generated(&text) {
+        // A reader that stopped early (`sockplay man | head`) is no failure.
+        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        written => written.map_err(|error| Error::Output { error }),
     }
 }
 

@@ -1,21 +1,30 @@
 //! The interactive prompt: rustyline with history, Tab completion and hints taken from the command
 //! table. Ctrl-C at the prompt clears the line, during a blocking call it cuts the wait; Ctrl-D quits.
+//!
+//! No typed line is lost: lines typed while a command runs wait in the terminal, and what the
+//! editor reads past the line it returns stays in its buffer for the next prompt, so they run one
+//! after the other, in order, each echoed at its prompt. A bracketed paste is typed text too: its
+//! lines run one by one, and its Tabs and control keys are text, not editing keys.
 
 use std::borrow::Cow;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use rustyline::completion::{Completer, FilenameCompleter, Pair};
-use rustyline::config::Config;
+use rustyline::config::{Behavior, Config};
 use rustyline::error::ReadlineError;
 use rustyline::highlight::Highlighter;
 use rustyline::hint::Hinter;
 use rustyline::history::DefaultHistory;
 use rustyline::validate::Validator;
-use rustyline::{CompletionType, Context, Editor, Helper};
+use rustyline::{
+    Cmd, CompletionType, ConditionalEventHandler, Context, Editor, Event, EventContext,
+    EventHandler, Helper, KeyCode, KeyEvent, Modifiers, RepeatCount,
+};
 
 use crate::engine::Engine;
 use crate::error::Error;
-use crate::front::terminal::say;
+use crate::front::terminal::{notice, say};
 use crate::lang::{find_command, parse_line, Arg, COMMANDS};
 use crate::sys::{
     ending_signal, make_sockets_nonblocking, prepare_prompt_reads, read_at_prompt,
@@ -296,6 +305,56 @@ impl std::fmt::Debug for SockHelper {
 impl Validator for SockHelper {}
 impl Helper for SockHelper {}
 
+/// The keys of a bracketed paste, taken as the text they are: each line end accepts the line, as
+/// Enter would, so a pasted block runs line by line (the rest of the paste waits in the editor's
+/// buffer for the next prompt), and a Tab or a control character in it is text or nothing, never
+/// completion or an editing command. Outside a paste every key keeps its binding.
+#[derive(Debug, Default)]
+struct PastedKeys {
+    /// Between the paste's start and end marks (`ESC [200~` … `ESC [201~`).
+    pasting: AtomicBool,
+    /// The paste's last key was a carriage return: a line feed right after it ends the same line.
+    after_return: AtomicBool,
+}
+
+impl ConditionalEventHandler for PastedKeys {
+    fn handle(&self, event: &Event, _: RepeatCount, _: bool, _: &EventContext<'_>) -> Option<Cmd> {
+        let KeyEvent(key, modifiers) = *event.get(0)?;
+        if key == KeyCode::BracketedPasteStart {
+            self.pasting.store(true, Ordering::SeqCst);
+            self.after_return.store(false, Ordering::SeqCst);
+            return Some(Cmd::Noop);
+        }
+        if !self.pasting.load(Ordering::SeqCst) {
+            return None;
+        }
+        let after_return = self.after_return.swap(false, Ordering::SeqCst);
+        match (key, modifiers) {
+            (KeyCode::BracketedPasteEnd, _) => {
+                self.pasting.store(false, Ordering::SeqCst);
+                Some(Cmd::Noop)
+            }
+            (KeyCode::Enter, _) => {
+                self.after_return.store(true, Ordering::SeqCst);
+                Some(Cmd::AcceptLine)
+            }
+            // A line feed: ends a line, unless it follows a carriage return (CR LF is one end).
+            (KeyCode::Char('J'), Modifiers::CTRL) if after_return => Some(Cmd::Noop),
+            (KeyCode::Char('J'), Modifiers::CTRL) => Some(Cmd::AcceptLine),
+            // Insert, not SelfInsert: a bound SelfInsert is replayed as the last insert.
+            (KeyCode::Char(c), Modifiers::NONE) => Some(Cmd::Insert(1, c.to_string())),
+            (KeyCode::Tab, Modifiers::NONE) => Some(Cmd::Insert(1, "\t".to_string())),
+            // Ctrl-C and Ctrl-D keep their meaning, so a paste whose end mark never comes cannot
+            // take them away: they end the paste.
+            (KeyCode::Char('C' | 'D'), Modifiers::CTRL) => {
+                self.pasting.store(false, Ordering::SeqCst);
+                None
+            }
+            _ => Some(Cmd::Noop),
+        }
+    }
+}
+
 /// Where history lives: $XDG_STATE_HOME/sockplay/history, else ~/.local/state/sockplay/history.
 fn history_path() -> Option<PathBuf> {
     let state = std::env::var_os("XDG_STATE_HOME")
@@ -336,10 +395,18 @@ pub(crate) fn is_undecodable(error: &ReadlineError) -> bool {
 /// The line editor for a prompt, with completion and hints from the command table.
 pub(crate) type LineEditor = Editor<SockHelper, DefaultHistory>;
 
-/// Makes the line editor, its fds kept off the numbers the user's sockets get.
+/// Makes the line editor, its fds kept off the numbers the user's sockets get. With `--json` it
+/// talks to the terminal itself (/dev/tty), so its prompt and echo never reach stdout, which
+/// carries the JSON records only.
 pub(crate) fn new_editor(engine: &mut Engine) -> Result<LineEditor, Error> {
+    let behavior = if engine.view.json {
+        Behavior::PreferTerm
+    } else {
+        Behavior::Stdio
+    };
     let config = Config::builder()
         .completion_type(CompletionType::List)
+        .behavior(behavior)
         .history_ignore_space(true)
         .history_ignore_dups(true)
         .map(|b| b.auto_add_history(true).build())
@@ -349,11 +416,9 @@ pub(crate) fn new_editor(engine: &mut Engine) -> Result<LineEditor, Error> {
         })?;
     // The editor opens a SIGWINCH pipe for its whole life; it stays off the low numbers, though
     // the user's sockets live in the playground's processes, not here.
-    let (editor, internal) = reserve_low_fds_while(|| {
-        prepare_prompt_reads();
-        LineEditor::with_config(config)
-    });
+    let (editor, internal) = reserve_low_fds_while(|| LineEditor::with_config(config));
     make_sockets_nonblocking(&internal);
+    prepare_prompt_reads(&internal);
     let mut editor = editor.map_err(|error| Error::LineEditor {
         doing: "start",
         error,
@@ -362,7 +427,18 @@ pub(crate) fn new_editor(engine: &mut Engine) -> Result<LineEditor, Error> {
         color: engine.view.color,
         ..SockHelper::default()
     }));
+    editor.bind_sequence(
+        Event::Any,
+        EventHandler::Conditional(Box::new(PastedKeys::default())),
+    );
+    // A call at the prompt that lasts says what it waits for, on the terminal only.
+    engine.processes.notify_long_waits(tell_wait);
     Ok(editor)
+}
+
+/// Tells the person at the prompt what the call that has not returned waits for.
+fn tell_wait(line: &str) {
+    notice(format_args!("… {line} — Ctrl-C stops it"));
 }
 
 /// Tells completion about the current process's names and fds, and the processes.
@@ -389,7 +465,10 @@ pub fn run_repl(engine: &mut Engine) -> Result<(), Error> {
         env!("CARGO_PKG_VERSION")
     ));
     say("Type `help` for the commands, Tab to complete, Ctrl-D to quit.");
-    let _ = engine.run_and_print(0, "fds", &crate::lang::Command::Fds);
+    // The first panel, before anything ran; JSON records only the commands typed.
+    if !engine.view.json {
+        let _ = engine.run_and_print(0, "fds", &crate::lang::Command::Fds);
+    }
 
     let mut number = 0;
     let mut undecodable = 0;

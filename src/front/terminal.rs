@@ -15,6 +15,7 @@
 
 use std::fmt::Display;
 use std::io::{self, IsTerminal, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::engine::Screen;
 use crate::text::{safe_line, safe_styled_line};
@@ -70,12 +71,58 @@ pub fn stderr() -> Terminal<io::StderrLock<'static>> {
     Terminal::new(io::stderr().lock())
 }
 
-/// Prints `text` on stdout, made safe. A closed stdout is not an error here: the engine notices it
-/// at the next step and stops.
+/// Whether stdout carries JSON records only (`--json`): then everything else goes to stderr.
+static JSON_STDOUT: AtomicBool = AtomicBool::new(false);
+
+/// From now on stdout carries only the JSON records (`--json`) when `json`: what [`say`] prints
+/// (a banner, tutorial narration, a notice) goes to stderr instead.
+pub fn set_json_stdout(json: bool) {
+    JSON_STDOUT.store(json, Ordering::SeqCst);
+}
+
+/// Whether stdout carries JSON records only.
+pub fn json_stdout() -> bool {
+    JSON_STDOUT.load(Ordering::SeqCst)
+}
+
+/// Prints `text` for the person reading, made safe: on stdout, or on stderr when stdout carries
+/// JSON only. A closed stdout is not an error here: the engine notices it at the next step and
+/// stops.
 pub fn say(text: impl Display) {
+    if json_stdout() {
+        warn(text);
+        return;
+    }
     let mut out = stdout();
     let _ = out.text(text).and_then(|()| out.flush());
 }
+
+/// Prints text that sockplay generates from its own definitions (a completion script, the manual
+/// page) on stdout, byte for byte: escaping would change what a shell or `man` reads.
+pub fn print_generated(text: &[u8]) -> io::Result<()> {
+    let mut out = io::stdout().lock();
+    out.write_all(text)?;
+    out.flush()
+}
+
+/// Tells the person at the terminal, on a line of its own, something about the command that is
+/// running (`accept(3) waits for a connection on …`): on stderr, and only when stderr is a
+/// terminal and stdout carries no JSON, so replays, pipes and `--json` never see it. A line the
+/// terminal echoed meanwhile (keys typed ahead, which run later) is cleared first.
+pub fn notice(text: impl Display) {
+    if json_stdout() || !io::stderr().is_terminal() {
+        return;
+    }
+    let mut err = io::stderr().lock();
+    let _ = err
+        .write_all(FRESH_LINE.as_bytes())
+        .and_then(|()| err.write_all(safe_line(&text.to_string()).as_bytes()))
+        .and_then(|()| err.write_all(b"\n"));
+}
+
+/// Back to the start of the line and clear it: what the terminal echoed there (`^C`, keys typed
+/// during a command) goes, so the next output starts at the left edge.
+const FRESH_LINE: &str = "\r\x1b[K";
 
 /// Prints `text` on stderr, made safe. Nothing is left to tell if stderr itself is closed.
 pub fn warn(text: impl Display) {
@@ -123,6 +170,11 @@ pub struct TerminalScreen;
 impl Screen for TerminalScreen {
     fn show(&mut self, lines: &[String]) -> io::Result<()> {
         let mut out = stdout();
+        if crate::sys::interrupted() && !json_stdout() && stdout_is_terminal() {
+            // Ctrl-C during the command: the terminal echoed `^C` where the cursor was, and the
+            // step's first line (the panel beside it) would start two columns in.
+            out.out.write_all(FRESH_LINE.as_bytes())?;
+        }
         out.laid_out(lines).and_then(|()| out.flush())
     }
 

@@ -72,6 +72,8 @@ pub struct Process {
     pub(super) queue: VecDeque<(Response, Option<OwnedFd>)>,
     /// The call it was last seen starting.
     pub(super) call: String,
+    /// Whether that call has returned (the process may still be reading its table).
+    pub(super) returned: bool,
     pub(super) background: Option<Background>,
     pub(super) finished: Option<Finished>,
     /// The last background call's result, shown when it arrived and kept for a `wait` that asks
@@ -91,6 +93,7 @@ impl Process {
             reader: Reader::default(),
             queue: VecDeque::new(),
             call: String::new(),
+            returned: false,
             background: None,
             finished: None,
             shown: None,
@@ -191,7 +194,9 @@ impl Process {
                         self.state = State::Blocked { call: call.clone() };
                     }
                     self.call = call;
+                    self.returned = false;
                 }
+                Response::Returned => self.returned = true,
                 Response::Done(done) if self.background.is_some() => {
                     self.table = done.table.clone();
                     if self.is_alive() {

@@ -29,6 +29,8 @@ pub enum Request {
 pub enum Response {
     /// A command started: the call it makes, as `ps` shows it (`accept(3)`).
     Started { call: String },
+    /// The command's call returned: the process reads its table, then answers with [`Done`].
+    Returned,
     /// A command finished.
     Done(Box<Done>),
     /// The answer to [`Request::Snapshot`].

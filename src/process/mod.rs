@@ -16,6 +16,7 @@ mod handle;
 mod message;
 mod names;
 mod registry;
+mod waits;
 mod worker;
 
 pub use handle::{Background, Finished, Process, State};

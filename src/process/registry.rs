@@ -15,6 +15,7 @@ use nix::sys::socket::{socketpair, AddressFamily, SockFlag, SockType};
 use super::channel;
 use super::handle::{Background, Finished, Process, State};
 use super::message::{Request, Response};
+use super::waits::waiting_line;
 use super::{Done, Table, MAIN, WORKER_ENV};
 use crate::lang::Command;
 use crate::session::{Failure, Settings};
@@ -30,11 +31,18 @@ const SNAPSHOT_PATIENCE: Duration = Duration::from_secs(5);
 /// How long the processes get to end by themselves when sockplay ends, before they are killed.
 const SHUTDOWN_PATIENCE: Duration = Duration::from_secs(2);
 
+/// How long a call the front end waits for may run before the front end is told what it waits
+/// for: longer than a moment, so a call that returns at once says nothing.
+const NOTICE_AFTER: Duration = Duration::from_millis(300);
+
 /// Every process of the playground, and which one is current.
 #[derive(Debug)]
 pub struct Processes {
     list: Vec<Process>,
     current: usize,
+    /// Told once, when a call the front end waits for runs longer than [`NOTICE_AFTER`], what it
+    /// waits for (`accept(3) waits for a connection on 127.0.0.1:8080`).
+    notice: Option<fn(&str)>,
 }
 
 impl Processes {
@@ -53,6 +61,7 @@ impl Processes {
         let mut processes = Processes {
             list: vec![Process::new(MAIN.into(), pid, None, ours)],
             current: 0,
+            notice: None,
         };
         if processes.refresh(0).is_none() {
             return Err(io::Error::other(format!(
@@ -60,6 +69,36 @@ impl Processes {
             )));
         }
         Ok(processes)
+    }
+
+    /// From now on `notice` is told what a call waits for once it has run longer than a moment
+    /// (the prompt shows it; a replay has no one to tell).
+    pub fn notify_long_waits(&mut self, notice: fn(&str)) {
+        self.notice = Some(notice);
+    }
+
+    /// Tells the notice, if any, what `command` waits for in process `index`, named with the
+    /// process when it is not the current one. False while the process has not said which call
+    /// it makes yet (ask again); true once there is nothing more to tell.
+    fn tell_wait(&self, index: usize, command: &Command) -> bool {
+        let (Some(notice), Some(process)) = (self.notice, self.list.get(index)) else {
+            return true;
+        };
+        if process.call.is_empty() && process.is_alive() {
+            return false;
+        }
+        // A call that returned waits for nothing: its process is reading its table.
+        if process.returned || !process.is_alive() {
+            return true;
+        }
+        if let Some(line) = waiting_line(&process.call, command, &process.table) {
+            if index == self.current {
+                notice(&line);
+            } else {
+                notice(&format!("{}: {line}", process.name));
+            }
+        }
+        true
     }
 
     pub fn list(&self) -> &[Process] {
@@ -183,11 +222,13 @@ impl Processes {
             command: command.clone(),
             settings,
         };
+        // Until the process says which call it makes, it makes none that could be told.
+        self.list[index].call.clear();
         if self.list[index].send(&request).is_err() {
             self.list[index].ended(None);
             return Err(self.gone(index));
         }
-        let Some((done, fd)) = self.await_done(index) else {
+        let Some((done, fd)) = self.await_done(index, command) else {
             return Err(self.gone(index));
         };
         let process = &mut self.list[index];
@@ -370,9 +411,17 @@ impl Processes {
         if self.list[index].background.is_none() {
             return Ok(None);
         }
-        let deadline = Instant::now() + timeout;
+        let started = Instant::now();
+        let deadline = started + timeout;
         let mut interrupt_sent = false;
+        let mut told = false;
         loop {
+            if !told && started.elapsed() >= NOTICE_AFTER {
+                told = match &self.list[index].background {
+                    Some(background) => self.tell_wait(index, &background.command),
+                    None => true,
+                };
+            }
             self.list[index].pump(SLICE);
             self.collect_from(index);
             self.reap();
@@ -414,11 +463,17 @@ impl Processes {
         }
     }
 
-    /// Waits for the answer to the command running in process `index`, passing Ctrl-C on to its
-    /// call; None when the process ends first.
-    fn await_done(&mut self, index: usize) -> Option<(Done, Option<OwnedFd>)> {
+    /// Waits for the answer to `command`, running in process `index`, passing Ctrl-C on to its
+    /// call and saying what it waits for once it runs longer than a moment; None when the
+    /// process ends first.
+    fn await_done(&mut self, index: usize, command: &Command) -> Option<(Done, Option<OwnedFd>)> {
+        let started = Instant::now();
         let mut interrupt_sent = false;
+        let mut told = false;
         loop {
+            if !told && started.elapsed() >= NOTICE_AFTER {
+                told = self.tell_wait(index, command);
+            }
             self.collect_from(index);
             let process = &mut self.list[index];
             if let Some(position) = process

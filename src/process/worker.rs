@@ -272,6 +272,7 @@ impl Executor {
                     let call = self.call_text(&command);
                     self.shared.send(&Response::Started { call }, None);
                     let outcome = self.session.execute(&command);
+                    self.shared.send(&Response::Returned, None);
                     self.finish(outcome, None, None, false);
                 }
             }

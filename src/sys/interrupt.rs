@@ -4,15 +4,16 @@
 //! sockplay unwinds to its normal exit, which closes the sockets and removes the socket files.
 //!
 //! The line editor retries a read that a signal interrupts, so an ending signal that lands while
-//! a prompt reads also puts /dev/null over stdin (dup2 is async-signal-safe): the read then ends
-//! with EOF, and the terminal is given back when the read returns.
+//! a prompt reads also puts /dev/null over the fd it reads (stdin, or its own /dev/tty; dup2 is
+//! async-signal-safe): the read then ends with EOF, and the terminal is given back when the read
+//! returns.
 //!
 //! Some calls are retried on EINTR where sockplay cannot see them (the standard library's open,
 //! write and waitpid loops: a FIFO nobody writes, a stdout nobody reads). So that no signal is
 //! swallowed for good, a watchdog thread lets the signal act as if unhandled, killing sockplay,
 //! when the normal exit has not come within a grace period.
 
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::sync::{Once, OnceLock};
 use std::time::Duration;
@@ -33,13 +34,18 @@ static CAUSE: AtomicI32 = AtomicI32::new(0);
 /// Whether SIGINT ends sockplay (a replay) rather than only the current call (a prompt).
 static INTERRUPT_ENDS: AtomicBool = AtomicBool::new(false);
 
-/// While a prompt reads: an fd open on /dev/null, to put over stdin when an ending signal lands.
+/// While a prompt reads: an fd open on /dev/null, to put over the fd it reads when an ending
+/// signal lands.
 static PROMPT_NULL: AtomicI32 = AtomicI32::new(-1);
 
-/// What a prompt needs to end its read and give the terminal back: /dev/null, and stdin kept.
+/// The fd the prompt reads: stdin, or the line editor's own /dev/tty.
+static PROMPT_INPUT: AtomicI32 = AtomicI32::new(libc::STDIN_FILENO);
+
+/// What a prompt needs to end its read and give the terminal back: /dev/null, and the fd it
+/// reads, kept.
 struct PromptFds {
     null: OwnedFd,
-    stdin: OwnedFd,
+    input: OwnedFd,
 }
 
 static PROMPT_FDS: OnceLock<Option<PromptFds>> = OnceLock::new();
@@ -49,7 +55,7 @@ fn end(signal: libc::c_int) {
     let null = PROMPT_NULL.load(Ordering::SeqCst);
     if null >= 0 {
         // SAFETY: dup2 is async-signal-safe; `null` stays open for the life of the process.
-        unsafe { libc::dup2(null, libc::STDIN_FILENO) };
+        unsafe { libc::dup2(null, PROMPT_INPUT.load(Ordering::SeqCst)) };
     }
 }
 
@@ -177,47 +183,61 @@ pub fn interruption() -> &'static str {
 }
 
 /// Opens what a prompt needs to end a read when sockplay is asked to end: /dev/null and a copy of
-/// stdin, on fds of 64 or more. Called once, while the line editor is made.
-pub fn prepare_prompt_reads() {
+/// the fd the line editor reads, on fds of 64 or more. That fd is the first terminal among
+/// `opened`, the fds the editor opened (its own /dev/tty), else stdin. Called once, once the line
+/// editor is made.
+pub fn prepare_prompt_reads(opened: &[RawFd]) {
     PROMPT_FDS.get_or_init(|| {
-        let high = |fd: &dyn AsRawFd| {
+        let input = opened
+            .iter()
+            .copied()
+            // SAFETY: the caller just listed these fds as open; isatty only asks about one.
+            .find(|&fd| nix::unistd::isatty(unsafe { BorrowedFd::borrow_raw(fd) }) == Ok(true))
+            .unwrap_or(libc::STDIN_FILENO);
+        let high = |fd: RawFd| {
             // SAFETY: the fd is open for this call; F_DUPFD_CLOEXEC makes a new one.
-            let raw = unsafe { std::os::fd::BorrowedFd::borrow_raw(fd.as_raw_fd()) };
+            let raw = unsafe { BorrowedFd::borrow_raw(fd) };
             fcntl(raw, FcntlArg::F_DUPFD_CLOEXEC(64)).ok().map(|new| {
                 // SAFETY: fcntl just returned this fd and nothing else owns it.
                 unsafe { <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(new) }
             })
         };
         let null = std::fs::File::open("/dev/null").ok()?;
-        Some(PromptFds {
-            null: high(&null)?,
-            stdin: high(&std::io::stdin())?,
-        })
+        let fds = PromptFds {
+            null: high(null.as_raw_fd())?,
+            input: high(input)?,
+        };
+        PROMPT_INPUT.store(input, Ordering::SeqCst);
+        Some(fds)
     });
 }
 
-/// Runs `read`, the line editor reading a line, so that an ending signal ends it: stdin becomes
-/// /dev/null (EOF) while it reads, or at once if the signal came first. Afterwards stdin and the
-/// terminal's mode are given back, for whatever is printed on the way out.
+/// Runs `read`, the line editor reading a line, so that an ending signal ends it: the fd it reads
+/// becomes /dev/null (EOF) while it reads, or at once if the signal came first. Afterwards that fd
+/// and the terminal's mode are given back, for whatever is printed on the way out.
 pub fn read_at_prompt<T>(read: impl FnOnce() -> T) -> T {
     let Some(Some(fds)) = PROMPT_FDS.get() else {
         return read();
     };
-    let stdin = std::io::stdin();
-    let mode = tcgetattr(&stdin).ok();
+    let input = PROMPT_INPUT.load(Ordering::SeqCst);
+    // SAFETY: the fd the editor reads stays open while it reads (its copy is kept for good).
+    let terminal = unsafe { BorrowedFd::borrow_raw(input) };
+    let mode = tcgetattr(terminal).ok();
     PROMPT_NULL.store(fds.null.as_raw_fd(), Ordering::SeqCst);
     if ENDING.load(Ordering::SeqCst) != 0 {
         // SAFETY: both fds are open; this is what the handler would have done.
-        unsafe { libc::dup2(fds.null.as_raw_fd(), libc::STDIN_FILENO) };
+        unsafe { libc::dup2(fds.null.as_raw_fd(), input) };
     }
     let line = read();
     PROMPT_NULL.store(-1, Ordering::SeqCst);
     if ENDING.load(Ordering::SeqCst) != 0 {
-        // SAFETY: both fds are open; stdin gets its terminal (or pipe) back.
-        unsafe { libc::dup2(fds.stdin.as_raw_fd(), libc::STDIN_FILENO) };
+        // SAFETY: both fds are open; the editor's fd gets its terminal (or pipe) back.
+        unsafe { libc::dup2(fds.input.as_raw_fd(), input) };
         // The editor could not leave raw mode on /dev/null; a terminal that hung up refuses.
         if let Some(mode) = mode {
-            let _ = tcsetattr(&stdin, SetArg::TCSANOW, &mode);
+            // SAFETY: as above, the fd is open again on the terminal.
+            let terminal = unsafe { BorrowedFd::borrow_raw(input) };
+            let _ = tcsetattr(terminal, SetArg::TCSANOW, &mode);
         }
     }
     line

@@ -308,7 +308,8 @@ fn top_level_errors_quote_the_argument_escaped() {
     assert_eq!(
         output.stderr,
         "error: unexpected argument 'b\\xc2\\x9b\\xe2\\x80\\xae' found\n\n\
-         Usage: sockplay [OPTIONS] [FILE.sock]\n\n\
+         Usage: sockplay [OPTIONS] [FILE.sock]\n       \
+         sockplay completions <bash|zsh|fish>\n       sockplay man\n\n\
          For more information, try '--help'.\n",
         "{}",
         output.report()

@@ -47,7 +47,7 @@ impl Repl {
     }
 
     /// Starts `sockplay` on a fresh pty of the given size and waits for its first prompt.
-    fn start_sized(columns: u16, rows: u16) -> Repl {
+    pub(crate) fn start_sized(columns: u16, rows: u16) -> Repl {
         let mut repl = Repl::spawn_sized(columns, rows);
         repl.expect(PROMPT);
         repl
@@ -75,7 +75,7 @@ impl Repl {
     }
 
     /// Types `keys` (no Enter).
-    fn type_keys(&mut self, keys: &str) {
+    pub(crate) fn type_keys(&mut self, keys: &str) {
         self.term.send(keys).expect("write to the pty");
         self.term.flush().expect("flush the pty");
     }
@@ -99,7 +99,7 @@ impl Repl {
     }
 
     /// Waits for `regex` (ASCII only) on the screen; returns the text it matched.
-    fn expect_regex(&mut self, regex: &str) -> String {
+    pub(crate) fn expect_regex(&mut self, regex: &str) -> String {
         assert!(
             regex.is_ascii(),
             "rexpect matches bytes: keep {regex:?} ASCII"
@@ -117,7 +117,7 @@ impl Repl {
 
     /// Types `line`, presses Enter, waits for `needle` in its output and then for the next prompt.
     /// Returns the output before `needle`.
-    fn run(&mut self, line: &str, needle: &str) -> String {
+    pub(crate) fn run(&mut self, line: &str, needle: &str) -> String {
         self.enter(line);
         let before = self.expect(needle);
         self.expect(PROMPT);
@@ -154,7 +154,7 @@ impl Repl {
     }
 
     /// A listening TCP socket, fd 3, named `srv`.
-    fn listener(&mut self) {
+    pub(crate) fn listener(&mut self) {
         self.run("socket tcp as srv", ") = 3");
         self.run("bind srv :0", "bound to 127.0.0.1:");
         self.run("listen srv", "listen(3, 128) = 0");
@@ -171,6 +171,18 @@ impl Drop for Repl {
 /// Starts `sockplay ARGS…` with the pty's `slave` side as its controlling terminal and 0, 1, 2,
 /// its history under `state`.
 fn spawn_on_pty(slave: OwnedFd, state: &std::path::Path, args: &[&str]) -> Child {
+    let stdout = Stdio::from(slave.try_clone().expect("dup the pty"));
+    spawn_on_pty_with_stdout(slave, stdout, state, args)
+}
+
+/// Starts `sockplay ARGS…` with the pty's `slave` side as its controlling terminal, stdin and
+/// stderr, `stdout` as its stdout, its history under `state`.
+pub(crate) fn spawn_on_pty_with_stdout(
+    slave: OwnedFd,
+    stdout: Stdio,
+    state: &std::path::Path,
+    args: &[&str],
+) -> Child {
     let mut command = Command::new(env!("CARGO_BIN_EXE_sockplay"));
     command
         .args(args)
@@ -181,7 +193,7 @@ fn spawn_on_pty(slave: OwnedFd, state: &std::path::Path, args: &[&str]) -> Child
         .env_remove("COLUMNS")
         .env_remove("LINES")
         .stdin(Stdio::from(slave.try_clone().expect("dup the pty")))
-        .stdout(Stdio::from(slave.try_clone().expect("dup the pty")))
+        .stdout(stdout)
         .stderr(Stdio::from(slave));
     // SAFETY: between fork and exec the closure only makes async-signal-safe system calls and
     // allocates nothing.
@@ -214,7 +226,7 @@ fn spawn_on_pty(slave: OwnedFd, state: &std::path::Path, args: &[&str]) -> Child
 }
 
 /// A new pty pair, both ends close-on-exec, with a window size set.
-fn open_pty(columns: u16, rows: u16) -> (OwnedFd, OwnedFd) {
+pub(crate) fn open_pty(columns: u16, rows: u16) -> (OwnedFd, OwnedFd) {
     let master =
         posix_openpt(OFlag::O_RDWR | OFlag::O_NOCTTY | OFlag::O_CLOEXEC).expect("posix_openpt");
     grantpt(&master).expect("grantpt");
@@ -715,7 +727,12 @@ fn four_hundred_window_resizes_during_a_command_do_not_wedge_the_prompt() {
 
 /// Reads the pty `master` until `needle` appears after `from` in everything read so far; returns
 /// the position just past it.
-fn read_pty_until(master: &mut File, seen: &mut Vec<u8>, from: usize, needle: &str) -> usize {
+pub(crate) fn read_pty_until(
+    master: &mut File,
+    seen: &mut Vec<u8>,
+    from: usize,
+    needle: &str,
+) -> usize {
     use std::io::Read;
     let deadline = Instant::now() + Duration::from_millis(EXPECT_TIMEOUT_MS);
     loop {
