@@ -797,8 +797,11 @@ impl Engine {
 
     /// The width text the engine writes itself (help) is wrapped to: the screen's, or none for
     /// JSON, whose readers wrap text their own way.
+    /// At a terminal, its width; in a pipe, a file or JSON, None: text is not wrapped there, so
+    /// a paragraph stays one line for `grep` and `expect output`.
     pub(super) fn text_width(&self) -> Option<usize> {
-        (!self.view.json).then(|| self.width())
+        let terminal = self.screen.height().is_some();
+        (terminal && !self.view.json).then(|| self.width())
     }
 
     /// A step as text: the echoed command, its output, and the panel beside or below it (with
