@@ -101,6 +101,9 @@ struct Shared {
     busy: AtomicBool,
     /// How many commands the executor has answered, so the control thread can wait for one.
     answered: AtomicU64,
+    /// The executor's call returned and it is reading its table to answer: a snapshot now would
+    /// show the call's fds before their names.
+    returned: AtomicBool,
     /// The executor thread, for Ctrl-C.
     executor: nix::sys::pthread::Pthread,
 }
@@ -121,6 +124,7 @@ impl Shared {
             observer: Mutex::new(observer),
             busy: AtomicBool::new(false),
             answered: AtomicU64::new(0),
+            returned: AtomicBool::new(false),
             executor: this_thread(),
         }
     }
@@ -140,11 +144,14 @@ impl Shared {
     }
 
     /// Before a snapshot: when the call the executor is blocked in has what it waits for (a peer's
-    /// connect just finished the handshake that `accept` waits for), lets it return and answer
-    /// first, so the snapshot shows the process after the call, not a moment before it.
+    /// connect just finished the handshake that `accept` waits for), or has just returned, lets it
+    /// answer first, so the snapshot shows the process after the call (its new fd named), not a
+    /// moment before it.
     fn settle(&self) {
         let answered = self.answered.load(Ordering::SeqCst);
-        if !self.busy.load(Ordering::SeqCst) || !blocked_call_is_ready() {
+        if !self.busy.load(Ordering::SeqCst)
+            || !(self.returned.load(Ordering::SeqCst) || blocked_call_is_ready())
+        {
             return;
         }
         let deadline = Instant::now() + SETTLE;
@@ -209,6 +216,7 @@ fn control(shared: Arc<Shared>, jobs: Sender<Job>) {
                     );
                     continue;
                 }
+                shared.returned.store(false, Ordering::SeqCst);
                 // A Ctrl-C meant for an earlier command must not cut this one.
                 clear_interrupt();
                 if jobs.send(Job { command, settings }).is_err() {
@@ -272,6 +280,7 @@ impl Executor {
                     let call = self.call_text(&command);
                     self.shared.send(&Response::Started { call }, None);
                     let outcome = self.session.execute(&command);
+                    self.shared.returned.store(true, Ordering::SeqCst);
                     self.shared.send(&Response::Returned, None);
                     self.finish(outcome, None, None, false);
                 }
