@@ -9,7 +9,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::{FdRow, Kind};
+use super::{FdRow, Kind, PendingConn};
 use crate::net::{Endpoint, Family, SockState, SockType, TcpState};
 
 /// A connection's two addresses: local, remote.
@@ -26,6 +26,8 @@ pub(super) struct Holder {
 #[derive(Debug, Default)]
 pub(super) struct Remembered {
     by_ends: HashMap<Ends, Holder>,
+    /// The connections the last snapshot found left without an fd.
+    left: HashSet<Ends>,
 }
 
 impl Remembered {
@@ -41,6 +43,26 @@ impl Remembered {
                 self.by_ends.insert(ends, holder);
             }
         }
+    }
+
+    /// Notes what a close left of a connection (or what a message in flight holds), under the
+    /// fd it came from: the connection `conn` shows.
+    pub(super) fn note_left(&mut self, conn: &PendingConn) {
+        let (Some(inode), Some(local), Some(remote)) =
+            (conn.origin.came_from(), &conn.local, &conn.remote)
+        else {
+            return;
+        };
+        let holder = Holder {
+            fd: conn.listener_fd,
+            inode,
+        };
+        self.by_ends.insert((local.clone(), remote.clone()), holder);
+    }
+
+    /// Whether no connection is remembered.
+    pub(super) fn is_empty(&self) -> bool {
+        self.by_ends.is_empty()
     }
 
     /// The fd (and its socket) whose connection had these addresses.
@@ -75,6 +97,12 @@ impl Remembered {
         self.by_ends.retain(|ends, holder| {
             open.contains(&(holder.fd, holder.inode)) || left.contains(ends)
         });
+        self.left.clone_from(left);
+    }
+
+    /// Whether the last snapshot found this connection left without an fd already.
+    pub(super) fn was_left(&self, local: &Endpoint, remote: &Endpoint) -> bool {
+        self.left.contains(&(local.clone(), remote.clone()))
     }
 
     /// How many connections are remembered.

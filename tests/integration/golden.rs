@@ -24,17 +24,15 @@
 //!   by two rows is still shared in the transcript.
 //!
 //! Timing: on loopback the peer's side of a handshake, a FIN or an RST happens within the call
-//! that sends it, so nearly every panel shows a state the kernel reached before the command
-//! returned. The one exception in the examples is the delayed ACK of a FIN after `shutdown` in
-//! half-close.sock; [`settle_races`] explains it and settles that one row and sentence, nothing
-//! else.
+//! that sends it, so every panel shows a state the kernel reached before the command returned;
+//! the one thing the peer's kernel may do a moment later, a delayed ACK of a FIN, is waited for
+//! by sockplay itself (after `shutdown`, and in the snapshot after a `close` or a process's end),
+//! so the transcripts need no settling of their own.
 
 use std::path::{Path, PathBuf};
 
-use regex::Regex;
-
 use crate::support::{fixed_addresses, repo_path, Output, Test};
-use crate::transcript::{line_diff, realign_tables, settle_left_fins, Normaliser};
+use crate::transcript::{line_diff, realign_tables, Normaliser};
 
 /// The terminal width the replays are rendered for (see the module's documentation).
 const WIDTH: &str = "200";
@@ -86,63 +84,9 @@ fn replay(name: &str) -> (String, String, Output) {
         .arg(&script)
         .run_unchecked();
     let mut normaliser = normaliser(&output);
-    let stdout = settle_left_fins(&settle_races(name, &normaliser.normalise(&output.stdout)));
+    let stdout = normaliser.normalise(&output.stdout);
     let stderr = normaliser.normalise(&output.stderr);
     (stdout, stderr, output)
-}
-
-/// Turns the one timing-dependent step of the examples into the outcome its transcript keeps.
-///
-/// half-close.sock, `shutdown cli wr`: the FIN reaches the peer within the call, but the peer's
-/// kernel delays its ACK (delayed ACK, 40 ms or more). On an idle machine the panel of that step
-/// is drawn before the ACK comes: fd 4 in FIN_WAIT1 with the FIN counted in SEND-Q (1). On a
-/// loaded one it may be drawn after: FIN_WAIT2, SEND-Q 0, and a sentence that the peer
-/// acknowledged the FIN. The transcript keeps the first: in that step only, fd 4's row is
-/// written back to FIN_WAIT1 with SEND-Q 1 and the sentence (the one line of the step, outside
-/// the panel, that names FIN_WAIT2) is left out. The script's own `expect state cli FIN_WAIT2`
-/// checks the state reached.
-fn settle_races(name: &str, stdout: &str) -> String {
-    if name != "half-close" {
-        return stdout.to_string();
-    }
-    let acked_row = Regex::new(r"^(~ +4 +cli .*)FIN_WAIT2( +0 +)0$").expect("pattern");
-    in_step(stdout, "shutdown cli wr", |step| {
-        step.split_inclusive('\n')
-            .filter_map(|line| {
-                let (text, end) = line
-                    .strip_suffix('\n')
-                    .map_or((line, ""), |text| (text, "\n"));
-                if acked_row.is_match(text) {
-                    Some(format!(
-                        "{}{end}",
-                        acked_row.replace(text, "${1}FIN_WAIT1${2}1")
-                    ))
-                } else if text.contains("FIN_WAIT2") {
-                    None
-                } else {
-                    Some(line.to_string())
-                }
-            })
-            .collect()
-    })
-}
-
-/// `text` with the output of the replayed command `command` (from its echo to the next prompt)
-/// passed through `change`.
-fn in_step(text: &str, command: &str, change: impl Fn(&str) -> String) -> String {
-    let echo = format!("sockplay> {command}\n");
-    let Some(start) = text.find(&echo).map(|at| at + echo.len()) else {
-        return text.to_string();
-    };
-    let end = text[start..]
-        .find("sockplay> ")
-        .map_or(text.len(), |at| start + at);
-    format!(
-        "{}{}{}",
-        &text[..start],
-        change(&text[start..end]),
-        &text[end..]
-    )
 }
 
 /// Replays `NAME.sock` and compares it with its transcript, or rewrites the transcript when
@@ -303,22 +247,4 @@ fn laying_out_the_tables_again_reproduces_what_the_renderer_drew() {
             panic!("{name}: the tables laid out again differ (- drawn, + laid out again):\n{diff}");
         }
     }
-}
-
-#[test]
-fn a_shutdown_whose_fin_was_acked_before_the_panel_reads_as_the_transcript() {
-    let transcript = std::fs::read_to_string(golden_dir().join("half-close.out"))
-        .expect("the half-close transcript");
-    // What the step prints when the ACK came first (as seen on a loaded machine).
-    let unacked_row = Regex::new(r"(?m)^(~ +4 +cli .*)FIN_WAIT1( +0 +)1$").expect("pattern");
-    let acked = in_step(&transcript, "shutdown cli wr", |step| {
-        assert!(unacked_row.is_match(step), "fd 4 in FIN_WAIT1:\n{step}");
-        let step = unacked_row.replace(step, "${1}FIN_WAIT2${2}0");
-        format!(
-            "the peer acknowledged the FIN of fd 4 (cli): it waits in FIN_WAIT2 for the peer to close too\n{step}"
-        )
-    });
-    assert_ne!(acked, transcript);
-    assert_eq!(settle_races("half-close", &acked), transcript);
-    assert_eq!(settle_races("tcp-server-client", &acked), acked);
 }

@@ -313,7 +313,9 @@ pub static SENDFD: CommandSpec = CommandSpec {
     summary: "pass an open fd to the peer of a unix socket (SCM_RIGHTS)",
     details: "\
 sendmsg(2) with an SCM_RIGHTS control message: the kernel gives the receiver its own fd for the
-same open file or socket. This is how a process hands a connection to another one.
+same open file or socket. This is how a process hands a connection to another one. Until the
+message is received the kernel holds the socket: close every fd of it here and the connection goes
+on, shown without an fd (`held by an fd in flight`) under the fd it came from.
 Example:  sendfd left conn",
     args: &[Arg::Sock, Arg::Sock],
     runs_in: RunsIn::Session,
