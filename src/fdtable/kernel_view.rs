@@ -25,7 +25,7 @@ use std::time::{Duration, Instant};
 
 use super::diag::{self, DiagSocket, Netid, QueueOf, SockDiag, States};
 use super::listing;
-use super::remembered::{is_tcp, Ends, Remembered};
+use super::remembered::{is_tcp, Ends, Holder, Remembered};
 use super::{FdRow, Kind, Observer, Origin, PendingConn, Snapshot};
 use crate::net::{Family, SockState, SockType, TcpState};
 
@@ -76,7 +76,8 @@ pub(super) fn add_kernel_view(
             Ok((listed, bound_listed)) => {
                 let asked = |row: &FdRow| wanted.asked(row);
                 take_inet_view(&mut snapshot.rows, &listed, asked, bound_listed);
-                let (found, left) = without_fd(&snapshot.rows, &listed, remembered);
+                let (mut found, left) = without_fd(&snapshot.rows, &listed, remembered);
+                remembered.order_queued(&mut found);
                 pending.extend(found);
                 remembered.keep_only(&snapshot.rows, &left);
             }
@@ -350,7 +351,7 @@ fn without_fd(
     let mut found = queued(rows, listed);
     let mut left = HashSet::new();
     let mut left_behind = in_flight(rows, listed, remembered);
-    for conn in &left_behind {
+    for (_, conn) in &left_behind {
         if let (Some(local), Some(remote)) = (&conn.local, &conn.remote) {
             left.insert((local.clone(), remote.clone()));
         }
@@ -372,12 +373,13 @@ fn without_fd(
         let origin = Origin::Left {
             inode: holder.inode,
         };
-        left_behind.push(connection(socket, holder.fd, origin, state));
+        left_behind.push((holder.seen, connection(socket, holder.fd, origin, state)));
     }
-    // The kernel lists connections in hash order; by remote address (as shown) they stay put
-    // between steps. Under one fd, what waits in its queue comes before what a close left.
-    left_behind.sort_by_cached_key(|p| p.remote.as_ref().map(ToString::to_string));
-    found.extend(left_behind);
+    // The kernel lists connections in hash order; in the order they were made they stay put
+    // between steps, however many one fd left. Under one fd, what waits in its queue comes
+    // before what a close left.
+    left_behind.sort_by_key(|(seen, _)| *seen);
+    found.extend(left_behind.into_iter().map(|(_, conn)| conn));
     (found, left)
 }
 
@@ -385,15 +387,21 @@ fn without_fd(
 /// listed with its inode, not as an orphan) though no process holds an fd of it: what holds it
 /// is an fd in flight, sent with SCM_RIGHTS and not yet received. A socket another process holds
 /// (after fork, or passed to it) is that process's to show.
-fn in_flight(rows: &[FdRow], listed: &[DiagSocket], remembered: &Remembered) -> Vec<PendingConn> {
+///
+/// Each with when its connection was first noted ([`Remembered`]'s order).
+fn in_flight(
+    rows: &[FdRow],
+    listed: &[DiagSocket],
+    remembered: &Remembered,
+) -> Vec<(u64, PendingConn)> {
     let here: HashSet<u64> = rows.iter().map(|row| row.inode).collect();
-    let candidates: Vec<(&DiagSocket, i32, TcpState)> = listed
+    let candidates: Vec<(&DiagSocket, Holder, TcpState)> = listed
         .iter()
         .filter(|s| s.netid == Netid::Tcp && s.inode != 0 && !here.contains(&s.inode))
         .filter_map(|socket| {
             let state = socket.tcp_state().filter(|s| *s != TcpState::Listen)?;
             let holder = remembered.holder_of(socket.local.as_ref()?, socket.remote.as_ref()?)?;
-            (holder.inode == socket.inode).then_some((socket, holder.fd, state))
+            (holder.inode == socket.inode).then_some((socket, holder, state))
         })
         .collect();
     if candidates.is_empty() {
@@ -407,11 +415,11 @@ fn in_flight(rows: &[FdRow], listed: &[DiagSocket], remembered: &Remembered) -> 
     candidates
         .into_iter()
         .filter(|(socket, _, _)| !held.contains(&socket.inode))
-        .map(|(socket, fd, state)| {
+        .map(|(socket, holder, state)| {
             let origin = Origin::InFlight {
                 inode: socket.inode,
             };
-            connection(socket, fd, origin, state)
+            (holder.seen, connection(socket, holder.fd, origin, state))
         })
         .collect()
 }

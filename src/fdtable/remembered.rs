@@ -20,6 +20,9 @@ pub(super) type Ends = (Endpoint, Endpoint);
 pub(super) struct Holder {
     pub fd: i32,
     pub inode: u64,
+    /// When the connection was first noted, in the order of noting: what it left is listed in
+    /// that order, the order the connections were made in.
+    pub seen: u64,
 }
 
 /// The TCP connections the process's fds have held, by their addresses.
@@ -28,6 +31,11 @@ pub(super) struct Remembered {
     by_ends: HashMap<Ends, Holder>,
     /// The connections the last snapshot found left without an fd.
     left: HashSet<Ends>,
+    /// How many connections were ever noted: the next one's `seen`.
+    noted: u64,
+    /// The connections waiting in the process's accept queues, with when each was first seen
+    /// waiting.
+    queued: HashMap<Ends, u64>,
 }
 
 impl Remembered {
@@ -36,13 +44,21 @@ impl Remembered {
     pub(super) fn note(&mut self, rows: &[FdRow]) {
         for row in rows.iter().rev() {
             if let Some(ends) = connection_of(row) {
-                let holder = Holder {
-                    fd: row.fd,
-                    inode: row.inode,
-                };
-                self.by_ends.insert(ends, holder);
+                self.hold(ends, row.fd, row.inode);
             }
         }
+    }
+
+    /// Notes that fd `fd`, socket `inode`, holds (or held) the connection `ends`.
+    fn hold(&mut self, ends: Ends, fd: i32, inode: u64) {
+        let seen = match self.by_ends.get(&ends) {
+            Some(known) if known.inode == inode => known.seen,
+            _ => {
+                self.noted += 1;
+                self.noted
+            }
+        };
+        self.by_ends.insert(ends, Holder { fd, inode, seen });
     }
 
     /// Notes what a close left of a connection (or what a message in flight holds), under the
@@ -53,11 +69,41 @@ impl Remembered {
         else {
             return;
         };
-        let holder = Holder {
-            fd: conn.listener_fd,
-            inode,
-        };
-        self.by_ends.insert((local.clone(), remote.clone()), holder);
+        self.hold((local.clone(), remote.clone()), conn.listener_fd, inode);
+    }
+
+    /// Puts the connections of `found` that wait in accept queues in the order they were first
+    /// seen waiting (the order they came in, as far as the snapshots tell: the kernel lists them
+    /// in hash order), before what closes left, which keep their order; forgets those no longer
+    /// waiting. One only counted (reset, with no address) comes first.
+    pub(super) fn order_queued(&mut self, found: &mut [PendingConn]) {
+        let mut now = HashMap::new();
+        for conn in found.iter().filter(|conn| conn.origin.is_queued()) {
+            let (Some(local), Some(remote)) = (&conn.local, &conn.remote) else {
+                continue;
+            };
+            let ends = (local.clone(), remote.clone());
+            let seen = match self.queued.get(&ends) {
+                Some(&seen) => seen,
+                None => {
+                    self.noted += 1;
+                    self.noted
+                }
+            };
+            now.insert(ends, seen);
+        }
+        found.sort_by_key(|conn| {
+            let ends = conn.local.clone().zip(conn.remote.clone());
+            match (
+                conn.origin.is_queued(),
+                ends.and_then(|ends| now.get(&ends)),
+            ) {
+                (true, Some(&seen)) => (0, seen),
+                (true, None) => (0, 0),
+                (false, _) => (1, 0),
+            }
+        });
+        self.queued = now;
     }
 
     /// Whether no connection is remembered.
@@ -150,7 +196,11 @@ mod tests {
         let row = connected(4, 40, "127.0.0.1:5000", "127.0.0.1:6000");
         remembered.note(std::slice::from_ref(&row));
         let (local, remote) = (at("127.0.0.1:5000"), at("127.0.0.1:6000"));
-        let holder = Some(Holder { fd: 4, inode: 40 });
+        let holder = Some(Holder {
+            fd: 4,
+            inode: 40,
+            seen: 1,
+        });
         assert_eq!(remembered.holder_of(&local, &remote), holder);
         assert_eq!(
             remembered.holder_of(&remote, &local),
@@ -179,6 +229,79 @@ mod tests {
         assert_eq!(remembered.len(), 1, "fd 4 still holds the socket, in CLOSE");
         remembered.keep_only(&[FdRow::tcp_for_test(4, 41)], &HashSet::new());
         assert_eq!(remembered.len(), 0, "fd 4 is another socket now");
+    }
+
+    #[test]
+    fn connections_keep_the_order_they_were_first_noted_in() {
+        let mut remembered = Remembered::default();
+        let first = connected(4, 40, "127.0.0.1:5000", "127.0.0.1:6000");
+        remembered.note(std::slice::from_ref(&first));
+        // fd 4 closed; the next socket on fd 4 connects from a lower port to the same peer.
+        remembered.note(&[connected(4, 41, "127.0.0.1:4000", "127.0.0.1:6000")]);
+        // The first one noted again (a dup): still the first.
+        remembered.note(&[first, connected(5, 42, "127.0.0.1:3000", "127.0.0.1:6000")]);
+        let seen = |local: &str| {
+            remembered
+                .holder_of(&at(local), &at("127.0.0.1:6000"))
+                .map(|h| h.seen)
+        };
+        assert_eq!(
+            [
+                seen("127.0.0.1:5000"),
+                seen("127.0.0.1:4000"),
+                seen("127.0.0.1:3000")
+            ],
+            [Some(1), Some(2), Some(3)]
+        );
+    }
+
+    #[test]
+    fn queued_connections_are_listed_in_the_order_they_were_first_seen_waiting() {
+        use crate::fdtable::Origin;
+        let conn = |client: &str, origin: Origin| PendingConn {
+            listener_fd: 3,
+            origin,
+            family: Family::Inet,
+            sock_type: SockType::Stream,
+            local: Some(at("127.0.0.1:8080")),
+            remote: Some(at(client)),
+            state: SockState::Tcp(TcpState::Established),
+            peer_inode: None,
+            recv_q: Some(0),
+            send_q: Some(0),
+            time_left_ms: None,
+        };
+        let mut remembered = Remembered::default();
+        let mut found = vec![conn("127.0.0.1:50000", Origin::Queued)];
+        remembered.order_queued(&mut found);
+        // A second one came, with a lower port; what a close left stays after them.
+        let mut found = vec![
+            conn("127.0.0.1:7000", Origin::Left { inode: 9 }),
+            conn("127.0.0.1:40000", Origin::Queued),
+            conn("127.0.0.1:50000", Origin::Queued),
+        ];
+        remembered.order_queued(&mut found);
+        let order: Vec<String> = found
+            .iter()
+            .filter_map(|c| c.remote.as_ref().map(ToString::to_string))
+            .collect();
+        assert_eq!(
+            order,
+            ["127.0.0.1:50000", "127.0.0.1:40000", "127.0.0.1:7000"]
+        );
+        // Accepted: forgotten. Seen again later, it is a newcomer.
+        remembered.order_queued(&mut []);
+        let mut found = vec![
+            conn("127.0.0.1:50000", Origin::Queued),
+            conn("127.0.0.1:40000", Origin::Queued),
+        ];
+        remembered.order_queued(&mut found[1..]);
+        remembered.order_queued(&mut found);
+        let order: Vec<String> = found
+            .iter()
+            .filter_map(|c| c.remote.as_ref().map(ToString::to_string))
+            .collect();
+        assert_eq!(order, ["127.0.0.1:40000", "127.0.0.1:50000"]);
     }
 
     #[test]

@@ -760,3 +760,33 @@ fn a_replay_echoes_each_line_at_the_prompt_it_was_typed_at() {
         ]
     );
 }
+
+#[test]
+fn an_accept_in_the_background_that_returned_shows_in_the_next_table_named_and_done() {
+    // The client's connect completes the handshake main's accept waits for: the accept returns
+    // in main while the client's step is shown. The table main shows then is the one after the
+    // accept, every time: its fd named, main no longer blocked.
+    let mut script = String::from("spawn alice\nsocket tcp as srv\nbind srv :0\nlisten srv\n");
+    let rounds = 12;
+    for n in 0..rounds {
+        script.push_str(&format!(
+            "accept srv as a{n} &\nalice: socket tcp as c{n}\nalice: connect c{n} $srv\n"
+        ));
+    }
+    let steps = Test::new().arg("--json").script(&script).run().json();
+    for n in 0..rounds {
+        let connected = step(&steps, &format!("alice: connect c{n} $srv"));
+        let main = connected["processes"]
+            .as_array()
+            .and_then(|all| all.iter().find(|p| p["name"] == "main"))
+            .unwrap_or_else(|| panic!("no main in {connected}"));
+        assert_eq!(main["state"], "ready", "round {n}: {connected}");
+        let named = main["fds"]
+            .as_array()
+            .expect("fds")
+            .iter()
+            .find(|fd| fd["name"] == format!("a{n}"))
+            .unwrap_or_else(|| panic!("round {n}: no fd named a{n} in {connected}"));
+        assert_eq!(named["fd"], 4 + n, "round {n}: {connected}");
+    }
+}
