@@ -79,7 +79,7 @@ pub(super) fn add_kernel_view(
                 let (mut found, left) = without_fd(&snapshot.rows, &listed, remembered);
                 remembered.order_queued(&mut found);
                 pending.extend(found);
-                remembered.keep_only(&snapshot.rows, &left);
+                remembered.keep_only(&snapshot.rows, &left, &inodes_of(&listed));
             }
             Err(_) => go_without_inet_view(&mut snapshot.rows),
         }
@@ -110,6 +110,8 @@ pub(super) fn add_kernel_view(
 #[derive(Debug, Default)]
 pub struct Leftovers {
     remembered: Remembered,
+    /// Whether the last look found nothing of them.
+    found_none: bool,
 }
 
 impl Leftovers {
@@ -121,7 +123,10 @@ impl Leftovers {
         for conn in &last.pending {
             remembered.note_left(conn);
         }
-        Leftovers { remembered }
+        Leftovers {
+            remembered,
+            found_none: false,
+        }
     }
 
     /// What the kernel keeps of them now, each under the fd it came from, asked through
@@ -133,25 +138,36 @@ impl Leftovers {
         }
         let wanted = InetDumps::of(&[], &self.remembered);
         let deadline = Instant::now() + FIN_ACK_PATIENCE;
-        let (mut found, left) = loop {
+        let (mut found, left, listed) = loop {
             let Ok((listed, _)) = observer.with_sock_diag(|diag| wanted.run(diag)) else {
                 return Vec::new();
             };
-            let found = without_fd(&[], &listed, &self.remembered);
-            if !awaits_fin_ack(&found.0, &self.remembered) || Instant::now() >= deadline {
-                break found;
+            let (found, left) = without_fd(&[], &listed, &self.remembered);
+            if !awaits_fin_ack(&found, &self.remembered) || Instant::now() >= deadline {
+                break (found, left, inodes_of(&listed));
             }
             std::thread::sleep(Duration::from_millis(1));
         };
-        self.remembered.keep_only(&[], &left);
+        self.remembered.keep_only(&[], &left, &listed);
         found.sort_by_key(|p| p.listener_fd);
+        self.found_none = found.is_empty();
         found
     }
 
-    /// Whether nothing of the process's connections is left to look for.
+    /// Whether nothing of the process's connections is left: none to look for, or the last look
+    /// found none.
     pub fn is_empty(&self) -> bool {
-        self.remembered.is_empty()
+        self.found_none || self.remembered.is_empty()
     }
+}
+
+/// The inodes of the sockets a dump listed (not those without one: queued, orphans).
+fn inodes_of(listed: &[DiagSocket]) -> HashSet<u64> {
+    listed
+        .iter()
+        .map(|s| s.inode)
+        .filter(|&inode| inode != 0)
+        .collect()
 }
 
 /// How long a snapshot waits for the peer to acknowledge the FIN a close just sent: a kernel

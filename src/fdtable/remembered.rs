@@ -36,6 +36,9 @@ pub(super) struct Remembered {
     /// The connections waiting in the process's accept queues, with when each was first seen
     /// waiting.
     queued: HashMap<Ends, u64>,
+    /// The connections the last snapshot neither found held nor left: forgotten if the next one
+    /// does not find them either (a dump taken while the kernel moves a socket may miss it).
+    missed: HashSet<Ends>,
 }
 
 impl Remembered {
@@ -133,16 +136,33 @@ impl Remembered {
     }
 
     /// Forgets every connection except those an fd of `rows` still holds (the same socket) and
-    /// those the kernel still keeps without an fd (`left`).
-    pub(super) fn keep_only(&mut self, rows: &[FdRow], left: &HashSet<Ends>) {
+    /// those the kernel still keeps without an fd (`left`). One whose socket the dump listed
+    /// (`listed`: the inodes it listed) goes at once: another process holds it, and it is that
+    /// process's to show; one the dump did not list at all goes after a second snapshot in a row
+    /// without it: one dump that missed a connection does not lose it for good.
+    pub(super) fn keep_only(
+        &mut self,
+        rows: &[FdRow],
+        left: &HashSet<Ends>,
+        listed: &HashSet<u64>,
+    ) {
         let open: HashSet<(i32, u64)> = rows
             .iter()
             .filter(|row| is_tcp(row))
             .map(|row| (row.fd, row.inode))
             .collect();
+        let mut missed = HashSet::new();
         self.by_ends.retain(|ends, holder| {
-            open.contains(&(holder.fd, holder.inode)) || left.contains(ends)
+            if open.contains(&(holder.fd, holder.inode)) || left.contains(ends) {
+                return true;
+            }
+            let first_miss = !self.missed.contains(ends) && !listed.contains(&holder.inode);
+            if first_miss {
+                missed.insert(ends.clone());
+            }
+            first_miss
         });
+        self.missed = missed;
         self.left.clone_from(left);
     }
 
@@ -214,10 +234,16 @@ mod tests {
 
         // fd 4 closed; the kernel keeps the connection (FIN_WAIT2, TIME_WAIT).
         let left: HashSet<Ends> = [(local.clone(), remote.clone())].into();
-        remembered.keep_only(&[], &left);
+        remembered.keep_only(&[], &left, &HashSet::new());
         assert_eq!(remembered.holder_of(&local, &remote), holder);
-        // Then it forgets it.
-        remembered.keep_only(&[], &HashSet::new());
+        // Then it forgets it: not at the first snapshot without it (a dump may miss a socket
+        // the kernel is moving), at the second.
+        remembered.keep_only(&[], &HashSet::new(), &HashSet::new());
+        assert_eq!(remembered.holder_of(&local, &remote), holder);
+        remembered.keep_only(&[], &left, &HashSet::new());
+        remembered.keep_only(&[], &HashSet::new(), &HashSet::new());
+        assert_eq!(remembered.len(), 1, "found again: missed once more");
+        remembered.keep_only(&[], &HashSet::new(), &HashSet::new());
         assert_eq!(remembered.len(), 0);
     }
 
@@ -225,10 +251,32 @@ mod tests {
     fn an_open_fd_keeps_its_connection_and_another_socket_on_the_number_does_not() {
         let mut remembered = Remembered::default();
         remembered.note(&[connected(4, 40, "127.0.0.1:5000", "127.0.0.1:6000")]);
-        remembered.keep_only(&[FdRow::tcp_for_test(4, 40)], &HashSet::new());
+        remembered.keep_only(
+            &[FdRow::tcp_for_test(4, 40)],
+            &HashSet::new(),
+            &HashSet::new(),
+        );
         assert_eq!(remembered.len(), 1, "fd 4 still holds the socket, in CLOSE");
-        remembered.keep_only(&[FdRow::tcp_for_test(4, 41)], &HashSet::new());
+        remembered.keep_only(
+            &[FdRow::tcp_for_test(4, 41)],
+            &HashSet::new(),
+            &HashSet::new(),
+        );
+        remembered.keep_only(
+            &[FdRow::tcp_for_test(4, 41)],
+            &HashSet::new(),
+            &HashSet::new(),
+        );
         assert_eq!(remembered.len(), 0, "fd 4 is another socket now");
+    }
+
+    #[test]
+    fn a_connection_whose_socket_another_process_holds_is_forgotten_at_once() {
+        let mut remembered = Remembered::default();
+        remembered.note(&[connected(4, 40, "127.0.0.1:5000", "127.0.0.1:6000")]);
+        // fd 4 closed, but the dump lists socket 40 still: a forked child holds it.
+        remembered.keep_only(&[], &HashSet::new(), &[40].into());
+        assert_eq!(remembered.len(), 0);
     }
 
     #[test]

@@ -18,6 +18,9 @@
 //!   `--color never` and `NO_COLOR` keep escape codes out;
 //! - each run holds the lock of the scripts that bind fixed Unix addresses (`unix.sock`,
 //!   `fd-passing.sock`), which other tests also replay;
+//! - tables the renderer laid side by side (several processes) are put one under the other
+//!   ([`one_table_a_row`]): how many fit on a row depends on how many digits the kernel's
+//!   numbers have;
 //! - [`crate::transcript::Normaliser`] replaces what the kernel and the machine choose (ports,
 //!   inodes, the hard fd limit, paths, other processes' sockets in `ss`) and table padding, as
 //!   its documentation explains. Each stand-in is numbered by first appearance, so a port shared
@@ -84,9 +87,77 @@ fn replay(name: &str) -> (String, String, Output) {
         .arg(&script)
         .run_unchecked();
     let mut normaliser = normaliser(&output);
-    let stdout = normaliser.normalise(&output.stdout);
+    let stdout = normaliser.normalise(&one_table_a_row(&output.stdout));
     let stderr = normaliser.normalise(&output.stderr);
     (stdout, stderr, output)
+}
+
+/// `stdout` with the tables laid side by side (several processes' panels) put one under the
+/// other, a blank line between them, each cut at the column its title starts at.
+///
+/// How many tables fit on a row depends on how wide the kernel's numbers are (an inode of eight
+/// digits where it had seven widens a column): put one under the other, the tables read the same
+/// whatever the renderer chose, and each is laid out again on its own by the normaliser.
+fn one_table_a_row(stdout: &str) -> String {
+    let lines: Vec<&str> = stdout.split('\n').collect();
+    let mut out: Vec<String> = Vec::with_capacity(lines.len());
+    let mut i = 0;
+    while i < lines.len() {
+        let line = lines[i];
+        let starts = title_columns(line);
+        if starts.len() < 2 {
+            out.push(line.to_string());
+            i += 1;
+            continue;
+        }
+        // The row of tables: its title line and every line up to a blank one, a line in
+        // parentheses (sockplay's own fds), a prompt or the next row's titles.
+        let mut end = i + 1;
+        while end < lines.len()
+            && !lines[end].trim().is_empty()
+            && !lines[end].starts_with('(')
+            && !lines[end].starts_with("sockplay")
+            && title_columns(lines[end]).is_empty()
+        {
+            end += 1;
+        }
+        for (k, &start) in starts.iter().enumerate() {
+            if k > 0 {
+                out.push(String::new());
+            }
+            let stop = starts.get(k + 1).copied();
+            let mut table: Vec<String> = lines[i..end]
+                .iter()
+                .map(|row| {
+                    let cell: String = row
+                        .chars()
+                        .skip(start)
+                        .take(stop.map_or(usize::MAX, |stop| stop - start))
+                        .collect();
+                    cell.trim_end().to_string()
+                })
+                .collect();
+            // A table with fewer rows than the row's longest ends early.
+            while table.last().is_some_and(String::is_empty) {
+                table.pop();
+            }
+            out.extend(table);
+        }
+        i = end;
+    }
+    out.join("\n")
+}
+
+/// The columns (in characters) where the table titles of a row of tables start: `── NAME (pid`.
+fn title_columns(line: &str) -> Vec<usize> {
+    let title = regex::Regex::new(r"── \S+ \(pid \d+").expect("pattern");
+    if !line.starts_with("── ") {
+        return Vec::new();
+    }
+    title
+        .find_iter(line)
+        .map(|found| line[..found.start()].chars().count())
+        .collect()
 }
 
 /// Replays `NAME.sock` and compares it with its transcript, or rewrites the transcript when
