@@ -683,6 +683,9 @@ DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*(ms|s|sec|seconds?)\b")
 
 
 OWN_LINE = re.compile(r"^\(([^()']+)'s own[:,]")
+# How a LOCAL cell says that an IPv6 socket on [::] takes IPv4 too (IPV6_V6ONLY off): the
+# panel's `(IPv4 too)`, or the words "dual stack".
+DUAL_TEXT = re.compile(r"\s*(?:\(IPv4 too\)|\(?dual[ -]stack\)?)", re.I)
 
 
 def parse_text_panel(output, proc):
@@ -759,9 +762,9 @@ def parse_text_panel(output, proc):
             name = name.replace("(detached)", "").strip()
         kind = c.get("KIND", "-")
         dual = None
-        if "dual" in kind.lower() or "dual" in local_cell.lower():
+        if "dual" in kind.lower() or DUAL_TEXT.search(local_cell):
             dual = True
-        local_cell = re.sub(r"\s*\(?dual[ -]stack\)?", "", local_cell, flags=re.I)
+        local_cell = DUAL_TEXT.sub("", local_cell)
         kind_word = kind.split()[0] if kind.split() else kind
         family, stype = TEXT_KINDS.get(kind_word, (None, None))
         time_left = None
@@ -1264,6 +1267,24 @@ def compare_names(v, panel, json_view):
                            "the text panel")
 
 
+def compare_ended(v, ctx, proc, table, view):
+    """The table of a process that ended: no fd of it is open any more. Its fds show closed once,
+    in the first panel after it ended (JSON lists none); after that it is shown only for what the
+    kernel still keeps of its connections, which compare_fdless judges like any other's."""
+    where = f"{proc} (ended)"
+    for row in table.rows:
+        if row.fd is not None and row.mark != "closed":
+            v.disagree(f"{where} fd {row.fd}", f"row ({view})", row.raw[:80].strip(),
+                       "closed: the process ended", "/proc")
+    closed = [row for row in table.rows if row.fd is not None and row.mark == "closed"]
+    if closed and view == "panel" and proc in ctx.ended_shown:
+        v.disagree(where, f"closed rows ({view})", "shown again",
+                   "shown once, in the first panel after it ended", "SPEC §9")
+    if not table.rows and view != "json":
+        v.disagree(where, f"table ({view})", "shown with nothing in it",
+                   "not shown: nothing of it is left", "/proc, ss")
+
+
 def match_fdless(rows, exp):
     best = None
     for row in rows:
@@ -1276,10 +1297,14 @@ def match_fdless(rows, exp):
     return best
 
 
-def compare_fdless(v, model, tables, view):
-    """Connections without an fd: each where the kernel counts it, and no row the kernel lacks."""
+def compare_fdless(v, model, tables, view, placed=None):
+    """Connections without an fd: each where the kernel counts it, and no row the kernel lacks.
+    Returns where each one that any process may show was found ({key: process}). `placed` is
+    that, read off the panel, for a view that prints only some processes' tables (`fds`): one
+    the panel shows in a process whose table the view does not print is not looked for there."""
     wanted = model.fdless()
     tag = view
+    found_in = {}
     pools = {proc: [r for r in t.rows if r.fd is None and r.mark != "closed"]
              for proc, t in tables.items()}
     for exp, owners in wanted:
@@ -1302,11 +1327,17 @@ def compare_fdless(v, model, tables, view):
         else:
             found = [(proc, match_fdless(rows, exp)) for proc, rows in pools.items()]
             found = [(p, r) for p, r in found if r is not None]
+            shown_in = (placed or {}).get(exp.key)
+            if not found and shown_in is not None and shown_in not in tables:
+                v.unjudged.append(f"{exp.key}: in {shown_in}'s table, which the {tag} view "
+                                  f"does not print")
+                continue
             if not found:
                 v.disagree(f"{exp.key}", f"row ({tag})", "missing in every process",
                            f"{exp.state} {exp.local} → {exp.remote}", exp.source)
                 continue
             proc, row = found[0]
+            found_in[exp.key] = proc
             pools[proc].remove(row)
             compare_row(v, proc, row, exp, exp.key, tag)
             for other, r in found[1:]:
@@ -1339,6 +1370,7 @@ def compare_fdless(v, model, tables, view):
                 if len(under) > s.recv_q:
                     v.disagree(f"{proc} fd {fd}", f"queued rows under it ({tag})", len(under),
                                f"at most {s.recv_q} (its Recv-Q)", "ss")
+    return found_in
 
 
 def kernel_marks(prev, model, proc, pid):
@@ -1423,6 +1455,7 @@ class Context:
     segments: dict = field(default_factory=dict)  # text: line number -> output lines
     before: object = None       # the sockets ss listed just before the panel was made
     prev_model: object = None   # the kernel at the last panel shown
+    ended_shown: set = field(default_factory=set)  # ended processes a judged panel showed
     kernel: object = None
     model: object = None
     views: dict = None
@@ -1569,7 +1602,12 @@ class Runner:
 
     def judge(self, situation, step, ctx, kernel, panel_line, fds_lines):
         v = Verdict(situation)
-        pids_by_name = self.processes(ctx, panel_line, kernel)
+        named = self.processes(ctx, panel_line, kernel)
+        # A process that ended is named once more with its fds closed, and for as long as the
+        # kernel keeps connections it left (SPEC §5, §9); the moment names the running ones.
+        ended = {name: pid for name, pid in named.items()
+                 if pid not in kernel.pids and not alive(pid)}
+        pids_by_name = {name: pid for name, pid in named.items() if name not in ended}
         if set(step.procs) != set(pids_by_name):
             raise Harness(f"the moment names processes {sorted(step.procs)}, sockplay shows "
                           f"{sorted(pids_by_name)}")
@@ -1587,6 +1625,7 @@ class Runner:
             # Not the panel's fault, but the judge cannot stand on two accounts that differ.
             raise Harness(f"{model.name_of[pid]} fd {fd}: /proc says {proc_says}, lsof {lsof_says}")
         views = {}
+        placed = {}
         if ctx.mode == "json":
             rec = ctx.records_by_line.get(panel_line)
             if rec is None:
@@ -1594,7 +1633,7 @@ class Runner:
             tables = {}
             for p in rec.get("processes", []):
                 name = p.get("name")
-                if name in pids_by_name:
+                if name in named:
                     tables[name] = json_table(p, name)
             current = next((p.get("fds") for p in rec.get("processes", [])
                             if p.get("name") == rec.get("process")), None)
@@ -1612,15 +1651,20 @@ class Runner:
             views["fds"] = fds_tables
             for view, tables in views.items():
                 for name, table in tables.items():
-                    if table.pid is not None and table.pid != pids_by_name.get(name):
-                        v.disagree(name, f"pid ({view})", table.pid, pids_by_name.get(name), "/proc")
+                    if table.pid is not None and table.pid != named.get(name):
+                        v.disagree(name, f"pid ({view})", table.pid, named.get(name), "/proc")
         for view, tables in views.items():
             for name, pid in sorted(pids_by_name.items()):
                 if name not in tables:
                     v.disagree(name, f"table ({view})", "missing", f"pid {pid}", "/proc")
                     continue
                 compare_process(v, model, name, pid, tables[name], view)
-            compare_fdless(v, model, tables, view)
+            for name in sorted(ended):
+                if name in tables:
+                    compare_ended(v, ctx, name, tables[name], view)
+            placed[view] = compare_fdless(v, model, tables, view, placed.get("panel"))
+        if "panel" in views:
+            ctx.ended_shown |= {name for name in ended if name in views["panel"]}
         if "panel" in views:
             if ctx.prev_model is not None:
                 for name, pid in sorted(pids_by_name.items()):
@@ -1642,12 +1686,13 @@ class Runner:
         return v, views
 
     def processes(self, ctx, panel_line, kernel):
-        """{name: pid} of the playground processes, as sockplay names them."""
+        """{name: pid} of the processes sockplay names at a moment: the playground's, and those
+        that ended (the JSON record lists every process; the panel titles an ended one while it
+        shows what is left of it)."""
         if ctx.mode == "json":
             rec = ctx.records_by_line.get(panel_line) or {}
-            # The processes alive at the hold (the judging comes after the run).
             return {p["name"]: p["pid"] for p in rec.get("processes", [])
-                    if isinstance(p.get("pid"), int) and p["pid"] in kernel.pids}
+                    if isinstance(p.get("pid"), int)}
         titles = {}
         for line in ctx.segments.get(panel_line, []):
             for name, pid in re.findall(r"── (\S+) \(pid (\d+),", line):
@@ -2072,6 +2117,9 @@ def sessions():
             "kid: recv c",
             "kill kid SIGKILL", "expect state a CLOSE_WAIT",
             Moment("the child killed: the kernel closed its fds", states=("CLOSE_WAIT",)),
+            "ps",
+            Moment("the ended child's table: what the kernel keeps of its connection, no fd",
+                   states=("CLOSE_WAIT", "FIN_WAIT2")),
         ),
         Session(
             "fork",

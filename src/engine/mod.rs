@@ -26,8 +26,8 @@ use std::path::Path;
 use std::sync::Arc;
 
 use crate::fdtable::{
-    FdRow, Kind, Labels, ListedEnd, ListedSocket, Observer, PendingConn, Relations, Snapshot,
-    SystemListing,
+    FdRow, Held, Kind, Labels, Leftovers, ListedEnd, ListedSocket, Observer, PendingConn,
+    Relations, Snapshot, SystemListing,
 };
 use crate::lang::{Check, Command, PanelPlacement, RunsIn};
 use crate::net::Endpoint;
@@ -35,7 +35,7 @@ use crate::process::{Finished, Processes, Table, MAIN, WORKER_EXE_ENV};
 use crate::render::{
     beside_at, changes, conns_json, diff_pending, fds_json, panel_lines_across, panel_lines_of,
     side_by_side, tables, Change, Changes, Elsewhere, ErrorJson, OwnFdJson, PanelOptions,
-    ProcessJson, Related, Row, StepJson, SEPARATOR_WIDTH,
+    ProcessJson, Related, Row, StepJson, Ties, TiesByFd, SEPARATOR_WIDTH,
 };
 use crate::session::{Failure, Outcome, Previous, Settings};
 use crate::sys::{clear_interrupt, errno_name};
@@ -89,6 +89,9 @@ pub struct View {
 struct Seen {
     snapshot: Arc<Snapshot>,
     labels: Arc<Labels>,
+    /// What each row was tied to (`↔`, `≡`) among the tables shown with it; None for a table
+    /// not yet shown with its ties (a new process's first), whose ties are taken as they come.
+    ties: Option<Arc<TiesByFd>>,
 }
 
 /// The processes, the settings and the tables shown last, so each step can say what changed.
@@ -104,6 +107,8 @@ pub struct Engine {
     /// Each process's table as the last sentences read it, by pid: the sentences say what
     /// changed since, so each change is told once, with the panel on or off.
     explained: HashMap<i32, Seen>,
+    /// What the kernel may still keep of the connections of each process that ended, by pid.
+    ended: HashMap<i32, Leftovers>,
     pub view: View,
     /// `set panel compact`: the panel leaves out fds 0, 1 and 2 while they are unchanged.
     pub compact_panel: bool,
@@ -192,6 +197,9 @@ pub struct ProcessTable {
     pub pending: Vec<(PendingConn, Change)>,
     /// The process's labels after the step, plus the names that fds closed since had.
     pub labels: Arc<Labels>,
+    /// What each row is tied to (`↔`, `≡`) among the step's tables, once [`Engine::tie`] read
+    /// them.
+    pub ties: Arc<TiesByFd>,
     /// Which of the process's fds are sockplay's own (never rows): `fd 4095 control channel, …`.
     pub own_fds: Option<String>,
     /// The same, by fd, for JSON.
@@ -215,6 +223,7 @@ impl ProcessTable {
         Seen {
             snapshot: Arc::clone(&self.snapshot),
             labels: Arc::clone(&self.labels),
+            ties: Some(Arc::clone(&self.ties)),
         }
     }
 
@@ -324,6 +333,7 @@ impl Engine {
         let seen = Seen {
             snapshot: Arc::new(main.table.snapshot.clone()),
             labels: Arc::new(main.table.view.labels.clone()),
+            ties: None,
         };
         let shown = HashMap::from([(main.pid, seen.clone())]);
         let explained = HashMap::from([(main.pid, seen)]);
@@ -333,6 +343,7 @@ impl Engine {
             observer,
             shown,
             explained,
+            ended: HashMap::new(),
             view,
             compact_panel: false,
             placement: None,
@@ -490,8 +501,9 @@ impl Engine {
             Some(table) => table,
             None => self.table_of(shown),
         };
-        let step_table = self.shown_table(shown, table);
-        let others = self.other_tables(command, shown);
+        let mut step_table = self.shown_table(shown, table);
+        let mut others = self.other_tables(command, shown);
+        self.tie(&mut step_table, &mut others);
         self.situate_failure(&mut outcome, shown);
         if let Some(lesson) = &mut self.lesson {
             for table in std::iter::once(&step_table).chain(&others) {
@@ -565,11 +577,34 @@ impl Engine {
         }
     }
 
-    /// The table of process `index` now (empty for a process that has ended).
+    /// The table of process `index` now (for a process that has ended, no fds: only what the
+    /// kernel keeps of its connections).
     fn table_of(&mut self, index: usize) -> Table {
         match self.processes.refresh(index) {
             Some(table) => table.clone(),
-            None => Table::default(),
+            None => self.ended_table(index),
+        }
+    }
+
+    /// The table of process `index`, which has ended: no fds, and under the fds they came from
+    /// what the kernel still keeps of its connections (the orphans of the closes the kernel made
+    /// when it ended, TIME_WAIT), read by this process's own observer.
+    fn ended_table(&mut self, index: usize) -> Table {
+        let Some(process) = self.processes.get(index) else {
+            return Table::default();
+        };
+        let last = &process.table.snapshot;
+        let leftovers = self
+            .ended
+            .entry(process.pid)
+            .or_insert_with(|| Leftovers::of(last));
+        let pending = leftovers.look(&mut self.observer);
+        Table {
+            snapshot: Snapshot {
+                rows: Vec::new(),
+                pending,
+            },
+            ..Table::default()
         }
     }
 
@@ -635,6 +670,7 @@ impl Engine {
             None => Seen {
                 snapshot: Arc::clone(&now),
                 labels: Arc::default(),
+                ties: None,
             },
         };
         let shown = seen_or_now(self.shown.get(&title.pid));
@@ -644,16 +680,24 @@ impl Engine {
         let own_fds = table.view.own_fds_text();
         let own_fd_map = table.view.own_fds.clone();
         let mut labels = table.view.labels;
-        // The names of the fds that closed since either table, for their last row and sentence.
+        // The names of the fds that closed since either table, for their last row and sentence;
+        // of a number that holds another object now, the name its closed row had.
         for seen in [&shown, &explained] {
-            for row in seen
-                .snapshot
-                .rows
-                .iter()
-                .filter(|r| now.get(r.fd).is_none())
-            {
-                if let Some(name) = seen.labels.names.get(&row.fd) {
-                    labels.names.entry(row.fd).or_insert_with(|| name.clone());
+            for row in &seen.snapshot.rows {
+                let Some(name) = seen.labels.names.get(&row.fd) else {
+                    continue;
+                };
+                match now.get(row.fd) {
+                    None => {
+                        labels.names.entry(row.fd).or_insert_with(|| name.clone());
+                    }
+                    Some(open) if open.inode != row.inode => {
+                        labels
+                            .closed_names
+                            .entry(row.fd)
+                            .or_insert_with(|| name.clone());
+                    }
+                    Some(_) => {}
                 }
             }
         }
@@ -666,8 +710,53 @@ impl Engine {
             changes,
             pending,
             labels: Arc::new(labels),
+            ties: Arc::default(),
             own_fds,
             own_fd_map,
+        }
+    }
+
+    /// Reads what every row of the step's tables is tied to (the other end of its connection,
+    /// the other fds of its socket, in any of them: what the panel marks `↔` and `≡`), and marks
+    /// the rows whose ties changed since their table was shown last.
+    fn tie(&self, table: &mut ProcessTable, others: &mut [ProcessTable]) {
+        let pids: Vec<i32> = self.processes.list().iter().map(|p| p.pid).collect();
+        let at = |held: Held| (pids.get(held.process).copied().unwrap_or(0), held.fd);
+        let tied: Vec<TiesByFd> = {
+            let tables: Vec<&ProcessTable> = std::iter::once(&*table).chain(&*others).collect();
+            let relations =
+                Relations::across(tables.iter().map(|table| (table.index, table.open_rows())));
+            tables
+                .iter()
+                .map(|table| {
+                    table
+                        .open_rows()
+                        .map(|row| {
+                            let ties = Ties {
+                                partners: relations
+                                    .partners_in(table.index, row)
+                                    .into_iter()
+                                    .map(at)
+                                    .collect(),
+                                twins: relations
+                                    .twins_in(table.index, row)
+                                    .into_iter()
+                                    .map(at)
+                                    .collect(),
+                            };
+                            (row.fd, ties)
+                        })
+                        .filter(|(_, ties)| *ties != Ties::default())
+                        .collect()
+                })
+                .collect()
+        };
+        for (table, ties) in std::iter::once(table).chain(others).zip(tied) {
+            let seen = self.shown.get(&table.process.pid);
+            if let Some(before) = seen.and_then(|seen| seen.ties.as_deref()) {
+                table.changes.mark_ties(&table.snapshot, before, &ties);
+            }
+            table.ties = Arc::new(ties);
         }
     }
 
@@ -691,22 +780,27 @@ impl Engine {
             .map(|(index, fresh)| {
                 let table = match fresh {
                     true => self.processes.list()[index].table.clone(),
-                    false => Table::default(),
+                    false => self.ended_table(index),
                 };
                 self.shown_table(index, table)
             })
             .collect()
     }
 
-    /// Whether process `index` has a table to show: it runs, or it ended with fds open when its
-    /// table was shown last (they show closed, once).
+    /// Whether process `index` has a table to show: it runs; or it ended, and its table was shown
+    /// last with fds open (they show closed, once) or with connections without an fd, or the
+    /// kernel may still keep some of its connections (shown under the fds they came from for as
+    /// long as it does, then closed, once).
     fn is_shown(&self, index: usize) -> bool {
         let process = &self.processes.list()[index];
         process.is_alive()
+            || self.shown.get(&process.pid).is_some_and(|seen| {
+                !seen.snapshot.rows.is_empty() || !seen.snapshot.pending.is_empty()
+            })
             || self
-                .shown
+                .ended
                 .get(&process.pid)
-                .is_some_and(|seen| !seen.snapshot.rows.is_empty())
+                .is_some_and(|leftovers| !leftovers.is_empty())
     }
 
     /// Shows the calls in the background that returned (at the prompt, before it comes back).
@@ -736,8 +830,9 @@ impl Engine {
             0,
             format!("[{process}] {} returned:", background.input.trim()),
         );
-        let table = self.shown_table(index, table);
-        let others = self.other_tables(&background.command, index);
+        let mut table = self.shown_table(index, table);
+        let mut others = self.other_tables(&background.command, index);
+        self.tie(&mut table, &mut others);
         if background.command.shows_panel() {
             let notes = self.explain(&table, &others);
             outcome.lines.extend(notes);

@@ -51,6 +51,7 @@ impl Engine {
                 let seen = super::Seen {
                     snapshot: Arc::new(process.table.snapshot.clone()),
                     labels: Arc::new(process.table.view.labels.clone()),
+                    ties: None,
                 };
                 self.shown.insert(process.pid, seen.clone());
                 self.explained.insert(process.pid, seen);

@@ -267,6 +267,40 @@ pub fn queue_of<'a>(
     }
 }
 
+/// Whether the kernel holds the listener's side of the TCP connection from `client` to `server`
+/// half-open (SYN_RECV: the client's last ACK of the handshake not yet taken in), asking both
+/// families (the listener may be IPv6 and see an IPv4 client v4-mapped). False when it holds no
+/// such side: the listener is on another machine, or took the connection in already.
+pub fn half_open_on_this_machine(
+    diag: &mut SockDiag,
+    client: SocketAddr,
+    server: SocketAddr,
+) -> io::Result<bool> {
+    let unmapped = |addr: Option<SocketAddr>| {
+        addr.map(|a| {
+            let ip = match a.ip() {
+                std::net::IpAddr::V6(v6) => v6
+                    .to_ipv4_mapped()
+                    .map_or(std::net::IpAddr::V6(v6), std::net::IpAddr::V4),
+                v4 => v4,
+            };
+            SocketAddr::new(ip, a.port())
+        })
+    };
+    let half_open = States::of(&[TcpState::SynRecv, TcpState::NewSynRecv]);
+    for family in [Family::Inet, Family::Inet6] {
+        for socket in inet(diag, family, Netid::Tcp, half_open, &[server.port()])? {
+            let remote = socket.remote.as_ref().and_then(Endpoint::inet_addr);
+            if unmapped(socket.local_addr) == unmapped(Some(server))
+                && unmapped(remote) == unmapped(Some(client))
+            {
+                return Ok(true);
+            }
+        }
+    }
+    Ok(false)
+}
+
 /// Lists the TCP or UDP sockets (`netid`) of one inet family in `states`, and only those bound to
 /// one of `ports` unless `ports` is empty. EINVAL for a Unix `netid`.
 pub fn inet(

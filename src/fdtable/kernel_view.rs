@@ -21,9 +21,11 @@
 //! is not known.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
+use std::time::{Duration, Instant};
 
 use super::diag::{self, DiagSocket, Netid, QueueOf, SockDiag, States};
-use super::remembered::{is_tcp, Ends, Remembered};
+use super::listing;
+use super::remembered::{is_tcp, Ends, Holder, Remembered};
 use super::{FdRow, Kind, Observer, Origin, PendingConn, Snapshot};
 use crate::net::{Family, SockState, SockType, TcpState};
 
@@ -57,13 +59,27 @@ pub(super) fn add_kernel_view(
         {
             dumped = observer.with_sock_diag(|diag| wanted.run(diag));
         }
+        // A close just sent a FIN the peer's kernel may acknowledge a moment later (a delayed
+        // ACK): the dump is taken again until it has, so the row does not depend on when.
+        let deadline = Instant::now() + FIN_ACK_PATIENCE;
+        while dumped.as_ref().is_ok_and(|(listed, _)| {
+            awaits_fin_ack(
+                &without_fd(&snapshot.rows, listed, remembered).0,
+                remembered,
+            )
+        }) && Instant::now() < deadline
+        {
+            std::thread::sleep(Duration::from_millis(1));
+            dumped = observer.with_sock_diag(|diag| wanted.run(diag));
+        }
         match dumped {
             Ok((listed, bound_listed)) => {
                 let asked = |row: &FdRow| wanted.asked(row);
                 take_inet_view(&mut snapshot.rows, &listed, asked, bound_listed);
-                let (found, left) = without_fd(&snapshot.rows, &listed, remembered);
+                let (mut found, left) = without_fd(&snapshot.rows, &listed, remembered);
+                remembered.order_queued(&mut found);
                 pending.extend(found);
-                remembered.keep_only(&snapshot.rows, &left);
+                remembered.keep_only(&snapshot.rows, &left, &inodes_of(&listed));
             }
             Err(_) => go_without_inet_view(&mut snapshot.rows),
         }
@@ -85,6 +101,94 @@ pub(super) fn add_kernel_view(
     // Stable: each fd's connections keep the order they were found in.
     pending.sort_by_key(|p| p.listener_fd);
     snapshot.pending = pending;
+}
+
+/// What the kernel keeps of the TCP connections of a process that ended: no observer runs in it
+/// any more, so another one asks the kernel for them, by the addresses its last table had. What
+/// its fds' closes (the kernel's, when it ended) left is shown under the fd it came from, for as
+/// long as the kernel keeps it.
+#[derive(Debug, Default)]
+pub struct Leftovers {
+    remembered: Remembered,
+    /// Whether the last look found nothing of them.
+    found_none: bool,
+}
+
+impl Leftovers {
+    /// The connections of `last`, the table the process had when it was last asked: those of its
+    /// TCP fds, and what its closes had left already.
+    pub fn of(last: &Snapshot) -> Leftovers {
+        let mut remembered = Remembered::default();
+        remembered.note(&last.rows);
+        for conn in &last.pending {
+            remembered.note_left(conn);
+        }
+        Leftovers {
+            remembered,
+            found_none: false,
+        }
+    }
+
+    /// What the kernel keeps of them now, each under the fd it came from, asked through
+    /// `observer`'s sock_diag socket; the rest is forgotten. Nothing when the kernel cannot be
+    /// asked.
+    pub fn look(&mut self, observer: &mut Observer) -> Vec<PendingConn> {
+        if self.remembered.is_empty() {
+            return Vec::new();
+        }
+        let wanted = InetDumps::of(&[], &self.remembered);
+        let deadline = Instant::now() + FIN_ACK_PATIENCE;
+        let (mut found, left, listed) = loop {
+            let Ok((listed, _)) = observer.with_sock_diag(|diag| wanted.run(diag)) else {
+                return Vec::new();
+            };
+            let (found, left) = without_fd(&[], &listed, &self.remembered);
+            if !awaits_fin_ack(&found, &self.remembered) || Instant::now() >= deadline {
+                break (found, left, inodes_of(&listed));
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        };
+        self.remembered.keep_only(&[], &left, &listed);
+        found.sort_by_key(|p| p.listener_fd);
+        self.found_none = found.is_empty();
+        found
+    }
+
+    /// Whether nothing of the process's connections is left: none to look for, or the last look
+    /// found none.
+    pub fn is_empty(&self) -> bool {
+        self.found_none || self.remembered.is_empty()
+    }
+}
+
+/// The inodes of the sockets a dump listed (not those without one: queued, orphans).
+fn inodes_of(listed: &[DiagSocket]) -> HashSet<u64> {
+    listed
+        .iter()
+        .map(|s| s.inode)
+        .filter(|&inode| inode != 0)
+        .collect()
+}
+
+/// How long a snapshot waits for the peer to acknowledge the FIN a close just sent: a kernel
+/// holds a delayed ACK at most 200 ms (TCP_DELACK_MAX), and a moment more covers a busy machine.
+const FIN_ACK_PATIENCE: Duration = Duration::from_millis(300);
+
+/// Whether a close just left a connection whose FIN is all it has unacknowledged (SEND-Q 1, in
+/// FIN_WAIT1, CLOSING or LAST_ACK): the peer's ACK is on its way, unless delayed. One shown so
+/// already (its FIN held back by a full window, say) is not waited for again.
+fn awaits_fin_ack(found: &[PendingConn], remembered: &Remembered) -> bool {
+    use TcpState::{Closing, FinWait1, LastAck};
+    found.iter().any(|conn| {
+        matches!(conn.origin, Origin::Left { .. })
+            && matches!(conn.state, SockState::Tcp(FinWait1 | Closing | LastAck))
+            && conn.send_q == Some(1)
+            && conn
+                .local
+                .as_ref()
+                .zip(conn.remote.as_ref())
+                .is_some_and(|(local, remote)| !remembered.was_left(local, remote))
+    })
 }
 
 /// Whether a row is a Unix socket.
@@ -181,9 +285,11 @@ impl InetDumps {
 /// shows them, where a SYN_SENT socket is connecting, whether a socket in CLOSE still holds an
 /// address, and for UDP whether a datagram waits.
 ///
-/// A TCP socket in CLOSE that was `asked` about and is not listed has nothing to send, and
-/// (when the kernel lists bound sockets, `bound_listed`) holds no port any more: it shows no
-/// address.
+/// A TCP socket in CLOSE that was `asked` about and is not listed has no peer, and (when the
+/// kernel lists bound sockets, `bound_listed`) holds no port any more: it shows no address. Its
+/// SEND-Q stays SIOCOUTQ's, the figure sock_diag gives a listed one (after a failed connect the
+/// kernel moves the next sequence number on past the peer's window, so it is not 0 though
+/// nothing will be sent: 3 after a refused connect).
 fn take_inet_view(
     rows: &mut [FdRow],
     listed: &[DiagSocket],
@@ -205,9 +311,6 @@ fn take_inet_view(
                 && row.state == Some(SockState::Tcp(TcpState::Close))
                 && asked(row) =>
             {
-                // What SIOCOUTQ says of a closed connection (its SYN or FIN never acknowledged)
-                // is nothing it will send.
-                row.send_q = Some(0);
                 row.remote = None;
                 if bound_listed {
                     row.local = None;
@@ -253,8 +356,9 @@ fn go_without_inet_view(rows: &mut [FdRow]) {
 }
 
 /// The TCP connections without an fd that belong to this table: those waiting in its listeners'
-/// accept queues, and what a close left of its fds' connections. Also returns the addresses of
-/// the latter, which [`Remembered`] goes on keeping.
+/// accept queues, what a close left of its fds' connections, and those of its closed fds that
+/// only a message in flight holds. Also returns the addresses of the latter two, which
+/// [`Remembered`] goes on keeping.
 fn without_fd(
     rows: &[FdRow],
     listed: &[DiagSocket],
@@ -262,7 +366,12 @@ fn without_fd(
 ) -> (Vec<PendingConn>, HashSet<Ends>) {
     let mut found = queued(rows, listed);
     let mut left = HashSet::new();
-    let mut left_behind = Vec::new();
+    let mut left_behind = in_flight(rows, listed, remembered);
+    for (_, conn) in &left_behind {
+        if let (Some(local), Some(remote)) = (&conn.local, &conn.remote) {
+            left.insert((local.clone(), remote.clone()));
+        }
+    }
     for socket in listed
         .iter()
         .filter(|s| s.netid == Netid::Tcp && s.inode == 0)
@@ -280,13 +389,55 @@ fn without_fd(
         let origin = Origin::Left {
             inode: holder.inode,
         };
-        left_behind.push(connection(socket, holder.fd, origin, state));
+        left_behind.push((holder.seen, connection(socket, holder.fd, origin, state)));
     }
-    // The kernel lists connections in hash order; by remote address (as shown) they stay put
-    // between steps. Under one fd, what waits in its queue comes before what a close left.
-    left_behind.sort_by_cached_key(|p| p.remote.as_ref().map(ToString::to_string));
-    found.extend(left_behind);
+    // The kernel lists connections in hash order; in the order they were made they stay put
+    // between steps, however many one fd left. Under one fd, what waits in its queue comes
+    // before what a close left.
+    left_behind.sort_by_key(|(seen, _)| *seen);
+    found.extend(left_behind.into_iter().map(|(_, conn)| conn));
     (found, left)
+}
+
+/// The connections of this table's closed fds whose socket the kernel still has open (it is
+/// listed with its inode, not as an orphan) though no process holds an fd of it: what holds it
+/// is an fd in flight, sent with SCM_RIGHTS and not yet received. A socket another process holds
+/// (after fork, or passed to it) is that process's to show.
+///
+/// Each with when its connection was first noted ([`Remembered`]'s order).
+fn in_flight(
+    rows: &[FdRow],
+    listed: &[DiagSocket],
+    remembered: &Remembered,
+) -> Vec<(u64, PendingConn)> {
+    let here: HashSet<u64> = rows.iter().map(|row| row.inode).collect();
+    let candidates: Vec<(&DiagSocket, Holder, TcpState)> = listed
+        .iter()
+        .filter(|s| s.netid == Netid::Tcp && s.inode != 0 && !here.contains(&s.inode))
+        .filter_map(|socket| {
+            let state = socket.tcp_state().filter(|s| *s != TcpState::Listen)?;
+            let holder = remembered.holder_of(socket.local.as_ref()?, socket.remote.as_ref()?)?;
+            (holder.inode == socket.inode).then_some((socket, holder, state))
+        })
+        .collect();
+    if candidates.is_empty() {
+        return Vec::new();
+    }
+    let inodes: HashSet<u64> = candidates.iter().map(|(s, _, _)| s.inode).collect();
+    // When /proc cannot say, nothing is claimed.
+    let Some(held) = listing::held_by_any_process(&inodes) else {
+        return Vec::new();
+    };
+    candidates
+        .into_iter()
+        .filter(|(socket, _, _)| !held.contains(&socket.inode))
+        .map(|(socket, holder, state)| {
+            let origin = Origin::InFlight {
+                inode: socket.inode,
+            };
+            (holder.seen, connection(socket, holder.fd, origin, state))
+        })
+        .collect()
 }
 
 /// The lowest fd of `rows` that holds each TCP socket, by inode.
@@ -299,8 +450,9 @@ fn tcp_fds(rows: &[FdRow]) -> HashMap<u64, i32> {
 }
 
 /// The connections waiting in the accept queues of the TCP listeners of `rows`, in order of
-/// the client's address: those listed (under the listener whose queue holds them, or the
-/// SO_REUSEPORT group that may), and those only counted ([`reset_in_queues`]).
+/// the client's address: those listed (under the listener whose queue holds them, or one of the
+/// SO_REUSEPORT group that may: [`shared_queues`]), and those only counted
+/// ([`reset_in_queues`]).
 fn queued(rows: &[FdRow], listed: &[DiagSocket]) -> Vec<PendingConn> {
     let ours = tcp_fds(rows);
     let listeners: Vec<&DiagSocket> = listed
@@ -308,6 +460,7 @@ fn queued(rows: &[FdRow], listed: &[DiagSocket]) -> Vec<PendingConn> {
         .filter(|s| s.netid == Netid::Tcp && s.is_in(TcpState::Listen) && s.inode != 0)
         .collect();
     let mut queued = Vec::new();
+    let mut in_groups = Vec::new();
     for socket in listed
         .iter()
         .filter(|s| s.netid == Netid::Tcp && s.inode == 0)
@@ -323,27 +476,83 @@ fn queued(rows: &[FdRow], listed: &[DiagSocket]) -> Vec<PendingConn> {
                 None => continue,
             },
             QueueOf::OneOf(group) => {
-                let mut fds: Vec<i32> = group
-                    .iter()
-                    .filter_map(|l| ours.get(&l.inode).copied())
-                    .collect();
-                fds.sort_unstable();
-                let elsewhere = fds.len() < group.len();
-                let Some(&first) = fds.first() else {
-                    continue;
-                };
-                let origin = Origin::QueuedInOneOf {
-                    listeners: fds,
-                    elsewhere,
-                };
-                (first, origin)
+                in_groups.push((socket, group, state));
+                continue;
             }
         };
         queued.push(connection(socket, fd, origin, state));
     }
+    queued.extend(shared_queues(in_groups, &ours));
     queued.extend(reset_in_queues(&listeners, &ours, &queued));
     queued.sort_by_cached_key(|p| p.remote.as_ref().map(ToString::to_string));
     queued
+}
+
+/// The connections waiting in the queues of SO_REUSEPORT groups (`waiting`: each with its
+/// group's listeners), where the kernel lists them without saying which queue holds each. Each is
+/// filed under one listener of its group so that none shows more rows under it than its queue's
+/// length (its RECV-Q, as `ss` shows it) — in one order every process sharing the group agrees on
+/// (listeners by inode, connections by client address), so each is shown once — and says which
+/// queues it may be in. One filed under another process's listener is that process's to show;
+/// one no queue has room for (a half-open SYN_RECV, which no length counts) goes under the
+/// group's first listener.
+fn shared_queues(
+    waiting: Vec<(&DiagSocket, Vec<&DiagSocket>, TcpState)>,
+    ours: &HashMap<u64, i32>,
+) -> Vec<PendingConn> {
+    let mut groups: HashMap<Vec<u64>, SharedQueue> = HashMap::new();
+    for (socket, mut group, state) in waiting {
+        group.sort_by_key(|l| l.inode);
+        let key: Vec<u64> = group.iter().map(|l| l.inode).collect();
+        groups
+            .entry(key)
+            .or_insert_with(|| SharedQueue {
+                listeners: group,
+                waiting: Vec::new(),
+            })
+            .waiting
+            .push((socket, state));
+    }
+    let mut filed = Vec::new();
+    for SharedQueue {
+        listeners,
+        waiting: mut conns,
+    } in groups.into_values()
+    {
+        let mut fds: Vec<i32> = listeners
+            .iter()
+            .filter_map(|l| ours.get(&l.inode).copied())
+            .collect();
+        if fds.is_empty() {
+            continue;
+        }
+        fds.sort_unstable();
+        let elsewhere = fds.len() < listeners.len();
+        let mut room: Vec<u64> = listeners.iter().map(|l| l.recv_q).collect();
+        conns.sort_by_cached_key(|(s, _)| s.remote.as_ref().map(ToString::to_string));
+        for (socket, state) in conns {
+            let counted = matches!(state, TcpState::Established | TcpState::CloseWait);
+            let slot = room.iter().position(|&r| counted && r > 0).unwrap_or(0);
+            if let Some(r) = room.get_mut(slot).filter(|_| counted) {
+                *r = r.saturating_sub(1);
+            }
+            let Some(&fd) = listeners.get(slot).and_then(|l| ours.get(&l.inode)) else {
+                continue;
+            };
+            let origin = Origin::QueuedInOneOf {
+                listeners: fds.clone(),
+                elsewhere,
+            };
+            filed.push(connection(socket, fd, origin, state));
+        }
+    }
+    filed
+}
+
+/// The listeners of a SO_REUSEPORT group, by inode, and the connections listed in its queues.
+struct SharedQueue<'a> {
+    listeners: Vec<&'a DiagSocket>,
+    waiting: Vec<(&'a DiagSocket, TcpState)>,
 }
 
 /// The connections this process's TCP listeners count in their accept queue that the dump does
@@ -866,9 +1075,17 @@ mod tests {
         let row = row_of(&s, &chosen);
         assert_eq!(row.state, Some(SockState::Tcp(TcpState::Close)));
         assert_eq!(row.remote, None);
+        // SEND-Q is the kernel's figure, SIOCOUTQ's, for either socket: the failed connect moved
+        // the next sequence number on by the peer's window (none) plus 2, past the SYN.
+        let outq = |s: &socket2::Socket| {
+            crate::sys::socket::SocketFd::new(s.as_raw_fd())
+                .unsent_bytes()
+                .ok()
+        };
+        assert_eq!((row.send_q, outq(&chosen)), (Some(3), Some(3)));
+        assert_eq!(row_of(&s, &kept).send_q, outq(&kept));
         if lists_bound {
             assert_eq!(row.local, None, "port {} is free again", stale.port());
-            assert_eq!(row.send_q, Some(0));
             // Free indeed: another socket binds it.
             TcpListener::bind(stale).expect("the port is free");
             let row = row_of(&s, &kept);
@@ -953,7 +1170,7 @@ mod tests {
     }
 
     #[test]
-    fn connections_queued_in_a_reuseport_group_are_filed_only_where_the_kernel_says() {
+    fn connections_queued_in_a_reuseport_group_are_filed_as_the_queue_lengths_allow() {
         let _serial = serial();
         let reuseport = || {
             let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None)
@@ -997,9 +1214,13 @@ mod tests {
                 (Some(0), Some(8)) => {
                     assert_eq!((conn.listener_fd, &conn.origin), (fd_b, &Origin::Queued))
                 }
-                _ => assert_eq!((conn.listener_fd, &conn.origin), (fd_a.min(fd_b), &group)),
+                _ => assert_eq!(conn.origin, group),
             }
         }
+        // Each listener has no more rows under it than its queue holds, so every one is where
+        // the numbers allow, and the rows say which queues each may be in.
+        let under = |fd: i32| mine.iter().filter(|p| p.listener_fd == fd).count() as u64;
+        assert_eq!((Some(under(fd_a)), Some(under(fd_b))), counts, "{mine:#?}");
         drop(clients);
     }
 

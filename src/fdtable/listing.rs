@@ -2,6 +2,7 @@
 //! with getdents64 into one buffer, or — when that cannot be opened (no /proc, or EMFILE because
 //! the table is full) — every number below the fd limit probed, which opens nothing.
 
+use std::collections::HashSet;
 use std::io;
 use std::os::fd::RawFd;
 
@@ -32,6 +33,36 @@ pub(super) fn probe_open_fds(observed: Observed) -> Vec<RawFd> {
     match observed {
         Observed::ThisProcess => probe_own_fds(),
     }
+}
+
+/// Of the sockets `inodes`, those an fd of some process holds, as far as /proc shows (a process
+/// whose fds this one may not read holds nothing here). None when /proc cannot be listed.
+pub(super) fn held_by_any_process(inodes: &HashSet<u64>) -> Option<HashSet<u64>> {
+    let mut held = HashSet::new();
+    for entry in std::fs::read_dir("/proc").ok()?.flatten() {
+        let name = entry.file_name();
+        if !name
+            .to_str()
+            .is_some_and(|n| n.bytes().all(|b| b.is_ascii_digit()))
+        {
+            continue;
+        }
+        let Ok(fds) = std::fs::read_dir(entry.path().join("fd")) else {
+            continue;
+        };
+        for fd in fds.flatten() {
+            let Ok(link) = std::fs::read_link(fd.path()) else {
+                continue;
+            };
+            let inode = link
+                .to_str()
+                .and_then(|l| l.strip_prefix("socket:[")?.strip_suffix(']')?.parse().ok());
+            if let Some(inode) = inode.filter(|i| inodes.contains(i)) {
+                held.insert(inode);
+            }
+        }
+    }
+    Some(held)
 }
 
 /// The size of the process's fd table (`FDSize` in its /proc status file): every open fd is below

@@ -20,6 +20,7 @@ mod system;
 
 pub use epoll::{is_epoll, watches_text, Watch};
 pub use inspect::{format_address, inspect_fd, open_inodes};
+pub use kernel_view::Leftovers;
 pub use labels::Labels;
 pub use listing::open_fds;
 pub use observer::{Observed, Observer};
@@ -116,9 +117,9 @@ fn socket_label(family: Option<Family>, sock_type: Option<SockType>) -> Cow<'sta
 }
 
 /// A connection the kernel holds for the process without an fd: a real kernel socket waiting in a
-/// listener's accept queue (until `accept` gives it an fd), or what a `close` left of a TCP
-/// connection (closing down, then TIME_WAIT, until the kernel forgets it). Shown under the fd it
-/// belongs to.
+/// listener's accept queue (until `accept` gives it an fd), what a `close` left of a TCP
+/// connection (closing down, then TIME_WAIT, until the kernel forgets it), or a TCP connection
+/// whose only reference is an fd in flight (SCM_RIGHTS). Shown under the fd it belongs to.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct PendingConn {
     /// The fd it is shown under: the listener whose accept queue holds it (the lowest fd, if the
@@ -165,12 +166,25 @@ pub enum Origin {
     /// `inode`: closing down with no fd, or waiting out TIME_WAIT (also when the fd itself is
     /// still open, in CLOSE). The fd may be closed, or hold another socket by now.
     Left { inode: u64 },
+    /// The socket (`inode`) of the fd it is shown under, which no process holds an fd of any
+    /// more while the kernel keeps it open: an fd of it was sent with SCM_RIGHTS and the message
+    /// is in flight, not yet received. `recvfd` makes it an fd again.
+    InFlight { inode: u64 },
 }
 
 impl Origin {
     /// Whether it waits in an accept queue.
     pub fn is_queued(&self) -> bool {
-        !matches!(self, Origin::Left { .. })
+        self.came_from().is_none()
+    }
+
+    /// The socket (its inode) of the fd it came from: what a close left, or what a message in
+    /// flight holds; None for a connection that waits in an accept queue.
+    pub fn came_from(&self) -> Option<u64> {
+        match *self {
+            Origin::Left { inode } | Origin::InFlight { inode } => Some(inode),
+            Origin::Queued | Origin::QueuedInOneOf { .. } => None,
+        }
     }
 }
 

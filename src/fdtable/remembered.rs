@@ -9,7 +9,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::{FdRow, Kind};
+use super::{FdRow, Kind, PendingConn};
 use crate::net::{Endpoint, Family, SockState, SockType, TcpState};
 
 /// A connection's two addresses: local, remote.
@@ -20,12 +20,25 @@ pub(super) type Ends = (Endpoint, Endpoint);
 pub(super) struct Holder {
     pub fd: i32,
     pub inode: u64,
+    /// When the connection was first noted, in the order of noting: what it left is listed in
+    /// that order, the order the connections were made in.
+    pub seen: u64,
 }
 
 /// The TCP connections the process's fds have held, by their addresses.
 #[derive(Debug, Default)]
 pub(super) struct Remembered {
     by_ends: HashMap<Ends, Holder>,
+    /// The connections the last snapshot found left without an fd.
+    left: HashSet<Ends>,
+    /// How many connections were ever noted: the next one's `seen`.
+    noted: u64,
+    /// The connections waiting in the process's accept queues, with when each was first seen
+    /// waiting.
+    queued: HashMap<Ends, u64>,
+    /// The connections the last snapshot neither found held nor left: forgotten if the next one
+    /// does not find them either (a dump taken while the kernel moves a socket may miss it).
+    missed: HashSet<Ends>,
 }
 
 impl Remembered {
@@ -34,13 +47,71 @@ impl Remembered {
     pub(super) fn note(&mut self, rows: &[FdRow]) {
         for row in rows.iter().rev() {
             if let Some(ends) = connection_of(row) {
-                let holder = Holder {
-                    fd: row.fd,
-                    inode: row.inode,
-                };
-                self.by_ends.insert(ends, holder);
+                self.hold(ends, row.fd, row.inode);
             }
         }
+    }
+
+    /// Notes that fd `fd`, socket `inode`, holds (or held) the connection `ends`.
+    fn hold(&mut self, ends: Ends, fd: i32, inode: u64) {
+        let seen = match self.by_ends.get(&ends) {
+            Some(known) if known.inode == inode => known.seen,
+            _ => {
+                self.noted += 1;
+                self.noted
+            }
+        };
+        self.by_ends.insert(ends, Holder { fd, inode, seen });
+    }
+
+    /// Notes what a close left of a connection (or what a message in flight holds), under the
+    /// fd it came from: the connection `conn` shows.
+    pub(super) fn note_left(&mut self, conn: &PendingConn) {
+        let (Some(inode), Some(local), Some(remote)) =
+            (conn.origin.came_from(), &conn.local, &conn.remote)
+        else {
+            return;
+        };
+        self.hold((local.clone(), remote.clone()), conn.listener_fd, inode);
+    }
+
+    /// Puts the connections of `found` that wait in accept queues in the order they were first
+    /// seen waiting (the order they came in, as far as the snapshots tell: the kernel lists them
+    /// in hash order), before what closes left, which keep their order; forgets those no longer
+    /// waiting. One only counted (reset, with no address) comes first.
+    pub(super) fn order_queued(&mut self, found: &mut [PendingConn]) {
+        let mut now = HashMap::new();
+        for conn in found.iter().filter(|conn| conn.origin.is_queued()) {
+            let (Some(local), Some(remote)) = (&conn.local, &conn.remote) else {
+                continue;
+            };
+            let ends = (local.clone(), remote.clone());
+            let seen = match self.queued.get(&ends) {
+                Some(&seen) => seen,
+                None => {
+                    self.noted += 1;
+                    self.noted
+                }
+            };
+            now.insert(ends, seen);
+        }
+        found.sort_by_key(|conn| {
+            let ends = conn.local.clone().zip(conn.remote.clone());
+            match (
+                conn.origin.is_queued(),
+                ends.and_then(|ends| now.get(&ends)),
+            ) {
+                (true, Some(&seen)) => (0, seen),
+                (true, None) => (0, 0),
+                (false, _) => (1, 0),
+            }
+        });
+        self.queued = now;
+    }
+
+    /// Whether no connection is remembered.
+    pub(super) fn is_empty(&self) -> bool {
+        self.by_ends.is_empty()
     }
 
     /// The fd (and its socket) whose connection had these addresses.
@@ -65,16 +136,39 @@ impl Remembered {
     }
 
     /// Forgets every connection except those an fd of `rows` still holds (the same socket) and
-    /// those the kernel still keeps without an fd (`left`).
-    pub(super) fn keep_only(&mut self, rows: &[FdRow], left: &HashSet<Ends>) {
+    /// those the kernel still keeps without an fd (`left`). One whose socket the dump listed
+    /// (`listed`: the inodes it listed) goes at once: another process holds it, and it is that
+    /// process's to show; one the dump did not list at all goes after a second snapshot in a row
+    /// without it: one dump that missed a connection does not lose it for good.
+    pub(super) fn keep_only(
+        &mut self,
+        rows: &[FdRow],
+        left: &HashSet<Ends>,
+        listed: &HashSet<u64>,
+    ) {
         let open: HashSet<(i32, u64)> = rows
             .iter()
             .filter(|row| is_tcp(row))
             .map(|row| (row.fd, row.inode))
             .collect();
+        let mut missed = HashSet::new();
         self.by_ends.retain(|ends, holder| {
-            open.contains(&(holder.fd, holder.inode)) || left.contains(ends)
+            if open.contains(&(holder.fd, holder.inode)) || left.contains(ends) {
+                return true;
+            }
+            let first_miss = !self.missed.contains(ends) && !listed.contains(&holder.inode);
+            if first_miss {
+                missed.insert(ends.clone());
+            }
+            first_miss
         });
+        self.missed = missed;
+        self.left.clone_from(left);
+    }
+
+    /// Whether the last snapshot found this connection left without an fd already.
+    pub(super) fn was_left(&self, local: &Endpoint, remote: &Endpoint) -> bool {
+        self.left.contains(&(local.clone(), remote.clone()))
     }
 
     /// How many connections are remembered.
@@ -122,7 +216,11 @@ mod tests {
         let row = connected(4, 40, "127.0.0.1:5000", "127.0.0.1:6000");
         remembered.note(std::slice::from_ref(&row));
         let (local, remote) = (at("127.0.0.1:5000"), at("127.0.0.1:6000"));
-        let holder = Some(Holder { fd: 4, inode: 40 });
+        let holder = Some(Holder {
+            fd: 4,
+            inode: 40,
+            seen: 1,
+        });
         assert_eq!(remembered.holder_of(&local, &remote), holder);
         assert_eq!(
             remembered.holder_of(&remote, &local),
@@ -136,10 +234,16 @@ mod tests {
 
         // fd 4 closed; the kernel keeps the connection (FIN_WAIT2, TIME_WAIT).
         let left: HashSet<Ends> = [(local.clone(), remote.clone())].into();
-        remembered.keep_only(&[], &left);
+        remembered.keep_only(&[], &left, &HashSet::new());
         assert_eq!(remembered.holder_of(&local, &remote), holder);
-        // Then it forgets it.
-        remembered.keep_only(&[], &HashSet::new());
+        // Then it forgets it: not at the first snapshot without it (a dump may miss a socket
+        // the kernel is moving), at the second.
+        remembered.keep_only(&[], &HashSet::new(), &HashSet::new());
+        assert_eq!(remembered.holder_of(&local, &remote), holder);
+        remembered.keep_only(&[], &left, &HashSet::new());
+        remembered.keep_only(&[], &HashSet::new(), &HashSet::new());
+        assert_eq!(remembered.len(), 1, "found again: missed once more");
+        remembered.keep_only(&[], &HashSet::new(), &HashSet::new());
         assert_eq!(remembered.len(), 0);
     }
 
@@ -147,10 +251,105 @@ mod tests {
     fn an_open_fd_keeps_its_connection_and_another_socket_on_the_number_does_not() {
         let mut remembered = Remembered::default();
         remembered.note(&[connected(4, 40, "127.0.0.1:5000", "127.0.0.1:6000")]);
-        remembered.keep_only(&[FdRow::tcp_for_test(4, 40)], &HashSet::new());
+        remembered.keep_only(
+            &[FdRow::tcp_for_test(4, 40)],
+            &HashSet::new(),
+            &HashSet::new(),
+        );
         assert_eq!(remembered.len(), 1, "fd 4 still holds the socket, in CLOSE");
-        remembered.keep_only(&[FdRow::tcp_for_test(4, 41)], &HashSet::new());
+        remembered.keep_only(
+            &[FdRow::tcp_for_test(4, 41)],
+            &HashSet::new(),
+            &HashSet::new(),
+        );
+        remembered.keep_only(
+            &[FdRow::tcp_for_test(4, 41)],
+            &HashSet::new(),
+            &HashSet::new(),
+        );
         assert_eq!(remembered.len(), 0, "fd 4 is another socket now");
+    }
+
+    #[test]
+    fn a_connection_whose_socket_another_process_holds_is_forgotten_at_once() {
+        let mut remembered = Remembered::default();
+        remembered.note(&[connected(4, 40, "127.0.0.1:5000", "127.0.0.1:6000")]);
+        // fd 4 closed, but the dump lists socket 40 still: a forked child holds it.
+        remembered.keep_only(&[], &HashSet::new(), &[40].into());
+        assert_eq!(remembered.len(), 0);
+    }
+
+    #[test]
+    fn connections_keep_the_order_they_were_first_noted_in() {
+        let mut remembered = Remembered::default();
+        let first = connected(4, 40, "127.0.0.1:5000", "127.0.0.1:6000");
+        remembered.note(std::slice::from_ref(&first));
+        // fd 4 closed; the next socket on fd 4 connects from a lower port to the same peer.
+        remembered.note(&[connected(4, 41, "127.0.0.1:4000", "127.0.0.1:6000")]);
+        // The first one noted again (a dup): still the first.
+        remembered.note(&[first, connected(5, 42, "127.0.0.1:3000", "127.0.0.1:6000")]);
+        let seen = |local: &str| {
+            remembered
+                .holder_of(&at(local), &at("127.0.0.1:6000"))
+                .map(|h| h.seen)
+        };
+        assert_eq!(
+            [
+                seen("127.0.0.1:5000"),
+                seen("127.0.0.1:4000"),
+                seen("127.0.0.1:3000")
+            ],
+            [Some(1), Some(2), Some(3)]
+        );
+    }
+
+    #[test]
+    fn queued_connections_are_listed_in_the_order_they_were_first_seen_waiting() {
+        use crate::fdtable::Origin;
+        let conn = |client: &str, origin: Origin| PendingConn {
+            listener_fd: 3,
+            origin,
+            family: Family::Inet,
+            sock_type: SockType::Stream,
+            local: Some(at("127.0.0.1:8080")),
+            remote: Some(at(client)),
+            state: SockState::Tcp(TcpState::Established),
+            peer_inode: None,
+            recv_q: Some(0),
+            send_q: Some(0),
+            time_left_ms: None,
+        };
+        let mut remembered = Remembered::default();
+        let mut found = vec![conn("127.0.0.1:50000", Origin::Queued)];
+        remembered.order_queued(&mut found);
+        // A second one came, with a lower port; what a close left stays after them.
+        let mut found = vec![
+            conn("127.0.0.1:7000", Origin::Left { inode: 9 }),
+            conn("127.0.0.1:40000", Origin::Queued),
+            conn("127.0.0.1:50000", Origin::Queued),
+        ];
+        remembered.order_queued(&mut found);
+        let order: Vec<String> = found
+            .iter()
+            .filter_map(|c| c.remote.as_ref().map(ToString::to_string))
+            .collect();
+        assert_eq!(
+            order,
+            ["127.0.0.1:50000", "127.0.0.1:40000", "127.0.0.1:7000"]
+        );
+        // Accepted: forgotten. Seen again later, it is a newcomer.
+        remembered.order_queued(&mut []);
+        let mut found = vec![
+            conn("127.0.0.1:50000", Origin::Queued),
+            conn("127.0.0.1:40000", Origin::Queued),
+        ];
+        remembered.order_queued(&mut found[1..]);
+        remembered.order_queued(&mut found);
+        let order: Vec<String> = found
+            .iter()
+            .filter_map(|c| c.remote.as_ref().map(ToString::to_string))
+            .collect();
+        assert_eq!(order, ["127.0.0.1:40000", "127.0.0.1:50000"]);
     }
 
     #[test]

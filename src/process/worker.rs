@@ -29,8 +29,10 @@ use crate::sys::process::{
     move_to_top, start_worker, this_thread, wait_child, Forked, Inherit,
 };
 use crate::sys::{
-    blocked_call_is_ready, clear_interrupt, install_interrupt_handler, note_interruption,
+    blocked_call_is_ready, blocked_call_returned, clear_interrupt, forget_returned_call,
+    install_interrupt_handler, note_interruption,
 };
+use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 /// The environment variable that makes sockplay a worker, holding the fd of its control channel.
@@ -40,8 +42,13 @@ pub const WORKER_ENV: &str = "SOCKPLAY_WORKER_FD";
 /// Exit status of a worker that could not start (its channel is not what it should be).
 const EXIT_BROKEN: i32 = 2;
 
-/// The longest a snapshot waits for a blocked call that has what it waits for to return.
-const SETTLE: Duration = Duration::from_millis(200);
+/// The longest a snapshot waits for a blocked call that has what it waits for (or returned
+/// already) to answer. The answer is on its way: on a machine busy enough to starve this process
+/// it may take seconds, and the front end waits 5 s for a table.
+const SETTLE: Duration = Duration::from_secs(3);
+
+/// How many times a snapshot is taken again when the executor moved on while it was taken.
+const SETTLED_ATTEMPTS: u32 = 3;
 
 /// The channel fd, when this process was started as a worker. Reads and removes [`WORKER_ENV`].
 pub fn worker_channel() -> Option<RawFd> {
@@ -101,11 +108,13 @@ struct Shared {
     busy: AtomicBool,
     /// How many commands the executor has answered, so the control thread can wait for one.
     answered: AtomicU64,
-    /// The executor's call returned and it is reading its table to answer: a snapshot now would
-    /// show the call's fds before their names.
-    returned: AtomicBool,
+    /// The executor is sending an answer (it is no longer busy, and the answer is not out yet).
+    answering: AtomicBool,
     /// The executor thread, for Ctrl-C.
     executor: nix::sys::pthread::Pthread,
+    /// The fds open when the executor last answered (None before its first answer): one more
+    /// while it is busy was made by its call (accept, recvfd), which has returned then.
+    answered_fds: Mutex<Option<BTreeSet<i32>>>,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -124,8 +133,9 @@ impl Shared {
             observer: Mutex::new(observer),
             busy: AtomicBool::new(false),
             answered: AtomicU64::new(0),
-            returned: AtomicBool::new(false),
+            answering: AtomicBool::new(false),
             executor: this_thread(),
+            answered_fds: Mutex::new(None),
         }
     }
 
@@ -144,19 +154,63 @@ impl Shared {
     }
 
     /// Before a snapshot: when the call the executor is blocked in has what it waits for (a peer's
-    /// connect just finished the handshake that `accept` waits for), or has just returned, lets it
-    /// answer first, so the snapshot shows the process after the call (its new fd named), not a
-    /// moment before it.
+    /// connect just finished the handshake that `accept` waits for), or returned already and its
+    /// command is finishing, lets it answer first, so the snapshot shows the process after the
+    /// call (its new fd named, the process ready), not a moment before it.
+    /// An answer being sent goes out first too: a table must never reach the front end before
+    /// the answer of a command it shows done.
     fn settle(&self) {
-        let answered = self.answered.load(Ordering::SeqCst);
-        if !self.busy.load(Ordering::SeqCst)
-            || !(self.returned.load(Ordering::SeqCst) || blocked_call_is_ready())
-        {
-            return;
-        }
         let deadline = Instant::now() + SETTLE;
+        let answered = self.answered.load(Ordering::SeqCst);
+        let returning = blocked_call_is_ready() || blocked_call_returned();
+        if self.busy.load(Ordering::SeqCst) && returning {
+            self.await_answer(answered, deadline);
+        }
+        while self.answering.load(Ordering::SeqCst) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+
+    /// Waits until the executor has answered more than `answered` commands, or `deadline`.
+    fn await_answer(&self, answered: u64, deadline: Instant) {
         while self.answered.load(Ordering::SeqCst) == answered && Instant::now() < deadline {
             std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+
+    /// The table a snapshot request gets: after [`Shared::settle`], and taken again when the
+    /// executor's call returned or its command answered while it was being taken — else it could
+    /// show the call's new fd without the name the answer gives it, and arrive after that answer.
+    ///
+    /// The call's new fd is the surest sign: the kernel makes it before the call returns to the
+    /// executor, which may not run again for a while on a busy machine.
+    fn settled_table(&self) -> Table {
+        let deadline = Instant::now() + SETTLE;
+        let mut attempts = 0;
+        loop {
+            self.settle();
+            let answered = self.answered.load(Ordering::SeqCst);
+            let busy = self.busy.load(Ordering::SeqCst);
+            let returned = blocked_call_returned();
+            let table = self.table_taken(busy);
+            let made_an_fd = busy
+                && lock(&self.answered_fds).as_ref().is_some_and(|before| {
+                    table
+                        .snapshot
+                        .rows
+                        .iter()
+                        .any(|row| !before.contains(&row.fd))
+                });
+            let moved = self.answered.load(Ordering::SeqCst) != answered
+                || (busy && !returned && blocked_call_returned())
+                || made_an_fd;
+            attempts += 1;
+            if !moved || attempts >= SETTLED_ATTEMPTS {
+                return table;
+            }
+            if made_an_fd {
+                self.await_answer(answered, deadline);
+            }
         }
     }
 
@@ -216,7 +270,6 @@ fn control(shared: Arc<Shared>, jobs: Sender<Job>) {
                     );
                     continue;
                 }
-                shared.returned.store(false, Ordering::SeqCst);
                 // A Ctrl-C meant for an earlier command must not cut this one.
                 clear_interrupt();
                 if jobs.send(Job { command, settings }).is_err() {
@@ -224,8 +277,7 @@ fn control(shared: Arc<Shared>, jobs: Sender<Job>) {
                 }
             }
             Request::Snapshot => {
-                shared.settle();
-                let table = shared.table();
+                let table = shared.settled_table();
                 shared.send(&Response::Table(Box::new(table)), None);
             }
             Request::Interrupt { cause } => {
@@ -277,10 +329,10 @@ impl Executor {
                 Command::Spawn { name } => self.spawn(name),
                 Command::Exit => self.exit(),
                 command => {
+                    forget_returned_call();
                     let call = self.call_text(&command);
                     self.shared.send(&Response::Started { call }, None);
                     let outcome = self.session.execute(&command);
-                    self.shared.returned.store(true, Ordering::SeqCst);
                     self.shared.send(&Response::Returned, None);
                     self.finish(outcome, None, None, false);
                 }
@@ -329,20 +381,26 @@ impl Executor {
         ends: bool,
     ) {
         self.publish();
+        let table = self.shared.table_taken(false);
+        *lock(&self.shared.answered_fds) =
+            Some(table.snapshot.rows.iter().map(|row| row.fd).collect());
         let done = Done {
             outcome,
-            table: self.shared.table_taken(false),
+            table,
             settings: self.session.settings,
             child,
             ends,
         };
-        // Ready before the answer leaves: the front end may send the next command at once.
+        // Ready before the answer leaves: the front end may send the next command at once. A
+        // snapshot asked meanwhile waits for the answer to be out (`answering`).
+        self.shared.answering.store(true, Ordering::SeqCst);
         self.shared.busy.store(false, Ordering::SeqCst);
         self.shared.send(
             &Response::Done(Box::new(done)),
             attach.as_ref().map(|fd| fd.as_fd()),
         );
         self.shared.answered.fetch_add(1, Ordering::SeqCst);
+        self.shared.answering.store(false, Ordering::SeqCst);
     }
 
     /// Answers `spawn` or `fork` with the front end's end of the new process's channel, which

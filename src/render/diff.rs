@@ -1,10 +1,12 @@
 //! The difference between two FD-table snapshots, as the marks the panel shows: new, changed (and
 //! which columns), closed, or unchanged — for the fds, and for the connections waiting in accept
-//! queues.
+//! queues. An fd whose number now holds another object is both: its old socket closed, and the
+//! number is new. A row whose ties changed (the other end of its connection `↔`, the other fds of
+//! its socket `≡`) changed too, though nothing of its own socket did.
 
 use std::collections::{HashMap, HashSet};
 
-use crate::fdtable::{FdRow, PendingConn, Snapshot};
+use crate::fdtable::{FdRow, Origin, PendingConn, Snapshot};
 
 /// How one row of the panel relates to the previous step's table.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -13,10 +15,12 @@ pub enum Change {
     Same,
     /// The fd did not exist before, or now refers to a different object (another inode).
     New,
-    /// The same object as before, with the named columns changed: any of `"local"`, `"remote"`,
+    /// The same object as before, with the named columns changed: any of `"name"` (the other
+    /// fds of its socket, `≡`), `"local"`, `"remote"` (also the other end's fds, `↔`),
     /// `"state"`, `"recv_q"`, `"send_q"`, `"kind"`.
     Changed(Vec<&'static str>),
-    /// The fd existed in the previous snapshot and is gone now; the row is the old one.
+    /// The fd's object in the previous snapshot is gone now (the fd closed, or holds another
+    /// object); the row is the old one.
     Closed,
 }
 
@@ -26,7 +30,8 @@ pub enum Change {
 pub struct Changes {
     /// `marks[i]` is the mark of `now.rows[i]`.
     pub marks: Vec<Change>,
-    /// Indexes into `before.rows` of the fds that closed.
+    /// Indexes into `before.rows` of the fds that closed, and of those whose number holds another
+    /// object now (that row of `now` is new).
     pub closed: Vec<usize>,
     /// Shared by every closed row.
     closed_mark: Change,
@@ -45,13 +50,56 @@ impl Changes {
                 .iter()
                 .map(|&i| (&before.rows[i], &self.closed_mark)),
         );
-        // Stable: a snapshot has each fd once, so only closed rows need moving into place.
+        // Stable: a snapshot has each fd once, so only closed rows need moving into place; the
+        // closed row of a number that holds another object now goes just before the new one.
         if !self.closed.is_empty() {
-            rows.sort_by_key(|(row, _)| row.fd);
+            rows.sort_by_key(|(row, change)| (row.fd, **change != Change::Closed));
         }
         rows
     }
+
+    /// Marks the rows of `now` whose ties (`after`, by fd) differ from those shown before
+    /// (`before`, by fd) as changed: `"remote"` where the fds at the other end of the connection
+    /// (`↔`) differ, `"name"` where the other fds of the socket (`≡`) do. A new row is new
+    /// whatever its ties.
+    pub fn mark_ties(&mut self, now: &Snapshot, before: &TiesByFd, after: &TiesByFd) {
+        let none = Ties::default();
+        for (row, mark) in now.rows.iter().zip(self.marks.iter_mut()) {
+            if *mark == Change::New {
+                continue;
+            }
+            let was = before.get(&row.fd).unwrap_or(&none);
+            let is = after.get(&row.fd).unwrap_or(&none);
+            let moved = [
+                ("name", was.twins != is.twins),
+                ("remote", was.partners != is.partners),
+            ];
+            for (column, differs) in moved {
+                if !differs {
+                    continue;
+                }
+                match mark {
+                    Change::Same => *mark = Change::Changed(vec![column]),
+                    Change::Changed(columns) if !columns.contains(&column) => {
+                        columns.push(column);
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
 }
+
+/// What a row is shown tied to, each fd by its process's pid: the fds at the other end of its
+/// connection (`↔`) and the other fds of its socket (`≡`), in every process shown with it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Ties {
+    pub partners: Vec<(i32, i32)>,
+    pub twins: Vec<(i32, i32)>,
+}
+
+/// The ties of a table's rows, by fd (a row tied to nothing has no entry).
+pub type TiesByFd = HashMap<i32, Ties>;
 
 /// Marks every row of `now` against `before`: New when the fd was absent before or holds another
 /// inode, Changed with the columns that differ, Same otherwise; and lists the fds that closed.
@@ -66,21 +114,26 @@ pub fn changes(before: &Snapshot, now: &Snapshot) -> Changes {
             while let Some((i, _)) = old.next_if(|(_, r)| r.fd < row.fd) {
                 closed.push(i);
             }
-            let previous = old.next_if(|(_, r)| r.fd == row.fd).map(|(_, r)| r);
-            marks.push(change_of(previous, row));
+            let previous = old.next_if(|(_, r)| r.fd == row.fd);
+            if let Some((i, before)) = previous {
+                if before.inode != row.inode {
+                    closed.push(i);
+                }
+            }
+            marks.push(change_of(previous.map(|(_, r)| r), row));
         }
         closed.extend(old.map(|(i, _)| i));
         (marks, closed)
     } else {
         let by_fd: HashMap<i32, &FdRow> = before.rows.iter().map(|row| (row.fd, row)).collect();
-        let open: HashSet<i32> = now.rows.iter().map(|row| row.fd).collect();
+        let open: HashSet<(i32, u64)> = now.rows.iter().map(|row| (row.fd, row.inode)).collect();
         let marks = now
             .rows
             .iter()
             .map(|row| change_of(by_fd.get(&row.fd).copied(), row))
             .collect();
         let closed = (0..before.rows.len())
-            .filter(|&i| !open.contains(&before.rows[i].fd))
+            .filter(|&i| !open.contains(&(before.rows[i].fd, before.rows[i].inode)))
             .collect();
         (marks, closed)
     };
@@ -91,8 +144,9 @@ pub fn changes(before: &Snapshot, now: &Snapshot) -> Changes {
     }
 }
 
-/// Every row of `now` with its mark, plus each row of `prev` whose fd is gone now as `Closed`
-/// (shown once), all in fd order; owned copies, for callers that keep them.
+/// Every row of `now` with its mark, plus each row of `prev` whose fd is gone now (or holds
+/// another object) as `Closed` (shown once), all in fd order; owned copies, for callers that keep
+/// them.
 pub fn diff(prev: &Snapshot, now: &Snapshot) -> Vec<(FdRow, Change)> {
     changes(prev, now)
         .rows(prev, now)
@@ -104,8 +158,8 @@ pub fn diff(prev: &Snapshot, now: &Snapshot) -> Vec<(FdRow, Change)> {
 /// Marks every connection without an fd in `now` against `prev`: new, changed (its `"state"`,
 /// SYN_RECV → ESTABLISHED → CLOSE_WAIT, FIN_WAIT2 → TIME_WAIT, or its `"recv_q"`/`"send_q"`), or
 /// the same; in `now`'s order. Then the ones of `prev` the kernel no longer holds, `Closed`
-/// (reset while queued, forgotten after TIME_WAIT) — but not one `accept` made an fd, which
-/// [`diff`] shows as new.
+/// (reset while queued, forgotten after TIME_WAIT) — but not one `accept` (or `recvfd`) made an
+/// fd, which [`diff`] shows as new.
 pub fn diff_pending(prev: &Snapshot, now: &Snapshot) -> Vec<(PendingConn, Change)> {
     let gone = prev
         .pending
@@ -142,14 +196,20 @@ pub fn diff_pending(prev: &Snapshot, now: &Snapshot) -> Vec<(PendingConn, Change
         .collect()
 }
 
-/// Whether a connection that waited in an accept queue is an fd of `now`: the accepted socket
-/// has its addresses (TCP), or names its client as peer (Unix).
+/// Whether a connection without an fd is an fd of `now`: one that waited in an accept queue if
+/// the accepted socket has its addresses (TCP) or names its client as peer (Unix); one a message
+/// in flight held if an fd has its socket again (`recvfd`).
 fn became_an_fd(conn: &PendingConn, now: &Snapshot) -> bool {
-    conn.origin.is_queued()
-        && now.rows.iter().any(|row| match conn.peer_inode {
-            Some(client) => row.peer_inode == Some(client),
-            None => row.local.is_some() && row.local == conn.local && row.remote == conn.remote,
-        })
+    match conn.origin {
+        Origin::InFlight { inode } => now.rows.iter().any(|row| row.inode == inode),
+        Origin::Left { .. } => false,
+        Origin::Queued | Origin::QueuedInOneOf { .. } => {
+            now.rows.iter().any(|row| match conn.peer_inode {
+                Some(client) => row.peer_inode == Some(client),
+                None => row.local.is_some() && row.local == conn.local && row.remote == conn.remote,
+            })
+        }
+    }
 }
 
 /// Whether two entries are the same connection: queued both or left by a close both, with the
@@ -282,12 +342,75 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn new_fd_and_reused_fd_are_new() {
+    fn new_fd_is_new_and_a_reused_fd_is_its_old_socket_closed_then_the_new_one() {
         let prev = snap(vec![tty(0), tcp(3, 100)]);
         let now = snap(vec![tty(0), tcp(3, 101), tcp(4, 102)]);
+        let d = diff(&prev, &now);
+        assert_eq!(
+            marks(&d),
+            vec![
+                (0, Change::Same),
+                (3, Change::Closed),
+                (3, Change::New),
+                (4, Change::New)
+            ]
+        );
+        assert_eq!((d[1].0.inode, d[2].0.inode), (100, 101));
+        // Unsorted tables say the same.
+        let prev = snap(vec![tcp(3, 100), tty(0)]);
+        let now = snap(vec![tcp(4, 102), tcp(3, 101), tty(0)]);
         assert_eq!(
             marks(&diff(&prev, &now)),
-            vec![(0, Change::Same), (3, Change::New), (4, Change::New)]
+            vec![
+                (0, Change::Same),
+                (3, Change::Closed),
+                (3, Change::New),
+                (4, Change::New)
+            ]
+        );
+    }
+
+    #[test]
+    fn ties_that_changed_mark_their_rows_changed_in_the_columns_that_show_them() {
+        let before = snap(vec![tcp(3, 100), tcp(4, 101), tcp(5, 102), tcp(6, 103)]);
+        let mut read = tcp(6, 103);
+        read.recv_q = Some(1);
+        let now = snap(vec![
+            tcp(3, 100),
+            tcp(4, 101),
+            tcp(5, 102),
+            read,
+            tcp(7, 104),
+        ]);
+        let tie = |partners: &[(i32, i32)], twins: &[(i32, i32)]| Ties {
+            partners: partners.to_vec(),
+            twins: twins.to_vec(),
+        };
+        let was: TiesByFd = [
+            (3, tie(&[(1, 4)], &[])),
+            (4, tie(&[(1, 3)], &[])),
+            (6, tie(&[], &[(9, 6)])),
+        ]
+        .into();
+        // fd 4's peer went (its row loses `↔`), fd 5 got a twin (`≡`), fd 6's twin left and its
+        // queue moved, fd 7 is new.
+        let is: TiesByFd = [
+            (3, tie(&[(1, 4)], &[])),
+            (5, tie(&[], &[(1, 7)])),
+            (7, tie(&[], &[(1, 5)])),
+        ]
+        .into();
+        let mut changes = changes(&before, &now);
+        changes.mark_ties(&now, &was, &is);
+        assert_eq!(
+            changes.marks,
+            vec![
+                Change::Same,
+                Change::Changed(vec!["remote"]),
+                Change::Changed(vec!["name"]),
+                Change::Changed(vec!["recv_q", "name"]),
+                Change::New,
+            ]
         );
     }
 

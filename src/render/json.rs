@@ -312,7 +312,8 @@ pub struct ConnJson {
     /// The fd the panel shows it under: the listener whose queue holds it, or the fd whose
     /// connection it was (which may be closed).
     pub under: i32,
-    /// `queued` (in an accept queue) or `left` (left by a close: closing down, or TIME_WAIT).
+    /// `queued` (in an accept queue), `left` (left by a close: closing down, or TIME_WAIT) or
+    /// `in_flight` (no process holds an fd of it: a message sent with SCM_RIGHTS does).
     pub origin: &'static str,
     /// For a queued connection: the fds of the listeners whose queue may hold it — one, unless
     /// they are a SO_REUSEPORT group and the kernel does not say which.
@@ -321,6 +322,9 @@ pub struct ConnJson {
     /// Whether a listener of another process may hold it instead (present only when so).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub elsewhere: bool,
+    /// Always `socket`: a connection without an fd is a socket all the same, and says so as
+    /// every row of `fds` does (SPEC §8).
+    pub kind: Kind,
     pub family: String,
     #[serde(rename = "type")]
     pub sock_type: String,
@@ -347,12 +351,14 @@ impl ConnJson {
                 elsewhere,
             } => ("queued", listeners.clone(), *elsewhere),
             Origin::Left { .. } => ("left", Vec::new(), false),
+            Origin::InFlight { .. } => ("in_flight", Vec::new(), false),
         };
         ConnJson {
             under: conn.listener_fd,
             origin,
             listeners,
             elsewhere,
+            kind: Kind::Socket,
             family: conn.family.to_string(),
             sock_type: conn.sock_type.to_string(),
             local: conn.local.as_ref().map(ToString::to_string),
@@ -598,7 +604,7 @@ mod tests {
         );
         assert_eq!(
             serde_json::to_value(&conns).expect("serializes"),
-            json!([{"under": 3, "origin": "queued", "listeners": [3], "family": "inet",
+            json!([{"under": 3, "origin": "queued", "listeners": [3], "kind": "socket", "family": "inet",
                     "type": "stream", "local": "127.0.0.1:8080", "remote": "127.0.0.1:40001",
                     "state": "ESTABLISHED", "recv_q": 5, "send_q": 0, "time_left_ms": null}])
         );

@@ -86,6 +86,9 @@ const DUAL_STACK: &str = "(IPv4 too)";
 const QUEUED_FD: &str = "·";
 const QUEUED_NAME: &str = "(queued)";
 
+/// The NOTE of a connection no process holds an fd of, kept open by a message in flight.
+const IN_FLIGHT_NOTE: &str = "held by an fd in flight (SCM_RIGHTS)";
+
 /// Renders the panel: a title line `open fds: N`, then the table, every line at most
 /// `opts.width` display columns wide (not counting colour codes) for any width from
 /// [`MIN_PANEL_WIDTH`] up; below that the nine columns cannot fit and lines are wider.
@@ -192,10 +195,14 @@ fn draw<'p>(
         .iter()
         .copied()
         .partition(|(row, change)| !(opts.compact && is_std(row) && **change == Change::Same));
-    let by_fd: HashMap<i32, (u64, bool)> = all
-        .iter()
-        .map(|(row, change)| (row.fd, (row.inode, **change != Change::Closed)))
-        .collect();
+    // A number may show twice: the socket it held closed, and the object it holds now.
+    let mut by_fd: HashMap<i32, Vec<(u64, bool)>> = HashMap::new();
+    for (row, change) in &all {
+        by_fd
+            .entry(row.fd)
+            .or_default()
+            .push((row.inode, **change != Change::Closed));
+    }
     let placed: Vec<(&(PendingConn, Change), Place)> = pending
         .iter()
         .filter_map(|entry| Some((entry, place(&entry.0, &by_fd, labels)?)))
@@ -267,7 +274,7 @@ fn draw<'p>(
         }
         for conn in placed
             .iter()
-            .filter(|((p, _), place)| *place == Place::Under && p.listener_fd == row.fd)
+            .filter(|((p, _), place)| *place == Place::Under && belongs_under(p, row, change))
         {
             entries.push(pending_entry(conn));
         }
@@ -377,22 +384,33 @@ enum Place {
     WhereItsFdWas,
 }
 
-/// Where `conn` goes among the rows (`by_fd`: each shown fd's inode, and whether it is open),
-/// or None when it is not shown: a queued connection shows under its listener while that is
-/// open; what a close left shows under the fd it came from while that fd is in the table (open,
-/// or marked closed), else where it was.
-fn place(conn: &PendingConn, by_fd: &HashMap<i32, (u64, bool)>, labels: &Labels) -> Option<Place> {
-    let row = by_fd.get(&conn.listener_fd);
-    match conn.origin {
-        Origin::Queued | Origin::QueuedInOneOf { .. } => {
-            row.is_some_and(|&(_, open)| open).then_some(Place::Under)
-        }
-        Origin::Left { inode } => match row {
-            Some(&(row_inode, _)) if row_inode == inode => Some(Place::Under),
-            _ if labels.internal.contains(&conn.listener_fd) => None,
-            _ => Some(Place::WhereItsFdWas),
-        },
+/// Where `conn` goes among the rows (`by_fd`: the inode of each row an fd number has, and
+/// whether it is open), or None when it is not shown: a queued connection shows under its
+/// listener while that is open; what a close left (or a message in flight holds) shows under the
+/// fd it came from while that fd's row is in the table (open, or marked closed), else where it
+/// was.
+fn place(
+    conn: &PendingConn,
+    by_fd: &HashMap<i32, Vec<(u64, bool)>>,
+    labels: &Labels,
+) -> Option<Place> {
+    let rows = by_fd.get(&conn.listener_fd).map_or(&[][..], Vec::as_slice);
+    match conn.origin.came_from() {
+        None => rows.iter().any(|&(_, open)| open).then_some(Place::Under),
+        Some(inode) if rows.iter().any(|&(row_inode, _)| row_inode == inode) => Some(Place::Under),
+        Some(_) if labels.internal.contains(&conn.listener_fd) => None,
+        Some(_) => Some(Place::WhereItsFdWas),
     }
+}
+
+/// Whether `conn`, placed under a row of its fd, goes under this one: a queued connection under
+/// its open listener, what a close left under the row of the socket it came from.
+fn belongs_under(conn: &PendingConn, row: &FdRow, change: &Change) -> bool {
+    conn.listener_fd == row.fd
+        && match conn.origin.came_from() {
+            None => *change != Change::Closed,
+            Some(inode) => row.inode == inode,
+        }
 }
 
 /// Which fd rows fit when the table must stay within `max_rows` lines, among the `allowed` ones
@@ -573,8 +591,12 @@ fn pending_texts(
 ) -> Vec<String> {
     let queue = |q: Option<u64>| q.map_or_else(|| EMPTY.to_string(), |n| n.to_string());
     let name = match (&conn.origin, place) {
-        (Origin::Left { .. }, Place::Under) => format!("(from fd {})", conn.listener_fd),
-        (Origin::Left { .. }, Place::WhereItsFdWas) => format!("(was fd {})", conn.listener_fd),
+        (Origin::Left { .. } | Origin::InFlight { .. }, Place::Under) => {
+            format!("(from fd {})", conn.listener_fd)
+        }
+        (Origin::Left { .. } | Origin::InFlight { .. }, Place::WhereItsFdWas) => {
+            format!("(was fd {})", conn.listener_fd)
+        }
         (Origin::Queued | Origin::QueuedInOneOf { .. }, _) => QUEUED_NAME.to_string(),
     };
     // TIME_WAIT (and FIN_WAIT2 after a close) end on a timer: how long the kernel keeps it. One
@@ -606,20 +628,23 @@ fn pending_texts(
 }
 
 /// What the NOTE column says of a connection without an fd: which queues it may be in, when
-/// the kernel does not say (`queue: fd 3 or fd 4`).
+/// the kernel does not say (`queue: fd 3 or fd 4`); what holds it when no fd does (`held by an
+/// fd in flight`).
 fn pending_note(conn: &PendingConn) -> Option<String> {
-    let Origin::QueuedInOneOf {
-        listeners,
-        elsewhere,
-    } = &conn.origin
-    else {
-        return None;
-    };
-    let mut places: Vec<String> = listeners.iter().map(|fd| format!("fd {fd}")).collect();
-    if *elsewhere {
-        places.push("another process".to_string());
+    match &conn.origin {
+        Origin::QueuedInOneOf {
+            listeners,
+            elsewhere,
+        } => {
+            let mut places: Vec<String> = listeners.iter().map(|fd| format!("fd {fd}")).collect();
+            if *elsewhere {
+                places.push("another process".to_string());
+            }
+            Some(format!("queue: {}", or_list(&places)))
+        }
+        Origin::InFlight { .. } => Some(IN_FLIGHT_NOTE.to_string()),
+        Origin::Queued | Origin::Left { .. } => None,
     }
-    Some(format!("queue: {}", or_list(&places)))
 }
 
 /// `a`, `a or b`, `a, b or c`.
@@ -686,7 +711,7 @@ fn cell_texts(
     let mut texts = vec![
         mark(change).to_string(),
         row.fd.to_string(),
-        name_text(row.fd, labels, twins),
+        name_text(row.fd, labels, twins, *change == Change::Closed),
         sanitize_line(&row.label()),
         local,
         remote,
@@ -736,10 +761,15 @@ fn address_text(endpoint: &Endpoint) -> String {
     text
 }
 
-/// The NAME column: the session's name for the fd, marked when its handle was detached, and
-/// `≡ fd N` (`≡ child:4`) when other fds (of this process or another) are the same socket.
-fn name_text(fd: i32, labels: &Labels, twins: &[String]) -> String {
-    let name = labels.names.get(&fd).map(|n| sanitize_line(n));
+/// The NAME column: the session's name for the fd (for a closed row, the name it had), marked
+/// when its handle was detached, and `≡ fd N` (`≡ child:4`) when other fds (of this process or
+/// another) are the same socket.
+fn name_text(fd: i32, labels: &Labels, twins: &[String], closed: bool) -> String {
+    let name = match closed {
+        true => labels.closed_name(fd),
+        false => labels.names.get(&fd),
+    }
+    .map(|n| sanitize_line(n));
     let detached = labels.detached.contains(&fd);
     let mut text = match (name, detached) {
         (Some(name), true) => format!("{name} (detached)"),
@@ -808,6 +838,7 @@ fn changed_columns(change: &Change) -> Vec<usize> {
     names
         .iter()
         .filter_map(|name| match *name {
+            "name" => Some(COL_NAME),
             "local" => Some(COL_LOCAL),
             "remote" => Some(COL_REMOTE),
             "state" => Some(COL_STATE),

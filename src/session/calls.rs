@@ -400,6 +400,9 @@ impl Session {
                 out.call(call.returned(0));
                 if let (false, Ok(local)) = (is_nonblocking(socket), socket.local_addr()) {
                     out.say(format!("connected from {}", show_addr(&local)));
+                    if let (Some(client), Some(server)) = (local.as_socket(), address.as_socket()) {
+                        handshake_taken_in(client, server);
+                    }
                 }
                 Ok(())
             }
@@ -660,4 +663,26 @@ pub(super) fn sleep(duration: Duration, out: &mut Outcome) -> Result<(), Failure
     }
     out.say(format!("slept {} ms", duration.as_millis()));
     Ok(())
+}
+
+/// How long a connect that returned waits for the listener's side, on this machine, to take in
+/// the client's last ACK: the kernel does it a moment after the client's connect returns, later
+/// on a busy machine, and the panel must not depend on when.
+const HANDSHAKE_PATIENCE: std::time::Duration = std::time::Duration::from_millis(300);
+
+/// Waits (at most [`HANDSHAKE_PATIENCE`]) until the kernel holds no half-open listener's side of
+/// the TCP connection from `client` to `server`: then the connection waits in the accept queue
+/// (and an accept blocked on it returns) when the step's tables are taken. Nothing to wait for
+/// when the listener is elsewhere, or sock_diag cannot be asked.
+fn handshake_taken_in(client: std::net::SocketAddr, server: std::net::SocketAddr) {
+    let Ok(mut diag) = crate::sys::sock_diag::SockDiag::open() else {
+        return;
+    };
+    let deadline = Instant::now() + HANDSHAKE_PATIENCE;
+    while crate::fdtable::diag::half_open_on_this_machine(&mut diag, client, server)
+        .unwrap_or(false)
+        && Instant::now() < deadline
+    {
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
 }

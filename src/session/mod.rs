@@ -156,6 +156,7 @@ impl Session {
             names,
             detached: self.detached.keys().copied().collect(),
             internal: self.internal.clone(),
+            closed_names: BTreeMap::new(),
         }
     }
 

@@ -238,7 +238,7 @@ impl Session {
         match socket.shutdown(std_how) {
             Ok(()) => {
                 out.call(call.returned(0));
-                let after = fin_acknowledged(fd);
+                let after = fin_acknowledged(fd, FIN_ACK_PATIENCE.min(self.settings.timeout));
                 let kind = before
                     .as_ref()
                     .map_or((None, None), |row| (row.family, row.sock_type));
@@ -262,20 +262,26 @@ impl Session {
     }
 }
 
-/// How long a FIN that `shutdown` sent may take to be acknowledged before the panel is drawn: a
-/// peer on this machine answers within microseconds, unless its ACK is delayed for a moment.
-const FIN_ACK_PATIENCE: std::time::Duration = std::time::Duration::from_millis(60);
+/// How long a FIN that `shutdown` sent may take to be acknowledged before the panel is drawn
+/// (never longer than the session's timeout). A peer that has its FIN may still delay the ACK: a
+/// kernel holds a delayed ACK at most 200 ms (TCP_DELACK_MAX), and a moment more covers a busy
+/// machine.
+const FIN_ACK_PATIENCE: std::time::Duration = std::time::Duration::from_millis(300);
 
 /// The state of fd `fd` after a shutdown, once the FIN it sent was acknowledged (FIN_WAIT1 turns
-/// FIN_WAIT2, or CLOSING turns TIME_WAIT) or [`FIN_ACK_PATIENCE`] passed, so what the panel and the
-/// sentence say does not depend on when the peer's ACK happened to land.
-fn fin_acknowledged(fd: i32) -> Option<SockState> {
+/// FIN_WAIT2, or CLOSING turns TIME_WAIT), so that what the panel and the sentence say does not
+/// depend on when the peer's (delayed) ACK happened to land. Waited for only while the FIN is all
+/// that is unacknowledged (SEND-Q 1): a FIN behind data the peer has not taken waits for the
+/// peer, not for a timer, and is shown as it is. At most `patience`.
+fn fin_acknowledged(fd: i32, patience: std::time::Duration) -> Option<SockState> {
     use crate::net::TcpState::{Closing, FinWait1};
-    let deadline = std::time::Instant::now() + FIN_ACK_PATIENCE;
+    let deadline = std::time::Instant::now() + patience;
     loop {
-        let state = crate::fdtable::inspect_fd(fd).and_then(|row| row.state);
+        let row = crate::fdtable::inspect_fd(fd);
+        let state = row.as_ref().and_then(|row| row.state);
+        let only_the_fin = row.is_some_and(|row| row.send_q == Some(1));
         let unacknowledged = matches!(state, Some(SockState::Tcp(FinWait1 | Closing)));
-        if !unacknowledged || std::time::Instant::now() >= deadline {
+        if !(unacknowledged && only_the_fin) || std::time::Instant::now() >= deadline {
             return state;
         }
         std::thread::sleep(std::time::Duration::from_millis(1));

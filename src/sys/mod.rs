@@ -52,4 +52,7 @@ pub use ready::{
     epoll_wait_once, poll_once, select_until, wait_for_ready, ReadyError, ReadyEvent, Selected,
     FD_SETSIZE,
 };
-pub use wait::{block_until, blocked_call_is_ready, read_side_shut, WaitError};
+pub use wait::{
+    block_until, blocked_call_is_ready, blocked_call_returned, forget_returned_call,
+    read_side_shut, WaitError,
+};

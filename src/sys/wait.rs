@@ -3,7 +3,7 @@
 //! fails the call with EINTR, which this reports as why the wait ended.
 
 use std::os::fd::{AsRawFd, BorrowedFd};
-use std::sync::atomic::{AtomicI16, AtomicI32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI16, AtomicI32, Ordering};
 use std::time::Instant;
 
 use nix::errno::Errno;
@@ -15,6 +15,22 @@ use super::{cut_at_deadline, interrupted};
 /// another thread can tell that the call is about to return ([`blocked_call_is_ready`]).
 static BLOCKED_FD: AtomicI32 = AtomicI32::new(-1);
 static BLOCKED_EVENTS: AtomicI16 = AtomicI16::new(0);
+
+/// Set when this process's blocking call returned, until the next one starts or
+/// [`forget_returned_call`]: the command that made it is finishing, and answers in a moment
+/// ([`blocked_call_returned`]).
+static RETURNED: AtomicBool = AtomicBool::new(false);
+
+/// Whether the blocking call this process made returned (the kernel ended the wait) since the
+/// command that made it started: its result is on its way.
+pub fn blocked_call_returned() -> bool {
+    RETURNED.load(Ordering::SeqCst)
+}
+
+/// Says a new command starts: a call an earlier one made is not this one's.
+pub fn forget_returned_call() {
+    RETURNED.store(false, Ordering::SeqCst);
+}
 
 /// Whether the blocking call this process is making (if any) has what it waits for, so it is
 /// returning now: its fd reports the events it waits for (or an error or hang-up). Looks without
@@ -55,7 +71,11 @@ pub fn block_until<T>(
 ) -> Result<Result<T, Errno>, WaitError> {
     BLOCKED_EVENTS.store(wakes_on.bits(), Ordering::SeqCst);
     BLOCKED_FD.store(socket.as_raw_fd(), Ordering::SeqCst);
+    // Blocked again (a command may make several calls): not returning until this one does.
+    RETURNED.store(false, Ordering::SeqCst);
     let result = block(deadline, &mut call);
+    // Returned before it stops counting as blocked, so another thread never sees it as neither.
+    RETURNED.store(true, Ordering::SeqCst);
     BLOCKED_FD.store(-1, Ordering::SeqCst);
     result
 }

@@ -18,23 +18,26 @@
 //!   `--color never` and `NO_COLOR` keep escape codes out;
 //! - each run holds the lock of the scripts that bind fixed Unix addresses (`unix.sock`,
 //!   `fd-passing.sock`), which other tests also replay;
+//! - tables the renderer laid side by side (several processes) are put one under the other
+//!   ([`one_table_a_row`]): how many fit on a row depends on how many digits the kernel's
+//!   numbers have;
 //! - [`crate::transcript::Normaliser`] replaces what the kernel and the machine choose (ports,
 //!   inodes, the hard fd limit, paths, other processes' sockets in `ss`) and table padding, as
 //!   its documentation explains. Each stand-in is numbered by first appearance, so a port shared
 //!   by two rows is still shared in the transcript.
 //!
 //! Timing: on loopback the peer's side of a handshake, a FIN or an RST happens within the call
-//! that sends it, so nearly every panel shows a state the kernel reached before the command
-//! returned. The one exception in the examples is the delayed ACK of a FIN after `shutdown` in
-//! half-close.sock; [`settle_races`] explains it and settles that one row and sentence, nothing
-//! else.
+//! that sends it, so every panel shows a state the kernel reached before the command returned;
+//! the one thing the peer's kernel may do a moment later, a delayed ACK of a FIN, is waited for
+//! by sockplay itself (after `shutdown`, and in the snapshot after a `close` or a process's end),
+//! so the transcripts need no settling of their own. One number depends on the clock: the time
+//! a TIME_WAIT still holds a port, in a hint of address-in-use.sock, rounded to the second (60 s
+//! on an idle machine, 59 s when the bind comes half a second late); [`settle_clock`] keeps 60.
 
 use std::path::{Path, PathBuf};
 
-use regex::Regex;
-
 use crate::support::{fixed_addresses, repo_path, Output, Test};
-use crate::transcript::{line_diff, realign_tables, settle_left_fins, Normaliser};
+use crate::transcript::{line_diff, realign_tables, Normaliser};
 
 /// The terminal width the replays are rendered for (see the module's documentation).
 const WIDTH: &str = "200";
@@ -86,70 +89,84 @@ fn replay(name: &str) -> (String, String, Output) {
         .arg(&script)
         .run_unchecked();
     let mut normaliser = normaliser(&output);
-    let stdout = settle_left_fins(&settle_races(name, &normaliser.normalise(&output.stdout)));
+    let stdout = settle_clock(&normaliser.normalise(&one_table_a_row(&output.stdout)));
     let stderr = normaliser.normalise(&output.stderr);
     (stdout, stderr, output)
 }
 
-/// Turns the one timing-dependent step of the examples into the outcome its transcript keeps.
-///
-/// half-close.sock, `shutdown cli wr`: the FIN reaches the peer within the call, but the peer's
-/// kernel delays its ACK (delayed ACK, 40 ms or more). On an idle machine the panel of that step
-/// is drawn before the ACK comes: fd 4 in FIN_WAIT1 with the FIN counted in SEND-Q (1). On a
-/// loaded one it may be drawn after: FIN_WAIT2, SEND-Q 0, and a sentence that the peer
-/// acknowledged the FIN. The transcript keeps the first: in that step only, fd 4's row is
-/// written back to FIN_WAIT1 with SEND-Q 1 and the sentence (the one line of the step, outside
-/// the panel, that names FIN_WAIT2) is left out. The script's own `expect state cli FIN_WAIT2`
-/// checks the state reached.
-///
-/// address-in-use.sock: a hint says how long a TIME_WAIT holds a port, rounded to the second (60 s
-/// on an idle machine, 59 s when the bind comes half a second late); the transcript keeps 60.
-fn settle_races(name: &str, stdout: &str) -> String {
-    if name == "address-in-use" {
-        let left = Regex::new(r"for about \d+ s more").expect("pattern");
-        return left.replace_all(stdout, "for about 60 s more").into_owned();
-    }
-    if name != "half-close" {
-        return stdout.to_string();
-    }
-    let acked_row = Regex::new(r"^(~ +4 +cli .*)FIN_WAIT2( +0 +)0$").expect("pattern");
-    in_step(stdout, "shutdown cli wr", |step| {
-        step.split_inclusive('\n')
-            .filter_map(|line| {
-                let (text, end) = line
-                    .strip_suffix('\n')
-                    .map_or((line, ""), |text| (text, "\n"));
-                if acked_row.is_match(text) {
-                    Some(format!(
-                        "{}{end}",
-                        acked_row.replace(text, "${1}FIN_WAIT1${2}1")
-                    ))
-                } else if text.contains("FIN_WAIT2") {
-                    None
-                } else {
-                    Some(line.to_string())
-                }
-            })
-            .collect()
-    })
+/// `stdout` with the time left of a TIME_WAIT in a hint written as 60 s (see the module's
+/// documentation).
+fn settle_clock(stdout: &str) -> String {
+    let left = regex::Regex::new(r"for about \d+ s more").expect("pattern");
+    left.replace_all(stdout, "for about 60 s more").into_owned()
 }
 
-/// `text` with the output of the replayed command `command` (from its echo to the next prompt)
-/// passed through `change`.
-fn in_step(text: &str, command: &str, change: impl Fn(&str) -> String) -> String {
-    let echo = format!("sockplay> {command}\n");
-    let Some(start) = text.find(&echo).map(|at| at + echo.len()) else {
-        return text.to_string();
-    };
-    let end = text[start..]
-        .find("sockplay> ")
-        .map_or(text.len(), |at| start + at);
-    format!(
-        "{}{}{}",
-        &text[..start],
-        change(&text[start..end]),
-        &text[end..]
-    )
+/// `stdout` with the tables laid side by side (several processes' panels) put one under the
+/// other, a blank line between them, each cut at the column its title starts at.
+///
+/// How many tables fit on a row depends on how wide the kernel's numbers are (an inode of eight
+/// digits where it had seven widens a column): put one under the other, the tables read the same
+/// whatever the renderer chose, and each is laid out again on its own by the normaliser.
+fn one_table_a_row(stdout: &str) -> String {
+    let lines: Vec<&str> = stdout.split('\n').collect();
+    let mut out: Vec<String> = Vec::with_capacity(lines.len());
+    let mut i = 0;
+    while i < lines.len() {
+        let line = lines[i];
+        let starts = title_columns(line);
+        if starts.len() < 2 {
+            out.push(line.to_string());
+            i += 1;
+            continue;
+        }
+        // The row of tables: its title line and every line up to a blank one, a line in
+        // parentheses (sockplay's own fds), a prompt or the next row's titles.
+        let mut end = i + 1;
+        while end < lines.len()
+            && !lines[end].trim().is_empty()
+            && !lines[end].starts_with('(')
+            && !lines[end].starts_with("sockplay")
+            && title_columns(lines[end]).is_empty()
+        {
+            end += 1;
+        }
+        for (k, &start) in starts.iter().enumerate() {
+            if k > 0 {
+                out.push(String::new());
+            }
+            let stop = starts.get(k + 1).copied();
+            let mut table: Vec<String> = lines[i..end]
+                .iter()
+                .map(|row| {
+                    let cell: String = row
+                        .chars()
+                        .skip(start)
+                        .take(stop.map_or(usize::MAX, |stop| stop - start))
+                        .collect();
+                    cell.trim_end().to_string()
+                })
+                .collect();
+            // A table with fewer rows than the row's longest ends early.
+            while table.last().is_some_and(String::is_empty) {
+                table.pop();
+            }
+            out.extend(table);
+        }
+        i = end;
+    }
+    out.join("\n")
+}
+
+/// The columns (in characters) where the table titles of a row of tables start: `── NAME (pid`.
+fn title_columns(line: &str) -> Vec<usize> {
+    let title = regex::Regex::new(r"── \S+ \(pid \d+").expect("pattern");
+    if !line.starts_with("── ") {
+        return Vec::new();
+    }
+    title
+        .find_iter(line)
+        .map(|found| line[..found.start()].chars().count())
+        .collect()
 }
 
 /// Replays `NAME.sock` and compares it with its transcript, or rewrites the transcript when
@@ -315,22 +332,4 @@ fn laying_out_the_tables_again_reproduces_what_the_renderer_drew() {
             panic!("{name}: the tables laid out again differ (- drawn, + laid out again):\n{diff}");
         }
     }
-}
-
-#[test]
-fn a_shutdown_whose_fin_was_acked_before_the_panel_reads_as_the_transcript() {
-    let transcript = std::fs::read_to_string(golden_dir().join("half-close.out"))
-        .expect("the half-close transcript");
-    // What the step prints when the ACK came first (as seen on a loaded machine).
-    let unacked_row = Regex::new(r"(?m)^(~ +4 +cli .*)FIN_WAIT1( +0 +)1$").expect("pattern");
-    let acked = in_step(&transcript, "shutdown cli wr", |step| {
-        assert!(unacked_row.is_match(step), "fd 4 in FIN_WAIT1:\n{step}");
-        let step = unacked_row.replace(step, "${1}FIN_WAIT2${2}0");
-        format!(
-            "the peer acknowledged the FIN of fd 4 (cli): it waits in FIN_WAIT2 for the peer to close too\n{step}"
-        )
-    });
-    assert_ne!(acked, transcript);
-    assert_eq!(settle_races("half-close", &acked), transcript);
-    assert_eq!(settle_races("tcp-server-client", &acked), acked);
 }

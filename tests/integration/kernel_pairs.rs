@@ -97,7 +97,7 @@ open fds: 6
    1  -     pipe  pipe:[I1]              -                             -                 -       -
    2  -     pipe  pipe:[I2]              -                             -                 -       -
 ~  3  l     tcp6  [::]:P1 (IPv4 too)     -                             LISTEN            0     128
-   4  c     tcp   127.0.0.1:P2           127.0.0.1:P1 ↔ fd 5           ESTABLISHED       0       0
+~  4  c     tcp   127.0.0.1:P2           127.0.0.1:P1 ↔ fd 5           ESTABLISHED       0       0
 +  5  a     tcp6  [::ffff:127.0.0.1]:P1  [::ffff:127.0.0.1]:P2 ↔ fd 4  ESTABLISHED       0       0
 (sockplay's own: fd TOP control channel, fd TOP sock_diag — not shown)
 "
@@ -142,11 +142,12 @@ fn udp_sockets_pair_only_once_each_is_connected_to_the_other() {
     // a sends to b, and c to a, but neither is answered: no pair yet.
     let one_way = step_text(&text, "connect c $a");
     assert!(!one_way.contains('↔'), "{one_way}");
-    // b connected to a: a and b pair, and c, connected to a whom a does not answer, stays alone.
+    // b connected to a: a and b pair (a's row changed since the last panel shown: it is paired
+    // now), and c, connected to a whom a does not answer, stays alone.
     let paired = step_text(&text, "send c hello");
     assert_eq!(
         row(paired, 3),
-        "|3|a|udp|127.0.0.1:P1|127.0.0.1:P2 ↔ fd 4|CONNECTED|0|0"
+        "~|3|a|udp|127.0.0.1:P1|127.0.0.1:P2 ↔ fd 4|CONNECTED|0|0"
     );
     assert_eq!(
         row(paired, 4),
@@ -183,7 +184,8 @@ fn unix_datagram_sockets_pair_only_when_each_is_the_others_peer() {
     assert!(!one_way.contains('↔'), "{one_way}");
     let last = last_step(&text);
     assert_eq!(row(&last, 3), "~|3|p|unix/dgram|@A|@B ↔ fd 4|CONNECTED|0|0");
-    assert_eq!(row(&last, 4), "|4|q|unix/dgram|@B|@A ↔ fd 3|CONNECTED|0|0");
+    // Nothing of q's own socket changed, but it is paired now: its row says so.
+    assert_eq!(row(&last, 4), "~|4|q|unix/dgram|@B|@A ↔ fd 3|CONNECTED|0|0");
 }
 
 #[test]
@@ -214,13 +216,14 @@ fn unix_stream_and_seqpacket_ends_pair_by_peer_inode_and_not_by_the_listeners_na
              connect c2 $srv\naccept srv as a1\naccept srv as a2\n"
         ));
         let last = last_normalised(&output, &[&srv]);
-        // Both clients name the listener as their peer address; each pairs with its own end.
+        // Both clients name the listener as their peer address; each pairs with its own end (c2
+        // is marked: its end became an fd, a2, since the last panel).
         let rows: Vec<String> = (4..=7).map(|fd| row(&last, fd)).collect();
         assert_eq!(
             rows,
             [
                 format!("|4|c1|unix/{sock_type}|-|@A ↔ fd 6|CONNECTED|0|0"),
-                format!("|5|c2|unix/{sock_type}|-|@A ↔ fd 7|CONNECTED|0|0"),
+                format!("~|5|c2|unix/{sock_type}|-|@A ↔ fd 7|CONNECTED|0|0"),
                 format!("|6|a1|unix/{sock_type}|@A|↔ fd 4|CONNECTED|0|0"),
                 format!("+|7|a2|unix/{sock_type}|@A|↔ fd 5|CONNECTED|0|0"),
             ],
@@ -274,6 +277,12 @@ fn json_carries_pairs_twins_detached_inode_targets_and_the_accept_queue() {
     assert_eq!(waiting.as_array().map(Vec::len), Some(1), "{queued}");
     assert_eq!(waiting[0]["under"], 3);
     assert_eq!(waiting[0]["origin"], "queued");
+    // A socket like every row of `fds`, with the same keys for what it is.
+    assert_eq!(waiting[0]["kind"], "socket");
+    assert_eq!(
+        (&waiting[0]["family"], &waiting[0]["type"]),
+        (&json!("inet"), &json!("stream"))
+    );
     assert_eq!(waiting[0]["listeners"], json!([3]));
     assert_eq!(waiting[0]["state"], "ESTABLISHED");
     assert_eq!(waiting[0]["peers"], json!([main(4)]));

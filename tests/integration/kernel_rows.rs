@@ -118,15 +118,12 @@ fn close_of_an_established_fd_leaves_fin_wait2_then_time_wait_under_it() {
     assert_eq!(left[0], "+");
     assert_eq!(left[3..5], ["tcp".to_string(), client.clone()]);
     assert_eq!(left[5], format!("{server} ↔ fd 5"));
-    // The peer acknowledges the FIN a moment later (delayed ACK): FIN_WAIT1 with the FIN in
-    // SEND-Q until then.
-    match left[6].as_str() {
-        "FIN_WAIT1" => assert_eq!(left[7..9], ["0", "1"]),
-        state => {
-            assert_eq!(state_and_seconds(state).0, "FIN_WAIT2");
-            assert_eq!(left[7..9], ["0", "0"]);
-        }
-    }
+    // The peer acknowledges the FIN a moment later (a delayed ACK): the step waits for it, so
+    // the panel never depends on when it came. FIN_WAIT2, nothing unacknowledged.
+    let (state, seconds) = state_and_seconds(&left[6]);
+    assert_eq!(state, "FIN_WAIT2");
+    assert!((58..=60).contains(&seconds), "{left:?}");
+    assert_eq!(left[7..9], ["0", "0"]);
     assert_eq!(title_of(&stdout, "close cli"), "open fds: 5", "fds only");
     // The peer's end has the FIN to read: `ss` counts it in RECV-Q.
     assert_eq!(row(&rows, "5", "conn")[6..9], ["CLOSE_WAIT", "1", "0"]);
@@ -234,10 +231,12 @@ fn a_refused_connect_keeps_no_port_it_released() {
         .nth(1)
         .map(|l| port_after(l, "bound to"))
         .expect("c's bind");
+    // SEND-Q is the kernel's figure (SIOCOUTQ, what sock_diag gives a listed socket): the failed
+    // connect moved the next sequence number on by the peer's window (none) plus 2, past the SYN.
     let rows = panel_of(&stdout, "connect c $gone");
-    assert_eq!(row(&rows, "3", "c")[4..9], ["-", "-", "CLOSE", "0", "0"]);
+    assert_eq!(row(&rows, "3", "c")[4..9], ["-", "-", "CLOSE", "0", "3"]);
     let rows = panel_of(&stdout, "bind d $c");
-    assert_eq!(row(&rows, "3", "c")[4..9], ["-", "-", "CLOSE", "0", "0"]);
+    assert_eq!(row(&rows, "3", "c")[4..9], ["-", "-", "CLOSE", "0", "3"]);
     assert_eq!(row(&rows, "4", "d")[4], format!("127.0.0.1:{c_port}"));
     let holding = rows
         .iter()
@@ -357,10 +356,9 @@ fn what_a_close_left_belongs_to_the_process_whose_fd_it_was() {
     assert_eq!(left(&clients), 1, "{closed}");
     let conn = clients[0];
     assert_eq!(conn["under"], 3, "the client's fd 3: {conn}");
-    assert!(
-        ["FIN_WAIT1", "FIN_WAIT2"].contains(&conn["state"].as_str().unwrap_or_default()),
-        "{conn}"
-    );
+    // The step waited for the ACK of the FIN, however late the peer's kernel sent it.
+    assert_eq!(conn["state"], "FIN_WAIT2", "{conn}");
+    assert_eq!(conn["kind"], "socket", "{conn}");
     assert_eq!(left(&without_fd(closed, "main")), 0, "{closed}");
     // The record's own list is that of the process the command ran in.
     assert_eq!(
@@ -382,7 +380,8 @@ fn what_a_close_left_belongs_to_the_process_whose_fd_it_was() {
 }
 
 #[test]
-fn connections_queued_in_a_reuseport_group_are_filed_only_where_the_kernel_says() {
+fn connections_queued_in_a_reuseport_group_are_filed_no_more_under_a_listener_than_its_queue_holds()
+{
     let mut script = String::from(
         "socket tcp as a\n\
          setsockopt a SO_REUSEPORT 1\n\
@@ -413,17 +412,19 @@ fn connections_queued_in_a_reuseport_group_are_filed_only_where_the_kernel_says(
         .filter(|c| c["origin"] == "queued")
         .collect();
     assert_eq!(queued.len(), 8, "{last}");
-    let (under, listeners) = match (in_a, in_b) {
-        (_, 0) => (3, vec![3]),
-        (0, _) => (4, vec![4]),
+    let listeners = match (in_a, in_b) {
+        (_, 0) => vec![3],
+        (0, _) => vec![4],
         // Both queues hold some: sock_diag does not say which holds which.
-        _ => (3, vec![3, 4]),
+        _ => vec![3, 4],
     };
-    for conn in queued {
-        assert_eq!(conn["under"], under, "{conn}");
+    for conn in &queued {
         assert_eq!(conn["listeners"], serde_json::json!(listeners), "{conn}");
         assert_eq!(conn.get("elsewhere"), None, "{conn}");
     }
+    // Not all under the first listener: each listener has as many under it as its queue holds.
+    let under = |fd: i64| queued.iter().filter(|c| c["under"] == fd).count() as u64;
+    assert_eq!((under(3), under(4)), (in_a, in_b), "{last}");
 }
 
 #[test]
@@ -471,4 +472,170 @@ fn a_connection_reset_while_queued_leaves_with_a_mark_and_stays_counted_until_ac
     assert_eq!(row(&rows, "4", "late")[6], "CLOSE");
     assert!(rows.iter().all(|r| r[2] != "(queued)"), "{rows:#?}");
     assert_eq!(title_of(&stdout, "accept srv as late"), "open fds: 5");
+}
+
+#[test]
+fn a_connection_only_a_message_in_flight_holds_is_a_row_under_the_fd_it_came_from() {
+    let script = "socket tcp as srv\n\
+                  bind srv 127.0.0.1:0\n\
+                  listen srv\n\
+                  socket tcp as c\n\
+                  connect c $srv\n\
+                  accept srv as a\n\
+                  socketpair unix stream as x y\n\
+                  sendfd x c\n\
+                  close c\n\
+                  sleep 0\n\
+                  recvfd y as back\n";
+    let stdout = replay(script);
+    let server = format!("127.0.0.1:{}", port_after(&stdout, "bound to"));
+    let client = format!("127.0.0.1:{}", port_after(&stdout, "connected from"));
+    // No fd holds c's socket: the message sendfd put in flight does, and the kernel keeps the
+    // connection open (a is not told a thing).
+    let rows = panel_of(&stdout, "close c");
+    assert_eq!(row(&rows, "4", "c")[0], "-");
+    let held = row(&rows, "·", "(from fd 4)");
+    assert_eq!(held[0], "+");
+    assert_eq!(
+        held[3..],
+        [
+            "tcp".to_string(),
+            client.clone(),
+            format!("{server} ↔ fd 5"),
+            "ESTABLISHED".to_string(),
+            "0".to_string(),
+            "0".to_string(),
+            "held by an fd in flight (SCM_RIGHTS)".to_string(),
+        ]
+    );
+    assert_eq!(row(&rows, "5", "a")[6], "ESTABLISHED");
+    assert_eq!(title_of(&stdout, "close c"), "open fds: 7", "fds only");
+    let rows = panel_of(&stdout, "sleep 0");
+    assert_eq!(row(&rows, "·", "(was fd 4)")[0], "");
+    // recvfd makes it an fd again: the row goes, unmarked, and the fd is new.
+    let rows = panel_of(&stdout, "recvfd y as back");
+    assert!(rows.iter().all(|r| r[1] != "·"), "{rows:#?}");
+    let back = row(&rows, "4", "back");
+    assert_eq!(back[0], "+");
+    assert_eq!(
+        back[4..7],
+        [client, format!("{server} ↔ fd 5"), "ESTABLISHED".into()]
+    );
+
+    // JSON says the same: a socket, in flight, under fd 4.
+    let steps = Test::new().arg("--json").script(script).run().json();
+    let closed = step(&steps, "close c");
+    let conns = without_fd(closed, "main");
+    assert_eq!(conns.len(), 1, "{closed}");
+    let conn = conns[0];
+    assert_eq!(
+        (
+            &conn["under"],
+            &conn["origin"],
+            &conn["kind"],
+            &conn["state"]
+        ),
+        (
+            &Value::from(4),
+            &Value::from("in_flight"),
+            &Value::from("socket"),
+            &Value::from("ESTABLISHED")
+        ),
+        "{conn}"
+    );
+    assert_eq!(
+        conn["peers"],
+        serde_json::json!([{"process": "main", "fd": 5}])
+    );
+    assert!(without_fd(step(&steps, "recvfd y as back"), "main").is_empty());
+}
+
+#[test]
+fn what_a_killed_process_left_is_shown_under_its_closed_fd_while_the_kernel_keeps_it() {
+    let script = "socket tcp as srv\n\
+                  bind srv 127.0.0.1:0\n\
+                  listen srv\n\
+                  inheritable srv on\n\
+                  spawn kid\n\
+                  kid: socket tcp as c\n\
+                  kid: connect c $srv\n\
+                  accept srv as a\n\
+                  kill kid SIGKILL\n\
+                  sleep 0\n";
+    let stdout = Test::new()
+        .env("COLUMNS", "400")
+        .args(["--panel", "below"])
+        .script(script)
+        .run()
+        .stdout;
+    let server = format!("127.0.0.1:{}", port_after(&stdout, "bound to"));
+    let client = format!("127.0.0.1:{}", port_after(&stdout, "connected from"));
+    let seconds = regex::Regex::new(r"\b\d+s left").expect("pattern");
+    let kid_rows = |step: &str| -> Vec<String> {
+        let echo = format!("sockplay> {step}\n");
+        let start = stdout.find(&echo).expect("the step") + echo.len();
+        let rest = &stdout[start..];
+        let rest = &rest[..rest.find("sockplay> ").unwrap_or(rest.len())];
+        // The kid's table is the right-hand one: what follows its title's column.
+        // (In characters: every one the layout uses takes one column.)
+        let column = rest
+            .lines()
+            .find_map(|l| l.find("── kid").map(|at| l[..at].chars().count()))
+            .unwrap_or_else(|| panic!("no kid table in\n{rest}"));
+        rest.lines()
+            .map(|l| l.chars().skip(column).collect::<String>())
+            .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+            .filter(|l| l.starts_with(['-', '+', '~', '·']) || l.starts_with(char::is_numeric))
+            .map(|l| {
+                let l = l.replace(&server, "SERVER").replace(&client, "CLIENT");
+                seconds.replace_all(&l, "Ts left").into_owned()
+            })
+            .collect()
+    };
+    // Once with its fds closed, and under fd 4 what the kernel's close left of c: FIN_WAIT2
+    // (the step waited for main's ACK of the FIN), paired with main's fd 4.
+    let killed = kid_rows("kill kid SIGKILL");
+    assert_eq!(
+        killed[3..],
+        [
+            "- 3 - tcp SERVER - - - -",
+            "- 4 c tcp CLIENT SERVER - - -",
+            "+ · (from fd 4) tcp CLIENT SERVER ↔ main:4 FIN_WAIT2 Ts left 0 0",
+        ],
+        "{stdout}"
+    );
+    // Then only what the kernel keeps, where its fd was.
+    assert_eq!(
+        kid_rows("sleep 0"),
+        ["· (was fd 4) tcp CLIENT SERVER ↔ main:4 FIN_WAIT2 Ts left 0 0"],
+        "{stdout}"
+    );
+    assert!(stdout.contains("killed by SIGKILL) ──"), "{stdout}");
+
+    // JSON: the ended process has no fds, and the connection it left.
+    let steps = Test::new().arg("--json").script(script).run().json();
+    for input in ["kill kid SIGKILL", "sleep 0"] {
+        let at = step(&steps, input);
+        let kid = at["processes"]
+            .as_array()
+            .and_then(|all| all.iter().find(|p| p["name"] == "kid"))
+            .expect("kid");
+        assert_eq!(kid["fds"], serde_json::json!([]), "{at}");
+        let conns = without_fd(at, "kid");
+        assert_eq!(conns.len(), 1, "{at}");
+        assert_eq!(
+            (&conns[0]["under"], &conns[0]["origin"], &conns[0]["state"]),
+            (
+                &Value::from(4),
+                &Value::from("left"),
+                &Value::from("FIN_WAIT2")
+            ),
+            "{at}"
+        );
+        assert_eq!(conns[0]["kind"], "socket");
+        assert_eq!(
+            conns[0]["peers"],
+            serde_json::json!([{"process": "main", "fd": 4}])
+        );
+    }
 }

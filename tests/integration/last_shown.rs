@@ -113,3 +113,77 @@ fn a_change_during_expect_state_is_marked_and_told_by_the_next_panel() {
     );
     assert_eq!(text.matches(told).count(), 1, "{text}");
 }
+
+#[test]
+fn rows_whose_pair_or_twin_changed_are_marked_though_their_socket_did_not_change() {
+    let output = Test::new()
+        .env("COLUMNS", "200")
+        .args(["--panel", "below"])
+        .script(
+            "socket tcp as l\nbind l :0\nlisten l\nsocket tcp as c\nconnect c $l\n\
+             accept l as a\nsocketpair unix stream as x y\nsendfd x c\nrecvfd y as got\n\
+             close got\n",
+        )
+        .run();
+    let text = Normaliser::new().normalise(&output.stdout);
+    // `got` is c's socket under a new number: c has a twin now (NAME), a a second peer fd
+    // (REMOTE); neither socket changed, both rows did.
+    let received = step_text(&text, "recvfd y as got");
+    assert_eq!(
+        row(received, 4),
+        "~|4|c ≡ fd 8|tcp|127.0.0.1:P2|127.0.0.1:P1 ↔ fd 5|ESTABLISHED|0|0"
+    );
+    assert_eq!(
+        row(received, 5),
+        "~|5|a|tcp|127.0.0.1:P1|127.0.0.1:P2 ↔ fd 4, fd 8|ESTABLISHED|0|0"
+    );
+    assert_eq!(
+        row(received, 8),
+        "+|8|got ≡ fd 4|tcp|127.0.0.1:P2|127.0.0.1:P1 ↔ fd 5|ESTABLISHED|0|0"
+    );
+    // Closing the second fd takes both marks back off their cells: changed again.
+    let closed = step_text(&text, "close got");
+    assert_eq!(
+        row(closed, 4),
+        "~|4|c|tcp|127.0.0.1:P2|127.0.0.1:P1 ↔ fd 5|ESTABLISHED|0|0"
+    );
+    assert_eq!(
+        row(closed, 5),
+        "~|5|a|tcp|127.0.0.1:P1|127.0.0.1:P2 ↔ fd 4|ESTABLISHED|0|0"
+    );
+    // The socketpair's rows changed only in their queues (the byte that carried the fd).
+    assert!(row(closed, 6).starts_with("|6|x|"), "{closed}");
+}
+
+#[test]
+fn a_number_another_socket_took_shows_the_old_socket_closed_then_the_new_one() {
+    let output = Test::new()
+        .env("COLUMNS", "200")
+        .args(["--panel", "below"])
+        .script(
+            "socket tcp as l\nbind l :0\nlisten l\nsocket tcp as c\nconnect c $l\n\
+             accept l as a\nshutdown c wr\nclose a\nset panel off\nclose c\n\
+             socket udp as u\nset panel below\nsleep 0\n",
+        )
+        .run();
+    let text = Normaliser::new().normalise(&output.stdout);
+    let step = step_text(&text, "sleep 0");
+    let table = step.rsplit("open fds").next().unwrap_or_default();
+    let rows: Vec<String> = table
+        .lines()
+        .filter(|line| line.contains("  4  ") || line.contains("(from fd 4)"))
+        .map(|line| line.split_whitespace().collect::<Vec<_>>().join(" "))
+        .collect();
+    // c closed (its row, named as it was, then what its close left under it), and fd 4 is a
+    // UDP socket now, new.
+    assert_eq!(
+        rows,
+        [
+            "- 4 c tcp - - - - -",
+            "· (from fd 4) tcp 127.0.0.1:P2 127.0.0.1:P1 TIME_WAIT Ts left 0 0",
+            "+ 4 u udp - - UNCONNECTED 0 0",
+        ],
+        "{step}"
+    );
+    assert!(step.contains("open fds: 5"), "{step}");
+}

@@ -228,6 +228,8 @@ open fds: 3
 
 #[test]
 fn a_forked_child_holds_the_same_socket_marked_in_both_tables() {
+    // main's srv is held by the child too now: its row changed (`≡ child:3`); the child's table is
+    // shown first as it is.
     let output = Test::new()
         .env("COLUMNS", "120")
         .script("socket tcp as srv\nbind srv :0\nlisten srv\nfork as child\n")
@@ -246,7 +248,7 @@ open fds: 4
    0  -              file  /dev/null     -       -            -       -
    1  -              pipe  pipe:[I1]     -       -            -       -
    2  -              pipe  pipe:[I2]     -       -            -       -
-   3  srv ≡ child:3  tcp   127.0.0.1:P1  -       LISTEN       0     128
+~  3  srv ≡ child:3  tcp   127.0.0.1:P1  -       LISTEN       0     128
 
 ── child (pid N1, ready) ──
 open fds: 4

@@ -410,7 +410,9 @@ fn a_process_that_ended_takes_no_command_and_main_stays_reserved() {
 
 #[test]
 fn two_hundred_processes_spawned_and_killed_leave_no_process_and_no_fd_behind() {
-    let mut script = String::from("fds\n");
+    // The front end's fds are counted during the sleep, while it makes none (the spawns that
+    // follow open each process's channel).
+    let mut script = String::from("fds\nsleep 1000\n");
     for i in 0..200 {
         script.push_str(&format!("spawn p{i}\n"));
     }
@@ -426,6 +428,7 @@ fn two_hundred_processes_spawned_and_killed_leave_no_process_and_no_fd_behind() 
         .spawn();
     let front = running.pid();
     running.wait_for_line("\"input\":\"fds\"");
+    std::thread::sleep(Duration::from_millis(300));
     let fds_before = std::fs::read_dir(format!("/proc/{front}/fd"))
         .expect("the front end's fds")
         .count();
@@ -759,4 +762,34 @@ fn a_replay_echoes_each_line_at_the_prompt_it_was_typed_at() {
             "sockplay> socket tcp as y",
         ]
     );
+}
+
+#[test]
+fn an_accept_in_the_background_that_returned_shows_in_the_next_table_named_and_done() {
+    // The client's connect completes the handshake main's accept waits for: the accept returns
+    // in main while the client's step is shown. The table main shows then is the one after the
+    // accept, every time: its fd named, main no longer blocked.
+    let mut script = String::from("spawn alice\nsocket tcp as srv\nbind srv :0\nlisten srv\n");
+    let rounds = 12;
+    for n in 0..rounds {
+        script.push_str(&format!(
+            "accept srv as a{n} &\nalice: socket tcp as c{n}\nalice: connect c{n} $srv\n"
+        ));
+    }
+    let steps = Test::new().arg("--json").script(&script).run().json();
+    for n in 0..rounds {
+        let connected = step(&steps, &format!("alice: connect c{n} $srv"));
+        let main = connected["processes"]
+            .as_array()
+            .and_then(|all| all.iter().find(|p| p["name"] == "main"))
+            .unwrap_or_else(|| panic!("no main in {connected}"));
+        assert_eq!(main["state"], "ready", "round {n}: {connected}");
+        let named = main["fds"]
+            .as_array()
+            .expect("fds")
+            .iter()
+            .find(|fd| fd["name"] == format!("a{n}"))
+            .unwrap_or_else(|| panic!("round {n}: no fd named a{n} in {connected}"));
+        assert_eq!(named["fd"], 4 + n, "round {n}: {connected}");
+    }
 }

@@ -75,7 +75,7 @@ fn after_shutdown_rd_and_wr_the_peers_data_is_answered_with_a_reset() {
             "shutdown(5, SHUT_WR) = 0",
             "fd 5 sent FIN: the peer reads EOF once it has the data; as fd 5 was shut down for reading already, data the peer sends now is answered with a reset (RST)",
             "the peer of fd 4 (cli) closed its side: fd 4 is in CLOSE_WAIT until this program closes it",
-            // shutdown waits a moment for the FIN's ACK, so its panel shows the state after it.
+            // The step waits for the peer's (delayed) ACK of the FIN, so this is always told.
             "the peer acknowledged the FIN of fd 5 (conn): it waits in FIN_WAIT2 for the peer to close too",
         ],
     );

@@ -338,8 +338,10 @@ pub static SENDFD: CommandSpec = CommandSpec {
     details: "\
 sendmsg(2) of one zero byte with an SCM_RIGHTS control message: the kernel gives the receiver its
 own fd for the same open file or socket, and FD stays open here too. This is how a process hands
-a connection to another one. Only unix sockets carry fds: over TCP or UDP the kernel sends the
-byte and ignores SCM_RIGHTS, without an error.
+a connection to another one. Until the message is received the kernel holds the socket: close
+every fd of it here and the connection goes on, shown without an fd (`held by an fd in flight`)
+under the fd it came from. Only unix sockets carry fds: over TCP or UDP the kernel sends the byte
+and ignores SCM_RIGHTS, without an error.
 Errors: ENOTCONN (not connected), ETOOMANYREFS (too many fds in flight), EPIPE.
 Example:  sendfd left conn",
     args: &[Arg::Sock, Arg::Sock],

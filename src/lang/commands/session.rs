@@ -257,7 +257,8 @@ queued datagrams take (NOTE says what one recv returns: `next 3 B`), for Unix so
 waiting and, in SEND-Q, the memory of what the peer has not read yet. Rows with `·` for FD are
 connections the kernel holds without an fd: `(queued)` in a listener's accept queue, and what a
 close left (`(from fd 4)`, `(was fd 4)`: FIN_WAIT1, FIN_WAIT2, LAST_ACK, CLOSING, TIME_WAIT with
-its time left), counted in no fd count.",
+its time left), or a connection only an fd in flight holds (sent with `sendfd`, then closed),
+counted in no fd count.",
     args: &[],
     runs_in: RunsIn::Engine,
     panel: Panel::Hidden,
