@@ -12,6 +12,7 @@ mod recording;
 mod screen;
 mod script;
 mod script_files;
+mod seen;
 mod shell;
 
 pub use front::{check_script, Refusal};
@@ -19,7 +20,8 @@ pub use screen::Screen;
 pub use script::Stop;
 pub use script_files::{read_capped, read_script, FileError};
 
-use std::collections::{BTreeMap, HashMap};
+use std::cell::OnceCell;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io;
 use std::path::Path;
 use std::sync::Arc;
@@ -28,13 +30,14 @@ use crate::fdtable::{FdRow, Labels, Observer, PendingConn, Relations, Snapshot};
 use crate::lang::{Check, Command, PanelPlacement, RunsIn};
 use crate::process::{Finished, Processes, Table, MAIN, WORKER_EXE_ENV};
 use crate::render::{
-    changes, conns_json, diff_pending, fds_json, panel_lines_across, panel_lines_of, side_by_side,
-    tables, Change, Changes, Elsewhere, ErrorJson, OwnFdJson, PanelOptions, ProcessJson, Related,
-    Row, StepJson,
+    changes_since, conns_json, diff_pending, fds_json, mark_of, panel_lines_across, panel_lines_of,
+    side_by_side, tables, Change, Changes, Elsewhere, ErrorJson, OwnFdJson, PanelOptions,
+    ProcessJson, Related, Row, StepJson,
 };
 use crate::session::{Failure, Outcome, Previous, Settings};
 use crate::sys::{clear_interrupt, errno_name};
 use crate::text::{display_width, safe_line};
+use seen::{Earlier, Seen};
 
 /// The fewest panel rows shown however small the screen: a summary below this says little.
 const MIN_PANEL_ROWS: usize = 12;
@@ -64,14 +67,6 @@ pub struct View {
     pub panel: PanelPlacement,
     /// Show the Python equivalent of each command (`set explain`).
     pub explain: bool,
-}
-
-/// A process's table at one moment, with its labels then: what a later table is compared with.
-/// Shared with the step that showed it, never copied.
-#[derive(Debug, Clone)]
-struct Seen {
-    snapshot: Arc<Snapshot>,
-    labels: Arc<Labels>,
 }
 
 /// The processes, the settings and the tables shown last, so each step can say what changed.
@@ -122,12 +117,16 @@ pub struct ProcessTable {
     pub index: usize,
     /// The table after the step.
     pub snapshot: Arc<Snapshot>,
-    /// The table shown before, for the rows that closed.
+    /// The table shown before, as far as it differs from this one: the rows then of the fds
+    /// that changed since (for the rows that closed), and which fds those are.
     pub before: Arc<Snapshot>,
-    /// The table the last sentences read, which the step's sentences are read against.
+    before_changed: BTreeSet<i32>,
+    /// The table the last sentences read, which the step's sentences are read against, as far
+    /// as it differs from this one.
     pub explained: Arc<Snapshot>,
-    /// What changed, row by row, without copying either table.
-    pub changes: Changes,
+    explained_changed: BTreeSet<i32>,
+    /// What changed since the table shown before, row by row, worked out when first asked.
+    changes: OnceCell<Changes>,
     pub pending: Vec<(PendingConn, Change)>,
     /// The process's labels after the step, plus the names that fds closed since had.
     pub labels: Arc<Labels>,
@@ -135,6 +134,8 @@ pub struct ProcessTable {
     pub own_fds: Option<String>,
     /// The same, by fd, for JSON.
     pub own_fd_map: BTreeMap<i32, String>,
+    /// The fds of each socket, by inode.
+    inodes: Arc<HashMap<u64, Vec<i32>>>,
 }
 
 impl ProcessTable {
@@ -144,17 +145,42 @@ impl ProcessTable {
         Some(format!("(sockplay's own: {fds} — not shown)"))
     }
 
-    /// Every row with its mark, in fd order, borrowed from the two tables.
-    pub fn rows(&self) -> Vec<Row<'_>> {
-        self.changes.rows(&self.before, &self.snapshot)
+    /// What changed since the table shown before, row by row, without copying either table.
+    pub fn changes(&self) -> &Changes {
+        self.changes
+            .get_or_init(|| changes_since(&self.before, &self.snapshot, &self.before_changed))
     }
 
-    /// The table and its labels, to compare a later one with.
+    /// Every row with its mark, in fd order, borrowed from the two tables.
+    pub fn rows(&self) -> Vec<Row<'_>> {
+        self.changes().rows(&self.before, &self.snapshot)
+    }
+
+    /// The table as it is, to compare a later one with.
     fn seen(&self) -> Seen {
-        Seen {
-            snapshot: Arc::clone(&self.snapshot),
-            labels: Arc::clone(&self.labels),
+        Seen::at(&self.snapshot)
+    }
+
+    /// The rows that changed since the table the last sentences read, with their marks, in fd
+    /// order: the closed ones from that table.
+    fn told_rows(&self) -> Vec<(&FdRow, Change)> {
+        let mut rows = Vec::new();
+        for &fd in &self.explained_changed {
+            match self.snapshot.get(fd) {
+                Some(row) => {
+                    let mark = mark_of(self.explained.get(fd), row);
+                    if mark != Change::Same {
+                        rows.push((row, mark));
+                    }
+                }
+                None => {
+                    if let Some(row) = self.explained.get(fd) {
+                        rows.push((row, Change::Closed));
+                    }
+                }
+            }
         }
+        rows
     }
 
     /// The open fds the table shows (not sockplay's own): what relates across processes.
@@ -249,12 +275,11 @@ impl Engine {
         view: View,
         screen: Box<dyn Screen>,
     ) -> io::Result<Engine> {
-        let processes = Processes::start(exe)?;
+        let mut processes = Processes::start(exe)?;
+        // The first table is shown as it is: nothing in it has changed yet.
+        let _ = processes.take_changed(processes.current_index());
         let main = processes.current();
-        let seen = Seen {
-            snapshot: Arc::new(main.table.snapshot.clone()),
-            labels: Arc::new(main.table.view.labels.clone()),
-        };
+        let seen = Seen::at(&main.table.snapshot);
         let shown = HashMap::from([(main.pid, seen.clone())]);
         let explained = HashMap::from([(main.pid, seen)]);
         Ok(Engine {
@@ -373,8 +398,9 @@ impl Engine {
             Some(table) => table,
             None => self.table_of(shown),
         };
-        let step_table = self.shown_table(shown, table);
-        let others = self.other_tables(command, shown);
+        let show = self.shows_tables(command);
+        let step_table = self.shown_table(shown, table, show);
+        let others = self.other_tables(command, shown, show);
         if command.shows_panel() {
             let notes = self.explain(&step_table, &others);
             outcome.lines.extend(notes);
@@ -451,26 +477,34 @@ impl Engine {
     }
 
     /// The sentences for what changed in the step's tables since they were last explained, which
-    /// they are from now on.
+    /// they are from now on. Only the rows that changed are read, and related to the other fds of
+    /// their sockets.
     fn explain(&mut self, table: &ProcessTable, others: &[ProcessTable]) -> Vec<String> {
         let tables: Vec<&ProcessTable> = std::iter::once(table).chain(others).collect();
-        let changes: Vec<Changes> = tables
-            .iter()
-            .map(|table| changes(&table.explained, &table.snapshot))
-            .collect();
+        let marked: Vec<Vec<(&FdRow, Change)>> =
+            tables.iter().map(|table| table.told_rows()).collect();
         let told: Vec<meaning::Told> = tables
             .iter()
-            .zip(&changes)
-            .map(|(table, changes)| meaning::Told {
+            .zip(&marked)
+            .map(|(table, marked)| meaning::Told {
                 index: table.index,
                 process: &table.process.name,
-                rows: changes.rows(&table.explained, &table.snapshot),
+                rows: marked.iter().map(|(row, mark)| (*row, mark)).collect(),
                 before: &table.explained,
                 labels: &table.labels,
             })
             .collect();
-        let relations =
-            Relations::across(tables.iter().map(|table| (table.index, table.open_rows())));
+        // What the sentences relate: the open fds of the sockets that changed, in every table.
+        let inodes: BTreeSet<u64> = marked.iter().flatten().map(|(row, _)| row.inode).collect();
+        let relations = Relations::across(tables.iter().map(|table| {
+            let rows: Vec<&FdRow> = inodes
+                .iter()
+                .flat_map(|inode| table.inodes.get(inode).into_iter().flatten())
+                .filter(|fd| !table.labels.internal.contains(fd))
+                .filter_map(|&fd| table.snapshot.get(fd))
+                .collect();
+            (table.index, rows)
+        }));
         let notes = meaning::notes(&told, &relations);
         for table in tables {
             self.explained.insert(table.process.pid, table.seen());
@@ -497,8 +531,33 @@ impl Engine {
         }
     }
 
-    /// Process `index`'s table for the step, marked against the one shown last.
-    fn shown_table(&mut self, index: usize, table: Table) -> ProcessTable {
+    /// Takes what changed in process `index`'s table since the last time, into what the last
+    /// panel and the last sentences saw of it.
+    fn sync(&mut self, index: usize) {
+        let Some(pid) = self.processes.get(index).map(|p| p.pid) else {
+            return;
+        };
+        let changed = self.processes.take_changed(index);
+        if changed.rows.is_empty() {
+            return;
+        }
+        for seen in [self.shown.get_mut(&pid), self.explained.get_mut(&pid)]
+            .into_iter()
+            .flatten()
+        {
+            seen.add(&changed);
+        }
+    }
+
+    /// Whether the step's tables will be shown, in a panel or a JSON record: only then are they
+    /// marked against the ones shown last.
+    fn shows_tables(&self, command: &Command) -> bool {
+        self.view.json || (command.shows_panel() && self.view.panel != PanelPlacement::Off)
+    }
+
+    /// Process `index`'s table for the step, marked against the one shown last when `show`.
+    fn shown_table(&mut self, index: usize, table: Table, show: bool) -> ProcessTable {
+        self.sync(index);
         let process = &self.processes.list()[index];
         let title = ProcessTitle {
             name: process.name.clone(),
@@ -506,52 +565,73 @@ impl Engine {
             parent: process.parent.clone(),
             state: process.state.to_string(),
         };
-        let now = Arc::new(table.snapshot);
-        let seen_or_now = |seen: Option<&Seen>| match seen {
-            Some(seen) => seen.clone(),
-            None => Seen {
-                snapshot: Arc::clone(&now),
-                labels: Arc::default(),
-            },
+        let now = table.snapshot;
+        let earlier = |seen: Option<&Seen>| match seen {
+            Some(seen) => seen.earlier(),
+            None => Earlier::now(&now),
         };
-        let shown = seen_or_now(self.shown.get(&title.pid));
-        let explained = seen_or_now(self.explained.get(&title.pid));
-        let changes = changes(&shown.snapshot, &now);
-        let pending = diff_pending(&shown.snapshot, &now);
+        // What changed since the last panel matters only to a panel (and it can be much).
+        let shown = match show {
+            true => earlier(self.shown.get(&title.pid)),
+            false => Earlier::now(&now),
+        };
+        let explained = earlier(self.explained.get(&title.pid));
+        let pending = match show {
+            true => diff_pending(&shown.snapshot, &now),
+            false => Vec::new(),
+        };
         let own_fds = table.view.own_fds_text();
         let own_fd_map = table.view.own_fds.clone();
-        let mut labels = table.view.labels;
         // The names of the fds that closed since either table, for their last row and sentence.
-        for seen in [&shown, &explained] {
-            for row in seen
+        let mut closed_names: Vec<(i32, String)> = Vec::new();
+        for (seen, earlier) in [
+            (self.shown.get(&title.pid).filter(|_| show), &shown),
+            (self.explained.get(&title.pid), &explained),
+        ] {
+            let Some(seen) = seen else {
+                continue;
+            };
+            for row in earlier
                 .snapshot
                 .rows
                 .iter()
                 .filter(|r| now.get(r.fd).is_none())
             {
-                if let Some(name) = seen.labels.names.get(&row.fd) {
-                    labels.names.entry(row.fd).or_insert_with(|| name.clone());
+                if let Some(name) = seen.name_then(row.fd) {
+                    closed_names.push((row.fd, name.clone()));
                 }
             }
         }
+        let labels = if closed_names.is_empty() {
+            table.view.labels
+        } else {
+            let mut labels = (*table.view.labels).clone();
+            for (fd, name) in closed_names {
+                labels.names.entry(fd).or_insert(name);
+            }
+            Arc::new(labels)
+        };
         ProcessTable {
             process: title,
             index,
             snapshot: now,
-            before: shown.snapshot,
-            explained: explained.snapshot,
-            changes,
+            before: Arc::new(shown.snapshot),
+            before_changed: shown.changed,
+            explained: Arc::new(explained.snapshot),
+            explained_changed: explained.changed,
+            changes: OnceCell::new(),
             pending,
-            labels: Arc::new(labels),
+            labels,
             own_fds,
             own_fd_map,
+            inodes: table.inodes,
         }
     }
 
     /// The tables of the processes other than `shown`, when the step shows them (in the panel
     /// and its sentences, when there is more than one process, and in JSON): every running
     /// process, and once more a process that ended since its table was shown, its fds closed.
-    fn other_tables(&mut self, command: &Command, shown: usize) -> Vec<ProcessTable> {
+    fn other_tables(&mut self, command: &Command, shown: usize, show: bool) -> Vec<ProcessTable> {
         if !(self.view.json || command.shows_panel()) {
             return Vec::new();
         }
@@ -570,7 +650,7 @@ impl Engine {
                     true => self.processes.list()[index].table.clone(),
                     false => Table::default(),
                 };
-                self.shown_table(index, table)
+                self.shown_table(index, table, show)
             })
             .collect()
     }
@@ -579,11 +659,7 @@ impl Engine {
     /// table was shown last (they show closed, once).
     fn is_shown(&self, index: usize) -> bool {
         let process = &self.processes.list()[index];
-        process.is_alive()
-            || self
-                .shown
-                .get(&process.pid)
-                .is_some_and(|seen| !seen.snapshot.rows.is_empty())
+        process.is_alive() || self.shown.get(&process.pid).is_some_and(Seen::had_rows)
     }
 
     /// Shows the calls in the background that returned (at the prompt, before it comes back).
@@ -601,19 +677,17 @@ impl Engine {
             done,
         } = finished;
         let index = self.processes.find(&process).unwrap_or(0);
-        let table = if done.table.snapshot.rows.is_empty() {
-            self.table_of(index)
-        } else {
-            done.table
-        };
+        // What the call did is in the process's table already: its answer carried it.
+        let table = self.processes.list()[index].table.clone();
         self.record_shown_result(&process, done.outcome.failure.as_ref());
         let mut outcome = done.outcome;
         outcome.lines.insert(
             0,
             format!("[{process}] {} returned:", background.input.trim()),
         );
-        let table = self.shown_table(index, table);
-        let others = self.other_tables(&background.command, index);
+        let show = self.shows_tables(&background.command);
+        let table = self.shown_table(index, table, show);
+        let others = self.other_tables(&background.command, index, show);
         if background.command.shows_panel() {
             let notes = self.explain(&table, &others);
             outcome.lines.extend(notes);

@@ -88,19 +88,19 @@ pub(super) fn add_kernel_view(
 }
 
 /// Whether a row is a Unix socket.
-fn is_unix(row: &FdRow) -> bool {
+pub(super) fn is_unix(row: &FdRow) -> bool {
     row.kind == Kind::Socket && row.family == Some(Family::Unix)
 }
 
 /// Whether a row is a UDP socket.
-fn is_udp(row: &FdRow) -> bool {
+pub(super) fn is_udp(row: &FdRow) -> bool {
     row.kind == Kind::Socket
         && row.family.is_some_and(Family::is_inet)
         && row.sock_type == Some(SockType::Dgram)
 }
 
 /// The protocol sock_diag lists a row's socket under, for TCP and UDP sockets.
-fn netid_of(row: &FdRow) -> Option<Netid> {
+pub(super) fn netid_of(row: &FdRow) -> Option<Netid> {
     if is_tcp(row) {
         Some(Netid::Tcp)
     } else if is_udp(row) {
@@ -111,7 +111,7 @@ fn netid_of(row: &FdRow) -> Option<Netid> {
 }
 
 /// A row's family and bound port, when it has a port.
-fn port_of(row: &FdRow) -> Option<(Family, u16)> {
+pub(super) fn port_of(row: &FdRow) -> Option<(Family, u16)> {
     let port = row.local.as_ref()?.inet_addr()?.port();
     Some((row.family?, port)).filter(|_| port != 0)
 }
@@ -184,7 +184,7 @@ impl InetDumps {
 /// A TCP socket in CLOSE that was `asked` about and is not listed has nothing to send, and
 /// (when the kernel lists bound sockets, `bound_listed`) holds no port any more: it shows no
 /// address.
-fn take_inet_view(
+pub(super) fn take_inet_view(
     rows: &mut [FdRow],
     listed: &[DiagSocket],
     asked: impl Fn(&FdRow) -> bool,
@@ -246,7 +246,7 @@ fn take_listed(row: &mut FdRow, socket: &DiagSocket) {
 
 /// Without sock_diag, a UDP socket's RECV-Q as `ss` shows it is not known; FIONREAD is the next
 /// datagram's size, which [`FdRow::next_datagram`] already says.
-fn go_without_inet_view(rows: &mut [FdRow]) {
+pub(super) fn go_without_inet_view(rows: &mut [FdRow]) {
     for row in rows.iter_mut().filter(|row| is_udp(row)) {
         row.recv_q = None;
     }
@@ -255,7 +255,7 @@ fn go_without_inet_view(rows: &mut [FdRow]) {
 /// The TCP connections without an fd that belong to this table: those waiting in its listeners'
 /// accept queues, and what a close left of its fds' connections. Also returns the addresses of
 /// the latter, which [`Remembered`] goes on keeping.
-fn without_fd(
+pub(super) fn without_fd(
     rows: &[FdRow],
     listed: &[DiagSocket],
     remembered: &Remembered,
@@ -301,7 +301,7 @@ fn tcp_fds(rows: &[FdRow]) -> HashMap<u64, i32> {
 /// The connections waiting in the accept queues of the TCP listeners of `rows`, in order of
 /// the client's address: those listed (under the listener whose queue holds them, or the
 /// SO_REUSEPORT group that may), and those only counted ([`reset_in_queues`]).
-fn queued(rows: &[FdRow], listed: &[DiagSocket]) -> Vec<PendingConn> {
+pub(super) fn queued(rows: &[FdRow], listed: &[DiagSocket]) -> Vec<PendingConn> {
     let ours = tcp_fds(rows);
     let listeners: Vec<&DiagSocket> = listed
         .iter()
@@ -419,7 +419,7 @@ fn connection(socket: &DiagSocket, fd: i32, origin: Origin, state: TcpState) -> 
 
 /// Gives the Unix rows their peer inodes and queues as `ss` shows them (a listener's: the accept
 /// queue's length and limit), and returns the connections waiting on those listeners.
-fn add_unix_view(rows: &mut [FdRow], sockets: &[DiagSocket]) -> Vec<PendingConn> {
+pub(super) fn add_unix_view(rows: &mut [FdRow], sockets: &[DiagSocket]) -> Vec<PendingConn> {
     let by_inode: HashMap<u64, &DiagSocket> = sockets.iter().map(|s| (s.inode, s)).collect();
     let mut pending = Vec::new();
     let mut listed = Vec::new();

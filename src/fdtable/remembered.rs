@@ -77,6 +77,12 @@ impl Remembered {
         });
     }
 
+    /// Forgets one connection: no fd holds its socket any more and the kernel keeps nothing of
+    /// it without an fd.
+    pub(super) fn forget(&mut self, ends: &Ends) {
+        self.by_ends.remove(ends);
+    }
+
     /// How many connections are remembered.
     #[cfg(test)]
     pub(super) fn len(&self) -> usize {
@@ -93,7 +99,7 @@ pub(super) fn is_tcp(row: &FdRow) -> bool {
 }
 
 /// A TCP row's connection: its two addresses, when it has both (not a listener).
-fn connection_of(row: &FdRow) -> Option<Ends> {
+pub(super) fn connection_of(row: &FdRow) -> Option<Ends> {
     if !is_tcp(row) || row.state == Some(SockState::Tcp(TcpState::Listen)) {
         return None;
     }

@@ -122,7 +122,8 @@ pub struct TerminalScreen;
 
 impl Screen for TerminalScreen {
     fn show(&mut self, lines: &[String]) -> io::Result<()> {
-        let mut out = stdout();
+        // A step reaches the terminal in one write, not one per line.
+        let mut out = Terminal::new(io::BufWriter::with_capacity(64 * 1024, io::stdout().lock()));
         out.laid_out(lines).and_then(|()| out.flush())
     }
 

@@ -70,6 +70,14 @@ impl Processes {
         self.list.get(index)
     }
 
+    /// Takes what changed in process `index`'s table since the last time.
+    pub fn take_changed(&mut self, index: usize) -> super::Changed {
+        self.list
+            .get_mut(index)
+            .map(super::Process::take_changed)
+            .unwrap_or_default()
+    }
+
     /// The index of the current process.
     pub fn current_index(&self) -> usize {
         self.current
@@ -182,6 +190,7 @@ impl Processes {
         let request = Request::Execute {
             command: command.clone(),
             settings,
+            background: false,
         };
         if self.list[index].send(&request).is_err() {
             self.list[index].ended(None);
@@ -191,7 +200,6 @@ impl Processes {
             return Err(self.gone(index));
         };
         let process = &mut self.list[index];
-        process.table = done.table.clone();
         if done.ends {
             process.ended(None);
         } else if process.is_alive() {
@@ -216,6 +224,7 @@ impl Processes {
         let request = Request::Execute {
             command: background.command.clone(),
             settings,
+            background: true,
         };
         if self.list[index].send(&request).is_err() {
             self.list[index].ended(None);
@@ -270,14 +279,13 @@ impl Processes {
                 let index = indices[slot];
                 self.list[index].pump(Duration::ZERO);
                 let process = &mut self.list[index];
+                // The update it carried is applied already.
                 if let Some(position) = process
                     .queue
                     .iter()
                     .position(|(r, _)| matches!(r, Response::Table(_)))
                 {
-                    if let Some((Response::Table(table), _)) = process.queue.remove(position) {
-                        process.table = *table;
-                    }
+                    process.queue.remove(position);
                     fresh[slot] = true;
                 }
                 self.collect_from(index);

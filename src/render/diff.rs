@@ -91,6 +91,34 @@ pub fn changes(before: &Snapshot, now: &Snapshot) -> Changes {
     }
 }
 
+/// Marks every row of `now` against an earlier table known only by what changed since: `changed`
+/// are the fds whose rows changed, and `before` holds the rows those fds had then (one missing
+/// was not open then). Every other row is the same; a changed fd gone from `now` closed.
+pub fn changes_since(
+    before: &Snapshot,
+    now: &Snapshot,
+    changed: &std::collections::BTreeSet<i32>,
+) -> Changes {
+    let mut marks = vec![Change::Same; now.rows.len()];
+    let mut closed = Vec::new();
+    for &fd in changed {
+        let old = before.get(fd);
+        match now.rows.binary_search_by_key(&fd, |row| row.fd) {
+            Ok(at) => marks[at] = change_of(old, &now.rows[at]),
+            Err(_) => {
+                if let Ok(at) = before.rows.binary_search_by_key(&fd, |row| row.fd) {
+                    closed.push(at);
+                }
+            }
+        }
+    }
+    Changes {
+        marks,
+        closed,
+        closed_mark: Change::Closed,
+    }
+}
+
 /// Every row of `now` with its mark, plus each row of `prev` whose fd is gone now as `Closed`
 /// (shown once), all in fd order; owned copies, for callers that keep them.
 pub fn diff(prev: &Snapshot, now: &Snapshot) -> Vec<(FdRow, Change)> {
@@ -162,6 +190,11 @@ fn same_connection(a: &PendingConn, b: &PendingConn) -> bool {
         && a.local == b.local
         && a.remote == b.remote
         && a.peer_inode == b.peer_inode
+}
+
+/// The mark of one row of a table given what the same fd held before, if anything.
+pub fn mark_of(before: Option<&FdRow>, now: &FdRow) -> Change {
+    change_of(before, now)
 }
 
 /// Classifies one current row given what the same fd held before, if anything.

@@ -156,6 +156,9 @@ impl Session {
 
     /// After a close: removes the files of sockets that no fd holds any more.
     pub(super) fn remove_orphaned_socket_files(&mut self, out: &mut Outcome) {
+        if self.socket_files.is_empty() {
+            return;
+        }
         let open = crate::fdtable::open_inodes();
         let (gone, kept): (Vec<SocketFile>, Vec<SocketFile>) =
             std::mem::take(&mut self.socket_files)

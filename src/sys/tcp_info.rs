@@ -14,6 +14,10 @@ pub struct TcpInfo {
     pub unacked: u32,
     /// Segments selectively acknowledged; for a listener, the accept queue's limit (its backlog).
     pub sacked: u32,
+    /// Segments sent and received so far: 0 for a socket that never had a connection (a failed
+    /// connect sets them back to 0).
+    pub segs_out: u32,
+    pub segs_in: u32,
 }
 
 /// Reads `TCP_INFO` for the TCP socket numbered `fd` in this process.
@@ -38,6 +42,8 @@ pub fn tcp_info(fd: RawFd) -> io::Result<TcpInfo> {
         state: info.tcpi_state,
         unacked: info.tcpi_unacked,
         sacked: info.tcpi_sacked,
+        segs_out: info.tcpi_segs_out,
+        segs_in: info.tcpi_segs_in,
     })
 }
 

@@ -1,0 +1,527 @@
+//! [`Tracker`]: the table of the process an [`Observer`](super::Observer) watches, kept from one
+//! step to the next so that a step asks the kernel only about what may have changed:
+//! - the fds the step's command used (the caller says which);
+//! - the sockets the kernel woke since: an epoll instance of sockplay's own ([`Watch`]) holds
+//!   every socket, edge-triggered, for every event — data or a connection arriving, the peer's
+//!   FIN, a reset, a handshake finishing, a FIN acknowledged;
+//! - what changes with no wake-up: bytes in flight (SEND-Q), an accept queue with connections
+//!   in it (they close or reset unseen), a connection still in the handshake or closing down
+//!   (timers), an epoll fd's interest list, a regular file's path, and every fd of a socket
+//!   another process holds too (what that process does changes it here);
+//! - every fd of the same socket as one looked at (`dup`);
+//! - an fd opened where the kernel puts new ones: the lowest free numbers.
+//!
+//! What changed goes out as a [`Delta`]. Nothing is looked at when nothing can have changed.
+//!
+//! A small table is looked at whole every step (that costs less than the watch's fd, which would
+//! show in the panel's line of sockplay's own fds); the watch opens once the table reaches
+//! [`WATCH_FROM`] fds.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::os::fd::RawFd;
+
+use super::changed_view::{add_changed_view, Before};
+use super::remembered::{is_tcp, Ends};
+use super::{is_epoll, FdRow, Kind, Observer, PendingConn, Snapshot};
+use crate::net::{Family, SockState, TcpState};
+use crate::sys::descriptor::is_open;
+use crate::sys::watch::Watch;
+
+/// From this many open fds on, the table is watched rather than looked at whole every step.
+pub const WATCH_FROM: usize = 32;
+
+/// What changed in a process's table since the last [`Delta`] its observer gave.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Delta {
+    /// `rows` are the whole table: the first delta, or every one when no watch could be had.
+    pub whole: bool,
+    /// The rows that are new or changed, in fd order.
+    pub rows: Vec<FdRow>,
+    /// The fds that closed.
+    pub closed: Vec<i32>,
+    /// The connections without an fd, when they changed (with `whole`, always).
+    pub pending: Option<Vec<PendingConn>>,
+}
+
+impl Delta {
+    /// The whole table as a delta.
+    pub fn whole(snapshot: Snapshot) -> Delta {
+        Delta {
+            whole: true,
+            rows: snapshot.rows,
+            closed: Vec::new(),
+            pending: Some(snapshot.pending),
+        }
+    }
+
+    /// Whether nothing changed.
+    pub fn is_empty(&self) -> bool {
+        !self.whole && self.rows.is_empty() && self.closed.is_empty() && self.pending.is_none()
+    }
+
+    /// Applies it to `table` (rows sorted by fd), telling `before` what each fd it changes held
+    /// first (None: it was not open) before changing it.
+    pub fn apply_to(self, table: &mut Snapshot, mut before: impl FnMut(i32, Option<&FdRow>)) {
+        if self.whole {
+            let mut old = std::mem::take(&mut table.rows).into_iter().peekable();
+            for row in &self.rows {
+                while let Some(gone) = old.next_if(|o| o.fd < row.fd) {
+                    before(gone.fd, Some(&gone));
+                }
+                match old.next_if(|o| o.fd == row.fd) {
+                    Some(same) if same == *row => {}
+                    Some(changed) => before(changed.fd, Some(&changed)),
+                    None => before(row.fd, None),
+                }
+            }
+            for gone in old {
+                before(gone.fd, Some(&gone));
+            }
+            table.rows = self.rows;
+        } else {
+            for fd in self.closed {
+                if let Ok(at) = table.rows.binary_search_by_key(&fd, |row| row.fd) {
+                    before(fd, Some(&table.rows[at]));
+                    table.rows.remove(at);
+                }
+            }
+            for row in self.rows {
+                match table.rows.binary_search_by_key(&row.fd, |r| r.fd) {
+                    Ok(at) => {
+                        before(row.fd, Some(&table.rows[at]));
+                        table.rows[at] = row;
+                    }
+                    Err(at) => {
+                        before(row.fd, None);
+                        table.rows.insert(at, row);
+                    }
+                }
+            }
+        }
+        if let Some(pending) = self.pending {
+            table.pending = pending;
+        }
+    }
+}
+
+/// The table as last told, the watch, and the indexes that find what a change touches.
+#[derive(Debug)]
+pub(super) struct Tracker {
+    /// A whole table was taken since the observer started.
+    started: bool,
+    /// How big the table must be before the watch opens.
+    watch_from: usize,
+    /// The watch could not be had (the fd table was full): every table is taken whole.
+    unwatched: bool,
+    rows: BTreeMap<i32, FdRow>,
+    pending: Vec<PendingConn>,
+    watch: Option<Watch>,
+    /// The open sockets the watch holds, by fd, with the inode it was added for.
+    watched: HashMap<i32, u64>,
+    /// The fds looked at every step: their rows can change with no wake-up.
+    volatile: BTreeSet<i32>,
+    /// The fds of sockets another process holds too.
+    shared: BTreeSet<i32>,
+    /// Every socket of the first whole table is another process's too (a forked child's).
+    share_all_at_start: bool,
+    /// Every fd of a socket, by inode.
+    by_inode: HashMap<u64, BTreeSet<i32>>,
+    /// TCP sockets with a peer, by the peer's port.
+    by_peer_port: HashMap<u16, BTreeSet<i32>>,
+    /// TCP listeners, by port.
+    listeners_by_port: HashMap<u16, BTreeSet<i32>>,
+    /// Numbers below the highest open fd that are free: where new fds go first.
+    holes: BTreeSet<i32>,
+    /// The connections a close left that the kernel keeps.
+    left: HashSet<Ends>,
+    /// How many rows are Unix listeners or connected Unix sockets.
+    unix_peered: usize,
+}
+
+impl Default for Tracker {
+    fn default() -> Tracker {
+        Tracker {
+            started: false,
+            watch_from: WATCH_FROM,
+            unwatched: false,
+            rows: BTreeMap::new(),
+            pending: Vec::new(),
+            watch: None,
+            watched: HashMap::new(),
+            volatile: BTreeSet::new(),
+            shared: BTreeSet::new(),
+            share_all_at_start: false,
+            by_inode: HashMap::new(),
+            by_peer_port: HashMap::new(),
+            listeners_by_port: HashMap::new(),
+            holes: BTreeSet::new(),
+            left: HashSet::new(),
+            unix_peered: 0,
+        }
+    }
+}
+
+impl Tracker {
+    /// Opens the watch at the top of the fd space, once; false when it cannot be had.
+    fn open_watch(&mut self) -> bool {
+        if self.watch.is_none() && !self.unwatched {
+            match Watch::open_at_top() {
+                Ok(watch) => self.watch = Some(watch),
+                Err(_) => self.unwatched = true,
+            }
+        }
+        self.watch.is_some()
+    }
+
+    /// The watch's fd, once it is open.
+    pub(super) fn watch_fd(&self) -> Option<RawFd> {
+        self.watch.as_ref().map(Watch::fd)
+    }
+
+    /// Watches from `fds` open fds on (tests watch from the first).
+    pub(super) fn watch_from(&mut self, fds: usize) {
+        self.watch_from = fds;
+    }
+
+    /// Notes that other processes hold these fds' sockets too.
+    pub(super) fn share(&mut self, fds: impl IntoIterator<Item = i32>) {
+        self.shared.extend(fds);
+    }
+
+    /// Notes that other processes hold every socket of the table too (after fork).
+    pub(super) fn share_all(&mut self) {
+        if !self.started {
+            self.share_all_at_start = true;
+        }
+        let sockets: Vec<i32> = self
+            .rows
+            .values()
+            .filter(|row| row.kind == Kind::Socket)
+            .map(|row| row.fd)
+            .collect();
+        self.shared.extend(sockets);
+    }
+
+    /// Whether the next delta must be whole.
+    pub(super) fn needs_whole(&self) -> bool {
+        !self.started
+    }
+
+    /// Starts again from a whole table.
+    pub(super) fn restart(&mut self, snapshot: &Snapshot) {
+        self.started = true;
+        self.rows.clear();
+        self.by_inode.clear();
+        self.by_peer_port.clear();
+        self.listeners_by_port.clear();
+        self.volatile.clear();
+        self.holes.clear();
+        self.left.clear();
+        self.unix_peered = 0;
+        self.shared.retain(|fd| snapshot.get(*fd).is_some());
+        let mut next = 0;
+        for row in &snapshot.rows {
+            self.holes.extend(next..row.fd);
+            next = row.fd + 1;
+            self.insert(row.clone());
+        }
+        if std::mem::take(&mut self.share_all_at_start) {
+            self.share_all();
+        }
+        self.pending = snapshot.pending.clone();
+        // What the old table left and the new one shows is asked about again from here on.
+        for pending in &self.pending {
+            if let (false, Some(local), Some(remote)) =
+                (pending.origin.is_queued(), &pending.local, &pending.remote)
+            {
+                self.left.insert((local.clone(), remote.clone()));
+            }
+        }
+    }
+
+    /// The fds to look at this step, besides `touched`.
+    fn fds_to_look_at(&mut self, touched: &[RawFd], own: &BTreeSet<RawFd>) -> BTreeSet<i32> {
+        let mut look: BTreeSet<i32> = touched.iter().copied().collect();
+        // A small table is looked at whole; a big one opens the watch (which takes every socket
+        // as its row is looked at, now) and from then on says what woke.
+        let watched = self.watch.is_some();
+        if !watched && self.rows.len() >= self.watch_from {
+            self.open_watch();
+        }
+        match &self.watch {
+            Some(watch) if watched => {
+                let mut woken = Vec::new();
+                // A watch that fails tells nothing: everything is looked at once.
+                if watch.woken(&mut woken).is_err() {
+                    look.extend(self.rows.keys());
+                }
+                look.extend(woken);
+            }
+            _ => look.extend(self.rows.keys()),
+        }
+        look.extend(&self.volatile);
+        look.extend(&self.shared);
+        // New fds take the lowest free numbers: the holes first, then past the highest.
+        let highest = self.rows.keys().next_back().copied().unwrap_or(-1);
+        let free = self.holes.iter().copied().chain((highest + 1)..);
+        let watch = self.watch_fd();
+        for fd in free
+            .filter(|fd| !own.contains(fd) && Some(*fd) != watch)
+            .take(1024)
+        {
+            if !is_open(fd) {
+                break;
+            }
+            look.insert(fd);
+        }
+        // A change through one fd is a change of every fd of the socket.
+        let twins: Vec<i32> = look
+            .iter()
+            .filter_map(|fd| self.rows.get(fd))
+            .filter_map(|row| self.by_inode.get(&row.inode))
+            .flatten()
+            .copied()
+            .collect();
+        look.extend(twins);
+        let watch = self.watch_fd();
+        look.retain(|fd| *fd >= 0 && !own.contains(fd) && Some(*fd) != watch);
+        look
+    }
+
+    /// Adds `row` to the table and its indexes, and the watch when it is a socket not watched yet.
+    fn insert(&mut self, row: FdRow) {
+        let fd = row.fd;
+        self.holes.remove(&fd);
+        if row.kind == Kind::Socket {
+            self.by_inode.entry(row.inode).or_default().insert(fd);
+            if self.watched.get(&fd) != Some(&row.inode) {
+                if let Some(watch) = &self.watch {
+                    if watch.add(fd).is_ok() {
+                        self.watched.insert(fd, row.inode);
+                    }
+                }
+            }
+        }
+        if is_tcp(&row) {
+            if let Some(peer) = row.remote.as_ref().and_then(|r| r.inet_addr()) {
+                self.by_peer_port.entry(peer.port()).or_default().insert(fd);
+            }
+            if row.state == Some(SockState::Tcp(TcpState::Listen)) {
+                if let Some(local) = row.local.as_ref().and_then(|l| l.inet_addr()) {
+                    self.listeners_by_port
+                        .entry(local.port())
+                        .or_default()
+                        .insert(fd);
+                }
+            }
+        }
+        if changes_unseen(&row) {
+            self.volatile.insert(fd);
+        } else {
+            self.volatile.remove(&fd);
+        }
+        if is_unix_listening_or_connected(&row) {
+            self.unix_peered += 1;
+        }
+        self.rows.insert(fd, row);
+    }
+
+    /// Takes `fd`'s row out of the table and its indexes.
+    fn remove(&mut self, fd: i32) -> Option<FdRow> {
+        let row = self.rows.remove(&fd)?;
+        if is_unix_listening_or_connected(&row) {
+            self.unix_peered -= 1;
+        }
+        let unindex = |index: &mut HashMap<u16, BTreeSet<i32>>, key: u16| {
+            if let Some(fds) = index.get_mut(&key) {
+                fds.remove(&fd);
+                if fds.is_empty() {
+                    index.remove(&key);
+                }
+            }
+        };
+        if let Some(fds) = self.by_inode.get_mut(&row.inode) {
+            fds.remove(&fd);
+            if fds.is_empty() {
+                self.by_inode.remove(&row.inode);
+            }
+        }
+        if let Some(peer) = row.remote.as_ref().and_then(|r| r.inet_addr()) {
+            unindex(&mut self.by_peer_port, peer.port());
+        }
+        if let Some(local) = row.local.as_ref().and_then(|l| l.inet_addr()) {
+            unindex(&mut self.listeners_by_port, local.port());
+        }
+        self.volatile.remove(&fd);
+        Some(row)
+    }
+
+    /// Notes that `fd` is closed.
+    fn close(&mut self, fd: i32) {
+        self.remove(fd);
+        self.watched.remove(&fd);
+        self.shared.remove(&fd);
+        let highest = self.rows.keys().next_back().copied().unwrap_or(-1);
+        if fd < highest {
+            self.holes.insert(fd);
+        } else {
+            // The holes above the new highest fd are no holes any more.
+            let above: Vec<i32> = self.holes.range(highest + 1..).copied().collect();
+            for hole in above {
+                self.holes.remove(&hole);
+            }
+        }
+    }
+}
+
+/// A Unix listener or connected Unix socket: what makes a table's view ask for the Unix sockets.
+fn is_unix_listening_or_connected(row: &FdRow) -> bool {
+    row.kind == Kind::Socket
+        && row.family == Some(Family::Unix)
+        && matches!(row.state, Some(SockState::Listen | SockState::Connected))
+}
+
+/// Whether a row can change with no wake-up of its socket: bytes in flight (acknowledged with no
+/// wake-up), an accept queue with connections in it (they close or reset unseen), a TCP socket in
+/// the handshake or closing down (timers), an epoll fd (its interest list follows the fds it
+/// watches), a regular file (renamed under it).
+fn changes_unseen(row: &FdRow) -> bool {
+    use TcpState::*;
+    let listening = row.state.is_some_and(SockState::is_listening);
+    // A listener's SEND-Q is its backlog, not bytes.
+    let in_flight = !listening && row.send_q.is_some_and(|q| q > 0);
+    let queue = listening && row.recv_q.is_some_and(|q| q > 0);
+    let moving = matches!(
+        row.state,
+        Some(SockState::Tcp(
+            SynSent | SynRecv | NewSynRecv | FinWait1 | Closing | LastAck
+        ))
+    );
+    let file = row.kind == Kind::File && !row.target.as_deref().is_some_and(is_device);
+    in_flight || queue || moving || is_epoll(row) || file
+}
+
+/// Whether a link target is a device (`/dev/null`, a terminal): those do not move.
+fn is_device(target: &str) -> bool {
+    target.starts_with("/dev/")
+}
+
+impl Observer {
+    /// What changed in the table since the last delta: the fds in `touched` (those the step's
+    /// command used) and whatever else may have changed are looked at again; nothing else is
+    /// asked. The first delta, and every one when the watch cannot be had, is the whole table.
+    /// `may_open`: as for [`Observer::snapshot`] (listing /proc) versus probing.
+    pub fn delta(&mut self, touched: &[RawFd], may_open: bool) -> Delta {
+        if self.tracker.needs_whole() {
+            let snapshot = if may_open {
+                self.snapshot()
+            } else {
+                self.snapshot_by_probing()
+            };
+            self.tracker.restart(&snapshot);
+            return Delta::whole(snapshot);
+        }
+        let look = self.tracker.fds_to_look_at(touched, &self.own);
+        // The watch may have opened just now: it is sockplay's own.
+        if let Some(fd) = self.tracker.watch_fd() {
+            self.own.insert(fd);
+        }
+        if look.is_empty() {
+            return Delta::default();
+        }
+        let fds: Vec<RawFd> = look.iter().copied().collect();
+        let mut fresh = self.describe_some(&fds);
+        // An epoll fd's entries say whether each watched fd is still open: read against the
+        // table as it is after this step.
+        if fresh.iter().any(is_epoll) {
+            let now: HashMap<i32, u64> = fresh.iter().map(|row| (row.fd, row.inode)).collect();
+            let table = &self.tracker.rows;
+            let open = |fd: i32, inode: u64| {
+                if look.contains(&fd) {
+                    now.get(&fd) == Some(&inode)
+                } else {
+                    table.get(&fd).is_some_and(|row| row.inode == inode)
+                }
+            };
+            self.interest_lists
+                .add_to_some(&mut fresh, &look, may_open, open);
+        }
+        let unix_asked =
+            self.tracker.unix_peered > 0 || fresh.iter().any(is_unix_listening_or_connected);
+        let mut remembered = std::mem::take(&mut self.remembered);
+        let tracker = std::mem::take(&mut self.tracker);
+        let after = {
+            let before = Before {
+                rows: &tracker.rows,
+                looked: &look,
+                by_peer_port: &tracker.by_peer_port,
+                listeners_by_port: &tracker.listeners_by_port,
+                pending: &tracker.pending,
+                left: &tracker.left,
+            };
+            add_changed_view(&mut fresh, &before, unix_asked, self, &mut remembered)
+        };
+        self.tracker = tracker;
+        self.remembered = remembered;
+        let tracker = &mut self.tracker;
+        tracker.left = after.left;
+        let mut delta = Delta::default();
+        let mut changed: Vec<i32> = Vec::new();
+        let mut fresh = fresh.into_iter().peekable();
+        for &fd in &look {
+            match fresh.next_if(|row| row.fd == fd) {
+                Some(row) => {
+                    let old = tracker.remove(fd);
+                    if old.as_ref() != Some(&row) {
+                        changed.push(fd);
+                    }
+                    if old.as_ref().is_some_and(|old| old.inode != row.inode) {
+                        tracker.watched.remove(&fd);
+                        tracker.shared.remove(&fd);
+                    }
+                    tracker.insert(row);
+                }
+                None => {
+                    if tracker.rows.contains_key(&fd) {
+                        delta.closed.push(fd);
+                    }
+                    tracker.close(fd);
+                }
+            }
+        }
+        let tracker = &mut self.tracker;
+        delta.rows = changed
+            .iter()
+            .filter_map(|fd| tracker.rows.get(fd))
+            .cloned()
+            .collect();
+        if after.pending != tracker.pending {
+            tracker.pending = after.pending.clone();
+            delta.pending = Some(after.pending);
+        }
+        delta
+    }
+
+    /// Notes that other processes hold the sockets of `fds` too (an fd passed with SCM_RIGHTS,
+    /// inherited by a spawned process): their rows are looked at every step.
+    pub fn note_shared(&mut self, fds: impl IntoIterator<Item = i32>) {
+        self.tracker.share(fds);
+    }
+
+    /// Notes that another process holds every socket of the table too (after fork).
+    pub fn note_all_shared(&mut self) {
+        self.tracker.share_all();
+    }
+
+    /// The fd of the observer's watch, once the table grew big enough to open it: sockplay's own,
+    /// never a row.
+    pub fn watch_fd(&self) -> Option<RawFd> {
+        self.tracker.watch_fd()
+    }
+
+    /// Watches the table from `fds` open fds on, rather than from [`WATCH_FROM`].
+    #[doc(hidden)]
+    pub fn watch_from(&mut self, fds: usize) {
+        self.tracker.watch_from(fds);
+    }
+}
