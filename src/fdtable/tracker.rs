@@ -525,3 +525,195 @@ impl Observer {
         self.tracker.watch_from(fds);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::{Observed, SNAPSHOTS};
+    use super::*;
+    use std::io::{Read as _, Write as _};
+    use std::net::{Shutdown, TcpListener, TcpStream, UdpSocket};
+    use std::os::fd::AsRawFd;
+    use std::os::linux::net::SocketAddrExt as _;
+    use std::os::unix::net::{self as unix, UnixListener, UnixStream};
+    use std::time::Duration;
+
+    /// Two observers of this process that see every step: one keeps its table from deltas, the
+    /// other takes it whole each time. Only this test's fds are compared (other tests run in
+    /// the same process).
+    struct Both {
+        incremental: Observer,
+        table: Snapshot,
+        whole: Observer,
+        mine: BTreeSet<i32>,
+        ports: BTreeSet<u16>,
+    }
+
+    impl Both {
+        fn new() -> Both {
+            let mut incremental = Observer::new(Observed::ThisProcess);
+            incremental.reserve_sock_diag();
+            // Watched from the first fd: the delta's every path is taken with a small table.
+            incremental.watch_from(0);
+            let mut whole = Observer::new(Observed::ThisProcess);
+            whole.reserve_sock_diag();
+            Both {
+                incremental,
+                table: Snapshot::default(),
+                whole,
+                mine: BTreeSet::new(),
+                ports: BTreeSet::new(),
+            }
+        }
+
+        /// What this test holds of a table: its fds' rows, and the connections without an fd on
+        /// its ports (their timers as of the moment asked left out).
+        fn mine(&self, snapshot: &Snapshot) -> (Vec<FdRow>, Vec<PendingConn>) {
+            let rows = snapshot
+                .rows
+                .iter()
+                .filter(|row| self.mine.contains(&row.fd))
+                .cloned()
+                .collect();
+            let port = |e: &Option<crate::net::Endpoint>| {
+                e.as_ref().and_then(|e| e.inet_addr()).map(|a| a.port())
+            };
+            let pending = snapshot
+                .pending
+                .iter()
+                .filter(|p| {
+                    self.ports.iter().any(|q| port(&p.local) == Some(*q))
+                        || p.local.is_none() && self.mine.contains(&p.listener_fd)
+                        || p.family == Family::Unix && self.mine.contains(&p.listener_fd)
+                })
+                .map(|p| PendingConn {
+                    time_left_ms: None,
+                    ..p.clone()
+                })
+                .collect();
+            (rows, pending)
+        }
+
+        /// A step that used `touched`: the table the deltas keep must be the whole one.
+        fn step(&mut self, what: &str, touched: &[i32]) {
+            for fd in touched {
+                if crate::sys::descriptor::is_open(*fd) {
+                    self.mine.insert(*fd);
+                } else {
+                    self.mine.remove(fd);
+                }
+            }
+            let mut touched = touched.to_vec();
+            // Loopback is quick but not instant (a delayed ACK, a handshake in softirq): a
+            // difference must last through settling to count.
+            for attempt in 0..40 {
+                let delta = self.incremental.delta(&touched, true);
+                delta.apply_to(&mut self.table, |_, _| {});
+                touched.clear();
+                let whole = self.whole.snapshot();
+                let (kept, taken) = (self.mine(&self.table), self.mine(&whole));
+                if kept == taken {
+                    return;
+                }
+                assert!(
+                    attempt < 39,
+                    "after {what}, the table kept from deltas\n{kept:#?}\nis not the whole one\n{taken:#?}"
+                );
+                std::thread::sleep(Duration::from_millis(25));
+            }
+        }
+
+        fn port_of(&mut self, addr: std::net::SocketAddr) {
+            self.ports.insert(addr.port());
+        }
+    }
+
+    #[test]
+    fn a_table_kept_from_deltas_is_the_whole_table_after_every_step() {
+        let _serial = SNAPSHOTS.lock().unwrap_or_else(|e| e.into_inner());
+        let mut both = Both::new();
+        both.step("the start", &[]);
+
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        both.port_of(addr);
+        both.step("listen", &[listener.as_raw_fd()]);
+
+        let mut client = TcpStream::connect(addr).expect("connect");
+        both.port_of(client.local_addr().expect("addr"));
+        both.step("connect", &[client.as_raw_fd()]);
+
+        let second = TcpStream::connect(addr).expect("connect");
+        both.port_of(second.local_addr().expect("addr"));
+        both.step("a second connect, queued", &[second.as_raw_fd()]);
+
+        let (mut server, _) = listener.accept().expect("accept");
+        both.step("accept", &[listener.as_raw_fd(), server.as_raw_fd()]);
+
+        client.write_all(b"hello").expect("send");
+        both.step("send", &[client.as_raw_fd()]);
+
+        let mut buf = [0; 16];
+        assert_eq!(server.read(&mut buf).expect("recv"), 5);
+        both.step("recv", &[server.as_raw_fd()]);
+
+        let twin = server.try_clone().expect("dup");
+        both.step("dup", &[twin.as_raw_fd()]);
+
+        let (client_fd, twin_fd) = (client.as_raw_fd(), twin.as_raw_fd());
+        drop(client);
+        both.step("the client closes", &[client_fd]);
+
+        drop(twin);
+        both.step("one of two fds closes", &[twin_fd]);
+
+        server.shutdown(Shutdown::Write).expect("shutdown");
+        both.step("shutdown wr", &[server.as_raw_fd()]);
+
+        let server_fd = server.as_raw_fd();
+        drop(server);
+        both.step("the server closes", &[server_fd]);
+
+        let (queued_fd, listener_fd) = (second.as_raw_fd(), listener.as_raw_fd());
+        drop(second);
+        both.step("a queued client closes", &[queued_fd]);
+        drop(listener);
+        both.step("the listener closes", &[listener_fd]);
+
+        // A refused connect leaves getsockname naming a port the socket no longer holds.
+        let refused = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None)
+            .expect("socket");
+        let any: std::net::SocketAddr = "127.0.0.1:0".parse().expect("address");
+        refused.bind(&any.into()).expect("bind");
+        both.step("bind", &[refused.as_raw_fd()]);
+        assert!(refused.connect(&addr.into()).is_err(), "nobody listens");
+        both.step("a refused connect", &[refused.as_raw_fd()]);
+
+        let receiver = UdpSocket::bind("127.0.0.1:0").expect("bind");
+        let sender = UdpSocket::bind("127.0.0.1:0").expect("bind");
+        both.port_of(receiver.local_addr().expect("addr"));
+        both.step("udp", &[receiver.as_raw_fd(), sender.as_raw_fd()]);
+        sender
+            .send_to(b"datagram", receiver.local_addr().expect("addr"))
+            .expect("send");
+        both.step("a datagram", &[sender.as_raw_fd()]);
+        assert_eq!(receiver.recv(&mut buf).expect("recv"), 8);
+        both.step("the datagram read", &[receiver.as_raw_fd()]);
+
+        let name = format!("sockplay-tracker-{}", std::process::id());
+        let at = unix::SocketAddr::from_abstract_name(name.as_bytes()).expect("name");
+        let unix_listener = UnixListener::bind_addr(&at).expect("bind");
+        both.step("a unix listener", &[unix_listener.as_raw_fd()]);
+        let unix_client = UnixStream::connect_addr(&at).expect("connect");
+        both.step("a unix client", &[unix_client.as_raw_fd()]);
+        let (unix_server, _) = unix_listener.accept().expect("accept");
+        both.step(
+            "a unix accept",
+            &[unix_listener.as_raw_fd(), unix_server.as_raw_fd()],
+        );
+        let (a, b) = UnixStream::pair().expect("socketpair");
+        both.step("a socketpair", &[a.as_raw_fd(), b.as_raw_fd()]);
+        let b_fd = b.as_raw_fd();
+        drop(b);
+        both.step("one end of the pair closes", &[b_fd]);
+    }
+}
