@@ -87,9 +87,12 @@ def paired(a, b, runs):
 
 
 def listeners_script(directory, n, tail=""):
-    """A script making n TCP listeners (socket, bind 127.0.0.1:0, listen 128): 3 commands each."""
-    path = os.path.join(directory, f"listeners-{n}.sock")
+    """A script making n TCP listeners (socket, bind 127.0.0.1:0, listen 128): 3 commands each;
+    with a `tail`, the panel is off while they are made."""
+    path = os.path.join(directory, f"listeners-{n}{'-steps' if tail else ''}.sock")
     with open(path, "w") as script:
+        if tail:
+            script.write("set panel off\n")
         for i in range(n):
             script.write(f"socket tcp as l{i}\nbind l{i} 127.0.0.1:0\nlisten l{i} 128\n")
         script.write(tail)
@@ -97,8 +100,9 @@ def listeners_script(directory, n, tail=""):
 
 
 def steps_tail(steps, panel):
-    """After the listeners: the panel on, one warm-up step pair, `steps` measured steps (a socket
-    made, then closed, in turns), and a long sleep that holds the sockets while others look."""
+    """After the listeners (made with the panel off): the panel on, one warm-up step pair,
+    `steps` measured steps (a socket made, then closed, in turns), and a long sleep that holds
+    the sockets while others look."""
     lines = [f"set panel {panel}", PROBE, "close probe"]
     for i in range(steps):
         lines.append(PROBE if i % 2 == 0 else "close probe")

@@ -30,9 +30,9 @@ use crate::fdtable::{FdRow, Labels, Observer, PendingConn, Relations, Snapshot};
 use crate::lang::{Check, Command, PanelPlacement, RunsIn};
 use crate::process::{Finished, Processes, Table, MAIN, WORKER_EXE_ENV};
 use crate::render::{
-    changes_since, conns_json, diff_pending, fds_json, mark_of, panel_lines_across, panel_lines_of,
-    side_by_side, tables, Change, Changes, Elsewhere, ErrorJson, OwnFdJson, PanelOptions,
-    ProcessJson, Related, Row, StepJson,
+    changes_since, conns_json, diff_pending, fds_json, mark_of, panel_lines_across,
+    panel_lines_cached, side_by_side, tables, Change, Changes, Elsewhere, ErrorJson, OwnFdJson,
+    PanelCache, PanelOptions, ProcessJson, Related, Row, StepJson,
 };
 use crate::session::{Failure, Outcome, Previous, Settings};
 use crate::sys::{clear_interrupt, errno_name};
@@ -91,6 +91,8 @@ pub struct Engine {
     previous: Previous,
     /// The line running now, for a call started in the background.
     running: (usize, String),
+    /// The rows the last panel drew, to draw again as they were where nothing changed.
+    panel_cache: std::cell::RefCell<PanelCache>,
 }
 
 /// A process as a step shows it: `client (pid 4242, blocked in accept(3))`.
@@ -294,6 +296,7 @@ impl Engine {
             source_depth: 0,
             previous: Previous::default(),
             running: (0, String::new()),
+            panel_cache: std::cell::RefCell::default(),
         })
     }
 
@@ -785,34 +788,43 @@ impl Engine {
             return self.tables_lines(&left, step);
         }
         // Beside the output when the panel fits there unsqueezed, else below it at full width;
-        // either way no taller than the screen (a summary says what it left out).
+        // either way no taller than the screen (a summary says what it left out). Drawn once,
+        // unless it was tried beside the output and goes below with other rows or narrower.
         let beside_rows = height.map(|h| h.saturating_sub(2).max(MIN_PANEL_ROWS));
+        let below_rows = height.map(|h| h.saturating_sub(left.len() + 2).max(MIN_PANEL_ROWS));
         let rows = table.rows();
-        let mut natural = panel_lines_of(
-            &rows,
-            &table.pending,
-            &table.labels,
-            &PanelOptions {
-                width: UNBOUNDED,
-                color: self.view.color,
-                max_rows: beside_rows,
-            },
-        );
-        natural.extend(table.own_fds_line());
-        let beside = width.saturating_sub(widest(&left) + 3);
-        if placement == PanelPlacement::Right && widest(&natural) <= beside {
-            side_by_side(&left, &natural, PanelPlacement::Right, width)
-        } else {
-            let below_rows = height.map(|h| h.saturating_sub(left.len() + 2).max(MIN_PANEL_ROWS));
+        let draw = |width: usize, max_rows: Option<usize>| {
             let options = PanelOptions {
                 width,
                 color: self.view.color,
-                max_rows: below_rows,
+                max_rows,
             };
-            let mut panel = panel_lines_of(&rows, &table.pending, &table.labels, &options);
-            panel.extend(table.own_fds_line());
-            side_by_side(&left, &panel, PanelPlacement::Below, width)
+            let mut lines = panel_lines_cached(
+                &rows,
+                &table.pending,
+                &table.labels,
+                &options,
+                &mut self.panel_cache.borrow_mut(),
+            );
+            lines.extend(table.own_fds_line());
+            lines
+        };
+        if placement == PanelPlacement::Right {
+            let natural = draw(UNBOUNDED, beside_rows);
+            let beside = width.saturating_sub(widest(&left) + 3);
+            if widest(&natural) <= beside {
+                return side_by_side(&left, &natural, PanelPlacement::Right, width);
+            }
+            if widest(&natural) <= width && below_rows == beside_rows {
+                return side_by_side(&left, &natural, PanelPlacement::Below, width);
+            }
         }
+        side_by_side(
+            &left,
+            &draw(width, below_rows),
+            PanelPlacement::Below,
+            width,
+        )
     }
 
     /// The step's output with one table per process, in `ps` order, each titled with its
@@ -856,28 +868,33 @@ impl Engine {
             lines
         };
         let beside_rows = height.map(|h| h.saturating_sub(2).max(MIN_PANEL_ROWS));
-        let natural: Vec<Vec<String>> = shown
+        let below_rows = height.map(|h| h.saturating_sub(left.len() + 2).max(MIN_PANEL_ROWS));
+        // Drawn unsqueezed only to try them beside the output.
+        let natural: Vec<Option<Vec<String>>> = shown
             .iter()
-            .map(|table| block(table, UNBOUNDED, beside_rows))
+            .map(|table| {
+                (self.view.panel == PanelPlacement::Right)
+                    .then(|| block(table, UNBOUNDED, beside_rows))
+            })
             .collect();
         let beside = width.saturating_sub(widest(left) + 3);
         if self.view.panel == PanelPlacement::Right
-            && natural.iter().all(|lines| widest(lines) <= beside)
+            && natural
+                .iter()
+                .flatten()
+                .all(|lines| widest(lines) <= beside)
         {
+            let natural: Vec<Vec<String>> = natural.into_iter().flatten().collect();
             let mut panel = tables(&natural, beside);
             panel.extend(own_fds_lines(&shown, beside));
             return side_by_side(left, &panel, PanelPlacement::Right, width);
         }
-        let below_rows = height.map(|h| h.saturating_sub(left.len() + 2).max(MIN_PANEL_ROWS));
         let blocks: Vec<Vec<String>> = shown
             .iter()
             .zip(natural)
-            .map(|(table, lines)| {
-                if widest(&lines) <= width && below_rows == beside_rows {
-                    lines
-                } else {
-                    block(table, width, below_rows)
-                }
+            .map(|(table, lines)| match lines {
+                Some(lines) if widest(&lines) <= width && below_rows == beside_rows => lines,
+                _ => block(table, width, below_rows),
             })
             .collect();
         let mut panel = tables(&blocks, width);

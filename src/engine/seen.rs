@@ -11,7 +11,7 @@ use crate::process::Changed;
 #[derive(Debug, Clone, Default)]
 pub(super) struct Seen {
     /// What each fd that changed since held then (None: it was not open).
-    rows: HashMap<i32, Option<FdRow>>,
+    rows: HashMap<i32, Option<Box<FdRow>>>,
     /// The labels those fds had then.
     names: HashMap<i32, Option<String>>,
     /// The connections without an fd then.
@@ -56,7 +56,12 @@ impl Seen {
 
     /// The table then, as far as it differs from the one now.
     pub fn earlier(&self) -> Earlier {
-        let mut rows: Vec<FdRow> = self.rows.values().flatten().cloned().collect();
+        let mut rows: Vec<FdRow> = self
+            .rows
+            .values()
+            .flatten()
+            .map(|row| FdRow::clone(row))
+            .collect();
         rows.sort_unstable_by_key(|row| row.fd);
         Earlier {
             snapshot: Snapshot {

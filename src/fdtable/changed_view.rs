@@ -9,7 +9,7 @@
 //! clients this process does not hold. The answers go through the same code as a whole table's
 //! ([`super::kernel_view`]), so both say the same.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 
 use super::diag::{self, DiagSocket, Netid, SockDiag, States, LEFT_STATES};
@@ -17,6 +17,7 @@ use super::kernel_view::{
     add_unix_view, go_without_inet_view, is_unix, netid_of, port_of, take_inet_view, without_fd,
 };
 use super::remembered::{connection_of, is_tcp, Ends, Remembered};
+use super::tracker::FdIndex;
 use super::{FdRow, Observer, PendingConn};
 use crate::net::{Endpoint, Family, SockState, TcpState};
 use crate::sys::sock_diag::{InetSocket, Protocol};
@@ -30,9 +31,9 @@ pub(super) struct Before<'a> {
     /// The fds looked at again, open or not.
     pub looked: &'a BTreeSet<i32>,
     /// TCP sockets with a peer, by the peer's port: the clients of a listener on that port.
-    pub by_peer_port: &'a HashMap<u16, BTreeSet<i32>>,
+    pub by_peer_port: &'a FdIndex<u16>,
     /// TCP listeners, by port.
-    pub listeners_by_port: &'a HashMap<u16, BTreeSet<i32>>,
+    pub listeners_by_port: &'a FdIndex<u16>,
     /// The connections without an fd.
     pub pending: &'a [PendingConn],
     /// The connections a close left that the kernel still kept.
@@ -79,11 +80,11 @@ pub(super) fn add_changed_view(
                 rows.iter().filter(|r| is_listener(r)).cloned().collect();
             let dumped: BTreeSet<u16> = asked.dumped_ports.iter().map(|&(_, _, p)| p).collect();
             for port in dumped {
-                let Some(fds) = before.listeners_by_port.get(&port) else {
-                    continue;
-                };
-                for fd in fds.iter().filter(|fd| !looked.contains(fd)) {
-                    if let Some(row) = before.rows.get(fd) {
+                for fd in before.listeners_by_port.get(&port) {
+                    if looked.contains(&fd) {
+                        continue;
+                    }
+                    if let Some(row) = before.rows.get(&fd) {
                         listeners.push(row.clone());
                     }
                 }
@@ -427,9 +428,8 @@ fn clients<'a>(
         .by_peer_port
         .get(&local.port())
         .into_iter()
-        .flatten()
         .filter(|fd| !before.looked.contains(fd))
-        .filter_map(|fd| before.rows.get(fd));
+        .filter_map(|fd| before.rows.get(&fd));
     rows.iter().filter(reaches).chain(others.filter(reaches))
 }
 

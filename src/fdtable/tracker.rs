@@ -104,6 +104,68 @@ impl Delta {
     }
 }
 
+/// The fds under each key: almost always one, which takes no allocation of its own.
+#[derive(Debug)]
+pub(super) struct FdIndex<K>(HashMap<K, Fds>);
+
+#[derive(Debug)]
+enum Fds {
+    One(i32),
+    Many(BTreeSet<i32>),
+}
+
+impl<K> Default for FdIndex<K> {
+    fn default() -> FdIndex<K> {
+        FdIndex(HashMap::new())
+    }
+}
+
+impl<K: std::hash::Hash + Eq> FdIndex<K> {
+    fn insert(&mut self, key: K, fd: i32) {
+        match self.0.get_mut(&key) {
+            None => {
+                self.0.insert(key, Fds::One(fd));
+            }
+            Some(Fds::One(one)) if *one == fd => {}
+            Some(fds @ Fds::One(_)) => {
+                if let Fds::One(one) = *fds {
+                    *fds = Fds::Many(BTreeSet::from([one, fd]));
+                }
+            }
+            Some(Fds::Many(many)) => {
+                many.insert(fd);
+            }
+        }
+    }
+
+    fn remove(&mut self, key: K, fd: i32) {
+        let empty = match self.0.get_mut(&key) {
+            Some(Fds::One(one)) => *one == fd,
+            Some(Fds::Many(many)) => {
+                many.remove(&fd);
+                many.is_empty()
+            }
+            None => false,
+        };
+        if empty {
+            self.0.remove(&key);
+        }
+    }
+
+    /// The fds under `key`, in order.
+    pub(super) fn get(&self, key: &K) -> Vec<i32> {
+        match self.0.get(key) {
+            Some(Fds::One(fd)) => vec![*fd],
+            Some(Fds::Many(many)) => many.iter().copied().collect(),
+            None => Vec::new(),
+        }
+    }
+
+    fn clear(&mut self) {
+        self.0.clear();
+    }
+}
+
 /// The table as last told, the watch, and the indexes that find what a change touches.
 #[derive(Debug)]
 pub(super) struct Tracker {
@@ -125,11 +187,11 @@ pub(super) struct Tracker {
     /// Every socket of the first whole table is another process's too (a forked child's).
     share_all_at_start: bool,
     /// Every fd of a socket, by inode.
-    by_inode: HashMap<u64, BTreeSet<i32>>,
+    by_inode: FdIndex<u64>,
     /// TCP sockets with a peer, by the peer's port.
-    by_peer_port: HashMap<u16, BTreeSet<i32>>,
+    by_peer_port: FdIndex<u16>,
     /// TCP listeners, by port.
-    listeners_by_port: HashMap<u16, BTreeSet<i32>>,
+    listeners_by_port: FdIndex<u16>,
     /// Numbers below the highest open fd that are free: where new fds go first.
     holes: BTreeSet<i32>,
     /// The connections a close left that the kernel keeps.
@@ -151,9 +213,9 @@ impl Default for Tracker {
             volatile: BTreeSet::new(),
             shared: BTreeSet::new(),
             share_all_at_start: false,
-            by_inode: HashMap::new(),
-            by_peer_port: HashMap::new(),
-            listeners_by_port: HashMap::new(),
+            by_inode: FdIndex::default(),
+            by_peer_port: FdIndex::default(),
+            listeners_by_port: FdIndex::default(),
             holes: BTreeSet::new(),
             left: HashSet::new(),
             unix_peered: 0,
@@ -278,9 +340,7 @@ impl Tracker {
         let twins: Vec<i32> = look
             .iter()
             .filter_map(|fd| self.rows.get(fd))
-            .filter_map(|row| self.by_inode.get(&row.inode))
-            .flatten()
-            .copied()
+            .flat_map(|row| self.by_inode.get(&row.inode))
             .collect();
         look.extend(twins);
         let watch = self.watch_fd();
@@ -293,7 +353,7 @@ impl Tracker {
         let fd = row.fd;
         self.holes.remove(&fd);
         if row.kind == Kind::Socket {
-            self.by_inode.entry(row.inode).or_default().insert(fd);
+            self.by_inode.insert(row.inode, fd);
             if self.watched.get(&fd) != Some(&row.inode) {
                 if let Some(watch) = &self.watch {
                     if watch.add(fd).is_ok() {
@@ -304,14 +364,11 @@ impl Tracker {
         }
         if is_tcp(&row) {
             if let Some(peer) = row.remote.as_ref().and_then(|r| r.inet_addr()) {
-                self.by_peer_port.entry(peer.port()).or_default().insert(fd);
+                self.by_peer_port.insert(peer.port(), fd);
             }
             if row.state == Some(SockState::Tcp(TcpState::Listen)) {
                 if let Some(local) = row.local.as_ref().and_then(|l| l.inet_addr()) {
-                    self.listeners_by_port
-                        .entry(local.port())
-                        .or_default()
-                        .insert(fd);
+                    self.listeners_by_port.insert(local.port(), fd);
                 }
             }
         }
@@ -332,25 +389,12 @@ impl Tracker {
         if is_unix_listening_or_connected(&row) {
             self.unix_peered -= 1;
         }
-        let unindex = |index: &mut HashMap<u16, BTreeSet<i32>>, key: u16| {
-            if let Some(fds) = index.get_mut(&key) {
-                fds.remove(&fd);
-                if fds.is_empty() {
-                    index.remove(&key);
-                }
-            }
-        };
-        if let Some(fds) = self.by_inode.get_mut(&row.inode) {
-            fds.remove(&fd);
-            if fds.is_empty() {
-                self.by_inode.remove(&row.inode);
-            }
-        }
+        self.by_inode.remove(row.inode, fd);
         if let Some(peer) = row.remote.as_ref().and_then(|r| r.inet_addr()) {
-            unindex(&mut self.by_peer_port, peer.port());
+            self.by_peer_port.remove(peer.port(), fd);
         }
         if let Some(local) = row.local.as_ref().and_then(|l| l.inet_addr()) {
-            unindex(&mut self.listeners_by_port, local.port());
+            self.listeners_by_port.remove(local.port(), fd);
         }
         self.volatile.remove(&fd);
         Some(row)

@@ -136,13 +136,15 @@ pub struct Table {
 /// its row and label before the first of those changes (None: it was not open).
 #[derive(Debug, Clone, Default)]
 pub struct Changed {
-    pub rows: HashMap<i32, Option<FdRow>>,
+    pub rows: HashMap<i32, Option<Box<FdRow>>>,
     pub names: HashMap<i32, Option<String>>,
 }
 
 impl Changed {
     fn note(&mut self, fd: i32, row: Option<&FdRow>, labels: &Labels) {
-        self.rows.entry(fd).or_insert_with(|| row.cloned());
+        self.rows
+            .entry(fd)
+            .or_insert_with(|| row.map(|row| Box::new(row.clone())));
         self.names
             .entry(fd)
             .or_insert_with(|| labels.names.get(&fd).cloned());

@@ -7,7 +7,7 @@ use std::collections::{HashMap, HashSet};
 use crate::fdtable::{FdRow, PendingConn, Snapshot};
 
 /// How one row of the panel relates to the previous step's table.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Change {
     /// The fd was there before with the same object and the same shown values.
     Same,

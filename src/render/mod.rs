@@ -14,7 +14,7 @@ pub use json::{
 };
 pub use layout::{side_by_side, tables};
 pub use panel::{
-    panel_lines, panel_lines_across, panel_lines_of, panel_lines_with_pending, Elsewhere,
-    PanelOptions, Row, MIN_PANEL_WIDTH,
+    panel_lines, panel_lines_across, panel_lines_cached, panel_lines_of, panel_lines_with_pending,
+    Elsewhere, PanelCache, PanelOptions, Row, MIN_PANEL_WIDTH,
 };
 pub use ss::ss_lines;

@@ -158,12 +158,36 @@ fn here(fds: Vec<i32>) -> Vec<String> {
     fds.into_iter().map(|fd| format!("fd {fd}")).collect()
 }
 
+/// Renders the panel like [`panel_lines_of`], drawing with comfy-table only the rows `cache`
+/// has not drawn before at the same column widths (a big table's unchanged rows cost a lookup,
+/// and its new ones are drawn a chunk at a time).
+pub fn panel_lines_cached(
+    rows: &[Row<'_>],
+    pending: &[(PendingConn, Change)],
+    labels: &Labels,
+    opts: &PanelOptions,
+    cache: &mut PanelCache,
+) -> Vec<String> {
+    draw_with(rows, pending, labels, opts, None, Some(cache))
+}
+
 fn draw(
     rows: &[Row<'_>],
     pending: &[(PendingConn, Change)],
     labels: &Labels,
     opts: &PanelOptions,
     elsewhere: Option<&Elsewhere<'_>>,
+) -> Vec<String> {
+    draw_with(rows, pending, labels, opts, elsewhere, None)
+}
+
+fn draw_with(
+    rows: &[Row<'_>],
+    pending: &[(PendingConn, Change)],
+    labels: &Labels,
+    opts: &PanelOptions,
+    elsewhere: Option<&Elsewhere<'_>>,
+    cache: Option<&mut PanelCache>,
 ) -> Vec<String> {
     let shown: Vec<Row> = rows
         .iter()
@@ -201,26 +225,19 @@ fn draw(
         .iter()
         .any(|(row, change)| note_of(row, change).is_some())
         || pending.iter().any(|(p, _)| pending_note(p).is_some());
-    let pending_cells = |((conn, change), place): &(&(PendingConn, Change), Place)| {
+    let pending_cells = |((conn, change), place): &(&'_ (PendingConn, Change), Place)| {
         let mut partners = here(relations.clients_of(conn));
         if let Some(e) = elsewhere {
             partners.extend(e.texts(&e.relations.clients_in(conn)));
         }
         let texts = pending_texts(conn, change, *place, &partners, notes);
-        styled_cells(texts, change, opts.color, true)
+        Line {
+            texts,
+            change: change.clone(),
+            without_fd: true,
+        }
     };
-    let mut table = new_table(opts, notes);
-    let mut rowless = placed
-        .iter()
-        .filter(|(_, place)| *place == Place::WhereItsFdWas)
-        .peekable();
-    for (i, (row, change)) in shown.iter().copied().enumerate() {
-        while let Some(conn) = rowless.next_if(|((p, _), _)| p.listener_fd <= row.fd) {
-            table.add_row(pending_cells(conn));
-        }
-        if !keep[i] {
-            continue;
-        }
+    let row_cells = |(row, change): Row<'_>| {
         let (partners, twins) = match change {
             Change::Closed => (Vec::new(), Vec::new()),
             _ => {
@@ -234,18 +251,49 @@ fn draw(
             }
         };
         let texts = cell_texts(row, change, labels, &partners, &twins, notes);
-        table.add_row(styled_cells(texts, change, opts.color, false));
-        for conn in placed
+        Line {
+            texts,
+            change: change.clone(),
+            without_fd: false,
+        }
+    };
+    // The table's rows in order: the fds kept, each with the connections under it, and those
+    // placed where their fd was.
+    let mut order: Vec<Item> = Vec::new();
+    let mut rowless = placed
+        .iter()
+        .enumerate()
+        .filter(|(_, (_, place))| *place == Place::WhereItsFdWas)
+        .peekable();
+    for (i, (row, _)) in shown.iter().copied().enumerate() {
+        while let Some((j, _)) = rowless.next_if(|(_, ((p, _), _))| p.listener_fd <= row.fd) {
+            order.push(Item::Conn(j));
+        }
+        if !keep[i] {
+            continue;
+        }
+        order.push(Item::Row(i));
+        for (j, _) in placed
             .iter()
-            .filter(|((p, _), place)| *place == Place::Under && p.listener_fd == row.fd)
+            .enumerate()
+            .filter(|(_, ((p, _), place))| *place == Place::Under && p.listener_fd == row.fd)
         {
-            table.add_row(pending_cells(conn));
+            order.push(Item::Conn(j));
         }
     }
-    for conn in rowless {
-        table.add_row(pending_cells(conn));
-    }
-    arrange_columns(&mut table, opts.width);
+    order.extend(rowless.map(|(j, _)| Item::Conn(j)));
+    let line_at = |item: Item| match item {
+        Item::Row(i) => row_cells(shown[i]),
+        Item::Conn(j) => pending_cells(&placed[j]),
+    };
+    let body = match cache {
+        Some(cache) => cache.draw(&order, &line_at, opts, notes),
+        None => draw_whole(
+            order.iter().map(|&item| line_at(item)).collect(),
+            opts,
+            notes,
+        ),
+    };
 
     let title = if queued == 0 {
         format!("open fds: {open}")
@@ -253,8 +301,7 @@ fn draw(
         format!("open fds: {open}, queued connections: {queued}")
     };
     let mut lines = vec![title];
-    // Padding leaves trailing blanks; they would only widen the left side of a layout.
-    lines.extend(table.lines().map(|line| line.trim_end().to_string()));
+    lines.extend(body);
     let hidden: Vec<&FdRow> = shown
         .iter()
         .zip(&keep)
@@ -265,6 +312,203 @@ fn draw(
         lines.push(hidden_summary(&hidden));
     }
     lines
+}
+
+/// A row of the table, before it is drawn: a kept fd's row (by its place among the shown rows)
+/// or a connection without an fd (by its place among those placed).
+#[derive(Debug, Clone, Copy)]
+enum Item {
+    Row(usize),
+    Conn(usize),
+}
+
+/// One row of the table before it is drawn: its cells' texts and what styles them.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct Line {
+    texts: Vec<String>,
+    change: Change,
+    without_fd: bool,
+}
+
+impl Line {
+    /// What the line shows, as 128 bits: two hashes of its texts and marks under different
+    /// keys (two lines that show different things never share both).
+    fn key(&self) -> u128 {
+        use std::hash::{Hash, Hasher};
+        let half = |salt: u64| {
+            let mut hasher = std::collections::hash_map::DefaultHasher::new();
+            salt.hash(&mut hasher);
+            self.hash(&mut hasher);
+            hasher.finish()
+        };
+        (u128::from(half(0x5eed)) << 64) | u128::from(half(0xcafe))
+    }
+}
+
+/// Draws every row with comfy-table at once, the header first.
+fn draw_whole(lines: Vec<Line>, opts: &PanelOptions, notes: bool) -> Vec<String> {
+    let mut table = new_table(opts, notes);
+    for line in lines {
+        table.add_row(styled_cells(
+            line.texts,
+            &line.change,
+            opts.color,
+            line.without_fd,
+        ));
+    }
+    arrange_columns(&mut table, opts.width);
+    // Padding leaves trailing blanks; they would only widen the left side of a layout.
+    table
+        .lines()
+        .map(|line| line.trim_end().to_string())
+        .collect()
+}
+
+/// How many rows comfy-table draws at once for a [`PanelCache`]: what it holds at a time.
+const CHUNK: usize = 256;
+
+/// The rows a panel drew, as they were drawn, kept for the next panel of the same process: a
+/// row whose texts and marks did not change, in columns of the same widths, is drawn again as
+/// it was. Only whole-width tables are kept (every column as wide as its content); a squeezed
+/// one, whose rows wrap, is drawn whole each time.
+#[derive(Debug, Default)]
+pub struct PanelCache {
+    /// What the kept rows were drawn in: the columns' content widths, colour, a NOTE column.
+    drawn_in: Option<(Vec<usize>, bool, bool)>,
+    /// The header and its rule, and each row's line, by what it shows ([`Line::key`]).
+    header: Vec<String>,
+    rows: HashMap<u128, String>,
+}
+
+impl PanelCache {
+    /// The table's lines (header, rule, rows), from the cache where it can. The rows' texts are
+    /// made once to measure them, and again only for the rows to draw: a big table is never
+    /// held whole as texts, nor as comfy-table cells.
+    fn draw(
+        &mut self,
+        order: &[Item],
+        line_at: &dyn Fn(Item) -> Line,
+        opts: &PanelOptions,
+        notes: bool,
+    ) -> Vec<String> {
+        let columns = if notes { HEADERS.len() } else { WITHOUT_NOTES };
+        // The content widths as comfy-table measures them: at least 1.
+        let mut widths: Vec<usize> = HEADERS[..columns]
+            .iter()
+            .map(|h| crate::text::display_width(h).max(1))
+            .collect();
+        let mut keys = Vec::with_capacity(order.len());
+        for &item in order {
+            let line = line_at(item);
+            for (width, text) in widths.iter_mut().zip(&line.texts) {
+                *width = (*width).max(crate::text::display_width(text));
+            }
+            keys.push(line.key());
+        }
+        let last = columns - 1;
+        let padding: usize = (0..columns)
+            .map(|i| {
+                let (left, right) = column_padding(i, last);
+                usize::from(left + right)
+            })
+            .sum();
+        if widths.iter().sum::<usize>() + padding > opts.width {
+            self.drawn_in = None;
+            self.rows.clear();
+            let lines = order.iter().map(|&item| line_at(item)).collect();
+            return draw_whole(lines, opts, notes);
+        }
+        let drawn_in = (widths.clone(), opts.color, notes);
+        if self.drawn_in.as_ref() != Some(&drawn_in) {
+            self.rows.clear();
+            self.header = self.draw_rows(&[], &widths, opts, notes, true);
+            self.drawn_in = Some(drawn_in);
+        }
+        let missing: Vec<(Item, u128)> = {
+            let mut seen = std::collections::HashSet::new();
+            order
+                .iter()
+                .zip(&keys)
+                .filter(|(_, key)| !self.rows.contains_key(*key) && seen.insert(**key))
+                .map(|(item, key)| (*item, *key))
+                .collect()
+        };
+        for chunk in missing.chunks(CHUNK) {
+            let lines: Vec<Line> = chunk.iter().map(|(item, _)| line_at(*item)).collect();
+            let lines: Vec<&Line> = lines.iter().collect();
+            let drawn = self.draw_rows(&lines, &widths, opts, notes, false);
+            for ((_, key), text) in chunk.iter().zip(drawn) {
+                self.rows.insert(*key, text);
+            }
+        }
+        let mut out = self.header.clone();
+        out.extend(
+            keys.iter()
+                .map(|key| self.rows.get(key).cloned().unwrap_or_default()),
+        );
+        // What this panel did not show is not kept.
+        if self.rows.len() > 2 * keys.len() + CHUNK {
+            let shown: std::collections::HashSet<&u128> = keys.iter().collect();
+            self.rows.retain(|key, _| shown.contains(key));
+        }
+        out
+    }
+
+    /// Draws `lines` (one text line each: no cell is wider than its column) in columns of these
+    /// content widths; with `header`, only the header and its rule.
+    fn draw_rows(
+        &self,
+        lines: &[&Line],
+        widths: &[usize],
+        opts: &PanelOptions,
+        notes: bool,
+        header: bool,
+    ) -> Vec<String> {
+        let mut table = new_table(opts, notes);
+        if !header {
+            table = Table::new();
+            table.force_no_tty();
+            if opts.color {
+                table.enforce_styling();
+                crossterm::style::force_color_output(true);
+            }
+            table
+                .load_preset(comfy_table::presets::NOTHING)
+                .set_content_arrangement(ContentArrangement::Dynamic)
+                .set_width(u16::try_from(opts.width).unwrap_or(u16::MAX));
+        }
+        for line in lines {
+            table.add_row(styled_cells(
+                line.texts.clone(),
+                &line.change,
+                opts.color,
+                line.without_fd,
+            ));
+        }
+        if header && lines.is_empty() {
+            // Columns exist only once a row or the header says how many.
+            table.discover_columns();
+        }
+        for index in [COL_FD, COL_RECV_Q, COL_SEND_Q] {
+            if let Some(column) = table.column_mut(index) {
+                column.set_cell_alignment(CellAlignment::Right);
+            }
+        }
+        let last = widths.len().saturating_sub(1);
+        for (index, column) in table.column_iter_mut().enumerate() {
+            let padding = column_padding(index, last);
+            column.set_padding(padding);
+            let width =
+                widths.get(index).copied().unwrap_or(1) + usize::from(padding.0 + padding.1);
+            column.set_constraint(ColumnConstraint::Absolute(comfy_table::Width::Fixed(
+                u16::try_from(width).unwrap_or(u16::MAX),
+            )));
+        }
+        table
+            .lines()
+            .map(|line| line.trim_end().to_string())
+            .collect()
+    }
 }
 
 /// Where a connection without an fd goes in the table.
@@ -788,6 +1032,63 @@ mod tests {
             1004,
             "without a limit every row shows (title, header, rule, 1001 rows)"
         );
+    }
+
+    #[test]
+    fn a_panel_drawn_from_the_cache_is_the_panel_drawn_whole_step_after_step() {
+        let mut cache = PanelCache::default();
+        let mut labels = Labels::default();
+        labels.names.insert(3, "srv".into());
+        labels.names.insert(6, "日本語の名前".into());
+        let mut rows: Vec<(FdRow, Change)> = vec![(tty(0), Change::Same)];
+        for fd in 3..700 {
+            let mut row = tcp(fd, fd as u64);
+            row.local = Some(at(&format!("127.0.0.1:{}", 20000 + fd)));
+            row.state = Some(SockState::Tcp(TcpState::Listen));
+            rows.push((row, Change::Same));
+        }
+        rows.push((
+            connected(700, 700, "127.0.0.1:20003", "127.0.0.1:40000"),
+            Change::New,
+        ));
+        rows.push((
+            connected(701, 701, "127.0.0.1:40000", "127.0.0.1:20003"),
+            Change::Changed(vec!["state", "recv_q"]),
+        ));
+        let pending = vec![(
+            queued("127.0.0.1:40001", TcpState::Established),
+            Change::New,
+        )];
+        let check = |rows: &[(FdRow, Change)], cache: &mut PanelCache, opts: &PanelOptions| {
+            let borrowed: Vec<Row> = rows.iter().map(|(row, change)| (row, change)).collect();
+            let whole = panel_lines_of(&borrowed, &pending, &labels, opts);
+            let cached = panel_lines_cached(&borrowed, &pending, &labels, opts, cache);
+            assert_eq!(cached, whole, "{opts:?}");
+        };
+        for opts in [
+            plain(200),
+            PanelOptions {
+                color: true,
+                ..plain(200)
+            },
+            plain(60),
+        ] {
+            check(&rows, &mut cache, &opts);
+            // The next step: a row changes, one goes, the marks of the others settle.
+            let mut next = rows.clone();
+            next[5].0.recv_q = Some(7);
+            next[5].1 = Change::Changed(vec!["recv_q"]);
+            next.remove(9);
+            next.last_mut().expect("a row").1 = Change::Same;
+            check(&next, &mut cache, &opts);
+            // A datagram socket brings the NOTE column.
+            let mut udp = tcp(702, 702);
+            udp.sock_type = Some(SockType::Dgram);
+            udp.next_datagram = Some(3);
+            next.push((udp, Change::New));
+            check(&next, &mut cache, &opts);
+            check(&rows, &mut cache, &opts);
+        }
     }
 
     /// The first line of the table row for `fd`, without colour codes: a mark, then the fd
