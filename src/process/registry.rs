@@ -487,6 +487,8 @@ impl Processes {
         }
         let deadline = Instant::now() + SHUTDOWN_PATIENCE;
         let mut killed = false;
+        // A process usually ends within a millisecond or two: looked for often at first.
+        let mut pause = Duration::from_micros(50);
         loop {
             for process in &mut self.list {
                 let _ = try_reap(process.pid);
@@ -509,7 +511,8 @@ impl Processes {
                 }
                 killed = true;
             }
-            std::thread::sleep(Duration::from_millis(2));
+            std::thread::sleep(pause);
+            pause = (pause * 2).min(Duration::from_millis(2));
         }
         for process in &self.list {
             for file in &process.table.view.socket_files {
