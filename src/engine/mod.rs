@@ -471,12 +471,14 @@ impl Engine {
         }
     }
 
-    /// The table of process `index` now (empty for a process that has ended).
+    /// The table of process `index` now (empty for a process that has ended; as last known for
+    /// one that does not answer).
     fn table_of(&mut self, index: usize) -> Table {
-        match self.processes.refresh(index) {
-            Some(table) => table.clone(),
-            None => Table::default(),
-        }
+        self.processes.refresh(index);
+        self.processes
+            .get(index)
+            .map(|process| process.table.clone())
+            .unwrap_or_default()
     }
 
     /// The sentences for what changed in the step's tables since they were last explained, which
@@ -644,15 +646,13 @@ impl Engine {
         if others.is_empty() {
             return Vec::new();
         }
-        let fresh = self.processes.refresh_all(&others);
+        // A process that did not answer shows its table as it last knew it; one that ended
+        // has none (its fds closed with it).
+        self.processes.refresh_all(&others);
         others
             .into_iter()
-            .zip(fresh)
-            .map(|(index, fresh)| {
-                let table = match fresh {
-                    true => self.processes.list()[index].table.clone(),
-                    false => Table::default(),
-                };
+            .map(|index| {
+                let table = self.processes.list()[index].table.clone();
                 self.shown_table(index, table, show)
             })
             .collect()

@@ -191,6 +191,8 @@ impl Table {
         }
         self.snapshot = Arc::default();
         self.inodes = Arc::default();
+        // sockplay's own fds went with it too.
+        self.view.own_fds.clear();
     }
 
     /// The open rows of the socket `inode`.
