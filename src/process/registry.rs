@@ -21,6 +21,11 @@ use crate::session::{Failure, Settings};
 use crate::sys::interrupted;
 use crate::sys::process::{exists, kill, start_worker, try_reap, Inherit};
 
+/// How long the front end looks for a command's answer without sleeping: most come within it,
+/// and a CPU that went idle (on a virtual machine above all) takes longer than that to wake. (The
+/// worker does not do the same: there its looking would take the CPU its command runs on.)
+const SPIN: Duration = Duration::from_micros(200);
+
 /// How long one look at a channel waits, so Ctrl-C and deadlines are seen quickly.
 const SLICE: Duration = Duration::from_millis(50);
 
@@ -426,6 +431,7 @@ impl Processes {
     /// call; None when the process ends first.
     fn await_done(&mut self, index: usize) -> Option<(Done, Option<OwnedFd>)> {
         let mut interrupt_sent = false;
+        let spin_until = Instant::now() + SPIN;
         loop {
             self.collect_from(index);
             let process = &mut self.list[index];
@@ -445,7 +451,14 @@ impl Processes {
                 interrupt_sent = true;
                 let _ = process.send(&interrupt_request());
             }
-            process.pump(SLICE);
+            // Most answers come within a moment: looked for without sleeping until then, which
+            // spares the wake-up of an idle CPU.
+            let wait = if Instant::now() < spin_until {
+                Duration::ZERO
+            } else {
+                SLICE
+            };
+            process.pump(wait);
         }
     }
 
