@@ -13,6 +13,7 @@ mod recording;
 mod screen;
 mod script;
 mod script_files;
+mod seen;
 mod shell;
 
 pub use front::{check_script, Refusal};
@@ -20,7 +21,8 @@ pub use screen::Screen;
 pub use script::Stop;
 pub use script_files::{read_capped, read_script, FileError};
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::cell::OnceCell;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::io;
 use std::path::Path;
 use std::sync::Arc;
@@ -33,13 +35,14 @@ use crate::lang::{Check, Command, PanelPlacement, RunsIn};
 use crate::net::Endpoint;
 use crate::process::{Finished, Processes, Table, MAIN, WORKER_EXE_ENV};
 use crate::render::{
-    beside_at, changes, conns_json, diff_pending, fds_json, panel_lines_across, panel_lines_of,
-    side_by_side, tables, Change, Changes, Elsewhere, ErrorJson, OwnFdJson, PanelOptions,
-    ProcessJson, Related, Row, StepJson, Ties, TiesByFd, SEPARATOR_WIDTH,
+    beside_at, changes_since, conns_json, diff_pending, fds_json, mark_of, panel_lines_across,
+    panel_lines_of, side_by_side, tables, Change, Changes, Elsewhere, ErrorJson, OwnFdJson,
+    PanelOptions, ProcessJson, Related, Row, StepJson, Ties, TiesByFd, SEPARATOR_WIDTH,
 };
 use crate::session::{Failure, Outcome, Previous, Settings};
 use crate::sys::{clear_interrupt, errno_name};
 use crate::text::{display_width, safe_line};
+use seen::{Earlier, Seen};
 
 /// The fewest panel rows shown however small the screen: a summary below this says little.
 const MIN_PANEL_ROWS: usize = 12;
@@ -81,17 +84,6 @@ pub struct View {
     pub panel: PanelPlacement,
     /// Show the Python equivalent of each command (`set explain`).
     pub explain: bool,
-}
-
-/// A process's table at one moment, with its labels then: what a later table is compared with.
-/// Shared with the step that showed it, never copied.
-#[derive(Debug, Clone)]
-struct Seen {
-    snapshot: Arc<Snapshot>,
-    labels: Arc<Labels>,
-    /// What each row was tied to (`↔`, `≡`) among the tables shown with it; None for a table
-    /// not yet shown with its ties (a new process's first), whose ties are taken as they come.
-    ties: Option<Arc<TiesByFd>>,
 }
 
 /// The processes, the settings and the tables shown last, so each step can say what changed.
@@ -188,12 +180,16 @@ pub struct ProcessTable {
     pub index: usize,
     /// The table after the step.
     pub snapshot: Arc<Snapshot>,
-    /// The table shown before, for the rows that closed.
+    /// The table shown before, as far as it differs from this one: the rows then of the fds
+    /// that changed since (for the rows that closed), and which fds those are.
     pub before: Arc<Snapshot>,
-    /// The table the last sentences read, which the step's sentences are read against.
+    before_changed: BTreeSet<i32>,
+    /// The table the last sentences read, which the step's sentences are read against, as far
+    /// as it differs from this one.
     pub explained: Arc<Snapshot>,
-    /// What changed, row by row, without copying either table.
-    pub changes: Changes,
+    explained_changed: BTreeSet<i32>,
+    /// What changed since the table shown before, row by row, worked out when first asked.
+    changes: OnceCell<Changes>,
     pub pending: Vec<(PendingConn, Change)>,
     /// The process's labels after the step, plus the names that fds closed since had.
     pub labels: Arc<Labels>,
@@ -204,6 +200,8 @@ pub struct ProcessTable {
     pub own_fds: Option<String>,
     /// The same, by fd, for JSON.
     pub own_fd_map: BTreeMap<i32, String>,
+    /// The fds of each socket, by inode.
+    inodes: Arc<HashMap<u64, Vec<i32>>>,
 }
 
 impl ProcessTable {
@@ -213,18 +211,42 @@ impl ProcessTable {
         Some(format!("(sockplay's own: {fds} — not shown)"))
     }
 
-    /// Every row with its mark, in fd order, borrowed from the two tables.
-    pub fn rows(&self) -> Vec<Row<'_>> {
-        self.changes.rows(&self.before, &self.snapshot)
+    /// What changed since the table shown before, row by row, without copying either table.
+    pub fn changes(&self) -> &Changes {
+        self.changes
+            .get_or_init(|| changes_since(&self.before, &self.snapshot, &self.before_changed))
     }
 
-    /// The table and its labels, to compare a later one with.
+    /// Every row with its mark, in fd order, borrowed from the two tables.
+    pub fn rows(&self) -> Vec<Row<'_>> {
+        self.changes().rows(&self.before, &self.snapshot)
+    }
+
+    /// The table as it is, to compare a later one with.
     fn seen(&self) -> Seen {
-        Seen {
-            snapshot: Arc::clone(&self.snapshot),
-            labels: Arc::clone(&self.labels),
-            ties: Some(Arc::clone(&self.ties)),
+        Seen::at(&self.snapshot).tied(Arc::clone(&self.ties))
+    }
+
+    /// The rows that changed since the table the last sentences read, with their marks, in fd
+    /// order: the closed ones from that table.
+    fn told_rows(&self) -> Vec<(&FdRow, Change)> {
+        let mut rows = Vec::new();
+        for &fd in &self.explained_changed {
+            match self.snapshot.get(fd) {
+                Some(row) => {
+                    let mark = mark_of(self.explained.get(fd), row);
+                    if mark != Change::Same {
+                        rows.push((row, mark));
+                    }
+                }
+                None => {
+                    if let Some(row) = self.explained.get(fd) {
+                        rows.push((row, Change::Closed));
+                    }
+                }
+            }
         }
+        rows
     }
 
     /// The fds open now that were not in the table before the step (the one its sentences are
@@ -232,7 +254,7 @@ impl ProcessTable {
     pub fn made_fds(&self) -> Vec<i32> {
         self.open_rows()
             .map(|row| row.fd)
-            .filter(|fd| !self.explained.rows.iter().any(|row| row.fd == *fd))
+            .filter(|&fd| self.explained_changed.contains(&fd) && self.explained.get(fd).is_none())
             .collect()
     }
 
@@ -328,13 +350,11 @@ impl Engine {
         view: View,
         screen: Box<dyn Screen>,
     ) -> io::Result<Engine> {
-        let processes = Processes::start(exe)?;
+        let mut processes = Processes::start(exe)?;
+        // The first table is shown as it is: nothing in it has changed yet.
+        let _ = processes.take_changed(processes.current_index());
         let main = processes.current();
-        let seen = Seen {
-            snapshot: Arc::new(main.table.snapshot.clone()),
-            labels: Arc::new(main.table.view.labels.clone()),
-            ties: None,
-        };
+        let seen = Seen::at(&main.table.snapshot);
         let shown = HashMap::from([(main.pid, seen.clone())]);
         let explained = HashMap::from([(main.pid, seen)]);
         Ok(Engine {
@@ -501,9 +521,12 @@ impl Engine {
             Some(table) => table,
             None => self.table_of(shown),
         };
-        let mut step_table = self.shown_table(shown, table);
-        let mut others = self.other_tables(command, shown);
-        self.tie(&mut step_table, &mut others);
+        let show = self.shows_tables(command);
+        let mut step_table = self.shown_table(shown, table, show);
+        let mut others = self.other_tables(command, shown, show);
+        if show {
+            self.tie(&mut step_table, &mut others);
+        }
         self.situate_failure(&mut outcome, shown);
         if let Some(lesson) = &mut self.lesson {
             for table in std::iter::once(&step_table).chain(&others) {
@@ -578,11 +601,13 @@ impl Engine {
     }
 
     /// The table of process `index` now (for a process that has ended, no fds: only what the
-    /// kernel keeps of its connections).
+    /// kernel keeps of its connections; for one that does not answer, as last known).
     fn table_of(&mut self, index: usize) -> Table {
-        match self.processes.refresh(index) {
-            Some(table) => table.clone(),
-            None => self.ended_table(index),
+        self.processes.refresh(index);
+        match self.processes.get(index) {
+            Some(process) if !process.is_alive() => self.ended_table(index),
+            Some(process) => process.table.clone(),
+            None => Table::default(),
         }
     }
 
@@ -593,42 +618,50 @@ impl Engine {
         let Some(process) = self.processes.get(index) else {
             return Table::default();
         };
-        let last = &process.table.snapshot;
+        let last = &process.last_snapshot;
         let leftovers = self
             .ended
             .entry(process.pid)
             .or_insert_with(|| Leftovers::of(last));
         let pending = leftovers.look(&mut self.observer);
         Table {
-            snapshot: Snapshot {
+            snapshot: Arc::new(Snapshot {
                 rows: Vec::new(),
                 pending,
-            },
-            ..Table::default()
+            }),
+            ..process.table.clone()
         }
     }
 
     /// The sentences for what changed in the step's tables since they were last explained, which
-    /// they are from now on.
+    /// they are from now on. Only the rows that changed are read, and related to the other fds of
+    /// their sockets.
     fn explain(&mut self, table: &ProcessTable, others: &[ProcessTable]) -> Vec<String> {
         let tables: Vec<&ProcessTable> = std::iter::once(table).chain(others).collect();
-        let changes: Vec<Changes> = tables
-            .iter()
-            .map(|table| changes(&table.explained, &table.snapshot))
-            .collect();
+        let marked: Vec<Vec<(&FdRow, Change)>> =
+            tables.iter().map(|table| table.told_rows()).collect();
         let told: Vec<meaning::Told> = tables
             .iter()
-            .zip(&changes)
-            .map(|(table, changes)| meaning::Told {
+            .zip(&marked)
+            .map(|(table, marked)| meaning::Told {
                 index: table.index,
                 process: &table.process.name,
-                rows: changes.rows(&table.explained, &table.snapshot),
+                rows: marked.iter().map(|(row, mark)| (*row, mark)).collect(),
                 before: &table.explained,
                 labels: &table.labels,
             })
             .collect();
-        let relations =
-            Relations::across(tables.iter().map(|table| (table.index, table.open_rows())));
+        // What the sentences relate: the open fds of the sockets that changed, in every table.
+        let inodes: BTreeSet<u64> = marked.iter().flatten().map(|(row, _)| row.inode).collect();
+        let relations = Relations::across(tables.iter().map(|table| {
+            let rows: Vec<&FdRow> = inodes
+                .iter()
+                .flat_map(|inode| table.inodes.get(inode).into_iter().flatten())
+                .filter(|fd| !table.labels.internal.contains(fd))
+                .filter_map(|&fd| table.snapshot.get(fd))
+                .collect();
+            (table.index, rows)
+        }));
         let notes = meaning::notes(&told, &relations);
         for table in tables {
             self.explained.insert(table.process.pid, table.seen());
@@ -655,8 +688,33 @@ impl Engine {
         }
     }
 
-    /// Process `index`'s table for the step, marked against the one shown last.
-    fn shown_table(&mut self, index: usize, table: Table) -> ProcessTable {
+    /// Takes what changed in process `index`'s table since the last time, into what the last
+    /// panel and the last sentences saw of it.
+    fn sync(&mut self, index: usize) {
+        let Some(pid) = self.processes.get(index).map(|p| p.pid) else {
+            return;
+        };
+        let changed = self.processes.take_changed(index);
+        if changed.rows.is_empty() {
+            return;
+        }
+        for seen in [self.shown.get_mut(&pid), self.explained.get_mut(&pid)]
+            .into_iter()
+            .flatten()
+        {
+            seen.add(&changed);
+        }
+    }
+
+    /// Whether the step's tables will be shown, in a panel or a JSON record: only then are they
+    /// marked against the ones shown last.
+    fn shows_tables(&self, command: &Command) -> bool {
+        self.view.json || (command.shows_panel() && self.view.panel != PanelPlacement::Off)
+    }
+
+    /// Process `index`'s table for the step, marked against the one shown last when `show`.
+    fn shown_table(&mut self, index: usize, table: Table, show: bool) -> ProcessTable {
+        self.sync(index);
         let process = &self.processes.list()[index];
         let title = ProcessTitle {
             name: process.name.clone(),
@@ -664,55 +722,75 @@ impl Engine {
             parent: process.parent.clone(),
             state: process.state.to_string(),
         };
-        let now = Arc::new(table.snapshot);
-        let seen_or_now = |seen: Option<&Seen>| match seen {
-            Some(seen) => seen.clone(),
-            None => Seen {
-                snapshot: Arc::clone(&now),
-                labels: Arc::default(),
-                ties: None,
-            },
+        let now = table.snapshot;
+        let earlier = |seen: Option<&Seen>| match seen {
+            Some(seen) => seen.earlier(),
+            None => Earlier::now(&now),
         };
-        let shown = seen_or_now(self.shown.get(&title.pid));
-        let explained = seen_or_now(self.explained.get(&title.pid));
-        let changes = changes(&shown.snapshot, &now);
-        let pending = diff_pending(&shown.snapshot, &now);
+        // What changed since the last panel matters only to a panel (and it can be much).
+        let shown = match show {
+            true => earlier(self.shown.get(&title.pid)),
+            false => Earlier::now(&now),
+        };
+        let explained = earlier(self.explained.get(&title.pid));
+        let pending = match show {
+            true => diff_pending(&shown.snapshot, &now),
+            false => Vec::new(),
+        };
         let own_fds = table.view.own_fds_text();
         let own_fd_map = table.view.own_fds.clone();
-        let mut labels = table.view.labels;
         // The names of the fds that closed since either table, for their last row and sentence;
         // of a number that holds another object now, the name its closed row had.
-        for seen in [&shown, &explained] {
-            for row in &seen.snapshot.rows {
-                let Some(name) = seen.labels.names.get(&row.fd) else {
+        let mut closed_names: Vec<(i32, String, bool)> = Vec::new();
+        for (seen, earlier) in [
+            (self.shown.get(&title.pid).filter(|_| show), &shown),
+            (self.explained.get(&title.pid), &explained),
+        ] {
+            let Some(seen) = seen else {
+                continue;
+            };
+            for row in &earlier.snapshot.rows {
+                let Some(name) = seen.name_then(row.fd) else {
                     continue;
                 };
                 match now.get(row.fd) {
-                    None => {
-                        labels.names.entry(row.fd).or_insert_with(|| name.clone());
-                    }
+                    None => closed_names.push((row.fd, name.clone(), false)),
+                    // A number that holds another object now: the name its closed row had.
                     Some(open) if open.inode != row.inode => {
-                        labels
-                            .closed_names
-                            .entry(row.fd)
-                            .or_insert_with(|| name.clone());
+                        closed_names.push((row.fd, name.clone(), true));
                     }
                     Some(_) => {}
                 }
             }
         }
+        let labels = if closed_names.is_empty() {
+            table.view.labels
+        } else {
+            let mut labels = (*table.view.labels).clone();
+            for (fd, name, replaced) in closed_names {
+                let names = match replaced {
+                    true => &mut labels.closed_names,
+                    false => &mut labels.names,
+                };
+                names.entry(fd).or_insert(name);
+            }
+            Arc::new(labels)
+        };
         ProcessTable {
             process: title,
             index,
             snapshot: now,
-            before: shown.snapshot,
-            explained: explained.snapshot,
-            changes,
+            before: Arc::new(shown.snapshot),
+            before_changed: shown.changed,
+            explained: Arc::new(explained.snapshot),
+            explained_changed: explained.changed,
+            changes: OnceCell::new(),
             pending,
-            labels: Arc::new(labels),
+            labels,
             ties: Arc::default(),
             own_fds,
             own_fd_map,
+            inodes: table.inodes,
         }
     }
 
@@ -753,8 +831,11 @@ impl Engine {
         };
         for (table, ties) in std::iter::once(table).chain(others).zip(tied) {
             let seen = self.shown.get(&table.process.pid);
-            if let Some(before) = seen.and_then(|seen| seen.ties.as_deref()) {
-                table.changes.mark_ties(&table.snapshot, before, &ties);
+            if let Some(before) = seen.and_then(Seen::ties) {
+                table.changes();
+                if let Some(changes) = table.changes.get_mut() {
+                    changes.mark_ties(&table.snapshot, before, &ties);
+                }
             }
             table.ties = Arc::new(ties);
         }
@@ -763,7 +844,7 @@ impl Engine {
     /// The tables of the processes other than `shown`, when the step shows them (in the panel
     /// and its sentences, when there is more than one process, and in JSON): every running
     /// process, and once more a process that ended since its table was shown, its fds closed.
-    fn other_tables(&mut self, command: &Command, shown: usize) -> Vec<ProcessTable> {
+    fn other_tables(&mut self, command: &Command, shown: usize, show: bool) -> Vec<ProcessTable> {
         if !(self.view.json || command.shows_panel()) {
             return Vec::new();
         }
@@ -773,16 +854,17 @@ impl Engine {
         if others.is_empty() {
             return Vec::new();
         }
-        let fresh = self.processes.refresh_all(&others);
+        // A process that did not answer shows its table as it last knew it; one that ended
+        // has none (its fds closed with it).
+        self.processes.refresh_all(&others);
         others
             .into_iter()
-            .zip(fresh)
-            .map(|(index, fresh)| {
-                let table = match fresh {
+            .map(|index| {
+                let table = match self.processes.list()[index].is_alive() {
                     true => self.processes.list()[index].table.clone(),
                     false => self.ended_table(index),
                 };
-                self.shown_table(index, table)
+                self.shown_table(index, table, show)
             })
             .collect()
     }
@@ -794,9 +876,7 @@ impl Engine {
     fn is_shown(&self, index: usize) -> bool {
         let process = &self.processes.list()[index];
         process.is_alive()
-            || self.shown.get(&process.pid).is_some_and(|seen| {
-                !seen.snapshot.rows.is_empty() || !seen.snapshot.pending.is_empty()
-            })
+            || self.shown.get(&process.pid).is_some_and(Seen::had_rows)
             || self
                 .ended
                 .get(&process.pid)
@@ -818,11 +898,8 @@ impl Engine {
             done,
         } = finished;
         let index = self.processes.find(&process).unwrap_or(0);
-        let table = if done.table.snapshot.rows.is_empty() {
-            self.table_of(index)
-        } else {
-            done.table
-        };
+        // What the call did is in the process's table already: its answer carried it.
+        let table = self.processes.list()[index].table.clone();
         self.record_shown_result(&process, done.outcome.failure.as_ref());
         let mut outcome = done.outcome;
         self.situate_failure(&mut outcome, index);
@@ -830,9 +907,12 @@ impl Engine {
             0,
             format!("[{process}] {} returned:", background.input.trim()),
         );
-        let mut table = self.shown_table(index, table);
-        let mut others = self.other_tables(&background.command, index);
-        self.tie(&mut table, &mut others);
+        let show = self.shows_tables(&background.command);
+        let mut table = self.shown_table(index, table, show);
+        let mut others = self.other_tables(&background.command, index, show);
+        if show {
+            self.tie(&mut table, &mut others);
+        }
         if background.command.shows_panel() {
             let notes = self.explain(&table, &others);
             outcome.lines.extend(notes);
@@ -934,35 +1014,38 @@ impl Engine {
             return self.tables_lines(&left, step);
         }
         // Beside the output when the panel fits there unsqueezed, else below it at full width;
-        // either way no taller than the screen (a summary says what it left out).
+        // either way no taller than the screen (a summary says what it left out). Drawn once,
+        // unless it was tried beside the output and goes below with other rows or narrower.
         let beside_rows = height.map(|h| h.saturating_sub(2).max(MIN_PANEL_ROWS));
         let rows = table.rows();
-        let mut natural = panel_lines_of(
-            &rows,
-            &table.pending,
-            &table.labels,
-            &PanelOptions {
-                width: UNBOUNDED,
-                color: self.view.color,
-                max_rows: beside_rows,
-                compact: self.compact_panel,
-            },
-        );
-        // The sentence under the table wraps to the table's width rather than widen the panel.
-        let table_width = widest(&natural);
-        natural.extend(wrap_output(table.own_fds_line().as_slice(), table_width));
-        if let Some(column) = self.place_panel(width, widest(&natural)) {
-            return beside_at(&wrap_output(&left, column), &natural, column);
+        let (color, compact) = (self.view.color, self.compact_panel);
+        let draw = |width: usize, max_rows: Option<usize>| {
+            let options = PanelOptions {
+                width,
+                color,
+                max_rows,
+                compact,
+            };
+            panel_lines_of(&rows, &table.pending, &table.labels, &options)
+        };
+        let natural = (placement == PanelPlacement::Right).then(|| draw(UNBOUNDED, beside_rows));
+        if let Some(natural) = &natural {
+            // The sentence under the table wraps to the table's width rather than widen it.
+            let mut beside = natural.clone();
+            beside.extend(wrap_output(
+                table.own_fds_line().as_slice(),
+                widest(natural),
+            ));
+            if let Some(column) = self.place_panel(width, widest(&beside)) {
+                return beside_at(&wrap_output(&left, column), &beside, column);
+            }
         }
         let left = wrap_output(&left, width);
         let below_rows = height.map(|h| h.saturating_sub(left.len() + 2).max(MIN_PANEL_ROWS));
-        let options = PanelOptions {
-            width,
-            color: self.view.color,
-            max_rows: below_rows,
-            compact: self.compact_panel,
+        let mut panel = match natural {
+            Some(natural) if widest(&natural) <= width && below_rows == beside_rows => natural,
+            _ => draw(width, below_rows),
         };
-        let mut panel = panel_lines_of(&rows, &table.pending, &table.labels, &options);
         panel.extend(wrap_output(table.own_fds_line().as_slice(), width));
         side_by_side(&left, &panel, PanelPlacement::Below, width)
     }
@@ -1033,28 +1116,31 @@ impl Engine {
             lines
         };
         let beside_rows = height.map(|h| h.saturating_sub(2).max(MIN_PANEL_ROWS));
-        let natural: Vec<Vec<String>> = shown
-            .iter()
-            .map(|table| block(table, UNBOUNDED, beside_rows))
-            .collect();
-        let widest_block = natural.iter().map(|lines| widest(lines)).max().unwrap_or(0);
-        if let Some(column) = self.place_panel(width, widest_block) {
-            let beside = width - column - SEPARATOR_WIDTH;
-            let mut panel = tables(&natural, beside);
-            panel.extend(wrap_output(&own_fds_lines(&shown, beside), beside));
-            return beside_at(&wrap_output(left, column), &panel, column);
+        // Drawn unsqueezed only to try them beside the output.
+        let natural: Option<Vec<Vec<String>>> =
+            (self.view.panel == PanelPlacement::Right).then(|| {
+                shown
+                    .iter()
+                    .map(|table| block(table, UNBOUNDED, beside_rows))
+                    .collect()
+            });
+        if let Some(natural) = &natural {
+            let widest_block = natural.iter().map(|lines| widest(lines)).max().unwrap_or(0);
+            if let Some(column) = self.place_panel(width, widest_block) {
+                let beside = width - column - SEPARATOR_WIDTH;
+                let mut panel = tables(natural, beside);
+                panel.extend(wrap_output(&own_fds_lines(&shown, beside), beside));
+                return beside_at(&wrap_output(left, column), &panel, column);
+            }
         }
         let left = wrap_output(left, width);
         let below_rows = height.map(|h| h.saturating_sub(left.len() + 2).max(MIN_PANEL_ROWS));
+        let mut natural = natural.map(Vec::into_iter);
         let blocks: Vec<Vec<String>> = shown
             .iter()
-            .zip(natural)
-            .map(|(table, lines)| {
-                if widest(&lines) <= width && below_rows == beside_rows {
-                    lines
-                } else {
-                    block(table, width, below_rows)
-                }
+            .map(|table| match natural.as_mut().and_then(Iterator::next) {
+                Some(lines) if widest(&lines) <= width && below_rows == beside_rows => lines,
+                _ => block(table, width, below_rows),
             })
             .collect();
         let mut panel = tables(&blocks, width);

@@ -2,7 +2,6 @@
 //! background with `&`), and the commands about the processes themselves, which the engine
 //! answers: `use`, `wait`, `ps` and `kill`.
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use nix::errno::Errno;
@@ -47,12 +46,9 @@ impl Engine {
         if let Some(child) = &done.child {
             // A new process's table is shown first as it is: nothing in it has changed yet.
             if let Ok(child_index) = self.processes.find(&child.name) {
+                let _ = self.processes.take_changed(child_index);
                 let process = &self.processes.list()[child_index];
-                let seen = super::Seen {
-                    snapshot: Arc::new(process.table.snapshot.clone()),
-                    labels: Arc::new(process.table.view.labels.clone()),
-                    ties: None,
-                };
+                let seen = super::Seen::at(&process.table.snapshot);
                 self.shown.insert(process.pid, seen.clone());
                 self.explained.insert(process.pid, seen);
             }
@@ -70,7 +66,7 @@ impl Engine {
             *shown = self.processes.current_index();
             return Ok(());
         }
-        *table = Some(done.table);
+        *table = Some(self.processes.list()[index].table.clone());
         Ok(())
     }
 
@@ -155,10 +151,11 @@ impl Engine {
         let timeout = self.settings.timeout;
         match self.processes.wait(index, timeout) {
             Ok(Some(finished)) => {
-                let done = finished.done;
-                *outcome = done.outcome;
-                if !done.table.snapshot.rows.is_empty() {
-                    *table = Some(done.table);
+                *outcome = finished.done.outcome;
+                // What the call did is in the process's table already: its answer carried it.
+                let process = &self.processes.list()[index];
+                if process.is_alive() {
+                    *table = Some(process.table.clone());
                 }
                 Ok(())
             }

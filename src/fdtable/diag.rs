@@ -329,7 +329,7 @@ pub fn unix(diag: &mut SockDiag, states: States) -> io::Result<Vec<DiagSocket>> 
 }
 
 /// An inet socket of the dump as a row.
-fn inet_row(socket: InetSocket, netid: Netid) -> DiagSocket {
+pub(super) fn inet_row(socket: InetSocket, netid: Netid) -> DiagSocket {
     DiagSocket {
         family: Family::from_number(socket.family),
         netid,

@@ -121,6 +121,43 @@ impl InterestLists {
     }
 }
 
+impl InterestLists {
+    /// Gives the epoll rows among `rows` (the fds `looked` at again, sorted by fd) their interest
+    /// lists, as [`InterestLists::add_to`] does for a whole table, with `open` saying whether a
+    /// watched fd holds the same file in the table as it is now; the lists last read of epoll fds
+    /// not looked at stay.
+    pub(super) fn add_to_some(
+        &mut self,
+        rows: &mut [FdRow],
+        looked: &std::collections::BTreeSet<i32>,
+        may_open: bool,
+        open: impl Fn(i32, u64) -> bool,
+    ) {
+        self.read.retain(|fd, _| {
+            !looked.contains(fd) || rows.iter().any(|row| row.fd == *fd && is_epoll(row))
+        });
+        for row in rows.iter_mut().filter(|row| is_epoll(row)) {
+            let fd = row.fd;
+            let fresh = may_open
+                .then(|| std::fs::read_to_string(format!("/proc/self/fdinfo/{fd}")).ok())
+                .flatten()
+                .map(|info| interest_list(&info));
+            if let Some(mut watches) = fresh {
+                watches.sort_by_key(|watch| (watch.fd, watch.inode));
+                self.read.insert(fd, watches);
+            }
+            let Some(watches) = self.read.get(&fd) else {
+                continue;
+            };
+            let mut watches = watches.clone();
+            for watch in &mut watches {
+                watch.open = open(watch.fd, watch.inode);
+            }
+            row.watches = Some(watches);
+        }
+    }
+}
+
 /// The entries of an epoll fdinfo file, in the kernel's order (by the watched file's address,
 /// then fd); each `open` until checked against the table.
 ///

@@ -172,12 +172,12 @@ fn inodes_of(listed: &[DiagSocket]) -> HashSet<u64> {
 
 /// How long a snapshot waits for the peer to acknowledge the FIN a close just sent: a kernel
 /// holds a delayed ACK at most 200 ms (TCP_DELACK_MAX), and a moment more covers a busy machine.
-const FIN_ACK_PATIENCE: Duration = Duration::from_millis(300);
+pub(super) const FIN_ACK_PATIENCE: Duration = Duration::from_millis(300);
 
 /// Whether a close just left a connection whose FIN is all it has unacknowledged (SEND-Q 1, in
 /// FIN_WAIT1, CLOSING or LAST_ACK): the peer's ACK is on its way, unless delayed. One shown so
 /// already (its FIN held back by a full window, say) is not waited for again.
-fn awaits_fin_ack(found: &[PendingConn], remembered: &Remembered) -> bool {
+pub(super) fn awaits_fin_ack(found: &[PendingConn], remembered: &Remembered) -> bool {
     use TcpState::{Closing, FinWait1, LastAck};
     found.iter().any(|conn| {
         matches!(conn.origin, Origin::Left { .. })
@@ -192,19 +192,19 @@ fn awaits_fin_ack(found: &[PendingConn], remembered: &Remembered) -> bool {
 }
 
 /// Whether a row is a Unix socket.
-fn is_unix(row: &FdRow) -> bool {
+pub(super) fn is_unix(row: &FdRow) -> bool {
     row.kind == Kind::Socket && row.family == Some(Family::Unix)
 }
 
 /// Whether a row is a UDP socket.
-fn is_udp(row: &FdRow) -> bool {
+pub(super) fn is_udp(row: &FdRow) -> bool {
     row.kind == Kind::Socket
         && row.family.is_some_and(Family::is_inet)
         && row.sock_type == Some(SockType::Dgram)
 }
 
 /// The protocol sock_diag lists a row's socket under, for TCP and UDP sockets.
-fn netid_of(row: &FdRow) -> Option<Netid> {
+pub(super) fn netid_of(row: &FdRow) -> Option<Netid> {
     if is_tcp(row) {
         Some(Netid::Tcp)
     } else if is_udp(row) {
@@ -215,7 +215,7 @@ fn netid_of(row: &FdRow) -> Option<Netid> {
 }
 
 /// A row's family and bound port, when it has a port.
-fn port_of(row: &FdRow) -> Option<(Family, u16)> {
+pub(super) fn port_of(row: &FdRow) -> Option<(Family, u16)> {
     let port = row.local.as_ref()?.inet_addr()?.port();
     Some((row.family?, port)).filter(|_| port != 0)
 }
@@ -290,7 +290,7 @@ impl InetDumps {
 /// SEND-Q stays SIOCOUTQ's, the figure sock_diag gives a listed one (after a failed connect the
 /// kernel moves the next sequence number on past the peer's window, so it is not 0 though
 /// nothing will be sent: 3 after a refused connect).
-fn take_inet_view(
+pub(super) fn take_inet_view(
     rows: &mut [FdRow],
     listed: &[DiagSocket],
     asked: impl Fn(&FdRow) -> bool,
@@ -349,7 +349,7 @@ fn take_listed(row: &mut FdRow, socket: &DiagSocket) {
 
 /// Without sock_diag, a UDP socket's RECV-Q as `ss` shows it is not known; FIONREAD is the next
 /// datagram's size, which [`FdRow::next_datagram`] already says.
-fn go_without_inet_view(rows: &mut [FdRow]) {
+pub(super) fn go_without_inet_view(rows: &mut [FdRow]) {
     for row in rows.iter_mut().filter(|row| is_udp(row)) {
         row.recv_q = None;
     }
@@ -359,14 +359,25 @@ fn go_without_inet_view(rows: &mut [FdRow]) {
 /// accept queues, what a close left of its fds' connections, and those of its closed fds that
 /// only a message in flight holds. Also returns the addresses of the latter two, which
 /// [`Remembered`] goes on keeping.
-fn without_fd(
+pub(super) fn without_fd(
     rows: &[FdRow],
     listed: &[DiagSocket],
     remembered: &Remembered,
 ) -> (Vec<PendingConn>, HashSet<Ends>) {
+    without_fd_held(rows, listed, remembered, &|_| false)
+}
+
+/// [`without_fd`], where `held_here` says of a socket's inode that an fd of this table not in
+/// `rows` holds it (a table looked at in part: its other rows).
+pub(super) fn without_fd_held(
+    rows: &[FdRow],
+    listed: &[DiagSocket],
+    remembered: &Remembered,
+    held_here: &dyn Fn(u64) -> bool,
+) -> (Vec<PendingConn>, HashSet<Ends>) {
     let mut found = queued(rows, listed);
     let mut left = HashSet::new();
-    let mut left_behind = in_flight(rows, listed, remembered);
+    let mut left_behind = in_flight(rows, listed, remembered, held_here);
     for (_, conn) in &left_behind {
         if let (Some(local), Some(remote)) = (&conn.local, &conn.remote) {
             left.insert((local.clone(), remote.clone()));
@@ -409,11 +420,13 @@ fn in_flight(
     rows: &[FdRow],
     listed: &[DiagSocket],
     remembered: &Remembered,
+    held_here: &dyn Fn(u64) -> bool,
 ) -> Vec<(u64, PendingConn)> {
     let here: HashSet<u64> = rows.iter().map(|row| row.inode).collect();
     let candidates: Vec<(&DiagSocket, Holder, TcpState)> = listed
         .iter()
-        .filter(|s| s.netid == Netid::Tcp && s.inode != 0 && !here.contains(&s.inode))
+        .filter(|s| s.netid == Netid::Tcp && s.inode != 0)
+        .filter(|s| !here.contains(&s.inode) && !held_here(s.inode))
         .filter_map(|socket| {
             let state = socket.tcp_state().filter(|s| *s != TcpState::Listen)?;
             let holder = remembered.holder_of(socket.local.as_ref()?, socket.remote.as_ref()?)?;
@@ -453,7 +466,7 @@ fn tcp_fds(rows: &[FdRow]) -> HashMap<u64, i32> {
 /// the client's address: those listed (under the listener whose queue holds them, or one of the
 /// SO_REUSEPORT group that may: [`shared_queues`]), and those only counted
 /// ([`reset_in_queues`]).
-fn queued(rows: &[FdRow], listed: &[DiagSocket]) -> Vec<PendingConn> {
+pub(super) fn queued(rows: &[FdRow], listed: &[DiagSocket]) -> Vec<PendingConn> {
     let ours = tcp_fds(rows);
     let listeners: Vec<&DiagSocket> = listed
         .iter()
@@ -628,7 +641,7 @@ fn connection(socket: &DiagSocket, fd: i32, origin: Origin, state: TcpState) -> 
 
 /// Gives the Unix rows their peer inodes and queues as `ss` shows them (a listener's: the accept
 /// queue's length and limit), and returns the connections waiting on those listeners.
-fn add_unix_view(rows: &mut [FdRow], sockets: &[DiagSocket]) -> Vec<PendingConn> {
+pub(super) fn add_unix_view(rows: &mut [FdRow], sockets: &[DiagSocket]) -> Vec<PendingConn> {
     let by_inode: HashMap<u64, &DiagSocket> = sockets.iter().map(|s| (s.inode, s)).collect();
     let mut pending = Vec::new();
     let mut listed = Vec::new();

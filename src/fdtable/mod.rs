@@ -7,6 +7,7 @@
 //! snapshots of one process; [`Relations`] says which of its sockets belong together; the
 //! [`SystemListing`] behind `ss` is every process's sockets, this one's marked by fd.
 
+mod changed_view;
 pub mod diag;
 mod epoll;
 mod inspect;
@@ -17,6 +18,7 @@ mod observer;
 mod relations;
 mod remembered;
 mod system;
+mod tracker;
 
 pub use epoll::{is_epoll, watches_text, Watch};
 pub use inspect::{format_address, inspect_fd, open_inodes};
@@ -28,6 +30,7 @@ pub use relations::{Held, Relations};
 pub use system::{
     system_listing, ListedEnd, ListedSocket, Owner, QueueFill, SystemListing, Unlisted,
 };
+pub use tracker::Delta;
 
 use std::borrow::Cow;
 

@@ -1,6 +1,6 @@
-//! [`Observer`]: what watches one process's fd table from step to step — its snapshots, the cache
-//! of what cannot change about an fd while the same object sits on it, and its own sock_diag
-//! socket. All of it is a value owned by whoever observes, never a global, so a forked child that
+//! [`Observer`]: what watches one process's fd table from step to step — its snapshots and what
+//! changed since the last one ([`Observer::delta`], see [`super::tracker`]), the cache of what
+//! cannot change about an fd while the same object sits on it, and its own sock_diag socket. All of it is a value owned by whoever observes, never a global, so a forked child that
 //! makes its own observer shares nothing with its parent's.
 
 use std::collections::BTreeSet;
@@ -13,7 +13,8 @@ use super::epoll::InterestLists;
 use super::inspect::{describe_all, Known};
 use super::listing::{fd_table_size, open_fds_of, probe_open_fds};
 use super::remembered::Remembered;
-use super::{kernel_view, Snapshot};
+use super::tracker::Tracker;
+use super::{kernel_view, FdRow, Snapshot};
 
 /// Below this many fds, starting threads costs more than it saves.
 const PARALLEL_THRESHOLD: usize = 1024;
@@ -63,12 +64,14 @@ pub struct Observer {
     /// Its own sock_diag socket on a high fd, once [`Observer::reserve_sock_diag`] opened it.
     sock_diag: Option<SockDiag>,
     /// The fds sockplay holds for its own work in the process, left out of every snapshot.
-    own: BTreeSet<RawFd>,
+    pub(super) own: BTreeSet<RawFd>,
     /// The interest lists of the epoll fds, as last read.
-    interest_lists: InterestLists,
+    pub(super) interest_lists: InterestLists,
     /// The addresses of the process's TCP connections, so that what the kernel keeps of one
     /// after a close is shown under the fd it came from.
-    remembered: Remembered,
+    pub(super) remembered: Remembered,
+    /// The table as the last delta left it, and what finds what changed since.
+    pub(super) tracker: Tracker,
 }
 
 impl Observer {
@@ -84,6 +87,7 @@ impl Observer {
             own: BTreeSet::new(),
             interest_lists: InterestLists::default(),
             remembered: Remembered::default(),
+            tracker: Tracker::default(),
         }
     }
 
@@ -94,6 +98,10 @@ impl Observer {
         if self.own != *own {
             self.own.clone_from(own);
         }
+        // Its own sock_diag socket and watch are sockplay's own whatever the caller knows.
+        let mine = self.sock_diag.as_ref().map(|diag| diag.as_fd().as_raw_fd());
+        self.own
+            .extend(mine.into_iter().chain(self.tracker.watch_fd()));
     }
 
     /// The process it looks at.
@@ -157,6 +165,32 @@ impl Observer {
     pub fn snapshot_by_probing(&mut self) -> Snapshot {
         let fds = probe_open_fds(self.observed);
         self.describe(&fds, false)
+    }
+
+    /// Describes `fds` (sorted) again, leaving out any that are not open and sockplay's own,
+    /// and keeps what is fixed about each for the next time; the rest of the cache stays.
+    pub(super) fn describe_some(&mut self, fds: &[RawFd]) -> Vec<FdRow> {
+        let described = describe_all(fds, 1, &self.known);
+        for &fd in fds {
+            if let Some(entry) = usize::try_from(fd).ok().and_then(|i| self.known.get_mut(i)) {
+                *entry = None;
+            }
+        }
+        let mut rows = Vec::with_capacity(described.len());
+        for (row, fixed) in described {
+            if self.own.contains(&row.fd) {
+                continue;
+            }
+            if let (Some(fixed), Ok(slot)) = (fixed, usize::try_from(row.fd)) {
+                if self.known.len() <= slot {
+                    self.known.resize_with(slot + 1, || None);
+                }
+                self.known[slot] = Some(fixed);
+            }
+            rows.push(row);
+        }
+        rows.sort_unstable_by_key(|row| row.fd);
+        rows
     }
 
     /// Describes `fds`, sorted by fd, leaving out any that closed since they were listed, and adds

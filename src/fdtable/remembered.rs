@@ -171,6 +171,35 @@ impl Remembered {
         self.left.contains(&(local.clone(), remote.clone()))
     }
 
+    /// Forgets one connection: another process holds its socket now.
+    pub(super) fn forget(&mut self, ends: &Ends) {
+        self.by_ends.remove(ends);
+        self.missed.remove(ends);
+    }
+
+    /// Notes that a look for one connection did not find it (no fd holds its socket any more,
+    /// and the kernel keeps nothing of it without an fd, or the look missed it while the kernel
+    /// moved it): forgotten at the second look in a row that does not find it.
+    pub(super) fn missed(&mut self, ends: &Ends) {
+        if self.missed.remove(ends) {
+            self.by_ends.remove(ends);
+        } else if self.by_ends.contains_key(ends) {
+            self.missed.insert(ends.clone());
+        }
+    }
+
+    /// The connections the last look missed once: to be looked for again.
+    pub(super) fn missed_once(&self) -> impl Iterator<Item = &Ends> {
+        self.missed.iter()
+    }
+
+    /// Notes what the kernel keeps without an fd now, of the connections looked for (`left`):
+    /// found, they are missed no more.
+    pub(super) fn found_left(&mut self, left: &HashSet<Ends>) {
+        self.missed.retain(|ends| !left.contains(ends));
+        self.left.clone_from(left);
+    }
+
     /// How many connections are remembered.
     #[cfg(test)]
     pub(super) fn len(&self) -> usize {
@@ -187,7 +216,7 @@ pub(super) fn is_tcp(row: &FdRow) -> bool {
 }
 
 /// A TCP row's connection: its two addresses, when it has both (not a listener).
-fn connection_of(row: &FdRow) -> Option<Ends> {
+pub(super) fn connection_of(row: &FdRow) -> Option<Ends> {
     if !is_tcp(row) || row.state == Some(SockState::Tcp(TcpState::Listen)) {
         return None;
     }

@@ -169,7 +169,8 @@ pub struct TerminalScreen;
 
 impl Screen for TerminalScreen {
     fn show(&mut self, lines: &[String]) -> io::Result<()> {
-        let mut out = stdout();
+        // A step reaches the terminal in one write, not one per line.
+        let mut out = Terminal::new(io::BufWriter::with_capacity(64 * 1024, io::stdout().lock()));
         if crate::sys::interrupted() && !json_stdout() && stdout_is_terminal() {
             // Ctrl-C during the command: the terminal echoed `^C` where the cursor was, and the
             // step's first line (the panel beside it) would start two columns in.

@@ -99,15 +99,20 @@ pub fn readable_among(sockets: &[BorrowedFd], timeout: Duration) -> Vec<usize> {
 pub struct Reader {
     inbox: Vec<u8>,
     fds: VecDeque<OwnedFd>,
+    /// Where one read lands, kept from read to read.
+    chunk: Vec<u8>,
 }
 
 impl Reader {
     /// Reads what the socket has (waiting for something if it has nothing). Returns false at the
     /// end: the other side closed the channel (its process ended).
     pub fn fill(&mut self, socket: BorrowedFd) -> io::Result<bool> {
-        let mut buf = vec![0u8; READ_CHUNK];
+        if self.chunk.len() < READ_CHUNK {
+            self.chunk.resize(READ_CHUNK, 0);
+        }
+        let buf = &mut self.chunk;
         loop {
-            match recv_with_fds(socket, &mut buf) {
+            match recv_with_fds(socket, buf) {
                 Ok((0, fds)) => {
                     self.fds.extend(fds);
                     return Ok(false);

@@ -6,11 +6,13 @@ use std::collections::VecDeque;
 use std::fmt;
 use std::io;
 use std::os::fd::{AsFd, OwnedFd};
+use std::sync::Arc;
 use std::time::Duration;
 
 use super::channel::{readable, write_frame, Reader};
-use super::message::{Request, Response};
-use super::{Done, Table};
+use super::message::{Request, Response, TableUpdate};
+use super::{Changed, Done, Table};
+use crate::fdtable::Snapshot;
 use crate::lang::Command;
 use crate::session::{Failure, Settings};
 use crate::sys::ExitStatus;
@@ -64,14 +66,19 @@ pub struct Process {
     /// The process that made it (None for `main`, which sockplay started).
     pub parent: Option<String>,
     pub state: State,
-    /// Its table and names, as last reported.
+    /// Its table and names, as last reported: every update is applied as it arrives.
     pub table: Table,
+    /// What the updates changed since the engine last took it.
+    pub changed: Changed,
     pub(super) channel: Option<OwnedFd>,
     pub(super) reader: Reader,
     /// Responses read and not yet used, each with the fd that came with it.
     pub(super) queue: VecDeque<(Response, Option<OwnedFd>)>,
     /// The call it was last seen starting.
     pub(super) call: String,
+    /// Its table as last known before it ended (empty while it runs): what the kernel may still
+    /// keep of its connections is looked for by these addresses.
+    pub last_snapshot: Arc<Snapshot>,
     /// Whether that call has returned (the process may still be reading its table).
     pub(super) returned: bool,
     pub(super) background: Option<Background>,
@@ -89,10 +96,12 @@ impl Process {
             parent,
             state: State::Ready,
             table: Table::default(),
+            changed: Changed::default(),
             channel: Some(channel),
             reader: Reader::default(),
             queue: VecDeque::new(),
             call: String::new(),
+            last_snapshot: Arc::default(),
             returned: false,
             background: None,
             finished: None,
@@ -136,7 +145,16 @@ impl Process {
         };
         loop {
             match self.reader.next::<Response>() {
-                Ok(Some(response)) => {
+                Ok(Some(mut response)) => {
+                    // Updates apply in the order they were sent, whoever waits for the answer.
+                    let update = match &mut response {
+                        Response::Done(done) => Some(std::mem::take(&mut done.table)),
+                        Response::Table(update) => Some(std::mem::take(&mut **update)),
+                        _ => None,
+                    };
+                    if let Some(update) = update.filter(|u| !u.is_empty()) {
+                        self.apply(update);
+                    }
                     let fd = match &response {
                         Response::Done(done) if done.child.is_some() => self.reader.take_fd(),
                         _ => None,
@@ -155,8 +173,23 @@ impl Process {
         }
     }
 
+    /// Applies an update the process sent.
+    fn apply(&mut self, update: TableUpdate) {
+        self.table.apply(update, &mut self.changed);
+    }
+
+    /// Takes what changed in the table since the last time.
+    pub fn take_changed(&mut self) -> Changed {
+        std::mem::take(&mut self.changed)
+    }
+
     /// The process ended (or its channel broke, which only its end does): it can answer no more.
     pub(super) fn ended(&mut self, status: Option<ExitStatus>) {
+        if self.channel.is_some() || self.is_alive() {
+            // The kernel closed its fds as it went.
+            self.last_snapshot = Arc::clone(&self.table.snapshot);
+            self.table.close_all(&mut self.changed);
+        }
         self.channel = None;
         if status.is_some() || self.is_alive() {
             self.state = State::Exited(status);
@@ -164,7 +197,7 @@ impl Process {
         if let Some(background) = self.background.take() {
             let mut done = Done {
                 outcome: Default::default(),
-                table: Table::default(),
+                table: TableUpdate::default(),
                 settings: Settings::default(),
                 child: None,
                 ends: true,
@@ -198,7 +231,6 @@ impl Process {
                 }
                 Response::Returned => self.returned = true,
                 Response::Done(done) if self.background.is_some() => {
-                    self.table = done.table.clone();
                     if self.is_alive() {
                         self.state = State::Ready;
                     }

@@ -1,9 +1,10 @@
 //! What the front end and a worker say to each other over the control channel: requests one
 //! way, responses the other, each one frame of JSON.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
 
-use crate::fdtable::{Labels, Snapshot};
+use crate::fdtable::{Delta, FdRow, Labels, Snapshot};
 use crate::lang::Command;
 use crate::net::Endpoint;
 use crate::session::{Outcome, Settings, SocketFile};
@@ -17,7 +18,7 @@ pub enum Request {
         command: Command,
         settings: Settings,
     },
-    /// The process's table now, even while a call blocks it.
+    /// What changed in the process's table since its last answer, even while a call blocks it.
     Snapshot,
     /// Ctrl-C for the call the process is making: it fails with EINTR. `cause` is the signal
     /// the front end got, when it was not Ctrl-C (SIGTERM, SIGHUP: sockplay is ending), by number.
@@ -34,7 +35,7 @@ pub enum Response {
     /// A command finished.
     Done(Box<Done>),
     /// The answer to [`Request::Snapshot`].
-    Table(Box<Table>),
+    Table(Box<TableUpdate>),
     /// A child of this process (one it spawned or forked) ended, and this process reaped it.
     ChildExited { pid: i32, status: ExitStatus },
 }
@@ -43,8 +44,9 @@ pub enum Response {
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Done {
     pub outcome: Outcome,
-    /// The process's table and names after the command.
-    pub table: Table,
+    /// What changed in the process's table and names with the command (the front end applies
+    /// it to its copy as it arrives).
+    pub table: TableUpdate,
     /// The settings after it (`set` changes them).
     pub settings: Settings,
     /// `spawn` and `fork`: the process they made. The front end's end of its control channel
@@ -61,34 +63,215 @@ pub struct NewChild {
     pub name: String,
 }
 
-/// One process's fd table and what the process knows about its fds.
-#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+/// What changed in a process's table and in what it knows about its fds, since the last update
+/// it sent: each answer carries one, and they apply in the order they come.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct TableUpdate {
+    pub delta: Delta,
+    pub view: ViewUpdate,
+}
+
+impl TableUpdate {
+    /// Whether it changes nothing.
+    pub fn is_empty(&self) -> bool {
+        self.delta.is_empty() && self.view.is_empty()
+    }
+}
+
+/// What changed in a [`ProcessView`], by fd and by name.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ViewUpdate {
+    /// Start from an empty view: what follows is all of it.
+    pub reset: bool,
+    /// The label of each fd whose label changed (None: it has none now).
+    pub names: Vec<(i32, Option<String>)>,
+    /// Whether each fd whose mark changed is detached now.
+    pub detached: Vec<(i32, bool)>,
+    /// The fd each changed socket name names now (None: no socket has it now).
+    pub sockets: Vec<(String, Option<i32>)>,
+    /// The addresses names have now.
+    pub addresses: Vec<(String, Endpoint)>,
+    /// When they changed: the file objects' names, the socket files, sockplay's own fds.
+    pub files: Option<Vec<String>>,
+    pub socket_files: Option<Vec<SocketFile>>,
+    pub internal: Option<BTreeSet<i32>>,
+    pub own_fds: Option<BTreeMap<i32, String>>,
+}
+
+impl ViewUpdate {
+    /// Whether it changes nothing.
+    pub fn is_empty(&self) -> bool {
+        *self == ViewUpdate::default()
+    }
+
+    /// This update, then `next`, as one.
+    pub fn then(mut self, next: ViewUpdate) -> ViewUpdate {
+        if next.reset {
+            return next;
+        }
+        self.names.extend(next.names);
+        self.detached.extend(next.detached);
+        self.sockets.extend(next.sockets);
+        self.addresses.extend(next.addresses);
+        self.files = next.files.or(self.files);
+        self.socket_files = next.socket_files.or(self.socket_files);
+        self.internal = next.internal.or(self.internal);
+        self.own_fds = next.own_fds.or(self.own_fds);
+        self
+    }
+}
+
+/// One process's fd table and what the process knows about its fds, as the front end keeps them
+/// up to date; cheap to copy (the big parts are shared).
+#[derive(Debug, Clone, Default)]
 pub struct Table {
-    pub snapshot: Snapshot,
+    pub snapshot: Arc<Snapshot>,
     pub view: ProcessView,
+    /// The fds of each socket, by inode: what else a change of one fd's socket concerns.
+    pub inodes: Arc<HashMap<u64, Vec<i32>>>,
+}
+
+/// What an update changed in a [`Table`] since it was last asked: for each fd whose row changed,
+/// its row and label before the first of those changes (None: it was not open).
+#[derive(Debug, Clone, Default)]
+pub struct Changed {
+    pub rows: HashMap<i32, Option<Box<FdRow>>>,
+    pub names: HashMap<i32, Option<String>>,
+}
+
+impl Changed {
+    fn note(&mut self, fd: i32, row: Option<&FdRow>, labels: &Labels) {
+        self.rows
+            .entry(fd)
+            .or_insert_with(|| row.map(|row| Box::new(row.clone())));
+        self.names
+            .entry(fd)
+            .or_insert_with(|| labels.names.get(&fd).cloned());
+    }
+}
+
+impl Table {
+    /// Applies `update`, noting in `changed` what each row it changes held before.
+    pub fn apply(&mut self, update: TableUpdate, changed: &mut Changed) {
+        let TableUpdate { delta, view } = update;
+        if !delta.is_empty() {
+            let labels = &self.view.labels;
+            let snapshot = Arc::make_mut(&mut self.snapshot);
+            let inodes = Arc::make_mut(&mut self.inodes);
+            let mut touched = Vec::new();
+            delta.apply_to(snapshot, |fd, row| {
+                changed.note(fd, row, labels);
+                touched.push((fd, row.map(|row| row.inode)));
+            });
+            for (fd, old) in touched {
+                if let Some(fds) = old.and_then(|inode| inodes.get_mut(&inode)) {
+                    fds.retain(|&f| f != fd);
+                }
+                if let Some(inode) = old.filter(|i| inodes.get(i).is_some_and(Vec::is_empty)) {
+                    inodes.remove(&inode);
+                }
+                if let Some(row) = snapshot.get(fd) {
+                    let fds = inodes.entry(row.inode).or_default();
+                    if !fds.contains(&fd) {
+                        fds.push(fd);
+                    }
+                }
+            }
+        }
+        if !view.is_empty() {
+            self.view.apply(view);
+        }
+    }
+
+    /// The process ended: the kernel closed every fd it had, and dropped its connections.
+    pub fn close_all(&mut self, changed: &mut Changed) {
+        for row in &self.snapshot.rows {
+            changed.note(row.fd, Some(row), &self.view.labels);
+        }
+        self.snapshot = Arc::default();
+        self.inodes = Arc::default();
+        // sockplay's own fds went with it too.
+        self.view.own_fds.clear();
+    }
+
+    /// The open rows of the socket `inode`.
+    pub fn rows_of(&self, inode: u64) -> impl Iterator<Item = &FdRow> {
+        self.inodes
+            .get(&inode)
+            .into_iter()
+            .flatten()
+            .filter_map(|&fd| self.snapshot.get(fd))
+    }
 }
 
 /// What a process knows about its fds that the kernel does not: names, file objects, the
 /// addresses names had, the socket files it made.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ProcessView {
     /// Names, detached marks and sockplay's own fds, for the panel.
-    pub labels: Labels,
+    pub labels: Arc<Labels>,
     /// The open sockets with a name, by name.
-    pub sockets: BTreeMap<String, i32>,
+    pub sockets: Arc<BTreeMap<String, i32>>,
     /// The names of file objects (`makefile`).
     pub files: Vec<String>,
     /// The address each name's socket last had: kept after the socket closes, so `$NAME` still
     /// finds a server that another process reaches.
-    pub addresses: BTreeMap<String, Endpoint>,
+    pub addresses: Arc<BTreeMap<String, Endpoint>>,
     /// The Unix socket files its binds made.
     pub socket_files: Vec<SocketFile>,
     /// sockplay's own fds in the process (never in its table), each with what it is.
-    #[serde(default)]
     pub own_fds: BTreeMap<i32, String>,
 }
 
 impl ProcessView {
+    /// Applies what changed.
+    pub fn apply(&mut self, update: ViewUpdate) {
+        if update.reset {
+            *self = ProcessView::default();
+        }
+        if !update.names.is_empty() || !update.detached.is_empty() || update.internal.is_some() {
+            let labels = Arc::make_mut(&mut self.labels);
+            for (fd, name) in update.names {
+                match name {
+                    Some(name) => labels.names.insert(fd, name),
+                    None => labels.names.remove(&fd),
+                };
+            }
+            for (fd, detached) in update.detached {
+                if detached {
+                    labels.detached.insert(fd);
+                } else {
+                    labels.detached.remove(&fd);
+                }
+            }
+            if let Some(internal) = update.internal {
+                labels.internal = internal;
+            }
+        }
+        if !update.sockets.is_empty() {
+            let sockets = Arc::make_mut(&mut self.sockets);
+            for (name, fd) in update.sockets {
+                match fd {
+                    Some(fd) => sockets.insert(name, fd),
+                    None => sockets.remove(&name),
+                };
+            }
+        }
+        if !update.addresses.is_empty() {
+            let addresses = Arc::make_mut(&mut self.addresses);
+            addresses.extend(update.addresses);
+        }
+        if let Some(files) = update.files {
+            self.files = files;
+        }
+        if let Some(socket_files) = update.socket_files {
+            self.socket_files = socket_files;
+        }
+        if let Some(own_fds) = update.own_fds {
+            self.own_fds = own_fds;
+        }
+    }
+
     /// The line that says which fds of the process are sockplay's own, the highest first:
     /// `(sockplay's own: fd 4095 control channel, fd 4094 sock_diag — not shown)`.
     pub fn own_fds_line(&self) -> Option<String> {

@@ -3,7 +3,8 @@
 //! sockets, making its calls and taking its own snapshot. The front end (prompt, renderer,
 //! recording) holds none of the user's sockets; it reaches the processes through [`Processes`],
 //! a registry of handles (name, pid, parent, state, control channel), and a step is: send the
-//! command to the process it runs in, get back the outcome and that process's table.
+//! command to the process it runs in, get back the outcome and what changed in that process's
+//! table, which the front end's copy ([`Table`]) takes in.
 //!
 //! `spawn` and `fork` happen inside a worker, which hands the new process's control channel to
 //! the front end with SCM_RIGHTS; the worker that made a process reaps it and reports how it
@@ -20,7 +21,7 @@ mod waits;
 mod worker;
 
 pub use handle::{Background, Finished, Process, State};
-pub use message::{Done, NewChild, ProcessView, Table};
+pub use message::{Changed, Done, NewChild, ProcessView, Table, TableUpdate, ViewUpdate};
 pub use names::resolve_addresses;
 pub use registry::{Processes, TimedOut};
 pub use worker::{run_worker, worker_channel, WORKER_ENV};

@@ -22,6 +22,11 @@ use crate::session::{Failure, Settings};
 use crate::sys::interrupted;
 use crate::sys::process::{exists, kill, start_worker, try_reap, Inherit};
 
+/// How long the front end looks for a command's answer without sleeping: most come within it,
+/// and a CPU that went idle (on a virtual machine above all) takes longer than that to wake. (The
+/// worker does not do the same: there its looking would take the CPU its command runs on.)
+const SPIN: Duration = Duration::from_micros(200);
+
 /// How long one look at a channel waits, so Ctrl-C and deadlines are seen quickly.
 const SLICE: Duration = Duration::from_millis(50);
 
@@ -107,6 +112,14 @@ impl Processes {
 
     pub fn get(&self, index: usize) -> Option<&Process> {
         self.list.get(index)
+    }
+
+    /// Takes what changed in process `index`'s table since the last time.
+    pub fn take_changed(&mut self, index: usize) -> super::Changed {
+        self.list
+            .get_mut(index)
+            .map(super::Process::take_changed)
+            .unwrap_or_default()
     }
 
     /// The index of the current process.
@@ -232,7 +245,6 @@ impl Processes {
             return Err(self.gone(index));
         };
         let process = &mut self.list[index];
-        process.table = done.table.clone();
         if done.ends {
             process.ended(None);
         } else if process.is_alive() {
@@ -311,14 +323,13 @@ impl Processes {
                 let index = indices[slot];
                 self.list[index].pump(Duration::ZERO);
                 let process = &mut self.list[index];
+                // The update it carried is applied already.
                 if let Some(position) = process
                     .queue
                     .iter()
                     .position(|(r, _)| matches!(r, Response::Table(_)))
                 {
-                    if let Some((Response::Table(table), _)) = process.queue.remove(position) {
-                        process.table = *table;
-                    }
+                    process.queue.remove(position);
                     fresh[slot] = true;
                 }
                 self.collect_from(index);
@@ -470,6 +481,7 @@ impl Processes {
         let started = Instant::now();
         let mut interrupt_sent = false;
         let mut told = false;
+        let spin_until = Instant::now() + SPIN;
         loop {
             if !told && started.elapsed() >= NOTICE_AFTER {
                 told = self.tell_wait(index, command);
@@ -492,7 +504,14 @@ impl Processes {
                 interrupt_sent = true;
                 let _ = process.send(&interrupt_request());
             }
-            process.pump(SLICE);
+            // Most answers come within a moment: looked for without sleeping until then, which
+            // spares the wake-up of an idle CPU.
+            let wait = if Instant::now() < spin_until {
+                Duration::ZERO
+            } else {
+                SLICE
+            };
+            process.pump(wait);
         }
     }
 
@@ -534,6 +553,8 @@ impl Processes {
         }
         let deadline = Instant::now() + SHUTDOWN_PATIENCE;
         let mut killed = false;
+        // A process usually ends within a millisecond or two: looked for often at first.
+        let mut pause = Duration::from_micros(50);
         loop {
             for process in &mut self.list {
                 let _ = try_reap(process.pid);
@@ -556,7 +577,8 @@ impl Processes {
                 }
                 killed = true;
             }
-            std::thread::sleep(Duration::from_millis(2));
+            std::thread::sleep(pause);
+            pause = (pause * 2).min(Duration::from_millis(2));
         }
         for process in &self.list {
             for file in &process.table.view.socket_files {

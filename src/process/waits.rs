@@ -120,10 +120,13 @@ mod tests {
     #[test]
     fn each_wait_names_its_call_and_what_it_waits_for() {
         let mut table = Table::default();
-        table.view.sockets.insert("srv".into(), 3);
-        table.view.addresses.insert(
-            "srv".into(),
-            Endpoint::Inet("127.0.0.1:8080".parse().expect("an address")),
+        table.view.sockets = std::sync::Arc::new([("srv".to_string(), 3)].into());
+        table.view.addresses = std::sync::Arc::new(
+            [(
+                "srv".to_string(),
+                Endpoint::Inet("127.0.0.1:8080".parse().expect("an address")),
+            )]
+            .into(),
         );
         for (call, line, said) in [
             (

@@ -3,14 +3,17 @@
 //!
 //! Two threads: the control thread reads requests; the executor (the thread the worker started
 //! on) owns the session and runs commands one at a time. So a worker blocked in a call (`accept`)
-//! still answers `Snapshot` requests, from the control thread, with the labels the executor last
-//! published; and Ctrl-C reaches the executor as a SIGINT of its own. The worker's fds (the
-//! channel, its sock_diag socket) sit at the top of the fd space, so a fresh worker shows 0, 1, 2
-//! and its first socket is fd 3. When the channel ends (the front end quit or died) the worker
-//! removes the socket files its binds made and exits: no worker outlives the front end.
+//! still answers `Snapshot` requests, from the control thread; and Ctrl-C reaches the executor as
+//! a SIGINT of its own. Every answer carries what changed in the table since the last one (a
+//! [`TableUpdate`]: the rows the step looked at again and the labels of the fds its command
+//! used), never the whole table again, so a step costs what it changed, not how many fds there
+//! are. The worker's fds (the channel, its sock_diag socket, the epoll that watches a big table)
+//! sit at the top of the fd space, so a fresh worker shows 0, 1, 2 and its first socket is fd 3.
+//! When the channel ends (the front end quit or died) the worker removes the socket files its
+//! binds made and exits: no worker outlives the front end.
 
-use std::collections::BTreeMap;
-use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender};
@@ -20,10 +23,10 @@ use nix::errno::Errno;
 use nix::sys::socket::{socketpair, AddressFamily, SockFlag, SockType};
 
 use super::channel::{write_frame, Reader};
-use super::message::{Done, NewChild, ProcessView, Request, Response, Table};
+use super::message::{Done, NewChild, ProcessView, Request, Response, TableUpdate, ViewUpdate};
 use crate::fdtable::{Observed, Observer};
 use crate::lang::Command;
-use crate::session::{Failure, Invocation, Outcome, Returned, Session, Settings};
+use crate::session::{Failure, Invocation, Outcome, Returned, Session, Settings, SocketFile};
 use crate::sys::process::{
     claim_inherited, close_abandoned, fd_is_inheritable, fork_holding, interrupt_thread,
     move_to_top, start_worker, this_thread, wait_child, Forked, Inherit,
@@ -32,7 +35,6 @@ use crate::sys::{
     blocked_call_is_ready, blocked_call_returned, clear_interrupt, forget_returned_call,
     install_interrupt_handler, note_interruption,
 };
-use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 /// The environment variable that makes sockplay a worker, holding the fd of its control channel.
@@ -67,8 +69,12 @@ pub fn run_worker(channel: RawFd) -> i32 {
     let channel = move_to_top(channel);
     let _ = install_interrupt_handler();
     let mut session = Session::new(Settings::default());
-    let (observer, diag) = own_observer();
-    session.add_internal_fds(std::iter::once(channel.as_raw_fd()).chain(diag));
+    let (observer, own) = own_observer();
+    session.add_internal_fds(
+        std::iter::once(channel.as_raw_fd())
+            .chain(own.diag)
+            .chain(own.watch),
+    );
     session.adopt_inherited();
     let exe = std::env::current_exe().unwrap_or_else(|_| PathBuf::from("/proc/self/exe"));
     let (jobs_sender, jobs) = mpsc::channel();
@@ -76,11 +82,13 @@ pub fn run_worker(channel: RawFd) -> i32 {
         session,
         shared: Arc::new(Shared::new(channel, observer)),
         jobs,
-        addresses: BTreeMap::new(),
+        view: ProcessView::default(),
+        view_sent: false,
+        socket_names: HashMap::new(),
         exe,
-        diag,
+        own,
     };
-    executor.publish();
+    executor.first_view();
     executor.start_control(jobs_sender);
     executor.serve()
 }
@@ -98,12 +106,15 @@ struct Shared {
     channel: OwnedFd,
     /// Held while a frame is written, so frames from different threads never interleave.
     writing: Mutex<()>,
-    /// What the executor last said about its fds, for the control thread's snapshots and for the
-    /// clean-up at the end.
-    published: Mutex<ProcessView>,
+    /// What the executor last said about sockplay's own fds and the socket files, for the control
+    /// thread's tables and for the clean-up at the end.
+    published: Mutex<Published>,
     /// Takes this process's snapshots, with its own cache and sock_diag socket; held while a
     /// snapshot is taken (and across fork, so no snapshot is half-way in the child).
     observer: Mutex<Observer>,
+    /// What the front end is to learn of the process's fds with the next answer, whichever
+    /// thread gives it: all of it, at the start.
+    view: Mutex<Option<ViewUpdate>>,
     /// The executor is running a command.
     busy: AtomicBool,
     /// How many commands the executor has answered, so the control thread can wait for one.
@@ -115,6 +126,14 @@ struct Shared {
     /// The fds open when the executor last answered (None before its first answer): one more
     /// while it is busy was made by its call (accept, recvfd), which has returned then.
     answered_fds: Mutex<Option<BTreeSet<i32>>>,
+}
+
+/// What the control thread and the clean-up need of what the executor knows.
+#[derive(Debug, Default)]
+struct Published {
+    /// sockplay's own fds: never rows.
+    internal: BTreeSet<i32>,
+    socket_files: Vec<SocketFile>,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -129,8 +148,9 @@ impl Shared {
         Shared {
             channel,
             writing: Mutex::new(()),
-            published: Mutex::new(ProcessView::default()),
+            published: Mutex::new(Published::default()),
             observer: Mutex::new(observer),
+            view: Mutex::new(None),
             busy: AtomicBool::new(false),
             answered: AtomicU64::new(0),
             answering: AtomicBool::new(false),
@@ -146,11 +166,37 @@ impl Shared {
         let _ = write_frame(self.channel.as_fd(), response, attach);
     }
 
-    /// The table now, taken by the control thread: while a command runs, the fds are found by
-    /// probing, which opens no fd of its own, so a call finishing meanwhile (accept) gets the
-    /// number it would get alone.
-    fn table(&self) -> Table {
-        self.table_taken(self.busy.load(Ordering::SeqCst))
+    /// Sends a response that carries what changed in the table since the last one sent (the fds
+    /// in `touched` looked at again, besides whatever else may have changed) and `view`. Worked
+    /// out while no other frame can go out, so the updates arrive in the order they were made.
+    ///
+    /// While a command runs (`busy`), nothing is opened to find the fds (a call finishing
+    /// meanwhile, accept, gets the number it would get alone).
+    fn send_update(
+        &self,
+        touched: &[i32],
+        busy: bool,
+        view: impl FnOnce(Option<RawFd>) -> ViewUpdate,
+        response: impl FnOnce(TableUpdate) -> Response,
+        attach: Option<BorrowedFd>,
+    ) {
+        let _writing = lock(&self.writing);
+        let internal = lock(&self.published).internal.clone();
+        let (delta, watch) = {
+            let mut observer = lock(&self.observer);
+            observer.set_own_fds(&internal);
+            let delta = observer.delta(touched, !busy);
+            (delta, observer.watch_fd())
+        };
+        // The view comes after the table: the watch may have opened with this delta.
+        let view = view(watch);
+        let view = match lock(&self.view).take() {
+            Some(first) => first.then(view),
+            None => view,
+        };
+        let response = response(TableUpdate { delta, view });
+        // A failure means the front end is gone; the control thread sees the end of the channel.
+        let _ = write_frame(self.channel.as_fd(), &response, attach);
     }
 
     /// Before a snapshot: when the call the executor is blocked in has what it waits for (a peer's
@@ -178,58 +224,47 @@ impl Shared {
         }
     }
 
-    /// The table a snapshot request gets: after [`Shared::settle`], and taken again when the
-    /// executor's call returned or its command answered while it was being taken — else it could
-    /// show the call's new fd without the name the answer gives it, and arrive after that answer.
-    ///
-    /// The call's new fd is the surest sign: the kernel makes it before the call returns to the
-    /// executor, which may not run again for a while on a busy machine.
-    fn settled_table(&self) -> Table {
+    /// After [`Shared::settle`], while the executor is busy: an fd open at the number the kernel
+    /// gives a new one, which was not open at the executor's last answer, was made by its call
+    /// (accept, recvfd), which has returned or is returning. Its answer names that fd and says the
+    /// process is ready, so it goes out first. The kernel makes the fd before the call returns to
+    /// the executor, which may not run again for a while on a busy machine.
+    fn await_call_that_made_an_fd(&self) {
         let deadline = Instant::now() + SETTLE;
-        let mut attempts = 0;
-        loop {
-            self.settle();
+        for _ in 0..SETTLED_ATTEMPTS {
             let answered = self.answered.load(Ordering::SeqCst);
-            let busy = self.busy.load(Ordering::SeqCst);
-            let returned = blocked_call_returned();
-            let table = self.table_taken(busy);
-            let made_an_fd = busy
-                && lock(&self.answered_fds).as_ref().is_some_and(|before| {
-                    table
-                        .snapshot
-                        .rows
-                        .iter()
-                        .any(|row| !before.contains(&row.fd))
-                });
-            let moved = self.answered.load(Ordering::SeqCst) != answered
-                || (busy && !returned && blocked_call_returned())
-                || made_an_fd;
-            attempts += 1;
-            if !moved || attempts >= SETTLED_ATTEMPTS {
-                return table;
+            if !self.busy.load(Ordering::SeqCst) || !self.call_made_an_fd() {
+                return;
             }
-            if made_an_fd {
-                self.await_answer(answered, deadline);
-            }
+            self.await_answer(answered, deadline);
+            self.settle();
         }
     }
 
-    /// The table now, taken by probing or by listing /proc/self/fd (quicker, but it opens an fd
-    /// for a moment: only the executor, or the control thread while the executor is idle, may).
-    fn table_taken(&self, probing: bool) -> Table {
-        let view = lock(&self.published).clone();
-        let mut observer = lock(&self.observer);
-        observer.set_own_fds(&view.labels.internal);
-        let mut snapshot = if probing {
-            observer.snapshot_by_probing()
-        } else {
-            observer.snapshot()
+    /// Whether the lowest fd number free at the executor's last answer is open now (sockplay's
+    /// own fds left aside). One fcntl(2): nothing is opened to find out.
+    fn call_made_an_fd(&self) -> bool {
+        let internal = lock(&self.published).internal.clone();
+        let known = lock(&self.answered_fds);
+        let Some(known) = known.as_ref() else {
+            return false;
         };
-        // sockplay's own fds are not the process's table.
-        snapshot
-            .rows
-            .retain(|row| !view.labels.internal.contains(&row.fd));
-        Table { snapshot, view }
+        let lowest_free = (0..)
+            .find(|fd| !known.contains(fd) && !internal.contains(fd))
+            .unwrap_or(0);
+        crate::sys::descriptor::is_open(lowest_free)
+    }
+
+    /// What changed in the table, for the front end's Snapshot request.
+    fn send_table(&self) {
+        let busy = self.busy.load(Ordering::SeqCst);
+        self.send_update(
+            &[],
+            busy,
+            |_| ViewUpdate::default(),
+            |update| Response::Table(Box::new(update)),
+            None,
+        );
     }
 
     /// Ends the process: the socket files its binds made are removed first, as at any exit.
@@ -258,27 +293,34 @@ fn control(shared: Arc<Shared>, jobs: Sender<Job>) {
                         )),
                         ..Outcome::default()
                     };
-                    shared.send(
-                        &Response::Done(Box::new(Done {
-                            outcome,
-                            table: shared.table(),
-                            settings,
-                            child: None,
-                            ends: false,
-                        })),
+                    shared.send_update(
+                        &[],
+                        true,
+                        |_| ViewUpdate::default(),
+                        |table| {
+                            Response::Done(Box::new(Done {
+                                outcome,
+                                table,
+                                settings,
+                                child: None,
+                                ends: false,
+                            }))
+                        },
                         None,
                     );
                     continue;
                 }
                 // A Ctrl-C meant for an earlier command must not cut this one.
                 clear_interrupt();
-                if jobs.send(Job { command, settings }).is_err() {
+                let job = Job { command, settings };
+                if jobs.send(job).is_err() {
                     shared.end_process();
                 }
             }
             Request::Snapshot => {
-                let table = shared.settled_table();
-                shared.send(&Response::Table(Box::new(table)), None);
+                shared.settle();
+                shared.await_call_that_made_an_fd();
+                shared.send_table();
             }
             Request::Interrupt { cause } => {
                 if shared.busy.load(Ordering::SeqCst) {
@@ -298,12 +340,23 @@ struct Executor {
     session: Session,
     shared: Arc<Shared>,
     jobs: Receiver<Job>,
-    /// The address each name last had, kept after its socket closes.
-    addresses: BTreeMap<String, crate::net::Endpoint>,
+    /// What the front end knows about the process's fds, as the last update left it.
+    view: ProcessView,
+    /// Whether the front end has had the view once (a forked child starts again).
+    view_sent: bool,
+    /// The name each named socket's fd has in `view.sockets`.
+    socket_names: HashMap<i32, String>,
     /// sockplay's executable, for `spawn`.
     exe: PathBuf,
-    /// The process's own sock_diag socket, if it has one.
+    /// The process's own sock_diag socket and epoll, if it has them.
+    own: OwnFds,
+}
+
+/// The fds a worker's observer holds for its own work, when it could have them.
+#[derive(Debug, Clone, Copy, Default)]
+struct OwnFds {
     diag: Option<RawFd>,
+    watch: Option<RawFd>,
 }
 
 impl Executor {
@@ -334,45 +387,163 @@ impl Executor {
                     self.shared.send(&Response::Started { call }, None);
                     let outcome = self.session.execute(&command);
                     self.shared.send(&Response::Returned, None);
-                    self.finish(outcome, None, None, false);
+                    let mut touched = self.session.take_touched();
+                    // A file object's commands go to the fd under it.
+                    if let Command::ReadLine { file }
+                    | Command::Read { file, .. }
+                    | Command::Write { file, .. }
+                    | Command::Flush { file } = &command
+                    {
+                        touched.extend(self.session.file_fd(file));
+                    }
+                    // A socket passed with SCM_RIGHTS is held by the other process too.
+                    if matches!(command, Command::SendFd { .. } | Command::RecvFd { .. }) {
+                        lock(&self.shared.observer).note_shared(touched.iter().copied());
+                    }
+                    self.finish_with(outcome, &touched, None, None, false);
                 }
             }
         }
     }
 
-    /// Says what the process knows about its fds, for snapshots taken while it is busy.
-    fn publish(&mut self) {
-        for (name, address) in self.session.bound_addresses() {
-            self.addresses.insert(name, address);
+    /// Works out what changed in what the front end knows about the process's fds: the labels,
+    /// names and addresses of `touched` (the fds the command used, made or closed), and the
+    /// small things (file objects, socket files, sockplay's own fds) when they changed. The
+    /// first time (and in a forked child) it is all of it.
+    fn view_update(&mut self, touched: &[i32]) -> ViewUpdate {
+        let mut update = ViewUpdate::default();
+        let all;
+        let fds = if self.view_sent {
+            touched
+        } else {
+            update.reset = true;
+            self.view = ProcessView::default();
+            self.socket_names.clear();
+            all = self.session.labelled_fds();
+            &all
+        };
+        self.view_sent = true;
+        for &fd in fds {
+            let label = self.session.label_of(fd);
+            if self.view.labels.names.get(&fd) != label.as_ref() {
+                let labels = Arc::make_mut(&mut self.view.labels);
+                match &label {
+                    Some(label) => labels.names.insert(fd, label.clone()),
+                    None => labels.names.remove(&fd),
+                };
+                update.names.push((fd, label));
+            }
+            let detached = self.session.is_detached(fd);
+            if self.view.labels.detached.contains(&fd) != detached {
+                let labels = Arc::make_mut(&mut self.view.labels);
+                if detached {
+                    labels.detached.insert(fd);
+                } else {
+                    labels.detached.remove(&fd);
+                }
+                update.detached.push((fd, detached));
+            }
+            let name = self.session.name_of(fd).map(str::to_string);
+            if self.socket_names.get(&fd) != name.as_ref() {
+                let sockets = Arc::make_mut(&mut self.view.sockets);
+                if let Some(old) = self.socket_names.remove(&fd) {
+                    if sockets.get(&old) == Some(&fd) {
+                        sockets.remove(&old);
+                        update.sockets.push((old, None));
+                    }
+                }
+                if let Some(name) = name {
+                    sockets.insert(name.clone(), fd);
+                    self.socket_names.insert(fd, name.clone());
+                    update.sockets.push((name, Some(fd)));
+                }
+            }
+            if let Some((name, address)) = self.session.bound_address_of(fd) {
+                if self.view.addresses.get(&name) != Some(&address) {
+                    Arc::make_mut(&mut self.view.addresses).insert(name.clone(), address.clone());
+                    update.addresses.push((name, address));
+                }
+            }
         }
-        let labels = self.session.labels();
+        let files = self.session.file_names();
+        if files != self.view.files {
+            self.view.files.clone_from(&files);
+            update.files = Some(files);
+        }
+        let socket_files = self.session.socket_files();
+        if socket_files != self.view.socket_files.as_slice() {
+            self.view.socket_files = socket_files.to_vec();
+            update.socket_files = Some(socket_files.to_vec());
+        }
+        let internal = self.session.internal_fds();
+        if *internal != self.view.labels.internal {
+            Arc::make_mut(&mut self.view.labels).internal = internal.clone();
+            update.internal = Some(internal.clone());
+        }
+        let own_fds = self.own_fds();
+        if own_fds != self.view.own_fds {
+            self.view.own_fds.clone_from(&own_fds);
+            update.own_fds = Some(own_fds);
+        }
+        self.publish();
+        update
+    }
+
+    /// Works out all the front end is to know of the process's fds, for the first answer.
+    fn first_view(&mut self) {
+        self.view_sent = false;
+        self.park_view();
+    }
+
+    /// Works out what changed in the view outside a command (sockplay's own fds), for the next
+    /// answer, whichever thread gives it.
+    fn park_view(&mut self) {
+        let view = self.view_update(&[]);
+        let mut parked = lock(&self.shared.view);
+        *parked = Some(match parked.take() {
+            Some(earlier) => earlier.then(view),
+            None => view,
+        });
+    }
+
+    /// Takes the observer's watch, once it opened, for sockplay's own.
+    fn adopt_watch(&mut self, watch: Option<RawFd>) {
+        if watch.is_some() && watch != self.own.watch {
+            self.own.watch = watch;
+            self.session.add_internal_fds(watch);
+        }
+    }
+
+    /// sockplay's own fds in the process, each with what it is.
+    fn own_fds(&self) -> BTreeMap<i32, String> {
         let channel = self.shared.channel.as_raw_fd();
-        let own_fds = labels
-            .internal
+        self.session
+            .internal_fds()
             .iter()
             .map(|&fd| {
                 let what = if fd == channel {
                     "control channel"
-                } else if Some(fd) == self.diag {
+                } else if Some(fd) == self.own.diag {
                     "sock_diag"
+                } else if Some(fd) == self.own.watch {
+                    "epoll of changes"
                 } else {
                     "new process's channel"
                 };
                 (fd, what.to_string())
             })
-            .collect();
-        let view = ProcessView {
-            labels,
-            sockets: self.session.socket_names(),
-            files: self.session.file_names(),
-            addresses: self.addresses.clone(),
-            socket_files: self.session.socket_files().to_vec(),
-            own_fds,
-        };
-        *lock(&self.shared.published) = view;
+            .collect()
     }
 
-    /// Answers the command that just ran: its outcome and the table after it.
+    /// Says which fds are sockplay's own and which socket files the binds made, for the control
+    /// thread's tables and the clean-up at the end.
+    fn publish(&self) {
+        let mut published = lock(&self.shared.published);
+        published.internal.clone_from(self.session.internal_fds());
+        published.socket_files = self.session.socket_files().to_vec();
+    }
+
+    /// Answers the command that just ran: its outcome and what changed with it.
     fn finish(
         &mut self,
         outcome: Outcome,
@@ -380,23 +551,43 @@ impl Executor {
         attach: Option<OwnedFd>,
         ends: bool,
     ) {
-        self.publish();
-        let table = self.shared.table_taken(false);
-        *lock(&self.shared.answered_fds) =
-            Some(table.snapshot.rows.iter().map(|row| row.fd).collect());
-        let done = Done {
-            outcome,
-            table,
-            settings: self.session.settings,
-            child,
-            ends,
-        };
+        let touched = self.session.take_touched();
+        self.finish_with(outcome, &touched, child, attach, ends);
+    }
+
+    /// Answers the command that just ran, which used, made or closed the fds `touched`.
+    fn finish_with(
+        &mut self,
+        outcome: Outcome,
+        touched: &[i32],
+        child: Option<NewChild>,
+        attach: Option<OwnedFd>,
+        ends: bool,
+    ) {
+        let settings = self.session.settings;
         // Ready before the answer leaves: the front end may send the next command at once. A
         // snapshot asked meanwhile waits for the answer to be out (`answering`).
         self.shared.answering.store(true, Ordering::SeqCst);
         self.shared.busy.store(false, Ordering::SeqCst);
-        self.shared.send(
-            &Response::Done(Box::new(done)),
+        let shared = Arc::clone(&self.shared);
+        shared.send_update(
+            touched,
+            false,
+            |watch| {
+                // What a snapshot taken while the next command runs compares with.
+                *lock(&shared.answered_fds) = Some(lock(&shared.observer).table_fds());
+                self.adopt_watch(watch);
+                self.view_update(touched)
+            },
+            |table| {
+                Response::Done(Box::new(Done {
+                    outcome,
+                    table,
+                    settings,
+                    child,
+                    ends,
+                }))
+            },
             attach.as_ref().map(|fd| fd.as_fd()),
         );
         self.shared.answered.fetch_add(1, Ordering::SeqCst);
@@ -410,7 +601,8 @@ impl Executor {
         self.session.add_internal_fds([fd]);
         self.finish(outcome, Some(child), Some(channel), false);
         self.session.forget_internal_fd(fd);
-        self.publish();
+        // The fd is gone: the next answer, whichever thread gives it, says so.
+        self.park_view();
     }
 
     /// The call a command makes, as `ps` shows a process blocked in it: `accept(3)`.
@@ -507,6 +699,7 @@ impl Executor {
                     )
                 });
                 self.watch(pid);
+                lock(&self.shared.observer).note_shared(inherited.iter().copied());
                 self.hand_over(outcome, NewChild { pid, name }, ours);
             }
             Err(error) => {
@@ -548,13 +741,18 @@ impl Executor {
         // The other threads of this process (control, reapers) take no lock but these three,
         // which this thread holds; the child starts them again on its own values.
         let forked = fork_holding(&(&writing, &published, &observer));
-        if forked == Ok(Forked::Child) {
-            // The parent's observer: its sock_diag socket is the parent's (this process's copy
-            // closes here), and the child observes itself with its own.
-            drop(std::mem::replace(
-                &mut *observer,
-                Observer::new(Observed::ThisProcess),
-            ));
+        match forked {
+            Ok(Forked::Child) => {
+                // The parent's observer: its sock_diag socket and epoll are the parent's (this
+                // process's copies close here), and the child observes itself with its own.
+                drop(std::mem::replace(
+                    &mut *observer,
+                    Observer::new(Observed::ThisProcess),
+                ));
+            }
+            // Every socket is the child's too now: what it does changes them with no wake-up.
+            Ok(Forked::Parent(_)) => observer.note_all_shared(),
+            Err(_) => {}
         }
         drop((writing, published, observer));
         match forked {
@@ -583,7 +781,9 @@ impl Executor {
     /// other threads used, are let go of without running their clean-up here.
     fn become_child(&mut self, channel: OwnedFd) {
         let old_internal = self.session.labels().internal;
-        let (observer, new_diag) = own_observer();
+        let (mut observer, new_own) = own_observer();
+        // Every socket is the parent's too.
+        observer.note_all_shared();
         let new = Arc::new(Shared::new(channel, observer));
         let old = std::mem::replace(&mut self.shared, Arc::clone(&new));
         let old_channel = old.channel.as_raw_fd();
@@ -595,13 +795,18 @@ impl Executor {
         for fd in old_internal {
             self.session.forget_internal_fd(fd);
         }
-        self.session
-            .add_internal_fds(std::iter::once(new.channel.as_raw_fd()).chain(new_diag));
-        self.diag = new_diag;
+        self.session.add_internal_fds(
+            std::iter::once(new.channel.as_raw_fd())
+                .chain(new_own.diag)
+                .chain(new_own.watch),
+        );
+        self.own = new_own;
         // The files belong to the parent, whose binds made them.
         self.session.forget_socket_files();
+        // The front end knows nothing of this process yet: its first update is all of it.
+        self.view_sent = false;
         clear_interrupt();
-        self.publish();
+        self.first_view();
         self.start_control(sender);
     }
 
@@ -617,11 +822,11 @@ impl Executor {
 }
 
 /// An observer of this process with its own sock_diag socket (at the top of the fd space), and
-/// that socket's fd.
-fn own_observer() -> (Observer, Option<RawFd>) {
+/// that socket's fd; its watch opens later, when the table is big enough.
+fn own_observer() -> (Observer, OwnFds) {
     let mut observer = Observer::new(Observed::ThisProcess);
     let diag = observer.reserve_sock_diag();
-    (observer, diag)
+    (observer, OwnFds { diag, watch: None })
 }
 
 /// A new control channel: two connected AF_UNIX stream sockets at the top of the fd space.

@@ -9,7 +9,7 @@ use std::collections::{HashMap, HashSet};
 use crate::fdtable::{FdRow, Origin, PendingConn, Snapshot};
 
 /// How one row of the panel relates to the previous step's table.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Change {
     /// The fd was there before with the same object and the same shown values.
     Same,
@@ -144,6 +144,43 @@ pub fn changes(before: &Snapshot, now: &Snapshot) -> Changes {
     }
 }
 
+/// Marks every row of `now` against an earlier table known only by what changed since: `changed`
+/// are the fds whose rows changed, and `before` holds the rows those fds had then (one missing
+/// was not open then). Every other row is the same; a changed fd gone from `now` closed, and one
+/// that holds another object now both closed (its old row) and new.
+pub fn changes_since(
+    before: &Snapshot,
+    now: &Snapshot,
+    changed: &std::collections::BTreeSet<i32>,
+) -> Changes {
+    let mut marks = vec![Change::Same; now.rows.len()];
+    let mut closed = Vec::new();
+    for &fd in changed {
+        let old = before.get(fd);
+        match now.rows.binary_search_by_key(&fd, |row| row.fd) {
+            Ok(at) => {
+                let row = &now.rows[at];
+                if old.is_some_and(|old| old.inode != row.inode) {
+                    if let Ok(was) = before.rows.binary_search_by_key(&fd, |row| row.fd) {
+                        closed.push(was);
+                    }
+                }
+                marks[at] = change_of(old, row);
+            }
+            Err(_) => {
+                if let Ok(at) = before.rows.binary_search_by_key(&fd, |row| row.fd) {
+                    closed.push(at);
+                }
+            }
+        }
+    }
+    Changes {
+        marks,
+        closed,
+        closed_mark: Change::Closed,
+    }
+}
+
 /// Every row of `now` with its mark, plus each row of `prev` whose fd is gone now (or holds
 /// another object) as `Closed` (shown once), all in fd order; owned copies, for callers that keep
 /// them.
@@ -222,6 +259,11 @@ fn same_connection(a: &PendingConn, b: &PendingConn) -> bool {
         && a.local == b.local
         && a.remote == b.remote
         && a.peer_inode == b.peer_inode
+}
+
+/// The mark of one row of a table given what the same fd held before, if anything.
+pub fn mark_of(before: Option<&FdRow>, now: &FdRow) -> Change {
+    change_of(before, now)
 }
 
 /// Classifies one current row given what the same fd held before, if anything.

@@ -8,7 +8,9 @@ mod layout;
 mod panel;
 mod ss;
 
-pub use diff::{changes, diff, diff_pending, Change, Changes, Ties, TiesByFd};
+pub use diff::{
+    changes, changes_since, diff, diff_pending, mark_of, Change, Changes, Ties, TiesByFd,
+};
 pub use json::{
     conns_json, fds_json, ConnJson, ErrorJson, FdJson, HeldJson, OwnFdJson, ProcessJson, Related,
     StepJson, WatchJson,

@@ -538,7 +538,7 @@ impl Session {
 
     pub(super) fn detach(&mut self, sock: &SockRef, out: &mut Outcome) -> Result<(), Failure> {
         let fd = self.resolve(sock)?;
-        let Some(handle) = self.handles.remove(&fd) else {
+        let Some(handle) = self.take_handle(fd) else {
             return Err(self.not_a_handle(fd));
         };
         // The fd stays open on purpose: nobody owns it now, exactly as after Python's detach().
@@ -562,13 +562,14 @@ impl Session {
             Some(detached) => detached.reclaim(),
             None => {
                 let fd = self.resolve(sock)?;
-                let Some(handle) = self.handles.remove(&fd) else {
+                let Some(handle) = self.take_handle(fd) else {
                     return Err(self.not_a_handle(fd));
                 };
                 handle.object.into_fd()
             }
         };
         let fd = owned.as_raw_fd();
+        self.touched.note(fd);
         self.drop_files_of(fd, out);
         let bound_file = Session::bound_file(fd);
         self.connects.remove(&fd);

@@ -18,6 +18,7 @@ mod multiplex;
 mod options;
 mod outcome;
 mod socket_files;
+mod view;
 
 pub use call::{Call, Invocation, Returned};
 pub use checks::Previous;
@@ -28,7 +29,7 @@ pub use socket_files::SocketFile;
 use call::invocation;
 use hints::Context;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::time::Duration;
 
@@ -98,6 +99,10 @@ struct LastStep {
 #[derive(Debug)]
 pub struct Session {
     handles: BTreeMap<i32, Handle>,
+    /// The fd of each named handle, by name.
+    by_name: HashMap<String, i32>,
+    /// The fds the commands used, made or closed since the worker last asked.
+    touched: view::Touched,
     /// fds whose handle let go of them (`detach`): still open, owned by no handle.
     detached: BTreeMap<i32, Detached>,
     /// fds sockplay holds for its own work; never shown, never touched by commands.
@@ -117,6 +122,8 @@ impl Session {
     pub fn new(settings: Settings) -> Session {
         Session {
             handles: BTreeMap::new(),
+            by_name: HashMap::new(),
+            touched: view::Touched::default(),
             detached: BTreeMap::new(),
             internal: BTreeSet::new(),
             files: BTreeMap::new(),
@@ -216,13 +223,6 @@ impl Session {
                 Some((name, crate::net::Endpoint::of(&local)?.named()?))
             })
             .collect()
-    }
-
-    /// The name the handle on `fd` goes by, if it has one.
-    fn name_of(&self, fd: i32) -> Option<&str> {
-        self.handles
-            .get(&fd)
-            .and_then(|handle| handle.name.as_deref())
     }
 
     /// The fd behind SOCK, if it names an open handle.
@@ -393,15 +393,16 @@ impl Session {
         match sock {
             SockRef::Fd(fd) => {
                 if self.handles.contains_key(fd) {
+                    self.touched.note(*fd);
                     return Ok(*fd);
                 }
                 Err(self.not_a_handle(*fd))
             }
             SockRef::Name(name) => self
-                .handles
-                .iter()
-                .find(|(_, h)| h.name.as_deref() == Some(name.as_str()))
-                .map(|(fd, _)| *fd)
+                .by_name
+                .get(name)
+                .copied()
+                .inspect(|&fd| self.touched.note(fd))
                 .ok_or_else(|| {
                     let names = self.names();
                     let names: Vec<&str> = names.iter().map(String::as_str).collect();
@@ -475,12 +476,8 @@ impl Session {
                 file.fd
             )));
         }
-        match self
-            .handles
-            .iter()
-            .find(|(_, h)| h.name.as_deref() == Some(name))
-        {
-            Some((fd, _)) => Err(Failure::usage(format!(
+        match self.by_name.get(name) {
+            Some(fd) => Err(Failure::usage(format!(
                 "the name `{name}` belongs to fd {fd}; close it first or choose another name"
             ))),
             None => Ok(()),
@@ -490,8 +487,12 @@ impl Session {
     /// Takes ownership of a new socket or epoll instance under its fd and optional name.
     fn adopt(&mut self, object: Object, name: Option<&str>) -> i32 {
         let fd = object.raw_fd();
+        self.touched.note(fd);
         self.detached.remove(&fd);
         self.connects.remove(&fd);
+        if let Some(name) = name {
+            self.by_name.insert(name.to_string(), fd);
+        }
         self.handles.insert(
             fd,
             Handle {
@@ -500,6 +501,17 @@ impl Session {
             },
         );
         fd
+    }
+}
+
+impl Session {
+    /// Takes the handle at `fd` out of the session (closed or detached).
+    fn take_handle(&mut self, fd: i32) -> Option<Handle> {
+        let handle = self.handles.remove(&fd)?;
+        if let Some(name) = &handle.name {
+            self.by_name.remove(name);
+        }
+        Some(handle)
     }
 }
 

@@ -6,7 +6,8 @@
 //! close under SO_LINGER included), select/poll/epoll in short slices, keeping sockplay's own fds
 //! off the low numbers, the per-fd calls that describe a descriptor ([`descriptor`], [`socket`],
 //! [`tcp_info`], [`fs`]), socket options by their kernel numbers ([`sockopt`]), fd passing
-//! ([`scm_rights`]), the sock_diag netlink client ([`sock_diag`]) and the calls behind the
+//! ([`scm_rights`]), the sock_diag netlink client ([`sock_diag`]), an epoll of sockplay's own that
+//! says which sockets the kernel woke ([`watch`]) and the calls behind the
 //! playground's processes ([`process`]: fork, exec, reaping, signals, a channel passed with
 //! SCM_RIGHTS).
 
@@ -38,6 +39,7 @@ pub mod socket;
 pub mod sockopt;
 pub mod tcp_info;
 mod wait;
+pub mod watch;
 
 pub use alarm::cut_at_deadline;
 pub use errno::{errno_from_name, errno_name, errno_names};

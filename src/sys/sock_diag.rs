@@ -244,6 +244,30 @@ impl SockDiag {
         Ok(found)
     }
 
+    /// Asks for the one TCP or UDP socket of `family` whose own address is `local` and whose
+    /// peer is `remote` (the unspecified address and port 0 for a listener or an unconnected
+    /// socket), as the kernel finds it by its hash tables, walking nothing: a connection,
+    /// connected or closing down with no fd, TIME_WAIT included, or a listener. None when the
+    /// kernel has none (ENOENT); a socket that is only bound is never found this way.
+    ///
+    /// What is found is the socket a packet from `remote` to `local` would reach: for a listener
+    /// of a SO_REUSEPORT group, any member; the caller compares inodes.
+    pub fn inet_exact(
+        &mut self,
+        family: i32,
+        protocol: Protocol,
+        local: SocketAddr,
+        remote: SocketAddr,
+    ) -> io::Result<Option<InetSocket>> {
+        let request = exact_request(self.next_seq(), family, protocol.number(), local, remote);
+        let mut found = None;
+        match self.answer(&request, |payload| found = parse_inet(payload)) {
+            Ok(()) => Ok(found),
+            Err(e) if e.raw_os_error() == Some(libc::ENOENT) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
     /// Lists the Unix sockets whose state is in `states` (bit N set: state number N), with names,
     /// peers, queues, owners and, for listeners, the clients waiting in the accept queue.
     pub fn unix(&mut self, states: u32) -> io::Result<Vec<UnixSocket>> {
@@ -256,6 +280,32 @@ impl SockDiag {
     fn next_seq(&mut self) -> u32 {
         self.seq = self.seq.wrapping_add(1);
         self.seq
+    }
+
+    /// Sends a request for one socket and hands the payload of its one reply to `each`; the
+    /// kernel's error (ENOENT: no such socket) is the result.
+    fn answer(&mut self, request: &[u8], mut each: impl FnMut(&[u8])) -> io::Result<()> {
+        let fd = self.socket.as_raw_fd();
+        let seq = header_seq(request);
+        send_all(fd, request)?;
+        loop {
+            let n = recv_datagram(fd, &mut self.buf)?;
+            let datagram = self.buf.get(..n).unwrap_or_default();
+            for message in messages(datagram)? {
+                // Replies to an earlier request that was given up on are not ours to read.
+                if message.seq != seq {
+                    continue;
+                }
+                match message.kind {
+                    NLMSG_DONE | NLMSG_ERROR => return status_of(message.payload),
+                    SOCK_DIAG_BY_FAMILY => {
+                        each(message.payload);
+                        return Ok(());
+                    }
+                    _ => {}
+                }
+            }
+        }
     }
 
     /// Sends a dump request and hands the payload of every reply to `each`, until the kernel says
@@ -435,6 +485,44 @@ fn request_header(len: usize, seq: u32) -> Vec<u8> {
     // Port id 0: the kernel fills in ours.
     bytes.extend_from_slice(&0u32.to_ne_bytes());
     bytes
+}
+
+/// A request for the one inet socket with these addresses: the sockid holds them (ports in
+/// network byte order, addresses in their 16-byte slots), interface 0, and no cookie to match.
+fn exact_request(
+    seq: u32,
+    family: i32,
+    protocol: u8,
+    local: SocketAddr,
+    remote: SocketAddr,
+) -> Vec<u8> {
+    let len = NLMSG_HDRLEN + INET_DIAG_REQ_LEN;
+    let mut bytes = request_header(len, seq);
+    // Not a dump: one socket, found by its addresses.
+    let flags = libc::NLM_F_REQUEST as u16;
+    bytes[6..8].copy_from_slice(&flags.to_ne_bytes());
+    bytes.extend_from_slice(&[family_byte(family), protocol, 0, 0]);
+    bytes.extend_from_slice(&u32::MAX.to_ne_bytes());
+    bytes.extend_from_slice(&local.port().to_be_bytes());
+    bytes.extend_from_slice(&remote.port().to_be_bytes());
+    bytes.extend_from_slice(&address_slot(local));
+    bytes.extend_from_slice(&address_slot(remote));
+    bytes.extend_from_slice(&0u32.to_ne_bytes());
+    // INET_DIAG_NOCOOKIE: any socket with these addresses.
+    bytes.extend_from_slice(&[0xff; 8]);
+    bytes
+}
+
+/// An address as the 16 bytes of a sockid slot: an IPv4 address in the first four.
+fn address_slot(addr: SocketAddr) -> [u8; 16] {
+    match addr {
+        SocketAddr::V4(v4) => {
+            let mut slot = [0; 16];
+            slot[..4].copy_from_slice(&v4.ip().octets());
+            slot
+        }
+        SocketAddr::V6(v6) => v6.ip().octets(),
+    }
 }
 
 /// A dump request for one inet family and protocol, with a filter program if `bytecode` is not

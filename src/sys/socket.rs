@@ -70,6 +70,11 @@ impl SocketFd {
         self.query(|socket| socket.only_v6())
     }
 
+    /// Whether the socket shares its port with others that set it too (SO_REUSEPORT).
+    pub fn reuses_port(self) -> io::Result<bool> {
+        self.query(|socket| socket.reuse_port())
+    }
+
     /// The kernel's TCP_INFO for a TCP socket.
     pub fn tcp_info(self) -> io::Result<TcpInfo> {
         tcp_info(self.0)

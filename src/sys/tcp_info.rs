@@ -14,9 +14,10 @@ pub struct TcpInfo {
     pub unacked: u32,
     /// Segments selectively acknowledged; for a listener, the accept queue's limit (its backlog).
     pub sacked: u32,
-    /// Segments the socket ever sent, its SYN included (`tcpi_segs_out`): 0 for a socket that never
-    /// tried to connect.
+    /// Segments the socket ever sent, its SYN included (`tcpi_segs_out`), and received: 0 for a
+    /// socket that never tried to connect.
     pub segs_out: u32,
+    pub segs_in: u32,
 }
 
 /// Reads `TCP_INFO` for the TCP socket numbered `fd` in this process.
@@ -42,6 +43,7 @@ pub fn tcp_info(fd: RawFd) -> io::Result<TcpInfo> {
         unacked: info.tcpi_unacked,
         sacked: info.tcpi_sacked,
         segs_out: info.tcpi_segs_out,
+        segs_in: info.tcpi_segs_in,
     })
 }
 

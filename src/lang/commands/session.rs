@@ -250,7 +250,8 @@ pub static FDS: CommandSpec = CommandSpec {
     details: "\
 Prints every open fd of this process: what it is, its addresses, its TCP state and queues. A line
 under the table names the fds sockplay holds for its own work in the process (its control channel
-and sock_diag socket, at the top of the fd space), which the table and its count leave out.
+and sock_diag socket, and once the table has 32 fds the epoll that tells which sockets changed, at
+the top of the fd space), which the table and its count leave out.
 RECV-Q and SEND-Q are what `ss` prints: for TCP the bytes not yet read and not yet acknowledged (a
 SYN or FIN counts 1), for a listener its accept queue's length and limit, for UDP the memory its
 queued datagrams take (NOTE says what one recv returns: `next 3 B`), for Unix sockets the bytes
