@@ -31,6 +31,8 @@ pub(super) struct Before<'a> {
     pub rows: &'a BTreeMap<i32, FdRow>,
     /// The fds looked at again, open or not.
     pub looked: &'a BTreeSet<i32>,
+    /// Whether every fd was looked at (a small table, not watched).
+    pub whole: bool,
     /// TCP listeners, by port.
     pub listeners_by_port: &'a FdIndex<u16>,
     /// The connections without an fd.
@@ -250,10 +252,20 @@ impl Asking {
                     dumps.insert(dump);
                 }
                 // A half-open connection (SYN_RECV) is in no count the listener keeps, and its
-                // client may be any host: only a dump of the port finds it.
+                // client may be any host: only a dump of the port finds it. Every step in a
+                // small table; in a watched one, while its queue holds connections (the watch
+                // wakes it when one completes its handshake), else its own row is asked for.
                 TcpState::Listen => {
                     self.rows.insert(row.fd);
-                    dumps.insert(dump);
+                    let question = row
+                        .local
+                        .as_ref()
+                        .and_then(Endpoint::inet_addr)
+                        .map(|local| (local, unspecified(local)));
+                    let queue = row.recv_q.is_some_and(|q| q > 0);
+                    if before.whole || queue || !self.own(diag, row, netid, question)? {
+                        dumps.insert(dump);
+                    }
                 }
                 _ => {
                     self.rows.insert(row.fd);

@@ -486,6 +486,7 @@ impl Observer {
             let before = Before {
                 rows: &tracker.rows,
                 looked: &look,
+                whole: tracker.watch.is_none(),
                 listeners_by_port: &tracker.listeners_by_port,
                 pending: &tracker.pending,
                 left: &tracker.left,

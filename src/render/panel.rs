@@ -415,8 +415,9 @@ fn belongs_under(conn: &PendingConn, row: &FdRow, change: &Change) -> bool {
 
 /// Which fd rows fit when the table must stay within `max_rows` lines, among the `allowed` ones
 /// (`heights`: the lines each fd row takes; `without_fd`: the lines of the connections without an
-/// fd, always shown): every row the step changed, then unchanged sockets and other fds in fd
-/// order, then fds 0, 1 and 2, which say least, leaving a line for the summary of the rest.
+/// fd, always shown): every row the step changed (the newest, highest fds, when more changed than
+/// the screen holds: after many steps without a panel, say), then unchanged sockets and other fds
+/// in fd order, then fds 0, 1 and 2, which say least, leaving a line for the summary of the rest.
 fn rows_to_keep(
     shown: &[Row<'_>],
     heights: &[usize],
@@ -445,6 +446,20 @@ fn rows_to_keep(
         .filter(|&&i| keep[i])
         .map(|&i| height(i))
         .sum();
+    if kept >= budget {
+        let mut room = budget.saturating_sub(1);
+        for &i in candidates.iter().rev() {
+            if !keep[i] {
+                continue;
+            }
+            keep[i] = height(i) <= room;
+            room = room.saturating_sub(height(i));
+            if !keep[i] {
+                room = 0;
+            }
+        }
+        return keep;
+    }
     let mut room = budget.saturating_sub(1 + kept);
     let unchanged = candidates.iter().copied().filter(|&i| !keep[i]);
     let (std, others): (Vec<usize>, Vec<usize>) = unchanged.partition(|&i| is_std(shown[i].0));
@@ -882,6 +897,36 @@ mod tests {
         row.state = Some(SockState::Tcp(TcpState::Listen));
         row.send_q = Some(128);
         row
+    }
+
+    #[test]
+    fn more_changed_rows_than_the_screen_holds_keep_the_newest_and_the_panel_fits() {
+        // 1,000 listeners made while no panel was shown: every row is new at the next panel.
+        let rows: Vec<(FdRow, Change)> = (3..1003)
+            .map(|fd| {
+                let mut row = tcp(fd, fd as u64);
+                row.state = Some(SockState::Tcp(TcpState::Listen));
+                (row, Change::New)
+            })
+            .collect();
+        let lines = panel_lines(
+            &rows,
+            &Labels::default(),
+            &PanelOptions {
+                max_rows: Some(20),
+                ..plain(120)
+            },
+        );
+        // Title, header, rule, 16 rows, the summary.
+        assert_eq!(lines.len(), 20, "{lines:#?}");
+        let fds: Vec<i32> = (3..1003)
+            .filter(|&fd| find_line(&lines, fd).is_some())
+            .collect();
+        assert_eq!(fds, (987..1003).collect::<Vec<i32>>(), "{lines:#?}");
+        assert_eq!(
+            lines.last().map(String::as_str),
+            Some("… 984 more, all LISTEN (`fds` shows every row)")
+        );
     }
 
     #[test]
