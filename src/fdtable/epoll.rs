@@ -97,20 +97,9 @@ impl InterestLists {
         self.read
             .retain(|fd, _| epolls.iter().any(|&i| rows[i].fd == *fd));
         for i in epolls {
-            let fd = rows[i].fd;
-            let fresh = may_open
-                .then(|| std::fs::read_to_string(format!("/proc/self/fdinfo/{fd}")).ok())
-                .flatten()
-                .map(|info| interest_list(&info));
-            if let Some(mut watches) = fresh {
-                // The kernel lists them by the address of the watched file: by fd they stay put.
-                watches.sort_by_key(|watch| (watch.fd, watch.inode));
-                self.read.insert(fd, watches);
-            }
-            let Some(watches) = self.read.get(&fd) else {
+            let Some(mut watches) = self.list_of(rows[i].fd, may_open) else {
                 continue;
             };
-            let mut watches = watches.clone();
             for watch in &mut watches {
                 watch.open = rows
                     .binary_search_by_key(&watch.fd, |row| row.fd)
@@ -122,6 +111,21 @@ impl InterestLists {
 }
 
 impl InterestLists {
+    /// The interest list of epoll fd `fd`: read again from /proc when `may_open` (and kept), else
+    /// as last read; None when it was never read.
+    fn list_of(&mut self, fd: i32, may_open: bool) -> Option<Vec<Watch>> {
+        let fresh = may_open
+            .then(|| std::fs::read_to_string(format!("/proc/self/fdinfo/{fd}")).ok())
+            .flatten()
+            .map(|info| interest_list(&info));
+        if let Some(mut watches) = fresh {
+            // The kernel lists them by the address of the watched file: by fd they stay put.
+            watches.sort_by_key(|watch| (watch.fd, watch.inode));
+            self.read.insert(fd, watches);
+        }
+        self.read.get(&fd).cloned()
+    }
+
     /// Gives the epoll rows among `rows` (the fds `looked` at again, sorted by fd) their interest
     /// lists, as [`InterestLists::add_to`] does for a whole table, with `open` saying whether a
     /// watched fd holds the same file in the table as it is now; the lists last read of epoll fds
@@ -137,19 +141,9 @@ impl InterestLists {
             !looked.contains(fd) || rows.iter().any(|row| row.fd == *fd && is_epoll(row))
         });
         for row in rows.iter_mut().filter(|row| is_epoll(row)) {
-            let fd = row.fd;
-            let fresh = may_open
-                .then(|| std::fs::read_to_string(format!("/proc/self/fdinfo/{fd}")).ok())
-                .flatten()
-                .map(|info| interest_list(&info));
-            if let Some(mut watches) = fresh {
-                watches.sort_by_key(|watch| (watch.fd, watch.inode));
-                self.read.insert(fd, watches);
-            }
-            let Some(watches) = self.read.get(&fd) else {
+            let Some(mut watches) = self.list_of(row.fd, may_open) else {
                 continue;
             };
-            let mut watches = watches.clone();
             for watch in &mut watches {
                 watch.open = open(watch.fd, watch.inode);
             }

@@ -210,18 +210,8 @@ impl Session {
     /// The address each named socket is bound to, for `$NAME` in other processes.
     pub fn bound_addresses(&self) -> Vec<(String, crate::net::Endpoint)> {
         self.handles
-            .values()
-            .filter_map(|handle| {
-                let name = handle.name.clone()?;
-                let Object::Socket(socket) = &handle.object else {
-                    return None;
-                };
-                let local = socket
-                    .local_addr()
-                    .ok()
-                    .filter(|a| !address::is_unbound(a))?;
-                Some((name, crate::net::Endpoint::of(&local)?.named()?))
-            })
+            .keys()
+            .filter_map(|&fd| self.bound_address_of(fd))
             .collect()
     }
 

@@ -284,33 +284,24 @@ impl SockDiag {
 
     /// Sends a request for one socket and hands the payload of its one reply to `each`; the
     /// kernel's error (ENOENT: no such socket) is the result.
-    fn answer(&mut self, request: &[u8], mut each: impl FnMut(&[u8])) -> io::Result<()> {
-        let fd = self.socket.as_raw_fd();
-        let seq = header_seq(request);
-        send_all(fd, request)?;
-        loop {
-            let n = recv_datagram(fd, &mut self.buf)?;
-            let datagram = self.buf.get(..n).unwrap_or_default();
-            for message in messages(datagram)? {
-                // Replies to an earlier request that was given up on are not ours to read.
-                if message.seq != seq {
-                    continue;
-                }
-                match message.kind {
-                    NLMSG_DONE | NLMSG_ERROR => return status_of(message.payload),
-                    SOCK_DIAG_BY_FAMILY => {
-                        each(message.payload);
-                        return Ok(());
-                    }
-                    _ => {}
-                }
-            }
-        }
+    fn answer(&mut self, request: &[u8], each: impl FnMut(&[u8])) -> io::Result<()> {
+        self.exchange(request, true, each)
     }
 
     /// Sends a dump request and hands the payload of every reply to `each`, until the kernel says
     /// the dump is done or reports an error.
-    fn dump(&mut self, request: &[u8], mut each: impl FnMut(&[u8])) -> io::Result<()> {
+    fn dump(&mut self, request: &[u8], each: impl FnMut(&[u8])) -> io::Result<()> {
+        self.exchange(request, false, each)
+    }
+
+    /// Sends `request` and reads its replies: the first one only when `one`, else until the
+    /// kernel says the dump is done (or reports an error).
+    fn exchange(
+        &mut self,
+        request: &[u8],
+        one: bool,
+        mut each: impl FnMut(&[u8]),
+    ) -> io::Result<()> {
         let fd = self.socket.as_raw_fd();
         let seq = header_seq(request);
         send_all(fd, request)?;
@@ -324,8 +315,14 @@ impl SockDiag {
                 }
                 match message.kind {
                     NLMSG_DONE => return status_of(message.payload),
+                    NLMSG_ERROR if one => return status_of(message.payload),
                     NLMSG_ERROR => status_of(message.payload)?,
-                    SOCK_DIAG_BY_FAMILY => each(message.payload),
+                    SOCK_DIAG_BY_FAMILY => {
+                        each(message.payload);
+                        if one {
+                            return Ok(());
+                        }
+                    }
                     _ => {}
                 }
             }
