@@ -144,6 +144,7 @@ fn total(widths: &[usize], gaps: &[usize]) -> usize {
 }
 
 /// Fits `header` and `rows` (each as many cells as the header) into `width` columns by `rules`.
+#[cfg(test)]
 pub fn fit(header: &[String], rows: &[Vec<String>], width: usize, rules: &Rules<'_>) -> Fitted {
     fit_owned(header, rows.to_vec(), width, rules)
 }
