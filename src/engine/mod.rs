@@ -21,10 +21,11 @@ pub use screen::Screen;
 pub use script::Stop;
 pub use script_files::{read_capped, read_script, FileError};
 
-use std::cell::OnceCell;
+use std::cell::{OnceCell, RefCell};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::io;
 use std::path::Path;
+use std::rc::Rc;
 use std::sync::Arc;
 
 use crate::fdtable::{
@@ -35,9 +36,10 @@ use crate::lang::{Check, Command, PanelPlacement, RunsIn};
 use crate::net::Endpoint;
 use crate::process::{Finished, Processes, Table, MAIN, WORKER_EXE_ENV};
 use crate::render::{
-    beside_at, changes_since, conns_json, diff_pending, fds_json, mark_of, panel_lines_across,
-    panel_lines_of, side_by_side, tables, Change, Changes, Elsewhere, ErrorJson, OwnFdJson,
-    PanelOptions, ProcessJson, Related, Row, StepJson, Ties, TiesByFd, SEPARATOR_WIDTH,
+    beside_at, changes_since, conns_json, diff_pending, fds_json, mark_of,
+    panel_lines_across_cached, panel_lines_cached, side_by_side, tables, Change, Changes,
+    Elsewhere, ErrorJson, OwnFdJson, PanelCache, PanelOptions, ProcessJson, Related, Row, StepJson,
+    Ties, TiesByFd, SEPARATOR_WIDTH,
 };
 use crate::session::{Failure, Outcome, Previous, Settings};
 use crate::sys::{clear_interrupt, errno_name};
@@ -106,6 +108,8 @@ pub struct Engine {
     pub compact_panel: bool,
     /// Where the panel stands, kept from step to step.
     placement: Option<Placement>,
+    /// The rows each process's last panels drew, by pid: a step redraws only what changed.
+    panel_caches: Rc<RefCell<HashMap<i32, PanelCache>>>,
     /// The sockets a tutorial made, while one runs: `ss` lists only them.
     lesson: Option<Lesson>,
     /// Where the front end shows what the engine lays out.
@@ -367,6 +371,7 @@ impl Engine {
             view,
             compact_panel: false,
             placement: None,
+            panel_caches: Rc::default(),
             lesson: None,
             screen,
             recording: None,
@@ -1019,6 +1024,9 @@ impl Engine {
         let beside_rows = height.map(|h| h.saturating_sub(2).max(MIN_PANEL_ROWS));
         let rows = table.rows();
         let (color, compact) = (self.view.color, self.compact_panel);
+        let pid = table.process.pid;
+        let caches = Rc::clone(&self.panel_caches);
+        caches.borrow_mut().retain(|cached, _| *cached == pid);
         let draw = |width: usize, max_rows: Option<usize>| {
             let options = PanelOptions {
                 width,
@@ -1026,7 +1034,9 @@ impl Engine {
                 max_rows,
                 compact,
             };
-            panel_lines_of(&rows, &table.pending, &table.labels, &options)
+            let mut caches = caches.borrow_mut();
+            let cache = caches.entry(pid).or_default();
+            panel_lines_cached(&rows, &table.pending, &table.labels, &options, cache)
         };
         let natural = (placement == PanelPlacement::Right).then(|| draw(UNBOUNDED, beside_rows));
         if let Some(natural) = &natural {
@@ -1088,6 +1098,10 @@ impl Engine {
         // A closed fd belongs with nothing any more, nor do sockplay's own fds.
         let relations =
             Relations::across(shown.iter().map(|table| (table.index, table.open_rows())));
+        let caches = Rc::clone(&self.panel_caches);
+        caches
+            .borrow_mut()
+            .retain(|pid, _| shown.iter().any(|table| table.process.pid == *pid));
         let block = |table: &ProcessTable, width: usize, rows: Option<usize>| {
             let max_rows = if table.process.pid == step.table.process.pid {
                 rows
@@ -1106,12 +1120,14 @@ impl Engine {
                 names: &names,
             };
             let mut lines = vec![safe_line(&format!("── {} ──", table.process)).into_owned()];
-            lines.extend(panel_lines_across(
+            let mut caches = caches.borrow_mut();
+            lines.extend(panel_lines_across_cached(
                 &table.rows(),
                 &table.pending,
                 &table.labels,
                 &options,
                 &elsewhere,
+                caches.entry(table.process.pid).or_default(),
             ));
             lines
         };

@@ -55,7 +55,10 @@ impl Fitted {
     pub fn height(&self, index: usize) -> usize {
         self.rows.get(index).map_or(1, |row| {
             row.iter()
-                .map(|c| c.lines().count().max(1))
+                .map(|c| match c.contains('\n') {
+                    true => c.lines().count().max(1),
+                    false => 1,
+                })
                 .max()
                 .unwrap_or(1)
         })
@@ -82,30 +85,57 @@ fn units(text: &str) -> Vec<String> {
     units
 }
 
-/// The widest piece of `text` that no line may be cut in.
-fn widest_word(text: &str) -> usize {
-    units(text)
-        .iter()
-        .map(|u| display_width(u))
-        .max()
-        .unwrap_or(0)
+/// The width of `text`: its [display width](display_width), counted without a look-up when it
+/// is all printable ASCII (one column a byte), as nearly every cell of the panel is.
+fn width_of(text: &str) -> usize {
+    if text.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+        text.len()
+    } else {
+        display_width(text)
+    }
 }
 
-/// Column `col`'s cells, the header's first.
-fn cells_of(rows: &[Vec<String>], header: &[String], col: usize) -> Vec<String> {
-    std::iter::once(header[col].clone())
-        .chain(rows.iter().filter_map(|row| row.get(col).cloned()))
-        .collect()
+/// The widest piece of `text` that no line may be cut in: the widest of its [`units`], measured
+/// without building them (a glued word and the next are one piece, a blank between them).
+fn widest_word(text: &str) -> usize {
+    let mut widest = 0;
+    let mut current: Option<usize> = None;
+    let mut glue = false;
+    for word in text.split(' ').filter(|w| !w.is_empty()) {
+        let width = width_of(word);
+        current = match current {
+            Some(unit) if glue => Some(unit + 1 + width),
+            Some(unit) => {
+                widest = widest.max(unit);
+                Some(width)
+            }
+            None => Some(width),
+        };
+        glue = GLUED.contains(&word);
+    }
+    widest.max(current.unwrap_or(0))
+}
+
+/// Column `col`'s cells, the header's first, borrowed.
+fn column<'t>(
+    rows: &'t [Vec<String>],
+    header: &'t [String],
+    col: usize,
+) -> impl Iterator<Item = &'t str> {
+    std::iter::once(header[col].as_str()).chain(
+        rows.iter()
+            .filter_map(move |row| row.get(col).map(String::as_str)),
+    )
 }
 
 /// The width `cells` take unwrapped.
-fn natural(cells: &[String]) -> usize {
-    cells.iter().map(|c| display_width(c)).max().unwrap_or(0)
+fn natural<'t>(cells: impl Iterator<Item = &'t str>) -> usize {
+    cells.map(width_of).max().unwrap_or(0)
 }
 
 /// The least width `cells` take wrapped at their blanks.
-fn least(cells: &[String]) -> usize {
-    cells.iter().map(|c| widest_word(c)).max().unwrap_or(0)
+fn least<'t>(cells: impl Iterator<Item = &'t str>) -> usize {
+    cells.map(widest_word).max().unwrap_or(0)
 }
 
 /// The width of a table with these column widths and gaps.
@@ -114,25 +144,39 @@ fn total(widths: &[usize], gaps: &[usize]) -> usize {
 }
 
 /// Fits `header` and `rows` (each as many cells as the header) into `width` columns by `rules`.
+#[cfg(test)]
 pub fn fit(header: &[String], rows: &[Vec<String>], width: usize, rules: &Rules<'_>) -> Fitted {
+    fit_owned(header, rows.to_vec(), width, rules)
+}
+
+/// Fits `header` and `rows` (each as many cells as the header) into `width` columns by `rules`.
+pub fn fit_owned(
+    header: &[String],
+    mut rows: Vec<Vec<String>>,
+    width: usize,
+    rules: &Rules<'_>,
+) -> Fitted {
     let columns = header.len();
     let mut header = header.to_vec();
-    let mut rows = rows.to_vec();
     let mut widths: Vec<usize> = (0..columns)
-        .map(|col| natural(&cells_of(&rows, &header, col)))
-        .collect();
-    let mut mins: Vec<usize> = (0..columns)
-        .map(|col| least(&cells_of(&rows, &header, col)))
+        .map(|col| natural(column(&rows, &header, col)))
         .collect();
     let gap_of = |gaps: &[usize], col: usize| gaps.get(col).copied().unwrap_or(0);
     let mut gaps: Vec<usize> = (0..columns).map(|col| gap_of(&rules.gaps, col)).collect();
 
-    // Wrap at blanks, least important column first.
+    // Wrap at blanks, least important column first. The least widths are measured only when
+    // something must wrap.
+    let mut mins: Option<Vec<usize>> = None;
     for &col in rules.wrap_order.iter().filter(|&&c| c < columns) {
         let over = total(&widths, &gaps).saturating_sub(width);
         if over == 0 {
             break;
         }
+        let mins = mins.get_or_insert_with(|| {
+            (0..columns)
+                .map(|col| least(column(&rows, &header, col)))
+                .collect()
+        });
         let give = over.min(widths[col].saturating_sub(mins[col]));
         widths[col] -= give;
     }
@@ -141,7 +185,6 @@ pub fn fit(header: &[String], rows: &[Vec<String>], width: usize, rules: &Rules<
         &mut rows,
         &header,
         &mut widths,
-        &mut mins,
         &gaps,
         width,
         rules,
@@ -157,7 +200,6 @@ pub fn fit(header: &[String], rows: &[Vec<String>], width: usize, rules: &Rules<
         &mut rows,
         &header,
         &mut widths,
-        &mut mins,
         &gaps,
         width,
         rules,
@@ -171,7 +213,10 @@ pub fn fit(header: &[String], rows: &[Vec<String>], width: usize, rules: &Rules<
     if fits {
         for row in rows.iter_mut().chain(std::iter::once(&mut header)) {
             for (cell, width) in row.iter_mut().zip(&widths) {
-                *cell = wrap_words(cell, *width);
+                // A cell that fits stays as it is.
+                if width_of(cell) > *width {
+                    *cell = wrap_words(cell, *width);
+                }
             }
         }
     }
@@ -191,7 +236,6 @@ fn elide_to_fit(
     rows: &mut [Vec<String>],
     header: &[String],
     widths: &mut [usize],
-    mins: &mut [usize],
     gaps: &[usize],
     width: usize,
     rules: &Rules<'_>,
@@ -210,14 +254,9 @@ fn elide_to_fit(
         let fixed: Vec<usize> = elidable
             .iter()
             .map(|&(col, how)| {
-                cells_of(rows, header, col)
-                    .iter()
-                    .flat_map(|cell| {
-                        cell.split(' ')
-                            .filter(|w| !may_elide(w, how))
-                            .map(display_width)
-                            .collect::<Vec<_>>()
-                    })
+                column(rows, header, col)
+                    .flat_map(|cell| cell.split(' ').filter(move |w| !may_elide(w, how)))
+                    .map(display_width)
                     .max()
                     .unwrap_or(0)
             })
@@ -244,8 +283,8 @@ fn elide_to_fit(
                     *cell = elide_words(cell, target, how);
                 }
             }
-            mins[col] = least(&cells_of(rows, header, col));
-            widths[col] = widths[col].min(target.max(mins[col]));
+            let least = least(column(rows, header, col));
+            widths[col] = widths[col].min(target.max(least));
         }
     }
 }
@@ -425,6 +464,30 @@ mod tests {
         let fitted = fit(&header, &rows, 12, &rules());
         assert!(!fitted.fits);
         assert!(fitted.rows.iter().any(|r| r[1] == "127.0.0.1:52771"));
+    }
+
+    #[test]
+    fn the_widest_word_is_the_widest_of_the_pieces_a_line_may_not_be_cut_in() {
+        for text in [
+            "",
+            "   ",
+            "127.0.0.1:52771 ↔ fd 5",
+            "↔ fd 5, fd 6",
+            "(from fd 4)",
+            "x fd",
+            "fd",
+            "a-name ≡ client:3, fd 12",
+            "日本語の名前 ≡ fd 4",
+            "ESTABLISHED  59s left",
+            "/tmp/\\xe2\\x80\\xaex\\n.sock ↔ fd 5",
+        ] {
+            let by_units = units(text)
+                .iter()
+                .map(|unit| display_width(unit))
+                .max()
+                .unwrap_or(0);
+            assert_eq!(widest_word(text), by_units, "{text:?}");
+        }
     }
 
     #[test]

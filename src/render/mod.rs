@@ -17,7 +17,7 @@ pub use json::{
 };
 pub use layout::{beside_at, side_by_side, tables, SEPARATOR_WIDTH};
 pub use panel::{
-    panel_lines, panel_lines_across, panel_lines_of, panel_lines_with_pending, Elsewhere,
-    PanelOptions, Row, MIN_PANEL_WIDTH,
+    panel_lines, panel_lines_across, panel_lines_across_cached, panel_lines_cached, panel_lines_of,
+    panel_lines_with_pending, Elsewhere, PanelCache, PanelOptions, Row, MIN_PANEL_WIDTH,
 };
 pub use ss::ss_lines;

@@ -11,10 +11,11 @@
 //! [`sanitize_line`], so no control byte can reach the terminal whatever a row holds.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::hash::{BuildHasherDefault, Hasher};
 
 use super::diff::Change;
-use super::fit::{fit, Elide, Fitted, Rules};
+use super::fit::{fit_owned, Elide, Fitted, Rules};
 use crate::fdtable::Labels;
 use crate::fdtable::{watches_text, FdRow, Held, Kind, Origin, PendingConn, Relations};
 use crate::net::{Endpoint, SockState};
@@ -122,7 +123,19 @@ pub fn panel_lines_of(
     labels: &Labels,
     opts: &PanelOptions,
 ) -> Vec<String> {
-    draw(rows, pending, labels, opts, None)
+    draw(rows, pending, labels, opts, None, None)
+}
+
+/// Renders the panel like [`panel_lines_of`], drawing with comfy-table only the rows `cache`
+/// has not drawn before in the same columns: a big table's unchanged rows cost a look-up.
+pub fn panel_lines_cached(
+    rows: &[Row<'_>],
+    pending: &[(PendingConn, Change)],
+    labels: &Labels,
+    opts: &PanelOptions,
+    cache: &mut PanelCache,
+) -> Vec<String> {
+    draw(rows, pending, labels, opts, None, Some(cache))
 }
 
 /// The other processes a table is shown with: its sockets' partners and twins there are marked
@@ -158,7 +171,20 @@ pub fn panel_lines_across(
     opts: &PanelOptions,
     elsewhere: &Elsewhere<'_>,
 ) -> Vec<String> {
-    draw(rows, pending, labels, opts, Some(elsewhere))
+    draw(rows, pending, labels, opts, Some(elsewhere), None)
+}
+
+/// Renders the panel like [`panel_lines_across`], from `cache` where it can, as
+/// [`panel_lines_cached`] does.
+pub fn panel_lines_across_cached(
+    rows: &[Row<'_>],
+    pending: &[(PendingConn, Change)],
+    labels: &Labels,
+    opts: &PanelOptions,
+    elsewhere: &Elsewhere<'_>,
+    cache: &mut PanelCache,
+) -> Vec<String> {
+    draw(rows, pending, labels, opts, Some(elsewhere), Some(cache))
 }
 
 /// `fd 5` for each fd of this process.
@@ -174,12 +200,21 @@ struct Entry<'c> {
     row: Option<usize>,
 }
 
+/// One line of the table as it is drawn: its mark, and whether it is a connection without an
+/// fd (shown dim when unchanged).
+#[derive(Debug, Clone, Copy)]
+struct Style<'c> {
+    change: &'c Change,
+    without_fd: bool,
+}
+
 fn draw<'p>(
     rows: &'p [Row<'p>],
     pending: &'p [(PendingConn, Change)],
     labels: &Labels,
     opts: &PanelOptions,
     elsewhere: Option<&Elsewhere<'_>>,
+    cache: Option<&mut PanelCache>,
 ) -> Vec<String> {
     let all: Vec<Row> = rows
         .iter()
@@ -195,9 +230,11 @@ fn draw<'p>(
         .iter()
         .copied()
         .partition(|(row, change)| !(opts.compact && is_std(row) && **change == Change::Same));
-    // A number may show twice: the socket it held closed, and the object it holds now.
+    // A number may show twice: the socket it held closed, and the object it holds now. Only
+    // the numbers a connection without an fd came from are looked up.
+    let wanted: HashSet<i32> = pending.iter().map(|(p, _)| p.listener_fd).collect();
     let mut by_fd: HashMap<i32, Vec<(u64, bool)>> = HashMap::new();
-    for (row, change) in &all {
+    for (row, change) in all.iter().filter(|(row, _)| wanted.contains(&row.fd)) {
         by_fd
             .entry(row.fd)
             .or_default()
@@ -285,33 +322,41 @@ fn draw<'p>(
 
     let columns = if notes { HEADERS.len() } else { WITHOUT_NOTES };
     let header: Vec<String> = HEADERS[..columns].iter().map(|h| h.to_string()).collect();
-    let texts: Vec<Vec<String>> = entries.iter().map(|e| e.texts.clone()).collect();
-    let fitted = fit(&header, &texts, opts.width, &fit_rules(columns));
+    let mut texts: Vec<Vec<String>> = Vec::with_capacity(entries.len());
+    let mut styles: Vec<(Style, Option<usize>)> = Vec::with_capacity(entries.len());
+    for entry in entries {
+        texts.push(entry.texts);
+        let style = Style {
+            change: entry.change,
+            without_fd: entry.row.is_none(),
+        };
+        styles.push((style, entry.row));
+    }
+    let mut fitted = fit_owned(&header, texts, opts.width, &fit_rules(columns));
     // Rows that wrapped take more lines: on a short screen, fewer of them fit.
     let mut heights = vec![1; shown.len()];
     let mut without_fd = 0;
-    for (index, entry) in entries.iter().enumerate() {
-        match entry.row {
-            Some(row) => heights[row] = fitted.height(index),
+    for (index, (_, row)) in styles.iter().enumerate() {
+        match row {
+            Some(row) => heights[*row] = fitted.height(index),
             None => without_fd += fitted.height(index),
         }
     }
     let keep = rows_to_keep(&shown, &heights, without_fd, opts.max_rows, &first_pick);
 
-    let mut table = new_table(opts, &fitted);
-    for (index, entry) in entries.iter().enumerate() {
-        if entry.row.is_some_and(|row| !keep[row]) {
-            continue;
-        }
-        let texts = fitted.rows[index].clone();
-        table.add_row(styled_cells(
-            texts,
-            entry.change,
-            opts.color,
-            entry.row.is_none(),
-        ));
-    }
-    arrange_columns(&mut table, &fitted, opts.width);
+    // The lines the table shows, in order, each with its texts as fitted.
+    let rows = std::mem::take(&mut fitted.rows);
+    let lines: Vec<(Vec<String>, Style)> = rows
+        .into_iter()
+        .zip(styles)
+        .filter(|(_, (_, row))| row.is_none_or(|row| keep[row]))
+        .map(|(texts, (style, _))| (texts, style))
+        .collect();
+    let body = match cache {
+        // Only a table whose columns are all as wide as their content is drawn a row at a time.
+        Some(cache) if fitted.fits => cache.draw(&fitted, lines, opts),
+        _ => draw_table(&fitted, lines, opts),
+    };
 
     let mut title = if queued == 0 {
         format!("open fds: {open}")
@@ -323,8 +368,7 @@ fn draw<'p>(
         title.push_str(&format!(" ({} unchanged, not shown)", fds.join(", ")));
     }
     let mut lines = vec![title];
-    // Padding leaves trailing blanks; they would only widen the left side of a layout.
-    lines.extend(table.lines().map(|line| line.trim_end().to_string()));
+    lines.extend(body);
     let hidden: Vec<&FdRow> = shown
         .iter()
         .zip(&keep)
@@ -335,6 +379,389 @@ fn draw<'p>(
         lines.push(hidden_summary(&hidden));
     }
     lines
+}
+
+/// Draws the table whole with comfy-table: the header, its rule and `lines`.
+fn draw_table(
+    fitted: &Fitted,
+    lines: Vec<(Vec<String>, Style)>,
+    opts: &PanelOptions,
+) -> Vec<String> {
+    let mut table = new_table(opts, fitted);
+    for (texts, style) in lines {
+        table.add_row(styled_cells(
+            texts,
+            style.change,
+            opts.color,
+            style.without_fd,
+        ));
+    }
+    arrange_columns(&mut table, fitted, opts.width);
+    trimmed_lines(&table)
+}
+
+/// A table's lines. Padding leaves trailing blanks; they would only widen the left side of a
+/// layout.
+fn trimmed_lines(table: &Table) -> Vec<String> {
+    table
+        .lines()
+        .map(|line| line.trim_end().to_string())
+        .collect()
+}
+
+/// How many rows comfy-table draws at once for a [`PanelCache`]: what it holds at a time.
+const CHUNK: usize = 256;
+
+/// How many sets of columns a [`PanelCache`] keeps rows for: a step may draw the panel twice,
+/// at its natural width and then below the output at the screen's.
+const SHEETS: usize = 2;
+
+/// The rows the panels of one process drew, kept for its next panels: a row whose fitted texts,
+/// mark and kind are those of a row drawn before in the same columns (widths, gaps, colour and
+/// header) is the lines it was drawn as; comfy-table draws only the others. Only tables whose
+/// columns all take their content's width are kept: a squeezed one, whose words break, is drawn
+/// whole each time. For each of the last [`SHEETS`] sets of columns, what the last panel drawn in
+/// them did not show is dropped.
+#[derive(Debug, Default)]
+pub struct PanelCache {
+    /// The most recently used first.
+    sheets: Vec<Sheet>,
+}
+
+/// What every row of a table is drawn in: each column's width as comfy-table measures its
+/// content, the blanks after it, colour, and the header.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Columns {
+    widths: Vec<usize>,
+    gaps: Vec<usize>,
+    color: bool,
+    header: Vec<String>,
+}
+
+/// What one row of the table shows: its fitted texts, its mark and whether it has an fd. Rows
+/// equal in these are drawn alike in the same columns.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct LineKey {
+    texts: Vec<String>,
+    change: Change,
+    without_fd: bool,
+}
+
+/// The rows drawn in one set of columns.
+#[derive(Debug)]
+struct Sheet {
+    columns: Columns,
+    /// The header and its rule, drawn.
+    header: Vec<String>,
+    /// Where each row drawn is in `drawn`, by what it shows.
+    index: HashMap<LineKey, usize, BuildHasherDefault<RowHasher>>,
+    drawn: Vec<Drawn>,
+    /// The places in `drawn` of rows dropped, for new ones.
+    free: Vec<usize>,
+    /// How many panels were drawn in these columns: the number of the last one.
+    panels: u64,
+}
+
+/// One row as drawn, and the last panel that showed it.
+#[derive(Debug)]
+struct Drawn {
+    lines: Vec<String>,
+    panel: u64,
+}
+
+/// The hash of the cache's rows: FxHash's, a multiply per 8 bytes, as the map is looked up
+/// once for each row of every panel.
+#[derive(Debug, Default)]
+struct RowHasher(u64);
+
+impl RowHasher {
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+impl Hasher for RowHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut words = bytes.chunks_exact(8);
+        for chunk in &mut words {
+            let mut word = [0; 8];
+            word.copy_from_slice(chunk);
+            self.add(u64::from_le_bytes(word));
+        }
+        let rest = words.remainder();
+        if !rest.is_empty() {
+            let mut word = [0; 8];
+            word[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(word) ^ ((rest.len() as u64) << 59));
+        }
+    }
+
+    fn write_u8(&mut self, byte: u8) {
+        self.add(u64::from(byte));
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        self.add(n as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+impl PanelCache {
+    /// The table's lines (header, rule, `lines`) in the columns of `fitted`, which fits: from
+    /// the rows drawn before where it can.
+    fn draw(
+        &mut self,
+        fitted: &Fitted,
+        lines: Vec<(Vec<String>, Style)>,
+        opts: &PanelOptions,
+    ) -> Vec<String> {
+        let columns = Columns {
+            widths: content_widths(&fitted.header, &lines),
+            gaps: fitted.gaps.clone(),
+            color: opts.color,
+            header: fitted.header.clone(),
+        };
+        let mut sheet = match self.sheets.iter().position(|s| s.columns == columns) {
+            Some(at) => self.sheets.remove(at),
+            None => Sheet::new(columns),
+        };
+        let keys: Vec<LineKey> = lines
+            .into_iter()
+            .map(|(texts, style)| LineKey {
+                texts,
+                change: style.change.clone(),
+                without_fd: style.without_fd,
+            })
+            .collect();
+        match sheet.draw(keys) {
+            Ok(body) => {
+                self.sheets.insert(0, sheet);
+                self.sheets.truncate(SHEETS);
+                body
+            }
+            // comfy-table drew the rows otherwise than they were measured: nothing is kept,
+            // and the table is drawn whole.
+            Err(keys) => {
+                let lines = keys
+                    .iter()
+                    .map(|key| {
+                        let style = Style {
+                            change: &key.change,
+                            without_fd: key.without_fd,
+                        };
+                        (key.texts.clone(), style)
+                    })
+                    .collect();
+                draw_table(fitted, lines, opts)
+            }
+        }
+    }
+}
+
+impl Sheet {
+    fn new(columns: Columns) -> Sheet {
+        let mut table = fixed_table(columns.color);
+        table.set_header(header_cells(&columns.header, columns.color));
+        fix_columns(&mut table, &columns);
+        Sheet {
+            header: trimmed_lines(&table),
+            columns,
+            index: HashMap::default(),
+            drawn: Vec::new(),
+            free: Vec::new(),
+            panels: 0,
+        }
+    }
+
+    /// The header and the rows `keys` show, in order, each drawn by comfy-table only if it was
+    /// not before; what the panel before showed and this one does not is dropped. Err gives the
+    /// keys back when comfy-table drew a chunk in other lines than its cells have.
+    fn draw(&mut self, keys: Vec<LineKey>) -> Result<Vec<String>, Vec<LineKey>> {
+        self.panels += 1;
+        let panel = self.panels;
+        // How many of the rows kept this panel shows.
+        let mut live = 0;
+        let slots: Vec<Option<usize>> = keys
+            .iter()
+            .map(|key| {
+                let at = self.index.get(key).copied()?;
+                let drawn = self.drawn.get_mut(at)?;
+                if drawn.panel != panel {
+                    drawn.panel = panel;
+                    live += 1;
+                }
+                Some(at)
+            })
+            .collect();
+        let missing: Vec<&LineKey> = keys
+            .iter()
+            .zip(&slots)
+            .filter(|(_, slot)| slot.is_none())
+            .map(|(key, _)| key)
+            .collect();
+        let mut fresh: Vec<Vec<String>> = Vec::with_capacity(missing.len());
+        for chunk in missing.chunks(CHUNK) {
+            match draw_rows(&self.columns, chunk) {
+                Some(rows) => fresh.extend(rows),
+                None => {
+                    self.index.clear();
+                    self.drawn.clear();
+                    self.free.clear();
+                    return Err(keys);
+                }
+            }
+        }
+        let mut out = self.header.clone();
+        let mut fresh_at = 0;
+        for slot in &slots {
+            let lines = match slot.and_then(|at| self.drawn.get(at)) {
+                Some(drawn) => &drawn.lines,
+                None => {
+                    fresh_at += 1;
+                    &fresh[fresh_at - 1]
+                }
+            };
+            out.extend(lines.iter().cloned());
+        }
+        // What this panel no longer shows is dropped before the new rows take its place.
+        if self.index.len() > live {
+            let (drawn, free) = (&mut self.drawn, &mut self.free);
+            self.index.retain(|_, at| match drawn.get_mut(*at) {
+                Some(row) if row.panel == panel => true,
+                Some(row) => {
+                    row.lines = Vec::new();
+                    free.push(*at);
+                    false
+                }
+                None => false,
+            });
+        }
+        let mut fresh = fresh.into_iter();
+        for (key, slot) in keys.into_iter().zip(&slots) {
+            if slot.is_some() {
+                continue;
+            }
+            let Some(lines) = fresh.next() else { break };
+            // A row shown twice is drawn twice, and kept once.
+            if let std::collections::hash_map::Entry::Vacant(entry) = self.index.entry(key) {
+                let row = Drawn { lines, panel };
+                match self.free.pop() {
+                    Some(at) => {
+                        entry.insert(at);
+                        self.drawn[at] = row;
+                    }
+                    None => {
+                        entry.insert(self.drawn.len());
+                        self.drawn.push(row);
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// The rows `keys` show, drawn by comfy-table in `columns`, each as its lines; None if the
+/// lines comfy-table drew are not as many as the rows' cells have.
+fn draw_rows(columns: &Columns, keys: &[&LineKey]) -> Option<Vec<Vec<String>>> {
+    let mut table = fixed_table(columns.color);
+    for key in keys {
+        table.add_row(styled_cells(
+            key.texts.clone(),
+            &key.change,
+            columns.color,
+            key.without_fd,
+        ));
+    }
+    fix_columns(&mut table, columns);
+    let mut lines = trimmed_lines(&table).into_iter();
+    let heights: Vec<usize> = keys
+        .iter()
+        .map(|key| {
+            key.texts
+                .iter()
+                .map(|text| text.split('\n').count())
+                .max()
+                .unwrap_or(1)
+        })
+        .collect();
+    if heights.iter().sum::<usize>() != lines.len() {
+        return None;
+    }
+    Some(
+        heights
+            .into_iter()
+            .map(|height| lines.by_ref().take(height).collect())
+            .collect(),
+    )
+}
+
+/// An empty table in the panel's style, its columns as wide as the rows and header put in it.
+fn fixed_table(color: bool) -> Table {
+    let mut table = Table::new();
+    // As in `new_table`: colour and width depend on the options alone.
+    table.force_no_tty();
+    if color {
+        table.enforce_styling();
+        crossterm::style::force_color_output(true);
+    }
+    table
+        .load_preset(comfy_table::presets::NOTHING)
+        .set_style(TableComponent::HeaderLines, '─')
+        .set_content_arrangement(ContentArrangement::Disabled);
+    table
+}
+
+/// Sets each column of `table` to its width, gap and alignment in `columns`, so that a table of
+/// some of the rows draws them as the whole table does.
+fn fix_columns(table: &mut Table, columns: &Columns) {
+    for index in [COL_FD, COL_RECV_Q, COL_SEND_Q] {
+        if let Some(column) = table.column_mut(index) {
+            column.set_cell_alignment(CellAlignment::Right);
+        }
+    }
+    for (index, column) in table.column_iter_mut().enumerate() {
+        let gap = columns.gaps.get(index).copied().unwrap_or(0);
+        let gap = u16::try_from(gap).unwrap_or(0);
+        column.set_padding((0, gap));
+        let width = columns.widths.get(index).copied().unwrap_or(1);
+        let width = u16::try_from(width).unwrap_or(u16::MAX).saturating_add(gap);
+        column.set_constraint(ColumnConstraint::Absolute(comfy_table::Width::Fixed(width)));
+    }
+}
+
+/// Each column's width as comfy-table measures it in a table of `header` and `lines`: its
+/// widest line, at least 1.
+fn content_widths(header: &[String], lines: &[(Vec<String>, Style)]) -> Vec<usize> {
+    let mut widths: Vec<usize> = header.iter().map(|h| cell_width(h).max(1)).collect();
+    for (texts, _) in lines {
+        for (width, text) in widths.iter_mut().zip(texts) {
+            *width = (*width).max(cell_width(text));
+        }
+    }
+    widths
+}
+
+/// The width of a cell's widest line, as comfy-table measures it (without taking colour codes
+/// out: cells have none).
+fn cell_width(text: &str) -> usize {
+    use unicode_width::UnicodeWidthStr;
+    // Printable ASCII (no line break among it) takes a column a byte.
+    let printable = |line: &str| line.bytes().all(|b| (0x20..0x7f).contains(&b));
+    if printable(text) {
+        return text.len();
+    }
+    let width = |line: &str| {
+        if printable(line) {
+            line.len()
+        } else {
+            line.width()
+        }
+    };
+    text.split('\n').map(width).max().unwrap_or(0)
 }
 
 /// Whether `row` is one of the three fds every process starts with.
@@ -1712,5 +2139,298 @@ mod tests {
             lines.last().map(String::as_str),
             Some("… 3 more, all tty (`fds` shows every row)")
         );
+    }
+
+    /// The steps of a table of `n` listeners, each shown after the one before: marks settle,
+    /// rows change, close and appear, a NOTE column comes and goes, connections without an fd
+    /// come under their listener, under a closed fd and where a gone fd was, and a long path
+    /// widens the columns (or, narrow, is elided).
+    /// A table as one step shows it: its fd rows and its connections without an fd.
+    type Shown = (Vec<(FdRow, Change)>, Vec<(PendingConn, Change)>);
+
+    fn steps(n: i32) -> Vec<Shown> {
+        let mut rows: Vec<(FdRow, Change)> = (0..3).map(|fd| (tty(fd), Change::Same)).collect();
+        for fd in 3..n {
+            let mut row = tcp(fd, fd as u64);
+            row.local = Some(at(&format!("127.0.0.1:{}", 20000 + fd)));
+            row.state = Some(SockState::Tcp(TcpState::Listen));
+            row.send_q = Some(128);
+            rows.push((row, Change::Same));
+        }
+        rows.push((
+            connected(n, n as u64, "127.0.0.1:20003", "127.0.0.1:40000"),
+            Change::New,
+        ));
+        rows.push((
+            connected(n + 1, n as u64 + 1, "127.0.0.1:40000", "127.0.0.1:20003"),
+            Change::Changed(vec!["state", "recv_q"]),
+        ));
+        let queued_twice = queued("127.0.0.1:40001", TcpState::Established);
+        let pending = vec![
+            (queued_twice.clone(), Change::New),
+            // Two connections alike draw the same line twice.
+            (queued_twice, Change::New),
+        ];
+        let first = (rows.clone(), pending.clone());
+
+        // The marks settle; a row changes, one closes, one is gone.
+        let mut next = rows.clone();
+        for (_, change) in &mut next {
+            *change = Change::Same;
+        }
+        next[5].0.recv_q = Some(7);
+        next[5].1 = Change::Changed(vec!["recv_q"]);
+        next[7].1 = Change::Closed;
+        next.remove(9);
+        let settled: Vec<_> = pending
+            .iter()
+            .map(|(p, _)| (p.clone(), Change::Same))
+            .collect();
+        let second = (next.clone(), settled.clone());
+
+        // A datagram socket brings the NOTE column; what the close of fd 7 left sits under it,
+        // what fd 9's close left where fd 9 was; fd 1 closes.
+        next[7].1 = Change::Same;
+        next.retain(|(row, _)| row.fd != 7);
+        let mut udp = tcp(n + 2, n as u64 + 2);
+        udp.sock_type = Some(SockType::Dgram);
+        udp.next_datagram = Some(3);
+        next.push((udp, Change::New));
+        next[1].1 = Change::Closed;
+        let mut with_left = settled.clone();
+        with_left.push((
+            left(
+                (8, 8),
+                "127.0.0.1:20008",
+                "127.0.0.1:40008",
+                TcpState::TimeWait,
+                Some(59_000),
+            ),
+            Change::New,
+        ));
+        with_left.push((
+            left(
+                (9, 9),
+                "127.0.0.1:20009",
+                "127.0.0.1:40009",
+                TcpState::FinWait2,
+                Some(800),
+            ),
+            Change::New,
+        ));
+        next[8].1 = Change::Closed;
+        let third = (next.clone(), with_left.clone());
+
+        // A long path widens LOCAL (narrow, it is elided or wraps).
+        next.retain(|(_, change)| *change != Change::Closed);
+        for (_, change) in &mut next {
+            *change = Change::Same;
+        }
+        next.push((
+            unix(
+                n + 3,
+                "/tmp/sockplay-test-directory-with-a-long-name-0123456789/listening.sock",
+            ),
+            Change::New,
+        ));
+        let fourth = (next, with_left);
+        // Back to the first table, as it was drawn before; then only fds 0, 1 and 2, which a
+        // compact panel leaves out: a table without rows.
+        let std_only = rows[..3].to_vec();
+        vec![
+            first,
+            second,
+            third,
+            fourth,
+            (rows.clone(), pending.clone()),
+            (std_only, Vec::new()),
+        ]
+    }
+
+    /// Whether the last drawing with `cache` drew from it: the sheet it used comes first, one
+    /// panel further on.
+    fn first_sheet(cache: &PanelCache) -> Option<(Columns, u64)> {
+        cache
+            .sheets
+            .first()
+            .map(|sheet| (sheet.columns.clone(), sheet.panels))
+    }
+
+    #[test]
+    fn a_panel_drawn_from_the_cache_is_the_panel_drawn_whole_step_after_step() {
+        let mut labels = Labels::default();
+        labels.names.insert(3, "srv".into());
+        labels.names.insert(6, "日本語の名前".into());
+        labels.names.insert(300, "a-rather-long-socket-name".into());
+        let steps = steps(300);
+        // One cache for every drawing, as a process has one whatever the options.
+        let mut cache = PanelCache::default();
+        for width in [200, 100, 60] {
+            for color in [false, true] {
+                for compact in [false, true] {
+                    for max_rows in [None, Some(50)] {
+                        let opts = PanelOptions {
+                            width,
+                            color,
+                            max_rows,
+                            compact,
+                        };
+                        for (step, (rows, pending)) in steps.iter().enumerate() {
+                            let borrowed: Vec<Row> =
+                                rows.iter().map(|(row, change)| (row, change)).collect();
+                            let whole = panel_lines_of(&borrowed, pending, &labels, &opts);
+                            let before = first_sheet(&cache);
+                            let cached =
+                                panel_lines_cached(&borrowed, pending, &labels, &opts, &mut cache);
+                            assert_eq!(cached, whole, "step {step}, {opts:?}");
+                            // 200 and 100 columns fit every table (100 by wrapping and eliding);
+                            // 60 squeezes all but the last, which are drawn whole.
+                            let used = first_sheet(&cache) != before;
+                            let squeezed = width == 60 && step + 1 < steps.len();
+                            assert_eq!(used, !squeezed, "step {step}, {opts:?}");
+                            if width == 100 && max_rows.is_none() && step == 0 {
+                                let text: Vec<String> =
+                                    whole.iter().map(|l| strip_ansi(l)).collect();
+                                assert!(
+                                    text.iter().any(|l| l.trim() == "↔ fd 301"),
+                                    "REMOTE wraps: {text:#?}"
+                                );
+                            }
+                            // What the panel did not show is not kept.
+                            assert!(cache.sheets.len() <= SHEETS);
+                            if let Some(sheet) = cache.sheets.first().filter(|_| used) {
+                                assert!(sheet.index.len() <= cached.len(), "{opts:?}");
+                                let kept = sheet.drawn.len() - sheet.free.len();
+                                assert_eq!(kept, sheet.index.len(), "{opts:?}");
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_row_drawn_before_in_the_same_columns_is_not_drawn_again() {
+        let labels = Labels::default();
+        let steps = steps(400);
+        let opts = plain(200);
+        let mut cache = PanelCache::default();
+        let draw = |(rows, pending): &Shown, cache: &mut PanelCache| {
+            let borrowed: Vec<Row> = rows.iter().map(|(row, change)| (row, change)).collect();
+            panel_lines_cached(&borrowed, pending, &labels, &opts, cache)
+        };
+        let first = draw(&steps[1], &mut cache);
+        // Mark the line of fd 100 as it was kept: drawn again, the panel shows the mark.
+        let sheet = &mut cache.sheets[0];
+        let key = sheet
+            .index
+            .keys()
+            .find(|key| key.texts[COL_FD] == "100")
+            .cloned()
+            .expect("fd 100 is kept");
+        let at = sheet.index[&key];
+        sheet.drawn[at].lines[0].push_str(" (kept)");
+        let again = draw(&steps[1], &mut cache);
+        let marked: Vec<&String> = again.iter().filter(|l| l.ends_with(" (kept)")).collect();
+        assert_eq!(marked.len(), 1, "{marked:?}");
+        assert!(marked[0].starts_with(line_of(&first, 100).as_str()));
+        // Other columns draw it anew.
+        let wider = PanelOptions {
+            color: true,
+            ..opts
+        };
+        let borrowed: Vec<Row> = steps[1]
+            .0
+            .iter()
+            .map(|(row, change)| (row, change))
+            .collect();
+        let colored = panel_lines_cached(&borrowed, &steps[1].1, &labels, &wider, &mut cache);
+        assert!(colored.iter().all(|l| !l.ends_with(" (kept)")));
+        assert_eq!(cache.sheets.len(), 2, "both sets of columns are kept");
+    }
+
+    #[test]
+    fn panels_of_several_processes_drawn_from_their_caches_are_the_panels_drawn_whole() {
+        let names = vec!["main".to_string(), "child".to_string()];
+        // main: many listeners and a client of child's listener; child: the listener and the
+        // accepted end, which closes at the second step.
+        let mut main: Vec<(FdRow, Change)> = (0..3).map(|fd| (tty(fd), Change::Same)).collect();
+        for fd in 3..300 {
+            let mut row = tcp(fd, fd as u64);
+            row.local = Some(at(&format!("127.0.0.1:{}", 20000 + fd)));
+            row.state = Some(SockState::Tcp(TcpState::Listen));
+            main.push((row, Change::Same));
+        }
+        main.push((
+            connected(300, 300, "127.0.0.1:40000", "127.0.0.1:8080"),
+            Change::New,
+        ));
+        let mut listener = tcp(3, 1003);
+        listener.local = Some(at("127.0.0.1:8080"));
+        listener.state = Some(SockState::Tcp(TcpState::Listen));
+        let child = vec![
+            (listener, Change::Same),
+            (
+                connected(4, 1004, "127.0.0.1:8080", "127.0.0.1:40000"),
+                Change::New,
+            ),
+        ];
+        let mut later_main = main.clone();
+        later_main.last_mut().expect("fd 300").1 = Change::Same;
+        let mut later_child = child.clone();
+        later_child[1].1 = Change::Closed;
+        let pending = vec![(
+            queued("127.0.0.1:40001", TcpState::Established),
+            Change::New,
+        )];
+        let mut caches = [PanelCache::default(), PanelCache::default()];
+        for width in [200, 100, 60] {
+            for color in [false, true] {
+                for (main, child) in [(&main, &child), (&later_main, &later_child)] {
+                    let open = |rows: &[(FdRow, Change)]| -> Vec<FdRow> {
+                        rows.iter()
+                            .filter(|(_, change)| *change != Change::Closed)
+                            .map(|(row, _)| row.clone())
+                            .collect()
+                    };
+                    let (main_open, child_open) = (open(main), open(child));
+                    let relations =
+                        Relations::across([(0, main_open.iter()), (1, child_open.iter())]);
+                    for (process, (rows, max_rows)) in
+                        [(main, None), (child, Some(12))].into_iter().enumerate()
+                    {
+                        let opts = PanelOptions {
+                            width,
+                            color,
+                            max_rows,
+                            compact: false,
+                        };
+                        let elsewhere = Elsewhere {
+                            relations: &relations,
+                            process,
+                            names: &names,
+                        };
+                        let borrowed: Vec<Row> =
+                            rows.iter().map(|(row, change)| (row, change)).collect();
+                        let labels = Labels::default();
+                        let whole =
+                            panel_lines_across(&borrowed, &pending, &labels, &opts, &elsewhere);
+                        let cached = panel_lines_across_cached(
+                            &borrowed,
+                            &pending,
+                            &labels,
+                            &opts,
+                            &elsewhere,
+                            &mut caches[process],
+                        );
+                        assert_eq!(cached, whole, "process {process}, {opts:?}");
+                        if process == 0 && width == 200 && main[main.len() - 1].1 == Change::New {
+                            assert!(line_of(&whole, 300).contains("↔ child:4"), "{whole:#?}");
+                        }
+                    }
+                }
+            }
+        }
     }
 }

@@ -21,6 +21,7 @@ mod last_shown;
 mod malformed;
 mod multi_panel;
 mod multiplex;
+mod panel_cache;
 mod processes;
 mod properties;
 pub(crate) mod pty;
