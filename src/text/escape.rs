@@ -65,7 +65,12 @@ pub fn safe_line(line: &str) -> Cow<'_, str> {
 /// Like [`safe_line`], but the SGR sequences (`ESC [` digits and `;`, then `m`) that sockplay's own
 /// colours are made of pass through: for lines sockplay laid out itself from parts that were made
 /// safe first. Any other escape sequence, and an ESC that starts none, is escaped.
-pub fn safe_styled_line(line: &str) -> String {
+pub fn safe_styled_line(line: &str) -> Cow<'_, str> {
+    // Most lines (every panel row) hold nothing to escape: they are looked at, not copied.
+    let as_is = |c: char| c == '\\' || c == '"' || is_shown_as_is(c);
+    if line.bytes().all(|b| (0x20..0x7f).contains(&b)) || line.chars().all(as_is) {
+        return Cow::Borrowed(line);
+    }
     let mut out = String::with_capacity(line.len());
     let mut rest = line;
     while let Some(c) = rest.chars().next() {
@@ -81,7 +86,7 @@ pub fn safe_styled_line(line: &str) -> String {
         };
         rest = &rest[len..];
     }
-    out
+    Cow::Owned(out)
 }
 
 /// The length of the SGR sequence `text` starts with (`ESC [ 1;32 m`), if it starts with one.
@@ -363,6 +368,19 @@ mod tests {
             safe_styled_line("\u{1b}[1;32mok\u{1b}[0m \u{1b}[2J\u{1b}]0;T\u{7}\u{1b}[5"),
             "\u{1b}[1;32mok\u{1b}[0m \\x1b[2J\\x1b]0;T\\x07\\x1b[5"
         );
+    }
+
+    #[test]
+    fn a_styled_line_with_nothing_to_escape_is_itself_uncopied() {
+        for line in [
+            "   3  srv  tcp  127.0.0.1:8080 ↔ fd 4  LISTEN  0  128",
+            "── main (pid 7, ready) ── \\ \"q\"",
+            "",
+        ] {
+            assert!(matches!(safe_styled_line(line), Cow::Borrowed(l) if l == line));
+        }
+        assert!(matches!(safe_styled_line("a\u{7}b"), Cow::Owned(l) if l == "a\\x07b"));
+        assert!(matches!(safe_styled_line("a\u{202e}b"), Cow::Owned(_)));
     }
 
     #[test]
