@@ -351,6 +351,39 @@ def main():
             ratio = peak / lsof
             line("(f) peak memory, 10,000 sockets", f"{peak / 1024:.1f} MiB",
                  f"lsof -p {lsof / 1024:.1f} MiB", f"{ratio:.2f}×", "≤ 2×", verdict(ratio, 2))
+        # Where the time and the memory go: what the missed targets rest on.
+        print()
+        print("  what the figures above rest on")
+        ours, theirs = paired([SOCKPLAY, "--panel", "off", "-c", "socket tcp"],
+                              [PYTHON, "-c", "import socket; socket.socket()"], 30)
+        line("    start-up, one command, exit", f"{ours * 1000:.1f} ms",
+             f"python {theirs * 1000:.1f} ms", f"{ours / theirs:.2f}", "", "")
+        n = 3000
+        one = os.path.join(directory, "one-socket.sock")
+        many = os.path.join(directory, "nonblock.sock")
+        with open(one, "w") as script:
+            script.write("socket tcp as s\n")
+        with open(many, "w") as script:
+            script.write("socket tcp as s\n" + "nonblock s on\n" * n)
+        base, _ = paired([SOCKPLAY, "--panel", "off", one],
+                         [PYTHON, os.path.join(HERE, "nonblock.py"), "0"], 7)
+        ours, _ = paired([SOCKPLAY, "--panel", "off", many],
+                         [PYTHON, os.path.join(HERE, "nonblock.py"), "0"], 7)
+        py0, py = paired([PYTHON, os.path.join(HERE, "nonblock.py"), "0"],
+                         [PYTHON, os.path.join(HERE, "nonblock.py"), str(n)], 7)
+        per_ours = (ours - base) / n * 1e6
+        per_py = (py - py0) / n * 1e6
+        line("    one command's round trip (nonblock s on)", f"{per_ours:.1f} µs",
+             f"python's call {per_py:.1f} µs", "", "", "")
+        bare = Running(listeners_script(directory, 0, steps_tail(0, "off")), MARKS)
+        try:
+            if bare.read_until(2, CAP_SECONDS):
+                pids = bare.pids()
+                line("    peak memory with no socket (front end, main)",
+                     " + ".join(f"{vm_hwm_kib(pid) / 1024:.1f}" for pid in pids) + " MiB",
+                     "", "", "", "")
+        finally:
+            bare.stop()
     print()
     print(f"  load average (1 min) at end: {load():.2f}")
 

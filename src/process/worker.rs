@@ -49,6 +49,9 @@ const EXIT_BROKEN: i32 = 2;
 /// it may take seconds, and the front end waits 5 s for a table.
 const SETTLE: Duration = Duration::from_secs(3);
 
+/// How long the executor looks for its next command before it sleeps until one comes.
+const JOB_SPIN: Duration = Duration::from_micros(100);
+
 /// How many times a snapshot is taken again when the executor moved on while it was taken.
 const SETTLED_ATTEMPTS: u32 = 3;
 
@@ -371,9 +374,23 @@ impl Executor {
         }
     }
 
+    /// The next command: looked for without sleeping for a moment first (a script's next command
+    /// comes within it, and waking a sleeping thread takes longer), then waited for.
+    fn next_job(&self) -> Result<Job, mpsc::RecvError> {
+        let until = Instant::now() + JOB_SPIN;
+        while Instant::now() < until {
+            match self.jobs.try_recv() {
+                Ok(job) => return Ok(job),
+                Err(mpsc::TryRecvError::Empty) => std::hint::spin_loop(),
+                Err(mpsc::TryRecvError::Disconnected) => return Err(mpsc::RecvError),
+            }
+        }
+        self.jobs.recv()
+    }
+
     fn serve(mut self) -> ! {
         loop {
-            let Ok(job) = self.jobs.recv() else {
+            let Ok(job) = self.next_job() else {
                 self.shared.end_process()
             };
             self.session.settings = job.settings;
