@@ -546,9 +546,11 @@ impl Observer {
         self.tracker.share_all();
     }
 
-    /// The fds of the table as the last delta left it.
-    pub fn table_fds(&self) -> std::collections::BTreeSet<RawFd> {
-        self.tracker.rows.keys().copied().collect()
+    /// The lowest fd number the table as the last delta left it has free: where the kernel puts
+    /// the next fd the process opens (sockplay's own fds sit at the top of the fd space).
+    pub fn lowest_free_fd(&self) -> RawFd {
+        let highest = self.tracker.rows.keys().next_back().copied().unwrap_or(-1);
+        self.tracker.holes.first().copied().unwrap_or(highest + 1)
     }
 
     /// The fd of the observer's watch, once the table grew big enough to open it: sockplay's own,

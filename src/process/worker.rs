@@ -15,7 +15,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -126,9 +126,9 @@ struct Shared {
     answering: AtomicBool,
     /// The executor thread, for Ctrl-C.
     executor: nix::sys::pthread::Pthread,
-    /// The fds open when the executor last answered (None before its first answer): one more
-    /// while it is busy was made by its call (accept, recvfd), which has returned then.
-    answered_fds: Mutex<Option<BTreeSet<i32>>>,
+    /// The lowest fd number free when the executor last answered (-1 before its first answer):
+    /// open while it is busy, it was made by its call (accept, recvfd), which has returned then.
+    answered_lowest_free: AtomicI32,
 }
 
 /// What the control thread and the clean-up need of what the executor knows.
@@ -158,7 +158,7 @@ impl Shared {
             answered: AtomicU64::new(0),
             answering: AtomicBool::new(false),
             executor: this_thread(),
-            answered_fds: Mutex::new(None),
+            answered_lowest_free: AtomicI32::new(-1),
         }
     }
 
@@ -244,18 +244,11 @@ impl Shared {
         }
     }
 
-    /// Whether the lowest fd number free at the executor's last answer is open now (sockplay's
-    /// own fds left aside). One fcntl(2): nothing is opened to find out.
+    /// Whether the lowest fd number free at the executor's last answer is open now. One
+    /// fcntl(2): nothing is opened to find out.
     fn call_made_an_fd(&self) -> bool {
-        let internal = lock(&self.published).internal.clone();
-        let known = lock(&self.answered_fds);
-        let Some(known) = known.as_ref() else {
-            return false;
-        };
-        let lowest_free = (0..)
-            .find(|fd| !known.contains(fd) && !internal.contains(fd))
-            .unwrap_or(0);
-        crate::sys::descriptor::is_open(lowest_free)
+        let lowest_free = self.answered_lowest_free.load(Ordering::SeqCst);
+        lowest_free >= 0 && crate::sys::descriptor::is_open(lowest_free)
     }
 
     /// What changed in the table, for the front end's Snapshot request.
@@ -592,7 +585,10 @@ impl Executor {
             false,
             |watch| {
                 // What a snapshot taken while the next command runs compares with.
-                *lock(&shared.answered_fds) = Some(lock(&shared.observer).table_fds());
+                let lowest_free = lock(&shared.observer).lowest_free_fd();
+                shared
+                    .answered_lowest_free
+                    .store(lowest_free, Ordering::SeqCst);
                 self.adopt_watch(watch);
                 self.view_update(touched)
             },
