@@ -14,4 +14,14 @@ done
 [ -x /usr/bin/python3 ] || { echo "truth: FAIL: /usr/bin/python3 is not installed" >&2; exit 1; }
 
 cargo build --release --quiet
-exec /usr/bin/python3 scripts/truth.py --sockplay "$PWD/target/release/sockplay" "$@"
+/usr/bin/python3 scripts/truth.py --sockplay "$PWD/target/release/sockplay" "$@"
+# Again with every table watched from its first fd (a process with 32 fds or more is watched for
+# what changed and looked at in part), so the incremental path is judged in every situation too:
+# all but the two whose figures depend on the watch itself — the EMFILE count (the watch's fd is
+# one more of sockplay's own) and half-open connections from another host (a watched table dumps
+# a listener's port only while its queue holds connections, as README says).
+if [ "$#" -eq 0 ]; then
+    echo "truth: the same, every table watched (SOCKPLAY_WATCH_FROM=0)"
+    SOCKPLAY_WATCH_FROM=0 /usr/bin/python3 scripts/truth.py --sockplay "$PWD/target/release/sockplay" \
+        --only '^(?!emfile$|tcp-syn-recv$)'
+fi

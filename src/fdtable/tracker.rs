@@ -30,6 +30,10 @@ use crate::sys::watch::Watch;
 /// From this many open fds on, the table is watched rather than looked at whole every step.
 pub const WATCH_FROM: usize = 32;
 
+/// The environment variable that sets another threshold than [`WATCH_FROM`] (a number of fds):
+/// `scripts/truth.sh` sets 0 for a second pass, so the watched path is judged in every situation.
+pub const WATCH_FROM_ENV: &str = "SOCKPLAY_WATCH_FROM";
+
 /// What changed in a process's table since the last [`Delta`] its observer gave.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Delta {
@@ -202,7 +206,10 @@ impl Default for Tracker {
     fn default() -> Tracker {
         Tracker {
             started: false,
-            watch_from: WATCH_FROM,
+            watch_from: std::env::var(WATCH_FROM_ENV)
+                .ok()
+                .and_then(|fds| fds.parse().ok())
+                .unwrap_or(WATCH_FROM),
             unwatched: false,
             rows: BTreeMap::new(),
             pending: Vec::new(),
@@ -298,12 +305,17 @@ impl Tracker {
     }
 
     /// The fds to look at this step, besides `touched`.
-    fn fds_to_look_at(&mut self, touched: &[RawFd], own: &BTreeSet<RawFd>) -> BTreeSet<i32> {
+    fn fds_to_look_at(
+        &mut self,
+        touched: &[RawFd],
+        own: &BTreeSet<RawFd>,
+        may_watch: bool,
+    ) -> BTreeSet<i32> {
         let mut look: BTreeSet<i32> = touched.iter().copied().collect();
         // A small table is looked at whole; a big one opens the watch (which takes every socket
         // as its row is looked at, now) and from then on says what woke.
         let watched = self.watch.is_some();
-        if !watched && self.rows.len() >= self.watch_from {
+        if !watched && may_watch && self.rows.len() >= self.watch_from {
             self.open_watch();
         }
         match &self.watch {
@@ -442,8 +454,10 @@ impl Observer {
     /// What changed in the table since the last delta: the fds in `touched` (those the step's
     /// command used) and whatever else may have changed are looked at again; nothing else is
     /// asked. The first delta, and every one when the watch cannot be had, is the whole table.
-    /// `may_open`: as for [`Observer::snapshot`] (listing /proc) versus probing.
-    pub fn delta(&mut self, touched: &[RawFd], may_open: bool) -> Delta {
+    /// `may_open`: as for [`Observer::snapshot`] (listing /proc) versus probing. `may_watch`:
+    /// whether the watch may open now, when the table is big enough (only where the fd it takes
+    /// is then made known as sockplay's own).
+    pub fn delta(&mut self, touched: &[RawFd], may_open: bool, may_watch: bool) -> Delta {
         if self.tracker.needs_whole() {
             let snapshot = if may_open {
                 self.snapshot()
@@ -453,7 +467,7 @@ impl Observer {
             self.tracker.restart(&snapshot);
             return Delta::whole(snapshot);
         }
-        let look = self.tracker.fds_to_look_at(touched, &self.own);
+        let look = self.tracker.fds_to_look_at(touched, &self.own, may_watch);
         // The watch may have opened just now: it is sockplay's own.
         if let Some(fd) = self.tracker.watch_fd() {
             self.own.insert(fd);
@@ -646,7 +660,7 @@ mod tests {
             // Loopback is quick but not instant (a delayed ACK, a handshake in softirq): a
             // difference must last through settling to count.
             for attempt in 0..40 {
-                let delta = self.incremental.delta(&touched, true);
+                let delta = self.incremental.delta(&touched, true, true);
                 delta.apply_to(&mut self.table, |_, _| {});
                 touched.clear();
                 let whole = self.whole.snapshot();
@@ -665,6 +679,24 @@ mod tests {
         fn port_of(&mut self, addr: std::net::SocketAddr) {
             self.ports.insert(addr.port());
         }
+    }
+
+    #[test]
+    fn only_a_delta_that_may_open_the_watch_opens_it() {
+        let _serial = SNAPSHOTS.lock().unwrap_or_else(|e| e.into_inner());
+        let mut observer = Observer::new(Observed::ThisProcess);
+        observer.watch_from(0);
+        // The first delta is the whole table; the watch would open at the next.
+        let _ = observer.delta(&[], true, false);
+        let _ = observer.delta(&[], true, false);
+        assert_eq!(
+            observer.watch_fd(),
+            None,
+            "a snapshot of the control thread opens none"
+        );
+        let _ = observer.delta(&[], true, true);
+        let watch = observer.watch_fd().expect("the executor's answer opens it");
+        assert!(observer.own.contains(&watch), "and it is sockplay's own");
     }
 
     #[test]

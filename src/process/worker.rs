@@ -174,11 +174,13 @@ impl Shared {
     /// out while no other frame can go out, so the updates arrive in the order they were made.
     ///
     /// While a command runs (`busy`), nothing is opened to find the fds (a call finishing
-    /// meanwhile, accept, gets the number it would get alone).
+    /// meanwhile, accept, gets the number it would get alone). Only the executor's answers
+    /// (`executor`) may open the watch of a big table: it takes the watch's fd as sockplay's own.
     fn send_update(
         &self,
         touched: &[i32],
         busy: bool,
+        executor: bool,
         view: impl FnOnce(Option<RawFd>) -> ViewUpdate,
         response: impl FnOnce(TableUpdate) -> Response,
         attach: Option<BorrowedFd>,
@@ -188,7 +190,7 @@ impl Shared {
         let (delta, watch) = {
             let mut observer = lock(&self.observer);
             observer.set_own_fds(&internal);
-            let delta = observer.delta(touched, !busy);
+            let delta = observer.delta(touched, !busy, executor);
             (delta, observer.watch_fd())
         };
         // The view comes after the table: the watch may have opened with this delta.
@@ -257,6 +259,7 @@ impl Shared {
         self.send_update(
             &[],
             busy,
+            false,
             |_| ViewUpdate::default(),
             |update| Response::Table(Box::new(update)),
             None,
@@ -292,6 +295,7 @@ fn control(shared: Arc<Shared>, jobs: Sender<Job>) {
                     shared.send_update(
                         &[],
                         true,
+                        false,
                         |_| ViewUpdate::default(),
                         |table| {
                             Response::Done(Box::new(Done {
@@ -583,6 +587,7 @@ impl Executor {
         shared.send_update(
             touched,
             false,
+            true,
             |watch| {
                 // What a snapshot taken while the next command runs compares with.
                 let lowest_free = lock(&shared.observer).lowest_free_fd();
