@@ -7,7 +7,7 @@
 use serde_json::{json, Value};
 
 use crate::support::{fd_row, step, Output, Test};
-use crate::transcript::Normaliser;
+use crate::transcript::{step_text, Normaliser};
 
 /// The output of the last step: from the last prompt on.
 fn last_step(text: &str) -> String {
@@ -43,16 +43,6 @@ fn row(panel: &str, fd: i32) -> String {
         })
         .next_back()
         .unwrap_or_else(|| panic!("no row for fd {fd} in\n{panel}"))
-}
-
-/// The text a step printed, from its prompt line up to the next prompt.
-fn step_text<'t>(text: &'t str, input: &str) -> &'t str {
-    let prompt = format!("sockplay> {input}\n");
-    let start = text
-        .find(&prompt)
-        .unwrap_or_else(|| panic!("no step `{input}` in\n{text}"));
-    let rest = &text[start + prompt.len()..];
-    &rest[..rest.find("sockplay> ").unwrap_or(rest.len())]
 }
 
 /// An abstract Unix name unique to this run and test, short enough that no panel cell wraps.

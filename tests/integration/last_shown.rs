@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use crate::support::{port_after, std_client, Test};
-use crate::transcript::Normaliser;
+use crate::transcript::{step_text, Normaliser};
 
 /// The row of fd `fd` in `text` (the last panel in it), as its mark and cells joined by `|`; the
 /// mark is empty when the row is unchanged.
@@ -26,16 +26,6 @@ fn row(text: &str, fd: i32) -> String {
         })
         .next_back()
         .unwrap_or_else(|| panic!("no row for fd {fd} in\n{text}"))
-}
-
-/// The text a step printed, from its prompt line up to the next prompt.
-fn step_text<'t>(text: &'t str, input: &str) -> &'t str {
-    let prompt = format!("sockplay> {input}\n");
-    let start = text
-        .find(&prompt)
-        .unwrap_or_else(|| panic!("no step `{input}` in\n{text}"));
-    let rest = &text[start + prompt.len()..];
-    &rest[..rest.find("sockplay> ").unwrap_or(rest.len())]
 }
 
 const CLOSE_WAIT: &str =

@@ -2,16 +2,7 @@
 //! whole: after each change it shows every row as `fds` (which draws the table afresh) does.
 
 use crate::support::Test;
-
-/// The text a step printed, from its prompt line up to the next prompt.
-fn step_text<'t>(text: &'t str, input: &str) -> &'t str {
-    let prompt = format!("sockplay> {input}\n");
-    let start = text
-        .find(&prompt)
-        .unwrap_or_else(|| panic!("no step `{input}` in\n{text}"));
-    let rest = &text[start + prompt.len()..];
-    &rest[..rest.find("sockplay> ").unwrap_or(rest.len())]
-}
+use crate::transcript::step_text;
 
 /// The panel in a step's text: from its title on.
 fn panel(step: &str) -> &str {

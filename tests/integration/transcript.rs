@@ -233,6 +233,16 @@ fn ends_table(line: &str) -> bool {
         || line.starts_with('(')
 }
 
+/// The text a step printed, from its prompt line up to the next prompt.
+pub fn step_text<'t>(text: &'t str, input: &str) -> &'t str {
+    let prompt = format!("sockplay> {input}\n");
+    let start = text
+        .find(&prompt)
+        .unwrap_or_else(|| panic!("no step `{input}` in\n{text}"));
+    let rest = &text[start + prompt.len()..];
+    &rest[..rest.find("sockplay> ").unwrap_or(rest.len())]
+}
+
 /// Settles the timing-dependent rows of what a `close` leaves of a connection whose peer still
 /// holds its end.
 ///
