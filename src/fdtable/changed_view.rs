@@ -82,8 +82,15 @@ pub(super) fn add_changed_view(
     let deadline = Instant::now() + FIN_ACK_PATIENCE;
     let (inet, asked) = loop {
         let mut asked = Asking::default();
-        let inet =
-            observer.with_sock_diag(|diag| asked.ask(rows, before, diag, remembered, &held_here));
+        let inet = observer.with_sock_diag(|diag| {
+            let question = Question {
+                rows,
+                before,
+                remembered,
+                held_here: &held_here,
+            };
+            asked.ask(question, diag)
+        });
         let waits = inet.is_ok()
             && awaits_fin_ack(
                 &without_fd_held(&[], &asked.listed, remembered, &held_here).0,
@@ -206,15 +213,24 @@ struct Asking {
     left_asked: Vec<Ends>,
 }
 
+/// What a step asks the kernel about: the rows looked at again, the table before, the
+/// connections remembered, and whether an fd of the table holds a socket (by inode).
+#[derive(Clone, Copy)]
+struct Question<'q, 'b> {
+    rows: &'q [FdRow],
+    before: &'q Before<'b>,
+    remembered: &'q Remembered,
+    held_here: &'q dyn Fn(u64) -> bool,
+}
+
 impl Asking {
-    fn ask(
-        &mut self,
-        rows: &[FdRow],
-        before: &Before<'_>,
-        diag: &mut SockDiag,
-        remembered: &Remembered,
-        held_here: &dyn Fn(u64) -> bool,
-    ) -> std::io::Result<()> {
+    fn ask(&mut self, question: Question<'_, '_>, diag: &mut SockDiag) -> std::io::Result<()> {
+        let Question {
+            rows,
+            before,
+            remembered,
+            held_here,
+        } = question;
         let mut dumps: HashSet<PortDump> = HashSet::new();
         for row in rows {
             let (Some(netid), Some((family, port))) = (netid_of(row), port_of(row)) else {
@@ -280,7 +296,7 @@ impl Asking {
                 }
             }
         }
-        self.ask_left(rows, before, diag, remembered, held_here)?;
+        self.ask_left(question, diag)?;
         self.dump(diag, &dumps)?;
         // A connection only counted in a queue (reset, or accepted while the dump walked) is
         // believed after a second look, as for a whole table.
@@ -339,14 +355,13 @@ impl Asking {
     /// Asks for what a close left of the connections that may have left something: those left
     /// last time, and those of the fds looked at that closed, now hold another socket or are in
     /// CLOSE.
-    fn ask_left(
-        &mut self,
-        rows: &[FdRow],
-        before: &Before<'_>,
-        diag: &mut SockDiag,
-        remembered: &Remembered,
-        held_here: &dyn Fn(u64) -> bool,
-    ) -> std::io::Result<()> {
+    fn ask_left(&mut self, question: Question<'_, '_>, diag: &mut SockDiag) -> std::io::Result<()> {
+        let Question {
+            rows,
+            before,
+            remembered,
+            held_here,
+        } = question;
         // Those left last time, and those the last look missed once (the kernel may have been
         // moving them).
         let mut asking: Vec<Ends> = before
