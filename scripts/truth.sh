@@ -19,7 +19,8 @@ cargo build --release --quiet
 # what changed and looked at in part), so the incremental path is judged in every situation too:
 # all but the two whose figures depend on the watch itself — the EMFILE count (the watch's fd is
 # one more of sockplay's own) and half-open connections from another host (a watched table dumps
-# a listener's port only while its queue holds connections, as README says).
+# a listener's port only when its queue holds connections of clients it does not hold, as README
+# says).
 if [ "$#" -eq 0 ]; then
     echo "truth: the same, every table watched (SOCKPLAY_WATCH_FROM=0)"
     SOCKPLAY_WATCH_FROM=0 /usr/bin/python3 scripts/truth.py --sockplay "$PWD/target/release/sockplay" \

@@ -33,6 +33,8 @@ pub(super) struct Before<'a> {
     pub looked: &'a BTreeSet<i32>,
     /// Whether every fd was looked at (a small table, not watched).
     pub whole: bool,
+    /// TCP sockets with a peer, by the peer's port: the clients of a listener on that port.
+    pub by_peer_port: &'a FdIndex<u16>,
     /// TCP listeners, by port.
     pub listeners_by_port: &'a FdIndex<u16>,
     /// The connections without an fd.
@@ -268,9 +270,10 @@ impl Asking {
                     dumps.insert(dump);
                 }
                 // A half-open connection (SYN_RECV) is in no count the listener keeps, and its
-                // client may be any host: only a dump of the port finds it. Every step in a
-                // small table; in a watched one, while its queue holds connections (the watch
-                // wakes it when one completes its handshake), else its own row is asked for.
+                // client may be any host: only a dump of the port finds it, every step in a
+                // small table. In a watched one the listener's own row is asked for, and the
+                // connections in its queue by the clients this process holds; a dump of the port
+                // when they do not account for the queue.
                 TcpState::Listen => {
                     self.rows.insert(row.fd);
                     let question = row
@@ -278,8 +281,10 @@ impl Asking {
                         .as_ref()
                         .and_then(Endpoint::inet_addr)
                         .map(|local| (local, unspecified(local)));
-                    let queue = row.recv_q.is_some_and(|q| q > 0);
-                    if before.whole || queue || !self.own(diag, row, netid, question)? {
+                    if before.whole
+                        || !self.own(diag, row, netid, question)?
+                        || !self.queue(diag, row, rows, before)?
+                    {
                         dumps.insert(dump);
                     }
                 }
@@ -350,6 +355,47 @@ impl Asking {
             }
             _ => Ok(false),
         }
+    }
+
+    /// Finds the connections in a TCP listener's accept queue by the clients this process holds;
+    /// false when they do not account for the queue (then a dump of its port must).
+    fn queue(
+        &mut self,
+        diag: &mut SockDiag,
+        listener: &FdRow,
+        rows: &[FdRow],
+        before: &Before<'_>,
+    ) -> std::io::Result<bool> {
+        let queued = listener.recv_q.unwrap_or(0);
+        if queued == 0 {
+            return Ok(true);
+        }
+        // A full queue may hold half-open connections too, which no client of ours names.
+        if queued > listener.send_q.unwrap_or(0) || reuses_port(listener) {
+            return Ok(false);
+        }
+        let Some(local) = listener.local.as_ref().and_then(Endpoint::inet_addr) else {
+            return Ok(false);
+        };
+        let mut complete = 0;
+        for client in clients(local, rows, before) {
+            let (Some(theirs), Some(mine)) = (
+                client.local.as_ref().and_then(Endpoint::inet_addr),
+                client.remote.as_ref().and_then(Endpoint::inet_addr),
+            ) else {
+                continue;
+            };
+            let (mine, theirs) = in_family_of(listener.family, mine, theirs);
+            if let Some(socket) = exact(diag, listener.family, Netid::Tcp, mine, theirs)? {
+                if socket.inode == 0 {
+                    if socket.is_in(TcpState::Established) || socket.is_in(TcpState::CloseWait) {
+                        complete += 1;
+                    }
+                    self.listed.push(socket);
+                }
+            }
+        }
+        Ok(complete == queued)
     }
 
     /// Asks for what a close left of the connections that may have left something: those left
@@ -435,6 +481,63 @@ impl Asking {
     }
 }
 
+/// Which of the fds of this process are clients of a listener on `local`: TCP sockets whose peer
+/// is that address (any address of its port, for a listener on the wildcard address).
+fn clients<'a>(
+    local: SocketAddr,
+    rows: &'a [FdRow],
+    before: &'a Before<'a>,
+) -> impl Iterator<Item = &'a FdRow> {
+    let reaches = move |row: &&FdRow| {
+        is_tcp(row)
+            && row.state != Some(SockState::Tcp(TcpState::Listen))
+            && row
+                .remote
+                .as_ref()
+                .and_then(Endpoint::inet_addr)
+                .is_some_and(|peer| {
+                    peer.port() == local.port()
+                        && (local.ip().is_unspecified() || same_ip(peer.ip(), local.ip()))
+                })
+    };
+    let others = before
+        .by_peer_port
+        .get(&local.port())
+        .into_iter()
+        .filter(|fd| !before.looked.contains(fd))
+        .filter_map(|fd| before.rows.get(&fd));
+    rows.iter().filter(reaches).chain(others.filter(reaches))
+}
+
+/// Two addresses, an IPv4 one and its v4-mapped IPv6 form alike.
+fn same_ip(a: IpAddr, b: IpAddr) -> bool {
+    canonical(a) == canonical(b)
+}
+
+fn canonical(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(IpAddr::V6(v6), IpAddr::V4),
+        v4 => v4,
+    }
+}
+
+/// The two addresses of a connection as a listener of `family` holds them: an IPv4 client of an
+/// IPv6 (dual-stack) listener is seen through v4-mapped addresses.
+fn in_family_of(
+    family: Option<Family>,
+    mine: SocketAddr,
+    theirs: SocketAddr,
+) -> (SocketAddr, SocketAddr) {
+    let mapped = |addr: SocketAddr| match addr {
+        SocketAddr::V4(v4) => SocketAddr::new(IpAddr::V6(v4.ip().to_ipv6_mapped()), v4.port()),
+        v6 => v6,
+    };
+    match family {
+        Some(Family::Inet6) => (mapped(mine), mapped(theirs)),
+        _ => (mine, theirs),
+    }
+}
+
 /// The wildcard address and port 0 of an address's family: a listener's (absent) peer.
 fn unspecified(local: SocketAddr) -> SocketAddr {
     match local {
@@ -453,6 +556,11 @@ fn udp_question(row: &FdRow) -> Option<(SocketAddr, SocketAddr)> {
         .and_then(Endpoint::inet_addr)
         .unwrap_or_else(|| unspecified(local));
     Some((peer, local))
+}
+
+/// Whether a listener's socket has SO_REUSEPORT: its queue may be shared out with others.
+fn reuses_port(row: &FdRow) -> bool {
+    SocketFd::new(row.fd).reuses_port().unwrap_or(true)
 }
 
 /// One socket found by its addresses, as a dump would list it.

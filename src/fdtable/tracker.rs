@@ -192,6 +192,8 @@ pub(super) struct Tracker {
     share_all_at_start: bool,
     /// Every fd of a socket, by inode.
     by_inode: FdIndex<u64>,
+    /// TCP sockets with a peer, by the peer's port.
+    by_peer_port: FdIndex<u16>,
     /// TCP listeners, by port.
     listeners_by_port: FdIndex<u16>,
     /// Numbers below the highest open fd that are free: where new fds go first.
@@ -219,6 +221,7 @@ impl Default for Tracker {
             shared: BTreeSet::new(),
             share_all_at_start: false,
             by_inode: FdIndex::default(),
+            by_peer_port: FdIndex::default(),
             listeners_by_port: FdIndex::default(),
             holes: BTreeSet::new(),
             left: HashSet::new(),
@@ -278,6 +281,7 @@ impl Tracker {
         self.started = true;
         self.rows.clear();
         self.by_inode.clear();
+        self.by_peer_port.clear();
         self.listeners_by_port.clear();
         self.volatile.clear();
         self.holes.clear();
@@ -370,9 +374,14 @@ impl Tracker {
                 }
             }
         }
-        if is_tcp(&row) && row.state == Some(SockState::Tcp(TcpState::Listen)) {
-            if let Some(local) = row.local.as_ref().and_then(|l| l.inet_addr()) {
-                self.listeners_by_port.insert(local.port(), fd);
+        if is_tcp(&row) {
+            if let Some(peer) = row.remote.as_ref().and_then(|r| r.inet_addr()) {
+                self.by_peer_port.insert(peer.port(), fd);
+            }
+            if row.state == Some(SockState::Tcp(TcpState::Listen)) {
+                if let Some(local) = row.local.as_ref().and_then(|l| l.inet_addr()) {
+                    self.listeners_by_port.insert(local.port(), fd);
+                }
             }
         }
         if changes_unseen(&row) {
@@ -393,6 +402,9 @@ impl Tracker {
             self.unix_peered -= 1;
         }
         self.by_inode.remove(row.inode, fd);
+        if let Some(peer) = row.remote.as_ref().and_then(|r| r.inet_addr()) {
+            self.by_peer_port.remove(peer.port(), fd);
+        }
         if let Some(local) = row.local.as_ref().and_then(|l| l.inet_addr()) {
             self.listeners_by_port.remove(local.port(), fd);
         }
@@ -500,6 +512,7 @@ impl Observer {
             let before = Before {
                 rows: &tracker.rows,
                 looked: &look,
+                by_peer_port: &tracker.by_peer_port,
                 whole: tracker.watch.is_none(),
                 listeners_by_port: &tracker.listeners_by_port,
                 pending: &tracker.pending,
