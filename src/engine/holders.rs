@@ -14,7 +14,7 @@ use nix::errno::Errno;
 
 use super::Engine;
 use crate::fdtable::{FdRow, Observer};
-use crate::net::{Endpoint, Kind, SockState, SockType, TcpState};
+use crate::net::{Endpoint, Family, Kind, SockState, SockType, TcpState};
 use crate::process::Process;
 use crate::session::{situated, Asked, Holder, Outcome, ProcessFd};
 use crate::sys::sock_diag::{Protocol, SockDiag};
@@ -200,9 +200,9 @@ fn kernel_inet_holders(
         _ => return Vec::new(),
     };
     let mut found = Vec::new();
-    for family in [libc::AF_INET, libc::AF_INET6] {
+    for family in [Family::Inet, Family::Inet6] {
         let listed = observer.with_sock_diag(|sock_diag: &mut SockDiag| {
-            sock_diag.inet(family, protocol, u32::MAX, &[wanted.port()])
+            sock_diag.inet(family.number(), protocol, u32::MAX, &[wanted.port()])
         });
         let Ok(listed) = listed else { continue };
         for socket in listed {

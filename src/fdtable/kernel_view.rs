@@ -1039,7 +1039,10 @@ mod tests {
         let err = second
             .connect(&server_addr.into())
             .expect_err("a non-blocking connect is in progress");
-        assert_eq!(err.raw_os_error(), Some(libc::EINPROGRESS));
+        assert_eq!(
+            err.raw_os_error(),
+            Some(nix::errno::Errno::EINPROGRESS as i32)
+        );
         let s = snapshot();
         let row = row_of(&s, &second);
         assert_eq!(row.state, Some(SockState::Tcp(TcpState::SynSent)));
@@ -1069,7 +1072,10 @@ mod tests {
             .expect("socket");
         chosen.bind(&any.into()).expect("bind");
         let err = chosen.connect(&refusing.into()).expect_err("refused");
-        assert_eq!(err.raw_os_error(), Some(libc::ECONNREFUSED));
+        assert_eq!(
+            err.raw_os_error(),
+            Some(nix::errno::Errno::ECONNREFUSED as i32)
+        );
         let stale = local_addr(&chosen);
         assert_ne!(stale.port(), 0, "getsockname still names the port");
 
@@ -1081,7 +1087,10 @@ mod tests {
             .expect("socket");
         kept.bind(&kept_addr.into()).expect("bind again");
         let err = kept.connect(&refusing.into()).expect_err("refused");
-        assert_eq!(err.raw_os_error(), Some(libc::ECONNREFUSED));
+        assert_eq!(
+            err.raw_os_error(),
+            Some(nix::errno::Errno::ECONNREFUSED as i32)
+        );
 
         let s = snapshot();
         let lists_bound = SockDiag::open().expect("sock_diag").lists_bound_sockets();
@@ -1104,7 +1113,10 @@ mod tests {
             let row = row_of(&s, &kept);
             assert_eq!(shown(&row.local), Some(kept_addr.to_string()));
             let err = TcpListener::bind(kept_addr).expect_err("the port is held");
-            assert_eq!(err.raw_os_error(), Some(libc::EADDRINUSE));
+            assert_eq!(
+                err.raw_os_error(),
+                Some(nix::errno::Errno::EADDRINUSE as i32)
+            );
         }
     }
 
