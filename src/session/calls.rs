@@ -232,17 +232,13 @@ impl Session {
         if let Err(e) = socket.bind(&address) {
             let errno = errno_of(&e);
             out.call(call.failed(errno));
-            return Err(
-                Failure::os(errno, format!("cannot bind fd {fd} to {shown}"))
-                    .hint_for(call.name(), self.on_address(fd, &address, &shown))
-                    .asking(Asked::of(
-                        call.name(),
-                        errno,
-                        (fd, self.name_of(fd)),
-                        socket,
-                        &address,
-                    )),
-            );
+            return Err(self.failed_at_address(
+                Failure::os(errno, format!("cannot bind fd {fd} to {shown}")),
+                call.name(),
+                (fd, socket),
+                &address,
+                &shown,
+            ));
         }
         out.call(call.returned(0));
         if let Ok(local) = socket.local_addr() {
@@ -376,15 +372,13 @@ impl Session {
                 Errno::EISCONN => format!("fd {fd} is connected already"),
                 _ => format!("fd {fd} cannot connect to {shown}"),
             };
-            Failure::os(errno, message)
-                .hint_for(call.name(), self.on_address(fd, &address, &shown))
-                .asking(Asked::of(
-                    call.name(),
-                    errno,
-                    (fd, self.name_of(fd)),
-                    socket,
-                    &address,
-                ))
+            self.failed_at_address(
+                Failure::os(errno, message),
+                call.name(),
+                (fd, socket),
+                &address,
+                &shown,
+            )
         };
         let waiting_for = if domain == Domain::UNIX {
             format!("the backlog of the listener at {shown} is full")

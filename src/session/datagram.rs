@@ -6,7 +6,6 @@ use nix::sys::socket::MsgFlags;
 
 use super::address::show_addr;
 use super::calls::{dump_lines, errno_of, preview, show_received};
-use super::hints::Asked;
 use super::{invocation, Failure, Outcome, Session};
 use crate::lang::{AddrSpec, SockRef};
 use crate::sys::read_side_shut;
@@ -79,17 +78,13 @@ impl Session {
             }
             Err(errno) => {
                 out.call(call.failed(errno));
-                Err(
-                    Failure::os(errno, format!("fd {fd} sent nothing to {shown}"))
-                        .hint_for(call.name(), self.on_address(fd, &address, &shown))
-                        .asking(Asked::of(
-                            call.name(),
-                            errno,
-                            (fd, self.name_of(fd)),
-                            socket,
-                            &address,
-                        )),
-                )
+                Err(self.failed_at_address(
+                    Failure::os(errno, format!("fd {fd} sent nothing to {shown}")),
+                    call.name(),
+                    (fd, socket),
+                    &address,
+                    &shown,
+                ))
             }
         }
     }

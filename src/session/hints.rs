@@ -175,6 +175,24 @@ impl Session {
     ) -> Context<'a> {
         Context::On(self.facts(fd), Some(Addressed::of(address, shown)))
     }
+
+    /// `failure` of `call` on `socket` (fd `fd`) that named `address` (shown as `shown`): with
+    /// the hint its situation gives, and what it asked for at that address (see [`Asked::of`]).
+    pub(super) fn failed_at_address(
+        &self,
+        failure: super::Failure,
+        call: &str,
+        (fd, socket): (i32, &Socket),
+        address: &SockAddr,
+        shown: &str,
+    ) -> super::Failure {
+        let asked = failure
+            .errno
+            .and_then(|errno| Asked::of(call, errno, (fd, self.name_of(fd)), socket, address));
+        failure
+            .hint_for(call, self.on_address(fd, address, shown))
+            .asking(asked)
+    }
 }
 
 /// The hint for `call` failing with `errno` (None: a mistake caught before any call) in `context`,
@@ -812,20 +830,6 @@ fn inet_holder_words(holder: &Holder) -> String {
         },
         Holder::Socket { at, local, .. } => format!("{at} is bound to {local}"),
         Holder::Connection {
-            state: TcpState::TimeWait,
-            local,
-            remote,
-            left,
-        } => {
-            let left =
-                left.map_or_else(String::new, |left| format!(" for {} more", time_left(left)));
-            format!(
-                "a connection in TIME_WAIT holds {}{left} (to {}; no fd holds it)",
-                Endpoint::inet(*local),
-                Endpoint::inet(*remote)
-            )
-        }
-        Holder::Connection {
             state,
             local,
             remote,
@@ -833,11 +837,15 @@ fn inet_holder_words(holder: &Holder) -> String {
         } => {
             let left =
                 left.map_or_else(String::new, |left| format!(" for {} more", time_left(left)));
-            format!(
-                "a connection closing down ({state}, to {}; no fd holds it) holds {}{left}",
-                Endpoint::inet(*remote),
-                Endpoint::inet(*local)
-            )
+            let (local, remote) = (Endpoint::inet(*local), Endpoint::inet(*remote));
+            match state {
+                TcpState::TimeWait => {
+                    format!("a connection in TIME_WAIT holds {local}{left} (to {remote}; no fd holds it)")
+                }
+                state => format!(
+                    "a connection closing down ({state}, to {remote}; no fd holds it) holds {local}{left}"
+                ),
+            }
         }
         Holder::Program {
             program,
