@@ -339,28 +339,20 @@ fn overlaps(wanted: SocketAddr, held: SocketAddr, wanted_v6only: bool) -> bool {
 /// The program that holds the socket with `inode`: its pid and command, found in /proc; None when
 /// no process this one may look at holds it.
 fn program_holding(inode: u64) -> Option<(i32, String)> {
-    let link = format!("socket:[{inode}]");
-    let processes = std::fs::read_dir("/proc").ok()?;
-    for entry in processes.flatten() {
-        let Some(pid) = entry
-            .file_name()
-            .to_str()
-            .and_then(|n| n.parse::<i32>().ok())
-        else {
-            continue;
-        };
-        let Ok(fds) = std::fs::read_dir(entry.path().join("fd")) else {
-            continue;
-        };
-        let holds = fds.flatten().any(|fd| {
-            std::fs::read_link(fd.path()).is_ok_and(|target| target.as_os_str() == link.as_str())
-        });
-        if holds {
-            let command = std::fs::read_to_string(entry.path().join("comm")).unwrap_or_default();
-            return Some((pid, command.trim_end().to_string()));
-        }
-    }
-    None
+    let mut holder = None;
+    crate::fdtable::socket_fds(
+        |_| true,
+        |socket| match socket.inode == inode {
+            true => {
+                holder = Some(socket.pid);
+                std::ops::ControlFlow::Break(())
+            }
+            false => std::ops::ControlFlow::Continue(()),
+        },
+    )?;
+    let pid = holder?;
+    let command = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+    Some((pid, command.trim_end().to_string()))
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 
 use std::collections::HashSet;
 use std::io;
+use std::ops::ControlFlow;
 use std::os::fd::RawFd;
 
 use super::Observed;
@@ -39,30 +40,65 @@ pub(super) fn probe_open_fds(observed: Observed) -> Vec<RawFd> {
 /// whose fds this one may not read holds nothing here). None when /proc cannot be listed.
 pub(super) fn held_by_any_process(inodes: &HashSet<u64>) -> Option<HashSet<u64>> {
     let mut held = HashSet::new();
-    for entry in std::fs::read_dir("/proc").ok()?.flatten() {
-        let name = entry.file_name();
-        if !name
+    socket_fds(
+        |_| true,
+        |socket| {
+            if inodes.contains(&socket.inode) {
+                held.insert(socket.inode);
+            }
+            ControlFlow::Continue(())
+        },
+    )?;
+    Some(held)
+}
+
+/// One fd of a process, open on a socket.
+#[derive(Debug, Clone, Copy)]
+pub struct SocketFd {
+    pub pid: i32,
+    pub fd: RawFd,
+    pub inode: u64,
+}
+
+/// Walks the socket fds of every process whose pid `wanted` accepts and whose fd directory this
+/// process may read (/proc/PID/fd, each link `socket:[INODE]`), handing each to `each` until it
+/// breaks. None when /proc cannot be listed.
+pub fn socket_fds(
+    wanted: impl Fn(i32) -> bool,
+    mut each: impl FnMut(SocketFd) -> ControlFlow<()>,
+) -> Option<()> {
+    for process in std::fs::read_dir("/proc").ok()?.flatten() {
+        let Some(pid) = process
+            .file_name()
             .to_str()
-            .is_some_and(|n| n.bytes().all(|b| b.is_ascii_digit()))
-        {
-            continue;
-        }
-        let Ok(fds) = std::fs::read_dir(entry.path().join("fd")) else {
+            .and_then(|name| name.parse::<i32>().ok())
+        else {
             continue;
         };
-        for fd in fds.flatten() {
-            let Ok(link) = std::fs::read_link(fd.path()) else {
+        if !wanted(pid) {
+            continue;
+        }
+        let Ok(fds) = std::fs::read_dir(process.path().join("fd")) else {
+            continue;
+        };
+        for entry in fds.flatten() {
+            let Some(fd) = entry.file_name().to_str().and_then(|n| n.parse().ok()) else {
+                continue;
+            };
+            let Ok(link) = std::fs::read_link(entry.path()) else {
                 continue;
             };
             let inode = link
                 .to_str()
                 .and_then(|l| l.strip_prefix("socket:[")?.strip_suffix(']')?.parse().ok());
-            if let Some(inode) = inode.filter(|i| inodes.contains(i)) {
-                held.insert(inode);
+            if let Some(inode) = inode {
+                if each(SocketFd { pid, fd, inode }).is_break() {
+                    return Some(());
+                }
             }
         }
     }
-    Some(held)
+    Some(())
 }
 
 /// The size of the process's fd table (`FDSize` in its /proc status file): every open fd is below

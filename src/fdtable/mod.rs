@@ -24,7 +24,7 @@ pub use epoll::{is_epoll, watches_text, Watch};
 pub use inspect::{format_address, inspect_fd, open_inodes};
 pub use kernel_view::Leftovers;
 pub use labels::Labels;
-pub use listing::open_fds;
+pub use listing::{open_fds, socket_fds, SocketFd};
 pub use observer::{Observed, Observer};
 pub use relations::{Held, Relations};
 pub use system::{

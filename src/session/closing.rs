@@ -27,7 +27,7 @@ impl Holders {
 
 /// The session a process belongs to, from /proc/PID/stat (the fourth field after the command
 /// name, which may hold spaces and parentheses itself).
-fn session_of(pid: &str) -> Option<String> {
+fn session_of(pid: i32) -> Option<String> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     let after = stat.get(stat.rfind(')')? + 1..)?;
     after.split_whitespace().nth(3).map(str::to_string)
@@ -36,49 +36,22 @@ fn session_of(pid: &str) -> Option<String> {
 /// The other fds open on the socket with `inode`: in this process, and in the other processes of
 /// its session (the playground's processes, and what they started) whose fd tables it may read.
 fn holders(fd: i32, inode: u64) -> Holders {
-    let link = format!("socket:[{inode}]");
     let mut found = Holders::default();
-    let me = std::process::id().to_string();
-    let session = session_of(&me);
-    let Ok(processes) = std::fs::read_dir("/proc") else {
-        return found;
-    };
-    for process in processes.flatten() {
-        let name = process.file_name();
-        let Some(pid) = name
-            .to_str()
-            .filter(|n| n.bytes().all(|b| b.is_ascii_digit()))
-        else {
-            continue;
-        };
-        if pid != me && (session.is_none() || session_of(pid) != session) {
-            continue;
-        }
-        let Ok(fds) = std::fs::read_dir(process.path().join("fd")) else {
-            continue;
-        };
-        for entry in fds.flatten() {
-            let Some(number) = entry
-                .file_name()
-                .to_str()
-                .and_then(|n| n.parse::<i32>().ok())
-            else {
-                continue;
-            };
-            let points_here = std::fs::read_link(entry.path())
-                .is_ok_and(|target| target.as_os_str() == link.as_str());
-            if !points_here {
-                continue;
-            }
-            if pid == me {
-                if number != fd {
-                    found.here.push(number);
+    let me = i32::try_from(std::process::id()).unwrap_or(0);
+    let session = session_of(me);
+    let in_session = |pid: i32| pid == me || (session.is_some() && session_of(pid) == session);
+    crate::fdtable::socket_fds(in_session, |socket| {
+        if socket.inode == inode {
+            if socket.pid == me {
+                if socket.fd != fd {
+                    found.here.push(socket.fd);
                 }
-            } else if let Ok(pid) = pid.parse() {
-                found.elsewhere.push((pid, number));
+            } else {
+                found.elsewhere.push((socket.pid, socket.fd));
             }
         }
-    }
+        std::ops::ControlFlow::Continue(())
+    });
     found
 }
 
