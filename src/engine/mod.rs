@@ -98,6 +98,8 @@ pub struct Engine {
     /// Each process's table as the last panel (or JSON record) showed it, by pid: the marks say
     /// what changed since, whatever commands without a panel ran in between.
     shown: HashMap<i32, Seen>,
+    /// The pids whose tables the last panel (or JSON record) showed, in its order.
+    last_panel: Vec<i32>,
     /// Each process's table as the last sentences read it, by pid: the sentences say what
     /// changed since, so each change is told once, with the panel on or off.
     explained: HashMap<i32, Seen>,
@@ -228,7 +230,9 @@ impl ProcessTable {
 
     /// The table as it is, to compare a later one with.
     fn seen(&self) -> Seen {
-        Seen::at(&self.snapshot).tied(Arc::clone(&self.ties))
+        Seen::at(&self.snapshot)
+            .tied(Arc::clone(&self.ties))
+            .in_state(&self.process.state)
     }
 
     /// The rows that changed since the table the last sentences read, with their marks, in fd
@@ -359,6 +363,7 @@ impl Engine {
         let _ = processes.take_changed(processes.current_index());
         let main = processes.current();
         let seen = Seen::at(&main.table.snapshot);
+        let last_panel = vec![main.pid];
         let shown = HashMap::from([(main.pid, seen.clone())]);
         let explained = HashMap::from([(main.pid, seen)]);
         Ok(Engine {
@@ -366,6 +371,7 @@ impl Engine {
             settings,
             observer,
             shown,
+            last_panel,
             explained,
             ended: HashMap::new(),
             view,
@@ -688,9 +694,29 @@ impl Engine {
         if !self.tables_shown(command, step) {
             return;
         }
+        self.last_panel.clear();
         for table in std::iter::once(&step.table).chain(&step.others) {
             self.shown.insert(table.process.pid, table.seen());
+            self.last_panel.push(table.process.pid);
         }
+    }
+
+    /// Whether the step's tables are the last panel again: the same processes in the same
+    /// states, no row marked. A background call's result that finds them so is told without
+    /// drawing them a second time.
+    fn repeats_last_panel(&self, step: &Step) -> bool {
+        let tables: Vec<&ProcessTable> = std::iter::once(&step.table).chain(&step.others).collect();
+        let same_processes = tables.len() == self.last_panel.len()
+            && tables
+                .iter()
+                .all(|t| self.last_panel.contains(&t.process.pid));
+        same_processes
+            && tables.iter().all(|t| {
+                let shown = self.shown.get(&t.process.pid);
+                shown.and_then(Seen::state) == Some(t.process.state.as_str())
+                    && t.rows().iter().all(|(_, change)| **change == Change::Same)
+                    && t.pending.iter().all(|(_, change)| *change == Change::Same)
+            })
     }
 
     /// Takes what changed in process `index`'s table since the last time, into what the last
@@ -928,13 +954,14 @@ impl Engine {
             table,
             others,
         };
+        let panel = background.command.shows_panel() && !self.repeats_last_panel(&step);
         self.remember_shown(&background.command, &step);
         let lines = if self.view.json {
             self.json_line(background.line, &background.input, &step)
                 .map(|line| vec![line])?
         } else {
             let echo = std::mem::replace(&mut self.view.echo, false);
-            let lines = self.text_lines("", "", &background.command, &step);
+            let lines = self.text_lines("", "", panel, &step);
             self.view.echo = echo;
             lines
         };
@@ -958,7 +985,7 @@ impl Engine {
         let laid_out = if self.view.json {
             self.json_line(line, input, &step).map(|line| vec![line])
         } else {
-            Ok(self.text_lines(&prompt, input, command, &step))
+            Ok(self.text_lines(&prompt, input, command.shows_panel(), &step))
         };
         match laid_out.and_then(|lines| self.screen.show(&lines)) {
             Ok(()) => Ok(step),
@@ -986,13 +1013,7 @@ impl Engine {
 
     /// A step as text: the echoed command, its output, and the panel beside or below it (with
     /// several processes, each table titled, the other processes' below).
-    fn text_lines(
-        &mut self,
-        prompt: &str,
-        input: &str,
-        command: &Command,
-        step: &Step,
-    ) -> Vec<String> {
+    fn text_lines(&mut self, prompt: &str, input: &str, panel: bool, step: &Step) -> Vec<String> {
         let width = self.width();
         let mut left = Vec::new();
         if self.view.echo {
@@ -1010,8 +1031,7 @@ impl Engine {
         let table = &step.table;
         let height = self.screen.height();
         let placement = self.view.panel;
-        let panel_shown =
-            command.shows_panel() && !step.outcome.quit && placement != PanelPlacement::Off;
+        let panel_shown = panel && !step.outcome.quit && placement != PanelPlacement::Off;
         if !panel_shown {
             return wrap_output(&left, width);
         }

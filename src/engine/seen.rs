@@ -23,6 +23,8 @@ pub(super) struct Seen {
     /// What each row was tied to (`↔`, `≡`) among the tables shown with it; None for a table
     /// not yet shown with its ties (a new process's first), whose ties are taken as they come.
     ties: Option<Arc<TiesByFd>>,
+    /// The process's state in the table's title then (`ready`, `blocked in accept(3)`).
+    state: Option<String>,
 }
 
 /// A table as it was, as far as it differs from the one now: the rows then of the fds that
@@ -42,7 +44,21 @@ impl Seen {
             pending: now.pending.clone(),
             open: now.rows.len(),
             ties: None,
+            state: None,
         }
+    }
+
+    /// The same, titled with the process's state then.
+    pub fn in_state(self, state: &str) -> Seen {
+        Seen {
+            state: Some(state.to_string()),
+            ..self
+        }
+    }
+
+    /// The process's state in the title then, when the table was shown titled.
+    pub fn state(&self) -> Option<&str> {
+        self.state.as_deref()
     }
 
     /// The same, with the ties its rows were shown with.

@@ -277,11 +277,13 @@ pub static SET: CommandSpec = CommandSpec {
     usage: "set timeout SECS | set panel right|below|off|compact|full | set explain python|off",
     summary: "session settings: how long calls wait, where the panel goes, Python side by side",
     details: "\
-`set timeout SECS` bounds every blocking call (accept, connect, recv, send on a full buffer): past
-it the call fails with ETIMEDOUT and the socket stays usable. `set panel right|below|off` moves or
-hides the FD panel. `set explain python` shows, under each command, the Python line that makes the
-same call (`conn, addr = srv.accept()`).
-Example:  set timeout 1.5     set panel below     set explain python",
+`set timeout SECS` bounds every blocking call (accept, connect, recv, send on a full buffer): at
+the limit a signal cuts the call (the kernel answers EINTR), sockplay reports ETIMEDOUT and the
+socket stays usable. `set panel right|below|off` moves or hides the FD panel; `set panel compact`
+hides fds 0, 1 and 2 while they are unchanged, `set panel full` shows them again. `set explain
+python` shows, under each command, the Python line that makes the same call (`conn, addr =
+srv.accept()`).
+Example:  set timeout 1.5     set panel below     set panel compact     set explain python",
     // What follows depends on the setting: the usage spells it out.
     args: &[Arg::Choice(SettingName::WORDS)],
     runs_in: RunsIn::Engine,
