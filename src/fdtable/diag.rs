@@ -10,6 +10,7 @@ use std::io;
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use crate::fdtable::FdRow;
 use crate::net::{Endpoint, Family, SockType, TcpState, UNKNOWN_STATE};
 use crate::sys::sock_diag::{InetSocket, Protocol, UnixSocket};
 
@@ -299,6 +300,39 @@ pub fn half_open_on_this_machine(
         }
     }
     Ok(false)
+}
+
+/// Whether the kernel still has the stream socket of `row` open — found by its addresses (TCP)
+/// or its inode (Unix) with the same inode — though the fd `row` describes was just closed.
+/// A socket whose last fd closed is gone from the kernel's lists or, for TCP, an orphan listed
+/// with inode 0 (`inet_diag` reports `sock_i_ino`, 0 once no file holds the socket); one still
+/// listed under its inode is held by something else: another fd, or an fd in flight in a Unix
+/// socket message (SCM_RIGHTS). Ok(false) for what it cannot look up (UDP, an unnamed end).
+pub fn still_open(diag: &mut SockDiag, row: &FdRow) -> io::Result<bool> {
+    let inet = |endpoint: Option<&Endpoint>| endpoint.and_then(Endpoint::inet_addr);
+    match row.family {
+        Some(family) if family.is_inet() && row.sock_type == Some(SockType::Stream) => {
+            let Some(local) = inet(row.local.as_ref()) else {
+                return Ok(false);
+            };
+            // A listener is found with the unspecified peer.
+            let unspecified = SocketAddr::new(
+                match local {
+                    SocketAddr::V4(_) => std::net::Ipv4Addr::UNSPECIFIED.into(),
+                    SocketAddr::V6(_) => std::net::Ipv6Addr::UNSPECIFIED.into(),
+                },
+                0,
+            );
+            let remote = inet(row.remote.as_ref()).unwrap_or(unspecified);
+            let found = diag.inet_exact(family.number(), Protocol::Tcp, local, remote)?;
+            Ok(found.is_some_and(|socket| u64::from(socket.inode) == row.inode))
+        }
+        Some(Family::Unix) => Ok(diag
+            .unix(States::ALL.0)?
+            .iter()
+            .any(|socket| u64::from(socket.inode) == row.inode)),
+        _ => Ok(false),
+    }
 }
 
 /// Lists the TCP or UDP sockets (`netid`) of one inet family in `states`, and only those bound to

@@ -574,7 +574,7 @@ impl Session {
         match closed {
             Ok(()) => {
                 out.call(call.returned(0));
-                out.lines.extend(sends);
+                out.lines.extend(sends.map(|sends| sends.after_close(fd)));
                 if let (Some(linger), true) = (linger, cut) {
                     out.say(format!(
                         "SO_LINGER holds close until the unsent data is delivered or {} pass; sockplay cut that wait at the timeout ({}): fd {fd} is closed, and the kernel goes on sending (or gives up on) the rest by itself",

@@ -64,12 +64,60 @@ fn linger(socket: &OwnedFd) -> Option<u64> {
         .map(|time| time.as_secs())
 }
 
+/// What a close(2) of a socket sends, as told before the call: the sentence, and the socket's
+/// row to check it against the kernel once the call returned ([`Self::after_close`]).
+#[derive(Debug)]
+pub(super) struct CloseSends {
+    row: FdRow,
+    sentence: String,
+}
+
+impl CloseSends {
+    /// The sentence, once close(2) of fd `fd` returned: the one told before, unless the kernel
+    /// still has the socket open — something no process's fd table shows holds it (an fd in
+    /// flight in a Unix socket message, or a process outside the session), so close sent nothing.
+    pub fn after_close(self, fd: i32) -> String {
+        let still_open = crate::sys::sock_diag::SockDiag::open()
+            .and_then(|mut diag| crate::fdtable::diag::still_open(&mut diag, &self.row))
+            .unwrap_or(false);
+        if !still_open {
+            return self.sentence;
+        }
+        let mut holder = None;
+        crate::fdtable::socket_fds(
+            |_| true,
+            |socket| match socket.inode == self.row.inode {
+                true => {
+                    holder = Some(socket);
+                    std::ops::ControlFlow::Break(())
+                }
+                false => std::ops::ControlFlow::Continue(()),
+            },
+        );
+        match holder {
+            Some(other) => format!(
+                "close sent nothing: fd {} of pid {} (outside sockplay) still holds the socket, so the peer notices nothing",
+                other.fd, other.pid
+            ),
+            None => format!(
+                "close sent nothing: fd {fd}'s socket is still in flight in a Unix socket message (SCM_RIGHTS), which holds it open until it is received and closed, or dropped; the peer notices nothing until then"
+            ),
+        }
+    }
+}
+
 /// What closing `socket` (fd `fd`) sends, found before close(2) runs and said after it; None when there is nothing
 /// worth saying (not a socket, a datagram socket, a socket with no connection).
-pub(super) fn what_close_sends(fd: i32, socket: &OwnedFd) -> Option<String> {
+pub(super) fn what_close_sends(fd: i32, socket: &OwnedFd) -> Option<CloseSends> {
     let row = inspect_fd(fd).filter(|row| row.kind == Kind::Socket)?;
+    let sentence = sentence(fd, &row, socket)?;
+    Some(CloseSends { row, sentence })
+}
+
+/// [`what_close_sends`]'s sentence for `row`, the socket of fd `fd`.
+fn sentence(fd: i32, row: &FdRow, socket: &OwnedFd) -> Option<String> {
     let state = row.state?;
-    if !sends_anything(&row, state, socket) {
+    if !sends_anything(row, state, socket) {
         return None;
     }
     // Another fd (here or in another process) still holds the socket: close sends nothing, and

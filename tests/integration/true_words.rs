@@ -48,6 +48,23 @@ fn close_says_it_sent_fin_when_nothing_was_left_unread() {
 }
 
 #[test]
+fn close_of_a_socket_in_flight_in_scm_rights_says_nothing_was_sent_and_the_peer_stays_established()
+{
+    // The kernel keeps a socket open while an SCM_RIGHTS message holds it; no process's fd
+    // table shows that holder, so the check is the kernel's own list after the close.
+    wide()
+        .script(format!(
+            "{PAIR}socketpair unix stream as a b\nsendfd a conn\nclose conn\nexpect state cli ESTABLISHED\nclose b\nexpect state cli CLOSE_WAIT\n"
+        ))
+        .stdout_contains("\nclose(5) = 0\nclose sent nothing: fd 5's socket is still in flight in a Unix socket message (SCM_RIGHTS), which holds it open until it is received and closed, or dropped; the peer notices nothing until then\nsockplay> expect state cli ESTABLISHED\n")
+        .run();
+    wide()
+        .script("socketpair unix stream as x y\nsocketpair unix stream as a b\nsendfd a x\nclose x\n")
+        .stdout_contains("\nclose(3) = 0\nclose sent nothing: fd 3's socket is still in flight in a Unix socket message (SCM_RIGHTS), which holds it open until it is received and closed, or dropped; the peer notices nothing until then\n")
+        .run();
+}
+
+#[test]
 fn close_says_it_sent_rst_with_unread_data_or_linger_zero() {
     wide()
         .script(format!("{PAIR}send cli hello\nclose conn\nrecv cli\nexpect error ECONNRESET\n"))
