@@ -125,6 +125,9 @@ impl Engine {
                 self.set(setting, &mut out);
                 Ok(())
             }
+            Command::Sleep { duration } => {
+                crate::session::sleep(*duration, self.settings.timeout, &mut out)
+            }
             Command::Quit => {
                 out.quit = true;
                 Ok(())

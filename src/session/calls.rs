@@ -136,19 +136,7 @@ impl Session {
     /// A wait the user sized (`sleep MS`, `timeout MS` of select, poll and epoll wait), cut to the
     /// session timeout, which no command outlives; saying so when it cuts. None is the timeout.
     pub(super) fn bounded_wait(&self, requested: Option<Duration>, out: &mut Outcome) -> Duration {
-        let limit = self.settings.timeout;
-        match requested {
-            Some(wanted) if wanted > limit => {
-                out.say(format!(
-                    "the wait of {} ms is cut to the timeout, {}: no command outlives it (`set timeout SECS` raises it)",
-                    wanted.as_millis(),
-                    seconds(limit)
-                ));
-                limit
-            }
-            Some(wanted) => wanted,
-            None => limit,
-        }
+        bounded_by(self.settings.timeout, requested, out)
     }
 
     /// Makes `call`, the blocking syscall `shown`, for real: it waits in the kernel (see
@@ -643,8 +631,11 @@ pub(super) fn close_by(fd: OwnedFd, deadline: Instant) -> (nix::Result<()>, bool
     cut_at_deadline(deadline, || nix::unistd::close(fd))
 }
 
-/// `sleep MS`: waits, cut short by Ctrl-C.
-pub(super) fn sleep(duration: Duration, out: &mut Outcome) -> Result<(), Failure> {
+/// `sleep MS`: waits `duration`, cut to `timeout` (the session's: no command outlives it) and
+/// short by Ctrl-C (EINTR). It makes no call in a process: the front end waits, so it also
+/// waits while the current process is blocked in a call started with `&`.
+pub fn sleep(duration: Duration, timeout: Duration, out: &mut Outcome) -> Result<(), Failure> {
+    let duration = bounded_by(timeout, Some(duration), out);
     let deadline = Instant::now() + duration;
     while Instant::now() < deadline {
         if interrupted() {
@@ -679,5 +670,22 @@ fn handshake_taken_in(client: std::net::SocketAddr, server: std::net::SocketAddr
         && Instant::now() < deadline
     {
         std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+}
+
+/// `requested` (None: as long as it may), cut to `limit`, the session's timeout; a cut is said in
+/// `out`.
+fn bounded_by(limit: Duration, requested: Option<Duration>, out: &mut Outcome) -> Duration {
+    match requested {
+        Some(wanted) if wanted > limit => {
+            out.say(format!(
+                "the wait of {} ms is cut to the timeout, {}: no command outlives it (`set timeout SECS` raises it)",
+                wanted.as_millis(),
+                seconds(limit)
+            ));
+            limit
+        }
+        Some(wanted) => wanted,
+        None => limit,
     }
 }

@@ -21,6 +21,7 @@ mod socket_files;
 mod view;
 
 pub use call::{Call, Invocation, Returned};
+pub use calls::sleep;
 pub use checks::Previous;
 pub use hints::{situated, Asked, Holder, ProcessFd};
 pub use outcome::{Failure, Lines, OutLine, Outcome};
@@ -302,10 +303,6 @@ impl Session {
             }
             Command::Detach { sock } => self.detach(sock, out),
             Command::Close { sock } => self.close(sock, out),
-            Command::Sleep { duration } => {
-                let duration = self.bounded_wait(Some(*duration), out);
-                calls::sleep(duration, out)
-            }
             Command::Socketpair {
                 family,
                 sock_type,
@@ -359,6 +356,7 @@ impl Session {
             | Command::Fds
             | Command::Help { .. }
             | Command::Set(_)
+            | Command::Sleep { .. }
             | Command::Quit
             // Processes are started, switched and ended around the session, never inside it.
             | Command::Spawn { .. }

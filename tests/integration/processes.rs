@@ -204,6 +204,18 @@ fn a_process_that_is_blocked_takes_no_other_command_until_it_returns() {
 }
 
 #[test]
+fn sleep_waits_while_the_current_process_is_blocked_in_the_background() {
+    // sockplay waits, not the process: a script lets time pass while main is in accept(3).
+    Test::new()
+        .args(["--panel", "off", "--timeout", "5"])
+        .script("socket tcp as srv\nbind srv :0\nlisten srv\naccept srv &\nsleep 200\nps\n")
+        .stdout_contains("\nsockplay> sleep 200\nslept 200 ms\nsockplay> ps\n")
+        .stdout_contains("* main")
+        .stdout_contains("blocked in accept(3)")
+        .run();
+}
+
+#[test]
 fn a_call_in_the_background_fails_at_wait_and_an_expect_error_excuses_it() {
     Test::new()
         .args(["--panel", "off", "--timeout", "0.2"])

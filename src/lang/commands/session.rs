@@ -311,9 +311,11 @@ pub static SLEEP: CommandSpec = CommandSpec {
     group: Group::Session,
     usage: "sleep MS",
     summary: "pause for MS milliseconds",
-    details: "Waits MS milliseconds (Ctrl-C cuts it short), e.g. to let a peer act.",
+    details:
+        "Waits MS milliseconds (Ctrl-C cuts it short), e.g. to let a peer act. sockplay waits, \
+not a process: it waits as well while the current process is blocked in a call started with `&`.",
     args: &[Arg::Number],
-    runs_in: RunsIn::Session,
+    runs_in: RunsIn::Engine,
     panel: Panel::Shown,
     parse: |args| {
         let ms: u64 = args.expect_number("MS", 0..=600_000)?;
