@@ -348,6 +348,9 @@ impl Session {
         let socket = self.socket_at(fd)?;
         let shown = show_addr(&address);
         let call = invocation!("connect", fd, shown);
+        let listening = crate::fdtable::inspect_fd(fd)
+            .and_then(|row| row.state)
+            .is_some_and(crate::net::SockState::is_listening);
         let refused = |errno: Errno| {
             // A non-blocking connect that returns EINPROGRESS has started, not failed.
             let message = match errno {
@@ -357,6 +360,7 @@ impl Session {
                 Errno::EALREADY => {
                     format!("fd {fd}'s earlier connect to {shown} is still in progress")
                 }
+                Errno::EISCONN if listening => format!("fd {fd} listens: it cannot connect"),
                 Errno::EISCONN => format!("fd {fd} is connected already"),
                 _ => format!("fd {fd} cannot connect to {shown}"),
             };

@@ -346,6 +346,10 @@ pub(super) fn hint(call: &str, errno: Option<Errno>, context: &Context<'_>) -> O
         ("connect", Some(E::ETIMEDOUT), C::On(_, Some(A::Inet(_, shown)))) => format!(
             "the kernel gave up: {shown} never answered its SYNs (the host is down, or a firewall drops them)"
         ),
+        ("connect", Some(E::EISCONN), C::On(socket, _)) if socket.is_listening() => format!(
+            "fd {} listens, and a listener cannot also connect (Linux answers EISCONN); make another socket for the client side: `socket tcp as c`, then `connect c ADDR`",
+            socket.fd
+        ),
         ("sendto", Some(E::EISCONN), _) => {
             "a connected stream socket has its peer fixed: use send instead".into()
         }
@@ -360,6 +364,10 @@ pub(super) fn hint(call: &str, errno: Option<Errno>, context: &Context<'_>) -> O
         ("sendto", Some(E::ECONNREFUSED), _) => "an earlier datagram from this socket found no receiver (ICMP port unreachable); the error is reported once".into(),
 
         // send and recv
+        ("send" | "sendto", Some(E::EPIPE), C::On(socket, _)) if socket.is_listening() => format!(
+            "fd {0} listens: a listener carries no data, it takes connections; `accept {0}`, then send on the fd it returns",
+            socket.fd
+        ),
         ("send" | "sendto", Some(E::EPIPE), C::On(socket, _)) if socket.never_connected => format!(
             "fd {} was never connected: `connect` it first (Linux answers a send on an unconnected TCP socket with EPIPE)",
             socket.fd

@@ -506,3 +506,33 @@ fn accept_on_what_is_not_a_listener_says_what_it_is() {
         ]
     );
 }
+
+#[test]
+fn send_or_connect_on_a_listener_says_it_listens_not_that_it_was_never_connected() {
+    // Linux: send on a listener is EPIPE, connect on one EISCONN (as Python's socket gets them).
+    let listener = "socket tcp as l\nbind l :0\nlisten l\n";
+    let output = wide()
+        .script(format!("{listener}send l hi\nexpect error EPIPE\n"))
+        .run();
+    assert_eq!(
+        the_hint(&output),
+        "fd 3 listens: a listener carries no data, it takes connections; `accept 3`, then send on the fd it returns"
+    );
+    let output = wide()
+        .script(format!(
+            "{listener}sendto l 127.0.0.1:9 x\nexpect error EPIPE\n"
+        ))
+        .run();
+    assert_eq!(
+        the_hint(&output),
+        "fd 3 listens: a listener carries no data, it takes connections; `accept 3`, then send on the fd it returns"
+    );
+    let output = wide()
+        .script(format!("{listener}connect l $l\nexpect error EISCONN\n"))
+        .stdout_contains("\nEISCONN: fd 3 listens: it cannot connect\n")
+        .run();
+    assert_eq!(
+        the_hint(&output),
+        "fd 3 listens, and a listener cannot also connect (Linux answers EISCONN); make another socket for the client side: `socket tcp as c`, then `connect c ADDR`"
+    );
+}
