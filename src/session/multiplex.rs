@@ -191,6 +191,38 @@ fn readable_because(fd: i32) -> String {
     }
 }
 
+/// Why select(2) found socket `fd` writable: room in its send buffer, or — what select reports
+/// as writable too — an error pending (a reset or refused connection: the next send fails with
+/// it), a sending side shut down (its FIN went out), or no connection at all (POLLHUP). The
+/// error is read with poll(2), which, unlike SO_ERROR, leaves it pending.
+fn writable_because(fd: i32, socket: BorrowedFd<'_>) -> &'static str {
+    let events = poll_once(&[socket], PollFlags::POLLOUT, Duration::ZERO)
+        .ok()
+        .flatten()
+        .and_then(|revents| revents.first().copied())
+        .unwrap_or(PollFlags::empty());
+    let state = inspect_fd(fd).and_then(|row| row.state);
+    let fin_sent = matches!(
+        state,
+        Some(SockState::Tcp(
+            TcpState::FinWait1
+                | TcpState::FinWait2
+                | TcpState::Closing
+                | TcpState::LastAck
+                | TcpState::TimeWait
+        ))
+    );
+    if events.contains(PollFlags::POLLERR) {
+        "an error is pending on it (the connection was reset or refused); select counts that as writable, but the next send fails with that error"
+    } else if fin_sent {
+        "its sending side is shut down (its FIN went out); select counts that as writable, but a send fails with EPIPE"
+    } else if events.contains(PollFlags::POLLHUP) {
+        "it has no connection to send on (never connected, or the connection is over); select counts that as writable, but a send fails"
+    } else {
+        "there is room in its send buffer"
+    }
+}
+
 /// How many fds an epoll instance watches, from /proc/self/fdinfo (one `tfd:` line each).
 fn interest_count(epoll_fd: i32) -> Option<usize> {
     let info = std::fs::read_to_string(format!("/proc/self/fdinfo/{epoll_fd}")).ok()?;
@@ -286,11 +318,14 @@ impl Session {
                 readable_because(*fd)
             ));
         }
-        for fd in &selected.writable {
-            out.say(format!(
-                "{} is writable: there is room in its send buffer",
-                self.fd_label(*fd)
-            ));
+        for (fd, socket) in write.iter().zip(&write_fds) {
+            if selected.writable.contains(fd) {
+                out.say(format!(
+                    "{} is writable: {}",
+                    self.fd_label(*fd),
+                    writable_because(*fd, *socket)
+                ));
+            }
         }
         Ok(())
     }

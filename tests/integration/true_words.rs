@@ -334,3 +334,19 @@ fn help_says_what_linux_does() {
         &["EINVAL (a unix\nstream socket that is not connected)"],
     );
 }
+
+#[test]
+fn select_says_why_a_socket_is_writable_room_a_pending_error_or_a_sending_side_shut_down() {
+    // select(2) marks a socket writable when a send would not block — which includes a send
+    // that fails at once: the kernel's tcp_poll sets POLLOUT after SHUT_WR, and POLLERR with it
+    // after a reset.
+    wide()
+        .script(format!(
+            "{PAIR}select write cli timeout 0\nshutdown cli wr\nselect write cli timeout 0\nsetsockopt conn SO_LINGER on:0\nclose conn\nselect write cli timeout 0\nsend cli x\nexpect error ECONNRESET\nsocket tcp as fresh\nselect write fresh timeout 0\nsend fresh x\nexpect error EPIPE\n"
+        ))
+        .stdout_contains("\nfd 4 (cli) is writable: there is room in its send buffer\nsockplay> shutdown cli wr\n")
+        .stdout_contains("\nfd 4 (cli) is writable: its sending side is shut down (its FIN went out); select counts that as writable, but a send fails with EPIPE\n")
+        .stdout_contains("\nfd 4 (cli) is writable: an error is pending on it (the connection was reset or refused); select counts that as writable, but the next send fails with that error\nsockplay> send cli x\n")
+        .stdout_contains("\nfd 5 (fresh) is writable: it has no connection to send on (never connected, or the connection is over); select counts that as writable, but a send fails\n")
+        .run();
+}
