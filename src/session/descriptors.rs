@@ -49,13 +49,13 @@ impl Session {
         self.check_name_free(name)?;
         let fd = self.resolve(sock)?;
         let call = invocation!("dup", fd);
-        // try_clone is fcntl(F_DUPFD_CLOEXEC, 0): the lowest free number, as dup(2) gives.
+        // dup(2) itself, as the line says: the lowest free number, and, unlike the original's,
+        // no FD_CLOEXEC on the copy (a process started with `spawn` gets it).
         let copy = match &self.handle(fd)?.object {
-            Object::Socket(socket) => socket.try_clone().map(Object::Socket),
-            Object::Epoll(epoll) => epoll
-                .0
-                .try_clone()
-                .map(|fd| Object::Epoll(nix::sys::epoll::Epoll(fd))),
+            Object::Socket(socket) => nix::unistd::dup(socket).map(|fd| Object::Socket(fd.into())),
+            Object::Epoll(epoll) => {
+                nix::unistd::dup(&epoll.0).map(|fd| Object::Epoll(nix::sys::epoll::Epoll(fd)))
+            }
         };
         match copy {
             Ok(copy) => {
@@ -64,10 +64,12 @@ impl Session {
                 out.say(format!(
                     "fd {new_fd} and fd {fd} are one socket (same inode): it closes only when both are closed"
                 ));
+                out.say(format!(
+                    "dup does not copy close-on-exec: fd {new_fd} is inheritable (a process started with `spawn` gets it; `inheritable {new_fd} off` stops that)"
+                ));
                 Ok(())
             }
-            Err(e) => {
-                let errno = errno_of(&e);
+            Err(errno) => {
                 out.call(call.failed(errno));
                 Err(Failure::os(errno, format!("no copy of fd {fd}"))
                     .hint_for(call.name(), Context::Fd(fd)))

@@ -349,6 +349,25 @@ worker: expect fd conn 4
 }
 
 #[test]
+fn dup_is_dup2_itself_so_its_copy_is_inheritable_and_a_spawned_process_gets_only_the_copy() {
+    // dup(2) never copies FD_CLOEXEC: the original stays close-on-exec, the copy does not.
+    let script = "\
+socket udp as u
+dup u as copy
+spawn k
+k: expect closed 3
+k: expect open 4
+";
+    Test::new()
+        .args(["--panel", "off"])
+        .env("COLUMNS", "1000")
+        .script(script)
+        .stdout_contains("\nsockplay> dup u as copy\ndup(3) = 4\nfd 4 and fd 3 are one socket (same inode): it closes only when both are closed\ndup does not copy close-on-exec: fd 4 is inheritable (a process started with `spawn` gets it; `inheritable 4 off` stops that)\n")
+        .stdout_contains("starts with fds 0, 1, 2 and the inheritable 4")
+        .run();
+}
+
+#[test]
 fn use_switches_the_current_process_and_exit_comes_back_to_main() {
     let output = Test::new()
         .args(["--panel", "off"])

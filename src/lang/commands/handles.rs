@@ -266,9 +266,11 @@ pub static DUP: CommandSpec = CommandSpec {
     usage: "dup SOCK [as NAME]",
     summary: "a second fd for the same socket (same inode in the panel)",
     details: "\
-dup(2) makes a new fd that refers to the same open socket: the lowest free number, close-on-exec as
-Python's dup() makes it. Both numbers work; the socket itself closes only when the last fd for it
-is closed, so `close` on one of them sends no FIN.
+dup(2) makes a new fd that refers to the same open socket: the lowest free number. dup(2) never
+copies close-on-exec, so the copy is inheritable and a process started with `spawn` gets it (Python's
+`sock.dup()` asks for fcntl(F_DUPFD_CLOEXEC) instead, whose copy is close-on-exec). Both numbers
+work; the socket itself closes only when the last fd for it is closed, so `close` on one of them
+sends no FIN.
 Example:  dup conn as conn2",
     args: &[Arg::Sock],
     runs_in: RunsIn::Session,
@@ -280,11 +282,13 @@ Example:  dup conn as conn2",
         })
     },
     python: |command, made| match command {
-        Command::Dup { sock, name } => Some(format!(
-            "{} = {}.dup()",
-            new_var(name.as_deref(), made.first()),
-            var(sock)
-        )),
+        Command::Dup { sock, name } => {
+            let copy = new_var(name.as_deref(), made.first());
+            Some(format!(
+                "{copy} = {}.dup(); os.set_inheritable({copy}.fileno(), True)",
+                var(sock)
+            ))
+        }
         _ => None,
     },
 };
