@@ -551,7 +551,12 @@ impl Engine {
         // What the front end added (help, the table, the sentences) is part of what checks can see.
         self.previous.remember(command, &outcome);
         if self.view.explain {
-            if let Some(python) = command.python(&step_table.made_fds()) {
+            let made = step_table.made_fds();
+            let scope = crate::lang::Scope {
+                made: &made,
+                names: &step_table.labels.names,
+            };
+            if let Some(python) = command.python(&scope) {
                 outcome.lines.insert(0, format!(">>> {python}"));
             }
         }

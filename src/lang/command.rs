@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 use super::sockopt::{OptValue, SockOpt};
-use super::{AddrSpec, CommandSpec, Panel, RunsIn};
+use super::{AddrSpec, CommandSpec, Panel, RunsIn, Scope};
 use crate::net::words;
 
 pub use crate::net::{Family, SockType};
@@ -428,8 +428,8 @@ impl Command {
 
     /// The line of Python that makes the same calls, if there is a direct equivalent; `made` are
     /// the fds the command made, lowest first (see [`CommandSpec::python`]).
-    pub fn python(&self, made: &[i32]) -> Option<String> {
-        (self.spec().python)(self.base(), made)
+    pub fn python(&self, scope: &Scope) -> Option<String> {
+        (self.spec().python)(self.base(), scope)
     }
 
     /// The command itself, without `NAME:` and `&` around it.

@@ -2,26 +2,47 @@
 //! addresses and constants as Python's socket module spells them. Each command's own line is part
 //! of its definition in `commands/`; most learners meet sockets through Python first.
 
+use std::collections::BTreeMap;
 use std::os::unix::ffi::OsStrExt;
 
 use super::{AddrSpec, Family, SockRef, SockType};
 use crate::text::is_shown_as_is;
 
-/// A socket argument as a Python variable: its name, or `s3` for fd 3.
-pub(super) fn var(sock: &SockRef) -> String {
-    match sock {
-        SockRef::Name(name) => name.replace('-', "_"),
-        SockRef::Fd(fd) => format!("s{fd}"),
-    }
+/// What a command's Python line may name: the fds the command made, lowest first, and the
+/// names the process's fds have (each socket the Python program's variable of that name), by fd.
+#[derive(Debug, Clone, Copy)]
+pub struct Scope<'a> {
+    pub made: &'a [i32],
+    pub names: &'a BTreeMap<i32, String>,
 }
 
-/// A new socket's variable: its `as NAME`, else `s3` after the fd it got (what [`var`] calls fd 3
-/// later), else `sock` when it got none.
-pub(super) fn new_var(name: Option<&str>, fd: Option<&i32>) -> String {
-    match (name, fd) {
-        (Some(name), _) => name.replace('-', "_"),
-        (None, Some(fd)) => var(&SockRef::Fd(*fd)),
-        (None, None) => "sock".to_string(),
+impl Scope<'_> {
+    /// A socket argument as a Python variable: its name — also when it is given by number
+    /// (`recv 5` where fd 5 is `conn` reads `conn.recv`) — or `s3` for an unnamed fd 3.
+    pub fn var(&self, sock: &SockRef) -> String {
+        match sock {
+            SockRef::Name(name) => name.replace('-', "_"),
+            // A panel label is the name, then the files made over the socket (`conn [f]`).
+            SockRef::Fd(fd) => match self
+                .names
+                .get(fd)
+                .and_then(|label| label.split(' ').next())
+                .filter(|name| !name.is_empty() && !name.starts_with('['))
+            {
+                Some(name) => name.replace('-', "_"),
+                None => format!("s{fd}"),
+            },
+        }
+    }
+
+    /// The variable of the `nth` socket the command made: its `name` (`as NAME`), else `s3`
+    /// after the fd it got (what [`Self::var`] calls fd 3 later), else `sock` when it got none.
+    pub fn new_var(&self, name: Option<&str>, nth: usize) -> String {
+        match (name, self.made.get(nth)) {
+            (Some(name), _) => name.replace('-', "_"),
+            (None, Some(fd)) => format!("s{fd}"),
+            (None, None) => "sock".to_string(),
+        }
     }
 }
 
@@ -119,8 +140,33 @@ mod tests {
     use crate::lang::parse_line;
 
     fn explained(line: &str) -> String {
+        explained_with(line, &BTreeMap::new())
+    }
+
+    /// The line in a process whose fds have `names`.
+    fn explained_with(line: &str, names: &BTreeMap<i32, String>) -> String {
         let command = parse_line(line).expect("parses").expect("a command");
-        command.python(&[]).expect("has a Python equivalent")
+        let scope = Scope { made: &[], names };
+        command.python(&scope).expect("has a Python equivalent")
+    }
+
+    #[test]
+    fn a_named_socket_given_by_number_is_its_names_variable() {
+        let names = BTreeMap::from([
+            (4, "cli".to_string()),
+            (5, "conn [f]".to_string()),
+            (6, "[g]".to_string()),
+        ]);
+        assert_eq!(explained_with("recv 5 2", &names), "data = conn.recv(2)");
+        assert_eq!(
+            explained_with("getsockname 5", &names),
+            "conn.getsockname()"
+        );
+        assert_eq!(
+            explained_with("sendfd 4 5", &names),
+            "socket.send_fds(cli, [b\"\\0\"], [conn.fileno()])"
+        );
+        assert_eq!(explained_with("recv 6 2", &names), "data = s6.recv(2)");
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //! dispatch all read them.
 
 use super::commands::{checks, data, handles, multiplexing, processes, session, sockets};
-use super::{Args, Command, SyntaxError};
+use super::{Args, Command, Scope, SyntaxError};
 
 /// What kind of word an argument position takes, so completion knows what to offer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -104,9 +104,10 @@ pub struct CommandSpec {
     /// Reads the arguments (the words after the command's name) into the command.
     pub parse: fn(&mut Args) -> Result<Command, SyntaxError>,
     /// The line of Python that makes the same calls (`set explain python`), when there is one,
-    /// given the fds the command made, lowest first: a socket made without a name is the Python
-    /// variable `s3` after its fd, as every later command that names it by number calls it.
-    pub python: fn(&Command, &[i32]) -> Option<String>,
+    /// given the fds the command made, lowest first, and the process's names: a socket made
+    /// without a name is the Python variable `s3` after its fd, as every later command that names
+    /// it by number calls it; a named socket given by number is its name's variable.
+    pub python: fn(&Command, &Scope) -> Option<String>,
 }
 
 /// Every command sockplay knows, in the order `help` lists them.

@@ -65,10 +65,12 @@ Example:  send cli \"GET / HTTP/1.1\\r\\nHost: localhost\\r\\n\\r\\n\"",
         let payload = expect_payload(args)?;
         Ok(Command::Send { sock, payload })
     },
-    python: |command, _| match command {
-        Command::Send { sock, payload } => {
-            Some(format!("{}.send({})", var(sock), python_payload(payload)))
-        }
+    python: |command, py| match command {
+        Command::Send { sock, payload } => Some(format!(
+            "{}.send({})",
+            py.var(sock),
+            python_payload(payload)
+        )),
         _ => None,
     },
 };
@@ -98,8 +100,8 @@ Example:  recv conn        recv conn 10        recv conn hex",
         let (sock, max, hex) = expect_receive(args)?;
         Ok(Command::Recv { sock, max, hex })
     },
-    python: |command, _| match command {
-        Command::Recv { sock, max, .. } => Some(format!("data = {}.recv({max})", var(sock))),
+    python: |command, py| match command {
+        Command::Recv { sock, max, .. } => Some(format!("data = {}.recv({max})", py.var(sock))),
         _ => None,
     },
 };
@@ -130,14 +132,14 @@ Example:  sendto u 127.0.0.1:9999 \"hello\\x00\\xff\"",
             payload: expect_payload(args)?,
         })
     },
-    python: |command, _| match command {
+    python: |command, py| match command {
         Command::SendTo {
             sock,
             addr,
             payload,
         } => Some(format!(
             "{}.sendto({}, {})",
-            var(sock),
+            py.var(sock),
             python_payload(payload),
             address(addr)
         )),
@@ -166,9 +168,9 @@ Example:  recvfrom u",
         let (sock, max, hex) = expect_receive(args)?;
         Ok(Command::RecvFrom { sock, max, hex })
     },
-    python: |command, _| match command {
+    python: |command, py| match command {
         Command::RecvFrom { sock, max, .. } => {
-            Some(format!("data, addr = {}.recvfrom({max})", var(sock)))
+            Some(format!("data, addr = {}.recvfrom({max})", py.var(sock)))
         }
         _ => None,
     },

@@ -37,8 +37,8 @@ Example:  fileno srv      (Python: srv.fileno())",
             sock: args.expect_sock()?,
         })
     },
-    python: |command, _| match command {
-        Command::Fileno { sock } => Some(format!("{}.fileno()", var(sock))),
+    python: |command, py| match command {
+        Command::Fileno { sock } => Some(format!("{}.fileno()", py.var(sock))),
         _ => None,
     },
 };
@@ -65,8 +65,8 @@ Example:  detach conn",
             sock: args.expect_sock()?,
         })
     },
-    python: |command, _| match command {
-        Command::Detach { sock } => Some(format!("fd = {}.detach()", var(sock))),
+    python: |command, py| match command {
+        Command::Detach { sock } => Some(format!("fd = {}.detach()", py.var(sock))),
         _ => None,
     },
 };
@@ -97,12 +97,12 @@ Example:  close conn",
             sock: args.expect_sock()?,
         })
     },
-    python: |command, _| match command {
+    python: |command, py| match command {
         // By number, the fd itself is closed: it may be detached, with no socket object left.
         Command::Close {
             sock: SockRef::Fd(fd),
         } => Some(format!("os.close({fd})")),
-        Command::Close { sock } => Some(format!("{}.close()", var(sock))),
+        Command::Close { sock } => Some(format!("{}.close()", py.var(sock))),
         _ => None,
     },
 };
@@ -135,7 +135,7 @@ Example:  setsockopt srv SO_REUSEADDR 1      setsockopt c SO_LINGER on:0",
             value,
         })
     },
-    python: |command, _| match command {
+    python: |command, py| match command {
         Command::SetSockOpt {
             sock,
             option,
@@ -148,7 +148,7 @@ Example:  setsockopt srv SO_REUSEADDR 1      setsockopt c SO_LINGER on:0",
             };
             Some(format!(
                 "{}.setsockopt(socket.{}, socket.{}, {value})",
-                var(sock),
+                py.var(sock),
                 option.level_name,
                 option.name
             ))
@@ -176,10 +176,10 @@ Example:  getsockopt c SO_RCVBUF      getsockopt c SO_ERROR",
             option: args.expect_option()?,
         })
     },
-    python: |command, _| match command {
+    python: |command, py| match command {
         Command::GetSockOpt { sock, option } => Some(format!(
             "{}.getsockopt(socket.{}, socket.{})",
-            var(sock),
+            py.var(sock),
             option.level_name,
             option.name
         )),
@@ -202,8 +202,8 @@ pub static GETSOCKNAME: CommandSpec = CommandSpec {
             sock: args.expect_sock()?,
         })
     },
-    python: |command, _| match command {
-        Command::GetSockName { sock } => Some(format!("{}.getsockname()", var(sock))),
+    python: |command, py| match command {
+        Command::GetSockName { sock } => Some(format!("{}.getsockname()", py.var(sock))),
         _ => None,
     },
 };
@@ -223,8 +223,8 @@ pub static GETPEERNAME: CommandSpec = CommandSpec {
             sock: args.expect_sock()?,
         })
     },
-    python: |command, _| match command {
-        Command::GetPeerName { sock } => Some(format!("{}.getpeername()", var(sock))),
+    python: |command, py| match command {
+        Command::GetPeerName { sock } => Some(format!("{}.getpeername()", py.var(sock))),
         _ => None,
     },
 };
@@ -249,10 +249,10 @@ Example:  nonblock conn on",
         let on = args.expect_word::<Switch>("on or off")? == Switch::On;
         Ok(Command::Nonblock { sock, on })
     },
-    python: |command, _| match command {
+    python: |command, py| match command {
         Command::Nonblock { sock, on } => Some(format!(
             "{}.setblocking({})",
-            var(sock),
+            py.var(sock),
             if *on { "False" } else { "True" }
         )),
         _ => None,
@@ -281,12 +281,12 @@ Example:  dup conn as conn2",
             name: args.optional_name()?,
         })
     },
-    python: |command, made| match command {
+    python: |command, py| match command {
         Command::Dup { sock, name } => {
-            let copy = new_var(name.as_deref(), made.first());
+            let copy = py.new_var(name.as_deref(), 0);
             Some(format!(
                 "{copy} = {}.dup(); os.set_inheritable({copy}.fileno(), True)",
-                var(sock)
+                py.var(sock)
             ))
         }
         _ => None,
@@ -323,11 +323,11 @@ Example:  makefile conn as f",
             name: args.optional_name()?,
         })
     },
-    python: |command, _| match command {
+    python: |command, py| match command {
         Command::Makefile { sock, name } => Some(format!(
             "{} = {}.makefile(\"rwb\")",
             name.clone().unwrap_or_else(|| default_file_name(sock)),
-            var(sock)
+            py.var(sock)
         )),
         _ => None,
     },
@@ -357,11 +357,11 @@ Example:  sendfd left conn",
             fd: args.expect_sock()?,
         })
     },
-    python: |command, _| match command {
+    python: |command, py| match command {
         Command::SendFd { sock, fd } => Some(format!(
             "socket.send_fds({}, [b\"\\0\"], [{}.fileno()])",
-            var(sock),
-            var(fd)
+            py.var(sock),
+            py.var(fd)
         )),
         _ => None,
     },
@@ -387,12 +387,12 @@ Example:  recvfd right as conn2",
             name: args.optional_name()?,
         })
     },
-    python: |command, made| {
+    python: |command, py| {
         match command {
         Command::RecvFd { sock, name } => Some(format!(
             "msg, fds, flags, addr = socket.recv_fds({}, 4096, 253); {} = socket.socket(fileno=fds[0])",
-            var(sock),
-            new_var(name.as_deref(), made.first())
+            py.var(sock),
+            py.new_var(name.as_deref(), 0)
         )),
         _ => None,
     }

@@ -16,7 +16,7 @@ mod tests;
 
 /// What every definition file uses.
 mod prelude {
-    pub(super) use crate::lang::python::{address, bytes, family, new_var, sock_type, var};
+    pub(super) use crate::lang::python::{address, bytes, family, sock_type, Scope};
     pub(super) use crate::lang::{
         quoted_word, Arg, Args, Command, CommandSpec, Group, How, Panel, Payload, RunsIn, SockRef,
         SockType, SyntaxError, PATTERN,

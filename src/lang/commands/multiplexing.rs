@@ -75,13 +75,19 @@ Example:  select read srv conn timeout 1000",
     runs_in: RunsIn::Session,
     panel: Panel::Shown,
     parse: parse_select,
-    python: |command, _| match command {
+    python: |command, py| match command {
         Command::Select {
             read,
             write,
             timeout,
         } => {
-            let list = |socks: &[SockRef]| socks.iter().map(var).collect::<Vec<_>>().join(", ");
+            let list = |socks: &[SockRef]| {
+                socks
+                    .iter()
+                    .map(|sock| py.var(sock))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
             Some(format!(
                 "r, w, _ = select.select([{}], [{}], [], {})",
                 list(read),
@@ -156,11 +162,18 @@ Example:  poll srv conn timeout 0",
         }
         Ok(Command::Poll { socks, timeout })
     },
-    python: |command, _| match command {
+    python: |command, py| match command {
         Command::Poll { socks, timeout } => {
             let registers: Vec<String> = socks
                 .iter()
-                .map(|s| format!("p.register({})", var(s)))
+                // The events sockplay's poll asks for (Python's default adds POLLPRI, not
+                // POLLRDHUP).
+                .map(|s| {
+                    format!(
+                        "p.register({}, select.POLLIN | select.POLLOUT | select.POLLRDHUP)",
+                        py.var(s)
+                    )
+                })
                 .collect();
             let ms = timeout.map_or_else(|| "None".to_string(), |d| d.as_millis().to_string());
             Some(format!(
@@ -236,13 +249,10 @@ fn parse_epoll(args: &mut Args) -> Result<Command, SyntaxError> {
     }
 }
 
-fn python_epoll(command: &Command, made: &[i32]) -> Option<String> {
+fn python_epoll(command: &Command, py: &Scope) -> Option<String> {
     Some(match command {
         Command::EpollCreate { name } => {
-            format!(
-                "{} = select.epoll()",
-                new_var(name.as_deref(), made.first())
-            )
+            format!("{} = select.epoll()", py.new_var(name.as_deref(), 0))
         }
         Command::EpollAdd {
             epoll,
@@ -261,14 +271,16 @@ fn python_epoll(command: &Command, made: &[i32]) -> Option<String> {
             }
             format!(
                 "{}.register({}, {})",
-                var(epoll),
-                var(sock),
+                py.var(epoll),
+                py.var(sock),
                 events.join(" | ")
             )
         }
-        Command::EpollDel { epoll, sock } => format!("{}.unregister({})", var(epoll), var(sock)),
+        Command::EpollDel { epoll, sock } => {
+            format!("{}.unregister({})", py.var(epoll), py.var(sock))
+        }
         Command::EpollWait { epoll, timeout } => {
-            format!("events = {}.poll({})", var(epoll), seconds(*timeout))
+            format!("events = {}.poll({})", py.var(epoll), seconds(*timeout))
         }
         _ => return None,
     })

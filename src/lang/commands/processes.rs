@@ -207,10 +207,10 @@ Example:  inheritable srv on;  spawn worker      (Python: srv.set_inheritable(Tr
         let on = args.expect_word::<Switch>("on or off")? == Switch::On;
         Ok(Command::Inheritable { sock, on })
     },
-    python: |command, _| match command {
+    python: |command, py| match command {
         Command::Inheritable { sock, on } => Some(format!(
             "{}.set_inheritable({})",
-            var(sock),
+            py.var(sock),
             if *on { "True" } else { "False" }
         )),
         _ => None,

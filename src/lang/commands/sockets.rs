@@ -31,14 +31,14 @@ Example:  socket tcp as srv        (Python: srv = socket.socket(AF_INET, SOCK_ST
             name,
         })
     },
-    python: |command, made| match command {
+    python: |command, py| match command {
         Command::Socket {
             family: f,
             sock_type: t,
             name,
         } => Some(format!(
             "{} = socket.socket({}, {})",
-            new_var(name.as_deref(), made.first()),
+            py.new_var(name.as_deref(), 0),
             family(*f),
             sock_type(*t)
         )),
@@ -72,8 +72,8 @@ Example:  bind srv 127.0.0.1:8080     bind srv :0     bind u /tmp/play.sock     
             addr: args.expect_addr()?,
         })
     },
-    python: |command, _| match command {
-        Command::Bind { sock, addr } => Some(format!("{}.bind({})", var(sock), address(addr))),
+    python: |command, py| match command {
+        Command::Bind { sock, addr } => Some(format!("{}.bind({})", py.var(sock), address(addr))),
         _ => None,
     },
 };
@@ -102,8 +102,8 @@ Example:  listen srv        listen srv 5",
         let backlog = args.optional_number("BACKLOG", 0..=65535)?.unwrap_or(128);
         Ok(Command::Listen { sock, backlog })
     },
-    python: |command, _| match command {
-        Command::Listen { sock, backlog } => Some(format!("{}.listen({backlog})", var(sock))),
+    python: |command, py| match command {
+        Command::Listen { sock, backlog } => Some(format!("{}.listen({backlog})", py.var(sock))),
         _ => None,
     },
 };
@@ -132,11 +132,11 @@ Example:  accept srv as conn      (Python: conn, addr = srv.accept())",
             name: args.optional_name()?,
         })
     },
-    python: |command, made| match command {
+    python: |command, py| match command {
         Command::Accept { sock, name } => Some(format!(
             "{}, addr = {}.accept()",
-            new_var(name.as_deref(), made.first()),
-            var(sock)
+            py.new_var(name.as_deref(), 0),
+            py.var(sock)
         )),
         _ => None,
     },
@@ -166,9 +166,9 @@ Example:  connect cli 127.0.0.1:8080      connect cli $srv      connect u /tmp/p
             addr: args.expect_addr()?,
         })
     },
-    python: |command, _| match command {
+    python: |command, py| match command {
         Command::Connect { sock, addr } => {
-            Some(format!("{}.connect({})", var(sock), address(addr)))
+            Some(format!("{}.connect({})", py.var(sock), address(addr)))
         }
         _ => None,
     },
@@ -219,15 +219,15 @@ Example:  socketpair unix stream as left right",
     runs_in: RunsIn::Session,
     panel: Panel::Shown,
     parse: parse_socketpair,
-    python: |command, made| match command {
+    python: |command, py| match command {
         Command::Socketpair {
             family: f,
             sock_type: t,
             names,
         } => {
             let (a, b) = match names {
-                Some((a, b)) => (new_var(Some(a), None), new_var(Some(b), None)),
-                None => (new_var(None, made.first()), new_var(None, made.get(1))),
+                Some((a, b)) => (py.new_var(Some(a), 0), py.new_var(Some(b), 1)),
+                None => (py.new_var(None, 0), py.new_var(None, 1)),
             };
             Some(format!(
                 "{a}, {b} = socket.socketpair({}, {})",
@@ -286,10 +286,12 @@ Example:  shutdown cli wr",
         let how = args.expect_word("direction")?;
         Ok(Command::Shutdown { sock, how })
     },
-    python: |command, _| match command {
-        Command::Shutdown { sock, how } => {
-            Some(format!("{}.shutdown(socket.{})", var(sock), how.constant()))
-        }
+    python: |command, py| match command {
+        Command::Shutdown { sock, how } => Some(format!(
+            "{}.shutdown(socket.{})",
+            py.var(sock),
+            how.constant()
+        )),
         _ => None,
     },
 };
