@@ -15,7 +15,8 @@ use crate::lang::{Interest, SockRef};
 use crate::net::{SockState, TcpState};
 use crate::sys::socket::POLLRDHUP;
 use crate::sys::{
-    epoll_wait_once, poll_once, select_until, wait_for_ready, ReadyError, FD_SETSIZE,
+    epoll_wait_once, poll_numbers_once, poll_once, select_until, wait_for_ready, ReadyError,
+    FD_SETSIZE,
 };
 
 /// How many events one `epoll wait` can return.
@@ -336,7 +337,7 @@ impl Session {
         timeout: Option<Duration>,
         out: &mut Outcome,
     ) -> Result<(), Failure> {
-        let fds = self.watched_fds(socks)?;
+        let fds = self.polled_fds(socks)?;
         let timeout = self.bounded_wait(timeout, out);
         let asked: Vec<String> = fds
             .iter()
@@ -348,11 +349,8 @@ impl Session {
             fds.len(),
             millis(timeout)
         );
-        let borrowed = fds
-            .iter()
-            .map(|fd| self.borrow_fd(*fd))
-            .collect::<Result<Vec<_>, _>>()?;
-        let result = wait_for_ready(timeout, |left| poll_once(&borrowed, POLL_INTEREST, left));
+        // The handles stay open across the call: this thread alone closes them.
+        let result = wait_for_ready(timeout, |left| poll_numbers_once(&fds, POLL_INTEREST, left));
         let revents = match result {
             Ok(Some(revents)) => revents,
             Ok(None) => {
@@ -373,9 +371,32 @@ impl Session {
                 .with_detail(format!("[{}]", returned.join(", "))),
         );
         for (fd, events) in fds.iter().zip(&revents) {
-            out.say(format!("{}: {}", self.fd_label(*fd), poll_names(*events)));
+            let mut said = format!("{}: {}", self.fd_label(*fd), poll_names(*events));
+            if events.contains(PollFlags::POLLNVAL) {
+                said.push_str(
+                    " — the fd is not open: poll says so for it, and the call itself succeeds",
+                );
+            }
+            out.say(said);
         }
         Ok(())
+    }
+
+    /// The fds `poll` asks about, each once, in the order given: the handles named, and any
+    /// number as it is — poll(2) takes any fd number, and answers POLLNVAL for one not open.
+    fn polled_fds(&self, socks: &[SockRef]) -> Result<Vec<i32>, Failure> {
+        let mut fds = Vec::new();
+        for sock in socks {
+            let fd = match sock {
+                SockRef::Fd(fd) => *fd,
+                named => self.resolve(named)?,
+            };
+            self.touched.note(fd);
+            if !fds.contains(&fd) {
+                fds.push(fd);
+            }
+        }
+        Ok(fds)
     }
 
     pub(super) fn epoll_create(

@@ -51,8 +51,8 @@ pub use interrupt::{
 };
 pub use process::{signal_from_name, signal_name, ExitStatus};
 pub use ready::{
-    epoll_wait_once, poll_once, select_until, wait_for_ready, ReadyError, ReadyEvent, Selected,
-    FD_SETSIZE,
+    epoll_wait_once, poll_numbers_once, poll_once, select_until, wait_for_ready, ReadyError,
+    ReadyEvent, Selected, FD_SETSIZE,
 };
 pub use wait::{
     block_until, blocked_call_is_ready, blocked_call_returned, forget_returned_call,

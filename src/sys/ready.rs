@@ -4,7 +4,7 @@
 //! hand back every event bit the kernel set (nix's wrappers drop or panic on bits they have no name
 //! for, such as POLLRDHUP).
 
-use std::os::fd::{AsRawFd, BorrowedFd};
+use std::os::fd::{AsRawFd, BorrowedFd, RawFd};
 use std::time::{Duration, Instant};
 
 use nix::errno::Errno;
@@ -154,17 +154,28 @@ pub fn poll_once(
     events: PollFlags,
     timeout: Duration,
 ) -> Result<Option<Vec<PollFlags>>, Errno> {
+    let numbers: Vec<RawFd> = fds.iter().map(AsRawFd::as_raw_fd).collect();
+    poll_numbers_once(&numbers, events, timeout)
+}
+
+/// [`poll_once`] on fd numbers, open or not: poll(2) does no I/O on them, and answers POLLNVAL
+/// for a number that is not open (poll(2): "Invalid request: fd not open").
+pub fn poll_numbers_once(
+    fds: &[RawFd],
+    events: PollFlags,
+    timeout: Duration,
+) -> Result<Option<Vec<PollFlags>>, Errno> {
     let mut poll_fds: Vec<libc::pollfd> = fds
         .iter()
-        .map(|fd| libc::pollfd {
-            fd: fd.as_raw_fd(),
+        .map(|&fd| libc::pollfd {
+            fd,
             events: events.bits(),
             revents: 0,
         })
         .collect();
     let count = libc::nfds_t::try_from(poll_fds.len()).map_err(|_| Errno::EINVAL)?;
-    // SAFETY: the pointer and count describe `poll_fds`, which lives across the call, and every fd
-    // in it is borrowed, so open.
+    // SAFETY: the pointer and count describe `poll_fds`, which lives across the call; poll only
+    // reports on the fd numbers, whether they are open or not.
     let ready = unsafe { libc::poll(poll_fds.as_mut_ptr(), count, timeout_ms(timeout)) };
     match Errno::result(ready)? {
         0 => Ok(None),

@@ -350,3 +350,13 @@ fn select_says_why_a_socket_is_writable_room_a_pending_error_or_a_sending_side_s
         .stdout_contains("\nfd 5 (fresh) is writable: it has no connection to send on (never connected, or the connection is over); select counts that as writable, but a send fails\n")
         .run();
 }
+
+#[test]
+fn poll_asks_about_an_fd_that_is_not_open_and_the_kernel_answers_pollnval() {
+    // poll(2) does not fail on a closed fd: that fd's revents is POLLNVAL (Python's
+    // select.poll() gets [(fd, 32)]).
+    wide()
+        .script("socket udp as u\nclose u\npoll 3 timeout 0\n")
+        .stdout_contains("\nsockplay> poll 3 timeout 0\npoll([{fd=3, events=POLLIN|POLLOUT|POLLRDHUP}], 1, 0) = 1 ([{fd=3, revents=POLLNVAL}])\nfd 3: POLLNVAL — the fd is not open: poll says so for it, and the call itself succeeds\n")
+        .run();
+}
