@@ -147,10 +147,15 @@ impl Engine {
     }
 
     /// Why a session command may not run here, if it may not: a script removes only the socket
-    /// files it made (the session does the rest of `unlink`).
+    /// files it made, of those that exist (the session does the rest of `unlink`).
     pub(super) fn refusal(&self, command: &Command) -> Option<Failure> {
         match command {
-            Command::Unlink { path } if !self.may_run_shell() && !self.made_socket_file(path) => {
+            // What is not there cannot be harmed: the session says ENOENT.
+            Command::Unlink { path }
+                if !self.may_run_shell()
+                    && std::fs::symlink_metadata(path).is_ok()
+                    && !self.made_socket_file(path) =>
+            {
                 Some(Failure::usage(UNLINK_REFUSED))
             }
             _ => None,

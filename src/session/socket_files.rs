@@ -4,6 +4,7 @@
 //! and nothing else). sockplay removes the files its binds made when the process that made them
 //! ends, however it ends — never a file it did not create.
 
+use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::path::{Path, PathBuf};
 
@@ -104,6 +105,9 @@ impl Session {
         let file = std::fs::symlink_metadata(path).map_err(|e| {
             let errno = errno_of(&e);
             let message = match errno {
+                Errno::ENOENT if path.as_os_str().as_bytes().starts_with(b"@") => format!(
+                    "there is no file at {name}; if you mean the abstract name {name}, it is no file: unlink has nothing to remove, and the name is free once the last socket bound to it closes"
+                ),
                 Errno::ENOENT => format!("there is no file at {name}"),
                 _ => format!("cannot look at {name}"),
             };

@@ -536,3 +536,16 @@ fn send_or_connect_on_a_listener_says_it_listens_not_that_it_was_never_connected
         "fd 3 listens, and a listener cannot also connect (Linux answers EISCONN); make another socket for the client side: `socket tcp as c`, then `connect c ADDR`"
     );
 }
+
+#[test]
+fn unlink_of_an_abstract_name_says_it_is_no_file_and_a_second_unlink_is_enoent() {
+    // A script may unlink what is not there (nothing can be harmed): the answer is ENOENT.
+    wide()
+        .script(
+            "socket unix stream as a\nbind a @zzq\nunlink @zzq\nexpect error ENOENT\n\
+             socket unix stream as b\nbind b ./twice.sock\nunlink ./twice.sock\nunlink ./twice.sock\nexpect error ENOENT\n",
+        )
+        .stdout_contains("\nsockplay> unlink @zzq\nENOENT: there is no file at @zzq; if you mean the abstract name @zzq, it is no file: unlink has nothing to remove, and the name is free once the last socket bound to it closes\n")
+        .stdout_contains("\nsockplay> unlink ./twice.sock\nENOENT: there is no file at ./twice.sock\n")
+        .run();
+}
