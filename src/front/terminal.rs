@@ -120,6 +120,20 @@ pub fn notice(text: impl Display) {
         .and_then(|()| err.write_all(b"\n"));
 }
 
+/// Writes `text` over the line above the cursor, made safe: the prompt's line the line editor
+/// left as it was when Enter took a suggestion. Only at a terminal, with no JSON on stdout.
+pub fn rewrite_line_above(text: impl Display) {
+    if json_stdout() || !io::stdout().is_terminal() {
+        return;
+    }
+    let mut out = io::stdout().lock();
+    let _ = out
+        .write_all(b"\x1b[A\r")
+        .and_then(|()| out.write_all(safe_line(&text.to_string()).as_bytes()))
+        .and_then(|()| out.write_all(b"\x1b[K\n"))
+        .and_then(|()| out.flush());
+}
+
 /// Back to the start of the line and clear it: what the terminal echoed there (`^C`, keys typed
 /// during a command) goes, so the next output starts at the left edge.
 const FRESH_LINE: &str = "\r\x1b[K";

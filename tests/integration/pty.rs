@@ -595,6 +595,81 @@ fn accept_3_instead_of_the_suggestion_lets_the_tcp_tutorial_finish_at_a_terminal
 }
 
 #[test]
+fn enter_on_a_tutorial_suggestion_writes_the_command_into_the_prompts_line() {
+    let mut repl = Repl::spawn_with(200, 50, &["--tutorial", "sockets-are-fds"]);
+    repl.expect("[1/5] sockplay> ");
+    repl.enter("");
+    // Back up to the line the editor left empty: the prompt and the command that ran.
+    repl.expect("\x1b[A\r[1/5] sockplay> socket tcp as first\x1b[K");
+    repl.expect("\u{2713} first is fd 3");
+    repl.control('d');
+    assert_eq!(repl.exit_status(Duration::from_secs(5)).code(), Some(0));
+}
+
+#[test]
+fn a_shell_line_typed_at_a_tutorial_prompt_runs_and_does_not_take_the_step() {
+    let mut repl = Repl::spawn_with(200, 50, &["--tutorial", "sockets-are-fds"]);
+    repl.expect("[1/5] sockplay> ");
+    repl.enter("!echo $((6 * 7))x");
+    let shown = repl.expect("[1/5] sockplay> ");
+    assert!(shown.contains("42x"), "{shown:?}");
+    assert!(!shown.contains("--allow-shell"), "{shown:?}");
+    assert!(!shown.contains("not yet"), "{shown:?}");
+    repl.enter("");
+    repl.expect("\u{2713} first is fd 3");
+    repl.control('d');
+    assert_eq!(repl.exit_status(Duration::from_secs(5)).code(), Some(0));
+}
+
+#[test]
+fn a_walked_check_that_waits_shows_its_line_before_what_it_waits_for() {
+    let mut repl = Repl::spawn_with(200, 50, &["--tutorial", "tcp-server-client"]);
+    repl.expect("[1/21] sockplay> ");
+    repl.enter("");
+    repl.expect("[2/21] sockplay> ");
+    repl.enter("");
+    repl.expect("[3/21] sockplay> ");
+    // fd 3 never listens: the check waits its second, and says so after its own line.
+    repl.enter("sleep 1");
+    let shown = repl.expect("not yet.");
+    let line = shown
+        .find("sockplay> expect state srv LISTEN")
+        .unwrap_or_else(|| panic!("the check's line: {shown:?}"));
+    let waits = shown
+        .find("expect state waits for fd 3 to reach LISTEN")
+        .unwrap_or_else(|| panic!("what it waits for: {shown:?}"));
+    assert!(line < waits, "{shown:?}");
+    repl.expect("[3/21] sockplay> ");
+    repl.control('d');
+    assert_eq!(repl.exit_status(Duration::from_secs(5)).code(), Some(0));
+}
+
+#[test]
+fn after_use_in_a_tutorial_the_prompt_shows_the_process_and_the_suggestion_names_main() {
+    let mut repl = Repl::spawn_with(200, 50, &["--tutorial", "forking-server"]);
+    for step in 1..=3 {
+        repl.expect(&format!("[{step}/17] sockplay> "));
+        repl.enter("");
+    }
+    repl.expect("[4/17] sockplay> ");
+    repl.enter("spawn cli");
+    repl.expect("[5/17] sockplay> ");
+    repl.enter("use cli");
+    repl.expect("[5/17] sockplay[cli]> ");
+    repl.enter("socket tcp as c");
+    repl.expect("[6/17] sockplay[cli]> ");
+    repl.enter("");
+    repl.expect("suggested: main: accept srv as conn");
+    repl.expect("[7/17] sockplay[cli]> ");
+    repl.enter("");
+    repl.expect("accept(3) = 4");
+    repl.expect("\u{2713} conn is fd 4");
+    repl.expect("[8/17] sockplay[cli]> ");
+    repl.control('d');
+    assert_eq!(repl.exit_status(Duration::from_secs(5)).code(), Some(0));
+}
+
+#[test]
 fn at_80_columns_five_connections_show_every_address_whole() {
     let mut repl = Repl::start_sized(80, 60);
     repl.step("socket tcp as srv", "= 3");

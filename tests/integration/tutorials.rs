@@ -177,16 +177,162 @@ fn a_wrong_command_is_not_yet_with_a_hint_and_the_right_one_goes_on() {
 }
 
 #[test]
-fn other_words_sent_in_the_tcp_tutorial_are_caught_and_the_walk_recovers() {
-    // Steps 1-13 set up both connections; at step 14 the learner sends their own words first.
-    Test::new()
-        .args(["--tutorial", "tcp-server-client"])
-        .stdin(format!("{}send conn_a \"hi\"\n{}", enters(13), enters(20)))
-        .stdout_contains("not yet.")
-        .stdout_contains("hint: The server speaks on the accepted socket")
-        .stdout_contains("\"hiwelcome, client A\"")
+fn other_words_sent_in_the_tcp_tutorial_are_the_lessons_send_and_the_next_check_reads_them() {
+    // Steps 1-13 set up both connections; at step 14 the server greets client A its own way.
+    tcp_walk_with(14, "send conn_a \"hi\"\n", "")
+        .stdout_contains("send(4, \"hi\", 2, MSG_NOSIGNAL) = 2")
+        .stdout_contains("✓ the output contains \"send(4, \\\"hi\\\"\"")
+        .stdout_contains("recv(3, 4096, 0) = 2  \"hi\"")
+        .stdout_contains("client_a: expect output \"hi\"")
+        .stdout_lacks("\nnot yet.")
+        .stdout_lacks("welcome, client A\", 17")
+        .stdout_contains("Tutorial `tcp-server-client` done: every step's checks held.")
+        .run();
+}
+
+#[test]
+fn a_send_on_the_listener_is_not_yet_with_a_hint_that_skip_is_there() {
+    tcp_walk_with(14, "send srv \"welcome, client A\"\n", "")
+        .stdout_contains("send(3, \"welcome, client A\"")
+        .stdout_contains("\nnot yet. (`skip` lets sockplay do the step and go on)")
+        .stdout_contains("hint: The server speaks on client A's accepted socket")
         .stdout_contains("✓ the output contains \"welcome, client A\"")
+        .stdout_contains("Tutorial `tcp-server-client` done: every step's checks held.")
+        .run();
+}
+
+#[test]
+fn bob_sending_yo_in_the_tcp_tutorial_is_what_the_server_reads_next() {
+    // Client B is `bob` (step 9); at step 16 bob sends "yo", and step 17 reads exactly that.
+    let lines = format!("spawn bob\n{}bob: send b \"yo\"\n", enters(6));
+    tcp_walk_with(9, &lines, "")
+        .stdout_contains("send(3, \"yo\", 2, MSG_NOSIGNAL) = 2")
+        .stdout_contains("recv(5, 4096, 0) = 2  \"yo\"")
+        .stdout_contains("expect data \"yo\"")
+        .stdout_lacks("\nnot yet.")
+        .stdout_lacks("yohello from B")
+        .stdout_contains("Tutorial `tcp-server-client` done: every step's checks held.")
+        .run();
+}
+
+#[test]
+fn pong_sent_in_place_of_ping_in_the_select_tutorial_is_the_five_bytes_select_reports() {
+    Test::new()
+        .args(["--tutorial", "select-epoll"])
+        .stdin(format!(
+            "{}client: send c \"pong!\"\n{}",
+            enters(10),
+            enters(10)
+        ))
+        .stdout_contains("send(3, \"pong!\", 5, MSG_NOSIGNAL) = 5")
+        .stdout_contains("✓ the output contains \"= 5\"")
+        .stdout_contains("✓ the output contains \"fd 4 (conn) is readable: 5 bytes waiting\"")
+        .stdout_lacks("9 bytes waiting")
+        .stdout_lacks("\nnot yet.")
+        .stdout_contains("Tutorial `select-epoll` done: every step's checks held.")
+        .run();
+}
+
+#[test]
+fn after_a_skip_the_ending_says_which_steps_were_skipped() {
+    let output = tcp_walk_with(3, "skip\n", "")
+        .stdout_contains("(sockplay runs the step for you, and goes on whatever its checks say)")
+        .stdout_contains("Tutorial `tcp-server-client` done: 1 of 21 steps skipped (step 3);")
+        .stdout_lacks("done: every step's checks held")
+        .run();
+    assert!(
+        output.stdout.contains("[3/21] sockplay> listen srv 5"),
+        "{}",
+        output.report()
+    );
+    Test::new()
+        .args(["--tutorial", "select-epoll"])
+        .stdin(format!("{}skip\n\nskip\n{}", enters(10), enters(10)))
+        .stdout_contains("Tutorial `select-epoll` done: 2 of 16 steps skipped (steps 11 and 13);")
+        .stdout_lacks("done: every step's checks held")
+        .run();
+}
+
+#[test]
+fn hints_carry_the_learners_names_as_suggestions_do() {
+    tcp_walk_with(9, "spawn bob\nsleep 1\n", "")
+        .stdout_contains("hint: Type `bob: socket tcp as b`.")
+        .stdout_lacks("`client_b: socket tcp as b`")
         .stdout_contains("Tutorial `tcp-server-client` done")
+        .run();
+    // forking-server: the listener is `L`, the client process `cli`.
+    Test::new()
+        .args(["--tutorial", "forking-server"])
+        .stdin(format!(
+            "socket tcp as L\n\n\nspawn cli\nsleep 1\n\n\nsleep 1\n{}",
+            enters(20)
+        ))
+        .stdout_contains("hint: `cli: socket tcp as c`.")
+        .stdout_contains("hint: `accept L as conn`.")
+        .stdout_lacks("hint: `accept srv as conn`")
+        .stdout_contains("Tutorial `forking-server` done: every step's checks held.")
+        .run();
+}
+
+#[test]
+fn set_at_a_step_is_free_like_help() {
+    // forking-server step 7 is the accept; `set panel compact` there does not take it.
+    let output = Test::new()
+        .args(["--tutorial", "forking-server"])
+        .stdin(format!("{}set panel compact\n{}", enters(6), enters(20)))
+        .stdout_contains("the panel leaves out fds 0, 1 and 2 while they are unchanged")
+        .stdout_lacks("\nnot yet.")
+        .stdout_contains("Tutorial `forking-server` done: every step's checks held.")
+        .run();
+    let set = output.stdout.find("the panel leaves out").expect("set ran");
+    let accepted = output.stdout.find("accept(3) = 4").expect("accept ran");
+    assert!(set < accepted, "{}", output.report());
+}
+
+#[test]
+fn after_use_cli_the_lessons_commands_for_main_say_main_and_the_walk_finishes() {
+    // forking-server with the listener `L` and the client `cli`; at step 5 the learner moves to
+    // cli, and stays there.
+    Test::new()
+        .args(["--tutorial", "forking-server"])
+        .stdin(format!(
+            "socket tcp as L\n\n\nspawn cli\nuse cli\nsocket tcp as c\n{}",
+            enters(20)
+        ))
+        .stdout_contains("cli (pid ")
+        .stdout_contains("[5/17] sockplay[cli]> socket tcp as c")
+        .stdout_contains("  suggested: main: accept L as conn")
+        .stdout_contains("[7/17] sockplay[cli]> main: accept L as conn")
+        .stdout_contains("sockplay[cli]> main: expect fd conn 4")
+        .stdout_contains("✓ conn is fd 4")
+        .stdout_contains("[15/17] sockplay[cli]> main: close conn")
+        .stdout_lacks("no socket is named")
+        .stdout_lacks("\nnot yet.")
+        .stdout_contains("Tutorial `forking-server` done: every step's checks held.")
+        .run();
+}
+
+#[test]
+fn the_fd_limit_close_wait_emfile_lowered_is_given_back_when_the_learner_goes_on() {
+    Test::new()
+        .args(["--tutorial", "close-wait-emfile"])
+        .stdin(format!("{}socket tcp as mine\n", enters(20)))
+        .stdout_contains("Tutorial `close-wait-emfile` done: every step's checks held.")
+        .stdout_contains("The lesson lowered main's fd limit; sockplay gives back the")
+        .stdout_contains("setrlimit(RLIMIT_NOFILE, {cur=")
+        .stdout_contains("socket(AF_INET, SOCK_STREAM, IPPROTO_TCP) = 6")
+        .stdout_lacks("EMFILE: no socket")
+        .run();
+}
+
+#[test]
+fn a_shell_line_in_a_piped_walk_is_refused_as_a_scripts_would_be() {
+    Test::new()
+        .args(["--tutorial", "sockets-are-fds"])
+        .stdin(format!("!echo from-the-shell\n{}", enters(10)))
+        .stdout_lacks("\nfrom-the-shell")
+        .stdout_contains("a script only with --allow-shell")
+        .stdout_contains("Tutorial `sockets-are-fds` done")
         .run();
 }
 

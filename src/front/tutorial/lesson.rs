@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 
-use crate::lang::{split_commands, Check, Command};
+use crate::lang::{parse_line, split_commands, Check, Command, Payload};
 use crate::session::{Outcome, Returned};
 use crate::text::{escape_bytes, unescape};
 
@@ -136,6 +136,38 @@ impl Names {
         }
     }
 
+    /// Prose (narration, a hint) with the learner's names: each `$NAME`, and each command or
+    /// name between backquotes (`accept srv as conn`, `srv`), so what it says can be copied.
+    /// `place` then says where a quoted command runs (see [`place`]).
+    pub fn respell_prose(&self, text: &str, place: impl Fn(&str) -> String) -> String {
+        let text = self.respell_narration(text);
+        let mut out = String::new();
+        let mut rest = text.as_str();
+        while let Some(open) = rest.find('`') {
+            let Some(close) = rest[open + 1..].find('`') else {
+                break;
+            };
+            let quoted = &rest[open + 1..open + 1 + close];
+            out.push_str(&rest[..=open]);
+            let respelled = if let Some(name) = self
+                .sockets
+                .get(quoted)
+                .or_else(|| self.processes.get(quoted))
+            {
+                name.clone()
+            } else if matches!(parse_line(quoted), Ok(Some(_))) {
+                place(&self.respell(quoted))
+            } else {
+                quoted.to_string()
+            };
+            out.push_str(&respelled);
+            out.push('`');
+            rest = &rest[open + close + 2..];
+        }
+        out.push_str(rest);
+        out
+    }
+
     /// Narration with each `$NAME` the learner spelled their way respelled, so it still reads
     /// as the address of what they made.
     pub fn respell_narration(&self, text: &str) -> String {
@@ -222,6 +254,121 @@ impl Named {
 
 fn named(named: &Named) -> Option<String> {
     named.name().map(str::to_string)
+}
+
+/// `line`, a command of the lesson, made to run in `lesson`, the process the lesson means, when
+/// the learner's current process is another (`use client`): `main: accept srv as conn`, and
+/// `wait main` for a bare `wait`. A command that names its process, or is about no process
+/// (`help`, `ps`, `set`), stays as it is.
+pub fn place(line: &str, lesson: &str, current: &str) -> String {
+    if lesson == current {
+        return line.to_string();
+    }
+    let Ok(Some(command)) = parse_line(line) else {
+        return line.to_string();
+    };
+    match &command {
+        Command::In { .. } => line.to_string(),
+        Command::Wait { process: None } => format!("wait {lesson}"),
+        command if command.concerns_one_process() => format!("{lesson}: {line}"),
+        _ => line.to_string(),
+    }
+}
+
+/// The bytes a sending command sends, and the command with them taken out, to compare.
+fn sent_bytes(command: &Command) -> Option<(Vec<u8>, Command)> {
+    let mut without = command.base().clone();
+    let bytes = match &mut without {
+        Command::Send { payload, .. } | Command::SendTo { payload, .. } => {
+            // `--bytes N` is about how much fits, not what the bytes say.
+            match std::mem::replace(payload, Payload::Bytes(Vec::new())) {
+                Payload::Bytes(bytes) => bytes,
+                Payload::Pattern(_) => return None,
+            }
+        }
+        Command::Write { data, .. } => std::mem::take(data),
+        _ => return None,
+    };
+    Some((bytes, without))
+}
+
+/// What the learner sent in place of the lesson's bytes: later checks read what really went
+/// over the connection (a send of other bytes is still the lesson's send).
+#[derive(Debug, Default, Clone)]
+pub struct Sent {
+    /// (the lesson's bytes, the learner's bytes, the walked step where they were sent).
+    replaced: Vec<(Vec<u8>, Vec<u8>, usize)>,
+}
+
+impl Sent {
+    /// Notes `typed`, when it is the step's `lesson` send with other bytes; says whether it was.
+    pub fn note(&mut self, lesson: &Command, typed: &Command, step: usize) -> bool {
+        let (Some((wanted, lesson_call)), Some((given, typed_call))) =
+            (sent_bytes(lesson), sent_bytes(typed))
+        else {
+            return false;
+        };
+        if wanted == given || lesson_call != typed_call {
+            return false;
+        }
+        self.replaced.retain(|(_, _, at)| *at != step);
+        self.replaced.push((wanted, given, step));
+        true
+    }
+
+    /// `check`, of walked step `step`, reading the learner's bytes where it reads the lesson's:
+    /// the data itself, and its length (`= 4`, `4 bytes`) in the step that sent it and in steps
+    /// that read or wait for it (`reads`).
+    pub fn rewrite(&self, check: &mut Check, step: usize, reads: bool) {
+        for (wanted, given, at) in &self.replaced {
+            if *at > step {
+                continue;
+            }
+            let counts = *at == step || reads;
+            match check {
+                Check::Data(expected) => {
+                    if expected == wanted {
+                        *expected = given.clone();
+                    } else if !expected.is_empty() && wanted.starts_with(expected) {
+                        // A read cut short (a datagram into a small buffer) takes as much of
+                        // the learner's bytes.
+                        *expected = given[..expected.len().min(given.len())].to_vec();
+                    }
+                }
+                Check::Output(text) => {
+                    let (from, to) = (escape_bytes(wanted), escape_bytes(given));
+                    if !from.is_empty() {
+                        *text = text.replace(&from, &to);
+                    }
+                    if counts {
+                        *text = replace_count(text, wanted.len(), given.len());
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+/// `text` with the byte count `from` said as `= N` or `N bytes` said as `to`.
+fn replace_count(text: &str, from: usize, to: usize) -> String {
+    let (from, to) = (from.to_string(), to.to_string());
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(at) = rest.find(&from) {
+        let before = &rest[..at];
+        let after = &rest[at + from.len()..];
+        let digit_before = before.ends_with(|c: char| c.is_ascii_digit());
+        let digit_after = after.starts_with(|c: char| c.is_ascii_digit());
+        let is_count = !digit_before
+            && !digit_after
+            && (before.ends_with("= ") || after.starts_with(" bytes"));
+        out.push_str(before);
+        out.push_str(if is_count { &to } else { &from });
+        rest = after;
+    }
+    out.push_str(rest);
+    out
 }
 
 /// How much of the start of an output check's text the bytes so far must end with to be its
@@ -399,6 +546,103 @@ mod tests {
         assert!(Names::name_unnamed(&lesson, &mut named, |_| true).is_empty());
         let mut other = command("recv 3");
         assert!(Names::name_unnamed(&lesson, &mut other, |_| true).is_empty());
+    }
+
+    #[test]
+    fn hints_quote_commands_and_names_the_learners_way_and_where_they_run() {
+        let names = learned(&[
+            ("socket tcp as srv", "socket tcp as L"),
+            ("spawn client", "spawn cli"),
+        ]);
+        let here = |line: &str| line.to_string();
+        assert_eq!(
+            names.respell_prose("`accept srv as conn`.", here),
+            "`accept L as conn`."
+        );
+        assert_eq!(
+            names.respell_prose("Type `client: socket tcp as c`; the name `srv`.", here),
+            "Type `cli: socket tcp as c`; the name `L`."
+        );
+        // Python and unbalanced quotes stay as they are.
+        assert_eq!(
+            names.respell_prose("`srv.accept()` and `srv", here),
+            "`srv.accept()` and `srv"
+        );
+        let in_cli = |line: &str| place(line, "main", "cli");
+        assert_eq!(
+            names.respell_prose("`close conn` in main.", in_cli),
+            "`main: close conn` in main."
+        );
+    }
+
+    #[test]
+    fn the_lessons_commands_say_where_they_run_when_the_learner_is_elsewhere() {
+        assert_eq!(
+            place("accept srv as conn", "main", "main"),
+            "accept srv as conn"
+        );
+        assert_eq!(
+            place("accept srv as conn", "main", "cli"),
+            "main: accept srv as conn"
+        );
+        assert_eq!(place("client: recv c", "main", "cli"), "client: recv c");
+        assert_eq!(place("wait", "main", "cli"), "wait main");
+        assert_eq!(place("wait client", "main", "cli"), "wait client");
+        assert_eq!(place("fds", "main", "cli"), "main: fds");
+        assert_eq!(place("ps", "main", "cli"), "ps");
+        assert_eq!(
+            place("expect fd conn 4", "main", "cli"),
+            "main: expect fd conn 4"
+        );
+    }
+
+    #[test]
+    fn a_send_of_other_bytes_is_the_lessons_send_and_checks_read_the_learners_bytes() {
+        let mut sent = Sent::default();
+        let lesson = command("client: send c \"ping\"");
+        assert!(!sent.note(&lesson, &command("client: send c \"ping\""), 11));
+        assert!(!sent.note(&lesson, &command("client: send d \"pong!\""), 11));
+        assert!(!sent.note(&lesson, &command("recv c"), 11));
+        assert!(sent.note(&lesson, &command("client: send c \"pong!\""), 11));
+        let rewritten = |check: Check, step, reads| {
+            let mut check = check;
+            sent.rewrite(&mut check, step, reads);
+            check
+        };
+        let output = |text: &str| Check::Output(text.to_string());
+        assert_eq!(rewritten(output("= 4"), 11, false), output("= 5"));
+        assert_eq!(
+            rewritten(output("fd 4 (conn) is readable: 4 bytes waiting"), 12, true),
+            output("fd 4 (conn) is readable: 5 bytes waiting")
+        );
+        // Counts only where the bytes are read; fd numbers and other numbers stay.
+        assert_eq!(rewritten(output("= 4"), 13, false), output("= 4"));
+        assert_eq!(
+            rewritten(output("= 1 (in [4])"), 12, true),
+            output("= 1 (in [4])")
+        );
+        assert_eq!(rewritten(output("= 44"), 11, false), output("= 44"));
+        // Before the send, nothing changes.
+        assert_eq!(rewritten(output("= 4"), 10, false), output("= 4"));
+        assert_eq!(
+            rewritten(Check::Data(b"ping".to_vec()), 12, true),
+            Check::Data(b"pong!".to_vec())
+        );
+        assert_eq!(
+            rewritten(Check::Data(b"pi".to_vec()), 12, true),
+            Check::Data(b"po".to_vec())
+        );
+        assert_eq!(
+            rewritten(output("send(3, \"ping\""), 11, false),
+            output("send(3, \"pong!\"")
+        );
+        // `--bytes N` is about how much fits, not what the bytes say.
+        let mut sent = Sent::default();
+        assert!(!sent.note(
+            &command("send cli --bytes 10000000"),
+            &command("send cli --bytes 5"),
+            3
+        ));
     }
 
     fn recv_outcome(bytes: &str) -> Outcome {

@@ -1,24 +1,30 @@
 //! Walking a tutorial: narration, the suggested command shown above an empty line (Enter runs it;
 //! what the learner types replaces it), the real call and the panel, then the step's checks decide
 //! whether to go on, with a hint when they do not. The checks test the lesson, not the spelling
-//! (see `lesson.rs`); `help`, `fds`, `ss` and `ps` look around without taking the step; a walked
-//! state check waits briefly. A finished walk leaves the learner at the prompt with its sockets.
+//! (see `lesson.rs`); `help`, `fds`, `ss`, `ps`, `set`, `use` and `!cmd` do not take the step; a
+//! walked state check waits briefly. After `use`, the lesson's commands say which process they
+//! mean (`main: accept srv`). The ending says which steps were skipped. A finished walk leaves
+//! the learner at the prompt with its sockets, and the fd limit it lowered given back.
 //! `--auto` runs every step unattended and fails on the first check that does not hold. While a
 //! tutorial runs, `ss` lists its sockets only.
 
+use std::collections::BTreeSet;
+use std::io::IsTerminal;
 use std::time::Duration;
 
 use rustyline::error::ReadlineError;
 
-use super::lesson::{same_kind, Judgement, Named, Names, Received};
+use super::lesson::{place, same_kind, Judgement, Named, Names, Received, Sent};
 use super::{paragraphs, Step, Tutorial, TUTORIALS};
 use crate::engine::{Engine, Stop};
 use crate::error::Error;
 use crate::front::repl::{
     is_undecodable, new_editor, refresh_completion, LineEditor, MAX_UNDECODABLE, UNDECODABLE,
 };
-use crate::front::terminal::{say, terminal_width};
-use crate::lang::{failure_excused, parse_line, Command};
+use crate::front::terminal::{rewrite_line_above, say, terminal_width};
+use crate::lang::{failure_excused, parse_line, Check, Command};
+use crate::process::MAIN;
+use crate::text::escape_bytes;
 use crate::text::{display_width, safe_line};
 
 /// The list `sockplay --tutorial` prints, wrapped to the terminal (a pipe gets a line per
@@ -123,13 +129,13 @@ pub fn run_tutorial(name: &str, auto: bool, engine: &mut Engine) -> Result<(), E
     ran
 }
 
-/// Prints narration paragraphs, wrapped, with `$NAME` replaced by that socket's address (the
-/// learner's own names first).
-fn say_step(step: &Step, engine: &Engine, names: &Names) {
+/// Prints narration paragraphs, wrapped, with `$NAME` replaced by that socket's address and the
+/// commands it quotes in the learner's names, said where they run (`place`).
+fn say_step(step: &Step, engine: &Engine, names: &Names, place: impl Fn(&str) -> String) {
     let lines: Vec<String> = step
         .narration
         .iter()
-        .map(|line| engine.expand_names(&names.respell_narration(line)))
+        .map(|line| engine.expand_names(&names.respell_prose(line, &place)))
         .collect();
     narrate(&paragraphs(&lines));
 }
@@ -164,33 +170,115 @@ enum Miss {
     SoFar,
 }
 
-/// Runs the walked step's checks, respelled with the learner's names, against what the learner
-/// did: the bytes of several `recv`s count together, and a state is waited for only briefly.
-fn run_walked_checks(
-    step: &Step,
-    engine: &mut Engine,
-    names: &Names,
-    received: &Received,
-) -> Result<(), Miss> {
+/// What a walked step's checks are read against: the learner's names and bytes, the process
+/// the lesson means, and what the step's `recv`s returned.
+struct Against<'a> {
+    names: &'a Names,
+    sent: &'a Sent,
+    received: &'a Received,
+    /// The process the lesson's commands without `NAME:` mean.
+    lesson_process: &'a str,
+    /// The walked step's number, for `sent`.
+    number: usize,
+}
+
+/// Runs the walked step's checks, respelled with the learner's names, where the lesson means
+/// them, against what the learner did: the bytes of several `recv`s count together, the bytes
+/// the learner sent in place of the lesson's are the ones read, and a state is waited for only
+/// briefly.
+fn run_walked_checks(step: &Step, engine: &mut Engine, against: &Against) -> Result<(), Miss> {
     let timeout = engine.settings.timeout;
     engine.settings.timeout = timeout.min(WALKED_STATE_WAIT);
-    let held = run_each_check(step, engine, names, received);
+    let held = run_each_check(step, engine, against);
     engine.settings.timeout = timeout;
     held
 }
 
-fn run_each_check(
+/// Whether a step's command reads bytes or waits for them, so its checks may count the bytes a
+/// learner sent (`4 bytes waiting`).
+fn reads(command: &Command) -> bool {
+    matches!(
+        command.base(),
+        Command::Recv { .. }
+            | Command::RecvFrom { .. }
+            | Command::Read { .. }
+            | Command::ReadLine { .. }
+            | Command::Select { .. }
+            | Command::Poll { .. }
+            | Command::EpollWait { .. }
+    )
+}
+
+/// The check inside `expect …`, `NAME: expect …`, to change.
+fn check_mut(command: &mut Command) -> Option<&mut Check> {
+    match command {
+        Command::In { command, .. } | Command::Background(command) => check_mut(command),
+        Command::Expect(check) => Some(check),
+        _ => None,
+    }
+}
+
+/// The line of a data or output check as it would be typed, for `prefix` (`client: ` or
+/// nothing).
+fn check_line(prefix: &str, check: &Check) -> Option<String> {
+    let quoted = |text: &str| text.replace('\\', "\\\\").replace('"', "\\\"");
+    match check {
+        Check::Data(bytes) => Some(format!("{prefix}expect data \"{}\"", escape_bytes(bytes))),
+        Check::Output(text) => Some(format!("{prefix}expect output \"{}\"", quoted(text))),
+        _ => None,
+    }
+}
+
+/// A walked step's check as the learner's walk reads it: its text and command.
+fn walked_check(
+    text: &str,
+    check: &Command,
+    engine: &Engine,
     step: &Step,
-    engine: &mut Engine,
-    names: &Names,
-    received: &Received,
-) -> Result<(), Miss> {
+    against: &Against,
+) -> (String, Command) {
+    let current = engine.processes.current().name.clone();
+    let text = place(
+        &against.names.respell(text),
+        against.lesson_process,
+        &current,
+    );
+    let mut check = match parse_line(&text) {
+        Ok(Some(respelled)) => respelled,
+        _ => check.clone(),
+    };
+    let before = check.clone();
+    if let Some(expected) = check_mut(&mut check) {
+        against
+            .sent
+            .rewrite(expected, against.number, reads(&step.command));
+    }
+    if check == before {
+        return (text, check);
+    }
+    // The learner's bytes: the line says so too.
+    let prefix = match &check {
+        Command::In { process, .. } => format!("{process}: "),
+        _ => String::new(),
+    };
+    let line = match &check {
+        Command::Expect(c) => check_line(&prefix, c),
+        Command::In { command, .. } => match command.as_ref() {
+            Command::Expect(c) => check_line(&prefix, c),
+            _ => None,
+        },
+        _ => None,
+    };
+    match line {
+        Some(line) if matches!(parse_line(&line), Ok(Some(ref c)) if *c == check) => (line, check),
+        _ => (text, check),
+    }
+}
+
+fn run_each_check(step: &Step, engine: &mut Engine, against: &Against) -> Result<(), Miss> {
     for (line, text, check) in &step.checks {
-        let text = names.respell(text);
-        let check = match parse_line(&text) {
-            Ok(Some(respelled)) => respelled,
-            _ => check.clone(),
-        };
+        let (text, check) = walked_check(text, check, engine, step, against);
+        let received = against.received;
         if let Command::Expect(expected) = check.base() {
             let process = process_of(&check, engine);
             match received.judge(&process, expected) {
@@ -205,9 +293,14 @@ fn run_each_check(
                 None => {}
             }
         }
-        let done = engine
-            .run_and_print(*line, &text, &check)
-            .unwrap_or_else(|unshown| unshown.step);
+        // The line first, then whatever the check says while it waits, then its result.
+        if !engine.view.json {
+            say(format_args!("{}{text}", engine.prompt()));
+        }
+        engine.view.echo = false;
+        let ran = engine.run_and_print(*line, &text, &check);
+        engine.view.echo = true;
+        let done = ran.unwrap_or_else(|unshown| unshown.step);
         if done.outcome.failure.is_some() {
             return Err(Miss::Failed);
         }
@@ -268,7 +361,7 @@ fn run_auto(tutorial: &Tutorial, engine: &mut Engine) -> Result<(), Error> {
     let names = Names::default();
     for (index, step) in tutorial.steps.iter().enumerate() {
         say(format_args!("\n── step {}/{total} ──", index + 1));
-        say_step(step, engine, &names);
+        say_step(step, engine, &names, str::to_string);
         // A screen that is gone does not stop the run: the rest runs unseen, and the status
         // still says whether every check held.
         let done = match engine.run_and_print(step.line, &step.text, &step.command) {
@@ -294,7 +387,8 @@ fn run_auto(tutorial: &Tutorial, engine: &mut Engine) -> Result<(), Error> {
 
 /// What the learner asked for at a step's prompt.
 enum Answer {
-    Run(String),
+    /// A line to run; true when it is the suggestion, taken with Enter on an empty line.
+    Run(String, bool),
     Back,
     Skip,
     Quit,
@@ -314,24 +408,43 @@ fn ask(editor: &mut LineEditor, prompt: &str, suggestion: &str) -> Answer {
     }
     match read {
         Ok(line) => match line.trim() {
-            "" => Answer::Run(suggestion.to_string()),
+            "" => Answer::Run(suggestion.to_string(), true),
             "back" => Answer::Back,
             "skip" => Answer::Skip,
             "quit" | "exit" => Answer::Quit,
-            typed => Answer::Run(typed.to_string()),
+            typed => Answer::Run(typed.to_string(), false),
         },
-        Err(ReadlineError::Interrupted) => Answer::Run(String::new()),
+        Err(ReadlineError::Interrupted) => Answer::Run(String::new(), false),
         Err(e) if is_undecodable(&e) => Answer::Undecodable(e),
         Err(_) => Answer::Quit,
     }
 }
 
-/// The commands that look around without doing a step: at a step's prompt they run, and the step
-/// waits for its own command still.
+/// Shows the line that runs where it was asked for. At a terminal the suggestion taken with
+/// Enter is written into the prompt's line, which the editor left empty; read from a pipe, no
+/// line shows what runs, so each is written after its prompt.
+fn echo_answer(prompt: &str, input: &str, took_suggestion: bool) {
+    let at_terminal = std::io::stdin().is_terminal();
+    if !at_terminal {
+        say(format_args!("{prompt}{input}"));
+    } else if took_suggestion {
+        rewrite_line_above(format_args!("{prompt}{input}"));
+    }
+}
+
+/// The commands that look around or change only how things are shown, without doing a step: at
+/// a step's prompt they run, and the step waits for its own command still. `use` only changes
+/// where the learner's commands run: the lesson's say where they run. `!cmd` looks from outside.
 fn looks_around(command: &Command) -> bool {
     matches!(
         command.base(),
-        Command::Help { .. } | Command::Fds | Command::Ss(_) | Command::Ps
+        Command::Help { .. }
+            | Command::Fds
+            | Command::Ss(_)
+            | Command::Ps
+            | Command::Set(_)
+            | Command::Use { .. }
+            | Command::Shell { .. }
     )
 }
 
@@ -364,18 +477,71 @@ fn repeatable(command: &Command) -> bool {
     )
 }
 
+/// The process the lesson's commands without `NAME:` mean at step `index`: `main`, or the one
+/// the last `use` of the steps before chose, in the learner's name for it.
+fn lesson_process(tutorial: &Tutorial, index: usize, names: &Names) -> String {
+    tutorial.steps[..index]
+        .iter()
+        .rev()
+        .find_map(|step| match &step.command {
+            Command::Use { process } => Some(names.respell(&format!("use {process}"))),
+            _ => None,
+        })
+        .and_then(|line| line.strip_prefix("use ").map(str::to_string))
+        .unwrap_or_else(|| MAIN.to_string())
+}
+
+/// The step numbers `skipped` lists, as words: `step 4`, `steps 4 and 7`, `steps 2, 4 and 7`.
+fn step_list(skipped: &BTreeSet<usize>) -> String {
+    let numbers: Vec<String> = skipped.iter().map(usize::to_string).collect();
+    match numbers.as_slice() {
+        [one] => format!("step {one}"),
+        [init @ .., last] => format!("steps {} and {last}", init.join(", ")),
+        [] => String::new(),
+    }
+}
+
+/// What the learner's walk ended with, said truthfully.
+fn ending(tutorial: &Tutorial, total: usize, skipped: &BTreeSet<usize>) -> String {
+    match skipped.len() {
+        0 => format!("Tutorial `{}` done: every step's checks held.", tutorial.name),
+        n => format!(
+            "Tutorial `{}` done: {n} of {total} steps skipped ({}); every other step's checks held.",
+            tutorial.name,
+            step_list(skipped)
+        ),
+    }
+}
+
+/// Whether `command` needs a person at the terminal to run (`!cmd`, `record FILE`).
+fn needs_a_person(command: &Command) -> bool {
+    matches!(
+        command.base(),
+        Command::Shell { .. } | Command::Record { path: Some(_) }
+    )
+}
+
 /// The walk at a prompt: it ends when every step is done or the learner leaves, or when the
 /// prompt cannot read lines any more. Done, the learner keeps the sockets at the prompt.
 fn walk(tutorial: &Tutorial, engine: &mut Engine) -> Result<(), Error> {
     let mut editor = new_editor(engine)?;
     say("");
     say_wrapped(
-        "At each step: Enter runs the suggested command, or type your own. `back` shows the step before again, `skip` lets sockplay do the step, `quit` (or Ctrl-D) leaves. `help`, `fds`, `ss` and `ps` look around without taking the step.",
+        "At each step: Enter runs the suggested command, or type your own. `back` shows the step before again, `skip` lets sockplay do the step, `quit` (or Ctrl-D) leaves. `help`, `fds`, `ss`, `ps`, `set` and `!cmd` look around without taking the step.",
         "",
     );
+    // A line typed at the terminal is the learner's own, as at the prompt: `!cmd` may run.
+    let typed_by_a_person = std::io::stdin().is_terminal();
+    // The fd limit the lesson may lower, to give back when the learner goes on at the prompt.
+    let fd_limit = nix::sys::resource::getrlimit(nix::sys::resource::Resource::RLIMIT_NOFILE)
+        .ok()
+        .map(|(soft, _)| soft);
+    let mut lowered_limit: Option<String> = None;
     // Stand-in steps (what the learner does outside sockplay) are not walked, nor counted.
     let total = tutorial.steps.iter().filter(|s| !s.standin).count();
     let mut names = Names::default();
+    let mut sent = Sent::default();
+    let mut skipped = BTreeSet::new();
     let mut index = 0;
     let mut undecodable = 0;
     while let Some(step) = tutorial.steps.get(index) {
@@ -387,26 +553,42 @@ fn walk(tutorial: &Tutorial, engine: &mut Engine) -> Result<(), Error> {
             .iter()
             .filter(|s| !s.standin)
             .count();
+        let lesson_process = lesson_process(tutorial, index, &names);
+        let current = engine.processes.current().name.clone();
         say(format_args!("\n── step {number}/{total} ──"));
-        say_step(step, engine, &names);
-        let suggestion = names.respell(&step.text);
-        let lesson = match parse_line(&suggestion) {
-            Ok(Some(command)) => command,
-            _ => step.command.clone(),
-        };
-        say("");
-        say_wrapped(&format!("  suggested: {suggestion}"), "             ");
+        say_step(step, engine, &names, |line| {
+            place(line, &lesson_process, &current)
+        });
         // What the learner's commands at this step received, and whether one of them already did
         // what the step's command does.
         let mut received = Received::default();
         let mut done_once = false;
+        let mut shown_suggestion = String::new();
         loop {
             // Asked to end (SIGTERM, SIGHUP): read and run nothing more; run.rs picks the status.
             if crate::sys::ending_signal().is_some() {
                 return Ok(());
             }
+            // The suggestion says where it runs when the learner's process is not the lesson's.
+            let current = engine.processes.current().name.clone();
+            let suggestion = place(&names.respell(&step.text), &lesson_process, &current);
+            let lesson = match parse_line(&suggestion) {
+                Ok(Some(command)) => command,
+                _ => step.command.clone(),
+            };
+            if suggestion != shown_suggestion {
+                if !shown_suggestion.is_empty() && current != lesson_process {
+                    say_wrapped(
+                        &format!("(you are in {current} now: the lesson's commands for {lesson_process} say `{lesson_process}:`, and `use {lesson_process}` comes back)"),
+                        "",
+                    );
+                }
+                say("");
+                say_wrapped(&format!("  suggested: {suggestion}"), "             ");
+                shown_suggestion = suggestion.clone();
+            }
             refresh_completion(&mut editor, engine);
-            let prompt = format!("[{number}/{total}] sockplay> ");
+            let prompt = format!("[{number}/{total}] {}", engine.prompt());
             let (input, skipping) = match ask(&mut editor, &prompt, &suggestion) {
                 Answer::Quit => {
                     say_wrapped(
@@ -421,11 +603,13 @@ fn walk(tutorial: &Tutorial, engine: &mut Engine) -> Result<(), Error> {
                 }
                 Answer::Skip if done_once => {
                     say("(going on with your sockets as they are)");
+                    skipped.insert(number);
                     index += 1;
                     break;
                 }
                 Answer::Skip => {
                     say("(sockplay runs the step for you, and goes on whatever its checks say)");
+                    say(format_args!("{prompt}{suggestion}"));
                     (suggestion.clone(), true)
                 }
                 Answer::Undecodable(_) if undecodable < MAX_UNDECODABLE => {
@@ -434,8 +618,11 @@ fn walk(tutorial: &Tutorial, engine: &mut Engine) -> Result<(), Error> {
                     continue;
                 }
                 Answer::Undecodable(error) => return Err(Error::ReadLine { error }),
-                Answer::Run(input) if input.is_empty() => continue,
-                Answer::Run(input) => (input, false),
+                Answer::Run(input, _) if input.is_empty() => continue,
+                Answer::Run(input, took_suggestion) => {
+                    echo_answer(&prompt, &input, took_suggestion);
+                    (input, false)
+                }
             };
             undecodable = 0;
             let mut command = match parse_line(&input) {
@@ -466,7 +653,10 @@ fn walk(tutorial: &Tutorial, engine: &mut Engine) -> Result<(), Error> {
             }
             // The prompt already shows what was typed; the checks after it are echoed.
             engine.view.echo = false;
+            let prompt_typed = engine.view.prompt;
+            engine.view.prompt = prompt_typed || (typed_by_a_person && needs_a_person(&command));
             let ran = engine.run_and_print(step.line, &input, &command);
+            engine.view.prompt = prompt_typed;
             engine.view.echo = true;
             let done = match ran {
                 Ok(done) => done,
@@ -480,29 +670,62 @@ fn walk(tutorial: &Tutorial, engine: &mut Engine) -> Result<(), Error> {
             }
             if done.outcome.failure.is_none() {
                 names.learn(&lesson, &command);
-                done_once |= same_kind(&lesson, &command);
+                let same_call = same_kind(&lesson, &command);
+                done_once |= same_call;
+                if same_call && process_of(&lesson, engine) == process_of(&command, engine) {
+                    sent.note(&lesson, &command, number);
+                }
             }
             received.note(&done.table.process.name, &done.outcome);
-            match run_walked_checks(step, engine, &names, &received) {
+            let against = Against {
+                names: &names,
+                sent: &sent,
+                received: &received,
+                lesson_process: &lesson_process,
+                number,
+            };
+            let held = run_walked_checks(step, engine, &against);
+            if held.is_ok() || skipping {
+                if let Command::Ulimit { limit: Some(_) } = step.command.base() {
+                    lowered_limit = Some(lesson_process.clone());
+                }
+            }
+            match held {
                 Ok(()) => {
+                    if skipping {
+                        skipped.insert(number);
+                    } else {
+                        skipped.remove(&number);
+                    }
                     index += 1;
                     break;
                 }
                 Err(_) if skipping => {
                     say("(the step's checks did not hold; going on anyway)");
+                    skipped.insert(number);
                     index += 1;
                     break;
                 }
-                Err(Miss::SoFar) => say("\nnot yet."),
+                Err(Miss::SoFar) => say("\nnot yet. (`skip` lets sockplay do the step and go on)"),
                 Err(Miss::Failed) => {
                     // The check's own line above says what it expected and what it got.
-                    say("\nnot yet.");
-                    let hint = if done_once && !repeatable(&lesson) {
+                    let again = done_once && !repeatable(&lesson);
+                    say(if again {
+                        "\nnot yet. (`skip` goes on with your sockets as they are)"
+                    } else {
+                        "\nnot yet. (`skip` lets sockplay do the step and go on)"
+                    });
+                    let current = engine.processes.current().name.clone();
+                    let hint = if again {
                         format!("your `{}` made this step's call already, and running it again would not make it anew: `skip` goes on with your sockets as they are, `back` shows the step before.", lesson.name())
                     } else {
                         step.hint
                             .clone()
-                            .map(|hint| names.respell_narration(&hint))
+                            .map(|hint| {
+                                names.respell_prose(&hint, |line| {
+                                    place(line, &lesson_process, &current)
+                                })
+                            })
                             .unwrap_or_else(|| format!("try the suggested command: `{suggestion}`"))
                     };
                     say_wrapped(&format!("hint: {hint}"), "      ");
@@ -511,21 +734,37 @@ fn walk(tutorial: &Tutorial, engine: &mut Engine) -> Result<(), Error> {
         }
     }
     narrate(&paragraphs(&tutorial.outro));
-    say(format_args!(
-        "\nTutorial `{}` done: every step's checks held.",
-        tutorial.name
-    ));
+    say("");
+    say_wrapped(&ending(tutorial, total, &skipped), "");
     // The sockets the tutorial built stay: the learner goes on at the prompt with them.
     drop(editor);
+    engine.end_lesson();
+    if let (Some(process), Some(limit)) = (lowered_limit, fd_limit) {
+        restore_fd_limit(engine, &process, limit);
+    }
     say("");
     say_wrapped(
         "Its sockets and processes are still here: go on at the prompt (`help` lists the commands, Ctrl-D quits).",
         "",
     );
-    engine.end_lesson();
     engine.view.echo = false;
     engine.view.prompt = true;
     crate::front::repl::run_repl(engine)
+}
+
+/// Gives `process` back the fd limit sockplay started with, which the lesson lowered, so new
+/// sockets at the prompt get fds again; says so and shows the call.
+fn restore_fd_limit(engine: &mut Engine, process: &str, limit: u64) {
+    say("");
+    say_wrapped(
+        &format!("The lesson lowered {process}'s fd limit; sockplay gives back the {limit} it started with, so new sockets at the prompt get fds again:"),
+        "",
+    );
+    let current = engine.processes.current().name.clone();
+    let line = place(&format!("ulimit nofile {limit}"), process, &current);
+    if let Ok(Some(command)) = parse_line(&line) {
+        let _ = engine.run_and_print(0, &line, &command);
+    }
 }
 
 /// The command as typed, for where it runs (`NAME:`); a line that does not parse runs here.
