@@ -405,6 +405,12 @@ impl Engine {
         }
     }
 
+    /// Whether every playground process has ended (`kill` of the last one): sockplay ends then,
+    /// as after `exit` in main.
+    pub fn no_process_left(&self) -> bool {
+        !self.processes.list().iter().any(|p| p.is_alive())
+    }
+
     /// A tutorial begins: from now on `ss` lists only the sockets its processes make (and what
     /// talks to them), as they were at any step.
     pub fn begin_lesson(&mut self) {

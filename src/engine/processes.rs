@@ -216,8 +216,20 @@ impl Engine {
             )),
         }
         if !self.processes.list()[index].is_alive() && self.processes.current_index() == index {
-            self.processes.make_current(0);
-            outcome.say(format!("{MAIN} is the current process again"));
+            // Commands go to a running process: main, else the first still running; with none
+            // left, sockplay ends as `exit` in main ends it.
+            let running = self.processes.list().iter().position(|p| p.is_alive());
+            match running {
+                Some(next) => {
+                    self.processes.make_current(next);
+                    let next = &self.processes.list()[next].name;
+                    outcome.say(format!("{next} is the current process now"));
+                }
+                None => {
+                    outcome.say("no process is left: sockplay ends");
+                    outcome.quit = true;
+                }
+            }
         }
         Ok(())
     }

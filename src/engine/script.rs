@@ -84,7 +84,7 @@ impl Engine {
     pub fn run_script(&mut self, script: &Script) -> Result<(), Stop> {
         for (index, line) in script.lines.iter().enumerate() {
             let at = || (script.source.clone(), line.line);
-            if self.ends_session(&line.command) {
+            if self.ends_session(&line.command) || self.no_process_left() {
                 return Ok(());
             }
             // Asked to end (SIGTERM, SIGHUP, Ctrl-C) between two commands: run no more.

@@ -513,6 +513,7 @@ pub fn run_repl(engine: &mut Engine) -> Result<(), Error> {
                 let quit = engine.ends_session(&command);
                 if engine.run_and_print(number, &line, &command).is_err()
                     || quit
+                    || engine.no_process_left()
                     || ending_signal().is_some()
                 {
                     break;

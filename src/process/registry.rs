@@ -370,6 +370,32 @@ impl Processes {
             self.collect_from(index);
         }
         self.reap();
+        self.reparent();
+    }
+
+    /// Gives each process whose parent has ended the parent the kernel gave it: the process
+    /// that took it in, when that is one of the playground's, else none (sockplay itself, its
+    /// subreaper, took it).
+    fn reparent(&mut self) {
+        let alive: Vec<(i32, String)> = self
+            .list
+            .iter()
+            .filter(|p| p.is_alive())
+            .map(|p| (p.pid, p.name.clone()))
+            .collect();
+        for process in self.list.iter_mut().filter(|p| p.is_alive()) {
+            let Some(parent) = &process.parent else {
+                continue;
+            };
+            if alive.iter().any(|(_, name)| name == parent) {
+                continue;
+            }
+            let now = crate::sys::process::parent_of(process.pid);
+            process.parent = alive
+                .iter()
+                .find(|(pid, _)| Some(*pid) == now)
+                .map(|(_, name)| name.clone());
+        }
     }
 
     /// Uses the events queued from process `index`.

@@ -25,19 +25,12 @@ impl Holders {
     }
 }
 
-/// The session a process belongs to, from /proc/PID/stat (the fourth field after the command
-/// name, which may hold spaces and parentheses itself).
-fn session_of(pid: i32) -> Option<String> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let after = stat.get(stat.rfind(')')? + 1..)?;
-    after.split_whitespace().nth(3).map(str::to_string)
-}
-
 /// The other fds open on the socket with `inode`: in this process, and in the other processes of
 /// its session (the playground's processes, and what they started) whose fd tables it may read.
 fn holders(fd: i32, inode: u64) -> Holders {
     let mut found = Holders::default();
     let me = i32::try_from(std::process::id()).unwrap_or(0);
+    let session_of = crate::sys::process::session_of;
     let session = session_of(me);
     let in_session = |pid: i32| pid == me || (session.is_some() && session_of(pid) == session);
     crate::fdtable::socket_fds(in_session, |socket| {

@@ -104,6 +104,25 @@ pub fn exists(pid: i32) -> bool {
     nix::sys::signal::kill(Pid::from_raw(pid), None) != Err(Errno::ESRCH)
 }
 
+/// Field `n` (from 0) of /proc/PID/stat after the command name, which may hold spaces and
+/// parentheses itself: 0 is the state, 1 the parent's pid, 3 the session id (proc(5)).
+fn stat_field(pid: i32, n: usize) -> Option<i32> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let after = stat.get(stat.rfind(')')? + 1..)?;
+    after.split_whitespace().nth(n)?.parse().ok()
+}
+
+/// The pid of process `pid`'s parent as the kernel has it now (a process whose parent ended
+/// has the reaper that took it in); None when /proc cannot say.
+pub fn parent_of(pid: i32) -> Option<i32> {
+    stat_field(pid, 1)
+}
+
+/// The session id of process `pid`; None when /proc cannot say.
+pub fn session_of(pid: i32) -> Option<i32> {
+    stat_field(pid, 3)
+}
+
 /// Makes this process the reaper of its orphaned descendants (prctl PR_SET_CHILD_SUBREAPER): a
 /// process whose parent died is handed to sockplay, which can then report how it ended.
 pub fn become_subreaper() -> Result<(), Errno> {

@@ -824,3 +824,36 @@ fn an_accept_in_the_background_that_returned_shows_in_the_next_table_named_and_d
         assert_eq!(named["fd"], 4 + n, "round {n}: {connected}");
     }
 }
+
+#[test]
+fn kill_main_makes_a_running_process_current_reparents_its_children_and_the_last_kill_ends_sockplay(
+) {
+    // k's parent is main; once main is gone the kernel hands k to sockplay (the subreaper), and
+    // ps says k has no playground parent. kk's parent k still runs.
+    Test::new()
+        .args(["--panel", "off"])
+        .env("COLUMNS", "1000")
+        .script("spawn k\nk: spawn kk\nkill main\nps\nkill k\nkill kk\nps\n")
+        .stdout_contains("main (pid ")
+        .stdout_contains(" killed by SIGTERM: the kernel closed its fds\nk is the current process now\nsockplay[k]> ps\n")
+        .stdout_contains("\nkk is the current process now\n")
+        .stdout_contains(" killed by SIGTERM: the kernel closed its fds\nno process is left: sockplay ends\n")
+        .stdout_lacks("sockplay[kk]> ps")
+        .stdout_lacks("main is the current process again")
+        .run();
+    let output = Test::new()
+        .args(["--panel", "off"])
+        .script("spawn k\nk: spawn kk\nkill main\nps\n")
+        .run();
+    let rows: Vec<Vec<&str>> = output
+        .stdout
+        .lines()
+        .skip_while(|line| !line.ends_with("> ps"))
+        .skip(2)
+        .map(|line| line.split_whitespace().collect())
+        .collect();
+    // NAME PID PARENT STATE (the current process marked `*`).
+    assert_eq!(rows[0][0], "main");
+    assert_eq!((rows[1][1], rows[1][3]), ("k", "-"), "{rows:?}");
+    assert_eq!((rows[2][0], rows[2][2]), ("kk", "k"), "{rows:?}");
+}

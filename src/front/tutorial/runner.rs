@@ -637,7 +637,7 @@ fn walk(tutorial: &Tutorial, engine: &mut Engine) -> Result<(), Error> {
                     continue;
                 }
             };
-            if engine.ends_session(&command) {
+            if engine.ends_session(&command) || engine.no_process_left() {
                 return Ok(());
             }
             let looking = looks_around(&command) && !same_kind(&command, &lesson);
