@@ -69,6 +69,13 @@ impl Engine {
             ));
             recording.write(&format!("use {current}"));
         }
+        // The replay's calls wait as long as this session's do.
+        if self.settings.timeout != crate::session::Settings::default().timeout {
+            recording.write(&format!(
+                "set timeout {}",
+                self.settings.timeout.as_secs_f64()
+            ));
+        }
         self.report_lost(&mut recording);
         self.recording = Some(recording);
         out.say(format!(
@@ -148,6 +155,15 @@ impl Engine {
                 "# {}   (shell lines are not replayed)",
                 input.trim()
             )),
+            // Cut by Ctrl-C (or a signal): nothing happened, and no replay can cut it the same
+            // way, so it is left out.
+            (_, Some(f)) if f.errno == Some(nix::errno::Errno::EINTR) && !background => {
+                recording.write(&format!(
+                    "# {}   (cut by Ctrl-C: it did nothing, and is not replayed)",
+                    input.trim()
+                ));
+                None
+            }
             (_, Some(Failure { errno: None, .. })) if !matches!(command, Command::Expect(_)) => {
                 None
             }
@@ -231,6 +247,16 @@ impl Engine {
         };
         recording.flush_pending();
         recording.write(&format!("wait {process}"));
+        // A call Ctrl-C cut: the replay has no Ctrl-C, so its call waits out the timeout.
+        let errno = match errno {
+            Some(nix::errno::Errno::EINTR) => {
+                recording.write(&format!(
+                    "# {process}'s call was cut by Ctrl-C; replayed, it ends at the timeout instead"
+                ));
+                Some(nix::errno::Errno::ETIMEDOUT)
+            }
+            other => other,
+        };
         recording.pending_expect =
             errno.map(|errno| format!("expect error {}", crate::sys::errno_name(errno)));
         self.report_lost_lines();

@@ -316,3 +316,60 @@ fn a_recording_begun_in_another_process_starts_by_switching_to_it() {
         output.report()
     );
 }
+
+#[test]
+fn a_call_cut_by_ctrl_c_is_recorded_so_that_the_script_replays_with_the_same_timeout() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let recording = dir.path().join("cut.sock");
+    let mut repl = Repl::spawn_with(200, 50, &["--panel", "off", "--timeout", "0.5"]);
+    repl.expect(PROMPT);
+    repl.step(&format!("record {}", recording.display()), "recording to");
+    repl.step("socket udp as u", ") = 3");
+    repl.step("bind u :0", "bound to");
+    repl.step("set timeout 30", "timeout is 30 s");
+    repl.enter("recv u");
+    repl.expect("\n");
+    std::thread::sleep(Duration::from_millis(300));
+    repl.control('c');
+    repl.expect("Ctrl-C cut the wait");
+    repl.expect(PROMPT);
+    repl.step("set timeout 0.5", "timeout is 0.5 s");
+    repl.step("socket tcp as l", ") = 4");
+    repl.step("bind l :0", "bound to");
+    repl.step("listen l", "listen(4");
+    repl.step("accept l &", "in the background");
+    std::thread::sleep(Duration::from_millis(100));
+    repl.control('c');
+    repl.expect("Ctrl-C cut the wait");
+    repl.expect(PROMPT);
+    repl.step("record stop", "recorded");
+    repl.control('d');
+    assert_eq!(repl.exit_status(Duration::from_secs(5)).code(), Some(0));
+
+    let text = std::fs::read_to_string(&recording).expect("read the recording");
+    let lines: Vec<&str> = text.lines().skip(1).collect();
+    assert_eq!(
+        lines,
+        [
+            "set timeout 0.5",
+            "socket udp as u",
+            "bind u :0",
+            "set timeout 30",
+            "# recv u   (cut by Ctrl-C: it did nothing, and is not replayed)",
+            "set timeout 0.5",
+            "socket tcp as l",
+            "bind l :0",
+            "listen l",
+            "accept l &",
+            "wait main",
+            "# main's call was cut by Ctrl-C; replayed, it ends at the timeout instead",
+            "expect error ETIMEDOUT",
+        ],
+        "{text}"
+    );
+    Test::new()
+        .args(["--panel", "off"])
+        .script(text)
+        .stdout_contains("ETIMEDOUT")
+        .run();
+}
