@@ -115,9 +115,12 @@ impl Engine {
                 self.processes.make_current(chosen);
                 *shown = chosen;
                 let pid = self.processes.list()[chosen].pid;
-                outcome.say(format!(
-                    "{process} (pid {pid}) is the current process: commands run there (`use {MAIN}` comes back)"
-                ));
+                outcome.say(match process.as_str() {
+                    MAIN => format!("{MAIN} (pid {pid}) is the current process: commands run there"),
+                    _ => format!(
+                        "{process} (pid {pid}) is the current process: commands run there (`use {MAIN}` comes back)"
+                    ),
+                });
                 Ok(())
             }
             Command::Wait { process } => {

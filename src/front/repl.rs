@@ -465,8 +465,9 @@ pub fn run_repl(engine: &mut Engine) -> Result<(), Error> {
         env!("CARGO_PKG_VERSION")
     ));
     say("Type `help` for the commands, Tab to complete, Ctrl-D to quit.");
-    // The first panel, before anything ran; JSON records only the commands typed.
-    if !engine.view.json {
+    // The first panel, before anything ran, unless the panel is off; JSON records only the
+    // commands typed.
+    if !engine.view.json && engine.view.panel != crate::lang::PanelPlacement::Off {
         let _ = engine.run_and_print(0, "fds", &crate::lang::Command::Fds);
     }
 

@@ -125,7 +125,13 @@ impl<'a> Args<'a> {
 
     /// DATA: the rest of the arguments joined by single spaces, escapes decoded.
     pub(super) fn expect_data(&mut self) -> Result<Vec<u8>, SyntaxError> {
-        let first = self.expect("DATA")?;
+        self.expect_rest("DATA")
+    }
+
+    /// The rest of the arguments joined by single spaces, escapes decoded; `what` names it in
+    /// errors (`DATA`, `TEXT`).
+    pub(super) fn expect_rest(&mut self, what: &str) -> Result<Vec<u8>, SyntaxError> {
+        let first = self.expect(what)?;
         let mut data = decode_data(first)?;
         while let Some(token) = self.take() {
             data.push(b' ');

@@ -102,7 +102,7 @@ fn parse_expect(args: &mut Args) -> Result<Command, SyntaxError> {
         CheckKind::Open => Check::Open(args.expect_number("fd number", 0..=i32::MAX)?),
         CheckKind::Closed => Check::Closed(args.expect_number("fd number", 0..=i32::MAX)?),
         CheckKind::Output => {
-            let bytes = args.expect_data()?;
+            let bytes = args.expect_rest("TEXT")?;
             Check::Output(String::from_utf8_lossy(&bytes).into_owned())
         }
     };
