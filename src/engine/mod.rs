@@ -1317,7 +1317,10 @@ fn own_fds_lines(shown: &[&ProcessTable], width: usize) -> Vec<String> {
 /// The output's lines wrapped at `width`, long ones indented after their first line, so nothing
 /// runs past the edge (or into the panel beside it).
 fn wrap_output(lines: &[String], width: usize) -> Vec<String> {
-    let wrap = textwrap::Options::new(width.max(20)).subsequent_indent("    ");
+    // Never at a hyphen (`SEND-Q`, `well-known`): a word breaks only when it is wider than a line.
+    let wrap = textwrap::Options::new(width.max(20))
+        .subsequent_indent("    ")
+        .word_splitter(textwrap::WordSplitter::NoHyphenation);
     lines
         .iter()
         .flat_map(|line| {

@@ -1,8 +1,12 @@
-//! Fitting a table's columns into a width without breaking a word: an address, a number, a state
-//! or a name stays on one line. Cells wrap only at their blanks (a REMOTE's `↔ fd 5` goes under
-//! the address), in the order the caller gives; then the gaps between columns narrow; then words
-//! the caller allows are elided (a path in the middle, `/tmp/…/x.sock`, a name at its end). Only
-//! when all of that is not enough does the caller fall back to breaking words.
+//! Fitting a table's columns into a width without breaking a word: an address, a number, a state,
+//! a header or a name stays on one line. What gives way, in order, the least that matters first:
+//! cells wrap at their blanks (a REMOTE's `↔ fd 5` goes under the address), in the order the
+//! caller gives; details the caller names are dropped (the terminal a tty row points at); paths
+//! are elided in the middle (`/tmp/…/x.sock`) and names at their end; the gaps between columns
+//! narrow; trailing words the caller allows go (`TIME_WAIT 60s left` → `TIME_WAIT 60s`); headers
+//! take their short forms (`RECV-Q` → `RQ`); and last the table is stacked: the columns the caller
+//! names leave the row for a line of their own under it (`tcp 127.0.0.1:5000 → 127.0.0.1:41000`).
+//! Only when all of that is not enough does the caller fall back to breaking words.
 //!
 //! Widths are [display widths](display_width); cells hold no colour codes yet.
 
@@ -21,12 +25,40 @@ const COMFORTABLE_ELIDED: usize = 16;
 #[derive(Debug, Clone)]
 pub struct Rules<'a> {
     /// The columns that may wrap at their blanks, the one that matters least first.
-    pub wrap_order: &'a [usize],
+    pub wrap_order: Vec<usize>,
     /// The columns whose words may be elided, the one that matters least first, and how.
-    pub elide: &'a [(usize, Elide)],
+    pub elide: Vec<(usize, Elide)>,
     /// The blanks after each column; the narrow variant is tried before any word is elided.
     pub gaps: Vec<usize>,
     pub narrow_gaps: Vec<usize>,
+    /// Cells that say least, dropped (shown as `…`) before anything else is given up.
+    pub details: Vec<Detail<'a>>,
+    /// A trailing word that may go from a column's cells (`left` of `60s left`), once paths are
+    /// elided and the gaps narrow.
+    pub trims: Vec<(usize, &'a str)>,
+    /// Short forms of headers, the last resort before the table is stacked.
+    pub short_headers: Vec<(usize, &'a str)>,
+    /// The stacked form, when the columns cannot fit side by side.
+    pub stack: Option<Stack<'a>>,
+}
+
+/// A cell that may be dropped: in `column`, where the row's `when` column is one of `is`.
+#[derive(Debug, Clone, Copy)]
+pub struct Detail<'a> {
+    pub column: usize,
+    pub when: usize,
+    pub is: &'a [&'a str],
+}
+
+/// How a table is stacked: `columns` leave each row for a line under it, as `join` makes it of
+/// their cells, indented to the column after the first `keep_indent` columns; `header` heads
+/// those lines.
+#[derive(Debug, Clone, Copy)]
+pub struct Stack<'a> {
+    pub columns: &'a [usize],
+    pub header: &'a str,
+    pub join: fn(&[&str]) -> String,
+    pub indent_after: usize,
 }
 
 /// Which words of a column may be elided, and where the ellipsis goes.
@@ -48,12 +80,25 @@ pub struct Fitted {
     pub gaps: Vec<usize>,
     /// Whether every line fits in the width; if not, words must be broken after all.
     pub fits: bool,
+    /// Where each column shown was in the table given: all of them, unless it is stacked.
+    pub columns: Vec<usize>,
+    /// The lines under each row, when the table is stacked.
+    pub under: Option<Under>,
+}
+
+/// The lines a stacked table has under each row: their header, how far they are indented, and
+/// each row's (wrapped lines joined by `\n`; empty for none).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Under {
+    pub header: String,
+    pub indent: usize,
+    pub lines: Vec<String>,
 }
 
 impl Fitted {
     /// How many lines row `index` takes.
     pub fn height(&self, index: usize) -> usize {
-        self.rows.get(index).map_or(1, |row| {
+        let row = self.rows.get(index).map_or(1, |row| {
             row.iter()
                 .map(|c| match c.contains('\n') {
                     true => c.lines().count().max(1),
@@ -61,12 +106,18 @@ impl Fitted {
                 })
                 .max()
                 .unwrap_or(1)
-        })
+        });
+        let under = self
+            .under
+            .as_ref()
+            .and_then(|under| under.lines.get(index))
+            .map_or(0, |text| text.lines().count());
+        row + under
     }
 }
 
-/// Words that never end a line: what follows them is what they are about (`↔ fd 5`).
-const GLUED: [&str; 3] = ["↔", "≡", "fd"];
+/// Words that never end a line: what follows them is what they are about (`↔ fd 5`, `→ 10.0.0.1:80`).
+const GLUED: [&str; 4] = ["↔", "≡", "→", "fd"];
 
 /// The pieces of `text` a line may end between: its words, each glued word with the next.
 fn units(text: &str) -> Vec<String> {
@@ -149,37 +200,124 @@ pub fn fit(header: &[String], rows: &[Vec<String>], width: usize, rules: &Rules<
     fit_owned(header, rows.to_vec(), width, rules)
 }
 
-/// Fits `header` and `rows` (each as many cells as the header) into `width` columns by `rules`.
+/// Fits `header` and `rows` (each as many cells as the header) into `width` columns by `rules`,
+/// giving up what matters least first (see the module's documentation).
 pub fn fit_owned(
     header: &[String],
-    mut rows: Vec<Vec<String>>,
+    rows: Vec<Vec<String>>,
     width: usize,
     rules: &Rules<'_>,
 ) -> Fitted {
     let columns = header.len();
-    let mut header = header.to_vec();
-    let mut widths: Vec<usize> = (0..columns)
-        .map(|col| natural(column(&rows, &header, col)))
-        .collect();
-    let gap_of = |gaps: &[usize], col: usize| gaps.get(col).copied().unwrap_or(0);
-    let mut gaps: Vec<usize> = (0..columns).map(|col| gap_of(&rules.gaps, col)).collect();
+    let wide = gaps_of(&rules.gaps, columns);
+    // Wrapping alone: the usual case, which copies nothing.
+    let widths = wrapped_widths(header, &rows, width, rules, &wide);
+    if total(&widths, &wide) <= width {
+        return finish(header.to_vec(), rows, widths, wide);
+    }
+    let mut given = rows.clone();
+    drop_details(&mut given, rules);
+    let widths = wrapped_widths(header, &given, width, rules, &wide);
+    if total(&widths, &wide) <= width {
+        return finish(header.to_vec(), given, widths, wide);
+    }
+    let squeezed = squeeze(header.to_vec(), given.clone(), width, rules);
+    if squeezed.fits {
+        return squeezed;
+    }
+    trim(&mut given, rules);
+    let squeezed = squeeze(header.to_vec(), given.clone(), width, rules);
+    if squeezed.fits {
+        return squeezed;
+    }
+    let short = short_header(header, rules);
+    let squeezed = squeeze(short, given, width, rules);
+    if squeezed.fits {
+        return squeezed;
+    }
+    match rules
+        .stack
+        .map(|stack| stacked(header, &rows, width, rules, &stack))
+    {
+        Some(stacked) if stacked.fits => stacked,
+        _ => squeezed,
+    }
+}
 
-    // Wrap at blanks, least important column first. The least widths are measured only when
-    // something must wrap.
+/// Each column's gap in `gaps`, 0 past its end.
+fn gaps_of(gaps: &[usize], columns: usize) -> Vec<usize> {
+    (0..columns)
+        .map(|col| gaps.get(col).copied().unwrap_or(0))
+        .collect()
+}
+
+/// The column widths once the columns wrap at their blanks, in `rules`' order, as far as it takes
+/// to fit `width` with these `gaps` (the least widths are measured only when something wraps).
+fn wrapped_widths(
+    header: &[String],
+    rows: &[Vec<String>],
+    width: usize,
+    rules: &Rules<'_>,
+    gaps: &[usize],
+) -> Vec<usize> {
+    let columns = header.len();
+    let mut widths: Vec<usize> = (0..columns)
+        .map(|col| natural(column(rows, header, col)))
+        .collect();
     let mut mins: Option<Vec<usize>> = None;
     for &col in rules.wrap_order.iter().filter(|&&c| c < columns) {
-        let over = total(&widths, &gaps).saturating_sub(width);
+        let over = total(&widths, gaps).saturating_sub(width);
         if over == 0 {
             break;
         }
         let mins = mins.get_or_insert_with(|| {
             (0..columns)
-                .map(|col| least(column(&rows, &header, col)))
+                .map(|col| least(column(rows, header, col)))
                 .collect()
         });
         let give = over.min(widths[col].saturating_sub(mins[col]));
         widths[col] -= give;
     }
+    widths
+}
+
+/// A table whose columns fit in `widths`: the cells wider than their column wrapped at blanks.
+fn finish(
+    mut header: Vec<String>,
+    mut rows: Vec<Vec<String>>,
+    widths: Vec<usize>,
+    gaps: Vec<usize>,
+) -> Fitted {
+    for row in rows.iter_mut().chain(std::iter::once(&mut header)) {
+        for (cell, width) in row.iter_mut().zip(&widths) {
+            // A cell that fits stays as it is.
+            if width_of(cell) > *width {
+                *cell = wrap_words(cell, *width);
+            }
+        }
+    }
+    Fitted {
+        columns: (0..header.len()).collect(),
+        header,
+        rows,
+        widths,
+        gaps,
+        fits: true,
+        under: None,
+    }
+}
+
+/// Wraps, elides paths and names to a comfortable width, narrows the gaps, then elides further.
+/// A table that still does not fit keeps its words unwrapped and its gaps wide: they break anyway.
+fn squeeze(
+    header: Vec<String>,
+    mut rows: Vec<Vec<String>>,
+    width: usize,
+    rules: &Rules<'_>,
+) -> Fitted {
+    let columns = header.len();
+    let mut gaps = gaps_of(&rules.gaps, columns);
+    let mut widths = wrapped_widths(&header, &rows, width, rules, &gaps);
     // Elide paths and names to a comfortable width first, then narrow the gaps, then elide more.
     elide_to_fit(
         &mut rows,
@@ -192,9 +330,8 @@ pub fn fit_owned(
     );
     // Narrower gaps, all at once so the columns stay evenly spaced.
     if total(&widths, &gaps) > width {
-        gaps = (0..columns)
-            .map(|col| gap_of(&rules.narrow_gaps, col))
-            .collect();
+        gaps = gaps_of(&rules.narrow_gaps, columns);
+        widths = wrapped_widths(&header, &rows, width, rules, &gaps);
     }
     elide_to_fit(
         &mut rows,
@@ -205,28 +342,149 @@ pub fn fit_owned(
         rules,
         MIN_ELIDED,
     );
-    let fits = total(&widths, &gaps) <= width;
-    if !fits {
-        // Words will break anyway: the gaps stay as wide as they were.
-        gaps = (0..columns).map(|col| gap_of(&rules.gaps, col)).collect();
+    if total(&widths, &gaps) <= width {
+        return finish(header, rows, widths, gaps);
     }
-    if fits {
-        for row in rows.iter_mut().chain(std::iter::once(&mut header)) {
-            for (cell, width) in row.iter_mut().zip(&widths) {
-                // A cell that fits stays as it is.
-                if width_of(cell) > *width {
-                    *cell = wrap_words(cell, *width);
+    Fitted {
+        columns: (0..columns).collect(),
+        header,
+        rows,
+        widths,
+        gaps: gaps_of(&rules.gaps, columns),
+        fits: false,
+        under: None,
+    }
+}
+
+/// Drops the cells `rules` calls details (`…` for what was there).
+fn drop_details(rows: &mut [Vec<String>], rules: &Rules<'_>) {
+    for detail in &rules.details {
+        for row in rows.iter_mut() {
+            let applies = row
+                .get(detail.when)
+                .is_some_and(|cell| detail.is.contains(&cell.as_str()));
+            if let Some(cell) = row.get_mut(detail.column).filter(|_| applies) {
+                if cell.as_str() != DROPPED_EMPTY {
+                    *cell = ELLIPSIS.to_string();
                 }
             }
         }
     }
-    Fitted {
-        header,
-        rows,
-        widths,
-        gaps,
-        fits,
+}
+
+/// What an absent cell says: nothing to drop.
+const DROPPED_EMPTY: &str = "-";
+
+/// Takes the trailing words `rules` allows off their columns' cells.
+fn trim(rows: &mut [Vec<String>], rules: &Rules<'_>) {
+    for &(col, word) in &rules.trims {
+        for cell in rows.iter_mut().filter_map(|row| row.get_mut(col)) {
+            if let Some(kept) = cell
+                .strip_suffix(word)
+                .and_then(|rest| rest.strip_suffix(' '))
+            {
+                *cell = kept.trim_end().to_string();
+            }
+        }
     }
+}
+
+/// `header` with the short forms `rules` gives.
+fn short_header(header: &[String], rules: &Rules<'_>) -> Vec<String> {
+    let mut header = header.to_vec();
+    for &(col, short) in &rules.short_headers {
+        if let Some(cell) = header.get_mut(col) {
+            *cell = short.to_string();
+        }
+    }
+    header
+}
+
+/// The table stacked: the columns `stack` names leave each row for a line under it (wrapped at
+/// blanks, paths in it elided when a word is wider than the line), and the rest is fitted by
+/// `rules` with full headers, then short ones.
+fn stacked(
+    header: &[String],
+    rows: &[Vec<String>],
+    width: usize,
+    rules: &Rules<'_>,
+    stack: &Stack<'_>,
+) -> Fitted {
+    let kept: Vec<usize> = (0..header.len())
+        .filter(|col| !stack.columns.contains(col))
+        .collect();
+    let at = |col: usize| kept.iter().position(|&k| k == col);
+    let pick = |cells: &[String]| -> Vec<String> {
+        kept.iter()
+            .map(|&col| cells.get(col).cloned().unwrap_or_default())
+            .collect()
+    };
+    let inner = Rules {
+        wrap_order: rules.wrap_order.iter().filter_map(|&c| at(c)).collect(),
+        elide: rules
+            .elide
+            .iter()
+            .filter_map(|&(c, how)| Some((at(c)?, how)))
+            .collect(),
+        gaps: kept
+            .iter()
+            .map(|&c| rules.gaps.get(c).copied().unwrap_or(0))
+            .collect(),
+        narrow_gaps: kept
+            .iter()
+            .map(|&c| rules.narrow_gaps.get(c).copied().unwrap_or(0))
+            .collect(),
+        details: Vec::new(),
+        trims: rules
+            .trims
+            .iter()
+            .filter_map(|&(c, word)| Some((at(c)?, word)))
+            .collect(),
+        short_headers: rules
+            .short_headers
+            .iter()
+            .filter_map(|&(c, short)| Some((at(c)?, short)))
+            .collect(),
+        stack: None,
+    };
+    let mut fitted = fit_owned(
+        &pick(header),
+        rows.iter().map(|row| pick(row)).collect(),
+        width,
+        &inner,
+    );
+    fitted.columns = fitted.columns.iter().map(|&c| kept[c]).collect();
+    let indent: usize = (0..stack.indent_after.min(fitted.widths.len()))
+        .map(|c| fitted.widths[c] + fitted.gaps[c])
+        .sum();
+    let room = width.saturating_sub(indent);
+    let lines: Vec<String> = rows
+        .iter()
+        .map(|row| {
+            let cells: Vec<&str> = stack
+                .columns
+                .iter()
+                .map(|&col| row.get(col).map_or("", String::as_str))
+                .collect();
+            let line = (stack.join)(&cells);
+            let line = match widest_word(&line) > room {
+                true => elide_words(&line, room, Elide::PathMiddle),
+                false => line,
+            };
+            wrap_words(&line, room)
+        })
+        .collect();
+    let wide = lines
+        .iter()
+        .any(|text| text.lines().any(|l| width_of(l) > room))
+        || width_of(stack.header) > room;
+    fitted.fits &= !wide;
+    fitted.under = Some(Under {
+        header: stack.header.to_string(),
+        indent,
+        lines,
+    });
+    fitted
 }
 
 /// Elides the words `rules` allows, in the columns it names, to the widest common width (not
@@ -406,10 +664,14 @@ mod tests {
 
     fn rules() -> Rules<'static> {
         Rules {
-            wrap_order: &[2, 1],
-            elide: &[(1, Elide::PathMiddle)],
+            wrap_order: vec![2, 1],
+            elide: vec![(1, Elide::PathMiddle)],
             gaps: vec![2, 2, 0],
             narrow_gaps: vec![1, 1, 0],
+            details: Vec::new(),
+            trims: Vec::new(),
+            short_headers: Vec::new(),
+            stack: None,
         }
     }
 
