@@ -1,11 +1,12 @@
 //! Fitting a table's columns into a width without breaking a word: an address, a number, a state,
 //! a header or a name stays on one line. What gives way, in order, the least that matters first:
-//! cells wrap at their blanks (a REMOTE's `↔ fd 5` goes under the address), in the order the
-//! caller gives; details the caller names are dropped (the terminal a tty row points at); paths
-//! are elided in the middle (`/tmp/…/x.sock`) and names at their end; the gaps between columns
-//! narrow; trailing words the caller allows go (`TIME_WAIT 60s left` → `TIME_WAIT 60s`); headers
-//! take their short forms (`RECV-Q` → `RQ`); and last the table is stacked: the columns the caller
-//! names leave the row for a line of their own under it (`tcp 127.0.0.1:5000 → 127.0.0.1:41000`).
+//! trailing words the caller allows go (`TIME_WAIT 60s left` → `TIME_WAIT 60s`) and cells wrap at
+//! their blanks (a REMOTE's `↔ fd 5` goes under the address), in the order the caller gives;
+//! details the caller names are dropped (the terminal a tty row points at); paths are elided in
+//! the middle (`/tmp/…/x.sock`) and names at their end, and the gaps between columns narrow;
+//! headers take their short forms (`RECV-Q` → `RQ`); and last the table is stacked: the columns
+//! the caller names leave the row for a line of their own under it (`tcp 127.0.0.1:5000 →
+//! 127.0.0.1:41000`).
 //! Only when all of that is not enough does the caller fall back to breaking words.
 //!
 //! Widths are [display widths](display_width); cells hold no colour codes yet.
@@ -33,8 +34,8 @@ pub struct Rules<'a> {
     pub narrow_gaps: Vec<usize>,
     /// Cells that say least, dropped (shown as `…`) before anything else is given up.
     pub details: Vec<Detail<'a>>,
-    /// A trailing word that may go from a column's cells (`left` of `60s left`), once paths are
-    /// elided and the gaps narrow.
+    /// A trailing word that may go from a column's cells (`left` of `60s left`) as soon as the
+    /// table is narrower than its content.
     pub trims: Vec<(usize, &'a str)>,
     /// Short forms of headers, the last resort before the table is stacked.
     pub short_headers: Vec<(usize, &'a str)>,
@@ -210,22 +211,34 @@ pub fn fit_owned(
 ) -> Fitted {
     let columns = header.len();
     let wide = gaps_of(&rules.gaps, columns);
-    // Wrapping alone: the usual case, which copies nothing.
-    let widths = wrapped_widths(header, &rows, width, rules, &wide);
+    // A word that says nothing a narrow table needs (`left` of `60s left`) goes as soon as the
+    // table is narrower than its content, so a cell that wraps anyway takes fewer lines.
+    let trims = |rows: &[Vec<String>]| {
+        rules.trims.iter().any(|&(col, word)| {
+            rows.iter()
+                .any(|row| row.get(col).is_some_and(|cell| cell.ends_with(word)))
+        })
+    };
+    // Wrapping alone: the usual case, which copies nothing. With such a word, not even that.
+    let wrap_to = match trims(&rows) {
+        true => usize::MAX,
+        false => width,
+    };
+    let widths = wrapped_widths(header, &rows, wrap_to, rules, &wide);
     if total(&widths, &wide) <= width {
         return finish(header.to_vec(), rows, widths, wide);
     }
     let mut given = rows.clone();
+    trim(&mut given, rules);
+    let widths = wrapped_widths(header, &given, width, rules, &wide);
+    if total(&widths, &wide) <= width {
+        return finish(header.to_vec(), given, widths, wide);
+    }
     drop_details(&mut given, rules);
     let widths = wrapped_widths(header, &given, width, rules, &wide);
     if total(&widths, &wide) <= width {
         return finish(header.to_vec(), given, widths, wide);
     }
-    let squeezed = squeeze(header.to_vec(), given.clone(), width, rules);
-    if squeezed.fits {
-        return squeezed;
-    }
-    trim(&mut given, rules);
     let squeezed = squeeze(header.to_vec(), given.clone(), width, rules);
     if squeezed.fits {
         return squeezed;
@@ -673,6 +686,100 @@ mod tests {
             short_headers: Vec::new(),
             stack: None,
         }
+    }
+
+    /// How far a fitted table has given way, in the order it must: nothing; a timer trimmed and
+    /// cells wrapped; a detail dropped; a path elided; the gaps narrowed; short headers; stacked;
+    /// words broken.
+    fn stage(fitted: &Fitted) -> usize {
+        let cell = |row: usize, col: usize| fitted.rows[row][col].as_str();
+        match () {
+            _ if !fitted.fits => 7,
+            _ if fitted.under.is_some() => 6,
+            _ if fitted.header[4] == "RQ" => 5,
+            _ if fitted.gaps[0] == 1 => 4,
+            _ if cell(1, 2).contains('…') => 3,
+            _ if cell(0, 2) == "…" => 2,
+            _ if !cell(2, 3).ends_with("left") => 1,
+            _ => 0,
+        }
+    }
+
+    #[test]
+    fn what_gives_way_as_the_width_shrinks_comes_in_order_and_no_address_breaks() {
+        let header = strings(&["FD", "KIND", "LOCAL", "STATE", "RECV-Q", "SEND-Q"]);
+        let rows = vec![
+            strings(&["0", "pipe", "pipe:[1234567890123]", "-", "-", "-"]),
+            strings(&["3", "unix", "/tmp/d/server.sock", "LISTEN", "0", "128"]),
+            strings(&[
+                "4",
+                "tcp",
+                "127.0.0.1:33307",
+                "TIME_WAIT 60s left",
+                "0",
+                "0",
+            ]),
+        ];
+        let rules = Rules {
+            wrap_order: vec![3],
+            elide: vec![(2, Elide::PathMiddle)],
+            gaps: vec![2, 2, 2, 2, 2, 0],
+            narrow_gaps: vec![1, 1, 1, 1, 1, 0],
+            details: vec![Detail {
+                column: 2,
+                when: 1,
+                is: &["pipe"],
+            }],
+            trims: vec![(3, "left")],
+            short_headers: vec![(4, "RQ"), (5, "SQ")],
+            stack: Some(Stack {
+                columns: &[1, 2],
+                header: "KIND LOCAL",
+                join: |cells| cells.join(" "),
+                indent_after: 1,
+            }),
+        };
+        let mut seen = Vec::new();
+        for width in (12..=70).rev() {
+            let fitted = fit(&header, &rows, width, &rules);
+            let now = stage(&fitted);
+            assert!(
+                seen.last().is_none_or(|&before| before <= now),
+                "at {width} columns, stage {now} after {seen:?}: {fitted:#?}"
+            );
+            if seen.last() != Some(&now) {
+                seen.push(now);
+            }
+            if !fitted.fits {
+                continue;
+            }
+            assert!(total(&fitted.widths, &fitted.gaps) <= width, "{fitted:#?}");
+            let mut texts: Vec<&str> = fitted.rows.iter().flatten().map(String::as_str).collect();
+            if let Some(under) = &fitted.under {
+                for text in &under.lines {
+                    assert!(
+                        text.lines().all(|l| under.indent + width_of(l) <= width),
+                        "{width}: {fitted:#?}"
+                    );
+                    texts.push(text);
+                }
+            }
+            assert!(
+                texts.iter().any(|t| t
+                    .lines()
+                    .any(|l| l.split(' ').any(|w| w == "127.0.0.1:33307"))),
+                "the address is whole at {width}: {fitted:#?}"
+            );
+        }
+        assert_eq!(seen, (0..=7).collect::<Vec<_>>());
+        // Stacked, the rows keep their first columns and the rest goes under, whole.
+        let fitted = fit(&header, &rows, 36, &rules);
+        assert_eq!(fitted.columns, [0, 3, 4, 5]);
+        assert_eq!(fitted.height(2), 2);
+        let under = fitted.under.expect("stacked at 36");
+        assert_eq!(under.indent, 4);
+        assert_eq!(under.lines[2], "tcp 127.0.0.1:33307");
+        assert_eq!(under.lines[0], "pipe pipe:[1234567890123]");
     }
 
     #[test]

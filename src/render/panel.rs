@@ -926,10 +926,10 @@ fn is_std(row: &FdRow) -> bool {
     (0..=2).contains(&row.fd)
 }
 
-/// How the panel gives up width: the partner after REMOTE, NOTE, NAME, a timer after STATE and
-/// `(IPv4 too)` after LOCAL wrap first; then the terminal or pipe a tty or pipe row points at is
-/// dropped; then paths are elided in the middle (a file's, then a Unix socket's) and names at
-/// their end, and the gaps narrow; then a timer says no more than `60s`; then RECV-Q and SEND-Q
+/// How the panel gives up width: a timer says no more than `60s`, and the partner after REMOTE,
+/// NOTE, NAME, a timer after STATE and `(IPv4 too)` after LOCAL wrap first; then the terminal or
+/// pipe a tty or pipe row points at is dropped; then paths are elided in the middle (a file's,
+/// then a Unix socket's) and names at their end, and the gaps narrow; then RECV-Q and SEND-Q
 /// become RQ and SQ; last, KIND, LOCAL and REMOTE go under each row. Addresses and numbers never
 /// break.
 fn fit_rules(columns: usize) -> Rules<'static> {
