@@ -189,48 +189,51 @@ fn at_60_columns_a_listener_five_connections_and_three_accepts_cut_no_address() 
 }
 
 #[test]
-fn at_80_columns_a_forking_servers_time_wait_row_reads_whole_on_one_line() {
-    let mut repl = Repl::start_sized(80, 60);
-    repl.step("socket tcp as srv", "= 3");
-    let bound = repl.step("bind srv 127.0.0.1:0", "bound to");
-    let listener = port_after(&bound, "bound to 127.0.0.1:");
-    repl.step("listen srv", "LISTEN");
-    repl.step("spawn client", "client");
-    repl.step("client: socket tcp as c", "= 3");
-    repl.step("client: connect c $srv", "ESTABLISHED");
-    let accepted = repl.step("accept srv as conn", "peer 127.0.0.1:");
-    let client = port_after(&accepted, "peer 127.0.0.1:");
-    repl.step("fork as child", "child");
-    repl.step("child: close srv", "close(3)");
-    repl.step("child: close conn", "close(4)");
-    // The server closes first: its end waits in TIME_WAIT once the client closes too.
-    repl.step("close conn", "close(4)");
-    let last = repl.step("client: close c", "TIME_WAIT");
-    let screen = screen_of(&last);
-    let text = screen.join("\n");
-    assert_whole(&screen, 80, &[listener, client]);
-    let row = screen
-        .iter()
-        .position(|line| line.contains("TIME_WAIT"))
-        .unwrap_or_else(|| panic!("a TIME_WAIT row:\n{text}"));
-    assert!(
-        screen[row].contains(&format!("127.0.0.1:{listener}  127.0.0.1:{client}")),
-        "both ends whole on the TIME_WAIT row's first line: {:?}\n{text}",
-        screen[row]
-    );
-    // The time left stays whole, beside the state or under it.
-    let timer = screen[row..=row + 1]
-        .iter()
-        .flat_map(|line| line.split_whitespace())
-        .any(|word| {
-            word.strip_suffix('s')
-                .is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
-        });
-    assert!(
-        timer,
-        "the time left whole: {:?}\n{text}",
-        &screen[row..=row + 1]
-    );
+fn a_forking_servers_time_wait_row_reads_whole_at_80_and_60_columns() {
+    for width in [80, 60] {
+        let mut repl = Repl::start_sized(width, 60);
+        repl.step("socket tcp as srv", "= 3");
+        let bound = repl.step("bind srv 127.0.0.1:0", "bound to");
+        let listener = port_after(&bound, "bound to 127.0.0.1:");
+        repl.step("listen srv", "LISTEN");
+        repl.step("spawn client", "client");
+        repl.step("client: socket tcp as c", "= 3");
+        repl.step("client: connect c $srv", "ESTABLISHED");
+        let accepted = repl.step("accept srv as conn", "peer 127.0.0.1:");
+        let client = port_after(&accepted, "peer 127.0.0.1:");
+        repl.step("fork as child", "child");
+        repl.step("child: close srv", "close(3)");
+        repl.step("child: close conn", "close(4)");
+        // The server closes first: its end waits in TIME_WAIT once the client closes too.
+        repl.step("close conn", "close(4)");
+        let last = repl.step("client: close c", "TIME_WAIT");
+        let screen = screen_of(&last);
+        let text = screen.join("\n");
+        assert_whole(&screen, usize::from(width), &[listener, client]);
+        let row = screen
+            .iter()
+            .position(|line| line.contains("TIME_WAIT"))
+            .unwrap_or_else(|| panic!("a TIME_WAIT row:\n{text}"));
+        let (ends, arrow) = (
+            format!("127.0.0.1:{listener}  127.0.0.1:{client}"),
+            format!("127.0.0.1:{listener} → 127.0.0.1:{client}"),
+        );
+        match width {
+            // Columns: both ends whole on the row's first line.
+            80 => assert!(screen[row].contains(&ends), "{width}:\n{text}"),
+            // Stacked: both ends whole on the line under it.
+            _ => assert!(screen[row + 1].contains(&arrow), "{width}:\n{text}"),
+        }
+        // The time left stays whole, beside the state or under it.
+        let timer = screen[row..=row + 1]
+            .iter()
+            .flat_map(|line| line.split_whitespace())
+            .any(|word| {
+                word.strip_suffix('s')
+                    .is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
+            });
+        assert!(timer, "{width}: the time left whole:\n{text}");
+    }
 }
 
 #[test]
