@@ -32,7 +32,8 @@ pub struct Rules<'a> {
     /// The blanks after each column; the narrow variant is tried before any word is elided.
     pub gaps: Vec<usize>,
     pub narrow_gaps: Vec<usize>,
-    /// Cells that say least, dropped (shown as `…`) before anything else is given up.
+    /// Cells that say least, dropped (shown as `…`) when trimming and wrapping are not enough,
+    /// before any path is elided.
     pub details: Vec<Detail<'a>>,
     /// A trailing word that may go from a column's cells (`left` of `60s left`) as soon as the
     /// table is narrower than its content.
@@ -52,8 +53,8 @@ pub struct Detail<'a> {
 }
 
 /// How a table is stacked: `columns` leave each row for a line under it, as `join` makes it of
-/// their cells, indented to the column after the first `keep_indent` columns; `header` heads
-/// those lines.
+/// their cells, indented to the column after the first `indent_after` columns left in the row;
+/// `header` heads those lines.
 #[derive(Debug, Clone, Copy)]
 pub struct Stack<'a> {
     pub columns: &'a [usize],
