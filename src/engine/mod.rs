@@ -1328,16 +1328,51 @@ fn own_fds_lines(shown: &[&ProcessTable], width: usize) -> Vec<String> {
 /// The output's lines wrapped at `width`, long ones indented after their first line, so nothing
 /// runs past the edge (or into the panel beside it).
 fn wrap_output(lines: &[String], width: usize) -> Vec<String> {
-    let wrap = textwrap::Options::new(width.max(20)).subsequent_indent("    ");
+    // Never at a hyphen (`SEND-Q`, `well-known`): a word breaks only when it is wider than a line.
+    let wrap = textwrap::Options::new(width.max(20))
+        .subsequent_indent("    ")
+        .word_splitter(textwrap::WordSplitter::NoHyphenation);
     lines
         .iter()
         .flat_map(|line| {
-            textwrap::wrap(line, &wrap)
+            if display_width(line) <= width {
+                return vec![line.clone()];
+            }
+            // `fd 4094` stays on one line: glued by a no-break space while it is wrapped (unless
+            // the line holds one of its own).
+            if line.contains(FD_GLUE) {
+                return textwrap::wrap(line, &wrap)
+                    .into_iter()
+                    .map(|l| l.into_owned())
+                    .collect();
+            }
+            textwrap::wrap(&glue_fd_numbers(line), &wrap)
                 .into_iter()
-                .map(|l| l.into_owned())
+                .map(|l| l.replace(FD_GLUE, " "))
                 .collect::<Vec<_>>()
         })
         .collect()
+}
+
+/// What holds `fd` to its number while a line is wrapped.
+const FD_GLUE: char = '\u{a0}';
+
+/// `line` with each `fd N` glued (`fd`, a no-break space, the number).
+fn glue_fd_numbers(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut rest = line;
+    while let Some(at) = rest.find("fd ") {
+        let after = &rest[at + 3..];
+        let word_start = at == 0 || !rest[..at].ends_with(|c: char| c.is_alphanumeric());
+        out.push_str(&rest[..at + 2]);
+        match word_start && after.starts_with(|c: char| c.is_ascii_digit()) {
+            true => out.push(FD_GLUE),
+            false => out.push(' '),
+        }
+        rest = after;
+    }
+    out.push_str(rest);
+    out
 }
 
 /// The column the output takes when the panel stands beside it, at a terminal `width` wide:
@@ -1348,4 +1383,39 @@ fn output_column(width: usize) -> usize {
 
 fn widest(lines: &[String]) -> usize {
     lines.iter().map(|l| display_width(l)).max().unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn output_wraps_between_words_never_at_a_hyphen_nor_between_fd_and_its_number() {
+        let own =
+            "(main's own: fd 4095 control channel, fd 4094 sock_diag — not shown)".to_string();
+        assert_eq!(
+            wrap_output(std::slice::from_ref(&own), 40),
+            [
+                "(main's own: fd 4095 control channel,",
+                "    fd 4094 sock_diag — not shown)"
+            ]
+        );
+        let hint = "hint: the well-known SEND-Q of a listener is its backlog".to_string();
+        assert_eq!(
+            wrap_output(std::slice::from_ref(&hint), 24),
+            [
+                "hint: the well-known",
+                "    SEND-Q of a listener",
+                "    is its backlog"
+            ]
+        );
+        // A no-break space of the line's own is kept.
+        let data = "recv(3) = 9: \"a\u{a0}fd 4 b c d e f g\"".to_string();
+        let wrapped = wrap_output(std::slice::from_ref(&data), 20).join(" ");
+        assert!(wrapped.contains("a\u{a0}fd"), "{wrapped:?}");
+        assert_eq!(
+            glue_fd_numbers("sendfd 5, fd 12 and fd x"),
+            "sendfd 5, fd\u{a0}12 and fd x"
+        );
+    }
 }

@@ -13,29 +13,44 @@
     reason = "this module is the one place that holds the standard streams"
 )]
 
+use std::borrow::Cow;
 use std::fmt::Display;
 use std::io::{self, IsTerminal, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::engine::Screen;
-use crate::text::{safe_line, safe_styled_line};
+use crate::text::{safe_line, safe_styled_line, wrap_to_width};
 
 /// A stream that text reaches the terminal through, made safe line by line.
 #[derive(Debug)]
 pub struct Terminal<W: Write> {
     out: W,
+    /// The terminal's width, to wrap text to; None for a pipe or a file, where a line stays one.
+    width: Option<usize>,
 }
 
 impl<W: Write> Terminal<W> {
     pub fn new(out: W) -> Terminal<W> {
-        Terminal { out }
+        Terminal { out, width: None }
     }
 
-    /// Writes `text` and a newline; each of its lines is made safe first.
+    /// The stream as a terminal `width` columns wide (None: not a terminal).
+    pub fn wrapped_to(mut self, width: Option<usize>) -> Terminal<W> {
+        self.width = width;
+        self
+    }
+
+    /// Writes `text` and a newline; each of its lines is made safe first, then, at a terminal,
+    /// wrapped between words to its width, so the terminal never cuts a word in two.
     pub fn text(&mut self, text: impl Display) -> io::Result<()> {
         let text = text.to_string();
-        for line in text.split('\n') {
-            self.out.write_all(safe_line(line).as_bytes())?;
+        let safe: Vec<Cow<'_, str>> = text.split('\n').map(safe_line).collect();
+        let lines = match self.width {
+            Some(width) => wrap_to_width(&safe.join("\n"), width),
+            None => safe.into_iter().map(Cow::into_owned).collect(),
+        };
+        for line in lines {
+            self.out.write_all(line.as_bytes())?;
             self.out.write_all(b"\n")?;
         }
         Ok(())
@@ -61,14 +76,18 @@ impl<W: Write> Terminal<W> {
     }
 }
 
-/// sockplay's stdout.
+/// sockplay's stdout, wrapped to the terminal's width when it is one.
 pub fn stdout() -> Terminal<io::StdoutLock<'static>> {
-    Terminal::new(io::stdout().lock())
+    let width = stdout_is_terminal().then(terminal_width).flatten();
+    Terminal::new(io::stdout().lock()).wrapped_to(width)
 }
 
-/// sockplay's stderr.
+/// sockplay's stderr, wrapped to the terminal's width when it is one.
 pub fn stderr() -> Terminal<io::StderrLock<'static>> {
-    Terminal::new(io::stderr().lock())
+    let width = terminal_size::terminal_size_of(io::stderr())
+        .map(|(terminal_size::Width(w), _)| usize::from(w))
+        .filter(|&w| w > 0);
+    Terminal::new(io::stderr().lock()).wrapped_to(width)
 }
 
 /// Whether stdout carries JSON records only (`--json`): then everything else goes to stderr.
@@ -113,11 +132,11 @@ pub fn notice(text: impl Display) {
     if json_stdout() || !io::stderr().is_terminal() {
         return;
     }
-    let mut err = io::stderr().lock();
+    let mut err = stderr();
     let _ = err
+        .out
         .write_all(FRESH_LINE.as_bytes())
-        .and_then(|()| err.write_all(safe_line(&text.to_string()).as_bytes()))
-        .and_then(|()| err.write_all(b"\n"));
+        .and_then(|()| err.text(text));
 }
 
 /// Writes `text` over the line above the cursor, made safe: the prompt's line the line editor
@@ -221,6 +240,20 @@ mod tests {
         let lines: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
         terminal.laid_out(&lines).expect("writes to a Vec");
         String::from_utf8(terminal.into_inner()).expect("UTF-8")
+    }
+
+    #[test]
+    fn text_at_a_terminal_wraps_between_words_and_in_a_pipe_stays_one_line() {
+        let error = "error: that line is not valid UTF-8; type text, and write raw bytes as \
+                     escapes like \\xff";
+        let mut terminal = Terminal::new(Vec::new()).wrapped_to(Some(80));
+        terminal.text(error).expect("writes to a Vec");
+        assert_eq!(
+            String::from_utf8(terminal.into_inner()).expect("UTF-8"),
+            "error: that line is not valid UTF-8; type text, and write raw bytes as escapes\n\
+             like \\xff\n"
+        );
+        assert_eq!(text(error), format!("{error}\n"));
     }
 
     #[test]

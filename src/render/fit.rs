@@ -1,8 +1,13 @@
-//! Fitting a table's columns into a width without breaking a word: an address, a number, a state
-//! or a name stays on one line. Cells wrap only at their blanks (a REMOTE's `↔ fd 5` goes under
-//! the address), in the order the caller gives; then the gaps between columns narrow; then words
-//! the caller allows are elided (a path in the middle, `/tmp/…/x.sock`, a name at its end). Only
-//! when all of that is not enough does the caller fall back to breaking words.
+//! Fitting a table's columns into a width without breaking a word: an address, a number, a state,
+//! a header or a name stays on one line. What gives way, in order, the least that matters first:
+//! trailing words the caller allows go (`TIME_WAIT 60s left` → `TIME_WAIT 60s`) and cells wrap at
+//! their blanks (a REMOTE's `↔ fd 5` goes under the address), in the order the caller gives;
+//! details the caller names are dropped (the terminal a tty row points at); paths are elided in
+//! the middle (`/tmp/…/x.sock`) and names at their end, and the gaps between columns narrow;
+//! headers take their short forms (`RECV-Q` → `RQ`); and last the table is stacked: the columns
+//! the caller names leave the row for a line of their own under it (`tcp 127.0.0.1:5000 →
+//! 127.0.0.1:41000`).
+//! Only when all of that is not enough does the caller fall back to breaking words.
 //!
 //! Widths are [display widths](display_width); cells hold no colour codes yet.
 
@@ -21,12 +26,41 @@ const COMFORTABLE_ELIDED: usize = 16;
 #[derive(Debug, Clone)]
 pub struct Rules<'a> {
     /// The columns that may wrap at their blanks, the one that matters least first.
-    pub wrap_order: &'a [usize],
+    pub wrap_order: Vec<usize>,
     /// The columns whose words may be elided, the one that matters least first, and how.
-    pub elide: &'a [(usize, Elide)],
+    pub elide: Vec<(usize, Elide)>,
     /// The blanks after each column; the narrow variant is tried before any word is elided.
     pub gaps: Vec<usize>,
     pub narrow_gaps: Vec<usize>,
+    /// Cells that say least, dropped (shown as `…`) when trimming and wrapping are not enough,
+    /// before any path is elided.
+    pub details: Vec<Detail<'a>>,
+    /// A trailing word that may go from a column's cells (`left` of `60s left`) as soon as the
+    /// table is narrower than its content.
+    pub trims: Vec<(usize, &'a str)>,
+    /// Short forms of headers, the last resort before the table is stacked.
+    pub short_headers: Vec<(usize, &'a str)>,
+    /// The stacked form, when the columns cannot fit side by side.
+    pub stack: Option<Stack<'a>>,
+}
+
+/// A cell that may be dropped: in `column`, where the row's `when` column is one of `is`.
+#[derive(Debug, Clone, Copy)]
+pub struct Detail<'a> {
+    pub column: usize,
+    pub when: usize,
+    pub is: &'a [&'a str],
+}
+
+/// How a table is stacked: `columns` leave each row for a line under it, as `join` makes it of
+/// their cells, indented to the column after the first `indent_after` columns left in the row;
+/// `header` heads those lines.
+#[derive(Debug, Clone, Copy)]
+pub struct Stack<'a> {
+    pub columns: &'a [usize],
+    pub header: &'a str,
+    pub join: fn(&[&str]) -> String,
+    pub indent_after: usize,
 }
 
 /// Which words of a column may be elided, and where the ellipsis goes.
@@ -48,12 +82,25 @@ pub struct Fitted {
     pub gaps: Vec<usize>,
     /// Whether every line fits in the width; if not, words must be broken after all.
     pub fits: bool,
+    /// Where each column shown was in the table given: all of them, unless it is stacked.
+    pub columns: Vec<usize>,
+    /// The lines under each row, when the table is stacked.
+    pub under: Option<Under>,
+}
+
+/// The lines a stacked table has under each row: their header, how far they are indented, and
+/// each row's (wrapped lines joined by `\n`; empty for none).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Under {
+    pub header: String,
+    pub indent: usize,
+    pub lines: Vec<String>,
 }
 
 impl Fitted {
     /// How many lines row `index` takes.
     pub fn height(&self, index: usize) -> usize {
-        self.rows.get(index).map_or(1, |row| {
+        let row = self.rows.get(index).map_or(1, |row| {
             row.iter()
                 .map(|c| match c.contains('\n') {
                     true => c.lines().count().max(1),
@@ -61,12 +108,18 @@ impl Fitted {
                 })
                 .max()
                 .unwrap_or(1)
-        })
+        });
+        let under = self
+            .under
+            .as_ref()
+            .and_then(|under| under.lines.get(index))
+            .map_or(0, |text| text.lines().count());
+        row + under
     }
 }
 
-/// Words that never end a line: what follows them is what they are about (`↔ fd 5`).
-const GLUED: [&str; 3] = ["↔", "≡", "fd"];
+/// Words that never end a line: what follows them is what they are about (`↔ fd 5`, `→ 10.0.0.1:80`).
+const GLUED: [&str; 4] = ["↔", "≡", "→", "fd"];
 
 /// The pieces of `text` a line may end between: its words, each glued word with the next.
 fn units(text: &str) -> Vec<String> {
@@ -149,37 +202,136 @@ pub fn fit(header: &[String], rows: &[Vec<String>], width: usize, rules: &Rules<
     fit_owned(header, rows.to_vec(), width, rules)
 }
 
-/// Fits `header` and `rows` (each as many cells as the header) into `width` columns by `rules`.
+/// Fits `header` and `rows` (each as many cells as the header) into `width` columns by `rules`,
+/// giving up what matters least first (see the module's documentation).
 pub fn fit_owned(
     header: &[String],
-    mut rows: Vec<Vec<String>>,
+    rows: Vec<Vec<String>>,
     width: usize,
     rules: &Rules<'_>,
 ) -> Fitted {
     let columns = header.len();
-    let mut header = header.to_vec();
-    let mut widths: Vec<usize> = (0..columns)
-        .map(|col| natural(column(&rows, &header, col)))
-        .collect();
-    let gap_of = |gaps: &[usize], col: usize| gaps.get(col).copied().unwrap_or(0);
-    let mut gaps: Vec<usize> = (0..columns).map(|col| gap_of(&rules.gaps, col)).collect();
+    let wide = gaps_of(&rules.gaps, columns);
+    // A word that says nothing a narrow table needs (`left` of `60s left`) goes as soon as the
+    // table is narrower than its content, so a cell that wraps anyway takes fewer lines.
+    let trims = |rows: &[Vec<String>]| {
+        rules.trims.iter().any(|&(col, word)| {
+            rows.iter()
+                .any(|row| row.get(col).is_some_and(|cell| cell.ends_with(word)))
+        })
+    };
+    // Wrapping alone: the usual case, which copies nothing. With such a word, not even that.
+    let wrap_to = match trims(&rows) {
+        true => usize::MAX,
+        false => width,
+    };
+    let widths = wrapped_widths(header, &rows, wrap_to, rules, &wide);
+    if total(&widths, &wide) <= width {
+        return finish(header.to_vec(), rows, widths, wide);
+    }
+    let mut given = rows.clone();
+    trim(&mut given, rules);
+    let widths = wrapped_widths(header, &given, width, rules, &wide);
+    if total(&widths, &wide) <= width {
+        return finish(header.to_vec(), given, widths, wide);
+    }
+    drop_details(&mut given, rules);
+    let widths = wrapped_widths(header, &given, width, rules, &wide);
+    if total(&widths, &wide) <= width {
+        return finish(header.to_vec(), given, widths, wide);
+    }
+    let squeezed = squeeze(header.to_vec(), given.clone(), width, rules);
+    if squeezed.fits {
+        return squeezed;
+    }
+    let short = short_header(header, rules);
+    let squeezed = squeeze(short, given, width, rules);
+    if squeezed.fits {
+        return squeezed;
+    }
+    match rules
+        .stack
+        .map(|stack| stacked(header, &rows, width, rules, &stack))
+    {
+        Some(stacked) if stacked.fits => stacked,
+        _ => squeezed,
+    }
+}
 
-    // Wrap at blanks, least important column first. The least widths are measured only when
-    // something must wrap.
+/// Each column's gap in `gaps`, 0 past its end.
+fn gaps_of(gaps: &[usize], columns: usize) -> Vec<usize> {
+    (0..columns)
+        .map(|col| gaps.get(col).copied().unwrap_or(0))
+        .collect()
+}
+
+/// The column widths once the columns wrap at their blanks, in `rules`' order, as far as it takes
+/// to fit `width` with these `gaps` (the least widths are measured only when something wraps).
+fn wrapped_widths(
+    header: &[String],
+    rows: &[Vec<String>],
+    width: usize,
+    rules: &Rules<'_>,
+    gaps: &[usize],
+) -> Vec<usize> {
+    let columns = header.len();
+    let mut widths: Vec<usize> = (0..columns)
+        .map(|col| natural(column(rows, header, col)))
+        .collect();
     let mut mins: Option<Vec<usize>> = None;
     for &col in rules.wrap_order.iter().filter(|&&c| c < columns) {
-        let over = total(&widths, &gaps).saturating_sub(width);
+        let over = total(&widths, gaps).saturating_sub(width);
         if over == 0 {
             break;
         }
         let mins = mins.get_or_insert_with(|| {
             (0..columns)
-                .map(|col| least(column(&rows, &header, col)))
+                .map(|col| least(column(rows, header, col)))
                 .collect()
         });
         let give = over.min(widths[col].saturating_sub(mins[col]));
         widths[col] -= give;
     }
+    widths
+}
+
+/// A table whose columns fit in `widths`: the cells wider than their column wrapped at blanks.
+fn finish(
+    mut header: Vec<String>,
+    mut rows: Vec<Vec<String>>,
+    widths: Vec<usize>,
+    gaps: Vec<usize>,
+) -> Fitted {
+    for row in rows.iter_mut().chain(std::iter::once(&mut header)) {
+        for (cell, width) in row.iter_mut().zip(&widths) {
+            // A cell that fits stays as it is.
+            if width_of(cell) > *width {
+                *cell = wrap_words(cell, *width);
+            }
+        }
+    }
+    Fitted {
+        columns: (0..header.len()).collect(),
+        header,
+        rows,
+        widths,
+        gaps,
+        fits: true,
+        under: None,
+    }
+}
+
+/// Wraps, elides paths and names to a comfortable width, narrows the gaps, then elides further.
+/// A table that still does not fit keeps its words unwrapped and its gaps wide: they break anyway.
+fn squeeze(
+    header: Vec<String>,
+    mut rows: Vec<Vec<String>>,
+    width: usize,
+    rules: &Rules<'_>,
+) -> Fitted {
+    let columns = header.len();
+    let mut gaps = gaps_of(&rules.gaps, columns);
+    let mut widths = wrapped_widths(&header, &rows, width, rules, &gaps);
     // Elide paths and names to a comfortable width first, then narrow the gaps, then elide more.
     elide_to_fit(
         &mut rows,
@@ -192,9 +344,8 @@ pub fn fit_owned(
     );
     // Narrower gaps, all at once so the columns stay evenly spaced.
     if total(&widths, &gaps) > width {
-        gaps = (0..columns)
-            .map(|col| gap_of(&rules.narrow_gaps, col))
-            .collect();
+        gaps = gaps_of(&rules.narrow_gaps, columns);
+        widths = wrapped_widths(&header, &rows, width, rules, &gaps);
     }
     elide_to_fit(
         &mut rows,
@@ -205,28 +356,149 @@ pub fn fit_owned(
         rules,
         MIN_ELIDED,
     );
-    let fits = total(&widths, &gaps) <= width;
-    if !fits {
-        // Words will break anyway: the gaps stay as wide as they were.
-        gaps = (0..columns).map(|col| gap_of(&rules.gaps, col)).collect();
+    if total(&widths, &gaps) <= width {
+        return finish(header, rows, widths, gaps);
     }
-    if fits {
-        for row in rows.iter_mut().chain(std::iter::once(&mut header)) {
-            for (cell, width) in row.iter_mut().zip(&widths) {
-                // A cell that fits stays as it is.
-                if width_of(cell) > *width {
-                    *cell = wrap_words(cell, *width);
+    Fitted {
+        columns: (0..columns).collect(),
+        header,
+        rows,
+        widths,
+        gaps: gaps_of(&rules.gaps, columns),
+        fits: false,
+        under: None,
+    }
+}
+
+/// Drops the cells `rules` calls details (`…` for what was there).
+fn drop_details(rows: &mut [Vec<String>], rules: &Rules<'_>) {
+    for detail in &rules.details {
+        for row in rows.iter_mut() {
+            let applies = row
+                .get(detail.when)
+                .is_some_and(|cell| detail.is.contains(&cell.as_str()));
+            if let Some(cell) = row.get_mut(detail.column).filter(|_| applies) {
+                if cell.as_str() != DROPPED_EMPTY {
+                    *cell = ELLIPSIS.to_string();
                 }
             }
         }
     }
-    Fitted {
-        header,
-        rows,
-        widths,
-        gaps,
-        fits,
+}
+
+/// What an absent cell says: nothing to drop.
+const DROPPED_EMPTY: &str = "-";
+
+/// Takes the trailing words `rules` allows off their columns' cells.
+fn trim(rows: &mut [Vec<String>], rules: &Rules<'_>) {
+    for &(col, word) in &rules.trims {
+        for cell in rows.iter_mut().filter_map(|row| row.get_mut(col)) {
+            if let Some(kept) = cell
+                .strip_suffix(word)
+                .and_then(|rest| rest.strip_suffix(' '))
+            {
+                *cell = kept.trim_end().to_string();
+            }
+        }
     }
+}
+
+/// `header` with the short forms `rules` gives.
+fn short_header(header: &[String], rules: &Rules<'_>) -> Vec<String> {
+    let mut header = header.to_vec();
+    for &(col, short) in &rules.short_headers {
+        if let Some(cell) = header.get_mut(col) {
+            *cell = short.to_string();
+        }
+    }
+    header
+}
+
+/// The table stacked: the columns `stack` names leave each row for a line under it (wrapped at
+/// blanks, paths in it elided when a word is wider than the line), and the rest is fitted by
+/// `rules` with full headers, then short ones.
+fn stacked(
+    header: &[String],
+    rows: &[Vec<String>],
+    width: usize,
+    rules: &Rules<'_>,
+    stack: &Stack<'_>,
+) -> Fitted {
+    let kept: Vec<usize> = (0..header.len())
+        .filter(|col| !stack.columns.contains(col))
+        .collect();
+    let at = |col: usize| kept.iter().position(|&k| k == col);
+    let pick = |cells: &[String]| -> Vec<String> {
+        kept.iter()
+            .map(|&col| cells.get(col).cloned().unwrap_or_default())
+            .collect()
+    };
+    let inner = Rules {
+        wrap_order: rules.wrap_order.iter().filter_map(|&c| at(c)).collect(),
+        elide: rules
+            .elide
+            .iter()
+            .filter_map(|&(c, how)| Some((at(c)?, how)))
+            .collect(),
+        gaps: kept
+            .iter()
+            .map(|&c| rules.gaps.get(c).copied().unwrap_or(0))
+            .collect(),
+        narrow_gaps: kept
+            .iter()
+            .map(|&c| rules.narrow_gaps.get(c).copied().unwrap_or(0))
+            .collect(),
+        details: Vec::new(),
+        trims: rules
+            .trims
+            .iter()
+            .filter_map(|&(c, word)| Some((at(c)?, word)))
+            .collect(),
+        short_headers: rules
+            .short_headers
+            .iter()
+            .filter_map(|&(c, short)| Some((at(c)?, short)))
+            .collect(),
+        stack: None,
+    };
+    let mut fitted = fit_owned(
+        &pick(header),
+        rows.iter().map(|row| pick(row)).collect(),
+        width,
+        &inner,
+    );
+    fitted.columns = fitted.columns.iter().map(|&c| kept[c]).collect();
+    let indent: usize = (0..stack.indent_after.min(fitted.widths.len()))
+        .map(|c| fitted.widths[c] + fitted.gaps[c])
+        .sum();
+    let room = width.saturating_sub(indent);
+    let lines: Vec<String> = rows
+        .iter()
+        .map(|row| {
+            let cells: Vec<&str> = stack
+                .columns
+                .iter()
+                .map(|&col| row.get(col).map_or("", String::as_str))
+                .collect();
+            let line = (stack.join)(&cells);
+            let line = match widest_word(&line) > room {
+                true => elide_words(&line, room, Elide::PathMiddle),
+                false => line,
+            };
+            wrap_words(&line, room)
+        })
+        .collect();
+    let wide = lines
+        .iter()
+        .any(|text| text.lines().any(|l| width_of(l) > room))
+        || width_of(stack.header) > room;
+    fitted.fits &= !wide;
+    fitted.under = Some(Under {
+        header: stack.header.to_string(),
+        indent,
+        lines,
+    });
+    fitted
 }
 
 /// Elides the words `rules` allows, in the columns it names, to the widest common width (not
@@ -406,11 +678,109 @@ mod tests {
 
     fn rules() -> Rules<'static> {
         Rules {
-            wrap_order: &[2, 1],
-            elide: &[(1, Elide::PathMiddle)],
+            wrap_order: vec![2, 1],
+            elide: vec![(1, Elide::PathMiddle)],
             gaps: vec![2, 2, 0],
             narrow_gaps: vec![1, 1, 0],
+            details: Vec::new(),
+            trims: Vec::new(),
+            short_headers: Vec::new(),
+            stack: None,
         }
+    }
+
+    /// How far a fitted table has given way, in the order it must: nothing; a timer trimmed and
+    /// cells wrapped; a detail dropped; a path elided; the gaps narrowed; short headers; stacked;
+    /// words broken.
+    fn stage(fitted: &Fitted) -> usize {
+        let cell = |row: usize, col: usize| fitted.rows[row][col].as_str();
+        match () {
+            _ if !fitted.fits => 7,
+            _ if fitted.under.is_some() => 6,
+            _ if fitted.header[4] == "RQ" => 5,
+            _ if fitted.gaps[0] == 1 => 4,
+            _ if cell(1, 2).contains('…') => 3,
+            _ if cell(0, 2) == "…" => 2,
+            _ if !cell(2, 3).ends_with("left") => 1,
+            _ => 0,
+        }
+    }
+
+    #[test]
+    fn what_gives_way_as_the_width_shrinks_comes_in_order_and_no_address_breaks() {
+        let header = strings(&["FD", "KIND", "LOCAL", "STATE", "RECV-Q", "SEND-Q"]);
+        let rows = vec![
+            strings(&["0", "pipe", "pipe:[1234567890123]", "-", "-", "-"]),
+            strings(&["3", "unix", "/tmp/d/server.sock", "LISTEN", "0", "128"]),
+            strings(&[
+                "4",
+                "tcp",
+                "127.0.0.1:33307",
+                "TIME_WAIT 60s left",
+                "0",
+                "0",
+            ]),
+        ];
+        let rules = Rules {
+            wrap_order: vec![3],
+            elide: vec![(2, Elide::PathMiddle)],
+            gaps: vec![2, 2, 2, 2, 2, 0],
+            narrow_gaps: vec![1, 1, 1, 1, 1, 0],
+            details: vec![Detail {
+                column: 2,
+                when: 1,
+                is: &["pipe"],
+            }],
+            trims: vec![(3, "left")],
+            short_headers: vec![(4, "RQ"), (5, "SQ")],
+            stack: Some(Stack {
+                columns: &[1, 2],
+                header: "KIND LOCAL",
+                join: |cells| cells.join(" "),
+                indent_after: 1,
+            }),
+        };
+        let mut seen = Vec::new();
+        for width in (12..=70).rev() {
+            let fitted = fit(&header, &rows, width, &rules);
+            let now = stage(&fitted);
+            assert!(
+                seen.last().is_none_or(|&before| before <= now),
+                "at {width} columns, stage {now} after {seen:?}: {fitted:#?}"
+            );
+            if seen.last() != Some(&now) {
+                seen.push(now);
+            }
+            if !fitted.fits {
+                continue;
+            }
+            assert!(total(&fitted.widths, &fitted.gaps) <= width, "{fitted:#?}");
+            let mut texts: Vec<&str> = fitted.rows.iter().flatten().map(String::as_str).collect();
+            if let Some(under) = &fitted.under {
+                for text in &under.lines {
+                    assert!(
+                        text.lines().all(|l| under.indent + width_of(l) <= width),
+                        "{width}: {fitted:#?}"
+                    );
+                    texts.push(text);
+                }
+            }
+            assert!(
+                texts.iter().any(|t| t
+                    .lines()
+                    .any(|l| l.split(' ').any(|w| w == "127.0.0.1:33307"))),
+                "the address is whole at {width}: {fitted:#?}"
+            );
+        }
+        assert_eq!(seen, (0..=7).collect::<Vec<_>>());
+        // Stacked, the rows keep their first columns and the rest goes under, whole.
+        let fitted = fit(&header, &rows, 36, &rules);
+        assert_eq!(fitted.columns, [0, 3, 4, 5]);
+        assert_eq!(fitted.height(2), 2);
+        let under = fitted.under.expect("stacked at 36");
+        assert_eq!(under.indent, 4);
+        assert_eq!(under.lines[2], "tcp 127.0.0.1:33307");
+        assert_eq!(under.lines[0], "pipe pipe:[1234567890123]");
     }
 
     #[test]

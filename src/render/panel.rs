@@ -15,7 +15,7 @@ use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
 
 use super::diff::Change;
-use super::fit::{fit_owned, Elide, Fitted, Rules};
+use super::fit::{fit_owned, wrap_words, Detail, Elide, Fitted, Rules, Stack};
 use crate::fdtable::Labels;
 use crate::fdtable::{watches_text, FdRow, Held, Kind, Origin, PendingConn, Relations};
 use crate::net::{Endpoint, SockState};
@@ -342,32 +342,64 @@ fn draw<'p>(
             None => without_fd += fitted.height(index),
         }
     }
-    let keep = rows_to_keep(&shown, &heights, without_fd, opts.max_rows, &first_pick);
-
-    // The lines the table shows, in order, each with its texts as fitted.
-    let rows = std::mem::take(&mut fitted.rows);
-    let lines: Vec<(Vec<String>, Style)> = rows
-        .into_iter()
-        .zip(styles)
-        .filter(|(_, (_, row))| row.is_none_or(|row| keep[row]))
-        .map(|(texts, (style, _))| (texts, style))
-        .collect();
-    let body = match cache {
-        // Only a table whose columns are all as wide as their content is drawn a row at a time.
-        Some(cache) if fitted.fits => cache.draw(&fitted, lines, opts),
-        _ => draw_table(&fitted, lines, opts),
-    };
-
     let mut title = if queued == 0 {
         format!("open fds: {open}")
     } else {
         format!("open fds: {open}, queued connections: {queued}")
     };
+    let mut lines = Vec::new();
     if !left_out.is_empty() {
         let fds: Vec<String> = left_out.iter().map(|(row, _)| row.fd.to_string()).collect();
-        title.push_str(&format!(" ({} unchanged, not shown)", fds.join(", ")));
+        let note = format!("({} unchanged, not shown)", fds.join(", "));
+        // Too wide for one line, the note has a line of its own.
+        match cell_width(&title) + 1 + cell_width(&note) <= opts.width {
+            true => title = format!("{title} {note}"),
+            false => {
+                lines.extend(wrapped(&title, opts.width));
+                title = note;
+            }
+        }
     }
-    let mut lines = vec![title];
+    lines.extend(wrapped(&title, opts.width));
+    let head = lines;
+    // The title and header lines past the three the table always has.
+    let header_lines = fitted.header.iter().map(|h| h.lines().count()).max();
+    let more_head = head.len().saturating_sub(1)
+        + usize::from(fitted.under.is_some())
+        + header_lines.unwrap_or(1).saturating_sub(1);
+    let keep = rows_to_keep(
+        &shown,
+        &heights,
+        without_fd + more_head,
+        opts.max_rows,
+        &first_pick,
+    );
+
+    // The lines the table shows, in order, each with its texts as fitted.
+    let rows = std::mem::take(&mut fitted.rows);
+    let shows = |row: &Option<usize>| row.is_none_or(|row| keep[row]);
+    let unders: Vec<String> = match &mut fitted.under {
+        Some(under) => std::mem::take(&mut under.lines)
+            .into_iter()
+            .zip(&styles)
+            .filter(|(_, (_, row))| shows(row))
+            .map(|(text, _)| text)
+            .collect(),
+        None => Vec::new(),
+    };
+    let lines: Vec<(Vec<String>, Style)> = rows
+        .into_iter()
+        .zip(styles)
+        .filter(|(_, (_, row))| shows(row))
+        .map(|(texts, (style, _))| (texts, style))
+        .collect();
+    let body = match cache {
+        _ if fitted.under.is_some() => draw_stacked(&fitted, &lines, &unders, opts),
+        // Only a table whose columns are all as wide as their content is drawn a row at a time.
+        Some(cache) if fitted.fits => cache.draw(&fitted, lines, opts),
+        _ => draw_table(&fitted, lines, opts),
+    };
+    let mut lines = head;
     lines.extend(body);
     let hidden: Vec<&FdRow> = shown
         .iter()
@@ -376,9 +408,20 @@ fn draw<'p>(
         .map(|((row, _), _)| *row)
         .collect();
     if !hidden.is_empty() {
-        lines.push(hidden_summary(&hidden));
+        lines.extend(wrapped(&hidden_summary(&hidden), opts.width));
     }
     lines
+}
+
+/// A sentence of the panel's wrapped between words to `width` (narrower than any table, as it is).
+fn wrapped(text: &str, width: usize) -> Vec<String> {
+    if width < MIN_PANEL_WIDTH {
+        return vec![text.to_string()];
+    }
+    wrap_words(text, width)
+        .split('\n')
+        .map(str::to_string)
+        .collect()
 }
 
 /// Draws the table whole with comfy-table: the header, its rule and `lines`.
@@ -398,6 +441,120 @@ fn draw_table(
     }
     arrange_columns(&mut table, fitted, opts.width);
     trimmed_lines(&table)
+}
+
+/// Draws a stacked table: each row's columns on its first lines, as the header's first line
+/// names them, then its KIND, LOCAL and REMOTE on lines of their own, indented, as the header's
+/// second line names them; coloured as [`styled_cells`] colours the cells.
+fn draw_stacked(
+    fitted: &Fitted,
+    lines: &[(Vec<String>, Style)],
+    unders: &[String],
+    opts: &PanelOptions,
+) -> Vec<String> {
+    let Some(under) = &fitted.under else {
+        return Vec::new();
+    };
+    let last = fitted.widths.len().saturating_sub(1);
+    let right = |col: usize| {
+        matches!(
+            fitted.columns.get(col),
+            Some(&(COL_FD | COL_RECV_Q | COL_SEND_Q))
+        )
+    };
+    // One line of a row of cells, each painted by `paint` and padded to its column.
+    let line_of = |cells: &[String], at: usize, paint: &dyn Fn(usize, &str) -> String| {
+        let mut line = String::new();
+        for (col, cell) in cells.iter().enumerate() {
+            let text = cell.split('\n').nth(at).unwrap_or("");
+            let width = fitted.widths.get(col).copied().unwrap_or(0);
+            let fill = " ".repeat(width.saturating_sub(cell_width(text)));
+            let painted = match text.is_empty() {
+                true => String::new(),
+                false => paint(col, text),
+            };
+            match right(col) {
+                true => line.push_str(&format!("{fill}{painted}")),
+                false => line.push_str(&format!("{painted}{fill}")),
+            }
+            if col < last {
+                line.push_str(&" ".repeat(fitted.gaps.get(col).copied().unwrap_or(0)));
+            }
+        }
+        line.trim_end().to_string()
+    };
+    let indent = " ".repeat(under.indent);
+    let bold = |text: &str| match opts.color {
+        true => {
+            use crossterm::style::Stylize;
+            text.bold().to_string()
+        }
+        false => text.to_string(),
+    };
+    let rule_width = fitted
+        .widths
+        .iter()
+        .zip(&fitted.gaps)
+        .take(last)
+        .map(|(w, g)| w + g)
+        .sum::<usize>()
+        + fitted.widths.get(last).copied().unwrap_or(0);
+    let rule_width = rule_width.max(under.indent + cell_width(&under.header));
+    let mut out = Vec::new();
+    for at in 0..fitted
+        .header
+        .iter()
+        .map(|h| h.lines().count())
+        .max()
+        .unwrap_or(1)
+    {
+        out.push(line_of(&fitted.header, at, &|_, text| bold(text)));
+    }
+    out.push(format!("{indent}{}", bold(&under.header)));
+    out.push("─".repeat(rule_width));
+    for (index, (texts, style)) in lines.iter().enumerate() {
+        let paint = |col: usize, text: &str| {
+            let col = fitted.columns.get(col).copied().unwrap_or(col);
+            paint(text, style, &[col], opts.color)
+        };
+        let height = texts.iter().map(|t| t.lines().count()).max().unwrap_or(1);
+        for at in 0..height.max(1) {
+            out.push(line_of(texts, at, &paint));
+        }
+        for text in unders.get(index).map_or("", String::as_str).lines() {
+            let painted = paint_under(text, style, opts.color);
+            out.push(format!("{indent}{painted}"));
+        }
+    }
+    out
+}
+
+/// `text` of a cell in the columns `cols` coloured as [`styled_cells`] colours it.
+fn paint(text: &str, style: &Style, cols: &[usize], color: bool) -> String {
+    use crossterm::style::{style as ink, Color as Hue, Stylize};
+    if !color {
+        return text.to_string();
+    }
+    let changed = changed_columns(style.change);
+    match style.change {
+        Change::Same if style.without_fd => ink(text).dim().to_string(),
+        Change::Same => text.to_string(),
+        Change::New => ink(text).with(Hue::Green).to_string(),
+        Change::Closed => ink(text).with(Hue::Red).dim().to_string(),
+        Change::Changed(_)
+            if cols
+                .iter()
+                .any(|col| *col == COL_MARK || changed.contains(col)) =>
+        {
+            text.yellow().to_string()
+        }
+        Change::Changed(_) => text.to_string(),
+    }
+}
+
+/// A stacked row's line of KIND, LOCAL and REMOTE, coloured as those cells would be.
+fn paint_under(text: &str, style: &Style, color: bool) -> String {
+    paint(text, style, &[COL_KIND, COL_LOCAL, COL_REMOTE], color)
 }
 
 /// A table's lines. Padding leaves trailing blanks; they would only widen the left side of a
@@ -769,9 +926,12 @@ fn is_std(row: &FdRow) -> bool {
     (0..=2).contains(&row.fd)
 }
 
-/// How the panel gives up width: the partner after REMOTE, NOTE, NAME, a timer after STATE and
-/// `(IPv4 too)` after LOCAL wrap first; then the gaps narrow; then paths are elided in the middle
-/// (a file's, then a Unix socket's) and names at their end. Addresses and numbers never break.
+/// How the panel gives up width: a timer says no more than `60s`, and the partner after REMOTE,
+/// NOTE, NAME, a timer after STATE and `(IPv4 too)` after LOCAL wrap first; then the terminal or
+/// pipe a tty or pipe row points at is dropped; then paths are elided in the middle (a file's,
+/// then a Unix socket's) and names at their end, and the gaps narrow; then RECV-Q and SEND-Q
+/// become RQ and SQ; last, KIND, LOCAL and REMOTE go under each row. Addresses and numbers never
+/// break.
 fn fit_rules(columns: usize) -> Rules<'static> {
     const WRAP: [usize; 6] = [
         COL_NOTE, COL_REMOTE, COL_NAME, COL_STATE, COL_LOCAL, COL_KIND,
@@ -794,11 +954,52 @@ fn fit_rules(columns: usize) -> Rules<'static> {
             .collect()
     };
     Rules {
-        wrap_order: &WRAP,
-        elide: &ELIDE,
+        wrap_order: WRAP.to_vec(),
+        elide: ELIDE.to_vec(),
         gaps: gaps(false),
         narrow_gaps: gaps(true),
+        details: vec![Detail {
+            column: COL_LOCAL,
+            when: COL_KIND,
+            is: &["tty", "pipe"],
+        }],
+        trims: vec![(COL_STATE, TIMER_WORD)],
+        short_headers: vec![(COL_RECV_Q, "RQ"), (COL_SEND_Q, "SQ")],
+        stack: Some(Stack {
+            columns: &[COL_KIND, COL_LOCAL, COL_REMOTE],
+            header: "KIND LOCAL → REMOTE",
+            join: stacked_line,
+            indent_after: 2,
+        }),
     }
+}
+
+/// The line a stacked row has under it: `tcp 127.0.0.1:5000 → 127.0.0.1:41000 ↔ fd 5` of its
+/// KIND, LOCAL and REMOTE (no arrow when there is no other end, only `↔ fd 5` when the other end
+/// has no address).
+fn stacked_line(cells: &[&str]) -> String {
+    let (kind, local, remote) = match cells {
+        [kind, local, remote] => (*kind, *local, *remote),
+        _ => return cells.join(" "),
+    };
+    let mut line = kind.to_string();
+    let tie = remote.starts_with('↔') || remote.starts_with('≡');
+    if local != EMPTY || (remote != EMPTY && !tie) {
+        line.push(' ');
+        line.push_str(local);
+    }
+    match remote {
+        EMPTY => {}
+        _ if tie => {
+            line.push(' ');
+            line.push_str(remote);
+        }
+        _ => {
+            line.push_str(" → ");
+            line.push_str(remote);
+        }
+    }
+    line
 }
 
 /// Where a connection without an fd goes in the table.
@@ -1098,12 +1299,15 @@ fn or_list(items: &[String]) -> String {
     }
 }
 
+/// The word after a timer's time left, which a narrow panel leaves out.
+const TIMER_WORD: &str = "left";
+
 /// A timer's time left: whole seconds (`59s left`), or milliseconds in its last second.
 fn time_left(ms: u64) -> String {
     if ms >= 1000 {
-        format!("{}s left", ms / 1000)
+        format!("{}s {TIMER_WORD}", ms / 1000)
     } else {
-        format!("{ms}ms left")
+        format!("{ms}ms {TIMER_WORD}")
     }
 }
 
@@ -1422,7 +1626,7 @@ mod tests {
     /// The first line of the table row for `fd`, without colour codes: a mark, then the fd
     /// right-aligned, then a gap. Continuation lines of wrapped cells start with blanks instead.
     fn find_line(lines: &[String], fd: i32) -> Option<String> {
-        let fd = format!("{fd}  ");
+        let fd = format!("{fd} ");
         lines.iter().skip(1).map(|l| strip_ansi(l)).find(|l| {
             let mut chars = l.chars();
             let mark_ok = matches!(chars.next(), Some(' ' | '+' | '~' | '-'));
@@ -1832,7 +2036,7 @@ mod tests {
                 }
                 // The marks survive wrapping.
                 let text = lines.iter().map(|l| strip_ansi(l)).collect::<Vec<_>>();
-                assert!(line_of(&text, 7).starts_with("+  7  "), "{text:#?}");
+                assert!(line_of(&text, 7).starts_with("+  7 "), "{text:#?}");
             }
         }
     }

@@ -7,6 +7,7 @@ mod escape;
 mod hexdump;
 mod width;
 mod words;
+mod wrap;
 
 pub(crate) use escape::is_shown_as_is;
 pub use escape::{
@@ -15,3 +16,4 @@ pub use escape::{
 pub use hexdump::{hexdump, looks_binary};
 pub use width::{display_width, strip_ansi};
 pub use words::{closest, plural};
+pub use wrap::{wrap_line, wrap_to_width};

@@ -26,6 +26,7 @@ mod processes;
 mod properties;
 pub(crate) mod pty;
 mod pty_lines;
+mod pty_widths;
 mod random_lines;
 mod replay;
 mod robustness;
