@@ -717,7 +717,7 @@ fn at_80_columns_five_connections_show_every_address_whole() {
 }
 
 /// The port number right after `before` in `text`.
-fn port_in(text: &str, before: &str) -> u16 {
+pub(crate) fn port_in(text: &str, before: &str) -> u16 {
     let at = text
         .find(before)
         .unwrap_or_else(|| panic!("no {before:?} in {text:?}"))

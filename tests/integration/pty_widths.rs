@@ -4,7 +4,7 @@
 //! sockplay writes itself (the banner, errors, the excerpt under an error, the panel's notes)
 //! wraps between words to the terminal's width.
 
-use crate::pty::{screen_lines, Repl, PROMPT};
+use crate::pty::{port_in, screen_lines, Repl, PROMPT};
 
 /// The lines a terminal shows for raw output, without the empty ones a `\r\n` leaves.
 fn screen_of(raw: &str) -> Vec<String> {
@@ -12,21 +12,6 @@ fn screen_of(raw: &str) -> Vec<String> {
         .into_iter()
         .filter(|line| !line.is_empty())
         .collect()
-}
-
-/// The port number right after `before` in `text`.
-fn port_after(text: &str, before: &str) -> u16 {
-    let at = text
-        .find(before)
-        .unwrap_or_else(|| panic!("no {before:?} in {text:?}"))
-        + before.len();
-    let digits: String = text[at..]
-        .chars()
-        .take_while(char::is_ascii_digit)
-        .collect();
-    digits
-        .parse()
-        .unwrap_or_else(|_| panic!("no port after {before:?} in {text:?}"))
 }
 
 /// Asserts that no line of `screen` is wider than `width` and that every loopback address on it
@@ -90,7 +75,7 @@ fn handed_over(width: u16) -> (Vec<String>, u16, u16) {
     let mut repl = Repl::start_sized(width, 150);
     repl.step("socket tcp as srv", "= 3");
     let bound = repl.step("bind srv 127.0.0.1:0", "bound to");
-    let listener = port_after(&bound, "bound to 127.0.0.1:");
+    let listener = port_in(&bound, "bound to 127.0.0.1:");
     repl.step("listen srv", "LISTEN");
     repl.step("socketpair unix stream as left right", "= 0");
     repl.step("inheritable right on", "inheritable");
@@ -100,7 +85,7 @@ fn handed_over(width: u16) -> (Vec<String>, u16, u16) {
     repl.step("client: socket tcp as c", "= 3");
     repl.step("client: connect c $srv", "ESTABLISHED");
     let accepted = repl.step("accept srv as conn", "peer 127.0.0.1:");
-    let client = port_after(&accepted, "peer 127.0.0.1:");
+    let client = port_in(&accepted, "peer 127.0.0.1:");
     repl.step("sendfd left conn", "SCM_RIGHTS");
     let last = repl.step("worker: recvfd 5 as conn", "the sender passed");
     (screen_of(&last), listener, client)
@@ -142,7 +127,7 @@ fn at_60_columns_a_listener_five_connections_and_three_accepts_cut_no_address() 
     let mut repl = Repl::start_sized(60, 80);
     repl.step("socket tcp as srv", "= 3");
     let bound = repl.step("bind srv 127.0.0.1:0", "bound to");
-    let listener = port_after(&bound, "bound to 127.0.0.1:");
+    let listener = port_in(&bound, "bound to 127.0.0.1:");
     repl.step("listen srv", "LISTEN");
     for i in 1..=5 {
         repl.step(&format!("socket tcp as c{i}"), ") = ");
@@ -152,14 +137,14 @@ fn at_60_columns_a_listener_five_connections_and_three_accepts_cut_no_address() 
     let mut last = String::new();
     for _ in 0..3 {
         last = repl.step("accept srv", "peer 127.0.0.1:");
-        ports.push(port_after(&last, "peer 127.0.0.1:"));
+        ports.push(port_in(&last, "peer 127.0.0.1:"));
     }
     // The two clients still queued: their ports are the queued rows' remote ends.
     let fds = repl.step("fds", "open fds: 12, queued connections: 2");
     let screen = screen_of(&fds);
     for line in screen.iter().filter(|line| line.contains("127.0.0.1:")) {
         for (at, _) in line.match_indices("127.0.0.1:") {
-            ports.push(port_after(&line[at..], "127.0.0.1:"));
+            ports.push(port_in(&line[at..], "127.0.0.1:"));
         }
     }
     ports.sort_unstable();
@@ -194,13 +179,13 @@ fn a_forking_servers_time_wait_row_reads_whole_at_80_and_60_columns() {
         let mut repl = Repl::start_sized(width, 60);
         repl.step("socket tcp as srv", "= 3");
         let bound = repl.step("bind srv 127.0.0.1:0", "bound to");
-        let listener = port_after(&bound, "bound to 127.0.0.1:");
+        let listener = port_in(&bound, "bound to 127.0.0.1:");
         repl.step("listen srv", "LISTEN");
         repl.step("spawn client", "client");
         repl.step("client: socket tcp as c", "= 3");
         repl.step("client: connect c $srv", "ESTABLISHED");
         let accepted = repl.step("accept srv as conn", "peer 127.0.0.1:");
-        let client = port_after(&accepted, "peer 127.0.0.1:");
+        let client = port_in(&accepted, "peer 127.0.0.1:");
         repl.step("fork as child", "child");
         repl.step("child: close srv", "close(3)");
         repl.step("child: close conn", "close(4)");
