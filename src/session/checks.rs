@@ -19,24 +19,9 @@ impl Session {
             Check::State { sock, state } => {
                 let fd = self.resolve(sock)?;
                 let now = self.wait_for_state(fd, *state);
-                if !now.is_some_and(|now| now.same_name(*state)) {
-                    return Err(check_failed(format!(
-                        "expected fd {fd} in state {state}, got {} (waited {})",
-                        now.map_or("no state", SockState::name),
-                        seconds(self.settings.timeout)
-                    )));
-                }
-                format!("fd {fd} is {state}")
+                state_verdict(fd, *state, now, self.settings.timeout)?
             }
-            Check::Fd { sock, fd } => {
-                let actual = self.resolve(sock)?;
-                if actual != *fd {
-                    return Err(check_failed(format!(
-                        "expected {sock} to be fd {fd}, got fd {actual}"
-                    )));
-                }
-                format!("{sock} is fd {fd}")
-            }
+            Check::Fd { sock, fd } => fd_verdict(sock, *fd, self.resolve(sock)?)?,
             Check::Data(expected) => match &self.last.received {
                 Some(got) if got == expected => format!("received \"{}\"", escape_bytes(got)),
                 Some(got) => {
@@ -67,22 +52,8 @@ impl Session {
                     ))
                 }
             },
-            Check::Open(fd) => match self.visible(*fd) {
-                true => format!("fd {fd} is open"),
-                false => {
-                    return Err(check_failed(format!(
-                        "expected fd {fd} open, but it is closed"
-                    )))
-                }
-            },
-            Check::Closed(fd) => match self.visible(*fd) {
-                false => format!("fd {fd} is closed"),
-                true => {
-                    return Err(check_failed(format!(
-                        "expected fd {fd} closed, but it is open"
-                    )))
-                }
-            },
+            Check::Open(fd) => open_verdict(*fd, true, self.visible(*fd))?,
+            Check::Closed(fd) => open_verdict(*fd, false, self.visible(*fd))?,
             Check::Error(_) | Check::Output(_) => match self.last.previous.check(check) {
                 Some(held) => held?,
                 None => return Ok(()),
@@ -181,6 +152,51 @@ impl Previous {
             _ => return None,
         };
         Some(Ok(held))
+    }
+}
+
+/// `expect state`'s verdict on fd, in state `now` after waiting up to `waited` for `wanted`.
+pub fn state_verdict(
+    fd: i32,
+    wanted: SockState,
+    now: Option<SockState>,
+    waited: Duration,
+) -> Result<String, Failure> {
+    match now.is_some_and(|now| now.same_name(wanted)) {
+        true => Ok(format!("fd {fd} is {wanted}")),
+        false => Err(check_failed(format!(
+            "expected fd {fd} in state {wanted}, got {} (waited {})",
+            now.map_or("no state", SockState::name),
+            seconds(waited)
+        ))),
+    }
+}
+
+/// `expect fd`'s verdict: `sock` was to be fd `wanted`, and is fd `actual`.
+pub fn fd_verdict(
+    sock: &crate::lang::SockRef,
+    wanted: i32,
+    actual: i32,
+) -> Result<String, Failure> {
+    match actual == wanted {
+        true => Ok(format!("{sock} is fd {wanted}")),
+        false => Err(check_failed(format!(
+            "expected {sock} to be fd {wanted}, got fd {actual}"
+        ))),
+    }
+}
+
+/// `expect open` (`wanted_open`) or `expect closed`'s verdict on fd, which is `open` or not.
+pub fn open_verdict(fd: i32, wanted_open: bool, open: bool) -> Result<String, Failure> {
+    match (wanted_open, open) {
+        (true, true) => Ok(format!("fd {fd} is open")),
+        (false, false) => Ok(format!("fd {fd} is closed")),
+        (true, false) => Err(check_failed(format!(
+            "expected fd {fd} open, but it is closed"
+        ))),
+        (false, true) => Err(check_failed(format!(
+            "expected fd {fd} closed, but it is open"
+        ))),
     }
 }
 

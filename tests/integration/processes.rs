@@ -216,6 +216,28 @@ fn sleep_waits_while_the_current_process_is_blocked_in_the_background() {
 }
 
 #[test]
+fn checks_read_the_table_of_a_process_blocked_in_the_background() {
+    // A check is sockplay's look at the table, not a call of the process: main in accept(3)
+    // still has its listener checked, and a state it never reaches fails at the timeout.
+    Test::new()
+        .args(["--panel", "off", "--timeout", "5"])
+        .script(
+            "socket tcp as srv\nbind srv :0\nlisten srv\naccept srv &\nexpect state srv LISTEN\n\
+             expect fd srv 3\nexpect open 3\nexpect closed 4\n",
+        )
+        .stdout_contains("\nsockplay> expect state srv LISTEN\n✓ fd 3 is LISTEN\nsockplay> expect fd srv 3\n✓ srv is fd 3\nsockplay> expect open 3\n✓ fd 3 is open\nsockplay> expect closed 4\n✓ fd 4 is closed\n")
+        .run();
+    Test::new()
+        .args(["--panel", "off", "--timeout", "1"])
+        .script(
+            "socket tcp as srv\nbind srv :0\nlisten srv\naccept srv &\nexpect state srv CLOSE\n",
+        )
+        .status(1)
+        .stderr_is("test.sock:5: expected fd 3 in state CLOSE, got LISTEN (waited 1 s)\n")
+        .run();
+}
+
+#[test]
 fn a_call_in_the_background_fails_at_wait_and_an_expect_error_excuses_it() {
     Test::new()
         .args(["--panel", "off", "--timeout", "0.2"])
