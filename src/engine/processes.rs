@@ -206,6 +206,22 @@ impl Engine {
     /// `kill NAME [SIGNAL]`: the signal, and how the process ended if it did.
     fn kill(&mut self, name: &str, signal: i32, outcome: &mut Outcome) -> Result<(), Failure> {
         let index = self.processes.find_alive(name)?;
+        // The last process holds the session: ending it ends sockplay, which `exit` says.
+        if self
+            .processes
+            .list()
+            .iter()
+            .filter(|p| p.is_alive())
+            .count()
+            == 1
+        {
+            return Err(Failure::usage(format!(
+                "{name} is the last process running: killing it would end sockplay"
+            ))
+            .with_hint(
+                "`exit` (or `quit`) ends sockplay; `spawn NAME` starts another process first",
+            ));
+        }
         let pid = self.processes.list()[index].pid;
         let signal_text = signal_name(signal);
         let call = Invocation::new("kill", [pid.to_string(), signal_text.clone()]);
@@ -240,6 +256,7 @@ impl Engine {
                     let next = &self.processes.list()[next].name;
                     outcome.say(format!("{next} is the current process now"));
                 }
+                // kill refuses the last process; a process that ended by itself meanwhile.
                 None => {
                     outcome.say("no process is left: sockplay ends");
                     outcome.quit = true;
