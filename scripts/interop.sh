@@ -107,5 +107,40 @@ else
     fail "http-by-hand walk: url '$url', page '$page'"; tail -20 "$work/tutorial.out" "$work/curl2.err" >&2
 fi
 
+# 5. `set explain python`: the Python lines of a session run in one python3 without an error: every
+#    variable they name exists (names given by number, an unnamed socket whose plain variable a
+#    name took, dup, socketpair, select, poll, epoll, setsockopt).
+cat > "$work/explain.sock" <<'SOCK'
+set explain python
+socket tcp as s4
+bind s4 :0
+listen s4
+socket tcp
+connect 4 $s4
+accept s4 as conn
+send conn hi
+recv 4 2
+dup 5 as copy
+close copy
+setsockopt conn SO_REUSEADDR 1
+socketpair unix stream as a b
+send a ping
+select read b timeout 0
+poll b timeout 0
+epoll create as ep
+epoll add ep b in
+epoll wait ep timeout 0
+recv b 4
+close a
+recv b
+SOCK
+if "$sockplay" --panel off "$work/explain.sock" > "$work/explain.out" 2>&1 \
+    && grep '^>>> ' "$work/explain.out" | sed 's/^>>> //' > "$work/explain.py" \
+    && python3 "$work/explain.py" > "$work/explain.py.out" 2>&1; then
+    pass "the Python lines of a session ran in python3 ($(wc -l < "$work/explain.py") lines)"
+else
+    fail "explain python: the lines did not run"; cat "$work/explain.out" "$work/explain.py" "$work/explain.py.out" >&2
+fi
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

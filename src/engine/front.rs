@@ -247,11 +247,12 @@ impl Engine {
             }
             Setting::Explain(on) => {
                 self.view.explain = *on;
-                out.say(if *on {
-                    "each command now shows the Python line that does the same"
+                if *on {
+                    out.say("each command now shows the Python line that does the same; the lines run in one Python session after these imports:");
+                    out.say(format!(">>> {}", crate::lang::PYTHON_IMPORTS));
                 } else {
-                    "no more Python lines"
-                });
+                    out.say("no more Python lines");
+                }
             }
             Setting::Panel(panel) => {
                 self.view.panel = *panel;

@@ -25,7 +25,7 @@ pub use commands::handles::default_file_name;
 pub use escape::decode_data;
 pub use lexer::{split_commands, tokenize, CommandText, Token};
 pub use parser::{parse_line, parse_seconds, parse_tokens};
-pub use python::Scope;
+pub use python::{Scope, PYTHON_IMPORTS};
 pub use script::{failure_excused, Script, ScriptError, ScriptLine};
 pub use sockopt::{find_sockopt, OptKind, OptValue, SockOpt, SOCK_OPTS};
 pub use table::{find_command, suggest, Arg, CommandSpec, Group, Panel, RunsIn, COMMANDS};

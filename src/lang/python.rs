@@ -8,6 +8,10 @@ use std::os::unix::ffi::OsStrExt;
 use super::{AddrSpec, Family, SockRef, SockType};
 use crate::text::is_shown_as_is;
 
+/// The modules the Python lines use, imported once before them.
+pub const PYTHON_IMPORTS: &str =
+    "import os, resource, select, socket, struct, subprocess, sys, time";
+
 /// What a command's Python line may name: the fds the command made, lowest first, and the
 /// names the process's fds have (each socket the Python program's variable of that name), by fd.
 #[derive(Debug, Clone, Copy)]
@@ -30,7 +34,7 @@ impl Scope<'_> {
                 .filter(|name| !name.is_empty() && !name.starts_with('['))
             {
                 Some(name) => name.replace('-', "_"),
-                None => format!("s{fd}"),
+                None => self.unnamed(*fd),
             },
         }
     }
@@ -40,8 +44,21 @@ impl Scope<'_> {
     pub fn new_var(&self, name: Option<&str>, nth: usize) -> String {
         match (name, self.made.get(nth)) {
             (Some(name), _) => name.replace('-', "_"),
-            (None, Some(fd)) => format!("s{fd}"),
+            (None, Some(fd)) => self.unnamed(*fd),
             (None, None) => "sock".to_string(),
+        }
+    }
+
+    /// The variable of unnamed fd `fd`: `s3`, or `s3_` when another fd's socket is named `s3`.
+    fn unnamed(&self, fd: i32) -> String {
+        let plain = format!("s{fd}");
+        let taken = self
+            .names
+            .iter()
+            .any(|(other, label)| *other != fd && label.split(' ').next() == Some(plain.as_str()));
+        match taken {
+            true => format!("{plain}_"),
+            false => plain,
         }
     }
 }
@@ -167,6 +184,13 @@ mod tests {
             "socket.send_fds(cli, [b\"\\0\"], [conn.fileno()])"
         );
         assert_eq!(explained_with("recv 6 2", &names), "data = s6.recv(2)");
+        // An unnamed fd whose plain variable another socket's name took.
+        let names = BTreeMap::from([(3, "s4".to_string())]);
+        assert_eq!(
+            explained_with("connect 4 $s4", &names),
+            "s4_.connect(s4.getsockname())"
+        );
+        assert_eq!(explained_with("recv 3 1", &names), "data = s4.recv(1)");
     }
 
     #[test]
