@@ -223,9 +223,9 @@ impl Session {
                     self.fd_label(sent)
                 ),
                 None if inode.is_some() => format!(
-                    "fd {new_fd} is the {what} the sender passed (inode{inode_text}), under a new number here"
+                    "fd {new_fd} is the {what} the sender passed (inode{inode_text}): a new fd of this process, numbered here as any new fd is (the lowest free)"
                 ),
-                None => format!("fd {new_fd} is the {what} the sender passed, under a new number here"),
+                None => format!("fd {new_fd} is the {what} the sender passed: a new fd of this process, numbered here as any new fd is (the lowest free)"),
             });
         }
         if adopted == 0 {
