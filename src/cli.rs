@@ -143,15 +143,19 @@ fn parse_timeout(text: &str) -> Result<std::time::Duration, String> {
         .ok_or_else(|| format!("`{text}` is not a number of seconds from 0 to 86400"))
 }
 
-/// The completion script for `shell`, made from the argument definitions.
-pub fn completion_script(shell: Shell) -> Vec<u8> {
+/// The completion script for `shell`, made from the argument definitions; `--tutorial`
+/// completes the names of `tutorials` (only here: a name it does not know gets sockplay's own
+/// error, with its suggestion).
+pub fn completion_script(shell: Shell, tutorials: &[&'static str]) -> Vec<u8> {
     let generator = match shell {
         Shell::Bash => clap_complete::Shell::Bash,
         Shell::Zsh => clap_complete::Shell::Zsh,
         Shell::Fish => clap_complete::Shell::Fish,
     };
+    let names = clap::builder::PossibleValuesParser::new(tutorials.iter().copied());
+    let mut command = Cli::command().mut_arg("tutorial", |arg| arg.value_parser(names));
     let mut script = Vec::new();
-    clap_complete::generate(generator, &mut Cli::command(), "sockplay", &mut script);
+    clap_complete::generate(generator, &mut command, "sockplay", &mut script);
     script
 }
 

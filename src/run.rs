@@ -137,7 +137,11 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
 /// `sockplay completions SHELL`, `sockplay man`: the text, byte for byte, on stdout.
 fn print_about_itself(print: Print) -> Result<(), Error> {
     let text = match print {
-        Print::Completions { shell } => completion_script(shell),
+        Print::Completions { shell } => {
+            let names: Vec<&'static str> =
+                tutorial::TUTORIALS.iter().map(|(name, _)| *name).collect();
+            completion_script(shell, &names)
+        }
         Print::Man => man_page().map_err(|error| Error::Output { error })?,
     };
     match terminal::print_generated(&text) {

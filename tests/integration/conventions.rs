@@ -121,6 +121,11 @@ fn bash_completion_script_is_valid_bash_and_completes_the_options() {
     };
     assert_eq!(complete("sockplay --tuto"), "--tutorial\n");
     assert_eq!(complete("sockplay --panel "), "right\nbelow\noff\n");
+    // The tutorials' names, as `sockplay --tutorial` lists them.
+    assert_eq!(
+        complete("sockplay --tutorial t"),
+        "tcp-server-client\ntime-wait-reuseaddr\n"
+    );
     let shells = complete("sockplay completions ");
     let shells: Vec<&str> = shells.lines().filter(|w| !w.starts_with('-')).collect();
     assert_eq!(shells, ["bash", "zsh", "fish"]);
