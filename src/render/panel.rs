@@ -15,7 +15,7 @@ use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
 
 use super::diff::Change;
-use super::fit::{fit_owned, wrap_words, Detail, Elide, Fitted, Rules, Stack};
+use super::fit::{fit_owned, wrap_sentence, Detail, Elide, Fitted, Rules, Stack};
 use crate::fdtable::Labels;
 use crate::fdtable::{watches_text, FdRow, Held, Kind, Origin, PendingConn, Relations};
 use crate::net::{Endpoint, SockState};
@@ -418,7 +418,7 @@ fn wrapped(text: &str, width: usize) -> Vec<String> {
     if width < MIN_PANEL_WIDTH {
         return vec![text.to_string()];
     }
-    wrap_words(text, width)
+    wrap_sentence(text, width)
         .split('\n')
         .map(str::to_string)
         .collect()

@@ -1,7 +1,7 @@
 //! The panel at narrow terminals: whatever gives way (a tty's target, gaps, header words, the
-//! columns that go under each row), an address, a port, a path or a `↔ x:N` tie is never cut
-//! across lines, and no line is wider than the terminal, with one process or several. What
-//! sockplay writes itself (the banner, errors, the excerpt under an error, the panel's notes)
+//! columns that go under each row), an address, a port, a path, a `↔ x:N` tie, a row's origin
+//! (`(was fd 4)`) or a state with its time left (`TIME_WAIT 59s`) is never cut across lines, and
+//! no line is wider than the terminal, with one process or several. What sockplay writes itself (the banner, errors, the excerpt under an error, the panel's notes)
 //! wraps between words to the terminal's width.
 
 use crate::pty::{port_in, screen_lines, Repl, PROMPT};
@@ -199,25 +199,24 @@ fn a_forking_servers_time_wait_row_reads_whole_at_80_and_60_columns() {
             .iter()
             .position(|line| line.contains("TIME_WAIT"))
             .unwrap_or_else(|| panic!("a TIME_WAIT row:\n{text}"));
-        let (ends, arrow) = (
-            format!("127.0.0.1:{listener}  127.0.0.1:{client}"),
-            format!("127.0.0.1:{listener} → 127.0.0.1:{client}"),
-        );
+        let arrow = format!("127.0.0.1:{listener} → 127.0.0.1:{client}");
         match width {
-            // Columns: both ends whole on the row's first line.
-            80 => assert!(screen[row].contains(&ends), "{width}:\n{text}"),
+            // Columns (with narrow gaps): both ends whole on the row's line.
+            80 => assert!(
+                [listener, client]
+                    .iter()
+                    .all(|port| screen[row].contains(&format!("127.0.0.1:{port} "))),
+                "{width}:\n{text}"
+            ),
             // Stacked: both ends whole on the line under it.
             _ => assert!(screen[row + 1].contains(&arrow), "{width}:\n{text}"),
         }
-        // The time left stays whole, beside the state or under it.
-        let timer = screen[row..=row + 1]
-            .iter()
-            .flat_map(|line| line.split_whitespace())
-            .any(|word| {
-                word.strip_suffix('s')
-                    .is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
-            });
-        assert!(timer, "{width}: the time left whole:\n{text}");
+        // Where its fd was, and the time left beside the state, each whole on the row's line.
+        assert!(screen[row].contains("(was fd 4)"), "{width}:\n{text}");
+        assert!(
+            has_state_and_time(&screen[row], "TIME_WAIT"),
+            "{width}: the time left whole beside the state:\n{text}"
+        );
     }
 }
 
@@ -259,4 +258,82 @@ fn at_60_columns_the_banner_an_error_its_excerpt_and_the_compact_note_wrap_betwe
         compact.contains("open fds: 4 (0, 1, 2 unchanged, not shown)\n"),
         "{compact}"
     );
+}
+
+/// The line of `screen` that holds `origin` (`(was fd 4)`), asserted to hold it whole, once.
+fn row_of<'s>(screen: &'s [String], origin: &str) -> &'s str {
+    let text = screen.join("\n");
+    let rows: Vec<&String> = screen.iter().filter(|line| line.contains(origin)).collect();
+    match rows.as_slice() {
+        [row] => row,
+        _ => panic!("one row shows {origin:?} whole:\n{text}"),
+    }
+}
+
+/// Whether `line` shows `state` with its time left right after it (`TIME_WAIT 59s`): the state,
+/// one blank, digits and `s`, then a blank or the line's end.
+fn has_state_and_time(line: &str, state: &str) -> bool {
+    line.match_indices(state).any(|(at, _)| {
+        let after = &line[at + state.len()..];
+        let Some(time) = after.strip_prefix(' ') else {
+            return false;
+        };
+        let digits = time.chars().take_while(char::is_ascii_digit).count();
+        let rest = &time[digits..];
+        digits > 0 && (rest == "s" || rest.starts_with("s "))
+    })
+}
+
+#[test]
+fn at_80_columns_a_rows_origin_and_its_state_with_the_time_left_never_wrap() {
+    // The server closes first: main's end waits in TIME_WAIT where its fd 4 was.
+    let mut repl = Repl::start_sized(80, 50);
+    repl.step("socket tcp as srv", "= 3");
+    let bound = repl.step("bind srv 127.0.0.1:0", "bound to");
+    let listener = port_in(&bound, "bound to 127.0.0.1:");
+    repl.step("listen srv", "LISTEN");
+    repl.step("spawn client", "client");
+    repl.step("client: socket tcp as c", "= 3");
+    repl.step("client: connect c $srv", "ESTABLISHED");
+    let accepted = repl.step("accept srv as conn", "peer 127.0.0.1:");
+    let client = port_in(&accepted, "peer 127.0.0.1:");
+    repl.step("close conn", "close(4)");
+    let screen = screen_of(&repl.step("client: close c", "TIME_WAIT"));
+    let text = screen.join("\n");
+    assert_whole(&screen, 80, &[listener, client]);
+    let row = row_of(&screen, "(was fd 4)");
+    assert!(has_state_and_time(row, "TIME_WAIT"), "{row:?}:\n{text}");
+    assert!(
+        row.contains(&format!("127.0.0.1:{listener}"))
+            && row.contains(&format!("127.0.0.1:{client}")),
+        "both ends on the row's line:\n{text}"
+    );
+
+    // The client closes first: its end waits in FIN_WAIT2, under the row of the fd it came from.
+    let mut repl = Repl::start_sized(80, 50);
+    repl.step("socket tcp as srv", "= 3");
+    let bound = repl.step("bind srv 127.0.0.1:0", "bound to");
+    let listener = port_in(&bound, "bound to 127.0.0.1:");
+    repl.step("listen srv", "LISTEN");
+    repl.step("spawn client", "client");
+    repl.step("client: socket tcp as c", "= 3");
+    repl.step("client: connect c $srv", "ESTABLISHED");
+    let accepted = repl.step("accept srv as conn", "peer 127.0.0.1:");
+    let client = port_in(&accepted, "peer 127.0.0.1:");
+    let screen = screen_of(&repl.step("client: close c", "FIN_WAIT2"));
+    let text = screen.join("\n");
+    assert_whole(&screen, 80, &[listener, client]);
+    let row = row_of(&screen, "(from fd 3)");
+    assert!(has_state_and_time(row, "FIN_WAIT2"), "{row:?}:\n{text}");
+    // Nothing of either is left on a line of its own.
+    for line in &screen {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        assert!(
+            !matches!(
+                words.as_slice(),
+                ["fd", "3)"] | ["fd", "4)"] | [_, "fd", "3)"]
+            ),
+            "an origin cut:\n{text}"
+        );
+    }
 }
