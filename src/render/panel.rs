@@ -393,6 +393,10 @@ fn draw<'p>(
         .filter(|(_, (_, row))| shows(row))
         .map(|(texts, (style, _))| (texts, style))
         .collect();
+    let mut cache = cache;
+    if let Some(cache) = cache.as_deref_mut() {
+        cache.whole = fitted.fits;
+    }
     let body = match cache {
         _ if fitted.under.is_some() => draw_stacked(&fitted, &lines, &unders, opts),
         // Only a table whose columns are all as wide as their content is drawn a row at a time.
@@ -583,6 +587,8 @@ const SHEETS: usize = 2;
 pub struct PanelCache {
     /// The most recently used first.
     sheets: Vec<Sheet>,
+    /// Whether the last panel drawn kept every word whole in its width.
+    whole: bool,
 }
 
 /// What every row of a table is drawn in: each column's width as comfy-table measures its
@@ -667,6 +673,13 @@ impl Hasher for RowHasher {
 }
 
 impl PanelCache {
+    /// Whether the last panel drawn with this cache fitted its width with every address,
+    /// number, path and name whole (in whatever form it had to take: trimmed, elided, with
+    /// narrow gaps, short headers or stacked); if not, some word was broken to fit.
+    pub fn kept_words_whole(&self) -> bool {
+        self.whole
+    }
+
     /// The table's lines (header, rule, `lines`) in the columns of `fitted`, which fits: from
     /// the rows drawn before where it can.
     fn draw(

@@ -1,7 +1,9 @@
 //! The panel at narrow terminals: whatever gives way (a tty's target, gaps, header words, the
 //! columns that go under each row), an address, a port, a path, a `↔ x:N` tie, a row's origin
 //! (`(was fd 4)`) or a state with its time left (`TIME_WAIT 59s`) is never cut across lines, and
-//! no line is wider than the terminal, with one process or several. What sockplay writes itself (the banner, errors, the excerpt under an error, the panel's notes)
+//! no line is wider than the terminal, with one process or several. At a wide terminal the panel
+//! keeps its place beside the output when a row grows wider than the room there. What
+//! sockplay writes itself (the banner, errors, the excerpt under an error, the panel's notes)
 //! wraps between words to the terminal's width.
 
 use crate::pty::{port_in, screen_lines, Repl, PROMPT};
@@ -336,4 +338,72 @@ fn at_80_columns_a_rows_origin_and_its_state_with_the_time_left_never_wrap() {
             "an origin cut:\n{text}"
         );
     }
+}
+
+#[test]
+fn at_200_columns_the_panel_keeps_its_place_beside_the_output_after_a_long_path_is_bound() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    std::fs::create_dir(dir.path().join("a-rather-long-directory-name")).expect("mkdir");
+    let path = format!(
+        "{}/a-rather-long-directory-name/../very-long-socket-file-name-for-wrapping.sock",
+        dir.path().display()
+    );
+    let mut repl = Repl::start_sized(200, 50);
+    let mut edges: Vec<(String, usize)> = Vec::new();
+    let mut bound = Vec::new();
+    for (line, needle) in [
+        ("socket tcp as srv", "= 3"),
+        ("bind srv 127.0.0.1:0", "bound to"),
+        ("listen srv", "LISTEN"),
+        ("socket unix stream as u", "= 4"),
+        (format!("bind u {path}").as_str(), "bind(4, "),
+        ("socket udp as d", "= 5"),
+        ("bind d 127.0.0.1:0", "bound to"),
+        ("socket tcp as c", "= 6"),
+        ("connect c $srv", "ESTABLISHED"),
+        ("accept srv as conn", "= 7"),
+        ("spawn client", "client"),
+        ("client: socket tcp as c", "= 3"),
+        ("client: connect c $srv", "ESTABLISHED"),
+    ] {
+        let screen = screen_of(&repl.step(line, needle));
+        let text = screen.join("\n");
+        for row in &screen {
+            assert!(
+                row.chars().count() <= 200,
+                "wider than 200: {row:?}\n{text}"
+            );
+        }
+        let columns: Vec<usize> = screen
+            .iter()
+            .filter_map(|row| row.chars().position(|c| c == '\u{2502}'))
+            .collect();
+        assert!(
+            columns.len() > 8 && columns.iter().all(|&c| c == columns[0]),
+            "{line}: the panel stands beside the output, one edge for all of it:\n{text}"
+        );
+        edges.push((line.to_string(), columns[0]));
+        if line.starts_with("bind u ") {
+            bound = screen;
+        }
+    }
+    // The output takes 80 columns, then ` │ `.
+    assert!(
+        edges.iter().all(|(_, edge)| *edge == 81),
+        "the panel's left edge moved: {edges:#?}"
+    );
+    // Beside the output, the path is elided in the middle: its start and its file name's end.
+    let text = bound.join("\n");
+    let row = bound
+        .iter()
+        .find(|row| row.contains("unix/stream"))
+        .unwrap_or_else(|| panic!("fd 4's row:\n{text}"));
+    let local = row
+        .split_whitespace()
+        .find(|word| word.starts_with("/tmp/"))
+        .unwrap_or_else(|| panic!("fd 4's path:\n{text}"));
+    assert!(
+        local.contains('…') && local.ends_with("-for-wrapping.sock"),
+        "{local:?}:\n{text}"
+    );
 }
