@@ -1049,9 +1049,10 @@ impl Engine {
         if !step.others.is_empty() {
             return self.tables_lines(&left, step);
         }
-        // Beside the output when the panel fits there unsqueezed, else below it at full width;
-        // either way no taller than the screen (a summary says what it left out). Drawn once,
-        // unless it was tried beside the output and goes below with other rows or narrower.
+        // Beside the output where it stands there (fitted to the room there when it is wider),
+        // else below it at full width; either way no taller than the screen (a summary says what
+        // it left out). Drawn once, unless it was tried beside the output and goes below with
+        // other rows or narrower.
         let beside_rows = height.map(|h| h.saturating_sub(2).max(MIN_PANEL_ROWS));
         let rows = table.rows();
         let (color, compact) = (self.view.color, self.compact_panel);
@@ -1071,14 +1072,35 @@ impl Engine {
         };
         let natural = (placement == PanelPlacement::Right).then(|| draw(UNBOUNDED, beside_rows));
         if let Some(natural) = &natural {
-            // The sentence under the table wraps to the table's width rather than widen it.
-            let mut beside = natural.clone();
-            beside.extend(wrap_output(
-                table.own_fds_line().as_slice(),
-                widest(natural),
-            ));
-            if let Some(column) = self.place_panel(width, widest(&beside)) {
-                return beside_at(&wrap_output(&left, column), &beside, column);
+            if let Some((column, room)) = self.panel_column(width) {
+                // Unsqueezed when it fits there; else, where the panel already stands beside the
+                // output, fitted to the room it has there (paths elided, …) if that keeps every
+                // word whole.
+                let panel = match widest(natural) <= room {
+                    true => Some(natural.clone()),
+                    false if self.stands_beside(width) => {
+                        let fitted = draw(room, beside_rows);
+                        let whole = caches
+                            .borrow()
+                            .get(&pid)
+                            .is_some_and(PanelCache::kept_words_whole);
+                        whole.then_some(fitted)
+                    }
+                    false => None,
+                };
+                // The sentence under the table wraps to the table's width rather than widen it.
+                let beside = panel.map(|mut panel| {
+                    let own = wrap_output(table.own_fds_line().as_slice(), widest(&panel));
+                    panel.extend(own);
+                    panel
+                });
+                match beside.filter(|beside| widest(beside) <= room) {
+                    Some(beside) => {
+                        self.place_panel(width, Some(column));
+                        return beside_at(&wrap_output(&left, column), &beside, column);
+                    }
+                    None => self.place_panel(width, None),
+                }
             }
         }
         let left = wrap_output(&left, width);
@@ -1091,22 +1113,35 @@ impl Engine {
         side_by_side(&left, &panel, PanelPlacement::Below, width)
     }
 
-    /// Where the panel stands, as a panel `panel_width` columns wide needs it at this `width`:
-    /// the column the output takes beside it (the panel starts after it and the separator), or
-    /// None for below. Decided once per width and kept, so the panel neither jumps between beside
-    /// and below nor moves sideways from step to step; a panel that no longer fits beside goes
-    /// below, and stays there at this width.
-    fn place_panel(&mut self, width: usize, panel_width: usize) -> Option<usize> {
+    /// The column the output takes beside the panel at this `width` and the room the panel has
+    /// after it and the separator, or None when the panel goes below at this width. Decided once
+    /// per width (see [`Engine::place_panel`]) and kept, so the panel neither jumps between beside
+    /// and below nor moves sideways from step to step.
+    fn panel_column(&self, width: usize) -> Option<(usize, usize)> {
         if self.view.panel != PanelPlacement::Right {
             return None;
         }
         let column = match self.placement {
-            Some(placed) if placed.width == width => placed.column,
-            _ => Some(output_column(width)),
+            Some(placed) if placed.width == width => placed.column?,
+            _ => output_column(width),
         };
-        let column = column.filter(|&column| column + SEPARATOR_WIDTH + panel_width <= width);
+        let room = width.checked_sub(column + SEPARATOR_WIDTH)?;
+        Some((column, room))
+    }
+
+    /// Whether the panel stands beside the output at this `width` already: then, too wide there
+    /// unsqueezed, it gives way (trims, elides, narrows, stacks) rather than go below.
+    fn stands_beside(&self, width: usize) -> bool {
+        self.placement
+            .is_some_and(|placed| placed.width == width && placed.column.is_some())
+    }
+
+    /// Keeps where the panel stands at this `width`: beside the output, which takes `column`
+    /// columns, or below (None). The first step at a width puts it beside when it fits there
+    /// unsqueezed; later steps keep it there while it fits at all without breaking a word, and
+    /// one that goes below stays there at this width.
+    fn place_panel(&mut self, width: usize, column: Option<usize>) {
         self.placement = Some(Placement { width, column });
-        column
     }
 
     /// Forgets where the panel stood (`set panel`): the next step places it afresh.
@@ -1115,8 +1150,8 @@ impl Engine {
     }
 
     /// The step's output with one table per process, in `ps` order, each titled with its
-    /// process: side by side as far as they fit, beside the output when they fit there
-    /// unsqueezed, else below it at full width. Pairs and shared sockets are marked across the
+    /// process: side by side as far as they fit, beside the output where the panel stands there
+    /// (each fitted to the room there when it is wider), else below it at full width. Pairs and shared sockets are marked across the
     /// tables (`↔ client:3`, `≡ child:4`).
     fn tables_lines(&mut self, left: &[String], step: &Step) -> Vec<String> {
         let width = self.width();
@@ -1172,12 +1207,36 @@ impl Engine {
                     .collect()
             });
         if let Some(natural) = &natural {
-            let widest_block = natural.iter().map(|lines| widest(lines)).max().unwrap_or(0);
-            if let Some(column) = self.place_panel(width, widest_block) {
-                let beside = width - column - SEPARATOR_WIDTH;
-                let mut panel = tables(natural, beside);
-                panel.extend(wrap_output(&own_fds_lines(&shown, beside), beside));
-                return beside_at(&wrap_output(left, column), &panel, column);
+            if let Some((column, room)) = self.panel_column(width) {
+                // Each table unsqueezed when it fits there; else, where the panel already stands
+                // beside the output, fitted to the room it has there if that keeps every word
+                // whole.
+                let squeeze = self.stands_beside(width);
+                let blocks: Option<Vec<Vec<String>>> = shown
+                    .iter()
+                    .zip(natural)
+                    .map(|(table, lines)| match widest(lines) <= room {
+                        true => Some(lines.clone()),
+                        false if squeeze => {
+                            let fitted = block(table, room, beside_rows);
+                            let whole = caches
+                                .borrow()
+                                .get(&table.process.pid)
+                                .is_some_and(PanelCache::kept_words_whole);
+                            (whole && widest(&fitted) <= room).then_some(fitted)
+                        }
+                        false => None,
+                    })
+                    .collect();
+                match blocks {
+                    Some(blocks) => {
+                        self.place_panel(width, Some(column));
+                        let mut panel = tables(&blocks, room);
+                        panel.extend(wrap_output(&own_fds_lines(&shown, room), room));
+                        return beside_at(&wrap_output(left, column), &panel, column);
+                    }
+                    None => self.place_panel(width, None),
+                }
             }
         }
         let left = wrap_output(left, width);

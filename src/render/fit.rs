@@ -1,5 +1,6 @@
-//! Fitting a table's columns into a width without breaking a word: an address, a number, a state,
-//! a header or a name stays on one line. What gives way, in order, the least that matters first:
+//! Fitting a table's columns into a width without breaking a word: an address, a number, a state
+//! with its time left (`TIME_WAIT 58s`), an aside (`(was fd 3)`), a tie (`↔ fd 5`), a header or a
+//! name stays on one line. What gives way, in order, the least that matters first:
 //! trailing words the caller allows go (`TIME_WAIT 60s left` → `TIME_WAIT 60s`) and cells wrap at
 //! their blanks (a REMOTE's `↔ fd 5` goes under the address), in the order the caller gives;
 //! details the caller names are dropped (the terminal a tty row points at); paths are elided in
@@ -121,21 +122,85 @@ impl Fitted {
 /// Words that never end a line: what follows them is what they are about (`↔ fd 5`, `→ 10.0.0.1:80`).
 const GLUED: [&str; 4] = ["↔", "≡", "→", "fd"];
 
-/// The pieces of `text` a line may end between: its words, each glued word with the next.
-fn units(text: &str) -> Vec<String> {
-    let mut units: Vec<String> = Vec::new();
-    let mut glue = false;
-    for word in text.split(' ').filter(|w| !w.is_empty()) {
-        match units.last_mut() {
-            Some(last) if glue => {
-                last.push(' ');
-                last.push_str(word);
-            }
-            _ => units.push(word.to_string()),
-        }
-        glue = GLUED.contains(&word);
+/// Whether `word` is a time left (`58s`, `120ms`): it reads with the word before it
+/// (`TIME_WAIT 58s`).
+fn is_timer(word: &str) -> bool {
+    let digits = word
+        .strip_suffix("ms")
+        .or_else(|| word.strip_suffix('s'))
+        .unwrap_or("");
+    !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// The pieces of `text` a line may end between, each a slice of it: its words, a glued word
+/// with the next (`↔ fd 5`, `fd 4`), a time left with the word before it (`TIME_WAIT 58s`), and
+/// in a cell (`groups`) a short aside in parentheses whole (`(was fd 3)`, `(IPv4 too)`).
+fn pieces(text: &str, groups: bool) -> Pieces<'_> {
+    Pieces {
+        text,
+        words: text.split(' ').peekable(),
+        groups,
     }
-    units
+}
+
+/// See [`pieces`].
+struct Pieces<'t> {
+    text: &'t str,
+    /// What lies between blanks: words, and nothing between two blanks.
+    words: std::iter::Peekable<std::str::Split<'t, char>>,
+    groups: bool,
+}
+
+impl<'t> Pieces<'t> {
+    /// Where `word`, a slice of the text, starts in it.
+    fn offset(&self, word: &str) -> usize {
+        word.as_ptr() as usize - self.text.as_ptr() as usize
+    }
+
+    /// Where the aside `word` opens ends (after the word that closes it), if it opens one that
+    /// the text closes.
+    fn aside_end(&self, word: &str) -> Option<usize> {
+        if !self.groups || !word.starts_with('(') || word.ends_with(')') {
+            return None;
+        }
+        let mut ahead = self.words.clone();
+        let close = ahead.find(|w| w.ends_with(')'))?;
+        Some(self.offset(close) + close.len())
+    }
+
+    /// The next word, without taking it.
+    fn peek_word(&mut self) -> Option<&'t str> {
+        while self.words.next_if_eq(&"").is_some() {}
+        self.words.peek().copied()
+    }
+}
+
+impl<'t> Iterator for Pieces<'t> {
+    type Item = &'t str;
+
+    fn next(&mut self) -> Option<&'t str> {
+        let first = self.peek_word()?;
+        self.words.next();
+        let start = self.offset(first);
+        let mut end = start + first.len();
+        let mut last = first;
+        let mut aside = self.aside_end(first);
+        while let Some(next) = self.peek_word() {
+            let at = self.offset(next);
+            let glued =
+                GLUED.contains(&last) || is_timer(next) || aside.is_some_and(|close| at < close);
+            if !glued {
+                break;
+            }
+            self.words.next();
+            end = at + next.len();
+            last = next;
+            if aside.is_none_or(|close| end >= close) {
+                aside = self.aside_end(next);
+            }
+        }
+        Some(&self.text[start..end])
+    }
 }
 
 /// The width of `text`: its [display width](display_width), counted without a look-up when it
@@ -148,25 +213,9 @@ fn width_of(text: &str) -> usize {
     }
 }
 
-/// The widest piece of `text` that no line may be cut in: the widest of its [`units`], measured
-/// without building them (a glued word and the next are one piece, a blank between them).
+/// The widest piece of `text` that no line may be cut in: the widest of its [`pieces`].
 fn widest_word(text: &str) -> usize {
-    let mut widest = 0;
-    let mut current: Option<usize> = None;
-    let mut glue = false;
-    for word in text.split(' ').filter(|w| !w.is_empty()) {
-        let width = width_of(word);
-        current = match current {
-            Some(unit) if glue => Some(unit + 1 + width),
-            Some(unit) => {
-                widest = widest.max(unit);
-                Some(width)
-            }
-            None => Some(width),
-        };
-        glue = GLUED.contains(&word);
-    }
-    widest.max(current.unwrap_or(0))
+    pieces(text, true).map(width_of).max().unwrap_or(0)
 }
 
 /// Column `col`'s cells, the header's first, borrowed.
@@ -527,8 +576,8 @@ fn elide_to_fit(
             .iter()
             .map(|&(col, how)| {
                 column(rows, header, col)
-                    .flat_map(|cell| cell.split(' ').filter(move |w| !may_elide(w, how)))
-                    .map(display_width)
+                    .flat_map(|cell| pieces(cell, true).filter(move |p| !may_elide(p, how)))
+                    .map(width_of)
                     .max()
                     .unwrap_or(0)
             })
@@ -561,23 +610,32 @@ fn elide_to_fit(
     }
 }
 
-/// `text` with its words packed into lines of at most `width` columns, joined by `\n`; a word
-/// wider than `width` has a line of its own, whole.
+/// A cell's `text` with its [`pieces`] packed into lines of at most `width` columns, joined by
+/// `\n`; a piece wider than `width` has a line of its own, whole.
 pub fn wrap_words(text: &str, width: usize) -> String {
+    wrap_pieces(text, width, true)
+}
+
+/// A sentence's `text` wrapped like a cell's, but free to break inside parentheses (the panel's
+/// notes hold whole clauses in them).
+pub fn wrap_sentence(text: &str, width: usize) -> String {
+    wrap_pieces(text, width, false)
+}
+
+fn wrap_pieces(text: &str, width: usize, groups: bool) -> String {
     if display_width(text) <= width {
         return text.to_string();
     }
     let mut lines: Vec<String> = Vec::new();
     let mut current = String::new();
-    for word in units(text) {
-        let word = word.as_str();
-        if !current.is_empty() && display_width(&current) + 1 + display_width(word) > width {
+    for piece in pieces(text, groups) {
+        if !current.is_empty() && display_width(&current) + 1 + display_width(piece) > width {
             lines.push(std::mem::take(&mut current));
         }
         if !current.is_empty() {
             current.push(' ');
         }
-        current.push_str(word);
+        current.push_str(piece);
     }
     lines.push(current);
     lines.join("\n")
@@ -801,15 +859,17 @@ mod tests {
             "127.0.0.1:52771 ↔ fd 5",
             "ESTABLISHED 59s left",
         ])];
-        // 1 + 2 + 22 + 2 + 20 = 47; at 40, C gives up 7 (down to its widest word, 11).
-        let fitted = fit(&header, &rows, 40, &rules());
+        // 1 + 2 + 22 + 2 + 20 = 47; at 44, C gives up 3, wrapping after its state and time
+        // left, which stay together (`ESTABLISHED 59s`, 15).
+        let fitted = fit(&header, &rows, 44, &rules());
         assert!(fitted.fits);
-        assert_eq!(fitted.rows[0][2], "ESTABLISHED\n59s left");
+        assert_eq!(fitted.rows[0][2], "ESTABLISHED 59s\nleft");
         assert_eq!(fitted.rows[0][1], "127.0.0.1:52771 ↔ fd 5");
-        // At 30, B wraps too, after the address.
-        let fitted = fit(&header, &rows, 30, &rules());
+        // At 36, B wraps too, after the address.
+        let fitted = fit(&header, &rows, 36, &rules());
         assert!(fitted.fits, "{fitted:?}");
         assert_eq!(fitted.rows[0][1], "127.0.0.1:52771\n↔ fd 5");
+        assert_eq!(fitted.rows[0][2], "ESTABLISHED 59s\nleft");
         assert_eq!(fitted.height(0), 2);
     }
 
@@ -838,26 +898,136 @@ mod tests {
 
     #[test]
     fn the_widest_word_is_the_widest_of_the_pieces_a_line_may_not_be_cut_in() {
-        for text in [
-            "",
-            "   ",
-            "127.0.0.1:52771 ↔ fd 5",
-            "↔ fd 5, fd 6",
-            "(from fd 4)",
-            "x fd",
-            "fd",
-            "a-name ≡ client:3, fd 12",
-            "日本語の名前 ≡ fd 4",
-            "ESTABLISHED  59s left",
-            "/tmp/\\xe2\\x80\\xaex\\n.sock ↔ fd 5",
+        for (text, widest) in [
+            ("", 0),
+            ("   ", 0),
+            ("127.0.0.1:52771 ↔ fd 5", 15),
+            ("↔ fd 5, fd 6", 7),
+            ("(from fd 4)", 11),
+            ("x fd", 2),
+            ("fd", 2),
+            ("a-name ≡ client:3, fd 12", 11),
+            ("日本語の名前 ≡ fd 4", 12),
+            ("ESTABLISHED  59s left", 16),
+            ("/tmp/\\xe2\\x80\\xaex\\n.sock ↔ fd 5", 25),
         ] {
-            let by_units = units(text)
-                .iter()
-                .map(|unit| display_width(unit))
-                .max()
-                .unwrap_or(0);
-            assert_eq!(widest_word(text), by_units, "{text:?}");
+            assert_eq!(widest_word(text), widest, "{text:?}");
         }
+    }
+
+    #[test]
+    fn a_state_with_its_time_left_an_aside_and_a_tie_are_pieces_no_line_cuts() {
+        fn cell(text: &str) -> Vec<&str> {
+            pieces(text, true).collect()
+        }
+        assert_eq!(cell("(was fd 3)"), ["(was fd 3)"]);
+        assert_eq!(cell("(from fd 12)"), ["(from fd 12)"]);
+        assert_eq!(cell("TIME_WAIT 58s left"), ["TIME_WAIT 58s", "left"]);
+        assert_eq!(cell("FIN_WAIT2 60s"), ["FIN_WAIT2 60s"]);
+        assert_eq!(cell("TIME_WAIT 250ms left"), ["TIME_WAIT 250ms", "left"]);
+        assert_eq!(cell("[::]:8080 (IPv4 too)"), ["[::]:8080", "(IPv4 too)"]);
+        assert_eq!(
+            cell("127.0.0.1:52771 ↔ fd 5, client:3"),
+            ["127.0.0.1:52771", "↔ fd 5,", "client:3"]
+        );
+        assert_eq!(
+            cell("a-name ≡ client:3, fd 12"),
+            ["a-name", "≡ client:3,", "fd 12"]
+        );
+        assert_eq!(cell("srv (detached)"), ["srv", "(detached)"]);
+        // An aside the cell never closes is words, as is a number that is not a time.
+        assert_eq!(cell("(x y z"), ["(x", "y", "z"]);
+        assert_eq!(cell("next 3 B"), ["next", "3", "B"]);
+        assert_eq!(cell("s 5sx"), ["s", "5sx"]);
+        // A sentence may break inside its parentheses.
+        assert_eq!(
+            pieces("open fds: 4 (0, 1, 2 unchanged)", false).collect::<Vec<_>>(),
+            ["open", "fds:", "4", "(0,", "1,", "2", "unchanged)"]
+        );
+        assert_eq!(wrap_words("(was fd 3)", 5), "(was fd 3)");
+        assert_eq!(wrap_words("TIME_WAIT 58s left", 9), "TIME_WAIT 58s\nleft");
+        assert_eq!(
+            wrap_words("x (from fd 4) TIME_WAIT 1s", 12),
+            "x\n(from fd 4)\nTIME_WAIT 1s"
+        );
+        assert_eq!(
+            wrap_sentence("open fds: 4 (0, 1, 2 unchanged)", 20),
+            "open fds: 4 (0, 1, 2\nunchanged)"
+        );
+    }
+
+    #[test]
+    fn rows_without_an_fd_keep_their_origin_and_their_state_with_its_time_whole_at_any_width() {
+        let header = strings(&["FD", "NAME", "KIND", "LOCAL", "REMOTE", "STATE", "RECV-Q"]);
+        let rows = vec![
+            strings(&["3", "srv", "tcp", "127.0.0.1:37969", "-", "LISTEN", "0"]),
+            strings(&[
+                "·",
+                "(was fd 4)",
+                "tcp",
+                "127.0.0.1:37969",
+                "127.0.0.1:45676",
+                "TIME_WAIT 59s left",
+                "0",
+            ]),
+            strings(&[
+                "·",
+                "(from fd 3)",
+                "tcp",
+                "127.0.0.1:45677",
+                "127.0.0.1:37969",
+                "FIN_WAIT2 60s left",
+                "0",
+            ]),
+        ];
+        let rules = Rules {
+            wrap_order: vec![4, 1, 5, 3, 2],
+            elide: vec![(3, Elide::PathMiddle), (4, Elide::PathMiddle)],
+            gaps: vec![2, 2, 2, 2, 2, 2, 0],
+            narrow_gaps: vec![1, 1, 1, 1, 1, 1, 0],
+            details: Vec::new(),
+            trims: vec![(5, "left")],
+            short_headers: vec![(6, "RQ")],
+            stack: Some(Stack {
+                columns: &[2, 3, 4],
+                header: "KIND LOCAL → REMOTE",
+                join: |cells| cells.join(" "),
+                indent_after: 1,
+            }),
+        };
+        let mut fitted_at = Vec::new();
+        for width in (20..=100).rev() {
+            let fitted = fit(&header, &rows, width, &rules);
+            if !fitted.fits {
+                break;
+            }
+            fitted_at.push(width);
+            let lines: Vec<&str> = fitted
+                .rows
+                .iter()
+                .flatten()
+                .flat_map(|cell| cell.lines())
+                .collect();
+            for whole in ["(was fd 4)", "(from fd 3)"] {
+                assert!(lines.contains(&whole), "{width}: {whole}: {fitted:#?}");
+            }
+            for state in ["TIME_WAIT 59s", "FIN_WAIT2 60s"] {
+                assert!(
+                    lines.iter().any(|line| line.starts_with(state)),
+                    "{width}: {state}: {fitted:#?}"
+                );
+            }
+        }
+        // Narrow enough, the state loses its `left` and the table its wide gaps; the narrowest
+        // readable form is stacked.
+        assert!(
+            fitted_at.contains(&80) && fitted_at.contains(&40),
+            "{fitted_at:?}"
+        );
+        let fitted = fit(&header, &rows, 80, &rules);
+        assert_eq!(fitted.rows[1][5], "TIME_WAIT 59s");
+        assert_eq!(fitted.height(1), 1, "{fitted:#?}");
+        assert!(fit(&header, &rows, 40, &rules).under.is_some());
     }
 
     #[test]
@@ -876,7 +1046,7 @@ mod tests {
         assert_eq!(elide_end("a-rather-long-name", 8), "a-rathe…");
         assert_eq!(wrap_words("a bb ccc", 4), "a bb\nccc");
         assert_eq!(wrap_words("toolongword x", 4), "toolongword\nx");
-        assert_eq!(wrap_words("(from fd 4)", 8), "(from\nfd 4)");
+        assert_eq!(wrap_words("(from fd 4)", 8), "(from fd 4)");
         assert_eq!(
             wrap_words("127.0.0.1:8080 ↔ fd 5", 16),
             "127.0.0.1:8080\n↔ fd 5"

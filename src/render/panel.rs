@@ -15,7 +15,7 @@ use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
 
 use super::diff::Change;
-use super::fit::{fit_owned, wrap_words, Detail, Elide, Fitted, Rules, Stack};
+use super::fit::{fit_owned, wrap_sentence, Detail, Elide, Fitted, Rules, Stack};
 use crate::fdtable::Labels;
 use crate::fdtable::{watches_text, FdRow, Held, Kind, Origin, PendingConn, Relations};
 use crate::net::{Endpoint, SockState};
@@ -393,6 +393,10 @@ fn draw<'p>(
         .filter(|(_, (_, row))| shows(row))
         .map(|(texts, (style, _))| (texts, style))
         .collect();
+    let mut cache = cache;
+    if let Some(cache) = cache.as_deref_mut() {
+        cache.whole = fitted.fits;
+    }
     let body = match cache {
         _ if fitted.under.is_some() => draw_stacked(&fitted, &lines, &unders, opts),
         // Only a table whose columns are all as wide as their content is drawn a row at a time.
@@ -418,7 +422,7 @@ fn wrapped(text: &str, width: usize) -> Vec<String> {
     if width < MIN_PANEL_WIDTH {
         return vec![text.to_string()];
     }
-    wrap_words(text, width)
+    wrap_sentence(text, width)
         .split('\n')
         .map(str::to_string)
         .collect()
@@ -583,6 +587,8 @@ const SHEETS: usize = 2;
 pub struct PanelCache {
     /// The most recently used first.
     sheets: Vec<Sheet>,
+    /// Whether the last panel drawn kept every word whole in its width.
+    whole: bool,
 }
 
 /// What every row of a table is drawn in: each column's width as comfy-table measures its
@@ -667,6 +673,13 @@ impl Hasher for RowHasher {
 }
 
 impl PanelCache {
+    /// Whether the last panel drawn with this cache fitted its width with every address,
+    /// number, path and name whole (in whatever form it had to take: trimmed, elided, with
+    /// narrow gaps, short headers or stacked); if not, some word was broken to fit.
+    pub fn kept_words_whole(&self) -> bool {
+        self.whole
+    }
+
     /// The table's lines (header, rule, `lines`) in the columns of `fitted`, which fits: from
     /// the rows drawn before where it can.
     fn draw(

@@ -101,8 +101,11 @@ fn hostile_peer_run(flags: &[&str]) -> crate::support::Output {
     let peer = std_peer(|mut stream| {
         stream.write_all(HOSTILE).expect("send hostile bytes");
     });
+    // Wide enough that the output column beside the panel (80 columns) holds the escaped bytes
+    // on one line.
     let output = Test::new()
         .args(flags)
+        .env("COLUMNS", "200")
         .script(format!(
             "socket tcp as c\nconnect c 127.0.0.1:{}\nexpect state c CLOSE_WAIT\nrecv c\nfds\n",
             peer.port

@@ -1,6 +1,8 @@
 //! The panel at narrow terminals: whatever gives way (a tty's target, gaps, header words, the
-//! columns that go under each row), an address, a port, a path or a `↔ x:N` tie is never cut
-//! across lines, and no line is wider than the terminal, with one process or several. What
+//! columns that go under each row), an address, a port, a path, a `↔ x:N` tie, a row's origin
+//! (`(was fd 4)`) or a state with its time left (`TIME_WAIT 59s`) is never cut across lines, and
+//! no line is wider than the terminal, with one process or several. At a wide terminal the panel
+//! keeps its place beside the output when a row grows wider than the room there. What
 //! sockplay writes itself (the banner, errors, the excerpt under an error, the panel's notes)
 //! wraps between words to the terminal's width.
 
@@ -199,25 +201,24 @@ fn a_forking_servers_time_wait_row_reads_whole_at_80_and_60_columns() {
             .iter()
             .position(|line| line.contains("TIME_WAIT"))
             .unwrap_or_else(|| panic!("a TIME_WAIT row:\n{text}"));
-        let (ends, arrow) = (
-            format!("127.0.0.1:{listener}  127.0.0.1:{client}"),
-            format!("127.0.0.1:{listener} → 127.0.0.1:{client}"),
-        );
+        let arrow = format!("127.0.0.1:{listener} → 127.0.0.1:{client}");
         match width {
-            // Columns: both ends whole on the row's first line.
-            80 => assert!(screen[row].contains(&ends), "{width}:\n{text}"),
+            // Columns (with narrow gaps): both ends whole on the row's line.
+            80 => assert!(
+                [listener, client]
+                    .iter()
+                    .all(|port| screen[row].contains(&format!("127.0.0.1:{port} "))),
+                "{width}:\n{text}"
+            ),
             // Stacked: both ends whole on the line under it.
             _ => assert!(screen[row + 1].contains(&arrow), "{width}:\n{text}"),
         }
-        // The time left stays whole, beside the state or under it.
-        let timer = screen[row..=row + 1]
-            .iter()
-            .flat_map(|line| line.split_whitespace())
-            .any(|word| {
-                word.strip_suffix('s')
-                    .is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
-            });
-        assert!(timer, "{width}: the time left whole:\n{text}");
+        // Where its fd was, and the time left beside the state, each whole on the row's line.
+        assert!(screen[row].contains("(was fd 4)"), "{width}:\n{text}");
+        assert!(
+            has_state_and_time(&screen[row], "TIME_WAIT"),
+            "{width}: the time left whole beside the state:\n{text}"
+        );
     }
 }
 
@@ -258,5 +259,151 @@ fn at_60_columns_the_banner_an_error_its_excerpt_and_the_compact_note_wrap_betwe
     assert!(
         compact.contains("open fds: 4 (0, 1, 2 unchanged, not shown)\n"),
         "{compact}"
+    );
+}
+
+/// The line of `screen` that holds `origin` (`(was fd 4)`), asserted to hold it whole, once.
+fn row_of<'s>(screen: &'s [String], origin: &str) -> &'s str {
+    let text = screen.join("\n");
+    let rows: Vec<&String> = screen.iter().filter(|line| line.contains(origin)).collect();
+    match rows.as_slice() {
+        [row] => row,
+        _ => panic!("one row shows {origin:?} whole:\n{text}"),
+    }
+}
+
+/// Whether `line` shows `state` with its time left right after it (`TIME_WAIT 59s`): the state,
+/// one blank, digits and `s`, then a blank or the line's end.
+fn has_state_and_time(line: &str, state: &str) -> bool {
+    line.match_indices(state).any(|(at, _)| {
+        let after = &line[at + state.len()..];
+        let Some(time) = after.strip_prefix(' ') else {
+            return false;
+        };
+        let digits = time.chars().take_while(char::is_ascii_digit).count();
+        let rest = &time[digits..];
+        digits > 0 && (rest == "s" || rest.starts_with("s "))
+    })
+}
+
+#[test]
+fn at_80_columns_a_rows_origin_and_its_state_with_the_time_left_never_wrap() {
+    // The server closes first: main's end waits in TIME_WAIT where its fd 4 was.
+    let mut repl = Repl::start_sized(80, 50);
+    repl.step("socket tcp as srv", "= 3");
+    let bound = repl.step("bind srv 127.0.0.1:0", "bound to");
+    let listener = port_in(&bound, "bound to 127.0.0.1:");
+    repl.step("listen srv", "LISTEN");
+    repl.step("spawn client", "client");
+    repl.step("client: socket tcp as c", "= 3");
+    repl.step("client: connect c $srv", "ESTABLISHED");
+    let accepted = repl.step("accept srv as conn", "peer 127.0.0.1:");
+    let client = port_in(&accepted, "peer 127.0.0.1:");
+    repl.step("close conn", "close(4)");
+    let screen = screen_of(&repl.step("client: close c", "TIME_WAIT"));
+    let text = screen.join("\n");
+    assert_whole(&screen, 80, &[listener, client]);
+    let row = row_of(&screen, "(was fd 4)");
+    assert!(has_state_and_time(row, "TIME_WAIT"), "{row:?}:\n{text}");
+    assert!(
+        row.contains(&format!("127.0.0.1:{listener}"))
+            && row.contains(&format!("127.0.0.1:{client}")),
+        "both ends on the row's line:\n{text}"
+    );
+
+    // The client closes first: its end waits in FIN_WAIT2, under the row of the fd it came from.
+    let mut repl = Repl::start_sized(80, 50);
+    repl.step("socket tcp as srv", "= 3");
+    let bound = repl.step("bind srv 127.0.0.1:0", "bound to");
+    let listener = port_in(&bound, "bound to 127.0.0.1:");
+    repl.step("listen srv", "LISTEN");
+    repl.step("spawn client", "client");
+    repl.step("client: socket tcp as c", "= 3");
+    repl.step("client: connect c $srv", "ESTABLISHED");
+    let accepted = repl.step("accept srv as conn", "peer 127.0.0.1:");
+    let client = port_in(&accepted, "peer 127.0.0.1:");
+    let screen = screen_of(&repl.step("client: close c", "FIN_WAIT2"));
+    let text = screen.join("\n");
+    assert_whole(&screen, 80, &[listener, client]);
+    let row = row_of(&screen, "(from fd 3)");
+    assert!(has_state_and_time(row, "FIN_WAIT2"), "{row:?}:\n{text}");
+    // Nothing of either is left on a line of its own.
+    for line in &screen {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        assert!(
+            !matches!(
+                words.as_slice(),
+                ["fd", "3)"] | ["fd", "4)"] | [_, "fd", "3)"]
+            ),
+            "an origin cut:\n{text}"
+        );
+    }
+}
+
+#[test]
+fn at_200_columns_the_panel_keeps_its_place_beside_the_output_after_a_long_path_is_bound() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    std::fs::create_dir(dir.path().join("a-rather-long-directory-name")).expect("mkdir");
+    let path = format!(
+        "{}/a-rather-long-directory-name/../very-long-socket-file-name-for-wrapping.sock",
+        dir.path().display()
+    );
+    let mut repl = Repl::start_sized(200, 50);
+    let mut edges: Vec<(String, usize)> = Vec::new();
+    let mut bound = Vec::new();
+    for (line, needle) in [
+        ("socket tcp as srv", "= 3"),
+        ("bind srv 127.0.0.1:0", "bound to"),
+        ("listen srv", "LISTEN"),
+        ("socket unix stream as u", "= 4"),
+        (format!("bind u {path}").as_str(), "bind(4, "),
+        ("socket udp as d", "= 5"),
+        ("bind d 127.0.0.1:0", "bound to"),
+        ("socket tcp as c", "= 6"),
+        ("connect c $srv", "ESTABLISHED"),
+        ("accept srv as conn", "= 7"),
+        ("spawn client", "client"),
+        ("client: socket tcp as c", "= 3"),
+        ("client: connect c $srv", "ESTABLISHED"),
+    ] {
+        let screen = screen_of(&repl.step(line, needle));
+        let text = screen.join("\n");
+        for row in &screen {
+            assert!(
+                row.chars().count() <= 200,
+                "wider than 200: {row:?}\n{text}"
+            );
+        }
+        let columns: Vec<usize> = screen
+            .iter()
+            .filter_map(|row| row.chars().position(|c| c == '\u{2502}'))
+            .collect();
+        assert!(
+            columns.len() > 8 && columns.iter().all(|&c| c == columns[0]),
+            "{line}: the panel stands beside the output, one edge for all of it:\n{text}"
+        );
+        edges.push((line.to_string(), columns[0]));
+        if line.starts_with("bind u ") {
+            bound = screen;
+        }
+    }
+    // The output takes 80 columns, then ` │ `.
+    assert!(
+        edges.iter().all(|(_, edge)| *edge == 81),
+        "the panel's left edge moved: {edges:#?}"
+    );
+    // Beside the output, the path is elided in the middle: its start and its file name's end.
+    let text = bound.join("\n");
+    let row = bound
+        .iter()
+        .find(|row| row.contains("unix/stream"))
+        .unwrap_or_else(|| panic!("fd 4's row:\n{text}"));
+    let local = row
+        .split_whitespace()
+        .find(|word| word.starts_with("/tmp/"))
+        .unwrap_or_else(|| panic!("fd 4's path:\n{text}"));
+    assert!(
+        local.contains('…') && local.ends_with("-for-wrapping.sock"),
+        "{local:?}:\n{text}"
     );
 }
