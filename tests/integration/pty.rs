@@ -906,3 +906,30 @@ fn sigterm_during_a_command_at_the_prompt_ends_sockplay_with_143() {
     let status = repl.exit_status(Duration::from_secs(5));
     assert_eq!(status.code(), Some(143), "{status:?}");
 }
+
+#[test]
+fn accept_srv_as_c2_at_a_terminal_lets_the_select_tutorials_checks_read_c2() {
+    let mut repl = Repl::spawn_with(200, 50, &["--tutorial", "select-epoll"]);
+    let mut shown = String::new();
+    for step in 1..=16 {
+        shown.push_str(&repl.expect(&format!("[{step}/16] sockplay> ")));
+        repl.enter(if step == 10 { "accept srv as c2" } else { "" });
+    }
+    shown.push_str(&repl.expect("Tutorial `select-epoll` done"));
+    assert!(
+        shown.contains("suggested: select read srv c2 timeout 1000"),
+        "{shown:?}"
+    );
+    assert!(
+        shown.contains("\u{2713} the output contains \"fd 4 (c2) is readable: 4 bytes waiting\""),
+        "{shown:?}"
+    );
+    assert!(
+        shown.contains("\u{2713} the output contains \"fd 4 (c2): EPOLLIN\""),
+        "{shown:?}"
+    );
+    assert!(!shown.contains("not yet"), "{shown:?}");
+    repl.expect(PROMPT);
+    repl.control('d');
+    assert_eq!(repl.exit_status(Duration::from_secs(5)).code(), Some(0));
+}

@@ -626,3 +626,99 @@ fn a_variant_that_made_the_steps_call_is_not_told_to_make_it_again_and_skip_keep
         .stdout_contains("Tutorial `tcp-server-client` done")
         .run();
 }
+
+/// The select-epoll walk with `lines` typed at step `step` (1-based) and Enter everywhere else.
+fn select_walk_with(step: usize, lines: &str) -> Test {
+    Test::new()
+        .args(["--tutorial", "select-epoll", "--panel", "off"])
+        .stdin(format!("{}{lines}{}", enters(step - 1), enters(20)))
+}
+
+#[test]
+fn accept_srv_as_c2_in_the_select_tutorial_is_the_name_the_select_and_epoll_checks_read() {
+    // Step 10 names the connection `c2`, step 11 sends 6 bytes in place of "ping".
+    select_walk_with(10, "accept srv as c2\nclient: send c \"hello!\"\n")
+        .stdout_contains("suggested: select read srv c2 timeout 1000")
+        .stdout_contains("✓ the output contains \"fd 4 (c2) is readable: 6 bytes waiting\"")
+        .stdout_contains("fd 4 has 6 bytes, fd 3 has no new client")
+        .stdout_contains("✓ the output contains \"fd 5 (ep) now watches fd 4 (c2) for EPOLLIN\"")
+        .stdout_contains("✓ the output contains \"fd 4 (c2): EPOLLIN\"")
+        .stdout_contains("6 bytes stay")
+        .stdout_lacks("(conn)")
+        .stdout_lacks("4 bytes")
+        .stdout_lacks("\nnot yet.")
+        .stdout_contains("Tutorial `select-epoll` done: every step's checks held.")
+        .run();
+}
+
+#[test]
+fn a_socket_of_the_learners_own_in_the_select_tutorial_moves_the_fd_numbers_the_checks_read() {
+    // An extra socket at step 10 takes fd 4: the connection is fd 5 and the epoll fd 6.
+    select_walk_with(10, "socket tcp as extra\n\n")
+        .stdout_contains("accept(3) = 5")
+        .stdout_contains(
+            "✓ conn is fd 5, where the lesson has fd 4: fds 0 to 4 are all taken in your table",
+        )
+        .stdout_contains("✓ the output contains \"= 1 (in [5])\"")
+        .stdout_contains("✓ the output contains \"fd 5 (conn) is readable: 4 bytes waiting\"")
+        .stdout_contains("✓ the output contains \"epoll_create1(EPOLL_CLOEXEC) = 6\"")
+        .stdout_contains("✓ the output contains \"fd 6 (ep) now watches fd 5 (conn) for EPOLLIN\"")
+        .stdout_contains("✓ the output contains \"fd 5 (conn): EPOLLIN\"")
+        .stdout_contains("Tutorial `select-epoll` done: every step's checks held.")
+        .run();
+}
+
+/// The forking-server walk with `lines` typed at step `step` (1-based) and Enter everywhere else.
+fn forking_walk_with(step: usize, lines: &str) -> Test {
+    Test::new()
+        .args(["--tutorial", "forking-server", "--panel", "off"])
+        .stdin(format!("{}{lines}{}", enters(step - 1), enters(20)))
+}
+
+#[test]
+fn child_sending_on_fd_4_by_number_is_the_lessons_send_on_conn() {
+    forking_walk_with(10, "child: send 4 \"other bytes here\"\n")
+        .stdout_contains("send(4, \"other bytes here\", 16, MSG_NOSIGNAL) = 16")
+        .stdout_contains("✓ the output contains \"= 16\"")
+        .stdout_contains("client: expect data \"other bytes here\"")
+        .stdout_lacks("\nnot yet.")
+        .stdout_lacks("ETIMEDOUT")
+        .stdout_contains("Tutorial `forking-server` done: every step's checks held.")
+        .run();
+}
+
+#[test]
+fn bytes_of_two_sends_read_in_one_recv_are_the_byte_stream_and_the_walk_goes_on() {
+    // The parent sends on its copy, the check (the child's send) does not hold, the hint's send
+    // follows: the client's one recv returns both.
+    forking_walk_with(10, "send conn \"x\"\n")
+        .stdout_contains("hint: `child: send conn \"hello from the child\"`.")
+        .stdout_contains("recv(3, 4096, 0) = 21  \"xhello from the child\"")
+        .stdout_contains("✓ received \"xhello from the child\": the bytes of 2 sends in one `recv`, TCP is a byte stream")
+        .stdout_lacks("ETIMEDOUT")
+        .stdout_contains("Tutorial `forking-server` done: every step's checks held.")
+        .run();
+}
+
+#[test]
+fn enter_after_a_call_that_cannot_be_made_anew_goes_on_instead_of_running_it_again() {
+    // Bound to another address, the step's check does not hold; a second bind fails with
+    // EINVAL: Enter goes on, with the socket as it is.
+    tcp_walk_with(2, "bind srv 0.0.0.0:0\n\n", "")
+        .stdout_contains("hint: your `bind` made this step's call already")
+        .stdout_contains("  suggested: skip\n")
+        .stdout_contains("(going on with your sockets as they are)")
+        .stdout_lacks("bind(3, 127.0.0.1:0)")
+        .stdout_contains("Tutorial `tcp-server-client` done: 1 of 21 steps skipped (step 2)")
+        .run();
+}
+
+#[test]
+fn narration_quotes_python_with_the_learners_socket_names() {
+    tcp_walk_with(5, "client_a: socket tcp as cli\n", "")
+        .stdout_contains("`cli.connect(addr)`")
+        .stdout_contains("`cli.recv(1024)`")
+        .stdout_lacks("`a.connect(addr)`")
+        .stdout_contains("Tutorial `tcp-server-client` done: every step's checks held.")
+        .run();
+}

@@ -6,7 +6,9 @@
 
 use std::collections::HashMap;
 
-use crate::lang::{parse_line, split_commands, Check, Command, Payload};
+use std::collections::BTreeMap;
+
+use crate::lang::{parse_line, split_commands, Check, Command, Payload, SockRef};
 use crate::session::{Outcome, Returned};
 use crate::text::{escape_bytes, unescape};
 
@@ -53,6 +55,57 @@ fn base_mut(command: &mut Command) -> &mut Command {
         Command::In { command, .. } | Command::Background(command) => base_mut(command),
         command => command,
     }
+}
+
+/// The socket arguments of `command`, to change.
+fn sock_refs_mut(command: &mut Command) -> Vec<&mut SockRef> {
+    match base_mut(command) {
+        Command::Bind { sock, .. }
+        | Command::Listen { sock, .. }
+        | Command::Accept { sock, .. }
+        | Command::Connect { sock, .. }
+        | Command::Send { sock, .. }
+        | Command::Recv { sock, .. }
+        | Command::Fileno { sock }
+        | Command::Detach { sock }
+        | Command::Close { sock }
+        | Command::SendTo { sock, .. }
+        | Command::RecvFrom { sock, .. }
+        | Command::Shutdown { sock, .. }
+        | Command::SetSockOpt { sock, .. }
+        | Command::GetSockOpt { sock, .. }
+        | Command::GetSockName { sock }
+        | Command::GetPeerName { sock }
+        | Command::Nonblock { sock, .. }
+        | Command::Dup { sock, .. }
+        | Command::Makefile { sock, .. }
+        | Command::RecvFd { sock, .. }
+        | Command::Inheritable { sock, .. }
+        | Command::EpollWait { epoll: sock, .. } => vec![sock],
+        Command::EpollAdd { epoll, sock, .. } | Command::EpollDel { epoll, sock } => {
+            vec![epoll, sock]
+        }
+        Command::SendFd { sock, fd } => vec![sock, fd],
+        Command::Select { read, write, .. } => read.iter_mut().chain(write.iter_mut()).collect(),
+        Command::Poll { socks, .. } => socks.iter_mut().collect(),
+        Command::Expect(Check::State { sock, .. } | Check::Fd { sock, .. }) => vec![sock],
+        _ => Vec::new(),
+    }
+}
+
+/// `command` with each socket it names by fd number named by the name `name_of` gives that fd
+/// (in the process the command runs in), so `send 4 "hi"` is the lesson's `send conn "hi"` when
+/// fd 4 is `conn`.
+pub fn resolve_fds(command: &Command, name_of: impl Fn(i32) -> Option<String>) -> Command {
+    let mut resolved = command.clone();
+    for sock in sock_refs_mut(&mut resolved) {
+        if let SockRef::Fd(fd) = sock {
+            if let Some(name) = name_of(*fd) {
+                *sock = SockRef::Name(name);
+            }
+        }
+    }
+    resolved
 }
 
 /// Whether two commands are the same call, whatever their arguments.
@@ -158,7 +211,8 @@ impl Names {
             } else if matches!(parse_line(quoted), Ok(Some(_))) {
                 place(&self.respell(quoted))
             } else {
-                quoted.to_string()
+                // Python: the variables are the learner's sockets (`a.connect(addr)`).
+                self.respell_python(quoted)
             };
             out.push_str(&respelled);
             out.push('`');
@@ -166,6 +220,77 @@ impl Names {
         }
         out.push_str(rest);
         out
+    }
+
+    /// A line of Python with each variable named as a lesson's socket the learner named
+    /// otherwise respelled: `a.connect(addr)` is `cli.connect(addr)`. An attribute (`os.fork`)
+    /// and a string (`b"conn"`) stay as they are.
+    fn respell_python(&self, code: &str) -> String {
+        if self.sockets.is_empty() {
+            return code.to_string();
+        }
+        let mut out = String::new();
+        let mut word = String::new();
+        let mut quote: Option<char> = None;
+        let mut after_dot = false;
+        let flush = |word: &mut String, out: &mut String, after_dot: bool| {
+            if word.is_empty() {
+                return;
+            }
+            match self.sockets.get(word.as_str()) {
+                Some(name) if !after_dot => out.push_str(name),
+                _ => out.push_str(word),
+            }
+            word.clear();
+        };
+        for c in code.chars() {
+            if let Some(q) = quote {
+                out.push(c);
+                if c == q {
+                    quote = None;
+                }
+                continue;
+            }
+            if c.is_alphanumeric() || c == '_' {
+                word.push(c);
+                continue;
+            }
+            if c == '"' || c == '\'' {
+                // `b"…"`: the word is the string's prefix.
+                out.push_str(&word);
+                word.clear();
+                quote = Some(c);
+            }
+            flush(&mut word, &mut out, after_dot);
+            after_dot = c == '.';
+            out.push(c);
+        }
+        if quote.is_none() {
+            flush(&mut word, &mut out, after_dot);
+        } else {
+            out.push_str(&word);
+        }
+        out
+    }
+
+    /// The text an output check quotes, with the learner's names where sockplay prints the
+    /// lesson's: `fd 4 (conn)` is `fd 4 (c2)`, `readline(f)` is `readline(lines)`.
+    pub fn respell_output(&self, text: &str) -> String {
+        let mut text = text.to_string();
+        for (lesson, learner) in &self.sockets {
+            text = text.replace(&format!("({lesson})"), &format!("({learner})"));
+        }
+        text
+    }
+
+    /// The learner's name for the lesson's socket `lesson`.
+    pub fn socket<'a>(&'a self, lesson: &'a str) -> &'a str {
+        self.sockets.get(lesson).map_or(lesson, String::as_str)
+    }
+
+    /// The learner's name for the lesson's process `lesson`.
+    pub fn process<'a>(&'a self, lesson: &'a str) -> &'a str {
+        self.processes.get(lesson).map_or(lesson, String::as_str)
     }
 
     /// Narration with each `$NAME` the learner spelled their way respelled, so it still reads
@@ -298,9 +423,25 @@ fn sent_bytes(command: &Command) -> Option<(Vec<u8>, Command)> {
 pub struct Sent {
     /// (the lesson's bytes, the learner's bytes, the walked step where they were sent).
     replaced: Vec<(Vec<u8>, Vec<u8>, usize)>,
+    /// The bytes of every send the walk made, in order.
+    log: Vec<Vec<u8>>,
 }
 
 impl Sent {
+    /// Notes the bytes `command`, which ran, sent (if it sends).
+    pub fn log(&mut self, command: &Command) {
+        if let Some((bytes, _)) = sent_bytes(command) {
+            if !bytes.is_empty() {
+                self.log.push(bytes);
+            }
+        }
+    }
+
+    /// The bytes of every send the walk made, in order.
+    pub fn sends(&self) -> &[Vec<u8>] {
+        &self.log
+    }
+
     /// Notes `typed`, when it is the step's `lesson` send with other bytes; says whether it was.
     pub fn note(&mut self, lesson: &Command, typed: &Command, step: usize) -> bool {
         let (Some((wanted, lesson_call)), Some((given, typed_call))) =
@@ -314,6 +455,23 @@ impl Sent {
         self.replaced.retain(|(_, _, at)| *at != step);
         self.replaced.push((wanted, given, step));
         true
+    }
+
+    /// Narration of walked step `step` with the learner's bytes where it quotes the lesson's
+    /// (`"2+2"`), and their length where it says how many bytes (`fd 4 has 4 bytes`).
+    pub fn rewrite_prose(&self, text: &str, step: usize) -> String {
+        let mut text = text.to_string();
+        for (wanted, given, at) in &self.replaced {
+            if *at > step {
+                continue;
+            }
+            let (from, to) = (escape_bytes(wanted), escape_bytes(given));
+            if !from.is_empty() {
+                text = text.replace(&format!("\"{from}\""), &format!("\"{to}\""));
+            }
+            text = replace_count(&text, wanted.len(), given.len());
+        }
+        text
     }
 
     /// `check`, of walked step `step`, reading the learner's bytes where it reads the lesson's:
@@ -371,6 +529,76 @@ fn replace_count(text: &str, from: usize, to: usize) -> String {
     out
 }
 
+/// The calls whose result is a new fd (`accept(3) = 4`).
+const MAKES_AN_FD: &[&str] = &["accept", "accept4", "socket", "epoll_create1", "dup"];
+
+/// `text`, sockplay's output as a lesson quotes it, with each fd number `renumbered` maps (the
+/// lesson's number to the learner's) said as the learner's: `fd 4`, a call's first argument
+/// (`recv(4,`), the fds of a list (`in [3 4]`, `SCM_RIGHTS=[5]`) and a new fd (`accept(3) = 4`).
+/// Other numbers (byte counts, ports) stay.
+pub fn renumber(text: &str, renumbered: &BTreeMap<i32, i32>) -> String {
+    if renumbered.is_empty() {
+        return text.to_string();
+    }
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(start) = rest.find(|c: char| c.is_ascii_digit()) {
+        let end = rest[start..]
+            .find(|c: char| !c.is_ascii_digit())
+            .map_or(rest.len(), |n| start + n);
+        let before = format!("{out}{}", &rest[..start]);
+        let (number, after) = (&rest[start..end], &rest[end..]);
+        let new = number
+            .parse::<i32>()
+            .ok()
+            .filter(|_| is_an_fd(&before, after))
+            .and_then(|fd| renumbered.get(&fd));
+        out.push_str(&rest[..start]);
+        match new {
+            Some(fd) => out.push_str(&fd.to_string()),
+            None => out.push_str(number),
+        }
+        rest = after;
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Whether a number between `before` and `after` in sockplay's output is an fd.
+fn is_an_fd(before: &str, after: &str) -> bool {
+    let word_before = |word: &str| {
+        before
+            .strip_suffix(word)
+            .is_some_and(|b| !b.ends_with(|c: char| c.is_alphanumeric() || c == '_'))
+    };
+    if word_before("fd ") {
+        return true;
+    }
+    if before.ends_with('(')
+        && before[..before.len() - 1].ends_with(|c: char| c.is_alphanumeric())
+        && (after.starts_with(',') || after.starts_with(')'))
+    {
+        return true;
+    }
+    if let Some(open) = before.rfind('[') {
+        if before[open + 1..]
+            .chars()
+            .all(|c| c.is_ascii_digit() || c == ' ')
+        {
+            return true;
+        }
+    }
+    if let Some(call) = before.strip_suffix(") = ") {
+        if let Some(open) = call.rfind('(') {
+            let name_start = call[..open]
+                .rfind(|c: char| !(c.is_alphanumeric() || c == '_'))
+                .map_or(0, |n| n + 1);
+            return MAKES_AN_FD.contains(&&call[name_start..open]);
+        }
+    }
+    false
+}
+
 /// How much of the start of an output check's text the bytes so far must end with to be its
 /// beginning rather than chance.
 const MIN_OVERLAP: usize = 4;
@@ -419,7 +647,10 @@ impl Received {
     /// up, if it has something to say: held by bytes that came in more than one call, or not
     /// yet, when what came so far ends with the start of what the check wants. Otherwise the
     /// check runs as in a script.
-    pub fn judge(&self, process: &str, check: &Check) -> Option<Judgement> {
+    ///
+    /// Bytes that are what `sends` (every send of the walk) sent in more than one call, one after
+    /// the other, hold a data check that wants one of them: the sends' boundaries are gone.
+    pub fn judge(&self, process: &str, check: &Check, sends: &[Vec<u8>]) -> Option<Judgement> {
         let pieces = self.by_process.get(process)?;
         let all: Vec<u8> = pieces.concat();
         let count = pieces.len();
@@ -443,6 +674,14 @@ impl Received {
                 ))
             });
         }
+        if let Check::Data(expected) = check {
+            if let Some(n) = sends_in_one(&all, expected, sends) {
+                return Some(Judgement::Held(format!(
+                    "✓ received \"{}\": the bytes of {n} sends in one `recv`, TCP is a byte stream, it keeps no message boundaries",
+                    escape_bytes(&all)
+                )));
+            }
+        }
         let so_far = match check {
             Check::Output(_) => escape_bytes(&all).into_bytes(),
             _ => all,
@@ -462,6 +701,27 @@ impl Received {
             ))
         })
     }
+}
+
+/// How many of `sends`, one after the other, `received` is, when it is more than one of them and
+/// one of them is `expected`.
+fn sends_in_one(received: &[u8], expected: &[u8], sends: &[Vec<u8>]) -> Option<usize> {
+    if received.is_empty() || expected.is_empty() || received == expected {
+        return None;
+    }
+    (0..sends.len()).find_map(|first| {
+        let mut joined = Vec::new();
+        for (n, send) in sends[first..].iter().enumerate() {
+            joined.extend_from_slice(send);
+            if joined.len() >= received.len() {
+                let held = n > 0
+                    && joined == received
+                    && sends[first..=first + n].iter().any(|s| s == expected);
+                return held.then_some(n + 1);
+            }
+        }
+        None
+    })
 }
 
 /// What the bytes a step received, added up, say about one of its checks.
@@ -563,10 +823,15 @@ mod tests {
             names.respell_prose("Type `client: socket tcp as c`; the name `srv`.", here),
             "Type `cli: socket tcp as c`; the name `L`."
         );
-        // Python and unbalanced quotes stay as they are.
+        // Python's variables are the learner's sockets; attributes, strings and an unbalanced
+        // quote stay as they are.
         assert_eq!(
-            names.respell_prose("`srv.accept()` and `srv", here),
-            "`srv.accept()` and `srv"
+            names.respell_prose("`conn, addr = srv.accept()` and `srv", here),
+            "`conn, addr = L.accept()` and `srv"
+        );
+        assert_eq!(
+            names.respell_prose("`os.srv(srv, b\"srv\", 'srv')`", here),
+            "`os.srv(L, b\"srv\", 'srv')`"
         );
         let in_cli = |line: &str| place(line, "main", "cli");
         assert_eq!(
@@ -657,47 +922,53 @@ mod tests {
         outcome
     }
 
+    impl Received {
+        fn judge_alone(&self, process: &str, check: &Check) -> Option<Judgement> {
+            self.judge(process, check, &[])
+        }
+    }
+
     #[test]
     fn a_message_read_in_two_recvs_adds_up() {
         let mut received = Received::default();
         received.note("main", &recv_outcome("hello"));
         let data = Check::Data(b"hello from B".to_vec());
         assert!(matches!(
-            received.judge("main", &data),
+            received.judge_alone("main", &data),
             Some(Judgement::SoFar(_))
         ));
         let whole = Check::Data(b"hello".to_vec());
         assert_eq!(
-            received.judge("main", &whole),
+            received.judge_alone("main", &whole),
             None,
             "one piece that holds: as a script"
         );
         let other = Check::Data(b"bye".to_vec());
         assert_eq!(
-            received.judge("main", &other),
+            received.judge_alone("main", &other),
             None,
             "other bytes: as a script"
         );
         received.note("main", &recv_outcome(" from"));
         assert!(matches!(
-            received.judge("main", &data),
+            received.judge_alone("main", &data),
             Some(Judgement::SoFar(_))
         ));
         received.note("main", &recv_outcome(" B"));
         assert!(matches!(
-            received.judge("main", &data),
+            received.judge_alone("main", &data),
             Some(Judgement::Held(_))
         ));
         let output = Check::Output("hello from B".into());
         assert!(matches!(
-            received.judge("main", &output),
+            received.judge_alone("main", &output),
             Some(Judgement::Held(_))
         ));
         // A check of the call line is not about the bytes.
         assert_eq!(
-            received.judge("main", &Check::Output("recv(5,".into())),
+            received.judge_alone("main", &Check::Output("recv(5,".into())),
             None
         );
-        assert_eq!(received.judge("client", &data), None);
+        assert_eq!(received.judge_alone("client", &data), None);
     }
 }

@@ -8,13 +8,15 @@
 //! `--auto` runs every step unattended and fails on the first check that does not hold. While a
 //! tutorial runs, `ss` lists its sockets only.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::IsTerminal;
 use std::time::Duration;
 
 use rustyline::error::ReadlineError;
 
-use super::lesson::{place, same_kind, Judgement, Named, Names, Received, Sent};
+use super::lesson::{
+    place, renumber, resolve_fds, same_kind, Judgement, Named, Names, Received, Sent,
+};
 use super::{paragraphs, Step, Tutorial, TUTORIALS};
 use crate::engine::{Engine, Stop};
 use crate::error::Error;
@@ -22,8 +24,8 @@ use crate::front::repl::{
     is_undecodable, new_editor, refresh_completion, LineEditor, MAX_UNDECODABLE, UNDECODABLE,
 };
 use crate::front::terminal::{rewrite_line_above, say, terminal_width};
-use crate::lang::{failure_excused, parse_line, Check, Command};
-use crate::process::MAIN;
+use crate::lang::{failure_excused, parse_line, Check, Command, SockRef};
+use crate::process::{Table, MAIN};
 use crate::text::escape_bytes;
 use crate::text::{display_width, safe_line};
 
@@ -131,13 +133,31 @@ pub fn run_tutorial(name: &str, auto: bool, engine: &mut Engine) -> Result<(), E
 
 /// Prints narration paragraphs, wrapped, with `$NAME` replaced by that socket's address and the
 /// commands it quotes in the learner's names, said where they run (`place`).
-fn say_step(step: &Step, engine: &Engine, names: &Names, place: impl Fn(&str) -> String) {
-    let lines: Vec<String> = step
-        .narration
+/// The bytes and counts it quotes are the ones the learner sent (`sent`, before walked step
+/// `number`).
+fn say_step(
+    step: &Step,
+    engine: &Engine,
+    learners: (&Names, &Sent, usize),
+    place: impl Fn(&str) -> String,
+) {
+    say_narration(&step.narration, engine, learners, place);
+}
+
+/// Prints `narration` as [`say_step`] does.
+fn say_narration(
+    narration: &[String],
+    engine: &Engine,
+    (names, sent, number): (&Names, &Sent, usize),
+    place: impl Fn(&str) -> String,
+) {
+    // Paragraphs first: a count and its word may sit on two lines of the script.
+    let lines: Vec<String> = paragraphs(narration)
         .iter()
-        .map(|line| engine.expand_names(&names.respell_prose(line, &place)))
+        .map(|line| sent.rewrite_prose(line, number))
+        .map(|line| engine.expand_names(&names.respell_prose(&line, &place)))
         .collect();
-    narrate(&paragraphs(&lines));
+    narrate(&lines);
 }
 
 /// Prints paragraphs wrapped to the terminal, each made safe before it is measured.
@@ -180,6 +200,66 @@ struct Against<'a> {
     lesson_process: &'a str,
     /// The walked step's number, for `sent`.
     number: usize,
+    /// The fd each socket has in the lesson, by the lesson's names of its process and itself.
+    lesson_fds: &'a LessonFds,
+    /// The process the lesson's commands without `NAME:` mean, in the lesson's own name.
+    lesson_own_process: &'a str,
+}
+
+/// The fd each socket has in the lesson at a step, by the lesson's names of its process and
+/// itself, as the lesson's `expect fd` checks say.
+type LessonFds = BTreeMap<(String, String), i32>;
+
+/// The fds the lesson's sockets have up to step `index` (its checks included), as its
+/// `expect fd` checks say: the last one of each name counts.
+fn lesson_fds(tutorial: &Tutorial, index: usize) -> LessonFds {
+    let mut fds = LessonFds::new();
+    for (at, step) in tutorial.steps.iter().enumerate().take(index + 1) {
+        let own = lesson_process(tutorial, at, &Names::default());
+        for (_, _, check) in &step.checks {
+            let process = match check {
+                Command::In { process, .. } => process.clone(),
+                _ => own.clone(),
+            };
+            if let Command::Expect(Check::Fd {
+                sock: SockRef::Name(name),
+                fd,
+            }) = check.base()
+            {
+                fds.insert((process, name.clone()), *fd);
+            }
+        }
+    }
+    fds
+}
+
+/// The table of the process called `name` (the newest of that name).
+fn table_named<'a>(engine: &'a Engine, name: &str) -> Option<&'a Table> {
+    engine
+        .processes
+        .list()
+        .iter()
+        .rev()
+        .find(|p| p.name == name)
+        .map(|p| &p.table)
+}
+
+/// The lesson's fd numbers in the lesson's process `process` that are other numbers in the
+/// learner's: the learner's sockets got other fds.
+fn renumbered(engine: &Engine, against: &Against, process: &str) -> BTreeMap<i32, i32> {
+    let names = against.names;
+    let Some(table) = table_named(engine, names.process(process)) else {
+        return BTreeMap::new();
+    };
+    against
+        .lesson_fds
+        .iter()
+        .filter(|((p, _), _)| p == process)
+        .filter_map(|((_, sock), fd)| {
+            let theirs = *table.view.sockets.get(names.socket(sock))?;
+            (theirs != *fd).then_some((*fd, theirs))
+        })
+        .collect()
 }
 
 /// Runs the walked step's checks, respelled with the learner's names, where the lesson means
@@ -225,6 +305,8 @@ fn check_line(prefix: &str, check: &Check) -> Option<String> {
     match check {
         Check::Data(bytes) => Some(format!("{prefix}expect data \"{}\"", escape_bytes(bytes))),
         Check::Output(text) => Some(format!("{prefix}expect output \"{}\"", quoted(text))),
+        Check::Open(fd) => Some(format!("{prefix}expect open {fd}")),
+        Check::Closed(fd) => Some(format!("{prefix}expect closed {fd}")),
         _ => None,
     }
 }
@@ -232,7 +314,7 @@ fn check_line(prefix: &str, check: &Check) -> Option<String> {
 /// A walked step's check as the learner's walk reads it: its text and command.
 fn walked_check(
     text: &str,
-    check: &Command,
+    original: &Command,
     engine: &Engine,
     step: &Step,
     against: &Against,
@@ -245,13 +327,26 @@ fn walked_check(
     );
     let mut check = match parse_line(&text) {
         Ok(Some(respelled)) => respelled,
-        _ => check.clone(),
+        _ => original.clone(),
     };
     let before = check.clone();
+    let process = match original {
+        Command::In { process, .. } => process.as_str(),
+        _ => against.lesson_own_process,
+    };
+    let renumbered = renumbered(engine, against, process);
     if let Some(expected) = check_mut(&mut check) {
         against
             .sent
             .rewrite(expected, against.number, reads(&step.command));
+        match expected {
+            // What sockplay prints, with the learner's names and fd numbers.
+            Check::Output(text) => {
+                *text = renumber(&against.names.respell_output(text), &renumbered)
+            }
+            Check::Open(fd) | Check::Closed(fd) => *fd = *renumbered.get(fd).unwrap_or(fd),
+            _ => {}
+        }
     }
     if check == before {
         return (text, check);
@@ -281,7 +376,11 @@ fn run_each_check(step: &Step, engine: &mut Engine, against: &Against) -> Result
         let received = against.received;
         if let Command::Expect(expected) = check.base() {
             let process = process_of(&check, engine);
-            match received.judge(&process, expected) {
+            if let Some(line) = lowest_free(engine, &process, expected) {
+                say_wrapped(&line, "  ");
+                continue;
+            }
+            match received.judge(&process, expected, against.sent.sends()) {
                 Some(Judgement::Held(line)) => {
                     say_wrapped(&line, "  ");
                     continue;
@@ -306,6 +405,36 @@ fn run_each_check(step: &Step, engine: &mut Engine, against: &Against) -> Result
         }
     }
     Ok(())
+}
+
+/// What an `expect fd NAME N` says when the learner's socket is another, higher fd because the
+/// learner's table has more fds open: every fd below it is taken, so it got the lowest free
+/// number, which is the lesson.
+fn lowest_free(engine: &Engine, process: &str, check: &Check) -> Option<String> {
+    let Check::Fd {
+        sock: SockRef::Name(name),
+        fd: lessons,
+    } = check
+    else {
+        return None;
+    };
+    let table = table_named(engine, process)?;
+    let theirs = *table.view.sockets.get(name)?;
+    let all_taken = (0..theirs).all(|fd| table.snapshot.get(fd).is_some());
+    (theirs > *lessons && all_taken).then(|| {
+        format!("✓ {name} is fd {theirs}, where the lesson has fd {lessons}: fds 0 to {} are all taken in your table, and a new fd gets the lowest free number", theirs - 1)
+    })
+}
+
+/// The name of fd `fd` in the process called `process`, if it has one.
+fn name_of(engine: &Engine, process: &str, fd: i32) -> Option<String> {
+    let table = table_named(engine, process)?;
+    table
+        .view
+        .sockets
+        .iter()
+        .find(|(_, at)| **at == fd)
+        .map(|(name, _)| name.clone())
 }
 
 /// The process `command` runs in: the one `NAME:` names, else the current one.
@@ -361,7 +490,7 @@ fn run_auto(tutorial: &Tutorial, engine: &mut Engine) -> Result<(), Error> {
     let names = Names::default();
     for (index, step) in tutorial.steps.iter().enumerate() {
         say(format_args!("\n── step {}/{total} ──", index + 1));
-        say_step(step, engine, &names, str::to_string);
+        say_step(step, engine, (&names, &Sent::default(), 0), str::to_string);
         // A screen that is gone does not stop the run: the rest runs unseen, and the status
         // still says whether every check held.
         let done = match engine.run_and_print(step.line, &step.text, &step.command) {
@@ -513,6 +642,9 @@ fn ending(tutorial: &Tutorial, total: usize, skipped: &BTreeSet<usize>) -> Strin
     }
 }
 
+/// What Enter answers once the learner's own call did a step's that cannot be made anew.
+const SKIP: &str = "skip";
+
 /// Whether `command` needs a person at the terminal to run (`!cmd`, `record FILE`).
 fn needs_a_person(command: &Command) -> bool {
     matches!(
@@ -554,9 +686,11 @@ fn walk(tutorial: &Tutorial, engine: &mut Engine) -> Result<(), Error> {
             .filter(|s| !s.standin)
             .count();
         let lesson_process = lesson_process(tutorial, index, &names);
+        let lesson_own_process = self::lesson_process(tutorial, index, &Names::default());
+        let lesson_fds = lesson_fds(tutorial, index);
         let current = engine.processes.current().name.clone();
         say(format_args!("\n── step {number}/{total} ──"));
-        say_step(step, engine, &names, |line| {
+        say_step(step, engine, (&names, &sent, number), |line| {
             place(line, &lesson_process, &current)
         });
         // What the learner's commands at this step received, and whether one of them already did
@@ -564,6 +698,8 @@ fn walk(tutorial: &Tutorial, engine: &mut Engine) -> Result<(), Error> {
         let mut received = Received::default();
         let mut done_once = false;
         let mut shown_suggestion = String::new();
+        // The learner's own call did the step's, which cannot be made anew: Enter goes on.
+        let mut settled = false;
         loop {
             // Asked to end (SIGTERM, SIGHUP): read and run nothing more; run.rs picks the status.
             if crate::sys::ending_signal().is_some() {
@@ -576,7 +712,11 @@ fn walk(tutorial: &Tutorial, engine: &mut Engine) -> Result<(), Error> {
                 Ok(Some(command)) => command,
                 _ => step.command.clone(),
             };
-            if suggestion != shown_suggestion {
+            if settled && shown_suggestion != SKIP {
+                say("");
+                say("  suggested: skip");
+                shown_suggestion = SKIP.to_string();
+            } else if !settled && suggestion != shown_suggestion {
                 if !shown_suggestion.is_empty() && current != lesson_process {
                     say_wrapped(
                         &format!("(you are in {current} now: the lesson's commands for {lesson_process} say `{lesson_process}:`, and `use {lesson_process}` comes back)"),
@@ -589,7 +729,15 @@ fn walk(tutorial: &Tutorial, engine: &mut Engine) -> Result<(), Error> {
             }
             refresh_completion(&mut editor, engine);
             let prompt = format!("[{number}/{total}] {}", engine.prompt());
-            let (input, skipping) = match ask(&mut editor, &prompt, &suggestion) {
+            let answer = match ask(
+                &mut editor,
+                &prompt,
+                if settled { SKIP } else { &suggestion },
+            ) {
+                Answer::Run(_, true) if settled => Answer::Skip,
+                answer => answer,
+            };
+            let (input, skipping) = match answer {
                 Answer::Quit => {
                     say_wrapped(
                         &format!("Left the tutorial at step {number}/{total}; the sockets close as sockplay exits."),
@@ -670,10 +818,14 @@ fn walk(tutorial: &Tutorial, engine: &mut Engine) -> Result<(), Error> {
             }
             if done.outcome.failure.is_none() {
                 names.learn(&lesson, &command);
+                sent.log(&command);
                 let same_call = same_kind(&lesson, &command);
                 done_once |= same_call;
-                if same_call && process_of(&lesson, engine) == process_of(&command, engine) {
-                    sent.note(&lesson, &command, number);
+                let process = process_of(&command, engine);
+                if same_call && process_of(&lesson, engine) == process {
+                    // `send 4` is `send conn` when fd 4 is conn.
+                    let named = resolve_fds(&command, |fd| name_of(engine, &process, fd));
+                    sent.note(&lesson, &named, number);
                 }
             }
             received.note(&done.table.process.name, &done.outcome);
@@ -683,6 +835,8 @@ fn walk(tutorial: &Tutorial, engine: &mut Engine) -> Result<(), Error> {
                 received: &received,
                 lesson_process: &lesson_process,
                 number,
+                lesson_fds: &lesson_fds,
+                lesson_own_process: &lesson_own_process,
             };
             let held = run_walked_checks(step, engine, &against);
             if held.is_ok() || skipping {
@@ -706,10 +860,14 @@ fn walk(tutorial: &Tutorial, engine: &mut Engine) -> Result<(), Error> {
                     index += 1;
                     break;
                 }
-                Err(Miss::SoFar) => say("\nnot yet. (`skip` lets sockplay do the step and go on)"),
+                Err(Miss::SoFar) => {
+                    settled = false;
+                    say("\nnot yet. (`skip` lets sockplay do the step and go on)");
+                }
                 Err(Miss::Failed) => {
                     // The check's own line above says what it expected and what it got.
                     let again = done_once && !repeatable(&lesson);
+                    settled = again;
                     say(if again {
                         "\nnot yet. (`skip` goes on with your sockets as they are)"
                     } else {
@@ -717,7 +875,7 @@ fn walk(tutorial: &Tutorial, engine: &mut Engine) -> Result<(), Error> {
                     });
                     let current = engine.processes.current().name.clone();
                     let hint = if again {
-                        format!("your `{}` made this step's call already, and running it again would not make it anew: `skip` goes on with your sockets as they are, `back` shows the step before.", lesson.name())
+                        format!("your `{}` made this step's call already, and running it again would not make it anew: Enter (`skip`) goes on with your sockets as they are, `back` shows the step before.", lesson.name())
                     } else {
                         step.hint
                             .clone()
@@ -733,7 +891,14 @@ fn walk(tutorial: &Tutorial, engine: &mut Engine) -> Result<(), Error> {
             }
         }
     }
-    narrate(&paragraphs(&tutorial.outro));
+    let last = engine.processes.current().name.clone();
+    say_narration(&tutorial.outro, engine, (&names, &sent, total), |line| {
+        place(
+            line,
+            &lesson_process(tutorial, tutorial.steps.len(), &names),
+            &last,
+        )
+    });
     say("");
     say_wrapped(&ending(tutorial, total, &skipped), "");
     // The sockets the tutorial built stay: the learner goes on at the prompt with them.
