@@ -69,6 +69,20 @@ fn lines_with(screen: &[String], port: u16) -> usize {
         .count()
 }
 
+/// A listener `srv` in main (fd 3), a spawned `client` whose `c` (its fd 3) connects to it, and
+/// the accepted `conn` (main's fd 4): the listener's and the client's ports.
+fn served(repl: &mut Repl) -> (u16, u16) {
+    repl.step("socket tcp as srv", "= 3");
+    let bound = repl.step("bind srv 127.0.0.1:0", "bound to");
+    let listener = port_in(&bound, "bound to 127.0.0.1:");
+    repl.step("listen srv", "LISTEN");
+    repl.step("spawn client", "client");
+    repl.step("client: socket tcp as c", "= 3");
+    repl.step("client: connect c $srv", "ESTABLISHED");
+    let accepted = repl.step("accept srv as conn", "peer 127.0.0.1:");
+    (listener, port_in(&accepted, "peer 127.0.0.1:"))
+}
+
 /// The hand-a-socket lesson up to the worker's `recvfd` (main hands its accepted connection to
 /// a spawned worker over a socketpair; a client holds the other end), at `width` columns: the
 /// screen of the last step, and the listener's and the client's ports.
@@ -179,15 +193,7 @@ fn at_60_columns_a_listener_five_connections_and_three_accepts_cut_no_address() 
 fn a_forking_servers_time_wait_row_reads_whole_at_80_and_60_columns() {
     for width in [80, 60] {
         let mut repl = Repl::start_sized(width, 60);
-        repl.step("socket tcp as srv", "= 3");
-        let bound = repl.step("bind srv 127.0.0.1:0", "bound to");
-        let listener = port_in(&bound, "bound to 127.0.0.1:");
-        repl.step("listen srv", "LISTEN");
-        repl.step("spawn client", "client");
-        repl.step("client: socket tcp as c", "= 3");
-        repl.step("client: connect c $srv", "ESTABLISHED");
-        let accepted = repl.step("accept srv as conn", "peer 127.0.0.1:");
-        let client = port_in(&accepted, "peer 127.0.0.1:");
+        let (listener, client) = served(&mut repl);
         repl.step("fork as child", "child");
         repl.step("child: close srv", "close(3)");
         repl.step("child: close conn", "close(4)");
@@ -290,15 +296,7 @@ fn has_state_and_time(line: &str, state: &str) -> bool {
 fn at_80_columns_a_rows_origin_and_its_state_with_the_time_left_never_wrap() {
     // The server closes first: main's end waits in TIME_WAIT where its fd 4 was.
     let mut repl = Repl::start_sized(80, 50);
-    repl.step("socket tcp as srv", "= 3");
-    let bound = repl.step("bind srv 127.0.0.1:0", "bound to");
-    let listener = port_in(&bound, "bound to 127.0.0.1:");
-    repl.step("listen srv", "LISTEN");
-    repl.step("spawn client", "client");
-    repl.step("client: socket tcp as c", "= 3");
-    repl.step("client: connect c $srv", "ESTABLISHED");
-    let accepted = repl.step("accept srv as conn", "peer 127.0.0.1:");
-    let client = port_in(&accepted, "peer 127.0.0.1:");
+    let (listener, client) = served(&mut repl);
     repl.step("close conn", "close(4)");
     let screen = screen_of(&repl.step("client: close c", "TIME_WAIT"));
     let text = screen.join("\n");
@@ -313,15 +311,7 @@ fn at_80_columns_a_rows_origin_and_its_state_with_the_time_left_never_wrap() {
 
     // The client closes first: its end waits in FIN_WAIT2, under the row of the fd it came from.
     let mut repl = Repl::start_sized(80, 50);
-    repl.step("socket tcp as srv", "= 3");
-    let bound = repl.step("bind srv 127.0.0.1:0", "bound to");
-    let listener = port_in(&bound, "bound to 127.0.0.1:");
-    repl.step("listen srv", "LISTEN");
-    repl.step("spawn client", "client");
-    repl.step("client: socket tcp as c", "= 3");
-    repl.step("client: connect c $srv", "ESTABLISHED");
-    let accepted = repl.step("accept srv as conn", "peer 127.0.0.1:");
-    let client = port_in(&accepted, "peer 127.0.0.1:");
+    let (listener, client) = served(&mut repl);
     let screen = screen_of(&repl.step("client: close c", "FIN_WAIT2"));
     let text = screen.join("\n");
     assert_whole(&screen, 80, &[listener, client]);
