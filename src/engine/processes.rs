@@ -247,8 +247,9 @@ impl Engine {
             )),
         }
         if !self.processes.list()[index].is_alive() && self.processes.current_index() == index {
-            // Commands go to a running process: main, else the first still running; with none
-            // left, sockplay ends as `exit` in main ends it.
+            // Commands go to a running process: main, else the first still running. None runs
+            // only when the others ended by themselves meanwhile (kill refuses the last one):
+            // sockplay ends then, as `exit` in main ends it.
             let running = self.processes.list().iter().position(|p| p.is_alive());
             match running {
                 Some(next) => {
@@ -256,7 +257,6 @@ impl Engine {
                     let next = &self.processes.list()[next].name;
                     outcome.say(format!("{next} is the current process now"));
                 }
-                // kill refuses the last process; a process that ended by itself meanwhile.
                 None => {
                     outcome.say("no process is left: sockplay ends");
                     outcome.quit = true;
