@@ -722,3 +722,18 @@ fn narration_quotes_python_with_the_learners_socket_names() {
         .stdout_contains("Tutorial `tcp-server-client` done: every step's checks held.")
         .run();
 }
+
+#[test]
+fn a_suggestion_that_ran_and_missed_is_not_offered_again_and_the_walk_goes_on() {
+    // time-wait-reuseaddr step 8 suggests `shutdown conn wr`; the learner closed conn instead
+    // (the same FIN), so the suggestion can only fail: after it ran and missed once, Enter goes
+    // on with the sockets as they are rather than running it for ever.
+    Test::new()
+        .args(["--tutorial", "time-wait-reuseaddr", "--panel", "off"])
+        .stdin(format!("{}close conn\n{}", enters(7), enters(30)))
+        .stdout_contains("hint: the suggested command ran, and this step")
+        .stdout_contains("  suggested: skip\n")
+        .stdout_contains("── step 9/15 ──")
+        .stdout_contains("Tutorial `time-wait-reuseaddr` done")
+        .run();
+}

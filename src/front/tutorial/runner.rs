@@ -698,8 +698,10 @@ fn walk(tutorial: &Tutorial, engine: &mut Engine) -> Result<(), Error> {
         let mut received = Received::default();
         let mut done_once = false;
         let mut shown_suggestion = String::new();
-        // The learner's own call did the step's, which cannot be made anew: Enter goes on.
+        // The learner's own call did the step's, which cannot be made anew, or the suggestion
+        // itself ran and the checks still failed: Enter goes on with the sockets as they are.
         let mut settled = false;
+        let mut suggestion_failed = false;
         loop {
             // Asked to end (SIGTERM, SIGHUP): read and run nothing more; run.rs picks the status.
             if crate::sys::ending_signal().is_some() {
@@ -737,6 +739,7 @@ fn walk(tutorial: &Tutorial, engine: &mut Engine) -> Result<(), Error> {
                 Answer::Run(_, true) if settled => Answer::Skip,
                 answer => answer,
             };
+            let mut ran_suggestion = false;
             let (input, skipping) = match answer {
                 Answer::Quit => {
                     say_wrapped(
@@ -749,7 +752,7 @@ fn walk(tutorial: &Tutorial, engine: &mut Engine) -> Result<(), Error> {
                     index = previous_walked(tutorial, index);
                     break;
                 }
-                Answer::Skip if done_once => {
+                Answer::Skip if done_once || suggestion_failed => {
                     say("(going on with your sockets as they are)");
                     skipped.insert(number);
                     index += 1;
@@ -769,6 +772,7 @@ fn walk(tutorial: &Tutorial, engine: &mut Engine) -> Result<(), Error> {
                 Answer::Run(input, _) if input.is_empty() => continue,
                 Answer::Run(input, took_suggestion) => {
                     echo_answer(&prompt, &input, took_suggestion);
+                    ran_suggestion = took_suggestion || input.trim() == suggestion.trim();
                     (input, false)
                 }
             };
@@ -867,8 +871,10 @@ fn walk(tutorial: &Tutorial, engine: &mut Engine) -> Result<(), Error> {
                 Err(Miss::Failed) => {
                     // The check's own line above says what it expected and what it got.
                     let again = done_once && !repeatable(&lesson);
-                    settled = again;
-                    say(if again {
+                    // A suggestion that ran and missed would miss again: it does not loop.
+                    suggestion_failed |= ran_suggestion && !again;
+                    settled = again || suggestion_failed;
+                    say(if settled {
                         "\nnot yet. (`skip` goes on with your sockets as they are)"
                     } else {
                         "\nnot yet. (`skip` lets sockplay do the step and go on)"
@@ -876,6 +882,8 @@ fn walk(tutorial: &Tutorial, engine: &mut Engine) -> Result<(), Error> {
                     let current = engine.processes.current().name.clone();
                     let hint = if again {
                         format!("your `{}` made this step's call already, and running it again would not make it anew: Enter (`skip`) goes on with your sockets as they are, `back` shows the step before.", lesson.name())
+                    } else if suggestion_failed {
+                        "the suggested command ran, and this step's checks still do not hold with your sockets as they are (a variant earlier may have changed what the step finds): Enter (`skip`) goes on with them, `back` shows the step before, or type a command of your own.".to_string()
                     } else {
                         step.hint
                             .clone()
