@@ -737,3 +737,16 @@ fn a_suggestion_that_ran_and_missed_is_not_offered_again_and_the_walk_goes_on() 
         .stdout_contains("Tutorial `time-wait-reuseaddr` done")
         .run();
 }
+
+#[test]
+fn listen_without_the_lessons_backlog_is_not_yet_and_the_suggestion_sets_it_anew() {
+    // listen(2) on a listener sets its backlog again (Linux), so `listen srv 1` after the
+    // learner's `listen srv` is the step, and the full queue of the later steps is real.
+    Test::new()
+        .args(["--tutorial", "full-backlog", "--panel", "off"])
+        .stdin(format!("{}listen srv\n{}", enters(2), enters(30)))
+        .stdout_contains("listen(3, 128) = 0")
+        .stdout_contains("listen(3, 1) = 0")
+        .stdout_contains("Tutorial `full-backlog` done: every step's checks held.")
+        .run();
+}

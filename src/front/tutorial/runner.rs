@@ -585,6 +585,8 @@ fn repeatable(command: &Command) -> bool {
         command.base(),
         Command::Send { .. }
             | Command::SendTo { .. }
+            // listen(2) on a listener sets its backlog anew (Linux).
+            | Command::Listen { .. }
             | Command::Write { .. }
             | Command::Flush { .. }
             | Command::SetSockOpt { .. }
