@@ -286,6 +286,14 @@ fn prompt_appears_after_the_welcome_line() {
 }
 
 #[test]
+fn with_the_panel_off_the_prompt_comes_without_a_first_table() {
+    let mut repl = Repl::spawn_with(COLUMNS, ROWS, &["--panel", "off"]);
+    let before = repl.expect(PROMPT);
+    assert!(before.contains("Ctrl-D to quit"), "{before:?}");
+    assert!(!before.contains("open fds"), "{before:?}");
+}
+
+#[test]
 fn sockets_get_fds_3_4_and_accept_gets_5() {
     let mut repl = Repl::start();
     let tcp = r"socket\(AF_INET, SOCK_STREAM, IPPROTO_TCP\) = \d+";

@@ -360,3 +360,17 @@ fn poll_asks_about_an_fd_that_is_not_open_and_the_kernel_answers_pollnval() {
         .stdout_contains("\nsockplay> poll 3 timeout 0\npoll([{fd=3, events=POLLIN|POLLOUT|POLLRDHUP}], 1, 0) = 1 ([{fd=3, revents=POLLNVAL}])\nfd 3: POLLNVAL — the fd is not open: poll says so for it, and the call itself succeeds\n")
         .run();
 }
+
+#[test]
+fn help_set_says_what_compact_and_full_do_and_a_missing_expect_output_text_is_named() {
+    wide()
+        .script("help set\n")
+        .stdout_contains("`set panel compact` hides fds 0, 1 and 2 while they are unchanged, `set panel full` shows them again")
+        .stdout_contains("at the limit a signal cuts the call (the kernel answers EINTR), sockplay reports ETIMEDOUT")
+        .run();
+    wide()
+        .script("expect output\n")
+        .status(2)
+        .stderr_contains("error: missing TEXT; usage: expect")
+        .run();
+}
