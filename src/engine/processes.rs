@@ -271,16 +271,14 @@ impl Engine {
     /// checks that read what a call returned (data, eof), which the process keeps.
     fn check_table(&mut self, index: usize, check: &Check) -> Option<Result<String, Failure>> {
         let fd_of = |engine: &mut Engine, sock: &SockRef| -> Result<i32, Failure> {
-            let table = engine.table_of(index);
             match sock {
                 SockRef::Fd(fd) => Ok(*fd),
-                SockRef::Name(name) => table
+                SockRef::Name(name) => engine
+                    .table_of(index)
                     .view
-                    .labels
-                    .names
-                    .iter()
-                    .find(|(_, label)| label.split(' ').next() == Some(name.as_str()))
-                    .map(|(fd, _)| *fd)
+                    .sockets
+                    .get(name)
+                    .copied()
                     .ok_or_else(|| Failure::usage(format!("no socket is named `{name}`"))),
             }
         };

@@ -26,13 +26,7 @@ impl Scope<'_> {
     pub fn var(&self, sock: &SockRef) -> String {
         match sock {
             SockRef::Name(name) => name.replace('-', "_"),
-            // A panel label is the name, then the files made over the socket (`conn [f]`).
-            SockRef::Fd(fd) => match self
-                .names
-                .get(fd)
-                .and_then(|label| label.split(' ').next())
-                .filter(|name| !name.is_empty() && !name.starts_with('['))
-            {
+            SockRef::Fd(fd) => match self.names.get(fd).and_then(|label| handle_name(label)) {
                 Some(name) => name.replace('-', "_"),
                 None => self.unnamed(*fd),
             },
@@ -55,12 +49,21 @@ impl Scope<'_> {
         let taken = self
             .names
             .iter()
-            .any(|(other, label)| *other != fd && label.split(' ').next() == Some(plain.as_str()));
+            .any(|(other, label)| *other != fd && handle_name(label) == Some(plain.as_str()));
         match taken {
             true => format!("{plain}_"),
             false => plain,
         }
     }
+}
+
+/// The socket's name in a panel label, which is the name, then the files made over the socket
+/// (`conn [f]`); None for a label of files alone (`[f]`).
+fn handle_name(label: &str) -> Option<&str> {
+    label
+        .split(' ')
+        .next()
+        .filter(|name| !name.is_empty() && !name.starts_with('['))
 }
 
 /// Bytes as a Python bytes literal.

@@ -224,6 +224,21 @@ fn writable_because(fd: i32, socket: BorrowedFd<'_>) -> &'static str {
     }
 }
 
+/// The fd `fd_of` gives each of `socks`, each fd once, in the order given.
+fn each_once(
+    socks: &[SockRef],
+    fd_of: impl Fn(&SockRef) -> Result<i32, Failure>,
+) -> Result<Vec<i32>, Failure> {
+    let mut fds = Vec::new();
+    for sock in socks {
+        let fd = fd_of(sock)?;
+        if !fds.contains(&fd) {
+            fds.push(fd);
+        }
+    }
+    Ok(fds)
+}
+
 /// How many fds an epoll instance watches, from /proc/self/fdinfo (one `tfd:` line each).
 fn interest_count(epoll_fd: i32) -> Option<usize> {
     let info = std::fs::read_to_string(format!("/proc/self/fdinfo/{epoll_fd}")).ok()?;
@@ -234,14 +249,7 @@ impl Session {
     /// The fds of these handles (any kind: sockets and epoll instances can both be watched),
     /// each once, in the order given.
     fn watched_fds(&self, socks: &[SockRef]) -> Result<Vec<i32>, Failure> {
-        let mut fds = Vec::new();
-        for sock in socks {
-            let fd = self.resolve(sock)?;
-            if !fds.contains(&fd) {
-                fds.push(fd);
-            }
-        }
-        Ok(fds)
+        each_once(socks, |sock| self.resolve(sock))
     }
 
     /// The fd of a handle, borrowed for a call.
@@ -385,18 +393,14 @@ impl Session {
     /// The fds `poll` asks about, each once, in the order given: the handles named, and any
     /// number as it is — poll(2) takes any fd number, and answers POLLNVAL for one not open.
     fn polled_fds(&self, socks: &[SockRef]) -> Result<Vec<i32>, Failure> {
-        let mut fds = Vec::new();
-        for sock in socks {
+        each_once(socks, |sock| {
             let fd = match sock {
                 SockRef::Fd(fd) => *fd,
                 named => self.resolve(named)?,
             };
             self.touched.note(fd);
-            if !fds.contains(&fd) {
-                fds.push(fd);
-            }
-        }
-        Ok(fds)
+            Ok(fd)
+        })
     }
 
     pub(super) fn epoll_create(
