@@ -1076,18 +1076,13 @@ impl Engine {
                 // Unsqueezed when it fits there; else, where the panel already stands beside the
                 // output, fitted to the room it has there (paths elided, …) if that keeps every
                 // word whole.
-                let panel = match widest(natural) <= room {
-                    true => Some(natural.clone()),
-                    false if self.stands_beside(width) => {
-                        let fitted = draw(room, beside_rows);
-                        let whole = caches
-                            .borrow()
-                            .get(&pid)
-                            .is_some_and(PanelCache::kept_words_whole);
-                        whole.then_some(fitted)
-                    }
-                    false => None,
-                };
+                let panel = beside_lines(
+                    natural,
+                    room,
+                    self.stands_beside(width),
+                    || draw(room, beside_rows),
+                    || kept_words_whole(&caches, pid),
+                );
                 // The sentence under the table wraps to the table's width rather than widen it.
                 let beside = panel.map(|mut panel| {
                     let own = wrap_output(table.own_fds_line().as_slice(), widest(&panel));
@@ -1215,17 +1210,14 @@ impl Engine {
                 let blocks: Option<Vec<Vec<String>>> = shown
                     .iter()
                     .zip(natural)
-                    .map(|(table, lines)| match widest(lines) <= room {
-                        true => Some(lines.clone()),
-                        false if squeeze => {
-                            let fitted = block(table, room, beside_rows);
-                            let whole = caches
-                                .borrow()
-                                .get(&table.process.pid)
-                                .is_some_and(PanelCache::kept_words_whole);
-                            (whole && widest(&fitted) <= room).then_some(fitted)
-                        }
-                        false => None,
+                    .map(|(table, lines)| {
+                        beside_lines(
+                            lines,
+                            room,
+                            squeeze,
+                            || block(table, room, beside_rows),
+                            || kept_words_whole(&caches, table.process.pid),
+                        )
                     })
                     .collect();
                 match blocks {
@@ -1411,6 +1403,35 @@ fn wrap_output(lines: &[String], width: usize) -> Vec<String> {
                 .collect::<Vec<_>>()
         })
         .collect()
+}
+
+/// A table's lines beside the output, in `room` columns: as drawn unsqueezed (`natural`) when
+/// they fit there; else, when the panel gives way where it stands (`squeeze`), as `fitted` draws
+/// them in the room, if that kept every word whole (`kept_whole`, asked after drawing) and fits;
+/// else None: the panel goes below.
+fn beside_lines(
+    natural: &[String],
+    room: usize,
+    squeeze: bool,
+    fitted: impl FnOnce() -> Vec<String>,
+    kept_whole: impl FnOnce() -> bool,
+) -> Option<Vec<String>> {
+    if widest(natural) <= room {
+        return Some(natural.to_vec());
+    }
+    if !squeeze {
+        return None;
+    }
+    let fitted = fitted();
+    (kept_whole() && widest(&fitted) <= room).then_some(fitted)
+}
+
+/// Whether process `pid`'s last panel drawing kept every word whole.
+fn kept_words_whole(caches: &RefCell<HashMap<i32, PanelCache>>, pid: i32) -> bool {
+    caches
+        .borrow()
+        .get(&pid)
+        .is_some_and(PanelCache::kept_words_whole)
 }
 
 /// What holds `fd` to its number while a line is wrapped.
