@@ -10,7 +10,7 @@ use super::Engine;
 use crate::lang::{Check, Command, SockRef};
 use crate::process::{resolve_addresses, Background, State, Table, MAIN};
 use crate::session::{
-    fd_verdict, open_verdict, seconds, state_verdict, Failure, Invocation, Outcome,
+    fd_verdict, open_verdict, seconds, state_verdict, wait_for_state, Failure, Invocation, Outcome,
 };
 use crate::sys::signal_name;
 
@@ -290,19 +290,12 @@ impl Engine {
                 fd_of(self, sock).and_then(|actual| fd_verdict(sock, *fd, actual))
             }
             Check::State { sock, state } => fd_of(self, sock).and_then(|fd| {
-                let deadline = Instant::now() + self.settings.timeout;
-                loop {
-                    let now = self
-                        .table_of(index)
-                        .snapshot
-                        .get(fd)
-                        .and_then(|row| row.state);
-                    let reached = now.is_some_and(|now| now.same_name(*state));
-                    if reached || Instant::now() >= deadline || crate::sys::interrupted() {
-                        break state_verdict(fd, *state, now, self.settings.timeout);
-                    }
-                    std::thread::sleep(Duration::from_millis(10));
-                }
+                let timeout = self.settings.timeout;
+                let now = wait_for_state(*state, timeout, || {
+                    let table = self.table_of(index);
+                    table.snapshot.get(fd).and_then(|row| row.state)
+                });
+                state_verdict(fd, *state, now, timeout)
             }),
             _ => return None,
         })

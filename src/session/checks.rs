@@ -70,15 +70,27 @@ impl Session {
 
     /// Waits up to the timeout for fd to reach `state`; returns the last state seen.
     fn wait_for_state(&self, fd: i32, state: SockState) -> Option<SockState> {
-        let deadline = Instant::now() + self.settings.timeout;
-        loop {
-            let now = inspect_fd(fd).and_then(|row| row.state);
-            let reached = now.is_some_and(|now| now.same_name(state));
-            if reached || Instant::now() >= deadline || interrupted() {
-                return now;
-            }
-            std::thread::sleep(STATE_POLL);
+        wait_for_state(state, self.settings.timeout, || {
+            inspect_fd(fd).and_then(|row| row.state)
+        })
+    }
+}
+
+/// Looks at a socket's state (`look`) until it is `wanted`, `timeout` passed or Ctrl-C came;
+/// returns the last state seen. What `expect state` waits with, wherever it reads the table.
+pub fn wait_for_state(
+    wanted: SockState,
+    timeout: Duration,
+    mut look: impl FnMut() -> Option<SockState>,
+) -> Option<SockState> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        let now = look();
+        let reached = now.is_some_and(|now| now.same_name(wanted));
+        if reached || Instant::now() >= deadline || interrupted() {
+            return now;
         }
+        std::thread::sleep(STATE_POLL);
     }
 }
 

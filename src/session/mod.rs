@@ -22,7 +22,7 @@ mod view;
 
 pub use call::{Call, Invocation, Returned};
 pub use calls::sleep;
-pub use checks::{fd_verdict, open_verdict, state_verdict, Previous};
+pub use checks::{fd_verdict, open_verdict, state_verdict, wait_for_state, Previous};
 pub use hints::{situated, Asked, Holder, ProcessFd};
 pub use outcome::{Failure, Lines, OutLine, Outcome};
 pub use socket_files::SocketFile;
